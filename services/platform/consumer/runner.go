@@ -1,0 +1,348 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// TracerName is the instrumentation scope of the spans of this package.
+const TracerName = "github.com/ddrsuite/ddr/services/platform/consumer"
+
+const (
+	// fetchWait bounds one pull request; the loop re-pulls right after.
+	fetchWait = 30 * time.Second
+	// settleTimeout bounds acks and dead-letter publishes, which must
+	// finish even while the runner is being stopped.
+	settleTimeout = 5 * time.Second
+	// maxRetryPause caps the pause after a failing fetch.
+	maxRetryPause = 5 * time.Second
+)
+
+// Runner is a started reactor. Stop it with [Runner.Stop].
+type Runner struct {
+	cfg    Config
+	js     jetstream.JetStream
+	h      Handler
+	log    *slog.Logger
+	cons   jetstream.Consumer
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start creates or updates the durable consumer, then handles events in
+// the background until ctx ends or [Runner.Stop] is called. When Start
+// returns without error the consumer exists on the server, so no event
+// published from then on can be missed (nor any earlier one: new consumers
+// start at the beginning of the stream).
+func Start(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, fmt.Errorf("%w: nil handler", ErrInvalidConfig)
+	}
+	cfg = cfg.withDefaults()
+	r := &Runner{cfg: cfg, js: js, h: h, log: cfg.Logger.With("consumer", cfg.Name), done: make(chan struct{})}
+	if err := r.ensureConsumer(ctx); err != nil {
+		return nil, err
+	}
+	ctx, r.cancel = context.WithCancel(ctx)
+	go r.loop(ctx)
+	return r, nil
+}
+
+// Run starts a reactor and blocks until ctx ends. It returns nil once ctx
+// has ended (also during the start), or the error of a failed start.
+func Run(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) error {
+	r, err := Start(ctx, js, cfg, h)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	return r.Wait()
+}
+
+// Stop ends the loop after the event in hand is settled, and waits for it.
+func (r *Runner) Stop() {
+	r.cancel()
+	<-r.done
+}
+
+// Wait blocks until the runner has stopped. The consumer runs until its
+// context ends, so the result is always nil; the error is for symmetry
+// with errgroup.
+func (r *Runner) Wait() error {
+	<-r.done
+	return nil
+}
+
+// Done is closed when the runner has stopped.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Name is the durable consumer name.
+func (r *Runner) Name() string { return r.cfg.Name }
+
+func (r *Runner) ensureConsumer(ctx context.Context) error {
+	c, err := r.js.CreateOrUpdateConsumer(ctx, eventstore.StreamName, r.cfg.consumerConfig())
+	if err != nil {
+		return fmt.Errorf("consumer %s: create or update: %w", r.cfg.Name, err)
+	}
+	r.cons = c
+	return nil
+}
+
+func (r *Runner) loop(ctx context.Context) {
+	defer close(r.done)
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := r.fetchOne(ctx)
+		if err == nil || ctx.Err() != nil {
+			pause = 100 * time.Millisecond
+			continue
+		}
+		// Transient (disconnected, server restarting) or the consumer was
+		// removed: log, recreate if needed, and try again without spinning.
+		r.log.Warn("fetch failed", "error", err)
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			if cerr := r.ensureConsumer(ctx); cerr != nil {
+				r.log.Error("recreate consumer failed", "error", cerr)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(pause*2, maxRetryPause)
+	}
+}
+
+func (r *Runner) fetchOne(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	batch, err := r.cons.Fetch(1, jetstream.FetchContext(fctx))
+	if err != nil {
+		return err
+	}
+	for msg := range batch.Messages() {
+		r.handle(ctx, msg)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+		return err
+	}
+	return nil
+}
+
+// handle runs the handler for one message under a CONSUMER span that
+// continues the producer's trace, then settles the message: ack, Nak with
+// backoff, or dead-letter and terminate.
+func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		// Not a JetStream delivery; nothing sensible to do but drop it.
+		r.log.Error("message without JetStream metadata", "error", err)
+		return
+	}
+	subject, hdr := msg.Subject(), msg.Headers()
+	requestID, pattern := describe(subject)
+	attempt := meta.NumDelivered
+	log := r.log.With("request_id", requestID, "subject", pattern, "event_id", hdr.Get(eventstore.HeaderID),
+		"stream_seq", meta.Sequence.Stream, "attempt", attempt)
+
+	sctx, span := otel.Tracer(TracerName).Start(eventstore.ContextFromHeaders(ctx, hdr), pattern+" process",
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", pattern),
+			attribute.String("messaging.message.id", hdr.Get(eventstore.HeaderID)),
+			attribute.String("messaging.consumer.group.name", r.cfg.Name),
+			attribute.String("ddr.request_id", requestID),
+			attribute.Int64("ddr.sequence", int64(meta.Sequence.Stream)),
+			attribute.Int64("ddr.delivery_attempt", int64(attempt)),
+		))
+	defer span.End()
+
+	ev, err := eventstore.FromMsg(subject, hdr, msg.Data(), meta.Sequence.Stream)
+	if err != nil {
+		span.SetStatus(codes.Error, "undecodable event")
+		log.Error("undecodable event", "error", err)
+		r.deadLetter(sctx, msg, meta, "undecodable", err, log)
+		return
+	}
+
+	herr := r.call(sctx, msg, ev)
+	if herr == nil {
+		actx, cancel := settleContext(ctx)
+		defer cancel()
+		if err := msg.DoubleAck(actx); err != nil {
+			// The work is done; a redelivery will find it done.
+			log.Warn("ack not confirmed, event may be redelivered", "error", err)
+		}
+		return
+	}
+	span.SetStatus(codes.Error, "handler failed")
+	span.RecordError(herr)
+
+	switch {
+	case ctx.Err() != nil:
+		// Stopping: the failure may be the stop itself, so hand the event
+		// back for the next run rather than dead-letter it.
+		log.Info("stopped while handling, event handed back", "error", herr)
+		_ = msg.Nak()
+	case errors.Is(herr, ErrPermanent):
+		log.Error("permanent handler failure", "error", herr)
+		r.deadLetter(sctx, msg, meta, "permanent", herr, log)
+	case attempt >= uint64(r.cfg.MaxDeliver):
+		log.Error("handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
+		r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
+	default:
+		delay := r.cfg.delay(attempt)
+		log.Warn("handler failed, will retry", "error", herr, "retry_in", delay)
+		if err := msg.NakWithDelay(delay); err != nil {
+			log.Warn("nak failed, event comes back after AckWait", "error", err)
+		}
+	}
+}
+
+// call runs the handler, turning a panic into an error, and keeps telling
+// the server the event is in progress so a slow handler is not raced by a
+// redelivery.
+func (r *Runner) call(ctx context.Context, msg jetstream.Msg, ev eventstore.Event) (err error) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(r.cfg.AckWait / 2)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return r.h(ctx, ev)
+}
+
+// Dead-letter headers, besides the copied ce-*, ddr-actor, content-type
+// and trace context of the original.
+const (
+	HeaderDLQSubject    = "ddr-dlq-subject"
+	HeaderDLQStream     = "ddr-dlq-stream"
+	HeaderDLQStreamSeq  = "ddr-dlq-stream-seq"
+	HeaderDLQConsumer   = "ddr-dlq-consumer"
+	HeaderDLQReason     = "ddr-dlq-reason" // undecodable, permanent or max_deliver
+	HeaderDLQError      = "ddr-dlq-error"
+	HeaderDLQDeliveries = "ddr-dlq-deliveries"
+	HeaderDLQTime       = "ddr-dlq-time"
+)
+
+var copiedHeaders = []string{
+	eventstore.HeaderID, eventstore.HeaderType, eventstore.HeaderSource, eventstore.HeaderTime,
+	eventstore.HeaderSpecVersion, eventstore.HeaderActor, eventstore.HeaderContentType,
+	"traceparent", "tracestate",
+}
+
+// maxErrorLen keeps the error header well inside the header size limit.
+const maxErrorLen = 1024
+
+// deadLetter parks the message on ddr.dlq.<consumer> and terminates it. If
+// the dead letter cannot be written the message is Nak'ed instead, so it
+// is not terminated without a trace.
+func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error, log *slog.Logger) {
+	dl := nats.NewMsg(eventstore.DLQSubject(r.cfg.Name))
+	dl.Data = msg.Data()
+	for _, k := range copiedHeaders {
+		if v := msg.Headers().Values(k); len(v) > 0 {
+			dl.Header[k] = v
+		}
+	}
+	dl.Header.Set(HeaderDLQSubject, msg.Subject())
+	dl.Header.Set(HeaderDLQStream, meta.Stream)
+	dl.Header.Set(HeaderDLQStreamSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+	dl.Header.Set(HeaderDLQConsumer, r.cfg.Name)
+	dl.Header.Set(HeaderDLQReason, reason)
+	dl.Header.Set(HeaderDLQError, headerText(cause.Error()))
+	dl.Header.Set(HeaderDLQDeliveries, strconv.FormatUint(meta.NumDelivered, 10))
+	dl.Header.Set(HeaderDLQTime, time.Now().UTC().Format(time.RFC3339Nano))
+	// The same event dead-lettered twice by one consumer (Term lost) is
+	// stored once.
+	msgID := "dlq-" + r.cfg.Name + "-" + strconv.FormatUint(meta.Sequence.Stream, 10)
+
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	var err error
+	for try := range 3 {
+		if _, err = r.js.PublishMsg(sctx, dl, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(eventstore.DLQStreamName)); err == nil {
+			break
+		}
+		if sctx.Err() != nil {
+			break
+		}
+		select {
+		case <-sctx.Done():
+		case <-time.After(time.Duration(try+1) * 100 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		log.Error("dead letter not written, event handed back", "error", err)
+		_ = msg.NakWithDelay(r.cfg.delay(meta.NumDelivered))
+		return
+	}
+	if err := msg.TermWithReason("dead-lettered: " + reason); err != nil {
+		log.Warn("term failed after dead letter, event may come back", "error", err)
+	}
+	log.Error("event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
+}
+
+// settleContext keeps trace values but not the cancellation of ctx.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// describe extracts the request id and the request-free subject pattern
+// for logs and spans, even from a subject that does not parse.
+func describe(subject string) (requestID, pattern string) {
+	parts := strings.Split(subject, ".")
+	if len(parts) < 3 {
+		return "", subject
+	}
+	requestID = parts[2]
+	parts[2] = "*"
+	return requestID, strings.Join(parts, ".")
+}
+
+func headerText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxErrorLen {
+		s = strings.ToValidUTF8(s[:maxErrorLen], "")
+	}
+	return s
+}

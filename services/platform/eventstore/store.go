@@ -1,0 +1,283 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+)
+
+// TracerName is the instrumentation scope of the spans of this package.
+const TracerName = "github.com/ddrsuite/ddr/services/platform/eventstore"
+
+// DefaultMaxRetries is how often [Store.Update] reloads and retries after a
+// conflict before giving up.
+const DefaultMaxRetries = 10
+
+var (
+	// ErrConflict: the request got another event since the expected
+	// sequence (JetStream errors 10071 and 10164). Reload and decide again.
+	// It wraps ddrerr.ErrConflict, so a conflict that outlives the
+	// retries reaches a gRPC caller as ABORTED ("try again"), not INTERNAL.
+	ErrConflict = fmt.Errorf("eventstore: concurrent append conflict: %w", ddrerr.ErrConflict)
+	// ErrNotFound: no event at that sequence.
+	ErrNotFound = errors.New("eventstore: event not found")
+)
+
+// History is a request's events in stream order.
+type History struct {
+	Events []Event
+	// LastSeq is the stream sequence of the last event, 0 for a request
+	// without events; it is the expected sequence of the next append.
+	LastSeq uint64
+}
+
+// Store reads and writes request histories on the DDR stream. It is safe
+// for concurrent use.
+type Store struct {
+	js         jetstream.JetStream
+	logger     *slog.Logger
+	maxRetries int
+	replies    *replyMux
+}
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithLogger sets the logger (default slog.Default). A nil logger is ignored.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) {
+		if l != nil {
+			s.logger = l
+		}
+	}
+}
+
+// WithMaxRetries sets how many times [Store.Update] retries after a
+// conflict (default [DefaultMaxRetries]); n < 0 is treated as 0.
+func WithMaxRetries(n int) Option {
+	return func(s *Store) { s.maxRetries = max(n, 0) }
+}
+
+// NewStore returns a Store on js. The streams must exist ([EnsureStreams]).
+func NewStore(js jetstream.JetStream, opts ...Option) *Store {
+	s := &Store{js: js, logger: slog.Default(), maxRetries: DefaultMaxRetries, replies: &replyMux{nc: js.Conn()}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Load returns every event of the request in order. A request without
+// events gives an empty History, not an error: whether an unknown request
+// is an error is the caller's decision. An event that cannot be decoded
+// fails the load ([*DecodeError]); deciding on a partial history would be
+// wrong.
+//
+// It reads with batched direct gets over ddr.req.<id>.>: one round trip for
+// up to 512 events, nothing created on the server. The first Load
+// subscribes to one inbox wildcard, shared by all later loads; it goes
+// away with the connection.
+func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
+	if err := ValidateToken(requestID); err != nil {
+		return History{}, fmt.Errorf("%w: RequestID: %w", ErrInvalidEvent, err)
+	}
+	ctx, span := tracer().Start(ctx, "ddr.req.* load", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("ddr.request_id", requestID)))
+	defer span.End()
+	var h History
+	in, done, err := s.replies.open()
+	if err != nil {
+		return History{}, err
+	}
+	defer done()
+	err = scan(ctx, s.js, StreamName, RequestFilter(requestID), in, func(m RawMsg) error {
+		ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+		if err != nil {
+			return err
+		}
+		h.Events = append(h.Events, ev)
+		h.LastSeq = m.Sequence
+		return nil
+	})
+	if err != nil {
+		span.SetStatus(codes.Error, "load failed")
+		span.RecordError(err)
+		return History{}, fmt.Errorf("eventstore: load request %s: %w", requestID, err)
+	}
+	span.SetAttributes(attribute.Int("ddr.events", len(h.Events)))
+	return h, nil
+}
+
+// Append writes evs to the request, provided its last event is still at
+// expectedLastSeq (0: the request has no events). Each event's RequestID
+// must be requestID or empty. The first event expects expectedLastSeq, the
+// second the first's sequence, and so on; all are validated before any is
+// written. A changed request gives an error matching [ErrConflict].
+//
+// Appending several events is not atomic: on a conflict after the first,
+// the earlier ones stay written. [Store.Update] copes, because decide sees
+// them in the reloaded history.
+//
+// An event whose id was already written within the dedupe window is
+// acknowledged as a duplicate and counts as success (a retried append).
+// Nothing new was written then, so the request's last sequence is not
+// that old event's sequence: lastSeq becomes max(expected, duplicate's
+// sequence), which is the head whenever the server checked the expected
+// sequence before the dedupe (single server), and the retried event itself
+// when it was ours (cluster, where dedupe comes first). Either way a stale
+// value only yields a conflict on the next append, never a lost write.
+//
+// On error, lastSeq is where the request stood after the last event that
+// was written (expectedLastSeq if none).
+func (s *Store) Append(ctx context.Context, requestID string, expectedLastSeq uint64, evs ...Event) (lastSeq uint64, err error) {
+	_, lastSeq, err = s.append(ctx, requestID, expectedLastSeq, evs)
+	return lastSeq, err
+}
+
+func (s *Store) append(ctx context.Context, requestID string, expected uint64, evs []Event) ([]Event, uint64, error) {
+	if err := ValidateToken(requestID); err != nil {
+		return nil, expected, fmt.Errorf("%w: RequestID: %w", ErrInvalidEvent, err)
+	}
+	out := make([]Event, len(evs))
+	for i, ev := range evs {
+		if ev.RequestID == "" {
+			ev.RequestID = requestID
+		}
+		if ev.RequestID != requestID {
+			return nil, expected, fmt.Errorf("%w: event %d belongs to request %q, not %q", ErrInvalidEvent, i, ev.RequestID, requestID)
+		}
+		n, err := normalize(ev)
+		if err != nil {
+			return nil, expected, fmt.Errorf("event %d: %w", i, err)
+		}
+		out[i] = n
+	}
+	filter := RequestFilter(requestID)
+	last := expected
+	for i := range out {
+		ack, err := s.publish(ctx, out[i], last, filter)
+		if err != nil {
+			return out[:i], last, err
+		}
+		out[i].Sequence = ack.Sequence
+		if ack.Duplicate {
+			last = max(last, ack.Sequence)
+		} else {
+			last = ack.Sequence
+		}
+	}
+	return out, last, nil
+}
+
+// publish writes one normalized event under a PRODUCER span whose context
+// travels in the message, so consumers continue the trace.
+func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter string) (*jetstream.PubAck, error) {
+	pattern := SubjectPattern(ev.Service, ev.Name)
+	ctx, span := tracer().Start(ctx, pattern+" publish",
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", pattern),
+			attribute.String("messaging.message.id", ev.ID),
+			attribute.String("ddr.request_id", ev.RequestID),
+			attribute.String("ddr.event_type", ev.Type),
+		))
+	defer span.End()
+	msg, err := ToMsg(ctx, ev)
+	if err != nil {
+		span.SetStatus(codes.Error, "encode failed")
+		return nil, err
+	}
+	ack, err := s.js.PublishMsg(ctx, msg,
+		jetstream.WithExpectStream(StreamName),
+		jetstream.WithMsgID(ev.ID),
+		jetstream.WithExpectLastSequenceForSubject(expected, filter))
+	if err != nil {
+		if isConflict(err) {
+			span.SetStatus(codes.Error, "conflict")
+			return nil, fmt.Errorf("%w: request %s changed since sequence %d: %w", ErrConflict, ev.RequestID, expected, err)
+		}
+		span.SetStatus(codes.Error, "publish failed")
+		span.RecordError(err)
+		return nil, fmt.Errorf("eventstore: publish %s: %w", pattern, err)
+	}
+	span.SetAttributes(attribute.Int64("ddr.sequence", int64(ack.Sequence)), attribute.Bool("ddr.duplicate", ack.Duplicate))
+	return ack, nil
+}
+
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// Decide computes the events to append from a request's history. It must
+// depend only on the history (and its inputs): it may run several times.
+type Decide func(h History) ([]Event, error)
+
+// Update runs load, decide, append, and on a conflict reloads and decides
+// again, up to the configured number of retries. It returns the appended
+// events with their sequences, or nil when decide returned none. An error
+// from decide is returned unchanged. When retries run out the error still
+// matches [ErrConflict].
+func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]Event, error) {
+	for attempt := 0; ; attempt++ {
+		h, err := s.Load(ctx, requestID)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := decide(h)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return nil, nil
+		}
+		out, _, err := s.append(ctx, requestID, h.LastSeq, evs)
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		if attempt >= s.maxRetries {
+			return nil, fmt.Errorf("eventstore: update request %s: gave up after %d attempts: %w", requestID, attempt+1, err)
+		}
+		s.logger.DebugContext(ctx, "append conflict, retrying", "request_id", requestID, "attempt", attempt+1)
+		// A little jitter keeps two writers from colliding in lockstep.
+		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("eventstore: update request %s: %w", requestID, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// GetBySequence returns the event stored at seq, e.g. to replay a dead
+// letter. A missing sequence matches [ErrNotFound].
+func (s *Store) GetBySequence(ctx context.Context, seq uint64) (Event, error) {
+	if seq == 0 {
+		return Event{}, fmt.Errorf("%w: sequence 0", ErrNotFound)
+	}
+	m, err := getBySeq(ctx, s.js, StreamName, seq)
+	if err != nil {
+		return Event{}, err
+	}
+	return FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+}
+
+func tracer() trace.Tracer { return otel.Tracer(TracerName) }

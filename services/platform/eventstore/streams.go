@@ -1,0 +1,141 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults for [StreamOptions].
+const (
+	DefaultDuplicates = 2 * time.Minute
+	// ensureTimeout bounds EnsureStreams when ctx has no deadline: long
+	// enough for a fresh cluster to elect a meta leader.
+	ensureTimeout = 30 * time.Second
+	// ensureAttemptTimeout is per attempt, so a request lost before the meta
+	// leader exists is retried instead of eating the whole budget.
+	ensureAttemptTimeout = 2 * time.Second
+)
+
+// StreamOptions tune the streams created by [EnsureStreams].
+type StreamOptions struct {
+	// Replicas per stream. If 0, 1. Production clusters use 3.
+	Replicas int
+	// Storage type. The zero value is file storage, the only sensible
+	// choice for the record.
+	Storage jetstream.StorageType
+	// Duplicates is the Nats-Msg-Id dedupe window. If 0, 2 minutes.
+	Duplicates time.Duration
+}
+
+// Validate reports invalid options, wrapped with jetstream.ErrInvalidOption.
+func (o StreamOptions) Validate() error {
+	if o.Replicas < 0 || o.Replicas > 5 {
+		return fmt.Errorf("%w: Replicas %d not in 0..5", jetstream.ErrInvalidOption, o.Replicas)
+	}
+	if o.Duplicates < 0 {
+		return fmt.Errorf("%w: Duplicates must not be negative", jetstream.ErrInvalidOption)
+	}
+	if o.Storage != jetstream.FileStorage && o.Storage != jetstream.MemoryStorage {
+		return fmt.Errorf("%w: unknown Storage %d", jetstream.ErrInvalidOption, o.Storage)
+	}
+	return nil
+}
+
+// StreamConfigs returns the configuration of the event stream and of the
+// dead-letter stream for opts (defaults applied).
+func StreamConfigs(opts StreamOptions) (events, dlq jetstream.StreamConfig) {
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	if opts.Duplicates == 0 {
+		opts.Duplicates = DefaultDuplicates
+	}
+	events = jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "ddr: every event of every request; the written record",
+		Subjects:    []string{AllEvents},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     opts.Storage,
+		Replicas:    opts.Replicas,
+		Duplicates:  opts.Duplicates,
+		// The record is never rewritten: no deletes, no purges, no ageing.
+		DenyDelete: true,
+		DenyPurge:  true,
+		// Direct gets let any replica answer history reads without a consumer.
+		AllowDirect: true,
+	}
+	dlq = jetstream.StreamConfig{
+		Name:        DLQStreamName,
+		Description: "ddr: events a reactor gave up on, for an operator to inspect and replay",
+		Subjects:    []string{AllDeadLetters},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     opts.Storage,
+		Replicas:    opts.Replicas,
+		Duplicates:  opts.Duplicates,
+		AllowDirect: true,
+	}
+	return events, dlq
+}
+
+// EnsureStreams creates the event and dead-letter streams, or updates them
+// to the configuration of this version. It is safe to call at every start.
+//
+// On a cluster that has just formed, the first request can time out
+// before a meta leader exists; it is retried with a short timeout per
+// attempt until ctx ends (or 30 s when ctx has no deadline).
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptions) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
+		defer cancel()
+	}
+	events, dlq := StreamConfigs(opts)
+	for _, cfg := range []jetstream.StreamConfig{events, dlq} {
+		if err := ensureStream(ctx, js, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, ensureAttemptTimeout)
+		_, err := js.CreateOrUpdateStream(attemptCtx, cfg)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if !retryableEnsure(err) {
+			return fmt.Errorf("eventstore: ensure stream %s: %w", cfg.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("eventstore: ensure stream %s: %w (last error: %w)", cfg.Name, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// retryableEnsure tells a cluster that is not ready yet from a real
+// configuration problem, which retrying would only hide.
+func retryableEnsure(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		// 503 / 10008: JetStream cluster not available (no meta leader yet).
+		return apiErr.Code == 503 || apiErr.ErrorCode == 10008
+	}
+	return false
+}

@@ -1,0 +1,60 @@
+package grpcserver
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ddrsuite/ddr/services/platform/auth"
+)
+
+// anonymousMethods never need a caller identity; resolving one there could
+// only fail a probe because of a bad header.
+func anonymousMethod(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/grpc.health.v1.Health/") ||
+		strings.HasPrefix(fullMethod, "/grpc.reflection.v1.ServerReflection/") ||
+		strings.HasPrefix(fullMethod, "/grpc.reflection.v1alpha.ServerReflection/")
+}
+
+func (i interceptors) withIdentity(ctx context.Context, method string) (context.Context, error) {
+	if anonymousMethod(method) {
+		return ctx, nil
+	}
+	id, ok, err := auth.ServerIdentity(ctx, i.devHeader)
+	if err != nil {
+		i.logger.WarnContext(ctx, "rejected caller identity", "method", method, "error", err)
+		return ctx, status.Error(codes.Unauthenticated, err.Error())
+	}
+	if ok {
+		ctx = auth.NewContext(ctx, id)
+	}
+	return ctx, nil
+}
+
+func (i interceptors) identityUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := i.withIdentity(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (i interceptors) identityStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, err := i.withIdentity(ss.Context(), info.FullMethod)
+	if err != nil {
+		return err
+	}
+	return handler(srv, contextStream{ServerStream: ss, ctx: ctx})
+}
+
+// contextStream replaces a stream's context, the only way to hand values to
+// a stream handler.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s contextStream) Context() context.Context { return s.ctx }

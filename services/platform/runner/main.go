@@ -1,0 +1,56 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/ddrsuite/ddr/services/platform/config"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
+)
+
+// EnvPrefix prefixes the environment variables that set flags: --grpc-addr
+// is also DDR_GRPC_ADDR. A flag given on the command line wins.
+const EnvPrefix = "DDR"
+
+// Main parses fs (already holding the service's own flags) together with
+// cfg's, builds a logger, runs until SIGINT or SIGTERM and exits. It is the
+// whole body of every main package.
+func Main(fs *flag.FlagSet, cfg *Config, build BuildFunc) {
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	if err := config.ApplyEnv(fs, EnvPrefix); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	level, err := parseLevel(cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	logger := telemetry.NewLogger(os.Stderr, level, cfg.LogJSON)
+	slog.SetDefault(logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, *cfg, logger, build); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("exiting", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return 0, fmt.Errorf("log level %q: %w", s, err)
+	}
+	return l, nil
+}
