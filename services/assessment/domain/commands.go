@@ -1,0 +1,405 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+)
+
+// Rule codes of the policy refusals this package returns.
+const (
+	RuleDiscloseWithoutBasis    = "DISCLOSE_WITHOUT_BASIS"
+	RuleImminentRiskNotWeighed  = "IMMINENT_RISK_NOT_WEIGHED"
+	RuleFactorsNotRecorded      = "FACTORS_NOT_RECORDED"
+	RuleChallengeNotConsidered  = "CHALLENGE_NOT_CONSIDERED"
+	RuleBulkDisclosure          = "BULK_DISCLOSURE"
+	RuleOverlayRequirement      = "OVERLAY_REQUIREMENT_UNMET"
+	RuleRedirectWithoutCustomer = "REDIRECT_WITHOUT_CUSTOMER"
+)
+
+// TransitionError refuses a command the case's status does not allow. It
+// matches ddrerr.ErrFailedPrecondition. Two decisions racing on one case
+// end here: the loser reloads and finds the case no longer open to it.
+type TransitionError struct {
+	Status Status
+	Action string
+}
+
+func (e *TransitionError) Error() string {
+	if e.Status == "" {
+		return "no case is open: cannot " + e.Action
+	}
+	return fmt.Sprintf("case is %s: cannot %s", e.Status, e.Action)
+}
+
+// Unwrap lets errors.Is match ddrerr.ErrFailedPrecondition.
+func (e *TransitionError) Unwrap() error { return ddrerr.ErrFailedPrecondition }
+
+func (c *Case) allow(action string, in ...Status) error {
+	if slices.Contains(in, c.status) {
+		return nil
+	}
+	return &TransitionError{Status: c.status, Action: action}
+}
+
+func meta(by string, now time.Time) Meta { return Meta{By: by, At: now.UTC()} }
+
+func required(field, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return ddrerr.Invalid(ddrerr.FieldViolation{Field: field, Description: "required"})
+	}
+	return nil
+}
+
+// Open opens the case for a received request. It is idempotent: on a case
+// already opened for the same request it returns no events, so a
+// redelivered RequestReceived opens nothing twice.
+func (c *Case) Open(f RequestFacts, cfg Config, by string, now time.Time) ([]Event, error) {
+	if c.Opened() {
+		if c.requestID == f.RequestID {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: case already opened for another request", ddrerr.ErrConflict)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("assessment configuration: %w", err)
+	}
+	r := cfg.RulesFor(f)
+	return []Event{CaseOpened{
+		Meta:      meta(by, now),
+		RequestID: f.RequestID,
+		Facts:     f,
+		Flags:     computeFlags(f, r),
+		Rules:     r,
+		ReviewDue: ReviewDue(now, f.Urgent(), r),
+	}}, nil
+}
+
+// Assign gives the case to assignee.
+func (c *Case) Assign(assignee, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("assign", StatusOpen, StatusInReview, StatusDecisionPendingApproval); err != nil {
+		return nil, err
+	}
+	if err := required("assignee", assignee); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	if c.assignee == assignee {
+		return nil, nil
+	}
+	return []Event{Assigned{Meta: meta(by, now), Assignee: assignee}}, nil
+}
+
+// Claim assigns the case to by. Only an unassigned case can be claimed;
+// taking one from a colleague is an explicit Assign.
+func (c *Case) Claim(by string, now time.Time) ([]Event, error) {
+	if err := c.allow("claim", StatusOpen, StatusInReview, StatusDecisionPendingApproval); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	switch c.assignee {
+	case by:
+		return nil, nil
+	case "":
+		return []Event{Assigned{Meta: meta(by, now), Assignee: by}}, nil
+	default:
+		return nil, fmt.Errorf("%w: case is already assigned to someone else", ddrerr.ErrFailedPrecondition)
+	}
+}
+
+// The review can change only while no decision is pending, so approvers
+// approve exactly the record the proposer saw.
+var reviewable = []Status{StatusOpen, StatusInReview}
+
+// RecordFactor records the reviewer's assessment of one factor (3.3).
+func (c *Case) RecordFactor(f Factor, assessment, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("record a factor", reviewable...); err != nil {
+		return nil, err
+	}
+	var v ddrerr.Collector
+	if !f.Valid() {
+		v.Add("factor", "must be one of the six factors of 3.3")
+	}
+	if strings.TrimSpace(assessment) == "" {
+		v.Add("assessment", "required")
+	}
+	if strings.TrimSpace(by) == "" {
+		v.Add("actor", "required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{FactorRecorded{Meta: meta(by, now), Factor: f, Assessment: assessment}}, nil
+}
+
+// WeighRights records how the affected people's rights were weighed (2.1).
+func (c *Case) WeighRights(text, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("weigh rights", reviewable...); err != nil {
+		return nil, err
+	}
+	if err := required("text", text); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	return []Event{RightsWeighed{Meta: meta(by, now), Text: text}}, nil
+}
+
+// RecordCounsel records a consultation of counsel (3.3).
+func (c *Case) RecordCounsel(kind CounselKind, consultedAt time.Time, summary, by string, now time.Time) ([]Event, error) {
+	return c.RecordCounselNamed(kind, "", consultedAt, summary, by, now)
+}
+
+// RecordCounselNamed is [Case.RecordCounsel] naming who was consulted.
+func (c *Case) RecordCounselNamed(kind CounselKind, counsel string, consultedAt time.Time, summary, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("record counsel", reviewable...); err != nil {
+		return nil, err
+	}
+	var v ddrerr.Collector
+	if !kind.Valid() {
+		v.Add("kind", "must be internal_legal or outside_counsel")
+	}
+	if consultedAt.IsZero() {
+		v.Add("consulted_at", "required")
+	} else if consultedAt.After(now) {
+		v.Add("consulted_at", "must not be in the future")
+	}
+	if strings.TrimSpace(summary) == "" {
+		v.Add("summary", "required")
+	}
+	if strings.TrimSpace(by) == "" {
+		v.Add("actor", "required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return []Event{CounselConsulted{Meta: meta(by, now), Kind: kind, Counsel: counsel, ConsultedAt: consultedAt.UTC(), Summary: summary}}, nil
+}
+
+// ConsiderChallenge records whether a challenge is warranted and why (3.3).
+func (c *Case) ConsiderChallenge(warranted bool, reasoning, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("consider a challenge", reviewable...); err != nil {
+		return nil, err
+	}
+	if err := required("reasoning", reasoning); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	return []Event{ChallengeConsidered{Meta: meta(by, now), Warranted: warranted, Reasoning: reasoning}}, nil
+}
+
+// Decide takes decision d. Only the assignee decides. A disclosure returns
+// DecisionProposed and takes effect only after [Case.Approve] by other
+// people; every other decision returns CaseDecided at once, since it
+// discloses nothing.
+func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("decide", reviewable...); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	if c.assignee != by {
+		return nil, fmt.Errorf("%w: only the reviewer assigned to the case may decide", ddrerr.ErrPermissionDenied)
+	}
+	if err := c.check(d); err != nil {
+		return nil, err
+	}
+	m := meta(by, now)
+	if d.Kind == Disclose {
+		return []Event{DecisionProposed{Meta: m, Decision: d, PolicyVersion: c.rules.PolicyVersion}}, nil
+	}
+	return []Event{c.decidedEvent(m, d, by, nil)}, nil
+}
+
+func (c *Case) decidedEvent(m Meta, d Decision, decidedBy string, approvers []string) CaseDecided {
+	return CaseDecided{
+		Meta:          m,
+		Decision:      d,
+		DecidedBy:     decidedBy,
+		ApprovedBy:    approvers,
+		PolicyVersion: c.rules.PolicyVersion,
+		Notification:  notificationRequirements(c.facts, c.rules, d),
+	}
+}
+
+// check is the policy gate every decision passes, at proposal and again at
+// the final approval.
+func (c *Case) check(d Decision) error {
+	var v ddrerr.Collector
+	if !d.Kind.Valid() {
+		v.Add("decision.kind", "unknown decision")
+	}
+	if d.Kind != Disclose {
+		if d.Basis != "" {
+			v.Add("decision.basis", "only a disclosure has a legal basis")
+		}
+		if d.Narrowing != nil {
+			v.Add("decision.narrowing", "only a disclosure can be narrowed")
+		}
+	}
+	switch d.Kind {
+	case Challenge, Reject, RequestMoreInformation:
+		if strings.TrimSpace(d.Grounds) == "" {
+			v.Add("decision.grounds", "required for this decision")
+		}
+	case Disclose:
+		for _, p := range validateNarrowing(c.facts, d.Narrowing) {
+			field, desc, _ := strings.Cut(p, ": ")
+			v.Add("decision."+field, desc)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+
+	if d.Kind == Disclose {
+		if err := c.checkDisclosureBasis(d); err != nil {
+			return err
+		}
+	}
+	if missing := c.review.Missing(c.rules.RequiredFactors(d.Kind)); len(missing) > 0 {
+		return ddrerr.Policy("3.3", RuleFactorsNotRecorded, fmt.Sprintf(
+			"a %s decision needs the review of %s first", d.Kind, factorList(missing)))
+	}
+	switch d.Kind {
+	case RedirectToCustomer:
+		if !c.facts.CustomerIsController {
+			return ddrerr.Policy("4.1.1", RuleRedirectWithoutCustomer,
+				"only a request for data a customer controls can be redirected to the customer")
+		}
+	case Disclose:
+		return c.checkDisclosure(d)
+	}
+	return nil
+}
+
+func (c *Case) checkDisclosureBasis(d Decision) error {
+	if !d.Basis.Valid() {
+		return ddrerr.Policy("2.1", RuleDiscloseWithoutBasis,
+			"a disclosure needs a compelling legal obligation or an imminent risk of serious harm")
+	}
+	if d.Basis != BasisImminentRisk {
+		return nil
+	}
+	missing := c.review.Missing(AllFactors())
+	if len(missing) > 0 || c.review.RightsWeighed == nil {
+		var gaps []string
+		if len(missing) > 0 {
+			gaps = append(gaps, "the factors "+factorList(missing))
+		}
+		if c.review.RightsWeighed == nil {
+			gaps = append(gaps, "the affected people's rights and freedoms")
+		}
+		return ddrerr.Policy("2.1", RuleImminentRiskNotWeighed,
+			"a disclosure on imminent risk of serious harm must first weigh "+strings.Join(gaps, " and "))
+	}
+	return nil
+}
+
+func (c *Case) checkDisclosure(d Decision) error {
+	if c.review.Challenge == nil {
+		return ddrerr.Policy("3.3", RuleChallengeNotConsidered,
+			"whether to challenge the request must be considered before disclosing")
+	}
+	if c.rules.RightsWeighedForAllDisclosures && c.review.RightsWeighed == nil {
+		return ddrerr.Policy("1.2", RuleOverlayRequirement, fmt.Sprintf(
+			"the law of %s requires the affected people's rights to be weighed before any disclosure", overlayList(c.rules)))
+	}
+	for _, k := range c.rules.CounselBeforeDisclosure {
+		if !c.review.Consulted(k) {
+			return ddrerr.Policy("1.2", RuleOverlayRequirement, fmt.Sprintf(
+				"the law of %s requires %s to be consulted before any disclosure", overlayList(c.rules), k))
+		}
+	}
+	if reasons := BulkReasons(DisclosedScope(c.facts, d.Narrowing), c.rules.Bulk); len(reasons) > 0 {
+		return ddrerr.Policy("6.1", RuleBulkDisclosure,
+			"the disclosure would be a bulk transfer ("+strings.Join(reasons, "; ")+"); narrow it below the thresholds")
+	}
+	return nil
+}
+
+func factorList(fs []Factor) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+func overlayList(r Rules) string {
+	if len(r.Overlays) == 0 {
+		return "the applicable jurisdiction"
+	}
+	return strings.Join(r.Overlays, ", ")
+}
+
+// Approve approves the pending disclosure (four eyes). The proposer can
+// never approve; each approver counts once. When the last required
+// approval arrives the decision takes effect: the events end with
+// CaseDecided.
+func (c *Case) Approve(by string, now time.Time) ([]Event, error) {
+	if err := c.allow("approve", StatusDecisionPendingApproval); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	p := c.proposal
+	if p.By == by {
+		return nil, fmt.Errorf("%w: four eyes: the proposer cannot approve their own disclosure", ddrerr.ErrPermissionDenied)
+	}
+	if slices.Contains(p.ApprovedBy, by) {
+		return nil, fmt.Errorf("%w: this approver has already approved; another person must", ddrerr.ErrFailedPrecondition)
+	}
+	if err := c.check(p.Decision); err != nil {
+		return nil, err
+	}
+	m := meta(by, now)
+	evs := []Event{DecisionApproved{Meta: m}}
+	approvers := append(slices.Clone(p.ApprovedBy), by)
+	if len(approvers) >= max(c.rules.RequiredApprovals, 1) {
+		evs = append(evs, c.decidedEvent(m, p.Decision, p.By, approvers))
+	}
+	return evs, nil
+}
+
+// RejectProposal sends the pending disclosure back to review. Anyone but
+// the proposer may reject it.
+func (c *Case) RejectProposal(reason, by string, now time.Time) ([]Event, error) {
+	if err := c.allow("reject the proposal", StatusDecisionPendingApproval); err != nil {
+		return nil, err
+	}
+	if err := required("reason", reason); err != nil {
+		return nil, err
+	}
+	if err := required("actor", by); err != nil {
+		return nil, err
+	}
+	if c.proposal.By == by {
+		return nil, fmt.Errorf("%w: the proposer cannot review their own proposal", ddrerr.ErrPermissionDenied)
+	}
+	return []Event{DecisionRejected{Meta: meta(by, now), Reason: reason}}, nil
+}
+
+// MarkOverdue returns ReviewOverdue once when the case is overdue at now,
+// and nothing otherwise.
+func (c *Case) MarkOverdue(now time.Time) ([]Event, error) {
+	if !c.Overdue(now) || c.overdue {
+		return nil, nil
+	}
+	return []Event{ReviewOverdue{Meta: meta("", now), Due: c.reviewDue}}, nil
+}

@@ -1,0 +1,109 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// DecisionKind is the outcome of an assessment.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	Disclose               DecisionKind = "disclose"
+	RedirectToCustomer     DecisionKind = "redirect_to_customer"
+	Challenge              DecisionKind = "challenge"
+	Reject                 DecisionKind = "reject"
+	RequestMoreInformation DecisionKind = "request_more_information"
+)
+
+// Valid reports whether k is a known kind.
+func (k DecisionKind) Valid() bool {
+	return slices.Contains([]DecisionKind{Disclose, RedirectToCustomer, Challenge, Reject, RequestMoreInformation}, k)
+}
+
+// LegalBasis is why a disclosure is allowed at all (2.1).
+type LegalBasis string
+
+// The only two bases 2.1 admits.
+const (
+	BasisCompellingLegalObligation LegalBasis = "compelling_legal_obligation"
+	BasisImminentRisk              LegalBasis = "imminent_risk_of_serious_harm"
+)
+
+// Valid reports whether b is one of the two bases.
+func (b LegalBasis) Valid() bool {
+	return b == BasisCompellingLegalObligation || b == BasisImminentRisk
+}
+
+// Decision is what the reviewer decides.
+type Decision struct {
+	// ID names the decision so an approver can say which one they approve;
+	// the rules do not look at it.
+	ID   string
+	Kind DecisionKind
+	// Basis is required for Disclose and must be empty otherwise.
+	Basis LegalBasis
+	// Narrowing restricts a disclosure; nil discloses all that was asked.
+	Narrowing *Narrowing
+	// Grounds explains the decision; required for challenge, reject and a
+	// request for more information (what is missing).
+	Grounds string
+}
+
+// Prohibition is a non-disclosure order as notification must honour it.
+type Prohibition struct {
+	Reference string
+	Expires   time.Time
+}
+
+// NotificationRequirements is what the notification service needs to plan
+// the steps of section 4 for a decision.
+type NotificationRequirements struct {
+	Outcome DecisionKind
+	// CustomerIsController and CustomerID drive 4.1.
+	CustomerIsController bool
+	CustomerID           string
+	// Prohibition is nil unless a non-disclosure order is claimed.
+	Prohibition *Prohibition
+	// ImminentRisk: the disclosure rests on an imminent risk of serious harm,
+	// which may exempt prior notice (4.1.2, 4.2.1).
+	ImminentRisk        bool
+	ImminentRiskClaimed bool
+	AuthorityCountry    string
+	CountryAdequate     bool
+	// Scope is the scope to disclose; nil unless Outcome is Disclose.
+	Scope *Scope
+	// CustomerNoticePeriod is how long before disclosure the customer must
+	// have been told, after overlays (1.2).
+	CustomerNoticePeriod time.Duration
+	Overlays             []string
+}
+
+// RequirementsFor is what notification needs for decision d on a request
+// with facts f under rules r; a replay rebuilds CaseDecided's with it.
+func RequirementsFor(f RequestFacts, r Rules, d Decision) NotificationRequirements {
+	return notificationRequirements(f, r, d)
+}
+
+func notificationRequirements(f RequestFacts, r Rules, d Decision) NotificationRequirements {
+	n := NotificationRequirements{
+		Outcome:              d.Kind,
+		CustomerIsController: f.CustomerIsController,
+		CustomerID:           f.CustomerID,
+		ImminentRisk:         d.Kind == Disclose && d.Basis == BasisImminentRisk,
+		ImminentRiskClaimed:  f.ImminentRiskClaimed,
+		AuthorityCountry:     f.AuthorityCountry,
+		CountryAdequate:      f.CountryAdequate,
+		CustomerNoticePeriod: r.CustomerNoticePeriod,
+		Overlays:             slices.Clone(r.Overlays),
+	}
+	if f.Gag.Present {
+		n.Prohibition = &Prohibition{Reference: f.Gag.Reference, Expires: f.Gag.Expires}
+	}
+	if d.Kind == Disclose {
+		s := DisclosedScope(f, d.Narrowing)
+		n.Scope = &s
+	}
+	return n
+}

@@ -1,0 +1,10 @@
+// Package domain holds intake's policy rules as pure Go: what a Data
+// Disclosure Request must say when a group member hands it over (clauses
+// 1.1, 3.1, 3.2), how a retry is told apart from a different submission, and
+// which stage a request is in as the group member sees it.
+//
+// It exists apart from the gRPC and JetStream code so that the rules can be
+// read, tested and fuzzed without either; it imports only the standard
+// library and platform/ddrerr, whose error types the transport maps to gRPC
+// statuses.
+package domain

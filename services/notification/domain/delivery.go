@@ -1,0 +1,87 @@
+package domain
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+)
+
+// DeliveryID is the id of the delivery of one step's notice to one
+// recipient of one request. It is the same on every retry, so the sender
+// and the record can both tell a retry from a second notice: the mail's
+// Message-ID and the webhook's idempotency header carry it, and
+// [Plan.RecordDelivery] ignores an id it has seen. Fields are length-framed
+// so that no two different triples hash alike.
+func DeliveryID(requestID string, step StepKind, recipient string) string {
+	h := sha256.New()
+	for _, s := range []string{requestID, string(step), recipient} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return "dlv_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// NoticeOwed reports whether the customer notice is to be sent at now: the
+// customer controls the data, the authority has answered the redirect
+// request (4.1.1), and the notice is required, failed so far, scheduled and
+// due (a gag has lifted), or done while some contact may still lack it.
+// Skipped notices (prohibited, imminent risk, redirected, not owed) are not
+// sent: a notice after an emergency is a person's call, not a timer's.
+func (p *Plan) NoticeOwed(now time.Time) bool {
+	if !p.derived || p.Outcome() == OutcomeRedirected {
+		return false
+	}
+	if p.Step(StepAskAuthorityToRedirect).Status == StatusRequired {
+		return false
+	}
+	switch s := p.Step(StepNotifyCustomer); s.Status {
+	case StatusRequired, StatusFailed, StatusDone:
+		return true
+	case StatusScheduled:
+		return !now.Before(s.ScheduledFor)
+	}
+	return false
+}
+
+// PacketOwed reports whether the DPA consultation packets are to be sent:
+// while a hold stands (4.2.1).
+func (p *Plan) PacketOwed() bool { return p.derived && p.hold.Open() }
+
+// Delivered reports whether a delivery with this id is recorded.
+func (p *Plan) Delivered(deliveryID string) bool {
+	for _, d := range p.deliveries {
+		if d.DeliveryID == deliveryID && !d.Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// FailedAttempts returns how many failed attempts of a delivery are
+// recorded, and when the last one was: the retry backoff runs from there,
+// so it survives a restart.
+func (p *Plan) FailedAttempts(deliveryID string) (n int, last time.Time) {
+	for _, d := range p.deliveries {
+		if d.DeliveryID == deliveryID && d.Failed {
+			n++
+			last = d.At
+		}
+	}
+	return n, last
+}
+
+// Backoff is the wait after n failed attempts: base doubled per attempt,
+// capped at limit.
+func Backoff(n int, base, limit time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}

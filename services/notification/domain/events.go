@@ -1,0 +1,256 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// Event is a fact about a request's notification plan. The app layer maps
+// each to its protobuf message; the fold of a request's events through
+// [Plan.Apply] is the plan.
+type Event interface {
+	EventName() string
+}
+
+// RedirectOutcome is the authority's answer to being asked to go to the
+// customer (4.1.1).
+type RedirectOutcome string
+
+const (
+	RedirectAgreed          RedirectOutcome = "agreed"
+	RedirectDeclined        RedirectOutcome = "declined"
+	RedirectNotPossible     RedirectOutcome = "not_possible"     // e.g. the law forbids telling the customer
+	RedirectIdentityUnknown RedirectOutcome = "identity_unknown" // the authority does not know who the customer is
+)
+
+// Channel is how a notice went out.
+type Channel string
+
+const (
+	ChannelEmail   Channel = "email"
+	ChannelWebhook Channel = "webhook"
+)
+
+// ConsultationOutcome is a DPA's answer to a consultation (4.2.1).
+type ConsultationOutcome string
+
+const (
+	ConsultationNoObjection ConsultationOutcome = "no_objection"
+	ConsultationObjection   ConsultationOutcome = "objection"
+	ConsultationGuidance    ConsultationOutcome = "guidance"    // advice or conditions given
+	ConsultationNoResponse  ConsultationOutcome = "no_response" // the consultation period ran out
+)
+
+// HoldLiftBasis is what allowed a hold to lift.
+type HoldLiftBasis string
+
+const (
+	LiftOnConsultation HoldLiftBasis = "consultation"
+	LiftOnExemption    HoldLiftBasis = "exemption"
+)
+
+// WaiverEffortKind is one of the 4.2.2 efforts.
+type WaiverEffortKind string
+
+const (
+	EffortInformObligations      WaiverEffortKind = "inform_obligations"       // tell the authority of the company's data protection obligations
+	EffortAskToHold              WaiverEffortKind = "ask_to_hold"              // ask it to put the request on hold so the DPAs can be consulted
+	EffortAllowCustomerPersonnel WaiverEffortKind = "allow_customer_personnel" // ask it to allow disclosure to named customer personnel
+	EffortSeekCourtOrder         WaiverEffortKind = "seek_court_order"         // counsel seeks a court order lifting the prohibition
+)
+
+// WaiverOutcome is how an effort ended.
+type WaiverOutcome string
+
+const (
+	WaiverInformed   WaiverOutcome = "informed"
+	WaiverGranted    WaiverOutcome = "granted"
+	WaiverDeclined   WaiverOutcome = "declined"
+	WaiverNoResponse WaiverOutcome = "no_response"
+	WaiverPending    WaiverOutcome = "pending" // made, no answer yet: does not complete the record
+)
+
+// RedirectRecord is the recorded answer to the redirect request.
+type RedirectRecord struct {
+	Outcome RedirectOutcome
+	Support string // agreed: the support given to the customer under its contract
+	By      string
+	At      time.Time
+}
+
+// Delivery is one delivery, or one failed attempt, of a notice or a DPA
+// consultation packet.
+type Delivery struct {
+	Step       StepKind
+	Recipient  string // a customer contact or DPA, never a target of the request
+	Channel    Channel
+	DeliveryID string // see [DeliveryID]
+	Receipt    string // SMTP queue id, webhook response id
+	At         time.Time
+	Failed     bool
+	Reason     string // why it failed; no personal data
+}
+
+// Exemption records that a notice is not given, and on what basis.
+type Exemption struct {
+	Step   StepKind
+	Reason SkipReason // SkipProhibited or SkipImminentRisk
+	Basis  string
+	By     string
+	At     time.Time
+}
+
+// Consultation is a DPA's recorded answer.
+type Consultation struct {
+	Authority string
+	Outcome   ConsultationOutcome
+	Summary   string
+	By        string
+	At        time.Time
+}
+
+// Hold is the 4.2.1 hold: no disclosure while it stands.
+type Hold struct {
+	PlacedAt  time.Time
+	LiftedAt  time.Time
+	LiftBasis HoldLiftBasis
+	LiftedBy  string
+}
+
+// Open reports whether the hold stands.
+func (h Hold) Open() bool { return !h.PlacedAt.IsZero() && h.LiftedAt.IsZero() }
+
+func (h Hold) lifted() bool { return !h.LiftedAt.IsZero() }
+
+// Age is how long an open hold has stood at now; zero if not open.
+func (h Hold) Age(now time.Time) time.Duration {
+	if !h.Open() {
+		return 0
+	}
+	return now.Sub(h.PlacedAt)
+}
+
+// WaiverEffort is one entry in the 4.2.2 written record.
+type WaiverEffort struct {
+	Kind    WaiverEffortKind
+	Outcome WaiverOutcome
+	Person  string // who made the effort
+	At      time.Time
+	Notes   string
+}
+
+// PlanDerived: a decision was turned into a plan. It carries the inputs and
+// the adequacy finding, so the fold never depends on today's registry. A
+// later decision on the same request derives again; recorded facts stand.
+type PlanDerived struct {
+	RequestID    string
+	Requirements Requirements
+	Adequacy     Adequacy
+	Config       Config
+	At           time.Time
+}
+
+// HoldPlaced: the request went on hold (4.2.1).
+type HoldPlaced struct{ At time.Time }
+
+// RedirectOutcomeRecorded: the authority answered the redirect request (4.1.1).
+type RedirectOutcomeRecorded struct{ RedirectRecord }
+
+// NoticeDelivered: a notice or packet reached its recipient.
+type NoticeDelivered struct{ Delivery }
+
+// NoticeDeliveryFailed: a delivery gave up for now; it will be retried.
+type NoticeDeliveryFailed struct{ Delivery }
+
+// ExemptionRecorded: a notice is not given, on a recorded basis.
+type ExemptionRecorded struct{ Exemption }
+
+// DPAConsultationRecorded: a DPA answered the consultation (4.2.1).
+type DPAConsultationRecorded struct{ Consultation }
+
+// HoldLifted: the hold was lifted on a consultation outcome or an exemption.
+type HoldLifted struct {
+	At    time.Time
+	Basis HoldLiftBasis
+	By    string
+}
+
+// WaiverEffortRecorded: an entry in the 4.2.2 written record.
+type WaiverEffortRecorded struct{ WaiverEffort }
+
+// RequestCleared: nothing blocks disclosure any more.
+type RequestCleared struct{ At time.Time }
+
+func (PlanDerived) EventName() string             { return "PlanDerived" }
+func (HoldPlaced) EventName() string              { return "HoldPlaced" }
+func (RedirectOutcomeRecorded) EventName() string { return "RedirectOutcomeRecorded" }
+func (NoticeDelivered) EventName() string         { return "NoticeDelivered" }
+func (NoticeDeliveryFailed) EventName() string    { return "NoticeDeliveryFailed" }
+func (ExemptionRecorded) EventName() string       { return "ExemptionRecorded" }
+func (DPAConsultationRecorded) EventName() string { return "DPAConsultationRecorded" }
+func (HoldLifted) EventName() string              { return "HoldLifted" }
+func (WaiverEffortRecorded) EventName() string    { return "WaiverEffortRecorded" }
+func (RequestCleared) EventName() string          { return "RequestCleared" }
+
+// Fold builds a plan from a request's events, oldest first.
+func Fold(events []Event) (*Plan, error) {
+	p := &Plan{}
+	for _, e := range events {
+		if err := p.Apply(e); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Apply changes the plan by one event. Events are facts already decided, so
+// Apply does not judge them; it refuses only what cannot be folded: an
+// unknown event, or any event before the plan exists.
+func (p *Plan) Apply(e Event) error {
+	if _, ok := e.(PlanDerived); !ok && !p.derived {
+		return fmt.Errorf("notification: %s before PlanDerived", e.EventName())
+	}
+	if !p.apply(e) {
+		return fmt.Errorf("notification: unknown event %T", e)
+	}
+	return nil
+}
+
+func (p *Plan) apply(e Event) bool {
+	switch e := e.(type) {
+	case PlanDerived:
+		p.derived = true
+		p.requestID = e.RequestID
+		p.req = e.Requirements
+		p.adequacy = e.Adequacy
+		p.cfg = e.Config
+		p.derivedAt = e.At
+		// A new decision needs its own clearance.
+		p.clearedAt = time.Time{}
+	case HoldPlaced:
+		p.hold = Hold{PlacedAt: e.At}
+	case RedirectOutcomeRecorded:
+		r := e.RedirectRecord
+		p.redirect = &r
+	case NoticeDelivered:
+		p.deliveries = append(p.deliveries, e.Delivery)
+	case NoticeDeliveryFailed:
+		d := e.Delivery
+		d.Failed = true
+		p.deliveries = append(p.deliveries, d)
+	case ExemptionRecorded:
+		p.exemptions = append(p.exemptions, e.Exemption)
+	case DPAConsultationRecorded:
+		p.consultations = append(p.consultations, e.Consultation)
+	case HoldLifted:
+		p.hold.LiftedAt, p.hold.LiftBasis, p.hold.LiftedBy = e.At, e.Basis, e.By
+	case WaiverEffortRecorded:
+		p.efforts = append(p.efforts, e.WaiverEffort)
+	case RequestCleared:
+		p.clearedAt = e.At
+	default:
+		return false
+	}
+	p.recompute()
+	return true
+}

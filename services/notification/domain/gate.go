@@ -1,0 +1,144 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Blocker is one thing that still stands between a request and disclosure.
+type Blocker struct {
+	Step        StepKind // empty when the blocker is not one step's
+	Clause      string
+	Explanation string
+}
+
+// Blockers lists what still blocks disclosure of the request at now. It is
+// empty exactly when every required step is done, no hold stands, any
+// overlay notice period has run, and the decision allows disclosure at all.
+func Blockers(p *Plan, now time.Time) []Blocker {
+	if !p.derived {
+		return []Blocker{{Clause: "2.2", Explanation: "no plan has been derived for this request"}}
+	}
+	var bs []Blocker
+	switch p.Outcome() {
+	case OutcomeRedirected:
+		bs = append(bs, Blocker{Step: StepAskAuthorityToRedirect, Clause: "4.1.1",
+			Explanation: "the authority agreed to address the customer directly: the company discloses nothing"})
+	case OutcomeNoDisclosure:
+		bs = append(bs, Blocker{Clause: "2.1",
+			Explanation: "the decision (" + string(p.req.Decision) + ") does not authorise disclosure"})
+	}
+	if p.req.Decision == DecisionRedirectToCustomer && p.Outcome() != OutcomeRedirected {
+		bs = append(bs, Blocker{Clause: "2.1",
+			Explanation: "the decision is to redirect to the customer: disclosure needs a disclose decision"})
+	}
+	for _, s := range p.steps {
+		if b, ok := p.stepBlocker(s, now); ok {
+			bs = append(bs, b)
+		}
+	}
+	if p.hold.Open() && p.Step(StepHoldAndConsultDPA).Status != StatusRequired {
+		// A hold outlives a change of plan until a consultation outcome or an
+		// exemption lifts it (4.2.1).
+		bs = append(bs, Blocker{Step: StepHoldAndConsultDPA, Clause: "4.2.1", Explanation: p.holdExplanation(now)})
+	}
+	return bs
+}
+
+func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
+	b := Blocker{Step: s.Kind, Clause: s.Clause}
+	switch s.Status {
+	case StatusRequired, StatusFailed:
+	case StatusScheduled:
+		if now.Before(s.ScheduledFor) {
+			return b, false
+		}
+		b.Explanation = "the prohibition ended on " + day(s.ScheduledFor) + ": the customer notice is now owed before any disclosure"
+		return b, true
+	case StatusDone:
+		if s.Kind == StepNotifyCustomer && p.req.CustomerNoticePeriod > 0 {
+			if until := s.DoneAt.Add(p.req.CustomerNoticePeriod); now.Before(until) {
+				b.Clause = "1.2"
+				b.Explanation = "a stricter local law's customer-notice period runs until " + until.UTC().Format(time.RFC3339)
+				return b, true
+			}
+		}
+		return b, false
+	default:
+		return b, false
+	}
+	switch s.Kind {
+	case StepAskAuthorityToRedirect:
+		b.Explanation = "ask the authority to make the request to the customer directly, and record its answer"
+	case StepNotifyCustomer:
+		switch {
+		case p.Step(StepAskAuthorityToRedirect).Status == StatusRequired:
+			b.Explanation = "the customer notice waits for the authority's answer to the redirect request (4.1.1)"
+		case s.Status == StatusFailed:
+			d, _ := p.lastDeliveryFailed(StepNotifyCustomer)
+			b.Explanation = "the last customer notice delivery failed (" + d.Reason + "): deliver it, or record an exemption with its basis"
+		default:
+			b.Explanation = "deliver the customer notice with the details of the request, or record an exemption with its basis"
+		}
+	case StepHoldAndConsultDPA:
+		b.Explanation = p.holdExplanation(now)
+	case StepWaiverEfforts:
+		var kinds []string
+		for _, k := range p.missingEfforts() {
+			kinds = append(kinds, string(k))
+		}
+		b.Explanation = "record the best efforts to get the prohibition waived; missing: " + strings.Join(kinds, ", ")
+	}
+	return b, true
+}
+
+func (p *Plan) holdExplanation(now time.Time) string {
+	if !p.hold.Open() {
+		return "the authority's country is not adequate: put the request on hold and consult the DPAs"
+	}
+	held := fmt.Sprintf("on hold since %s (%s)", p.hold.PlacedAt.UTC().Format(time.RFC3339), p.hold.Age(now).Round(time.Minute))
+	if c, ok := p.leadConsultation(); ok && c.Outcome == ConsultationObjection {
+		return held + ": the lead DPA objected, so the request needs a new decision"
+	}
+	if _, ok := p.leadConsultation(); ok {
+		return held + ": the lead DPA answered; lift the hold or record an exemption"
+	}
+	return held + ": record the lead DPA's (" + p.cfg.LeadDPA + ") consultation outcome, or an exemption with its basis"
+}
+
+// leadConsultation returns the lead DPA's latest answer.
+func (p *Plan) leadConsultation() (Consultation, bool) {
+	for i := len(p.consultations) - 1; i >= 0; i-- {
+		if c := p.consultations[i]; c.Authority == p.cfg.LeadDPA {
+			return c, true
+		}
+	}
+	return Consultation{}, false
+}
+
+// OpenHold is a standing hold as listed for people.
+type OpenHold struct {
+	RequestID string
+	Country   string
+	PlacedAt  time.Time
+	Age       time.Duration
+	// WaitingFor says what would lift it.
+	WaitingFor string
+}
+
+// OpenHold returns the request's standing hold and its age at now.
+func (p *Plan) OpenHold(now time.Time) (OpenHold, bool) {
+	if !p.hold.Open() {
+		return OpenHold{}, false
+	}
+	return OpenHold{
+		RequestID:  p.requestID,
+		Country:    p.adequacy.Country,
+		PlacedAt:   p.hold.PlacedAt,
+		Age:        p.hold.Age(now),
+		WaitingFor: p.holdExplanation(now),
+	}, true
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

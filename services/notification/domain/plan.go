@@ -1,0 +1,457 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// StepKind names what a step does.
+type StepKind string
+
+const (
+	StepAskAuthorityToRedirect StepKind = "ASK_AUTHORITY_TO_REDIRECT" // 4.1.1
+	StepNotifyCustomer         StepKind = "NOTIFY_CUSTOMER"           // 4.1.2
+	StepHoldAndConsultDPA      StepKind = "HOLD_AND_CONSULT_DPA"      // 4.2.1
+	StepWaiverEfforts          StepKind = "WAIVER_EFFORTS"            // 4.2.2
+)
+
+// Clause returns the policy clause a step implements.
+func (k StepKind) Clause() string {
+	switch k {
+	case StepAskAuthorityToRedirect:
+		return "4.1.1"
+	case StepNotifyCustomer:
+		return "4.1.2"
+	case StepHoldAndConsultDPA:
+		return "4.2.1"
+	case StepWaiverEfforts:
+		return "4.2.2"
+	}
+	return ""
+}
+
+// StepStatus is where a step stands.
+type StepStatus string
+
+const (
+	StatusRequired  StepStatus = "required"  // blocks disclosure until done
+	StatusSkipped   StepStatus = "skipped"   // not owed; SkipReason and Basis say why
+	StatusDone      StepStatus = "done"      //
+	StatusFailed    StepStatus = "failed"    // last delivery failed; still blocks
+	StatusScheduled StepStatus = "scheduled" // owed at ScheduledFor (a gag's expiry); blocks only once due
+)
+
+// SkipReason says why a step is not owed (or, for a scheduled step, why it
+// waits).
+type SkipReason string
+
+const (
+	SkipProhibited            SkipReason = "PROHIBITED"              // 4.1.2, 4.2.1: a legal prohibition (gag)
+	SkipImminentRisk          SkipReason = "IMMINENT_RISK"           // 4.1.2, 4.2.1: imminent risk of serious harm
+	SkipCustomerNotController SkipReason = "CUSTOMER_NOT_CONTROLLER" // 4.1: no customer controls the data
+	SkipCountryAdequate       SkipReason = "COUNTRY_ADEQUATE"        // 4.2.1: the authority's country is adequate
+	SkipRedirected            SkipReason = "REDIRECTED"              // 4.1.1: the authority went to the customer
+	SkipNoDisclosureDecided   SkipReason = "NO_DISCLOSURE_DECIDED"   // the decision discloses nothing
+	SkipNotProhibited         SkipReason = "NOT_PROHIBITED"          // 4.2.2: no prohibition suppresses a notice
+)
+
+// Step is one obligation of the plan.
+type Step struct {
+	ID           string
+	Kind         StepKind
+	Clause       string
+	Status       StepStatus
+	SkipReason   SkipReason
+	Basis        string    // why skipped or scheduled, in words, for the record
+	ScheduledFor time.Time // for StatusScheduled
+	DoneAt       time.Time // for StatusDone
+}
+
+// Flag is something people must look at that does not block by itself.
+type Flag struct {
+	Code        string
+	Clause      string
+	Explanation string
+}
+
+// Flag codes.
+const (
+	FlagGagWithoutEndDate    = "GAG_WITHOUT_END_DATE"
+	FlagNoticeAfterEmergency = "NOTICE_AFTER_EMERGENCY"
+	FlagCountryUnknown       = "COUNTRY_UNKNOWN"
+)
+
+// Config is the deployment's notification settings.
+type Config struct {
+	// LeadDPA is the lead supervisory authority; its recorded consultation
+	// outcome is what lifts a hold (4.2.1).
+	LeadDPA string
+	// OtherDPAs are also sent the consultation packet; their outcomes are
+	// recorded when they give one.
+	OtherDPAs []string
+}
+
+// DPAs returns the lead authority first, then the others.
+func (c Config) DPAs() []string {
+	return append([]string{c.LeadDPA}, c.OtherDPAs...)
+}
+
+// Outcome is where the request as a whole stands.
+type Outcome string
+
+const (
+	OutcomeOpen         Outcome = "open"
+	OutcomeCleared      Outcome = "cleared"       // nothing blocks disclosure
+	OutcomeRedirected   Outcome = "redirected"    // 4.1.1: the authority went to the customer
+	OutcomeNoDisclosure Outcome = "no_disclosure" // the decision discloses nothing
+)
+
+// Plan is a request's notification plan: the steps owed under the policy
+// and the facts recorded so far. It changes only through Apply, so that it
+// is always the fold of the request's events. Step statuses are computed
+// from the requirements and the facts, never stored, so a later decision on
+// the same request re-plans without losing what was already done.
+type Plan struct {
+	derived       bool
+	requestID     string
+	req           Requirements
+	adequacy      Adequacy
+	cfg           Config
+	steps         []Step
+	flags         []Flag
+	redirect      *RedirectRecord
+	deliveries    []Delivery
+	exemptions    []Exemption
+	consultations []Consultation
+	hold          Hold
+	efforts       []WaiverEffort
+	clearedAt     time.Time
+	derivedAt     time.Time
+}
+
+// DerivePlan works out the plan for req, judging adequacy as of the date
+// the request was received. It assumes req is valid (see
+// [Requirements.Validate]); the [Plan.Derive] command checks that.
+func DerivePlan(req Requirements, reg *Registry, cfg Config) Plan {
+	p := Plan{}
+	p.apply(PlanDerived{
+		RequestID:    req.RequestID,
+		Requirements: req,
+		Adequacy:     reg.Evaluate(req.AuthorityCountry, req.ReceivedAt, RecipientGovernmentAuthority),
+		Config:       cfg,
+	})
+	return p
+}
+
+// RequestID returns the request the plan is for.
+func (p *Plan) RequestID() string { return p.requestID }
+
+// Requirements returns the decision's requirements the plan rests on.
+func (p *Plan) Requirements() Requirements { return p.req }
+
+// Adequacy returns the adequacy finding the plan rests on.
+func (p *Plan) Adequacy() Adequacy { return p.adequacy }
+
+// Config returns the notification settings the plan was derived with.
+func (p *Plan) Config() Config {
+	c := p.cfg
+	c.OtherDPAs = slices.Clone(c.OtherDPAs)
+	return c
+}
+
+// DerivedAt returns when the plan was last derived.
+func (p *Plan) DerivedAt() time.Time { return p.derivedAt }
+
+// Derived reports whether a plan exists (a decision was received).
+func (p *Plan) Derived() bool { return p.derived }
+
+// Steps returns the steps in order.
+func (p *Plan) Steps() []Step { return slices.Clone(p.steps) }
+
+// Step returns the step of kind k.
+func (p *Plan) Step(k StepKind) Step {
+	for _, s := range p.steps {
+		if s.Kind == k {
+			return s
+		}
+	}
+	return Step{Kind: k}
+}
+
+// Flags returns the plan's flags.
+func (p *Plan) Flags() []Flag { return slices.Clone(p.flags) }
+
+// Redirect returns the authority's answer to the redirect request, if any.
+func (p *Plan) Redirect() (RedirectRecord, bool) {
+	if p.redirect == nil {
+		return RedirectRecord{}, false
+	}
+	return *p.redirect, true
+}
+
+// Deliveries returns every recorded delivery and failed attempt.
+func (p *Plan) Deliveries() []Delivery { return slices.Clone(p.deliveries) }
+
+// Exemptions returns the recorded exemptions.
+func (p *Plan) Exemptions() []Exemption { return slices.Clone(p.exemptions) }
+
+// Consultations returns the recorded DPA consultation outcomes.
+func (p *Plan) Consultations() []Consultation { return slices.Clone(p.consultations) }
+
+// WaiverEfforts returns the recorded 4.2.2 efforts (the written record).
+func (p *Plan) WaiverEfforts() []WaiverEffort { return slices.Clone(p.efforts) }
+
+// Hold returns the request's hold (zero if none was placed).
+func (p *Plan) Hold() Hold { return p.hold }
+
+// Cleared reports whether the request was cleared for disclosure. A
+// RequestCleared event is only decided when [Blockers] is empty, that is
+// when every required step is done.
+func (p *Plan) Cleared() bool { return !p.clearedAt.IsZero() }
+
+// ClearedAt returns when the request was cleared.
+func (p *Plan) ClearedAt() time.Time { return p.clearedAt }
+
+// Outcome returns where the request stands as a whole.
+func (p *Plan) Outcome() Outcome {
+	switch {
+	case p.redirect != nil && p.redirect.Outcome == RedirectAgreed:
+		return OutcomeRedirected
+	case !p.req.Decision.mayLeadToDisclosure():
+		return OutcomeNoDisclosure
+	case p.Cleared():
+		return OutcomeCleared
+	}
+	return OutcomeOpen
+}
+
+// DueSteps returns scheduled steps whose time has come (a gag has expired,
+// so the customer notice must now go out).
+func (p *Plan) DueSteps(now time.Time) []Step {
+	var due []Step
+	for _, s := range p.steps {
+		if s.Status == StatusScheduled && !now.Before(s.ScheduledFor) {
+			due = append(due, s)
+		}
+	}
+	return due
+}
+
+func (p *Plan) clone() *Plan {
+	c := *p
+	c.steps = slices.Clone(p.steps)
+	c.flags = slices.Clone(p.flags)
+	c.deliveries = slices.Clone(p.deliveries)
+	c.exemptions = slices.Clone(p.exemptions)
+	c.consultations = slices.Clone(p.consultations)
+	c.efforts = slices.Clone(p.efforts)
+	c.cfg.OtherDPAs = slices.Clone(p.cfg.OtherDPAs)
+	if p.redirect != nil {
+		r := *p.redirect
+		c.redirect = &r
+	}
+	return &c
+}
+
+// granted reports whether any effort of the given kinds won a waiver.
+func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
+	for _, e := range p.efforts {
+		if e.Outcome == WaiverGranted && slices.Contains(kinds, e.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Plan) exemption(k StepKind) (Exemption, bool) {
+	for _, e := range p.exemptions {
+		if e.Step == k {
+			return e, true
+		}
+	}
+	return Exemption{}, false
+}
+
+func (p *Plan) delivered(k StepKind) (Delivery, bool) {
+	for _, d := range p.deliveries {
+		if d.Step == k && !d.Failed {
+			return d, true
+		}
+	}
+	return Delivery{}, false
+}
+
+func (p *Plan) lastDeliveryFailed(k StepKind) (Delivery, bool) {
+	for i := len(p.deliveries) - 1; i >= 0; i-- {
+		if d := p.deliveries[i]; d.Step == k {
+			return d, d.Failed
+		}
+	}
+	return Delivery{}, false
+}
+
+func (p *Plan) gagBasis() string {
+	g := p.req.Prohibition
+	if g.ExpiresAt.IsZero() {
+		return "prohibition " + g.Reference + " (no end date)"
+	}
+	return "prohibition " + g.Reference + " until " + g.ExpiresAt.UTC().Format(time.RFC3339)
+}
+
+// recompute derives every step's status from the requirements and the
+// recorded facts. Each case cites the clause that decides it; the order of
+// the cases is the precedence between them.
+func (p *Plan) recompute() {
+	r := p.req
+	controller := r.Customer.Controller
+	risk := r.ImminentRisk.Present
+	adequate := p.adequacy.Adequate
+	mayDisclose := r.Decision.mayLeadToDisclosure()
+	redirected := p.redirect != nil && p.redirect.Outcome == RedirectAgreed
+	// A waiver won under 4.2.2 lifts the prohibition for what it covers:
+	// disclosure to customer staff lifts it for the customer notice, a hold
+	// to consult lifts it for the DPAs, a court order for both.
+	gagOnCustomer := r.Prohibition.Present && !p.granted(EffortAllowCustomerPersonnel, EffortSeekCourtOrder)
+	gagOnDPA := r.Prohibition.Present && !p.granted(EffortAskToHold, EffortSeekCourtOrder)
+	noDisclosure := "decision " + string(r.Decision) + " discloses nothing"
+
+	mk := func(k StepKind) Step { return Step{ID: string(k), Kind: k, Clause: k.Clause(), Status: StatusRequired} }
+	skip := func(s *Step, why SkipReason, basis string) {
+		s.Status, s.SkipReason, s.Basis = StatusSkipped, why, basis
+	}
+
+	// 4.1.1: ask the authority to go to the customer, "ordinarily". An
+	// imminent risk is the case that is not ordinary: bouncing an emergency
+	// to the customer would cost the time the emergency does not have.
+	ask := mk(StepAskAuthorityToRedirect)
+	switch {
+	case !mayDisclose:
+		skip(&ask, SkipNoDisclosureDecided, noDisclosure)
+	case !controller:
+		skip(&ask, SkipCustomerNotController, "the company, not a customer, is the controller")
+	case p.redirect != nil:
+		ask.Status, ask.DoneAt = StatusDone, p.redirect.At
+	case risk:
+		skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
+	}
+
+	// 4.1.2: notify the customer before any disclosure, unless prohibited or
+	// an imminent risk prohibits prior notice. A gag with an end date only
+	// delays the notice to the day it lifts.
+	notice := mk(StepNotifyCustomer)
+	switch d, ok := p.delivered(StepNotifyCustomer); {
+	case !mayDisclose:
+		skip(&notice, SkipNoDisclosureDecided, noDisclosure)
+	case !controller:
+		skip(&notice, SkipCustomerNotController, "2.2 and 4.1 give notice to a customer only for data it controls")
+	case ok:
+		notice.Status, notice.DoneAt = StatusDone, d.At
+	case redirected:
+		skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
+	default:
+		if e, ok := p.exemption(StepNotifyCustomer); ok {
+			skip(&notice, e.Reason, e.Basis)
+		} else if gagOnCustomer && !r.Prohibition.ExpiresAt.IsZero() {
+			notice.Status, notice.SkipReason, notice.Basis = StatusScheduled, SkipProhibited, p.gagBasis()
+			notice.ScheduledFor = r.Prohibition.ExpiresAt
+		} else if gagOnCustomer {
+			skip(&notice, SkipProhibited, p.gagBasis())
+		} else if risk {
+			skip(&notice, SkipImminentRisk, r.ImminentRisk.Basis)
+		} else if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
+			notice.Status = StatusFailed
+		}
+	}
+
+	// 4.2.1: hold and consult the DPAs when the authority's country is not
+	// adequate, unless prohibited or imminent risk. Adequacy comes first:
+	// where the country is adequate the obligation never arises.
+	hold := mk(StepHoldAndConsultDPA)
+	switch {
+	case !mayDisclose:
+		skip(&hold, SkipNoDisclosureDecided, noDisclosure)
+	case adequate:
+		skip(&hold, SkipCountryAdequate, p.adequacy.Reason)
+	case p.hold.lifted() && p.hold.LiftBasis == LiftOnConsultation:
+		hold.Status, hold.DoneAt = StatusDone, p.hold.LiftedAt
+	default:
+		if e, ok := p.exemption(StepHoldAndConsultDPA); ok {
+			skip(&hold, e.Reason, e.Basis)
+		} else if redirected {
+			skip(&hold, SkipRedirected, "the authority agreed to address the customer directly; the company discloses nothing")
+		} else if gagOnDPA {
+			skip(&hold, SkipProhibited, p.gagBasis())
+		} else if risk {
+			skip(&hold, SkipImminentRisk, r.ImminentRisk.Basis)
+		}
+	}
+
+	// 4.2.2: best efforts to get a prohibition waived, when a prohibition
+	// actually suppresses a notice this plan would otherwise give. A gag
+	// that suppresses nothing (no customer controller, adequate country)
+	// triggers no efforts.
+	waiver := mk(StepWaiverEfforts)
+	suppressed := notice.SkipReason == SkipProhibited || hold.SkipReason == SkipProhibited
+	missing := p.missingEfforts()
+	switch {
+	case !mayDisclose:
+		skip(&waiver, SkipNoDisclosureDecided, noDisclosure)
+	case len(p.efforts) > 0 && len(missing) == 0:
+		waiver.Status, waiver.DoneAt = StatusDone, p.efforts[len(p.efforts)-1].At
+	case redirected:
+		skip(&waiver, SkipRedirected, "the authority agreed to address the customer directly")
+	case !suppressed:
+		skip(&waiver, SkipNotProhibited, "no prohibition suppresses a notice this plan requires")
+	}
+
+	// Listed in this order, though not run strictly in it: the hold is placed
+	// at once and consultation runs alongside the redirect; only the customer
+	// notice waits for the redirect answer.
+	p.steps = []Step{ask, notice, hold, waiver}
+
+	p.flags = nil
+	if mayDisclose && r.Prohibition.Present && r.Prohibition.ExpiresAt.IsZero() {
+		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: "4.2.2",
+			Explanation: "the prohibition has no end date: counsel to consider challenging it or seeking a court order"})
+	}
+	if mayDisclose && risk && (controller || !adequate) {
+		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: "4.1.2",
+			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
+	}
+	if p.adequacy.Country == UnknownCountry {
+		p.flags = append(p.flags, Flag{Code: FlagCountryUnknown, Clause: "4.2.1",
+			Explanation: "the authority's country is unknown and is treated as not adequate"})
+	}
+}
+
+// neededEfforts lists the 4.2.2 efforts that make the written record
+// complete. Informing the authority of the company's obligations is always
+// owed. Asking for disclosure to customer staff is owed when the gag stands
+// between the customer and a notice; asking for a hold to consult the DPAs
+// when the country is not adequate. Under an imminent risk neither ask is
+// owed: 4.2.2 weighs urgency, and both would delay what the risk demands.
+// Seeking a court order is for counsel to decide, so it is never demanded.
+func (p *Plan) neededEfforts() []WaiverEffortKind {
+	r := p.req
+	need := []WaiverEffortKind{EffortInformObligations}
+	if r.ImminentRisk.Present {
+		return need
+	}
+	if r.Customer.Controller {
+		need = append(need, EffortAllowCustomerPersonnel)
+	}
+	if !p.adequacy.Adequate {
+		need = append(need, EffortAskToHold)
+	}
+	return need
+}
+
+func (p *Plan) missingEfforts() []WaiverEffortKind {
+	var missing []WaiverEffortKind
+	for _, k := range p.neededEfforts() {
+		if !slices.ContainsFunc(p.efforts, func(e WaiverEffort) bool { return e.Kind == k && e.Outcome != WaiverPending }) {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}

@@ -1,0 +1,16 @@
+// Package domain holds the reporting rules of the suite, free of transport
+// and storage so that they can be tested alone and audited by reading them.
+//
+// It answers three questions the policy asks of the reporting service:
+//
+//   - Is the written record intact? Each request's events form a hash chain
+//     ([Chain], [Verify]); the chain stores digests of payloads, never the
+//     payloads, so it holds no personal data in clear.
+//   - How did a request end? A [Disposition] records what was disclosed, and
+//     is accepted only once the request was cleared (clauses 2.1, 2.2).
+//   - What does the semi-annual transparency report say (clause 5.1)?
+//     [BuildReport] counts [ReportFacts] for a [Period] in one pass, leaves out
+//     what a court order keeps out, bands national security process, and
+//     commits to what it counted with a Merkle root that a data protection
+//     authority can check ([VerifyReport], [ProveInclusion], [VerifyInclusion]).
+package domain

@@ -1,0 +1,194 @@
+package domain_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+)
+
+// exportFixture is a small report whose facts carry values that must never
+// reach an export: request ids and chain heads.
+func exportFixture(t *testing.T) (*domain.Report, []domain.ReportFacts) {
+	t.Helper()
+	at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+	mk := func(id, process, country string, o domain.Outcome, r domain.Restriction) domain.ReportFacts {
+		f := domain.ReportFacts{RequestID: id, ReceivedAt: at, LegalProcess: process, Country: country, Outcome: o,
+			AccountsSpecified: 2, CustomerNotified: true, Restriction: r}
+		copy(f.ChainHead[:], bytes.Repeat([]byte{0xab}, 32))
+		return f
+	}
+	facts := []domain.ReportFacts{
+		mk("req-secret-0001", "subpoena", "US", domain.OutcomeNonContentOnly, domain.RestrictionNone),
+		mk("req-secret-0002", "subpoena", "US", domain.OutcomeRejected, domain.RestrictionNone),
+		mk("req-secret-0003", "search_warrant", "DE", domain.OutcomeContentDisclosed, domain.RestrictionNone),
+		mk("req-secret-0004", "none", "ZZ", domain.OutcomePending, domain.RestrictionNone),
+		mk("req-secret-0005", "court_order", "GB", domain.OutcomeWithdrawn, domain.RestrictionExcludedByCourtOrder),
+		mk("req-secret-0006", "national_security_letter", "US", domain.OutcomeNonContentOnly, domain.RestrictionNationalSecurity),
+	}
+	facts[2].Emergency, facts[2].DPAConsulted, facts[2].UnderGag = true, true, true
+	r, err := domain.BuildReport(facts, h1, cfg250, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, facts
+}
+
+func noPersonalData(t *testing.T, what string, out []byte) {
+	t.Helper()
+	for _, s := range []string{"req-secret", strings.Repeat("ab", 32), "court_order", "GB", "national_security_letter"} {
+		if bytes.Contains(out, []byte(s)) {
+			t.Errorf("%s contains %q", what, s)
+		}
+	}
+}
+
+func TestExport_JSONHasStableFieldsAndRoundTrips(t *testing.T) {
+	r, facts := exportFixture(t)
+	var buf bytes.Buffer
+	if err := domain.WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	noPersonalData(t, "JSON", buf.Bytes())
+
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"by_country", "by_legal_process", "by_outcome", "config", "digest", "generated_at", "national_security", "notes", "period", "record_sequence", "totals"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("top-level fields %v, want %v", keys, want)
+	}
+	for _, s := range []string{
+		`"period": "2025-H1"`,
+		`"requests": 4`, `"accounts_specified": 8`, `"emergency_requests": 1`, `"customers_notified": 4`, `"dpa_consultations": 1`, `"requests_under_gag": 1`,
+		`"national_security_band_width": 250`, `"national_security_delay": "4320h0m0s"`,
+		`"status": "reported"`, `"from": 0`, `"to": 249`,
+		`"key": "subpoena"`, `"key": "non_content_only"`,
+		`"merkle_root": "` + r.Digest.MerkleRoot.String() + `"`,
+	} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("JSON lacks %s", s)
+		}
+	}
+
+	back, err := domain.ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := domain.VerifyReport(back, facts); err != nil {
+		t.Fatalf("published JSON does not verify: %v", err)
+	}
+}
+
+func TestExport_CSVHasOneRowPerFigure(t *testing.T) {
+	r, _ := exportFixture(t)
+	var buf bytes.Buffer
+	if err := domain.WriteCSV(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	noPersonalData(t, "CSV", buf.Bytes())
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], []string{"dimension", "key", "value"}) {
+		t.Fatalf("header %v", rows[0])
+	}
+	got := map[string]string{}
+	for _, row := range rows[1:] {
+		k := row[0] + "/" + row[1]
+		if _, dup := got[k]; dup {
+			t.Fatalf("row %s twice", k)
+		}
+		got[k] = row[2]
+	}
+	for k, v := range map[string]string{
+		"report/period": "2025-H1", "total/requests": "4", "total/accounts_specified": "8",
+		"legal_process/subpoena": "2", "legal_process/search_warrant": "1", "legal_process/none": "1",
+		"country/US": "2", "country/DE": "1", "country/ZZ": "1",
+		"outcome/pending": "1", "outcome/content_disclosed": "1", "outcome/withdrawn": "0",
+		"national_security/status": "reported", "national_security/requests": "0-249",
+		"digest/leaves": "4", "digest/merkle_root": r.Digest.MerkleRoot.String(),
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	// 5 report rows, 6 totals, 3 processes, 3 countries, 8 outcomes, 5 national security, 3 digest.
+	if len(rows)-1 != 5+6+3+3+8+5+3 {
+		t.Errorf("%d rows", len(rows)-1)
+	}
+}
+
+func TestExport_HTMLHasAnAccessibleChartPerBreakdownAndNoPersonalData(t *testing.T) {
+	r, _ := exportFixture(t)
+	var buf bytes.Buffer
+	if err := domain.WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	noPersonalData(t, "HTML", buf.Bytes())
+	if n := strings.Count(page, "<svg "); n != 3 {
+		t.Fatalf("%d charts, want 3", n)
+	}
+	if n := strings.Count(page, `role="img"`); n != 3 {
+		t.Errorf("%d charts with role=img", n)
+	}
+	if n := strings.Count(page, "<title id="); n != 3 {
+		t.Errorf("%d chart titles", n)
+	}
+	if n := strings.Count(page, "<table>"); n != 5 { // summary, 3 fallbacks, national security
+		t.Errorf("%d tables", n)
+	}
+	for _, s := range []string{
+		"<title>Transparency report: government data requests, 2025-H1</title>", `<html lang="en">`,
+		"1 January 2025 – 30 June 2025", "Content disclosed", "Search warrant", "No legal process",
+		"0–249", r.Digest.MerkleRoot.String(),
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	// Self-contained: nothing is fetched from elsewhere.
+	if m := regexp.MustCompile(`(?i)(src=|href=|<script|@import|url\()`).FindString(page); m != "" {
+		t.Errorf("page loads something: %s", m)
+	}
+	// Bars scale to the largest count.
+	if !strings.Contains(page, `width="380"`) {
+		t.Error("no full-width bar")
+	}
+	if dir := os.Getenv("DDR_REPORT_HTML_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "report.html"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestExport_HTMLWhenNationalSecurityWithheld(t *testing.T) {
+	_, facts := exportFixture(t)
+	r, err := domain.BuildReport(facts, h1, cfg250, h1.End())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := domain.WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "may be published from 28 December 2025") || strings.Contains(buf.String(), "0–249") {
+		t.Fatal("withheld section not shown as withheld")
+	}
+}

@@ -1,0 +1,177 @@
+package domain
+
+import "time"
+
+// DecisionKind is the effective decision of the assessment, as far as the
+// report and the record's terminal points care.
+type DecisionKind uint8
+
+// Decision kinds.
+const (
+	DecisionNone DecisionKind = iota
+	DecisionDisclose
+	DecisionRedirect
+	DecisionChallenge
+	DecisionReject
+	DecisionMoreInformation
+)
+
+// Received is what the report takes from a request's receipt. It holds no
+// personal data: the targets are counted, never copied.
+type Received struct {
+	At                time.Time
+	LegalProcess      string // stable code, "none" when there was none
+	Country           string // ISO 3166-1 alpha-2, "ZZ" when unknown
+	AccountsSpecified int
+	Emergency         bool
+	UnderGag          bool
+}
+
+// LegalProcessNationalSecurity is the legal process code of national
+// security process: such requests are reported only in bands (clause 5.1).
+const LegalProcessNationalSecurity = "national_security"
+
+// RequestFold is a request's record folded into what reporting decides on:
+// the facts of the transparency report, whether the request reached a
+// terminal point (the record is sealed there), and the state a disposition
+// is checked against. The application feeds it the request's events in
+// stream order; events it has no method for change nothing.
+type RequestFold struct {
+	received         Received
+	hasReceived      bool
+	decision         DecisionKind
+	approvedAccounts int
+	cleared          bool
+	clearedAt        time.Time
+	redirected       bool
+	withdrawn        bool
+	customerNotified bool
+	dpaConsulted     bool
+	disposition      *Disposition
+	restriction      Restriction // set by staff; RestrictionNone when never set
+}
+
+// Receive folds the receipt in.
+func (f *RequestFold) Receive(r Received) { f.received, f.hasReceived = r, true }
+
+// Decide folds in an effective decision; a later one replaces an earlier one
+// (a request for more information is followed by the real decision).
+// approvedAccounts is the number of accounts in the decided scope, 0 when the
+// decision names none.
+func (f *RequestFold) Decide(k DecisionKind, approvedAccounts int) {
+	f.decision, f.approvedAccounts = k, approvedAccounts
+}
+
+// Clear folds in that every step required before a disclosure is done.
+func (f *RequestFold) Clear(at time.Time) {
+	if !f.cleared {
+		f.cleared, f.clearedAt = true, at
+	}
+}
+
+// Redirect folds in that the authority went to the customer (clause 4.1.1).
+func (f *RequestFold) Redirect() { f.redirected = true }
+
+// Withdraw folds in that the authority withdrew the request.
+func (f *RequestFold) Withdraw() { f.withdrawn = true }
+
+// NotifyCustomer folds in a notice delivered to the customer (clause 4.1.2).
+func (f *RequestFold) NotifyCustomer() { f.customerNotified = true }
+
+// ConsultDPA folds in a consultation of a data protection authority (2.2, 4.2.1).
+func (f *RequestFold) ConsultDPA() { f.dpaConsulted = true }
+
+// Dispose folds in the recorded disposition; the first one counts, as the
+// application refuses a second.
+func (f *RequestFold) Dispose(d Disposition) {
+	if f.disposition == nil {
+		f.disposition = &d
+	}
+}
+
+// Restrict folds in a reporting restriction set by staff; the latest counts.
+func (f *RequestFold) Restrict(r Restriction) { f.restriction = r }
+
+// HasReceipt reports whether the receipt was folded in: a record without it
+// is not a request the report can count.
+func (f *RequestFold) HasReceipt() bool { return f.hasReceived }
+
+// Terminal reports whether the request reached a point where its record is
+// sealed: cleared for disclosure, redirected, withdrawn, rejected or
+// challenged, or given a disposition. Later events (a disposition after
+// clearing) extend the record, and it is sealed again.
+func (f *RequestFold) Terminal() bool {
+	return f.cleared || f.redirected || f.withdrawn || f.disposition != nil ||
+		f.decision == DecisionReject || f.decision == DecisionChallenge
+}
+
+// Outcome is how the request counts in a report. A recorded disposition is
+// final; without one, the events say what they can: withdrawn, redirected,
+// or a rejecting or challenging decision. A request cleared or decided for
+// disclosure but without a disposition is pending: the report never claims
+// a disclosure the record does not show.
+func (f *RequestFold) Outcome() Outcome {
+	switch {
+	case f.disposition != nil:
+		return f.disposition.ReportOutcome()
+	case f.withdrawn:
+		return OutcomeWithdrawn
+	case f.redirected:
+		return OutcomeRedirected
+	case f.decision == DecisionReject:
+		return OutcomeRejected
+	case f.decision == DecisionChallenge:
+		return OutcomeChallenged
+	}
+	return OutcomePending
+}
+
+// Restriction is what the report may say about the request: a court order
+// exclusion set by staff keeps it out entirely; national security legal
+// process, or staff saying so, puts it in the banded section.
+func (f *RequestFold) Restriction() Restriction {
+	switch {
+	case f.restriction == RestrictionExcludedByCourtOrder:
+		return RestrictionExcludedByCourtOrder
+	case f.restriction == RestrictionNationalSecurity || f.received.LegalProcess == LegalProcessNationalSecurity:
+		return RestrictionNationalSecurity
+	}
+	return RestrictionNone
+}
+
+// Facts returns the report facts of request id with the given chain head;
+// ok is false before the receipt is folded in.
+func (f *RequestFold) Facts(id string, head Digest) (ReportFacts, bool) {
+	if !f.hasReceived {
+		return ReportFacts{}, false
+	}
+	r := f.received
+	return ReportFacts{
+		RequestID:         id,
+		ChainHead:         head,
+		ReceivedAt:        r.At,
+		LegalProcess:      r.LegalProcess,
+		Country:           r.Country,
+		Outcome:           f.Outcome(),
+		AccountsSpecified: r.AccountsSpecified,
+		Emergency:         r.Emergency,
+		CustomerNotified:  f.customerNotified,
+		DPAConsulted:      f.dpaConsulted,
+		UnderGag:          r.UnderGag,
+		Restriction:       f.Restriction(),
+	}, true
+}
+
+// DispositionState is what a disposition is checked against.
+func (f *RequestFold) DispositionState() DispositionState {
+	return DispositionState{
+		ReceivedAt:       f.received.At,
+		Cleared:          f.cleared,
+		ClearedAt:        f.clearedAt,
+		ApprovedAccounts: f.approvedAccounts,
+		Disposed:         f.disposition != nil,
+	}
+}
+
+// Disposition returns the recorded disposition, nil when there is none.
+func (f *RequestFold) Disposition() *Disposition { return f.disposition }
