@@ -1,0 +1,297 @@
+// Package app holds intake's commands and queries: it checks a demand
+// against the domain rules, deduplicates it on the group member's
+// idempotency key and writes it to the record, answering only once JetStream
+// has stored it.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// Service is the event-source name of intake's events.
+const Service = "intake"
+
+// IdempotencyBucket is the KV bucket that maps (group member, idempotency
+// key) to a request id for as long as the bucket lives: a retry days later
+// still finds its request, unlike the stream's 2-minute dedupe window.
+const IdempotencyBucket = "ddr_intake_idempotency"
+
+// Config tunes intake.
+type Config struct {
+	// LateThreshold is the delay between receipt and submission above which
+	// a request is flagged as late (clause 3.1). Default 24 hours.
+	LateThreshold time.Duration
+	Limits        domain.Limits
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger, default slog.Default.
+	Logger *slog.Logger
+}
+
+// Store is the part of the event store intake uses.
+type Store interface {
+	Load(ctx context.Context, requestID string) (eventstore.History, error)
+	Append(ctx context.Context, requestID string, expectedLastSeq uint64, evs ...eventstore.Event) (uint64, error)
+	Update(ctx context.Context, requestID string, decide eventstore.Decide) ([]eventstore.Event, error)
+}
+
+// Intake runs intake's commands and queries.
+type Intake struct {
+	cfg   Config
+	store Store
+	idem  jetstream.KeyValue
+	late  metric.Int64Counter
+}
+
+// New returns an Intake. idem is the idempotency bucket, see [EnsureBucket].
+func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
+	if cfg.LateThreshold <= 0 {
+		cfg.LateThreshold = domain.DefaultLateThreshold
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	late, err := otel.Meter("github.com/ddrsuite/ddr/services/intake").Int64Counter(
+		"ddr.intake.late_forwarded",
+		metric.WithDescription("Requests forwarded to the Privacy Team later than the threshold after receipt (clause 3.1)"),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Intake{cfg: cfg, store: store, idem: idem, late: late}, nil
+}
+
+// EnsureBucket creates or opens the idempotency bucket.
+func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      IdempotencyBucket,
+		Description: "intake idempotency keys: hash(group member, key) -> request id",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idempotency bucket: %w", err)
+	}
+	return kv, nil
+}
+
+// idemRecord is what the idempotency bucket holds per key. No personal data:
+// ids, a digest and a time.
+type idemRecord struct {
+	RequestID   string    `json:"request_id"`
+	Fingerprint string    `json:"fingerprint"`
+	SubmitTime  time.Time `json:"submit_time"`
+}
+
+// SubmitResult is the answer to a submission.
+type SubmitResult struct {
+	RequestID      string
+	SubmitTime     time.Time
+	Replayed       bool
+	LateForwarding bool
+	// Sequence of the RequestReceived event, for read-your-writes.
+	Sequence uint64
+}
+
+// Submit validates a demand and records it, once per idempotency key. It
+// returns only after the RequestReceived event is stored.
+func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string, req *intakev1.DataDisclosureRequest) (SubmitResult, error) {
+	now := in.cfg.Now().UTC()
+	d := ToDomain(groupMember, idempotencyKey, req)
+	if err := d.Validate(now, in.cfg.Limits); err != nil {
+		return SubmitResult{}, err
+	}
+	fp := d.Fingerprint()
+	key := domain.IdempotencyKVKey(groupMember, idempotencyKey)
+
+	// Two retries racing on one key both end on the same record: one
+	// Create wins, the other reads what it wrote.
+	for range 3 {
+		entry, err := in.idem.Get(ctx, key)
+		switch {
+		case err == nil:
+			var rec idemRecord
+			if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+				return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
+			}
+			if rec.Fingerprint != fp {
+				return SubmitResult{}, fmt.Errorf("%w: idempotency key %q was used for a different request", ddrerr.ErrAlreadyExists, idempotencyKey)
+			}
+			// The first attempt may have stopped between the key and the
+			// event: write the event now if it is missing.
+			return in.record(ctx, rec, groupMember, req, d, true)
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			id, err := uuid.NewV7()
+			if err != nil {
+				return SubmitResult{}, err
+			}
+			rec := idemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
+			b, _ := json.Marshal(rec)
+			if _, err := in.idem.Create(ctx, key, b); err != nil {
+				if errors.Is(err, jetstream.ErrKeyExists) {
+					continue
+				}
+				return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+			}
+			return in.record(ctx, rec, groupMember, req, d, false)
+		default:
+			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+		}
+	}
+	return SubmitResult{}, fmt.Errorf("%w: idempotency key is contended; retry", ddrerr.ErrConflict)
+}
+
+// record appends RequestReceived unless the request already has it.
+func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string, req *intakev1.DataDisclosureRequest, d domain.Request, replayed bool) (SubmitResult, error) {
+	delay := domain.ForwardingDelay(d.ReceivedAt, rec.SubmitTime)
+	late := domain.IsLate(delay, in.cfg.LateThreshold)
+	res := SubmitResult{RequestID: rec.RequestID, SubmitTime: rec.SubmitTime, Replayed: replayed, LateForwarding: late}
+
+	content := proto.CloneOf(req)
+	for i, t := range content.GetTargets() {
+		t.Ref = "t" + strconv.Itoa(i+1)
+	}
+	ev := eventstore.Event{
+		ID:        eventstore.DerivedID(rec.RequestID, "intake.received"),
+		RequestID: rec.RequestID,
+		Service:   Service,
+		Name:      "received",
+		Time:      rec.SubmitTime,
+		Actor:     groupMember,
+		Payload: &intakev1.RequestReceived{
+			RequestId:          rec.RequestID,
+			GroupMember:        groupMember,
+			Request:            content,
+			SubmitTime:         ts(rec.SubmitTime),
+			ForwardingDelay:    durationpb.New(delay),
+			LateForwarding:     late,
+			ContentFingerprint: rec.Fingerprint,
+		},
+	}
+	seq, err := in.store.Append(ctx, rec.RequestID, 0, ev)
+	if errors.Is(err, eventstore.ErrConflict) {
+		// Already recorded by an earlier attempt: find its sequence.
+		h, lerr := in.store.Load(ctx, rec.RequestID)
+		if lerr != nil {
+			return SubmitResult{}, lerr
+		}
+		if len(h.Events) == 0 {
+			return SubmitResult{}, err
+		}
+		res.Sequence = h.Events[0].Sequence
+		return res, nil
+	}
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	res.Sequence = seq
+	if late && !replayed {
+		in.late.Add(ctx, 1)
+	}
+	// Ids, flags and the channel only: never whom the request is about.
+	in.cfg.Logger.InfoContext(ctx, "request received", "request_id", rec.RequestID,
+		"channel", d.Channel, "late_forwarding", late, "forwarding_delay", delay.Round(time.Second).String(), "replayed", replayed)
+	return res, nil
+}
+
+// Get returns a request of groupMember. Another member's request is
+// reported as not found: its existence is not the caller's business.
+func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View, error) {
+	h, err := in.store.Load(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{}
+	for _, ev := range h.Events {
+		_ = v.Apply(ev) // a refused stage change leaves the view as it was
+	}
+	if v.lifecycle == nil || v.GroupMember() != groupMember {
+		return nil, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
+	}
+	return v, nil
+}
+
+// Amend adds information or attachments to a request.
+func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []*intakev1.Attachment) (*intakev1.Amendment, error) {
+	now := in.cfg.Now().UTC()
+	a := domain.Amendment{At: now, Information: information, Attachments: attachmentsToDomain(attachments)}
+	if err := a.Validate(in.cfg.Limits); err != nil {
+		return nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: ts(now)}
+	_, err = in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+		v, err := owned(h, groupMember, requestID)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.lifecycle.CanAmend(); err != nil {
+			return nil, err
+		}
+		return []eventstore.Event{{
+			ID: eventstore.DerivedID(requestID, "intake.amended", out.AmendmentId), RequestID: requestID,
+			Service: Service, Name: "amended", Time: now, Actor: groupMember,
+			Payload: &intakev1.RequestAmended{RequestId: requestID, AmendmentId: out.AmendmentId, Information: information, Attachments: attachments, AmendTime: out.AmendTime},
+		}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Withdraw records that the authority withdrew its demand.
+func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason string) (time.Time, error) {
+	now := in.cfg.Now().UTC()
+	_, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+		v, err := owned(h, groupMember, requestID)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.lifecycle.CanWithdraw(); err != nil {
+			return nil, err
+		}
+		return []eventstore.Event{{
+			ID: eventstore.DerivedID(requestID, "intake.withdrawn"), RequestID: requestID,
+			Service: Service, Name: "withdrawn", Time: now, Actor: groupMember,
+			Payload: &intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: ts(now)},
+		}}, nil
+	})
+	return now, err
+}
+
+func owned(h eventstore.History, groupMember, requestID string) (*View, error) {
+	v := &View{}
+	for _, ev := range h.Events {
+		_ = v.Apply(ev)
+	}
+	if v.lifecycle == nil || v.GroupMember() != groupMember {
+		return nil, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
+	}
+	return v, nil
+}

@@ -1,0 +1,224 @@
+// Package ports exposes intake over gRPC. It authenticates the group
+// member, runs the proto rules, and hands the rest to the app.
+package ports
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/app"
+	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/validate"
+)
+
+// Lister lists a group member's requests, newest first. It reads a
+// projection, so a request submitted a moment ago may show a moment later.
+type Lister interface {
+	List(groupMember string, after string, limit int) (views []*intakev1.Request, next string)
+}
+
+// Server implements intakev1.IntakeServiceServer.
+type Server struct {
+	intakev1.UnimplementedIntakeServiceServer
+	app    *app.Intake
+	list   Lister
+	valid  *validate.Validator
+	limits domain.Limits
+	now    func() time.Time
+}
+
+// NewServer returns the gRPC server of intake.
+func NewServer(a *app.Intake, l Lister, v *validate.Validator, cfg app.Config) *Server {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now}
+}
+
+// groupMember is the authenticated caller; only a group member may submit
+// and see requests here. The member comes from the credentials, never from
+// the payload.
+func groupMember(ctx context.Context) (string, error) {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return "", status.Error(codes.Unauthenticated, "a group-member identity is required")
+	}
+	if id.Kind != auth.KindGroupMember {
+		return "", status.Error(codes.PermissionDenied, "only group members call intake")
+	}
+	return id.URI, nil
+}
+
+// check runs the proto rules of msg.
+func (s *Server) check(msg proto.Message) error {
+	return s.valid.Check(msg)
+}
+
+// checkSubmit runs the proto rules and the domain's together, so the caller
+// learns every problem at once, one violation per field: where both rule
+// sets object to one field, the proto rule's wording is kept.
+func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) error {
+	perr := s.valid.Check(req)
+	var pv *ddrerr.ValidationError
+	if perr != nil && !errors.As(perr, &pv) {
+		return perr
+	}
+	derr := app.ToDomain(member, req.GetIdempotencyKey(), req.GetRequest()).Validate(s.now(), s.limits)
+	var dv *ddrerr.ValidationError
+	if derr != nil && !errors.As(derr, &dv) {
+		return derr
+	}
+	if pv == nil && dv == nil {
+		return nil
+	}
+	var c ddrerr.Collector
+	seen := map[string]bool{}
+	if pv != nil {
+		for _, v := range pv.Violations {
+			seen[v.Field] = true
+			c.Add(v.Field, v.Description)
+		}
+	}
+	if dv != nil {
+		for _, v := range dv.Violations {
+			// Domain paths are relative to the demand; the wire path is
+			// under SubmitRequest.request (except the key itself).
+			field := v.Field
+			switch {
+			case field == "group_member":
+				continue // taken from the credentials, never the caller's to fix
+			case field == "idempotency_key" || field == "":
+			default:
+				field = "request." + field
+			}
+			if !seen[field] {
+				seen[field] = true
+				c.Add(field, v.Description)
+			}
+		}
+	}
+	return c.Err()
+}
+
+// Submit implements intakev1.IntakeServiceServer.
+func (s *Server) Submit(ctx context.Context, req *intakev1.SubmitRequest) (*intakev1.SubmitResponse, error) {
+	member, err := groupMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSubmit(member, req); err != nil {
+		return nil, err
+	}
+	res, err := s.app.Submit(ctx, member, req.GetIdempotencyKey(), req.GetRequest())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.SubmitResponse{
+		RequestId:      res.RequestID,
+		SubmitTime:     timestamppb.New(res.SubmitTime),
+		Replayed:       res.Replayed,
+		LateForwarding: res.LateForwarding,
+	}, nil
+}
+
+// Get implements intakev1.IntakeServiceServer.
+func (s *Server) Get(ctx context.Context, req *intakev1.GetRequest) (*intakev1.GetResponse, error) {
+	member, err := groupMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	v, err := s.app.Get(ctx, member, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.GetResponse{Request: v.Proto()}, nil
+}
+
+// List implements intakev1.IntakeServiceServer.
+func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1.ListResponse, error) {
+	member, err := groupMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	after, err := decodePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = 50
+	}
+	views, next := s.list.List(member, after, size)
+	return &intakev1.ListResponse{Requests: views, NextPageToken: encodePageToken(next)}, nil
+}
+
+// Amend implements intakev1.IntakeServiceServer.
+func (s *Server) Amend(ctx context.Context, req *intakev1.AmendRequest) (*intakev1.AmendResponse, error) {
+	member, err := groupMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	a, err := s.app.Amend(ctx, member, req.GetRequestId(), req.GetInformation(), req.GetAttachments())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.AmendResponse{Amendment: a}, nil
+}
+
+// Withdraw implements intakev1.IntakeServiceServer.
+func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*intakev1.WithdrawResponse, error) {
+	member, err := groupMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	at, err := s.app.Withdraw(ctx, member, req.GetRequestId(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.WithdrawResponse{WithdrawTime: timestamppb.New(at)}, nil
+}
+
+// Page tokens are opaque to clients: a version tag and the cursor.
+const tokenPrefix = "v1:"
+
+func encodePageToken(cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + cursor))
+}
+
+func decodePageToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || !strings.HasPrefix(string(b), tokenPrefix) {
+		return "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
+	}
+	return strings.TrimPrefix(string(b), tokenPrefix), nil
+}
