@@ -1,0 +1,445 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// Enum prefixes of the proto enums whose value names are the domain's
+// spellings in upper case (REDIRECT_OUTCOME_NOT_POSSIBLE is "not_possible").
+const (
+	prefixDecision     = "DECISION_KIND_"
+	prefixStep         = "STEP_KIND_"
+	prefixStatus       = "STEP_STATUS_"
+	prefixRedirect     = "REDIRECT_OUTCOME_"
+	prefixChannel      = "DELIVERY_CHANNEL_"
+	prefixConsultation = "CONSULTATION_OUTCOME_"
+	prefixEffort       = "WAIVER_EFFORT_KIND_"
+	prefixWaiver       = "WAIVER_OUTCOME_"
+	prefixLift         = "HOLD_LIFT_BASIS_"
+)
+
+// fromEnum spells a proto enum value the domain's way: lower case without
+// the prefix. Unspecified or undefined values give "", which the domain
+// rejects as invalid.
+func fromEnum(e protoreflect.Enum, prefix string) string {
+	if e.Number() == 0 {
+		return ""
+	}
+	v := e.Descriptor().Values().ByNumber(e.Number())
+	if v == nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix))
+}
+
+// toEnum is the inverse of fromEnum; an unknown spelling gives 0.
+func toEnum(d protoreflect.EnumDescriptor, prefix, s string) protoreflect.EnumNumber {
+	if s == "" {
+		return 0
+	}
+	v := d.Values().ByName(protoreflect.Name(prefix + strings.ToUpper(s)))
+	if v == nil {
+		return 0
+	}
+	return v.Number()
+}
+
+func stepKindFromProto(k notificationv1.StepKind) domain.StepKind {
+	return domain.StepKind(strings.ToUpper(fromEnum(k, prefixStep)))
+}
+
+func stepKindToProto(k domain.StepKind) notificationv1.StepKind {
+	return notificationv1.StepKind(toEnum(notificationv1.StepKind(0).Descriptor(), prefixStep, string(k)))
+}
+
+// RedirectOutcomeFromProto maps the wire value to the domain's.
+func RedirectOutcomeFromProto(o notificationv1.RedirectOutcome) domain.RedirectOutcome {
+	return domain.RedirectOutcome(fromEnum(o, prefixRedirect))
+}
+
+// ConsultationOutcomeFromProto maps the wire value to the domain's.
+func ConsultationOutcomeFromProto(o notificationv1.ConsultationOutcome) domain.ConsultationOutcome {
+	return domain.ConsultationOutcome(fromEnum(o, prefixConsultation))
+}
+
+// WaiverEffortKindFromProto maps the wire value to the domain's.
+func WaiverEffortKindFromProto(k notificationv1.WaiverEffortKind) domain.WaiverEffortKind {
+	return domain.WaiverEffortKind(fromEnum(k, prefixEffort))
+}
+
+// WaiverOutcomeFromProto maps the wire value to the domain's.
+func WaiverOutcomeFromProto(o notificationv1.WaiverOutcome) domain.WaiverOutcome {
+	return domain.WaiverOutcome(fromEnum(o, prefixWaiver))
+}
+
+// StepKindFromProto maps the wire value to the domain's.
+func StepKindFromProto(k notificationv1.StepKind) domain.StepKind { return stepKindFromProto(k) }
+
+func tm(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// requirementsFromDecision maps assessment's decision onto what the domain
+// plans from. Adequacy is not taken from assessment: notification judges it
+// with its own registry and records the finding in PlanDerived.
+func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecided) domain.Requirements {
+	r := d.GetRequirements()
+	dec := d.GetDecision()
+	req := domain.Requirements{
+		RequestID:        requestID,
+		DecisionID:       dec.GetDecisionId(),
+		Decision:         domain.DecisionKind(fromEnum(dec.GetKind(), prefixDecision)),
+		Customer:         domain.Customer{Controller: r.GetCustomerIsController(), ID: r.GetCustomerId()},
+		AuthorityCountry: r.GetAuthorityCountry(),
+		ReceivedAt:       tm(r.GetReceiveTime()),
+	}
+	if p := r.GetProhibition(); p.GetPresent() {
+		ref := strings.TrimSpace(p.GetReference())
+		if ref == "" {
+			// Intake does not demand a reference; the gag still binds, and
+			// the plan must not stall for want of a label.
+			ref = "non-disclosure order (no reference given at intake)"
+		}
+		req.Prohibition = domain.Prohibition{Present: true, Reference: ref, ExpiresAt: tm(p.GetExpiresAt())}
+	}
+	if r.GetImminentRisk() {
+		basis := "the assessment found an imminent risk of serious harm (decision " + dec.GetDecisionId() + ")"
+		if dec.GetLegalBasis() == assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM {
+			basis = "decision " + dec.GetDecisionId() + " discloses on the basis of an imminent risk of serious harm (2.1)"
+		}
+		req.ImminentRisk = domain.ImminentRisk{Present: true, Basis: basis}
+	}
+	if np := r.GetCustomerNoticePeriod(); np != nil {
+		req.CustomerNoticePeriod = np.AsDuration()
+	}
+	return req
+}
+
+func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
+	r := e.Requirements
+	out := &notificationv1.PlanInputs{
+		DecisionId:            r.DecisionID,
+		Decision:              assessmentv1.DecisionKind(toEnum(assessmentv1.DecisionKind(0).Descriptor(), prefixDecision, string(r.Decision))),
+		CustomerIsController:  r.Customer.Controller,
+		CustomerId:            r.Customer.ID,
+		Prohibited:            r.Prohibition.Present,
+		ProhibitionReference:  r.Prohibition.Reference,
+		ProhibitionExpireTime: ts(r.Prohibition.ExpiresAt),
+		ImminentRisk:          r.ImminentRisk.Present,
+		ImminentRiskBasis:     r.ImminentRisk.Basis,
+		AuthorityCountry:      r.AuthorityCountry,
+		ReceiveTime:           ts(r.ReceivedAt),
+		Adequacy: &notificationv1.Adequacy{
+			Country:      e.Adequacy.Country,
+			EvaluateTime: ts(e.Adequacy.At),
+			Recipient:    string(e.Adequacy.Recipient),
+			Adequate:     e.Adequacy.Adequate,
+			Reason:       e.Adequacy.Reason,
+		},
+		LeadDpa:   e.Config.LeadDPA,
+		OtherDpas: e.Config.OtherDPAs,
+	}
+	if r.CustomerNoticePeriod != 0 {
+		out.CustomerNoticePeriod = durationpb.New(r.CustomerNoticePeriod)
+	}
+	return out
+}
+
+func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Time) domain.PlanDerived {
+	a := in.GetAdequacy()
+	return domain.PlanDerived{
+		RequestID: requestID,
+		Requirements: domain.Requirements{
+			RequestID:        requestID,
+			DecisionID:       in.GetDecisionId(),
+			Decision:         domain.DecisionKind(fromEnum(in.GetDecision(), prefixDecision)),
+			Customer:         domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId()},
+			Prohibition:      domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: tm(in.GetProhibitionExpireTime())},
+			ImminentRisk:     domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis()},
+			AuthorityCountry: in.GetAuthorityCountry(),
+			ReceivedAt:       tm(in.GetReceiveTime()),
+			CustomerNoticePeriod: func() time.Duration {
+				if in.GetCustomerNoticePeriod() == nil {
+					return 0
+				}
+				return in.GetCustomerNoticePeriod().AsDuration()
+			}(),
+		},
+		Adequacy: domain.Adequacy{
+			Country:   a.GetCountry(),
+			At:        tm(a.GetEvaluateTime()),
+			Recipient: domain.Recipient(a.GetRecipient()),
+			Adequate:  a.GetAdequate(),
+			Reason:    a.GetReason(),
+		},
+		Config: domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas()},
+		At:     at,
+	}
+}
+
+func redirectToProto(r domain.RedirectRecord) *notificationv1.RedirectRecord {
+	return &notificationv1.RedirectRecord{
+		Outcome:    notificationv1.RedirectOutcome(toEnum(notificationv1.RedirectOutcome(0).Descriptor(), prefixRedirect, string(r.Outcome))),
+		Support:    r.Support,
+		RecordedBy: r.By,
+		RecordTime: ts(r.At),
+	}
+}
+
+func redirectFromProto(r *notificationv1.RedirectRecord) domain.RedirectRecord {
+	return domain.RedirectRecord{Outcome: RedirectOutcomeFromProto(r.GetOutcome()), Support: r.GetSupport(), By: r.GetRecordedBy(), At: tm(r.GetRecordTime())}
+}
+
+func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
+	return &notificationv1.Delivery{
+		Step:          stepKindToProto(d.Step),
+		Recipient:     d.Recipient,
+		Channel:       notificationv1.DeliveryChannel(toEnum(notificationv1.DeliveryChannel(0).Descriptor(), prefixChannel, string(d.Channel))),
+		DeliveryId:    d.DeliveryID,
+		Receipt:       d.Receipt,
+		DeliveryTime:  ts(d.At),
+		Failed:        d.Failed,
+		FailureReason: d.Reason,
+	}
+}
+
+func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
+	return domain.Delivery{
+		Step:       stepKindFromProto(d.GetStep()),
+		Recipient:  d.GetRecipient(),
+		Channel:    domain.Channel(fromEnum(d.GetChannel(), prefixChannel)),
+		DeliveryID: d.GetDeliveryId(),
+		Receipt:    d.GetReceipt(),
+		At:         tm(d.GetDeliveryTime()),
+		Failed:     d.GetFailed(),
+		Reason:     d.GetFailureReason(),
+	}
+}
+
+func exemptionToProto(e domain.Exemption) *notificationv1.Exemption {
+	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: ts(e.At)}
+}
+
+func exemptionFromProto(e *notificationv1.Exemption) domain.Exemption {
+	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: tm(e.GetRecordTime())}
+}
+
+func consultationToProto(c domain.Consultation) *notificationv1.DpaConsultation {
+	return &notificationv1.DpaConsultation{
+		Authority:  c.Authority,
+		Outcome:    notificationv1.ConsultationOutcome(toEnum(notificationv1.ConsultationOutcome(0).Descriptor(), prefixConsultation, string(c.Outcome))),
+		Summary:    c.Summary,
+		RecordedBy: c.By,
+		RecordTime: ts(c.At),
+	}
+}
+
+func consultationFromProto(c *notificationv1.DpaConsultation) domain.Consultation {
+	return domain.Consultation{Authority: c.GetAuthority(), Outcome: ConsultationOutcomeFromProto(c.GetOutcome()), Summary: c.GetSummary(), By: c.GetRecordedBy(), At: tm(c.GetRecordTime())}
+}
+
+func effortToProto(e domain.WaiverEffort, recordedBy string) *notificationv1.WaiverEffort {
+	return &notificationv1.WaiverEffort{
+		Kind:       notificationv1.WaiverEffortKind(toEnum(notificationv1.WaiverEffortKind(0).Descriptor(), prefixEffort, string(e.Kind))),
+		Outcome:    notificationv1.WaiverOutcome(toEnum(notificationv1.WaiverOutcome(0).Descriptor(), prefixWaiver, string(e.Outcome))),
+		Person:     e.Person,
+		EffortTime: ts(e.At),
+		Notes:      e.Notes,
+		RecordedBy: recordedBy,
+	}
+}
+
+func effortFromProto(e *notificationv1.WaiverEffort) domain.WaiverEffort {
+	return domain.WaiverEffort{Kind: WaiverEffortKindFromProto(e.GetKind()), Outcome: WaiverOutcomeFromProto(e.GetOutcome()), Person: e.GetPerson(), At: tm(e.GetEffortTime()), Notes: e.GetNotes()}
+}
+
+// Subject names (the cross-service contract).
+const (
+	evPlanDerived     = "plan_derived"
+	evHoldPlaced      = "hold_placed"
+	evHoldLifted      = "hold_lifted"
+	evRedirectOutcome = "redirect_outcome_recorded"
+	evNoticeDelivered = "notice_delivered"
+	evNoticeFailed    = "notice_failed"
+	evExemption       = "exemption_recorded"
+	evDPAConsulted    = "dpa_consulted"
+	evWaiverEffort    = "waiver_effort_recorded"
+	evCleared         = "cleared"
+	evRedirected      = "redirected"
+)
+
+// encoder turns the domain events a command decided into stream events. It
+// folds each into p as it goes, so PlanDerived can carry the plan as
+// derived and later events see the plan they follow.
+type encoder struct {
+	requestID string
+	trigger   string // id the event ids derive from
+	actor     string
+	at        time.Time
+	p         *domain.Plan
+}
+
+func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
+	var out []eventstore.Event
+	add := func(name string, payload proto.Message) {
+		out = append(out, eventstore.Event{
+			ID:        eventstore.DerivedID(c.trigger, Service+"."+name),
+			RequestID: c.requestID,
+			Service:   Service,
+			Name:      name,
+			Time:      c.at,
+			Actor:     c.actor,
+			Payload:   payload,
+		})
+	}
+	id := c.requestID
+	for _, e := range evs {
+		if err := c.p.Apply(e); err != nil {
+			return nil, err
+		}
+		switch e := e.(type) {
+		case domain.PlanDerived:
+			add(evPlanDerived, &notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: ts(e.At)})
+		case domain.HoldPlaced:
+			add(evHoldPlaced, &notificationv1.HoldPlaced{RequestId: id, Clause: "4.2.1", Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
+		case domain.HoldLifted:
+			add(evHoldLifted, &notificationv1.HoldLifted{RequestId: id,
+				Basis:    notificationv1.HoldLiftBasis(toEnum(notificationv1.HoldLiftBasis(0).Descriptor(), prefixLift, string(e.Basis))),
+				LiftedBy: e.By, LiftTime: ts(e.At)})
+		case domain.RedirectOutcomeRecorded:
+			add(evRedirectOutcome, &notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
+			if e.Outcome == domain.RedirectAgreed {
+				add(evRedirected, &notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: ts(e.At)})
+			}
+		case domain.NoticeDelivered:
+			add(evNoticeDelivered, &notificationv1.NoticeDelivered{RequestId: id, Delivery: deliveryToProto(e.Delivery)})
+		case domain.NoticeDeliveryFailed:
+			n, _ := c.p.FailedAttempts(e.DeliveryID)
+			add(evNoticeFailed, &notificationv1.NoticeFailed{RequestId: id, Delivery: deliveryToProto(e.Delivery), Attempt: int32(n)})
+		case domain.ExemptionRecorded:
+			add(evExemption, &notificationv1.ExemptionRecorded{RequestId: id, Exemption: exemptionToProto(e.Exemption)})
+		case domain.DPAConsultationRecorded:
+			add(evDPAConsulted, &notificationv1.DpaConsulted{RequestId: id, Consultation: consultationToProto(e.Consultation)})
+		case domain.WaiverEffortRecorded:
+			add(evWaiverEffort, &notificationv1.WaiverEffortRecorded{RequestId: id, Effort: effortToProto(e.WaiverEffort, c.actor)})
+		case domain.RequestCleared:
+			add(evCleared, &notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: ts(e.At)})
+		default:
+			return nil, fmt.Errorf("notification: no proto event for %T", e)
+		}
+	}
+	return out, nil
+}
+
+// decodeEvent maps one of notification's stream events to the domain. ok
+// is false for events the fold does not need (RequestRedirected repeats
+// what RedirectOutcomeRecorded says).
+func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
+	switch m := ev.Payload.(type) {
+	case *notificationv1.PlanDerived:
+		if m.GetInputs() == nil {
+			return nil, false, fmt.Errorf("notification: plan_derived at sequence %d has no inputs", ev.Sequence)
+		}
+		return inputsFromProto(ev.RequestID, m.GetInputs(), tm(m.GetDeriveTime())), true, nil
+	case *notificationv1.HoldPlaced:
+		return domain.HoldPlaced{At: tm(m.GetHoldTime())}, true, nil
+	case *notificationv1.HoldLifted:
+		return domain.HoldLifted{At: tm(m.GetLiftTime()), Basis: domain.HoldLiftBasis(fromEnum(m.GetBasis(), prefixLift)), By: m.GetLiftedBy()}, true, nil
+	case *notificationv1.RedirectOutcomeRecorded:
+		return domain.RedirectOutcomeRecorded{RedirectRecord: redirectFromProto(m.GetRedirect())}, true, nil
+	case *notificationv1.NoticeDelivered:
+		return domain.NoticeDelivered{Delivery: deliveryFromProto(m.GetDelivery())}, true, nil
+	case *notificationv1.NoticeFailed:
+		return domain.NoticeDeliveryFailed{Delivery: deliveryFromProto(m.GetDelivery())}, true, nil
+	case *notificationv1.ExemptionRecorded:
+		return domain.ExemptionRecorded{Exemption: exemptionFromProto(m.GetExemption())}, true, nil
+	case *notificationv1.DpaConsulted:
+		return domain.DPAConsultationRecorded{Consultation: consultationFromProto(m.GetConsultation())}, true, nil
+	case *notificationv1.WaiverEffortRecorded:
+		return domain.WaiverEffortRecorded{WaiverEffort: effortFromProto(m.GetEffort())}, true, nil
+	case *notificationv1.RequestCleared:
+		return domain.RequestCleared{At: tm(m.GetClearTime())}, true, nil
+	}
+	return nil, false, nil
+}
+
+// PlanView renders a plan for callers, with what blocks it at now.
+func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
+	out := &notificationv1.Plan{
+		RequestId:  p.RequestID(),
+		DecisionId: p.Requirements().DecisionID,
+		DeriveTime: ts(p.DerivedAt()),
+		ClearTime:  ts(p.ClearedAt()),
+		Inputs:     inputsToProto(domain.PlanDerived{Requirements: p.Requirements(), Adequacy: p.Adequacy(), Config: p.Config()}),
+	}
+	h := p.Hold()
+	out.HoldTime, out.HoldLiftTime = ts(h.PlacedAt), ts(h.LiftedAt)
+	switch p.Outcome() {
+	case domain.OutcomeRedirected:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_REDIRECTED
+	case domain.OutcomeNoDisclosure:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_NOT_APPLICABLE
+	case domain.OutcomeCleared:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_CLEARED
+	default:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_OPEN
+		if h.Open() {
+			out.Status = notificationv1.PlanStatus_PLAN_STATUS_ON_HOLD
+		}
+	}
+	for _, s := range p.Steps() {
+		out.Steps = append(out.Steps, &notificationv1.Step{
+			StepId:     s.ID,
+			Kind:       stepKindToProto(s.Kind),
+			Clause:     s.Clause,
+			Status:     notificationv1.StepStatus(toEnum(notificationv1.StepStatus(0).Descriptor(), prefixStatus, string(s.Status))),
+			SkipReason: string(s.SkipReason),
+			DueTime:    ts(s.ScheduledFor),
+			Detail:     s.Basis,
+		})
+	}
+	for _, b := range domain.Blockers(p, now) {
+		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: string(b.Step), Clause: b.Clause, Explanation: b.Explanation})
+	}
+	for _, f := range p.Flags() {
+		out.Flags = append(out.Flags, &notificationv1.PlanFlag{Code: f.Code, Clause: f.Clause, Explanation: f.Explanation})
+	}
+	if r, ok := p.Redirect(); ok {
+		out.Redirect = redirectToProto(r)
+	}
+	for _, d := range p.Deliveries() {
+		out.Deliveries = append(out.Deliveries, deliveryToProto(d))
+	}
+	for _, e := range p.Exemptions() {
+		out.Exemptions = append(out.Exemptions, exemptionToProto(e))
+	}
+	for _, c := range p.Consultations() {
+		out.Consultations = append(out.Consultations, consultationToProto(c))
+	}
+	for _, e := range p.WaiverEfforts() {
+		out.WaiverEfforts = append(out.WaiverEfforts, effortToProto(e, ""))
+	}
+	return out
+}

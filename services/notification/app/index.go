@@ -1,0 +1,106 @@
+package app
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// IndexSubjects are the events the index folds: notification's own.
+var IndexSubjects = []string{"ddr.req.*." + Service + ".>"}
+
+// Index is the in-memory read model of every plan, rebuilt from the stream
+// at start: ListHolds reads it, and the delivery worker finds its work in
+// it (a gag that lifted, a retry whose backoff ran out).
+type Index struct {
+	mu       sync.RWMutex
+	plans    map[string]*domain.Plan
+	onChange func(requestID string)
+}
+
+// NewIndex returns an empty index. onChange, if set, is called after each
+// event is folded in.
+func NewIndex(onChange func(requestID string)) *Index {
+	return &Index{plans: map[string]*domain.Plan{}, onChange: onChange}
+}
+
+// Apply folds one event in (a projection.Apply).
+func (x *Index) Apply(ev eventstore.Event) error {
+	de, ok, err := decodeEvent(ev)
+	if err != nil || !ok {
+		return err
+	}
+	x.mu.Lock()
+	p, found := x.plans[ev.RequestID]
+	if !found {
+		p = &domain.Plan{}
+	}
+	err = p.Apply(de)
+	if err == nil && !found {
+		x.plans[ev.RequestID] = p
+	}
+	x.mu.Unlock()
+	if err == nil && x.onChange != nil {
+		x.onChange(ev.RequestID)
+	}
+	return err
+}
+
+// Select returns the ids of the plans for which keep is true, in id order.
+// keep runs under the index's lock and must not keep the plan.
+func (x *Index) Select(keep func(p *domain.Plan) bool) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var ids []string
+	for id, p := range x.plans {
+		if keep(p) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Holds lists the standing holds at now, oldest first, starting after the
+// request id after, at most limit; next is the cursor of the next page.
+func (x *Index) Holds(now time.Time, after string, limit int) (holds []domain.OpenHold, next string) {
+	x.mu.RLock()
+	var all []domain.OpenHold
+	for _, p := range x.plans {
+		if h, ok := p.OpenHold(now); ok {
+			all = append(all, h)
+		}
+	}
+	x.mu.RUnlock()
+	slices.SortFunc(all, func(a, b domain.OpenHold) int {
+		return cmp.Or(a.PlacedAt.Compare(b.PlacedAt), cmp.Compare(a.RequestID, b.RequestID))
+	})
+	start := 0
+	if after != "" {
+		// The cursor is a position, not an element, so a hold lifted
+		// between two pages does not end the listing.
+		start = len(all)
+		for i, h := range all {
+			if holdCursor(h) > after {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(all))
+	holds = all[start:end]
+	if end < len(all) && len(holds) > 0 {
+		next = holdCursor(holds[len(holds)-1])
+	}
+	return holds, next
+}
+
+// holdCursor orders like the listing: placement time, then request id.
+func holdCursor(h domain.OpenHold) string {
+	return fmt.Sprintf("%020d|%s", h.PlacedAt.UnixNano(), h.RequestID)
+}

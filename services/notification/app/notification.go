@@ -1,0 +1,271 @@
+// Package app runs notification's commands and queries: it folds a
+// request's events into the domain plan, lets the domain decide, and writes
+// what it decided to the record, with optimistic concurrency over the
+// request. It also owns the delivery worker that sends customer notices and
+// DPA consultation packets (see [Deliverer]).
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// Service is the event-source name of notification's events.
+const Service = "notification"
+
+// DefaultActor names notification itself as the cause of the events its
+// reactor and delivery worker write.
+const DefaultActor = "spiffe://ddr.local/service/notification"
+
+// Store is the part of the event store notification uses.
+type Store interface {
+	Load(ctx context.Context, requestID string) (eventstore.History, error)
+	Update(ctx context.Context, requestID string, decide eventstore.Decide) ([]eventstore.Event, error)
+}
+
+// Config tunes notification.
+type Config struct {
+	// DPAs names the lead and other data protection authorities.
+	DPAs domain.Config
+	// Registry judges adequacy; default the embedded one.
+	Registry *domain.Registry
+	// Actor is recorded on events nobody but the service caused.
+	Actor string
+	// Now is the clock; default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Notification runs the commands and queries.
+type Notification struct {
+	cfg   Config
+	store Store
+}
+
+// New returns a Notification.
+func New(cfg Config, store Store) (*Notification, error) {
+	if cfg.Registry == nil {
+		reg, err := domain.DefaultRegistry()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Registry = reg
+	}
+	if cfg.DPAs.LeadDPA == "" {
+		return nil, fmt.Errorf("notification: no lead DPA configured")
+	}
+	if cfg.Actor == "" {
+		cfg.Actor = DefaultActor
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Notification{cfg: cfg, store: store}, nil
+}
+
+// Request is what notification knows of a request: its plan and, for the
+// notices, the demand as intake recorded it.
+type Request struct {
+	Plan     *domain.Plan
+	Received *intakev1.RequestReceived
+	// lastDecided is the sequence of the latest assessment.decided event.
+	lastDecided uint64
+}
+
+// Fold reads a request's history. Events of other services are read only
+// for what notification needs: the demand (for the notice's details) and
+// the decisions.
+func Fold(h eventstore.History) (*Request, error) {
+	r := &Request{Plan: &domain.Plan{}}
+	for _, ev := range h.Events {
+		switch m := ev.Payload.(type) {
+		case *intakev1.RequestReceived:
+			r.Received = m
+			continue
+		case *assessmentv1.AssessmentDecided:
+			r.lastDecided = ev.Sequence
+			continue
+		}
+		if ev.Service != Service {
+			continue
+		}
+		de, ok, err := decodeEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := r.Plan.Apply(de); err != nil {
+			return nil, fmt.Errorf("notification: fold request %s at sequence %d: %w", ev.RequestID, ev.Sequence, err)
+		}
+	}
+	return r, nil
+}
+
+// Derive is the reaction to assessment.decided: it derives the plan (or
+// re-plans on a new decision) and appends only what is missing, with event
+// ids derived from the decided event's, so a redelivered event appends
+// nothing twice. A decision older than the request's latest one is ignored:
+// the latest decides.
+func (n *Notification) Derive(ctx context.Context, ev eventstore.Event) error {
+	d, ok := ev.Payload.(*assessmentv1.AssessmentDecided)
+	if !ok {
+		return fmt.Errorf("notification: %s is not AssessmentDecided", ev.Type)
+	}
+	req := requirementsFromDecision(ev.RequestID, d)
+	now := n.cfg.Now().UTC()
+	_, err := n.store.Update(ctx, ev.RequestID, func(h eventstore.History) ([]eventstore.Event, error) {
+		r, err := Fold(h)
+		if err != nil {
+			return nil, err
+		}
+		if r.lastDecided > ev.Sequence {
+			return nil, nil
+		}
+		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, now)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			evs = r.Plan.Settle(now)
+		}
+		return encoder{requestID: ev.RequestID, trigger: ev.ID, actor: n.cfg.Actor, at: now, p: r.Plan}.encode(evs)
+	})
+	return err
+}
+
+// Get returns a request's plan.
+func (n *Notification) Get(ctx context.Context, requestID string) (*Request, error) {
+	h, err := n.store.Load(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Fold(h)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Plan.Derived() {
+		return nil, fmt.Errorf("%w: no notification plan for request %s (no decision yet)", ddrerr.ErrNotFound, requestID)
+	}
+	return r, nil
+}
+
+// GetPlan returns a request's plan as callers see it.
+func (n *Notification) GetPlan(ctx context.Context, requestID string) (*notificationv1.Plan, error) {
+	r, err := n.Get(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	return PlanView(r.Plan, n.cfg.Now().UTC()), nil
+}
+
+// Now is the service clock.
+func (n *Notification) Now() time.Time { return n.cfg.Now().UTC() }
+
+// command runs one domain command with load, decide, append and retry on
+// conflict, and returns the plan after it. Event ids derive from one id per
+// call, so a retry after a conflict writes the same ids.
+func (n *Notification) command(ctx context.Context, requestID, actor string, do func(p *domain.Plan, now time.Time) ([]domain.Event, error)) (*notificationv1.Plan, error) {
+	trigger := uuid.NewString()
+	now := n.cfg.Now().UTC()
+	var plan *domain.Plan
+	_, err := n.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+		r, err := Fold(h)
+		if err != nil {
+			return nil, err
+		}
+		plan = r.Plan
+		evs, err := do(r.Plan, now)
+		if err != nil {
+			return nil, err
+		}
+		return encoder{requestID: requestID, trigger: trigger, actor: actor, at: now, p: r.Plan}.encode(evs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return PlanView(plan, now), nil
+}
+
+// RecordRedirectOutcome records the authority's answer to the redirect
+// request (4.1.1).
+func (n *Notification) RecordRedirectOutcome(ctx context.Context, actor, requestID string, o domain.RedirectOutcome, support string) (*notificationv1.Plan, error) {
+	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.RecordRedirectOutcome(o, support, actor, now)
+	})
+}
+
+// RecordExemption records that a notice is not given, on a basis.
+func (n *Notification) RecordExemption(ctx context.Context, actor, requestID string, step domain.StepKind, reason domain.SkipReason, basis string) (*notificationv1.Plan, error) {
+	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.RecordExemption(step, reason, basis, actor, now)
+	})
+}
+
+// RecordConsultation records a DPA's answer (4.2.1).
+func (n *Notification) RecordConsultation(ctx context.Context, actor, requestID, authority string, o domain.ConsultationOutcome, summary string) (*notificationv1.Plan, error) {
+	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.RecordConsultation(domain.Consultation{Authority: authority, Outcome: o, Summary: summary, By: actor, At: now})
+	})
+}
+
+// LiftHold lifts a hold on the lead DPA's recorded answer.
+func (n *Notification) LiftHold(ctx context.Context, actor, requestID string) (*notificationv1.Plan, error) {
+	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		return p.LiftHold(actor, now)
+	})
+}
+
+// RecordWaiverEffort adds to the 4.2.2 written record. person defaults to
+// the caller, at to now; an effort cannot be dated in the future.
+func (n *Notification) RecordWaiverEffort(ctx context.Context, actor, requestID string, e domain.WaiverEffort) (*notificationv1.Plan, error) {
+	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
+		if e.Person == "" {
+			e.Person = actor
+		}
+		if e.At.IsZero() {
+			e.At = now
+		}
+		if e.At.After(now) {
+			return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "effort_time", Description: "must not be in the future"})
+		}
+		return p.RecordWaiverEffort(e)
+	})
+}
+
+// clear records RequestCleared when nothing blocks any more (a notice
+// period of a stricter law has run out, 1.2).
+func (n *Notification) clear(ctx context.Context, requestID string) error {
+	now := n.cfg.Now().UTC()
+	_, err := n.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+		r, err := Fold(h)
+		if err != nil {
+			return nil, err
+		}
+		if r.Plan.Cleared() || r.Plan.Outcome() != domain.OutcomeOpen || len(domain.Blockers(r.Plan, now)) > 0 {
+			return nil, nil
+		}
+		evs, err := r.Plan.Clear(now)
+		if err != nil {
+			return nil, err
+		}
+		trigger := r.Plan.RequestID() + "/" + r.Plan.Requirements().DecisionID + "/clear"
+		return encoder{requestID: requestID, trigger: trigger, actor: n.cfg.Actor, at: now, p: r.Plan}.encode(evs)
+	})
+	return err
+}

@@ -1,0 +1,253 @@
+// Package ports exposes notification over gRPC to the Privacy Team and
+// reacts to assessment's decisions. It authenticates the caller, runs the
+// proto rules, and hands the rest to the app.
+package ports
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/validate"
+)
+
+// Holds lists standing holds (the index).
+type Holds interface {
+	Holds(now time.Time, after string, limit int) ([]domain.OpenHold, string)
+}
+
+// Retrier schedules an immediate delivery attempt.
+type Retrier interface {
+	Retry(requestID string)
+}
+
+// Server implements notificationv1.NotificationServiceServer.
+type Server struct {
+	notificationv1.UnimplementedNotificationServiceServer
+	app   *app.Notification
+	holds Holds
+	retry Retrier
+	valid *validate.Validator
+}
+
+// NewServer returns the gRPC server of notification.
+func NewServer(a *app.Notification, h Holds, r Retrier, v *validate.Validator) *Server {
+	return &Server{app: a, holds: h, retry: r, valid: v}
+}
+
+// staff is the authenticated Privacy Team member; every command is theirs
+// and their identity is recorded as the event's actor.
+func staff(ctx context.Context) (string, error) {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return "", status.Error(codes.Unauthenticated, "a staff identity is required")
+	}
+	if id.Kind != auth.KindStaff {
+		return "", status.Error(codes.PermissionDenied, "only Privacy Team staff drive notification plans")
+	}
+	return id.URI, nil
+}
+
+// reader may read plans: staff, or another service of the suite.
+func reader(ctx context.Context) error {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return status.Error(codes.Unauthenticated, "an identity is required")
+	}
+	if id.Kind != auth.KindStaff && id.Kind != auth.KindService {
+		return status.Error(codes.PermissionDenied, "only staff and ddr services read notification plans")
+	}
+	return nil
+}
+
+func (s *Server) staffCheck(ctx context.Context, msg proto.Message) (string, error) {
+	actor, err := staff(ctx)
+	if err != nil {
+		return "", err
+	}
+	return actor, s.valid.Check(msg)
+}
+
+// GetPlan implements notificationv1.NotificationServiceServer.
+func (s *Server) GetPlan(ctx context.Context, req *notificationv1.GetPlanRequest) (*notificationv1.GetPlanResponse, error) {
+	if err := reader(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	p, err := s.app.GetPlan(ctx, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.GetPlanResponse{Plan: p}, nil
+}
+
+// ListHolds implements notificationv1.NotificationServiceServer.
+func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsRequest) (*notificationv1.ListHoldsResponse, error) {
+	if err := reader(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	after, err := decodePageToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = 50
+	}
+	hs, next := s.holds.Holds(s.app.Now(), after, size)
+	out := &notificationv1.ListHoldsResponse{NextPageToken: encodePageToken(next)}
+	for _, h := range hs {
+		out.Holds = append(out.Holds, &notificationv1.Hold{
+			RequestId:  h.RequestID,
+			HoldTime:   timestamppb.New(h.PlacedAt),
+			Age:        durationpb.New(h.Age),
+			Clause:     "4.2.1",
+			Country:    h.Country,
+			WaitingFor: h.WaitingFor,
+		})
+	}
+	return out, nil
+}
+
+// RecordRedirectOutcome implements notificationv1.NotificationServiceServer.
+func (s *Server) RecordRedirectOutcome(ctx context.Context, req *notificationv1.RecordRedirectOutcomeRequest) (*notificationv1.RecordRedirectOutcomeResponse, error) {
+	actor, err := s.staffCheck(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.RecordRedirectOutcome(ctx, actor, req.GetRequestId(), app.RedirectOutcomeFromProto(req.GetOutcome()), req.GetSupport())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.RecordRedirectOutcomeResponse{Plan: p}, nil
+}
+
+// RecordExemption implements notificationv1.NotificationServiceServer.
+func (s *Server) RecordExemption(ctx context.Context, req *notificationv1.RecordExemptionRequest) (*notificationv1.RecordExemptionResponse, error) {
+	actor, err := s.staffCheck(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.RecordExemption(ctx, actor, req.GetRequestId(), app.StepKindFromProto(req.GetStep()), domain.SkipReason(req.GetReason()), req.GetBasis())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.RecordExemptionResponse{Plan: p}, nil
+}
+
+// RecordDpaConsultation implements notificationv1.NotificationServiceServer.
+func (s *Server) RecordDpaConsultation(ctx context.Context, req *notificationv1.RecordDpaConsultationRequest) (*notificationv1.RecordDpaConsultationResponse, error) {
+	actor, err := s.staffCheck(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.RecordConsultation(ctx, actor, req.GetRequestId(), req.GetAuthority(), app.ConsultationOutcomeFromProto(req.GetOutcome()), req.GetSummary())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.RecordDpaConsultationResponse{Plan: p}, nil
+}
+
+// LiftHold implements notificationv1.NotificationServiceServer.
+func (s *Server) LiftHold(ctx context.Context, req *notificationv1.LiftHoldRequest) (*notificationv1.LiftHoldResponse, error) {
+	actor, err := s.staffCheck(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.LiftHold(ctx, actor, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.LiftHoldResponse{Plan: p}, nil
+}
+
+// RecordWaiverEffort implements notificationv1.NotificationServiceServer.
+func (s *Server) RecordWaiverEffort(ctx context.Context, req *notificationv1.RecordWaiverEffortRequest) (*notificationv1.RecordWaiverEffortResponse, error) {
+	actor, err := s.staffCheck(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	e := domain.WaiverEffort{
+		Kind:    app.WaiverEffortKindFromProto(req.GetKind()),
+		Outcome: app.WaiverOutcomeFromProto(req.GetOutcome()),
+		Person:  req.GetPerson(),
+		Notes:   req.GetNotes(),
+	}
+	if req.GetEffortTime() != nil {
+		e.At = req.GetEffortTime().AsTime()
+	}
+	p, err := s.app.RecordWaiverEffort(ctx, actor, req.GetRequestId(), e)
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.RecordWaiverEffortResponse{Plan: p}, nil
+}
+
+// RetryDelivery implements notificationv1.NotificationServiceServer.
+func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDeliveryRequest) (*notificationv1.RetryDeliveryResponse, error) {
+	if _, err := s.staffCheck(ctx, req); err != nil {
+		return nil, err
+	}
+	p, err := s.app.GetPlan(ctx, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	s.retry.Retry(req.GetRequestId())
+	return &notificationv1.RetryDeliveryResponse{Plan: p}, nil
+}
+
+// DecidedHandler is the reactor on assessment.decided: it derives the plan.
+// Invalid requirements cannot get better by retrying, so they go to the
+// dead-letter stream at once, where an operator sees them.
+func DecidedHandler(a *app.Notification) consumer.Handler {
+	return func(ctx context.Context, ev eventstore.Event) error {
+		err := a.Derive(ctx, ev)
+		var ve *ddrerr.ValidationError
+		if errors.As(err, &ve) || errors.Is(err, ddrerr.ErrConflict) {
+			return consumer.Permanent(fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err))
+		}
+		return err
+	}
+}
+
+// Page tokens are opaque to clients: a version tag and the cursor.
+const tokenPrefix = "v1:"
+
+func encodePageToken(cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + cursor))
+}
+
+func decodePageToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || !strings.HasPrefix(string(b), tokenPrefix) {
+		return "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
+	}
+	return strings.TrimPrefix(string(b), tokenPrefix), nil
+}

@@ -1,0 +1,237 @@
+// Package service wires notification for a process: the all-in-one and the
+// notification binary both host it through [New].
+package service
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/smtp"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+
+	_ "github.com/ddrsuite/ddr/gen/ddr/assessment/v1" // events this service reads
+	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"     // events this service reads
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	_ "github.com/ddrsuite/ddr/gen/ddr/reporting/v1" // events a request's history may hold
+	"github.com/ddrsuite/ddr/services/notification/adapters"
+	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/notification/ports"
+	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/validate"
+)
+
+// PlanConsumer is the durable consumer of the plan reactor.
+const PlanConsumer = "notification-plan"
+
+// DecidedSubject is what the plan reactor reacts to.
+const DecidedSubject = "ddr.req.*.assessment.decided"
+
+// Config is notification's own configuration.
+type Config struct {
+	// ContactsFile is the JSON contacts file (see app.ParseContacts).
+	// Empty: no contacts, nothing is delivered, and LeadDPA names the lead
+	// DPA.
+	ContactsFile string
+	LeadDPA      string
+	// SMTPAddr is the SMTP server (host:port); empty: no e-mail.
+	SMTPAddr     string
+	SMTPUsername string
+	SMTPPassword string
+	SMTPHello    string
+	// SMTPNoStartTLS sends in the clear even when STARTTLS is offered.
+	SMTPNoStartTLS bool
+	// SweepInterval is how often the delivery worker looks for due work
+	// (retries, gags that lifted); it also runs whenever a plan changes.
+	SweepInterval time.Duration
+	RetryBase     time.Duration
+	RetryMax      time.Duration
+	LeaseTTL      time.Duration
+
+	// Contacts, when set, is used instead of ContactsFile (tests).
+	Contacts *app.Contacts
+	// Now is the clock; default time.Now (tests inject one).
+	Now func() time.Time
+	// Tick drives the sweeps instead of a ticker of SweepInterval (tests).
+	Tick <-chan time.Time
+	// Webhooks overrides the webhook client (tests).
+	Webhooks *adapters.Webhooks
+}
+
+// RegisterFlags declares notification's flags. Secrets may also come from
+// the environment (DDR_NOTIFICATION_SMTP_PASSWORD), and webhook secrets from
+// variables the contacts file names.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ContactsFile, "notification-contacts", "", "JSON file of customer and DPA contacts (e-mail addresses, webhook URLs and secrets) and the lead DPA")
+	fs.StringVar(&c.LeadDPA, "notification-lead-dpa", "DPC-IE", "lead DPA when no contacts file is given (clause 4.2.1)")
+	fs.StringVar(&c.SMTPAddr, "notification-smtp-addr", "", "SMTP server host:port for notices; empty: no e-mail")
+	fs.StringVar(&c.SMTPUsername, "notification-smtp-username", "", "SMTP AUTH PLAIN user; empty: no AUTH")
+	fs.StringVar(&c.SMTPPassword, "notification-smtp-password", "", "SMTP AUTH PLAIN password (prefer DDR_NOTIFICATION_SMTP_PASSWORD)")
+	fs.StringVar(&c.SMTPHello, "notification-smtp-hello", "localhost", "name sent with EHLO")
+	fs.BoolVar(&c.SMTPNoStartTLS, "notification-smtp-no-starttls", false, "do not upgrade with STARTTLS even when offered")
+	fs.DurationVar(&c.SweepInterval, "notification-sweep-interval", 10*time.Second, "how often due deliveries (retries, lifted gags) are looked for")
+	fs.DurationVar(&c.RetryBase, "notification-retry-base", 30*time.Second, "wait after a failed delivery, doubled per failure")
+	fs.DurationVar(&c.RetryMax, "notification-retry-max", time.Hour, "longest wait between delivery attempts")
+	fs.DurationVar(&c.LeaseTTL, "notification-lease-ttl", 2*time.Minute, "how long a delivery lease lasts; must exceed one send")
+}
+
+// Component is notification as a process hosts it.
+type Component struct {
+	deps  runner.Deps
+	cfg   Config
+	app   *app.Notification
+	index *app.Index
+	deliv *app.Deliverer
+	srv   *ports.Server
+
+	proj   *projection.Projection
+	react  *consumer.Runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New builds notification.
+func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
+	contacts, err := loadContacts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	a, err := app.New(app.Config{DPAs: contacts.DomainConfig(), Now: now, Logger: logger}, d.Store)
+	if err != nil {
+		return nil, err
+	}
+	leases, err := adapters.EnsureLeases(ctx, d.JS, d.Replicas, cfg.LeaseTTL, hostname())
+	if err != nil {
+		return nil, err
+	}
+	dcfg := app.DeliveryConfig{Contacts: contacts, Leases: leases, RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, Logger: logger}
+	if cfg.SMTPAddr != "" {
+		s := &adapters.SMTP{Addr: cfg.SMTPAddr, Hello: cfg.SMTPHello, NoStartTLS: cfg.SMTPNoStartTLS, Now: now}
+		if cfg.SMTPUsername != "" {
+			host := cfg.SMTPAddr
+			if h, _, err := net.SplitHostPort(cfg.SMTPAddr); err == nil {
+				host = h
+			}
+			s.Auth = smtp.PlainAuth("", cfg.SMTPUsername, cfg.SMTPPassword, host)
+		}
+		dcfg.Email = s
+	}
+	dcfg.Webhook = cfg.Webhooks
+	if dcfg.Webhook == nil {
+		dcfg.Webhook = &adapters.Webhooks{Now: now}
+	}
+	c := &Component{deps: d, cfg: cfg, app: a}
+	c.index = app.NewIndex(func(string) { c.deliv.Kick() })
+	c.deliv = app.NewDeliverer(a, c.index, dcfg)
+	v, err := validate.New()
+	if err != nil {
+		return nil, err
+	}
+	c.srv = ports.NewServer(a, c.index, c.deliv, v)
+	return c, nil
+}
+
+func loadContacts(cfg Config) (app.Contacts, error) {
+	switch {
+	case cfg.Contacts != nil:
+		return *cfg.Contacts, nil
+	case cfg.ContactsFile != "":
+		return app.ReadContacts(cfg.ContactsFile)
+	case cfg.LeadDPA != "":
+		return app.Contacts{LeadDPA: app.DPA{Name: cfg.LeadDPA}}, nil
+	}
+	return app.Contacts{}, errors.New("notification: give --notification-contacts or --notification-lead-dpa")
+}
+
+// App is the command side, for tests and the all-in-one.
+func (c *Component) App() *app.Notification { return c.app }
+
+// Deliverer is the delivery worker, for tests.
+func (c *Component) Deliverer() *app.Deliverer { return c.deliv }
+
+// GRPCServiceNames implements runner.Component.
+func (c *Component) GRPCServiceNames() []string {
+	return []string{notificationv1.NotificationService_ServiceDesc.ServiceName}
+}
+
+// RegisterGRPC implements runner.Component.
+func (c *Component) RegisterGRPC(s *grpc.Server) {
+	notificationv1.RegisterNotificationServiceServer(s, c.srv)
+}
+
+// Start implements runner.Component: it rebuilds the index, starts the
+// plan reactor and then the delivery worker.
+func (c *Component) Start(ctx context.Context) error {
+	p, err := projection.Start(ctx, c.deps.JS, app.IndexSubjects, c.index.Apply, c.deps.Logger.With("projection", "notification-index"))
+	if err != nil {
+		return err
+	}
+	c.proj = p
+	r, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
+		Name:           PlanConsumer,
+		FilterSubjects: []string{DecidedSubject},
+		Logger:         c.deps.Logger,
+	}, ports.DecidedHandler(c.app))
+	if err != nil {
+		return fmt.Errorf("notification: %w", err)
+	}
+	c.react = r
+	wctx, cancel := context.WithCancel(ctx)
+	c.cancel, c.done = cancel, make(chan struct{})
+	tick := c.cfg.Tick
+	var ticker *time.Ticker
+	if tick == nil {
+		interval := c.cfg.SweepInterval
+		if interval <= 0 {
+			interval = 10 * time.Second
+		}
+		ticker = time.NewTicker(interval)
+		tick = ticker.C
+	}
+	go func() {
+		defer close(c.done)
+		if ticker != nil {
+			defer ticker.Stop()
+		}
+		c.deliv.Run(wctx, tick)
+	}()
+	c.deliv.Kick()
+	return nil
+}
+
+// Stop implements runner.Component.
+func (c *Component) Stop() {
+	if c.cancel != nil {
+		c.cancel()
+		<-c.done
+	}
+	if c.react != nil {
+		c.react.Stop()
+	}
+	if c.proj != nil {
+		c.proj.Stop()
+	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "notification"
+	}
+	return h
+}
