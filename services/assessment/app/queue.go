@@ -1,0 +1,157 @@
+package app
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// QueueSubjects feed the queue. Every event of a request counts, not only
+// assessment's: a case's version is the last sequence of its whole request,
+// which is what DecideRequest.expected_version is compared with.
+var QueueSubjects = []string{eventstore.AllEvents}
+
+// Queue is the Privacy Team's review queue: every case folded from the
+// stream. It is a projection, rebuilt at every start.
+type Queue struct {
+	mu    sync.RWMutex
+	cases map[string]*CaseState
+}
+
+// NewQueue returns an empty queue.
+func NewQueue() *Queue { return &Queue{cases: map[string]*CaseState{}} }
+
+// Apply folds one event in. Events of requests without a case are skipped
+// until the case opens; the case's history before that is intake's receipt,
+// which CaseOpened summarises.
+func (q *Queue) Apply(ev eventstore.Event) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st, ok := q.cases[ev.RequestID]
+	if !ok {
+		if _, opened := ev.Payload.(*assessmentv1.CaseOpened); !opened {
+			return nil
+		}
+		st = NewCaseState()
+		q.cases[ev.RequestID] = st
+	}
+	return st.Apply(ev)
+}
+
+// ListFilter selects cases of the queue.
+type ListFilter struct {
+	// Statuses; empty means every case still needing work (not decided and
+	// not withdrawn).
+	Statuses []assessmentv1.CaseStatus
+	Assignee string
+}
+
+func (f ListFilter) match(st *CaseState) bool {
+	s := statuses[st.Case.Status()]
+	if len(f.Statuses) == 0 {
+		if s == assessmentv1.CaseStatus_CASE_STATUS_DECIDED || s == assessmentv1.CaseStatus_CASE_STATUS_WITHDRAWN {
+			return false
+		}
+	} else if !slices.Contains(f.Statuses, s) {
+		return false
+	}
+	return f.Assignee == "" || f.Assignee == st.Case.Assignee()
+}
+
+// List returns up to limit cases in queue order (emergencies first, then by
+// the authority's deadline), starting after the page token. The token holds
+// the last entry's sort key rather than a position, so cases that change
+// status between pages neither repeat nor vanish from the rest.
+func (q *Queue) List(f ListFilter, pageToken string, limit int, now time.Time) ([]*assessmentv1.Case, string, error) {
+	after, err := decodeCursor(pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	type item struct {
+		e  domain.QueueEntry
+		st *CaseState
+	}
+	var items []item
+	for _, st := range q.cases {
+		if !f.match(st) {
+			continue
+		}
+		e := st.Case.QueueEntry()
+		if after != nil && domain.CompareQueue(e, *after) <= 0 {
+			continue
+		}
+		items = append(items, item{e, st})
+	}
+	slices.SortFunc(items, func(a, b item) int { return domain.CompareQueue(a.e, b.e) })
+	var next string
+	if len(items) > limit {
+		items = items[:limit]
+		next = encodeCursor(items[limit-1].e)
+	}
+	out := make([]*assessmentv1.Case, len(items))
+	for i, it := range items {
+		out[i] = it.st.Proto(now)
+	}
+	return out, next, nil
+}
+
+// Overdue lists the cases whose review deadline has passed at now and whose
+// overdue event is not yet recorded.
+func (q *Queue) Overdue(now time.Time) []string {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	var out []string
+	for id, st := range q.cases {
+		if st.Case.Overdue(now) && !st.Case.OverdueRecorded() {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// cursor is the sort key of the last case of a page. It holds ids and times,
+// no personal data.
+type cursor struct {
+	Urgent     bool      `json:"u,omitempty"`
+	Deadline   time.Time `json:"d"`
+	ReceivedAt time.Time `json:"r"`
+	RequestID  string    `json:"id"`
+}
+
+const tokenPrefix = "v1:"
+
+func encodeCursor(e domain.QueueEntry) string {
+	b, _ := json.Marshal(cursor{Urgent: e.Urgent, Deadline: e.Deadline, ReceivedAt: e.ReceivedAt, RequestID: e.RequestID})
+	return base64.RawURLEncoding.EncodeToString(append([]byte(tokenPrefix), b...))
+}
+
+func decodeCursor(tok string) (*domain.QueueEntry, error) {
+	if tok == "" {
+		return nil, nil
+	}
+	bad := ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return nil, bad
+	}
+	raw, ok := strings.CutPrefix(string(b), tokenPrefix)
+	if !ok {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.RequestID == "" {
+		return nil, bad
+	}
+	return &domain.QueueEntry{Urgent: c.Urgent, Deadline: c.Deadline, ReceivedAt: c.ReceivedAt, RequestID: c.RequestID}, nil
+}

@@ -1,0 +1,328 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/assessment/app"
+	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/assessment/ports"
+	"github.com/ddrsuite/ddr/services/assessment/service"
+	notification "github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/grpcclient"
+	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+)
+
+const (
+	alice  = "spiffe://ddr.test/staff/alice"
+	bob    = "spiffe://ddr.test/staff/bob"
+	carol  = "spiffe://ddr.test/staff/carol"
+	member = "spiffe://ddr.test/group-member/zendesk-ie"
+)
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// env is a running assessment process: real embedded JetStream, real gRPC
+// on a socket, the same wiring as the binary.
+type env struct {
+	t     *testing.T
+	addr  string
+	store *eventstore.Store
+	js    jetstream.JetStream
+	clock *clock
+}
+
+// defaults returns the configuration the flags default to.
+func defaults(t *testing.T) service.Config {
+	t.Helper()
+	var cfg service.Config
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func runnerConfig(t *testing.T) runner.Config {
+	return runner.Config{
+		Name:            "assessment-test",
+		GRPCAddr:        "127.0.0.1:0",
+		DataDir:         t.TempDir(),
+		NATSListen:      "127.0.0.1:-1",
+		Replicas:        1,
+		DevIdentity:     true,
+		ShutdownTimeout: 5 * time.Second,
+		LogLevel:        "error",
+	}
+}
+
+func build(cfg service.Config) runner.BuildFunc {
+	return func(ctx context.Context, d runner.Deps) ([]runner.Component, error) {
+		c, err := service.New(ctx, d, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []runner.Component{c}, nil
+	}
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// start runs assessment with cfg; its clock starts at the real time.
+func start(t *testing.T, cfg service.Config) *env {
+	t.Helper()
+	clk := &clock{now: time.Now().UTC()}
+	if cfg.Now == nil {
+		cfg.Now = clk.Now
+	}
+	rc := runnerConfig(t)
+	ready := make(chan runner.Info, 1)
+	rc.Ready = func(i runner.Info) { ready <- i }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(ctx, rc, quiet, build(cfg)) }()
+	var info runner.Info
+	select {
+	case info = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("assessment did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("assessment stopped with %v", err)
+		}
+	})
+	nc, err := natsx.Connect(info.NATSURL, "test-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, addr: info.GRPCAddr, store: eventstore.NewStore(js), js: js, clock: clk}
+}
+
+// as returns a client calling with the identity uri.
+func (e *env) as(uri string) assessmentv1.AssessmentServiceClient {
+	e.t.Helper()
+	id, err := auth.ParseSPIFFE(uri)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	conn, err := grpcclient.Dial(e.addr, grpcclient.WithDevIdentity(id))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = conn.Close() })
+	return assessmentv1.NewAssessmentServiceClient(conn)
+}
+
+// narrowRequest is a targeted, bounded demand from an adequate country: it
+// raises no bulk flag.
+func narrowRequest(received time.Time) *intakev1.DataDisclosureRequest {
+	return &intakev1.DataDisclosureRequest{
+		ReceivedAt:     timestamppb.New(received),
+		Channel:        intakev1.Channel_CHANNEL_PORTAL,
+		Authority:      &intakev1.Authority{Name: "Garda", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "IE"},
+		LegalProcess:   &intakev1.LegalProcess{Type: intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_PRODUCTION_ORDER},
+		Targets:        targets(2),
+		DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER, intakev1.DataCategory_DATA_CATEGORY_CONTENT},
+		TimeRange:      &intakev1.TimeRange{From: timestamppb.New(received.AddDate(0, -1, 0)), To: timestamppb.New(received)},
+		CustomerId:     "cust-42",
+	}
+}
+
+func targets(n int) []*intakev1.Target {
+	out := make([]*intakev1.Target, n)
+	for i := range out {
+		out[i] = &intakev1.Target{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: "person" + strconv.Itoa(i) + "@example.org"}
+	}
+	return out
+}
+
+// receive writes RequestReceived the way intake does, targets carrying their
+// references, and returns the request id.
+func (e *env) receive(req *intakev1.DataDisclosureRequest) string {
+	e.t.Helper()
+	id := uuid.NewString()
+	for i, t := range req.GetTargets() {
+		t.Ref = "t" + strconv.Itoa(i+1)
+	}
+	submit := e.clock.Now()
+	ev := eventstore.Event{
+		ID: eventstore.DerivedID(id, "intake.received"), RequestID: id, Service: "intake", Name: "received",
+		Time: submit, Actor: member,
+		Payload: &intakev1.RequestReceived{RequestId: id, GroupMember: member, Request: req, SubmitTime: timestamppb.New(submit)},
+	}
+	if _, err := e.store.Append(context.Background(), id, 0, ev); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// eventually polls cond until it holds; the bound only stops a broken test
+// from hanging, it is not what the test checks.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never happened: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// openCase waits for the reactor to open the case of request id.
+func (e *env) openCase(c assessmentv1.AssessmentServiceClient, id string) *assessmentv1.Case {
+	e.t.Helper()
+	var out *assessmentv1.Case
+	eventually(e.t, "case opened for "+id, func() bool {
+		r, err := c.GetCase(context.Background(), &assessmentv1.GetCaseRequest{RequestId: id})
+		if status.Code(err) == codes.NotFound {
+			return false
+		}
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = r.GetCase()
+		return true
+	})
+	return out
+}
+
+func allFactors() []*assessmentv1.FactorAssessment {
+	var out []*assessmentv1.FactorAssessment
+	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
+		out = append(out, &assessmentv1.FactorAssessment{Factor: f, Assessment: "assessed " + f.String()})
+	}
+	return out
+}
+
+// review claims the case for c's caller and records the full review of
+// 3.3: the six factors, the rights weighing, and the challenge considered.
+func (e *env) review(c assessmentv1.AssessmentServiceClient, id string) *assessmentv1.Case {
+	e.t.Helper()
+	ctx := context.Background()
+	e.openCase(c, id)
+	ok(c.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id}))(e.t)
+	ok(c.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: allFactors(), RightsAssessment: "two named accounts; the intrusion is limited"}))(e.t)
+	r := ok(c.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "the order is valid on its face"}))(e.t)
+	return r.GetCase()
+}
+
+// ok reads ok(call())(t): the call's result, or the test fails.
+func ok[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("call failed: %v", err)
+		}
+		return v
+	}
+}
+
+// wantClause fails unless err is FAILED_PRECONDITION naming clause (and
+// rule) in its details.
+func wantClause(t *testing.T, err error, clause, rule string) {
+	t.Helper()
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("got %v, want FAILED_PRECONDITION for clause %s", err, clause)
+	}
+	pv, ok := grpcserver.PolicyViolationFrom(err)
+	if !ok {
+		t.Fatalf("no policy violation in the details of %v", err)
+	}
+	if pv.Clause != clause || pv.Rule != rule {
+		t.Fatalf("details name clause %q rule %q, want clause %q rule %q (%s)", pv.Clause, pv.Rule, clause, rule, pv.Reason)
+	}
+}
+
+// events returns the payloads of the request's events of one assessment
+// event name.
+func (e *env) events(id, name string) []eventstore.Event {
+	e.t.Helper()
+	h, err := e.store.Load(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []eventstore.Event
+	for _, ev := range h.Events {
+		if ev.Service == "assessment" && ev.Name == name {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// replayReactor runs the open-case handler once more over every received
+// request, under another durable name, as a redelivery would, and returns
+// once it has settled them all.
+func replayReactor(t *testing.T, e *env) {
+	t.Helper()
+	reg, err := notification.DefaultRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Config{Policy: domain.DefaultConfig(), Adequacy: reg.IsAdequate}, e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, err := consumer.Start(ctx, e.js, consumer.Config{Name: "assessment-open-case-replay", FilterSubjects: ports.OpenCaseSubjects, Logger: quiet}, ports.OpenCaseHandler(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	eventually(t, "replay consumer settled every event", func() bool {
+		info, err := e.js.Consumer(ctx, eventstore.StreamName, "assessment-open-case-replay")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, err := info.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ci.NumPending == 0 && ci.NumAckPending == 0 && ci.Delivered.Consumer > 0
+	})
+}
