@@ -6,8 +6,13 @@
 //   - Is the written record intact? Each request's events form a hash chain
 //     ([Chain], [Verify]); the chain stores digests of payloads, never the
 //     payloads, so it holds no personal data in clear.
-//   - How did a request end? A [Disposition] records what was disclosed, and
-//     is accepted only once the request was cleared (clauses 2.1, 2.2).
+//     Once a request reaches a terminal point its chain head is written into
+//     the stream itself ([Seal], [VerifySeals]), so a later change to a
+//     stored entry shows.
+//   - How did a request end? [RequestFold] folds a request's events into
+//     its report facts, its terminal point and its disposition state. A
+//     [Disposition] records what was disclosed, and is accepted only once
+//     the request was cleared (clauses 2.1, 2.2).
 //   - What does the semi-annual transparency report say (clause 5.1)?
 //     [BuildReport] counts [ReportFacts] for a [Period] in one pass, leaves out
 //     what a court order keeps out, bands national security process, and

@@ -104,8 +104,11 @@ func chart(id, title string, kc []KeyCount, label func(string) string) htmlChart
 }
 
 func processLabel(k string) string {
-	if k == "none" {
+	switch k {
+	case "none":
 		return "No legal process"
+	case "mlat_request":
+		return "MLAT request"
 	}
 	s := strings.ReplaceAll(k, "_", " ")
 	return strings.ToUpper(s[:1]) + s[1:]

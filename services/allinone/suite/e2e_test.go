@@ -1,0 +1,210 @@
+package suite_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/allinone/suite"
+	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+)
+
+const (
+	member   = "spiffe://ddr.local/group-member/acme-eu"
+	reviewer = "spiffe://ddr.local/staff/alice"
+	approver = "spiffe://ddr.local/staff/bob"
+)
+
+func startSuite(t *testing.T, opts runnertest.Options) *runnertest.Proc {
+	cfg := suite.DefaultConfig()
+	return runnertest.Start(t, opts, cfg.Build)
+}
+
+// One request through the whole suite, on a real embedded JetStream and real
+// gRPC: intake -> assessment (case, review, decision, four eyes) ->
+// notification (plan, cleared) -> reporting (the sealed record).
+func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	p := startSuite(t, runnertest.Options{SpanExporter: keepSpans{spans}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
+	asAlice := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
+	asBob := assessmentv1.NewAssessmentServiceClient(p.Dial(t, approver))
+	no := notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer))
+	re := reportingv1.NewReportingServiceClient(p.Dial(t, reviewer))
+
+	sub, err := in.Submit(ctx, &intakev1.SubmitRequest{
+		IdempotencyKey: "warrant-2026-0042",
+		Request: &intakev1.DataDisclosureRequest{
+			ReceivedAt:     timestamppb.New(time.Now().Add(-2 * time.Hour)),
+			Channel:        intakev1.Channel_CHANNEL_LETTER,
+			Authority:      &intakev1.Authority{Name: "Staatsanwaltschaft Berlin", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_PROSECUTOR, Country: "DE"},
+			LegalProcess:   &intakev1.LegalProcess{Type: intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_COURT_ORDER, Reference: "AG Tiergarten 123/26"},
+			Targets:        []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: "acct-981"}},
+			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
+			TimeRange:      &intakev1.TimeRange{From: timestamppb.New(time.Now().AddDate(0, -3, 0)), To: timestamppb.New(time.Now().AddDate(0, 0, -1))},
+			StatedPurpose:  "fraud investigation",
+		},
+	})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	id := sub.GetRequestId()
+
+	// Assessment opens the case from the RequestReceived event.
+	eventually(t, func() error {
+		_, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+		return err
+	})
+	must(t, "claim", func() error {
+		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
+		return err
+	})
+	var factors []*assessmentv1.FactorAssessment
+	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
+		factors = append(factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: "assessed: " + f.String()})
+	}
+	must(t, "factors", func() error {
+		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: "one subscriber record; proportionate"})
+		return err
+	})
+	must(t, "challenge", func() error {
+		_, err := asAlice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order; no grounds"})
+		return err
+	})
+	var decisionID string
+	must(t, "decide", func() error {
+		res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
+			RequestId:  id,
+			Kind:       assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION,
+			Scope:      &assessmentv1.Scope{All: true},
+		})
+		decisionID = res.GetCase().GetDecision().GetDecisionId()
+		return err
+	})
+	must(t, "approve", func() error {
+		_, err := asBob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})
+		return err
+	})
+
+	// Notification derives the plan; nothing blocks (adequate country, the
+	// company is controller, no gag), so the request is cleared.
+	eventually(t, func() error {
+		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
+			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
+		}
+		return nil
+	})
+
+	// Reporting seals the record: every event, in order, hash-chained.
+	var rec *reportingv1.Record
+	eventually(t, func() error {
+		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		rec = res.GetRecord()
+		if n := len(rec.GetEntries()); n == 0 || rec.GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
+			return fmt.Errorf("record not sealed yet (%d entries)", n)
+		}
+		return nil
+	})
+	var types []string
+	for _, e := range rec.GetEntries() {
+		types = append(types, e.GetEventType())
+	}
+	for _, want := range []string{
+		"ddr.intake.v1.RequestReceived", "ddr.assessment.v1.CaseOpened", "ddr.assessment.v1.AssessmentDecided",
+		"ddr.notification.v1.PlanDerived", "ddr.notification.v1.RequestCleared", "ddr.reporting.v1.RecordSealed",
+	} {
+		if !slices.Contains(types, want) {
+			t.Errorf("record lacks %s; has %v", want, types)
+		}
+	}
+	if types[0] != "ddr.intake.v1.RequestReceived" {
+		t.Errorf("record starts with %s", types[0])
+	}
+	v, err := re.VerifyRecord(ctx, &reportingv1.VerifyRecordRequest{RequestId: id})
+	if err != nil || !v.GetValid() {
+		t.Errorf("VerifyRecord = %v, %v", v, err)
+	}
+
+	// The group member sees the stages, not the deliberations.
+	got, err := in.Get(ctx, &intakev1.GetRequest{RequestId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.GetRequest().GetStage(); s != intakev1.Stage_STAGE_CLEARED {
+		t.Errorf("member sees stage %v, want cleared", s)
+	}
+
+	// Trace context flows through the hops: assessment's handling of the
+	// received event continues the trace of the Submit call.
+	submitTrace := traceOf(t, spans, "ddr.intake.v1.IntakeService/Submit")
+	if !anySpanInTrace(spans, submitTrace, trace.SpanKindConsumer) {
+		t.Errorf("no consumer span continues the Submit trace %s", submitTrace)
+	}
+}
+
+func traceOf(t *testing.T, spans *tracetest.InMemoryExporter, name string) trace.TraceID {
+	t.Helper()
+	for _, s := range spans.GetSpans() {
+		if s.Name == name && s.SpanKind == trace.SpanKindServer {
+			return s.SpanContext.TraceID()
+		}
+	}
+	t.Fatalf("no server span %s", name)
+	return trace.TraceID{}
+}
+
+func anySpanInTrace(spans *tracetest.InMemoryExporter, id trace.TraceID, kind trace.SpanKind) bool {
+	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID() == id && s.SpanKind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+type keepSpans struct{ *tracetest.InMemoryExporter }
+
+func (keepSpans) Shutdown(context.Context) error { return nil }
+
+func must(t *testing.T, what string, f func() error) {
+	t.Helper()
+	if err := f(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eventually(t *testing.T, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+)
+
+// received refuses a record that has no receipt: there is no request to
+// speak of (only reporting's own events could be there, which cannot happen).
+func received(rec *Record) error {
+	if !rec.Fold.HasReceipt() {
+		return fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, rec.RequestID)
+	}
+	return nil
+}
+
+// RecordDisclosure records what was finally disclosed. The domain accepts
+// it only once the request was cleared, within the decided scope.
+func (a *Reporting) RecordDisclosure(ctx context.Context, actor, requestID string, d *reportingv1.Disclosure) (*reportingv1.Disposition, error) {
+	return a.dispose(ctx, actor, requestID, func(s domain.DispositionState) (domain.Disposition, error) {
+		return domain.RecordDisclosure(s, disclosureToDomain(d))
+	})
+}
+
+// RecordTerminal records how a request ended without a disclosure.
+func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string, o reportingv1.TerminalOutcome) (*reportingv1.Disposition, error) {
+	now := a.cfg.Now().UTC()
+	return a.dispose(ctx, actor, requestID, func(s domain.DispositionState) (domain.Disposition, error) {
+		return domain.RecordTerminal(s, terminalToDomain[o], now)
+	})
+}
+
+func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide func(domain.DispositionState) (domain.Disposition, error)) (*reportingv1.Disposition, error) {
+	var out *reportingv1.Disposition
+	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
+		if err := received(rec); err != nil {
+			return nil, err
+		}
+		d, err := decide(rec.Fold.DispositionState())
+		if err != nil {
+			return nil, err
+		}
+		now := a.cfg.Now().UTC()
+		out = dispositionToProto(d, now, actor)
+		// One disposition per request: the id is the request's, so a
+		// retried append is deduplicated by the stream as well.
+		return []eventstore.Event{{
+			ID: eventstore.DerivedID(requestID, "reporting.disposition_recorded"), RequestID: requestID,
+			Service: Service, Name: "disposition_recorded", Time: now, Actor: actor,
+			Payload: &reportingv1.DispositionRecorded{RequestId: requestID, Disposition: out},
+		}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetRestriction records what the transparency report may say about a
+// request. The legal reference stays in the record and is never published.
+func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string, r reportingv1.ReportingRestriction, legalReference string) (*reportingv1.ReportingRestrictionSet, error) {
+	var out *reportingv1.ReportingRestrictionSet
+	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
+		if err := received(rec); err != nil {
+			return nil, err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		now := a.cfg.Now().UTC()
+		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: r, LegalReference: legalReference, SetTime: ts(now), SetBy: actor}
+		return []eventstore.Event{{
+			ID: id.String(), RequestID: requestID, Service: Service, Name: "restriction_set", Time: now, Actor: actor, Payload: out,
+		}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

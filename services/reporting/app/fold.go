@@ -1,0 +1,250 @@
+package app
+
+import (
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+)
+
+// Event names (the <service>.<event> tokens of subjects) reporting folds.
+// Dispatch is on the subject, the cross-service contract, so an event whose
+// payload type this binary does not know still counts where its name is
+// enough (withdrawn, redirected, a DPA's answer recorded).
+const (
+	evReceived       = "intake.received"
+	evWithdrawn      = "intake.withdrawn"
+	evDecided        = "assessment.decided"
+	evCleared        = "notification.cleared"
+	evRedirected     = "notification.redirected"
+	evNoticeSent     = "notification.notice_delivered"
+	evDPAConsulted   = "notification.dpa_consulted"
+	evSealed         = "reporting.sealed"
+	evDisposition    = "reporting.disposition_recorded"
+	evRestrictionSet = "reporting.restriction_set"
+)
+
+// needsPayload reports whether folding the event reads its payload; the
+// others are folded on their name alone and need not be decoded.
+func needsPayload(name string) bool {
+	switch name {
+	case evReceived, evDecided, evCleared, evNoticeSent, evDisposition, evRestrictionSet:
+		return true
+	}
+	return false
+}
+
+// apply folds one event of a request into f. name is "<service>.<event>";
+// payload may be nil when it could not be decoded. Unknown events change
+// nothing: other services add event kinds over time.
+func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Message) {
+	switch name {
+	case evReceived:
+		if p, ok := payload.(*intakev1.RequestReceived); ok {
+			f.Receive(receivedFacts(p, at))
+		}
+	case evWithdrawn:
+		f.Withdraw()
+	case evDecided:
+		if p, ok := payload.(*assessmentv1.AssessmentDecided); ok {
+			f.Decide(decisionKind(p.GetDecision().GetKind()), approvedAccounts(p.GetDecision().GetScope()))
+		}
+	case evCleared:
+		t := at
+		if p, ok := payload.(*notificationv1.RequestCleared); ok && p.GetClearTime() != nil {
+			t = p.GetClearTime().AsTime()
+		}
+		f.Clear(t)
+	case evRedirected:
+		f.Redirect()
+	case evNoticeSent:
+		// One event kind carries both the customer notice and the DPA
+		// packet; the step says which. A payload this binary cannot read
+		// counts as neither: the report never claims a notice it cannot see.
+		if p, ok := payload.(*notificationv1.NoticeDelivered); ok && !p.GetDelivery().GetFailed() {
+			switch p.GetDelivery().GetStep() {
+			case notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER:
+				f.NotifyCustomer()
+			case notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA:
+				f.ConsultDPA()
+			}
+		}
+	case evDPAConsulted:
+		f.ConsultDPA()
+	case evDisposition:
+		if p, ok := payload.(*reportingv1.DispositionRecorded); ok {
+			if d, ok := dispositionFromProto(p.GetDisposition()); ok {
+				f.Dispose(d)
+			}
+		}
+	case evRestrictionSet:
+		if p, ok := payload.(*reportingv1.ReportingRestrictionSet); ok {
+			f.Restrict(restrictionFromProto(p.GetRestriction()))
+		}
+	}
+}
+
+// receivedFacts takes from a receipt what the report counts, and nothing
+// that identifies anyone: targets are counted, never copied.
+func receivedFacts(p *intakev1.RequestReceived, at time.Time) domain.Received {
+	r := p.GetRequest()
+	t := at
+	switch {
+	case r.GetReceivedAt() != nil:
+		t = r.GetReceivedAt().AsTime()
+	case p.GetSubmitTime() != nil:
+		t = p.GetSubmitTime().AsTime()
+	}
+	lp := r.GetLegalProcess().GetType()
+	return domain.Received{
+		At:                t.UTC(),
+		LegalProcess:      legalProcessCode(lp),
+		Country:           countryCode(r.GetAuthority().GetCountry()),
+		AccountsSpecified: len(r.GetTargets()),
+		Emergency:         r.GetEmergency().GetClaimed() || lp == intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST,
+		UnderGag:          r.GetGag().GetPresent(),
+	}
+}
+
+// legalProcessCode is the stable lowercase code of a legal process type:
+// "subpoena", "national_security", "none" when there was none.
+func legalProcessCode(t intakev1.LegalProcessType) string {
+	if t == intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_UNSPECIFIED {
+		return "none"
+	}
+	if _, known := intakev1.LegalProcessType_name[int32(t)]; !known {
+		return "other"
+	}
+	return strings.ToLower(strings.TrimPrefix(t.String(), "LEGAL_PROCESS_TYPE_"))
+}
+
+// countryCode is the ISO code, or "ZZ" (ISO's user-assigned "unknown").
+func countryCode(c string) string {
+	if len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' {
+		return c
+	}
+	return "ZZ"
+}
+
+func decisionKind(k assessmentv1.DecisionKind) domain.DecisionKind {
+	switch k {
+	case assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE:
+		return domain.DecisionDisclose
+	case assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER:
+		return domain.DecisionRedirect
+	case assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:
+		return domain.DecisionChallenge
+	case assessmentv1.DecisionKind_DECISION_KIND_REJECT:
+		return domain.DecisionReject
+	case assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION:
+		return domain.DecisionMoreInformation
+	}
+	return domain.DecisionNone
+}
+
+// approvedAccounts is the number of targets the decided scope names; 0
+// (no limit the disposition can be checked against) for a scope of all.
+func approvedAccounts(s *assessmentv1.Scope) int {
+	if s.GetAll() {
+		return 0
+	}
+	return len(s.GetTargetRefs())
+}
+
+var (
+	categoriesToDomain = map[reportingv1.DataCategory]domain.DataCategory{
+		reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER:  domain.CategorySubscriber,
+		reportingv1.DataCategory_DATA_CATEGORY_ACCESS_LOGS: domain.CategoryAccessLogs,
+		reportingv1.DataCategory_DATA_CATEGORY_METADATA:    domain.CategoryMetadata,
+		reportingv1.DataCategory_DATA_CATEGORY_CONTENT:     domain.CategoryContent,
+		reportingv1.DataCategory_DATA_CATEGORY_ATTACHMENTS: domain.CategoryAttachments,
+	}
+	meansToDomain = map[reportingv1.DeliveryMeans]domain.DeliveryMeans{
+		reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL:   domain.DeliverySecurePortal,
+		reportingv1.DeliveryMeans_DELIVERY_MEANS_ENCRYPTED_EMAIL: domain.DeliveryEncryptedEmail,
+		reportingv1.DeliveryMeans_DELIVERY_MEANS_ENCRYPTED_MEDIA: domain.DeliveryEncryptedMedia,
+		reportingv1.DeliveryMeans_DELIVERY_MEANS_IN_PERSON:       domain.DeliveryInPerson,
+	}
+	terminalToDomain = map[reportingv1.TerminalOutcome]domain.TerminalOutcome{
+		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED:      domain.TerminalRejected,
+		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED:    domain.TerminalChallenged,
+		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REDIRECTED:    domain.TerminalRedirected,
+		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN:     domain.TerminalWithdrawn,
+		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: domain.TerminalNoDataFound,
+	}
+	restrictionsToDomain = map[reportingv1.ReportingRestriction]domain.Restriction{
+		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_NONE:                    domain.RestrictionNone,
+		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER: domain.RestrictionExcludedByCourtOrder,
+		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_NATIONAL_SECURITY:       domain.RestrictionNationalSecurity,
+	}
+)
+
+func invert[K, V comparable](m map[K]V) map[V]K {
+	out := make(map[V]K, len(m))
+	for k, v := range m {
+		out[v] = k
+	}
+	return out
+}
+
+var (
+	categoriesToProto = invert(categoriesToDomain)
+	meansToProto      = invert(meansToDomain)
+	terminalToProto   = invert(terminalToDomain)
+)
+
+func restrictionFromProto(r reportingv1.ReportingRestriction) domain.Restriction {
+	return restrictionsToDomain[r] // unknown values count as none
+}
+
+// disclosureToDomain maps a disclosure; unknown enum values map to values
+// the domain refuses, so the caller gets a field violation.
+func disclosureToDomain(d *reportingv1.Disclosure) domain.Disclosure {
+	out := domain.Disclosure{Accounts: int(d.GetAccounts()), Means: meansToDomain[d.GetMeans()]}
+	if d.GetDiscloseTime() != nil {
+		out.Date = d.GetDiscloseTime().AsTime()
+	}
+	for _, c := range d.GetCategories() {
+		dc, ok := categoriesToDomain[c]
+		if !ok {
+			dc = domain.DataCategory(c.String())
+		}
+		out.Categories = append(out.Categories, dc)
+	}
+	return out
+}
+
+// dispositionFromProto reads a recorded disposition; ok is false for one
+// this binary cannot read (a newer kind), which then counts as none.
+func dispositionFromProto(p *reportingv1.Disposition) (domain.Disposition, bool) {
+	at := p.GetRecordTime().AsTime()
+	switch k := p.GetKind().(type) {
+	case *reportingv1.Disposition_Disclosure:
+		d := disclosureToDomain(k.Disclosure)
+		return domain.Disposition{Disclosure: &d, At: d.Date}, true
+	case *reportingv1.Disposition_Outcome:
+		o, ok := terminalToDomain[k.Outcome]
+		return domain.Disposition{Terminal: o, At: at}, ok
+	}
+	return domain.Disposition{}, false
+}
+
+func dispositionToProto(d domain.Disposition, recordedAt time.Time, by string) *reportingv1.Disposition {
+	out := &reportingv1.Disposition{RecordTime: ts(recordedAt), RecordedBy: by}
+	if d.Disclosure != nil {
+		pd := &reportingv1.Disclosure{Accounts: int32(d.Disclosure.Accounts), DiscloseTime: ts(d.Disclosure.Date), Means: meansToProto[d.Disclosure.Means]}
+		for _, c := range d.Disclosure.Categories {
+			pd.Categories = append(pd.Categories, categoriesToProto[c])
+		}
+		out.Kind = &reportingv1.Disposition_Disclosure{Disclosure: pd}
+	} else {
+		out.Kind = &reportingv1.Disposition_Outcome{Outcome: terminalToProto[d.Terminal]}
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+// Package ports exposes reporting over gRPC and to the event stream: it
+// authenticates the caller, runs the proto rules, and hands the rest to the
+// app.
+package ports
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/validate"
+	"github.com/ddrsuite/ddr/services/reporting/app"
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+)
+
+// Server implements reportingv1.ReportingServiceServer.
+type Server struct {
+	reportingv1.UnimplementedReportingServiceServer
+	app     *app.Reporting
+	reports *app.Reports
+	valid   *validate.Validator
+}
+
+// NewServer returns the gRPC server of reporting; reports is the read model
+// transparency reports are built from.
+func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator) *Server {
+	return &Server{app: a, reports: reports, valid: v}
+}
+
+// caller returns the authenticated identity if its kind is one of kinds.
+// Records and dispositions are the Privacy Team's (staff) business; other
+// services may read records; any authenticated caller (a data protection
+// authority included, once it has an identity kind) may get and verify
+// reports, which are published anyway.
+func caller(ctx context.Context, kinds ...string) (auth.Identity, error) {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return auth.Identity{}, status.Error(codes.Unauthenticated, "an identity is required")
+	}
+	if len(kinds) == 0 {
+		return id, nil
+	}
+	for _, k := range kinds {
+		if id.Kind == k {
+			return id, nil
+		}
+	}
+	return auth.Identity{}, status.Errorf(codes.PermissionDenied, "callers of kind %q may not do this", id.Kind)
+}
+
+// GetRecord implements reportingv1.ReportingServiceServer.
+func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
+	if _, err := caller(ctx, auth.KindStaff, auth.KindService); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	rec, err := s.app.LoadRecord(ctx, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &reportingv1.GetRecordResponse{Record: app.RecordProto(rec)}, nil
+}
+
+// VerifyRecord implements reportingv1.ReportingServiceServer.
+func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecordRequest) (*reportingv1.VerifyRecordResponse, error) {
+	if _, err := caller(ctx, auth.KindStaff, auth.KindService); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	var (
+		v   app.Verification
+		err error
+	)
+	if req.GetCopy() != nil {
+		v, err = s.app.VerifyCopy(ctx, req.GetRequestId(), req.GetCopy())
+	} else {
+		v, err = s.app.VerifyRecord(ctx, req.GetRequestId())
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &reportingv1.VerifyRecordResponse{Valid: v.Break == nil, EntriesChecked: int32(v.EntriesChecked), FirstBreakIndex: -1, SealsChecked: int32(v.SealsChecked)}
+	if b := v.Break; b != nil {
+		out.FirstBreakIndex, out.FirstBreakSequence, out.Detail = int32(b.Index), b.Seq, b.Error()
+	}
+	return out, nil
+}
+
+// RecordDisposition implements reportingv1.ReportingServiceServer.
+func (s *Server) RecordDisposition(ctx context.Context, req *reportingv1.RecordDispositionRequest) (*reportingv1.RecordDispositionResponse, error) {
+	id, err := caller(ctx, auth.KindStaff)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	var d *reportingv1.Disposition
+	switch k := req.GetKind().(type) {
+	case *reportingv1.RecordDispositionRequest_Disclosure:
+		d, err = s.app.RecordDisclosure(ctx, id.URI, req.GetRequestId(), k.Disclosure)
+	case *reportingv1.RecordDispositionRequest_Outcome:
+		d, err = s.app.RecordTerminal(ctx, id.URI, req.GetRequestId(), k.Outcome)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &reportingv1.RecordDispositionResponse{Disposition: d}, nil
+}
+
+// SetReportingRestriction implements reportingv1.ReportingServiceServer.
+func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.SetReportingRestrictionRequest) (*reportingv1.SetReportingRestrictionResponse, error) {
+	id, err := caller(ctx, auth.KindStaff)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	ev, err := s.app.SetRestriction(ctx, id.URI, req.GetRequestId(), req.GetRestriction(), req.GetLegalReference())
+	if err != nil {
+		return nil, err
+	}
+	return &reportingv1.SetReportingRestrictionResponse{SetTime: ev.GetSetTime()}, nil
+}
+
+// GetTransparencyReport implements reportingv1.ReportingServiceServer.
+func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.GetTransparencyReportRequest) (*reportingv1.GetTransparencyReportResponse, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	p, err := domain.ParsePeriod(req.GetPeriod())
+	if err != nil {
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "period", Description: err.Error()})
+	}
+	rep, err := s.app.Report(s.reports, p)
+	if err != nil {
+		return nil, err
+	}
+	content, ct, err := app.Render(rep, req.GetFormat())
+	if err != nil {
+		return nil, err
+	}
+	format := req.GetFormat()
+	if format == reportingv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED {
+		format = reportingv1.ReportFormat_REPORT_FORMAT_JSON
+	}
+	root := rep.Digest.MerkleRoot
+	return &reportingv1.GetTransparencyReportResponse{Report: &reportingv1.TransparencyReport{
+		Period: rep.Period.String(), Format: format, ContentType: ct, Content: content,
+		MerkleRoot: root[:], RequestsCounted: int32(rep.Totals.Requests), RecordSequence: rep.RecordSequence,
+		GenerateTime: timestamppb.New(rep.GeneratedAt),
+	}}, nil
+}
+
+// VerifyTransparencyReport implements reportingv1.ReportingServiceServer.
+func (s *Server) VerifyTransparencyReport(ctx context.Context, req *reportingv1.VerifyTransparencyReportRequest) (*reportingv1.VerifyTransparencyReportResponse, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	c, err := s.app.VerifyReport(ctx, req.GetReportJson())
+	if err != nil {
+		return nil, err
+	}
+	out := &reportingv1.VerifyTransparencyReportResponse{Valid: c.Mismatch == nil, MerkleRoot: c.Root[:]}
+	if m := c.Mismatch; m != nil {
+		out.Dimension, out.Key, out.Expected, out.Found, out.Detail = m.Dimension, m.Key, m.Expected, m.Found, m.Error()
+	}
+	return out, nil
+}

@@ -1,0 +1,113 @@
+// Package service wires reporting for a process: the all-in-one and the
+// reporting binary both host it through [New].
+package service
+
+import (
+	"context"
+	"flag"
+	"time"
+
+	"google.golang.org/grpc"
+
+	_ "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"   // events folded into the record
+	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"       // events folded into the record
+	_ "github.com/ddrsuite/ddr/gen/ddr/notification/v1" // events folded into the record
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/validate"
+	"github.com/ddrsuite/ddr/services/reporting/app"
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/ports"
+)
+
+// Config is reporting's own configuration.
+type Config struct {
+	// BandWidth and Delay: national security process is published only in
+	// bands of BandWidth, for periods that ended at least Delay ago.
+	BandWidth int
+	Delay     time.Duration
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// RegisterFlags declares reporting's flags.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	def := domain.DefaultConfig()
+	fs.IntVar(&c.BandWidth, "reporting-band-width", def.BandWidth, "width of the bands national security process is reported in (clause 5.1), e.g. 250 or 500")
+	fs.DurationVar(&c.Delay, "reporting-national-security-delay", def.Delay, "how long after a period ends its national security bands may be published (clause 5.1)")
+}
+
+// Component is reporting as a process hosts it.
+type Component struct {
+	deps    runner.Deps
+	app     *app.Reporting
+	reports *app.Reports
+	srv     *ports.Server
+	proj    *projection.Projection
+	seal    *consumer.Runner
+}
+
+// New builds reporting.
+func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
+	d, err := d.As(app.Service) // its own NATS user
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now}, d.JS, d.Store)
+	if err != nil {
+		return nil, err
+	}
+	v, err := validate.New()
+	if err != nil {
+		return nil, err
+	}
+	reports := app.NewReports()
+	return &Component{deps: d, app: a, reports: reports, srv: ports.NewServer(a, reports, v)}, nil
+}
+
+// GRPCServiceNames implements runner.Component.
+func (c *Component) GRPCServiceNames() []string {
+	return []string{reportingv1.ReportingService_ServiceDesc.ServiceName}
+}
+
+// RegisterGRPC implements runner.Component.
+func (c *Component) RegisterGRPC(s *grpc.Server) {
+	reportingv1.RegisterReportingServiceServer(s, c.srv)
+}
+
+// Start implements runner.Component: it starts the seal reactor and
+// rebuilds the report's read model from the stream before answering.
+func (c *Component) Start(ctx context.Context) error {
+	seal, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
+		Name:           ports.SealConsumer,
+		FilterSubjects: ports.SealSubjects,
+		Logger:         c.deps.Logger,
+	}, ports.SealHandler(c.app))
+	if err != nil {
+		return err
+	}
+	c.seal = seal
+	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, c.reports.Apply, c.deps.Logger.With("projection", "reporting-facts"))
+	if err != nil {
+		seal.Stop()
+		return err
+	}
+	c.proj = p
+	return nil
+}
+
+// WaitFor blocks until the report's read model has applied stream
+// sequence seq, so a caller can read its own write.
+func (c *Component) WaitFor(ctx context.Context, seq uint64) error { return c.proj.WaitFor(ctx, seq) }
+
+// Stop implements runner.Component.
+func (c *Component) Stop() {
+	if c.proj != nil {
+		c.proj.Stop()
+	}
+	if c.seal != nil {
+		c.seal.Stop()
+	}
+}
