@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -29,7 +28,7 @@ func TestAllInOne_ServesFourServicesWithHealthReflectionAndTheStream(t *testing.
 	p := startSuite(t, runnertest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn := p.Dial(t, "")
+	conn := p.Dial(t, "spiffe://ddr.local/sre/oncall") // health and reflection: any authenticated caller
 
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
 	if err != nil {
@@ -57,12 +56,7 @@ func TestAllInOne_ServesFourServicesWithHealthReflectionAndTheStream(t *testing.
 		}
 	}
 
-	nc, err := nats.Connect(p.Info.NATSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/sre/oncall"))
 	if err != nil {
 		t.Fatal(err)
 	}
