@@ -120,6 +120,20 @@ func (q *Queue) Overdue(now time.Time) []string {
 	return out
 }
 
+// OverdueCount is the number of open cases past their review deadline at
+// now, whether or not the overdue event is recorded yet (a metric).
+func (q *Queue) OverdueCount(now time.Time) int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	n := 0
+	for _, st := range q.cases {
+		if st.Case.Overdue(now) {
+			n++
+		}
+	}
+	return n
+}
+
 // cursor is the sort key of the last case of a page. It holds ids and times,
 // no personal data.
 type cursor struct {

@@ -24,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/service"
 	notification "github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
@@ -81,12 +82,14 @@ func defaults(t *testing.T) service.Config {
 
 func runnerConfig(t *testing.T) runner.Config {
 	return runner.Config{
-		Name:            "assessment-test",
-		GRPCAddr:        "127.0.0.1:0",
-		DataDir:         t.TempDir(),
-		NATSListen:      "127.0.0.1:-1",
-		Replicas:        1,
-		DevIdentity:     true,
+		Name:        "assessment-test",
+		GRPCAddr:    "127.0.0.1:0",
+		DataDir:     t.TempDir(),
+		NATSListen:  "127.0.0.1:-1",
+		Replicas:    1,
+		DevIdentity: true,
+		// Two approvers: overlays may require two approvals.
+		Staff:           authz.Staff{"alice": {authz.Reviewer}, "bob": {authz.Approver}, "carol": {authz.Approver}},
 		ShutdownTimeout: 5 * time.Second,
 		LogLevel:        "error",
 	}

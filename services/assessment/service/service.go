@@ -90,11 +90,17 @@ type Component struct {
 	proj     *projection.Projection
 	reactor  *consumer.Runner
 	deadline chan struct{}
+	// unobserve stops the overdue gauge.
+	unobserve func()
 }
 
 // New builds assessment. It fails on a policy configuration that would
 // weaken a rule, so the service never runs with one.
 func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
+	d, err := d.As("assessment") // its own NATS user
+	if err != nil {
+		return nil, err
+	}
 	policy, err := cfg.Policy()
 	if err != nil {
 		return nil, err
@@ -144,6 +150,9 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.proj = p
+	if c.unobserve, err = observeOverdue(c.queue, c.cfg.Now); err != nil {
+		return err
+	}
 	r, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
 		Name:           ports.OpenCaseConsumer,
 		FilterSubjects: ports.OpenCaseSubjects,
@@ -181,6 +190,9 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 
 // Stop implements runner.Component.
 func (c *Component) Stop() {
+	if c.unobserve != nil {
+		c.unobserve()
+	}
 	if c.deadline != nil {
 		<-c.deadline
 	}

@@ -44,6 +44,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger, default slog.Default.
 	Logger *slog.Logger
+	// Keys seals the target identifiers; required.
+	Keys Keyring
 }
 
 // Store is the part of the event store intake uses.
@@ -71,6 +73,9 @@ func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("intake: a keyring is required: target identifiers are stored sealed")
 	}
 	late, err := otel.Meter("github.com/ddrsuite/ddr/services/intake").Int64Counter(
 		"ddr.intake.late_forwarded",
@@ -126,41 +131,34 @@ func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string
 	fp := d.Fingerprint()
 	key := domain.IdempotencyKVKey(groupMember, idempotencyKey)
 
-	// Two retries racing on one key both end on the same record: one
-	// Create wins, the other reads what it wrote.
-	for range 3 {
-		entry, err := in.idem.Get(ctx, key)
-		switch {
-		case err == nil:
-			var rec idemRecord
-			if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-				return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
-			}
-			if rec.Fingerprint != fp {
-				return SubmitResult{}, fmt.Errorf("%w: idempotency key %q was used for a different request", ddrerr.ErrAlreadyExists, idempotencyKey)
-			}
-			// The first attempt may have stopped between the key and the
-			// event: write the event now if it is missing.
-			return in.record(ctx, rec, groupMember, req, d, true)
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			id, err := uuid.NewV7()
-			if err != nil {
-				return SubmitResult{}, err
-			}
-			rec := idemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
-			b, _ := json.Marshal(rec)
-			if _, err := in.idem.Create(ctx, key, b); err != nil {
-				if errors.Is(err, jetstream.ErrKeyExists) {
-					continue
-				}
-				return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
-			}
-			return in.record(ctx, rec, groupMember, req, d, false)
-		default:
-			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
-		}
+	// A first submission is the common case, so Create comes first: one
+	// write, no read. A retry finds the key taken and reads what the first
+	// attempt stored; two retries racing on one key end on the same record.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return SubmitResult{}, err
 	}
-	return SubmitResult{}, fmt.Errorf("%w: idempotency key is contended; retry", ddrerr.ErrConflict)
+	rec := idemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
+	b, _ := json.Marshal(rec)
+	if _, err := in.idem.Create(ctx, key, b); err == nil {
+		return in.record(ctx, rec, groupMember, req, d, false)
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+	}
+	entry, err := in.idem.Get(ctx, key)
+	if err != nil {
+		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+	}
+	var prev idemRecord
+	if err := json.Unmarshal(entry.Value(), &prev); err != nil {
+		return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
+	}
+	if prev.Fingerprint != fp {
+		return SubmitResult{}, fmt.Errorf("%w: idempotency key %q was used for a different request", ddrerr.ErrAlreadyExists, idempotencyKey)
+	}
+	// The first attempt may have stopped between the key and the event:
+	// write the event now if it is missing.
+	return in.record(ctx, prev, groupMember, req, d, true)
 }
 
 // record appends RequestReceived unless the request already has it.
@@ -172,6 +170,9 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string
 	content := proto.CloneOf(req)
 	for i, t := range content.GetTargets() {
 		t.Ref = "t" + strconv.Itoa(i+1)
+	}
+	if err := in.sealTargets(ctx, rec.RequestID, content.GetTargets()); err != nil {
+		return SubmitResult{}, err
 	}
 	ev := eventstore.Event{
 		ID:        eventstore.DerivedID(rec.RequestID, "intake.received"),

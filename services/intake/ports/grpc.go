@@ -146,7 +146,11 @@ func (s *Server) Get(ctx context.Context, req *intakev1.GetRequest) (*intakev1.G
 	if err != nil {
 		return nil, err
 	}
-	return &intakev1.GetResponse{Request: v.Proto()}, nil
+	r, err := s.app.Reveal(ctx, v.Proto())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.GetResponse{Request: r}, nil
 }
 
 // List implements intakev1.IntakeServiceServer.
@@ -167,6 +171,11 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 		size = 50
 	}
 	views, next := s.list.List(member, after, size)
+	for i, v := range views {
+		if views[i], err = s.app.Reveal(ctx, v); err != nil {
+			return nil, err
+		}
+	}
 	return &intakev1.ListResponse{Requests: views, NextPageToken: encodePageToken(next)}, nil
 }
 
@@ -221,4 +230,24 @@ func decodePageToken(tok string) (string, error) {
 		return "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
 	}
 	return strings.TrimPrefix(string(b), tokenPrefix), nil
+}
+
+// EraseTargets implements intakev1.IntakeServiceServer. Who may erase is
+// the policy table's decision (legal); the caller is recorded as actor.
+func (s *Server) EraseTargets(ctx context.Context, req *intakev1.EraseTargetsRequest) (*intakev1.EraseTargetsResponse, error) {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "an identity is required")
+	}
+	if id.Kind != auth.KindStaff {
+		return nil, status.Error(codes.PermissionDenied, "only staff erase personal data")
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	res, err := s.app.EraseTargets(ctx, id.URI, req.GetRequestId(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.EraseTargetsResponse{EraseTime: timestamppb.New(res.EraseTime), ErasedNow: res.ErasedNow}, nil
 }

@@ -40,11 +40,18 @@ type Component struct {
 
 // New builds intake.
 func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
+	d, err := d.As(app.Service)
+	if err != nil {
+		return nil, err
+	}
 	kv, err := app.EnsureBucket(ctx, d.JS, d.Replicas)
 	if err != nil {
 		return nil, err
 	}
 	acfg := app.Config{LateThreshold: cfg.LateThreshold, Logger: d.Logger}
+	if d.Keys != nil {
+		acfg.Keys = d.Keys
+	}
 	a, err := app.New(acfg, d.Store, kv)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 )
 
 // Delivery is at least once on the wire and exactly once in the record:
@@ -101,6 +102,13 @@ type DeliveryConfig struct {
 	// up to RetryMax. Defaults 30 s and 1 h.
 	RetryBase, RetryMax time.Duration
 	Logger              *slog.Logger
+	// Keys opens the sealed target identifiers for the customer notice.
+	Keys Opener
+}
+
+// Opener opens values sealed with a request's data key (platform/keys).
+type Opener interface {
+	Open(ctx context.Context, requestID, label string, sealed []byte) ([]byte, error)
 }
 
 // Deliverer is the delivery worker: it sends the notices and packets the
@@ -291,7 +299,7 @@ func (d *Deliverer) attempt(ctx context.Context, requestID string, pd pending) e
 	if r.Plan.Delivered(pd.id) || !containsID(d.owed(r.Plan, d.n.Now()), pd.id) {
 		return nil
 	}
-	m, err := d.render(r, pd)
+	m, err := d.render(ctx, r, pd)
 	if err != nil {
 		return err
 	}
@@ -347,7 +355,7 @@ func containsID(ps []pending, id string) bool {
 
 // render fills the domain's templates. Only the customer notice carries
 // the target identifiers (4.1.2; the customer controls the data).
-func (d *Deliverer) render(r *Request, pd pending) (Message, error) {
+func (d *Deliverer) render(ctx context.Context, r *Request, pd pending) (Message, error) {
 	p := r.Plan
 	sum := summary(p, r.Received)
 	m := Message{DeliveryID: pd.id, RequestID: p.RequestID(), From: d.cfg.Contacts.From}
@@ -355,8 +363,12 @@ func (d *Deliverer) render(r *Request, pd pending) (Message, error) {
 	switch pd.step {
 	case domain.StepNotifyCustomer:
 		m.Kind = KindCustomerNotice
+		var ts []string
+		if ts, err = d.targets(ctx, r.Received); err != nil {
+			return m, err
+		}
 		m.Subject, m.Body, err = domain.RenderCustomerNotice(domain.CustomerNotice{
-			Customer: p.Requirements().Customer, Request: sum, Targets: targets(r.Received), Contact: d.cfg.Contacts.ReplyContact,
+			Customer: p.Requirements().Customer, Request: sum, Targets: ts, Contact: d.cfg.Contacts.ReplyContact,
 		})
 	case domain.StepHoldAndConsultDPA:
 		m.Kind = KindDPAConsultation
@@ -421,11 +433,26 @@ func summary(p *domain.Plan, rr *intakev1.RequestReceived) domain.RequestSummary
 }
 
 // targets are the identifiers sought: personal data, for the customer
-// notice only.
-func targets(rr *intakev1.RequestReceived) []string {
+// notice only. Intake stores them sealed; once erased they read as such.
+func (d *Deliverer) targets(ctx context.Context, rr *intakev1.RequestReceived) ([]string, error) {
 	var out []string
 	for _, t := range rr.GetRequest().GetTargets() {
-		out = append(out, lowerEnum(t.GetKind().String(), "TARGET_KIND_")+": "+t.GetValue())
+		v := t.GetValue()
+		if sealed := t.GetSealedValue(); len(sealed) > 0 {
+			if d.cfg.Keys == nil {
+				return nil, errors.New("notification: a sealed target and no keyring to open it")
+			}
+			pt, err := d.cfg.Keys.Open(ctx, rr.GetRequestId(), keys.TargetLabel(t.GetRef()), sealed)
+			switch {
+			case errors.Is(err, keys.ErrErased):
+				v = "(erased)"
+			case err != nil:
+				return nil, err
+			default:
+				v = string(pt)
+			}
+		}
+		out = append(out, lowerEnum(t.GetKind().String(), "TARGET_KIND_")+": "+v)
 	}
-	return out
+	return out, nil
 }

@@ -91,14 +91,20 @@ type Component struct {
 	deliv *app.Deliverer
 	srv   *ports.Server
 
-	proj   *projection.Projection
-	react  *consumer.Runner
-	cancel context.CancelFunc
-	done   chan struct{}
+	proj  *projection.Projection
+	react *consumer.Runner
+	// unobserve stops the holds gauges.
+	unobserve func()
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 // New builds notification.
 func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
+	d, err := d.As(app.Service) // its own NATS user
+	if err != nil {
+		return nil, err
+	}
 	contacts, err := loadContacts(cfg)
 	if err != nil {
 		return nil, err
@@ -120,6 +126,9 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		return nil, err
 	}
 	dcfg := app.DeliveryConfig{Contacts: contacts, Leases: leases, RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, Logger: logger}
+	if d.Keys != nil {
+		dcfg.Keys = d.Keys
+	}
 	if cfg.SMTPAddr != "" {
 		s := &adapters.SMTP{Addr: cfg.SMTPAddr, Hello: cfg.SMTPHello, NoStartTLS: cfg.SMTPNoStartTLS, Now: now}
 		if cfg.SMTPUsername != "" {
@@ -131,8 +140,11 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		}
 		dcfg.Email = s
 	}
-	dcfg.Webhook = cfg.Webhooks
-	if dcfg.Webhook == nil {
+	// Assign only a non-nil pointer: a nil *Webhooks in the interface
+	// would not compare equal to nil and would be called.
+	if cfg.Webhooks != nil {
+		dcfg.Webhook = cfg.Webhooks
+	} else {
 		dcfg.Webhook = &adapters.Webhooks{Now: now}
 	}
 	c := &Component{deps: d, cfg: cfg, app: a}
@@ -182,6 +194,13 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.proj = p
+	now := c.cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	if c.unobserve, err = observeHolds(c.index, now); err != nil {
+		return fmt.Errorf("notification: %w", err)
+	}
 	r, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
 		Name:           PlanConsumer,
 		FilterSubjects: []string{DecidedSubject},
@@ -216,6 +235,9 @@ func (c *Component) Start(ctx context.Context) error {
 
 // Stop implements runner.Component.
 func (c *Component) Stop() {
+	if c.unobserve != nil {
+		c.unobserve()
+	}
 	if c.cancel != nil {
 		c.cancel()
 		<-c.done

@@ -14,13 +14,17 @@ const (
 	KindGroupMember = "group-member"
 	KindStaff       = "staff"
 	KindService     = "service"
+	// KindDPA is a data protection authority: it reads reports and records.
+	KindDPA = "dpa"
+	// KindSRE is an operator: health and metrics, never request content.
+	KindSRE = "sre"
 )
 
 // Identity is an authenticated caller.
 type Identity struct {
 	// URI is the full SPIFFE-style id, e.g. spiffe://ddr.example/service/intake.
 	URI string
-	// Kind is one of KindGroupMember, KindStaff or KindService.
+	// Kind is one of the Kind constants.
 	Kind string
 	// Name identifies the caller within its kind.
 	Name string
@@ -52,7 +56,7 @@ func ParseSPIFFE(uri string) (Identity, error) {
 	}
 	kind, name := parts[0], parts[1]
 	switch kind {
-	case KindGroupMember, KindStaff, KindService:
+	case KindGroupMember, KindStaff, KindService, KindDPA, KindSRE:
 	default:
 		return Identity{}, fmt.Errorf("%w: unknown kind %q", ErrInvalidIdentity, kind)
 	}

@@ -17,9 +17,8 @@ const DevIdentityHeader = "x-ddr-identity"
 //
 // A verified mTLS client certificate's URI SAN always wins. Without one, and
 // only when devHeader is true, the caller is taken from the
-// [DevIdentityHeader] metadata, which anyone can set: this is the
-// development mode used until mTLS lands. A later issue makes mTLS the
-// default and the header mode opt-in for local runs only.
+// [DevIdentityHeader] metadata, which anyone can set: the insecure
+// development mode, off by default (mTLS is the default).
 //
 // ok is false when the call carries no identity. An identity that is present
 // but malformed is an error, so that a misconfigured caller fails loudly

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -60,8 +61,23 @@ func Start(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) (
 	if err := r.ensureConsumer(ctx); err != nil {
 		return nil, err
 	}
+	lag, err := r.observeLag()
+	if err != nil {
+		r.log.Warn("consumer lag not observable", "error", err)
+	}
+	// The series exist from the start, so rate() and alerts see the first
+	// redelivery as a change.
+	instruments().redelivered.Add(ctx, 0, metric.WithAttributes(attribute.String("consumer", cfg.Name)))
+	untrack := track(cfg.Name)
 	ctx, r.cancel = context.WithCancel(ctx)
-	go r.loop(ctx)
+	register(ctx, r)
+	go func() {
+		defer untrack()
+		if lag != nil {
+			defer func() { _ = lag.Unregister() }()
+		}
+		r.loop(ctx)
+	}()
 	return r, nil
 }
 
@@ -158,9 +174,12 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		r.log.Error("message without JetStream metadata", "error", err)
 		return
 	}
+	start := time.Now()
 	subject, hdr := msg.Subject(), msg.Headers()
 	requestID, pattern := describe(subject)
 	attempt := meta.NumDelivered
+	outcome := outcomeAcked
+	defer func() { r.countDelivery(ctx, subject, attempt, start, outcome) }()
 	log := r.log.With("request_id", requestID, "subject", pattern, "event_id", hdr.Get(eventstore.HeaderID),
 		"stream_seq", meta.Sequence.Stream, "attempt", attempt)
 
@@ -169,6 +188,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		trace.WithAttributes(
 			attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.operation.name", "process"),
 			attribute.String("messaging.destination.name", pattern),
 			attribute.String("messaging.message.id", hdr.Get(eventstore.HeaderID)),
 			attribute.String("messaging.consumer.group.name", r.cfg.Name),
@@ -182,7 +202,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		span.SetStatus(codes.Error, "undecodable event")
 		log.Error("undecodable event", "error", err)
-		r.deadLetter(sctx, msg, meta, "undecodable", err, log)
+		outcome = r.deadLetter(sctx, msg, meta, "undecodable", err, log)
 		return
 	}
 
@@ -204,16 +224,18 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		// Stopping: the failure may be the stop itself, so hand the event
 		// back for the next run rather than dead-letter it.
 		log.Info("stopped while handling, event handed back", "error", herr)
+		outcome = outcomeHandedBack
 		_ = msg.Nak()
 	case errors.Is(herr, ErrPermanent):
 		log.Error("permanent handler failure", "error", herr)
-		r.deadLetter(sctx, msg, meta, "permanent", herr, log)
+		outcome = r.deadLetter(sctx, msg, meta, "permanent", herr, log)
 	case attempt >= uint64(r.cfg.MaxDeliver):
 		log.Error("handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
-		r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
+		outcome = r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
 	default:
 		delay := r.cfg.delay(attempt)
 		log.Warn("handler failed, will retry", "error", herr, "retry_in", delay)
+		outcome = outcomeRetry
 		if err := msg.NakWithDelay(delay); err != nil {
 			log.Warn("nak failed, event comes back after AckWait", "error", err)
 		}
@@ -270,8 +292,8 @@ const maxErrorLen = 1024
 
 // deadLetter parks the message on ddr.dlq.<consumer> and terminates it. If
 // the dead letter cannot be written the message is Nak'ed instead, so it
-// is not terminated without a trace.
-func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error, log *slog.Logger) {
+// is not terminated without a trace. It returns the outcome for metrics.
+func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error, log *slog.Logger) string {
 	dl := nats.NewMsg(eventstore.DLQSubject(r.cfg.Name))
 	dl.Data = msg.Data()
 	for _, k := range copiedHeaders {
@@ -309,12 +331,13 @@ func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstr
 	if err != nil {
 		log.Error("dead letter not written, event handed back", "error", err)
 		_ = msg.NakWithDelay(r.cfg.delay(meta.NumDelivered))
-		return
+		return outcomeRetry
 	}
 	if err := msg.TermWithReason("dead-lettered: " + reason); err != nil {
 		log.Warn("term failed after dead letter, event may come back", "error", err)
 	}
 	log.Error("event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
+	return outcomeDeadLettered
 }
 
 // settleContext keeps trace values but not the cancellation of ctx.

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // TracerName is the instrumentation scope of the spans of this package.
@@ -49,6 +50,7 @@ type Store struct {
 	logger     *slog.Logger
 	maxRetries int
 	replies    *replyMux
+	roots      rootCache
 }
 
 // Option configures a [Store].
@@ -88,10 +90,13 @@ func NewStore(js jetstream.JetStream, opts ...Option) *Store {
 // up to 512 events, nothing created on the server. The first Load
 // subscribes to one inbox wildcard, shared by all later loads; it goes
 // away with the connection.
+//
+// A caller outside the request's trace gets a link to it (see tracing.go).
 func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 	if err := ValidateToken(requestID); err != nil {
 		return History{}, fmt.Errorf("%w: RequestID: %w", ErrInvalidEvent, err)
 	}
+	caller := ctx
 	ctx, span := tracer().Start(ctx, "ddr.req.* load", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("ddr.request_id", requestID)))
 	defer span.End()
@@ -105,6 +110,11 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 		ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
 		if err != nil {
 			return err
+		}
+		if len(h.Events) == 0 {
+			root := traceOf(m.Header)
+			s.roots.put(requestID, root)
+			telemetry.LinkToRequest(caller, root)
 		}
 		h.Events = append(h.Events, ev)
 		h.LastSeq = m.Sequence
@@ -164,9 +174,16 @@ func (s *Store) append(ctx context.Context, requestID string, expected uint64, e
 		out[i] = n
 	}
 	filter := RequestFilter(requestID)
+	var root trace.SpanContext
+	if expected > 0 {
+		var err error
+		if root, err = s.requestRoot(ctx, requestID); err != nil {
+			return nil, expected, err
+		}
+	}
 	last := expected
 	for i := range out {
-		ack, err := s.publish(ctx, out[i], last, filter)
+		ack, err := s.publish(ctx, out[i], last, filter, root)
 		if err != nil {
 			return out[:i], last, err
 		}
@@ -181,23 +198,27 @@ func (s *Store) append(ctx context.Context, requestID string, expected uint64, e
 }
 
 // publish writes one normalized event under a PRODUCER span whose context
-// travels in the message, so consumers continue the trace.
-func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter string) (*jetstream.PubAck, error) {
+// travels in the message, so consumers continue the trace: the request's
+// trace, whose root is given (invalid for the request's first event).
+func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter string, root trace.SpanContext) (*jetstream.PubAck, error) {
 	pattern := SubjectPattern(ev.Service, ev.Name)
-	ctx, span := tracer().Start(ctx, pattern+" publish",
+	ctx, links := publishContext(ctx, root)
+	ctx, span := tracer().Start(ctx, pattern+" publish", append(links,
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
 			attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.operation.name", "publish"),
 			attribute.String("messaging.destination.name", pattern),
 			attribute.String("messaging.message.id", ev.ID),
 			attribute.String("ddr.request_id", ev.RequestID),
 			attribute.String("ddr.event_type", ev.Type),
-		))
+		))...)
 	defer span.End()
 	msg, err := ToMsg(ctx, ev)
 	if err != nil {
 		span.SetStatus(codes.Error, "encode failed")
+		countPublish(ctx, ev, "error")
 		return nil, err
 	}
 	ack, err := s.js.PublishMsg(ctx, msg,
@@ -207,13 +228,20 @@ func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter s
 	if err != nil {
 		if isConflict(err) {
 			span.SetStatus(codes.Error, "conflict")
+			countPublish(ctx, ev, "conflict")
 			return nil, fmt.Errorf("%w: request %s changed since sequence %d: %w", ErrConflict, ev.RequestID, expected, err)
 		}
 		span.SetStatus(codes.Error, "publish failed")
 		span.RecordError(err)
+		countPublish(ctx, ev, "error")
 		return nil, fmt.Errorf("eventstore: publish %s: %w", pattern, err)
 	}
 	span.SetAttributes(attribute.Int64("ddr.sequence", int64(ack.Sequence)), attribute.Bool("ddr.duplicate", ack.Duplicate))
+	if ack.Duplicate {
+		countPublish(ctx, ev, "duplicate")
+	} else {
+		countPublish(ctx, ev, "written")
+	}
 	return ack, nil
 }
 

@@ -39,8 +39,8 @@ func WithTLS(cfg *tls.Config) grpc.DialOption {
 }
 
 // WithDevIdentity sends id on every call in the x-ddr-identity header,
-// which servers honour only in development mode. Once mTLS is the default
-// the client certificate carries the identity instead.
+// which servers honour only in the insecure development mode; with mTLS
+// (the default) the client certificate carries the identity instead.
 func WithDevIdentity(id auth.Identity) grpc.DialOption {
 	return grpc.WithPerRPCCredentials(auth.DevCredentials(id))
 }

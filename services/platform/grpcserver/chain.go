@@ -3,22 +3,26 @@ package grpcserver
 import (
 	"log/slog"
 
+	"github.com/ddrsuite/ddr/services/platform/authz"
+
 	"google.golang.org/grpc"
 )
 
-// The chain, outermost first: identity, access log, error mapping, panic
-// recovery. Identity comes first so the access log can name the caller;
+// The chain, outermost first: identity, access log, authorization, error
+// mapping, panic recovery. Identity comes first so the access log can name
+// the caller (and record refusals);
 // recovery sits next to the handler so that a panic becomes an ordinary
 // Internal status that the access log then records.
 type interceptors struct {
 	logger    *slog.Logger
 	devHeader bool
+	policy    *authz.Policy
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{i.identityUnary, i.accessLogUnary, i.errorsUnary, i.recoverUnary}
+	return []grpc.UnaryServerInterceptor{i.identityUnary, i.accessLogUnary, i.authorizeUnary, i.errorsUnary, i.recoverUnary}
 }
 
 func (i interceptors) stream() []grpc.StreamServerInterceptor {
-	return []grpc.StreamServerInterceptor{i.identityStream, i.accessLogStream, i.errorsStream, i.recoverStream}
+	return []grpc.StreamServerInterceptor{i.identityStream, i.accessLogStream, i.authorizeStream, i.errorsStream, i.recoverStream}
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/auth"
 )
 
-// anonymousMethods never need a caller identity; resolving one there could
-// only fail a probe because of a bad header.
+// anonymousMethods need no caller identity when the server has no policy
+// (handler tests); resolving one there could only fail a probe because of a
+// bad header. With a policy, every call needs an authenticated caller.
 func anonymousMethod(fullMethod string) bool {
 	return strings.HasPrefix(fullMethod, "/grpc.health.v1.Health/") ||
 		strings.HasPrefix(fullMethod, "/grpc.reflection.v1.ServerReflection/") ||
@@ -20,7 +21,7 @@ func anonymousMethod(fullMethod string) bool {
 }
 
 func (i interceptors) withIdentity(ctx context.Context, method string) (context.Context, error) {
-	if anonymousMethod(method) {
+	if anonymousMethod(method) && i.policy == nil {
 		return ctx, nil
 	}
 	id, ok, err := auth.ServerIdentity(ctx, i.devHeader)

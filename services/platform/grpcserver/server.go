@@ -15,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
@@ -30,11 +31,16 @@ type Config struct {
 	ServiceNames []string
 	// DevIdentityHeader trusts the x-ddr-identity metadata as the caller's
 	// identity when there is no client certificate. Anyone can set it, so
-	// it is for development only, until mTLS lands.
+	// it is for the insecure development mode only (runner --dev-identity).
 	DevIdentityHeader bool
 	// TLS, when set, serves TLS with this configuration; set ClientAuth to
 	// tls.RequireAndVerifyClientCert for mTLS. Nil serves plaintext.
 	TLS *tls.Config
+	// Policy, when set, decides every call before its handler runs: the
+	// caller must be authenticated and the method in the policy table with
+	// one of the caller's roles (health and reflection: any caller). Every
+	// process sets it (see runner); nil is for tests of a single handler.
+	Policy *authz.Policy
 }
 
 // Option tunes a Server beyond its Config.
@@ -89,9 +95,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if o.tracerProvider != nil {
 		otelOpts = append(otelOpts, otelgrpc.WithTracerProvider(o.tracerProvider))
 	}
-	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader}
+	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy}
 	serverOpts := []grpc.ServerOption{
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelOpts...)),
+		grpc.StatsHandler(telemetry.ServerStatsHandler(otelgrpc.NewServerHandler(otelOpts...))),
 		grpc.ChainUnaryInterceptor(chain.unary()...),
 		grpc.ChainStreamInterceptor(chain.stream()...),
 	}

@@ -5,6 +5,7 @@
 package natsx
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +55,12 @@ type EmbeddedConfig struct {
 	// StartTimeout bounds the wait for the server to accept connections.
 	// If 0, [DefaultStartTimeout].
 	StartTimeout time.Duration
+	// TLS, when set, makes clients speak TLS and present a certificate the
+	// config verifies (tls.RequireAndVerifyClientCert).
+	TLS *tls.Config
+	// Users, with TLS, are the only users: a client is the user named by
+	// its certificate's URI SAN (verify_and_map) and gets its permissions.
+	Users []*server.User
 }
 
 // ClusterConfig joins an embedded server to a NATS cluster.
@@ -118,6 +125,15 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*server.Server, err
 	}
 	if opts.Port == 0 {
 		opts.Port = DefaultPort
+	}
+	if cfg.TLS != nil {
+		opts.TLSConfig = cfg.TLS
+		opts.TLSVerify = true
+		opts.TLSTimeout = 5
+		if len(cfg.Users) > 0 {
+			opts.TLSMap = true
+			opts.Users = cfg.Users
+		}
 	}
 	if cl := cfg.Cluster; cl != nil {
 		opts.Cluster = server.ClusterOpts{Name: cl.Name, Host: cl.Host, Port: cl.Port}

@@ -22,8 +22,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 
+	"github.com/ddrsuite/ddr/services/platform/admin"
+	"github.com/ddrsuite/ddr/services/platform/authz"
+	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -50,6 +54,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Replicas is the replication factor for streams and KV buckets.
 	Replicas int
+	// Keys seals and opens personal data with per-request data keys.
+	Keys *keys.Keyring
+
+	as func(name string) (Deps, error)
 }
 
 // BuildFunc builds the components a process hosts.
@@ -74,11 +82,24 @@ type Config struct {
 	Replicas int
 	// OTLPEndpoint receives traces (host:port, OTLP gRPC); empty: none.
 	OTLPEndpoint string
-	LogLevel     string
-	LogJSON      bool
-	// DevIdentity accepts the caller identity from the x-ddr-identity
-	// header. Only for development until mTLS is in place.
+	// MetricsAddr serves Prometheus metrics at /metrics; empty: none.
+	MetricsAddr string
+	LogLevel    string
+	LogJSON     bool
+	// DevIdentity is the insecure development mode: plaintext gRPC and
+	// NATS, caller identity from the x-ddr-identity header, which anyone can
+	// set. Off by default: the process serves mTLS with the PKI in PKIDir.
 	DevIdentity bool
+	// PKIDir holds ca.crt and <kind>/<name>.crt/.key (see package pki); the
+	// process presents service/<Name>. Empty: <DataDir>/pki.
+	PKIDir string
+	// RolesFile assigns roles to staff; empty: <PKIDir>/roles.json.
+	RolesFile string
+	// Staff, when set, is used instead of RolesFile (tests).
+	Staff authz.Staff
+	// KEKFile holds the key-encryption key (base64) that wraps the data
+	// keys of personal data; empty: <PKIDir>/kek.
+	KEKFile string
 	// ShutdownTimeout bounds the graceful part of shutdown.
 	ShutdownTimeout time.Duration
 	// Ready, when set, is called once everything serves (tests use it to
@@ -93,6 +114,8 @@ type Info struct {
 	GRPCAddr string
 	// NATSURL is the NATS server's client URL.
 	NATSURL string
+	// MetricsAddr is where /metrics is served; empty if it is not.
+	MetricsAddr string
 }
 
 // RegisterFlags declares the configuration flags. embedded says whether this
@@ -110,9 +133,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.BoolVar(&c.SyncAlways, "nats-sync-always", true, "fsync every JetStream write of the embedded server")
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the DDR stream and KV buckets")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP gRPC endpoint for traces (host:port); empty: no export")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", DefaultMetricsAddr, "address serving Prometheus metrics at /metrics; empty: none")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.LogJSON, "log-json", false, "log as JSON")
-	fs.BoolVar(&c.DevIdentity, "dev-identity", true, "accept caller identity from the x-ddr-identity header (development only)")
+	fs.BoolVar(&c.DevIdentity, "dev-identity", false, "INSECURE development mode: plaintext gRPC and NATS, caller identity from the x-ddr-identity header")
+	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
+	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
+	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }
 
@@ -123,7 +150,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	shutdownTelemetry, err := telemetry.Setup(ctx, telemetry.Config{
+	tel, err := telemetry.Start(ctx, telemetry.Config{
 		ServiceName:  cfg.Name,
 		OTLPEndpoint: cfg.OTLPEndpoint,
 		Insecure:     true,
@@ -135,16 +162,25 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if terr := shutdownTelemetry(sctx); terr != nil {
+		if terr := tel.Shutdown(sctx); terr != nil {
 			logger.Warn("flushing traces failed", "err", terr)
 		}
 	}()
 
-	nc, stopNATS, info, err := connectNATS(cfg, logger)
+	sec, err := loadSecurity(cfg)
+	if err != nil {
+		return err
+	}
+	nc, stopNATS, info, err := connectNATS(cfg, sec, logger)
 	if err != nil {
 		return err
 	}
 	defer stopNATS()
+	var stopMetrics func()
+	if info.MetricsAddr, stopMetrics, err = serveMetrics(cfg.MetricsAddr, tel.Metrics, logger); err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -153,22 +189,49 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: cfg.Replicas}); err != nil {
 		return err
 	}
-	deps := Deps{NC: nc, JS: js, Store: eventstore.NewStore(js, eventstore.WithLogger(logger)), Logger: logger, Replicas: cfg.Replicas}
+	if unobserve, err := consumer.ObserveDeadLetters(js); err != nil {
+		logger.Warn("dead letters not observable", "err", err)
+	} else {
+		defer unobserve()
+	}
+	if _, err := keys.EnsureBucket(ctx, js, cfg.Replicas); err != nil {
+		return err
+	}
+	deps, err := newDeps(nc, sec, logger, cfg.Replicas)
+	if err != nil {
+		return err
+	}
+	if !sec.insecure {
+		conns := &componentConns{sec: sec, url: info.NATSURL, base: deps, self: cfg.Name, logger: logger}
+		deps.as = conns.as
+		conns.base = deps
+		defer conns.drain()
+	}
 
 	compCtx, stopComponents := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopComponents()
+	// Every reactor started by a component registers here, for the admin
+	// service's dead-letter replays.
+	reactors := consumer.NewRegistry()
+	compCtx = consumer.WithRegistry(compCtx, reactors)
 	comps, err := build(compCtx, deps)
 	if err != nil {
 		return err
 	}
-	var names []string
+	names := []string{admin.ServiceName}
 	for _, c := range comps {
 		names = append(names, c.GRPCServiceNames()...)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity})
+	adm, err := admin.New(deps.JS, deps.Store, reactors)
 	if err != nil {
 		return err
 	}
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy},
+		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))
+	if err != nil {
+		return err
+	}
+	adm.Register(srv.GRPC())
 	for _, c := range comps {
 		c.RegisterGRPC(srv.GRPC())
 	}
@@ -181,7 +244,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		}
 	}()
 	for _, c := range comps {
-		if err := c.Start(compCtx); err != nil {
+		if err := c.Start(componentContext(compCtx, c)); err != nil {
 			return err
 		}
 		started++
@@ -197,7 +260,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	for _, n := range names {
 		srv.SetServing(n, true)
 	}
-	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "nats", info.NATSURL, "services", len(names))
+	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "metrics", info.MetricsAddr, "nats", info.NATSURL, "services", len(names), "mtls", !sec.insecure)
 	if cfg.Ready != nil {
 		cfg.Ready(info)
 	}
@@ -215,9 +278,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 }
 
 // connectNATS connects to cfg.NATSURL, or starts the embedded server.
-func connectNATS(cfg Config, logger *slog.Logger) (*nats.Conn, func(), Info, error) {
+func connectNATS(cfg Config, sec *security, logger *slog.Logger) (*nats.Conn, func(), Info, error) {
+	clientOpts, err := sec.natsOptions(cfg.Name)
+	if err != nil {
+		return nil, nil, Info{}, err
+	}
+	clientOpts = append(clientOpts, natsx.WithLogger(logger))
 	if cfg.NATSURL != "" {
-		nc, err := natsx.Connect(cfg.NATSURL, cfg.Name, natsx.WithLogger(logger))
+		nc, err := natsx.Connect(cfg.NATSURL, cfg.Name, clientOpts...)
 		if err != nil {
 			return nil, nil, Info{}, err
 		}
@@ -227,6 +295,8 @@ func connectNATS(cfg Config, logger *slog.Logger) (*nats.Conn, func(), Info, err
 		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
 		ServerName: cfg.Name,
 		SyncAlways: cfg.SyncAlways,
+		TLS:        sec.natsServerTLS,
+		Users:      sec.natsUsers,
 	}
 	host, port, err := splitHostPort(cfg.NATSListen)
 	if err != nil {
@@ -240,7 +310,14 @@ func connectNATS(cfg Config, logger *slog.Logger) (*nats.Conn, func(), Info, err
 	if err != nil {
 		return nil, nil, Info{}, err
 	}
-	nc, err := natsx.ConnectInProcess(s, cfg.Name, natsx.WithLogger(logger))
+	var nc *nats.Conn
+	if sec.insecure {
+		nc, err = natsx.ConnectInProcess(s, cfg.Name, clientOpts...)
+	} else {
+		// Over the loopback listener: the same TLS handshake and user
+		// mapping as any other client.
+		nc, err = natsx.Connect(s.ClientURL(), cfg.Name, clientOpts...)
+	}
 	if err != nil {
 		natsx.Shutdown(s)
 		return nil, nil, Info{}, err

@@ -34,9 +34,9 @@ func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator) *S
 
 // caller returns the authenticated identity if its kind is one of kinds.
 // Records and dispositions are the Privacy Team's (staff) business; other
-// services may read records; any authenticated caller (a data protection
-// authority included, once it has an identity kind) may get and verify
-// reports, which are published anyway.
+// services and data protection authorities may read records; any
+// authenticated caller may get and verify reports, which are published
+// anyway. The policy table (platform/authz) narrows this per role.
 func caller(ctx context.Context, kinds ...string) (auth.Identity, error) {
 	id, ok := auth.FromContext(ctx)
 	if !ok {
@@ -55,7 +55,7 @@ func caller(ctx context.Context, kinds ...string) (auth.Identity, error) {
 
 // GetRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
-	if _, err := caller(ctx, auth.KindStaff, auth.KindService); err != nil {
+	if _, err := caller(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
@@ -70,7 +70,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecordRequest) (*reportingv1.VerifyRecordResponse, error) {
-	if _, err := caller(ctx, auth.KindStaff, auth.KindService); err != nil {
+	if _, err := caller(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {

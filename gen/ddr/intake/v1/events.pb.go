@@ -259,6 +259,70 @@ func (x *RequestWithdrawn) GetWithdrawTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// TargetsErased records that the request's data key was destroyed at the
+// end of retention: its target identifiers can no longer be read, while
+// every event stays in the record. Subject ddr.req.<id>.intake.targets_erased.
+type TargetsErased struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Why, e.g. the retention rule that expired. No personal data.
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	EraseTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TargetsErased) Reset() {
+	*x = TargetsErased{}
+	mi := &file_ddr_intake_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TargetsErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TargetsErased) ProtoMessage() {}
+
+func (x *TargetsErased) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TargetsErased.ProtoReflect.Descriptor instead.
+func (*TargetsErased) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TargetsErased) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *TargetsErased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TargetsErased) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
 var File_ddr_intake_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_events_proto_rawDesc = "" +
@@ -286,7 +350,13 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12?\n" +
-	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTimeB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"\x81\x01\n" +
+	"\rTargetsErased\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x129\n" +
+	"\n" +
+	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTimeB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_events_proto_rawDescOnce sync.Once
@@ -300,28 +370,30 @@ func file_ddr_intake_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_intake_v1_events_proto_rawDescData
 }
 
-var file_ddr_intake_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_ddr_intake_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_ddr_intake_v1_events_proto_goTypes = []any{
 	(*RequestReceived)(nil),       // 0: ddr.intake.v1.RequestReceived
 	(*RequestAmended)(nil),        // 1: ddr.intake.v1.RequestAmended
 	(*RequestWithdrawn)(nil),      // 2: ddr.intake.v1.RequestWithdrawn
-	(*DataDisclosureRequest)(nil), // 3: ddr.intake.v1.DataDisclosureRequest
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
-	(*Attachment)(nil),            // 6: ddr.intake.v1.Attachment
+	(*TargetsErased)(nil),         // 3: ddr.intake.v1.TargetsErased
+	(*DataDisclosureRequest)(nil), // 4: ddr.intake.v1.DataDisclosureRequest
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
+	(*Attachment)(nil),            // 7: ddr.intake.v1.Attachment
 }
 var file_ddr_intake_v1_events_proto_depIdxs = []int32{
-	3, // 0: ddr.intake.v1.RequestReceived.request:type_name -> ddr.intake.v1.DataDisclosureRequest
-	4, // 1: ddr.intake.v1.RequestReceived.submit_time:type_name -> google.protobuf.Timestamp
-	5, // 2: ddr.intake.v1.RequestReceived.forwarding_delay:type_name -> google.protobuf.Duration
-	6, // 3: ddr.intake.v1.RequestAmended.attachments:type_name -> ddr.intake.v1.Attachment
-	4, // 4: ddr.intake.v1.RequestAmended.amend_time:type_name -> google.protobuf.Timestamp
-	4, // 5: ddr.intake.v1.RequestWithdrawn.withdraw_time:type_name -> google.protobuf.Timestamp
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	4, // 0: ddr.intake.v1.RequestReceived.request:type_name -> ddr.intake.v1.DataDisclosureRequest
+	5, // 1: ddr.intake.v1.RequestReceived.submit_time:type_name -> google.protobuf.Timestamp
+	6, // 2: ddr.intake.v1.RequestReceived.forwarding_delay:type_name -> google.protobuf.Duration
+	7, // 3: ddr.intake.v1.RequestAmended.attachments:type_name -> ddr.intake.v1.Attachment
+	5, // 4: ddr.intake.v1.RequestAmended.amend_time:type_name -> google.protobuf.Timestamp
+	5, // 5: ddr.intake.v1.RequestWithdrawn.withdraw_time:type_name -> google.protobuf.Timestamp
+	5, // 6: ddr.intake.v1.TargetsErased.erase_time:type_name -> google.protobuf.Timestamp
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ddr_intake_v1_events_proto_init() }
@@ -336,7 +408,7 @@ func file_ddr_intake_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_intake_v1_events_proto_rawDesc), len(file_ddr_intake_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -921,6 +921,114 @@ func (x *WithdrawResponse) GetWithdrawTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// EraseTargetsRequest is the input of EraseTargets.
+type EraseTargetsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Why, e.g. the retention rule that expired. No personal data.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseTargetsRequest) Reset() {
+	*x = EraseTargetsRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseTargetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseTargetsRequest) ProtoMessage() {}
+
+func (x *EraseTargetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseTargetsRequest.ProtoReflect.Descriptor instead.
+func (*EraseTargetsRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EraseTargetsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *EraseTargetsRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// EraseTargetsResponse is the output of EraseTargets.
+type EraseTargetsResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	EraseTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	// False when the targets had already been erased.
+	ErasedNow     bool `protobuf:"varint,2,opt,name=erased_now,json=erasedNow,proto3" json:"erased_now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseTargetsResponse) Reset() {
+	*x = EraseTargetsResponse{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseTargetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseTargetsResponse) ProtoMessage() {}
+
+func (x *EraseTargetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseTargetsResponse.ProtoReflect.Descriptor instead.
+func (*EraseTargetsResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EraseTargetsResponse) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
+func (x *EraseTargetsResponse) GetErasedNow() bool {
+	if x != nil {
+		return x.ErasedNow
+	}
+	return false
+}
+
 var File_ddr_intake_v1_intake_service_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
@@ -987,7 +1095,16 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12 \n" +
 	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"S\n" +
 	"\x10WithdrawResponse\x12?\n" +
-	"\rwithdraw_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime*\xaa\x01\n" +
+	"\rwithdraw_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"a\n" +
+	"\x13EraseTargetsRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"p\n" +
+	"\x14EraseTargetsResponse\x129\n" +
+	"\n" +
+	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12\x1d\n" +
+	"\n" +
+	"erased_now\x18\x02 \x01(\bR\terasedNow*\xaa\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTAGE_RECEIVED\x10\x01\x12\x16\n" +
@@ -1004,13 +1121,14 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x10OUTCOME_REJECTED\x10\x03\x12\x16\n" +
 	"\x12OUTCOME_CHALLENGED\x10\x04\x12\x15\n" +
 	"\x11OUTCOME_WITHDRAWN\x10\x05\x12\x13\n" +
-	"\x0fOUTCOME_NO_DATA\x10\x062\xe6\x02\n" +
+	"\x0fOUTCOME_NO_DATA\x10\x062\xbf\x03\n" +
 	"\rIntakeService\x12E\n" +
 	"\x06Submit\x12\x1c.ddr.intake.v1.SubmitRequest\x1a\x1d.ddr.intake.v1.SubmitResponse\x12<\n" +
 	"\x03Get\x12\x19.ddr.intake.v1.GetRequest\x1a\x1a.ddr.intake.v1.GetResponse\x12?\n" +
 	"\x04List\x12\x1a.ddr.intake.v1.ListRequest\x1a\x1b.ddr.intake.v1.ListResponse\x12B\n" +
 	"\x05Amend\x12\x1b.ddr.intake.v1.AmendRequest\x1a\x1c.ddr.intake.v1.AmendResponse\x12K\n" +
-	"\bWithdraw\x12\x1e.ddr.intake.v1.WithdrawRequest\x1a\x1f.ddr.intake.v1.WithdrawResponseB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"\bWithdraw\x12\x1e.ddr.intake.v1.WithdrawRequest\x1a\x1f.ddr.intake.v1.WithdrawResponse\x12W\n" +
+	"\fEraseTargets\x12\".ddr.intake.v1.EraseTargetsRequest\x1a#.ddr.intake.v1.EraseTargetsResponseB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_intake_service_proto_rawDescOnce sync.Once
@@ -1025,7 +1143,7 @@ func file_ddr_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ddr_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ddr_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_ddr_intake_v1_intake_service_proto_goTypes = []any{
 	(Stage)(0),                    // 0: ddr.intake.v1.Stage
 	(Outcome)(0),                  // 1: ddr.intake.v1.Outcome
@@ -1042,45 +1160,50 @@ var file_ddr_intake_v1_intake_service_proto_goTypes = []any{
 	(*AmendResponse)(nil),         // 12: ddr.intake.v1.AmendResponse
 	(*WithdrawRequest)(nil),       // 13: ddr.intake.v1.WithdrawRequest
 	(*WithdrawResponse)(nil),      // 14: ddr.intake.v1.WithdrawResponse
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*Attachment)(nil),            // 16: ddr.intake.v1.Attachment
-	(*DataDisclosureRequest)(nil), // 17: ddr.intake.v1.DataDisclosureRequest
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*EraseTargetsRequest)(nil),   // 15: ddr.intake.v1.EraseTargetsRequest
+	(*EraseTargetsResponse)(nil),  // 16: ddr.intake.v1.EraseTargetsResponse
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*Attachment)(nil),            // 18: ddr.intake.v1.Attachment
+	(*DataDisclosureRequest)(nil), // 19: ddr.intake.v1.DataDisclosureRequest
+	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
 }
 var file_ddr_intake_v1_intake_service_proto_depIdxs = []int32{
 	0,  // 0: ddr.intake.v1.TimelineEntry.stage:type_name -> ddr.intake.v1.Stage
-	15, // 1: ddr.intake.v1.TimelineEntry.time:type_name -> google.protobuf.Timestamp
-	16, // 2: ddr.intake.v1.Amendment.attachments:type_name -> ddr.intake.v1.Attachment
-	15, // 3: ddr.intake.v1.Amendment.amend_time:type_name -> google.protobuf.Timestamp
-	17, // 4: ddr.intake.v1.Request.content:type_name -> ddr.intake.v1.DataDisclosureRequest
+	17, // 1: ddr.intake.v1.TimelineEntry.time:type_name -> google.protobuf.Timestamp
+	18, // 2: ddr.intake.v1.Amendment.attachments:type_name -> ddr.intake.v1.Attachment
+	17, // 3: ddr.intake.v1.Amendment.amend_time:type_name -> google.protobuf.Timestamp
+	19, // 4: ddr.intake.v1.Request.content:type_name -> ddr.intake.v1.DataDisclosureRequest
 	3,  // 5: ddr.intake.v1.Request.amendments:type_name -> ddr.intake.v1.Amendment
-	15, // 6: ddr.intake.v1.Request.submit_time:type_name -> google.protobuf.Timestamp
-	18, // 7: ddr.intake.v1.Request.forwarding_delay:type_name -> google.protobuf.Duration
+	17, // 6: ddr.intake.v1.Request.submit_time:type_name -> google.protobuf.Timestamp
+	20, // 7: ddr.intake.v1.Request.forwarding_delay:type_name -> google.protobuf.Duration
 	0,  // 8: ddr.intake.v1.Request.stage:type_name -> ddr.intake.v1.Stage
 	1,  // 9: ddr.intake.v1.Request.outcome:type_name -> ddr.intake.v1.Outcome
 	2,  // 10: ddr.intake.v1.Request.timeline:type_name -> ddr.intake.v1.TimelineEntry
-	17, // 11: ddr.intake.v1.SubmitRequest.request:type_name -> ddr.intake.v1.DataDisclosureRequest
-	15, // 12: ddr.intake.v1.SubmitResponse.submit_time:type_name -> google.protobuf.Timestamp
+	19, // 11: ddr.intake.v1.SubmitRequest.request:type_name -> ddr.intake.v1.DataDisclosureRequest
+	17, // 12: ddr.intake.v1.SubmitResponse.submit_time:type_name -> google.protobuf.Timestamp
 	4,  // 13: ddr.intake.v1.GetResponse.request:type_name -> ddr.intake.v1.Request
 	4,  // 14: ddr.intake.v1.ListResponse.requests:type_name -> ddr.intake.v1.Request
-	16, // 15: ddr.intake.v1.AmendRequest.attachments:type_name -> ddr.intake.v1.Attachment
+	18, // 15: ddr.intake.v1.AmendRequest.attachments:type_name -> ddr.intake.v1.Attachment
 	3,  // 16: ddr.intake.v1.AmendResponse.amendment:type_name -> ddr.intake.v1.Amendment
-	15, // 17: ddr.intake.v1.WithdrawResponse.withdraw_time:type_name -> google.protobuf.Timestamp
-	5,  // 18: ddr.intake.v1.IntakeService.Submit:input_type -> ddr.intake.v1.SubmitRequest
-	7,  // 19: ddr.intake.v1.IntakeService.Get:input_type -> ddr.intake.v1.GetRequest
-	9,  // 20: ddr.intake.v1.IntakeService.List:input_type -> ddr.intake.v1.ListRequest
-	11, // 21: ddr.intake.v1.IntakeService.Amend:input_type -> ddr.intake.v1.AmendRequest
-	13, // 22: ddr.intake.v1.IntakeService.Withdraw:input_type -> ddr.intake.v1.WithdrawRequest
-	6,  // 23: ddr.intake.v1.IntakeService.Submit:output_type -> ddr.intake.v1.SubmitResponse
-	8,  // 24: ddr.intake.v1.IntakeService.Get:output_type -> ddr.intake.v1.GetResponse
-	10, // 25: ddr.intake.v1.IntakeService.List:output_type -> ddr.intake.v1.ListResponse
-	12, // 26: ddr.intake.v1.IntakeService.Amend:output_type -> ddr.intake.v1.AmendResponse
-	14, // 27: ddr.intake.v1.IntakeService.Withdraw:output_type -> ddr.intake.v1.WithdrawResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	17, // 17: ddr.intake.v1.WithdrawResponse.withdraw_time:type_name -> google.protobuf.Timestamp
+	17, // 18: ddr.intake.v1.EraseTargetsResponse.erase_time:type_name -> google.protobuf.Timestamp
+	5,  // 19: ddr.intake.v1.IntakeService.Submit:input_type -> ddr.intake.v1.SubmitRequest
+	7,  // 20: ddr.intake.v1.IntakeService.Get:input_type -> ddr.intake.v1.GetRequest
+	9,  // 21: ddr.intake.v1.IntakeService.List:input_type -> ddr.intake.v1.ListRequest
+	11, // 22: ddr.intake.v1.IntakeService.Amend:input_type -> ddr.intake.v1.AmendRequest
+	13, // 23: ddr.intake.v1.IntakeService.Withdraw:input_type -> ddr.intake.v1.WithdrawRequest
+	15, // 24: ddr.intake.v1.IntakeService.EraseTargets:input_type -> ddr.intake.v1.EraseTargetsRequest
+	6,  // 25: ddr.intake.v1.IntakeService.Submit:output_type -> ddr.intake.v1.SubmitResponse
+	8,  // 26: ddr.intake.v1.IntakeService.Get:output_type -> ddr.intake.v1.GetResponse
+	10, // 27: ddr.intake.v1.IntakeService.List:output_type -> ddr.intake.v1.ListResponse
+	12, // 28: ddr.intake.v1.IntakeService.Amend:output_type -> ddr.intake.v1.AmendResponse
+	14, // 29: ddr.intake.v1.IntakeService.Withdraw:output_type -> ddr.intake.v1.WithdrawResponse
+	16, // 30: ddr.intake.v1.IntakeService.EraseTargets:output_type -> ddr.intake.v1.EraseTargetsResponse
+	25, // [25:31] is the sub-list for method output_type
+	19, // [19:25] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ddr_intake_v1_intake_service_proto_init() }
@@ -1095,7 +1218,7 @@ func file_ddr_intake_v1_intake_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_intake_v1_intake_service_proto_rawDesc), len(file_ddr_intake_v1_intake_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

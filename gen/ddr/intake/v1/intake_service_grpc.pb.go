@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntakeService_Submit_FullMethodName   = "/ddr.intake.v1.IntakeService/Submit"
-	IntakeService_Get_FullMethodName      = "/ddr.intake.v1.IntakeService/Get"
-	IntakeService_List_FullMethodName     = "/ddr.intake.v1.IntakeService/List"
-	IntakeService_Amend_FullMethodName    = "/ddr.intake.v1.IntakeService/Amend"
-	IntakeService_Withdraw_FullMethodName = "/ddr.intake.v1.IntakeService/Withdraw"
+	IntakeService_Submit_FullMethodName       = "/ddr.intake.v1.IntakeService/Submit"
+	IntakeService_Get_FullMethodName          = "/ddr.intake.v1.IntakeService/Get"
+	IntakeService_List_FullMethodName         = "/ddr.intake.v1.IntakeService/List"
+	IntakeService_Amend_FullMethodName        = "/ddr.intake.v1.IntakeService/Amend"
+	IntakeService_Withdraw_FullMethodName     = "/ddr.intake.v1.IntakeService/Withdraw"
+	IntakeService_EraseTargets_FullMethodName = "/ddr.intake.v1.IntakeService/EraseTargets"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -52,6 +53,11 @@ type IntakeServiceClient interface {
 	// Withdraw records that the authority withdrew its demand.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
+	// EraseTargets destroys the request's data key at the end of retention
+	// (legal role): its target identifiers become unreadable for everyone,
+	// while the record keeps every event and still verifies. Idempotent.
+	// Errors: NOT_FOUND for an unknown request.
+	EraseTargets(ctx context.Context, in *EraseTargetsRequest, opts ...grpc.CallOption) (*EraseTargetsResponse, error)
 }
 
 type intakeServiceClient struct {
@@ -112,6 +118,16 @@ func (c *intakeServiceClient) Withdraw(ctx context.Context, in *WithdrawRequest,
 	return out, nil
 }
 
+func (c *intakeServiceClient) EraseTargets(ctx context.Context, in *EraseTargetsRequest, opts ...grpc.CallOption) (*EraseTargetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseTargetsResponse)
+	err := c.cc.Invoke(ctx, IntakeService_EraseTargets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntakeServiceServer is the server API for IntakeService service.
 // All implementations must embed UnimplementedIntakeServiceServer
 // for forward compatibility.
@@ -138,6 +154,11 @@ type IntakeServiceServer interface {
 	// Withdraw records that the authority withdrew its demand.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
+	// EraseTargets destroys the request's data key at the end of retention
+	// (legal role): its target identifiers become unreadable for everyone,
+	// while the record keeps every event and still verifies. Idempotent.
+	// Errors: NOT_FOUND for an unknown request.
+	EraseTargets(context.Context, *EraseTargetsRequest) (*EraseTargetsResponse, error)
 	mustEmbedUnimplementedIntakeServiceServer()
 }
 
@@ -162,6 +183,9 @@ func (UnimplementedIntakeServiceServer) Amend(context.Context, *AmendRequest) (*
 }
 func (UnimplementedIntakeServiceServer) Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Withdraw not implemented")
+}
+func (UnimplementedIntakeServiceServer) EraseTargets(context.Context, *EraseTargetsRequest) (*EraseTargetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseTargets not implemented")
 }
 func (UnimplementedIntakeServiceServer) mustEmbedUnimplementedIntakeServiceServer() {}
 func (UnimplementedIntakeServiceServer) testEmbeddedByValue()                       {}
@@ -274,6 +298,24 @@ func _IntakeService_Withdraw_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_EraseTargets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseTargetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).EraseTargets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_EraseTargets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).EraseTargets(ctx, req.(*EraseTargetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntakeService_ServiceDesc is the grpc.ServiceDesc for IntakeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -300,6 +342,10 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Withdraw",
 			Handler:    _IntakeService_Withdraw_Handler,
+		},
+		{
+			MethodName: "EraseTargets",
+			Handler:    _IntakeService_EraseTargets_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -563,7 +563,15 @@ type Target struct {
 	Value string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Opaque reference assigned by intake ("t1", "t2", ...), so that later
 	// decisions can name a target without copying its value. Output only.
-	Ref           string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
+	// In stored events: the value sealed (AES-256-GCM) with the request's
+	// data key, and value left empty, so that erasing the key erases the
+	// identifier while the append-only record stays intact. Never set by
+	// callers; responses carry the opened value instead.
+	SealedValue []byte `protobuf:"bytes,4,opt,name=sealed_value,json=sealedValue,proto3" json:"sealed_value,omitempty"`
+	// Output only: the request's data key was erased at the end of
+	// retention; the value is gone for good.
+	Erased        bool `protobuf:"varint,5,opt,name=erased,proto3" json:"erased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -617,6 +625,20 @@ func (x *Target) GetRef() string {
 		return x.Ref
 	}
 	return ""
+}
+
+func (x *Target) GetSealedValue() []byte {
+	if x != nil {
+		return x.SealedValue
+	}
+	return nil
+}
+
+func (x *Target) GetErased() bool {
+	if x != nil {
+		return x.Erased
+	}
+	return false
 }
 
 // TimeRange is the period of data sought. An unset end is open-ended.
@@ -1068,13 +1090,15 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x12+\n" +
 	"\fissuing_body\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\vissuingBody\x12.\n" +
-	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"w\n" +
+	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xb2\x01\n" +
 	"\x06Target\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ddr.intake.v1.TargetKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12 \n" +
 	"\x05value\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x04R\x05value\x12\x10\n" +
-	"\x03ref\x18\x03 \x01(\tR\x03ref\"g\n" +
+	"\x03ref\x18\x03 \x01(\tR\x03ref\x12!\n" +
+	"\fsealed_value\x18\x04 \x01(\fR\vsealedValue\x12\x16\n" +
+	"\x06erased\x18\x05 \x01(\bR\x06erased\"g\n" +
 	"\tTimeRange\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\x98\x01\n" +

@@ -5,16 +5,23 @@ package runnertest
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/natsacl"
+	"github.com/ddrsuite/ddr/services/platform/pki"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -32,11 +39,26 @@ type Options struct {
 	SpanExporter sdktrace.SpanExporter
 	// NoSync turns off fsync on every write (benchmarks).
 	NoSync bool
+	// OTLPEndpoint exports the spans over OTLP gRPC (e.g. to Jaeger).
+	OTLPEndpoint string
+	// Insecure runs the development mode: plaintext, identity from the
+	// x-ddr-identity header. By default the process serves mTLS with a PKI
+	// made for the test in DataDir/pki, as the binary does.
+	Insecure bool
+	// Staff assigns roles to staff; default [DevStaff].
+	Staff authz.Staff
+}
+
+// DevStaff is the default role assignment of test processes.
+func DevStaff() authz.Staff {
+	return authz.Staff{"alice": {authz.Reviewer}, "bob": {authz.Approver}, "carol": {authz.Legal}}
 }
 
 // Proc is a running process.
 type Proc struct {
-	Info   runner.Info
+	Info runner.Info
+	// PKI is the test's PKI directory; empty when Insecure.
+	PKI    pki.Dir
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -52,22 +74,43 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 	if logs == nil {
 		logs = io.Discard
 	}
+	staff := opts.Staff
+	if staff == nil {
+		staff = DevStaff()
+	}
+	dir := pki.Dir(filepath.Join(opts.DataDir, "pki"))
+	if !opts.Insecure {
+		if _, _, err := pki.Ensure(dir, pki.EnsureOptions{}); err != nil {
+			tb.Fatalf("test PKI: %v", err)
+		}
+		if _, err := keys.EnsureKEKFile(filepath.Join(string(dir), runner.KEKFileName)); err != nil {
+			tb.Fatalf("test KEK: %v", err)
+		}
+	}
 	ready := make(chan runner.Info, 1)
 	cfg := runner.Config{
-		Name:            "ddr-test",
+		Name:            natsacl.Admin,
 		GRPCAddr:        "127.0.0.1:0",
 		NATSURL:         opts.NATSURL,
 		DataDir:         opts.DataDir,
 		NATSListen:      "127.0.0.1:-1",
 		SyncAlways:      !opts.NoSync,
 		Replicas:        1,
-		DevIdentity:     true,
+		DevIdentity:     opts.Insecure,
+		PKIDir:          string(dir),
+		Staff:           staff,
 		ShutdownTimeout: 10 * time.Second,
 		Ready:           func(i runner.Info) { ready <- i },
 		SpanExporter:    opts.SpanExporter,
+		OTLPEndpoint:    opts.OTLPEndpoint,
+		// Metrics on a free port; Info.MetricsAddr says which.
+		MetricsAddr: "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proc{cancel: cancel, done: make(chan error, 1)}
+	if !opts.Insecure {
+		p.PKI = dir
+	}
 	logger := telemetry.NewLogger(logs, slog.LevelDebug, true)
 	go func() { p.done <- runner.Run(ctx, cfg, logger, build) }()
 	select {
@@ -96,12 +139,16 @@ func (p *Proc) Stop(tb testing.TB) {
 	}
 }
 
-// Dial connects to the process as the caller named by a SPIFFE-style URI
-// (dev identity header), or anonymously when uri is empty.
+// Dial connects to the process as the caller named by a SPIFFE-style URI:
+// with a client certificate issued for uri by the test CA, or in Insecure
+// mode with the dev identity header. An empty uri connects without a
+// certificate (or header).
 func (p *Proc) Dial(tb testing.TB, uri string) *grpc.ClientConn {
 	tb.Helper()
 	var opts []grpc.DialOption
-	if uri != "" {
+	if p.PKI != "" {
+		opts = append(opts, grpcclient.WithTLS(p.ClientTLS(tb, uri)))
+	} else if uri != "" {
 		id, err := auth.ParseSPIFFE(uri)
 		if err != nil {
 			tb.Fatal(err)
@@ -114,4 +161,48 @@ func (p *Proc) Dial(tb testing.TB, uri string) *grpc.ClientConn {
 	}
 	tb.Cleanup(func() { _ = conn.Close() })
 	return conn
+}
+
+// ClientTLS is a TLS client configuration trusting the test CA and, unless
+// uri is empty, presenting a fresh certificate for uri.
+func (p *Proc) ClientTLS(tb testing.TB, uri string) *tls.Config {
+	tb.Helper()
+	ca, err := pki.LoadCA(p.PKI)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: ca.Pool()}
+	if uri == "" {
+		return cfg
+	}
+	leaf, err := ca.Issue(uri, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := leaf.TLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Certificates = []tls.Certificate{cert}
+	return cfg
+}
+
+// NATS connects to the process's NATS server as uri (a service, the admin
+// process or an SRE; see package natsacl), or plainly in Insecure mode.
+func (p *Proc) NATS(tb testing.TB, uri string) *nats.Conn {
+	tb.Helper()
+	// Tests provoke permission violations on purpose; they see them as errors.
+	opts := []nats.Option{nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}
+	if p.PKI != "" {
+		opts = append(opts, nats.Secure(p.ClientTLS(tb, uri)))
+		if id, err := auth.ParseSPIFFE(uri); err == nil && id.Kind == auth.KindService {
+			opts = append(opts, nats.CustomInboxPrefix(natsacl.InboxPrefix(id.Name)))
+		}
+	}
+	nc, err := nats.Connect(p.Info.NATSURL, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
 }

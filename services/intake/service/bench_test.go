@@ -1,0 +1,109 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+)
+
+// BenchmarkSubmitVsRawPublish measures durable intake submissions over gRPC
+// against the floor under them, measured in the same run on the same
+// server: a raw JetStream publish of a message of the same size, at the same
+// durability (fsync on every write) and concurrency. Submit does more than
+// one publish (a KV create for the idempotency key, then the event with its
+// concurrency check), so the ratio says what intake costs on top of the
+// record's own write.
+//
+//	go test -run '^$' -bench SubmitVsRawPublish -benchtime 2000x ./service/
+func BenchmarkSubmitVsRawPublish(b *testing.B) {
+	for _, conc := range []int{1, 16} {
+		b.Run(fmt.Sprintf("c=%d", conc), func(b *testing.B) {
+			p := runnertest.Start(b, runnertest.Options{}, build)
+			c := intakev1.NewIntakeServiceClient(p.Dial(b, memberA))
+			// The raw baseline publishes as intake does: its NATS identity,
+			// on its own subjects, over the same kind of connection.
+			js, err := jetstream.New(p.NATS(b, "spiffe://ddr.local/service/intake"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := oral(time.Now().Add(-time.Hour), "subject@example.org")
+			payload, _ := proto.Marshal(&intakev1.RequestReceived{RequestId: uuid.NewString(), GroupMember: memberA, Request: req, SubmitTime: timestamppb.Now()})
+			ctx := context.Background()
+
+			var seq atomic.Int64
+			b.ResetTimer()
+			submit := measure(b, conc, b.N, func() error {
+				_, err := c.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: fmt.Sprintf("bench-%d", seq.Add(1)), Request: req})
+				return err
+			})
+			raw := measure(b, conc, b.N, func() error {
+				id := uuid.NewString()
+				_, err := js.Publish(ctx, eventstore.Subject(id, "intake", "bench_raw"), payload,
+					jetstream.WithMsgID(id), jetstream.WithExpectLastSequenceForSubject(0, eventstore.RequestFilter(id)))
+				return err
+			})
+			b.StopTimer()
+			b.ReportMetric(submit.rps, "submit_req/s")
+			b.ReportMetric(submit.p50.Seconds()*1e3, "submit_p50_ms")
+			b.ReportMetric(submit.p99.Seconds()*1e3, "submit_p99_ms")
+			b.ReportMetric(raw.rps, "raw_pub/s")
+			b.ReportMetric(raw.p99.Seconds()*1e3, "raw_p99_ms")
+			b.ReportMetric(submit.rps/raw.rps, "ratio_rps")
+			b.ReportMetric(0, "ns/op") // the per-op time mixes both loops; the metrics above are the result
+		})
+	}
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+}
+
+// measure runs n calls of f from conc goroutines and returns throughput and
+// latency percentiles.
+func measure(b *testing.B, conc, n int, f func() error) result {
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		lats = make([]time.Duration, 0, n)
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, n/conc+1)
+			for next.Add(1) <= int64(n) {
+				t0 := time.Now()
+				if err := f(); err != nil {
+					b.Error(err)
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lats = append(lats, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lats)
+	if len(lats) == 0 {
+		return result{}
+	}
+	pct := func(p float64) time.Duration { return lats[min(len(lats)-1, int(float64(len(lats))*p))] }
+	return result{rps: float64(len(lats)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99)}
+}

@@ -1,0 +1,37 @@
+package service
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
+)
+
+// observeHolds reports the standing holds from the index at each scrape:
+// how many, and how long the oldest has stood. A hold blocks a disclosure
+// until a DPA answers or a redirect succeeds (clauses 2.2, 4.2.1), so SRE
+// watch both. No request ids: they would be unbounded labels.
+func observeHolds(index *app.Index, now func() time.Time) (unregister func(), err error) {
+	holds := func() (n int, oldest time.Duration) {
+		hs, _ := index.Holds(now(), "", math.MaxInt32)
+		if len(hs) > 0 {
+			oldest = hs[0].Age // oldest first
+		}
+		return len(hs), oldest
+	}
+	return telemetry.ObserveGauges("github.com/ddrsuite/ddr/services/notification",
+		telemetry.Gauge{
+			Name:        "ddr.notification.holds_open",
+			Description: "Requests whose disclosure is on hold now (clauses 2.2, 4.2.1)",
+			Observe:     func(context.Context) float64 { n, _ := holds(); return float64(n) },
+		},
+		telemetry.Gauge{
+			Name:        "ddr.notification.hold_oldest_age",
+			Description: "Age of the oldest standing hold; 0 when there is none",
+			Unit:        "s",
+			Observe:     func(context.Context) float64 { _, d := holds(); return d.Seconds() },
+		},
+	)
+}

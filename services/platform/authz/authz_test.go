@@ -1,0 +1,94 @@
+package authz_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
+)
+
+func id(t *testing.T, uri string) auth.Identity {
+	t.Helper()
+	i, err := auth.ParseSPIFFE(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+func TestMethodMissingFromTheTableIsDeniedToEveryone(t *testing.T) {
+	p, err := authz.New(authz.Staff{"root": {authz.Reviewer, authz.Approver, authz.Legal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, uri := range []string{
+		"spiffe://d/staff/root", "spiffe://d/group-member/m", "spiffe://d/service/intake",
+		"spiffe://d/dpa/x", "spiffe://d/sre/x",
+	} {
+		if err := p.Authorize(id(t, uri), "/ddr.intake.v1.IntakeService/DropEverything"); !errors.Is(err, authz.ErrDenied) {
+			t.Errorf("%s calling an unlisted method: %v, want denied", uri, err)
+		}
+	}
+}
+
+func TestRolesComeFromTheKindAndForStaffFromTheRolesFile(t *testing.T) {
+	p, err := authz.New(authz.DevStaff())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		uri    string
+		method string
+		ok     bool
+	}{
+		{"spiffe://d/group-member/acme", "/ddr.intake.v1.IntakeService/Submit", true},
+		{"spiffe://d/staff/alice", "/ddr.intake.v1.IntakeService/Submit", false},
+		{"spiffe://d/staff/alice", "/ddr.assessment.v1.AssessmentService/Decide", true},
+		{"spiffe://d/staff/alice", "/ddr.assessment.v1.AssessmentService/ApproveDecision", false},
+		{"spiffe://d/staff/bob", "/ddr.assessment.v1.AssessmentService/ApproveDecision", true},
+		{"spiffe://d/staff/carol", "/ddr.intake.v1.IntakeService/EraseTargets", true},
+		{"spiffe://d/staff/nobody", "/ddr.assessment.v1.AssessmentService/GetCase", false},
+		{"spiffe://d/dpa/dpc-ie", "/ddr.reporting.v1.ReportingService/VerifyRecord", true},
+		{"spiffe://d/dpa/dpc-ie", "/ddr.reporting.v1.ReportingService/RecordDisposition", false},
+		{"spiffe://d/sre/oncall", "/ddr.reporting.v1.ReportingService/GetTransparencyReport", false},
+		{"spiffe://d/sre/oncall", "/grpc.health.v1.Health/Check", true},
+		{"spiffe://d/service/notification", "/ddr.reporting.v1.ReportingService/GetRecord", true},
+	}
+	for _, tt := range tests {
+		err := p.Authorize(id(t, tt.uri), tt.method)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s -> %s: %v, want allowed=%v", tt.uri, tt.method, err, tt.ok)
+		}
+	}
+}
+
+func TestRolesFileRoundTripsAndRejectsUnknownRoles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "roles.json")
+	if wrote, err := authz.WriteStaff(path, authz.DevStaff()); err != nil || !wrote {
+		t.Fatalf("WriteStaff = %v, %v", wrote, err)
+	}
+	if wrote, err := authz.WriteStaff(path, authz.Staff{}); err != nil || wrote {
+		t.Fatalf("WriteStaff over an existing file = %v, %v; want it kept", wrote, err)
+	}
+	got, err := authz.LoadStaff(path)
+	if err != nil || len(got["bob"]) != 1 || got["bob"][0] != authz.Approver {
+		t.Fatalf("LoadStaff = %v, %v", got, err)
+	}
+	for name, body := range map[string]string{
+		"unknown role":    `{"staff": {"eve": ["admin"]}}`,
+		"non-staff role":  `{"staff": {"eve": ["service"]}}`,
+		"unknown field":   `{"staf": {"eve": ["reviewer"]}}`,
+		"not json at all": `alice=reviewer`,
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := authz.LoadStaff(path); err == nil {
+			t.Errorf("%s: LoadStaff accepted %s", name, body)
+		}
+	}
+}

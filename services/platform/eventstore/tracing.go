@@ -1,0 +1,135 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
+)
+
+// A request is one trace. Its first event (RequestReceived) carries the
+// trace of the call that submitted it: the request's root. Reactors
+// continue the trace of the event they handle, so they stay in it. A later
+// call on the request (a staff review, an approval) starts a trace of its
+// own; it links to the root ([telemetry.LinkToRequest]), and the events it
+// appends are published into the root trace, their producer spans linking
+// back to the call. The reactions to those events, in other services, then
+// join the request's trace too: one trace per request, found by its id,
+// holding every service it went through.
+
+// rootCacheSize bounds the cache of request roots. The first event of a
+// request never changes (the stream is append-only), so a cached root
+// cannot be stale; the bound only caps memory.
+const rootCacheSize = 10000
+
+type rootCache struct {
+	mu    sync.Mutex
+	roots map[string]trace.SpanContext
+}
+
+func (c *rootCache) get(requestID string) (trace.SpanContext, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sc, ok := c.roots[requestID]
+	return sc, ok
+}
+
+func (c *rootCache) put(requestID string, sc trace.SpanContext) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.roots == nil || len(c.roots) >= rootCacheSize {
+		c.roots = map[string]trace.SpanContext{}
+	}
+	c.roots[requestID] = sc
+}
+
+// traceOf is the trace context stored in an event's headers; invalid if
+// it has none.
+func traceOf(h nats.Header) trace.SpanContext {
+	return trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), HeaderCarrier(h)))
+}
+
+// requestRoot returns the trace context of the request's first event.
+func (s *Store) requestRoot(ctx context.Context, requestID string) (trace.SpanContext, error) {
+	if sc, ok := s.roots.get(requestID); ok {
+		return sc, nil
+	}
+	m, err := firstMsg(ctx, s, RequestFilter(requestID))
+	if errors.Is(err, ErrNotFound) {
+		return trace.SpanContext{}, nil
+	}
+	if err != nil {
+		return trace.SpanContext{}, err
+	}
+	sc := traceOf(m.Header)
+	s.roots.put(requestID, sc)
+	return sc, nil
+}
+
+// firstMsg fetches the first message matching filter with one direct get.
+func firstMsg(ctx context.Context, s *Store, filter string) (RawMsg, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
+		defer cancel()
+	}
+	req, _ := json.Marshal(directGetRequest{Seq: 1, NextFor: filter})
+	m, err := s.js.Conn().RequestWithContext(ctx, apiPrefix(s.js)+"DIRECT.GET."+StreamName, req)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return RawMsg{}, errNoResponders
+		}
+		return RawMsg{}, fmt.Errorf("eventstore: direct get first of %s: %w", filter, err)
+	}
+	switch status := m.Header.Get(hdrStatus); status {
+	case "":
+	case "404":
+		return RawMsg{}, fmt.Errorf("%w: %s", ErrNotFound, filter)
+	default:
+		return RawMsg{}, fmt.Errorf("eventstore: direct get first of %s: status %s %s", filter, status, m.Header.Get(hdrDescription))
+	}
+	return RawMsg{Subject: m.Header.Get(hdrNatsSubject), Header: m.Header, Data: m.Data}, nil
+}
+
+// publishContext is the context a producer span starts from: the caller's,
+// or, when the caller works outside the request's trace, the request's
+// root, with a link back to the caller.
+func publishContext(ctx context.Context, root trace.SpanContext) (context.Context, []trace.SpanStartOption) {
+	cur := trace.SpanContextFromContext(ctx)
+	if !root.IsValid() || cur.TraceID() == root.TraceID() {
+		return ctx, nil
+	}
+	telemetry.LinkToRequest(ctx, root)
+	var opts []trace.SpanStartOption
+	if cur.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: cur, Attributes: []attribute.KeyValue{attribute.String(telemetry.AttrLink, "caller")}}))
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, root), opts
+}
+
+// Metrics of the event store. Labels name services and events, never a
+// request.
+type storeMetrics struct {
+	published metric.Int64Counter
+}
+
+var instruments = telemetry.Instruments(TracerName, func(m metric.Meter) storeMetrics {
+	return storeMetrics{
+		published: telemetry.Counter(m, "ddr.events.published",
+			"Events appended to the DDR stream, by emitting service, event name and outcome (written, duplicate, conflict, error)"),
+	}
+})
+
+func countPublish(ctx context.Context, ev Event, outcome string) {
+	instruments().published.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("service", ev.Service), attribute.String("event", ev.Name), attribute.String("outcome", outcome)))
+}

@@ -1,0 +1,289 @@
+// Package keys makes personal data erasable under an append-only record.
+// The DDR stream can never be rewritten, yet whom a request is about must
+// be forgettable at the end of retention. So identifiers are stored sealed
+// (AES-256-GCM) with a data key of their own request, and the data keys live
+// in a KV bucket, wrapped by a key-encryption key (KEK) from configuration.
+// Erasing a request's data key leaves its events intact, hash chains
+// included, and its identifiers unreadable: crypto-shredding.
+package keys
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket is the KV bucket of wrapped data keys, one per request id.
+const Bucket = "ddr_data_keys"
+
+// KEKSize is the size of the key-encryption key (AES-256).
+const KEKSize = 32
+
+// Errors. Compare with errors.Is.
+var (
+	// ErrErased: the request's data key was erased; its data is gone.
+	ErrErased = errors.New("keys: data key erased")
+	// ErrNoKey: the request never had a data key, so nothing was sealed.
+	ErrNoKey = errors.New("keys: no data key")
+	// ErrCorrupt: a sealed value or a wrapped key does not decrypt (wrong
+	// KEK, wrong request, tampering).
+	ErrCorrupt = errors.New("keys: cannot decrypt")
+)
+
+// Format versions, the first byte of sealed values and wrapped keys.
+const (
+	versionSealed  = 1
+	versionWrapped = 1
+)
+
+// tombstone replaces an erased key. A plain delete would let a later Seal
+// create a fresh key and make the request look never erased.
+var tombstone = []byte("erased")
+
+// TargetLabel is the label a target identifier of intake is sealed under;
+// it binds the ciphertext to its place, so sealed values cannot be swapped
+// between targets or requests unnoticed.
+func TargetLabel(ref string) string { return "intake.target/" + ref }
+
+// ParseKEK reads a KEK written as base64 (std or URL, padded or not).
+func ParseKEK(text string) ([]byte, error) {
+	text = strings.TrimSpace(text)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(text); err == nil {
+			if len(b) != KEKSize {
+				return nil, fmt.Errorf("keys: KEK is %d bytes, want %d", len(b), KEKSize)
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("keys: KEK is not base64")
+}
+
+// LoadKEKFile reads a KEK file (base64 text).
+func LoadKEKFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: KEK file: %w", err)
+	}
+	return ParseKEK(string(b))
+}
+
+// EnsureKEKFile writes a new random KEK to path unless a file is there. It
+// is for development setups; production KEKs come from a secret store.
+func EnsureKEKFile(path string) (created bool, err error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	}
+	k := make([]byte, KEKSize)
+	if _, err := rand.Read(k); err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
+}
+
+// EnsureBucket creates or updates the data-key bucket. It keeps one
+// revision per key, so erasing a key leaves no older copy in the bucket.
+func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "ddr: per-request data keys, wrapped by the KEK",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keys: bucket: %w", err)
+	}
+	return kv, nil
+}
+
+// Keyring seals and opens values with per-request data keys.
+type Keyring struct {
+	kek cipher.AEAD
+
+	mu sync.Mutex
+	kv jetstream.KeyValue
+	js jetstream.JetStream // opens kv on first use when kv is nil
+}
+
+// New returns a keyring over kv (see [EnsureBucket]) with kek.
+func New(kv jetstream.KeyValue, kek []byte) (*Keyring, error) {
+	aead, err := newAEAD(kek)
+	if err != nil {
+		return nil, fmt.Errorf("keys: KEK: %w", err)
+	}
+	return &Keyring{kv: kv, kek: aead}, nil
+}
+
+// Lazy returns a keyring that opens the bucket (created by the process,
+// see [EnsureBucket]) on first use, so that a service that never touches
+// personal data needs no access to the bucket.
+func Lazy(js jetstream.JetStream, kek []byte) (*Keyring, error) {
+	k, err := New(nil, kek)
+	if err != nil {
+		return nil, err
+	}
+	k.js = js
+	return k, nil
+}
+
+func (k *Keyring) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.kv == nil {
+		kv, err := k.js.KeyValue(ctx, Bucket)
+		if err != nil {
+			return nil, fmt.Errorf("keys: bucket %s: %w", Bucket, err)
+		}
+		k.kv = kv
+	}
+	return k.kv, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("key is %d bytes, want 32", len(key))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+func wrapAAD(requestID string) []byte { return []byte("ddr/data-key/v1\x00" + requestID) }
+
+func valueAAD(requestID, label string) []byte {
+	return []byte("ddr/sealed/v1\x00" + requestID + "\x00" + label)
+}
+
+// dataKey returns the request's data key, creating it if create is set.
+func (k *Keyring) dataKey(ctx context.Context, requestID string, create bool) (cipher.AEAD, error) {
+	kv, err := k.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for range 3 {
+		e, err := kv.Get(ctx, requestID)
+		switch {
+		case err == nil:
+			return k.unwrap(requestID, e.Value())
+		case !errors.Is(err, jetstream.ErrKeyNotFound):
+			return nil, fmt.Errorf("keys: get data key: %w", err)
+		case !create:
+			return nil, fmt.Errorf("%w for request %s", ErrNoKey, requestID)
+		}
+		dk := make([]byte, 32)
+		if _, err := rand.Read(dk); err != nil {
+			return nil, err
+		}
+		nonce := make([]byte, k.kek.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, err
+		}
+		wrapped := append([]byte{versionWrapped}, nonce...)
+		wrapped = k.kek.Seal(wrapped, nonce, dk, wrapAAD(requestID))
+		if _, err := kv.Create(ctx, requestID, wrapped); err != nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				continue // another writer won; use its key
+			}
+			return nil, fmt.Errorf("keys: store data key: %w", err)
+		}
+		return newAEAD(dk)
+	}
+	return nil, fmt.Errorf("keys: data key of %s is contended", requestID)
+}
+
+func (k *Keyring) unwrap(requestID string, wrapped []byte) (cipher.AEAD, error) {
+	if bytes.Equal(wrapped, tombstone) {
+		return nil, fmt.Errorf("%w: request %s", ErrErased, requestID)
+	}
+	n := k.kek.NonceSize()
+	if len(wrapped) < 1+n || wrapped[0] != versionWrapped {
+		return nil, fmt.Errorf("%w: data key of %s: unknown format", ErrCorrupt, requestID)
+	}
+	dk, err := k.kek.Open(nil, wrapped[1:1+n], wrapped[1+n:], wrapAAD(requestID))
+	if err != nil {
+		return nil, fmt.Errorf("%w: data key of %s (wrong KEK?)", ErrCorrupt, requestID)
+	}
+	return newAEAD(dk)
+}
+
+// Seal encrypts plaintext for the request under label (where the value
+// lives, e.g. [TargetLabel]); the request's data key is created on first use.
+func (k *Keyring) Seal(ctx context.Context, requestID, label string, plaintext []byte) ([]byte, error) {
+	aead, err := k.dataKey(ctx, requestID, true)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out := append([]byte{versionSealed}, nonce...)
+	return aead.Seal(out, nonce, plaintext, valueAAD(requestID, label)), nil
+}
+
+// Open decrypts what [Keyring.Seal] sealed for the same request and label.
+// After [Keyring.Erase] it fails with [ErrErased].
+func (k *Keyring) Open(ctx context.Context, requestID, label string, sealed []byte) ([]byte, error) {
+	aead, err := k.dataKey(ctx, requestID, false)
+	if err != nil {
+		return nil, err
+	}
+	n := aead.NonceSize()
+	if len(sealed) < 1+n || sealed[0] != versionSealed {
+		return nil, fmt.Errorf("%w: sealed value of %s: unknown format", ErrCorrupt, requestID)
+	}
+	pt, err := aead.Open(nil, sealed[1:1+n], sealed[1+n:], valueAAD(requestID, label))
+	if err != nil {
+		return nil, fmt.Errorf("%w: sealed value of %s", ErrCorrupt, requestID)
+	}
+	return pt, nil
+}
+
+// Erase destroys the request's data key: every value sealed for it becomes
+// unreadable for good. Erasing twice, or a request that never had a key,
+// is fine; afterwards no new key can be made for the request.
+func (k *Keyring) Erase(ctx context.Context, requestID string) error {
+	// With History 1, the tombstone replaces the wrapped key in the bucket's
+	// stream: no revision of the key is left behind.
+	kv, err := k.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Put(ctx, requestID, tombstone); err != nil {
+		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// Erased reports whether the request's data key was erased.
+func (k *Keyring) Erased(ctx context.Context, requestID string) (bool, error) {
+	kv, err := k.bucket(ctx)
+	if err != nil {
+		return false, err
+	}
+	e, err := kv.Get(ctx, requestID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(e.Value(), tombstone), nil
+}
