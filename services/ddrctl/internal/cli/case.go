@@ -1,0 +1,424 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+)
+
+func caseCmd(g *globals) *cobra.Command {
+	return group("case", "Review and decide cases (the Privacy Team, clause 3.3)",
+		`  export DDR_IDENTITY=spiffe://ddr.local/staff/alice
+  ddrctl case queue
+  ddrctl case claim 0193c0de-...`,
+		queueCmd(g), caseGetCmd(g), claimCmd(g), factorsCmd(g), counselCmd(g), challengeCmd(g), decideCmd(g), approveCmd(g), rejectCmd(g))
+}
+
+func (g *globals) assessment() (assessmentv1.AssessmentServiceClient, error) {
+	cl, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	return assessmentv1.NewAssessmentServiceClient(cl.Conn()), nil
+}
+
+// caseRun is the shape of the case commands: call, then show the case.
+func caseRun(g *globals, call func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error)) func(*cobra.Command, []string) error {
+	return run(func(cmd *cobra.Command, a []string) error {
+		as, err := g.assessment()
+		if err != nil {
+			return err
+		}
+		c, err := call(cmd, as, a[0])
+		if err != nil {
+			return err
+		}
+		return g.print(c, func(t *tw) { caseTable(t, c) })
+	})
+}
+
+func queueCmd(g *globals) *cobra.Command {
+	var assignee string
+	var statuses *enumFlag
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "The review queue: emergencies first, then by deadline",
+		Example: `  ddrctl case queue
+  ddrctl case queue --status pending-approval
+  ddrctl case queue --assignee spiffe://ddr.local/staff/alice -o json`,
+		Args: args(0),
+		RunE: run(func(cmd *cobra.Command, _ []string) error {
+			as, err := g.assessment()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			all := &assessmentv1.ListCasesResponse{}
+			req := &assessmentv1.ListCasesRequest{Statuses: enumList[assessmentv1.CaseStatus](statuses), Assignee: assignee, PageSize: 500}
+			for {
+				res, err := as.ListCases(ctx, req)
+				if err != nil {
+					return err
+				}
+				all.Cases = append(all.Cases, res.GetCases()...)
+				if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+					break
+				}
+			}
+			return g.print(all, func(t *tw) {
+				t.row("REQUEST", "STATUS", "ASSIGNEE", "AUTHORITY", "COUNTRY", "FLAGS", "REVIEW DUE")
+				for _, c := range all.GetCases() {
+					due := ts(c.GetReviewDueTime())
+					if c.GetOverdue() {
+						due += " (overdue)"
+					}
+					t.row(c.GetRequestId(), enumName(c.GetStatus()), orDash(c.GetAssignee()), enumName(c.GetAuthorityKind()), orDash(c.GetAuthorityCountry()), flagCodes(c), due)
+				}
+			})
+		}),
+	}
+	statuses = enumVar(cmd, "status", "only cases in these statuses (default: all but decided); repeatable", assessmentv1.CaseStatus(0).Descriptor(), true)
+	cmd.Flags().StringVar(&assignee, "assignee", "", "only cases assigned to this staff identity")
+	return cmd
+}
+
+func flagCodes(c *assessmentv1.Case) string {
+	var out []string
+	for _, f := range c.GetFlags() {
+		out = append(out, enumName(f.GetCode()))
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ",")
+}
+
+func caseTable(t *tw, c *assessmentv1.Case) {
+	due := ts(c.GetReviewDueTime())
+	if c.GetOverdue() {
+		due += " (overdue)"
+	}
+	t.kv("REQUEST", c.GetRequestId(),
+		"STATUS", enumName(c.GetStatus()),
+		"ASSIGNEE", orDash(c.GetAssignee()),
+		"AUTHORITY", fmt.Sprintf("%s, %s", enumName(c.GetAuthorityKind()), orDash(c.GetAuthorityCountry())),
+		"EMERGENCY", yesno(c.GetEmergency()),
+		"RECEIVED", ts(c.GetReceiveTime()),
+		"REVIEW DUE", due,
+		"POLICY", orDash(c.GetPolicyVersion()))
+	if len(c.GetFlags()) > 0 {
+		t.section("FLAGS", "CODE", "CLAUSE", "EXPLANATION")
+		for _, f := range c.GetFlags() {
+			t.row(enumName(f.GetCode()), f.GetClause(), oneLine(f.GetExplanation(), 100))
+		}
+	}
+	rv := c.GetReview()
+	if len(rv.GetFactors()) > 0 {
+		t.section("REVIEW", "FACTOR", "BY", "ASSESSMENT")
+		for _, f := range rv.GetFactors() {
+			t.row(enumName(f.GetFactor()), orDash(f.GetReviewer()), oneLine(f.GetAssessment(), 80))
+		}
+		if rv.GetRightsAssessment() != "" {
+			t.row("rights", "", oneLine(rv.GetRightsAssessment(), 80))
+		}
+	}
+	if len(rv.GetConsultations()) > 0 {
+		t.section("COUNSEL", "KIND", "COUNSEL", "SUMMARY")
+		for _, k := range rv.GetConsultations() {
+			t.row(enumName(k.GetKind()), orDash(k.GetCounsel()), oneLine(k.GetSummary(), 80))
+		}
+	}
+	if ch := rv.GetChallenge(); ch != nil {
+		t.section("CHALLENGE")
+		t.kv("CONSIDERED", yesno(ch.GetConsidered()), "WARRANTED", yesno(ch.GetWarranted()), "REASONING", oneLine(ch.GetReasoning(), 80))
+	}
+	if d := c.GetDecision(); d != nil {
+		t.section("DECISION")
+		t.kv("ID", d.GetDecisionId(),
+			"KIND", enumName(d.GetKind()),
+			"STATUS", enumName(d.GetStatus()),
+			"LEGAL BASIS", enumName(d.GetLegalBasis()),
+			"DECIDED BY", orDash(d.GetDecidedBy()),
+			"APPROVALS", fmt.Sprintf("%d of %d", len(d.GetApprovals()), d.GetApprovalsRequired()))
+		if d.GetGrounds() != "" {
+			t.kv("GROUNDS", oneLine(d.GetGrounds(), 100))
+		}
+	}
+}
+
+func caseGetCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get REQUEST_ID",
+		Short:   "Show a case: flags with their clauses, the review, the decision",
+		Example: `  ddrctl case get 0193c0de-... -o yaml`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+			return res.GetCase(), err
+		}),
+	}
+}
+
+func claimCmd(g *globals) *cobra.Command {
+	var assignee string
+	cmd := &cobra.Command{
+		Use:   "claim REQUEST_ID",
+		Short: "Assign a case to yourself (or, with --assignee, to another reviewer)",
+		Example: `  ddrctl case claim 0193c0de-...
+  ddrctl case claim 0193c0de-... --assignee spiffe://ddr.local/staff/bob`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id, Assignee: assignee})
+			return res.GetCase(), err
+		}),
+	}
+	cmd.Flags().StringVar(&assignee, "assignee", "", "staff identity to assign instead of yourself")
+	return cmd
+}
+
+func factorsCmd(g *globals) *cobra.Command {
+	var factors []string
+	var all, rights string
+	cmd := &cobra.Command{
+		Use:   "factors REQUEST_ID",
+		Short: "Record the review factors (clause 3.3) and the rights weighing (clause 2.1)",
+		Long: `Factors records the reviewer's assessment of the six review factors of clauses
+2.1 and 3.3 (nature, context, purposes, scope, urgency, validity), one
+--factor NAME=TEXT each, and optionally how the affected people's rights and
+freedoms were weighed (--rights).`,
+		Example: `  ddrctl case factors 0193c0de-... \
+    --factor nature="criminal investigation, fraud" --factor scope="one account, 3 months" \
+    --all "assessed with the court order" --rights "one subscriber record; proportionate"`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			req := &assessmentv1.RecordFactorsRequest{RequestId: id, RightsAssessment: rights}
+			seen := map[assessmentv1.Factor]bool{}
+			for _, s := range factors {
+				name, text, ok := strings.Cut(s, "=")
+				if !ok {
+					return nil, usageErr(fmt.Errorf("--factor %q: want NAME=TEXT", s))
+				}
+				n, err := parseEnum(assessmentv1.Factor(0).Descriptor(), name)
+				if err != nil {
+					return nil, usageErr(fmt.Errorf("--factor: %w", err))
+				}
+				seen[assessmentv1.Factor(n)] = true
+				req.Factors = append(req.Factors, &assessmentv1.FactorAssessment{Factor: assessmentv1.Factor(n), Assessment: text})
+			}
+			if all != "" {
+				for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
+					if !seen[f] {
+						req.Factors = append(req.Factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: all})
+					}
+				}
+			}
+			if len(req.Factors) == 0 && rights == "" {
+				return nil, usageErr(fmt.Errorf("give --factor, --all or --rights"))
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.RecordFactors(ctx, req)
+			return res.GetCase(), err
+		}),
+	}
+	cmd.Flags().StringArrayVar(&factors, "factor", nil, "FACTOR=TEXT ("+strings.Join(enumChoices(assessmentv1.Factor(0).Descriptor()), "|")+"); repeatable")
+	cmd.Flags().StringVar(&all, "all", "", "this assessment for every factor not given with --factor")
+	cmd.Flags().StringVar(&rights, "rights", "", "how the affected people's rights and freedoms were weighed")
+	return cmd
+}
+
+func counselCmd(g *globals) *cobra.Command {
+	var counsel, summary, at string
+	var kind *enumFlag
+	cmd := &cobra.Command{
+		Use:     "counsel REQUEST_ID",
+		Short:   "Record a consultation of legal or outside counsel (clause 3.3)",
+		Example: `  ddrctl case counsel 0193c0de-... --kind outside-counsel --counsel "Kanzlei Weber" --summary "order is valid"`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			c := &assessmentv1.CounselConsultation{Kind: assessmentv1.CounselKind(kind.get()), Counsel: counsel, Summary: summary}
+			if at != "" {
+				t, err := parseTime(at)
+				if err != nil {
+					return nil, usageErr(fmt.Errorf("--at: %w", err))
+				}
+				c.ConsultTime = t
+			} else {
+				c.ConsultTime = timestamppb.Now()
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
+			return res.GetCase(), err
+		}),
+	}
+	kind = enumVar(cmd, "kind", "who was consulted", assessmentv1.CounselKind(0).Descriptor(), false)
+	cmd.Flags().StringVar(&counsel, "counsel", "", "name of the counsel")
+	cmd.Flags().StringVar(&summary, "summary", "", "what counsel advised")
+	cmd.Flags().StringVar(&at, "at", "", "when, RFC 3339 (default: now)")
+	mustFlag(cmd, "kind")
+	return cmd
+}
+
+func challengeCmd(g *globals) *cobra.Command {
+	var reasoning string
+	var warranted bool
+	cmd := &cobra.Command{
+		Use:   "challenge REQUEST_ID",
+		Short: "Record whether a challenge was considered and why (clause 3.3)",
+		Example: `  ddrctl case challenge 0193c0de-... --reasoning "valid court order; no grounds"
+  ddrctl case challenge 0193c0de-... --warranted --reasoning "overbroad; counsel will challenge"`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning, Warranted: warranted})
+			return res.GetCase(), err
+		}),
+	}
+	cmd.Flags().StringVar(&reasoning, "reasoning", "", "why a challenge is or is not warranted")
+	cmd.Flags().BoolVar(&warranted, "warranted", false, "a challenge is warranted")
+	mustFlag(cmd, "reasoning")
+	return cmd
+}
+
+func decideCmd(g *globals) *cobra.Command {
+	var grounds, from, to string
+	var targets []string
+	var version uint64
+	var kind, basis, categories *enumFlag
+	cmd := &cobra.Command{
+		Use:   "decide REQUEST_ID",
+		Short: "Take a decision; one the policy forbids is refused with its clause",
+		Long: `Decide takes the decision on a case. A decision the policy forbids is refused
+(exit 5) with the clause it breaks: disclosing without a legal basis (2.1),
+before the review (3.3), or in bulk (6.1). A disclose decision takes effect
+only once another person approves it (case approve). Without narrowing
+flags a disclosure covers everything the request asked for.`,
+		Example: `  ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation
+  ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation --targets t1 --category subscriber
+  ddrctl case decide 0193c0de-... --kind reject --grounds "bulk demand for a whole tenant (6.1)"
+  ddrctl case decide 0193c0de-... --kind redirect-to-customer`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			req := &assessmentv1.DecideRequest{
+				RequestId:       id,
+				Kind:            assessmentv1.DecisionKind(kind.get()),
+				LegalBasis:      assessmentv1.LegalBasis(basis.get()),
+				Grounds:         grounds,
+				ExpectedVersion: version,
+			}
+			if req.Kind == assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE {
+				s := &assessmentv1.Scope{TargetRefs: targets, DataCategories: enumList[intakev1.DataCategory](categories)}
+				if from != "" || to != "" {
+					s.TimeRange = &intakev1.TimeRange{}
+					for _, p := range []struct {
+						v   string
+						dst **timestamppb.Timestamp
+					}{{from, &s.TimeRange.From}, {to, &s.TimeRange.To}} {
+						if p.v == "" {
+							continue
+						}
+						t, err := parseTime(p.v)
+						if err != nil {
+							return nil, usageErr(err)
+						}
+						*p.dst = t
+					}
+				}
+				s.All = len(s.TargetRefs) == 0 && len(s.DataCategories) == 0 && s.TimeRange == nil
+				req.Scope = s
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.Decide(ctx, req)
+			return res.GetCase(), err
+		}),
+	}
+	kind = enumVar(cmd, "kind", "the decision", assessmentv1.DecisionKind(0).Descriptor(), false)
+	basis = enumVar(cmd, "basis", "legal basis of a disclosure (clause 2.1)", assessmentv1.LegalBasis(0).Descriptor(), false)
+	categories = enumVar(cmd, "category", "narrow a disclosure to these data categories; repeatable", intakev1.DataCategory(0).Descriptor(), true)
+	cmd.Flags().StringSliceVar(&targets, "targets", nil, "narrow a disclosure to these target references (t1,t2,...)")
+	cmd.Flags().StringVar(&from, "from", "", "narrow a disclosure's period: start, RFC 3339")
+	cmd.Flags().StringVar(&to, "to", "", "narrow a disclosure's period: end, RFC 3339")
+	cmd.Flags().StringVar(&grounds, "grounds", "", "grounds of a challenge or rejection; the question for more information")
+	cmd.Flags().Uint64Var(&version, "expected-version", 0, "decide only if the case is still at this version (see case get -o json)")
+	mustFlag(cmd, "kind")
+	return cmd
+}
+
+// pendingDecision finds the decision id to approve or reject when the
+// caller did not name one.
+func pendingDecision(cmd *cobra.Command, g *globals, as assessmentv1.AssessmentServiceClient, id, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	ctx, cancel := g.ctx(cmd)
+	defer cancel()
+	res, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+	if err != nil {
+		return "", err
+	}
+	d := res.GetCase().GetDecision()
+	if d.GetStatus() != assessmentv1.DecisionStatus_DECISION_STATUS_PENDING_APPROVAL {
+		return "", usageErr(fmt.Errorf("case %s has no decision pending approval", id))
+	}
+	return d.GetDecisionId(), nil
+}
+
+func approveCmd(g *globals) *cobra.Command {
+	var decision string
+	cmd := &cobra.Command{
+		Use:   "approve REQUEST_ID",
+		Short: "Approve a pending disclose decision (four eyes: not your own)",
+		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case approve 0193c0de-...
+  ddrctl case approve 0193c0de-... --decision 0193c0df-...`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			did, err := pendingDecision(cmd, g, as, id, decision)
+			if err != nil {
+				return nil, err
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: did})
+			return res.GetCase(), err
+		}),
+	}
+	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
+	return cmd
+}
+
+func rejectCmd(g *globals) *cobra.Command {
+	var decision, reason string
+	cmd := &cobra.Command{
+		Use:     "reject REQUEST_ID",
+		Short:   "Send a pending disclose decision back to review, with the reason",
+		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case reject 0193c0de-... --reason "narrow to subscriber data"`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			did, err := pendingDecision(cmd, g, as, id, decision)
+			if err != nil {
+				return nil, err
+			}
+			ctx, cancel := g.ctx(cmd)
+			defer cancel()
+			res, err := as.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: did, Reason: reason})
+			return res.GetCase(), err
+		}),
+	}
+	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it goes back to review")
+	mustFlag(cmd, "reason")
+	return cmd
+}
