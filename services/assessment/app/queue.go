@@ -1,10 +1,8 @@
 package app
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/pagetoken"
 )
 
 // QueueSubjects feed the queue. Every event of a request counts, not only
@@ -143,29 +142,19 @@ type cursor struct {
 	RequestID  string    `json:"id"`
 }
 
-const tokenPrefix = "v1:"
-
 func encodeCursor(e domain.QueueEntry) string {
 	b, _ := json.Marshal(cursor{Urgent: e.Urgent, Deadline: e.Deadline, ReceivedAt: e.ReceivedAt, RequestID: e.RequestID})
-	return base64.RawURLEncoding.EncodeToString(append([]byte(tokenPrefix), b...))
+	return pagetoken.Encode(string(b))
 }
 
 func decodeCursor(tok string) (*domain.QueueEntry, error) {
-	if tok == "" {
-		return nil, nil
-	}
-	bad := ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return nil, bad
-	}
-	raw, ok := strings.CutPrefix(string(b), tokenPrefix)
-	if !ok {
-		return nil, bad
+	raw, err := pagetoken.Decode(tok)
+	if err != nil || raw == "" {
+		return nil, err
 	}
 	var c cursor
 	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.RequestID == "" {
-		return nil, bad
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
 	}
 	return &domain.QueueEntry{Urgent: c.Urgent, Deadline: c.Deadline, ReceivedAt: c.ReceivedAt, RequestID: c.RequestID}, nil
 }

@@ -4,9 +4,7 @@ package ports
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -19,6 +17,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/pagetoken"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -162,7 +161,7 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	after, err := decodePageToken(req.GetPageToken())
+	after, err := pagetoken.Decode(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +175,7 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 			return nil, err
 		}
 	}
-	return &intakev1.ListResponse{Requests: views, NextPageToken: encodePageToken(next)}, nil
+	return &intakev1.ListResponse{Requests: views, NextPageToken: pagetoken.Encode(next)}, nil
 }
 
 // Amend implements intakev1.IntakeServiceServer.
@@ -209,27 +208,6 @@ func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*
 		return nil, err
 	}
 	return &intakev1.WithdrawResponse{WithdrawTime: timestamppb.New(at)}, nil
-}
-
-// Page tokens are opaque to clients: a version tag and the cursor.
-const tokenPrefix = "v1:"
-
-func encodePageToken(cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + cursor))
-}
-
-func decodePageToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || !strings.HasPrefix(string(b), tokenPrefix) {
-		return "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
-	}
-	return strings.TrimPrefix(string(b), tokenPrefix), nil
 }
 
 // EraseTargets implements intakev1.IntakeServiceServer. Who may erase is

@@ -5,10 +5,8 @@ package ports
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -24,6 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/pagetoken"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -107,7 +106,7 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
-	after, err := decodePageToken(req.GetPageToken())
+	after, err := pagetoken.Decode(req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +115,7 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 		size = 50
 	}
 	hs, next := s.holds.Holds(s.app.Now(), after, size)
-	out := &notificationv1.ListHoldsResponse{NextPageToken: encodePageToken(next)}
+	out := &notificationv1.ListHoldsResponse{NextPageToken: pagetoken.Encode(next)}
 	for _, h := range hs {
 		out.Holds = append(out.Holds, &notificationv1.Hold{
 			RequestId:  h.RequestID,
@@ -229,25 +228,4 @@ func DecidedHandler(a *app.Notification) consumer.Handler {
 		}
 		return err
 	}
-}
-
-// Page tokens are opaque to clients: a version tag and the cursor.
-const tokenPrefix = "v1:"
-
-func encodePageToken(cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(tokenPrefix + cursor))
-}
-
-func decodePageToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || !strings.HasPrefix(string(b), tokenPrefix) {
-		return "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
-	}
-	return strings.TrimPrefix(string(b), tokenPrefix), nil
 }
