@@ -155,6 +155,43 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 		t.Errorf("member sees stage %v, want cleared", s)
 	}
 
+	// The Privacy Team records what was disclosed; the member then sees the
+	// request closed as disclosed, with every stage dated.
+	must(t, "disposition", func() error {
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
+			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
+				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
+		}})
+		return err
+	})
+	eventually(t, func() error {
+		got, err := in.Get(ctx, &intakev1.GetRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		r := got.GetRequest()
+		if r.GetStage() != intakev1.Stage_STAGE_CLOSED || r.GetOutcome() != intakev1.Outcome_OUTCOME_DISCLOSED {
+			return fmt.Errorf("member sees %v/%v, want closed/disclosed", r.GetStage(), r.GetOutcome())
+		}
+		var stages []intakev1.Stage
+		for _, e := range r.GetTimeline() {
+			stages = append(stages, e.GetStage())
+		}
+		want := []intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_UNDER_REVIEW, intakev1.Stage_STAGE_DECIDED, intakev1.Stage_STAGE_CLEARED, intakev1.Stage_STAGE_CLOSED}
+		if !slices.Equal(stages, want) {
+			return fmt.Errorf("timeline %v, want %v", stages, want)
+		}
+		// The list is a projection of its own; it must agree.
+		list, err := in.List(ctx, &intakev1.ListRequest{})
+		if err != nil {
+			return err
+		}
+		if n := len(list.GetRequests()); n != 1 || list.GetRequests()[0].GetOutcome() != intakev1.Outcome_OUTCOME_DISCLOSED {
+			return fmt.Errorf("member's list holds %d requests, first %v", n, list.GetRequests())
+		}
+		return nil
+	})
+
 	// Trace context flows through the hops: assessment's handling of the
 	// received event continues the trace of the Submit call.
 	submitTrace := traceOf(t, spans, "ddr.intake.v1.IntakeService/Submit")

@@ -8,6 +8,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
@@ -22,6 +23,7 @@ var ViewSubjects = []string{
 	"ddr.req.*.notification.hold_placed",
 	"ddr.req.*.notification.cleared",
 	"ddr.req.*.notification.redirected",
+	"ddr.req.*.reporting.disposition_recorded",
 }
 
 // View is a request as its group member sees it, folded from its events.
@@ -99,10 +101,30 @@ func stageChange(ev eventstore.Event) (domain.StageChange, bool) {
 		c.Stage = domain.StageCleared
 	case "notification.redirected":
 		c.Stage, c.Outcome = domain.StageClosed, domain.OutcomeRedirected
+	case "reporting.disposition_recorded":
+		d, _ := ev.Payload.(*reportingv1.DispositionRecorded)
+		o, ok := dispositionOutcomes[d.GetDisposition().GetOutcome()]
+		if d.GetDisposition().GetDisclosure() != nil {
+			o, ok = domain.OutcomeDisclosed, true
+		}
+		if !ok {
+			return c, false
+		}
+		c.Stage, c.Outcome = domain.StageClosed, o
 	default:
 		return c, false
 	}
 	return c, true
+}
+
+// dispositionOutcomes maps how reporting recorded a request's end onto what
+// its group member sees: the outcome, not who decided it or why.
+var dispositionOutcomes = map[reportingv1.TerminalOutcome]domain.Outcome{
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED:      domain.OutcomeRejected,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED:    domain.OutcomeChallenged,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REDIRECTED:    domain.OutcomeRedirected,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN:     domain.OutcomeWithdrawn,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: domain.OutcomeNoData,
 }
 
 var stages = map[domain.Stage]intakev1.Stage{
