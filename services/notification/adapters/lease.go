@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/notification/app"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
 // LeaseBucket is the KV bucket of delivery leases.
@@ -29,7 +31,7 @@ var _ app.Leaser = (*Leases)(nil)
 // EnsureLeases creates or opens the lease bucket; ttl bounds how long a
 // dead holder blocks a retry, and must exceed one send.
 func EnsureLeases(ctx context.Context, js jetstream.JetStream, replicas int, ttl time.Duration, owner string) (*Leases, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      LeaseBucket,
 		Description: "notification delivery leases: delivery id -> instance sending it",
 		History:     1,

@@ -107,19 +107,46 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 }
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	return retryUntilReady(ctx, "stream "+cfg.Name, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	})
+}
+
+// EnsureKeyValue creates or updates a KV bucket, retrying like
+// [EnsureStreams] while a freshly formed cluster has no meta leader: every
+// service's bucket needs the same patience at start-up, or a service exits
+// on a cluster that is seconds away from ready.
+func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
+		defer cancel()
+	}
+	var kv jetstream.KeyValue
+	err := retryUntilReady(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
+	return kv, err
+}
+
+// retryUntilReady runs create with a short timeout per attempt until it
+// succeeds, fails for a reason retrying would only hide, or ctx ends.
+func retryUntilReady(ctx context.Context, what string, create func(context.Context) error) error {
 	for {
 		attemptCtx, cancel := context.WithTimeout(ctx, ensureAttemptTimeout)
-		_, err := js.CreateOrUpdateStream(attemptCtx, cfg)
+		err := create(attemptCtx)
 		cancel()
 		if err == nil {
 			return nil
 		}
 		if !retryableEnsure(err) {
-			return fmt.Errorf("eventstore: ensure stream %s: %w", cfg.Name, err)
+			return fmt.Errorf("eventstore: ensure %s: %w", what, err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("eventstore: ensure stream %s: %w (last error: %w)", cfg.Name, ctx.Err(), err)
+			return fmt.Errorf("eventstore: ensure %s: %w (last error: %w)", what, ctx.Err(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -22,6 +22,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
 // Bucket is the KV bucket of wrapped data keys, one per request id.
@@ -98,7 +100,7 @@ func EnsureKEKFile(path string) (created bool, err error) {
 // EnsureBucket creates or updates the data-key bucket. It keeps one
 // revision per key, so erasing a key leaves no older copy in the bucket.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "ddr: per-request data keys, wrapped by the KEK",
 		History:     1,
