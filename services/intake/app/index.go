@@ -43,6 +43,18 @@ func (x *Index) Apply(ev eventstore.Event) error {
 	return err
 }
 
+// Get returns a request of groupMember as the index holds it; false when the
+// index has no such request of that member (yet).
+func (x *Index) Get(groupMember, requestID string) (*intakev1.Request, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	v, ok := x.views[requestID]
+	if !ok || v.GroupMember() != groupMember {
+		return nil, false
+	}
+	return v.Proto(), true
+}
+
 // List returns up to limit requests of groupMember, newest first, starting
 // after the request id after; next is the cursor of the following page.
 func (x *Index) List(groupMember, after string, limit int) ([]*intakev1.Request, string) {

@@ -89,7 +89,7 @@ func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
 
 // EnsureBucket creates or opens the idempotency bucket.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      IdempotencyBucket,
 		Description: "intake idempotency keys: hash(group member, key) -> request id",
 		History:     1,
@@ -234,19 +234,20 @@ func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View
 	return v, nil
 }
 
-// Amend adds information or attachments to a request.
-func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []*intakev1.Attachment) (*intakev1.Amendment, error) {
+// Amend adds information or attachments to a request. It returns the
+// amendment and the stream sequence of its event.
+func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []*intakev1.Attachment) (*intakev1.Amendment, uint64, error) {
 	now := in.cfg.Now().UTC()
 	a := domain.Amendment{At: now, Information: information, Attachments: attachmentsToDomain(attachments)}
 	if err := a.Validate(in.cfg.Limits); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: ts(now)}
-	_, err = in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+	evs, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
 		v, err := owned(h, groupMember, requestID)
 		if err != nil {
 			return nil, err
@@ -261,15 +262,16 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 		}}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return out, nil
+	return out, lastSequence(evs), nil
 }
 
-// Withdraw records that the authority withdrew its demand.
-func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason string) (time.Time, error) {
+// Withdraw records that the authority withdrew its demand. It returns the
+// time and the stream sequence of its event.
+func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason string) (time.Time, uint64, error) {
 	now := in.cfg.Now().UTC()
-	_, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+	evs, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
 		v, err := owned(h, groupMember, requestID)
 		if err != nil {
 			return nil, err
@@ -283,7 +285,16 @@ func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason s
 			Payload: &intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: ts(now)},
 		}}, nil
 	})
-	return now, err
+	return now, lastSequence(evs), err
+}
+
+// lastSequence is the stream sequence of the last appended event, 0 when
+// nothing was appended.
+func lastSequence(evs []eventstore.Event) uint64 {
+	if len(evs) == 0 {
+		return 0
+	}
+	return evs[len(evs)-1].Sequence
 }
 
 func owned(h eventstore.History, groupMember, requestID string) (*View, error) {

@@ -41,7 +41,7 @@ func FuzzSubmitValidation(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	s := NewServer(nil, nil, v, app.Config{Now: func() time.Time { return now }})
+	s := NewServer(nil, nil, v, app.Config{Now: func() time.Time { return now }}, nil)
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var req intakev1.SubmitRequest
 		if proto.Unmarshal(wire, &req) != nil {

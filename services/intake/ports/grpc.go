@@ -21,11 +21,23 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
-// Lister lists a group member's requests, newest first. It reads a
-// projection, so a request submitted a moment ago may show a moment later.
+// Lister reads the group members' view, a projection of the stream: reads
+// from memory stay fast however long the stream grows, where loading a
+// request's events from the stream costs more the longer it is.
 type Lister interface {
+	// Get returns a member's request, false when the view has none (yet).
+	Get(groupMember, requestID string) (*intakev1.Request, bool)
+	// List returns a member's requests, newest first.
 	List(groupMember string, after string, limit int) (views []*intakev1.Request, next string)
 }
+
+// Waiter blocks until the view reflects the stream up to a sequence.
+type Waiter func(ctx context.Context, seq uint64) error
+
+// settleTimeout bounds how long a write waits for the view to show it. The
+// write is durable either way; past the bound, a read right after it may
+// briefly not show it.
+const settleTimeout = 2 * time.Second
 
 // Server implements intakev1.IntakeServiceServer.
 type Server struct {
@@ -35,15 +47,30 @@ type Server struct {
 	valid  *validate.Validator
 	limits domain.Limits
 	now    func() time.Time
+	wait   Waiter
 }
 
-// NewServer returns the gRPC server of intake.
-func NewServer(a *app.Intake, l Lister, v *validate.Validator, cfg app.Config) *Server {
+// NewServer returns the gRPC server of intake. wait makes a member's own
+// writes visible to its next read (read-your-writes); nil waits for nothing.
+func NewServer(a *app.Intake, l Lister, v *validate.Validator, cfg app.Config, wait Waiter) *Server {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now}
+	if wait == nil {
+		wait = func(context.Context, uint64) error { return nil }
+	}
+	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now, wait: wait}
+}
+
+// settle waits, bounded, until the view shows the write at seq.
+func (s *Server) settle(ctx context.Context, seq uint64) {
+	if seq == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	_ = s.wait(ctx, seq)
 }
 
 // groupMember is the authenticated caller; only a group member may submit
@@ -124,6 +151,7 @@ func (s *Server) Submit(ctx context.Context, req *intakev1.SubmitRequest) (*inta
 	if err != nil {
 		return nil, err
 	}
+	s.settle(ctx, res.Sequence)
 	return &intakev1.SubmitResponse{
 		RequestId:      res.RequestID,
 		SubmitTime:     timestamppb.New(res.SubmitTime),
@@ -141,11 +169,17 @@ func (s *Server) Get(ctx context.Context, req *intakev1.GetRequest) (*intakev1.G
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	v, err := s.app.Get(ctx, member, req.GetRequestId())
-	if err != nil {
-		return nil, err
+	view, ok := s.list.Get(member, req.GetRequestId())
+	if !ok {
+		// Not in this process's view (yet): the stream decides, and a
+		// request of another member stays NOT_FOUND.
+		v, err := s.app.Get(ctx, member, req.GetRequestId())
+		if err != nil {
+			return nil, err
+		}
+		view = v.Proto()
 	}
-	r, err := s.app.Reveal(ctx, v.Proto())
+	r, err := s.app.Reveal(ctx, view)
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +221,11 @@ func (s *Server) Amend(ctx context.Context, req *intakev1.AmendRequest) (*intake
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	a, err := s.app.Amend(ctx, member, req.GetRequestId(), req.GetInformation(), req.GetAttachments())
+	a, seq, err := s.app.Amend(ctx, member, req.GetRequestId(), req.GetInformation(), req.GetAttachments())
 	if err != nil {
 		return nil, err
 	}
+	s.settle(ctx, seq)
 	return &intakev1.AmendResponse{Amendment: a}, nil
 }
 
@@ -203,10 +238,11 @@ func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	at, err := s.app.Withdraw(ctx, member, req.GetRequestId(), req.GetReason())
+	at, seq, err := s.app.Withdraw(ctx, member, req.GetRequestId(), req.GetReason())
 	if err != nil {
 		return nil, err
 	}
+	s.settle(ctx, seq)
 	return &intakev1.WithdrawResponse{WithdrawTime: timestamppb.New(at)}, nil
 }
 

@@ -61,7 +61,9 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		return nil, err
 	}
 	index := app.NewIndex()
-	return &Component{deps: d, index: index, srv: ports.NewServer(a, index, v, acfg)}, nil
+	c := &Component{deps: d, index: index}
+	c.srv = ports.NewServer(a, index, v, acfg, c.waitFor)
+	return c, nil
 }
 
 // GRPCServiceNames implements runner.Component.
@@ -81,6 +83,14 @@ func (c *Component) Start(ctx context.Context) error {
 	}
 	c.proj = p
 	return nil
+}
+
+// waitFor lets intake's own writes show in its view before it answers.
+func (c *Component) waitFor(ctx context.Context, seq uint64) error {
+	if c.proj == nil {
+		return nil
+	}
+	return c.proj.WaitFor(ctx, seq)
 }
 
 // Stop implements runner.Component.
