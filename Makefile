@@ -90,6 +90,25 @@ build: ## Build every services/*/cmd/* binary into ./bin
 test: $(JAEGER) ## go test every module in go.work (builds Jaeger first)
 	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 ./...)
 
+# nats-server from the Go module the platform requires, for the fault runs
+# and the projection-rebuild benchmark (a server process of its own).
+NATS_SERVER := $(BIN)/nats-server
+
+$(NATS_SERVER): services/platform/go.mod
+	$(GO) build -o $@ github.com/nats-io/nats-server/v2
+
+.PHONY: faults
+faults: ## Kill services (SIGKILL) and a NATS cluster node under load; report lost (0) and duplicated (0), ~3 min
+	cd services/loadgen && DDR_FAULTS=1 $(GO) test -count=1 -v -timeout 20m -run . ./faults/ 2>&1 | grep -v '^\s*\[[0-9]' ; exit $${PIPESTATUS[0]}
+
+# Sizes of `make bench`, sized to finish in under 10 minutes on 2 cores;
+# `make bench BENCH_ARGS=-full` is the documented full run (see bench/RESULTS.md).
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: $(NATS_SERVER) ## Load the suite and, in the same run, raw gRPC and JetStream baselines; writes bench/results.json and bench/RESULTS.md
+	$(GO) run ./services/loadgen/cmd/loadgen -nats-server $(NATS_SERVER) -out bench $(BENCH_ARGS)
+
 # The development PKI (CA, certificates, staff roles, KEK): `make run` serves
 # mTLS with it. Same default as the binary: <data dir>/pki.
 PKI_DIR_SH := $${DDR_PKI_DIR:-$${DDR_DATA_DIR:-./data}/pki}

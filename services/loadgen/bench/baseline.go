@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ddrsuite/ddr/services/platform/natsx"
+)
+
+// echoDesc is a one-method gRPC service answering with its request: the
+// cheapest unary call grpc-go can make, hand-written so the baseline has no
+// interceptors, telemetry or generated code of ours.
+var echoDesc = grpc.ServiceDesc{
+	ServiceName: "ddr.bench.Echo",
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{{
+		MethodName: "Echo",
+		Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			in := new(wrapperspb.BytesValue)
+			if err := dec(in); err != nil {
+				return nil, err
+			}
+			return in, nil
+		},
+	}},
+}
+
+// Echo is a running echo server.
+type Echo struct {
+	Addr string
+	srv  *grpc.Server
+}
+
+// StartEcho serves the echo on a loopback port.
+func StartEcho() (*Echo, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer()
+	srv.RegisterService(&echoDesc, struct{}{})
+	go func() { _ = srv.Serve(lis) }()
+	return &Echo{Addr: lis.Addr().String(), srv: srv}, nil
+}
+
+// Stop stops the server.
+func (e *Echo) Stop() { e.srv.Stop() }
+
+// EchoOp calls the echo with a payload of size bytes, one connection per
+// worker (as the suite's clients have).
+func (e *Echo) EchoOp(conc, size int) (Op, func(), error) {
+	conns := make([]*grpc.ClientConn, conc)
+	for i := range conns {
+		c, err := grpc.NewClient(e.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, nil, err
+		}
+		conns[i] = c
+	}
+	payload := &wrapperspb.BytesValue{Value: make([]byte, size)}
+	op := func(ctx context.Context, w int) (map[string]time.Duration, error) {
+		out := new(wrapperspb.BytesValue)
+		return nil, conns[w].Invoke(ctx, "/ddr.bench.Echo/Echo", payload, out)
+	}
+	return op, func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}, nil
+}
+
+// JetStream is an embedded JetStream server with fsync on every write, the
+// suite's durability setting, holding one stream for the publish baseline.
+type JetStream struct {
+	js   jetstream.JetStream
+	stop func()
+}
+
+// StartJetStream starts the server in dir and creates the stream.
+func StartJetStream(ctx context.Context, dir string) (*JetStream, error) {
+	s, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: dir, Port: natsx.RandomPort, SyncAlways: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	nc, err := natsx.ConnectInProcess(s, "bench-baseline", natsx.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		natsx.Shutdown(s)
+		return nil, err
+	}
+	stop := func() { nc.Close(); natsx.Shutdown(s) }
+	js, err := jetstream.New(nc)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: jetstream.FileStorage}); err != nil {
+		stop()
+		return nil, fmt.Errorf("bench stream: %w", err)
+	}
+	return &JetStream{js: js, stop: stop}, nil
+}
+
+// Stop stops the server.
+func (j *JetStream) Stop() { j.stop() }
+
+// PublishOp publishes size bytes and waits for the stream's ack.
+func (j *JetStream) PublishOp(size int) Op {
+	payload := make([]byte, size)
+	return func(ctx context.Context, w int) (map[string]time.Duration, error) {
+		_, err := j.js.Publish(ctx, fmt.Sprintf("bench.%d", w), payload)
+		return nil, err
+	}
+}

@@ -1,0 +1,320 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/ddrsuite/ddr/services/loadgen/launch"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// RebuildResult is the memory and start-up cost of a large record.
+type RebuildResult struct {
+	TemplateRequests int     `json:"template_requests"`
+	Requests         int     `json:"requests_loaded"`
+	Events           int     `json:"events_loaded"`
+	PublishSeconds   float64 `json:"publish_seconds"`
+	// HeapBefore and HeapAfter are heap in use after GC of the running
+	// suite, with only the templates and with the whole load.
+	HeapBeforeMiB    float64 `json:"heap_inuse_before_mib"`
+	HeapAfterMiB     float64 `json:"heap_inuse_after_mib"`
+	MiBPer100k       float64 `json:"heap_mib_per_100k_requests"`
+	StartEmptySecs   float64 `json:"start_seconds_empty"`
+	RebuildSeconds   float64 `json:"start_seconds_loaded"`
+	RebuildPer1MSecs float64 `json:"start_seconds_per_1m_events"`
+}
+
+// Rebuild measures the memory the projections hold per request and the
+// time the suite takes to start (rebuilding every projection) on a large
+// record. The record lives in a nats-server process of its own, so the
+// heap measured is the services' alone. It drives templates real requests
+// through the pipeline, then copies their events under new request ids
+// until requests requests are loaded, marks the reactors' durable consumers
+// as caught up (as they are on a running system) and restarts the suite.
+//
+// Start-up time and heap are measured by probe, in a fresh process each
+// time: measured in this one, the heap would still hold what the earlier
+// workloads and suite instances left live, and the difference between two
+// readings would mean nothing (an earlier version measured a negative one).
+func Rebuild(ctx context.Context, natsServer, dir string, templates, requests int, logs io.Writer, probe Probe) (RebuildResult, error) {
+	var res RebuildResult
+	port, err := launch.FreePort()
+	if err != nil {
+		return res, err
+	}
+	node := launch.NATSNode{Name: "bench-nats", Port: port, StoreDir: filepath.Join(dir, "nats")}
+	nproc, err := launch.StartNATS(natsServer, dir, node)
+	if err != nil {
+		return res, err
+	}
+	defer nproc.Close()
+	if err := launch.WaitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		return res, err
+	}
+	opts := SuiteOptions{DataDir: filepath.Join(dir, "suite"), NATSURL: node.URL(), Logs: logs}
+
+	s, err := StartSuite(ctx, opts)
+	if err != nil {
+		return res, err
+	}
+	res.StartEmptySecs = s.Started.Seconds()
+	w, err := s.NewWorkers(min(templates, 8))
+	if err != nil {
+		_ = s.Stop()
+		return res, err
+	}
+	op := w.Pipeline()
+	for i := range templates {
+		if _, err := op(ctx, i%min(templates, 8)); err != nil {
+			w.Close()
+			_ = s.Stop()
+			return res, fmt.Errorf("template request: %w", err)
+		}
+	}
+	w.Close()
+	if _, err := Drain(ctx, node.URL()); err != nil {
+		_ = s.Stop()
+		return res, err
+	}
+	if err := s.Stop(); err != nil {
+		return res, err
+	}
+	// The same start-up as after the load, on the templates alone.
+	if _, res.HeapBeforeMiB, err = probe(ctx, opts); err != nil {
+		return res, err
+	}
+
+	nc, err := nats.Connect(node.URL())
+	if err != nil {
+		return res, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return res, err
+	}
+	tmpl, err := readTemplates(ctx, js)
+	if err != nil {
+		return res, err
+	}
+	res.TemplateRequests = len(tmpl)
+	start := time.Now()
+	n, err := publishCopies(ctx, js, tmpl, requests-len(tmpl))
+	if err != nil {
+		return res, err
+	}
+	res.PublishSeconds = time.Since(start).Seconds()
+	res.Requests = requests
+	res.Events = n
+	for _, t := range tmpl {
+		res.Events += len(t)
+	}
+	if err := catchUpDurables(ctx, js); err != nil {
+		return res, err
+	}
+
+	if res.RebuildSeconds, res.HeapAfterMiB, err = probe(ctx, opts); err != nil {
+		return res, err
+	}
+	loaded := float64(res.Requests - res.TemplateRequests)
+	res.MiBPer100k = (res.HeapAfterMiB - res.HeapBeforeMiB) / loaded * 100_000
+	res.RebuildPer1MSecs = res.RebuildSeconds / float64(res.Events) * 1_000_000
+	return res, nil
+}
+
+// Probe starts the suite on the record o names, in a process of its own,
+// and reports how long it took to be ready (every projection rebuilt) and
+// the heap in use after GC once it was.
+type Probe func(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error)
+
+// RunProbe is the body of a probe process: start the suite, measure, stop.
+func RunProbe(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error) {
+	s, err := StartSuite(ctx, o)
+	if err != nil {
+		return 0, 0, err
+	}
+	heap := heapInUse()
+	if err := s.Stop(); err != nil {
+		return 0, 0, err
+	}
+	return s.Started.Seconds(), heap, nil
+}
+
+func heapInUse() float64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}
+
+// readTemplates returns every event of the stream, grouped by request in
+// stream order.
+func readTemplates(ctx context.Context, js jetstream.JetStream) ([][]eventstore.RawMsg, error) {
+	byID := map[string]int{}
+	var out [][]eventstore.RawMsg
+	err := eventstore.Scan(ctx, js, eventstore.StreamName, eventstore.AllEvents, func(m eventstore.RawMsg) error {
+		ev, err := eventstore.FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+		if err != nil {
+			return err
+		}
+		i, ok := byID[ev.RequestID]
+		if !ok {
+			i = len(out)
+			byID[ev.RequestID] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], m)
+		return nil
+	})
+	return out, err
+}
+
+// publishCopies publishes n requests copied from the templates under new
+// request ids (in subjects and payloads) with new event ids; returns the
+// number of events.
+func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventstore.RawMsg, n int) (int, error) {
+	events := 0
+	for i := range n {
+		t := tmpl[i%len(tmpl)]
+		first, err := eventstore.FromMsg(t[0].Subject, t[0].Header, t[0].Data, t[0].Sequence)
+		if err != nil {
+			return events, err
+		}
+		oldID, newID := first.RequestID, uuid.Must(uuid.NewV7()).String()
+		for _, m := range t {
+			msg, err := copyMsg(m, oldID, newID)
+			if err != nil {
+				return events, err
+			}
+			if _, err := js.PublishMsgAsync(msg); err != nil {
+				return events, err
+			}
+			events++
+		}
+		if i%1000 == 999 {
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				return events, ctx.Err()
+			}
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return events, ctx.Err()
+	}
+	return events, nil
+}
+
+// copyMsg rewrites one event for the request newID.
+func copyMsg(m eventstore.RawMsg, oldID, newID string) (*nats.Msg, error) {
+	ev, err := eventstore.FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+	if err != nil {
+		return nil, err
+	}
+	replaceString(ev.Payload.ProtoReflect(), oldID, newID)
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
+	if err != nil {
+		return nil, err
+	}
+	out := nats.NewMsg(eventstore.Subject(newID, ev.Service, ev.Name))
+	for k, v := range m.Header {
+		if k == "Nats-Expected-Last-Subject-Sequence" || k == "Nats-Expected-Last-Subject-Sequence-Subject" {
+			continue
+		}
+		out.Header[k] = append([]string(nil), v...)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	out.Header.Set(eventstore.HeaderID, id)
+	out.Header.Set(nats.MsgIdHdr, id)
+	out.Data = data
+	return out, nil
+}
+
+// replaceString replaces old with new in every string field of m.
+func replaceString(m protoreflect.Message, old, new string) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList():
+			l := v.List()
+			for i := range l.Len() {
+				switch fd.Kind() {
+				case protoreflect.StringKind:
+					if l.Get(i).String() == old {
+						l.Set(i, protoreflect.ValueOfString(new))
+					}
+				case protoreflect.MessageKind, protoreflect.GroupKind:
+					replaceString(l.Get(i).Message(), old, new)
+				}
+			}
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					replaceString(mv.Message(), old, new)
+					return true
+				})
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			if v.String() == old {
+				m.Set(fd, protoreflect.ValueOfString(new))
+			}
+		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
+			replaceString(v.Message(), old, new)
+		}
+		return true
+	})
+}
+
+// catchUpDurables acknowledges everything pending on every durable
+// consumer of the stream: on a running system the reactors have long
+// handled the old events, and a restart only rebuilds the projections.
+func catchUpDurables(ctx context.Context, js jetstream.JetStream) error {
+	st, err := js.Stream(ctx, eventstore.StreamName)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for ci := range st.ListConsumers(ctx).Info() {
+		if ci.Config.Durable != "" {
+			names = append(names, ci.Name)
+		}
+	}
+	for _, name := range names {
+		c, err := st.Consumer(ctx, name)
+		if err != nil {
+			return err
+		}
+		for {
+			info, err := c.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.NumPending == 0 && info.NumAckPending == 0 {
+				break
+			}
+			batch, err := c.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+			if err != nil {
+				return err
+			}
+			for m := range batch.Messages() {
+				if err := m.Ack(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
