@@ -8,9 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
@@ -40,14 +37,8 @@ func NewServer(a *app.Assessment, q *app.Queue, v *validate.Validator, now func(
 // staff is the authenticated Privacy Team member; the identity comes from
 // the credentials and is what the events record as actor.
 func staff(ctx context.Context) (string, error) {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return "", status.Error(codes.Unauthenticated, "a staff identity is required")
-	}
-	if id.Kind != auth.KindStaff {
-		return "", status.Error(codes.PermissionDenied, "only Privacy Team staff call assessment")
-	}
-	return id.URI, nil
+	id, err := auth.Require(ctx, auth.KindStaff)
+	return id.URI, err
 }
 
 // GetCase implements assessmentv1.AssessmentServiceServer.

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -77,14 +75,8 @@ func (s *Server) settle(ctx context.Context, seq uint64) {
 // and see requests here. The member comes from the credentials, never from
 // the payload.
 func groupMember(ctx context.Context) (string, error) {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return "", status.Error(codes.Unauthenticated, "a group-member identity is required")
-	}
-	if id.Kind != auth.KindGroupMember {
-		return "", status.Error(codes.PermissionDenied, "only group members call intake")
-	}
-	return id.URI, nil
+	id, err := auth.Require(ctx, auth.KindGroupMember)
+	return id.URI, err
 }
 
 // check runs the proto rules of msg.
@@ -249,12 +241,9 @@ func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*
 // EraseTargets implements intakev1.IntakeServiceServer. Who may erase is
 // the policy table's decision (legal); the caller is recorded as actor.
 func (s *Server) EraseTargets(ctx context.Context, req *intakev1.EraseTargetsRequest) (*intakev1.EraseTargetsResponse, error) {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return nil, status.Error(codes.Unauthenticated, "an identity is required")
-	}
-	if id.Kind != auth.KindStaff {
-		return nil, status.Error(codes.PermissionDenied, "only staff erase personal data")
+	id, err := auth.Require(ctx, auth.KindStaff)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.check(req); err != nil {
 		return nil, err

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -53,26 +51,14 @@ func NewServer(a *app.Notification, h Holds, r Retrier, v *validate.Validator) *
 // staff is the authenticated Privacy Team member; every command is theirs
 // and their identity is recorded as the event's actor.
 func staff(ctx context.Context) (string, error) {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return "", status.Error(codes.Unauthenticated, "a staff identity is required")
-	}
-	if id.Kind != auth.KindStaff {
-		return "", status.Error(codes.PermissionDenied, "only Privacy Team staff drive notification plans")
-	}
-	return id.URI, nil
+	id, err := auth.Require(ctx, auth.KindStaff)
+	return id.URI, err
 }
 
 // reader may read plans: staff, or another service of the suite.
 func reader(ctx context.Context) error {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return status.Error(codes.Unauthenticated, "an identity is required")
-	}
-	if id.Kind != auth.KindStaff && id.Kind != auth.KindService {
-		return status.Error(codes.PermissionDenied, "only staff and ddr services read notification plans")
-	}
-	return nil
+	_, err := auth.Require(ctx, auth.KindStaff, auth.KindService)
+	return err
 }
 
 func (s *Server) staffCheck(ctx context.Context, msg proto.Message) (string, error) {

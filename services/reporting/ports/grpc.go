@@ -6,8 +6,6 @@ package ports
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
@@ -19,6 +17,11 @@ import (
 )
 
 // Server implements reportingv1.ReportingServiceServer.
+//
+// Records and dispositions are the Privacy Team's (staff) business; other
+// services and data protection authorities may read records; any
+// authenticated caller may get and verify reports, which are published
+// anyway. The policy table (platform/authz) narrows this per role.
 type Server struct {
 	reportingv1.UnimplementedReportingServiceServer
 	app     *app.Reporting
@@ -33,29 +36,10 @@ func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator) *S
 }
 
 // caller returns the authenticated identity if its kind is one of kinds.
-// Records and dispositions are the Privacy Team's (staff) business; other
-// services and data protection authorities may read records; any
-// authenticated caller may get and verify reports, which are published
-// anyway. The policy table (platform/authz) narrows this per role.
-func caller(ctx context.Context, kinds ...string) (auth.Identity, error) {
-	id, ok := auth.FromContext(ctx)
-	if !ok {
-		return auth.Identity{}, status.Error(codes.Unauthenticated, "an identity is required")
-	}
-	if len(kinds) == 0 {
-		return id, nil
-	}
-	for _, k := range kinds {
-		if id.Kind == k {
-			return id, nil
-		}
-	}
-	return auth.Identity{}, status.Errorf(codes.PermissionDenied, "callers of kind %q may not do this", id.Kind)
-}
 
 // GetRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
-	if _, err := caller(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
+	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
@@ -70,7 +54,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecordRequest) (*reportingv1.VerifyRecordResponse, error) {
-	if _, err := caller(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
+	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
@@ -97,7 +81,7 @@ func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecord
 
 // RecordDisposition implements reportingv1.ReportingServiceServer.
 func (s *Server) RecordDisposition(ctx context.Context, req *reportingv1.RecordDispositionRequest) (*reportingv1.RecordDispositionResponse, error) {
-	id, err := caller(ctx, auth.KindStaff)
+	id, err := auth.Require(ctx, auth.KindStaff)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +103,7 @@ func (s *Server) RecordDisposition(ctx context.Context, req *reportingv1.RecordD
 
 // SetReportingRestriction implements reportingv1.ReportingServiceServer.
 func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.SetReportingRestrictionRequest) (*reportingv1.SetReportingRestrictionResponse, error) {
-	id, err := caller(ctx, auth.KindStaff)
+	id, err := auth.Require(ctx, auth.KindStaff)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +119,7 @@ func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.S
 
 // GetTransparencyReport implements reportingv1.ReportingServiceServer.
 func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.GetTransparencyReportRequest) (*reportingv1.GetTransparencyReportResponse, error) {
-	if _, err := caller(ctx); err != nil {
+	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
@@ -167,7 +151,7 @@ func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.Get
 
 // VerifyTransparencyReport implements reportingv1.ReportingServiceServer.
 func (s *Server) VerifyTransparencyReport(ctx context.Context, req *reportingv1.VerifyTransparencyReportRequest) (*reportingv1.VerifyTransparencyReportResponse, error) {
-	if _, err := caller(ctx); err != nil {
+	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
