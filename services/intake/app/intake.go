@@ -224,14 +224,7 @@ func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View
 	if err != nil {
 		return nil, err
 	}
-	v := &View{}
-	for _, ev := range h.Events {
-		_ = v.Apply(ev) // a refused stage change leaves the view as it was
-	}
-	if v.lifecycle == nil || v.GroupMember() != groupMember {
-		return nil, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
-	}
-	return v, nil
+	return owned(h, groupMember, requestID)
 }
 
 // Amend adds information or attachments to a request. It returns the
@@ -297,10 +290,12 @@ func lastSequence(evs []eventstore.Event) uint64 {
 	return evs[len(evs)-1].Sequence
 }
 
+// owned folds a request's view and hides it from anyone but its group
+// member: another member's request is reported as not found.
 func owned(h eventstore.History, groupMember, requestID string) (*View, error) {
 	v := &View{}
 	for _, ev := range h.Events {
-		_ = v.Apply(ev)
+		_ = v.Apply(ev) // a refused stage change leaves the view as it was
 	}
 	if v.lifecycle == nil || v.GroupMember() != groupMember {
 		return nil, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
