@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -18,6 +19,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Events are forever: the stream can never be rewritten, so the events of
@@ -38,9 +40,17 @@ func TestGoldenCorpusIsReadByEveryFoldProjectionAndReactor(t *testing.T) {
 		}
 	}
 	// Each stored event decodes with today's binary.
+	// Each stored event decodes with today's binary, and, written before
+	// sealing, opens as itself (no envelope, no key needed).
 	for _, m := range c.Messages {
-		if _, err := eventstore.FromMsg(m.Subject, nats.Header(m.Headers), m.Data, m.Sequence); err != nil {
+		ev, err := eventstore.FromMsg(m.Subject, nats.Header(m.Headers), m.Data, m.Sequence)
+		if err != nil {
 			t.Errorf("message %d (%s): %v", m.Sequence, nats.Header(m.Headers).Get(eventstore.HeaderType), err)
+			continue
+		}
+		before := proto.Clone(ev.Payload)
+		if _, err := seal.New(nil).Open(context.Background(), ev.RequestID, ev.Payload); err != nil || !proto.Equal(before, ev.Payload) {
+			t.Errorf("message %d: opening an event written before sealing: %v", m.Sequence, err)
 		}
 	}
 
