@@ -83,7 +83,9 @@ func label(k optionsv1.PersonalKind, md protoreflect.MessageDescriptor) string {
 
 // Seal takes every marked field out of msg, in place, and adds the sealed
 // envelope to it. A message without marked fields set is left alone. msg
-// must not already hold an envelope.
+// must not already hold an envelope. In place means every message msg
+// shares (a request the caller still holds, say) loses its marked fields
+// too; [Sealer.Sealed] works on a copy.
 func (s *Sealer) Seal(ctx context.Context, requestID string, msg proto.Message) error {
 	m := msg.ProtoReflect()
 	if _, ok := envelopeOf(m); ok {
@@ -118,6 +120,15 @@ func (s *Sealer) Seal(ctx context.Context, requestID string, msg proto.Message) 
 	u = protowire.AppendBytes(u, env)
 	m.SetUnknown(u)
 	return nil
+}
+
+// Sealed returns a sealed copy of msg and leaves msg as it is.
+func (s *Sealer) Sealed(ctx context.Context, requestID string, msg proto.Message) (proto.Message, error) {
+	c := proto.Clone(msg)
+	if err := s.Seal(ctx, requestID, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func envelopeNumber(k optionsv1.PersonalKind) protowire.Number {

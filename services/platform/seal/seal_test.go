@@ -160,9 +160,14 @@ func appendAll(t *testing.T, e env, sealing bool) (map[string]optionsv1.Personal
 		id := fmt.Sprintf("req-%02d", covered)
 		originals[id] = proto.Clone(msg)
 		if sealing {
-			if err := e.sealer.Seal(ctx, id, msg); err != nil {
+			sealed, err := e.sealer.Sealed(ctx, id, msg)
+			if err != nil {
 				t.Fatalf("seal %s: %v", md.FullName(), err)
 			}
+			if !proto.Equal(msg, originals[id]) {
+				t.Fatalf("Sealed changed its input %s", md.FullName())
+			}
+			msg = sealed
 		}
 		service := strings.Split(string(md.FullName()), ".")[1]
 		if _, err := e.store.Append(ctx, id, 0, eventstore.Event{Service: service, Name: strings.ToLower(string(md.Name())), Payload: msg}); err != nil {
