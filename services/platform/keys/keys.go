@@ -53,6 +53,44 @@ const (
 // create a fresh key and make the request look never erased.
 var tombstone = []byte("erased")
 
+// Kind is one of a request's data keys. Each request has up to two, with
+// retentions of their own: erasing one leaves the other's data readable.
+type Kind int
+
+const (
+	// Subject seals what identifies or describes the people a request is
+	// about (targets, descriptions, free text about them). It is the key
+	// [Keyring.Seal] has always used, stored under the request id, so
+	// values sealed before kinds existed stay readable; [Keyring.Erase]
+	// destroys it at the end of retention.
+	Subject Kind = iota + 1
+	// Record seals the company's written record of what it did (reviewers'
+	// text, reasons, the 4.2.2 efforts), kept readable for the record's own,
+	// longer retention. Stored under "<request id>.record".
+	Record
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Subject:
+		return "subject"
+	case Record:
+		return "record"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// bucketKey is where a request's key of kind k lives in the bucket.
+func bucketKey(requestID string, k Kind) (string, error) {
+	switch k {
+	case Subject:
+		return requestID, nil
+	case Record:
+		return requestID + ".record", nil
+	}
+	return "", fmt.Errorf("keys: unknown key kind %d", int(k))
+}
+
 // TargetLabel is the label a target identifier of intake is sealed under;
 // it binds the ciphertext to its place, so sealed values cannot be swapped
 // between targets or requests unnoticed.
@@ -167,15 +205,22 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func wrapAAD(requestID string) []byte { return []byte("ddr/data-key/v1\x00" + requestID) }
+// wrapAAD binds a wrapped key to its bucket key (the request id, plus the
+// kind for kinds other than Subject), so keys cannot be swapped unnoticed.
+func wrapAAD(bucketKey string) []byte { return []byte("ddr/data-key/v1\x00" + bucketKey) }
 
 func valueAAD(requestID, label string) []byte {
 	return []byte("ddr/sealed/v1\x00" + requestID + "\x00" + label)
 }
 
-// dataKey returns the request's data key, creating it if create is set.
-func (k *Keyring) dataKey(ctx context.Context, requestID string, create bool) (cipher.AEAD, error) {
+// dataKey returns the request's data key of kind, creating it if create
+// is set.
+func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, create bool) (cipher.AEAD, error) {
 	kv, err := k.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	requestID, err = bucketKey(requestID, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +273,12 @@ func (k *Keyring) unwrap(requestID string, wrapped []byte) (cipher.AEAD, error) 
 // Seal encrypts plaintext for the request under label (where the value
 // lives, e.g. [TargetLabel]); the request's data key is created on first use.
 func (k *Keyring) Seal(ctx context.Context, requestID, label string, plaintext []byte) ([]byte, error) {
-	aead, err := k.dataKey(ctx, requestID, true)
+	return k.SealKind(ctx, requestID, Subject, label, plaintext)
+}
+
+// SealKind is [Keyring.Seal] with the request's data key of kind.
+func (k *Keyring) SealKind(ctx context.Context, requestID string, kind Kind, label string, plaintext []byte) ([]byte, error) {
+	aead, err := k.dataKey(ctx, requestID, kind, true)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +293,12 @@ func (k *Keyring) Seal(ctx context.Context, requestID, label string, plaintext [
 // Open decrypts what [Keyring.Seal] sealed for the same request and label.
 // After [Keyring.Erase] it fails with [ErrErased].
 func (k *Keyring) Open(ctx context.Context, requestID, label string, sealed []byte) ([]byte, error) {
-	aead, err := k.dataKey(ctx, requestID, false)
+	return k.OpenKind(ctx, requestID, Subject, label, sealed)
+}
+
+// OpenKind is [Keyring.Open] with the request's data key of kind.
+func (k *Keyring) OpenKind(ctx context.Context, requestID string, kind Kind, label string, sealed []byte) ([]byte, error) {
+	aead, err := k.dataKey(ctx, requestID, kind, false)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +317,16 @@ func (k *Keyring) Open(ctx context.Context, requestID, label string, sealed []by
 // unreadable for good. Erasing twice, or a request that never had a key,
 // is fine; afterwards no new key can be made for the request.
 func (k *Keyring) Erase(ctx context.Context, requestID string) error {
+	return k.EraseKind(ctx, requestID, Subject)
+}
+
+// EraseKind destroys the request's data key of kind; the other kind's
+// data stays readable.
+func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) error {
+	requestID, err := bucketKey(requestID, kind)
+	if err != nil {
+		return err
+	}
 	// With History 1, the tombstone replaces the wrapped key in the bucket's
 	// stream: no revision of the key is left behind.
 	kv, err := k.bucket(ctx)

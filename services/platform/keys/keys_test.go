@@ -2,6 +2,7 @@ package keys_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"path/filepath"
@@ -106,5 +107,81 @@ func TestKEKFileIsCreatedOnceAndParsed(t *testing.T) {
 	}
 	if _, err := keys.ParseKEK("c2hvcnQ="); err == nil {
 		t.Error("a 5-byte KEK was accepted")
+	}
+}
+
+// The two kinds of data key are independent: erasing the subject key (the
+// end of retention of whom the request is about) leaves the record key,
+// and what it sealed, readable; a value sealed under one kind does not
+// open under the other.
+func TestErasingTheSubjectKeyKeepsTheRecordKey(t *testing.T) {
+	kr, _, _ := keyring(t)
+	ctx := context.Background()
+	subj, err := kr.SealKind(ctx, "req-1", keys.Subject, "l", []byte("who"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := kr.SealKind(ctx, "req-1", keys.Record, "l", []byte("what we did"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.OpenKind(ctx, "req-1", keys.Subject, "l", rec); !errors.Is(err, keys.ErrCorrupt) {
+		t.Errorf("a record value opened with the subject key: %v", err)
+	}
+	// The subject key is the one Seal has always used.
+	if pt, err := kr.Open(ctx, "req-1", "l", subj); err != nil || string(pt) != "who" {
+		t.Errorf("Open of a subject value = %q, %v", pt, err)
+	}
+	if err := kr.Erase(ctx, "req-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.OpenKind(ctx, "req-1", keys.Subject, "l", subj); !errors.Is(err, keys.ErrErased) {
+		t.Errorf("subject value after erasure: %v, want ErrErased", err)
+	}
+	if pt, err := kr.OpenKind(ctx, "req-1", keys.Record, "l", rec); err != nil || string(pt) != "what we did" {
+		t.Errorf("record value after the subject key was erased = %q, %v", pt, err)
+	}
+}
+
+// Fingerprints are keyed: another key, or another purpose, gives another
+// digest, and the parts are length-prefixed.
+func TestFingerprintsAreKeyedAndSeparatedByPurpose(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	f1, err := keys.NewFingerprinter(k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, _ := keys.NewFingerprinter(k2)
+	a := f1.Fingerprint("p", []byte("+49 30 1234567"))
+	if a != f1.Fingerprint("p", []byte("+49 30 1234567")) {
+		t.Error("fingerprint not deterministic")
+	}
+	for name, other := range map[string]string{
+		"another key":     f2.Fingerprint("p", []byte("+49 30 1234567")),
+		"another purpose": f1.Fingerprint("q", []byte("+49 30 1234567")),
+		"split parts":     f1.Fingerprint("p", []byte("+49 30 "), []byte("1234567")),
+	} {
+		if other == a {
+			t.Errorf("%s gives the same fingerprint", name)
+		}
+	}
+	if _, err := keys.NewFingerprinter([]byte("short")); err == nil {
+		t.Error("a short fingerprint key is accepted")
+	}
+	dir := t.TempDir()
+	path, err := keys.EnsureFingerprintKeyFile(filepath.Join(dir, "kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, err := keys.LoadFingerprintKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := keys.EnsureFingerprintKeyFile(filepath.Join(dir, "kek")); again != path {
+		t.Errorf("second Ensure wrote %s", again)
+	}
+	fb, _ := keys.LoadFingerprintKeyFile(path)
+	if fa.Fingerprint("p") != fb.Fingerprint("p") {
+		t.Error("the key file changed on the second Ensure")
 	}
 }

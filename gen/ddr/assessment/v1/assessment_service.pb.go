@@ -8,6 +8,7 @@ package assessmentv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -337,10 +338,11 @@ func (x *ClaimCaseResponse) GetCase() *Case {
 
 // RecordFactorsRequest is the input of RecordFactors.
 type RecordFactorsRequest struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	RequestId        string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Factors          []*FactorAssessment    `protobuf:"bytes,2,rep,name=factors,proto3" json:"factors,omitempty"`
-	RightsAssessment string                 `protobuf:"bytes,3,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Factors   []*FactorAssessment    `protobuf:"bytes,2,rep,name=factors,proto3" json:"factors,omitempty"`
+	// Personal data (RECORD): weighs the rights of named people, in free text.
+	RightsAssessment string `protobuf:"bytes,3,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -544,8 +546,9 @@ type RecordChallengeConsiderationRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Must be true: the call records a consideration that took place.
-	Considered bool   `protobuf:"varint,2,opt,name=considered,proto3" json:"considered,omitempty"`
-	Reasoning  string `protobuf:"bytes,3,opt,name=reasoning,proto3" json:"reasoning,omitempty"`
+	Considered bool `protobuf:"varint,2,opt,name=considered,proto3" json:"considered,omitempty"`
+	// Personal data (RECORD): the reviewer's free text, which can name the people concerned.
+	Reasoning string `protobuf:"bytes,3,opt,name=reasoning,proto3" json:"reasoning,omitempty"`
 	// Whether the reviewer found a challenge warranted.
 	Warranted     bool `protobuf:"varint,4,opt,name=warranted,proto3" json:"warranted,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -662,7 +665,8 @@ type DecideRequest struct {
 	Kind       DecisionKind           `protobuf:"varint,2,opt,name=kind,proto3,enum=ddr.assessment.v1.DecisionKind" json:"kind,omitempty"`
 	LegalBasis LegalBasis             `protobuf:"varint,3,opt,name=legal_basis,json=legalBasis,proto3,enum=ddr.assessment.v1.LegalBasis" json:"legal_basis,omitempty"`
 	Scope      *Scope                 `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
-	Grounds    string                 `protobuf:"bytes,5,opt,name=grounds,proto3" json:"grounds,omitempty"`
+	// Personal data (RECORD): the decision's grounds in free text, which can name people.
+	Grounds string `protobuf:"bytes,5,opt,name=grounds,proto3" json:"grounds,omitempty"`
 	// When set, the decision applies only if the case is still at this version
 	// (the stream sequence of its last event), so two reviewers cannot decide
 	// on different views of one case.
@@ -888,10 +892,11 @@ func (x *ApproveDecisionResponse) GetCase() *Case {
 
 // RejectDecisionRequest is the input of RejectDecision.
 type RejectDecisionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	DecisionId    string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// Personal data (RECORD): the second reviewer's reason in free text, which can name people.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -996,7 +1001,7 @@ var File_ddr_assessment_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"*ddr/assessment/v1/assessment_service.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cddr/assessment/v1/case.proto\":\n" +
+	"*ddr/assessment/v1/assessment_service.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cddr/assessment/v1/case.proto\x1a\x1dddr/options/v1/personal.proto\":\n" +
 	"\x0eGetCaseRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\">\n" +
@@ -1018,12 +1023,12 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12$\n" +
 	"\bassignee\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bassignee\"@\n" +
 	"\x11ClaimCaseResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc1\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc5\x01\n" +
 	"\x14RecordFactorsRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12G\n" +
-	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentB\b\xbaH\x05\x92\x01\x02\x10\x06R\afactors\x126\n" +
-	"\x11rights_assessment\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01R\x10rightsAssessment\"D\n" +
+	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentB\b\xbaH\x05\x92\x01\x02\x10\x06R\afactors\x12:\n" +
+	"\x11rights_assessment\x18\x03 \x01(\tB\r\xbaH\x06r\x04\x18\xa0\x9c\x01\x90\xb5\x18\x02R\x10rightsAssessment\"D\n" +
 	"\x15RecordFactorsResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xa0\x01\n" +
 	" RecordCounselConsultationRequest\x12(\n" +
@@ -1031,17 +1036,17 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12R\n" +
 	"\fconsultation\x18\x02 \x01(\v2&.ddr.assessment.v1.CounselConsultationB\x06\xbaH\x03\xc8\x01\x01R\fconsultation\"P\n" +
 	"!RecordCounselConsultationResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xb8\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xbc\x01\n" +
 	"#RecordChallengeConsiderationRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x02 \x01(\bR\n" +
-	"considered\x12)\n" +
-	"\treasoning\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01R\treasoning\x12\x1c\n" +
+	"considered\x12-\n" +
+	"\treasoning\x18\x03 \x01(\tB\x0f\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01\x90\xb5\x18\x02R\treasoning\x12\x1c\n" +
 	"\twarranted\x18\x04 \x01(\bR\twarranted\"S\n" +
 	"$RecordChallengeConsiderationResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc4\x02\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc8\x02\n" +
 	"\rDecideRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12?\n" +
@@ -1049,8 +1054,8 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12H\n" +
 	"\vlegal_basis\x18\x03 \x01(\x0e2\x1d.ddr.assessment.v1.LegalBasisB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"legalBasis\x12.\n" +
-	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12#\n" +
-	"\agrounds\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01R\agrounds\x12)\n" +
+	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12'\n" +
+	"\agrounds\x18\x05 \x01(\tB\r\xbaH\x06r\x04\x18\xa0\x9c\x01\x90\xb5\x18\x02R\agrounds\x12)\n" +
 	"\x10expected_version\x18\x06 \x01(\x04R\x0fexpectedVersion\"=\n" +
 	"\x0eDecideResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"n\n" +
@@ -1060,13 +1065,13 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\vdecision_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
 	"decisionId\"F\n" +
 	"\x17ApproveDecisionResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\x92\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\x96\x01\n" +
 	"\x15RejectDecisionRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12*\n" +
 	"\vdecision_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"decisionId\x12#\n" +
-	"\x06reason\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01R\x06reason\"E\n" +
+	"decisionId\x12'\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0f\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01\x90\xb5\x18\x02R\x06reason\"E\n" +
 	"\x16RejectDecisionResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xb4\a\n" +
 	"\x11AssessmentService\x12P\n" +

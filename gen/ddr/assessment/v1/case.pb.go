@@ -12,6 +12,7 @@ package assessmentv1
 
 import (
 	v1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -492,8 +493,9 @@ func (x *Flag) GetExplanation() string {
 
 // FactorAssessment is the reviewer's assessment of one factor.
 type FactorAssessment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Factor        Factor                 `protobuf:"varint,1,opt,name=factor,proto3,enum=ddr.assessment.v1.Factor" json:"factor,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Factor Factor                 `protobuf:"varint,1,opt,name=factor,proto3,enum=ddr.assessment.v1.Factor" json:"factor,omitempty"`
+	// Personal data (RECORD): the reviewer's free text, which can name the people concerned.
 	Assessment    string                 `protobuf:"bytes,2,opt,name=assessment,proto3" json:"assessment,omitempty"`
 	Reviewer      string                 `protobuf:"bytes,3,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
@@ -561,12 +563,14 @@ func (x *FactorAssessment) GetRecordTime() *timestamppb.Timestamp {
 
 // CounselConsultation records that legal or outside counsel was consulted.
 type CounselConsultation struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kind          CounselKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=ddr.assessment.v1.CounselKind" json:"kind,omitempty"`
-	Counsel       string                 `protobuf:"bytes,2,opt,name=counsel,proto3" json:"counsel,omitempty"`
-	ConsultTime   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=consult_time,json=consultTime,proto3" json:"consult_time,omitempty"`
-	Summary       string                 `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
-	RecordedBy    string                 `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  CounselKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=ddr.assessment.v1.CounselKind" json:"kind,omitempty"`
+	// Personal data (RECORD): names the counsel consulted, often a person.
+	Counsel     string                 `protobuf:"bytes,2,opt,name=counsel,proto3" json:"counsel,omitempty"`
+	ConsultTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=consult_time,json=consultTime,proto3" json:"consult_time,omitempty"`
+	// Personal data (RECORD): counsel's advice in free text, which can name people.
+	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	RecordedBy    string `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -640,6 +644,7 @@ func (x *CounselConsultation) GetRecordedBy() string {
 type ChallengeConsideration struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Considered bool                   `protobuf:"varint,1,opt,name=considered,proto3" json:"considered,omitempty"`
+	// Personal data (RECORD): the reviewer's free text, which can name the people concerned.
 	Reasoning  string                 `protobuf:"bytes,2,opt,name=reasoning,proto3" json:"reasoning,omitempty"`
 	RecordedBy string                 `protobuf:"bytes,3,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	RecordTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
@@ -719,6 +724,7 @@ type Review struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Factors []*FactorAssessment    `protobuf:"bytes,1,rep,name=factors,proto3" json:"factors,omitempty"`
 	// How the affected people's rights and freedoms were weighed (clause 2.1).
+	// Personal data (RECORD): weighs the rights of named people, in free text.
 	RightsAssessment string                  `protobuf:"bytes,2,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
 	Consultations    []*CounselConsultation  `protobuf:"bytes,3,rep,name=consultations,proto3" json:"consultations,omitempty"`
 	Challenge        *ChallengeConsideration `protobuf:"bytes,4,opt,name=challenge,proto3" json:"challenge,omitempty"`
@@ -927,6 +933,7 @@ type Decision struct {
 	LegalBasis LegalBasis             `protobuf:"varint,3,opt,name=legal_basis,json=legalBasis,proto3,enum=ddr.assessment.v1.LegalBasis" json:"legal_basis,omitempty"`
 	Scope      *Scope                 `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
 	// Grounds for a challenge or a rejection; the question for more information.
+	// Personal data (RECORD): the decision's grounds in free text, which can name people.
 	Grounds           string                 `protobuf:"bytes,5,opt,name=grounds,proto3" json:"grounds,omitempty"`
 	DecidedBy         string                 `protobuf:"bytes,6,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	DecideTime        *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
@@ -1113,11 +1120,12 @@ func (x *Prohibition) GetExpiresAt() *timestamppb.Timestamp {
 type NotificationRequirements struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	CustomerIsController bool                   `protobuf:"varint,1,opt,name=customer_is_controller,json=customerIsController,proto3" json:"customer_is_controller,omitempty"`
-	CustomerId           string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Prohibition          *Prohibition           `protobuf:"bytes,3,opt,name=prohibition,proto3" json:"prohibition,omitempty"`
-	ImminentRisk         bool                   `protobuf:"varint,4,opt,name=imminent_risk,json=imminentRisk,proto3" json:"imminent_risk,omitempty"`
-	AuthorityCountry     string                 `protobuf:"bytes,5,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
-	CountryAdequate      bool                   `protobuf:"varint,6,opt,name=country_adequate,json=countryAdequate,proto3" json:"country_adequate,omitempty"`
+	// Personal data (SUBJECT): identifies the customer whose data is demanded.
+	CustomerId       string       `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Prohibition      *Prohibition `protobuf:"bytes,3,opt,name=prohibition,proto3" json:"prohibition,omitempty"`
+	ImminentRisk     bool         `protobuf:"varint,4,opt,name=imminent_risk,json=imminentRisk,proto3" json:"imminent_risk,omitempty"`
+	AuthorityCountry string       `protobuf:"bytes,5,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
+	CountryAdequate  bool         `protobuf:"varint,6,opt,name=country_adequate,json=countryAdequate,proto3" json:"country_adequate,omitempty"`
 	// The date adequacy was evaluated at: when the demand was received.
 	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
 	Scope       *Scope                 `protobuf:"bytes,8,opt,name=scope,proto3" json:"scope,omitempty"`
@@ -1274,9 +1282,10 @@ type CaseFacts struct {
 	Prohibition          *Prohibition           `protobuf:"bytes,19,opt,name=prohibition,proto3" json:"prohibition,omitempty"`
 	DeadlineTime         *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=deadline_time,json=deadlineTime,proto3" json:"deadline_time,omitempty"`
 	CustomerIsController bool                   `protobuf:"varint,21,opt,name=customer_is_controller,json=customerIsController,proto3" json:"customer_is_controller,omitempty"`
-	CustomerId           string                 `protobuf:"bytes,22,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Personal data (SUBJECT): identifies the customer whose data is demanded.
+	CustomerId    string `protobuf:"bytes,22,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaseFacts) Reset() {
@@ -1791,39 +1800,39 @@ var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x04Flag\x12/\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1b.ddr.assessment.v1.FlagCodeR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xbe\x01\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xc4\x01\n" +
 	"\x10FactorAssessment\x121\n" +
-	"\x06factor\x18\x01 \x01(\x0e2\x19.ddr.assessment.v1.FactorR\x06factor\x12\x1e\n" +
+	"\x06factor\x18\x01 \x01(\x0e2\x19.ddr.assessment.v1.FactorR\x06factor\x12$\n" +
 	"\n" +
-	"assessment\x18\x02 \x01(\tR\n" +
+	"assessment\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\n" +
 	"assessment\x12\x1a\n" +
 	"\breviewer\x18\x03 \x01(\tR\breviewer\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xdd\x01\n" +
+	"recordTime\"\xe9\x01\n" +
 	"\x13CounselConsultation\x122\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x04kind\x12\x18\n" +
-	"\acounsel\x18\x02 \x01(\tR\acounsel\x12=\n" +
-	"\fconsult_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconsultTime\x12\x18\n" +
-	"\asummary\x18\x04 \x01(\tR\asummary\x12\x1f\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x04kind\x12\x1e\n" +
+	"\acounsel\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\acounsel\x12=\n" +
+	"\fconsult_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconsultTime\x12\x1e\n" +
+	"\asummary\x18\x04 \x01(\tB\x04\x90\xb5\x18\x02R\asummary\x12\x1f\n" +
 	"\vrecorded_by\x18\x05 \x01(\tR\n" +
-	"recordedBy\"\xd2\x01\n" +
+	"recordedBy\"\xd8\x01\n" +
 	"\x16ChallengeConsideration\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x01 \x01(\bR\n" +
-	"considered\x12\x1c\n" +
-	"\treasoning\x18\x02 \x01(\tR\treasoning\x12\x1f\n" +
+	"considered\x12\"\n" +
+	"\treasoning\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\treasoning\x12\x1f\n" +
 	"\vrecorded_by\x18\x03 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12\x1c\n" +
-	"\twarranted\x18\x05 \x01(\bR\twarranted\"\x8b\x02\n" +
+	"\twarranted\x18\x05 \x01(\bR\twarranted\"\x91\x02\n" +
 	"\x06Review\x12=\n" +
-	"\afactors\x18\x01 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x12+\n" +
-	"\x11rights_assessment\x18\x02 \x01(\tR\x10rightsAssessment\x12L\n" +
+	"\afactors\x18\x01 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x121\n" +
+	"\x11rights_assessment\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment\x12L\n" +
 	"\rconsultations\x18\x03 \x03(\v2&.ddr.assessment.v1.CounselConsultationR\rconsultations\x12G\n" +
 	"\tchallenge\x18\x04 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\tchallenge\"\xdc\x01\n" +
 	"\x05Scope\x12\x10\n" +
@@ -1836,15 +1845,15 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\ftarget_count\x18\x05 \x01(\x05R\vtargetCount\"e\n" +
 	"\bApproval\x12\x1a\n" +
 	"\bapprover\x18\x01 \x01(\tR\bapprover\x12=\n" +
-	"\fapprove_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x92\x04\n" +
+	"\fapprove_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x98\x04\n" +
 	"\bDecision\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
 	"decisionId\x123\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1f.ddr.assessment.v1.DecisionKindR\x04kind\x12>\n" +
 	"\vlegal_basis\x18\x03 \x01(\x0e2\x1d.ddr.assessment.v1.LegalBasisR\n" +
 	"legalBasis\x12.\n" +
-	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12\x18\n" +
-	"\agrounds\x18\x05 \x01(\tR\agrounds\x12\x1d\n" +
+	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12\x1e\n" +
+	"\agrounds\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\agrounds\x12\x1d\n" +
 	"\n" +
 	"decided_by\x18\x06 \x01(\tR\tdecidedBy\x12;\n" +
 	"\vdecide_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1858,10 +1867,10 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xc0\x04\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xc6\x04\n" +
 	"\x18NotificationRequirements\x124\n" +
-	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12\x1f\n" +
-	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12%\n" +
+	"\vcustomer_id\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\x12@\n" +
 	"\vprohibition\x18\x03 \x01(\v2\x1e.ddr.assessment.v1.ProhibitionR\vprohibition\x12#\n" +
 	"\rimminent_risk\x18\x04 \x01(\bR\fimminentRisk\x12+\n" +
@@ -1872,7 +1881,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x16customer_notice_period\x18\t \x01(\v2\x19.google.protobuf.DurationR\x14customerNoticePeriod\x12\x1a\n" +
 	"\boverlays\x18\n" +
 	" \x03(\tR\boverlays\x122\n" +
-	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\"\xd3\b\n" +
+	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\"\xd9\b\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -1897,8 +1906,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x15imminent_risk_claimed\x18\x12 \x01(\bR\x13imminentRiskClaimed\x12@\n" +
 	"\vprohibition\x18\x13 \x01(\v2\x1e.ddr.assessment.v1.ProhibitionR\vprohibition\x12?\n" +
 	"\rdeadline_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fdeadlineTime\x124\n" +
-	"\x16customer_is_controller\x18\x15 \x01(\bR\x14customerIsController\x12\x1f\n" +
-	"\vcustomer_id\x18\x16 \x01(\tR\n" +
+	"\x16customer_is_controller\x18\x15 \x01(\bR\x14customerIsController\x12%\n" +
+	"\vcustomer_id\x18\x16 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\"\xb3\x05\n" +
 	"\tCaseRules\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12(\n" +

@@ -7,6 +7,7 @@
 package assessmentv1
 
 import (
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -191,10 +192,11 @@ func (x *CaseClaimed) GetClaimTime() *timestamppb.Timestamp {
 // FactorsRecorded adds review factors. Subject
 // ddr.req.<id>.assessment.factors_recorded.
 type FactorsRecorded struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	RequestId        string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Factors          []*FactorAssessment    `protobuf:"bytes,2,rep,name=factors,proto3" json:"factors,omitempty"`
-	RightsAssessment string                 `protobuf:"bytes,3,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Factors   []*FactorAssessment    `protobuf:"bytes,2,rep,name=factors,proto3" json:"factors,omitempty"`
+	// Personal data (RECORD): weighs the rights of named people, in free text.
+	RightsAssessment string `protobuf:"bytes,3,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -477,9 +479,10 @@ func (x *DecisionApproved) GetApproval() *Approval {
 // DecisionRejected sends a pending decision back to review. Subject
 // ddr.req.<id>.assessment.decision_rejected.
 type DecisionRejected struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	DecisionId    string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// Personal data (RECORD): the second reviewer's reason in free text, which can name people.
 	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	RejectedBy    string                 `protobuf:"bytes,4,opt,name=rejected_by,json=rejectedBy,proto3" json:"rejected_by,omitempty"`
 	RejectTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reject_time,json=rejectTime,proto3" json:"reject_time,omitempty"`
@@ -680,7 +683,7 @@ var File_ddr_assessment_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
+	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
 	"\n" +
 	"CaseOpened\x12\x1d\n" +
 	"\n" +
@@ -697,12 +700,12 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1a\n" +
 	"\bassignee\x18\x02 \x01(\tR\bassignee\x129\n" +
 	"\n" +
-	"claim_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimTime\"\x9c\x01\n" +
+	"claim_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimTime\"\xa2\x01\n" +
 	"\x0fFactorsRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12=\n" +
-	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x12+\n" +
-	"\x11rights_assessment\x18\x03 \x01(\tR\x10rightsAssessment\"}\n" +
+	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x121\n" +
+	"\x11rights_assessment\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment\"}\n" +
 	"\x10CounselConsulted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12J\n" +
@@ -720,13 +723,13 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x127\n" +
-	"\bapproval\x18\x03 \x01(\v2\x1b.ddr.assessment.v1.ApprovalR\bapproval\"\xc8\x01\n" +
+	"\bapproval\x18\x03 \x01(\v2\x1b.ddr.assessment.v1.ApprovalR\bapproval\"\xce\x01\n" +
 	"\x10DecisionRejected\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
-	"decisionId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1f\n" +
+	"decisionId\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1f\n" +
 	"\vrejected_by\x18\x04 \x01(\tR\n" +
 	"rejectedBy\x12;\n" +
 	"\vreject_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +

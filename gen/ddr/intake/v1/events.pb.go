@@ -7,6 +7,7 @@
 package intakev1
 
 import (
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -122,9 +123,10 @@ func (x *RequestReceived) GetContentFingerprint() string {
 // RequestAmended adds information to a request. Subject
 // ddr.req.<id>.intake.amended.
 type RequestAmended struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	AmendmentId   string                 `protobuf:"bytes,2,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	AmendmentId string                 `protobuf:"bytes,2,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// Personal data (SUBJECT): the authority's added information, about the people concerned.
 	Information   string                 `protobuf:"bytes,3,opt,name=information,proto3" json:"information,omitempty"`
 	Attachments   []*Attachment          `protobuf:"bytes,4,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	AmendTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=amend_time,json=amendTime,proto3" json:"amend_time,omitempty"`
@@ -200,8 +202,9 @@ func (x *RequestAmended) GetAmendTime() *timestamppb.Timestamp {
 // RequestWithdrawn records that the authority withdrew its demand. Subject
 // ddr.req.<id>.intake.withdrawn.
 type RequestWithdrawn struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (SUBJECT): the authority's reason, which can describe the people concerned.
 	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	WithdrawTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -265,7 +268,9 @@ func (x *RequestWithdrawn) GetWithdrawTime() *timestamppb.Timestamp {
 type TargetsErased struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Why, e.g. the retention rule that expired. No personal data.
+	// Why, e.g. the retention rule that expired: meant to name a rule, yet
+	// free text, so sealed with the record.
+	// Personal data (RECORD): the company's reason for erasing, part of its record.
 	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	EraseTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -327,7 +332,7 @@ var File_ddr_intake_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x02\n" +
+	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x02\n" +
 	"\x0fRequestReceived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -337,24 +342,24 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"submitTime\x12D\n" +
 	"\x10forwarding_delay\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fforwardingDelay\x12'\n" +
 	"\x0flate_forwarding\x18\x06 \x01(\bR\x0elateForwarding\x12/\n" +
-	"\x13content_fingerprint\x18\a \x01(\tR\x12contentFingerprint\"\xec\x01\n" +
+	"\x13content_fingerprint\x18\a \x01(\tR\x12contentFingerprint\"\xf2\x01\n" +
 	"\x0eRequestAmended\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
-	"\famendment_id\x18\x02 \x01(\tR\vamendmentId\x12 \n" +
-	"\vinformation\x18\x03 \x01(\tR\vinformation\x12;\n" +
+	"\famendment_id\x18\x02 \x01(\tR\vamendmentId\x12&\n" +
+	"\vinformation\x18\x03 \x01(\tB\x04\x90\xb5\x18\x01R\vinformation\x12;\n" +
 	"\vattachments\x18\x04 \x03(\v2\x19.ddr.intake.v1.AttachmentR\vattachments\x129\n" +
 	"\n" +
-	"amend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\x8a\x01\n" +
+	"amend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\x90\x01\n" +
 	"\x10RequestWithdrawn\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12?\n" +
-	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"\x81\x01\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\x06reason\x12?\n" +
+	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"\x87\x01\n" +
 	"\rTargetsErased\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x129\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x129\n" +
 	"\n" +
 	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTimeB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 

@@ -8,6 +8,7 @@ package intakev1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -207,8 +208,9 @@ func (x *TimelineEntry) GetTime() *timestamppb.Timestamp {
 
 // Amendment is information added after submission.
 type Amendment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AmendmentId   string                 `protobuf:"bytes,1,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	AmendmentId string                 `protobuf:"bytes,1,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// Personal data (SUBJECT): the authority's added information, about the people concerned.
 	Information   string                 `protobuf:"bytes,2,opt,name=information,proto3" json:"information,omitempty"`
 	Attachments   []*Attachment          `protobuf:"bytes,3,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	AmendTime     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=amend_time,json=amendTime,proto3" json:"amend_time,omitempty"`
@@ -719,10 +721,11 @@ func (x *ListResponse) GetNextPageToken() string {
 
 // AmendRequest is the input of Amend.
 type AmendRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Information   string                 `protobuf:"bytes,2,opt,name=information,proto3" json:"information,omitempty"`
-	Attachments   []*Attachment          `protobuf:"bytes,3,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (SUBJECT): the authority's added information, about the people concerned.
+	Information   string        `protobuf:"bytes,2,opt,name=information,proto3" json:"information,omitempty"`
+	Attachments   []*Attachment `protobuf:"bytes,3,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,9 +828,10 @@ func (x *AmendResponse) GetAmendment() *Amendment {
 
 // WithdrawRequest is the input of Withdraw.
 type WithdrawRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (SUBJECT): the authority's reason, which can describe the people concerned.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -926,6 +930,7 @@ type EraseTargetsRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Why, e.g. the retention rule that expired. No personal data.
+	// Personal data (RECORD): the company's reason for erasing, part of its record.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1033,13 +1038,13 @@ var File_ddr_intake_v1_intake_service_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\n" +
-	"\"ddr/intake/v1/intake_service.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n" +
+	"\"ddr/intake/v1/intake_service.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n" +
 	"\rTimelineEntry\x12*\n" +
 	"\x05stage\x18\x01 \x01(\x0e2\x14.ddr.intake.v1.StageR\x05stage\x12.\n" +
-	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xc8\x01\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xce\x01\n" +
 	"\tAmendment\x12!\n" +
-	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12 \n" +
-	"\vinformation\x18\x02 \x01(\tR\vinformation\x12;\n" +
+	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12&\n" +
+	"\vinformation\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\vinformation\x12;\n" +
 	"\vattachments\x18\x03 \x03(\v2\x19.ddr.intake.v1.AttachmentR\vattachments\x129\n" +
 	"\n" +
 	"amend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\x89\x04\n" +
@@ -1082,24 +1087,24 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"j\n" +
 	"\fListResponse\x122\n" +
 	"\brequests\x18\x01 \x03(\v2\x16.ddr.intake.v1.RequestR\brequests\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xab\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaf\x01\n" +
 	"\fAmendRequest\x12(\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12*\n" +
-	"\vinformation\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\vinformation\x12E\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12.\n" +
+	"\vinformation\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\vinformation\x12E\n" +
 	"\vattachments\x18\x03 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\"G\n" +
 	"\rAmendResponse\x126\n" +
-	"\tamendment\x18\x01 \x01(\v2\x18.ddr.intake.v1.AmendmentR\tamendment\"]\n" +
+	"\tamendment\x18\x01 \x01(\v2\x18.ddr.intake.v1.AmendmentR\tamendment\"a\n" +
 	"\x0fWithdrawRequest\x12(\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12 \n" +
-	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"S\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12$\n" +
+	"\x06reason\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x01R\x06reason\"S\n" +
 	"\x10WithdrawResponse\x12?\n" +
-	"\rwithdraw_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"a\n" +
+	"\rwithdraw_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"e\n" +
 	"\x13EraseTargetsRequest\x12(\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12 \n" +
-	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"p\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12$\n" +
+	"\x06reason\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\x06reason\"p\n" +
 	"\x14EraseTargetsResponse\x129\n" +
 	"\n" +
 	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12\x1d\n" +

@@ -13,6 +13,7 @@ package intakev1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -560,7 +561,8 @@ func (x *LegalProcess) GetDate() *timestamppb.Timestamp {
 type Target struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  TargetKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=ddr.intake.v1.TargetKind" json:"kind,omitempty"`
-	Value string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Personal data (SUBJECT): the identifier of a person the demand is about.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Opaque reference assigned by intake ("t1", "t2", ...), so that later
 	// decisions can name a target without copying its value. Output only.
 	Ref string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
@@ -699,6 +701,7 @@ type Emergency struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Claimed bool                   `protobuf:"varint,1,opt,name=claimed,proto3" json:"claimed,omitempty"`
 	// The harm the authority describes; required when claimed.
+	// Personal data (SUBJECT): the authority's account of the harm, about the people involved.
 	HarmDescribed string `protobuf:"bytes,2,opt,name=harm_described,json=harmDescribed,proto3" json:"harm_described,omitempty"`
 	// The authority claims an imminent risk of serious harm (clause 2.1).
 	ImminentRiskOfSeriousHarm bool `protobuf:"varint,3,opt,name=imminent_risk_of_serious_harm,json=imminentRiskOfSeriousHarm,proto3" json:"imminent_risk_of_serious_harm,omitempty"`
@@ -824,7 +827,8 @@ func (x *Gag) GetExpiresAt() *timestamppb.Timestamp {
 // into events.
 type Attachment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Uri   string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// Personal data (SUBJECT): document locations often carry names (file names, case folders).
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
 	// Lower-case hex SHA-256 of the document.
 	Sha256        string `protobuf:"bytes,2,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	MediaType     string `protobuf:"bytes,3,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
@@ -890,6 +894,7 @@ type DataDisclosureRequest struct {
 	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	Channel    Channel                `protobuf:"varint,2,opt,name=channel,proto3,enum=ddr.intake.v1.Channel" json:"channel,omitempty"`
 	// The function or office that received it, e.g. "EU support desk".
+	// Personal data (SUBJECT): names the employee or desk that took the demand, often a person.
 	ReceivedBy string     `protobuf:"bytes,3,opt,name=received_by,json=receivedBy,proto3" json:"received_by,omitempty"`
 	Authority  *Authority `protobuf:"bytes,4,opt,name=authority,proto3" json:"authority,omitempty"`
 	// Clause 3.2: optional; LEGAL_PROCESS_TYPE_NONE is valid.
@@ -899,20 +904,24 @@ type DataDisclosureRequest struct {
 	// Whom the demand is about. Either targets or scope_description is needed.
 	Targets []*Target `protobuf:"bytes,7,rep,name=targets,proto3" json:"targets,omitempty"`
 	// The scope in words, when the demand names no individual targets.
+	// Personal data (SUBJECT): describes whom and what the demand covers, in free text.
 	ScopeDescription string        `protobuf:"bytes,8,opt,name=scope_description,json=scopeDescription,proto3" json:"scope_description,omitempty"`
 	ScopeSelector    ScopeSelector `protobuf:"varint,9,opt,name=scope_selector,json=scopeSelector,proto3,enum=ddr.intake.v1.ScopeSelector" json:"scope_selector,omitempty"`
 	// The business customer whose data is sought, when the company processes it
 	// on the customer's behalf (the customer is then controller, clause 4.1).
+	// Personal data (SUBJECT): identifies the customer whose data is demanded; for a sole trader, a person.
 	CustomerId     string         `protobuf:"bytes,10,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	DataCategories []DataCategory `protobuf:"varint,11,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
 	TimeRange      *TimeRange     `protobuf:"bytes,12,opt,name=time_range,json=timeRange,proto3" json:"time_range,omitempty"`
-	StatedPurpose  string         `protobuf:"bytes,13,opt,name=stated_purpose,json=statedPurpose,proto3" json:"stated_purpose,omitempty"`
-	Emergency      *Emergency     `protobuf:"bytes,14,opt,name=emergency,proto3" json:"emergency,omitempty"`
-	Gag            *Gag           `protobuf:"bytes,15,opt,name=gag,proto3" json:"gag,omitempty"`
+	// Personal data (SUBJECT): the authority's purpose, in free text that names suspects.
+	StatedPurpose string     `protobuf:"bytes,13,opt,name=stated_purpose,json=statedPurpose,proto3" json:"stated_purpose,omitempty"`
+	Emergency     *Emergency `protobuf:"bytes,14,opt,name=emergency,proto3" json:"emergency,omitempty"`
+	Gag           *Gag       `protobuf:"bytes,15,opt,name=gag,proto3" json:"gag,omitempty"`
 	// The authority's deadline for an answer.
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	Attachments   []*Attachment          `protobuf:"bytes,17,rep,name=attachments,proto3" json:"attachments,omitempty"`
-	Notes         string                 `protobuf:"bytes,18,opt,name=notes,proto3" json:"notes,omitempty"`
+	Deadline    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Attachments []*Attachment          `protobuf:"bytes,17,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	// Personal data (SUBJECT): free text about the demand and the people in it.
+	Notes         string `protobuf:"bytes,18,opt,name=notes,proto3" json:"notes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1077,7 +1086,7 @@ var File_ddr_intake_v1_request_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x1bddr/intake/v1/request.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
+	"\x1bddr/intake/v1/request.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
 	"\tAuthority\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x04name\x12<\n" +
@@ -1090,60 +1099,59 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x12+\n" +
 	"\fissuing_body\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\vissuingBody\x12.\n" +
-	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xb2\x01\n" +
+	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xb6\x01\n" +
 	"\x06Target\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ddr.intake.v1.TargetKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12 \n" +
-	"\x05value\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x04R\x05value\x12\x10\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12$\n" +
+	"\x05value\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x80\x04\x90\xb5\x18\x01R\x05value\x12\x10\n" +
 	"\x03ref\x18\x03 \x01(\tR\x03ref\x12!\n" +
 	"\fsealed_value\x18\x04 \x01(\fR\vsealedValue\x12\x16\n" +
 	"\x06erased\x18\x05 \x01(\bR\x06erased\"g\n" +
 	"\tTimeRange\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
-	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\x98\x01\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\x9c\x01\n" +
 	"\tEmergency\x12\x18\n" +
-	"\aclaimed\x18\x01 \x01(\bR\aclaimed\x12/\n" +
-	"\x0eharm_described\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\rharmDescribed\x12@\n" +
+	"\aclaimed\x18\x01 \x01(\bR\aclaimed\x123\n" +
+	"\x0eharm_described\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\rharmDescribed\x12@\n" +
 	"\x1dimminent_risk_of_serious_harm\x18\x03 \x01(\bR\x19imminentRiskOfSeriousHarm\"\x82\x01\n" +
 	"\x03Gag\x12\x18\n" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x85\x01\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x89\x01\n" +
 	"\n" +
-	"Attachment\x12\x1d\n" +
-	"\x03uri\x18\x01 \x01(\tB\v\xbaH\br\x06\x18\x80\x10\x88\x01\x01R\x03uri\x12-\n" +
+	"Attachment\x12!\n" +
+	"\x03uri\x18\x01 \x01(\tB\x0f\xbaH\br\x06\x18\x80\x10\x88\x01\x01\x90\xb5\x18\x01R\x03uri\x12-\n" +
 	"\x06sha256\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
 	"\n" +
 	"media_type\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xaf\b\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xc3\b\n" +
 	"\x15DataDisclosureRequest\x12C\n" +
 	"\vreceived_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"receivedAt\x12<\n" +
 	"\achannel\x18\x02 \x01(\x0e2\x16.ddr.intake.v1.ChannelB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\achannel\x12)\n" +
-	"\vreceived_by\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\achannel\x12-\n" +
+	"\vreceived_by\x18\x03 \x01(\tB\f\xbaH\x05r\x03\x18\xc8\x01\x90\xb5\x18\x01R\n" +
 	"receivedBy\x12>\n" +
 	"\tauthority\x18\x04 \x01(\v2\x18.ddr.intake.v1.AuthorityB\x06\xbaH\x03\xc8\x01\x01R\tauthority\x12@\n" +
 	"\rlegal_process\x18\x05 \x01(\v2\x1b.ddr.intake.v1.LegalProcessR\flegalProcess\x129\n" +
 	"\x19cites_data_protection_law\x18\x06 \x01(\bR\x16citesDataProtectionLaw\x12:\n" +
-	"\atargets\x18\a \x03(\v2\x15.ddr.intake.v1.TargetB\t\xbaH\x06\x92\x01\x03\x10\x90NR\atargets\x125\n" +
-	"\x11scope_description\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\x10scopeDescription\x12M\n" +
-	"\x0escope_selector\x18\t \x01(\x0e2\x1c.ddr.intake.v1.ScopeSelectorB\b\xbaH\x05\x82\x01\x02\x10\x01R\rscopeSelector\x12)\n" +
+	"\atargets\x18\a \x03(\v2\x15.ddr.intake.v1.TargetB\t\xbaH\x06\x92\x01\x03\x10\x90NR\atargets\x129\n" +
+	"\x11scope_description\x18\b \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x10scopeDescription\x12M\n" +
+	"\x0escope_selector\x18\t \x01(\x0e2\x1c.ddr.intake.v1.ScopeSelectorB\b\xbaH\x05\x82\x01\x02\x10\x01R\rscopeSelector\x12-\n" +
 	"\vcustomer_id\x18\n" +
-	" \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
+	" \x01(\tB\f\xbaH\x05r\x03\x18\xc8\x01\x90\xb5\x18\x01R\n" +
 	"customerId\x12W\n" +
 	"\x0fdata_categories\x18\v \x03(\x0e2\x1b.ddr.intake.v1.DataCategoryB\x11\xbaH\x0e\x92\x01\v\x10\n" +
 	"\"\a\x82\x01\x04\x10\x01 \x00R\x0edataCategories\x127\n" +
 	"\n" +
-	"time_range\x18\f \x01(\v2\x18.ddr.intake.v1.TimeRangeR\ttimeRange\x12/\n" +
-	"\x0estated_purpose\x18\r \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\rstatedPurpose\x126\n" +
+	"time_range\x18\f \x01(\v2\x18.ddr.intake.v1.TimeRangeR\ttimeRange\x123\n" +
+	"\x0estated_purpose\x18\r \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\rstatedPurpose\x126\n" +
 	"\temergency\x18\x0e \x01(\v2\x18.ddr.intake.v1.EmergencyR\temergency\x12$\n" +
 	"\x03gag\x18\x0f \x01(\v2\x12.ddr.intake.v1.GagR\x03gag\x126\n" +
 	"\bdeadline\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12E\n" +
-	"\vattachments\x18\x11 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\x12\x1e\n" +
-	"\x05notes\x18\x12 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\x05notes*\xab\x01\n" +
+	"\vattachments\x18\x11 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\x12\"\n" +
+	"\x05notes\x18\x12 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x05notes*\xab\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCHANNEL_LETTER\x10\x01\x12\x11\n" +

@@ -7,6 +7,7 @@
 package notificationv1
 
 import (
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -280,8 +281,9 @@ func (x *RequestCleared) GetClearTime() *timestamppb.Timestamp {
 // RequestRedirected says the authority agreed to go to the customer (clause
 // 4.1.1): the request ends here. Subject ddr.req.<id>.notification.redirected.
 type RequestRedirected struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (RECORD): what the company told the authority, which can name the customer's people.
 	SupportGiven  string                 `protobuf:"bytes,2,opt,name=support_given,json=supportGiven,proto3" json:"support_given,omitempty"`
 	RedirectTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=redirect_time,json=redirectTime,proto3" json:"redirect_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -748,7 +750,7 @@ var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x1eddr/notification/v1/plan.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n" +
+	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x1eddr/notification/v1/plan.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n" +
 	"\vPlanDerived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12-\n" +
@@ -769,11 +771,11 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x129\n" +
 	"\n" +
-	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\"\x98\x01\n" +
+	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\"\x9e\x01\n" +
 	"\x11RequestRedirected\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
-	"\rsupport_given\x18\x02 \x01(\tR\fsupportGiven\x12?\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12)\n" +
+	"\rsupport_given\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\fsupportGiven\x12?\n" +
 	"\rredirect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fredirectTime\"\xbb\x01\n" +
 	"\n" +
 	"HoldLifted\x12\x1d\n" +

@@ -8,6 +8,7 @@ package notificationv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -313,6 +314,7 @@ type RecordRedirectOutcomeRequest struct {
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	Outcome   RedirectOutcome        `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.RedirectOutcome" json:"outcome,omitempty"`
 	// Required when agreed: the support given to the customer.
+	// Personal data (RECORD): what the company told the authority, which can name the customer's people.
 	Support       string `protobuf:"bytes,3,opt,name=support,proto3" json:"support,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -421,7 +423,8 @@ type RecordExemptionRequest struct {
 	// STEP_KIND_NOTIFY_CUSTOMER or STEP_KIND_HOLD_AND_CONSULT_DPA.
 	Step StepKind `protobuf:"varint,2,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
 	// PROHIBITED or IMMINENT_RISK.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Personal data (RECORD): the basis in free text, which can describe the people at risk.
 	Basis         string `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -535,9 +538,10 @@ type RecordDpaConsultationRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// One of the configured DPAs.
-	Authority     string              `protobuf:"bytes,2,opt,name=authority,proto3" json:"authority,omitempty"`
-	Outcome       ConsultationOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
-	Summary       string              `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	Authority string              `protobuf:"bytes,2,opt,name=authority,proto3" json:"authority,omitempty"`
+	Outcome   ConsultationOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
+	// Personal data (RECORD): the DPA's answer in free text, which can name people.
+	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -742,10 +746,12 @@ type RecordWaiverEffortRequest struct {
 	Kind      WaiverEffortKind       `protobuf:"varint,2,opt,name=kind,proto3,enum=ddr.notification.v1.WaiverEffortKind" json:"kind,omitempty"`
 	Outcome   WaiverOutcome          `protobuf:"varint,3,opt,name=outcome,proto3,enum=ddr.notification.v1.WaiverOutcome" json:"outcome,omitempty"`
 	// Who made the effort; empty: the caller.
+	// Personal data (RECORD): names the official the company asked (4.2.2 written record).
 	Person string `protobuf:"bytes,4,opt,name=person,proto3" json:"person,omitempty"`
 	// When the effort was made; unset: now. Not in the future.
-	EffortTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=effort_time,json=effortTime,proto3" json:"effort_time,omitempty"`
-	Notes         string                 `protobuf:"bytes,6,opt,name=notes,proto3" json:"notes,omitempty"`
+	EffortTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=effort_time,json=effortTime,proto3" json:"effort_time,omitempty"`
+	// Personal data (RECORD): the 4.2.2 effort in free text, which can name people.
+	Notes         string `protobuf:"bytes,6,opt,name=notes,proto3" json:"notes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -961,7 +967,7 @@ var File_ddr_notification_v1_notification_service_proto protoreflect.FileDescrip
 
 const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\n" +
-	".ddr/notification/v1/notification_service.proto\x12\x13ddr.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1eddr/notification/v1/plan.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n" +
+	".ddr/notification/v1/notification_service.proto\x12\x13ddr.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1eddr/notification/v1/plan.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n" +
 	"\x0eGetPlanRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"@\n" +
@@ -983,52 +989,51 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"waitingFor\"l\n" +
 	"\x11ListHoldsResponse\x12/\n" +
 	"\x05holds\x18\x01 \x03(\v2\x19.ddr.notification.v1.HoldR\x05holds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb8\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\x01\n" +
 	"\x1cRecordRedirectOutcomeRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12J\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12\"\n" +
-	"\asupport\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\asupport\"N\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12&\n" +
+	"\asupport\x18\x03 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\asupport\"N\n" +
 	"\x1dRecordRedirectOutcomeResponse\x12-\n" +
-	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xdd\x01\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xe1\x01\n" +
 	"\x16RecordExemptionRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12=\n" +
 	"\x04step\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindB\n" +
 	"\xbaH\a\x82\x01\x04\x18\x02\x18\x03R\x04step\x128\n" +
 	"\x06reason\x18\x03 \x01(\tB \xbaH\x1dr\x1bR\n" +
-	"PROHIBITEDR\rIMMINENT_RISKR\x06reason\x12 \n" +
-	"\x05basis\x18\x04 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x05basis\"H\n" +
+	"PROHIBITEDR\rIMMINENT_RISKR\x06reason\x12$\n" +
+	"\x05basis\x18\x04 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xd0\x0f\x90\xb5\x18\x02R\x05basis\"H\n" +
 	"\x17RecordExemptionResponse\x12-\n" +
-	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xe6\x01\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xea\x01\n" +
 	"\x1cRecordDpaConsultationRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12(\n" +
 	"\tauthority\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\tauthority\x12N\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12\"\n" +
-	"\asummary\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\asummary\"N\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12&\n" +
+	"\asummary\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\asummary\"N\n" +
 	"\x1dRecordDpaConsultationResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\";\n" +
 	"\x0fLiftHoldRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"A\n" +
 	"\x10LiftHoldResponse\x12-\n" +
-	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xd5\x02\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xdd\x02\n" +
 	"\x19RecordWaiverEffortRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12E\n" +
 	"\x04kind\x18\x02 \x01(\x0e2%.ddr.notification.v1.WaiverEffortKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12H\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12 \n" +
-	"\x06person\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x06person\x12;\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12$\n" +
+	"\x06person\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\xac\x02\x90\xb5\x18\x02R\x06person\x12;\n" +
 	"\veffort_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"effortTime\x12\x1e\n" +
-	"\x05notes\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\x05notes\"K\n" +
+	"effortTime\x12\"\n" +
+	"\x05notes\x18\x06 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\x05notes\"K\n" +
 	"\x1aRecordWaiverEffortResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"@\n" +
 	"\x14RetryDeliveryRequest\x12(\n" +

@@ -13,6 +13,7 @@ package notificationv1
 
 import (
 	v1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -978,15 +979,17 @@ type PlanInputs struct {
 	DecisionId           string                 `protobuf:"bytes,1,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
 	Decision             v1.DecisionKind        `protobuf:"varint,2,opt,name=decision,proto3,enum=ddr.assessment.v1.DecisionKind" json:"decision,omitempty"`
 	CustomerIsController bool                   `protobuf:"varint,3,opt,name=customer_is_controller,json=customerIsController,proto3" json:"customer_is_controller,omitempty"`
-	CustomerId           string                 `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Prohibited           bool                   `protobuf:"varint,5,opt,name=prohibited,proto3" json:"prohibited,omitempty"`
-	ProhibitionReference string                 `protobuf:"bytes,6,opt,name=prohibition_reference,json=prohibitionReference,proto3" json:"prohibition_reference,omitempty"`
+	// Personal data (SUBJECT): identifies the customer whose data is demanded.
+	CustomerId           string `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Prohibited           bool   `protobuf:"varint,5,opt,name=prohibited,proto3" json:"prohibited,omitempty"`
+	ProhibitionReference string `protobuf:"bytes,6,opt,name=prohibition_reference,json=prohibitionReference,proto3" json:"prohibition_reference,omitempty"`
 	// Unset: the prohibition has no end date.
 	ProhibitionExpireTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=prohibition_expire_time,json=prohibitionExpireTime,proto3" json:"prohibition_expire_time,omitempty"`
 	ImminentRisk          bool                   `protobuf:"varint,8,opt,name=imminent_risk,json=imminentRisk,proto3" json:"imminent_risk,omitempty"`
-	ImminentRiskBasis     string                 `protobuf:"bytes,9,opt,name=imminent_risk_basis,json=imminentRiskBasis,proto3" json:"imminent_risk_basis,omitempty"`
-	AuthorityCountry      string                 `protobuf:"bytes,10,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
-	ReceiveTime           *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	// Personal data (SUBJECT): the authority's account of the risk, about the people involved.
+	ImminentRiskBasis string                 `protobuf:"bytes,9,opt,name=imminent_risk_basis,json=imminentRiskBasis,proto3" json:"imminent_risk_basis,omitempty"`
+	AuthorityCountry  string                 `protobuf:"bytes,10,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
+	ReceiveTime       *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
 	// A stricter local law's least time between the customer notice and any
 	// disclosure (clause 1.2).
 	CustomerNoticePeriod *durationpb.Duration `protobuf:"bytes,12,opt,name=customer_notice_period,json=customerNoticePeriod,proto3" json:"customer_notice_period,omitempty"`
@@ -1138,6 +1141,7 @@ type RedirectRecord struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Outcome RedirectOutcome        `protobuf:"varint,1,opt,name=outcome,proto3,enum=ddr.notification.v1.RedirectOutcome" json:"outcome,omitempty"`
 	// When agreed: the support given to the customer under its contract.
+	// Personal data (RECORD): what the company told the authority, which can name the customer's people.
 	Support       string                 `protobuf:"bytes,2,opt,name=support,proto3" json:"support,omitempty"`
 	RecordedBy    string                 `protobuf:"bytes,3,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
@@ -1209,15 +1213,18 @@ type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Step  StepKind               `protobuf:"varint,1,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
 	// The customer contact or DPA: never a target of the request.
+	// Personal data (RECORD): an e-mail address or URL of the recipient, which can name a person.
 	Recipient string          `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	Channel   DeliveryChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=ddr.notification.v1.DeliveryChannel" json:"channel,omitempty"`
 	// The same on every retry; sent as Message-ID and Idempotency-Key.
 	DeliveryId string `protobuf:"bytes,4,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
 	// The receiver's answer: the SMTP server's reply or the HTTP status.
+	// Personal data (RECORD): the recipient system's answer, which can echo an address.
 	Receipt      string                 `protobuf:"bytes,5,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	DeliveryTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=delivery_time,json=deliveryTime,proto3" json:"delivery_time,omitempty"`
 	Failed       bool                   `protobuf:"varint,7,opt,name=failed,proto3" json:"failed,omitempty"`
 	// Why the attempt failed, without personal data.
+	// Personal data (RECORD): a delivery error, which can echo an address.
 	FailureReason string `protobuf:"bytes,8,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1314,7 +1321,8 @@ type Exemption struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Step  StepKind               `protobuf:"varint,1,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
 	// PROHIBITED or IMMINENT_RISK.
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Personal data (RECORD): the basis in free text, which can describe the people at risk.
 	Basis         string                 `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
 	RecordedBy    string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
@@ -1389,9 +1397,10 @@ func (x *Exemption) GetRecordTime() *timestamppb.Timestamp {
 
 // DpaConsultation is a DPA's recorded answer.
 type DpaConsultation struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Authority     string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
-	Outcome       ConsultationOutcome    `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Authority string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	Outcome   ConsultationOutcome    `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
+	// Personal data (RECORD): the DPA's answer in free text, which can name people.
 	Summary       string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
 	RecordedBy    string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
@@ -1470,9 +1479,11 @@ type WaiverEffort struct {
 	Kind    WaiverEffortKind       `protobuf:"varint,1,opt,name=kind,proto3,enum=ddr.notification.v1.WaiverEffortKind" json:"kind,omitempty"`
 	Outcome WaiverOutcome          `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.WaiverOutcome" json:"outcome,omitempty"`
 	// Who made the effort.
+	// Personal data (RECORD): names the official the company asked (4.2.2 written record).
 	Person     string                 `protobuf:"bytes,3,opt,name=person,proto3" json:"person,omitempty"`
 	EffortTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=effort_time,json=effortTime,proto3" json:"effort_time,omitempty"`
-	Notes      string                 `protobuf:"bytes,5,opt,name=notes,proto3" json:"notes,omitempty"`
+	// Personal data (RECORD): the 4.2.2 effort in free text, which can name people.
+	Notes string `protobuf:"bytes,5,opt,name=notes,proto3" json:"notes,omitempty"`
 	// Who recorded it (the caller), when not the person.
 	RecordedBy    string `protobuf:"bytes,6,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1555,7 +1566,7 @@ var File_ddr_notification_v1_plan_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n" +
+	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n" +
 	"\x04Step\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x121\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04kind\x12\x16\n" +
@@ -1604,22 +1615,22 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\revaluate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x1a\n" +
 	"\badequate\x18\x04 \x01(\bR\badequate\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xf1\x05\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xfd\x05\n" +
 	"\n" +
 	"PlanInputs\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
 	"decisionId\x12;\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x1f.ddr.assessment.v1.DecisionKindR\bdecision\x124\n" +
-	"\x16customer_is_controller\x18\x03 \x01(\bR\x14customerIsController\x12\x1f\n" +
-	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"\x16customer_is_controller\x18\x03 \x01(\bR\x14customerIsController\x12%\n" +
+	"\vcustomer_id\x18\x04 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\x12\x1e\n" +
 	"\n" +
 	"prohibited\x18\x05 \x01(\bR\n" +
 	"prohibited\x123\n" +
 	"\x15prohibition_reference\x18\x06 \x01(\tR\x14prohibitionReference\x12R\n" +
 	"\x17prohibition_expire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x15prohibitionExpireTime\x12#\n" +
-	"\rimminent_risk\x18\b \x01(\bR\fimminentRisk\x12.\n" +
-	"\x13imminent_risk_basis\x18\t \x01(\tR\x11imminentRiskBasis\x12+\n" +
+	"\rimminent_risk\x18\b \x01(\bR\fimminentRisk\x124\n" +
+	"\x13imminent_risk_basis\x18\t \x01(\tB\x04\x90\xb5\x18\x01R\x11imminentRiskBasis\x12+\n" +
 	"\x11authority_country\x18\n" +
 	" \x01(\tR\x10authorityCountry\x12=\n" +
 	"\freceive_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12O\n" +
@@ -1627,47 +1638,47 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\badequacy\x18\r \x01(\v2\x1d.ddr.notification.v1.AdequacyR\badequacy\x12\x19\n" +
 	"\blead_dpa\x18\x0e \x01(\tR\aleadDpa\x12\x1d\n" +
 	"\n" +
-	"other_dpas\x18\x0f \x03(\tR\totherDpas\"\xc8\x01\n" +
+	"other_dpas\x18\x0f \x03(\tR\totherDpas\"\xce\x01\n" +
 	"\x0eRedirectRecord\x12>\n" +
-	"\aoutcome\x18\x01 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeR\aoutcome\x12\x18\n" +
-	"\asupport\x18\x02 \x01(\tR\asupport\x12\x1f\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeR\aoutcome\x12\x1e\n" +
+	"\asupport\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\asupport\x12\x1f\n" +
 	"\vrecorded_by\x18\x03 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xd6\x02\n" +
+	"recordTime\"\xe8\x02\n" +
 	"\bDelivery\x121\n" +
-	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x1c\n" +
-	"\trecipient\x18\x02 \x01(\tR\trecipient\x12>\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\"\n" +
+	"\trecipient\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\trecipient\x12>\n" +
 	"\achannel\x18\x03 \x01(\x0e2$.ddr.notification.v1.DeliveryChannelR\achannel\x12\x1f\n" +
 	"\vdelivery_id\x18\x04 \x01(\tR\n" +
-	"deliveryId\x12\x18\n" +
-	"\areceipt\x18\x05 \x01(\tR\areceipt\x12?\n" +
+	"deliveryId\x12\x1e\n" +
+	"\areceipt\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\areceipt\x12?\n" +
 	"\rdelivery_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdeliveryTime\x12\x16\n" +
-	"\x06failed\x18\a \x01(\bR\x06failed\x12%\n" +
-	"\x0efailure_reason\x18\b \x01(\tR\rfailureReason\"\xca\x01\n" +
+	"\x06failed\x18\a \x01(\bR\x06failed\x12+\n" +
+	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\"\xd0\x01\n" +
 	"\tExemption\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x14\n" +
-	"\x05basis\x18\x03 \x01(\tR\x05basis\x12\x1f\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
+	"\x05basis\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x05basis\x12\x1f\n" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xeb\x01\n" +
+	"recordTime\"\xf1\x01\n" +
 	"\x0fDpaConsultation\x12\x1c\n" +
 	"\tauthority\x18\x01 \x01(\tR\tauthority\x12B\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeR\aoutcome\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\x12\x1f\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeR\aoutcome\x12\x1e\n" +
+	"\asummary\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\asummary\x12\x1f\n" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\x93\x02\n" +
+	"recordTime\"\x9f\x02\n" +
 	"\fWaiverEffort\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2%.ddr.notification.v1.WaiverEffortKindR\x04kind\x12<\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeR\aoutcome\x12\x16\n" +
-	"\x06person\x18\x03 \x01(\tR\x06person\x12;\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeR\aoutcome\x12\x1c\n" +
+	"\x06person\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06person\x12;\n" +
 	"\veffort_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"effortTime\x12\x14\n" +
-	"\x05notes\x18\x05 \x01(\tR\x05notes\x12\x1f\n" +
+	"effortTime\x12\x1a\n" +
+	"\x05notes\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\x05notes\x12\x1f\n" +
 	"\vrecorded_by\x18\x06 \x01(\tR\n" +
 	"recordedBy*\xaf\x01\n" +
 	"\bStepKind\x12\x19\n" +
