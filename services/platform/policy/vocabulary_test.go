@@ -11,8 +11,8 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
-// The list is the numbered clauses of POLICY.md (/work/shared/POLICY.md,
-// not in the repository), checked against the text when this was written.
+// The list is the numbered clauses of POLICY.md (the policy text, kept
+// beside the design documents), checked against the text when written.
 func TestClausesAreTheNumberedClausesOfThePolicy(t *testing.T) {
 	want := strings.Fields("1.1 1.2 2.1 2.2 3.1 3.2 3.3 4.1 4.1.1 4.1.2 4.2 4.2.1 4.2.2 5.1 6.1")
 	got := policy.Clauses()
