@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/ddrsuite/ddr/gen v0.0.0
-	github.com/ddrsuite/ddr/services/notification v0.0.0
 	github.com/ddrsuite/ddr/services/platform v0.0.0
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
@@ -56,6 +55,5 @@ require (
 
 replace (
 	github.com/ddrsuite/ddr/gen => ../../gen
-	github.com/ddrsuite/ddr/services/notification => ../notification
 	github.com/ddrsuite/ddr/services/platform => ../platform
 )

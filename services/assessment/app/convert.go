@@ -11,6 +11,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // The domain spells enum values in lower case without the proto prefix
@@ -103,7 +104,9 @@ func categoriesToProto(cs []string) []intakev1.DataCategory {
 }
 
 // Adequacy answers whether a country gives an adequate level of protection
-// on a date (clause 4.2.1), and why.
+// on a date (clause 4.2.1), and why. In production it is
+// (*policy.AdequacyRegistry).IsAdequate of the process's registry: the same
+// judgement notification makes for the hold (see package policy).
 type Adequacy func(country string, at time.Time) (adequate bool, reason string)
 
 // FactsFromReceived reads the facts the rules need from intake's event.
@@ -243,7 +246,7 @@ func flagsToProto(fs []domain.Flag) []*assessmentv1.Flag {
 	for _, f := range fs {
 		out = append(out, &assessmentv1.Flag{
 			Code:        toEnum[assessmentv1.FlagCode](string(f.Code), "FLAG_CODE_", assessmentv1.FlagCode_value),
-			Clause:      f.Clause,
+			Clause:      f.Clause.Number(),
 			Explanation: f.Explanation,
 		})
 	}
@@ -255,7 +258,7 @@ func flagsToDomain(fs []*assessmentv1.Flag) []domain.Flag {
 	for _, f := range fs {
 		out = append(out, domain.Flag{
 			Code:        domain.FlagCode(strings.TrimPrefix(f.GetCode().String(), "FLAG_CODE_")),
-			Clause:      f.GetClause(),
+			Clause:      policy.Clause(f.GetClause()),
 			Explanation: f.GetExplanation(),
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Rule codes of the policy refusals this package returns.
@@ -272,13 +273,13 @@ func (c *Case) check(d Decision) error {
 		}
 	}
 	if missing := c.review.Missing(c.rules.RequiredFactors(d.Kind)); len(missing) > 0 {
-		return ddrerr.Policy("3.3", RuleFactorsNotRecorded, fmt.Sprintf(
+		return ddrerr.Policy(policy.Clause3_3, RuleFactorsNotRecorded, fmt.Sprintf(
 			"a %s decision needs the review of %s first", d.Kind, factorList(missing)))
 	}
 	switch d.Kind {
 	case RedirectToCustomer:
 		if !c.facts.CustomerIsController {
-			return ddrerr.Policy("4.1.1", RuleRedirectWithoutCustomer,
+			return ddrerr.Policy(policy.Clause4_1_1, RuleRedirectWithoutCustomer,
 				"only a request for data a customer controls can be redirected to the customer")
 		}
 	case Disclose:
@@ -289,7 +290,7 @@ func (c *Case) check(d Decision) error {
 
 func (c *Case) checkDisclosureBasis(d Decision) error {
 	if !d.Basis.Valid() {
-		return ddrerr.Policy("2.1", RuleDiscloseWithoutBasis,
+		return ddrerr.Policy(policy.Clause2_1, RuleDiscloseWithoutBasis,
 			"a disclosure needs a compelling legal obligation or an imminent risk of serious harm")
 	}
 	if d.Basis != BasisImminentRisk {
@@ -304,7 +305,7 @@ func (c *Case) checkDisclosureBasis(d Decision) error {
 		if c.review.RightsWeighed == nil {
 			gaps = append(gaps, "the affected people's rights and freedoms")
 		}
-		return ddrerr.Policy("2.1", RuleImminentRiskNotWeighed,
+		return ddrerr.Policy(policy.Clause2_1, RuleImminentRiskNotWeighed,
 			"a disclosure on imminent risk of serious harm must first weigh "+strings.Join(gaps, " and "))
 	}
 	return nil
@@ -312,21 +313,21 @@ func (c *Case) checkDisclosureBasis(d Decision) error {
 
 func (c *Case) checkDisclosure(d Decision) error {
 	if c.review.Challenge == nil {
-		return ddrerr.Policy("3.3", RuleChallengeNotConsidered,
+		return ddrerr.Policy(policy.Clause3_3, RuleChallengeNotConsidered,
 			"whether to challenge the request must be considered before disclosing")
 	}
 	if c.rules.RightsWeighedForAllDisclosures && c.review.RightsWeighed == nil {
-		return ddrerr.Policy("1.2", RuleOverlayRequirement, fmt.Sprintf(
+		return ddrerr.Policy(policy.Clause1_2, RuleOverlayRequirement, fmt.Sprintf(
 			"the law of %s requires the affected people's rights to be weighed before any disclosure", overlayList(c.rules)))
 	}
 	for _, k := range c.rules.CounselBeforeDisclosure {
 		if !c.review.Consulted(k) {
-			return ddrerr.Policy("1.2", RuleOverlayRequirement, fmt.Sprintf(
+			return ddrerr.Policy(policy.Clause1_2, RuleOverlayRequirement, fmt.Sprintf(
 				"the law of %s requires %s to be consulted before any disclosure", overlayList(c.rules), k))
 		}
 	}
 	if reasons := BulkReasons(DisclosedScope(c.facts, d.Narrowing), c.rules.Bulk); len(reasons) > 0 {
-		return ddrerr.Policy("6.1", RuleBulkDisclosure,
+		return ddrerr.Policy(policy.Clause6_1, RuleBulkDisclosure,
 			"the disclosure would be a bulk transfer ("+strings.Join(reasons, "; ")+"); narrow it below the thresholds")
 	}
 	return nil

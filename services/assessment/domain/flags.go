@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // FlagCode identifies an automatic flag.
@@ -25,7 +27,7 @@ const (
 // Explanations are plain sentences without personal data.
 type Flag struct {
 	Code        FlagCode
-	Clause      string
+	Clause      policy.Clause
 	Explanation string
 }
 
@@ -37,19 +39,19 @@ func ComputeFlags(f RequestFacts, cfg Config) []Flag {
 
 func computeFlags(f RequestFacts, r Rules) []Flag {
 	var out []Flag
-	add := func(code FlagCode, clause, expl string) {
+	add := func(code FlagCode, clause policy.Clause, expl string) {
 		out = append(out, Flag{Code: code, Clause: clause, Explanation: expl})
 	}
 	if reasons := BulkReasons(f.Scope(), r.Bulk); len(reasons) > 0 {
-		add(FlagBulkScope, "6.1", "Bulk scope: "+strings.Join(reasons, "; ")+
+		add(FlagBulkScope, policy.Clause6_1, "Bulk scope: "+strings.Join(reasons, "; ")+
 			". A disclosure must be narrowed below the thresholds.")
 	}
 	if f.CustomerIsController {
-		add(FlagCustomerIsController, "4.1", "The data is processed on behalf of a business customer, who is its controller: "+
+		add(FlagCustomerIsController, policy.Clause4_1, "The data is processed on behalf of a business customer, who is its controller: "+
 			"ask the authority to go to the customer (4.1.1), otherwise notify the customer before any disclosure (4.1.2).")
 	}
 	if !f.CountryAdequate {
-		add(FlagCountryNotAdequate, "4.2.1", "The authority's country is not known to provide an adequate level of protection: "+
+		add(FlagCountryNotAdequate, policy.Clause4_2_1, "The authority's country is not known to provide an adequate level of protection: "+
 			"hold the request and consult the competent data protection authorities, unless prohibited or on imminent risk.")
 	}
 	if f.Gag.Present {
@@ -58,24 +60,24 @@ func computeFlags(f RequestFacts, r Rules) []Flag {
 		if !f.Gag.Expires.IsZero() {
 			expl += " It expires " + f.Gag.Expires.UTC().Format(time.RFC3339) + "."
 		}
-		add(FlagNotificationProhibited, "4.2.2", expl)
+		add(FlagNotificationProhibited, policy.Clause4_2_2, expl)
 	}
 	if f.ImminentRiskClaimed {
-		add(FlagImminentRiskClaimed, "2.1", "The authority claims an imminent risk of serious harm: "+
+		add(FlagImminentRiskClaimed, policy.Clause2_1, "The authority claims an imminent risk of serious harm: "+
 			"a disclosure on that basis needs all six factors and the affected people's rights weighed.")
 	}
 	if f.EmergencyClaimed {
-		add(FlagEmergency, "3.3", fmt.Sprintf("Emergency claimed: the review is due within %s and still needs two people to disclose.", r.EmergencyReview))
+		add(FlagEmergency, policy.Clause3_3, fmt.Sprintf("Emergency claimed: the review is due within %s and still needs two people to disclose.", r.EmergencyReview))
 	}
 	if !f.Deadline.IsZero() {
-		add(FlagDeadline, "3.3", "The authority set a deadline of "+f.Deadline.UTC().Format(time.RFC3339)+".")
+		add(FlagDeadline, policy.Clause3_3, "The authority set a deadline of "+f.Deadline.UTC().Format(time.RFC3339)+".")
 	}
 	if late, delay := lateForwarding(f); late {
 		expl := "The request was not passed to the Privacy Team immediately upon receipt."
 		if delay > 0 {
 			expl = fmt.Sprintf("The request reached the Privacy Team %s after it was received, not immediately.", delay.Round(time.Minute))
 		}
-		add(FlagLateForwarding, "3.1", expl)
+		add(FlagLateForwarding, policy.Clause3_1, expl)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func TestComputeFlags(t *testing.T) {
@@ -14,7 +15,7 @@ func TestComputeFlags(t *testing.T) {
 		name   string
 		change func(*domain.RequestFacts)
 		want   []domain.FlagCode
-		clause string
+		clause policy.Clause
 	}{
 		{"narrow request from an adequate country raises nothing", func(*domain.RequestFacts) {}, nil, ""},
 		{"Clause6_1 too many targets", func(f *domain.RequestFacts) { f.TargetCount = 11 },

@@ -11,13 +11,16 @@ import (
 )
 
 // The domain must stay pure: the standard library and the platform's error
-// vocabulary only, never gRPC, NATS, protobuf or generated code.
-func TestDomainImportsOnlyStandardLibraryAndDdrerr(t *testing.T) {
+// and policy vocabularies only, never gRPC, NATS, protobuf or generated code.
+func TestDomainImportsOnlyStandardLibraryDdrerrAndPolicy(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := map[string]bool{"github.com/ddrsuite/ddr/services/platform/ddrerr": true}
+	allowed := map[string]bool{
+		"github.com/ddrsuite/ddr/services/platform/ddrerr": true,
+		"github.com/ddrsuite/ddr/services/platform/policy": true,
+	}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") && name != "imports_test.go" {
 			continue
@@ -34,7 +37,7 @@ func TestDomainImportsOnlyStandardLibraryAndDdrerr(t *testing.T) {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			first, _, _ := strings.Cut(path, "/")
 			if !allowed[path] && strings.Contains(first, ".") {
-				t.Errorf("%s imports %s: the domain takes only the standard library and ddrerr", name, path)
+				t.Errorf("%s imports %s: the domain takes only the standard library, ddrerr and policy", name, path)
 			}
 		}
 	}

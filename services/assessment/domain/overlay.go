@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Overlay holds the stricter requirements of one jurisdiction's law (1.2).
@@ -132,7 +133,7 @@ func (o Overlay) Validate(base Config) error {
 		loosen("standard_review_business_days", fmt.Sprintf("(%d) must be between 1 and the base %d", *d, base.StandardReviewBusinessDays))
 	}
 	if len(loosened) > 0 {
-		return ddrerr.Policy("1.2", RuleOverlayLoosens, fmt.Sprintf(
+		return ddrerr.Policy(policy.Clause1_2, RuleOverlayLoosens, fmt.Sprintf(
 			"overlay %q would loosen the policy: %s; a jurisdiction overlay may only add requirements",
 			o.Name, strings.Join(loosened, "; ")))
 	}

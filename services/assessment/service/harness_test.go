@@ -22,7 +22,6 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/assessment/ports"
 	"github.com/ddrsuite/ddr/services/assessment/service"
-	notification "github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
@@ -30,6 +29,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
@@ -303,7 +303,7 @@ func (e *env) events(id, name string) []eventstore.Event {
 // once it has settled them all.
 func replayReactor(t *testing.T, e *env) {
 	t.Helper()
-	reg, err := notification.DefaultRegistry()
+	reg, err := policy.DefaultAdequacy()
 	if err != nil {
 		t.Fatal(err)
 	}

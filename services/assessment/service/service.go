@@ -18,8 +18,8 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/assessment/ports"
-	notification "github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -101,13 +101,17 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy, err := cfg.Policy()
+	pol, err := cfg.Policy()
 	if err != nil {
 		return nil, err
 	}
-	reg, err := notification.DefaultRegistry()
-	if err != nil {
-		return nil, fmt.Errorf("adequacy registry: %w", err)
+	// The process's registry (--adequacy-file), so that assessment's flag
+	// and notification's hold judge 4.2.1 with the same data.
+	reg := d.Adequacy
+	if reg == nil { // Deps built by hand
+		if reg, err = policy.DefaultAdequacy(); err != nil {
+			return nil, fmt.Errorf("adequacy registry: %w", err)
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -115,7 +119,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if cfg.OverdueInterval <= 0 {
 		cfg.OverdueInterval = time.Minute
 	}
-	a, err := app.New(app.Config{Policy: policy, Adequacy: reg.IsAdequate, Now: cfg.Now}, d.Store)
+	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +132,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		logger = slog.Default()
 	}
 	q := app.NewQueue()
-	logger.Info("assessment policy", "policy_version", policy.PolicyVersion, "overlays", len(policy.Overlays))
+	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
 	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger}, nil
 }
 

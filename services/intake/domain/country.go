@@ -1,49 +1,27 @@
 package domain
 
-import "strings"
+import "github.com/ddrsuite/ddr/services/platform/policy"
 
-// CountryUnknown is the country of an authority whose country the group
-// member cannot tell. Downstream it counts as not adequate (clause 4.2.1).
-const CountryUnknown = "UNKNOWN"
-
-// assignedCountryCodes are the 249 officially assigned ISO 3166-1 alpha-2
-// codes (from Debian iso-codes 4.15.0). User-assigned codes such as XK are
-// left out on purpose: an authority whose country has no official code is
-// entered as [CountryUnknown].
-const assignedCountryCodes = "" +
-	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
-	"BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS " +
-	"BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN " +
-	"CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE " +
-	"EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF " +
-	"GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM " +
-	"HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM " +
-	"JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC " +
-	"LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK " +
-	"ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA " +
-	"NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG " +
-	"PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
-	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS " +
-	"ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO " +
-	"TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI " +
-	"VN VU WF WS YE YT ZA ZM ZW"
-
-var countries = func() map[string]struct{} {
-	m := make(map[string]struct{}, 249)
-	for _, c := range strings.Fields(assignedCountryCodes) {
-		m[c] = struct{}{}
-	}
-	return m
-}()
+// CountryUnknown is how the intake API spells the country of an authority
+// whose country the group member cannot tell, and so how intake's events
+// record it. Every reader reads it through policy.ParseCountry, as
+// policy.CountryUnknown; downstream it counts as not adequate (4.2.1).
+const CountryUnknown = policy.CountryUnknownInput
 
 // IsCountryCode reports whether code is an officially assigned ISO 3166-1
-// alpha-2 code, in upper case.
+// alpha-2 code, in upper case. User-assigned codes such as XK are left out
+// on purpose: an authority whose country has no official code is entered
+// as [CountryUnknown].
 func IsCountryCode(code string) bool {
-	_, ok := countries[code]
-	return ok
+	return policy.Country(code).Assigned()
 }
 
 // CountryCodes returns every assigned ISO 3166-1 alpha-2 code, sorted.
 func CountryCodes() []string {
-	return strings.Fields(assignedCountryCodes)
+	cs := policy.AssignedCountries()
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
 }

@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
+)
 
 // Clause 3.1: the receiving group member passes a request on "immediately
 // upon receipt". Intake cannot refuse a late request (it must still reach
@@ -9,7 +13,7 @@ const (
 	// FlagLateForwarding marks a request forwarded later than the threshold.
 	FlagLateForwarding = "LATE_FORWARDING"
 	// ClauseImmediacy is the policy clause behind [FlagLateForwarding].
-	ClauseImmediacy = "3.1"
+	ClauseImmediacy = policy.Clause3_1
 	// DefaultLateThreshold is used when no positive threshold is configured.
 	DefaultLateThreshold = 24 * time.Hour
 )

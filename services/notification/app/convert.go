@@ -14,6 +14,7 @@ import (
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Enum prefixes of the proto enums whose value names are the domain's
@@ -102,8 +103,11 @@ func ts(t time.Time) *timestamppb.Timestamp {
 }
 
 // requirementsFromDecision maps assessment's decision onto what the domain
-// plans from. Adequacy is not taken from assessment: notification judges it
-// with its own registry and records the finding in PlanDerived.
+// plans from. Adequacy is not copied from assessment's country_adequate:
+// notification judges it again with the same function
+// (policy.AdequacyRegistry.JudgeAuthority, on the received date, with the
+// process's registry) and records the finding, with its reason and date, in
+// PlanDerived; that finding governs the hold (see package policy).
 func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecided) domain.Requirements {
 	r := d.GetRequirements()
 	dec := d.GetDecision()
@@ -152,7 +156,7 @@ func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 		AuthorityCountry:      r.AuthorityCountry,
 		ReceiveTime:           ts(r.ReceivedAt),
 		Adequacy: &notificationv1.Adequacy{
-			Country:      e.Adequacy.Country,
+			Country:      string(e.Adequacy.Country),
 			EvaluateTime: ts(e.Adequacy.At),
 			Recipient:    string(e.Adequacy.Recipient),
 			Adequate:     e.Adequacy.Adequate,
@@ -187,10 +191,11 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 				return in.GetCustomerNoticePeriod().AsDuration()
 			}(),
 		},
-		Adequacy: domain.Adequacy{
-			Country:   a.GetCountry(),
+		Adequacy: policy.Adequacy{
+			// Plans derived before the one spelling recorded UNKNOWN.
+			Country:   policy.ParseCountry(a.GetCountry()),
 			At:        tm(a.GetEvaluateTime()),
-			Recipient: domain.Recipient(a.GetRecipient()),
+			Recipient: policy.Recipient(a.GetRecipient()),
 			Adequate:  a.GetAdequate(),
 			Reason:    a.GetReason(),
 		},
@@ -323,7 +328,7 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		case domain.PlanDerived:
 			add(evPlanDerived, &notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: ts(e.At)})
 		case domain.HoldPlaced:
-			add(evHoldPlaced, &notificationv1.HoldPlaced{RequestId: id, Clause: "4.2.1", Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
+			add(evHoldPlaced, &notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
 		case domain.HoldLifted:
 			add(evHoldLifted, &notificationv1.HoldLifted{RequestId: id,
 				Basis:    notificationv1.HoldLiftBasis(toEnum(notificationv1.HoldLiftBasis(0).Descriptor(), prefixLift, string(e.Basis))),
@@ -413,7 +418,7 @@ func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
 		out.Steps = append(out.Steps, &notificationv1.Step{
 			StepId:     s.ID,
 			Kind:       stepKindToProto(s.Kind),
-			Clause:     s.Clause,
+			Clause:     s.Clause.Number(),
 			Status:     notificationv1.StepStatus(toEnum(notificationv1.StepStatus(0).Descriptor(), prefixStatus, string(s.Status))),
 			SkipReason: string(s.SkipReason),
 			DueTime:    ts(s.ScheduledFor),
@@ -421,10 +426,10 @@ func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
 		})
 	}
 	for _, b := range domain.Blockers(p, now) {
-		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: string(b.Step), Clause: b.Clause, Explanation: b.Explanation})
+		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: string(b.Step), Clause: b.Clause.Number(), Explanation: b.Explanation})
 	}
 	for _, f := range p.Flags() {
-		out.Flags = append(out.Flags, &notificationv1.PlanFlag{Code: f.Code, Clause: f.Clause, Explanation: f.Explanation})
+		out.Flags = append(out.Flags, &notificationv1.PlanFlag{Code: f.Code, Clause: f.Clause.Number(), Explanation: f.Explanation})
 	}
 	if r, ok := p.Redirect(); ok {
 		out.Redirect = redirectToProto(r)

@@ -389,7 +389,7 @@ func lowerEnum(name, prefix string) string {
 func summary(p *domain.Plan, rr *intakev1.RequestReceived) domain.RequestSummary {
 	s := domain.RequestSummary{
 		RequestID:        p.RequestID(),
-		AuthorityCountry: p.Adequacy().Country,
+		AuthorityCountry: string(p.Adequacy().Country),
 		ReceivedAt:       p.Requirements().ReceivedAt,
 		LegalBasis:       "not recorded",
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Service is the event-source name of notification's events.
@@ -39,7 +40,7 @@ type Config struct {
 	// DPAs names the lead and other data protection authorities.
 	DPAs domain.Config
 	// Registry judges adequacy; default the embedded one.
-	Registry *domain.Registry
+	Registry *policy.AdequacyRegistry
 	// Actor is recorded on events nobody but the service caused.
 	Actor string
 	// Now is the clock; default time.Now.
@@ -56,7 +57,7 @@ type Notification struct {
 // New returns a Notification.
 func New(cfg Config, store Store) (*Notification, error) {
 	if cfg.Registry == nil {
-		reg, err := domain.DefaultRegistry()
+		reg, err := policy.DefaultAdequacy()
 		if err != nil {
 			return nil, err
 		}

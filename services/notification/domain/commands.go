@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Commands decide; they never change the plan. Each returns the events to
@@ -21,7 +22,7 @@ var errNoPlan = fmt.Errorf("%w: no notification plan for this request", ddrerr.E
 
 // Derive turns a decision into a plan (or re-plans after a new decision on
 // the same request). Adequacy is judged as of the date received.
-func (p *Plan) Derive(req Requirements, reg *Registry, cfg Config, at time.Time) ([]Event, error) {
+func (p *Plan) Derive(req Requirements, reg *policy.AdequacyRegistry, cfg Config, at time.Time) ([]Event, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func (p *Plan) Derive(req Requirements, reg *Registry, cfg Config, at time.Time)
 	ev := PlanDerived{
 		RequestID:    req.RequestID,
 		Requirements: req,
-		Adequacy:     reg.Evaluate(req.AuthorityCountry, req.ReceivedAt, RecipientGovernmentAuthority),
+		Adequacy:     reg.JudgeAuthority(req.AuthorityCountry, req.ReceivedAt),
 		Config:       cfg,
 		At:           at,
 	}
@@ -74,10 +75,10 @@ func (p *Plan) RecordRedirectOutcome(o RedirectOutcome, support, by string, at t
 		if p.redirect.Outcome == o && p.redirect.Support == support {
 			return nil, nil
 		}
-		return nil, ddrerr.Policy("4.1.1", "REDIRECT_ALREADY_RECORDED", "the authority's answer to the redirect request is already recorded")
+		return nil, ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_ALREADY_RECORDED", "the authority's answer to the redirect request is already recorded")
 	}
 	if s := p.Step(StepAskAuthorityToRedirect); s.Status != StatusRequired {
-		return nil, ddrerr.Policy("4.1.1", "REDIRECT_NOT_APPLICABLE", "no redirect request is owed: "+string(s.SkipReason))
+		return nil, ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_NOT_APPLICABLE", "no redirect request is owed: "+string(s.SkipReason))
 	}
 	return p.decide(at, RedirectOutcomeRecorded{RedirectRecord{Outcome: o, Support: support, By: by, At: at}}), nil
 }
@@ -149,21 +150,21 @@ func (p *Plan) mayDeliver(d Delivery) error {
 		// A packet sent while the hold stood is recorded even if the hold
 		// lifted while it was on its way: the record must show what went out.
 		if p.hold.PlacedAt.IsZero() {
-			return ddrerr.Policy("4.2.1", "NO_CONSULTATION_OWED", "no hold was placed, so no DPA consultation packet is owed")
+			return ddrerr.Policy(policy.Clause4_2_1, "NO_CONSULTATION_OWED", "no hold was placed, so no DPA consultation packet is owed")
 		}
 		return nil
 	}
 	switch {
 	case s.Status == StatusScheduled && d.At.Before(s.ScheduledFor),
 		s.Status == StatusSkipped && s.SkipReason == SkipProhibited:
-		return ddrerr.Policy("4.1.2", "NOTICE_PROHIBITED", "a legal prohibition bars the customer notice until it lifts")
+		return ddrerr.Policy(policy.Clause4_1_2, "NOTICE_PROHIBITED", "a legal prohibition bars the customer notice until it lifts")
 	case s.Status == StatusSkipped && s.SkipReason == SkipImminentRisk:
 		// Only prior notice is exempt; a notice after the emergency is owed.
 		return nil
 	case s.Status == StatusSkipped:
-		return ddrerr.Policy("4.1.2", "NO_CUSTOMER_NOTICE", "no customer notice is owed: "+string(s.SkipReason))
+		return ddrerr.Policy(policy.Clause4_1_2, "NO_CUSTOMER_NOTICE", "no customer notice is owed: "+string(s.SkipReason))
 	case p.Step(StepAskAuthorityToRedirect).Status == StatusRequired:
-		return ddrerr.Policy("4.1.1", "REDIRECT_PENDING", "ask the authority to go to the customer first; notice follows only if it will not")
+		return ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_PENDING", "ask the authority to go to the customer first; notice follows only if it will not")
 	}
 	return nil
 }
@@ -237,7 +238,7 @@ func (p *Plan) RecordConsultation(c Consultation) ([]Event, error) {
 		return nil, nil
 	}
 	if !p.hold.Open() {
-		return nil, ddrerr.Policy("4.2.1", "NO_HOLD", "no hold stands for this request")
+		return nil, ddrerr.Policy(policy.Clause4_2_1, "NO_HOLD", "no hold stands for this request")
 	}
 	evs := []Event{DPAConsultationRecorded{c}}
 	if c.Authority == p.cfg.LeadDPA && c.Outcome == ConsultationNoObjection {
@@ -260,14 +261,14 @@ func (p *Plan) LiftHold(by string, at time.Time) ([]Event, error) {
 		if p.hold.lifted() {
 			return nil, nil
 		}
-		return nil, ddrerr.Policy("4.2.1", "NO_HOLD", "no hold stands for this request")
+		return nil, ddrerr.Policy(policy.Clause4_2_1, "NO_HOLD", "no hold stands for this request")
 	}
 	c, ok := p.leadConsultation()
 	if !ok {
-		return nil, ddrerr.Policy("4.2.1", "HOLD_NEEDS_CONSULTATION", "the hold lifts only on the lead DPA's recorded consultation outcome or a recorded exemption")
+		return nil, ddrerr.Policy(policy.Clause4_2_1, "HOLD_NEEDS_CONSULTATION", "the hold lifts only on the lead DPA's recorded consultation outcome or a recorded exemption")
 	}
 	if c.Outcome == ConsultationObjection {
-		return nil, ddrerr.Policy("4.2.1", "DPA_OBJECTED", "the lead DPA objected; the request needs a new decision")
+		return nil, ddrerr.Policy(policy.Clause4_2_1, "DPA_OBJECTED", "the lead DPA objected; the request needs a new decision")
 	}
 	return p.decide(at, HoldLifted{At: at, Basis: LiftOnConsultation, By: by}), nil
 }
@@ -303,7 +304,7 @@ func (p *Plan) RecordWaiverEffort(e WaiverEffort) ([]Event, error) {
 		return nil, nil
 	}
 	if s := p.Step(StepWaiverEfforts); s.Status == StatusSkipped {
-		return nil, ddrerr.Policy("4.2.2", "NO_PROHIBITION", "no prohibition to seek a waiver of: "+string(s.SkipReason))
+		return nil, ddrerr.Policy(policy.Clause4_2_2, "NO_PROHIBITION", "no prohibition to seek a waiver of: "+string(s.SkipReason))
 	}
 	return p.decide(e.At, WaiverEffortRecorded{e}), nil
 }

@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Event is a fact about a request's notification plan. The app layer maps
@@ -145,7 +147,7 @@ type WaiverEffort struct {
 type PlanDerived struct {
 	RequestID    string
 	Requirements Requirements
-	Adequacy     Adequacy
+	Adequacy     policy.Adequacy
 	Config       Config
 	At           time.Time
 }

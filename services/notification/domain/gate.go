@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Blocker is one thing that still stands between a request and disclosure.
 type Blocker struct {
 	Step        StepKind // empty when the blocker is not one step's
-	Clause      string
+	Clause      policy.Clause
 	Explanation string
 }
 
@@ -18,19 +20,19 @@ type Blocker struct {
 // overlay notice period has run, and the decision allows disclosure at all.
 func Blockers(p *Plan, now time.Time) []Blocker {
 	if !p.derived {
-		return []Blocker{{Clause: "2.2", Explanation: "no plan has been derived for this request"}}
+		return []Blocker{{Clause: policy.Clause2_2, Explanation: "no plan has been derived for this request"}}
 	}
 	var bs []Blocker
 	switch p.Outcome() {
 	case OutcomeRedirected:
-		bs = append(bs, Blocker{Step: StepAskAuthorityToRedirect, Clause: "4.1.1",
+		bs = append(bs, Blocker{Step: StepAskAuthorityToRedirect, Clause: policy.Clause4_1_1,
 			Explanation: "the authority agreed to address the customer directly: the company discloses nothing"})
 	case OutcomeNoDisclosure:
-		bs = append(bs, Blocker{Clause: "2.1",
+		bs = append(bs, Blocker{Clause: policy.Clause2_1,
 			Explanation: "the decision (" + string(p.req.Decision) + ") does not authorise disclosure"})
 	}
 	if p.req.Decision == DecisionRedirectToCustomer && p.Outcome() != OutcomeRedirected {
-		bs = append(bs, Blocker{Clause: "2.1",
+		bs = append(bs, Blocker{Clause: policy.Clause2_1,
 			Explanation: "the decision is to redirect to the customer: disclosure needs a disclose decision"})
 	}
 	for _, s := range p.steps {
@@ -41,7 +43,7 @@ func Blockers(p *Plan, now time.Time) []Blocker {
 	if p.hold.Open() && p.Step(StepHoldAndConsultDPA).Status != StatusRequired {
 		// A hold outlives a change of plan until a consultation outcome or an
 		// exemption lifts it (4.2.1).
-		bs = append(bs, Blocker{Step: StepHoldAndConsultDPA, Clause: "4.2.1", Explanation: p.holdExplanation(now)})
+		bs = append(bs, Blocker{Step: StepHoldAndConsultDPA, Clause: policy.Clause4_2_1, Explanation: p.holdExplanation(now)})
 	}
 	return bs
 }
@@ -59,7 +61,7 @@ func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
 	case StatusDone:
 		if s.Kind == StepNotifyCustomer && p.req.CustomerNoticePeriod > 0 {
 			if until := s.DoneAt.Add(p.req.CustomerNoticePeriod); now.Before(until) {
-				b.Clause = "1.2"
+				b.Clause = policy.Clause1_2
 				b.Explanation = "a stricter local law's customer-notice period runs until " + until.UTC().Format(time.RFC3339)
 				return b, true
 			}
@@ -120,7 +122,7 @@ func (p *Plan) leadConsultation() (Consultation, bool) {
 // OpenHold is a standing hold as listed for people.
 type OpenHold struct {
 	RequestID string
-	Country   string
+	Country   policy.Country
 	PlacedAt  time.Time
 	Age       time.Duration
 	// WaitingFor says what would lift it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 var (
@@ -14,11 +15,11 @@ var (
 	cfg = domain.Config{LeadDPA: "DPC-IE", OtherDPAs: []string{"CNIL"}}
 )
 
-func registry(t *testing.T) *domain.Registry {
+func registry(t *testing.T) *policy.AdequacyRegistry {
 	t.Helper()
-	r, err := domain.DefaultRegistry()
+	r, err := policy.DefaultAdequacy()
 	if err != nil {
-		t.Fatalf("DefaultRegistry: %v", err)
+		t.Fatalf("DefaultAdequacy: %v", err)
 	}
 	return r
 }
@@ -132,4 +133,12 @@ func blockedBy(p *domain.Plan, now time.Time, k domain.StepKind) bool {
 		}
 	}
 	return false
+}
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -76,7 +76,7 @@ func TestClause4_2_1_PacketSentWhileHeldIsRecordedEvenIfTheHoldLiftedMeanwhile(t
 func TestSettleCompletesAFollowUpMissingFromTheRecord(t *testing.T) {
 	p, err := domain.Fold([]domain.Event{domain.PlanDerived{
 		RequestID: "req-1", Requirements: baseReq(), Config: cfg,
-		Adequacy: registry(t).Evaluate("CN", t0, domain.RecipientGovernmentAuthority),
+		Adequacy: registry(t).JudgeAuthority("CN", t0),
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package domain
 import (
 	"slices"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // StepKind names what a step does.
@@ -16,16 +18,16 @@ const (
 )
 
 // Clause returns the policy clause a step implements.
-func (k StepKind) Clause() string {
+func (k StepKind) Clause() policy.Clause {
 	switch k {
 	case StepAskAuthorityToRedirect:
-		return "4.1.1"
+		return policy.Clause4_1_1
 	case StepNotifyCustomer:
-		return "4.1.2"
+		return policy.Clause4_1_2
 	case StepHoldAndConsultDPA:
-		return "4.2.1"
+		return policy.Clause4_2_1
 	case StepWaiverEfforts:
-		return "4.2.2"
+		return policy.Clause4_2_2
 	}
 	return ""
 }
@@ -59,7 +61,7 @@ const (
 type Step struct {
 	ID           string
 	Kind         StepKind
-	Clause       string
+	Clause       policy.Clause
 	Status       StepStatus
 	SkipReason   SkipReason
 	Basis        string    // why skipped or scheduled, in words, for the record
@@ -70,7 +72,7 @@ type Step struct {
 // Flag is something people must look at that does not block by itself.
 type Flag struct {
 	Code        string
-	Clause      string
+	Clause      policy.Clause
 	Explanation string
 }
 
@@ -115,7 +117,7 @@ type Plan struct {
 	derived       bool
 	requestID     string
 	req           Requirements
-	adequacy      Adequacy
+	adequacy      policy.Adequacy
 	cfg           Config
 	steps         []Step
 	flags         []Flag
@@ -132,12 +134,12 @@ type Plan struct {
 // DerivePlan works out the plan for req, judging adequacy as of the date
 // the request was received. It assumes req is valid (see
 // [Requirements.Validate]); the [Plan.Derive] command checks that.
-func DerivePlan(req Requirements, reg *Registry, cfg Config) Plan {
+func DerivePlan(req Requirements, reg *policy.AdequacyRegistry, cfg Config) Plan {
 	p := Plan{}
 	p.apply(PlanDerived{
 		RequestID:    req.RequestID,
 		Requirements: req,
-		Adequacy:     reg.Evaluate(req.AuthorityCountry, req.ReceivedAt, RecipientGovernmentAuthority),
+		Adequacy:     reg.JudgeAuthority(req.AuthorityCountry, req.ReceivedAt),
 		Config:       cfg,
 	})
 	return p
@@ -150,7 +152,7 @@ func (p *Plan) RequestID() string { return p.requestID }
 func (p *Plan) Requirements() Requirements { return p.req }
 
 // Adequacy returns the adequacy finding the plan rests on.
-func (p *Plan) Adequacy() Adequacy { return p.adequacy }
+func (p *Plan) Adequacy() policy.Adequacy { return p.adequacy }
 
 // Config returns the notification settings the plan was derived with.
 func (p *Plan) Config() Config {
@@ -411,15 +413,15 @@ func (p *Plan) recompute() {
 
 	p.flags = nil
 	if mayDisclose && r.Prohibition.Present && r.Prohibition.ExpiresAt.IsZero() {
-		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: "4.2.2",
+		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: policy.Clause4_2_2,
 			Explanation: "the prohibition has no end date: counsel to consider challenging it or seeking a court order"})
 	}
 	if mayDisclose && risk && (controller || !adequate) {
-		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: "4.1.2",
+		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: policy.Clause4_1_2,
 			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
 	}
-	if p.adequacy.Country == UnknownCountry {
-		p.flags = append(p.flags, Flag{Code: FlagCountryUnknown, Clause: "4.2.1",
+	if p.adequacy.Country == policy.CountryUnknown {
+		p.flags = append(p.flags, Flag{Code: FlagCountryUnknown, Clause: policy.Clause4_2_1,
 			Explanation: "the authority's country is unknown and is treated as not adequate"})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 type want struct {
@@ -57,7 +58,7 @@ func TestClause2_2_PlanNotifiesCustomerAndDPAsUnlessProhibitedOrImminentRisk(t *
 			p := domain.DerivePlan(r, reg, cfg)
 			steps := p.Steps()
 			kinds := []domain.StepKind{domain.StepAskAuthorityToRedirect, domain.StepNotifyCustomer, domain.StepHoldAndConsultDPA, domain.StepWaiverEfforts}
-			clauses := []string{"4.1.1", "4.1.2", "4.2.1", "4.2.2"}
+			clauses := []policy.Clause{"4.1.1", "4.1.2", "4.2.1", "4.2.2"}
 			for i, w := range []want{tt.ask, tt.notice, tt.hold, tt.waive} {
 				s := steps[i]
 				if s.Kind != kinds[i] || s.Clause != clauses[i] || s.ID == "" {

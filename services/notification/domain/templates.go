@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // RequestSummary is what a notice says about a request. It deliberately has
@@ -45,7 +46,7 @@ type CustomerNotice struct {
 type DPAPacket struct {
 	DPA          string
 	Request      RequestSummary
-	Adequacy     Adequacy
+	Adequacy     policy.Adequacy
 	HoldPlacedAt time.Time
 	Contact      string
 }
@@ -115,7 +116,7 @@ Please send your view to {{.Contact}} quoting the request reference.
 // identifiers it carries would go to someone not entitled to them.
 func RenderCustomerNotice(n CustomerNotice) (subject, body string, err error) {
 	if !n.Customer.Controller {
-		return "", "", ddrerr.Policy("4.1.2", "NO_CUSTOMER_NOTICE", "the customer is not the controller of the data sought")
+		return "", "", ddrerr.Policy(policy.Clause4_1_2, "NO_CUSTOMER_NOTICE", "the customer is not the controller of the data sought")
 	}
 	return render(customerNoticeTmpl, n)
 }

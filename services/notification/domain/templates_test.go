@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func summary() domain.RequestSummary {
@@ -43,7 +44,7 @@ func TestClause4_1_2_CustomerNoticeRefusedWhenCustomerNotController(t *testing.T
 func TestClause4_2_1_DPAPacketHasDataRequestedBodyAndLegalBasis(t *testing.T) {
 	_, body, err := domain.RenderDPAPacket(domain.DPAPacket{
 		DPA: "DPC-IE", Request: summary(), HoldPlacedAt: t0, Contact: "privacy@corp.example",
-		Adequacy: domain.Adequacy{Country: "CN", Reason: "CN: no adequacy decision and not in the EEA"},
+		Adequacy: policy.Adequacy{Country: "CN", Reason: "CN: no adequacy decision and not in the EEA"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/pagetoken"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -107,8 +108,8 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 			RequestId:  h.RequestID,
 			HoldTime:   timestamppb.New(h.PlacedAt),
 			Age:        durationpb.New(h.Age),
-			Clause:     "4.2.1",
-			Country:    h.Country,
+			Clause:     policy.Clause4_2_1.Number(),
+			Country:    string(h.Country),
 			WaitingFor: h.WaitingFor,
 		})
 	}

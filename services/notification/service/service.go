@@ -117,7 +117,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a, err := app.New(app.Config{DPAs: contacts.DomainConfig(), Now: now, Logger: logger}, d.Store)
+	a, err := app.New(app.Config{DPAs: contacts.DomainConfig(), Registry: d.Adequacy, Now: now, Logger: logger}, d.Store)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func TestValidationErrorIsFoundThroughWrapping(t *testing.T) {
@@ -61,7 +62,7 @@ func TestCollectorGathersAllViolationsInOrder(t *testing.T) {
 }
 
 func TestPolicyViolationIsFoundThroughWrappingAndMatchesFailedPrecondition(t *testing.T) {
-	err := fmt.Errorf("decide: %w", ddrerr.Policy("4.2.1", "COUNTRY_NOT_ADEQUATE", "transfer needs safeguards"))
+	err := fmt.Errorf("decide: %w", ddrerr.Policy(policy.Clause4_2_1, "COUNTRY_NOT_ADEQUATE", "transfer needs safeguards"))
 
 	var pv *ddrerr.PolicyViolation
 	if !errors.As(err, &pv) {

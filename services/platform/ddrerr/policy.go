@@ -1,7 +1,12 @@
 package ddrerr
 
+import "github.com/ddrsuite/ddr/services/platform/policy"
+
 // PolicyViolation is a refusal required by a clause of POLICY.md. Clause
-// (e.g. "4.2.1") lets a reader find the rule; Rule is a short stable code
+// (e.g. "4.2.1") lets a reader find the rule; it is the clause number as it
+// travels on the wire, a plain string so that a refusal decoded from a
+// newer peer keeps a clause this build does not know (compare it with
+// policy.Clause4_2_1.Number()); Rule is a short stable code
 // (e.g. "DISCLOSE_WITHOUT_BASIS") that clients may branch on; Reason is a
 // sentence for people and must not contain personal data.
 type PolicyViolation struct {
@@ -10,9 +15,10 @@ type PolicyViolation struct {
 	Reason string
 }
 
-// Policy returns a *PolicyViolation.
-func Policy(clause, rule, reason string) error {
-	return &PolicyViolation{Clause: clause, Rule: rule, Reason: reason}
+// Policy returns a *PolicyViolation. The clause is typed so that code can
+// only cite a clause the policy has.
+func Policy(clause policy.Clause, rule, reason string) error {
+	return &PolicyViolation{Clause: clause.Number(), Rule: rule, Reason: reason}
 }
 
 func (e *PolicyViolation) Error() string {

@@ -29,6 +29,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
@@ -56,6 +57,10 @@ type Deps struct {
 	Replicas int
 	// Keys seals and opens personal data with per-request data keys.
 	Keys *keys.Keyring
+	// Adequacy is the registry every component judges clause 4.2.1 with:
+	// the file given by --adequacy-file, else the embedded one. One value
+	// per process, so two components never judge with different data.
+	Adequacy *policy.AdequacyRegistry
 
 	as func(name string) (Deps, error)
 }
@@ -100,6 +105,10 @@ type Config struct {
 	// KEKFile holds the key-encryption key (base64) that wraps the data
 	// keys of personal data; empty: <PKIDir>/kek.
 	KEKFile string
+	// AdequacyFile is the adequacy registry (clause 4.2.1) in the format of
+	// platform/policy's adequacy.json; empty: the registry embedded in the
+	// binary. An invalid file stops the process at start.
+	AdequacyFile string
 	// ShutdownTimeout bounds the graceful part of shutdown.
 	ShutdownTimeout time.Duration
 	// Ready, when set, is called once everything serves (tests use it to
@@ -140,6 +149,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
+	fs.StringVar(&c.AdequacyFile, "adequacy-file", "", "adequacy registry for clause 4.2.1 (JSON, the format of the embedded adequacy.json); empty: the embedded registry")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }
 
@@ -167,6 +177,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		}
 	}()
 
+	// Before anything connects: a bad registry file must stop the start,
+	// not surface as wrong holds later.
+	adequacy, err := policy.LoadAdequacy(cfg.AdequacyFile)
+	if err != nil {
+		return err
+	}
 	sec, err := loadSecurity(cfg)
 	if err != nil {
 		return err
@@ -201,6 +217,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
+	deps.Adequacy = adequacy
 	if !sec.insecure {
 		conns := &componentConns{sec: sec, url: info.NATSURL, base: deps, self: cfg.Name, logger: logger}
 		deps.as = conns.as

@@ -156,6 +156,7 @@ func (c *componentConns) as(name string) (Deps, error) {
 		return Deps{}, err
 	}
 	d.as = c.as
+	d.Adequacy = c.base.Adequacy
 	return d, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -124,12 +125,10 @@ func legalProcessCode(t intakev1.LegalProcessType) string {
 	return strings.ToLower(strings.TrimPrefix(t.String(), "LEGAL_PROCESS_TYPE_"))
 }
 
-// countryCode is the ISO code, or "ZZ" (ISO's user-assigned "unknown").
+// countryCode is the ISO code, or policy.CountryUnknown ("ZZ") for every
+// spelling of unknown ever recorded (intake's events say "UNKNOWN").
 func countryCode(c string) string {
-	if len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' {
-		return c
-	}
-	return "ZZ"
+	return string(policy.ParseCountry(c))
 }
 
 func decisionKind(k assessmentv1.DecisionKind) domain.DecisionKind {

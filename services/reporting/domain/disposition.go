@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // DataCategory is a kind of data that can be disclosed. The report only
@@ -135,15 +136,15 @@ func RecordDisclosure(s DispositionState, d Disclosure) (Disposition, error) {
 		return Disposition{}, err
 	}
 	if !s.Cleared {
-		return Disposition{}, ddrerr.Policy("2.2", "DISCLOSURE_BEFORE_CLEARED",
+		return Disposition{}, ddrerr.Policy(policy.Clause2_2, "DISCLOSURE_BEFORE_CLEARED",
 			"a disclosure can be recorded only after the request was cleared (customer and data protection authority steps done)")
 	}
 	if d.Date.Before(s.ClearedAt) {
-		return Disposition{}, ddrerr.Policy("2.2", "DISCLOSED_BEFORE_CLEARED",
+		return Disposition{}, ddrerr.Policy(policy.Clause2_2, "DISCLOSED_BEFORE_CLEARED",
 			"the disclosure date is before the request was cleared")
 	}
 	if s.ApprovedAccounts > 0 && d.Accounts > s.ApprovedAccounts {
-		return Disposition{}, ddrerr.Policy("2.1", "DISCLOSURE_EXCEEDS_DECIDED_SCOPE",
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, "DISCLOSURE_EXCEEDS_DECIDED_SCOPE",
 			fmt.Sprintf("%d accounts disclosed but the decision covered %d", d.Accounts, s.ApprovedAccounts))
 	}
 	d.Categories = slices.Clone(d.Categories)

@@ -1,20 +1,12 @@
-package domain_test
+package policy_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
-
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
 
 func TestClause4_2_1_AdequacyOfRequestingAuthorityCountry(t *testing.T) {
 	reg := registry(t)
@@ -44,7 +36,9 @@ func TestClause4_2_1_AdequacyOfRequestingAuthorityCountry(t *testing.T) {
 		{"no decision", "CN", "2026-03-01", false, "no adequacy decision"},
 		{"unknown", "UNKNOWN", "2026-03-01", false, "unknown"},
 		{"empty", "", "2026-03-01", false, "unknown"},
-		{"not a country", "ZZ", "2026-03-01", false, "no adequacy decision"},
+		{"unknown as reporting spells it", "ZZ", "2026-03-01", false, "unknown"},
+		{"not a code", "Deutschland", "2026-03-01", false, "unknown"},
+		{"unlisted", "XK", "2026-03-01", false, "no adequacy decision"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,17 +58,17 @@ func TestClause4_2_1_ScopeQualifiersCoverOnlyTheirRecipients(t *testing.T) {
 	at := date("2026-03-01")
 	tests := []struct {
 		country   string
-		recipient domain.Recipient
+		recipient policy.Recipient
 		adequate  bool
 	}{
-		{"US", domain.RecipientCertifiedOrganisation, true},
-		{"US", domain.RecipientCommercialOrganisation, false},
-		{"US", domain.RecipientGovernmentAuthority, false},
-		{"CA", domain.RecipientCommercialOrganisation, true},
-		{"CA", domain.RecipientGovernmentAuthority, false},
-		{"JP", domain.RecipientCommercialOrganisation, true},
-		{"JP", domain.RecipientGovernmentAuthority, false},
-		{"NZ", domain.RecipientGovernmentAuthority, true},
+		{"US", policy.RecipientCertifiedOrganisation, true},
+		{"US", policy.RecipientCommercialOrganisation, false},
+		{"US", policy.RecipientGovernmentAuthority, false},
+		{"CA", policy.RecipientCommercialOrganisation, true},
+		{"CA", policy.RecipientGovernmentAuthority, false},
+		{"JP", policy.RecipientCommercialOrganisation, true},
+		{"JP", policy.RecipientGovernmentAuthority, false},
+		{"NZ", policy.RecipientGovernmentAuthority, true},
 	}
 	for _, tt := range tests {
 		if got := reg.Evaluate(tt.country, at, tt.recipient).Adequate; got != tt.adequate {
@@ -103,7 +97,7 @@ func TestClause4_2_1_RegistryHoldsEveryEEAMemberAndDecision(t *testing.T) {
 	}
 }
 
-func TestParseRegistryRejectsBadEntries(t *testing.T) {
+func TestParseAdequacyRejectsBadEntries(t *testing.T) {
 	tests := map[string]struct{ json, field string }{
 		"bad code":     {`{"entries":[{"country":"Fra","basis":"eea","scope":"general","from":"2000-01-01","source":"x"}]}`, "entries[0].country"},
 		"no source":    {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01"}]}`, "entries[0].source"},
@@ -111,10 +105,18 @@ func TestParseRegistryRejectsBadEntries(t *testing.T) {
 		"until first":  {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","until":"1999-01-01","source":"x"}]}`, "entries[0].until"},
 		"overlap":      {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","source":"x"},{"country":"FR","basis":"eea","scope":"general","from":"2001-01-01","source":"x"}]}`, "entries.FR"},
 		"invalid json": {`{`, "registry"},
+		"lower case":   {`{"entries":[{"country":"fr","basis":"eea","scope":"general","from":"2000-01-01","source":"x"}]}`, "entries[0].country"},
+		"unknown":      {`{"entries":[{"country":"ZZ","basis":"eea","scope":"general","from":"2000-01-01","source":"x"}]}`, "entries[0].country"},
+		"bad basis":    {`{"entries":[{"country":"FR","basis":"friendly","scope":"general","from":"2000-01-01","source":"x"}]}`, "entries[0].basis"},
+		"bad from":     {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"1 Jan 2000","source":"x"}]}`, "entries[0].from"},
+		"bad until":    {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","until":"soon","source":"x"}]}`, "entries[0].until"},
+		"no entries":   {`{"entries":[]}`, "entries"},
+		"misspelt key": {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","untill":"2001-01-01","source":"x"}]}`, "registry"},
+		"trailing":     {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","source":"x"}]} {}`, "registry"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := domain.ParseRegistry([]byte(tt.json))
+			_, err := policy.ParseAdequacy([]byte(tt.json))
 			wantInvalid(t, err, tt.field)
 		})
 	}

@@ -1,0 +1,35 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
+)
+
+// Clause 4.2.1 is judged with the registry given at start; a file that does
+// not validate must stop the process before it serves anything, with an
+// error naming the file and the problem.
+func TestClause4_2_1_InvalidAdequacyFileStopsStartup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "adequacy.json")
+	bad := `{"entries":[{"country":"CH","name":"Switzerland","basis":"adequacy_decision","scope":"general","from":"2000-07-26"}]}`
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	built := false
+	err := Run(context.Background(), Config{Name: "test", DevIdentity: true, AdequacyFile: path, DataDir: t.TempDir()}, nil,
+		func(context.Context, Deps) ([]Component, error) { built = true; return nil, nil })
+	if !errors.Is(err, policy.ErrInvalidAdequacy) {
+		t.Fatalf("Run = %v, want an invalid adequacy registry error", err)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "entries[0].source") {
+		t.Fatalf("error %q does not name the file and the problem", err)
+	}
+	if built {
+		t.Fatal("components were built with an invalid registry")
+	}
+}
