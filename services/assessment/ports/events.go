@@ -17,7 +17,7 @@ import (
 const OpenCaseConsumer = "assessment-open-case"
 
 // OpenCaseSubjects are the events it reacts to.
-var OpenCaseSubjects = []string{eventstore.SubjectPattern("intake", "received")}
+var OpenCaseSubjects = []string{eventstore.PatternOf[*intakev1.RequestReceived]()}
 
 // OpenCaseHandler opens the case of a RequestReceived. A request whose facts
 // the rules cannot use will not get better by retrying: it goes to the dead
