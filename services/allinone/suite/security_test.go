@@ -270,10 +270,14 @@ func TestNATSServicePublishingOutsideItsSubjectsIsRefused(t *testing.T) {
 		return err
 	}
 	forge := func(svc, name string) error {
-		m, err := eventstore.ToMsg(ctx, eventstore.Event{RequestID: id, Service: svc, Name: name, Payload: &intakev1.RequestWithdrawn{RequestId: id, Reason: "test"}})
+		// The store refuses to write a type under another subject, so the
+		// forgery is made by hand: intake's event, put on svc's subject.
+		m, err := eventstore.ToMsg(ctx, eventstore.Event{RequestID: id, Payload: &intakev1.RequestWithdrawn{RequestId: id, Reason: "test"}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		m.Subject = eventstore.Subject(id, svc, name)
+		m.Header.Set(eventstore.HeaderSource, "ddr/"+svc)
 		return publish(m)
 	}
 	// Its own subject: accepted (the refusal below is about permissions).

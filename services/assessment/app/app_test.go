@@ -62,6 +62,11 @@ func (m *memStore) Update(ctx context.Context, id string, decide eventstore.Deci
 			if evs[i].RequestID == "" {
 				evs[i].RequestID = id
 			}
+			// The store takes Service and Name from the payload's declared
+			// subject; so does the fake.
+			if k, err := eventstore.KindOfMessage(evs[i].Payload); err == nil && evs[i].Service == "" {
+				evs[i].Service, evs[i].Name = k.Service, k.Name
+			}
 			if evs[i].Time.IsZero() {
 				evs[i].Time = time.Unix(0, 0)
 			}

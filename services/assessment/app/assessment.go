@@ -104,8 +104,6 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev
 		return []eventstore.Event{{
 			ID:        eventstore.DerivedID(triggerID, "assessment.opened"),
 			RequestID: o.RequestID,
-			Service:   Service,
-			Name:      "opened",
 			Time:      now,
 			Payload: &assessmentv1.CaseOpened{
 				RequestId:     o.RequestID,
@@ -332,15 +330,15 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 	rid := st.Case.RequestID()
 	facts := st.Case.Facts()
 	var out []eventstore.Event
-	add := func(id, name, actor string, p proto.Message) {
-		out = append(out, eventstore.Event{ID: id, RequestID: rid, Service: Service, Name: name, Time: now, Actor: actor, Payload: p})
+	add := func(id, actor string, p proto.Message) {
+		out = append(out, eventstore.Event{ID: id, RequestID: rid, Time: now, Actor: actor, Payload: p})
 	}
 	var factors *assessmentv1.FactorsRecorded
 	var factorsBy string
 	for i, e := range evs {
 		switch e := e.(type) {
 		case domain.Assigned:
-			add("", "claimed", e.By, &assessmentv1.CaseClaimed{RequestId: rid, Assignee: e.Assignee, ClaimTime: ts(e.At)})
+			add("", e.By, &assessmentv1.CaseClaimed{RequestId: rid, Assignee: e.Assignee, ClaimTime: ts(e.At)})
 		case domain.FactorRecorded:
 			if factors == nil {
 				factors, factorsBy = &assessmentv1.FactorsRecorded{RequestId: rid}, e.By
@@ -354,7 +352,7 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 			}
 			factors.RightsAssessment = e.Text
 		case domain.CounselConsulted:
-			add("", "counsel_consulted", e.By, &assessmentv1.CounselConsulted{RequestId: rid, Consultation: &assessmentv1.CounselConsultation{
+			add("", e.By, &assessmentv1.CounselConsulted{RequestId: rid, Consultation: &assessmentv1.CounselConsultation{
 				Kind:        toEnum[assessmentv1.CounselKind](string(e.Kind), "COUNSEL_KIND_", assessmentv1.CounselKind_value),
 				Counsel:     e.Counsel,
 				ConsultTime: ts(e.ConsultedAt),
@@ -362,7 +360,7 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 				RecordedBy:  e.By,
 			}})
 		case domain.ChallengeConsidered:
-			add("", "challenge_considered", e.By, &assessmentv1.ChallengeConsidered{RequestId: rid, Consideration: &assessmentv1.ChallengeConsideration{
+			add("", e.By, &assessmentv1.ChallengeConsidered{RequestId: rid, Consideration: &assessmentv1.ChallengeConsideration{
 				Considered: true, Warranted: e.Warranted, Reasoning: e.Reasoning, RecordedBy: e.By, RecordTime: ts(e.At),
 			}})
 		case domain.DecisionProposed:
@@ -370,7 +368,7 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 			d.DecidedBy, d.DecideTime, d.PolicyVersion = e.By, ts(e.At), e.PolicyVersion
 			d.Status = assessmentv1.DecisionStatus_DECISION_STATUS_PENDING_APPROVAL
 			d.ApprovalsRequired = int32(st.Case.Rules().RequiredApprovals)
-			add(eventstore.DerivedID(e.Decision.ID, "assessment.decision_proposed"), "decision_proposed", e.By,
+			add(eventstore.DerivedID(e.Decision.ID, "assessment.decision_proposed"), e.By,
 				&assessmentv1.DecisionProposed{RequestId: rid, Decision: d})
 		case domain.DecisionApproved:
 			if i+1 < len(evs) {
@@ -379,11 +377,11 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 				}
 			}
 			id := st.decision.GetDecisionId()
-			add(eventstore.DerivedID(id, "assessment.decision_approved", e.By), "decision_approved", e.By, &assessmentv1.DecisionApproved{
+			add(eventstore.DerivedID(id, "assessment.decision_approved", e.By), e.By, &assessmentv1.DecisionApproved{
 				RequestId: rid, DecisionId: id, Approval: &assessmentv1.Approval{Approver: e.By, ApproveTime: ts(e.At)},
 			})
 		case domain.DecisionRejected:
-			add("", "decision_rejected", e.By, &assessmentv1.DecisionRejected{
+			add("", e.By, &assessmentv1.DecisionRejected{
 				RequestId: rid, DecisionId: st.decision.GetDecisionId(), Reason: e.Reason, RejectedBy: e.By, RejectTime: ts(e.At),
 			})
 		case domain.CaseDecided:
@@ -396,11 +394,11 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 				d.ApprovalsRequired = int32(st.Case.Rules().RequiredApprovals)
 				d.Approvals = st.approvalsOf(e.By, e.At)
 			}
-			add(eventstore.DerivedID(e.Decision.ID, "assessment.decided"), "decided", e.By, &assessmentv1.AssessmentDecided{
+			add(eventstore.DerivedID(e.Decision.ID, "assessment.decided"), e.By, &assessmentv1.AssessmentDecided{
 				RequestId: rid, Decision: d, Requirements: requirementsToProto(e.Notification, facts.ReceivedAt),
 			})
 		case domain.ReviewOverdue:
-			add(eventstore.DerivedID(rid, "assessment.overdue"), "overdue", "", &assessmentv1.CaseOverdue{
+			add(eventstore.DerivedID(rid, "assessment.overdue"), "", &assessmentv1.CaseOverdue{
 				RequestId: rid, ReviewDueTime: ts(e.Due), DetectTime: ts(e.At),
 			})
 		default:
@@ -408,7 +406,7 @@ func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Even
 		}
 	}
 	if factors != nil {
-		add("", "factors_recorded", factorsBy, factors)
+		add("", factorsBy, factors)
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package ports
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
@@ -17,17 +16,13 @@ import (
 const OpenCaseConsumer = "assessment-open-case"
 
 // OpenCaseSubjects are the events it reacts to.
-var OpenCaseSubjects = []string{eventstore.SubjectPattern("intake", "received")}
+var OpenCaseSubjects = []string{eventstore.PatternOf[*intakev1.RequestReceived]()}
 
 // OpenCaseHandler opens the case of a RequestReceived. A request whose facts
 // the rules cannot use will not get better by retrying: it goes to the dead
 // letters at once, where an operator sees it.
 func OpenCaseHandler(a *app.Assessment) consumer.Handler {
-	return func(ctx context.Context, ev eventstore.Event) error {
-		rr, ok := ev.Payload.(*intakev1.RequestReceived)
-		if !ok {
-			return consumer.Permanent(fmt.Errorf("expected ddr.intake.v1.RequestReceived, got %s", ev.Type))
-		}
+	return consumer.On(func(ctx context.Context, ev eventstore.Event, rr *intakev1.RequestReceived) error {
 		err := a.OpenCase(ctx, ev.ID, rr)
 		var ve *ddrerr.ValidationError
 		var pv *ddrerr.PolicyViolation
@@ -35,5 +30,5 @@ func OpenCaseHandler(a *app.Assessment) consumer.Handler {
 			return consumer.Permanent(err)
 		}
 		return err
-	}
+	}).Handler()
 }

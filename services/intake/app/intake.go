@@ -177,8 +177,6 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string
 	ev := eventstore.Event{
 		ID:        eventstore.DerivedID(rec.RequestID, "intake.received"),
 		RequestID: rec.RequestID,
-		Service:   Service,
-		Name:      "received",
 		Time:      rec.SubmitTime,
 		Actor:     groupMember,
 		Payload: &intakev1.RequestReceived{
@@ -250,7 +248,7 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 		}
 		return []eventstore.Event{{
 			ID: eventstore.DerivedID(requestID, "intake.amended", out.AmendmentId), RequestID: requestID,
-			Service: Service, Name: "amended", Time: now, Actor: groupMember,
+			Time: now, Actor: groupMember,
 			Payload: &intakev1.RequestAmended{RequestId: requestID, AmendmentId: out.AmendmentId, Information: information, Attachments: attachments, AmendTime: out.AmendTime},
 		}}, nil
 	})
@@ -274,7 +272,7 @@ func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason s
 		}
 		return []eventstore.Event{{
 			ID: eventstore.DerivedID(requestID, "intake.withdrawn"), RequestID: requestID,
-			Service: Service, Name: "withdrawn", Time: now, Actor: groupMember,
+			Time: now, Actor: groupMember,
 			Payload: &intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: ts(now)},
 		}}, nil
 	})

@@ -86,7 +86,7 @@ func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason str
 		}
 		return []eventstore.Event{{
 			ID: eventstore.DerivedID(requestID, "intake.targets_erased"), RequestID: requestID,
-			Service: Service, Name: "targets_erased", Time: now, Actor: actor,
+			Time: now, Actor: actor,
 			Payload: &intakev1.TargetsErased{RequestId: requestID, Reason: reason, EraseTime: ts(now)},
 		}}, nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -17,13 +18,13 @@ import (
 // own, and the stage changes other services report. Nothing else is read, so
 // nothing of the Privacy Team's deliberations can reach the view.
 var ViewSubjects = []string{
-	"ddr.req.*.intake.>",
-	"ddr.req.*.assessment.opened",
-	"ddr.req.*.assessment.decided",
-	"ddr.req.*.notification.hold_placed",
-	"ddr.req.*.notification.cleared",
-	"ddr.req.*.notification.redirected",
-	"ddr.req.*.reporting.disposition_recorded",
+	eventstore.ServicePattern(Service),
+	eventstore.PatternOf[*assessmentv1.CaseOpened](),
+	eventstore.PatternOf[*assessmentv1.AssessmentDecided](),
+	eventstore.PatternOf[*notificationv1.HoldPlaced](),
+	eventstore.PatternOf[*notificationv1.RequestCleared](),
+	eventstore.PatternOf[*notificationv1.RequestRedirected](),
+	eventstore.PatternOf[*reportingv1.DispositionRecorded](),
 }
 
 // View is a request as its group member sees it, folded from its events.
@@ -80,10 +81,10 @@ func (v *View) Apply(ev eventstore.Event) error {
 // may see; the decision's content stays out, only its consequence shows.
 func stageChange(ev eventstore.Event) (domain.StageChange, bool) {
 	c := domain.StageChange{At: ev.Time}
-	switch ev.Service + "." + ev.Name {
-	case "assessment.opened":
+	switch ev.Payload.(type) {
+	case *assessmentv1.CaseOpened:
 		c.Stage = domain.StageUnderReview
-	case "assessment.decided":
+	case *assessmentv1.AssessmentDecided:
 		d, _ := ev.Payload.(*assessmentv1.AssessmentDecided)
 		switch d.GetDecision().GetKind() {
 		case assessmentv1.DecisionKind_DECISION_KIND_REJECT:
@@ -95,13 +96,13 @@ func stageChange(ev eventstore.Event) (domain.StageChange, bool) {
 		default:
 			c.Stage = domain.StageDecided
 		}
-	case "notification.hold_placed":
+	case *notificationv1.HoldPlaced:
 		c.Stage = domain.StageOnHold
-	case "notification.cleared":
+	case *notificationv1.RequestCleared:
 		c.Stage = domain.StageCleared
-	case "notification.redirected":
+	case *notificationv1.RequestRedirected:
 		c.Stage, c.Outcome = domain.StageClosed, domain.OutcomeRedirected
-	case "reporting.disposition_recorded":
+	case *reportingv1.DispositionRecorded:
 		d, _ := ev.Payload.(*reportingv1.DispositionRecorded)
 		o, ok := dispositionOutcomes[d.GetDisposition().GetOutcome()]
 		if d.GetDisposition().GetDisclosure() != nil {

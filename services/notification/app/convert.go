@@ -280,21 +280,6 @@ func effortFromProto(e *notificationv1.WaiverEffort) domain.WaiverEffort {
 	return domain.WaiverEffort{Kind: WaiverEffortKindFromProto(e.GetKind()), Outcome: WaiverOutcomeFromProto(e.GetOutcome()), Person: e.GetPerson(), At: tm(e.GetEffortTime()), Notes: e.GetNotes()}
 }
 
-// Subject names (the cross-service contract).
-const (
-	evPlanDerived     = "plan_derived"
-	evHoldPlaced      = "hold_placed"
-	evHoldLifted      = "hold_lifted"
-	evRedirectOutcome = "redirect_outcome_recorded"
-	evNoticeDelivered = "notice_delivered"
-	evNoticeFailed    = "notice_failed"
-	evExemption       = "exemption_recorded"
-	evDPAConsulted    = "dpa_consulted"
-	evWaiverEffort    = "waiver_effort_recorded"
-	evCleared         = "cleared"
-	evRedirected      = "redirected"
-)
-
 // encoder turns the domain events a command decided into stream events. It
 // folds each into p as it goes, so PlanDerived can carry the plan as
 // derived and later events see the plan they follow.
@@ -308,12 +293,13 @@ type encoder struct {
 
 func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 	var out []eventstore.Event
-	add := func(name string, payload proto.Message) {
+	add := func(payload proto.Message) {
+		// The id derives from the event's declared subject ("notification.
+		// plan_derived"), as it did when the names were typed here.
+		k, _ := eventstore.KindOfMessage(payload)
 		out = append(out, eventstore.Event{
-			ID:        eventstore.DerivedID(c.trigger, Service+"."+name),
+			ID:        eventstore.DerivedID(c.trigger, k.Service+"."+k.Name),
 			RequestID: c.requestID,
-			Service:   Service,
-			Name:      name,
 			Time:      c.at,
 			Actor:     c.actor,
 			Payload:   payload,
@@ -326,31 +312,31 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		}
 		switch e := e.(type) {
 		case domain.PlanDerived:
-			add(evPlanDerived, &notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: ts(e.At)})
+			add(&notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: ts(e.At)})
 		case domain.HoldPlaced:
-			add(evHoldPlaced, &notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
+			add(&notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
 		case domain.HoldLifted:
-			add(evHoldLifted, &notificationv1.HoldLifted{RequestId: id,
+			add(&notificationv1.HoldLifted{RequestId: id,
 				Basis:    notificationv1.HoldLiftBasis(toEnum(notificationv1.HoldLiftBasis(0).Descriptor(), prefixLift, string(e.Basis))),
 				LiftedBy: e.By, LiftTime: ts(e.At)})
 		case domain.RedirectOutcomeRecorded:
-			add(evRedirectOutcome, &notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
+			add(&notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
 			if e.Outcome == domain.RedirectAgreed {
-				add(evRedirected, &notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: ts(e.At)})
+				add(&notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: ts(e.At)})
 			}
 		case domain.NoticeDelivered:
-			add(evNoticeDelivered, &notificationv1.NoticeDelivered{RequestId: id, Delivery: deliveryToProto(e.Delivery)})
+			add(&notificationv1.NoticeDelivered{RequestId: id, Delivery: deliveryToProto(e.Delivery)})
 		case domain.NoticeDeliveryFailed:
 			n, _ := c.p.FailedAttempts(e.DeliveryID)
-			add(evNoticeFailed, &notificationv1.NoticeFailed{RequestId: id, Delivery: deliveryToProto(e.Delivery), Attempt: int32(n)})
+			add(&notificationv1.NoticeFailed{RequestId: id, Delivery: deliveryToProto(e.Delivery), Attempt: int32(n)})
 		case domain.ExemptionRecorded:
-			add(evExemption, &notificationv1.ExemptionRecorded{RequestId: id, Exemption: exemptionToProto(e.Exemption)})
+			add(&notificationv1.ExemptionRecorded{RequestId: id, Exemption: exemptionToProto(e.Exemption)})
 		case domain.DPAConsultationRecorded:
-			add(evDPAConsulted, &notificationv1.DpaConsulted{RequestId: id, Consultation: consultationToProto(e.Consultation)})
+			add(&notificationv1.DpaConsulted{RequestId: id, Consultation: consultationToProto(e.Consultation)})
 		case domain.WaiverEffortRecorded:
-			add(evWaiverEffort, &notificationv1.WaiverEffortRecorded{RequestId: id, Effort: effortToProto(e.WaiverEffort, c.actor)})
+			add(&notificationv1.WaiverEffortRecorded{RequestId: id, Effort: effortToProto(e.WaiverEffort, c.actor)})
 		case domain.RequestCleared:
-			add(evCleared, &notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: ts(e.At)})
+			add(&notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: ts(e.At)})
 		default:
 			return nil, fmt.Errorf("notification: no proto event for %T", e)
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // IndexSubjects are the events the index folds: notification's own.
-var IndexSubjects = []string{"ddr.req.*." + Service + ".>"}
+var IndexSubjects = []string{eventstore.ServicePattern(Service)}
 
 // Index is the in-memory read model of every plan, rebuilt from the stream
 // at start: ListHolds reads it, and the delivery worker finds its work in

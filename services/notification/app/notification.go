@@ -11,12 +11,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
-
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -129,25 +128,32 @@ func (n *Notification) Derive(ctx context.Context, ev eventstore.Event) error {
 		return fmt.Errorf("notification: %s is not AssessmentDecided", ev.Type)
 	}
 	req := requirementsFromDecision(ev.RequestID, d)
-	now := n.cfg.Now().UTC()
-	_, err := n.store.Update(ctx, ev.RequestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		r, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
+	call := command.Call{RequestID: ev.RequestID, Actor: n.cfg.Actor, Now: n.cfg.Now().UTC(), Trigger: ev.ID}
+	_, err := command.Run(ctx, n.store, plans, call, func(r *Request, c command.Call) ([]domain.Event, error) {
 		if r.lastDecided > ev.Sequence {
 			return nil, nil
 		}
-		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, now)
+		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, c.Now)
 		if err != nil {
 			return nil, err
 		}
 		if len(evs) == 0 {
-			evs = r.Plan.Settle(now)
+			evs = r.Plan.Settle(c.Now)
 		}
-		return encoder{requestID: ev.RequestID, trigger: ev.ID, actor: n.cfg.Actor, at: now, p: r.Plan}.encode(evs)
+		return evs, nil
 	})
 	return err
+}
+
+// plans is notification's command template (platform/command): the state
+// is the folded Request, and the encoder applies each event to the plan as
+// it encodes it, so the state after a command needs no second fold.
+var plans = command.Spec[*Request, domain.Event]{
+	Fold: Fold,
+	Encode: func(r *Request, c command.Call, evs []domain.Event) ([]eventstore.Event, error) {
+		return encoder{requestID: c.RequestID, trigger: c.Trigger, actor: c.Actor, at: c.Now, p: r.Plan}.encode(evs)
+	},
+	Apply: func(r *Request, _ eventstore.Event) (*Request, error) { return r, nil },
 }
 
 // Get returns a request's plan.
@@ -182,25 +188,13 @@ func (n *Notification) Now() time.Time { return n.cfg.Now().UTC() }
 // conflict, and returns the plan after it. Event ids derive from one id per
 // call, so a retry after a conflict writes the same ids.
 func (n *Notification) command(ctx context.Context, requestID, actor string, do func(p *domain.Plan, now time.Time) ([]domain.Event, error)) (*notificationv1.Plan, error) {
-	trigger := uuid.NewString()
-	now := n.cfg.Now().UTC()
-	var plan *domain.Plan
-	_, err := n.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		r, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
-		plan = r.Plan
-		evs, err := do(r.Plan, now)
-		if err != nil {
-			return nil, err
-		}
-		return encoder{requestID: requestID, trigger: trigger, actor: actor, at: now, p: r.Plan}.encode(evs)
-	})
+	call := command.NewCall(requestID, actor, n.cfg.Now())
+	res, err := command.Run(ctx, n.store, plans, call,
+		func(r *Request, c command.Call) ([]domain.Event, error) { return do(r.Plan, c.Now) })
 	if err != nil {
 		return nil, err
 	}
-	return PlanView(plan, now), nil
+	return PlanView(res.State.Plan, call.Now), nil
 }
 
 // RecordRedirectOutcome records the authority's answer to the redirect
@@ -252,21 +246,24 @@ func (n *Notification) RecordWaiverEffort(ctx context.Context, actor, requestID 
 // clear records RequestCleared when nothing blocks any more (a notice
 // period of a stricter law has run out, 1.2).
 func (n *Notification) clear(ctx context.Context, requestID string) error {
-	now := n.cfg.Now().UTC()
-	_, err := n.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		r, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
-		if r.Plan.Cleared() || r.Plan.Outcome() != domain.OutcomeOpen || len(domain.Blockers(r.Plan, now)) > 0 {
-			return nil, nil
-		}
-		evs, err := r.Plan.Clear(now)
-		if err != nil {
-			return nil, err
-		}
-		trigger := r.Plan.RequestID() + "/" + r.Plan.Requirements().DecisionID + "/clear"
-		return encoder{requestID: requestID, trigger: trigger, actor: n.cfg.Actor, at: now, p: r.Plan}.encode(evs)
-	})
+	_, err := command.Run(ctx, n.store, clears, command.NewCall(requestID, n.cfg.Actor, n.cfg.Now()),
+		func(r *Request, c command.Call) ([]domain.Event, error) {
+			if r.Plan.Cleared() || r.Plan.Outcome() != domain.OutcomeOpen || len(domain.Blockers(r.Plan, c.Now)) > 0 {
+				return nil, nil
+			}
+			return r.Plan.Clear(c.Now)
+		})
 	return err
+}
+
+// clears is [plans] with the clearance's event id derived from the decision
+// it clears rather than from the call: two workers clearing the same
+// request at once write one RequestCleared.
+var clears = command.Spec[*Request, domain.Event]{
+	Fold: plans.Fold,
+	Encode: func(r *Request, c command.Call, evs []domain.Event) ([]eventstore.Event, error) {
+		trigger := r.Plan.RequestID() + "/" + r.Plan.Requirements().DecisionID + "/clear"
+		return encoder{requestID: c.RequestID, trigger: trigger, actor: c.Actor, at: c.Now, p: r.Plan}.encode(evs)
+	},
+	Apply: plans.Apply,
 }

@@ -15,14 +15,15 @@ import (
 
 	"google.golang.org/grpc"
 
-	_ "github.com/ddrsuite/ddr/gen/ddr/assessment/v1" // events this service reads
-	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"     // events this service reads
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1" // events this service reads
+	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"                // events this service reads
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/reporting/v1" // events a request's history may hold
 	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/ports"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -32,7 +33,7 @@ import (
 const PlanConsumer = "notification-plan"
 
 // DecidedSubject is what the plan reactor reacts to.
-const DecidedSubject = "ddr.req.*.assessment.decided"
+var DecidedSubject = eventstore.PatternOf[*assessmentv1.AssessmentDecided]()
 
 // Config is notification's own configuration.
 type Config struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
@@ -39,24 +40,16 @@ var ErrInvalidConfig = errors.New("consumer: invalid config")
 // never put personal data (targets of a request) in it.
 type Handler func(ctx context.Context, ev eventstore.Event) error
 
-// ErrPermanent matches errors made by [Permanent].
-var ErrPermanent = errors.New("permanent failure")
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string        { return e.err.Error() }
-func (e *permanentError) Unwrap() error        { return e.err }
-func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
+// ErrPermanent matches errors made by [Permanent]; it is
+// [ddrerr.ErrPermanent].
+var ErrPermanent = ddrerr.ErrPermanent
 
 // Permanent marks err as one that retrying cannot fix (e.g. the event
 // breaks an invariant): the event goes to the dead-letter stream at once.
-// Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err: err}
-}
+// Permanent(nil) is nil. It is [ddrerr.Permanent]: what is retried, what is
+// dead-lettered at once and what is a client error is decided in one place,
+// [ddrerr.Classify], for reactors and gRPC alike.
+func Permanent(err error) error { return ddrerr.Permanent(err) }
 
 // Config describes a reactor's durable consumer on the DDR stream.
 type Config struct {

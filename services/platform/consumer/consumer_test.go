@@ -23,6 +23,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -51,18 +52,6 @@ func start(t *testing.T, js jetstream.JetStream, cfg consumer.Config, h consumer
 	}
 	t.Cleanup(r.Stop)
 	return r
-}
-
-// eventually polls cond until it holds or a generous deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // settled reports whether the consumer has acked or terminated everything
@@ -148,7 +137,7 @@ func TestConsumer_FailsTwiceThenSucceedsIsCalledThreeTimesAndAckedOnce(t *testin
 		}
 		return nil
 	})
-	eventually(t, "event acked", settled(t, js, "flaky", seq))
+	testkit.Eventually(t, "event acked", settled(t, js, "flaky", seq))
 	if c := calls.Load(); c != 3 {
 		t.Errorf("handler called %d times, want 3", c)
 	}
@@ -202,7 +191,7 @@ func TestConsumer_RedeliveredEventHandledOnce(t *testing.T) {
 	}
 	start(t, js, consumer.Config{Name: "acknowledger", FilterSubjects: []string{"ddr.req.*.intake.received"}}, acknowledge)
 
-	eventually(t, "source event acked", settled(t, js, "acknowledger", srcSeq))
+	testkit.Eventually(t, "source event acked", settled(t, js, "acknowledger", srcSeq))
 	if c := calls.Load(); c != 2 {
 		t.Fatalf("handler called %d times, want 2 (one redelivery)", c)
 	}
@@ -248,7 +237,7 @@ func TestConsumer_AlwaysFailingEndsInDLQAfterMaxDeliver(t *testing.T) {
 		goodCalls.Add(1)
 		return nil
 	})
-	eventually(t, "dead letter", func() bool { return len(deadLetters(t, js, "doomed")) == 1 })
+	testkit.Eventually(t, "dead letter", func() bool { return len(deadLetters(t, js, "doomed")) == 1 })
 
 	dl := deadLetters(t, js, "doomed")[0]
 	if dl.Consumer != "doomed" || dl.Subject != "ddr.req.r1.intake.received" || dl.StreamSequence != seq ||
@@ -285,7 +274,7 @@ func TestConsumer_AlwaysFailingEndsInDLQAfterMaxDeliver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "next event acked", settled(t, js, "doomed", next))
+	testkit.Eventually(t, "next event acked", settled(t, js, "doomed", next))
 	if c := badCalls.Load(); c != 3 {
 		t.Errorf("failing handler called %d times, want 3", c)
 	}
@@ -306,7 +295,7 @@ func TestConsumer_PermanentErrorGoesToDLQAtOnce(t *testing.T) {
 		calls.Add(1)
 		return consumer.Permanent(errors.New("invariant broken"))
 	})
-	eventually(t, "event settled", settled(t, js, "strict", seq))
+	testkit.Eventually(t, "event settled", settled(t, js, "strict", seq))
 	dls := deadLetters(t, js, "strict")
 	if len(dls) != 1 || dls[0].Reason != "permanent" || dls[0].Deliveries != 1 || dls[0].Error != "invariant broken" {
 		t.Fatalf("dead letters = %+v", dls)
@@ -333,7 +322,7 @@ func TestConsumer_UndecodableEventGoesToDLQWithoutHandler(t *testing.T) {
 		calls.Add(1)
 		return nil
 	})
-	eventually(t, "event settled", settled(t, js, "reader", ack.Sequence))
+	testkit.Eventually(t, "event settled", settled(t, js, "reader", ack.Sequence))
 	dls := deadLetters(t, js, "reader")
 	if len(dls) != 1 || dls[0].Reason != "undecodable" || string(dls[0].Data) != "\x01\x02\x03" || dls[0].StreamSequence != ack.Sequence {
 		t.Fatalf("dead letters = %+v", dls)
@@ -372,7 +361,7 @@ func TestConsumer_HandlesOneAtATimeInStreamOrder(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	eventually(t, "all acked", settled(t, js, "serial", last))
+	testkit.Eventually(t, "all acked", settled(t, js, "serial", last))
 	mu.Lock()
 	defer mu.Unlock()
 	if maxInFlight != 1 {
@@ -408,11 +397,11 @@ func TestConsumer_SpanContinuesProducerTrace(t *testing.T) {
 		handlerSpan <- trace.SpanContextFromContext(ctx)
 		return nil
 	})
-	eventually(t, "event acked", settled(t, js, "traced", seq))
+	testkit.Eventually(t, "event acked", settled(t, js, "traced", seq))
 	got := <-handlerSpan
 
 	var producer, consumerSpan tracetest.SpanStub
-	eventually(t, "consumer span ended", func() bool {
+	testkit.Eventually(t, "consumer span ended", func() bool {
 		for _, s := range exp.GetSpans() {
 			switch s.SpanKind {
 			case trace.SpanKindProducer:
@@ -453,7 +442,7 @@ func TestRun_ReturnsWhenContextEnds(t *testing.T) {
 	go func() {
 		done <- consumer.Run(ctx, js, consumer.Config{Name: "short"}, func(context.Context, eventstore.Event) error { return nil })
 	}()
-	eventually(t, "consumer created", func() bool {
+	testkit.Eventually(t, "consumer created", func() bool {
 		_, err := js.Consumer(context.Background(), eventstore.StreamName, "short")
 		return err == nil
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // value sums the data points of metric name whose attributes include want.
@@ -85,8 +86,8 @@ func TestMetricsCountOutcomesRedeliveriesLagAndDeadLetters(t *testing.T) {
 	start(t, js, consumer.Config{Name: "strict"}, func(context.Context, eventstore.Event) error {
 		return consumer.Permanent(errors.New("invariant broken"))
 	})
-	eventually(t, "flaky settled", settled(t, js, "flaky", seq))
-	eventually(t, "strict settled", settled(t, js, "strict", seq))
+	testkit.Eventually(t, "flaky settled", settled(t, js, "flaky", seq))
+	testkit.Eventually(t, "strict settled", settled(t, js, "strict", seq))
 
 	c := func(k, v string) attribute.KeyValue { return attribute.String(k, v) }
 	for _, want := range []struct {

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
@@ -200,9 +201,17 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 
 	ev, err := eventstore.FromMsg(subject, hdr, msg.Data(), meta.Sequence.Stream)
 	if err != nil {
-		span.SetStatus(codes.Error, "undecodable event")
-		log.Error("undecodable event", "error", err)
-		outcome = r.deadLetter(sctx, msg, meta, "undecodable", err, log)
+		// A forged event (another service's type on this subject) is
+		// refused like an undecodable one, but under its own reason, so an
+		// operator tells an attack from a bug.
+		reason := "undecodable"
+		if errors.Is(err, eventstore.ErrForged) {
+			reason = "forged"
+		}
+		eventstore.CountRefused(sctx, "consumer", err)
+		span.SetStatus(codes.Error, reason+" event")
+		log.Error(reason+" event", "error", err)
+		outcome = r.deadLetter(sctx, msg, meta, reason, err, log)
 		return
 	}
 
@@ -226,9 +235,14 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		log.Info("stopped while handling, event handed back", "error", herr)
 		outcome = outcomeHandedBack
 		_ = msg.Nak()
-	case errors.Is(herr, ErrPermanent):
+	case ddrerr.Classify(herr) == ddrerr.DeadLetter:
 		log.Error("permanent handler failure", "error", herr)
 		outcome = r.deadLetter(sctx, msg, meta, "permanent", herr, log)
+	case ddrerr.Classify(herr) == ddrerr.ClientError:
+		// Invalid, refused by policy, unknown, not allowed: the same event
+		// will be refused the same way on every attempt.
+		log.Error("handler refused the event", "error", herr)
+		outcome = r.deadLetter(sctx, msg, meta, "rejected", herr, log)
 	case attempt >= uint64(r.cfg.MaxDeliver):
 		log.Error("handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
 		outcome = r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
@@ -275,7 +289,7 @@ const (
 	HeaderDLQStream     = "ddr-dlq-stream"
 	HeaderDLQStreamSeq  = "ddr-dlq-stream-seq"
 	HeaderDLQConsumer   = "ddr-dlq-consumer"
-	HeaderDLQReason     = "ddr-dlq-reason" // undecodable, permanent or max_deliver
+	HeaderDLQReason     = "ddr-dlq-reason" // undecodable, forged, permanent, rejected or max_deliver
 	HeaderDLQError      = "ddr-dlq-error"
 	HeaderDLQDeliveries = "ddr-dlq-deliveries"
 	HeaderDLQTime       = "ddr-dlq-time"

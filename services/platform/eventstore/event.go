@@ -41,8 +41,12 @@ type Event struct {
 	// reactors should set a deterministic one (see [DerivedID]).
 	ID        string
 	RequestID string
-	Service   string // emitting service, e.g. "intake"
-	Name      string // event name within the service, e.g. "received"
+	// Service is the emitting service, e.g. "intake", and Name the event
+	// name within it, e.g. "received". Leave both empty: on append they are
+	// taken from the payload's declared subject (see [Kind]); if set, they
+	// must match it.
+	Service string
+	Name    string
 	// Source defaults to "ddr/<Service>".
 	Source string
 	// Type is proto.MessageName(Payload); set on append and decode.
@@ -69,12 +73,12 @@ var (
 )
 
 // DecodeError says which stored message could not be decoded and why. It
-// matches [ErrUnknownType] or [ErrMalformed] with errors.Is.
+// matches [ErrUnknownType], [ErrMalformed] or [ErrForged] with errors.Is.
 type DecodeError struct {
 	Subject  string
 	Sequence uint64
 	Type     string // ce-type as found, may be empty
-	Kind     error  // ErrUnknownType or ErrMalformed
+	Kind     error  // ErrUnknownType, ErrMalformed or ErrForged
 	Err      error  // cause, may be nil
 }
 
@@ -88,6 +92,10 @@ func (e *DecodeError) Error() string {
 	}
 	return msg
 }
+
+// Permanent reports that retrying cannot decode the event: ddrerr.Classify
+// says DeadLetter.
+func (e *DecodeError) Permanent() bool { return true }
 
 func (e *DecodeError) Unwrap() []error {
 	if e.Err == nil {
@@ -111,6 +119,19 @@ func DerivedID(parts ...string) string {
 // normalize fills the defaults of ev and checks that it can be written.
 func normalize(ev Event) (Event, error) {
 	var errs []error
+	if ev.Payload != nil {
+		if k, err := KindOfMessage(ev.Payload); err == nil {
+			if ev.Service == "" && ev.Name == "" {
+				ev.Service, ev.Name = k.Service, k.Name
+			} else if ev.Service != k.Service || ev.Name != k.Name {
+				errs = append(errs, fmt.Errorf("%s.%s does not match %s, declared as %s.%s", ev.Service, ev.Name, k.Type, k.Service, k.Name))
+			}
+		} else if strings.HasPrefix(string(proto.MessageName(ev.Payload)), "ddr.") {
+			// No service publishes a ddr message that is not an event;
+			// readers would refuse it (see [ErrForged]).
+			errs = append(errs, err)
+		}
+	}
 	for _, f := range []struct{ field, v string }{
 		{"RequestID", ev.RequestID}, {"Service", ev.Service}, {"Name", ev.Name},
 	} {
@@ -143,8 +164,9 @@ func normalize(ev Event) (Event, error) {
 	}
 	if ev.Source == "" {
 		ev.Source = "ddr/" + ev.Service
-	} else if !headerSafe(ev.Source) {
-		errs = append(errs, errors.New("Source must be printable"))
+	} else if ev.Source != "ddr/"+ev.Service {
+		// Readers refuse any other source as forged.
+		errs = append(errs, fmt.Errorf("Source %q is not ddr/%s", ev.Source, ev.Service))
 	}
 	if !headerSafe(ev.Actor) {
 		errs = append(errs, errors.New("Actor must be printable"))
@@ -197,6 +219,11 @@ func ToMsg(ctx context.Context, ev Event) (*nats.Msg, error) {
 // FromMsg decodes a stored message. The payload type is resolved from
 // ce-type through the global protobuf registry, so the binary must link the
 // proto package of every event type it reads. Errors are [*DecodeError].
+//
+// An event that is not what its subject says (another service's type, a
+// name that is not its type's, a foreign ce-source) is refused with
+// [ErrForged]: NATS permissions let a service publish on its own subjects,
+// and this check makes sure it can only publish its own events there.
 func FromMsg(subject string, h nats.Header, data []byte, seq uint64) (Event, error) {
 	typ := h.Get(HeaderType)
 	fail := func(kind error, err error) (Event, error) {
@@ -229,6 +256,9 @@ func FromMsg(subject string, h nats.Header, data []byte, seq uint64) (Event, err
 			return fail(ErrUnknownType, nil)
 		}
 		return fail(ErrMalformed, err)
+	}
+	if err := authentic(svc, name, h.Get(HeaderSource), mt.Descriptor()); err != nil {
+		return fail(ErrForged, err)
 	}
 	payload := mt.New().Interface()
 	if err := proto.Unmarshal(data, payload); err != nil {

@@ -46,14 +46,14 @@ func FuzzFromMsg(f *testing.F) {
 		}
 		f.Add(m.Subject, encodeHeader(m.Header), m.Data, uint64(7))
 	}
-	f.Add("ddr.req.a.b.c", "ce-id: 1\nce-specversion: 1.0\nce-time: 2026-01-01T00:00:00Z\nce-type: google.protobuf.StringValue\n", []byte{0x0a, 0xff}, uint64(1))
+	f.Add("ddr.req.a.b.c", "ce-id: 1\nce-source: ddr/b\nce-specversion: 1.0\nce-time: 2026-01-01T00:00:00Z\nce-type: google.protobuf.StringValue\n", []byte{0x0a, 0xff}, uint64(1))
 	f.Add("ddr.req..b.c", "", []byte(nil), uint64(0))
 	f.Add("ddr.req.a.b.c", "ce-id: 1\nce-specversion: 1.0\nce-time: x\nce-type: no.Such\n", []byte("\x00"), ^uint64(0))
 	f.Fuzz(func(t *testing.T, subject, header string, data []byte, seq uint64) {
 		ev, err := eventstore.FromMsg(subject, decodeHeader(header), data, seq)
 		if err != nil {
 			var de *eventstore.DecodeError
-			if !errors.As(err, &de) || (!errors.Is(err, eventstore.ErrMalformed) && !errors.Is(err, eventstore.ErrUnknownType)) {
+			if !errors.As(err, &de) || (!errors.Is(err, eventstore.ErrMalformed) && !errors.Is(err, eventstore.ErrUnknownType) && !errors.Is(err, eventstore.ErrForged)) {
 				t.Fatalf("error %T %v, want a DecodeError of a known kind", err, err)
 			}
 			return

@@ -84,7 +84,9 @@ func NewStore(js jetstream.JetStream, opts ...Option) *Store {
 // events gives an empty History, not an error: whether an unknown request
 // is an error is the caller's decision. An event that cannot be decoded
 // fails the load ([*DecodeError]); deciding on a partial history would be
-// wrong.
+// wrong. A forged event ([ErrForged]) is not part of the history at all: it
+// is left out with a warning and a count (ddr.events.refused), and LastSeq
+// still covers it so the next append's concurrency check holds.
 //
 // It reads with batched direct gets over ddr.req.<id>.>: one round trip for
 // up to 512 events, nothing created on the server. The first Load
@@ -108,6 +110,16 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 	defer done()
 	err = scan(ctx, s.js, StreamName, RequestFilter(requestID), in, func(m RawMsg) error {
 		ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+		if errors.Is(err, ErrForged) {
+			// Not this request's fact: another service wrote it on a
+			// subject it may publish on. Leave it out of the fold, but
+			// count it in LastSeq: it is in the subject space the next
+			// append's concurrency check covers.
+			CountRefused(ctx, "load", err)
+			s.logger.WarnContext(ctx, "forged event left out of the history", "request_id", requestID, "seq", m.Sequence, "error", err)
+			h.LastSeq = m.Sequence
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -120,16 +120,39 @@ func publishContext(ctx context.Context, root trace.SpanContext) (context.Contex
 // request.
 type storeMetrics struct {
 	published metric.Int64Counter
+	refused   metric.Int64Counter
 }
 
 var instruments = telemetry.Instruments(TracerName, func(m metric.Meter) storeMetrics {
 	return storeMetrics{
 		published: telemetry.Counter(m, "ddr.events.published",
 			"Events appended to the DDR stream, by emitting service, event name and outcome (written, duplicate, conflict, error)"),
+		refused: telemetry.Counter(m, "ddr.events.refused",
+			"Stored events a reader refused, by reader (load, projection, consumer), kind (forged, malformed, unknown_type) and the subject's service"),
 	}
 })
 
 func countPublish(ctx context.Context, ev Event, outcome string) {
 	instruments().published.Add(ctx, 1, metric.WithAttributes(
 		attribute.String("service", ev.Service), attribute.String("event", ev.Name), attribute.String("outcome", outcome)))
+}
+
+// CountRefused counts a stored event that reader (load, projection,
+// consumer) refused to use; err is the [*DecodeError]. Labels carry the
+// subject's service, never the request.
+func CountRefused(ctx context.Context, reader string, err error) {
+	kind := "malformed"
+	switch {
+	case errors.Is(err, ErrForged):
+		kind = "forged"
+	case errors.Is(err, ErrUnknownType):
+		kind = "unknown_type"
+	}
+	svc := ""
+	var de *DecodeError
+	if errors.As(err, &de) {
+		_, svc, _, _ = ParseSubject(de.Subject)
+	}
+	instruments().refused.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("reader", reader), attribute.String("kind", kind), attribute.String("service", svc)))
 }

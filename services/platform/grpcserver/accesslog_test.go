@@ -26,7 +26,7 @@ func TestAccessLogRecordsCallButNeverBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logged := f.logs.lines(t, "rpc")
+	logged := f.logs.Lines(t, "rpc")
 	if len(logged) != 1 {
 		t.Fatalf("%d access log lines, want 1:\n%s", len(logged), f.logs)
 	}

@@ -136,7 +136,7 @@ func TestInternalErrorHidesDetailsAndLogsThemUnderTraceID(t *testing.T) {
 		t.Errorf("client error %v leaks the original error", err)
 	}
 
-	logged := f.logs.lines(t, "internal error")
+	logged := f.logs.Lines(t, "internal error")
 	if len(logged) != 1 {
 		t.Fatalf("%d internal error log lines, want 1:\n%s", len(logged), f.logs)
 	}

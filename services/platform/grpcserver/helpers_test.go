@@ -1,13 +1,9 @@
 package grpcserver_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -17,6 +13,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // probe is a hand-written service (our protos are not generated yet): the
@@ -69,52 +66,16 @@ var probeDesc = grpc.ServiceDesc{
 	}},
 }
 
-// syncBuffer collects log output written by server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines decodes the JSON log lines whose msg is msg.
-func (b *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader([]byte(b.String())))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 type fixture struct {
 	srv  *grpcserver.Server
 	addr string
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 }
 
 // start serves p on 127.0.0.1 with a real TracerProvider, so trace ids exist.
 func start(t *testing.T, cfg grpcserver.Config, p *probe) fixture {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })

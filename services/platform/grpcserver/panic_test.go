@@ -40,7 +40,7 @@ func TestPanicBecomesInternalAndServerKeepsServing(t *testing.T) {
 		}
 	}
 
-	logged := f.logs.lines(t, "panic in handler")
+	logged := f.logs.Lines(t, "panic in handler")
 	if len(logged) != 2 {
 		t.Fatalf("%d panic log lines, want 2:\n%s", len(logged), f.logs)
 	}

@@ -48,6 +48,11 @@ func knownStatus(err error) (s *status.Status, ok bool) {
 	if err == nil {
 		return status.New(codes.OK, ""), true
 	}
+	// The one disposition rule (ddrerr.Classify): a permanent failure is
+	// ours, not the caller's, whatever it wraps; INTERNAL.
+	if ddrerr.Classify(err) == ddrerr.DeadLetter {
+		return nil, false
+	}
 	var ve *ddrerr.ValidationError
 	if errors.As(err, &ve) {
 		return validationStatus(ve), true

@@ -50,8 +50,9 @@ type Projection struct {
 // beginning of the stream into apply, and returns once the events that
 // existed at the call are applied, so queries right after are complete. It
 // then keeps following new events until ctx ends or [Projection.Stop].
-// Events that cannot be decoded are logged and skipped (reactors
-// dead-letter them; a read model just cannot show them).
+// Events that cannot be decoded or are forged ([eventstore.ErrForged]) are
+// logged, counted and skipped (reactors dead-letter them; a read model just
+// cannot show them).
 func Start(ctx context.Context, js jetstream.JetStream, filters []string, apply Apply, logger *slog.Logger) (*Projection, error) {
 	if apply == nil {
 		return nil, fmt.Errorf("%w: nil apply", ErrInvalidArgument)
@@ -170,7 +171,10 @@ func (p *Projection) loop() {
 		seq := meta.Sequence.Stream
 		ev, err := eventstore.FromMsg(msg.Subject(), msg.Headers(), msg.Data(), seq)
 		if err != nil {
-			p.log.Warn("undecodable event skipped", "seq", seq, "error", err)
+			// Forged events (another service's type on a subject) are
+			// skipped like undecodable ones: never applied, counted.
+			eventstore.CountRefused(context.Background(), "projection", err)
+			p.log.Warn("refused event skipped", "seq", seq, "forged", errors.Is(err, eventstore.ErrForged), "error", err)
 		} else if err := p.apply(ev); err != nil {
 			p.log.Error("apply failed, event skipped", "seq", seq, "request_id", ev.RequestID, "type", ev.Type, "error", err)
 		}

@@ -53,7 +53,7 @@ func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide
 		// retried append is deduplicated by the stream as well.
 		return []eventstore.Event{{
 			ID: eventstore.DerivedID(requestID, "reporting.disposition_recorded"), RequestID: requestID,
-			Service: Service, Name: "disposition_recorded", Time: now, Actor: actor,
+			Time: now, Actor: actor,
 			Payload: &reportingv1.DispositionRecorded{RequestId: requestID, Disposition: out},
 		}}, nil
 	})
@@ -78,7 +78,7 @@ func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string,
 		now := a.cfg.Now().UTC()
 		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: r, LegalReference: legalReference, SetTime: ts(now), SetBy: actor}
 		return []eventstore.Event{{
-			ID: id.String(), RequestID: requestID, Service: Service, Name: "restriction_set", Time: now, Actor: actor, Payload: out,
+			ID: id.String(), RequestID: requestID, Time: now, Actor: actor, Payload: out,
 		}}, nil
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -17,18 +18,19 @@ import (
 // Event names (the <service>.<event> tokens of subjects) reporting folds.
 // Dispatch is on the subject, the cross-service contract, so an event whose
 // payload type this binary does not know still counts where its name is
-// enough (withdrawn, redirected, a DPA's answer recorded).
-const (
-	evReceived       = "intake.received"
-	evWithdrawn      = "intake.withdrawn"
-	evDecided        = "assessment.decided"
-	evCleared        = "notification.cleared"
-	evRedirected     = "notification.redirected"
-	evNoticeSent     = "notification.notice_delivered"
-	evDPAConsulted   = "notification.dpa_consulted"
-	evSealed         = "reporting.sealed"
-	evDisposition    = "reporting.disposition_recorded"
-	evRestrictionSet = "reporting.restriction_set"
+// enough (withdrawn, redirected, a DPA's answer recorded). The names come
+// from the declarations beside the event messages (eventstore.Kind).
+var (
+	evReceived       = eventstore.Kind[*intakev1.RequestReceived]().QualifiedName()
+	evWithdrawn      = eventstore.Kind[*intakev1.RequestWithdrawn]().QualifiedName()
+	evDecided        = eventstore.Kind[*assessmentv1.AssessmentDecided]().QualifiedName()
+	evCleared        = eventstore.Kind[*notificationv1.RequestCleared]().QualifiedName()
+	evRedirected     = eventstore.Kind[*notificationv1.RequestRedirected]().QualifiedName()
+	evNoticeSent     = eventstore.Kind[*notificationv1.NoticeDelivered]().QualifiedName()
+	evDPAConsulted   = eventstore.Kind[*notificationv1.DpaConsulted]().QualifiedName()
+	evSealed         = eventstore.Kind[*reportingv1.RecordSealed]().QualifiedName()
+	evDisposition    = eventstore.Kind[*reportingv1.DispositionRecorded]().QualifiedName()
+	evRestrictionSet = eventstore.Kind[*reportingv1.ReportingRestrictionSet]().QualifiedName()
 )
 
 // needsPayload reports whether folding the event reads its payload; the

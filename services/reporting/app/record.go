@@ -256,14 +256,14 @@ func (a *Reporting) Seal(ctx context.Context, requestID string) (sealed bool, er
 			return false, err
 		}
 		last := rec.Entries[len(rec.Entries)-1]
-		if !rec.Fold.Terminal() || last.Subject == eventstore.Subject(requestID, Service, "sealed") {
+		if !rec.Fold.Terminal() || last.Subject == eventstore.SubjectOf(requestID, (*reportingv1.RecordSealed)(nil)) {
 			return false, nil
 		}
 		head := rec.Head()
 		now := a.cfg.Now().UTC()
 		ev := eventstore.Event{
 			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(rec.LastSeq)), RequestID: requestID,
-			Service: Service, Name: "sealed", Time: now,
+			Time: now,
 			Payload: &reportingv1.RecordSealed{
 				RequestId: requestID, HeadHash: head[:], EntryCount: int32(len(rec.Entries)), LastSequence: rec.LastSeq, SealTime: ts(now),
 			},

@@ -3,6 +3,10 @@ package ports
 import (
 	"context"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/app"
@@ -15,11 +19,11 @@ const SealConsumer = "reporting-seal"
 // SealSubjects are the events after which a request may have reached a
 // terminal point; the handler decides from the whole record.
 var SealSubjects = []string{
-	"ddr.req.*.notification.cleared",
-	"ddr.req.*.notification.redirected",
-	"ddr.req.*.assessment.decided",
-	"ddr.req.*.intake.withdrawn",
-	"ddr.req.*.reporting.disposition_recorded",
+	eventstore.PatternOf[*notificationv1.RequestCleared](),
+	eventstore.PatternOf[*notificationv1.RequestRedirected](),
+	eventstore.PatternOf[*assessmentv1.AssessmentDecided](),
+	eventstore.PatternOf[*intakev1.RequestWithdrawn](),
+	eventstore.PatternOf[*reportingv1.DispositionRecorded](),
 }
 
 // SealHandler seals the record of the event's request. It is idempotent:

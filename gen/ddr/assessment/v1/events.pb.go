@@ -683,7 +683,7 @@ var File_ddr_assessment_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
+	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n" +
 	"\n" +
 	"CaseOpened\x12\x1d\n" +
 	"\n" +
@@ -694,36 +694,43 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\x0freview_due_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rreviewDueTime\x12O\n" +
 	"\frequirements\x18\x06 \x01(\v2+.ddr.assessment.v1.NotificationRequirementsR\frequirements\x122\n" +
 	"\x05facts\x18\a \x01(\v2\x1c.ddr.assessment.v1.CaseFactsR\x05facts\x122\n" +
-	"\x05rules\x18\b \x01(\v2\x1c.ddr.assessment.v1.CaseRulesR\x05rules\"\x83\x01\n" +
+	"\x05rules\x18\b \x01(\v2\x1c.ddr.assessment.v1.CaseRulesR\x05rules:\f\x8a\xb5\x18\b\n" +
+	"\x06opened\"\x92\x01\n" +
 	"\vCaseClaimed\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1a\n" +
 	"\bassignee\x18\x02 \x01(\tR\bassignee\x129\n" +
 	"\n" +
-	"claim_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimTime\"\xa2\x01\n" +
+	"claim_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimTime:\r\x8a\xb5\x18\t\n" +
+	"\aclaimed\"\xba\x01\n" +
 	"\x0fFactorsRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12=\n" +
 	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x121\n" +
-	"\x11rights_assessment\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment\"}\n" +
+	"\x11rights_assessment\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment:\x16\x8a\xb5\x18\x12\n" +
+	"\x10factors_recorded\"\x96\x01\n" +
 	"\x10CounselConsulted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12J\n" +
-	"\fconsultation\x18\x02 \x01(\v2&.ddr.assessment.v1.CounselConsultationR\fconsultation\"\x85\x01\n" +
+	"\fconsultation\x18\x02 \x01(\v2&.ddr.assessment.v1.CounselConsultationR\fconsultation:\x17\x8a\xb5\x18\x13\n" +
+	"\x11counsel_consulted\"\xa1\x01\n" +
 	"\x13ChallengeConsidered\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12O\n" +
-	"\rconsideration\x18\x02 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\rconsideration\"j\n" +
+	"\rconsideration\x18\x02 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\rconsideration:\x1a\x8a\xb5\x18\x16\n" +
+	"\x14challenge_considered\"\x83\x01\n" +
 	"\x10DecisionProposed\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x127\n" +
-	"\bdecision\x18\x02 \x01(\v2\x1b.ddr.assessment.v1.DecisionR\bdecision\"\x8b\x01\n" +
+	"\bdecision\x18\x02 \x01(\v2\x1b.ddr.assessment.v1.DecisionR\bdecision:\x17\x8a\xb5\x18\x13\n" +
+	"\x11decision_proposed\"\xa4\x01\n" +
 	"\x10DecisionApproved\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x127\n" +
-	"\bapproval\x18\x03 \x01(\v2\x1b.ddr.assessment.v1.ApprovalR\bapproval\"\xce\x01\n" +
+	"\bapproval\x18\x03 \x01(\v2\x1b.ddr.assessment.v1.ApprovalR\bapproval:\x17\x8a\xb5\x18\x13\n" +
+	"\x11decision_approved\"\xe7\x01\n" +
 	"\x10DecisionRejected\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -733,18 +740,21 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\vrejected_by\x18\x04 \x01(\tR\n" +
 	"rejectedBy\x12;\n" +
 	"\vreject_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"rejectTime\"\xbc\x01\n" +
+	"rejectTime:\x17\x8a\xb5\x18\x13\n" +
+	"\x11decision_rejected\"\xcb\x01\n" +
 	"\x11AssessmentDecided\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x127\n" +
 	"\bdecision\x18\x02 \x01(\v2\x1b.ddr.assessment.v1.DecisionR\bdecision\x12O\n" +
-	"\frequirements\x18\x03 \x01(\v2+.ddr.assessment.v1.NotificationRequirementsR\frequirements\"\xad\x01\n" +
+	"\frequirements\x18\x03 \x01(\v2+.ddr.assessment.v1.NotificationRequirementsR\frequirements:\r\x8a\xb5\x18\t\n" +
+	"\adecided\"\xbc\x01\n" +
 	"\vCaseOverdue\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12B\n" +
 	"\x0freview_due_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rreviewDueTime\x12;\n" +
 	"\vdetect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"detectTimeB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"detectTime:\r\x8a\xb5\x18\t\n" +
+	"\aoverdueB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_events_proto_rawDescOnce sync.Once

@@ -332,7 +332,7 @@ var File_ddr_intake_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x02\n" +
+	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
 	"\x0fRequestReceived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -342,7 +342,9 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"submitTime\x12D\n" +
 	"\x10forwarding_delay\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fforwardingDelay\x12'\n" +
 	"\x0flate_forwarding\x18\x06 \x01(\bR\x0elateForwarding\x12/\n" +
-	"\x13content_fingerprint\x18\a \x01(\tR\x12contentFingerprint\"\xf2\x01\n" +
+	"\x13content_fingerprint\x18\a \x01(\tR\x12contentFingerprint:\x0e\x8a\xb5\x18\n" +
+	"\n" +
+	"\breceived\"\x81\x02\n" +
 	"\x0eRequestAmended\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -350,18 +352,21 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\vinformation\x18\x03 \x01(\tB\x04\x90\xb5\x18\x01R\vinformation\x12;\n" +
 	"\vattachments\x18\x04 \x03(\v2\x19.ddr.intake.v1.AttachmentR\vattachments\x129\n" +
 	"\n" +
-	"amend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\x90\x01\n" +
+	"amend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime:\r\x8a\xb5\x18\t\n" +
+	"\aamended\"\xa1\x01\n" +
 	"\x10RequestWithdrawn\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
 	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\x06reason\x12?\n" +
-	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"\x87\x01\n" +
+	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime:\x0f\x8a\xb5\x18\v\n" +
+	"\twithdrawn\"\x9d\x01\n" +
 	"\rTargetsErased\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
 	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x129\n" +
 	"\n" +
-	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTimeB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime:\x14\x8a\xb5\x18\x10\n" +
+	"\x0etargets_erasedB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_events_proto_rawDescOnce sync.Once

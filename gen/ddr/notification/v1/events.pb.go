@@ -750,65 +750,77 @@ var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x1eddr/notification/v1/plan.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n" +
+	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x1eddr/notification/v1/plan.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n" +
 	"\vPlanDerived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12-\n" +
 	"\x04plan\x18\x02 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x127\n" +
 	"\x06inputs\x18\x03 \x01(\v2\x1f.ddr.notification.v1.PlanInputsR\x06inputs\x12;\n" +
 	"\vderive_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"deriveTime\"\x94\x01\n" +
+	"deriveTime:\x12\x8a\xb5\x18\x0e\n" +
+	"\fplan_derived\"\xa7\x01\n" +
 	"\n" +
 	"HoldPlaced\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
-	"\thold_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bholdTime\"\x8b\x01\n" +
+	"\thold_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bholdTime:\x11\x8a\xb5\x18\r\n" +
+	"\vhold_placed\"\x9a\x01\n" +
 	"\x0eRequestCleared\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x129\n" +
 	"\n" +
-	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\"\x9e\x01\n" +
+	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime:\r\x8a\xb5\x18\t\n" +
+	"\acleared\"\xb0\x01\n" +
 	"\x11RequestRedirected\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12)\n" +
 	"\rsupport_given\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\fsupportGiven\x12?\n" +
-	"\rredirect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fredirectTime\"\xbb\x01\n" +
+	"\rredirect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fredirectTime:\x10\x8a\xb5\x18\f\n" +
+	"\n" +
+	"redirected\"\xce\x01\n" +
 	"\n" +
 	"HoldLifted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x128\n" +
 	"\x05basis\x18\x02 \x01(\x0e2\".ddr.notification.v1.HoldLiftBasisR\x05basis\x12\x1b\n" +
 	"\tlifted_by\x18\x03 \x01(\tR\bliftedBy\x127\n" +
-	"\tlift_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bliftTime\"y\n" +
+	"\tlift_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bliftTime:\x11\x8a\xb5\x18\r\n" +
+	"\vhold_lifted\"\x9a\x01\n" +
 	"\x17RedirectOutcomeRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12?\n" +
-	"\bredirect\x18\x02 \x01(\v2#.ddr.notification.v1.RedirectRecordR\bredirect\"k\n" +
+	"\bredirect\x18\x02 \x01(\v2#.ddr.notification.v1.RedirectRecordR\bredirect:\x1f\x8a\xb5\x18\x1b\n" +
+	"\x19redirect_outcome_recorded\"\x83\x01\n" +
 	"\x0fNoticeDelivered\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
-	"\bdelivery\x18\x02 \x01(\v2\x1d.ddr.notification.v1.DeliveryR\bdelivery\"\x82\x01\n" +
+	"\bdelivery\x18\x02 \x01(\v2\x1d.ddr.notification.v1.DeliveryR\bdelivery:\x16\x8a\xb5\x18\x12\n" +
+	"\x10notice_delivered\"\x97\x01\n" +
 	"\fNoticeFailed\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
 	"\bdelivery\x18\x02 \x01(\v2\x1d.ddr.notification.v1.DeliveryR\bdelivery\x12\x18\n" +
-	"\aattempt\x18\x03 \x01(\x05R\aattempt\"p\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt:\x13\x8a\xb5\x18\x0f\n" +
+	"\rnotice_failed\"\x8a\x01\n" +
 	"\x11ExemptionRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12<\n" +
-	"\texemption\x18\x02 \x01(\v2\x1e.ddr.notification.v1.ExemptionR\texemption\"w\n" +
+	"\texemption\x18\x02 \x01(\v2\x1e.ddr.notification.v1.ExemptionR\texemption:\x18\x8a\xb5\x18\x14\n" +
+	"\x12exemption_recorded\"\x8c\x01\n" +
 	"\fDpaConsulted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12H\n" +
-	"\fconsultation\x18\x02 \x01(\v2$.ddr.notification.v1.DpaConsultationR\fconsultation\"p\n" +
+	"\fconsultation\x18\x02 \x01(\v2$.ddr.notification.v1.DpaConsultationR\fconsultation:\x13\x8a\xb5\x18\x0f\n" +
+	"\rdpa_consulted\"\x8e\x01\n" +
 	"\x14WaiverEffortRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
-	"\x06effort\x18\x02 \x01(\v2!.ddr.notification.v1.WaiverEffortR\x06effort*q\n" +
+	"\x06effort\x18\x02 \x01(\v2!.ddr.notification.v1.WaiverEffortR\x06effort:\x1c\x8a\xb5\x18\x18\n" +
+	"\x16waiver_effort_recorded*q\n" +
 	"\rHoldLiftBasis\x12\x1f\n" +
 	"\x1bHOLD_LIFT_BASIS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cHOLD_LIFT_BASIS_CONSULTATION\x10\x01\x12\x1d\n" +

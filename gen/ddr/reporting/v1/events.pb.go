@@ -7,6 +7,7 @@
 package reportingv1
 
 import (
+	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -245,7 +246,7 @@ var File_ddr_reporting_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dddr/reporting/v1/events.proto\x12\x10ddr.reporting.v1\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n" +
+	"\x1dddr/reporting/v1/events.proto\x12\x10ddr.reporting.v1\x1a\x1addr/options/v1/event.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x01\n" +
 	"\fRecordSealed\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -253,18 +254,21 @@ const file_ddr_reporting_v1_events_proto_rawDesc = "" +
 	"\ventry_count\x18\x03 \x01(\x05R\n" +
 	"entryCount\x12#\n" +
 	"\rlast_sequence\x18\x04 \x01(\x04R\flastSequence\x127\n" +
-	"\tseal_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bsealTime\"u\n" +
+	"\tseal_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bsealTime:\f\x8a\xb5\x18\b\n" +
+	"\x06sealed\"\x91\x01\n" +
 	"\x13DispositionRecorded\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12?\n" +
-	"\vdisposition\x18\x02 \x01(\v2\x1d.ddr.reporting.v1.DispositionR\vdisposition\"\xf9\x01\n" +
+	"\vdisposition\x18\x02 \x01(\v2\x1d.ddr.reporting.v1.DispositionR\vdisposition:\x1a\x8a\xb5\x18\x16\n" +
+	"\x14disposition_recorded\"\x90\x02\n" +
 	"\x17ReportingRestrictionSet\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12H\n" +
 	"\vrestriction\x18\x02 \x01(\x0e2&.ddr.reporting.v1.ReportingRestrictionR\vrestriction\x12'\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x125\n" +
 	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\x12\x15\n" +
-	"\x06set_by\x18\x05 \x01(\tR\x05setByB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
+	"\x06set_by\x18\x05 \x01(\tR\x05setBy:\x15\x8a\xb5\x18\x11\n" +
+	"\x0frestriction_setB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_ddr_reporting_v1_events_proto_rawDescOnce sync.Once
