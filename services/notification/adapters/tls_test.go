@@ -172,3 +172,28 @@ func TestClause4_1_2_DeliveryRefusesPlaintextWebhookToANonLoopbackAddress(t *tes
 		t.Fatalf("http:// to a name: %v, want ErrPlaintext", err)
 	}
 }
+
+// AUTH PLAIN goes over the verified STARTTLS session, so the password
+// never crosses in clear; the server sees the user.
+func TestSMTPAuthenticatesOverSTARTTLS(t *testing.T) {
+	cfg, roots, _, err := smtptest.DevTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := smtptest.StartWith(smtptest.Options{TLS: cfg, Users: map[string]string{"ddr": "pw-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Down)
+	s := &adapters.SMTP{Addr: srv.Addr(), TLSMode: app.SMTPTLSStartTLS, RootCAs: roots, Username: "ddr", Password: "wrong", Timeout: 10 * time.Second}
+	if _, err := s.SendEmail(t.Context(), notice()); err == nil {
+		t.Fatal("sent with a wrong password")
+	}
+	s.Password = "pw-1"
+	if _, err := s.SendEmail(t.Context(), notice()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].User != "ddr" || !msgs[0].TLS {
+		t.Fatalf("messages = %+v, want one from user ddr over TLS", msgs)
+	}
+}

@@ -73,6 +73,7 @@ type Target struct {
 	Host     string // a name or an IP literal, without brackets
 	Port     int
 	Security Security
+	smtp     bool // for the remedy named in errors
 }
 
 // SMTPTarget reads an SMTP server address (host:port) and TLS mode (one of
@@ -87,7 +88,7 @@ func SMTPTarget(setting, addr, mode string) (Target, error) {
 	if err != nil || port < 1 || port > 65535 {
 		return Target{}, fmt.Errorf("%s: %q has no valid port", setting, addr)
 	}
-	t := Target{Setting: setting, Host: host, Port: port}
+	t := Target{Setting: setting, Host: host, Port: port, smtp: true}
 	switch strings.ToLower(mode) {
 	case "", SMTPTLSAuto:
 		switch {
@@ -158,7 +159,7 @@ func (t Target) Check(resolved ...netip.Addr) error {
 }
 
 func (t Target) remedy() string {
-	if strings.Contains(t.Setting, "smtp") {
+	if t.smtp {
 		return "STARTTLS or implicit TLS"
 	}
 	return "https"

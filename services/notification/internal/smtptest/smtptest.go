@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	smtp "github.com/emersion/go-smtp"
 
 	"github.com/ddrsuite/ddr/services/platform/pki"
@@ -25,6 +26,8 @@ import (
 type Message struct {
 	From string
 	To   []string
+	// User is whom the session authenticated as; empty: no AUTH.
+	User string
 	Data string // headers and body as received, dot-unstuffed
 	// TLS reports whether the session was encrypted when the message was
 	// accepted (after STARTTLS, or implicit TLS).
@@ -37,6 +40,10 @@ type Options struct {
 	// from the first byte when Implicit.
 	TLS      *tls.Config
 	Implicit bool
+	// Users, if set, are the AUTH PLAIN accounts (name: password),
+	// offered over TLS only; MAIL is then refused until a client has
+	// authenticated.
+	Users map[string]string
 }
 
 // Server is a test SMTP server.
@@ -156,14 +163,42 @@ func (s *Server) To(rcpt string) []Message {
 type session struct {
 	s    *Server
 	conn *smtp.Conn
+	user string
 	from string
 	to   []string
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+// AuthMechanisms offers PLAIN when the server has users (go-smtp offers
+// AUTH only over TLS).
+func (x *session) AuthMechanisms() []string {
+	if len(x.s.opts.Users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain || len(x.s.opts.Users) == 0 {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if want, ok := x.s.opts.Users[username]; !ok || want != password {
+			return smtp.ErrAuthFailed
+		}
+		x.user = username
+		return nil
+	}), nil
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if len(x.s.opts.Users) > 0 && x.user == "" {
+		return smtp.ErrAuthRequired
+	}
 	x.from = from
 	return nil
 }
@@ -182,7 +217,7 @@ func (x *session) Data(r io.Reader) error {
 	x.s.mu.Lock()
 	x.s.seq++
 	id := x.s.seq
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: x.to, Data: string(b), TLS: encrypted})
+	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: x.to, User: x.user, Data: string(b), TLS: encrypted})
 	x.s.mu.Unlock()
 	// go-smtp answers a nil error with a fixed "OK: queued"; a 250
 	// SMTPError is its way to put a queue id in the reply, which the
