@@ -28,10 +28,10 @@ func LoadRoots(caFile string) (*x509.CertPool, error) {
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("notification TLS CA file: %w", err)
+		return nil, err
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("notification TLS CA file %s: no PEM certificate in it", caFile)
+		return nil, fmt.Errorf("%s: no PEM certificate in it", caFile)
 	}
 	return pool, nil
 }

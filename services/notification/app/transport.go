@@ -11,8 +11,9 @@ import (
 )
 
 // Notices leave over TLS only. A customer notice (4.1.2) carries the
-// details of a data disclosure request and a DPA packet (4.2.1) more: in
-// clear they could be read, or changed, on any network between here and the
+// details of a data disclosure request, the accounts concerned included,
+// and a DPA packet (4.2.1) the request and its legal basis: in clear they
+// could be read, or changed, on any network between here and the
 // recipient. The one exception is loopback (a relay or a test server on the
 // same machine), where there is no network to cross. The rule is checked
 // twice, by the same function ([Target.Check]): when the configuration is
