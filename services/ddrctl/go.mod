@@ -27,6 +27,8 @@ require (
 	github.com/ddrsuite/ddr/services/intake v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/notification v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/reporting v0.0.0 // indirect
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	github.com/emersion/go-smtp v0.25.1 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect

@@ -5,8 +5,11 @@ go 1.26.0
 require (
 	github.com/ddrsuite/ddr/gen v0.0.0
 	github.com/ddrsuite/ddr/services/platform v0.0.0
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.25.1
 	github.com/google/uuid v1.6.0
 	github.com/nats-io/nats.go v1.55.0
+	github.com/wneessen/go-mail v0.8.1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -1,39 +1,49 @@
 package adapters
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/quotedprintable"
 	"net"
-	"net/smtp"
-	"net/textproto"
 	"strings"
 	"time"
+
+	mail "github.com/wneessen/go-mail"
 
 	"github.com/ddrsuite/ddr/services/notification/app"
 )
 
-// SMTP sends notices through an SMTP server with net/smtp. It speaks
-// EHLO, STARTTLS when the server offers it (unless disabled), AUTH when
-// credentials are set, MAIL, RCPT, DATA and QUIT, and returns the server's
-// reply to the message's final dot as the receipt (most servers put the
-// queue id there).
+// SMTPAddrSetting is the setting that names the SMTP server, quoted in the
+// errors of the TLS rule.
+const SMTPAddrSetting = "--notification-smtp-addr"
+
+// SMTP sends notices through an SMTP server with go-mail. It requires TLS
+// (STARTTLS, or implicit TLS on 465) unless the server is on loopback
+// (see app.Target): the rule is checked when the sender is configured
+// ([SMTP.Check]) and again before every connection, against the addresses
+// the server's name then resolves to, which are the ones dialled. The
+// server's certificate is verified against the system roots or RootCAs.
+// The receipt is the server's reply to the message's final dot (most
+// servers put the queue id there).
 type SMTP struct {
 	// Addr is host:port of the server.
 	Addr string
+	// TLSMode is one of app.SMTPTLSAuto (the default: implicit TLS on 465,
+	// STARTTLS elsewhere, and STARTTLS if offered to a loopback server),
+	// app.SMTPTLSStartTLS, app.SMTPTLSImplicit or app.SMTPTLSNone
+	// (loopback only).
+	TLSMode string
 	// Hello is the name sent with EHLO; default "localhost".
 	Hello string
-	// Auth, if set, authenticates (net/smtp refuses PLAIN without TLS
-	// except to localhost).
-	Auth smtp.Auth
-	// TLS is used for STARTTLS; nil: ServerName from Addr.
-	TLS *tls.Config
-	// NoStartTLS sends in the clear even when the server offers STARTTLS.
-	NoStartTLS bool
+	// Username and Password, if Username is set, authenticate with AUTH
+	// PLAIN (only over TLS, or to loopback).
+	Username, Password string
+	// RootCAs verify the server's certificate; nil: the system roots.
+	RootCAs *x509.CertPool
+	// Resolver resolves the server's name before each connection; nil:
+	// net.DefaultResolver.
+	Resolver Resolver
 	// Timeout bounds one whole send; default 30 s.
 	Timeout time.Duration
 	// Now dates the message; default time.Now.
@@ -44,7 +54,28 @@ var _ app.EmailSender = (*SMTP)(nil)
 
 // MessageID is the Message-ID header of a delivery: the delivery id makes
 // a retried send recognisable as the same message.
-func MessageID(deliveryID string) string { return "<" + deliveryID + "@ddr.local>" }
+func MessageID(deliveryID string) string { return "<" + messageIDValue(deliveryID) + ">" }
+
+func messageIDValue(deliveryID string) string { return deliveryID + "@ddr.local" }
+
+// Target is the server as the TLS rule sees it.
+func (s *SMTP) Target() (app.Target, error) {
+	mode := s.TLSMode
+	if mode == "" {
+		mode = app.SMTPTLSAuto
+	}
+	return app.SMTPTarget(SMTPAddrSetting, s.Addr, mode)
+}
+
+// Check applies the TLS rule to the configuration as written; a service
+// refuses to start with a sender that fails it.
+func (s *SMTP) Check() error {
+	t, err := s.Target()
+	if err != nil {
+		return err
+	}
+	return t.Check()
+}
 
 // SendEmail implements app.EmailSender.
 func (s *SMTP) SendEmail(ctx context.Context, m app.Message) (string, error) {
@@ -54,124 +85,99 @@ func (s *SMTP) SendEmail(ctx context.Context, m app.Message) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", s.Addr)
+	t, err := s.Target()
 	if err != nil {
-		return "", &app.SendError{Reason: "smtp: cannot connect", Err: err}
+		return "", &app.SendError{Reason: "smtp: bad server address", Err: err}
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	host, _, _ := net.SplitHostPort(s.Addr)
-	c, err := smtp.NewClient(conn, host)
+	msg, err := s.compose(m)
 	if err != nil {
-		return "", smtpErr("greeting", err)
+		return "", &app.SendError{Reason: "smtp: cannot compose", Err: err}
 	}
-	defer c.Close()
 	hello := s.Hello
 	if hello == "" {
 		hello = "localhost"
 	}
-	if err := c.Hello(hello); err != nil {
-		return "", smtpErr("EHLO", err)
+	tlsCfg := clientTLS(s.RootCAs, t.Host)
+	opts := []mail.Option{
+		mail.WithPort(t.Port),
+		mail.WithHELO(hello),
+		mail.WithTimeout(timeout),
+		mail.WithTLSConfig(tlsCfg),
+		// Every connection goes through the rule, to the addresses it
+		// checked; implicit TLS is done there too (go-mail does not wrap
+		// a connection from a custom dialer).
+		mail.WithDialContextFunc(func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialChecked(ctx, s.Resolver, t, tlsCfg)
+		}),
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !s.NoStartTLS {
-		cfg := s.TLS
-		if cfg == nil {
-			cfg = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		}
-		if err := c.StartTLS(cfg); err != nil {
-			return "", smtpErr("STARTTLS", err)
-		}
+	switch t.Security {
+	case app.ImplicitTLS:
+		opts = append(opts, mail.WithSSL())
+	case app.StartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case app.Opportunistic:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 	}
-	if s.Auth != nil {
-		if err := c.Auth(s.Auth); err != nil {
-			return "", smtpErr("AUTH", err)
-		}
+	if s.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.Username), mail.WithPassword(s.Password))
 	}
-	if err := c.Mail(m.From); err != nil {
-		return "", smtpErr("MAIL", err)
-	}
-	if err := c.Rcpt(m.To); err != nil {
-		return "", smtpErr("RCPT", err)
-	}
-	body, err := s.compose(m)
+	c, err := mail.NewClient(t.Host, opts...)
 	if err != nil {
-		return "", &app.SendError{Reason: "smtp: cannot compose", Err: err}
+		return "", &app.SendError{Reason: "smtp: bad client configuration", Err: err}
 	}
-	receipt, err := data(c, body)
-	if err != nil {
-		return "", smtpErr("DATA", err)
+	err = c.DialAndSendWithContext(ctx, msg)
+	if msg.IsDelivered() {
+		// The server accepted the message: a failed RSET or QUIT after
+		// that changes nothing.
+		return "250 " + msg.ServerResponse(), nil
 	}
-	_ = c.Quit() // the message is accepted; a failed QUIT changes nothing
-	return receipt, nil
+	return "", smtpErr(err)
 }
 
-// data runs DATA like smtp.Client.Data, but keeps the server's final reply,
-// which Client.Data discards: it is the receipt.
-func data(c *smtp.Client, body []byte) (string, error) {
-	id, err := c.Text.Cmd("DATA")
-	if err != nil {
-		return "", err
+// smtpErr turns a failed send into a reason fit for the record: the
+// stage and the server's code, no addresses.
+func smtpErr(err error) error {
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		return &app.SendError{Reason: "smtp: " + refused.reason, Err: err}
 	}
-	c.Text.StartResponse(id)
-	_, _, err = c.Text.ReadResponse(354)
-	c.Text.EndResponse(id)
-	if err != nil {
-		return "", err
+	var se *mail.SendError
+	if errors.As(err, &se) {
+		if code := se.ErrorCode(); code > 0 {
+			return &app.SendError{Reason: fmt.Sprintf("smtp: %s (%d)", se.Reason, code), Err: err}
+		}
+		return &app.SendError{Reason: "smtp: " + se.Reason.String(), Err: err}
 	}
-	w := c.Text.DotWriter()
-	if _, err := w.Write(body); err != nil {
-		return "", err
+	if strings.HasPrefix(err.Error(), "dial failed") {
+		return &app.SendError{Reason: "smtp: cannot connect or start TLS", Err: err}
 	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	code, msg, err := c.Text.ReadResponse(250)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%d %s", code, msg), nil
+	return &app.SendError{Reason: "smtp: send failed", Err: err}
 }
 
-func smtpErr(stage string, err error) error {
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return &app.SendError{Reason: fmt.Sprintf("smtp: %s refused (%d)", stage, te.Code), Err: err}
-	}
-	return &app.SendError{Reason: "smtp: " + stage + " failed", Err: err}
-}
-
-func (s *SMTP) compose(m app.Message) ([]byte, error) {
+func (s *SMTP) compose(m app.Message) (*mail.Msg, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
-	for _, v := range []string{m.From, m.To, m.DeliveryID} {
+	for _, v := range []string{m.From, m.To, m.DeliveryID, m.Kind} {
 		if strings.ContainsAny(v, "\r\n") {
 			return nil, errors.New("header value with a line break")
 		}
 	}
-	var b bytes.Buffer
-	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	h("From", m.From)
-	h("To", m.To)
-	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	h("Date", now().UTC().Format(time.RFC1123Z))
-	h("Message-ID", MessageID(m.DeliveryID))
-	h("X-DDR-Delivery-Id", m.DeliveryID)
-	h("X-DDR-Kind", m.Kind)
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=utf-8")
-	h("Content-Transfer-Encoding", "quoted-printable")
-	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(m.Body, "\n", "\r\n"))); err != nil {
-		return nil, err
+	msg := mail.NewMsg(mail.WithEncoding(mail.EncodingQP), mail.WithCharset(mail.CharsetUTF8))
+	if err := msg.From(m.From); err != nil {
+		return nil, errors.New("invalid sender address")
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
+	if err := msg.To(m.To); err != nil {
+		return nil, errors.New("invalid recipient address")
 	}
-	return b.Bytes(), nil
+	msg.Subject(m.Subject)
+	msg.SetDateWithValue(now().UTC())
+	msg.SetMessageIDWithValue(messageIDValue(m.DeliveryID))
+	msg.SetGenHeader("X-DDR-Delivery-Id", m.DeliveryID)
+	msg.SetGenHeader("X-DDR-Kind", m.Kind)
+	msg.SetBodyString(mail.TypeTextPlain, m.Body)
+	return msg, nil
 }

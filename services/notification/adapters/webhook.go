@@ -3,10 +3,15 @@ package adapters
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/notification/app"
@@ -34,14 +39,67 @@ type WebhookPayload struct {
 // Webhooks posts notices signed with HMAC-SHA256 over the timestamp and
 // body (header DDR-Signature: t=<unix>,v1=<hex>). Any 2xx is a delivery;
 // anything else, or no answer, a failure to retry.
+//
+// Endpoints must be https, except on loopback (see app.Target). Every
+// connection, redirects included, goes through the rule: the host is
+// resolved, a plaintext connection is refused unless every address is
+// loopback, and the checked addresses are the ones dialled. Certificates
+// are verified against the system roots or RootCAs. No proxy is used: a
+// notice goes straight to its endpoint.
 type Webhooks struct {
-	// Client defaults to one with a 30 s timeout.
-	Client *http.Client
+	// RootCAs verify endpoints' certificates; nil: the system roots.
+	RootCAs *x509.CertPool
+	// Resolver resolves endpoint names; nil: net.DefaultResolver.
+	Resolver Resolver
+	// Timeout bounds one post; default 30 s.
+	Timeout time.Duration
 	// Now signs and dates; default time.Now.
 	Now func() time.Time
+
+	once   sync.Once
+	client *http.Client
 }
 
 var _ app.WebhookSender = (*Webhooks)(nil)
+
+// WebhookURLSetting names webhook URLs in the errors of the TLS rule at
+// delivery time.
+const WebhookURLSetting = "webhook url"
+
+func (w *Webhooks) httpClient() *http.Client {
+	w.once.Do(func() {
+		timeout := w.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		dial := func(sec app.Security) func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return func(ctx context.Context, _, addr string) (net.Conn, error) {
+				host, portText, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				port, err := strconv.Atoi(portText)
+				if err != nil {
+					return nil, err
+				}
+				t := app.Target{Setting: WebhookURLSetting, Host: host, Port: port, Security: sec}
+				return dialChecked(ctx, w.Resolver, t, clientTLS(w.RootCAs, host))
+			}
+		}
+		w.client = &http.Client{
+			Timeout: timeout,
+			Transport: &http.Transport{
+				Proxy:               nil,
+				DialContext:         dial(app.Plaintext),   // http://: loopback only
+				DialTLSContext:      dial(app.ImplicitTLS), // https://: verified TLS
+				TLSHandshakeTimeout: timeout,
+				MaxIdleConnsPerHost: 2,
+				IdleConnTimeout:     90 * time.Second,
+			},
+		}
+	})
+	return w.client
+}
 
 // PostWebhook implements app.WebhookSender.
 func (w *Webhooks) PostWebhook(ctx context.Context, hook app.Webhook, m app.Message) (string, error) {
@@ -49,10 +107,15 @@ func (w *Webhooks) PostWebhook(ctx context.Context, hook app.Webhook, m app.Mess
 	if w.Now != nil {
 		now = w.Now
 	}
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	// The rule as written first: a URL that fails it is not even resolved.
+	t, err := app.WebhookTarget(WebhookURLSetting, hook.URL)
+	if err == nil {
+		err = t.Check()
 	}
+	if err != nil {
+		return "", &app.SendError{Reason: "webhook: refused: https required except to loopback", Err: err}
+	}
+	client := w.httpClient()
 	at := now().UTC()
 	body, err := json.Marshal(WebhookPayload{DeliveryID: m.DeliveryID, RequestID: m.RequestID, Kind: m.Kind, Subject: m.Subject, Body: m.Body, SentAt: at})
 	if err != nil {
@@ -72,6 +135,10 @@ func (w *Webhooks) PostWebhook(ctx context.Context, hook app.Webhook, m app.Mess
 	req.Header.Set(DeliveryIDHeader, m.DeliveryID)
 	resp, err := client.Do(req)
 	if err != nil {
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			return "", &app.SendError{Reason: "webhook: " + refused.reason, Err: err}
+		}
 		return "", &app.SendError{Reason: "webhook: no answer", Err: err}
 	}
 	defer resp.Body.Close()

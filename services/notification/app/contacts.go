@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"os"
 	"strings"
 
@@ -121,8 +120,8 @@ func ParseContacts(data []byte, getenv func(string) string) (Contacts, error) {
 		for i := range e.Webhooks {
 			w := &e.Webhooks[i]
 			f := fmt.Sprintf("%s.webhooks[%d]", field, i)
-			if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				v.Add(f+".url", "must be an http or https URL")
+			if p := webhookURLProblem(w.URL); p != "" {
+				v.Add(f+".url", p)
 			}
 			if w.SecretEnv != "" {
 				w.Secret = getenv(w.SecretEnv)
@@ -159,4 +158,35 @@ func ParseContacts(data []byte, getenv func(string) string) (Contacts, error) {
 		c.ReplyContact = c.From
 	}
 	return c, v.Err()
+}
+
+// webhookURLProblem applies the rule of notices over TLS (transport.go) to
+// a webhook URL as configured; "" when it passes.
+func webhookURLProblem(raw string) string {
+	if t, err := WebhookTarget("url", raw); err != nil || t.Check() != nil {
+		return "must be an https URL (http only to a loopback address: notices leave over TLS)"
+	}
+	return ""
+}
+
+// CheckTransport applies the rule of notices over TLS to every webhook URL
+// of contacts given as a value rather than read by [ParseContacts] (which
+// checks them itself).
+func (c Contacts) CheckTransport() error {
+	var v ddrerr.Collector
+	check := func(field string, e Endpoints) {
+		for i, w := range e.Webhooks {
+			if p := webhookURLProblem(w.URL); p != "" {
+				v.Add(fmt.Sprintf("%s.webhooks[%d].url", field, i), p)
+			}
+		}
+	}
+	for id, e := range c.Customers {
+		check("customers."+id, e)
+	}
+	check("lead_dpa", c.LeadDPA.Endpoints)
+	for i, d := range c.OtherDPAs {
+		check(fmt.Sprintf("other_dpas[%d]", i), d.Endpoints)
+	}
+	return v.Err()
 }

@@ -20,8 +20,9 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/projection"
 )
 
-// hookServer answers 500 to the first call and 200 after, verifying each
-// signature, and counts what it accepted.
+// hookServer is an https endpoint on loopback. It answers 500 to the
+// first call and 200 after, verifying each signature, and counts what it
+// accepted.
 type hookServer struct {
 	*httptest.Server
 	calls, accepted atomic.Int32
@@ -33,7 +34,7 @@ type hookServer struct {
 
 func newHookServer(t *testing.T, now func() time.Time) *hookServer {
 	h := &hookServer{}
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if h.calls.Add(1) == 1 {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -50,6 +51,8 @@ func newHookServer(t *testing.T, now func() time.Time) *hookServer {
 		h.accepted.Add(1)
 		w.WriteHeader(http.StatusOK)
 	}))
+	h.TLS, _ = devTLS()
+	h.StartTLS() // https with the development certificate
 	t.Cleanup(h.Close)
 	return h
 }
@@ -115,6 +118,9 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	mails := smtpSrv.To(custEmail)
 	if len(mails) != 1 || hook.accepted.Load() != 1 {
 		t.Fatalf("delivered %d mails and %d webhooks, want exactly 1 each", len(mails), hook.accepted.Load())
+	}
+	if !mails[0].TLS {
+		t.Errorf("the notice was accepted on a session without TLS, want STARTTLS")
 	}
 	names := e.events(id)
 	if n := count(names, "notice_delivered"); n != 2 {

@@ -3,6 +3,8 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"strings"
 	"sync"
@@ -124,10 +126,11 @@ func (e *env) deliverer(c app.Contacts, smtpAddr string, owner string, idx *app.
 	if idx == nil {
 		idx = app.NewIndex(nil)
 	}
+	_, roots := devTLS()
 	return app.NewDeliverer(e.n, idx, app.DeliveryConfig{
 		Contacts:  c,
-		Email:     &adapters.SMTP{Addr: smtpAddr, Now: e.clock.Now},
-		Webhook:   &adapters.Webhooks{Now: e.clock.Now},
+		Email:     &adapters.SMTP{Addr: smtpAddr, TLSMode: app.SMTPTLSStartTLS, RootCAs: roots, Now: e.clock.Now},
+		Webhook:   &adapters.Webhooks{RootCAs: roots, Now: e.clock.Now},
 		Leases:    leases,
 		RetryBase: time.Minute,
 		RetryMax:  10 * time.Minute,
@@ -252,14 +255,28 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
+// devTLS is one development-PKI certificate for every test server of the
+// package (SMTP and webhook receivers on loopback) and the roots that
+// verify it: notices in these tests travel over verified TLS.
+var devTLS = sync.OnceValues(func() (*tls.Config, *x509.CertPool) {
+	cfg, roots, _, err := smtptest.DevTLS()
+	if err != nil {
+		panic(err)
+	}
+	return cfg, roots
+})
+
+// startSMTP starts (or, if !up, reserves) an SMTP server offering
+// STARTTLS with the development certificate.
 func startSMTP(t *testing.T, up bool) *smtptest.Server {
 	t.Helper()
 	var s *smtptest.Server
 	var err error
+	cfg, _ := devTLS()
 	if up {
-		s, err = smtptest.Start()
+		s, err = smtptest.StartWith(smtptest.Options{TLS: cfg})
 	} else {
-		s, err = smtptest.Reserve()
+		s, err = smtptest.ReserveWith(smtptest.Options{TLS: cfg})
 	}
 	if err != nil {
 		t.Fatal(err)

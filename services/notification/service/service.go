@@ -4,12 +4,11 @@ package service
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/smtp"
 	"os"
 	"time"
 
@@ -47,8 +46,13 @@ type Config struct {
 	SMTPUsername string
 	SMTPPassword string
 	SMTPHello    string
-	// SMTPNoStartTLS sends in the clear even when STARTTLS is offered.
-	SMTPNoStartTLS bool
+	// SMTPTLS is the SMTP TLS mode: auto (implicit TLS on port 465,
+	// STARTTLS elsewhere), starttls, tls, or none; without TLS only a
+	// loopback server is accepted (see app.Target).
+	SMTPTLS string
+	// TLSCAFile, if set, is a PEM file of CA certificates trusted, besides
+	// the system roots, to verify SMTP servers and webhook endpoints.
+	TLSCAFile string
 	// SweepInterval is how often the delivery worker looks for due work
 	// (retries, gags that lifted); it also runs whenever a plan changes.
 	SweepInterval time.Duration
@@ -76,7 +80,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPUsername, "notification-smtp-username", "", "SMTP AUTH PLAIN user; empty: no AUTH")
 	fs.StringVar(&c.SMTPPassword, "notification-smtp-password", "", "SMTP AUTH PLAIN password (prefer DDR_NOTIFICATION_SMTP_PASSWORD)")
 	fs.StringVar(&c.SMTPHello, "notification-smtp-hello", "localhost", "name sent with EHLO")
-	fs.BoolVar(&c.SMTPNoStartTLS, "notification-smtp-no-starttls", false, "do not upgrade with STARTTLS even when offered")
+	fs.StringVar(&c.SMTPTLS, "notification-smtp-tls", app.SMTPTLSAuto, "SMTP TLS: auto (implicit TLS on port 465, else STARTTLS), starttls, tls (implicit) or none; notices go in clear only to a loopback server")
+	fs.StringVar(&c.TLSCAFile, "notification-tls-ca-file", "", "PEM CA certificates trusted besides the system roots for SMTP servers and webhook endpoints")
 	fs.DurationVar(&c.SweepInterval, "notification-sweep-interval", 10*time.Second, "how often due deliveries (retries, lifted gags) are looked for")
 	fs.DurationVar(&c.RetryBase, "notification-retry-base", 30*time.Second, "wait after a failed delivery, doubled per failure")
 	fs.DurationVar(&c.RetryMax, "notification-retry-max", time.Hour, "longest wait between delivery attempts")
@@ -110,6 +115,10 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
+	roots, err := checkDelivery(cfg, contacts)
+	if err != nil {
+		return nil, err
+	}
 	logger := d.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -131,22 +140,15 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		dcfg.Keys = d.Keys
 	}
 	if cfg.SMTPAddr != "" {
-		s := &adapters.SMTP{Addr: cfg.SMTPAddr, Hello: cfg.SMTPHello, NoStartTLS: cfg.SMTPNoStartTLS, Now: now}
-		if cfg.SMTPUsername != "" {
-			host := cfg.SMTPAddr
-			if h, _, err := net.SplitHostPort(cfg.SMTPAddr); err == nil {
-				host = h
-			}
-			s.Auth = smtp.PlainAuth("", cfg.SMTPUsername, cfg.SMTPPassword, host)
-		}
-		dcfg.Email = s
+		dcfg.Email = &adapters.SMTP{Addr: cfg.SMTPAddr, TLSMode: cfg.SMTPTLS, Hello: cfg.SMTPHello,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, RootCAs: roots, Now: now}
 	}
 	// Assign only a non-nil pointer: a nil *Webhooks in the interface
 	// would not compare equal to nil and would be called.
 	if cfg.Webhooks != nil {
 		dcfg.Webhook = cfg.Webhooks
 	} else {
-		dcfg.Webhook = &adapters.Webhooks{Now: now}
+		dcfg.Webhook = &adapters.Webhooks{RootCAs: roots, Now: now}
 	}
 	c := &Component{deps: d, cfg: cfg, app: a}
 	c.index = app.NewIndex(func(string) { c.deliv.Kick() })
@@ -157,6 +159,34 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	c.srv = ports.NewServer(a, c.index, c.deliv, v)
 	return c, nil
+}
+
+// checkDelivery refuses, at start, a delivery configuration that breaks
+// the rule of notices over TLS (app.Target): an SMTP server without TLS or
+// an http:// webhook, unless on loopback. It returns the roots that verify
+// the servers.
+func checkDelivery(cfg Config, contacts app.Contacts) (*x509.CertPool, error) {
+	if cfg.SMTPAddr != "" {
+		s := adapters.SMTP{Addr: cfg.SMTPAddr, TLSMode: cfg.SMTPTLS}
+		if err := s.Check(); err != nil {
+			return nil, fmt.Errorf("notification: %w (--notification-smtp-tls=%s)", err, modeOrAuto(cfg.SMTPTLS))
+		}
+	}
+	if err := contacts.CheckTransport(); err != nil {
+		return nil, fmt.Errorf("notification contacts: %w", err)
+	}
+	roots, err := adapters.LoadRoots(cfg.TLSCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("notification: --notification-tls-ca-file: %w", err)
+	}
+	return roots, nil
+}
+
+func modeOrAuto(m string) string {
+	if m == "" {
+		return app.SMTPTLSAuto
+	}
+	return m
 }
 
 func loadContacts(cfg Config) (app.Contacts, error) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +47,16 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// writeFile writes data to a file of the test's temporary directory.
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -58,11 +70,18 @@ func (s *syncBuffer) String() string {
 // notice delivered to a real SMTP server, cleared.
 func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t *testing.T) {
 	ctx := t.Context()
-	smtpSrv, err := smtptest.Start()
+	// The notices travel over STARTTLS, verified with the development CA
+	// given as a CA file.
+	serverTLS, _, caPEM, err := smtptest.DevTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpSrv, err := smtptest.StartWith(smtptest.Options{TLS: serverTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(smtpSrv.Down)
+	caFile := writeFile(t, "ca.pem", caPEM)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
@@ -78,7 +97,7 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 		Customers:    map[string]app.Endpoints{"cust-42": {Emails: []string{custEmail}}},
 		LeadDPA:      app.DPA{Name: "DPC-IE", Endpoints: app.Endpoints{Emails: []string{dpaEmail}}},
 	}
-	comp, err := service.New(ctx, deps, service.Config{Contacts: &contacts, SMTPAddr: smtpSrv.Addr(), SweepInterval: time.Hour, LeaseTTL: time.Minute})
+	comp, err := service.New(ctx, deps, service.Config{Contacts: &contacts, SMTPAddr: smtpSrv.Addr(), SMTPTLS: app.SMTPTLSStartTLS, TLSCAFile: caFile, SweepInterval: time.Hour, LeaseTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +204,9 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	if strings.Contains(packets[0].Data, targetValue) {
 		t.Error("the DPA packet carries a target identifier")
 	}
+	if !packets[0].TLS {
+		t.Error("the DPA packet was accepted without TLS")
+	}
 
 	// Nothing lifts the hold but the lead DPA's recorded answer.
 	_, err = client.LiftHold(ctx, &notificationv1.LiftHoldRequest{RequestId: id})
@@ -223,6 +245,9 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	notices := smtpSrv.To(custEmail)
 	if len(notices) != 1 || !strings.Contains(notices[0].Data, targetValue) || !strings.Contains(notices[0].Data, "SW-88") {
 		t.Fatalf("customer notices = %d, want 1 with the request's details and identifiers", len(notices))
+	}
+	if !notices[0].TLS {
+		t.Error("the customer notice was accepted without TLS")
 	}
 	h, err := store.Load(ctx, id)
 	if err != nil {

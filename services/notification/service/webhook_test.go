@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
@@ -27,14 +28,14 @@ import (
 )
 
 // A customer reachable only by webhook, with the service's own webhook
-// client (no test override): the notice is signed, delivered once and the
-// request cleared. Guards the wiring of the default client, which once
+// client (no test override) over https: the notice is signed, delivered
+// once and the request cleared. Guards the wiring of the default client, which once
 // crashed the process on the first webhook delivery.
 func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 	ctx := t.Context()
 	const secret = "whsec-test-0123456789"
 	var posts atomic.Int32
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if err := domain.VerifyWebhook([]byte(secret), body, r.Header.Get(domain.SignatureHeader), time.Now(), domain.DefaultSignatureTolerance); err != nil {
 			t.Errorf("webhook signature: %v", err)
@@ -45,6 +46,9 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(hook.Close)
+	// https, verified: the receiver's certificate is trusted through the
+	// CA file, as an operator's own CA would be.
+	caFile := writeFile(t, "hook-ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hook.Certificate().Raw}))
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	nenv := natstest.Start(t)
@@ -59,7 +63,7 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 		LeadDPA:      app.DPA{Name: "DPC-IE"},
 	}
 	comp, err := service.New(ctx, runner.Deps{NC: nenv.Conn, JS: nenv.JS, Store: store, Logger: logger, Replicas: 1},
-		service.Config{Contacts: &contacts, SweepInterval: time.Hour, LeaseTTL: time.Minute})
+		service.Config{Contacts: &contacts, TLSCAFile: caFile, SweepInterval: time.Hour, LeaseTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

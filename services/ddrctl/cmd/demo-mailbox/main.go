@@ -1,103 +1,104 @@
 // Command demo-mailbox plays the customer and the data protection authority
-// in `make demo`: a minimal SMTP server on loopback that accepts every
-// message the suite sends (the customer notice of clause 4.1.2, the DPA
-// packet of clause 4.2.1) and prints one line per message. Its reply to the
-// message is what the suite records as the delivery receipt. It is a demo
-// prop, not a mail server: no TLS, no auth, no storage.
+// in `make demo`: an SMTP server (github.com/emersion/go-smtp) on loopback
+// that accepts every message the suite sends (the customer notice of clause
+// 4.1.2, the DPA packet of clause 4.2.1) and prints one line per message.
+// Its reply to the message is what the suite records as the delivery
+// receipt. It is a demo prop, not a mail server: no auth, no storage, and
+// no TLS, which the suite accepts only because the mailbox is on loopback
+// (notices leave over TLS to anywhere else); it refuses to listen
+// elsewhere.
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log"
 	"mime"
 	"net"
 	"net/mail"
-	"net/textproto"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
+
+	smtp "github.com/emersion/go-smtp"
 )
 
 func main() {
-	addr := flag.String("listen", "127.0.0.1:7690", "address to listen on (make run's --notification-smtp-addr)")
+	addr := flag.String("listen", "127.0.0.1:7690", "loopback address to listen on (make run's --notification-smtp-addr)")
 	flag.Parse()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	lis, err := net.Listen("tcp", *addr)
-	if err != nil {
+	if err := run(*addr); err != nil {
 		fmt.Fprintln(os.Stderr, "demo-mailbox:", err)
 		os.Exit(1)
 	}
-	go func() {
-		<-ctx.Done()
-		_ = lis.Close()
-	}()
-	var queued atomic.Int64
-	for {
-		conn, err := lis.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			fmt.Fprintln(os.Stderr, "demo-mailbox:", err)
-			continue
-		}
-		go serve(conn, &queued)
-	}
 }
 
-// serve speaks just enough SMTP for net/smtp: EHLO, MAIL, RCPT, DATA, QUIT.
-func serve(conn net.Conn, queued *atomic.Int64) {
-	defer conn.Close()
-	tp := textproto.NewConn(conn)
-	reply := func(line string) bool { return tp.PrintfLine("%s", line) == nil }
-	if !reply("220 demo-mailbox ESMTP") {
-		return
+func run(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
 	}
-	var to []string
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
-		switch verb {
-		case "EHLO", "HELO":
-			reply("250 demo-mailbox")
-		case "MAIL", "RSET", "NOOP":
-			to = nil
-			reply("250 OK")
-		case "RCPT":
-			_, arg, _ := strings.Cut(line, ":")
-			to = append(to, strings.Trim(arg, "<> "))
-			reply("250 OK")
-		case "DATA":
-			reply("354 end with <CRLF>.<CRLF>")
-			body, err := tp.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			n := queued.Add(1)
-			subject := "(no subject)"
-			if msg, err := mail.ReadMessage(bufio.NewReader(strings.NewReader(string(body)))); err == nil {
-				dec := new(mime.WordDecoder)
-				if s, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
-					subject = s
-				}
-			}
-			fmt.Printf("%s received: %s\n", strings.Join(to, ", "), subject)
-			reply(fmt.Sprintf("250 OK queued as demo-%d", n))
-		case "QUIT":
-			reply("221 bye")
-			return
-		default:
-			reply("502 not implemented")
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.IsLoopback()) {
+		return fmt.Errorf("-listen %s: a mailbox without TLS listens on a loopback address only", addr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	var queued atomic.Int64
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &session{queued: &queued}, nil
+	}))
+	srv.Domain = "demo-mailbox.localhost"
+	srv.ReadTimeout = time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.ErrorLog = log.New(os.Stderr, "demo-mailbox: ", 0)
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(lis); err != nil && ctx.Err() == nil && !errors.Is(err, smtp.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// session accepts one message at a time and prints who got what.
+type session struct {
+	queued *atomic.Int64
+	to     []string
+}
+
+func (s *session) Reset()        { s.to = nil }
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	subject := "(no subject)"
+	if msg, err := mail.ReadMessage(r); err == nil {
+		if v, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err == nil {
+			subject = v
 		}
 	}
+	_, _ = io.Copy(io.Discard, r) // go-smtp wants the message read
+	n := s.queued.Add(1)
+	fmt.Printf("%s received: %s\n", strings.Join(s.to, ", "), subject)
+	// go-smtp answers a nil error with a fixed "OK: queued"; a 250
+	// SMTPError puts the queue id in the reply, which the suite records
+	// as the receipt.
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: fmt.Sprintf("OK queued as demo-%d", n)}
 }
