@@ -83,7 +83,7 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		}
 	}
 	w.Close()
-	if _, err := Drain(ctx, node.URL()); err != nil {
+	if _, err := Drain(ctx, launch.Security{}, node.URL()); err != nil {
 		_ = s.Stop()
 		return res, err
 	}
