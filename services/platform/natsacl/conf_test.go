@@ -2,6 +2,8 @@ package natsacl_test
 
 import (
 	"crypto/tls"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -150,5 +152,99 @@ func TestRenderedConfigAdmitsServicesByCertificateOnly(t *testing.T) {
 	if nc, err := connect(foreign); err == nil {
 		nc.Close()
 		t.Error("service/intake's name on a certificate of another CA connected to NATS")
+	}
+}
+
+// errLog keeps a server's error lines.
+type errLog struct{ errs chan string }
+
+func (l errLog) Noticef(string, ...any) {}
+func (l errLog) Warnf(string, ...any)   {}
+func (l errLog) Fatalf(string, ...any)  {}
+func (l errLog) Debugf(string, ...any)  {}
+func (l errLog) Tracef(string, ...any)  {}
+func (l errLog) Errorf(format string, v ...any) {
+	select {
+	case l.errs <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+
+// startNode renders n, starts it in this process and returns it.
+func startNode(t *testing.T, n natsacl.Node, log server.Logger) *server.Server {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), n.Name+".conf")
+	if err := os.WriteFile(conf, []byte(n.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.NoSigs = true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log != nil {
+		s.SetLoggerV2(log, false, false, false)
+	}
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("%s not ready", n.Name)
+	}
+	return s
+}
+
+// A route is accepted from a node's certificate only: a service's
+// certificate, issued by the same CA, cannot join the cluster (and so
+// cannot bypass its NATS permissions through a route).
+func TestRoutesAdmitOnlyTheClusterIdentity(t *testing.T) {
+	dir := devPKI(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	route := []string{fmt.Sprintf("nats-route://127.0.0.1:%d", port)}
+	nodeTLS := func(identity string) *natsacl.NodeTLS {
+		cert, key := dir.Cert(identity)
+		return &natsacl.NodeTLS{CAFile: dir.CACert(), CertFile: cert, KeyFile: key, TrustDomain: pki.TrustDomain}
+	}
+	node := func(name string, clusterPort int, identity string) natsacl.Node {
+		return natsacl.Node{Name: name, Port: -1, StoreDir: filepath.Join(t.TempDir(), "js"),
+			ClusterName: "ddr", ClusterPort: clusterPort, Routes: route, TLS: nodeTLS(identity)}
+	}
+
+	log := errLog{errs: make(chan string, 64)}
+	a := startNode(t, node("a", port, natsacl.ClusterIdentity), log)
+	startNode(t, node("intruder", -1, "service/intake"), nil)
+	startNode(t, node("c", -1, natsacl.ClusterIdentity), nil)
+
+	// Both have dialled a; wait for c's route and for a's refusal of the
+	// intruder's.
+	deadline := time.After(30 * time.Second)
+	refused := false
+	for !refused || a.NumRoutes() == 0 {
+		select {
+		case e := <-log.errs:
+			if strings.Contains(e, "rid:") && strings.Contains(e, server.ErrAuthentication.Error()) {
+				refused = true
+			}
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("after 30s: route refused %v, routes of a %d", refused, a.NumRoutes())
+		}
+	}
+	rz, err := a.Routez(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rz.Routes {
+		if r.RemoteName == "intruder" {
+			t.Fatal("a node presenting service/intake's certificate became a route")
+		}
 	}
 }
