@@ -117,6 +117,13 @@ PKI_DIR_SH := $${DDR_PKI_DIR:-$${DDR_DATA_DIR:-./data}/pki}
 certs: ## Create or renew the development PKI in ./data/pki (idempotent)
 	$(GO) run ./services/platform/cmd/ddr-pki -dir "$(PKI_DIR_SH)"
 
+# The secure cluster's nats-server configurations (deploy/nats), rendered
+# from the NATS permission table in services/platform/natsacl; a test fails
+# when they are not current.
+.PHONY: natsconf
+natsconf: ## Render deploy/nats/n{1,2,3}.conf (TLS, verify_and_map, per-service users) from services/platform/natsacl
+	$(GO) run ./services/platform/cmd/ddr-natsconf -out deploy/nats
+
 .PHONY: run
 run: certs ## Run the all-in-one over mTLS (embedded NATS + services); flags via DDR_* or ARGS
 	DDR_NOTIFICATION_CONTACTS="$${DDR_NOTIFICATION_CONTACTS-$(DEMO_CONTACTS)}" \

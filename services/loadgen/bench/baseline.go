@@ -2,17 +2,22 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/ddrsuite/ddr/services/loadgen/launch"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/pki"
 )
 
 // echoDesc is a one-method gRPC service answering with its request: the
@@ -35,20 +40,38 @@ var echoDesc = grpc.ServiceDesc{
 
 // Echo is a running echo server.
 type Echo struct {
-	Addr string
-	srv  *grpc.Server
+	Addr  string
+	srv   *grpc.Server
+	creds credentials.TransportCredentials
 }
 
-// StartEcho serves the echo on a loopback port.
-func StartEcho() (*Echo, error) {
+// StartEcho serves the echo on a loopback port; with sec's PKI over mTLS
+// like the suite (a service's certificate, client certificates required),
+// so the ratio measures the suite and not the handshake and encryption.
+func StartEcho(sec launch.Security) (*Echo, error) {
+	var opts []grpc.ServerOption
+	client := insecure.NewCredentials()
+	if sec.PKIDir != "" {
+		d := pki.Dir(sec.PKIDir)
+		srvTLS, err := d.Files("service/intake").ServerTLS()
+		if err != nil {
+			return nil, err
+		}
+		cliTLS, err := d.Files("group-member/acme-eu").ClientTLS()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(srvTLS)))
+		client = credentials.NewTLS(cliTLS)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	srv.RegisterService(&echoDesc, struct{}{})
 	go func() { _ = srv.Serve(lis) }()
-	return &Echo{Addr: lis.Addr().String(), srv: srv}, nil
+	return &Echo{Addr: lis.Addr().String(), srv: srv, creds: client}, nil
 }
 
 // Stop stops the server.
@@ -59,7 +82,7 @@ func (e *Echo) Stop() { e.srv.Stop() }
 func (e *Echo) EchoOp(conc, size int) (Op, func(), error) {
 	conns := make([]*grpc.ClientConn, conc)
 	for i := range conns {
-		c, err := grpc.NewClient(e.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		c, err := grpc.NewClient(e.Addr, grpc.WithTransportCredentials(e.creds))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -84,13 +107,32 @@ type JetStream struct {
 	stop func()
 }
 
-// StartJetStream starts the server in dir and creates the stream.
-func StartJetStream(ctx context.Context, dir string) (*JetStream, error) {
-	s, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: dir, Port: natsx.RandomPort, SyncAlways: true}, slog.New(slog.DiscardHandler))
+// StartJetStream starts the server in dir and creates the stream. With
+// sec's PKI the connection is TLS over loopback with a client certificate,
+// as the suite's services connect; otherwise in-process.
+func StartJetStream(ctx context.Context, dir string, sec launch.Security) (*JetStream, error) {
+	cfg := natsx.EmbeddedConfig{StoreDir: dir, Port: natsx.RandomPort, SyncAlways: true}
+	var cliTLS *tls.Config
+	if sec.PKIDir != "" {
+		d := pki.Dir(sec.PKIDir)
+		var err error
+		if cfg.TLS, err = d.Files("service/ddr").ServerTLS(); err != nil {
+			return nil, err
+		}
+		if cliTLS, err = d.Files("service/intake").ClientTLS(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := natsx.StartEmbedded(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	nc, err := natsx.ConnectInProcess(s, "bench-baseline", natsx.WithLogger(slog.New(slog.DiscardHandler)))
+	var nc *nats.Conn
+	if cliTLS != nil {
+		nc, err = natsx.Connect(s.ClientURL(), "bench-baseline", nats.Secure(cliTLS), natsx.WithLogger(slog.New(slog.DiscardHandler)))
+	} else {
+		nc, err = natsx.ConnectInProcess(s, "bench-baseline", natsx.WithLogger(slog.New(slog.DiscardHandler)))
+	}
 	if err != nil {
 		natsx.Shutdown(s)
 		return nil, err

@@ -83,7 +83,7 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		}
 	}
 	w.Close()
-	if _, err := Drain(ctx, node.URL()); err != nil {
+	if _, err := Drain(ctx, launch.Security{}, node.URL()); err != nil {
 		_ = s.Stop()
 		return res, err
 	}
@@ -203,7 +203,11 @@ func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventst
 			}
 			events++
 		}
-		if i%1000 == 999 {
+		// About ten events a request: waiting every 200 requests keeps
+		// fewer than the client's 4,000 unacknowledged publishes in
+		// flight, so a slow server throttles the loader instead of
+		// failing it ("stalled with too many outstanding").
+		if i%200 == 199 {
 			select {
 			case <-js.PublishAsyncComplete():
 			case <-ctx.Done():

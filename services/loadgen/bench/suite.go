@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
@@ -43,10 +42,14 @@ type SuiteOptions struct {
 	// with fsync on every write.
 	NATSURL string
 	Logs    io.Writer
+	// Sec, with a PKI, runs the suite over mTLS as `make run` does: gRPC
+	// with client certificates, NATS over TLS with the per-service users.
+	// Empty: the insecure development mode (identity header, plaintext).
+	Sec launch.Security
 }
 
-// StartSuite starts the all-in-one in the development identity mode
-// (plaintext loopback, identity header), like the echo baseline.
+// StartSuite starts the all-in-one, over mTLS with o.Sec's PKI, else in
+// the development identity mode (plaintext loopback, identity header).
 func StartSuite(ctx context.Context, o SuiteOptions) (*Suite, error) {
 	logs := o.Logs
 	if logs == nil {
@@ -61,13 +64,14 @@ func StartSuite(ctx context.Context, o SuiteOptions) (*Suite, error) {
 		NATSListen:      "127.0.0.1:-1",
 		SyncAlways:      true,
 		Replicas:        1,
-		DevIdentity:     true,
+		DevIdentity:     o.Sec.PKIDir == "",
+		PKIDir:          o.Sec.PKIDir,
 		ShutdownTimeout: 20 * time.Second,
 		Ready:           func(i runner.Info) { ready <- i },
 	}
 	sc := suite.DefaultConfig()
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Suite{cancel: cancel, done: make(chan error, 1)}
+	s := &Suite{Sec: o.Sec, cancel: cancel, done: make(chan error, 1)}
 	start := time.Now()
 	go func() { s.done <- runner.Run(rctx, cfg, telemetry.NewLogger(logs, slog.LevelWarn, true), sc.Build) }()
 	select {
@@ -216,10 +220,11 @@ func (w *Workers) Pipeline() Op {
 
 // Drain waits until every durable consumer of the suite has handled all
 // its events, so one workload's reactions do not slow the next. It
-// returns how long that took.
-func Drain(ctx context.Context, natsURL string) (time.Duration, error) {
+// returns how long that took. With sec's PKI it looks as the operator
+// (sre/oncall), whose NATS user sees consumer state and no messages.
+func Drain(ctx context.Context, sec launch.Security, natsURL string) (time.Duration, error) {
 	start := time.Now()
-	nc, err := nats.Connect(natsURL)
+	nc, err := launch.ConnectNATS(sec, []string{natsURL}, "sre/oncall")
 	if err != nil {
 		return 0, err
 	}

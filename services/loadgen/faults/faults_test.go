@@ -124,13 +124,20 @@ func TestKilledServicesLoseNothingAndDoubleNothing(t *testing.T) {
 	dir := t.TempDir()
 	defer logs(t, dir)
 
-	nodes, nprocs, err := faults.StartNATS(ctx, dir, binDir, 1)
+	sec, err := faults.Secure(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &faults.Env{Dir: dir, Bin: binDir, Nodes: nodes, NATS: nprocs}
+	nodes, nprocs, err := faults.StartNATS(ctx, dir, binDir, 1, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &faults.Env{Dir: dir, Bin: binDir, Sec: sec, Nodes: nodes, NATS: nprocs}
 	defer env.Close()
 	if err := env.StartServices(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.ShowMTLS(ctx, os.Stdout); err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,7 +220,7 @@ func TestKilledServicesLoseNothingAndDoubleNothing(t *testing.T) {
 	sealCancel()
 	report.Elapsed = time.Since(start)
 
-	counts, err := faults.Count(ctx, []string{nodes[0].URL()})
+	counts, err := faults.Count(ctx, sec, []string{nodes[0].URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,13 +295,20 @@ func TestClusterNodeLossLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	defer logs(t, dir)
 
-	nodes, nprocs, err := faults.StartNATS(ctx, dir, binDir, 3)
+	sec, err := faults.Secure(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &faults.Env{Dir: dir, Bin: binDir, Nodes: nodes, NATS: nprocs}
+	nodes, nprocs, err := faults.StartNATS(ctx, dir, binDir, 3, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &faults.Env{Dir: dir, Bin: binDir, Sec: sec, Nodes: nodes, NATS: nprocs}
 	defer env.Close()
 	if err := env.StartServices(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.ShowMTLS(ctx, os.Stdout); err != nil {
 		t.Fatal(err)
 	}
 
@@ -375,7 +389,7 @@ func TestClusterNodeLossLosesNothing(t *testing.T) {
 		}
 	}
 	report.Elapsed = time.Since(start)
-	counts, err := faults.Count(ctx, []string{nodes[1].URL(), nodes[2].URL()})
+	counts, err := faults.Count(ctx, sec, []string{nodes[1].URL(), nodes[2].URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

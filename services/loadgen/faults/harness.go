@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -25,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/loadgen/launch"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/natsacl"
 )
 
 // ServiceNames are the services, each a binary of its own.
@@ -87,9 +87,18 @@ type Env struct {
 	mu sync.Mutex
 }
 
+// Secure makes a development PKI under dir (as `make certs` does): the
+// services serve mTLS, present their certificates to NATS and the load
+// clients call with group members' and staff certificates.
+func Secure(dir string) (launch.Security, error) {
+	return launch.DevPKI(filepath.Join(dir, "pki"))
+}
+
 // StartNATS starts n nats-server processes (a cluster when n > 1) with
-// fsync on every write.
-func StartNATS(ctx context.Context, dir, bin string, n int) ([]launch.NATSNode, []*launch.Proc, error) {
+// fsync on every write. With sec's PKI they run the secure mode of
+// deploy/nats (same renderer): TLS on clients and routes, the service users
+// of natsacl mapped from client certificates.
+func StartNATS(ctx context.Context, dir, bin string, n int, sec launch.Security) ([]launch.NATSNode, []*launch.Proc, error) {
 	nodes := make([]launch.NATSNode, n)
 	var routes []string
 	for i := range nodes {
@@ -97,7 +106,12 @@ func StartNATS(ctx context.Context, dir, bin string, n int) ([]launch.NATSNode, 
 		if err != nil {
 			return nil, nil, err
 		}
-		nodes[i] = launch.NATSNode{Name: fmt.Sprintf("n%d", i+1), Port: port, StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), SyncAlways: true}
+		httpPort, err := launch.FreePort()
+		if err != nil {
+			return nil, nil, err
+		}
+		nodes[i] = launch.NATSNode{Name: fmt.Sprintf("n%d", i+1), Port: port, HTTPPort: httpPort,
+			StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), SyncAlways: true, TLS: sec.NodeTLS()}
 		if n > 1 {
 			cport, err := launch.FreePort()
 			if err != nil {
@@ -135,6 +149,11 @@ func (e *Env) StartServices(ctx context.Context, replicas int) error {
 	var urls []string
 	for _, n := range e.Nodes {
 		urls = append(urls, n.URL())
+	}
+	// With mTLS the admin identity creates the streams and the data-key
+	// bucket; each service's own user may not (natsacl).
+	if err := launch.Provision(ctx, e.Sec, urls, replicas); err != nil {
+		return err
 	}
 	e.Services, e.Addrs = map[string]*launch.Proc{}, map[string]string{}
 	// Services start one after the other: on a fresh cluster, four
@@ -248,9 +267,10 @@ type Counts struct {
 	Events                   int
 }
 
-// Count reads the whole DDR stream.
-func Count(ctx context.Context, urls []string) (Counts, error) {
-	nc, err := nats.Connect(strings.Join(urls, ","))
+// Count reads the whole DDR stream, as the admin identity (service/ddr),
+// which may read every event but write none.
+func Count(ctx context.Context, sec launch.Security, urls []string) (Counts, error) {
+	nc, err := launch.ConnectNATS(sec, urls, "service/"+natsacl.Admin)
 	if err != nil {
 		return Counts{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +23,11 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/pki"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
 // Security is how services and clients authenticate.
@@ -35,6 +39,23 @@ type Security struct {
 	// KEKFile is the key-encryption key every process shares in the
 	// development mode (it must exist); with a PKI, <PKIDir>/kek.
 	KEKFile string
+}
+
+// DevPKI makes dir a complete development PKI, as `make certs` does: the
+// CA and certificates (services, NATS nodes, people), the staff roles and
+// the key-encryption key every service process shares.
+func DevPKI(dir string) (Security, error) {
+	if _, _, err := pki.Ensure(pki.Dir(dir), pki.EnsureOptions{}); err != nil {
+		return Security{}, err
+	}
+	if _, err := authz.WriteStaff(filepath.Join(dir, runner.RolesFileName), authz.DevStaff()); err != nil {
+		return Security{}, err
+	}
+	kek := filepath.Join(dir, runner.KEKFileName)
+	if _, err := keys.EnsureKEKFile(kek); err != nil {
+		return Security{}, err
+	}
+	return Security{PKIDir: dir, KEKFile: kek}, nil
 }
 
 // Service is one service process.

@@ -1,45 +1,35 @@
 package launch
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/natsacl"
+	"github.com/ddrsuite/ddr/services/platform/pki"
 )
 
-// NATSNode is one nats-server process with JetStream.
-type NATSNode struct {
-	Name       string
-	Port       int
-	StoreDir   string
-	SyncAlways bool
-	// Cluster, when set, joins a cluster.
-	ClusterName string
-	ClusterPort int
-	Routes      []string // nats-route://127.0.0.1:<port> of every member
-}
+// NATSNode is one nats-server process with JetStream, rendered by the same
+// code as the committed deploy/nats configurations: with TLS set, TLS on
+// clients and routes and the per-service users of package natsacl.
+type NATSNode = natsacl.Node
 
-// URL is the node's client URL.
-func (n NATSNode) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.Port) }
-
-// Config renders the node's configuration file (the format of
-// deploy/nats/*.conf).
-func (n NATSNode) Config() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "server_name: %s\nhost: 127.0.0.1\nport: %d\n", n.Name, n.Port)
-	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", n.StoreDir)
-	if n.SyncAlways {
-		b.WriteString("  sync_interval: always\n")
+// NodeTLS is the secure mode of a node over the security's PKI, or nil in
+// the insecure development mode.
+func (sec Security) NodeTLS() *natsacl.NodeTLS {
+	if sec.PKIDir == "" {
+		return nil
 	}
-	b.WriteString("}\n")
-	if n.ClusterName != "" {
-		fmt.Fprintf(&b, "cluster {\n  name: %s\n  host: 127.0.0.1\n  port: %d\n  routes: [\n", n.ClusterName, n.ClusterPort)
-		for _, r := range n.Routes {
-			fmt.Fprintf(&b, "    %s\n", r)
-		}
-		b.WriteString("  ]\n}\n")
-	}
-	return b.String()
+	d := pki.Dir(sec.PKIDir)
+	cert, key := d.Cert(natsacl.ClusterIdentity)
+	return &natsacl.NodeTLS{CAFile: d.CACert(), CertFile: cert, KeyFile: key, TrustDomain: pki.TrustDomain, SRE: []string{"oncall"}}
 }
 
 // StartNATS writes the node's config into dir and starts bin on it.
@@ -53,4 +43,48 @@ func StartNATS(bin, dir string, n NATSNode) (*Proc, error) {
 	}
 	cmd := execCommand(bin, "-c", conf)
 	return Start(n.Name, cmd, filepath.Join(dir, n.Name+".log"))
+}
+
+// ConnectNATS connects to urls as the identity "kind/name" of the PKI
+// (its certificate, and a service's own inbox prefix), or plainly in the
+// insecure mode.
+func ConnectNATS(sec Security, urls []string, kindName string) (*nats.Conn, error) {
+	var opts []nats.Option
+	if sec.PKIDir != "" {
+		cfg, err := pki.Dir(sec.PKIDir).Files(kindName).ClientTLS()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.Secure(cfg))
+		if svc, ok := strings.CutPrefix(kindName, "service/"); ok {
+			opts = append(opts, nats.CustomInboxPrefix(natsacl.InboxPrefix(svc)))
+		}
+	}
+	return nats.Connect(strings.Join(urls, ","), opts...)
+}
+
+// Provision creates the streams and the data-key bucket as the admin
+// identity (service/ddr), as `ddr-natsconf -provision` does for deploy/nats:
+// with mTLS a service's own user may not, and a service process waits for
+// them. In the insecure mode every service creates them itself.
+func Provision(ctx context.Context, sec Security, urls []string, replicas int) error {
+	if sec.PKIDir == "" {
+		return nil
+	}
+	nc, err := ConnectNATS(sec, urls, "service/"+natsacl.Admin)
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: replicas}); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	if _, err := keys.EnsureBucket(ctx, js, replicas); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	return nil
 }

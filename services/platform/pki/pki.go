@@ -40,6 +40,11 @@ const (
 // all-in-one process, which also manages the streams.
 var Services = []string{"ddr", "intake", "assessment", "notification", "reporting"}
 
+// NATSIdentities are the certificates of the nats-server nodes of a secure
+// cluster (deploy/nats): one identity every node shares, as the route
+// authorization there admits exactly one.
+var NATSIdentities = []string{"nats/cluster"}
+
 // DevIdentities are the people and organisations of a development setup,
 // as <kind>/<name>.
 var DevIdentities = []string{
@@ -190,6 +195,7 @@ func Ensure(dir Dir, opts EnsureOptions) (ca *CA, written []string, err error) {
 		for _, s := range Services {
 			ids = append(ids, "service/"+s)
 		}
+		ids = append(ids, NATSIdentities...)
 		ids = append(ids, DevIdentities...)
 	}
 	if err := os.MkdirAll(string(dir), 0o700); err != nil {
@@ -218,7 +224,7 @@ func Ensure(dir Dir, opts EnsureOptions) (ca *CA, written []string, err error) {
 			continue
 		}
 		var hosts []string
-		if strings.HasPrefix(id, "service/") {
+		if strings.HasPrefix(id, "service/") || strings.HasPrefix(id, "nats/") {
 			hosts = ServerHosts
 		}
 		leaf, err := ca.Issue(URI(id), LeafLifetime, hosts...)

@@ -15,7 +15,7 @@ func TestEnsureIssuesEveryIdentityOnceAndRenewsWhatExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + len(pki.Services) + len(pki.DevIdentities); len(written) != want {
+	if want := 1 + len(pki.Services) + len(pki.NATSIdentities) + len(pki.DevIdentities); len(written) != want {
 		t.Fatalf("first run wrote %d files, want %d", len(written), want)
 	}
 	if _, again, err := pki.Ensure(dir, pki.EnsureOptions{}); err != nil || len(again) != 0 {
@@ -23,7 +23,7 @@ func TestEnsureIssuesEveryIdentityOnceAndRenewsWhatExpires(t *testing.T) {
 	}
 	later := func() time.Time { return time.Now().Add(pki.LeafLifetime * 3 / 4) }
 	_, renewed, err := pki.Ensure(dir, pki.EnsureOptions{Now: later})
-	if err != nil || len(renewed) != len(pki.Services)+len(pki.DevIdentities) {
+	if err != nil || len(renewed) != len(pki.Services)+len(pki.NATSIdentities)+len(pki.DevIdentities) {
 		t.Fatalf("run near expiry renewed %d, %v; want every leaf, not the CA", len(renewed), err)
 	}
 

@@ -202,16 +202,20 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: cfg.Replicas}); err != nil {
+	if createsStreams(sec, cfg.Name) {
+		if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: cfg.Replicas}); err != nil {
+			return err
+		}
+		if _, err := keys.EnsureBucket(ctx, js, cfg.Replicas); err != nil {
+			return err
+		}
+	} else if err := waitProvisioned(ctx, js); err != nil {
 		return err
 	}
 	if unobserve, err := consumer.ObserveDeadLetters(js); err != nil {
 		logger.Warn("dead letters not observable", "err", err)
 	} else {
 		defer unobserve()
-	}
-	if _, err := keys.EnsureBucket(ctx, js, cfg.Replicas); err != nil {
-		return err
 	}
 	deps, err := newDeps(nc, sec, logger, cfg.Replicas)
 	if err != nil {

@@ -3,8 +3,9 @@
 // payload size) and a raw JetStream publish (embedded server, fsync on
 // every write, same payload size). The suite runs in this process as the
 // all-in-one does (runner.Run, embedded JetStream with fsync on every
-// write, gRPC on loopback, development identity header), so suite and
-// baselines share the machine, the process and the transport.
+// write, gRPC on loopback, mTLS with a development PKI of its own), and
+// the baselines use the same mTLS, so suite and baselines share the
+// machine, the process and the transport.
 //
 //	go run ./services/loadgen/cmd/loadgen -nats-server .build/bin/nats-server   # quick (make bench)
 //	go run ./services/loadgen/cmd/loadgen -nats-server .build/bin/nats-server -full
@@ -33,6 +34,7 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/loadgen/bench"
+	"github.com/ddrsuite/ddr/services/loadgen/launch"
 )
 
 type config struct {
@@ -109,10 +111,12 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		Machine:   machine(),
 		Config:    cfg,
 		Setup: "suite: all-in-one in the load generator's process (runner.Run + suite.DefaultConfig().Build), embedded JetStream with " +
-			"fsync on every write (SyncAlways), gRPC on 127.0.0.1, development identity header (plaintext), one connection per client and identity; " +
-			"baselines in the same process: grpc-go echo on 127.0.0.1 without interceptors, one connection per client, payload the size of a SubmitRequest; " +
-			"JetStream: embedded server with SyncAlways, in-process connection like the suite's, synchronous publish of a payload the size of a RequestReceived event. " +
-			"Rebuild: a separate nats-server process (default sync) holding the record; start-up and heap measured in a fresh probe process each time.",
+			"fsync on every write (SyncAlways), mTLS end to end as `make run` serves it (a development PKI: gRPC on 127.0.0.1 with TLS 1.3 and client " +
+			"certificates of group members and staff; each service's NATS connection over TLS with its own certificate and NATS user), one connection per client and identity; " +
+			"baselines in the same process: grpc-go echo on 127.0.0.1 without interceptors over the same mTLS, one connection per client, payload the size of a SubmitRequest; " +
+			"JetStream: embedded server with SyncAlways, a TLS connection with a client certificate over loopback like the suite's, synchronous publish of a payload the size of a RequestReceived event. " +
+			"Rebuild: a separate nats-server process (default sync) holding the record, suite in the development identity mode (plaintext loopback: " +
+			"it measures memory and start-up, and the loader writes every service's events); start-up and heap measured in a fresh probe process each time.",
 		Drains: map[string]float64{},
 	}
 	submitSize := proto.Size(bench.Demand("bench-0000000000-0000001"))
@@ -127,12 +131,18 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		}
 	}
 
-	// Baselines.
-	echo, err := bench.StartEcho()
+	// Suite and baselines run over mTLS with a PKI of their own.
+	sec, err := launch.DevPKI(filepath.Join(tmp, "pki"))
 	if err != nil {
 		return nil, err
 	}
-	js, err := bench.StartJetStream(ctx, filepath.Join(tmp, "baseline-js"))
+
+	// Baselines.
+	echo, err := bench.StartEcho(sec)
+	if err != nil {
+		return nil, err
+	}
+	js, err := bench.StartJetStream(ctx, filepath.Join(tmp, "baseline-js"), sec)
 	if err != nil {
 		echo.Stop()
 		return nil, err
@@ -153,7 +163,7 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	}
 
 	// The suite.
-	s, err := bench.StartSuite(ctx, bench.SuiteOptions{DataDir: filepath.Join(tmp, "suite")})
+	s, err := bench.StartSuite(ctx, bench.SuiteOptions{DataDir: filepath.Join(tmp, "suite"), Sec: sec})
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +178,7 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	}
 	defer w.Close()
 	drain := func(after string) error {
-		d, err := bench.Drain(ctx, s.Info.NATSURL)
+		d, err := bench.Drain(ctx, sec, s.Info.NATSURL)
 		res.Drains[after] = d.Seconds()
 		return err
 	}
