@@ -1,0 +1,53 @@
+package protoconv_test
+
+import (
+	"testing"
+	"time"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
+)
+
+func TestEnumNameAndValueRoundTripEveryDefinedValue(t *testing.T) {
+	const prefix = "DECISION_KIND_"
+	values := assessmentv1.DecisionKind(0).Descriptor().Values()
+	for i := 0; i < values.Len(); i++ {
+		e := assessmentv1.DecisionKind(values.Get(i).Number())
+		name := protoconv.EnumName(e, prefix)
+		if e == 0 {
+			if name != "" {
+				t.Errorf("unspecified spelled %q, want empty", name)
+			}
+			continue
+		}
+		if got := protoconv.EnumValue[assessmentv1.DecisionKind](name, prefix); got != e {
+			t.Errorf("%v -> %q -> %v", e, name, got)
+		}
+	}
+	if got := protoconv.EnumName(assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER, prefix); got != "redirect_to_customer" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestEnumNameOfAnUndefinedNumberIsNotMissing(t *testing.T) {
+	if got := protoconv.EnumName(assessmentv1.DecisionKind(999), "DECISION_KIND_"); got != "undefined_999" {
+		t.Errorf("got %q, want undefined_999", got)
+	}
+	if got := protoconv.EnumValue[assessmentv1.DecisionKind]("no_such_kind", "DECISION_KIND_"); got != 0 {
+		t.Errorf("unknown spelling gave %v, want unspecified", got)
+	}
+}
+
+func TestTimesRoundTripAndZeroIsUnset(t *testing.T) {
+	if protoconv.Timestamp(time.Time{}) != nil {
+		t.Error("zero time should be unset")
+	}
+	if !protoconv.Time(nil).IsZero() {
+		t.Error("unset should be the zero time")
+	}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 5, time.FixedZone("CET", 3600))
+	got := protoconv.Time(protoconv.Timestamp(at))
+	if !got.Equal(at) || got.Location() != time.UTC {
+		t.Errorf("got %v, want %v in UTC", got, at)
+	}
+}
