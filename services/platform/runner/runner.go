@@ -150,6 +150,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// Before anything listens: the insecure mode must never be reachable
+	// from another machine.
+	if err := checkInsecureListeners(cfg); err != nil {
+		return err
+	}
 	tel, err := telemetry.Start(ctx, telemetry.Config{
 		ServiceName:  cfg.Name,
 		OTLPEndpoint: cfg.OTLPEndpoint,
@@ -171,6 +176,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
+	if sec.insecure {
+		logger.Warn("INSECURE development mode: plaintext gRPC and NATS, any caller may claim any identity in the x-ddr-identity header; loopback only",
+			"process", cfg.Name)
+	}
+	unobserveMode, err := observeInsecureMode(sec.insecure)
+	if err != nil {
+		return err
+	}
+	defer unobserveMode()
 	nc, stopNATS, info, err := connectNATS(cfg, sec, logger)
 	if err != nil {
 		return err
