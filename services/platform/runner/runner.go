@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -100,6 +101,10 @@ type Config struct {
 	// KEKFile holds the key-encryption key (base64) that wraps the data
 	// keys of personal data; empty: <PKIDir>/kek.
 	KEKFile string
+	// GRPCMaxRecvBytes bounds a gRPC request message; GRPCMaxStreams the
+	// calls in flight on one connection (see grpcserver for the defaults).
+	GRPCMaxRecvBytes int
+	GRPCMaxStreams   uint
 	// ShutdownTimeout bounds the graceful part of shutdown.
 	ShutdownTimeout time.Duration
 	// Ready, when set, is called once everything serves (tests use it to
@@ -140,6 +145,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
+	fs.IntVar(&c.GRPCMaxRecvBytes, "grpc-max-recv-bytes", grpcserver.DefaultMaxRecvMsgSize, "largest gRPC request message accepted, in bytes")
+	fs.UintVar(&c.GRPCMaxStreams, "grpc-max-streams", grpcserver.DefaultMaxConcurrentStreams, "gRPC calls in flight per client connection")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }
 
@@ -240,7 +247,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy},
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy,
+		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32))},
 		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))
 	if err != nil {
 		return err
