@@ -108,6 +108,10 @@ type Config struct {
 	// calls in flight on one connection (see grpcserver for the defaults).
 	GRPCMaxRecvBytes int
 	GRPCMaxStreams   uint
+	// RateLimit and RateBurst are each caller's token bucket (calls a
+	// second, calls at once); a zero RateLimit limits nothing.
+	RateLimit float64
+	RateBurst int
 	// ShutdownTimeout bounds the graceful part of shutdown.
 	ShutdownTimeout time.Duration
 	// Ready, when set, is called once everything serves (tests use it to
@@ -150,6 +154,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
 	fs.IntVar(&c.GRPCMaxRecvBytes, "grpc-max-recv-bytes", grpcserver.DefaultMaxRecvMsgSize, "largest gRPC request message accepted, in bytes")
 	fs.UintVar(&c.GRPCMaxStreams, "grpc-max-streams", grpcserver.DefaultMaxConcurrentStreams, "gRPC calls in flight per client connection")
+	fs.Float64Var(&c.RateLimit, "rate-limit", grpcserver.DefaultRateLimit, "gRPC calls a second each caller (identity) may make, sustained; 0: no limit")
+	fs.IntVar(&c.RateBurst, "rate-burst", grpcserver.DefaultRateBurst, "gRPC calls each caller may make at once before --rate-limit applies")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }
 
@@ -251,7 +257,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		return err
 	}
 	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy,
-		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32))},
+		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32)),
+		RateLimit: grpcserver.RateLimit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}},
 		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))
 	if err != nil {
 		return err
