@@ -20,6 +20,8 @@ type interceptors struct {
 	devHeader bool
 	policy    *authz.Policy
 	limiter   *limiter
+	// trustDomain, when set, is the only trust domain a caller may be of.
+	trustDomain string
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {

@@ -47,6 +47,9 @@ type Config struct {
 	// MaxConcurrentStreams bounds the calls in flight on one connection.
 	// Zero means [DefaultMaxConcurrentStreams].
 	MaxConcurrentStreams uint32
+	// TrustDomain, when set, refuses callers of any other SPIFFE trust
+	// domain (UNAUTHENTICATED), whatever vouched for them.
+	TrustDomain string
 	// RateLimit limits each caller's calls; the zero value limits nothing
 	// (the binaries set [DefaultRateLimit] through runner's flags).
 	RateLimit RateLimit
@@ -117,7 +120,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if o.tracerProvider != nil {
 		otelOpts = append(otelOpts, otelgrpc.WithTracerProvider(o.tracerProvider))
 	}
-	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy, limiter: newLimiter(cfg.RateLimit)}
+	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy, trustDomain: cfg.TrustDomain, limiter: newLimiter(cfg.RateLimit)}
 	maxRecv := cfg.MaxRecvMsgSize
 	if maxRecv <= 0 {
 		maxRecv = DefaultMaxRecvMsgSize

@@ -30,6 +30,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/pki"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
@@ -97,6 +98,13 @@ type Config struct {
 	// PKIDir holds ca.crt and <kind>/<name>.crt/.key (see package pki); the
 	// process presents service/<Name>. Empty: <DataDir>/pki.
 	PKIDir string
+	// TrustDomain is the SPIFFE trust domain of every caller and of this
+	// process; a certificate of another is refused even if the CA signed
+	// it. Empty: ddr.local.
+	TrustDomain string
+	// CRLFile is the CA's certificate revocation list, reloaded when it
+	// changes. Empty: <PKIDir>/crl.pem if it exists (or once it appears).
+	CRLFile string
 	// RolesFile assigns roles to staff; empty: <PKIDir>/roles.json.
 	RolesFile string
 	// Staff, when set, is used instead of RolesFile (tests).
@@ -150,6 +158,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.BoolVar(&c.LogJSON, "log-json", false, "log as JSON")
 	fs.BoolVar(&c.DevIdentity, "dev-identity", false, "INSECURE development mode: plaintext gRPC and NATS, caller identity from the x-ddr-identity header")
 	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
+	fs.StringVar(&c.TrustDomain, "trust-domain", pki.TrustDomain, "SPIFFE trust domain of every caller; certificates of any other are refused")
+	fs.StringVar(&c.CRLFile, "crl-file", "", "certificate revocation list (PEM), reloaded when it changes; empty: <pki-dir>/crl.pem if present")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
 	fs.IntVar(&c.GRPCMaxRecvBytes, "grpc-max-recv-bytes", grpcserver.DefaultMaxRecvMsgSize, "largest gRPC request message accepted, in bytes")
@@ -188,7 +198,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		}
 	}()
 
-	sec, err := loadSecurity(cfg)
+	sec, err := loadSecurity(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -256,7 +266,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy,
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy, TrustDomain: sec.trustDomain,
 		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32)),
 		RateLimit: grpcserver.RateLimit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}},
 		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))
