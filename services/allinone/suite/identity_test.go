@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -115,5 +116,31 @@ func TestRevokedCertificateIsRefusedAfterTheCRLChangesWithoutRestart(t *testing.
 		if _, err := dialLeaf(t, p, leaf).Check(ctx, &healthpb.HealthCheckRequest{}); status.Code(err) != codes.Unavailable {
 			t.Errorf("%s revoked certificate: %v, want the handshake refused", name, err)
 		}
+	}
+
+	// The embedded NATS server applies the same list.
+	sre := issue(t, p, "spiffe://ddr.local/sre/oncall")
+	natsAs := func(leaf pki.Leaf) error {
+		cert, err := leaf.TLS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := p.ClientTLS(t, "")
+		cfg.Certificates = []tls.Certificate{cert}
+		nc, err := nats.Connect(p.Info.NATSURL, nats.Secure(cfg), nats.NoReconnect())
+		if err == nil {
+			err = nc.Flush()
+			nc.Close()
+		}
+		return err
+	}
+	if err := natsAs(sre); err != nil {
+		t.Fatalf("NATS before revocation: %v", err)
+	}
+	if _, err := pki.Revoke(p.PKI, sre.Cert, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := natsAs(sre); err == nil {
+		t.Error("NATS accepted a revoked certificate")
 	}
 }
