@@ -49,14 +49,14 @@ func (q *Queue) Apply(ev eventstore.Event) error {
 type ListFilter struct {
 	// Statuses; empty means every case still needing work (not decided and
 	// not withdrawn).
-	Statuses []assessmentv1.CaseStatus
+	Statuses []domain.Status
 	Assignee string
 }
 
 func (f ListFilter) match(st *CaseState) bool {
-	s := statuses[st.Case.Status()]
+	s := st.Case.Status()
 	if len(f.Statuses) == 0 {
-		if s == assessmentv1.CaseStatus_CASE_STATUS_DECIDED || s == assessmentv1.CaseStatus_CASE_STATUS_WITHDRAWN {
+		if s == domain.StatusDecided || s == domain.StatusWithdrawn {
 			return false
 		}
 	} else if !slices.Contains(f.Statuses, s) {
@@ -65,14 +65,16 @@ func (f ListFilter) match(st *CaseState) bool {
 	return f.Assignee == "" || f.Assignee == st.Case.Assignee()
 }
 
-// List returns up to limit cases in queue order (emergencies first, then by
-// the authority's deadline), starting after the page token. The token holds
-// the last entry's sort key rather than a position, so cases that change
-// status between pages neither repeat nor vanish from the rest.
-func (q *Queue) List(f ListFilter, pageToken string, limit int, now time.Time) ([]*assessmentv1.Case, string, error) {
+// List shows up to limit cases in queue order (emergencies first, then by
+// the authority's deadline), starting after the page token, and returns the
+// next page's token. The token holds the last entry's sort key rather than
+// a position, so cases that change status between pages neither repeat nor
+// vanish from the rest. show runs under the queue's read lock, as the
+// projection moves the states: it must render st and not keep it.
+func (q *Queue) List(f ListFilter, pageToken string, limit int, show func(st *CaseState)) (string, error) {
 	after, err := decodeCursor(pageToken)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -97,11 +99,10 @@ func (q *Queue) List(f ListFilter, pageToken string, limit int, now time.Time) (
 		items = items[:limit]
 		next = encodeCursor(items[limit-1].e)
 	}
-	out := make([]*assessmentv1.Case, len(items))
-	for i, it := range items {
-		out[i] = it.st.Proto(now)
+	for _, it := range items {
+		show(it.st)
 	}
-	return out, next, nil
+	return next, nil
 }
 
 // Overdue lists the cases whose review deadline has passed at now and whose

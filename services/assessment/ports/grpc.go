@@ -10,7 +10,6 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
-	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -53,7 +52,7 @@ func (s *Server) GetCase(ctx context.Context, req *assessmentv1.GetCaseRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.GetCaseResponse{Case: c}, nil
+	return &assessmentv1.GetCaseResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // ListCases implements assessmentv1.AssessmentServiceServer.
@@ -68,8 +67,12 @@ func (s *Server) ListCases(ctx context.Context, req *assessmentv1.ListCasesReque
 	if size == 0 {
 		size = 50
 	}
-	f := app.ListFilter{Statuses: req.GetStatuses(), Assignee: req.GetAssignee()}
-	cases, next, err := s.queue.List(f, req.GetPageToken(), size, s.now())
+	f := app.ListFilter{Statuses: statusesToDomain(req.GetStatuses()), Assignee: req.GetAssignee()}
+	now := s.now()
+	var cases []*assessmentv1.Case
+	next, err := s.queue.List(f, req.GetPageToken(), size, func(st *app.CaseState) {
+		cases = append(cases, caseToProto(st, now))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +97,7 @@ func (s *Server) ClaimCase(ctx context.Context, req *assessmentv1.ClaimCaseReque
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.ClaimCaseResponse{Case: c}, nil
+	return &assessmentv1.ClaimCaseResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // maxText bounds the free-text fields the proto leaves unbounded.
@@ -110,21 +113,19 @@ func (s *Server) RecordFactors(ctx context.Context, req *assessmentv1.RecordFact
 		return nil, err
 	}
 	var v ddrerr.Collector
-	var in []app.FactorInput
 	for i, f := range req.GetFactors() {
 		if utf8.RuneCountInString(f.GetAssessment()) > maxText {
 			v.Add(indexed("factors", i, "assessment"), "at most 20000 characters")
 		}
-		in = append(in, app.FactorInput{Factor: f.GetFactor(), Assessment: f.GetAssessment()})
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	c, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), in, req.GetRightsAssessment())
+	c, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), factorsToApp(req.GetFactors()), req.GetRightsAssessment())
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.RecordFactorsResponse{Case: c}, nil
+	return &assessmentv1.RecordFactorsResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // RecordCounselConsultation implements assessmentv1.AssessmentServiceServer.
@@ -147,11 +148,11 @@ func (s *Server) RecordCounselConsultation(ctx context.Context, req *assessmentv
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), c)
+	out, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), consultationToApp(c))
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.RecordCounselConsultationResponse{Case: out}, nil
+	return &assessmentv1.RecordCounselConsultationResponse{Case: caseToProto(out, s.now())}, nil
 }
 
 // RecordChallengeConsideration implements assessmentv1.AssessmentServiceServer.
@@ -172,7 +173,7 @@ func (s *Server) RecordChallengeConsideration(ctx context.Context, req *assessme
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.RecordChallengeConsiderationResponse{Case: c}, nil
+	return &assessmentv1.RecordChallengeConsiderationResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // Decide implements assessmentv1.AssessmentServiceServer.
@@ -192,40 +193,7 @@ func (s *Server) Decide(ctx context.Context, req *assessmentv1.DecideRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.DecideResponse{Case: c}, nil
-}
-
-// decisionFromRequest reads the decision. A disclosure must say what it
-// covers: all that was asked, or a narrowing; silence is not read as "all".
-func decisionFromRequest(req *assessmentv1.DecideRequest) (domain.Decision, error) {
-	kind := domain.DecisionKind(enumName(req.GetKind().String(), "DECISION_KIND_"))
-	d := domain.Decision{
-		Kind:    kind,
-		Basis:   domain.LegalBasis(enumName(req.GetLegalBasis().String(), "LEGAL_BASIS_")),
-		Grounds: req.GetGrounds(),
-	}
-	sc := req.GetScope()
-	narrowed := len(sc.GetTargetRefs()) > 0 || len(sc.GetDataCategories()) > 0 || sc.GetTimeRange() != nil
-	switch {
-	case kind != domain.Disclose && (sc.GetAll() || narrowed):
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope", Description: "only a disclosure has a scope"})
-	case kind != domain.Disclose:
-		return d, nil
-	case sc.GetAll() && narrowed:
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope.all", Description: "either all, or a narrowing; not both"})
-	case !sc.GetAll() && !narrowed:
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope", Description: "say all, or narrow it by target_refs, data_categories or time_range"})
-	}
-	if narrowed {
-		d.Narrowing = &domain.Narrowing{
-			TargetIDs: sc.GetTargetRefs(),
-			TimeRange: domain.TimeRange{From: asTime(sc.GetTimeRange().GetFrom()), To: asTime(sc.GetTimeRange().GetTo())},
-		}
-		for _, c := range sc.GetDataCategories() {
-			d.Narrowing.DataCategories = append(d.Narrowing.DataCategories, enumName(c.String(), "DATA_CATEGORY_"))
-		}
-	}
-	return d, nil
+	return &assessmentv1.DecideResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // ApproveDecision implements assessmentv1.AssessmentServiceServer.
@@ -241,7 +209,7 @@ func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveD
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.ApproveDecisionResponse{Case: c}, nil
+	return &assessmentv1.ApproveDecisionResponse{Case: caseToProto(c, s.now())}, nil
 }
 
 // RejectDecision implements assessmentv1.AssessmentServiceServer.
@@ -257,5 +225,5 @@ func (s *Server) RejectDecision(ctx context.Context, req *assessmentv1.RejectDec
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.RejectDecisionResponse{Case: c}, nil
+	return &assessmentv1.RejectDecisionResponse{Case: caseToProto(c, s.now())}, nil
 }
