@@ -255,4 +255,3 @@ func TestOverdueRecordedOnce(t *testing.T) {
 		t.Fatalf("%d CaseOverdue events, want 1", n)
 	}
 }
-
