@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/platform/auth"
@@ -34,33 +36,40 @@ func NewServer(a *app.Assessment, q *app.Queue, v *validate.Validator, now func(
 }
 
 // staff is the authenticated Privacy Team member; the identity comes from
-// the credentials and is what the events record as actor.
-func staff(ctx context.Context) (string, error) {
+// the credentials and is what the events record as actor. It is checked
+// before the request, so a caller who is not staff learns nothing from a
+// validation error.
+func (s *Server) staff(ctx context.Context, req proto.Message) (string, error) {
 	id, err := auth.Require(ctx, auth.KindStaff)
-	return id.URI, err
+	if err != nil {
+		return "", err
+	}
+	return id.URI, s.valid.Check(req)
+}
+
+// reply renders the case a command left (or passes its error on) into the
+// response R.
+func reply[R any](s *Server, st *app.CaseState, err error, wrap func(*assessmentv1.Case) *R) (*R, error) {
+	if err != nil {
+		return nil, err
+	}
+	return wrap(caseToProto(st, s.now())), nil
 }
 
 // GetCase implements assessmentv1.AssessmentServiceServer.
 func (s *Server) GetCase(ctx context.Context, req *assessmentv1.GetCaseRequest) (*assessmentv1.GetCaseResponse, error) {
-	if _, err := staff(ctx); err != nil {
+	if _, err := s.staff(ctx, req); err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.Get(ctx, req.GetRequestId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.GetCaseResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.Get(ctx, req.GetRequestId())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.GetCaseResponse {
+		return &assessmentv1.GetCaseResponse{Case: c}
+	})
 }
 
 // ListCases implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ListCases(ctx context.Context, req *assessmentv1.ListCasesRequest) (*assessmentv1.ListCasesResponse, error) {
-	if _, err := staff(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
+	if _, err := s.staff(ctx, req); err != nil {
 		return nil, err
 	}
 	size := int(req.GetPageSize())
@@ -81,11 +90,8 @@ func (s *Server) ListCases(ctx context.Context, req *assessmentv1.ListCasesReque
 
 // ClaimCase implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ClaimCase(ctx context.Context, req *assessmentv1.ClaimCaseRequest) (*assessmentv1.ClaimCaseResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	if a := req.GetAssignee(); a != "" {
@@ -93,11 +99,10 @@ func (s *Server) ClaimCase(ctx context.Context, req *assessmentv1.ClaimCaseReque
 			return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "assignee", Description: "must be a staff identity spiffe://<trust-domain>/staff/<name>"})
 		}
 	}
-	c, err := s.app.Claim(ctx, actor, req.GetRequestId(), req.GetAssignee())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.ClaimCaseResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.Claim(ctx, actor, req.GetRequestId(), req.GetAssignee())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ClaimCaseResponse {
+		return &assessmentv1.ClaimCaseResponse{Case: c}
+	})
 }
 
 // maxText bounds the free-text fields the proto leaves unbounded.
@@ -105,11 +110,8 @@ const maxText = 20000
 
 // RecordFactors implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordFactors(ctx context.Context, req *assessmentv1.RecordFactorsRequest) (*assessmentv1.RecordFactorsResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	var v ddrerr.Collector
@@ -121,20 +123,16 @@ func (s *Server) RecordFactors(ctx context.Context, req *assessmentv1.RecordFact
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	c, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), factorsToApp(req.GetFactors()), req.GetRightsAssessment())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordFactorsResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), factorsToApp(req.GetFactors()), req.GetRightsAssessment())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordFactorsResponse {
+		return &assessmentv1.RecordFactorsResponse{Case: c}
+	})
 }
 
 // RecordCounselConsultation implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordCounselConsultation(ctx context.Context, req *assessmentv1.RecordCounselConsultationRequest) (*assessmentv1.RecordCounselConsultationResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	c := req.GetConsultation()
@@ -148,20 +146,16 @@ func (s *Server) RecordCounselConsultation(ctx context.Context, req *assessmentv
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), consultationToApp(c))
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordCounselConsultationResponse{Case: caseToProto(out, s.now())}, nil
+	st, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), consultationToApp(c))
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordCounselConsultationResponse {
+		return &assessmentv1.RecordCounselConsultationResponse{Case: c}
+	})
 }
 
 // RecordChallengeConsideration implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordChallengeConsideration(ctx context.Context, req *assessmentv1.RecordChallengeConsiderationRequest) (*assessmentv1.RecordChallengeConsiderationResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	if !req.GetConsidered() {
@@ -169,61 +163,46 @@ func (s *Server) RecordChallengeConsideration(ctx context.Context, req *assessme
 		// considered" is the absence of one, which 3.3 does not accept.
 		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "considered", Description: "must be true: record the consideration once it has taken place (3.3)"})
 	}
-	c, err := s.app.ConsiderChallenge(ctx, actor, req.GetRequestId(), req.GetWarranted(), req.GetReasoning())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordChallengeConsiderationResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.ConsiderChallenge(ctx, actor, req.GetRequestId(), req.GetWarranted(), req.GetReasoning())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordChallengeConsiderationResponse {
+		return &assessmentv1.RecordChallengeConsiderationResponse{Case: c}
+	})
 }
 
 // Decide implements assessmentv1.AssessmentServiceServer.
 func (s *Server) Decide(ctx context.Context, req *assessmentv1.DecideRequest) (*assessmentv1.DecideResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	d, err := decisionFromRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.app.Decide(ctx, actor, req.GetRequestId(), d, req.GetExpectedVersion())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.DecideResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.Decide(ctx, actor, req.GetRequestId(), d, req.GetExpectedVersion())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.DecideResponse { return &assessmentv1.DecideResponse{Case: c} })
 }
 
 // ApproveDecision implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.Approve(ctx, actor, req.GetRequestId(), req.GetDecisionId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.ApproveDecisionResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.Approve(ctx, actor, req.GetRequestId(), req.GetDecisionId())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
+		return &assessmentv1.ApproveDecisionResponse{Case: c}
+	})
 }
 
 // RejectDecision implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RejectDecision(ctx context.Context, req *assessmentv1.RejectDecisionRequest) (*assessmentv1.RejectDecisionResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.RejectDecision(ctx, actor, req.GetRequestId(), req.GetDecisionId(), req.GetReason())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RejectDecisionResponse{Case: caseToProto(c, s.now())}, nil
+	st, err := s.app.RejectDecision(ctx, actor, req.GetRequestId(), req.GetDecisionId(), req.GetReason())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RejectDecisionResponse {
+		return &assessmentv1.RejectDecisionResponse{Case: c}
+	})
 }
