@@ -25,9 +25,6 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
-// Service is the event-source name of assessment's events.
-const Service = "assessment"
-
 // Adequacy answers whether a country gives an adequate level of protection
 // on a date (clause 4.2.1), and why. In production it is
 // (*policy.AdequacyRegistry).IsAdequate of the process's registry: the same

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
@@ -175,7 +176,7 @@ func (e *env) receive(req *intakev1.DataDisclosureRequest) string {
 	}
 	submit := e.clock.Now()
 	ev := eventstore.Event{
-		ID: eventstore.DerivedID(id, "intake.received"), RequestID: id, Service: "intake", Name: "received",
+		ID: eventstore.DerivedID(id, "intake.received"), RequestID: id,
 		Time: submit, Actor: member,
 		Payload: &intakev1.RequestReceived{RequestId: id, GroupMember: member, Request: req, SubmitTime: timestamppb.New(submit)},
 	}
@@ -250,18 +251,17 @@ func wantClause(t *testing.T, err error, clause, rule string) {
 	}
 }
 
-// events returns the payloads of the request's events of one assessment
-// event name.
-func (e *env) events(id, name string) []eventstore.Event {
+// eventsOf returns the request's events of payload type T.
+func eventsOf[T proto.Message](e *env, id string) []T {
 	e.t.Helper()
 	h, err := e.store.Load(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []eventstore.Event
+	var out []T
 	for _, ev := range h.Events {
-		if ev.Service == "assessment" && ev.Name == name {
-			out = append(out, ev)
+		if p, ok := ev.Payload.(T); ok {
+			out = append(out, p)
 		}
 	}
 	return out

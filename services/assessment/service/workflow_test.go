@@ -66,7 +66,7 @@ func TestConflictingDecisionsExactlyOneWinsOverGRPC(t *testing.T) {
 		if winners != 1 {
 			t.Fatalf("round %d: %d decisions won (errors %v), want exactly 1", round, winners, errs)
 		}
-		proposed, decided := len(e.events(id, "decision_proposed")), len(e.events(id, "decided"))
+		proposed, decided := len(eventsOf[*assessmentv1.DecisionProposed](e, id)), len(eventsOf[*assessmentv1.AssessmentDecided](e, id))
 		if proposed+decided != 1 {
 			t.Fatalf("round %d: %d proposals and %d decisions recorded, want one in all", round, proposed, decided)
 		}
@@ -119,7 +119,7 @@ func TestRedeliveredRequestReceivedOpensOneCase(t *testing.T) {
 		t.Fatalf("re-append of the same event: %v", err)
 	}
 	replayReactor(t, e)
-	if n := len(e.events(id, "opened")); n != 1 {
+	if n := len(eventsOf[*assessmentv1.CaseOpened](e, id)); n != 1 {
 		t.Fatalf("%d CaseOpened events for one request, want 1", n)
 	}
 }
@@ -134,7 +134,7 @@ func TestWithdrawnRequestAcceptsNoDecisionOverGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withdrawn := eventstore.Event{RequestID: id, Service: "intake", Name: "withdrawn", Actor: member,
+	withdrawn := eventstore.Event{RequestID: id, Actor: member,
 		Payload: &intakev1.RequestWithdrawn{RequestId: id, Reason: "case closed", WithdrawTime: timestamppb.New(e.clock.Now())}}
 	if _, err := e.store.Append(ctx, id, h.LastSeq, withdrawn); err != nil {
 		t.Fatal(err)
@@ -214,14 +214,14 @@ func TestOverdueCaseRecordedOnceOverGRPC(t *testing.T) {
 	}
 
 	e.clock.Set(opened.GetReviewDueTime().AsTime().Add(time.Minute))
-	testkit.Eventually(t, "CaseOverdue recorded", func() bool { return len(e.events(id, "overdue")) > 0 })
+	testkit.Eventually(t, "CaseOverdue recorded", func() bool { return len(eventsOf[*assessmentv1.CaseOverdue](e, id)) > 0 })
 	// The watch keeps ticking over the same case until the queue has seen
 	// the event; every round in between must find it and add nothing.
 	testkit.Eventually(t, "queue has seen the overdue event", func() bool {
 		l := ok(a.ListCases(ctx, &assessmentv1.ListCasesRequest{}))(t)
 		return len(l.GetCases()) == 1 && l.GetCases()[0].GetOverdue() && l.GetCases()[0].GetVersion() > opened.GetVersion()
 	})
-	if n := len(e.events(id, "overdue")); n != 1 {
+	if n := len(eventsOf[*assessmentv1.CaseOverdue](e, id)); n != 1 {
 		t.Fatalf("%d CaseOverdue events, want 1", n)
 	}
 	c := ok(a.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id}))(t).GetCase()
