@@ -17,8 +17,6 @@ import (
 
 	"github.com/google/uuid"
 
-	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
-	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
@@ -88,12 +86,13 @@ var cases = func() command.Spec[*CaseState, domain.Event] {
 	return s
 }()
 
-// OpenCase opens the case of a received request. triggerID is the id of the
-// RequestReceived event: the CaseOpened id derives from it, and the history
-// check returns nothing for a case already open, so a redelivery opens
-// nothing twice. A request withdrawn before its case opened gets none.
-func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev1.RequestReceived) error {
-	facts := codec.FactsFromReceived(rr)
+// OpenCase opens the case of a received request, on the facts read from
+// intake's RequestReceived (the country's adequacy is judged here).
+// triggerID is the id of that event: the CaseOpened id derives from it, and
+// the history check returns nothing for a case already open, so a
+// redelivery opens nothing twice. A request withdrawn before its case
+// opened gets none.
+func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domain.RequestFacts) error {
 	adequate, reason := a.cfg.Adequacy(facts.AuthorityCountry, facts.ReceivedAt)
 	facts.CountryAdequate = adequate
 	spec := requests
@@ -102,7 +101,7 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev
 		e.AdequacyReason = reason
 		return e.Encode(evs)
 	}
-	call := command.Call{RequestID: rr.GetRequestId(), Now: a.cfg.Now().UTC(), Trigger: triggerID}
+	call := command.Call{RequestID: facts.RequestID, Now: a.cfg.Now().UTC(), Trigger: triggerID}
 	_, err := command.Run(ctx, a.store, spec, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil

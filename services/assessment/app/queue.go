@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -15,7 +14,11 @@ import (
 
 // QueueSubjects feed the queue. Every event of a request counts, not only
 // assessment's: a case's version is the last sequence of its whole request,
-// which is what DecideRequest.expected_version is compared with.
+// which is what DecideRequest.expected_version is compared with. So the
+// queue is not built of typed handlers (projection.On) for a list of event
+// types: an event type added to another service must move the version
+// too. No subject is typed by hand either; the fold switches on the
+// payload's Go type (package codec), so a renamed event breaks the build.
 var QueueSubjects = []string{eventstore.AllEvents}
 
 // Queue is the Privacy Team's review queue: every case folded from the
@@ -34,15 +37,15 @@ func NewQueue() *Queue { return &Queue{cases: map[string]*CaseState{}} }
 func (q *Queue) Apply(ev eventstore.Event) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	st, ok := q.cases[ev.RequestID]
-	if !ok {
-		if _, opened := ev.Payload.(*assessmentv1.CaseOpened); !opened {
-			return nil
-		}
-		st = NewCaseState()
-		q.cases[ev.RequestID] = st
+	if st, ok := q.cases[ev.RequestID]; ok {
+		return st.Apply(ev)
 	}
-	return st.Apply(ev)
+	st := NewCaseState()
+	if err := st.Apply(ev); err != nil || !st.Case.Opened() {
+		return err
+	}
+	q.cases[ev.RequestID] = st
+	return nil
 }
 
 // ListFilter selects cases of the queue.

@@ -5,6 +5,7 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
+	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
@@ -21,7 +22,7 @@ const OpenCaseConsumer = "assessment-open-case"
 func OpenCaseReactor(a *app.Assessment) consumer.ReactorHandlers {
 	return consumer.Reactor(
 		consumer.On(func(ctx context.Context, ev eventstore.Event, rr *intakev1.RequestReceived) error {
-			return a.OpenCase(ctx, ev.ID, rr)
+			return a.OpenCase(ctx, ev.ID, codec.FactsFromReceived(rr))
 		}),
 	)
 }
