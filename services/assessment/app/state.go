@@ -13,8 +13,10 @@ import (
 )
 
 // CaseState is a request's case folded from its history: the domain case,
-// which carries the rules, plus what the wire view needs and the domain
-// does not keep (decision ids, approval times, the flags as sent).
+// which carries the rules, plus what the record holds and the domain does
+// not keep (decision ids, approval times, the facts and flags as recorded),
+// which the next events and the view show unchanged. It is what the app's
+// commands and queries return; ports renders it.
 type CaseState struct {
 	Case *domain.Case
 	// Version is the stream sequence of the request's last event, of any

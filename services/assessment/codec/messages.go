@@ -1,8 +1,10 @@
-// Package codec is the one translation between assessment's domain and its
-// proto messages. The events assessment appends and folds are encoded and
-// decoded here (events.go); the RPC view in ports reuses the message
-// conversions for the parts of a Case that are event messages (facts, rules,
-// flags, decisions), so nothing is converted in two places.
+// Package codec is assessment's event codec: the events it appends are
+// encoded here from the domain's events, and the events it folds (its own
+// and intake's) decoded into them (events.go), with the message conversions
+// they need (this file). It is a package of its own because both sides use
+// it: app to append and fold, ports for the enum mappings of the RPC
+// requests and views (ports/convert.go), whose Case shows the facts, rules,
+// flags and decision as recorded, so nothing is converted in two places.
 //
 // The domain spells enum values in lower case without the proto prefix
 // (DECISION_KIND_REDIRECT_TO_CUSTOMER is "redirect_to_customer"):
