@@ -87,7 +87,7 @@ func notFound(requestID string) error {
 // nothing twice. A request withdrawn before its case opened gets none.
 func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev1.RequestReceived) error {
 	now := a.now()
-	_, err := a.store.Update(ctx, rr.GetRequestId(), func(h eventstore.History) ([]eventstore.Event, error) {
+	opened, err := a.store.Update(ctx, rr.GetRequestId(), func(h eventstore.History) ([]eventstore.Event, error) {
 		st, err := Fold(h)
 		if err != nil {
 			return nil, err
@@ -119,6 +119,9 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev
 			},
 		}}, nil
 	})
+	if err == nil && len(opened) > 0 {
+		slo().caseOpen.Record(ctx, since(rr.GetSubmitTime().AsTime(), now))
+	}
 	return err
 }
 
@@ -144,6 +147,7 @@ func (a *Assessment) Get(ctx context.Context, requestID string) (*assessmentv1.C
 func (a *Assessment) run(ctx context.Context, requestID string, decide func(st *CaseState, now time.Time) ([]domain.Event, error)) (*assessmentv1.Case, error) {
 	now := a.now()
 	var st *CaseState
+	first := false
 	appended, err := a.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
 		s, err := Fold(h)
 		if err != nil {
@@ -152,7 +156,7 @@ func (a *Assessment) run(ctx context.Context, requestID string, decide func(st *
 		if !s.Case.Opened() {
 			return nil, notFound(requestID)
 		}
-		st = s
+		st, first = s, !reviewed(h)
 		evs, err := decide(s, now)
 		if err != nil {
 			return nil, err
@@ -162,6 +166,7 @@ func (a *Assessment) run(ctx context.Context, requestID string, decide func(st *
 	if err != nil {
 		return nil, err
 	}
+	observeFirstReview(ctx, first, st, appended, now)
 	for _, ev := range appended {
 		if err := st.Apply(ev); err != nil {
 			return nil, err
