@@ -137,6 +137,12 @@ $(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
 	@echo "building Jaeger into $@ (about 7 minutes and 2 GiB the first time)"
 	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
 
+# The Grafana dashboards are generated (deploy/observability/dashboards);
+# its test fails when the committed JSON is not what the code makes.
+.PHONY: dashboards
+dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
+	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
+
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## Build Jaeger into .build/bin (tools/jaeger)
 
