@@ -3,6 +3,7 @@ module github.com/ddrsuite/ddr/services/allinone
 go 1.26.0
 
 require (
+	github.com/ddrsuite/ddr/deploy/observability/dashboards v0.0.0
 	github.com/ddrsuite/ddr/gen v0.0.0
 	github.com/ddrsuite/ddr/services/assessment v0.0.0
 	github.com/ddrsuite/ddr/services/intake v0.0.0
@@ -65,6 +66,7 @@ require (
 )
 
 replace (
+	github.com/ddrsuite/ddr/deploy/observability/dashboards => ../../deploy/observability/dashboards
 	github.com/ddrsuite/ddr/gen => ../../gen
 	github.com/ddrsuite/ddr/services/assessment => ../assessment
 	github.com/ddrsuite/ddr/services/intake => ../intake

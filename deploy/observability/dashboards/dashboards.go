@@ -51,11 +51,14 @@ const (
 	PanelRateLimited      = 42
 )
 
-// Pending are metrics the dashboard names that another change adds to the
-// services (insecure mode and rate limiting are being built alongside this
-// dashboard). The all-in-one suite's metrics test reports them instead of
-// failing until they are served; drop a name here once it is.
+// Pending are metrics the dashboard and alerts name that another change
+// adds to the services: the insecure-mode gauge (runner) and the
+// rate-limit counter (grpcserver) are being built alongside this
+// dashboard, the counter's name is not settled yet. The all-in-one suite's
+// metrics test reports them instead of failing until they are served;
+// drop a name here once it is (and rename the counter here if it differs).
 var Pending = []string{
+	"ddr_insecure_mode",
 	"ddr_rpc_rate_limited_total",
 }
 

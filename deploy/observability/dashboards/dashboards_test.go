@@ -37,17 +37,7 @@ func TestCommittedDashboardsAreWhatTheCodeGenerates(t *testing.T) {
 	}
 }
 
-type rules struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []struct {
-			Alert       string            `yaml:"alert"`
-			Expr        string            `yaml:"expr"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"rules"`
-	} `yaml:"groups"`
-}
+type rules = dashboards.Rules
 
 var heading = regexp.MustCompile(`(?m)^#{2,4} (.+)$`)
 
@@ -251,5 +241,12 @@ func TestAlertRoutingPagesThePrivacyTeamForEmergenciesAndOverdueDeadlines(t *tes
 	}
 	for name := range privacyPages {
 		t.Errorf("alerts.yml has no rule %s", name)
+	}
+}
+
+func TestSelectorsKeepEqualityMatchers(t *testing.T) {
+	got := dashboards.Selectors(`sum(rate(ddr_a_total{outcome="delivered", code=~"X|Y"}[1h])) / ddr_b`)
+	if len(got) != 2 || got[0].Name != "ddr_a_total" || len(got[0].Labels) != 1 || got[0].Labels["outcome"] != "delivered" || got[1].Name != "ddr_b" {
+		t.Errorf("Selectors = %+v", got)
 	}
 }

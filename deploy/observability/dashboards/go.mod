@@ -4,4 +4,4 @@ go 1.26.0
 
 require github.com/grafana/grafana-foundation-sdk/go v0.0.22
 
-require gopkg.in/yaml.v3 v3.0.1 // indirect
+require gopkg.in/yaml.v3 v3.0.1

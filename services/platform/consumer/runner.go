@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // TracerName is the instrumentation scope of the spans of this package.
@@ -171,7 +172,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		// Not a JetStream delivery; nothing sensible to do but drop it.
-		r.log.Error("message without JetStream metadata", "error", err)
+		r.log.ErrorContext(ctx, "message without JetStream metadata", "error", err)
 		return
 	}
 	start := time.Now()
@@ -197,11 +198,13 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 			attribute.Int64("ddr.delivery_attempt", int64(attempt)),
 		))
 	defer span.End()
+	// Every line logged about this event names its trace and request.
+	sctx = telemetry.ContextWithRequestID(sctx, requestID)
 
 	ev, err := eventstore.FromMsg(subject, hdr, msg.Data(), meta.Sequence.Stream)
 	if err != nil {
 		span.SetStatus(codes.Error, "undecodable event")
-		log.Error("undecodable event", "error", err)
+		log.ErrorContext(sctx, "undecodable event", "error", err)
 		outcome = r.deadLetter(sctx, msg, meta, "undecodable", err, log)
 		return
 	}
@@ -212,7 +215,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		defer cancel()
 		if err := msg.DoubleAck(actx); err != nil {
 			// The work is done; a redelivery will find it done.
-			log.Warn("ack not confirmed, event may be redelivered", "error", err)
+			log.WarnContext(sctx, "ack not confirmed, event may be redelivered", "error", err)
 		}
 		return
 	}
@@ -223,21 +226,21 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	case ctx.Err() != nil:
 		// Stopping: the failure may be the stop itself, so hand the event
 		// back for the next run rather than dead-letter it.
-		log.Info("stopped while handling, event handed back", "error", herr)
+		log.InfoContext(sctx, "stopped while handling, event handed back", "error", herr)
 		outcome = outcomeHandedBack
 		_ = msg.Nak()
 	case errors.Is(herr, ErrPermanent):
-		log.Error("permanent handler failure", "error", herr)
+		log.ErrorContext(sctx, "permanent handler failure", "error", herr)
 		outcome = r.deadLetter(sctx, msg, meta, "permanent", herr, log)
 	case attempt >= uint64(r.cfg.MaxDeliver):
-		log.Error("handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
+		log.ErrorContext(sctx, "handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
 		outcome = r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
 	default:
 		delay := r.cfg.delay(attempt)
-		log.Warn("handler failed, will retry", "error", herr, "retry_in", delay)
+		log.WarnContext(sctx, "handler failed, will retry", "error", herr, "retry_in", delay)
 		outcome = outcomeRetry
 		if err := msg.NakWithDelay(delay); err != nil {
-			log.Warn("nak failed, event comes back after AckWait", "error", err)
+			log.WarnContext(sctx, "nak failed, event comes back after AckWait", "error", err)
 		}
 	}
 }
@@ -329,14 +332,14 @@ func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstr
 		}
 	}
 	if err != nil {
-		log.Error("dead letter not written, event handed back", "error", err)
+		log.ErrorContext(ctx, "dead letter not written, event handed back", "error", err)
 		_ = msg.NakWithDelay(r.cfg.delay(meta.NumDelivered))
 		return outcomeRetry
 	}
 	if err := msg.TermWithReason("dead-lettered: " + reason); err != nil {
-		log.Warn("term failed after dead letter, event may come back", "error", err)
+		log.WarnContext(ctx, "term failed after dead letter, event may come back", "error", err)
 	}
-	log.Error("event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
+	log.ErrorContext(ctx, "event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
 	return outcomeDeadLettered
 }
 
