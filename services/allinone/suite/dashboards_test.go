@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ddrsuite/ddr/deploy/observability/dashboards"
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
-	"github.com/ddrsuite/ddr/deploy/observability/dashboards"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )

@@ -143,4 +143,3 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
-
