@@ -134,18 +134,18 @@ demo: ## Four requests down four policy paths with ddrctl, against `make run`
 	GO="$(GO)" DEMO_MAILBOX_ADDR="$(DEMO_MAILBOX)" scripts/demo.sh
 
 # The Jaeger UI: built assets committed in tools/jaeger/ui (rebuilt from a
-# jaeger-ui snapshot by scripts/build-jaeger-ui.sh, not in CI) and put into
-# the binary with go build -overlay, the module cache staying read-only.
+# jaeger-ui snapshot by scripts/build-jaeger-ui.sh, not in CI), embedded by
+# building Jaeger from a copy of its module holding them (the module cache
+# stays read-only; go build -overlay refuses files beneath GOMODCACHE).
 JAEGER_UI_ASSETS := $(shell find tools/jaeger/ui/assets -type f -name '*.gz' 2>/dev/null)
-JAEGER_OVERLAY := .build/jaeger-ui-overlay.json
+JAEGER_WITH_UI := .build/jaeger-with-ui
 
-$(JAEGER_OVERLAY): $(JAEGER_UI_ASSETS) tools/jaeger/go.mod scripts/jaeger-ui-overlay.sh
-	@mkdir -p $(@D)
-	scripts/jaeger-ui-overlay.sh "$(GO)" > $@
+$(JAEGER_WITH_UI)/jaeger.mod: $(JAEGER_UI_ASSETS) tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-with-ui.sh
+	scripts/jaeger-with-ui.sh "$(GO)" $(JAEGER_WITH_UI)
 
-$(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum $(JAEGER_OVERLAY)
+$(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
 	@echo "building Jaeger with its UI into $@ (about 7 minutes and 2 GiB the first time)"
-	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -overlay $(abspath $(JAEGER_OVERLAY)) -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
+	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -modfile=$(abspath $<) -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
 
 # The Grafana dashboards are generated (deploy/observability/dashboards);
 # its test fails when the committed JSON is not what the code makes.

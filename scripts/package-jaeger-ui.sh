@@ -50,10 +50,12 @@ for (const ws of ['packages/jaeger-ui', 'packages/plexus']) {
     }
     const key = `${pkg.name}@${pkg.version}`;
     if (seen.has(key) || pkg.name.startsWith('@jaegertracing/')) continue;
-    let license = pkg.license || (pkg.licenses || []).map(l => l.type || l).join(' OR ') || 'UNKNOWN';
-    if (typeof license === 'object') license = license.type;
     const file = fs.readdirSync(dir).find(f => /^(licen[cs]e|copying)(\.|$)/i.test(f));
     const text = file ? fs.readFileSync(path.join(dir, file), 'utf8').trim() : '';
+    let license = pkg.license || (pkg.licenses || []).map(l => l.type || l).join(' OR ');
+    if (typeof license === 'object') license = license.type;
+    // A package without a license field may still ship its license file.
+    if (!license) license = text ? `no license field; see its ${file} below` : 'UNKNOWN';
     seen.set(key, { key, license, text });
   }
 }

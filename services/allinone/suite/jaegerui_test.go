@@ -22,7 +22,7 @@ import (
 const chromiumBin = "/usr/bin/chromium"
 
 // The SRE's view: the Jaeger that `make jaeger` runs serves the real UI
-// (the committed tools/jaeger/ui assets, embedded with go build -overlay),
+// (the committed tools/jaeger/ui assets, embedded by make jaeger-build),
 // and a request's trace page, opened in headless Chromium, shows the spans
 // of all four services. The screenshot is kept in .build/artifacts.
 func TestJaegerUIShowsTheRequestsTraceWithAllFourServices(t *testing.T) {
