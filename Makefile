@@ -138,7 +138,10 @@ demo: ## Four requests down four policy paths with ddrctl, against `make run`
 # building Jaeger from a copy of its module holding them (the module cache
 # stays read-only; go build -overlay refuses files beneath GOMODCACHE).
 JAEGER_UI_ASSETS := $(shell find tools/jaeger/ui/assets -type f -name '*.gz' 2>/dev/null)
-JAEGER_WITH_UI := .build/jaeger-with-ui
+# Outside the work tree: the copy holds Go files that are not ours (one is
+# not gofmt-clean), and lint runs gofmt on the whole tree. One per work
+# tree, keyed by its path.
+JAEGER_WITH_UI := $(HOME)/.cache/ddr/jaeger-with-ui-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 
 $(JAEGER_WITH_UI)/jaeger.mod: $(JAEGER_UI_ASSETS) tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-with-ui.sh
 	scripts/jaeger-with-ui.sh "$(GO)" $(JAEGER_WITH_UI)

@@ -9,7 +9,8 @@
 # directory of its own module; the module cache is read-only, and
 # `go build -overlay` refuses files beneath GOMODCACHE ("Files beneath
 # GOMODCACHE must not be replaced", go1.27). The copy is 12 MB under
-# .build; nothing in the module cache changes.
+# the user cache (outside the work tree: lint runs gofmt on the whole
+# tree); nothing in the module cache changes.
 #
 #   scripts/jaeger-with-ui.sh <go command> <out dir>
 # then: go -C tools/jaeger build -modfile=<out dir>/jaeger.mod ...
