@@ -180,9 +180,28 @@ DEMO_MAILBOX := 127.0.0.1:7690
 demo: ## Four requests down four policy paths with ddrctl, against `make run`
 	GO="$(GO)" DEMO_MAILBOX_ADDR="$(DEMO_MAILBOX)" scripts/demo.sh
 
-$(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
-	@echo "building Jaeger into $@ (about 7 minutes and 2 GiB the first time)"
-	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
+# The Jaeger UI: built assets committed in tools/jaeger/ui (rebuilt from a
+# jaeger-ui snapshot by scripts/build-jaeger-ui.sh, not in CI), embedded by
+# building Jaeger from a copy of its module holding them (the module cache
+# stays read-only; go build -overlay refuses files beneath GOMODCACHE).
+JAEGER_UI_ASSETS := $(shell find tools/jaeger/ui/assets -type f -name '*.gz' 2>/dev/null)
+# Outside the work tree: the copy holds Go files that are not ours (one is
+# not gofmt-clean), and lint runs gofmt on the whole tree. One per work
+# tree, keyed by its path.
+JAEGER_WITH_UI := $(HOME)/.cache/ddr/jaeger-with-ui-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+
+$(JAEGER_WITH_UI)/jaeger.mod: $(JAEGER_UI_ASSETS) tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-with-ui.sh
+	scripts/jaeger-with-ui.sh "$(GO)" $(JAEGER_WITH_UI)
+
+$(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
+	@echo "building Jaeger with its UI into $@ (about 7 minutes and 2 GiB the first time)"
+	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -modfile=$(abspath $<) -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
+
+# The Grafana dashboards are generated (deploy/observability/dashboards);
+# its test fails when the committed JSON is not what the code makes.
+.PHONY: dashboards
+dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
+	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
 
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## Build Jaeger into .build/bin (tools/jaeger)

@@ -3,6 +3,7 @@ module github.com/ddrsuite/ddr/services/allinone
 go 1.26.0
 
 require (
+	github.com/ddrsuite/ddr/deploy/observability/dashboards v0.0.0
 	github.com/ddrsuite/ddr/gen v0.0.0
 	github.com/ddrsuite/ddr/services/assessment v0.0.0
 	github.com/ddrsuite/ddr/services/intake v0.0.0
@@ -31,6 +32,7 @@ require (
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -63,9 +65,11 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
 replace (
+	github.com/ddrsuite/ddr/deploy/observability/dashboards => ../../deploy/observability/dashboards
 	github.com/ddrsuite/ddr/gen => ../../gen
 	github.com/ddrsuite/ddr/services/assessment => ../assessment
 	github.com/ddrsuite/ddr/services/intake => ../intake

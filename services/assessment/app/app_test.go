@@ -122,7 +122,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	store := newStore(t)
 	a := newApp(t, store, func() time.Time { return t0 })
 	rr := richRequest("req-1")
-	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(rr)); err != nil {
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(rr), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	consulted := t0.Add(-time.Hour)
@@ -209,7 +209,7 @@ func TestConcurrentOpenCaseOpensOneCase(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := a.OpenCase(context.Background(), "ev-1", codec.FactsFromReceived(richRequest("req-1"))); err != nil {
+			if err := a.OpenCase(context.Background(), "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -227,7 +227,7 @@ func TestWithdrawnBeforeOpeningGetsNoCase(t *testing.T) {
 	if _, err := store.Append(ctx, "req-1", 0, eventstore.Event{Payload: &intakev1.RequestWithdrawn{RequestId: "req-1", WithdrawTime: timestamppb.New(t0)}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1"))); err != nil {
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count[*assessmentv1.CaseOpened](t, store, "req-1"); n != 0 {
@@ -240,7 +240,7 @@ func TestOverdueRecordedOnce(t *testing.T) {
 	store := newStore(t)
 	clock := testkit.NewClock(t0)
 	a := newApp(t, store, clock.Now)
-	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1"))); err != nil {
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if o := must(a.MarkOverdue(ctx, "req-1"))(t); o.Recorded {

@@ -92,7 +92,11 @@ var cases = func() command.Spec[*CaseState, domain.Event] {
 // the history check returns nothing for a case already open, so a
 // redelivery opens nothing twice. A request withdrawn before its case
 // opened gets none.
-func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domain.RequestFacts) error {
+//
+// submitted is when intake recorded the request (zero when unknown): the
+// delay from it to the case opened is the clause 3.1 service-level
+// indicator.
+func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domain.RequestFacts, submitted time.Time) error {
 	adequate, reason := a.cfg.Adequacy(facts.AuthorityCountry, facts.ReceivedAt)
 	facts.CountryAdequate = adequate
 	spec := requests
@@ -102,12 +106,15 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domai
 		return e.Encode(evs)
 	}
 	call := command.Call{RequestID: facts.RequestID, Now: a.cfg.Now().UTC(), Trigger: triggerID}
-	_, err := command.Run(ctx, a.store, spec, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+	res, err := command.Run(ctx, a.store, spec, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil
 		}
 		return st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
 	})
+	if err == nil && len(res.Events) > 0 && !submitted.IsZero() {
+		slo().caseOpen.Record(ctx, since(submitted, call.Now))
+	}
 	return err
 }
 
@@ -130,10 +137,20 @@ func (a *Assessment) Get(ctx context.Context, requestID string) (*CaseState, err
 // run runs one Privacy Team command on an open case and answers with the
 // case as the append left it.
 func (a *Assessment) run(ctx context.Context, actor, requestID string, decide command.Decide[*CaseState, domain.Event]) (*CaseState, error) {
-	res, err := command.Run(ctx, a.store, cases, command.NewCall(requestID, actor, a.cfg.Now()), decide)
+	call := command.NewCall(requestID, actor, a.cfg.Now())
+	// Whether this is the first reviewer's step, for the emergency-review
+	// indicator: known from the history the command folds.
+	first := false
+	spec := cases
+	spec.Fold = func(h eventstore.History) (*CaseState, error) {
+		first = !reviewed(h)
+		return cases.Fold(h)
+	}
+	res, err := command.Run(ctx, a.store, spec, call, decide)
 	if err != nil {
 		return nil, err
 	}
+	observeFirstReview(ctx, first, res.State, res.Events, call.Now)
 	return res.State, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // Service is the event-source name of intake's events.
@@ -263,7 +264,8 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, idempotencyKey, gr
 		in.late.Add(ctx, 1)
 	}
 	// Ids, flags and the channel only: never whom the request is about.
-	in.cfg.Logger.InfoContext(ctx, "request received", "request_id", rec.RequestID,
+	// The call's context learns the id only now (Submit creates it).
+	in.cfg.Logger.InfoContext(telemetry.ContextWithRequestID(ctx, rec.RequestID), "request received", "request_id", rec.RequestID,
 		"channel", d.Channel, "late_forwarding", late, "forwarding_delay", delay.Round(time.Second).String(), "replayed", replayed)
 	return res, nil
 }

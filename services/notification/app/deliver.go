@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
@@ -311,6 +314,11 @@ func (d *Deliverer) attempt(ctx context.Context, requestID string, pd pending) e
 		receipt, err = d.cfg.Webhook.PostWebhook(ctx, pd.hook, m)
 	}
 	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now()}
+	outcome := "delivered"
+	if err != nil {
+		outcome = "failed"
+	}
+	deliveries().Add(ctx, 1, metric.WithAttributes(attribute.String("channel", string(pd.channel)), attribute.String("outcome", outcome)))
 	if err != nil {
 		dl.Reason = failureReason(err)
 		d.log.WarnContext(ctx, "delivery failed", "request_id", requestID, "delivery_id", pd.id, "step", pd.step, "channel", pd.channel, "reason", dl.Reason)
