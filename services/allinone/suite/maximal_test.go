@@ -41,8 +41,8 @@ const headroomLimit = natsDefaultMaxPayload * 85 / 100
 
 // The largest request the protos accept, built from their own rules (every
 // string at its cap in four-byte characters where no format applies, every
-// list at its max_items), is recorded, and so is every event it causes:
-// the case, a review whose every text is at its cap, a decision naming all
+// list at its max_items), is recorded, and so is every event it causes and
+// the largest amendment: the case, a review whose every text is at its cap, a decision naming all
 // of its targets, the approval, the plan and the record. The largest event
 // must fit a NATS message with headroom, also once its personal data is
 // sealed into an envelope (package seal). Issue 17 item 2.
@@ -104,6 +104,19 @@ func TestMaximalValidRequestIsRecordedWithEveryEventItCauses(t *testing.T) {
 	if !proto.Equal(got.GetRequest().GetContent().GetTargets()[999], withRef(req.GetRequest().GetTargets()[999], "t1000")) {
 		t.Errorf("the last target did not come back as sent")
 	}
+
+	// The largest amendment, from the same generator.
+	amend := &intakev1.AmendRequest{}
+	maximal(t, amend, map[protoreflect.FullName]func(i int) protoreflect.Value{
+		"ddr.intake.v1.AmendRequest.request_id": str(id),
+		"ddr.intake.v1.Attachment.sha256":       str(strings.Repeat("cd", 32)),
+		"ddr.intake.v1.Attachment.media_type":   str("application/" + strings.Repeat("y", 255-len("application/"))),
+		"ddr.intake.v1.Attachment.uri": func(i int) protoreflect.Value {
+			u := fmt.Sprintf("https://dms.example/amended/%04d/", i)
+			return protoreflect.ValueOfString(u + strings.Repeat("e", 2048-len(u)))
+		},
+	})
+	must(t, "amend", func() error { _, err := in.Amend(ctx, amend); return err })
 
 	eventually(t, func() error {
 		_, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
@@ -178,7 +191,7 @@ func TestMaximalValidRequestIsRecordedWithEveryEventItCauses(t *testing.T) {
 
 	// Every event of the request is in its record, which verifies.
 	want := []string{
-		"ddr.intake.v1.RequestReceived", "ddr.assessment.v1.CaseOpened", "ddr.assessment.v1.CaseClaimed", "ddr.assessment.v1.FactorsRecorded",
+		"ddr.intake.v1.RequestReceived", "ddr.intake.v1.RequestAmended", "ddr.assessment.v1.CaseOpened", "ddr.assessment.v1.CaseClaimed", "ddr.assessment.v1.FactorsRecorded",
 		"ddr.assessment.v1.CounselConsulted", "ddr.assessment.v1.ChallengeConsidered", "ddr.assessment.v1.DecisionProposed",
 		"ddr.assessment.v1.AssessmentDecided", "ddr.notification.v1.PlanDerived",
 	}
