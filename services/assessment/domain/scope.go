@@ -96,9 +96,10 @@ func BulkReasons(s Scope, t BulkThresholds) []string {
 }
 
 // MaxNarrowingTargets bounds the targets a decision may name: as many as
-// intake lets a request list. It is checked before anything else, so an
-// oversized list costs a length check and nothing more.
-const MaxNarrowingTargets = 10_000
+// intake lets a request list (the max_items of Scope.target_refs and of
+// DataDisclosureRequest.targets in the protos). It is checked before
+// anything else, so an oversized list costs a length check and nothing more.
+const MaxNarrowingTargets = 1_000
 
 // validateNarrowing checks n only removes from the request: named targets
 // and categories must be in the request, and the time range inside it.
