@@ -128,7 +128,7 @@ build: ## Build every services/*/cmd/* binary into ./bin
 .PHONY: test
 # The end-to-end trace test runs the Jaeger binary, so it is built first.
 test: $(JAEGER) ## go test every module in go.work (builds Jaeger first)
-	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 ./...)
+	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 -timeout 30m ./...)
 
 # nats-server from the Go module the platform requires, for the fault runs
 # and the projection-rebuild benchmark (a server process of its own).
