@@ -40,7 +40,7 @@ func newHookServer(t *testing.T, now func() time.Time) *hookServer {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
-		err := domain.VerifyWebhook([]byte("s3cret"), body, r.Header.Get(domain.SignatureHeader), now(), domain.DefaultSignatureTolerance)
+		err := adapters.VerifyWebhook([]byte("s3cret"), body, r.Header.Get(adapters.SignatureHeader), now(), adapters.DefaultSignatureTolerance)
 		h.mu.Lock()
 		h.keys = append(h.keys, r.Header.Get(adapters.IdempotencyKeyHeader))
 		h.bodies = append(h.bodies, string(body))
