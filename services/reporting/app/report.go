@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -152,29 +151,6 @@ func (a *Reporting) Report(r *Reports, p domain.Period) (*domain.Report, error) 
 	}
 	rep.RecordSequence = seq
 	return rep, nil
-}
-
-// Render writes rep in format and returns the bytes and their MIME type.
-func Render(rep *domain.Report, format reportingv1.ReportFormat) ([]byte, string, error) {
-	var buf bytes.Buffer
-	var (
-		ct  string
-		err error
-	)
-	switch format {
-	case reportingv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED, reportingv1.ReportFormat_REPORT_FORMAT_JSON:
-		ct, err = "application/json", domain.WriteJSON(&buf, rep)
-	case reportingv1.ReportFormat_REPORT_FORMAT_CSV:
-		ct, err = "text/csv; charset=utf-8", domain.WriteCSV(&buf, rep)
-	case reportingv1.ReportFormat_REPORT_FORMAT_HTML:
-		ct, err = "text/html; charset=utf-8", domain.WriteHTML(&buf, rep)
-	default:
-		return nil, "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "format", Description: "is not a known format"})
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return buf.Bytes(), ct, nil
 }
 
 // ReportCheck is the result of verifying a published report.

@@ -12,6 +12,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/validate"
+	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -117,6 +118,13 @@ func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.S
 	return &reportingv1.SetReportingRestrictionResponse{SetTime: ev.GetSetTime()}, nil
 }
 
+// exportFormats are the renderings a caller may ask for.
+var exportFormats = map[reportingv1.ReportFormat]export.Format{
+	reportingv1.ReportFormat_REPORT_FORMAT_JSON: export.JSON,
+	reportingv1.ReportFormat_REPORT_FORMAT_CSV:  export.CSV,
+	reportingv1.ReportFormat_REPORT_FORMAT_HTML: export.HTML,
+}
+
 // GetTransparencyReport implements reportingv1.ReportingServiceServer.
 func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.GetTransparencyReportRequest) (*reportingv1.GetTransparencyReportResponse, error) {
 	if _, err := auth.Require(ctx); err != nil {
@@ -133,13 +141,17 @@ func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.Get
 	if err != nil {
 		return nil, err
 	}
-	content, ct, err := app.Render(rep, req.GetFormat())
-	if err != nil {
-		return nil, err
-	}
 	format := req.GetFormat()
 	if format == reportingv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED {
 		format = reportingv1.ReportFormat_REPORT_FORMAT_JSON
+	}
+	f, ok := exportFormats[format]
+	if !ok {
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "format", Description: "is not a known format"})
+	}
+	content, ct, err := export.Render(rep, f)
+	if err != nil {
+		return nil, err
 	}
 	root := rep.Digest.MerkleRoot
 	return &reportingv1.GetTransparencyReportResponse{Report: &reportingv1.TransparencyReport{
