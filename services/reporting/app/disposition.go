@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -14,9 +13,9 @@ import (
 
 // received refuses a record that has no receipt: there is no request to
 // speak of (only reporting's own events could be there, which cannot happen).
-func received(rec *Record) error {
-	if !rec.Fold.HasReceipt() {
-		return fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, rec.RequestID)
+func received(s *recordState, requestID string) error {
+	if !s.fold.HasReceipt() {
+		return fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
 	}
 	return nil
 }
@@ -39,21 +38,19 @@ func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string,
 
 func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide func(domain.DispositionState) (domain.Disposition, error)) (*reportingv1.Disposition, error) {
 	var out *reportingv1.Disposition
-	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
-		if err := received(rec); err != nil {
+	_, err := command.Run(ctx, a.store, records, command.NewCall(requestID, actor, a.cfg.Now()), func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if err := received(s, requestID); err != nil {
 			return nil, err
 		}
-		d, err := decide(rec.Fold.DispositionState())
+		d, err := decide(s.fold.DispositionState())
 		if err != nil {
 			return nil, err
 		}
-		now := a.cfg.Now().UTC()
-		out = dispositionToProto(d, now, actor)
+		out = dispositionToProto(d, c.Now, c.Actor)
 		// One disposition per request: the id is the request's, so a
 		// retried append is deduplicated by the stream as well.
 		return []eventstore.Event{{
-			ID: eventstore.DerivedID(requestID, "reporting.disposition_recorded"), RequestID: requestID,
-			Time: now, Actor: actor,
+			ID:      eventstore.DerivedID(requestID, "reporting.disposition_recorded"),
 			Payload: &reportingv1.DispositionRecorded{RequestId: requestID, Disposition: out},
 		}}, nil
 	})
@@ -67,19 +64,12 @@ func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide
 // request. The legal reference stays in the record and is never published.
 func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string, r reportingv1.ReportingRestriction, legalReference string) (*reportingv1.ReportingRestrictionSet, error) {
 	var out *reportingv1.ReportingRestrictionSet
-	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
-		if err := received(rec); err != nil {
+	_, err := command.Run(ctx, a.store, records, command.NewCall(requestID, actor, a.cfg.Now()), func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if err := received(s, requestID); err != nil {
 			return nil, err
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, err
-		}
-		now := a.cfg.Now().UTC()
-		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: r, LegalReference: legalReference, SetTime: ts(now), SetBy: actor}
-		return []eventstore.Event{{
-			ID: id.String(), RequestID: requestID, Time: now, Actor: actor, Payload: out,
-		}}, nil
+		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: r, LegalReference: legalReference, SetTime: ts(c.Now), SetBy: c.Actor}
+		return []eventstore.Event{{ID: c.EventID("reporting.restriction_set"), Payload: out}}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,10 @@
 // Package app holds reporting's commands and queries. The record of a
-// request is read straight from the stream, message by message, and each
-// entry's digest is taken over the payload bytes as stored: the stream is
-// the record, so nothing is re-encoded on the way to the hash chain.
+// request (GetRecord, the verifications) is read straight from the stream,
+// message by message, through [Stream], and each entry's digest is taken
+// over the payload bytes as stored: the stream is the record, so nothing is
+// re-encoded on the way to the hash chain. Commands run through
+// platform/command: their state is a fold over the request's history
+// ([recordState]), the same fold the report's read model keeps.
 package app
 
 import (
@@ -10,11 +13,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -23,9 +26,13 @@ import (
 // Service is the event-source name of reporting's events.
 const Service = "reporting"
 
-// Store is the part of the event store reporting writes through.
-type Store interface {
-	Append(ctx context.Context, requestID string, expectedLastSeq uint64, evs ...eventstore.Event) (uint64, error)
+// Stream reads the stored messages of the record, in stream order; its
+// implementation (reporting/adapters) talks to JetStream.
+type Stream interface {
+	// ScanRequest calls fn for every stored message of one request.
+	ScanRequest(ctx context.Context, requestID string, fn func(eventstore.RawMsg) error) error
+	// ScanAll calls fn for every stored message of the stream.
+	ScanAll(ctx context.Context, fn func(eventstore.RawMsg) error) error
 }
 
 // Config tunes reporting.
@@ -41,14 +48,14 @@ type Config struct {
 
 // Reporting runs reporting's commands and queries.
 type Reporting struct {
-	cfg   Config
-	js    jetstream.JetStream
-	store Store
+	cfg    Config
+	stream Stream
+	store  command.Store
 }
 
-// New returns a Reporting reading the stream through js and appending
-// through store.
-func New(cfg Config, js jetstream.JetStream, store Store) (*Reporting, error) {
+// New returns a Reporting reading the record through stream and running
+// commands on store.
+func New(cfg Config, stream Stream, store command.Store) (*Reporting, error) {
 	if err := cfg.Report.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,11 +65,8 @@ func New(cfg Config, js jetstream.JetStream, store Store) (*Reporting, error) {
 	if cfg.ScanTimeout <= 0 {
 		cfg.ScanTimeout = 10 * time.Minute
 	}
-	return &Reporting{cfg: cfg, js: js, store: store}, nil
+	return &Reporting{cfg: cfg, stream: stream, store: store}, nil
 }
-
-// maxAppendAttempts bounds the reload-decide-append loop on conflicts.
-const maxAppendAttempts = 10
 
 // Record is a request's record as read from the stream.
 type Record struct {
@@ -108,7 +112,7 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 	}
 	rec := &Record{RequestID: requestID}
 	var chain domain.Chain
-	err := eventstore.Scan(ctx, a.js, eventstore.StreamName, eventstore.RequestFilter(requestID), func(m eventstore.RawMsg) error {
+	err := a.stream.ScanRequest(ctx, requestID, func(m eventstore.RawMsg) error {
 		e, err := entryOf(m)
 		if err != nil {
 			return err
@@ -249,53 +253,20 @@ func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *report
 // terminal point, unless the last entry already is a seal. The event id
 // derives from the request and the last sequence covered, so a retried or
 // redelivered trigger appends nothing twice.
-func (a *Reporting) Seal(ctx context.Context, requestID string) (sealed bool, err error) {
-	for range maxAppendAttempts {
-		rec, err := a.LoadRecord(ctx, requestID)
-		if err != nil {
-			return false, err
+func (a *Reporting) Seal(ctx context.Context, requestID, trigger string) (sealed bool, err error) {
+	c := command.Call{RequestID: requestID, Now: a.cfg.Now().UTC(), Trigger: trigger}
+	res, err := command.Run(ctx, a.store, records, c, func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if !s.fold.Terminal() || s.lastSealed {
+			return nil, nil
 		}
-		last := rec.Entries[len(rec.Entries)-1]
-		if !rec.Fold.Terminal() || last.Subject == eventstore.SubjectOf(requestID, (*reportingv1.RecordSealed)(nil)) {
-			return false, nil
-		}
-		head := rec.Head()
-		now := a.cfg.Now().UTC()
-		ev := eventstore.Event{
-			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(rec.LastSeq)), RequestID: requestID,
-			Time: now,
+		return []eventstore.Event{{
+			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(s.lastSeq)),
 			Payload: &reportingv1.RecordSealed{
-				RequestId: requestID, HeadHash: head[:], EntryCount: int32(len(rec.Entries)), LastSequence: rec.LastSeq, SealTime: ts(now),
+				RequestId: requestID, HeadHash: s.head[:], EntryCount: int32(s.entries), LastSequence: s.lastSeq, SealTime: ts(c.Now),
 			},
-		}
-		_, err = a.store.Append(ctx, requestID, rec.LastSeq, ev)
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue
-		}
-		return err == nil, err
-	}
-	return false, fmt.Errorf("%w: request %s kept changing while sealing", ddrerr.ErrConflict, requestID)
-}
-
-// update reloads the record, decides and appends with the optimistic
-// check, retrying on conflict: eventstore.Update, but over the raw record,
-// so an event of a kind this binary does not know never blocks a command.
-func (a *Reporting) update(ctx context.Context, requestID string, decide func(*Record) ([]eventstore.Event, error)) error {
-	for range maxAppendAttempts {
-		rec, err := a.LoadRecord(ctx, requestID)
-		if err != nil {
-			return err
-		}
-		evs, err := decide(rec)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		_, err = a.store.Append(ctx, requestID, rec.LastSeq, evs...)
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: request %s kept changing; retry", ddrerr.ErrConflict, requestID)
+		}}, nil
+	})
+	return len(res.Events) > 0, err
 }
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
