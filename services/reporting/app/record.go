@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -76,6 +76,10 @@ type Record struct {
 	Seals     []domain.Seal
 	Fold      domain.RequestFold
 	LastSeq   uint64
+	// StatedHead is the head hash a copy of the record states (VerifyCopy
+	// checks it against the copy's last entry); unused for a record read
+	// from the stream, whose head is [Record.Head].
+	StatedHead domain.Digest
 }
 
 // Head is the chain head over every entry.
@@ -135,7 +139,7 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 		}
 		if s, ok := payload.(*reportingv1.RecordSealed); ok {
 			rec.Seals = append(rec.Seals, domain.Seal{
-				Index: chain.Len() - 1, LastSeq: s.GetLastSequence(), EntryCount: int(s.GetEntryCount()), Head: digestOf(s.GetHeadHash()),
+				Index: chain.Len() - 1, LastSeq: s.GetLastSequence(), EntryCount: int(s.GetEntryCount()), Head: DigestOf(s.GetHeadHash()),
 			})
 		}
 		apply(&rec.Fold, name, e.Time, payload)
@@ -152,24 +156,12 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 	return rec, nil
 }
 
-func digestOf(b []byte) domain.Digest {
+// DigestOf reads a digest from its wire bytes (short input is zero-padded,
+// and then fails verification rather than panicking).
+func DigestOf(b []byte) domain.Digest {
 	var d domain.Digest
 	copy(d[:], b)
 	return d
-}
-
-// RecordProto renders a record. It carries digests, never payloads.
-func RecordProto(r *Record) *reportingv1.Record {
-	out := &reportingv1.Record{RequestId: r.RequestID, Closed: r.Fold.Terminal()}
-	for i, e := range r.Entries {
-		out.Entries = append(out.Entries, &reportingv1.RecordEntry{
-			Sequence: e.Seq, Subject: e.Subject, EventType: e.Type, EventId: e.EventID, Actor: e.Actor,
-			EventTime: timestamppb.New(e.Time), PayloadDigest: e.PayloadDigest[:], EntryHash: r.Hashes[i][:],
-		})
-	}
-	h := r.Head()
-	out.HeadHash = h[:]
-	return out
 }
 
 // Verification is the result of checking a record.
@@ -206,26 +198,18 @@ func asBreak(err error) *domain.ChainBreakError {
 // entry against its stored hash), then entry by entry against the record
 // in the stream, so a copy whose hashes were recomputed after a change is
 // caught too. A copy may be a prefix of the record: the record grows.
-func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *reportingv1.Record) (Verification, error) {
-	if cp.GetRequestId() != requestID {
+func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *Record) (Verification, error) {
+	if cp.RequestID != requestID {
 		return Verification{}, ddrerr.Invalid(ddrerr.FieldViolation{Field: "copy.request_id", Description: "must be the request_id verified"})
 	}
-	entries := make([]domain.Entry, len(cp.GetEntries()))
-	hashes := make([]domain.Digest, len(cp.GetEntries()))
-	for i, e := range cp.GetEntries() {
-		entries[i] = domain.Entry{
-			Seq: e.GetSequence(), Subject: e.GetSubject(), Type: e.GetEventType(), EventID: e.GetEventId(),
-			Actor: e.GetActor(), Time: e.GetEventTime().AsTime(), PayloadDigest: digestOf(e.GetPayloadDigest()),
-		}
-		hashes[i] = digestOf(e.GetEntryHash())
-	}
+	entries, hashes := cp.Entries, cp.Hashes
 	v := Verification{EntriesChecked: len(entries)}
 	if err := domain.Verify(entries, hashes); err != nil {
 		v.Break = asBreak(err)
 		return v, nil
 	}
-	if n := len(hashes); n > 0 && digestOf(cp.GetHeadHash()) != hashes[n-1] {
-		v.Break = &domain.ChainBreakError{Index: n - 1, Seq: entries[n-1].Seq, Expected: hashes[n-1], Found: digestOf(cp.GetHeadHash()), Reason: "head hash is not the last entry's hash"}
+	if n := len(hashes); n > 0 && cp.StatedHead != hashes[n-1] {
+		v.Break = &domain.ChainBreakError{Index: n - 1, Seq: entries[n-1].Seq, Expected: hashes[n-1], Found: cp.StatedHead, Reason: "head hash is not the last entry's hash"}
 		return v, nil
 	}
 	rec, err := a.LoadRecord(ctx, requestID)
@@ -262,11 +246,9 @@ func (a *Reporting) Seal(ctx context.Context, requestID, trigger string) (sealed
 		return []eventstore.Event{{
 			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(s.lastSeq)),
 			Payload: &reportingv1.RecordSealed{
-				RequestId: requestID, HeadHash: s.head[:], EntryCount: int32(s.entries), LastSequence: s.lastSeq, SealTime: ts(c.Now),
+				RequestId: requestID, HeadHash: s.head[:], EntryCount: int32(s.entries), LastSequence: s.lastSeq, SealTime: protoconv.Timestamp(c.Now),
 			},
 		}}, nil
 	})
 	return len(res.Events) > 0, err
 }
-
-func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

@@ -7,6 +7,7 @@ import (
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/command"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -73,4 +74,13 @@ var records = command.Spec[*recordState, eventstore.Event]{
 		return evs, nil
 	},
 	Apply: func(s *recordState, ev eventstore.Event) (*recordState, error) { return s, s.apply(ev) },
+}
+
+// received refuses a record that has no receipt: there is no request to
+// speak of (only reporting's own events could be there, which cannot happen).
+func received(s *recordState, requestID string) error {
+	if !s.fold.HasReceipt() {
+		return fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
+	}
+	return nil
 }
