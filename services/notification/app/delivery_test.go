@@ -166,7 +166,8 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 	e := newEnv(t)
 	smtpSrv := startSMTP(t, true)
 	idx := app.NewIndex(nil)
-	proj, err := projection.Start(e.ctx, e.env.JS, app.IndexSubjects, idx.Apply, e.log)
+	filters, apply := idx.Projection()
+	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}

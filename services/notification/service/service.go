@@ -216,7 +216,8 @@ func (c *Component) RegisterGRPC(s *grpc.Server) {
 // Start implements runner.Component: it rebuilds the index, starts the
 // plan reactor and then the delivery worker.
 func (c *Component) Start(ctx context.Context) error {
-	p, err := projection.Start(ctx, c.deps.JS, app.IndexSubjects, c.index.Apply, c.deps.Logger.With("projection", "notification-index"))
+	filters, apply := c.index.Projection()
+	p, err := projection.Start(ctx, c.deps.JS, filters, apply, c.deps.Logger.With("projection", "notification-index"))
 	if err != nil {
 		return err
 	}
