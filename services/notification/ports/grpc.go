@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
@@ -20,7 +18,6 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/pagetoken"
-	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -103,14 +100,7 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 	hs, next := s.holds.Holds(s.app.Now(), after, size)
 	out := &notificationv1.ListHoldsResponse{NextPageToken: pagetoken.Encode(next)}
 	for _, h := range hs {
-		out.Holds = append(out.Holds, &notificationv1.Hold{
-			RequestId:  h.RequestID,
-			HoldTime:   timestamppb.New(h.PlacedAt),
-			Age:        durationpb.New(h.Age),
-			Clause:     policy.Clause4_2_1.Number(),
-			Country:    string(h.Country),
-			WaitingFor: h.WaitingFor,
-		})
+		out.Holds = append(out.Holds, holdToProto(h))
 	}
 	return out, nil
 }
@@ -173,16 +163,7 @@ func (s *Server) RecordWaiverEffort(ctx context.Context, req *notificationv1.Rec
 	if err != nil {
 		return nil, err
 	}
-	e := domain.WaiverEffort{
-		Kind:    app.WaiverEffortKindFromProto(req.GetKind()),
-		Outcome: app.WaiverOutcomeFromProto(req.GetOutcome()),
-		Person:  req.GetPerson(),
-		Notes:   req.GetNotes(),
-	}
-	if req.GetEffortTime() != nil {
-		e.At = req.GetEffortTime().AsTime()
-	}
-	p, err := s.app.RecordWaiverEffort(ctx, actor, req.GetRequestId(), e)
+	p, err := s.app.RecordWaiverEffort(ctx, actor, req.GetRequestId(), effortFromRequest(req))
 	if err != nil {
 		return nil, err
 	}
