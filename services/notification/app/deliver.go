@@ -18,6 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Delivery is at least once on the wire and exactly once in the record:
@@ -436,7 +437,7 @@ func summary(p *domain.Plan, rr *intakev1.RequestReceived) domain.RequestSummary
 		s.TimeRange = from + " to " + to
 	}
 	s.TargetCount = len(req.GetTargets())
-	s.Deadline = tm(req.GetDeadline())
+	s.Deadline = protoconv.Time(req.GetDeadline())
 	return s
 }
 
