@@ -83,6 +83,9 @@ type Config struct {
 	NATSListen string
 	// SyncAlways fsyncs every JetStream write of the embedded server.
 	SyncAlways bool
+	// NATSMaxPayload bounds a message of the embedded server; 0: the
+	// server default, 1 MiB (tests lower it).
+	NATSMaxPayload int32
 	// Replicas of the DDR stream and KV buckets (3 on a production cluster).
 	Replicas int
 	// OTLPEndpoint receives traces (host:port, OTLP gRPC); empty: none.
@@ -316,6 +319,7 @@ func connectNATS(cfg Config, sec *security, logger *slog.Logger) (*nats.Conn, fu
 		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
 		ServerName: cfg.Name,
 		SyncAlways: cfg.SyncAlways,
+		MaxPayload: cfg.NATSMaxPayload,
 		TLS:        sec.natsServerTLS,
 		Users:      sec.natsUsers,
 	}
