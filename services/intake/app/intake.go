@@ -296,7 +296,7 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 		if err != nil {
 			return nil, err
 		}
-		if err := v.lifecycle.CanAmend(); err != nil {
+		if err := v.lifecycle.CanAmendWithin(in.cfg.Limits); err != nil {
 			return nil, err
 		}
 		return []eventstore.Event{{

@@ -32,6 +32,11 @@ type Limits struct {
 	MaxValueLen int
 	// MaxURILen bounds an attachment URI, in characters. Default 2,048.
 	MaxURILen int
+	// MaxAmendments bounds the amendments one request may receive. Default
+	// 100: each is an event loaded with the request on every command, so an
+	// unbounded number would let one caller make a request ever costlier to
+	// handle. Past the limit, further information goes in a new request.
+	MaxAmendments int
 	// MaxViolations bounds how many field violations one error lists; the
 	// rest are counted in a final violation. It keeps a gRPC error's details
 	// (sent in a trailer, which clients cap at 16 KiB by default) small
@@ -49,6 +54,7 @@ const (
 	DefaultMaxValueLen    = 512
 	DefaultMaxURILen      = 2048
 	DefaultMaxViolations  = 50
+	DefaultMaxAmendments  = 100
 )
 
 // DefaultLimits returns the default limits with every field set.
@@ -72,5 +78,6 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxValueLen, DefaultMaxValueLen)
 	def(&l.MaxURILen, DefaultMaxURILen)
 	def(&l.MaxViolations, DefaultMaxViolations)
+	def(&l.MaxAmendments, DefaultMaxAmendments)
 	return l
 }

@@ -481,7 +481,7 @@ func TestClause3_1_ReceivedDateRequiredAndNotInFuture(t *testing.T) {
 func TestDefaultLimits(t *testing.T) {
 	want := domain.Limits{
 		ClockSkew: 5 * time.Minute, MaxTargets: 10_000, MaxTargetBytes: 512 << 10, MaxAttachments: 50,
-		MaxTextLen: 10_000, MaxValueLen: 512, MaxURILen: 2048, MaxViolations: 50,
+		MaxTextLen: 10_000, MaxValueLen: 512, MaxURILen: 2048, MaxViolations: 50, MaxAmendments: 100,
 	}
 	if got := domain.DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v, want %+v", got, want)
