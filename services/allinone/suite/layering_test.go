@@ -86,6 +86,20 @@ func deps(t *testing.T, pkg string) []string {
 	return strings.Fields(string(out))
 }
 
+// The public Go client is what callers outside the suite build on: it must
+// not drag the server side along (the gRPC server, the runner, the event
+// store, a service's packages), not even through another package.
+func TestPublicClientImportsNoServerPackage(t *testing.T) {
+	const prefix = "github.com/ddrsuite/ddr/services/"
+	allowed := []string{prefix + "ddrctl/client", prefix + "platform/auth", prefix + "platform/ddrerr",
+		prefix + "platform/policy", prefix + "platform/grpcclient", prefix + "platform/grpcstatus"}
+	for _, dep := range deps(t, prefix+"ddrctl/client") {
+		if strings.HasPrefix(dep, prefix) && !slices.Contains(allowed, dep) {
+			t.Errorf("services/ddrctl/client depends on %s: the client must import no server package", dep)
+		}
+	}
+}
+
 // The import rules between packages, checked on direct imports (what a
 // package's own code uses; the domain bans above also cover indirect ones):
 //
