@@ -137,9 +137,6 @@ var knownViolations = []string{
 	// The adequacy registry lives in notification/domain; it moves to the
 	// shared policy vocabulary.
 	"service imports another service: services/assessment/service -> services/notification/domain",
-	// Intake's app holds the idempotency bucket (jetstream.KeyValue); it
-	// goes behind an interface.
-	"app imports NATS: services/intake/app -> github.com/nats-io/nats.go/jetstream",
 	// Reporting's app scans the stream itself for the hash chain.
 	"app imports NATS: services/reporting/app -> github.com/nats-io/nats.go/jetstream",
 	// Webhook signing moves to an adapter; the domain builds canonical bytes.
