@@ -22,6 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Service is the event-source name of intake's events.
@@ -213,7 +214,7 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 			RequestId:          rec.RequestID,
 			GroupMember:        s.groupMember,
 			Request:            content,
-			SubmitTime:         ts(rec.SubmitTime),
+			SubmitTime:         protoconv.Timestamp(rec.SubmitTime),
 			ForwardingDelay:    durationpb.New(delay),
 			LateForwarding:     late,
 			ContentFingerprint: rec.Fingerprint,
@@ -255,7 +256,7 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 	if err != nil {
 		return nil, 0, err
 	}
-	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: ts(c.Now)}
+	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: protoconv.Timestamp(c.Now)}
 	res, err := command.Run(ctx, in.store, membersRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
 		if err := v.lifecycle.CanAmendWithin(in.cfg.Limits); err != nil {
 			return nil, err
@@ -276,7 +277,7 @@ func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason s
 		if err := v.lifecycle.CanWithdraw(); err != nil {
 			return nil, err
 		}
-		return []proto.Message{&intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: ts(c.Now)}}, nil
+		return []proto.Message{&intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: protoconv.Timestamp(c.Now)}}, nil
 	})
 	if err != nil {
 		return time.Time{}, 0, err

@@ -12,6 +12,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Keyring seals target identifiers with the request's data key (see
@@ -82,7 +83,7 @@ func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason str
 		if v.erased != nil {
 			return nil, nil
 		}
-		return []proto.Message{&intakev1.TargetsErased{RequestId: requestID, Reason: reason, EraseTime: ts(c.Now)}}, nil
+		return []proto.Message{&intakev1.TargetsErased{RequestId: requestID, Reason: reason, EraseTime: protoconv.Timestamp(c.Now)}}, nil
 	})
 	if err != nil {
 		return EraseResult{}, err

@@ -13,6 +13,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // View is a request as its group member sees it, folded from its events.
@@ -190,7 +191,7 @@ func (v *View) Proto() *intakev1.Request {
 	}
 	for _, e := range v.lifecycle.Timeline() {
 		if s, ok := stages[e.Stage]; ok {
-			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: ts(e.At)})
+			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: protoconv.Timestamp(e.At)})
 		}
 	}
 	return out
