@@ -83,6 +83,7 @@ func defaults(t *testing.T) service.Config {
 func runnerConfig(t *testing.T) runner.Config {
 	return runner.Config{
 		Name:        "assessment-test",
+		TrustDomain: "ddr.test", // the identities of these tests
 		GRPCAddr:    "127.0.0.1:0",
 		DataDir:     t.TempDir(),
 		NATSListen:  "127.0.0.1:-1",

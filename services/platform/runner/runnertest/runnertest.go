@@ -50,6 +50,9 @@ type Options struct {
 	// NATSMaxPayload lowers the embedded server's max message size, to make
 	// an append fail for real.
 	NATSMaxPayload int32
+	// RateLimit and RateBurst set each caller's token bucket; zero: no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // DevStaff is the default role assignment of test processes.
@@ -102,6 +105,8 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		NATSListen:      "127.0.0.1:-1",
 		SyncAlways:      !opts.NoSync,
 		NATSMaxPayload:  opts.NATSMaxPayload,
+		RateLimit:       opts.RateLimit,
+		RateBurst:       opts.RateBurst,
 		Replicas:        1,
 		DevIdentity:     opts.Insecure,
 		PKIDir:          string(dir),
