@@ -169,8 +169,8 @@ func appendAll(t *testing.T, e env, sealing bool) (map[string]optionsv1.Personal
 			}
 			msg = sealed
 		}
-		service := strings.Split(string(md.FullName()), ".")[1]
-		if _, err := e.store.Append(ctx, id, 0, eventstore.Event{Service: service, Name: strings.ToLower(string(md.Name())), Payload: msg}); err != nil {
+		// Service and name come from the event's declaration.
+		if _, err := e.store.Append(ctx, id, 0, eventstore.Event{Payload: msg}); err != nil {
 			t.Fatalf("append %s: %v", md.FullName(), err)
 		}
 	}
