@@ -24,7 +24,7 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	assessmentports "github.com/ddrsuite/ddr/services/assessment/ports"
-	intakeapp "github.com/ddrsuite/ddr/services/intake/app"
+	intakeadapters "github.com/ddrsuite/ddr/services/intake/adapters"
 	notificationadapters "github.com/ddrsuite/ddr/services/notification/adapters"
 	notification "github.com/ddrsuite/ddr/services/notification/service"
 	"github.com/ddrsuite/ddr/services/platform/authz"
@@ -244,7 +244,7 @@ func TestNATSTableNamesTheServicesConsumersAndBuckets(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ svc, bucket string }{
-		{"intake", intakeapp.IdempotencyBucket}, {"intake", keys.Bucket},
+		{"intake", intakeadapters.IdempotencyBucket}, {"intake", keys.Bucket},
 		{"notification", notificationadapters.LeaseBucket}, {"notification", keys.Bucket},
 	} {
 		if !slices.Contains(buckets[c.svc], c.bucket) {

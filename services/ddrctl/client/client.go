@@ -24,7 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
-	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 )
 
 // Client talks to intake as one group member. It is safe for concurrent use.
@@ -248,11 +248,11 @@ func (c *Client) WaitForStage(ctx context.Context, requestID string, stages ...i
 // PolicyViolation returns the clause and reason of a refusal by the policy
 // (a FAILED_PRECONDITION naming a clause); ok is false for any other error.
 func PolicyViolation(err error) (pv *ddrerr.PolicyViolation, ok bool) {
-	return grpcserver.PolicyViolationFrom(err)
+	return grpcstatus.PolicyViolationFrom(err)
 }
 
 // FieldViolations returns the problems of an INVALID_ARGUMENT answer, one
 // per field, or nil.
 func FieldViolations(err error) []ddrerr.FieldViolation {
-	return grpcserver.FieldViolationsFrom(err)
+	return grpcstatus.FieldViolationsFrom(err)
 }

@@ -6,41 +6,53 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/projection"
 )
 
-// Index is the group members' list view: every request folded from
-// [ViewSubjects], by member. It is a projection, rebuilt from the stream at
-// every start.
+// Index is the group members' list view: every request folded from the
+// events of [viewEvents], by member. It is a projection, rebuilt from the
+// stream at every start.
 type Index struct {
 	mu       sync.RWMutex
 	views    map[string]*View
 	byMember map[string][]string // request ids in stream order (oldest first)
+	filters  []string
+	apply    projection.Apply
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{views: map[string]*View{}, byMember: map[string][]string{}}
+	x := &Index{views: map[string]*View{}, byMember: map[string][]string{}}
+	x.filters, x.apply = viewEvents(x.at)
+	return x
 }
 
+// at is the view of the event's request: a new one on receipt, nil for a
+// request the index has not seen received.
+func (x *Index) at(ev eventstore.Event) *View {
+	if v, ok := x.views[ev.RequestID]; ok {
+		return v
+	}
+	p, received := ev.Payload.(*intakev1.RequestReceived)
+	if !received {
+		return nil
+	}
+	v := &View{}
+	x.views[ev.RequestID] = v
+	m := p.GetGroupMember()
+	x.byMember[m] = append(x.byMember[m], ev.RequestID)
+	return v
+}
+
+// Filters are the subjects the index folds, for projection.Start.
+func (x *Index) Filters() []string { return x.filters }
+
 // Apply folds one event into the index. A stage change the lifecycle refuses
-// is skipped, as in [View.Apply].
+// is skipped, and reported.
 func (x *Index) Apply(ev eventstore.Event) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	v, ok := x.views[ev.RequestID]
-	if !ok {
-		if _, received := ev.Payload.(*intakev1.RequestReceived); !received {
-			return nil
-		}
-		v = &View{}
-		x.views[ev.RequestID] = v
-	}
-	err := v.Apply(ev)
-	if !ok {
-		m := v.GroupMember()
-		x.byMember[m] = append(x.byMember[m], ev.RequestID)
-	}
-	return err
+	return x.apply(ev)
 }
 
 // Get returns a request of groupMember as the index holds it; false when the

@@ -1,12 +1,11 @@
 // Package app holds intake's commands and queries: it checks a demand
 // against the domain rules, deduplicates it on the group member's
 // idempotency key and writes it to the record, answering only once JetStream
-// has stored it.
+// has stored it. Every command runs on platform/command.
 package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/proto"
@@ -22,18 +20,14 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // Service is the event-source name of intake's events.
 const Service = "intake"
-
-// IdempotencyBucket is the KV bucket that maps (group member, idempotency
-// key) to a request id for as long as the bucket lives: a retry days later
-// still finds its request, unlike the stream's 2-minute dedupe window.
-const IdempotencyBucket = "ddr_intake_idempotency"
 
 // Config tunes intake.
 type Config struct {
@@ -47,25 +41,20 @@ type Config struct {
 	Logger *slog.Logger
 	// Keys seals the target identifiers; required.
 	Keys Keyring
-}
-
-// Store is the part of the event store intake uses.
-type Store interface {
-	Load(ctx context.Context, requestID string) (eventstore.History, error)
-	Append(ctx context.Context, requestID string, expectedLastSeq uint64, evs ...eventstore.Event) (uint64, error)
-	Update(ctx context.Context, requestID string, decide eventstore.Decide) ([]eventstore.Event, error)
+	// Fingerprints keys the content and idempotency digests; required.
+	Fingerprints Fingerprinter
 }
 
 // Intake runs intake's commands and queries.
 type Intake struct {
 	cfg   Config
-	store Store
-	idem  jetstream.KeyValue
+	store command.Store
+	idem  Idempotency
 	late  metric.Int64Counter
 }
 
-// New returns an Intake. idem is the idempotency bucket, see [EnsureBucket].
-func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
+// New returns an Intake.
+func New(cfg Config, store command.Store, idem Idempotency) (*Intake, error) {
 	if cfg.LateThreshold <= 0 {
 		cfg.LateThreshold = domain.DefaultLateThreshold
 	}
@@ -78,6 +67,9 @@ func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("intake: a keyring is required: target identifiers are stored sealed")
 	}
+	if cfg.Fingerprints == nil {
+		return nil, errors.New("intake: a fingerprinter is required: no plain digest of a request is stored")
+	}
 	late, err := otel.Meter("github.com/ddrsuite/ddr/services/intake").Int64Counter(
 		"ddr.intake.late_forwarded",
 		metric.WithDescription("Requests forwarded to the Privacy Team later than the threshold after receipt (clause 3.1)"),
@@ -88,27 +80,24 @@ func New(cfg Config, store Store, idem jetstream.KeyValue) (*Intake, error) {
 	return &Intake{cfg: cfg, store: store, idem: idem, late: late}, nil
 }
 
-// EnsureBucket creates or opens the idempotency bucket.
-func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
-		Bucket:      IdempotencyBucket,
-		Description: "intake idempotency keys: hash(group member, key) -> request id",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("idempotency bucket: %w", err)
-	}
-	return kv, nil
+// Submission is a demand that passed the domain rules, ready for
+// [Intake.Submit]; only [CheckSubmission] makes one, so a demand is
+// validated exactly once.
+type Submission struct {
+	groupMember, idempotencyKey string
+	req                         *intakev1.DataDisclosureRequest
+	d                           domain.Request
 }
 
-// idemRecord is what the idempotency bucket holds per key. No personal data:
-// ids, a digest and a time.
-type idemRecord struct {
-	RequestID   string    `json:"request_id"`
-	Fingerprint string    `json:"fingerprint"`
-	SubmitTime  time.Time `json:"submit_time"`
+// CheckSubmission runs the domain rules on a demand at time now. The
+// error, if any, is the domain's *ddrerr.ValidationError, with field paths
+// relative to the demand.
+func CheckSubmission(groupMember, idempotencyKey string, req *intakev1.DataDisclosureRequest, now time.Time, limits domain.Limits) (Submission, error) {
+	d := ToDomain(groupMember, idempotencyKey, req)
+	if err := d.Validate(now, limits); err != nil {
+		return Submission{}, err
+	}
+	return Submission{groupMember: groupMember, idempotencyKey: idempotencyKey, req: req, d: d}, nil
 }
 
 // SubmitResult is the answer to a submission.
@@ -121,16 +110,16 @@ type SubmitResult struct {
 	Sequence uint64
 }
 
-// Submit validates a demand and records it, once per idempotency key. It
-// returns only after the RequestReceived event is stored.
-func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string, req *intakev1.DataDisclosureRequest) (SubmitResult, error) {
+// Submit records a checked demand, once per idempotency key. It returns
+// only after the RequestReceived event is stored.
+func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error) {
 	now := in.cfg.Now().UTC()
-	d := ToDomain(groupMember, idempotencyKey, req)
-	if err := d.Validate(now, in.cfg.Limits); err != nil {
+	fp := in.contentFingerprint(s.d.ContentDigest())
+	kd := domain.IdempotencyDigest(s.groupMember, s.idempotencyKey)
+	key := in.idempotencyKey(kd)
+	if err := in.rekeyLegacy(ctx, kd, key); err != nil {
 		return SubmitResult{}, err
 	}
-	fp := d.Fingerprint()
-	key := domain.IdempotencyKVKey(groupMember, idempotencyKey)
 
 	// A first submission is the common case, so Create comes first: one
 	// write, no read. A retry finds the key taken and reads what the first
@@ -139,11 +128,10 @@ func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	rec := idemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
-	b, _ := json.Marshal(rec)
-	if _, err := in.idem.Create(ctx, key, b); err == nil {
-		return in.record(ctx, rec, idempotencyKey, groupMember, req, d, false)
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+	rec := IdemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
+	if err := in.idem.Create(ctx, key, rec); err == nil {
+		return in.record(ctx, rec, s, false)
+	} else if !errors.Is(err, ErrKeyTaken) {
 		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 	}
 	// The key is written before the event, so a key may name a request that
@@ -152,26 +140,22 @@ func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string
 	// per request id (expected last sequence 0): the key only fixes the
 	// request id and remembers the latest attempt's fingerprint.
 	for range maxKeyTakeovers {
-		entry, err := in.idem.Get(ctx, key)
+		prev, rev, err := in.idem.Get(ctx, key)
 		if err != nil {
 			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 		}
-		var prev idemRecord
-		if err := json.Unmarshal(entry.Value(), &prev); err != nil {
-			return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
-		}
-		if prev.Fingerprint == fp {
+		if in.sameContent(prev.Fingerprint, fp) {
 			// The same submission again: write the event if the first
 			// attempt stopped before it, else answer with what it stored.
-			return in.record(ctx, prev, idempotencyKey, groupMember, req, d, true)
+			return in.record(ctx, prev, s, true)
 		}
-		h, err := in.store.Load(ctx, prev.RequestID)
+		v, err := in.view(ctx, prev.RequestID)
 		if err != nil {
 			return SubmitResult{}, err
 		}
-		if len(h.Events) > 0 {
+		if v.received != nil {
 			// Recorded: the key is taken, by this content or another.
-			return recorded(h, fp, idempotencyKey)
+			return in.recorded(v, fp, s.idempotencyKey)
 		}
 		// Nothing was ever recorded under the key, so no submission with it
 		// was ever acknowledged (Submit answers only after the event is
@@ -179,11 +163,10 @@ func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string
 		// takers apart; both keep the key's request id, so if an earlier
 		// attempt is still in flight, its append and this one race on
 		// expected sequence 0 and exactly one content is recorded.
-		taken := idemRecord{RequestID: prev.RequestID, Fingerprint: fp, SubmitTime: now}
-		b, _ := json.Marshal(taken)
-		if _, err := in.idem.Update(ctx, key, b, entry.Revision()); err == nil {
-			return in.record(ctx, taken, idempotencyKey, groupMember, req, d, false)
-		} else if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		taken := IdemRecord{RequestID: prev.RequestID, Fingerprint: fp, SubmitTime: now}
+		if err := in.idem.Update(ctx, key, taken, rev); err == nil {
+			return in.record(ctx, taken, s, false)
+		} else if !errors.Is(err, ErrKeyChanged) {
 			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 		}
 	}
@@ -197,13 +180,9 @@ const maxKeyTakeovers = 5
 // recorded answers a submission whose request is already recorded: a replay
 // when the stored content is the same, ALREADY_EXISTS when the key was used
 // for different content.
-func recorded(h eventstore.History, fp, idempotencyKey string) (SubmitResult, error) {
-	first := h.Events[0]
-	rr, ok := first.Payload.(*intakev1.RequestReceived)
-	if !ok {
-		return SubmitResult{}, fmt.Errorf("request %s starts with %s, not RequestReceived", first.RequestID, first.Type)
-	}
-	if rr.GetContentFingerprint() != fp {
+func (in *Intake) recorded(v *View, fp, idempotencyKey string) (SubmitResult, error) {
+	rr := v.received
+	if !in.sameContent(rr.GetContentFingerprint(), fp) {
 		return SubmitResult{}, fmt.Errorf("%w: idempotency key %q was used for a different request", ddrerr.ErrAlreadyExists, idempotencyKey)
 	}
 	return SubmitResult{
@@ -211,80 +190,67 @@ func recorded(h eventstore.History, fp, idempotencyKey string) (SubmitResult, er
 		SubmitTime:     rr.GetSubmitTime().AsTime(),
 		Replayed:       true,
 		LateForwarding: rr.GetLateForwarding(),
-		Sequence:       first.Sequence,
+		Sequence:       v.receivedSeq,
 	}, nil
 }
 
 // record appends RequestReceived unless the request already has it.
-func (in *Intake) record(ctx context.Context, rec idemRecord, idempotencyKey, groupMember string, req *intakev1.DataDisclosureRequest, d domain.Request, replayed bool) (SubmitResult, error) {
-	delay := domain.ForwardingDelay(d.ReceivedAt, rec.SubmitTime)
+func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, replayed bool) (SubmitResult, error) {
+	delay := domain.ForwardingDelay(s.d.ReceivedAt, rec.SubmitTime)
 	late := domain.IsLate(delay, in.cfg.LateThreshold)
-	res := SubmitResult{RequestID: rec.RequestID, SubmitTime: rec.SubmitTime, Replayed: replayed, LateForwarding: late}
 
-	content := proto.CloneOf(req)
+	content := proto.CloneOf(s.req)
 	for i, t := range content.GetTargets() {
 		t.Ref = "t" + strconv.Itoa(i+1)
 	}
 	if err := in.sealTargets(ctx, rec.RequestID, content.GetTargets()); err != nil {
 		return SubmitResult{}, err
 	}
-	ev := eventstore.Event{
-		ID:        eventstore.DerivedID(rec.RequestID, "intake.received"),
-		RequestID: rec.RequestID,
-		Time:      rec.SubmitTime,
-		Actor:     groupMember,
-		Payload: &intakev1.RequestReceived{
+	c := in.call(rec.RequestID, s.groupMember, rec.SubmitTime)
+	res, err := command.Run(ctx, in.store, anyRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
+		if v.received != nil {
+			return nil, nil // recorded by an earlier attempt, or a concurrent one
+		}
+		return []proto.Message{&intakev1.RequestReceived{
 			RequestId:          rec.RequestID,
-			GroupMember:        groupMember,
+			GroupMember:        s.groupMember,
 			Request:            content,
-			SubmitTime:         ts(rec.SubmitTime),
+			SubmitTime:         protoconv.Timestamp(rec.SubmitTime),
 			ForwardingDelay:    durationpb.New(delay),
 			LateForwarding:     late,
 			ContentFingerprint: rec.Fingerprint,
-		},
-	}
-	seq, err := in.store.Append(ctx, rec.RequestID, 0, ev)
-	if errors.Is(err, eventstore.ErrConflict) {
-		// Already recorded, by an earlier attempt with this content or by
-		// a concurrent one with another.
-		h, lerr := in.store.Load(ctx, rec.RequestID)
-		if lerr != nil {
-			return SubmitResult{}, lerr
-		}
-		if len(h.Events) == 0 {
-			return SubmitResult{}, err
-		}
-		return recorded(h, rec.Fingerprint, idempotencyKey)
-	}
+		}}, nil
+	})
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	res.Sequence = seq
+	if len(res.Events) == 0 {
+		// Already recorded, by an earlier attempt with this content or by
+		// a concurrent one with another.
+		return in.recorded(res.State, rec.Fingerprint, s.idempotencyKey)
+	}
 	if late && !replayed {
 		in.late.Add(ctx, 1)
 	}
 	// Ids, flags and the channel only: never whom the request is about.
 	// The call's context learns the id only now (Submit creates it).
 	in.cfg.Logger.InfoContext(telemetry.ContextWithRequestID(ctx, rec.RequestID), "request received", "request_id", rec.RequestID,
-		"channel", d.Channel, "late_forwarding", late, "forwarding_delay", delay.Round(time.Second).String(), "replayed", replayed)
-	return res, nil
+		"channel", s.d.Channel, "late_forwarding", late, "forwarding_delay", delay.Round(time.Second).String(), "replayed", replayed)
+	return SubmitResult{RequestID: rec.RequestID, SubmitTime: rec.SubmitTime, Replayed: replayed, LateForwarding: late, Sequence: res.LastSeq}, nil
 }
 
 // Get returns a request of groupMember. Another member's request is
 // reported as not found: its existence is not the caller's business.
 func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View, error) {
-	h, err := in.store.Load(ctx, requestID)
-	if err != nil {
-		return nil, err
-	}
-	return owned(h, groupMember, requestID)
+	res, err := command.Run(ctx, in.store, membersRequest, in.call(requestID, groupMember, in.cfg.Now()), nothing)
+	return res.State, err
 }
 
 // Amend adds information or attachments to a request. It returns the
 // amendment and the stream sequence of its event.
 func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []*intakev1.Attachment) (*intakev1.Amendment, uint64, error) {
-	now := in.cfg.Now().UTC()
-	a := domain.Amendment{At: now, Information: information, Attachments: attachmentsToDomain(attachments)}
+	c := in.call(requestID, groupMember, in.cfg.Now())
+	a := domain.Amendment{At: c.Now, Information: information, Attachments: attachmentsToDomain(attachments)}
 	if err := a.Validate(in.cfg.Limits); err != nil {
 		return nil, 0, err
 	}
@@ -292,66 +258,41 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 	if err != nil {
 		return nil, 0, err
 	}
-	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: ts(now)}
-	evs, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		v, err := owned(h, groupMember, requestID)
-		if err != nil {
-			return nil, err
-		}
+	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: protoconv.Timestamp(c.Now)}
+	res, err := command.Run(ctx, in.store, membersRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
 		if err := v.lifecycle.CanAmendWithin(in.cfg.Limits); err != nil {
 			return nil, err
 		}
-		return []eventstore.Event{{
-			ID: eventstore.DerivedID(requestID, "intake.amended", out.AmendmentId), RequestID: requestID,
-			Time: now, Actor: groupMember,
-			Payload: &intakev1.RequestAmended{RequestId: requestID, AmendmentId: out.AmendmentId, Information: information, Attachments: attachments, AmendTime: out.AmendTime},
-		}}, nil
+		return []proto.Message{&intakev1.RequestAmended{RequestId: requestID, AmendmentId: out.AmendmentId, Information: information, Attachments: attachments, AmendTime: out.AmendTime}}, nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	return out, lastSequence(evs), nil
+	return out, res.LastSeq, nil
 }
 
 // Withdraw records that the authority withdrew its demand. It returns the
 // time and the stream sequence of its event.
 func (in *Intake) Withdraw(ctx context.Context, groupMember, requestID, reason string) (time.Time, uint64, error) {
-	now := in.cfg.Now().UTC()
-	evs, err := in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		v, err := owned(h, groupMember, requestID)
-		if err != nil {
-			return nil, err
-		}
+	c := in.call(requestID, groupMember, in.cfg.Now())
+	res, err := command.Run(ctx, in.store, membersRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
 		if err := v.lifecycle.CanWithdraw(); err != nil {
 			return nil, err
 		}
-		return []eventstore.Event{{
-			ID: eventstore.DerivedID(requestID, "intake.withdrawn"), RequestID: requestID,
-			Time: now, Actor: groupMember,
-			Payload: &intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: ts(now)},
-		}}, nil
+		return []proto.Message{&intakev1.RequestWithdrawn{RequestId: requestID, Reason: reason, WithdrawTime: protoconv.Timestamp(c.Now)}}, nil
 	})
-	return now, lastSequence(evs), err
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return c.Now, res.LastSeq, nil
 }
 
-// lastSequence is the stream sequence of the last appended event, 0 when
-// nothing was appended.
-func lastSequence(evs []eventstore.Event) uint64 {
-	if len(evs) == 0 {
-		return 0
-	}
-	return evs[len(evs)-1].Sequence
+// view is a request's view, whoever asks: an unrecorded request comes back
+// empty.
+func (in *Intake) view(ctx context.Context, requestID string) (*View, error) {
+	res, err := command.Run(ctx, in.store, anyRequest, in.call(requestID, "", in.cfg.Now()), nothing)
+	return res.State, err
 }
 
-// owned folds a request's view and hides it from anyone but its group
-// member: another member's request is reported as not found.
-func owned(h eventstore.History, groupMember, requestID string) (*View, error) {
-	v := &View{}
-	for _, ev := range h.Events {
-		_ = v.Apply(ev) // a refused stage change leaves the view as it was
-	}
-	if v.lifecycle == nil || v.GroupMember() != groupMember {
-		return nil, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
-	}
-	return v, nil
-}
+// nothing is the decision of a query: append nothing, return the state.
+func nothing(*View, command.Call) ([]proto.Message, error) { return nil, nil }

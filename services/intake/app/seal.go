@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Keyring seals target identifiers with the request's data key (see
@@ -65,34 +68,30 @@ type EraseResult struct {
 // The key goes first: a record claiming an erasure that did not happen
 // would be worse than an erasure recorded on the retry.
 func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason string) (EraseResult, error) {
-	now := in.cfg.Now().UTC()
-	h, err := in.store.Load(ctx, requestID)
+	c := in.call(requestID, actor, in.cfg.Now())
+	v, err := in.view(ctx, requestID)
 	if err != nil {
 		return EraseResult{}, err
 	}
-	if len(h.Events) == 0 {
+	if v.received == nil {
 		return EraseResult{}, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
 	}
 	if err := in.cfg.Keys.Erase(ctx, requestID); err != nil {
 		return EraseResult{}, err
 	}
-	res := EraseResult{EraseTime: now, ErasedNow: true}
-	_, err = in.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		for _, ev := range h.Events {
-			if p, ok := ev.Payload.(*intakev1.TargetsErased); ok {
-				res = EraseResult{EraseTime: p.GetEraseTime().AsTime(), ErasedNow: false}
-				return nil, nil
-			}
+	res, err := command.Run(ctx, in.store, anyRequest, c, func(v *View, c command.Call) ([]proto.Message, error) {
+		if v.erased != nil {
+			return nil, nil
 		}
-		return []eventstore.Event{{
-			ID: eventstore.DerivedID(requestID, "intake.targets_erased"), RequestID: requestID,
-			Time: now, Actor: actor,
-			Payload: &intakev1.TargetsErased{RequestId: requestID, Reason: reason, EraseTime: ts(now)},
-		}}, nil
+		return []proto.Message{&intakev1.TargetsErased{RequestId: requestID, Reason: reason, EraseTime: protoconv.Timestamp(c.Now)}}, nil
 	})
 	if err != nil {
 		return EraseResult{}, err
 	}
-	in.cfg.Logger.InfoContext(ctx, "targets erased", "request_id", requestID, "erased_now", res.ErasedNow)
-	return res, nil
+	out := EraseResult{EraseTime: c.Now, ErasedNow: true}
+	if len(res.Events) == 0 {
+		out = EraseResult{EraseTime: res.State.erased.GetEraseTime().AsTime(), ErasedNow: false}
+	}
+	in.cfg.Logger.InfoContext(ctx, "targets erased", "request_id", requestID, "erased_now", out.ErasedNow)
+	return out, nil
 }

@@ -12,28 +12,19 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
-
-// ViewSubjects are the events a group member's view is folded from: intake's
-// own, and the stage changes other services report. Nothing else is read, so
-// nothing of the Privacy Team's deliberations can reach the view.
-var ViewSubjects = []string{
-	eventstore.ServicePattern(Service),
-	eventstore.PatternOf[*assessmentv1.CaseOpened](),
-	eventstore.PatternOf[*assessmentv1.AssessmentDecided](),
-	eventstore.PatternOf[*notificationv1.HoldPlaced](),
-	eventstore.PatternOf[*notificationv1.RequestCleared](),
-	eventstore.PatternOf[*notificationv1.RequestRedirected](),
-	eventstore.PatternOf[*reportingv1.DispositionRecorded](),
-}
 
 // View is a request as its group member sees it, folded from its events.
 type View struct {
 	received  *intakev1.RequestReceived
 	lifecycle *domain.Lifecycle
 	amends    []*intakev1.Amendment
-	// LastSeq is the stream sequence of the last event folded in.
-	LastSeq uint64
+	// erased is when the targets were erased, nil before.
+	erased *intakev1.TargetsErased
+	// receivedSeq is the stream sequence of RequestReceived.
+	receivedSeq uint64
 }
 
 // GroupMember is the receiving group member, or "" before receipt.
@@ -45,36 +36,72 @@ func (v *View) Lifecycle() *domain.Lifecycle { return v.lifecycle }
 // SubmitTime is when intake accepted the request.
 func (v *View) SubmitTime() time.Time { return v.received.GetSubmitTime().AsTime() }
 
-// Apply folds one event in. Events of other requests' kinds that the view
-// does not know are ignored; a stage change the lifecycle refuses is
-// reported, and the view stays as it was (the record is the truth; a view
-// never fails on it).
-func (v *View) Apply(ev eventstore.Event) error {
-	v.LastSeq = ev.Sequence
-	switch p := ev.Payload.(type) {
-	case *intakev1.RequestReceived:
-		v.received = p
-		v.lifecycle = domain.NewLifecycle(p.GetRequest().GetReceivedAt().AsTime())
-		return nil
-	}
-	if v.lifecycle == nil {
-		return nil // stage reported before receipt is folded: cannot happen in stream order
-	}
-	switch p := ev.Payload.(type) {
-	case *intakev1.RequestAmended:
-		a := &intakev1.Amendment{AmendmentId: p.GetAmendmentId(), Information: p.GetInformation(), Attachments: p.GetAttachments(), AmendTime: p.GetAmendTime()}
-		if err := v.lifecycle.Amend(domain.Amendment{At: p.GetAmendTime().AsTime(), Information: p.GetInformation(), Attachments: attachmentsToDomain(p.GetAttachments())}); err != nil {
-			return err
+// viewEvents routes every event a view folds to the view at(ev) picks (nil:
+// no view, the event is skipped), by type: intake's own events and the stage
+// changes other services report. Nothing else is read, so nothing of the
+// Privacy Team's deliberations can reach the view. A stage change the
+// lifecycle refuses is reported, and the view stays as it was (the record is
+// the truth; a view never fails on it).
+func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply projection.Apply) {
+	// stage folds a stage change into a received request's view.
+	stage := func(ev eventstore.Event) error {
+		v := at(ev)
+		if v == nil || v.lifecycle == nil {
+			return nil // stage reported before receipt: cannot happen in stream order
 		}
-		v.amends = append(v.amends, a)
-	case *intakev1.RequestWithdrawn:
-		return v.lifecycle.Withdraw(p.GetWithdrawTime().AsTime())
-	default:
 		if c, ok := stageChange(ev); ok {
 			return v.lifecycle.ApplyStageChange(c)
 		}
+		return nil
 	}
-	return nil
+	return projection.Dispatch(
+		projection.On(func(ev eventstore.Event, p *intakev1.RequestReceived) error {
+			if v := at(ev); v != nil {
+				v.received, v.receivedSeq = p, ev.Sequence
+				v.lifecycle = domain.NewLifecycle(p.GetRequest().GetReceivedAt().AsTime())
+			}
+			return nil
+		}),
+		projection.On(func(ev eventstore.Event, p *intakev1.RequestAmended) error {
+			v := at(ev)
+			if v == nil || v.lifecycle == nil {
+				return nil
+			}
+			if err := v.lifecycle.Amend(domain.Amendment{At: p.GetAmendTime().AsTime(), Information: p.GetInformation(), Attachments: attachmentsToDomain(p.GetAttachments())}); err != nil {
+				return err
+			}
+			v.amends = append(v.amends, &intakev1.Amendment{AmendmentId: p.GetAmendmentId(), Information: p.GetInformation(), Attachments: p.GetAttachments(), AmendTime: p.GetAmendTime()})
+			return nil
+		}),
+		projection.On(func(ev eventstore.Event, p *intakev1.RequestWithdrawn) error {
+			if v := at(ev); v != nil && v.lifecycle != nil {
+				return v.lifecycle.Withdraw(p.GetWithdrawTime().AsTime())
+			}
+			return nil
+		}),
+		projection.On(func(ev eventstore.Event, p *intakev1.TargetsErased) error {
+			if v := at(ev); v != nil {
+				v.erased = p
+			}
+			return nil
+		}),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.CaseOpened) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.HoldPlaced) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestCleared) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestRedirected) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, _ *reportingv1.DispositionRecorded) error { return stage(ev) }),
+	)
+}
+
+// foldView folds one request's history into its view.
+func foldView(h eventstore.History) (*View, error) {
+	v := &View{}
+	_, apply := viewEvents(func(eventstore.Event) *View { return v })
+	for _, ev := range h.Events {
+		_ = apply(ev) // a refused stage change leaves the view as it was
+	}
+	return v, nil
 }
 
 // stageChange maps another service's event onto the stage a group member
@@ -164,7 +191,7 @@ func (v *View) Proto() *intakev1.Request {
 	}
 	for _, e := range v.lifecycle.Timeline() {
 		if s, ok := stages[e.Stage]; ok {
-			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: ts(e.At)})
+			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: protoconv.Timestamp(e.At)})
 		}
 	}
 	return out

@@ -11,18 +11,43 @@ import (
 	"time"
 )
 
-// Fingerprint is a digest of a request's content: a retry carrying the same
-// idempotency key and the same fingerprint is the same submission; the same
-// key with a different fingerprint is a different request reusing a key,
-// which the app refuses instead of silently answering with the old id.
+// Digest is the SHA-256 of a canonical encoding. It is a plain hash of
+// personal data, so it is never stored or shown as it is: the app keys it
+// (an HMAC under the fingerprint key, see platform/keys.Fingerprinter) and
+// stores only that, which cannot be undone by guessing a target. Keying the
+// digest rather than the encoding lets the records written before keyed
+// fingerprints (which stored [Digest.LegacyHex]) be keyed the same way.
+type Digest [sha256.Size]byte
+
+// LegacyHex is the form stored before keyed fingerprints: the hex digest,
+// which anyone can recompute from a guessed target. Only for recognising
+// those old records; never store it again.
+func (d Digest) LegacyHex() string { return hex.EncodeToString(d[:]) }
+
+// ParseLegacyHex reads a digest in its legacy stored form; ok is false for
+// anything else (a keyed fingerprint).
+func ParseLegacyHex(s string) (d Digest, ok bool) {
+	if len(s) != 2*sha256.Size || strings.ToLower(s) != s {
+		return d, false
+	}
+	if _, err := hex.Decode(d[:], []byte(s)); err != nil {
+		return d, false
+	}
+	return d, true
+}
+
+// ContentDigest digests a request's content: a retry carrying the same
+// idempotency key and the same content is the same submission; the same
+// key with different content is a different request reusing a key, which
+// the app refuses instead of silently answering with the old id.
 //
-// It is the hex SHA-256 of a canonical encoding: every field but the
+// It is the SHA-256 of a canonical encoding: every field but the
 // idempotency key, each named and length-prefixed; times as UTC instants
 // (so the same instant in another zone matches); targets, data categories
 // and attachments as sets (their order does not matter); an empty legal
 // process type as "none"; SHA-256 digests in lower case. Text is compared
 // exactly.
-func (r Request) Fingerprint() string {
+func (r Request) ContentDigest() Digest {
 	var e canon
 	e.str("ddr.intake.request.v1")
 	e.field("group_member", r.GroupMember)
@@ -64,25 +89,20 @@ func (r Request) Fingerprint() string {
 	e.time("deadline", r.Deadline)
 	e.attachments("attachments", r.Attachments)
 	e.field("notes", r.Notes)
-	return hexSum(e.b)
+	return sha256.Sum256(e.b)
 }
 
-// IdempotencyKVKey derives the key under which (group member, idempotency
-// key) is stored in a NATS KV bucket. Both parts are caller-chosen text, so
-// they are hashed: the result is 64 lower-case hex digits, safe as a KV key
-// and free of whatever the caller put in them. Scoping by group member keeps
-// two members' equal keys apart.
-func IdempotencyKVKey(groupMember, idempotencyKey string) string {
+// IdempotencyDigest digests (group member, idempotency key), the identity
+// of a submission's key. Both parts are caller-chosen text (a key may be
+// derived from the content), so only the keyed form of the digest names
+// the key in storage. Scoping by group member keeps two members' equal
+// keys apart.
+func IdempotencyDigest(groupMember, idempotencyKey string) Digest {
 	var e canon
 	e.str("ddr.intake.idempotency.v1")
 	e.str(groupMember)
 	e.str(idempotencyKey)
-	return hexSum(e.b)
-}
-
-func hexSum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return sha256.Sum256(e.b)
 }
 
 // canon builds an unambiguous byte encoding: every string is prefixed with

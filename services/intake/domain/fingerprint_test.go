@@ -15,11 +15,11 @@ var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func TestFingerprint_IsHexSHA256AndDeterministic(t *testing.T) {
 	r := validRequest()
-	fp := r.Fingerprint()
+	fp := r.ContentDigest().LegacyHex()
 	if !hex64.MatchString(fp) {
 		t.Fatalf("Fingerprint = %q, want 64 lower-case hex digits", fp)
 	}
-	if again := validRequest().Fingerprint(); again != fp {
+	if again := validRequest().ContentDigest().LegacyHex(); again != fp {
 		t.Errorf("fingerprint of an equal request differs: %s vs %s", again, fp)
 	}
 }
@@ -30,7 +30,7 @@ func TestFingerprint_IsHexSHA256AndDeterministic(t *testing.T) {
 func TestFingerprint_StableForTheSameContent(t *testing.T) {
 	base := validRequest()
 	base.Attachments = append(base.Attachments, domain.Attachment{URI: "https://files.example/b", SHA256: strings.Repeat("ab", 32)})
-	want := base.Fingerprint()
+	want := base.ContentDigest().LegacyHex()
 
 	tests := []struct {
 		name   string
@@ -53,7 +53,7 @@ func TestFingerprint_StableForTheSameContent(t *testing.T) {
 			r := validRequest()
 			r.Attachments = slices.Clone(base.Attachments)
 			tt.mutate(&r)
-			if got := r.Fingerprint(); got != want {
+			if got := r.ContentDigest().LegacyHex(); got != want {
 				t.Errorf("fingerprint changed: %s, want %s", got, want)
 			}
 		})
@@ -70,7 +70,7 @@ func TestFingerprint_StableForTheSameContent(t *testing.T) {
 			for v, k := range byValue { // map order differs between runs
 				r.Targets = append(r.Targets, domain.Target{Kind: k, Value: v})
 			}
-			return r.Fingerprint()
+			return r.ContentDigest().LegacyHex()
 		}
 		first := build()
 		for range 20 {
@@ -83,7 +83,7 @@ func TestFingerprint_StableForTheSameContent(t *testing.T) {
 	t.Run("no legal process, empty or none", func(t *testing.T) {
 		a, b := validRequest(), validRequest()
 		a.LegalProcess.Type, b.LegalProcess.Type = "", domain.LegalProcessNone
-		if a.Fingerprint() != b.Fingerprint() {
+		if a.ContentDigest().LegacyHex() != b.ContentDigest().LegacyHex() {
 			t.Error(`legal process type "" and "none" fingerprint differently`)
 		}
 	})
@@ -128,12 +128,12 @@ var fingerprintMutations = map[string]func(r *domain.Request){
 }
 
 func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {
-	want := validRequest().Fingerprint()
+	want := validRequest().ContentDigest().LegacyHex()
 	for field, mutate := range fingerprintMutations {
 		t.Run(field, func(t *testing.T) {
 			r := validRequest()
 			mutate(&r)
-			if r.Fingerprint() == want {
+			if r.ContentDigest().LegacyHex() == want {
 				t.Errorf("changing %s left the fingerprint unchanged", field)
 			}
 		})
@@ -141,7 +141,7 @@ func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {
 	t.Run("adding a target", func(t *testing.T) {
 		r := validRequest()
 		r.Targets = append(r.Targets, domain.Target{Kind: domain.TargetUser, Value: "u1"})
-		if r.Fingerprint() == want {
+		if r.ContentDigest().LegacyHex() == want {
 			t.Error("adding a target left the fingerprint unchanged")
 		}
 	})
@@ -149,7 +149,7 @@ func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {
 		a, b := validRequest(), validRequest()
 		a.Targets = []domain.Target{{Kind: domain.TargetOther, Value: "a"}, {Kind: domain.TargetOther, Value: "bc"}}
 		b.Targets = []domain.Target{{Kind: domain.TargetOther, Value: "ab"}, {Kind: domain.TargetOther, Value: "c"}}
-		if a.Fingerprint() == b.Fingerprint() {
+		if a.ContentDigest().LegacyHex() == b.ContentDigest().LegacyHex() {
 			t.Error("different targets share a fingerprint")
 		}
 	})
@@ -157,7 +157,7 @@ func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {
 		a, b := validRequest(), validRequest()
 		a.Authority.Name, a.Authority.Subdivision = "Paris", ""
 		b.Authority.Name, b.Authority.Subdivision = "", "Paris"
-		if a.Fingerprint() == b.Fingerprint() {
+		if a.ContentDigest().LegacyHex() == b.ContentDigest().LegacyHex() {
 			t.Error("different authorities share a fingerprint")
 		}
 	})
@@ -191,21 +191,21 @@ func TestAmendmentFingerprint(t *testing.T) {
 	a := domain.Amendment{At: now, Information: "case number corrected", Attachments: validRequest().Attachments}
 	b := a
 	b.At = now.Add(time.Hour)
-	if a.Fingerprint() != b.Fingerprint() {
+	if a.ContentDigest().LegacyHex() != b.ContentDigest().LegacyHex() {
 		t.Error("amendment fingerprint depends on the time intake accepted it")
 	}
 	b.Information += "."
-	if a.Fingerprint() == b.Fingerprint() {
+	if a.ContentDigest().LegacyHex() == b.ContentDigest().LegacyHex() {
 		t.Error("different amendment information shares a fingerprint")
 	}
-	if !hex64.MatchString(a.Fingerprint()) {
-		t.Errorf("Fingerprint = %q, want 64 hex digits", a.Fingerprint())
+	if !hex64.MatchString(a.ContentDigest().LegacyHex()) {
+		t.Errorf("Fingerprint = %q, want 64 hex digits", a.ContentDigest().LegacyHex())
 	}
 }
 
 var kvSafe = regexp.MustCompile(`^[-/_=.a-zA-Z0-9]+$`)
 
-func TestIdempotencyKVKey(t *testing.T) {
+func TestIdempotencyDigest(t *testing.T) {
 	tests := []struct{ member, key string }{
 		{"zendesk-uk-ltd", "mail-2026-11-28-0001"},
 		{"spiffe://ddr.local/group-member/zendesk-inc", "a key with spaces, * and > and ünïcödé"},
@@ -214,22 +214,22 @@ func TestIdempotencyKVKey(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
-		k := domain.IdempotencyKVKey(tt.member, tt.key)
+		k := domain.IdempotencyDigest(tt.member, tt.key).LegacyHex()
 		if !kvSafe.MatchString(k) || len(k) != 64 {
-			t.Errorf("IdempotencyKVKey(%q, …) = %q, not a 64-character KV-safe key", tt.member, k)
+			t.Errorf("IdempotencyDigest(%q, …) = %q, not 64 hex digits", tt.member, k)
 		}
-		if k != domain.IdempotencyKVKey(tt.member, tt.key) {
-			t.Errorf("IdempotencyKVKey(%q, …) is not deterministic", tt.member)
+		if k != domain.IdempotencyDigest(tt.member, tt.key).LegacyHex() {
+			t.Errorf("IdempotencyDigest(%q, …) is not deterministic", tt.member)
 		}
 		if seen[k] {
-			t.Errorf("IdempotencyKVKey(%q, …) collides", tt.member)
+			t.Errorf("IdempotencyDigest(%q, …) collides", tt.member)
 		}
 		seen[k] = true
 	}
-	if domain.IdempotencyKVKey("member-a", "k1") == domain.IdempotencyKVKey("member-b", "k1") {
+	if domain.IdempotencyDigest("member-a", "k1").LegacyHex() == domain.IdempotencyDigest("member-b", "k1").LegacyHex() {
 		t.Error("two group members' equal keys share a KV key")
 	}
-	if domain.IdempotencyKVKey("ab", "c") == domain.IdempotencyKVKey("a", "bc") {
+	if domain.IdempotencyDigest("ab", "c").LegacyHex() == domain.IdempotencyDigest("a", "bc").LegacyHex() {
 		t.Error("member and key boundary is ambiguous")
 	}
 }

@@ -51,11 +51,11 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("%d violations, want 1..%d", n, maxV+1)
 			}
 		}
-		if fp := r.Fingerprint(); !hex64.MatchString(fp) {
+		if fp := r.ContentDigest().LegacyHex(); !hex64.MatchString(fp) {
 			t.Fatalf("Fingerprint = %q", fp)
 		}
 		a := domain.Amendment{Information: harm, Attachments: r.Attachments}
 		_ = a.Validate(domain.Limits{})
-		_ = domain.IdempotencyKVKey(member, authName)
+		_ = domain.IdempotencyDigest(member, authName).LegacyHex()
 	})
 }

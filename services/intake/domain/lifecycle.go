@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"time"
@@ -95,15 +96,15 @@ func (a Amendment) Validate(limits Limits) error {
 	return v.err()
 }
 
-// Fingerprint digests an amendment's content (not its time), so that an
+// ContentDigest digests an amendment's content (not its time), so that an
 // amendment retried with the same idempotency key can be told apart from a
-// different one; see [Request.Fingerprint].
-func (a Amendment) Fingerprint() string {
+// different one; see [Request.ContentDigest].
+func (a Amendment) ContentDigest() Digest {
 	var e canon
 	e.str("ddr.intake.amendment.v1")
 	e.field("information", a.Information)
 	e.attachments("attachments", a.Attachments)
-	return hexSum(e.b)
+	return sha256.Sum256(e.b)
 }
 
 // Lifecycle is a request's state folded from its facts: receipt,

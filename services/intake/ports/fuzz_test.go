@@ -47,7 +47,7 @@ func FuzzSubmitValidation(f *testing.F) {
 		if proto.Unmarshal(wire, &req) != nil {
 			return
 		}
-		err := s.checkSubmit("spiffe://ddr.local/group-member/acme-eu", &req)
+		_, err := s.checkSubmit("spiffe://ddr.local/group-member/acme-eu", &req)
 		if err == nil {
 			return
 		}

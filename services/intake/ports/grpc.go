@@ -86,20 +86,21 @@ func (s *Server) check(msg proto.Message) error {
 
 // checkSubmit runs the proto rules and the domain's together, so the caller
 // learns every problem at once, one violation per field: where both rule
-// sets object to one field, the proto rule's wording is kept.
-func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) error {
+// sets object to one field, the proto rule's wording is kept. The domain
+// rules run here only: the submission it returns is what the app records.
+func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) (app.Submission, error) {
 	perr := s.valid.Check(req)
 	var pv *ddrerr.ValidationError
 	if perr != nil && !errors.As(perr, &pv) {
-		return perr
+		return app.Submission{}, perr
 	}
-	derr := app.ToDomain(member, req.GetIdempotencyKey(), req.GetRequest()).Validate(s.now(), s.limits)
+	sub, derr := app.CheckSubmission(member, req.GetIdempotencyKey(), req.GetRequest(), s.now(), s.limits)
 	var dv *ddrerr.ValidationError
 	if derr != nil && !errors.As(derr, &dv) {
-		return derr
+		return app.Submission{}, derr
 	}
 	if pv == nil && dv == nil {
-		return nil
+		return sub, nil
 	}
 	var c ddrerr.Collector
 	seen := map[string]bool{}
@@ -127,7 +128,7 @@ func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) error {
 			}
 		}
 	}
-	return c.Err()
+	return app.Submission{}, c.Err()
 }
 
 // Submit implements intakev1.IntakeServiceServer.
@@ -136,10 +137,11 @@ func (s *Server) Submit(ctx context.Context, req *intakev1.SubmitRequest) (*inta
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkSubmit(member, req); err != nil {
+	sub, err := s.checkSubmit(member, req)
+	if err != nil {
 		return nil, err
 	}
-	res, err := s.app.Submit(ctx, member, req.GetIdempotencyKey(), req.GetRequest())
+	res, err := s.app.Submit(ctx, sub)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/notification/v1" // stage events in the view
 	_ "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"    // events this binary may meet in the stream
+	"github.com/ddrsuite/ddr/services/intake/adapters"
 	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/ports"
 	"github.com/ddrsuite/ddr/services/platform/projection"
@@ -44,15 +45,19 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	kv, err := app.EnsureBucket(ctx, d.JS, d.Replicas)
+	idem, err := adapters.EnsureIdempotencyKV(ctx, d.JS, d.Replicas)
 	if err != nil {
 		return nil, err
 	}
 	acfg := app.Config{LateThreshold: cfg.LateThreshold, Logger: d.Logger}
+	// Typed nils stay untyped, so that app.New reports them missing.
 	if d.Keys != nil {
 		acfg.Keys = d.Keys
 	}
-	a, err := app.New(acfg, d.Store, kv)
+	if d.Fingerprints != nil {
+		acfg.Fingerprints = d.Fingerprints
+	}
+	a, err := app.New(acfg, d.Store, idem)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +82,7 @@ func (c *Component) RegisterGRPC(s *grpc.Server) { intakev1.RegisterIntakeServic
 // Start implements runner.Component: it rebuilds the group members' list
 // from the stream before the service answers.
 func (c *Component) Start(ctx context.Context) error {
-	p, err := projection.Start(ctx, c.deps.JS, app.ViewSubjects, c.index.Apply, c.deps.Logger.With("projection", "intake-index"))
+	p, err := projection.Start(ctx, c.deps.JS, c.index.Filters(), c.index.Apply, c.deps.Logger.With("projection", "intake-index"))
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/service"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
@@ -204,7 +204,7 @@ func TestSubmit_BadInputsGetFieldViolationsAndStoreNothing(t *testing.T) {
 			if status.Code(err) != codes.InvalidArgument {
 				t.Fatalf("code = %v (%v), want InvalidArgument", status.Code(err), err)
 			}
-			if diff := cmp.Diff(tt.want, grpcserver.FieldViolationsFrom(err)); diff != "" {
+			if diff := cmp.Diff(tt.want, grpcstatus.FieldViolationsFrom(err)); diff != "" {
 				t.Errorf("field violations (-want +got):\n%s", diff)
 			}
 		})

@@ -145,6 +145,9 @@ func (e *Env) StartServices(ctx context.Context, replicas int) error {
 		if _, err := keys.EnsureKEKFile(e.Sec.KEKFile); err != nil {
 			return err
 		}
+		if _, err := keys.EnsureFingerprintKeyFile(e.Sec.KEKFile); err != nil {
+			return err
+		}
 	}
 	var urls []string
 	for _, n := range e.Nodes {

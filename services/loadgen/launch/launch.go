@@ -55,6 +55,9 @@ func DevPKI(dir string) (Security, error) {
 	if _, err := keys.EnsureKEKFile(kek); err != nil {
 		return Security{}, err
 	}
+	if _, err := keys.EnsureFingerprintKeyFile(kek); err != nil {
+		return Security{}, err
+	}
 	return Security{PKIDir: dir, KEKFile: kek}, nil
 }
 

@@ -1,63 +1,10 @@
 package grpcserver
 
-import (
-	"strings"
+import "github.com/ddrsuite/ddr/services/platform/grpcstatus"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+// The decoders live in grpcstatus, so that clients need not import the
+// server; these names stay for the services' tests that already use them.
+var (
+	PolicyViolationFrom = grpcstatus.PolicyViolationFrom
+	FieldViolationsFrom = grpcstatus.FieldViolationsFrom
 )
-
-// PolicyViolationFrom recovers the policy refusal from an error returned by
-// a gRPC call, so that a client (or a service calling another) can branch on
-// the rule instead of parsing messages. ok is false for any other error.
-func PolicyViolationFrom(err error) (pv *ddrerr.PolicyViolation, ok bool) {
-	s, isStatus := status.FromError(err)
-	if !isStatus || s.Code() != codes.FailedPrecondition {
-		return nil, false
-	}
-	pv = &ddrerr.PolicyViolation{}
-	for _, d := range s.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			if d.GetDomain() == errorDomain {
-				pv.Rule = d.GetReason()
-				pv.Clause = d.GetMetadata()[clauseMetadataKey]
-				ok = true
-			}
-		case *errdetails.PreconditionFailure:
-			for _, v := range d.GetViolations() {
-				if v.GetType() == policyViolationType {
-					pv.Reason = v.GetDescription()
-					if pv.Clause == "" {
-						pv.Clause = strings.TrimPrefix(v.GetSubject(), clauseSubjectPrefix)
-					}
-				}
-			}
-		}
-	}
-	if !ok {
-		return nil, false
-	}
-	return pv, true
-}
-
-// FieldViolationsFrom returns the field violations of an InvalidArgument
-// error returned by a gRPC call, or nil.
-func FieldViolationsFrom(err error) []ddrerr.FieldViolation {
-	s, isStatus := status.FromError(err)
-	if !isStatus || s.Code() != codes.InvalidArgument {
-		return nil
-	}
-	var out []ddrerr.FieldViolation
-	for _, d := range s.Details() {
-		if br, isBR := d.(*errdetails.BadRequest); isBR {
-			for _, v := range br.GetFieldViolations() {
-				out = append(out, ddrerr.FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
-			}
-		}
-	}
-	return out
-}

@@ -10,14 +10,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
-)
-
-// Detail values shared with [PolicyViolationFrom], the client side.
-const (
-	errorDomain         = "ddr"
-	policyViolationType = "POLICY"
-	clauseSubjectPrefix = "clause "
-	clauseMetadataKey   = "clause"
+	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 )
 
 // ToStatus maps err to the status a client sees.
@@ -102,9 +95,9 @@ func policyStatus(pv *ddrerr.PolicyViolation) *status.Status {
 	s := status.New(codes.FailedPrecondition, "policy clause "+pv.Clause+": "+pv.Reason)
 	return withDetails(s,
 		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
-			Type: policyViolationType, Subject: clauseSubjectPrefix + pv.Clause, Description: pv.Reason,
+			Type: grpcstatus.PolicyViolationType, Subject: grpcstatus.ClauseSubjectPrefix + pv.Clause, Description: pv.Reason,
 		}}},
-		&errdetails.ErrorInfo{Reason: pv.Rule, Domain: errorDomain, Metadata: map[string]string{clauseMetadataKey: pv.Clause}},
+		&errdetails.ErrorInfo{Reason: pv.Rule, Domain: grpcstatus.ErrorDomain, Metadata: map[string]string{grpcstatus.ClauseMetadataKey: pv.Clause}},
 	)
 }
 

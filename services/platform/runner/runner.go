@@ -59,6 +59,10 @@ type Deps struct {
 	Replicas int
 	// Keys seals and opens personal data with per-request data keys.
 	Keys *keys.Keyring
+	// Fingerprints makes keyed digests of personal data (idempotency,
+	// duplicate detection), under the key in the fingerprint-key file
+	// beside the KEK.
+	Fingerprints *keys.Fingerprinter
 	// Adequacy is the registry every component judges clause 4.2.1 with:
 	// the file given by --adequacy-file, else the embedded one. One value
 	// per process, so two components never judge with different data.

@@ -45,6 +45,7 @@ type security struct {
 	trustDomain string
 	policy      *authz.Policy
 	kek         []byte
+	fingerprint *keys.Fingerprinter
 	grpcTLS     *tls.Config
 	// natsServerTLS, for the embedded server; users map client certificates.
 	natsServerTLS *tls.Config
@@ -80,6 +81,17 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 		return nil, fmt.Errorf("%w (create a development PKI and KEK with `make certs`, or set --kek-file)", err)
 	}
 	s.kek = kek
+	// The fingerprint key sits beside the KEK and is provisioned with it;
+	// development creates it like the KEK.
+	fpFile := filepath.Join(filepath.Dir(kekFile), keys.FingerprintKeyFileName)
+	if s.insecure {
+		if fpFile, err = keys.EnsureFingerprintKeyFile(kekFile); err != nil {
+			return nil, err
+		}
+	}
+	if s.fingerprint, err = keys.LoadFingerprintKeyFile(fpFile); err != nil {
+		return nil, fmt.Errorf("%w (create it with `make certs`, beside the KEK)", err)
+	}
 
 	staff := cfg.Staff
 	if staff == nil {
@@ -205,5 +217,5 @@ func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int) (D
 	if err != nil {
 		return Deps{}, err
 	}
-	return Deps{NC: nc, JS: js, Store: eventstore.NewStore(js, eventstore.WithLogger(logger)), Logger: logger, Replicas: replicas, Keys: kr}, nil
+	return Deps{NC: nc, JS: js, Store: eventstore.NewStore(js, eventstore.WithLogger(logger)), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprint}, nil
 }

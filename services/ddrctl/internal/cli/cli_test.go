@@ -30,6 +30,8 @@ const (
 type ddrctl struct {
 	t     *testing.T
 	flags []string
+	// config is DDR_CONFIG_DIR, where the idempotency secret lives.
+	config string
 }
 
 type result struct {
@@ -48,7 +50,12 @@ func (d ddrctl) as(who string, args ...string) result {
 	defer cancel()
 	code := Main(ctx, all, Env{
 		Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""),
-		Getenv:       func(string) string { return "" },
+		Getenv: func(k string) string {
+			if k == "DDR_CONFIG_DIR" {
+				return d.config
+			}
+			return ""
+		},
 		PollInterval: 20 * time.Millisecond,
 	})
 	return result{out.String(), errb.String(), code}
@@ -86,7 +93,7 @@ func always(string) bool { return true }
 func startInsecure(t *testing.T) ddrctl {
 	cfg := suite.DefaultConfig()
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
-	return ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}}
+	return ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
 }
 
 // writeDemand fills testdata/demand.yaml with recent times.
@@ -220,7 +227,7 @@ func TestDdrctlAmendsAndWithdrawsARequest(t *testing.T) {
 func TestDdrctlSpeaksMTLSWithAClientCertificate(t *testing.T) {
 	cfg := suite.DefaultConfig()
 	p := runnertest.Start(t, runnertest.Options{}, cfg.Build)
-	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}}
+	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
 	demand := writeDemand(t)
 
 	withPKI := append([]string{"--pki-dir", string(p.PKI)}, "request", "submit", "-f", demand, "-o", "json")

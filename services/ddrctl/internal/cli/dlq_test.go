@@ -24,7 +24,7 @@ const sre = "spiffe://ddr.local/sre/oncall"
 func TestDdrctlListsDeadLettersAndRefusesReplayingAPoisonEvent(t *testing.T) {
 	cfg := suite.DefaultConfig()
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
-	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}}
+	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
 
 	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/intake"))
 	if err != nil {

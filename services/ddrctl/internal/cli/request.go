@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -60,8 +65,9 @@ or from flags; flags given override the file's fields.
 
 The idempotency key makes a resubmission safe: the same key answers with the
 same request id however late it comes. Without --key (and none in the file) the
-key is derived from the demand's content, so submitting the same file twice
-creates one request.`,
+key is derived from the demand's content under a secret of this user (kept in
+$DDR_CONFIG_DIR, else the user's configuration directory, ddrctl/), so
+submitting the same file twice from this account creates one request.`,
 		Example: `  # from a file
   ddrctl request submit -f demand.yaml
 
@@ -80,6 +86,13 @@ creates one request.`,
 			in, err := f.build(cmd, g.env.Stdin)
 			if err != nil {
 				return err
+			}
+			if in.IdempotencyKey == "" {
+				secret, err := submitSecret(g.env.Getenv)
+				if err != nil {
+					return err
+				}
+				in.IdempotencyKey = contentKey(secret, in.GetRequest())
 			}
 			cl, err := g.client()
 			if err != nil {
@@ -259,18 +272,71 @@ func (f *submitFlags) build(cmd *cobra.Command, stdin io.Reader) (*intakev1.Subm
 	if changed("key") {
 		in.IdempotencyKey = f.key
 	}
-	if in.IdempotencyKey == "" {
-		in.IdempotencyKey = contentKey(r)
-	}
 	return in, nil
 }
 
 // contentKey derives an idempotency key from the demand itself, so that a
-// resubmission of the same demand finds the first one.
-func contentKey(r *intakev1.DataDisclosureRequest) string {
+// resubmission of the same demand from the same account finds the first
+// one. It is an HMAC under this user's secret, not a plain hash: the key
+// travels to intake and may show in errors, and a plain digest of a demand
+// can be undone by guessing its target (issue 14). Keyed, it says nothing
+// to anyone without the secret; the same file still gives the same key.
+func contentKey(secret []byte, r *intakev1.DataDisclosureRequest) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
-	sum := sha256.Sum256(b)
-	return "ddrctl-" + hex.EncodeToString(sum[:12])
+	m := hmac.New(sha256.New, secret)
+	m.Write(b)
+	return "ddrctl-" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// submitSecretFile is the secret of [contentKey], in $DDR_CONFIG_DIR, else
+// the user's configuration directory (ddrctl/ under it).
+const submitSecretFile = "idempotency-secret"
+
+// submitSecret reads this user's secret for derived idempotency keys, and
+// creates it (random, readable by the user only) on first use. A secret
+// of its own rather than a key persisted per file: nothing to clean up,
+// and an edited file gets a new key. Two machines have two secrets, so the
+// same file submitted from both makes two requests: give --key for that.
+func submitSecret(getenv func(string) string) ([]byte, error) {
+	dir := getenv("DDR_CONFIG_DIR")
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("no configuration directory for the idempotency secret (set DDR_CONFIG_DIR or give --key): %w", err)
+		}
+		dir = filepath.Join(base, "ddrctl")
+	}
+	path := filepath.Join(dir, submitSecretFile)
+	for range 2 {
+		if b, err := os.ReadFile(path); err == nil {
+			k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+			if err != nil || len(k) != 32 {
+				return nil, fmt.Errorf("%s: not a 32-byte hex secret", path)
+			}
+			return k, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		// Exclusive create: two first submissions at once keep one secret.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		k := make([]byte, 32)
+		_, _ = rand.Read(k) // crypto/rand.Read does not fail
+		_, werr := f.WriteString(hex.EncodeToString(k) + "\n")
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("%s: could not be read or created", path)
 }
 
 // readSubmit reads a SubmitRequest or a bare DataDisclosureRequest from a

@@ -97,6 +97,9 @@ func run(dir pki.Dir) error {
 	} else if ok {
 		fmt.Println("wrote", kek)
 	}
+	if _, err := keys.EnsureFingerprintKeyFile(kek); err != nil {
+		return err
+	}
 	fmt.Printf("PKI ready in %s (CA %s)\n", dir, dir.CACert())
 	return nil
 }

@@ -92,6 +92,9 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		if _, err := keys.EnsureKEKFile(filepath.Join(string(dir), runner.KEKFileName)); err != nil {
 			tb.Fatalf("test KEK: %v", err)
 		}
+		if _, err := keys.EnsureFingerprintKeyFile(filepath.Join(string(dir), runner.KEKFileName)); err != nil {
+			tb.Fatalf("test fingerprint key: %v", err)
+		}
 	}
 	ready := make(chan runner.Info, 1)
 	cfg := runner.Config{
