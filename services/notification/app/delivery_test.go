@@ -69,7 +69,7 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	if err := e.n.Derive(e.ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
 
 	// First attempt: the SMTP server is down and the endpoint answers 500.
 	if err := d1.Deliver(e.ctx, id); err != nil {
@@ -188,9 +188,9 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 		t.Fatalf("waiver step = %v, want REQUIRED", s)
 	}
 
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectNotPossible, ""))
-	must[*notificationv1.Plan](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Notes: "letter sent"}))
-	got := must[*notificationv1.Plan](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortAllowCustomerPersonnel, Outcome: domain.WaiverDeclined, Person: "counsel@corp.example"}))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectNotPossible, ""))
+	must[app.PlanView](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Notes: "letter sent"}))
+	got := app.EncodePlan(must[app.PlanView](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortAllowCustomerPersonnel, Outcome: domain.WaiverDeclined, Person: "counsel@corp.example"})))
 	if s := step(got, notificationv1.StepKind_STEP_KIND_WAIVER_EFFORTS).GetStatus(); s != notificationv1.StepStatus_STEP_STATUS_DONE {
 		t.Fatalf("waiver step = %v after both efforts, want DONE", s)
 	}
@@ -259,7 +259,7 @@ func TestClause4_1_1_RedirectAgreedEndsTheRequestAsRedirectedWithoutNotice(t *te
 	if _, err := e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, ""); err == nil {
 		t.Fatal("agreed without the support given was accepted")
 	}
-	p := must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, "sent the customer the authority's contact and our guidance"))
+	p := app.EncodePlan(must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, "sent the customer the authority's contact and our guidance")))
 	if p.GetStatus() != notificationv1.PlanStatus_PLAN_STATUS_REDIRECTED {
 		t.Fatalf("status = %v, want REDIRECTED", p.GetStatus())
 	}

@@ -193,11 +193,11 @@ func count(names []string, name string) int {
 
 func (e *env) plan(id string) *notificationv1.Plan {
 	e.t.Helper()
-	p, err := e.n.GetPlan(e.ctx, id)
+	v, err := e.n.GetPlan(e.ctx, id)
 	if err != nil {
 		e.t.Fatalf("GetPlan: %v", err)
 	}
-	return p
+	return app.EncodePlan(v)
 }
 
 func step(p *notificationv1.Plan, k notificationv1.StepKind) *notificationv1.Step {

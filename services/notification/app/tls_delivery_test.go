@@ -38,7 +38,7 @@ func TestClause4_1_2_NoticeOverImplicitTLSArrivesWithTheRequestDetails(t *testin
 	if err := e.n.Derive(e.ctx, e.receive(request{id: id, country: "DE"})); err != nil {
 		t.Fatal(err)
 	}
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
 	if err := d.Deliver(e.ctx, id); err != nil {
 		t.Fatal(err)
 	}
