@@ -84,6 +84,13 @@ func WaiverOutcomeFromProto(o notificationv1.WaiverOutcome) domain.WaiverOutcome
 // StepKindFromProto maps the wire value to the domain's.
 func StepKindFromProto(k notificationv1.StepKind) domain.StepKind { return stepKindFromProto(k) }
 
+// DecodeDecided reads assessment's decision event into what Derive plans
+// from; the reactor (ports) calls it, so the app's command takes domain
+// terms and this codec stays the one place events are read.
+func DecodeDecided(ev eventstore.Event, d *assessmentv1.AssessmentDecided) Decided {
+	return Decided{EventID: ev.ID, Sequence: ev.Sequence, Requirements: requirementsFromDecision(ev.RequestID, d)}
+}
+
 // requirementsFromDecision maps assessment's decision onto what the domain
 // plans from. Adequacy is not copied from assessment's country_adequate:
 // notification judges it again with the same function

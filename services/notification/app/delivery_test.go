@@ -66,7 +66,7 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	d2 := e.deliverer(c, smtpSrv.Addr(), "instance-2", nil)
 	const id = "req-retry"
 	ev := e.receive(request{id: id, country: "DE"})
-	if err := e.n.Derive(e.ctx, ev); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 		t.Fatal(err)
 	}
 	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
@@ -176,7 +176,7 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 	const id = "req-gag"
 	lifts := t0.Add(2 * time.Hour)
 	ev := e.receive(request{id: id, country: "DE", gag: &assessmentv1.Prohibition{Present: true, Reference: "NDO-7", ExpiresAt: timestamppb.New(lifts)}})
-	if err := e.n.Derive(e.ctx, ev); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 		t.Fatal(err)
 	}
 	p := e.plan(id)
@@ -230,7 +230,7 @@ func TestClause2_2_DecisionThatDisclosesNothingOwesNoStepsAndHoldsNothing(t *tes
 	const id = "req-reject"
 	ev := e.receive(request{id: id, country: "CN", decision: assessmentv1.DecisionKind_DECISION_KIND_REJECT})
 	for range 2 { // a redelivered decision appends nothing twice
-		if err := e.n.Derive(e.ctx, ev); err != nil {
+		if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -253,7 +253,7 @@ func TestClause4_1_1_RedirectAgreedEndsTheRequestAsRedirectedWithoutNotice(t *te
 	smtpSrv := startSMTP(t, true)
 	d := e.deliverer(contacts(""), smtpSrv.Addr(), "instance-1", nil)
 	const id = "req-redirect"
-	if err := e.n.Derive(e.ctx, e.receive(request{id: id, country: "DE"})); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, e.receive(request{id: id, country: "DE"}))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, ""); err == nil {

@@ -248,3 +248,13 @@ func startSMTP(t *testing.T, up bool) *smtptest.Server {
 	t.Cleanup(s.Down)
 	return s
 }
+
+// decided is what the reactor hands Derive for a decision event.
+func decided(t *testing.T, ev eventstore.Event) app.Decided {
+	t.Helper()
+	d, ok := ev.Payload.(*assessmentv1.AssessmentDecided)
+	if !ok {
+		t.Fatalf("%s is not AssessmentDecided", ev.Type)
+	}
+	return app.DecodeDecided(ev, d)
+}

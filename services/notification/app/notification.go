@@ -116,20 +116,28 @@ func Fold(h eventstore.History) (*Request, error) {
 	return r, nil
 }
 
+// Decided is assessment's decision as the reaction to it needs it, in
+// domain terms (the event codec's DecodeDecided makes it from the event).
+type Decided struct {
+	// EventID is the assessment.decided event's id: the ids of the events
+	// derived from it derive from it.
+	EventID string
+	// Sequence is its place in the request's history: a decision older than
+	// the latest one is ignored.
+	Sequence     uint64
+	Requirements domain.Requirements
+}
+
 // Derive is the reaction to assessment.decided: it derives the plan (or
 // re-plans on a new decision) and appends only what is missing, with event
 // ids derived from the decided event's, so a redelivered event appends
 // nothing twice. A decision older than the request's latest one is ignored:
 // the latest decides.
-func (n *Notification) Derive(ctx context.Context, ev eventstore.Event) error {
-	d, ok := ev.Payload.(*assessmentv1.AssessmentDecided)
-	if !ok {
-		return fmt.Errorf("notification: %s is not AssessmentDecided", ev.Type)
-	}
-	req := requirementsFromDecision(ev.RequestID, d)
-	call := command.Call{RequestID: ev.RequestID, Actor: n.cfg.Actor, Now: n.cfg.Now().UTC(), Trigger: ev.ID}
+func (n *Notification) Derive(ctx context.Context, d Decided) error {
+	req := d.Requirements
+	call := command.Call{RequestID: req.RequestID, Actor: n.cfg.Actor, Now: n.cfg.Now().UTC(), Trigger: d.EventID}
 	_, err := command.Run(ctx, n.store, plans, call, func(r *Request, c command.Call) ([]domain.Event, error) {
-		if r.lastDecided > ev.Sequence {
+		if r.lastDecided > d.Sequence {
 			return nil, nil
 		}
 		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, c.Now)

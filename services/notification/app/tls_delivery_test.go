@@ -35,7 +35,7 @@ func TestClause4_1_2_NoticeOverImplicitTLSArrivesWithTheRequestDetails(t *testin
 		Logger:    e.log,
 	})
 	const id = "req-implicit-tls"
-	if err := e.n.Derive(e.ctx, e.receive(request{id: id, country: "DE"})); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, e.receive(request{id: id, country: "DE"}))); err != nil {
 		t.Fatal(err)
 	}
 	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))

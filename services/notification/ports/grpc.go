@@ -188,8 +188,8 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 // one rule: invalid requirements are a client error and go to the
 // dead-letter stream at once; a conflict (a concurrent write won) is retried.
 func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
-	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error {
-		if err := a.Derive(ctx, ev); err != nil {
+	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, d *assessmentv1.AssessmentDecided) error {
+		if err := a.Derive(ctx, app.DecodeDecided(ev, d)); err != nil {
 			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
 		}
 		return nil
