@@ -38,6 +38,29 @@ func stepKindToProto(k domain.StepKind) notificationv1.StepKind {
 	return protoconv.EnumValue[notificationv1.StepKind](string(k), prefixStep)
 }
 
+// The decision is assessment's enum, recorded again in PlanDerived's inputs.
+func decisionToProto(k domain.DecisionKind) assessmentv1.DecisionKind {
+	return protoconv.EnumValue[assessmentv1.DecisionKind](string(k), prefixDecision)
+}
+
+func decisionFromProto(k assessmentv1.DecisionKind) domain.DecisionKind {
+	return domain.DecisionKind(protoconv.EnumName(k, prefixDecision))
+}
+
+func liftBasisToProto(b domain.HoldLiftBasis) notificationv1.HoldLiftBasis {
+	return protoconv.EnumValue[notificationv1.HoldLiftBasis](string(b), prefixLift)
+}
+
+func liftBasisFromProto(b notificationv1.HoldLiftBasis) domain.HoldLiftBasis {
+	return domain.HoldLiftBasis(protoconv.EnumName(b, prefixLift))
+}
+
+// stepStatusToProto has no inverse: a step's status is derived by the
+// domain, never read back from the wire.
+func stepStatusToProto(s domain.StepStatus) notificationv1.StepStatus {
+	return protoconv.EnumValue[notificationv1.StepStatus](string(s), prefixStatus)
+}
+
 // RedirectOutcomeFromProto maps the wire value to the domain's.
 func RedirectOutcomeFromProto(o notificationv1.RedirectOutcome) domain.RedirectOutcome {
 	return domain.RedirectOutcome(protoconv.EnumName(o, prefixRedirect))
@@ -61,6 +84,13 @@ func WaiverOutcomeFromProto(o notificationv1.WaiverOutcome) domain.WaiverOutcome
 // StepKindFromProto maps the wire value to the domain's.
 func StepKindFromProto(k notificationv1.StepKind) domain.StepKind { return stepKindFromProto(k) }
 
+// DecodeDecided reads assessment's decision event into what Derive plans
+// from; the reactor (ports) calls it, so the app's command takes domain
+// terms and this codec stays the one place events are read.
+func DecodeDecided(ev eventstore.Event, d *assessmentv1.AssessmentDecided) Decided {
+	return Decided{EventID: ev.ID, Sequence: ev.Sequence, Requirements: requirementsFromDecision(ev.RequestID, d)}
+}
+
 // requirementsFromDecision maps assessment's decision onto what the domain
 // plans from. Adequacy is not copied from assessment's country_adequate:
 // notification judges it again with the same function
@@ -73,7 +103,7 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 	req := domain.Requirements{
 		RequestID:        requestID,
 		DecisionID:       dec.GetDecisionId(),
-		Decision:         domain.DecisionKind(protoconv.EnumName(dec.GetKind(), prefixDecision)),
+		Decision:         decisionFromProto(dec.GetKind()),
 		Customer:         domain.Customer{Controller: r.GetCustomerIsController(), ID: r.GetCustomerId()},
 		AuthorityCountry: r.GetAuthorityCountry(),
 		ReceivedAt:       protoconv.Time(r.GetReceiveTime()),
@@ -104,7 +134,7 @@ func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 	r := e.Requirements
 	out := &notificationv1.PlanInputs{
 		DecisionId:            r.DecisionID,
-		Decision:              protoconv.EnumValue[assessmentv1.DecisionKind](string(r.Decision), prefixDecision),
+		Decision:              decisionToProto(r.Decision),
 		CustomerIsController:  r.Customer.Controller,
 		CustomerId:            r.Customer.ID,
 		Prohibited:            r.Prohibition.Present,
@@ -137,7 +167,7 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 		Requirements: domain.Requirements{
 			RequestID:        requestID,
 			DecisionID:       in.GetDecisionId(),
-			Decision:         domain.DecisionKind(protoconv.EnumName(in.GetDecision(), prefixDecision)),
+			Decision:         decisionFromProto(in.GetDecision()),
 			Customer:         domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId()},
 			Prohibition:      domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: protoconv.Time(in.GetProhibitionExpireTime())},
 			ImminentRisk:     domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis()},
@@ -271,12 +301,12 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		}
 		switch e := e.(type) {
 		case domain.PlanDerived:
-			add(&notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: protoconv.Timestamp(e.At)})
+			add(&notificationv1.PlanDerived{RequestId: id, Plan: EncodePlan(PlanView{Plan: c.p, At: c.at}), Inputs: inputsToProto(e), DeriveTime: protoconv.Timestamp(e.At)})
 		case domain.HoldPlaced:
 			add(&notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: protoconv.Timestamp(e.At)})
 		case domain.HoldLifted:
 			add(&notificationv1.HoldLifted{RequestId: id,
-				Basis:    protoconv.EnumValue[notificationv1.HoldLiftBasis](string(e.Basis), prefixLift),
+				Basis:    liftBasisToProto(e.Basis),
 				LiftedBy: e.By, LiftTime: protoconv.Timestamp(e.At)})
 		case domain.RedirectOutcomeRecorded:
 			add(&notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
@@ -316,7 +346,7 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 	case *notificationv1.HoldPlaced:
 		return domain.HoldPlaced{At: protoconv.Time(m.GetHoldTime())}, true, nil
 	case *notificationv1.HoldLifted:
-		return domain.HoldLifted{At: protoconv.Time(m.GetLiftTime()), Basis: domain.HoldLiftBasis(protoconv.EnumName(m.GetBasis(), prefixLift)), By: m.GetLiftedBy()}, true, nil
+		return domain.HoldLifted{At: protoconv.Time(m.GetLiftTime()), Basis: liftBasisFromProto(m.GetBasis()), By: m.GetLiftedBy()}, true, nil
 	case *notificationv1.RedirectOutcomeRecorded:
 		return domain.RedirectOutcomeRecorded{RedirectRecord: redirectFromProto(m.GetRedirect())}, true, nil
 	case *notificationv1.NoticeDelivered:
@@ -335,8 +365,13 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 	return nil, false, nil
 }
 
-// PlanView renders a plan for callers, with what blocks it at now.
-func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
+// EncodePlan renders a plan view as the proto Plan, with what blocks it at
+// v.At. It is the ONE plan conversion: the PlanDerived event carries the plan
+// as derived (the encoder above), and the RPC answers carry the same message
+// (ports/convert.go calls this rather than keep a copy), so a plan is never
+// converted twice nor two ways.
+func EncodePlan(v PlanView) *notificationv1.Plan {
+	p, now := v.Plan, v.At
 	out := &notificationv1.Plan{
 		RequestId:  p.RequestID(),
 		DecisionId: p.Requirements().DecisionID,
@@ -364,7 +399,7 @@ func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
 			StepId:     s.ID,
 			Kind:       stepKindToProto(s.Kind),
 			Clause:     s.Clause.Number(),
-			Status:     protoconv.EnumValue[notificationv1.StepStatus](string(s.Status), prefixStatus),
+			Status:     stepStatusToProto(s.Status),
 			SkipReason: string(s.SkipReason),
 			DueTime:    protoconv.Timestamp(s.ScheduledFor),
 			Detail:     s.Basis,

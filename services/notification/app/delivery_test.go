@@ -66,10 +66,10 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	d2 := e.deliverer(c, smtpSrv.Addr(), "instance-2", nil)
 	const id = "req-retry"
 	ev := e.receive(request{id: id, country: "DE"})
-	if err := e.n.Derive(e.ctx, ev); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 		t.Fatal(err)
 	}
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
 
 	// First attempt: the SMTP server is down and the endpoint answers 500.
 	if err := d1.Deliver(e.ctx, id); err != nil {
@@ -176,7 +176,7 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 	const id = "req-gag"
 	lifts := t0.Add(2 * time.Hour)
 	ev := e.receive(request{id: id, country: "DE", gag: &assessmentv1.Prohibition{Present: true, Reference: "NDO-7", ExpiresAt: timestamppb.New(lifts)}})
-	if err := e.n.Derive(e.ctx, ev); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 		t.Fatal(err)
 	}
 	p := e.plan(id)
@@ -188,9 +188,9 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 		t.Fatalf("waiver step = %v, want REQUIRED", s)
 	}
 
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectNotPossible, ""))
-	must[*notificationv1.Plan](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Notes: "letter sent"}))
-	got := must[*notificationv1.Plan](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortAllowCustomerPersonnel, Outcome: domain.WaiverDeclined, Person: "counsel@corp.example"}))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectNotPossible, ""))
+	must[app.PlanView](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Notes: "letter sent"}))
+	got := app.EncodePlan(must[app.PlanView](t)(e.n.RecordWaiverEffort(e.ctx, staff, id, domain.WaiverEffort{Kind: domain.EffortAllowCustomerPersonnel, Outcome: domain.WaiverDeclined, Person: "counsel@corp.example"})))
 	if s := step(got, notificationv1.StepKind_STEP_KIND_WAIVER_EFFORTS).GetStatus(); s != notificationv1.StepStatus_STEP_STATUS_DONE {
 		t.Fatalf("waiver step = %v after both efforts, want DONE", s)
 	}
@@ -230,7 +230,7 @@ func TestClause2_2_DecisionThatDisclosesNothingOwesNoStepsAndHoldsNothing(t *tes
 	const id = "req-reject"
 	ev := e.receive(request{id: id, country: "CN", decision: assessmentv1.DecisionKind_DECISION_KIND_REJECT})
 	for range 2 { // a redelivered decision appends nothing twice
-		if err := e.n.Derive(e.ctx, ev); err != nil {
+		if err := e.n.Derive(e.ctx, decided(e.t, ev)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -253,13 +253,13 @@ func TestClause4_1_1_RedirectAgreedEndsTheRequestAsRedirectedWithoutNotice(t *te
 	smtpSrv := startSMTP(t, true)
 	d := e.deliverer(contacts(""), smtpSrv.Addr(), "instance-1", nil)
 	const id = "req-redirect"
-	if err := e.n.Derive(e.ctx, e.receive(request{id: id, country: "DE"})); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, e.receive(request{id: id, country: "DE"}))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, ""); err == nil {
 		t.Fatal("agreed without the support given was accepted")
 	}
-	p := must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, "sent the customer the authority's contact and our guidance"))
+	p := app.EncodePlan(must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectAgreed, "sent the customer the authority's contact and our guidance")))
 	if p.GetStatus() != notificationv1.PlanStatus_PLAN_STATUS_REDIRECTED {
 		t.Fatalf("status = %v, want REDIRECTED", p.GetStatus())
 	}

@@ -193,11 +193,11 @@ func count(names []string, name string) int {
 
 func (e *env) plan(id string) *notificationv1.Plan {
 	e.t.Helper()
-	p, err := e.n.GetPlan(e.ctx, id)
+	v, err := e.n.GetPlan(e.ctx, id)
 	if err != nil {
 		e.t.Fatalf("GetPlan: %v", err)
 	}
-	return p
+	return app.EncodePlan(v)
 }
 
 func step(p *notificationv1.Plan, k notificationv1.StepKind) *notificationv1.Step {
@@ -247,4 +247,14 @@ func startSMTP(t *testing.T, up bool) *smtptest.Server {
 	}
 	t.Cleanup(s.Down)
 	return s
+}
+
+// decided is what the reactor hands Derive for a decision event.
+func decided(t *testing.T, ev eventstore.Event) app.Decided {
+	t.Helper()
+	d, ok := ev.Payload.(*assessmentv1.AssessmentDecided)
+	if !ok {
+		t.Fatalf("%s is not AssessmentDecided", ev.Type)
+	}
+	return app.DecodeDecided(ev, d)
 }

@@ -13,7 +13,6 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
-	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
@@ -117,20 +116,28 @@ func Fold(h eventstore.History) (*Request, error) {
 	return r, nil
 }
 
+// Decided is assessment's decision as the reaction to it needs it, in
+// domain terms (the event codec's DecodeDecided makes it from the event).
+type Decided struct {
+	// EventID is the assessment.decided event's id: the ids of the events
+	// derived from it derive from it.
+	EventID string
+	// Sequence is its place in the request's history: a decision older than
+	// the latest one is ignored.
+	Sequence     uint64
+	Requirements domain.Requirements
+}
+
 // Derive is the reaction to assessment.decided: it derives the plan (or
 // re-plans on a new decision) and appends only what is missing, with event
 // ids derived from the decided event's, so a redelivered event appends
 // nothing twice. A decision older than the request's latest one is ignored:
 // the latest decides.
-func (n *Notification) Derive(ctx context.Context, ev eventstore.Event) error {
-	d, ok := ev.Payload.(*assessmentv1.AssessmentDecided)
-	if !ok {
-		return fmt.Errorf("notification: %s is not AssessmentDecided", ev.Type)
-	}
-	req := requirementsFromDecision(ev.RequestID, d)
-	call := command.Call{RequestID: ev.RequestID, Actor: n.cfg.Actor, Now: n.cfg.Now().UTC(), Trigger: ev.ID}
+func (n *Notification) Derive(ctx context.Context, d Decided) error {
+	req := d.Requirements
+	call := command.Call{RequestID: req.RequestID, Actor: n.cfg.Actor, Now: n.cfg.Now().UTC(), Trigger: d.EventID}
 	_, err := command.Run(ctx, n.store, plans, call, func(r *Request, c command.Call) ([]domain.Event, error) {
-		if r.lastDecided > ev.Sequence {
+		if r.lastDecided > d.Sequence {
 			return nil, nil
 		}
 		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, c.Now)
@@ -172,13 +179,21 @@ func (n *Notification) Get(ctx context.Context, requestID string) (*Request, err
 	return r, nil
 }
 
+// PlanView is a plan as a command or query leaves it, in domain terms: the
+// plan and the time its blockers are judged at. Ports turn it into the RPC
+// message (ports/convert.go).
+type PlanView struct {
+	Plan *domain.Plan
+	At   time.Time
+}
+
 // GetPlan returns a request's plan as callers see it.
-func (n *Notification) GetPlan(ctx context.Context, requestID string) (*notificationv1.Plan, error) {
+func (n *Notification) GetPlan(ctx context.Context, requestID string) (PlanView, error) {
 	r, err := n.Get(ctx, requestID)
 	if err != nil {
-		return nil, err
+		return PlanView{}, err
 	}
-	return PlanView(r.Plan, n.cfg.Now().UTC()), nil
+	return PlanView{Plan: r.Plan, At: n.cfg.Now().UTC()}, nil
 }
 
 // Now is the service clock.
@@ -187,40 +202,40 @@ func (n *Notification) Now() time.Time { return n.cfg.Now().UTC() }
 // command runs one domain command with load, decide, append and retry on
 // conflict, and returns the plan after it. Event ids derive from one id per
 // call, so a retry after a conflict writes the same ids.
-func (n *Notification) command(ctx context.Context, requestID, actor string, do func(p *domain.Plan, now time.Time) ([]domain.Event, error)) (*notificationv1.Plan, error) {
+func (n *Notification) command(ctx context.Context, requestID, actor string, do func(p *domain.Plan, now time.Time) ([]domain.Event, error)) (PlanView, error) {
 	call := command.NewCall(requestID, actor, n.cfg.Now())
 	res, err := command.Run(ctx, n.store, plans, call,
 		func(r *Request, c command.Call) ([]domain.Event, error) { return do(r.Plan, c.Now) })
 	if err != nil {
-		return nil, err
+		return PlanView{}, err
 	}
-	return PlanView(res.State.Plan, call.Now), nil
+	return PlanView{Plan: res.State.Plan, At: call.Now}, nil
 }
 
 // RecordRedirectOutcome records the authority's answer to the redirect
 // request (4.1.1).
-func (n *Notification) RecordRedirectOutcome(ctx context.Context, actor, requestID string, o domain.RedirectOutcome, support string) (*notificationv1.Plan, error) {
+func (n *Notification) RecordRedirectOutcome(ctx context.Context, actor, requestID string, o domain.RedirectOutcome, support string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RecordRedirectOutcome(o, support, actor, now)
 	})
 }
 
 // RecordExemption records that a notice is not given, on a basis.
-func (n *Notification) RecordExemption(ctx context.Context, actor, requestID string, step domain.StepKind, reason domain.SkipReason, basis string) (*notificationv1.Plan, error) {
+func (n *Notification) RecordExemption(ctx context.Context, actor, requestID string, step domain.StepKind, reason domain.SkipReason, basis string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RecordExemption(step, reason, basis, actor, now)
 	})
 }
 
 // RecordConsultation records a DPA's answer (4.2.1).
-func (n *Notification) RecordConsultation(ctx context.Context, actor, requestID, authority string, o domain.ConsultationOutcome, summary string) (*notificationv1.Plan, error) {
+func (n *Notification) RecordConsultation(ctx context.Context, actor, requestID, authority string, o domain.ConsultationOutcome, summary string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RecordConsultation(domain.Consultation{Authority: authority, Outcome: o, Summary: summary, By: actor, At: now})
 	})
 }
 
 // LiftHold lifts a hold on the lead DPA's recorded answer.
-func (n *Notification) LiftHold(ctx context.Context, actor, requestID string) (*notificationv1.Plan, error) {
+func (n *Notification) LiftHold(ctx context.Context, actor, requestID string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.LiftHold(actor, now)
 	})
@@ -228,7 +243,7 @@ func (n *Notification) LiftHold(ctx context.Context, actor, requestID string) (*
 
 // RecordWaiverEffort adds to the 4.2.2 written record. person defaults to
 // the caller, at to now; an effort cannot be dated in the future.
-func (n *Notification) RecordWaiverEffort(ctx context.Context, actor, requestID string, e domain.WaiverEffort) (*notificationv1.Plan, error) {
+func (n *Notification) RecordWaiverEffort(ctx context.Context, actor, requestID string, e domain.WaiverEffort) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		if e.Person == "" {
 			e.Person = actor

@@ -35,10 +35,10 @@ func TestClause4_1_2_NoticeOverImplicitTLSArrivesWithTheRequestDetails(t *testin
 		Logger:    e.log,
 	})
 	const id = "req-implicit-tls"
-	if err := e.n.Derive(e.ctx, e.receive(request{id: id, country: "DE"})); err != nil {
+	if err := e.n.Derive(e.ctx, decided(e.t, e.receive(request{id: id, country: "DE"}))); err != nil {
 		t.Fatal(err)
 	}
-	must[*notificationv1.Plan](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
+	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, id, domain.RedirectDeclined, ""))
 	if err := d.Deliver(e.ctx, id); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,11 @@ import (
 // event payload (a plan, a delivery, a waiver effort's enums) is converted
 // by the app's event codec (app/convert.go), once, and used from here.
 
+// planToProto is the plan every command and GetPlan answer with. The
+// conversion itself is app.EncodePlan, shared with the PlanDerived event
+// payload, so that the event and the RPC answer cannot drift apart.
+func planToProto(v app.PlanView) *notificationv1.Plan { return app.EncodePlan(v) }
+
 // holdToProto is one standing hold as ListHolds answers it.
 func holdToProto(h domain.OpenHold) *notificationv1.Hold {
 	return &notificationv1.Hold{

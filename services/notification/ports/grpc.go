@@ -78,7 +78,7 @@ func (s *Server) GetPlan(ctx context.Context, req *notificationv1.GetPlanRequest
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.GetPlanResponse{Plan: p}, nil
+	return &notificationv1.GetPlanResponse{Plan: planToProto(p)}, nil
 }
 
 // ListHolds implements notificationv1.NotificationServiceServer.
@@ -115,7 +115,7 @@ func (s *Server) RecordRedirectOutcome(ctx context.Context, req *notificationv1.
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.RecordRedirectOutcomeResponse{Plan: p}, nil
+	return &notificationv1.RecordRedirectOutcomeResponse{Plan: planToProto(p)}, nil
 }
 
 // RecordExemption implements notificationv1.NotificationServiceServer.
@@ -128,7 +128,7 @@ func (s *Server) RecordExemption(ctx context.Context, req *notificationv1.Record
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.RecordExemptionResponse{Plan: p}, nil
+	return &notificationv1.RecordExemptionResponse{Plan: planToProto(p)}, nil
 }
 
 // RecordDpaConsultation implements notificationv1.NotificationServiceServer.
@@ -141,7 +141,7 @@ func (s *Server) RecordDpaConsultation(ctx context.Context, req *notificationv1.
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.RecordDpaConsultationResponse{Plan: p}, nil
+	return &notificationv1.RecordDpaConsultationResponse{Plan: planToProto(p)}, nil
 }
 
 // LiftHold implements notificationv1.NotificationServiceServer.
@@ -154,7 +154,7 @@ func (s *Server) LiftHold(ctx context.Context, req *notificationv1.LiftHoldReque
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.LiftHoldResponse{Plan: p}, nil
+	return &notificationv1.LiftHoldResponse{Plan: planToProto(p)}, nil
 }
 
 // RecordWaiverEffort implements notificationv1.NotificationServiceServer.
@@ -167,7 +167,7 @@ func (s *Server) RecordWaiverEffort(ctx context.Context, req *notificationv1.Rec
 	if err != nil {
 		return nil, err
 	}
-	return &notificationv1.RecordWaiverEffortResponse{Plan: p}, nil
+	return &notificationv1.RecordWaiverEffortResponse{Plan: planToProto(p)}, nil
 }
 
 // RetryDelivery implements notificationv1.NotificationServiceServer.
@@ -180,7 +180,7 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 		return nil, err
 	}
 	s.retry.Retry(req.GetRequestId())
-	return &notificationv1.RetryDeliveryResponse{Plan: p}, nil
+	return &notificationv1.RetryDeliveryResponse{Plan: planToProto(p)}, nil
 }
 
 // PlanReactor is the reactor on assessment.decided: it derives the plan.
@@ -188,8 +188,8 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 // one rule: invalid requirements are a client error and go to the
 // dead-letter stream at once; a conflict (a concurrent write won) is retried.
 func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
-	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error {
-		if err := a.Derive(ctx, ev); err != nil {
+	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, d *assessmentv1.AssessmentDecided) error {
+		if err := a.Derive(ctx, app.DecodeDecided(ev, d)); err != nil {
 			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
 		}
 		return nil
