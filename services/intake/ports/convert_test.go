@@ -133,7 +133,9 @@ func TestEveryEnumValueRoundTrips(t *testing.T) {
 		func(p *intakev1.DataDisclosureRequest, v intakev1.LegalProcessType) {
 			p.LegalProcess = &intakev1.LegalProcess{Type: v}
 		},
-		func(p *intakev1.DataDisclosureRequest) intakev1.LegalProcessType { return p.GetLegalProcess().GetType() })
+		func(p *intakev1.DataDisclosureRequest) intakev1.LegalProcessType {
+			return p.GetLegalProcess().GetType()
+		})
 	everyValue(t, "target kind", domain.TargetKinds(),
 		func(d *domain.Request, v domain.TargetKind) { d.Targets = []domain.Target{{Kind: v}} },
 		func(d domain.Request) domain.TargetKind { return d.Targets[0].Kind },
