@@ -6,8 +6,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // membersRequest is a request as its group member's commands see it: it
@@ -50,4 +52,102 @@ func encode(_ *View, c command.Call, payloads []proto.Message) ([]eventstore.Eve
 		out = append(out, eventstore.Event{ID: id, RequestID: c.RequestID, Time: c.Now, Actor: c.Actor, Payload: p})
 	}
 	return out, nil
+}
+
+// EncodeRequest renders a domain demand as the proto demand, the content
+// of RequestReceived; ports renders replies with it too. The group member
+// and the idempotency key are not part of it: the credentials and the
+// SubmitRequest carry them.
+func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
+	r := &intakev1.DataDisclosureRequest{
+		ReceivedAt:             protoconv.Timestamp(d.ReceivedAt),
+		Channel:                protoconv.EnumValue[intakev1.Channel](string(d.Channel), "CHANNEL_"),
+		ReceivedBy:             d.ReceivedBy,
+		CitesDataProtectionLaw: d.CitesDataProtectionLaw,
+		ScopeDescription:       d.ScopeDescription,
+		ScopeSelector:          protoconv.EnumValue[intakev1.ScopeSelector](string(d.ScopeSelector), "SCOPE_SELECTOR_"),
+		CustomerId:             d.CustomerID,
+		TimeRange:              &intakev1.TimeRange{From: protoconv.Timestamp(d.TimeRange.From), To: protoconv.Timestamp(d.TimeRange.To)},
+		StatedPurpose:          d.StatedPurpose,
+		Emergency: &intakev1.Emergency{
+			Claimed:                   d.Emergency.Claimed,
+			HarmDescribed:             d.Emergency.HarmDescribed,
+			ImminentRiskOfSeriousHarm: d.Emergency.ImminentRisk,
+		},
+		Gag: &intakev1.Gag{
+			Present:   d.Gag.Present,
+			Reference: d.Gag.Reference,
+			ExpiresAt: protoconv.Timestamp(d.Gag.ExpiresAt),
+		},
+		Deadline:    protoconv.Timestamp(d.Deadline),
+		Attachments: EncodeAttachments(d.Attachments),
+		Notes:       d.Notes,
+		Authority: &intakev1.Authority{
+			Name:        d.Authority.Name,
+			Kind:        protoconv.EnumValue[intakev1.AuthorityKind](string(d.Authority.Kind), "AUTHORITY_KIND_"),
+			Country:     d.Authority.Country,
+			Subdivision: d.Authority.Subdivision,
+		},
+		LegalProcess: &intakev1.LegalProcess{
+			Type:        encodeLegalProcessType(d.LegalProcess.Type),
+			Reference:   d.LegalProcess.Reference,
+			IssuingBody: d.LegalProcess.IssuingBody,
+			Date:        protoconv.Timestamp(d.LegalProcess.Date),
+		},
+	}
+	// A part the demand left out stays out, as the caller sent it: the
+	// event records the demand, not a rendering with empty parts added.
+	if d.Authority == (domain.Authority{}) {
+		r.Authority = nil
+	}
+	if d.LegalProcess == (domain.LegalProcess{}) {
+		r.LegalProcess = nil
+	}
+	if d.TimeRange == (domain.TimeRange{}) {
+		r.TimeRange = nil
+	}
+	if d.Emergency == (domain.Emergency{}) {
+		r.Emergency = nil
+	}
+	if d.Gag == (domain.Gag{}) {
+		r.Gag = nil
+	}
+	for _, t := range d.Targets {
+		r.Targets = append(r.Targets, &intakev1.Target{
+			Kind:  protoconv.EnumValue[intakev1.TargetKind](string(t.Kind), "TARGET_KIND_"),
+			Value: t.Value,
+		})
+	}
+	for _, c := range d.DataCategories {
+		r.DataCategories = append(r.DataCategories, protoconv.EnumValue[intakev1.DataCategory](string(c), "DATA_CATEGORY_"))
+	}
+	return r
+}
+
+// encodeLegalProcessType maps the one value whose domain name differs from
+// the proto's: the proto says NATIONAL_SECURITY for NSLs and FISA orders.
+func encodeLegalProcessType(t domain.LegalProcessType) intakev1.LegalProcessType {
+	if t == domain.LegalProcessNationalSecurityOrder {
+		return intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY
+	}
+	return protoconv.EnumValue[intakev1.LegalProcessType](string(t), "LEGAL_PROCESS_TYPE_")
+}
+
+// DecodeAttachments maps attachments, of a demand or an amendment, onto the
+// domain: RequestAmended folds with it, ports decodes submissions with it.
+func DecodeAttachments(as []*intakev1.Attachment) []domain.Attachment {
+	var out []domain.Attachment
+	for _, a := range as {
+		out = append(out, domain.Attachment{URI: a.GetUri(), SHA256: a.GetSha256(), MediaType: a.GetMediaType()})
+	}
+	return out
+}
+
+// EncodeAttachments is DecodeAttachments the other way.
+func EncodeAttachments(as []domain.Attachment) []*intakev1.Attachment {
+	var out []*intakev1.Attachment
+	for _, a := range as {
+		out = append(out, &intakev1.Attachment{Uri: a.URI, Sha256: a.SHA256, MediaType: a.MediaType})
+	}
+	return out
 }

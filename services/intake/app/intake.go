@@ -84,20 +84,17 @@ func New(cfg Config, store command.Store, idem Idempotency) (*Intake, error) {
 // [Intake.Submit]; only [CheckSubmission] makes one, so a demand is
 // validated exactly once.
 type Submission struct {
-	groupMember, idempotencyKey string
-	req                         *intakev1.DataDisclosureRequest
-	d                           domain.Request
+	d domain.Request
 }
 
-// CheckSubmission runs the domain rules on a demand at time now. The
-// error, if any, is the domain's *ddrerr.ValidationError, with field paths
-// relative to the demand.
-func CheckSubmission(groupMember, idempotencyKey string, req *intakev1.DataDisclosureRequest, now time.Time, limits domain.Limits) (Submission, error) {
-	d := ToDomain(groupMember, idempotencyKey, req)
+// CheckSubmission runs the domain rules on a demand (its group member and
+// idempotency key included) at time now. The error, if any, is the domain's
+// *ddrerr.ValidationError, with field paths relative to the demand.
+func CheckSubmission(d domain.Request, now time.Time, limits domain.Limits) (Submission, error) {
 	if err := d.Validate(now, limits); err != nil {
 		return Submission{}, err
 	}
-	return Submission{groupMember: groupMember, idempotencyKey: idempotencyKey, req: req, d: d}, nil
+	return Submission{d: d}, nil
 }
 
 // SubmitResult is the answer to a submission.
@@ -115,7 +112,7 @@ type SubmitResult struct {
 func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error) {
 	now := in.cfg.Now().UTC()
 	fp := in.contentFingerprint(s.d.ContentDigest())
-	kd := domain.IdempotencyDigest(s.groupMember, s.idempotencyKey)
+	kd := domain.IdempotencyDigest(s.d.GroupMember, s.d.IdempotencyKey)
 	key := in.idempotencyKey(kd)
 	if err := in.rekeyLegacy(ctx, kd, key); err != nil {
 		return SubmitResult{}, err
@@ -155,7 +152,7 @@ func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error
 		}
 		if v.received != nil {
 			// Recorded: the key is taken, by this content or another.
-			return in.recorded(v, fp, s.idempotencyKey)
+			return in.recorded(v, fp, s.d.IdempotencyKey)
 		}
 		// Nothing was ever recorded under the key, so no submission with it
 		// was ever acknowledged (Submit answers only after the event is
@@ -199,21 +196,21 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 	delay := domain.ForwardingDelay(s.d.ReceivedAt, rec.SubmitTime)
 	late := domain.IsLate(delay, in.cfg.LateThreshold)
 
-	content := proto.CloneOf(s.req)
+	content := EncodeRequest(s.d)
 	for i, t := range content.GetTargets() {
 		t.Ref = "t" + strconv.Itoa(i+1)
 	}
 	if err := in.sealTargets(ctx, rec.RequestID, content.GetTargets()); err != nil {
 		return SubmitResult{}, err
 	}
-	c := in.call(rec.RequestID, s.groupMember, rec.SubmitTime)
+	c := in.call(rec.RequestID, s.d.GroupMember, rec.SubmitTime)
 	res, err := command.Run(ctx, in.store, anyRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
 		if v.received != nil {
 			return nil, nil // recorded by an earlier attempt, or a concurrent one
 		}
 		return []proto.Message{&intakev1.RequestReceived{
 			RequestId:          rec.RequestID,
-			GroupMember:        s.groupMember,
+			GroupMember:        s.d.GroupMember,
 			Request:            content,
 			SubmitTime:         protoconv.Timestamp(rec.SubmitTime),
 			ForwardingDelay:    durationpb.New(delay),
@@ -227,7 +224,7 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 	if len(res.Events) == 0 {
 		// Already recorded, by an earlier attempt with this content or by
 		// a concurrent one with another.
-		return in.recorded(res.State, rec.Fingerprint, s.idempotencyKey)
+		return in.recorded(res.State, rec.Fingerprint, s.d.IdempotencyKey)
 	}
 	if late && !replayed {
 		in.late.Add(ctx, 1)
@@ -246,29 +243,35 @@ func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View
 	return res.State, err
 }
 
-// Amend adds information or attachments to a request. It returns the
-// amendment and the stream sequence of its event.
-func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []*intakev1.Attachment) (*intakev1.Amendment, uint64, error) {
+// Amended is an amendment as recorded.
+type Amended struct {
+	ID        string
+	Amendment domain.Amendment
+	// Sequence of the RequestAmended event, for read-your-writes.
+	Sequence uint64
+}
+
+// Amend adds information or attachments to a request.
+func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information string, attachments []domain.Attachment) (Amended, error) {
 	c := in.call(requestID, groupMember, in.cfg.Now())
-	a := domain.Amendment{At: c.Now, Information: information, Attachments: attachmentsToDomain(attachments)}
+	a := domain.Amendment{At: c.Now, Information: information, Attachments: attachments}
 	if err := a.Validate(in.cfg.Limits); err != nil {
-		return nil, 0, err
+		return Amended{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return nil, 0, err
+		return Amended{}, err
 	}
-	out := &intakev1.Amendment{AmendmentId: id.String(), Information: information, Attachments: attachments, AmendTime: protoconv.Timestamp(c.Now)}
 	res, err := command.Run(ctx, in.store, membersRequest, c, func(v *View, _ command.Call) ([]proto.Message, error) {
 		if err := v.lifecycle.CanAmendWithin(in.cfg.Limits); err != nil {
 			return nil, err
 		}
-		return []proto.Message{&intakev1.RequestAmended{RequestId: requestID, AmendmentId: out.AmendmentId, Information: information, Attachments: attachments, AmendTime: out.AmendTime}}, nil
+		return []proto.Message{&intakev1.RequestAmended{RequestId: requestID, AmendmentId: id.String(), Information: information, Attachments: EncodeAttachments(attachments), AmendTime: protoconv.Timestamp(c.Now)}}, nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return Amended{}, err
 	}
-	return out, res.LastSeq, nil
+	return Amended{ID: id.String(), Amendment: a, Sequence: res.LastSeq}, nil
 }
 
 // Withdraw records that the authority withdrew its demand. It returns the

@@ -67,7 +67,7 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			if v == nil || v.lifecycle == nil {
 				return nil
 			}
-			if err := v.lifecycle.Amend(domain.Amendment{At: p.GetAmendTime().AsTime(), Information: p.GetInformation(), Attachments: attachmentsToDomain(p.GetAttachments())}); err != nil {
+			if err := v.lifecycle.Amend(domain.Amendment{At: p.GetAmendTime().AsTime(), Information: p.GetInformation(), Attachments: DecodeAttachments(p.GetAttachments())}); err != nil {
 				return err
 			}
 			v.amends = append(v.amends, &intakev1.Amendment{AmendmentId: p.GetAmendmentId(), Information: p.GetInformation(), Attachments: p.GetAttachments(), AmendTime: p.GetAmendTime()})

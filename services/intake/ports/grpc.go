@@ -94,7 +94,7 @@ func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) (app.Su
 	if perr != nil && !errors.As(perr, &pv) {
 		return app.Submission{}, perr
 	}
-	sub, derr := app.CheckSubmission(member, req.GetIdempotencyKey(), req.GetRequest(), s.now(), s.limits)
+	sub, derr := app.CheckSubmission(ToDomain(member, req.GetIdempotencyKey(), req.GetRequest()), s.now(), s.limits)
 	var dv *ddrerr.ValidationError
 	if derr != nil && !errors.As(derr, &dv) {
 		return app.Submission{}, derr
@@ -215,12 +215,12 @@ func (s *Server) Amend(ctx context.Context, req *intakev1.AmendRequest) (*intake
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	a, seq, err := s.app.Amend(ctx, member, req.GetRequestId(), req.GetInformation(), req.GetAttachments())
+	a, err := s.app.Amend(ctx, member, req.GetRequestId(), req.GetInformation(), app.DecodeAttachments(req.GetAttachments()))
 	if err != nil {
 		return nil, err
 	}
-	s.settle(ctx, seq)
-	return &intakev1.AmendResponse{Amendment: a}, nil
+	s.settle(ctx, a.Sequence)
+	return &intakev1.AmendResponse{Amendment: amendmentProto(a)}, nil
 }
 
 // Withdraw implements intakev1.IntakeServiceServer.

@@ -1,7 +1,14 @@
-package app
+package ports
+
+// This is intake's one conversion file for its RPC messages. The demand and
+// its attachments are also the content of intake's events, so their
+// domain -> proto direction is the app's event codec (app/events.go: the app
+// must encode events to append them and decode them to fold); this file
+// uses it rather than converting them a second time.
 
 import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
@@ -31,7 +38,7 @@ func ToDomain(groupMember, idempotencyKey string, r *intakev1.DataDisclosureRequ
 			ExpiresAt: protoconv.Time(r.GetGag().GetExpiresAt()),
 		},
 		Deadline:       protoconv.Time(r.GetDeadline()),
-		Attachments:    attachmentsToDomain(r.GetAttachments()),
+		Attachments:    app.DecodeAttachments(r.GetAttachments()),
 		Notes:          r.GetNotes(),
 		IdempotencyKey: idempotencyKey,
 	}
@@ -72,10 +79,12 @@ func legalProcessType(t intakev1.LegalProcessType) domain.LegalProcessType {
 	return domain.LegalProcessType(protoconv.EnumName(t, "LEGAL_PROCESS_TYPE_"))
 }
 
-func attachmentsToDomain(as []*intakev1.Attachment) []domain.Attachment {
-	var out []domain.Attachment
-	for _, a := range as {
-		out = append(out, domain.Attachment{URI: a.GetUri(), SHA256: a.GetSha256(), MediaType: a.GetMediaType()})
+// amendmentProto renders a recorded amendment.
+func amendmentProto(a app.Amended) *intakev1.Amendment {
+	return &intakev1.Amendment{
+		AmendmentId: a.ID,
+		Information: a.Amendment.Information,
+		Attachments: app.EncodeAttachments(a.Amendment.Attachments),
+		AmendTime:   protoconv.Timestamp(a.Amendment.At),
 	}
-	return out
 }

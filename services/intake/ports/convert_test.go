@@ -1,0 +1,170 @@
+package ports
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/app"
+	"github.com/ddrsuite/ddr/services/intake/domain"
+)
+
+// fullRequest sets every field of the domain demand, each part non-zero.
+func fullRequest() domain.Request {
+	at := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	return domain.Request{
+		GroupMember:            "spiffe://ddr.example/member/acme-de",
+		ReceivedAt:             at("2026-03-01T09:30:00.123456789Z"),
+		Channel:                domain.ChannelInPerson,
+		ReceivedBy:             "legal office",
+		Authority:              domain.Authority{Name: "Landeskriminalamt", Kind: domain.AuthorityKinds()[len(domain.AuthorityKinds())-1], Country: "DE", Subdivision: "Berlin"},
+		LegalProcess:           domain.LegalProcess{Type: domain.LegalProcessNationalSecurityOrder, Reference: "AZ 1/26", IssuingBody: "court", Date: at("2026-02-27T00:00:00Z")},
+		CitesDataProtectionLaw: true,
+		Targets:                []domain.Target{{Kind: domain.TargetKinds()[0], Value: "a"}, {Kind: domain.TargetKinds()[1], Value: "b"}},
+		ScopeDescription:       "scope",
+		ScopeSelector:          domain.ScopeDescribed,
+		CustomerID:             "customer-1",
+		DataCategories:         domain.DataCategories(),
+		TimeRange:              domain.TimeRange{From: at("2025-01-01T00:00:00Z"), To: at("2025-12-31T23:59:59Z")},
+		StatedPurpose:          "purpose",
+		Emergency:              domain.Emergency{Claimed: true, HarmDescribed: "harm", ImminentRisk: true},
+		Gag:                    domain.Gag{Present: true, Reference: "gag 1", ExpiresAt: at("2027-01-01T00:00:00Z")},
+		Deadline:               at("2026-03-15T12:00:00Z"),
+		Attachments:            []domain.Attachment{{URI: "s3://bucket/a.pdf", SHA256: "ab", MediaType: "application/pdf"}, {URI: "s3://bucket/b", SHA256: "cd"}},
+		Notes:                  "notes",
+		IdempotencyKey:         "key-1",
+	}
+}
+
+// roundTrip is domain -> proto (the app's event codec, which renders the
+// demand) -> wire bytes -> proto -> domain (ports).
+func roundTrip(t *testing.T, d domain.Request) domain.Request {
+	t.Helper()
+	b, err := proto.Marshal(app.EncodeRequest(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p intakev1.DataDisclosureRequest
+	if err := proto.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	return ToDomain(d.GroupMember, d.IdempotencyKey, &p)
+}
+
+func TestFullRequestRoundTrips(t *testing.T) {
+	d := fullRequest()
+	if diff := cmp.Diff(d, roundTrip(t, d)); diff != "" {
+		t.Fatalf("domain -> proto -> domain changed the request (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmptyRequestRoundTripsWithoutAddingParts(t *testing.T) {
+	p := app.EncodeRequest(domain.Request{})
+	if !proto.Equal(p, &intakev1.DataDisclosureRequest{}) {
+		t.Fatalf("the empty demand rendered as %v, want no parts set", p)
+	}
+	if diff := cmp.Diff(domain.Request{}, roundTrip(t, domain.Request{})); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+// everyValue checks that every value the domain lists and every value the
+// proto enum defines (but unspecified) crosses both ways unchanged, and that
+// the two sets are the same size (no value of one side is missing on the
+// other).
+func everyValue[D comparable, E interface {
+	protoreflect.Enum
+	~int32
+}](t *testing.T, name string, values []D, set func(*domain.Request, D), get func(domain.Request) D, setProto func(*intakev1.DataDisclosureRequest, E), getProto func(*intakev1.DataDisclosureRequest) E) {
+	t.Run(name, func(t *testing.T) {
+		for _, v := range values {
+			var d domain.Request
+			set(&d, v)
+			if got := get(roundTrip(t, d)); got != v {
+				t.Errorf("%v came back as %v", v, got)
+			}
+		}
+		var zero E
+		evs := zero.Descriptor().Values()
+		if evs.Len()-1 != len(values) {
+			t.Errorf("proto defines %d values, domain %d", evs.Len()-1, len(values))
+		}
+		for i := range evs.Len() {
+			n := evs.Get(i).Number()
+			if n == 0 {
+				continue
+			}
+			var p intakev1.DataDisclosureRequest
+			setProto(&p, E(n))
+			back := app.EncodeRequest(ToDomain("", "", &p))
+			if got := getProto(back); got != E(n) {
+				t.Errorf("%v came back as %v", E(n), got)
+			}
+		}
+	})
+}
+
+func TestEveryEnumValueRoundTrips(t *testing.T) {
+	everyValue(t, "channel", domain.Channels(),
+		func(d *domain.Request, v domain.Channel) { d.Channel = v },
+		func(d domain.Request) domain.Channel { return d.Channel },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.Channel) { p.Channel = v },
+		func(p *intakev1.DataDisclosureRequest) intakev1.Channel { return p.GetChannel() })
+	everyValue(t, "authority kind", domain.AuthorityKinds(),
+		func(d *domain.Request, v domain.AuthorityKind) { d.Authority.Kind = v },
+		func(d domain.Request) domain.AuthorityKind { return d.Authority.Kind },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.AuthorityKind) {
+			p.Authority = &intakev1.Authority{Kind: v}
+		},
+		func(p *intakev1.DataDisclosureRequest) intakev1.AuthorityKind { return p.GetAuthority().GetKind() })
+	everyValue(t, "legal process type", domain.LegalProcessTypes(),
+		func(d *domain.Request, v domain.LegalProcessType) { d.LegalProcess.Type = v },
+		func(d domain.Request) domain.LegalProcessType { return d.LegalProcess.Type },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.LegalProcessType) {
+			p.LegalProcess = &intakev1.LegalProcess{Type: v}
+		},
+		func(p *intakev1.DataDisclosureRequest) intakev1.LegalProcessType {
+			return p.GetLegalProcess().GetType()
+		})
+	everyValue(t, "target kind", domain.TargetKinds(),
+		func(d *domain.Request, v domain.TargetKind) { d.Targets = []domain.Target{{Kind: v}} },
+		func(d domain.Request) domain.TargetKind { return d.Targets[0].Kind },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.TargetKind) {
+			p.Targets = []*intakev1.Target{{Kind: v}}
+		},
+		func(p *intakev1.DataDisclosureRequest) intakev1.TargetKind { return p.GetTargets()[0].GetKind() })
+	everyValue(t, "data category", domain.DataCategories(),
+		func(d *domain.Request, v domain.DataCategory) { d.DataCategories = []domain.DataCategory{v} },
+		func(d domain.Request) domain.DataCategory { return d.DataCategories[0] },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.DataCategory) {
+			p.DataCategories = []intakev1.DataCategory{v}
+		},
+		func(p *intakev1.DataDisclosureRequest) intakev1.DataCategory { return p.GetDataCategories()[0] })
+	everyValue(t, "scope selector", domain.ScopeSelectors(),
+		func(d *domain.Request, v domain.ScopeSelector) { d.ScopeSelector = v },
+		func(d domain.Request) domain.ScopeSelector { return d.ScopeSelector },
+		func(p *intakev1.DataDisclosureRequest, v intakev1.ScopeSelector) { p.ScopeSelector = v },
+		func(p *intakev1.DataDisclosureRequest) intakev1.ScopeSelector { return p.GetScopeSelector() })
+}
+
+func TestAmendmentRendersWhatWasRecorded(t *testing.T) {
+	d := fullRequest()
+	a := app.Amended{ID: "amendment-1", Amendment: domain.Amendment{At: d.Deadline, Information: "more", Attachments: d.Attachments}}
+	p := amendmentProto(a)
+	if p.GetAmendmentId() != a.ID || p.GetInformation() != "more" || !p.GetAmendTime().AsTime().Equal(d.Deadline) {
+		t.Fatalf("amendment rendered as %v", p)
+	}
+	if diff := cmp.Diff(d.Attachments, app.DecodeAttachments(p.GetAttachments())); diff != "" {
+		t.Fatalf("attachments (-want +got):\n%s", diff)
+	}
+}
