@@ -94,9 +94,9 @@ golangci-lint:
 lint: tools validate-proto golangci-lint ## buf lint, buf format, golangci-lint (.golangci.yml) on every module, gofmt
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
-	@$(call EACH_MODULE,echo "golangci-lint $${d#$(CURDIR)/}" && $(abspath $(GOLANGCI_LINT)) run ./...)
+	@$(call EACH_MODULE,echo "golangci-lint $${d#$(CURDIR)/}" && $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...)
 	@rc=0; for d in $(TOOL_CMD_DIRS); do echo "golangci-lint $$d"; \
-		(cd "$$d" && GOWORK=off $(abspath $(GOLANGCI_LINT)) run ./...) || rc=1; done; exit $$rc
+		(cd "$$d" && GOWORK=off $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...) || rc=1; done; exit $$rc
 	@out="$$(gofmt -l .)"; if [[ -n "$$out" ]]; then echo "gofmt -w needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
 $(VULNDB)/index/db.json: tools/vuln.mod tools/vuln.sum
