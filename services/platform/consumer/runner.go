@@ -215,7 +215,14 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 
-	herr := r.call(sctx, msg, ev)
+	// The personal data of the event is opened here, with the keys of the
+	// service the runner started this reactor for (eventstore.WithOpener),
+	// so no handler sees a sealed payload or opens one itself. A key that
+	// cannot be read now is retried like a failed handler.
+	herr := eventstore.Open(sctx, ev)
+	if herr == nil {
+		herr = r.call(sctx, msg, ev)
+	}
 	if herr == nil {
 		actx, cancel := settleContext(ctx)
 		defer cancel()

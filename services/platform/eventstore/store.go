@@ -51,6 +51,10 @@ type Store struct {
 	maxRetries int
 	replies    *replyMux
 	roots      rootCache
+	// sealer seals personal data on append; opener, when set, opens it
+	// on reads (see sealing.go).
+	sealer Sealer
+	opener Opener
 }
 
 // Option configures a [Store].
@@ -121,6 +125,9 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := open(ctx, s.opener, ev); err != nil {
 			return err
 		}
 		if len(h.Events) == 0 {
@@ -227,7 +234,13 @@ func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter s
 			attribute.String("ddr.event_type", ev.Type),
 		))...)
 	defer span.End()
-	msg, err := ToMsg(ctx, ev)
+	sealed, err := s.seal(ctx, ev)
+	if err != nil {
+		span.SetStatus(codes.Error, "seal failed")
+		countPublish(ctx, ev, "error")
+		return nil, err
+	}
+	msg, err := ToMsg(ctx, sealed)
 	if err != nil {
 		span.SetStatus(codes.Error, "encode failed")
 		countPublish(ctx, ev, "error")
@@ -317,7 +330,14 @@ func (s *Store) GetBySequence(ctx context.Context, seq uint64) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	return FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+	ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := open(ctx, s.opener, ev); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
 }
 
 func tracer() trace.Tracer { return otel.Tracer(TracerName) }

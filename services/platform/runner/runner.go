@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	} else {
 		defer unobserve()
 	}
-	deps, err := newDeps(nc, sec, logger, cfg.Replicas)
+	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		}
 	}()
 	for _, c := range comps {
-		if err := c.Start(componentContext(compCtx, c)); err != nil {
+		if err := c.Start(componentContext(compCtx, c, deps)); err != nil {
 			return err
 		}
 		started++

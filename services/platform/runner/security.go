@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/natsacl"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/pki"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Files of the development PKI directory besides the certificates.
@@ -31,11 +33,39 @@ const (
 // its own, as its own NATS user: in a process hosting several services
 // (the all-in-one) each gets only its own permissions. Where the process
 // is that service, or in insecure development mode, it returns d itself.
+//
+// Either way the returned Store seals personal data on append and opens it
+// on reads only if name is entitled to it (natsacl.OpensPersonalData).
 func (d Deps) As(name string) (Deps, error) {
 	if d.as == nil {
+		d.Store = newStore(d.JS, d.Keys, d.Logger, name)
 		return d, nil
 	}
 	return d.as(name)
+}
+
+// newStore is the event store of service name: every append seals the
+// payload's personal data; reads open it where name is entitled to.
+func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, name string) *eventstore.Store {
+	s := seal.New(kr)
+	sealing := eventstore.WithSealOnly(s)
+	if natsacl.OpensPersonalData(name) {
+		sealing = eventstore.WithSealer(s)
+	}
+	return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing)
+}
+
+// withOpener gives ctx the opener of service name (its own keys), for the
+// consumers and projections it starts, if name is entitled to it.
+func withOpener(ctx context.Context, d Deps, name string) context.Context {
+	if !natsacl.OpensPersonalData(name) {
+		return ctx
+	}
+	sd, err := d.As(name)
+	if err != nil {
+		return ctx // the component's own As fails the same way, louder
+	}
+	return eventstore.WithOpener(ctx, seal.New(sd.Keys))
 }
 
 // security is what the process needs to authenticate and authorise.
@@ -134,9 +164,15 @@ type componentConns struct {
 
 	mu    sync.Mutex
 	conns []*nats.Conn
+	deps  map[string]Deps // one connection per service
 }
 
 func (c *componentConns) as(name string) (Deps, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.deps[name]; ok {
+		return d, nil
+	}
 	if name == c.self {
 		return c.base, nil
 	}
@@ -148,15 +184,17 @@ func (c *componentConns) as(name string) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	c.mu.Lock()
 	c.conns = append(c.conns, nc)
-	c.mu.Unlock()
-	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas)
+	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas, name)
 	if err != nil {
 		return Deps{}, err
 	}
 	d.as = c.as
 	d.Adequacy = c.base.Adequacy
+	if c.deps == nil {
+		c.deps = map[string]Deps{}
+	}
+	c.deps[name] = d
 	return d, nil
 }
 
@@ -170,10 +208,11 @@ func (c *componentConns) drain() {
 		}
 	}
 	c.conns = nil
+	c.deps = nil
 }
 
 // newDeps builds the dependencies over one connection.
-func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int) (Deps, error) {
+func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, name string) (Deps, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return Deps{}, fmt.Errorf("jetstream: %w", err)
@@ -182,5 +221,5 @@ func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int) (D
 	if err != nil {
 		return Deps{}, err
 	}
-	return Deps{NC: nc, JS: js, Store: eventstore.NewStore(js, eventstore.WithLogger(logger)), Logger: logger, Replicas: replicas, Keys: kr}, nil
+	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name), Logger: logger, Replicas: replicas, Keys: kr}, nil
 }
