@@ -57,6 +57,9 @@ type Deps struct {
 	Replicas int
 	// Keys seals and opens personal data with per-request data keys.
 	Keys *keys.Keyring
+	// Fingerprints makes keyed digests of personal data (idempotency,
+	// duplicate detection): never a plain hash.
+	Fingerprints *keys.Fingerprinter
 	// Adequacy is the registry every component judges clause 4.2.1 with:
 	// the file given by --adequacy-file, else the embedded one. One value
 	// per process, so two components never judge with different data.
@@ -103,8 +106,13 @@ type Config struct {
 	// Staff, when set, is used instead of RolesFile (tests).
 	Staff authz.Staff
 	// KEKFile holds the key-encryption key (base64) that wraps the data
-	// keys of personal data; empty: <PKIDir>/kek.
+	// keys of personal data; empty: [SecretsDir]/kek, outside DataDir. A
+	// file others may read stops the start (0400, or 0440 with the
+	// process's group).
 	KEKFile string
+	// FingerprintKeyFile holds the fingerprint key (base64), same rules;
+	// empty: fingerprint-key beside the KEK file.
+	FingerprintKeyFile string
 	// AdequacyFile is the adequacy registry (clause 4.2.1) in the format of
 	// platform/policy's adequacy.json; empty: the registry embedded in the
 	// binary. An invalid file stops the process at start.
@@ -148,7 +156,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.BoolVar(&c.DevIdentity, "dev-identity", false, "INSECURE development mode: plaintext gRPC and NATS, caller identity from the x-ddr-identity header")
 	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
-	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
+	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64, mode 0400 or 0440) wrapping the personal-data keys; empty: secrets/kek beside the data dir")
+	fs.StringVar(&c.FingerprintKeyFile, "fingerprint-key-file", "", "key of the fingerprints of personal data (base64, mode 0400 or 0440); empty: fingerprint-key beside the KEK file")
 	fs.StringVar(&c.AdequacyFile, "adequacy-file", "", "adequacy registry for clause 4.2.1 (JSON, the format of the embedded adequacy.json); empty: the embedded registry")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }

@@ -29,6 +29,18 @@ const (
 	KEKFileName   = "kek"
 )
 
+// SecretsDir is where the keys live unless flags say otherwise: a
+// "secrets" directory beside the data directory (./secrets for ./data),
+// never inside it. Whoever copies or backs up the data directory must
+// not get the KEK with it: with both, an erased key's old copy (in a
+// backup taken before the erasure) unwraps again.
+func SecretsDir(dataDir string) string {
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(dataDir)), "secrets")
+}
+
 // As returns the dependencies of service name with a NATS connection of
 // its own, as its own NATS user: in a process hosting several services
 // (the all-in-one) each gets only its own permissions. Where the process
@@ -75,7 +87,10 @@ type security struct {
 	trustDomain string
 	policy      *authz.Policy
 	kek         []byte
-	grpcTLS     *tls.Config
+	// fingerprints keys the digests of personal data (idempotency,
+	// duplicates): kept with the KEK, outside the data directory.
+	fingerprints *keys.Fingerprinter
+	grpcTLS      *tls.Config
 	// natsServerTLS, for the embedded server; users map client certificates.
 	natsServerTLS *tls.Config
 	natsUsers     []*server.User
@@ -93,10 +108,20 @@ func loadSecurity(cfg Config) (*security, error) {
 
 	kekFile := cfg.KEKFile
 	if kekFile == "" {
-		kekFile = filepath.Join(dir, KEKFileName)
-		if s.insecure {
-			// Development without a PKI still seals personal data.
-			if _, err := keys.EnsureKEKFile(kekFile); err != nil {
+		kekFile = filepath.Join(SecretsDir(cfg.DataDir), KEKFileName)
+	}
+	fpFile := cfg.FingerprintKeyFile
+	if fpFile == "" {
+		fpFile = filepath.Join(filepath.Dir(kekFile), keys.FingerprintKeyFileName)
+	}
+	if s.insecure {
+		// Development without a PKI still seals personal data and keys
+		// its fingerprints.
+		if _, err := keys.EnsureKEKFile(kekFile); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(fpFile); errors.Is(err, os.ErrNotExist) {
+			if err := keys.NewKeyFile(fpFile); err != nil {
 				return nil, err
 			}
 		}
@@ -106,6 +131,9 @@ func loadSecurity(cfg Config) (*security, error) {
 		return nil, fmt.Errorf("%w (create a development PKI and KEK with `make certs`, or set --kek-file)", err)
 	}
 	s.kek = kek
+	if s.fingerprints, err = keys.LoadFingerprintKeyFile(fpFile); err != nil {
+		return nil, fmt.Errorf("%w (`make certs` creates one beside the KEK, or set --fingerprint-key-file)", err)
+	}
 
 	staff := cfg.Staff
 	if staff == nil {
@@ -221,5 +249,5 @@ func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, na
 	if err != nil {
 		return Deps{}, err
 	}
-	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name), Logger: logger, Replicas: replicas, Keys: kr}, nil
+	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprints}, nil
 }
