@@ -16,27 +16,12 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 )
 
-// unwrappable lists the offsets in b where a wrapped data key of bucketKey
-// sits that kek opens: what an attacker holding the KEK and a copy of the
-// data directory tries at every byte of every file.
-func unwrappable(kek []byte, bucketKey string, b []byte) []int {
-	aead, err := newAEAD(kek)
+func unwrappable(kek []byte, id string, b []byte) []int {
+	at, err := FindWrapped(kek, id, Subject, b)
 	if err != nil {
 		panic(err)
 	}
-	n := aead.NonceSize()
-	size := 1 + n + 32 + aead.Overhead()
-	aad := wrapAAD(bucketKey)
-	var found []int
-	for i := 0; i+size <= len(b); i++ {
-		if b[i] != versionWrapped {
-			continue
-		}
-		if _, err := aead.Open(nil, b[i+1:i+1+n], b[i+1+n:i+size], aad); err == nil {
-			found = append(found, i)
-		}
-	}
-	return found
+	return at
 }
 
 // dataDirFiles reads every file under dir.

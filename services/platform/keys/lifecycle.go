@@ -223,3 +223,32 @@ func KEKID(kek []byte) string {
 
 // WriteKeyFile writes key to path (mode 0400); path must not exist.
 func WriteKeyFile(path string, key []byte) error { return writeKeyFile(path, key) }
+
+// FindWrapped lists the offsets in b where a wrapped data key of the
+// request's kind sits that kek unwraps: what someone holding the KEK and a
+// copy of the data directory would try at every byte of every file. For
+// audits of erasure and its tests; after [Keyring.EraseKind] it finds
+// nothing in the bucket's files.
+func FindWrapped(kek []byte, requestID string, kind Kind, b []byte) ([]int, error) {
+	aead, err := newAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	key, err := bucketKey(requestID, kind)
+	if err != nil {
+		return nil, err
+	}
+	n := aead.NonceSize()
+	size := 1 + n + 32 + aead.Overhead()
+	aad := wrapAAD(key)
+	var found []int
+	for i := 0; i+size <= len(b); i++ {
+		if b[i] != versionWrapped {
+			continue
+		}
+		if _, err := aead.Open(nil, b[i+1:i+1+n], b[i+1+n:i+size], aad); err == nil {
+			found = append(found, i)
+		}
+	}
+	return found, nil
+}

@@ -26,6 +26,9 @@ type Service struct {
 	ReadBuckets []string
 	// WriteBuckets are buckets made by someone else that it writes.
 	WriteBuckets []string
+	// EraseBuckets are buckets whose old revisions it overwrites on disk
+	// (secure delete): intake erases data keys for legal.
+	EraseBuckets []string
 	// OpensPersonalData: the service may read the data keys and so open the
 	// personal data sealed in events (both kinds). Sealing needs the keys
 	// too, so such a service also creates them (WriteBuckets holds the
@@ -51,7 +54,7 @@ const (
 // reports are built from the sealed events as they are (the hash chain
 // digests the sealed bytes), so it never needs whom a request is about.
 var Services = []Service{
-	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
+	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, EraseBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "assessment", Durables: []string{"assessment-open-case"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "reporting", Durables: []string{"reporting-seal"}},
@@ -128,6 +131,9 @@ func Permissions(s Service) *server.Permissions {
 	}
 	for _, b := range s.WriteBuckets {
 		pub = append(pub, append(bucketRead(b), bucketWrite(b)...)...)
+	}
+	for _, b := range s.EraseBuckets {
+		pub = append(pub, api("STREAM.MSG.DELETE.KV_%s", b))
 	}
 	// Another service's durables are not this one's to create, pull, or
 	// delete; no durable is deleted by a service at all.
