@@ -43,6 +43,9 @@ type Runner struct {
 	cons   jetstream.Consumer
 	cancel context.CancelFunc
 	done   chan struct{}
+	// opener is the one of the service that started it (from Start's
+	// ctx), for replays, whose ctx is the operator's call.
+	opener eventstore.Opener
 }
 
 // Start creates or updates the durable consumer, then handles events in
@@ -58,7 +61,7 @@ func Start(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) (
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidConfig)
 	}
 	cfg = cfg.withDefaults()
-	r := &Runner{cfg: cfg, js: js, h: h, log: cfg.Logger.With("consumer", cfg.Name), done: make(chan struct{})}
+	r := &Runner{cfg: cfg, js: js, h: h, log: cfg.Logger.With("consumer", cfg.Name), done: make(chan struct{}), opener: eventstore.OpenerFrom(ctx)}
 	if err := r.ensureConsumer(ctx); err != nil {
 		return nil, err
 	}
