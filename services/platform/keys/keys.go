@@ -159,8 +159,16 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (je
 		Duplicates:        2 * time.Minute,
 		Discard:           jetstream.DiscardNew,
 	})
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == 10052 {
+		// A bucket made before erasure overwrote keys denies deletes for
+		// good. It still serves; erasing fails loudly ("message delete not
+		// permitted") until it is migrated to a new bucket. Refusing to
+		// start here would take every service down for it.
+		err = nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("keys: bucket (one made with deletes denied, before erasure overwrote keys, must be migrated): %w", err)
+		return nil, fmt.Errorf("keys: bucket: %w", err)
 	}
 	kv, err := js.KeyValue(ctx, Bucket)
 	if err != nil {

@@ -109,6 +109,14 @@ func loadSecurity(cfg Config) (*security, error) {
 	kekFile := cfg.KEKFile
 	if kekFile == "" {
 		kekFile = filepath.Join(SecretsDir(cfg.DataDir), KEKFileName)
+		legacy := filepath.Join(dir, KEKFileName)
+		if _, err := os.Stat(kekFile); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(legacy); err == nil {
+				// Making a new KEK here would leave every sealed datum
+				// unreadable; the old one must be moved out of the data.
+				return nil, fmt.Errorf("runner: the KEK is at its old place %s, inside the data directory: move it (and %s) to %s, or pass --kek-file", legacy, keys.FingerprintKeyFileName, filepath.Dir(kekFile))
+			}
+		}
 	}
 	fpFile := cfg.FingerprintKeyFile
 	if fpFile == "" {

@@ -65,6 +65,23 @@ func run(dir pki.Dir, secrets string) error {
 		fmt.Println("wrote", roles)
 	}
 	kek := filepath.Join(secrets, runner.KEKFileName)
+	// The KEK used to live in the PKI directory, inside the data: move it
+	// out rather than make a new one (which would leave the data sealed
+	// for good).
+	for _, f := range []string{runner.KEKFileName, keys.FingerprintKeyFileName} {
+		legacy, dst := filepath.Join(string(dir), f), filepath.Join(secrets, f)
+		if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(legacy); err == nil {
+				if err := os.MkdirAll(secrets, 0o700); err != nil {
+					return err
+				}
+				if err := os.Rename(legacy, dst); err != nil {
+					return err
+				}
+				fmt.Println("moved", legacy, "to", dst)
+			}
+		}
+	}
 	if ok, err := keys.EnsureKEKFile(kek); err != nil {
 		return err
 	} else if ok {
