@@ -8,6 +8,12 @@ SHELL := bash
 MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 
 GO ?= go
+# Every go command of this Makefile (and of the scripts it runs) uses this
+# toolchain: the go command fetches it through the module proxy on first use
+# (seconds), so a machine needs only some Go >= 1.21 to start from. go1.26.8
+# has standard-library vulnerabilities reachable from our code (make vuln).
+# Override on the command line or in the environment, e.g. GOTOOLCHAIN=local.
+export GOTOOLCHAIN ?= go1.27.3
 # Empty it (RACE=) on a machine without a C compiler.
 RACE ?= -race
 # Extra arguments for `make run`.
@@ -25,6 +31,17 @@ VALIDATE_DIR := .build/protovalidate
 # The tools live outside go.work: buf needs a pre-release protobuf.
 TOOLS_GO := GOWORK=off $(GO) -C tools
 PROTOVALIDATE_PROTO := GOWORK=off $(GO) -C tools/cmd/protovalidate-proto run .
+# govulncheck and its database, offline (tools/vuln.mod pins both): the
+# database is built from the golang.org/x/vulndb module's data/osv by its
+# cmd/indexdb, once per pinned vulndb version.
+VULN_GO := GOWORK=off $(GO) -C tools
+VULNDB_VERSION := $(shell awk '$$1 == "golang.org/x/vulndb" { print $$2 }' tools/vuln.mod)
+VULNDB := .build/vulndb/$(VULNDB_VERSION)
+VULN_ALLOW := tools/vuln-allowlist.txt
+# golangci-lint, built from tools/lint.mod (never a downloaded binary).
+GOLANGCI_LINT := $(BIN)/golangci-lint
+# The small commands of our own under tools/cmd, each a module.
+TOOL_CMD_DIRS := tools/cmd/protovalidate-proto tools/cmd/vulngate
 # Directories of the modules in go.work, one per line.
 MODULE_DIRS = $$($(GO) list -m -f '{{.Dir}}')
 # Runs $(1) in each go.work module and fails if it failed in any. Skips a
@@ -67,12 +84,35 @@ gen-check: generate ## Fail if generate changes gen/ or proto/
 		exit 1; \
 	fi
 
+# Built on every run, a no-op when cached: the binary then always matches
+# GOTOOLCHAIN and tools/lint.mod without a stamp to go stale.
+.PHONY: golangci-lint
+golangci-lint:
+	@$(VULN_GO) build -modfile=lint.mod -o $(abspath $(BIN))/ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
 .PHONY: lint
-lint: tools validate-proto ## buf lint, go vet on every module, gofmt
+lint: tools validate-proto golangci-lint ## buf lint, buf format, golangci-lint (.golangci.yml) on every module, gofmt
 	$(BUF) lint
-	@$(call EACH_MODULE,echo "go vet $${d#$(CURDIR)/}" && $(GO) vet ./...)
-	@GOWORK=off $(GO) -C tools/cmd/protovalidate-proto vet ./...
+	$(BUF) format -d --exit-code proto
+	@$(call EACH_MODULE,echo "golangci-lint $${d#$(CURDIR)/}" && $(abspath $(GOLANGCI_LINT)) run ./...)
+	@rc=0; for d in $(TOOL_CMD_DIRS); do echo "golangci-lint $$d"; \
+		(cd "$$d" && GOWORK=off $(abspath $(GOLANGCI_LINT)) run ./...) || rc=1; done; exit $$rc
 	@out="$$(gofmt -l .)"; if [[ -n "$$out" ]]; then echo "gofmt -w needed on:" >&2; echo "$$out" >&2; exit 1; fi
+
+$(VULNDB)/index/db.json: tools/vuln.mod tools/vuln.sum
+	@echo "building the vulnerability database $(VULNDB_VERSION) into $(VULNDB)"
+	$(VULN_GO) build -modfile=vuln.mod -o $(abspath $(BIN))/ golang.org/x/vulndb/cmd/indexdb
+	rm -rf .build/vulndb && mkdir -p $(VULNDB)
+	$(BIN)/indexdb -vulns "$$($(VULN_GO) list -modfile=vuln.mod -m -f '{{.Dir}}' golang.org/x/vulndb)/data/osv" -out $(abspath $(VULNDB))
+
+.PHONY: vuln
+vuln: $(VULNDB)/index/db.json ## govulncheck over every go.work module, offline; fails on a reachable finding not in tools/vuln-allowlist.txt or an expired entry
+	@# govulncheck must be built by the toolchain whose standard library it checks.
+	@$(VULN_GO) build -modfile=vuln.mod -o $(abspath $(BIN))/ golang.org/x/vuln/cmd/govulncheck
+	@GOWORK=off $(GO) -C tools/cmd/vulngate build -o $(abspath $(BIN))/ .
+	@$(GO) version
+	$(BIN)/vulngate -govulncheck $(abspath $(BIN))/govulncheck -db $(abspath $(VULNDB)) -allow $(VULN_ALLOW) \
+		-C "$$($(GO) list -m -f '{{.Dir}}' | head -1)" $$($(GO) list -m | sed 's|$$|/...|')
 
 .PHONY: breaking
 breaking: tools validate-proto ## buf breaking against BASE, offline
@@ -88,7 +128,7 @@ build: ## Build every services/*/cmd/* binary into ./bin
 .PHONY: test
 # The end-to-end trace test runs the Jaeger binary, so it is built first.
 test: $(JAEGER) ## go test every module in go.work (builds Jaeger first)
-	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 ./...)
+	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 -timeout 30m ./...)
 
 # nats-server from the Go module the platform requires, for the fault runs
 # and the projection-rebuild benchmark (a server process of its own).
@@ -142,9 +182,28 @@ DEMO_MAILBOX := 127.0.0.1:7690
 demo: ## Four requests down four policy paths with ddrctl, against `make run`
 	GO="$(GO)" DEMO_MAILBOX_ADDR="$(DEMO_MAILBOX)" scripts/demo.sh
 
-$(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
-	@echo "building Jaeger into $@ (about 7 minutes and 2 GiB the first time)"
-	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
+# The Jaeger UI: built assets committed in tools/jaeger/ui (rebuilt from a
+# jaeger-ui snapshot by scripts/build-jaeger-ui.sh, not in CI), embedded by
+# building Jaeger from a copy of its module holding them (the module cache
+# stays read-only; go build -overlay refuses files beneath GOMODCACHE).
+JAEGER_UI_ASSETS := $(shell find tools/jaeger/ui/assets -type f -name '*.gz' 2>/dev/null)
+# Outside the work tree: the copy holds Go files that are not ours (one is
+# not gofmt-clean), and lint runs gofmt on the whole tree. One per work
+# tree, keyed by its path.
+JAEGER_WITH_UI := $(HOME)/.cache/ddr/jaeger-with-ui-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+
+$(JAEGER_WITH_UI)/jaeger.mod: $(JAEGER_UI_ASSETS) tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-with-ui.sh
+	scripts/jaeger-with-ui.sh "$(GO)" $(JAEGER_WITH_UI)
+
+$(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
+	@echo "building Jaeger with its UI into $@ (about 7 minutes and 2 GiB the first time)"
+	GOWORK=off $(GO) -C tools/jaeger build -buildvcs=false -modfile=$(abspath $<) -o $(abspath $@) github.com/jaegertracing/jaeger/cmd/jaeger
+
+# The Grafana dashboards are generated (deploy/observability/dashboards);
+# its test fails when the committed JSON is not what the code makes.
+.PHONY: dashboards
+dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
+	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
 
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## Build Jaeger into .build/bin (tools/jaeger)
@@ -167,7 +226,7 @@ fuzz: ## Run every Fuzz test for FUZZTIME each
 	done; exit $$rc
 
 .PHONY: check
-check: tools gen-check lint breaking ## Everything CI checks before the tests
+check: tools gen-check lint breaking vuln ## Everything CI checks before the tests
 
 .PHONY: ci
 ci: check fuzz test ## What CI runs: check, fuzz (time-bounded), then test

@@ -2,87 +2,45 @@ package app_test
 
 import (
 	"context"
-	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"go.opentelemetry.io/otel"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
+	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
-	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
-// memStore is the event store's contract in memory: sequences, and a
-// conflict when the request moved since the expected sequence.
-type memStore struct {
-	mu     sync.Mutex
-	seq    uint64
-	events map[string][]eventstore.Event
-}
-
-func newMemStore() *memStore { return &memStore{events: map[string][]eventstore.Event{}} }
-
-func (m *memStore) Load(_ context.Context, id string) (eventstore.History, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := eventstore.History{Events: append([]eventstore.Event(nil), m.events[id]...)}
-	if n := len(h.Events); n > 0 {
-		h.LastSeq = h.Events[n-1].Sequence
+// newStore is the real event store on an embedded JetStream.
+func newStore(t *testing.T) *eventstore.Store {
+	t.Helper()
+	env := natstest.Start(t)
+	if err := eventstore.EnsureStreams(context.Background(), env.JS, eventstore.StreamOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	return h, nil
+	return eventstore.NewStore(env.JS)
 }
 
-func (m *memStore) Update(ctx context.Context, id string, decide eventstore.Decide) ([]eventstore.Event, error) {
-	for {
-		h, _ := m.Load(ctx, id)
-		evs, err := decide(h)
-		if err != nil || len(evs) == 0 {
-			return nil, err
-		}
-		m.mu.Lock()
-		cur := m.events[id]
-		if n := len(cur); n > 0 && cur[n-1].Sequence != h.LastSeq {
-			m.mu.Unlock()
-			continue
-		}
-		for i := range evs {
-			m.seq++
-			evs[i].Sequence = m.seq
-			if evs[i].RequestID == "" {
-				evs[i].RequestID = id
-			}
-			// The store takes Service and Name from the payload's declared
-			// subject; so does the fake.
-			if k, err := eventstore.KindOfMessage(evs[i].Payload); err == nil && evs[i].Service == "" {
-				evs[i].Service, evs[i].Name = k.Service, k.Name
-			}
-			if evs[i].Time.IsZero() {
-				evs[i].Time = time.Unix(0, 0)
-			}
-			evs[i].Time = evs[i].Time.UTC()
-		}
-		m.events[id] = append(cur, evs...)
-		m.mu.Unlock()
-		return evs, nil
+// count is the number of events of payload type T in the request's record.
+func count[T proto.Message](t *testing.T, store *eventstore.Store, id string) int {
+	t.Helper()
+	h, err := store.Load(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func (m *memStore) count(id, name string) int {
-	h, _ := m.Load(context.Background(), id)
 	n := 0
 	for _, ev := range h.Events {
-		if ev.Service == app.Service && ev.Name == name {
+		if _, ok := ev.Payload.(T); ok {
 			n++
 		}
 	}
@@ -161,21 +119,21 @@ func must[T any](v T, err error) func(*testing.T) T {
 // decision alike.
 func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore()
+	store := newStore(t)
 	a := newApp(t, store, func() time.Time { return t0 })
 	rr := richRequest("req-1")
-	if err := a.OpenCase(ctx, "ev-1", rr); err != nil {
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(rr), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	consulted := t0.Add(-time.Hour)
 	must(a.Claim(ctx, alice, "req-1", ""))(t)
 	var factors []app.FactorInput
-	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
-		factors = append(factors, app.FactorInput{Factor: f, Assessment: "assessed " + f.String()})
+	for _, f := range domain.AllFactors() {
+		factors = append(factors, app.FactorInput{Factor: f, Assessment: "assessed " + string(f)})
 	}
 	must(a.RecordFactors(ctx, alice, "req-1", factors, "weighed"))(t)
-	must(a.RecordCounsel(ctx, alice, "req-1", &assessmentv1.CounselConsultation{
-		Kind: assessmentv1.CounselKind_COUNSEL_KIND_OUTSIDE_COUNSEL, Counsel: "Firm LLP", ConsultTime: timestamppb.New(consulted), Summary: "valid",
+	must(a.RecordCounsel(ctx, alice, "req-1", app.Consultation{
+		Kind: domain.CounselOutside, Counsel: "Firm LLP", ConsultedAt: consulted, Summary: "valid",
 	}))(t)
 	must(a.ConsiderChallenge(ctx, alice, "req-1", true, "considered, not pursued"))(t)
 	narrowing := &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}
@@ -183,7 +141,8 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	must(a.Approve(ctx, bob, "req-1", pendingID(t, a)))(t)
 
 	// The same commands on the domain directly.
-	facts, _ := app.FactsFromReceived(rr, notAdequateUnlessIE)
+	facts := codec.FactsFromReceived(rr)
+	facts.CountryAdequate, _ = notAdequateUnlessIE(facts.AuthorityCountry, facts.ReceivedAt)
 	want := &domain.Case{}
 	step := func(evs []domain.Event, err error) {
 		t.Helper()
@@ -197,7 +156,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	step(want.Open(facts, policy(), "", t0))
 	step(want.Claim(alice, t0))
 	for _, f := range domain.AllFactors() {
-		step(want.RecordFactor(f, "assessed "+protoName(f), alice, t0))
+		step(want.RecordFactor(f, "assessed "+string(f), alice, t0))
 	}
 	step(want.WeighRights("weighed", alice, t0))
 	step(want.RecordCounselNamed(domain.CounselOutside, "Firm LLP", consulted, "valid", alice, t0))
@@ -230,139 +189,71 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 			t.Errorf("%s folded from the record differs (-domain +record):\n%s", name, d)
 		}
 	}
-	if n := store.count("req-1", "decision_approved"); n != 1 {
+	if n := count[*assessmentv1.DecisionApproved](t, store, "req-1"); n != 1 {
 		t.Errorf("%d DecisionApproved events, want 1: the approval that completes four eyes is in AssessmentDecided", n)
 	}
 }
 
 func pendingID(t *testing.T, a *app.Assessment) string {
 	t.Helper()
-	c := must(a.Get(context.Background(), "req-1"))(t)
-	if c.GetDecision().GetStatus() != assessmentv1.DecisionStatus_DECISION_STATUS_PENDING_APPROVAL {
-		t.Fatalf("no decision pending: %v", c.GetDecision())
+	id := must(a.Get(context.Background(), "req-1"))(t).PendingDecisionID()
+	if id == "" {
+		t.Fatal("no decision pending")
 	}
-	return c.GetDecision().GetDecisionId()
-}
-
-func protoName(f domain.Factor) string {
-	for v := assessmentv1.Factor_FACTOR_NATURE; v <= assessmentv1.Factor_FACTOR_VALIDITY; v++ {
-		if d := factorDomainName(v); d == f {
-			return v.String()
-		}
-	}
-	return ""
-}
-
-func factorDomainName(v assessmentv1.Factor) domain.Factor {
-	return map[assessmentv1.Factor]domain.Factor{
-		assessmentv1.Factor_FACTOR_NATURE: domain.FactorNature, assessmentv1.Factor_FACTOR_CONTEXT: domain.FactorContext,
-		assessmentv1.Factor_FACTOR_PURPOSES: domain.FactorPurposes, assessmentv1.Factor_FACTOR_SCOPE: domain.FactorScope,
-		assessmentv1.Factor_FACTOR_URGENCY: domain.FactorUrgency, assessmentv1.Factor_FACTOR_VALIDITY: domain.FactorValidity,
-	}[v]
+	return id
 }
 
 func TestConcurrentOpenCaseOpensOneCase(t *testing.T) {
-	store := newMemStore()
+	store := newStore(t)
 	a := newApp(t, store, func() time.Time { return t0 })
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := a.OpenCase(context.Background(), "ev-1", richRequest("req-1")); err != nil {
+			if err := a.OpenCase(context.Background(), "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if n := store.count("req-1", "opened"); n != 1 {
+	if n := count[*assessmentv1.CaseOpened](t, store, "req-1"); n != 1 {
 		t.Fatalf("%d CaseOpened events, want 1", n)
 	}
 }
 
 func TestWithdrawnBeforeOpeningGetsNoCase(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore()
+	store := newStore(t)
 	a := newApp(t, store, func() time.Time { return t0 })
-	_, _ = store.Update(ctx, "req-1", func(eventstore.History) ([]eventstore.Event, error) {
-		return []eventstore.Event{{Service: "intake", Name: "withdrawn", Payload: &intakev1.RequestWithdrawn{RequestId: "req-1", WithdrawTime: timestamppb.New(t0)}}}, nil
-	})
-	if err := a.OpenCase(ctx, "ev-1", richRequest("req-1")); err != nil {
+	if _, err := store.Append(ctx, "req-1", 0, eventstore.Event{Payload: &intakev1.RequestWithdrawn{RequestId: "req-1", WithdrawTime: timestamppb.New(t0)}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := store.count("req-1", "opened"); n != 0 {
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count[*assessmentv1.CaseOpened](t, store, "req-1"); n != 0 {
 		t.Fatalf("a withdrawn request got a case (%d CaseOpened)", n)
 	}
 }
 
-func TestOverdueRecordedOnceAndCounted(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	prev := otel.GetMeterProvider()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	t.Cleanup(func() { otel.SetMeterProvider(prev) })
-
+func TestOverdueRecordedOnce(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore()
-	now := t0
-	a := newApp(t, store, func() time.Time { return now })
-	if err := a.OpenCase(ctx, "ev-1", richRequest("req-1")); err != nil {
+	store := newStore(t)
+	clock := testkit.NewClock(t0)
+	a := newApp(t, store, clock.Now)
+	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(richRequest("req-1")), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if marked := must(a.MarkOverdue(ctx, "req-1"))(t); marked {
+	if o := must(a.MarkOverdue(ctx, "req-1"))(t); o.Recorded {
 		t.Fatal("marked overdue before its deadline")
 	}
-	now = t0.Add(2 * time.Hour) // the emergency deadline is one hour
+	clock.Set(t0.Add(2 * time.Hour)) // the emergency deadline is one hour
 	for i := range 3 {
-		marked := must(a.MarkOverdue(ctx, "req-1"))(t)
-		if marked != (i == 0) {
-			t.Fatalf("round %d: marked=%v, want only the first round to mark", i, marked)
+		o := must(a.MarkOverdue(ctx, "req-1"))(t)
+		if o.Recorded != (i == 0) || !o.Urgent {
+			t.Fatalf("round %d: %+v, want only the first round to record, and the case urgent", i, o)
 		}
 	}
-	if n := store.count("req-1", "overdue"); n != 1 {
+	if n := count[*assessmentv1.CaseOverdue](t, store, "req-1"); n != 1 {
 		t.Fatalf("%d CaseOverdue events, want 1", n)
-	}
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(ctx, &rm); err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != "ddr.assessment.cases_overdue" {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				total += dp.Value
-				for _, kv := range dp.Attributes.ToSlice() {
-					if kv.Key != "ddr.urgent" {
-						t.Errorf("metric carries attribute %s; only non-personal attributes are allowed", kv.Key)
-					}
-				}
-			}
-		}
-	}
-	if total != 1 {
-		t.Fatalf("cases_overdue counted %d, want 1", total)
-	}
-}
-
-func TestLoadOverlaysRefusesLooseningOne(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir+"/a.json", `[{"name":"de","jurisdictions":["DE"],"extra_approvals":1}]`)
-	write(t, dir+"/b.json", `{"name":"fr","jurisdictions":["FR"],"standard_review_business_days":5}`)
-	_, err := app.LoadOverlays(dir, domain.DefaultConfig())
-	var pv *ddrerr.PolicyViolation
-	if !errors.As(err, &pv) || pv.Clause != "1.2" || pv.Rule != domain.RuleOverlayLoosens {
-		t.Fatalf("got %v, want a clause 1.2 refusal", err)
-	}
-	write(t, dir+"/b.json", `{"name":"fr","jurisdictions":["FR"],"standard_review_business_days":1}`)
-	overlays := must(app.LoadOverlays(dir, domain.DefaultConfig()))(t)
-	if len(overlays) != 2 {
-		t.Fatalf("loaded %d overlays, want 2", len(overlays))
-	}
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -1,8 +1,10 @@
-// Package app holds assessment's commands and queries. Every command loads
-// the request's history, folds the case, asks the domain, maps the domain's
-// events onto the wire events and appends them under the optimistic-
-// concurrency check of the event store, so two reviewers acting at once can
-// never both change one case on stale views.
+// Package app holds assessment's commands and queries. Every command runs
+// through the platform's command template (command.Run): it loads the
+// request's history, folds the case, asks the domain, encodes the domain's
+// events (package codec) and appends them under the optimistic-concurrency
+// check of the event store, so two reviewers acting at once can never both
+// change one case on stale views. The app takes and returns domain and app
+// types; ports converts them to and from the RPC messages.
 package app
 
 import (
@@ -14,20 +16,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-	"google.golang.org/protobuf/proto"
 
-	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
-	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
 
-// Service is the event-source name of assessment's events.
-const Service = "assessment"
+// Adequacy answers whether a country gives an adequate level of protection
+// on a date (clause 4.2.1), and why. In production it is
+// (*policy.AdequacyRegistry).IsAdequate of the process's registry: the same
+// judgement notification makes for the hold (see package policy).
+type Adequacy func(country string, at time.Time) (adequate bool, reason string)
 
 // Config tunes assessment.
 type Config struct {
@@ -41,15 +41,14 @@ type Config struct {
 
 // Store is the part of the event store assessment uses.
 type Store interface {
+	command.Store
 	Load(ctx context.Context, requestID string) (eventstore.History, error)
-	Update(ctx context.Context, requestID string, decide eventstore.Decide) ([]eventstore.Event, error)
 }
 
 // Assessment runs assessment's commands.
 type Assessment struct {
-	cfg     Config
-	store   Store
-	overdue metric.Int64Counter
+	cfg   Config
+	store Store
 }
 
 // New returns an Assessment. A policy configuration that would switch a rule
@@ -65,63 +64,62 @@ func New(cfg Config, store Store) (*Assessment, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	overdue, err := otel.Meter("github.com/ddrsuite/ddr/services/assessment").Int64Counter(
-		"ddr.assessment.cases_overdue",
-		metric.WithDescription("Cases that passed their review deadline undecided"),
-	)
-	if err != nil {
-		return nil, err
+	return &Assessment{cfg: cfg, store: store}, nil
+}
+
+// requests is the command template on a request's case whether or not it
+// is open yet: opening a case and marking it overdue decide for themselves
+// what a missing case means.
+var requests = command.Spec[*CaseState, domain.Event]{
+	Fold: Fold,
+	Encode: func(s *CaseState, c command.Call, evs []domain.Event) ([]eventstore.Event, error) {
+		return s.encoder(c).Encode(evs)
+	},
+	Apply: func(s *CaseState, ev eventstore.Event) (*CaseState, error) { return s, s.Apply(ev) },
+}
+
+// cases is the template of the Privacy Team's commands: a request without
+// an open case is NOT_FOUND.
+var cases = func() command.Spec[*CaseState, domain.Event] {
+	s := requests
+	s.Exists = func(s *CaseState, _ command.Call) bool { return s.Case.Opened() }
+	return s
+}()
+
+// OpenCase opens the case of a received request, on the facts read from
+// intake's RequestReceived (the country's adequacy is judged here).
+// triggerID is the id of that event: the CaseOpened id derives from it, and
+// the history check returns nothing for a case already open, so a
+// redelivery opens nothing twice. A request withdrawn before its case
+// opened gets none.
+//
+// submitted is when intake recorded the request (zero when unknown): the
+// delay from it to the case opened is the clause 3.1 service-level
+// indicator.
+func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domain.RequestFacts, submitted time.Time) error {
+	adequate, reason := a.cfg.Adequacy(facts.AuthorityCountry, facts.ReceivedAt)
+	facts.CountryAdequate = adequate
+	spec := requests
+	spec.Encode = func(s *CaseState, c command.Call, evs []domain.Event) ([]eventstore.Event, error) {
+		e := s.encoder(c)
+		e.AdequacyReason = reason
+		return e.Encode(evs)
 	}
-	return &Assessment{cfg: cfg, store: store, overdue: overdue}, nil
-}
-
-func (a *Assessment) now() time.Time { return a.cfg.Now().UTC() }
-
-func notFound(requestID string) error {
-	return fmt.Errorf("%w: no case is open for request %s", ddrerr.ErrNotFound, requestID)
-}
-
-// OpenCase opens the case of a received request. triggerID is the id of the
-// RequestReceived event: the CaseOpened id derives from it, and the history
-// check returns nothing for a case already open, so a redelivery opens
-// nothing twice. A request withdrawn before its case opened gets none.
-func (a *Assessment) OpenCase(ctx context.Context, triggerID string, rr *intakev1.RequestReceived) error {
-	now := a.now()
-	_, err := a.store.Update(ctx, rr.GetRequestId(), func(h eventstore.History) ([]eventstore.Event, error) {
-		st, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
+	call := command.Call{RequestID: facts.RequestID, Now: a.cfg.Now().UTC(), Trigger: triggerID}
+	res, err := command.Run(ctx, a.store, spec, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil
 		}
-		facts, reason := FactsFromReceived(rr, a.cfg.Adequacy)
-		evs, err := st.Case.Open(facts, a.cfg.Policy, "", now)
-		if err != nil || len(evs) == 0 {
-			return nil, err
-		}
-		o := evs[0].(domain.CaseOpened)
-		return []eventstore.Event{{
-			ID:        eventstore.DerivedID(triggerID, "assessment.opened"),
-			RequestID: o.RequestID,
-			Time:      now,
-			Payload: &assessmentv1.CaseOpened{
-				RequestId:     o.RequestID,
-				Flags:         flagsToProto(o.Flags),
-				PolicyVersion: o.Rules.PolicyVersion,
-				OpenTime:      ts(o.At),
-				ReviewDueTime: ts(o.ReviewDue),
-				Requirements:  openingRequirements(o.Facts, o.Rules),
-				Facts:         factsToProto(o.Facts, reason),
-				Rules:         rulesToProto(o.Rules),
-			},
-		}}, nil
+		return st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
 	})
+	if err == nil && len(res.Events) > 0 && !submitted.IsZero() {
+		slo().caseOpen.Record(ctx, since(submitted, call.Now))
+	}
 	return err
 }
 
 // Get returns the case of a request, read from the record.
-func (a *Assessment) Get(ctx context.Context, requestID string) (*assessmentv1.Case, error) {
+func (a *Assessment) Get(ctx context.Context, requestID string) (*CaseState, error) {
 	h, err := a.store.Load(ctx, requestID)
 	if err != nil {
 		return nil, err
@@ -131,67 +129,55 @@ func (a *Assessment) Get(ctx context.Context, requestID string) (*assessmentv1.C
 		return nil, err
 	}
 	if !st.Case.Opened() {
-		return nil, notFound(requestID)
+		return nil, fmt.Errorf("%w: no case is open for request %s", ddrerr.ErrNotFound, requestID)
 	}
-	return st.Proto(a.now()), nil
+	return st, nil
 }
 
-// run is the shape of every command: fold, decide, encode, append with the
-// concurrency check (retried on conflict), then answer with the case as the
-// append left it.
-func (a *Assessment) run(ctx context.Context, requestID string, decide func(st *CaseState, now time.Time) ([]domain.Event, error)) (*assessmentv1.Case, error) {
-	now := a.now()
-	var st *CaseState
-	appended, err := a.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		s, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
-		if !s.Case.Opened() {
-			return nil, notFound(requestID)
-		}
-		st = s
-		evs, err := decide(s, now)
-		if err != nil {
-			return nil, err
-		}
-		return encode(s, evs, now)
-	})
+// run runs one Privacy Team command on an open case and answers with the
+// case as the append left it.
+func (a *Assessment) run(ctx context.Context, actor, requestID string, decide command.Decide[*CaseState, domain.Event]) (*CaseState, error) {
+	call := command.NewCall(requestID, actor, a.cfg.Now())
+	// Whether this is the first reviewer's step, for the emergency-review
+	// indicator: known from the history the command folds.
+	first := false
+	spec := cases
+	spec.Fold = func(h eventstore.History) (*CaseState, error) {
+		first = !reviewed(h)
+		return cases.Fold(h)
+	}
+	res, err := command.Run(ctx, a.store, spec, call, decide)
 	if err != nil {
 		return nil, err
 	}
-	for _, ev := range appended {
-		if err := st.Apply(ev); err != nil {
-			return nil, err
-		}
-	}
-	return st.Proto(now), nil
+	observeFirstReview(ctx, first, res.State, res.Events, call.Now)
+	return res.State, nil
 }
 
 // Claim assigns the case to actor, or to assignee when that is someone else.
-func (a *Assessment) Claim(ctx context.Context, actor, requestID, assignee string) (*assessmentv1.Case, error) {
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
+func (a *Assessment) Claim(ctx context.Context, actor, requestID, assignee string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if assignee == "" || assignee == actor {
-			return st.Case.Claim(actor, now)
+			return st.Case.Claim(actor, c.Now)
 		}
-		return st.Case.Assign(assignee, actor, now)
+		return st.Case.Assign(assignee, actor, c.Now)
 	})
 }
 
 // FactorInput is one factor assessment of RecordFactors.
 type FactorInput struct {
-	Factor     assessmentv1.Factor
+	Factor     domain.Factor
 	Assessment string
 }
 
 // RecordFactors records factor assessments (3.3) and, when rights is set,
 // how the affected people's rights were weighed (2.1), as one event.
-func (a *Assessment) RecordFactors(ctx context.Context, actor, requestID string, factors []FactorInput, rights string) (*assessmentv1.Case, error) {
+func (a *Assessment) RecordFactors(ctx context.Context, actor, requestID string, factors []FactorInput, rights string) (*CaseState, error) {
 	var v ddrerr.Collector
 	if len(factors) == 0 && strings.TrimSpace(rights) == "" {
 		v.Add("factors", "record at least one factor or the rights assessment")
 	}
-	seen := map[assessmentv1.Factor]bool{}
+	seen := map[domain.Factor]bool{}
 	for i, f := range factors {
 		if seen[f.Factor] {
 			v.Add("factors["+strconv.Itoa(i)+"].factor", "listed twice")
@@ -201,17 +187,17 @@ func (a *Assessment) RecordFactors(ctx context.Context, actor, requestID string,
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		var out []domain.Event
 		for i, f := range factors {
-			evs, err := st.Case.RecordFactor(factorToDomain(f.Factor), f.Assessment, actor, now)
+			evs, err := st.Case.RecordFactor(f.Factor, f.Assessment, actor, c.Now)
 			if err != nil {
 				return nil, prefixFields(err, "factors["+strconv.Itoa(i)+"].")
 			}
 			out = append(out, evs...)
 		}
 		if rights != "" {
-			evs, err := st.Case.WeighRights(rights, actor, now)
+			evs, err := st.Case.WeighRights(rights, actor, c.Now)
 			if err != nil {
 				return nil, renameFields(err, map[string]string{"text": "rights_assessment"})
 			}
@@ -221,10 +207,18 @@ func (a *Assessment) RecordFactors(ctx context.Context, actor, requestID string,
 	})
 }
 
+// Consultation is a consultation of counsel to record.
+type Consultation struct {
+	Kind        domain.CounselKind
+	Counsel     string
+	ConsultedAt time.Time
+	Summary     string
+}
+
 // RecordCounsel records a consultation of counsel (3.3).
-func (a *Assessment) RecordCounsel(ctx context.Context, actor, requestID string, c *assessmentv1.CounselConsultation) (*assessmentv1.Case, error) {
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
-		evs, err := st.Case.RecordCounselNamed(domain.CounselKind(fromEnum(c.GetKind(), "COUNSEL_KIND_")), c.GetCounsel(), tm(c.GetConsultTime()), c.GetSummary(), actor, now)
+func (a *Assessment) RecordCounsel(ctx context.Context, actor, requestID string, k Consultation) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		evs, err := st.Case.RecordCounselNamed(k.Kind, k.Counsel, k.ConsultedAt, k.Summary, actor, c.Now)
 		return evs, renameFields(err, map[string]string{
 			"kind": "consultation.kind", "consulted_at": "consultation.consult_time", "summary": "consultation.summary",
 		})
@@ -232,27 +226,27 @@ func (a *Assessment) RecordCounsel(ctx context.Context, actor, requestID string,
 }
 
 // ConsiderChallenge records whether a challenge is warranted and why (3.3).
-func (a *Assessment) ConsiderChallenge(ctx context.Context, actor, requestID string, warranted bool, reasoning string) (*assessmentv1.Case, error) {
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
-		return st.Case.ConsiderChallenge(warranted, reasoning, actor, now)
+func (a *Assessment) ConsiderChallenge(ctx context.Context, actor, requestID string, warranted bool, reasoning string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		return st.Case.ConsiderChallenge(warranted, reasoning, actor, c.Now)
 	})
 }
 
 // Decide takes decision d. With expectedVersion set, the decision applies
 // only to the case at that version: a reviewer who decided on a view that
 // has since changed gets ErrConflict (ABORTED) and must look again.
-func (a *Assessment) Decide(ctx context.Context, actor, requestID string, d domain.Decision, expectedVersion uint64) (*assessmentv1.Case, error) {
+func (a *Assessment) Decide(ctx context.Context, actor, requestID string, d domain.Decision, expectedVersion uint64) (*CaseState, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, err
 	}
 	d.ID = id.String()
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if expectedVersion != 0 && st.Version != expectedVersion {
 			return nil, fmt.Errorf("%w: the case changed since version %d (it is now at %d); reload it and decide again",
 				ddrerr.ErrConflict, expectedVersion, st.Version)
 		}
-		evs, err := st.Case.Decide(d, actor, now)
+		evs, err := st.Case.Decide(d, actor, c.Now)
 		return evs, renameFields(err, decisionFields)
 	})
 }
@@ -269,22 +263,22 @@ var decisionFields = map[string]string{
 }
 
 // Approve approves the pending disclosure decisionID (four eyes).
-func (a *Assessment) Approve(ctx context.Context, actor, requestID, decisionID string) (*assessmentv1.Case, error) {
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
+func (a *Assessment) Approve(ctx context.Context, actor, requestID, decisionID string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if err := st.checkPending(decisionID); err != nil {
 			return nil, err
 		}
-		return st.Case.Approve(actor, now)
+		return st.Case.Approve(actor, c.Now)
 	})
 }
 
 // RejectDecision sends the pending disclosure decisionID back to review.
-func (a *Assessment) RejectDecision(ctx context.Context, actor, requestID, decisionID, reason string) (*assessmentv1.Case, error) {
-	return a.run(ctx, requestID, func(st *CaseState, now time.Time) ([]domain.Event, error) {
+func (a *Assessment) RejectDecision(ctx context.Context, actor, requestID, decisionID, reason string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if err := st.checkPending(decisionID); err != nil {
 			return nil, err
 		}
-		return st.Case.RejectProposal(reason, actor, now)
+		return st.Case.RejectProposal(reason, actor, c.Now)
 	})
 }
 
@@ -297,118 +291,25 @@ func (s *CaseState) checkPending(decisionID string) error {
 	return nil
 }
 
-// MarkOverdue records once that the case passed its review deadline
-// undecided, and counts it. It reports whether it recorded it now.
-func (a *Assessment) MarkOverdue(ctx context.Context, requestID string) (bool, error) {
-	var urgent bool
-	appended, err := a.store.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
-		st, err := Fold(h)
-		if err != nil {
-			return nil, err
-		}
-		urgent = st.Case.Facts().Urgent()
-		evs, err := st.Case.MarkOverdue(a.now())
-		if err != nil {
-			return nil, err
-		}
-		return encode(st, evs, a.now())
-	})
-	if err != nil || len(appended) == 0 {
-		return false, err
-	}
-	a.overdue.Add(ctx, 1, metric.WithAttributes(attribute.Bool("ddr.urgent", urgent)))
-	return true, nil
+// Overdue is the outcome of MarkOverdue.
+type Overdue struct {
+	// Recorded: the case passed its review deadline undecided and this
+	// call recorded it (at most one call per case does).
+	Recorded bool
+	// Urgent: the case is an emergency or imminent-risk one.
+	Urgent bool
 }
 
-// encode maps the domain events of one command onto the events to append.
-// Factor records and the rights weighing of one call become one
-// FactorsRecorded. The approval that completes four eyes is not written as
-// a DecisionApproved of its own: it is in AssessmentDecided's approvals, so
-// the decision takes effect in a single append and no conflict can leave a
-// case approved but not decided.
-func encode(st *CaseState, evs []domain.Event, now time.Time) ([]eventstore.Event, error) {
-	rid := st.Case.RequestID()
-	facts := st.Case.Facts()
-	var out []eventstore.Event
-	add := func(id, actor string, p proto.Message) {
-		out = append(out, eventstore.Event{ID: id, RequestID: rid, Time: now, Actor: actor, Payload: p})
+// MarkOverdue records once that the case passed its review deadline
+// undecided. The event id derives from the request, so replicas racing
+// each other write it once.
+func (a *Assessment) MarkOverdue(ctx context.Context, requestID string) (Overdue, error) {
+	res, err := command.Run(ctx, a.store, requests, command.NewCall(requestID, "", a.cfg.Now()),
+		func(st *CaseState, c command.Call) ([]domain.Event, error) { return st.Case.MarkOverdue(c.Now) })
+	if err != nil {
+		return Overdue{}, err
 	}
-	var factors *assessmentv1.FactorsRecorded
-	var factorsBy string
-	for i, e := range evs {
-		switch e := e.(type) {
-		case domain.Assigned:
-			add("", e.By, &assessmentv1.CaseClaimed{RequestId: rid, Assignee: e.Assignee, ClaimTime: ts(e.At)})
-		case domain.FactorRecorded:
-			if factors == nil {
-				factors, factorsBy = &assessmentv1.FactorsRecorded{RequestId: rid}, e.By
-			}
-			factors.Factors = append(factors.Factors, &assessmentv1.FactorAssessment{
-				Factor: factorToProto(e.Factor), Assessment: e.Assessment, Reviewer: e.By, RecordTime: ts(e.At),
-			})
-		case domain.RightsWeighed:
-			if factors == nil {
-				factors, factorsBy = &assessmentv1.FactorsRecorded{RequestId: rid}, e.By
-			}
-			factors.RightsAssessment = e.Text
-		case domain.CounselConsulted:
-			add("", e.By, &assessmentv1.CounselConsulted{RequestId: rid, Consultation: &assessmentv1.CounselConsultation{
-				Kind:        toEnum[assessmentv1.CounselKind](string(e.Kind), "COUNSEL_KIND_", assessmentv1.CounselKind_value),
-				Counsel:     e.Counsel,
-				ConsultTime: ts(e.ConsultedAt),
-				Summary:     e.Summary,
-				RecordedBy:  e.By,
-			}})
-		case domain.ChallengeConsidered:
-			add("", e.By, &assessmentv1.ChallengeConsidered{RequestId: rid, Consideration: &assessmentv1.ChallengeConsideration{
-				Considered: true, Warranted: e.Warranted, Reasoning: e.Reasoning, RecordedBy: e.By, RecordTime: ts(e.At),
-			}})
-		case domain.DecisionProposed:
-			d := decisionToProto(e.Decision, facts)
-			d.DecidedBy, d.DecideTime, d.PolicyVersion = e.By, ts(e.At), e.PolicyVersion
-			d.Status = assessmentv1.DecisionStatus_DECISION_STATUS_PENDING_APPROVAL
-			d.ApprovalsRequired = int32(st.Case.Rules().RequiredApprovals)
-			add(eventstore.DerivedID(e.Decision.ID, "assessment.decision_proposed"), e.By,
-				&assessmentv1.DecisionProposed{RequestId: rid, Decision: d})
-		case domain.DecisionApproved:
-			if i+1 < len(evs) {
-				if _, last := evs[i+1].(domain.CaseDecided); last {
-					continue
-				}
-			}
-			id := st.decision.GetDecisionId()
-			add(eventstore.DerivedID(id, "assessment.decision_approved", e.By), e.By, &assessmentv1.DecisionApproved{
-				RequestId: rid, DecisionId: id, Approval: &assessmentv1.Approval{Approver: e.By, ApproveTime: ts(e.At)},
-			})
-		case domain.DecisionRejected:
-			add("", e.By, &assessmentv1.DecisionRejected{
-				RequestId: rid, DecisionId: st.decision.GetDecisionId(), Reason: e.Reason, RejectedBy: e.By, RejectTime: ts(e.At),
-			})
-		case domain.CaseDecided:
-			d := decisionToProto(e.Decision, facts)
-			d.DecidedBy, d.PolicyVersion = e.DecidedBy, e.PolicyVersion
-			d.Status = assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE
-			d.DecideTime = ts(e.At)
-			if e.Decision.Kind == domain.Disclose {
-				d.DecideTime = st.decision.GetDecideTime()
-				d.ApprovalsRequired = int32(st.Case.Rules().RequiredApprovals)
-				d.Approvals = st.approvalsOf(e.By, e.At)
-			}
-			add(eventstore.DerivedID(e.Decision.ID, "assessment.decided"), e.By, &assessmentv1.AssessmentDecided{
-				RequestId: rid, Decision: d, Requirements: requirementsToProto(e.Notification, facts.ReceivedAt),
-			})
-		case domain.ReviewOverdue:
-			add(eventstore.DerivedID(rid, "assessment.overdue"), "", &assessmentv1.CaseOverdue{
-				RequestId: rid, ReviewDueTime: ts(e.Due), DetectTime: ts(e.At),
-			})
-		default:
-			return nil, fmt.Errorf("assessment: no wire form for domain event %s", e.EventName())
-		}
-	}
-	if factors != nil {
-		add("", factorsBy, factors)
-	}
-	return out, nil
+	return Overdue{Recorded: len(res.Events) > 0, Urgent: res.State.Case.Facts().Urgent()}, nil
 }
 
 // renameFields rewrites the field paths of a validation error; other errors

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -15,7 +14,11 @@ import (
 
 // QueueSubjects feed the queue. Every event of a request counts, not only
 // assessment's: a case's version is the last sequence of its whole request,
-// which is what DecideRequest.expected_version is compared with.
+// which is what DecideRequest.expected_version is compared with. So the
+// queue is not built of typed handlers (projection.On) for a list of event
+// types: an event type added to another service must move the version
+// too. No subject is typed by hand either; the fold switches on the
+// payload's Go type (package codec), so a renamed event breaks the build.
 var QueueSubjects = []string{eventstore.AllEvents}
 
 // Queue is the Privacy Team's review queue: every case folded from the
@@ -34,29 +37,29 @@ func NewQueue() *Queue { return &Queue{cases: map[string]*CaseState{}} }
 func (q *Queue) Apply(ev eventstore.Event) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	st, ok := q.cases[ev.RequestID]
-	if !ok {
-		if _, opened := ev.Payload.(*assessmentv1.CaseOpened); !opened {
-			return nil
-		}
-		st = NewCaseState()
-		q.cases[ev.RequestID] = st
+	if st, ok := q.cases[ev.RequestID]; ok {
+		return st.Apply(ev)
 	}
-	return st.Apply(ev)
+	st := NewCaseState()
+	if err := st.Apply(ev); err != nil || !st.Case.Opened() {
+		return err
+	}
+	q.cases[ev.RequestID] = st
+	return nil
 }
 
 // ListFilter selects cases of the queue.
 type ListFilter struct {
 	// Statuses; empty means every case still needing work (not decided and
 	// not withdrawn).
-	Statuses []assessmentv1.CaseStatus
+	Statuses []domain.Status
 	Assignee string
 }
 
 func (f ListFilter) match(st *CaseState) bool {
-	s := statuses[st.Case.Status()]
+	s := st.Case.Status()
 	if len(f.Statuses) == 0 {
-		if s == assessmentv1.CaseStatus_CASE_STATUS_DECIDED || s == assessmentv1.CaseStatus_CASE_STATUS_WITHDRAWN {
+		if s == domain.StatusDecided || s == domain.StatusWithdrawn {
 			return false
 		}
 	} else if !slices.Contains(f.Statuses, s) {
@@ -65,14 +68,16 @@ func (f ListFilter) match(st *CaseState) bool {
 	return f.Assignee == "" || f.Assignee == st.Case.Assignee()
 }
 
-// List returns up to limit cases in queue order (emergencies first, then by
-// the authority's deadline), starting after the page token. The token holds
-// the last entry's sort key rather than a position, so cases that change
-// status between pages neither repeat nor vanish from the rest.
-func (q *Queue) List(f ListFilter, pageToken string, limit int, now time.Time) ([]*assessmentv1.Case, string, error) {
+// List shows up to limit cases in queue order (emergencies first, then by
+// the authority's deadline), starting after the page token, and returns the
+// next page's token. The token holds the last entry's sort key rather than
+// a position, so cases that change status between pages neither repeat nor
+// vanish from the rest. show runs under the queue's read lock, as the
+// projection moves the states: it must render st and not keep it.
+func (q *Queue) List(f ListFilter, pageToken string, limit int, show func(st *CaseState)) (string, error) {
 	after, err := decodeCursor(pageToken)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -97,11 +102,10 @@ func (q *Queue) List(f ListFilter, pageToken string, limit int, now time.Time) (
 		items = items[:limit]
 		next = encodeCursor(items[limit-1].e)
 	}
-	out := make([]*assessmentv1.Case, len(items))
-	for i, it := range items {
-		out[i] = it.st.Proto(now)
+	for _, it := range items {
+		show(it.st)
 	}
-	return out, next, nil
+	return next, nil
 }
 
 // Overdue lists the cases whose review deadline has passed at now and whose

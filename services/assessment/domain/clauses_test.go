@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,8 @@ func TestClause6_1_NarrowingCannotWidenTheRequest(t *testing.T) {
 	}{
 		{"target not in the request", domain.Narrowing{TargetIDs: []string{"t1", "someone-else"}}},
 		{"target listed twice", domain.Narrowing{TargetIDs: []string{"t1", "t1"}}},
+		{"more targets than the request", domain.Narrowing{TargetIDs: []string{"t1", "t2", "t1"}}},
+		{"more targets than any request may list", domain.Narrowing{TargetIDs: slices.Repeat([]string{"t1"}, domain.MaxNarrowingTargets+1)}},
 		{"category not asked for", domain.Narrowing{DataCategories: []string{"location"}}},
 		{"time range outside the request", domain.Narrowing{TimeRange: domain.TimeRange{From: t0.AddDate(-1, 0, 0), To: t0}}},
 	}

@@ -95,25 +95,50 @@ func BulkReasons(s Scope, t BulkThresholds) []string {
 	return out
 }
 
+// MaxNarrowingTargets bounds the targets a decision may name: as many as
+// intake lets a request list (the max_items of Scope.target_refs and of
+// DataDisclosureRequest.targets in the protos). It is checked before
+// anything else, so an oversized list costs a length check and nothing more.
+const MaxNarrowingTargets = 1_000
+
 // validateNarrowing checks n only removes from the request: named targets
 // and categories must be in the request, and the time range inside it.
+// Membership is checked against sets, so a long list costs O(n+m).
 func validateNarrowing(f RequestFacts, n *Narrowing) []string {
 	if n == nil {
 		return nil
 	}
 	var out []string
-	if len(slices.Compact(slices.Sorted(slices.Values(n.TargetIDs)))) != len(n.TargetIDs) {
-		out = append(out, "narrowing.target_ids: a target is listed twice")
-	}
-	for _, id := range n.TargetIDs {
-		if !slices.Contains(f.TargetIDs, id) {
+	switch {
+	case len(n.TargetIDs) > MaxNarrowingTargets:
+		out = append(out, fmt.Sprintf("narrowing.target_ids: at most %d targets", MaxNarrowingTargets))
+	case len(n.TargetIDs) > len(f.TargetIDs):
+		// Distinct targets of the request cannot outnumber it.
+		out = append(out, "narrowing.target_ids: lists more targets than the request; each must be one the request lists, once")
+	default:
+		requested := setOf(f.TargetIDs)
+		seen := make(map[string]struct{}, len(n.TargetIDs))
+		twice, foreign := false, false
+		for _, id := range n.TargetIDs {
+			if _, dup := seen[id]; dup {
+				twice = true
+			}
+			seen[id] = struct{}{}
+			if _, ok := requested[id]; !ok {
+				foreign = true
+			}
+		}
+		if twice {
+			out = append(out, "narrowing.target_ids: a target is listed twice")
+		}
+		if foreign {
 			out = append(out, "narrowing.target_ids: every target must be one the request lists")
-			break
 		}
 	}
 	if len(f.DataCategories) > 0 {
+		asked := setOf(f.DataCategories)
 		for _, c := range n.DataCategories {
-			if !slices.Contains(f.DataCategories, c) {
+			if _, ok := asked[c]; !ok {
 				out = append(out, "narrowing.data_categories: every category must be one the request asks for")
 				break
 			}
@@ -128,4 +153,12 @@ func validateNarrowing(f RequestFacts, n *Narrowing) []string {
 		}
 	}
 	return out
+}
+
+func setOf(xs []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(xs))
+	for _, x := range xs {
+		m[x] = struct{}{}
+	}
+	return m
 }

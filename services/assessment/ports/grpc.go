@@ -8,9 +8,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
-	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -35,41 +36,52 @@ func NewServer(a *app.Assessment, q *app.Queue, v *validate.Validator, now func(
 }
 
 // staff is the authenticated Privacy Team member; the identity comes from
-// the credentials and is what the events record as actor.
-func staff(ctx context.Context) (string, error) {
+// the credentials and is what the events record as actor. It is checked
+// before the request, so a caller who is not staff learns nothing from a
+// validation error.
+func (s *Server) staff(ctx context.Context, req proto.Message) (string, error) {
 	id, err := auth.Require(ctx, auth.KindStaff)
-	return id.URI, err
+	if err != nil {
+		return "", err
+	}
+	return id.URI, s.valid.Check(req)
+}
+
+// reply renders the case a command left (or passes its error on) into the
+// response R.
+func reply[R any](s *Server, st *app.CaseState, err error, wrap func(*assessmentv1.Case) *R) (*R, error) {
+	if err != nil {
+		return nil, err
+	}
+	return wrap(caseToProto(st, s.now())), nil
 }
 
 // GetCase implements assessmentv1.AssessmentServiceServer.
 func (s *Server) GetCase(ctx context.Context, req *assessmentv1.GetCaseRequest) (*assessmentv1.GetCaseResponse, error) {
-	if _, err := staff(ctx); err != nil {
+	if _, err := s.staff(ctx, req); err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.Get(ctx, req.GetRequestId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.GetCaseResponse{Case: c}, nil
+	st, err := s.app.Get(ctx, req.GetRequestId())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.GetCaseResponse {
+		return &assessmentv1.GetCaseResponse{Case: c}
+	})
 }
 
 // ListCases implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ListCases(ctx context.Context, req *assessmentv1.ListCasesRequest) (*assessmentv1.ListCasesResponse, error) {
-	if _, err := staff(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
+	if _, err := s.staff(ctx, req); err != nil {
 		return nil, err
 	}
 	size := int(req.GetPageSize())
 	if size == 0 {
 		size = 50
 	}
-	f := app.ListFilter{Statuses: req.GetStatuses(), Assignee: req.GetAssignee()}
-	cases, next, err := s.queue.List(f, req.GetPageToken(), size, s.now())
+	f := app.ListFilter{Statuses: statusesToDomain(req.GetStatuses()), Assignee: req.GetAssignee()}
+	now := s.now()
+	var cases []*assessmentv1.Case
+	next, err := s.queue.List(f, req.GetPageToken(), size, func(st *app.CaseState) {
+		cases = append(cases, caseToProto(st, now))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +90,8 @@ func (s *Server) ListCases(ctx context.Context, req *assessmentv1.ListCasesReque
 
 // ClaimCase implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ClaimCase(ctx context.Context, req *assessmentv1.ClaimCaseRequest) (*assessmentv1.ClaimCaseResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	if a := req.GetAssignee(); a != "" {
@@ -90,11 +99,10 @@ func (s *Server) ClaimCase(ctx context.Context, req *assessmentv1.ClaimCaseReque
 			return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "assignee", Description: "must be a staff identity spiffe://<trust-domain>/staff/<name>"})
 		}
 	}
-	c, err := s.app.Claim(ctx, actor, req.GetRequestId(), req.GetAssignee())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.ClaimCaseResponse{Case: c}, nil
+	st, err := s.app.Claim(ctx, actor, req.GetRequestId(), req.GetAssignee())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ClaimCaseResponse {
+		return &assessmentv1.ClaimCaseResponse{Case: c}
+	})
 }
 
 // maxText bounds the free-text fields the proto leaves unbounded.
@@ -102,38 +110,29 @@ const maxText = 20000
 
 // RecordFactors implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordFactors(ctx context.Context, req *assessmentv1.RecordFactorsRequest) (*assessmentv1.RecordFactorsResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
 	var v ddrerr.Collector
-	var in []app.FactorInput
 	for i, f := range req.GetFactors() {
 		if utf8.RuneCountInString(f.GetAssessment()) > maxText {
 			v.Add(indexed("factors", i, "assessment"), "at most 20000 characters")
 		}
-		in = append(in, app.FactorInput{Factor: f.GetFactor(), Assessment: f.GetAssessment()})
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	c, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), in, req.GetRightsAssessment())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordFactorsResponse{Case: c}, nil
+	st, err := s.app.RecordFactors(ctx, actor, req.GetRequestId(), factorsToApp(req.GetFactors()), req.GetRightsAssessment())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordFactorsResponse {
+		return &assessmentv1.RecordFactorsResponse{Case: c}
+	})
 }
 
 // RecordCounselConsultation implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordCounselConsultation(ctx context.Context, req *assessmentv1.RecordCounselConsultationRequest) (*assessmentv1.RecordCounselConsultationResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	c := req.GetConsultation()
@@ -147,20 +146,16 @@ func (s *Server) RecordCounselConsultation(ctx context.Context, req *assessmentv
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), c)
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordCounselConsultationResponse{Case: out}, nil
+	st, err := s.app.RecordCounsel(ctx, actor, req.GetRequestId(), consultationToApp(c))
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordCounselConsultationResponse {
+		return &assessmentv1.RecordCounselConsultationResponse{Case: c}
+	})
 }
 
 // RecordChallengeConsideration implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RecordChallengeConsideration(ctx context.Context, req *assessmentv1.RecordChallengeConsiderationRequest) (*assessmentv1.RecordChallengeConsiderationResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	if !req.GetConsidered() {
@@ -168,94 +163,46 @@ func (s *Server) RecordChallengeConsideration(ctx context.Context, req *assessme
 		// considered" is the absence of one, which 3.3 does not accept.
 		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "considered", Description: "must be true: record the consideration once it has taken place (3.3)"})
 	}
-	c, err := s.app.ConsiderChallenge(ctx, actor, req.GetRequestId(), req.GetWarranted(), req.GetReasoning())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RecordChallengeConsiderationResponse{Case: c}, nil
+	st, err := s.app.ConsiderChallenge(ctx, actor, req.GetRequestId(), req.GetWarranted(), req.GetReasoning())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RecordChallengeConsiderationResponse {
+		return &assessmentv1.RecordChallengeConsiderationResponse{Case: c}
+	})
 }
 
 // Decide implements assessmentv1.AssessmentServiceServer.
 func (s *Server) Decide(ctx context.Context, req *assessmentv1.DecideRequest) (*assessmentv1.DecideResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
 	d, err := decisionFromRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.app.Decide(ctx, actor, req.GetRequestId(), d, req.GetExpectedVersion())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.DecideResponse{Case: c}, nil
-}
-
-// decisionFromRequest reads the decision. A disclosure must say what it
-// covers: all that was asked, or a narrowing; silence is not read as "all".
-func decisionFromRequest(req *assessmentv1.DecideRequest) (domain.Decision, error) {
-	kind := domain.DecisionKind(enumName(req.GetKind().String(), "DECISION_KIND_"))
-	d := domain.Decision{
-		Kind:    kind,
-		Basis:   domain.LegalBasis(enumName(req.GetLegalBasis().String(), "LEGAL_BASIS_")),
-		Grounds: req.GetGrounds(),
-	}
-	sc := req.GetScope()
-	narrowed := len(sc.GetTargetRefs()) > 0 || len(sc.GetDataCategories()) > 0 || sc.GetTimeRange() != nil
-	switch {
-	case kind != domain.Disclose && (sc.GetAll() || narrowed):
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope", Description: "only a disclosure has a scope"})
-	case kind != domain.Disclose:
-		return d, nil
-	case sc.GetAll() && narrowed:
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope.all", Description: "either all, or a narrowing; not both"})
-	case !sc.GetAll() && !narrowed:
-		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope", Description: "say all, or narrow it by target_refs, data_categories or time_range"})
-	}
-	if narrowed {
-		d.Narrowing = &domain.Narrowing{
-			TargetIDs: sc.GetTargetRefs(),
-			TimeRange: domain.TimeRange{From: asTime(sc.GetTimeRange().GetFrom()), To: asTime(sc.GetTimeRange().GetTo())},
-		}
-		for _, c := range sc.GetDataCategories() {
-			d.Narrowing.DataCategories = append(d.Narrowing.DataCategories, enumName(c.String(), "DATA_CATEGORY_"))
-		}
-	}
-	return d, nil
+	st, err := s.app.Decide(ctx, actor, req.GetRequestId(), d, req.GetExpectedVersion())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.DecideResponse { return &assessmentv1.DecideResponse{Case: c} })
 }
 
 // ApproveDecision implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.Approve(ctx, actor, req.GetRequestId(), req.GetDecisionId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.ApproveDecisionResponse{Case: c}, nil
+	st, err := s.app.Approve(ctx, actor, req.GetRequestId(), req.GetDecisionId())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
+		return &assessmentv1.ApproveDecisionResponse{Case: c}
+	})
 }
 
 // RejectDecision implements assessmentv1.AssessmentServiceServer.
 func (s *Server) RejectDecision(ctx context.Context, req *assessmentv1.RejectDecisionRequest) (*assessmentv1.RejectDecisionResponse, error) {
-	actor, err := staff(ctx)
+	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.valid.Check(req); err != nil {
-		return nil, err
-	}
-	c, err := s.app.RejectDecision(ctx, actor, req.GetRequestId(), req.GetDecisionId(), req.GetReason())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.RejectDecisionResponse{Case: c}, nil
+	st, err := s.app.RejectDecision(ctx, actor, req.GetRequestId(), req.GetDecisionId(), req.GetReason())
+	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RejectDecisionResponse {
+		return &assessmentv1.RejectDecisionResponse{Case: c}
+	})
 }

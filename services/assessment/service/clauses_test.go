@@ -140,18 +140,18 @@ func TestClause1_2_OverlayAddsRequirementsOverGRPC(t *testing.T) {
 	if r.GetCase().GetStatus() != assessmentv1.CaseStatus_CASE_STATUS_PENDING_APPROVAL {
 		t.Fatalf("one approval took effect under an overlay that requires two: %v", r.GetCase().GetStatus())
 	}
-	if n := len(e.events(id, "decided")); n != 0 {
+	if n := len(eventsOf[*assessmentv1.AssessmentDecided](e, id)); n != 0 {
 		t.Fatalf("%d decided events after one of two approvals", n)
 	}
 	r = ok(c.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: d.GetDecisionId()}))(t)
 	if r.GetCase().GetStatus() != assessmentv1.CaseStatus_CASE_STATUS_DECIDED {
 		t.Fatalf("status %v after the second approval, want decided", r.GetCase().GetStatus())
 	}
-	decided := e.events(id, "decided")
+	decided := eventsOf[*assessmentv1.AssessmentDecided](e, id)
 	if len(decided) != 1 {
 		t.Fatalf("%d decided events, want 1", len(decided))
 	}
-	req2 := decided[0].Payload.(*assessmentv1.AssessmentDecided).GetRequirements()
+	req2 := decided[0].GetRequirements()
 	if req2.GetCustomerNoticePeriod().AsDuration() != 72*time.Hour || len(req2.GetOverlays()) != 1 || req2.GetOverlays()[0] != "de-strict" {
 		t.Fatalf("requirements do not carry the overlay: notice %v overlays %v", req2.GetCustomerNoticePeriod().AsDuration(), req2.GetOverlays())
 	}
@@ -183,7 +183,7 @@ func TestFourEyesOverGRPC(t *testing.T) {
 	if d.GetStatus() != assessmentv1.DecisionStatus_DECISION_STATUS_PENDING_APPROVAL {
 		t.Fatalf("a disclose decision is %v before anyone approved it", d.GetStatus())
 	}
-	if n := len(e.events(id, "decided")); n != 0 {
+	if n := len(eventsOf[*assessmentv1.AssessmentDecided](e, id)); n != 0 {
 		t.Fatalf("a disclosure took effect without approval (%d decided events)", n)
 	}
 
@@ -201,11 +201,11 @@ func TestFourEyesOverGRPC(t *testing.T) {
 	if got.GetStatus() != assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE || len(got.GetApprovals()) != 1 || got.GetApprovals()[0].GetApprover() != bob {
 		t.Fatalf("after bob's approval the decision is %v", got)
 	}
-	decided := e.events(id, "decided")
+	decided := eventsOf[*assessmentv1.AssessmentDecided](e, id)
 	if len(decided) != 1 {
 		t.Fatalf("%d decided events, want 1", len(decided))
 	}
-	ad := decided[0].Payload.(*assessmentv1.AssessmentDecided)
+	ad := decided[0]
 	n := ad.GetRequirements()
 	if !n.GetCustomerIsController() || n.GetCustomerId() != "cust-42" || !n.GetProhibition().GetPresent() ||
 		n.GetProhibition().GetReference() != "order 12/2026" || n.GetAuthorityCountry() != "IE" || !n.GetCountryAdequate() ||

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"log/slog"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
@@ -31,6 +31,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 const (
@@ -40,24 +41,6 @@ const (
 	member = "spiffe://ddr.test/group-member/zendesk-ie"
 )
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // env is a running assessment process: real embedded JetStream, real gRPC
 // on a socket, the same wiring as the binary.
 type env struct {
@@ -65,7 +48,7 @@ type env struct {
 	addr  string
 	store *eventstore.Store
 	js    jetstream.JetStream
-	clock *clock
+	clock *testkit.Clock
 }
 
 // defaults returns the configuration the flags default to.
@@ -83,6 +66,7 @@ func defaults(t *testing.T) service.Config {
 func runnerConfig(t *testing.T) runner.Config {
 	return runner.Config{
 		Name:        "assessment-test",
+		TrustDomain: "ddr.test", // the identities of these tests
 		GRPCAddr:    "127.0.0.1:0",
 		DataDir:     t.TempDir(),
 		NATSListen:  "127.0.0.1:-1",
@@ -110,7 +94,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // start runs assessment with cfg; its clock starts at the real time.
 func start(t *testing.T, cfg service.Config) *env {
 	t.Helper()
-	clk := &clock{now: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	if cfg.Now == nil {
 		cfg.Now = clk.Now
 	}
@@ -193,7 +177,7 @@ func (e *env) receive(req *intakev1.DataDisclosureRequest) string {
 	}
 	submit := e.clock.Now()
 	ev := eventstore.Event{
-		ID: eventstore.DerivedID(id, "intake.received"), RequestID: id, Service: "intake", Name: "received",
+		ID: eventstore.DerivedID(id, "intake.received"), RequestID: id,
 		Time: submit, Actor: member,
 		Payload: &intakev1.RequestReceived{RequestId: id, GroupMember: member, Request: req, SubmitTime: timestamppb.New(submit)},
 	}
@@ -203,24 +187,11 @@ func (e *env) receive(req *intakev1.DataDisclosureRequest) string {
 	return id
 }
 
-// eventually polls cond until it holds; the bound only stops a broken test
-// from hanging, it is not what the test checks.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // openCase waits for the reactor to open the case of request id.
 func (e *env) openCase(c assessmentv1.AssessmentServiceClient, id string) *assessmentv1.Case {
 	e.t.Helper()
 	var out *assessmentv1.Case
-	eventually(e.t, "case opened for "+id, func() bool {
+	testkit.Eventually(e.t, "case opened for "+id, func() bool {
 		r, err := c.GetCase(context.Background(), &assessmentv1.GetCaseRequest{RequestId: id})
 		if status.Code(err) == codes.NotFound {
 			return false
@@ -281,18 +252,17 @@ func wantClause(t *testing.T, err error, clause, rule string) {
 	}
 }
 
-// events returns the payloads of the request's events of one assessment
-// event name.
-func (e *env) events(id, name string) []eventstore.Event {
+// eventsOf returns the request's events of payload type T.
+func eventsOf[T proto.Message](e *env, id string) []T {
 	e.t.Helper()
 	h, err := e.store.Load(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []eventstore.Event
+	var out []T
 	for _, ev := range h.Events {
-		if ev.Service == "assessment" && ev.Name == name {
-			out = append(out, ev)
+		if p, ok := ev.Payload.(T); ok {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -312,12 +282,12 @@ func replayReactor(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r, err := consumer.Start(ctx, e.js, consumer.Config{Name: "assessment-open-case-replay", FilterSubjects: ports.OpenCaseSubjects, Logger: quiet}, ports.OpenCaseHandler(a))
+	r, err := ports.OpenCaseReactor(a).Start(ctx, e.js, consumer.Config{Name: "assessment-open-case-replay", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	eventually(t, "replay consumer settled every event", func() bool {
+	testkit.Eventually(t, "replay consumer settled every event", func() bool {
 		info, err := e.js.Consumer(ctx, eventstore.StreamName, "assessment-open-case-replay")
 		if err != nil {
 			t.Fatal(err)

@@ -71,7 +71,7 @@ func (c Config) Policy() (domain.Config, error) {
 	if err := p.Validate(); err != nil {
 		return domain.Config{}, fmt.Errorf("assessment policy: %w", err)
 	}
-	overlays, err := app.LoadOverlays(c.Overlays, p)
+	overlays, err := LoadOverlays(c.Overlays, p)
 	if err != nil {
 		return domain.Config{}, err
 	}
@@ -157,11 +157,10 @@ func (c *Component) Start(ctx context.Context) error {
 	if c.unobserve, err = observeOverdue(c.queue, c.cfg.Now); err != nil {
 		return err
 	}
-	r, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
-		Name:           ports.OpenCaseConsumer,
-		FilterSubjects: ports.OpenCaseSubjects,
-		Logger:         c.log,
-	}, ports.OpenCaseHandler(c.app))
+	r, err := ports.OpenCaseReactor(c.app).Start(ctx, c.deps.JS, consumer.Config{
+		Name:   ports.OpenCaseConsumer,
+		Logger: c.log,
+	})
 	if err != nil {
 		return err
 	}
@@ -180,8 +179,12 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, id := range c.queue.Overdue(c.cfg.Now()) {
-			if _, err := c.app.MarkOverdue(ctx, id); err != nil && ctx.Err() == nil {
+			o, err := c.app.MarkOverdue(ctx, id)
+			if err != nil && ctx.Err() == nil {
 				c.log.WarnContext(ctx, "marking case overdue failed", "request_id", id, "error", err)
+			}
+			if o.Recorded {
+				countOverdue(ctx, o.Urgent)
 			}
 		}
 		select {

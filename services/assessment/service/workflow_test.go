@@ -14,6 +14,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // Two reviewers' decisions on one case arrive at once. Even rounds pin the
@@ -65,7 +66,7 @@ func TestConflictingDecisionsExactlyOneWinsOverGRPC(t *testing.T) {
 		if winners != 1 {
 			t.Fatalf("round %d: %d decisions won (errors %v), want exactly 1", round, winners, errs)
 		}
-		proposed, decided := len(e.events(id, "decision_proposed")), len(e.events(id, "decided"))
+		proposed, decided := len(eventsOf[*assessmentv1.DecisionProposed](e, id)), len(eventsOf[*assessmentv1.AssessmentDecided](e, id))
 		if proposed+decided != 1 {
 			t.Fatalf("round %d: %d proposals and %d decisions recorded, want one in all", round, proposed, decided)
 		}
@@ -118,7 +119,7 @@ func TestRedeliveredRequestReceivedOpensOneCase(t *testing.T) {
 		t.Fatalf("re-append of the same event: %v", err)
 	}
 	replayReactor(t, e)
-	if n := len(e.events(id, "opened")); n != 1 {
+	if n := len(eventsOf[*assessmentv1.CaseOpened](e, id)); n != 1 {
 		t.Fatalf("%d CaseOpened events for one request, want 1", n)
 	}
 }
@@ -133,7 +134,7 @@ func TestWithdrawnRequestAcceptsNoDecisionOverGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withdrawn := eventstore.Event{RequestID: id, Service: "intake", Name: "withdrawn", Actor: member,
+	withdrawn := eventstore.Event{RequestID: id, Actor: member,
 		Payload: &intakev1.RequestWithdrawn{RequestId: id, Reason: "case closed", WithdrawTime: timestamppb.New(e.clock.Now())}}
 	if _, err := e.store.Append(ctx, id, h.LastSeq, withdrawn); err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestWithdrawnRequestAcceptsNoDecisionOverGRPC(t *testing.T) {
 	if c.GetStatus() != assessmentv1.CaseStatus_CASE_STATUS_WITHDRAWN || c.GetWithdrawTime() == nil {
 		t.Fatalf("case after withdrawal: status %v withdrawn %v", c.GetStatus(), c.GetWithdrawTime())
 	}
-	eventually(t, "withdrawn case leaves the default queue", func() bool {
+	testkit.Eventually(t, "withdrawn case leaves the default queue", func() bool {
 		l := ok(a.ListCases(ctx, &assessmentv1.ListCasesRequest{}))(t)
 		return !slices.ContainsFunc(l.GetCases(), func(c *assessmentv1.Case) bool { return c.GetRequestId() == id })
 	})
@@ -171,7 +172,7 @@ func TestQueueListsEmergenciesFirstThenByDeadlineOverGRPC(t *testing.T) {
 	want := []string{urgentID, soonID, lateID, plain}
 
 	var got []string
-	eventually(t, "all four cases in the queue", func() bool {
+	testkit.Eventually(t, "all four cases in the queue", func() bool {
 		got = got[:0]
 		token := ""
 		for {
@@ -189,7 +190,7 @@ func TestQueueListsEmergenciesFirstThenByDeadlineOverGRPC(t *testing.T) {
 	}
 
 	ok(a.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: soonID, Assignee: bob}))(t)
-	eventually(t, "bob's case listed by assignee and status", func() bool {
+	testkit.Eventually(t, "bob's case listed by assignee and status", func() bool {
 		l := ok(a.ListCases(ctx, &assessmentv1.ListCasesRequest{Assignee: bob, Statuses: []assessmentv1.CaseStatus{assessmentv1.CaseStatus_CASE_STATUS_IN_REVIEW}}))(t)
 		return len(l.GetCases()) == 1 && l.GetCases()[0].GetRequestId() == soonID
 	})
@@ -213,14 +214,14 @@ func TestOverdueCaseRecordedOnceOverGRPC(t *testing.T) {
 	}
 
 	e.clock.Set(opened.GetReviewDueTime().AsTime().Add(time.Minute))
-	eventually(t, "CaseOverdue recorded", func() bool { return len(e.events(id, "overdue")) > 0 })
+	testkit.Eventually(t, "CaseOverdue recorded", func() bool { return len(eventsOf[*assessmentv1.CaseOverdue](e, id)) > 0 })
 	// The watch keeps ticking over the same case until the queue has seen
 	// the event; every round in between must find it and add nothing.
-	eventually(t, "queue has seen the overdue event", func() bool {
+	testkit.Eventually(t, "queue has seen the overdue event", func() bool {
 		l := ok(a.ListCases(ctx, &assessmentv1.ListCasesRequest{}))(t)
 		return len(l.GetCases()) == 1 && l.GetCases()[0].GetOverdue() && l.GetCases()[0].GetVersion() > opened.GetVersion()
 	})
-	if n := len(e.events(id, "overdue")); n != 1 {
+	if n := len(eventsOf[*assessmentv1.CaseOverdue](e, id)); n != 1 {
 		t.Fatalf("%d CaseOverdue events, want 1", n)
 	}
 	c := ok(a.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id}))(t).GetCase()

@@ -2,13 +2,16 @@ package client_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -176,5 +179,51 @@ func TestSubmitGivesUpAfterItsAttempts(t *testing.T) {
 	}
 	if n := attempts.Load(); n != 3 {
 		t.Errorf("%d attempts, want 3", n)
+	}
+}
+
+// refuseFirstSubmit answers the first Submit with st instead of calling.
+func refuseFirstSubmit(n *atomic.Int32, st *status.Status) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == intakev1.IntakeService_Submit_FullMethodName && n.Add(1) == 1 {
+			return st.Err()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// The rate limit's refusal names a delay: Submit waits it out and tries
+// again. A RESOURCE_EXHAUSTED without one (a message too large) is final.
+func TestSubmitRetriesARateLimitRefusalAfterItsDelay(t *testing.T) {
+	limited, err := status.New(codes.ResourceExhausted, "rate limit exceeded").
+		WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		st       *status.Status
+		want     codes.Code
+		attempts int32
+	}{
+		{"rate limited", limited, codes.OK, 2},
+		{"too large", status.New(codes.ResourceExhausted, "message larger than max"), codes.ResourceExhausted, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var attempts atomic.Int32
+			c, err := client.New(suiteAddr, client.WithIdentity(member),
+				client.WithDialOptions(grpc.WithChainUnaryInterceptor(refuseFirstSubmit(&attempts, tt.st))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			_, err = c.Submit(t.Context(), "letter-limited-"+strings.ReplaceAll(tt.name, " ", "-"), demand())
+			if status.Code(err) != tt.want {
+				t.Errorf("Submit = %v, want %v", err, tt.want)
+			}
+			if n := attempts.Load(); n != tt.attempts {
+				t.Errorf("%d attempts, want %d", n, tt.attempts)
+			}
+		})
 	}
 }

@@ -6,14 +6,17 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
 // Retry is the retry policy of [Client.Submit]: exponential backoff with
 // full jitter on UNAVAILABLE and DEADLINE_EXCEEDED, the two answers after
-// which the caller cannot know whether the request was stored. Every other
-// answer is final.
+// which the caller cannot know whether the request was stored, and on
+// RESOURCE_EXHAUSTED carrying a RetryInfo (the caller's rate limit: the
+// call was refused before it ran), waiting at least the delay it names.
+// Every other answer is final.
 type Retry struct {
 	// Attempts bounds the calls, the first included; 1 turns retries off.
 	Attempts int
@@ -31,11 +34,26 @@ func DefaultRetry() Retry {
 }
 
 func retryable(err error) bool {
-	switch status.Code(err) {
+	_, ok := retryAfter(err)
+	return ok
+}
+
+// retryAfter says whether err may be retried and the least wait the
+// server asked for. A RESOURCE_EXHAUSTED without RetryInfo (a message over
+// the server's size limit) is final: retrying cannot help.
+func retryAfter(err error) (time.Duration, bool) {
+	st := status.Convert(err)
+	switch st.Code() {
 	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
+		return 0, true
+	case codes.ResourceExhausted:
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				return ri.GetRetryDelay().AsDuration(), true
+			}
+		}
 	}
-	return false
+	return 0, false
 }
 
 // do calls f until it succeeds, fails for good, runs out of attempts or
@@ -50,10 +68,11 @@ func (r Retry) do(ctx context.Context, sleep func(context.Context, time.Duration
 		}
 		err = f(actx)
 		cancel()
-		if err == nil || !retryable(err) || ctx.Err() != nil || n == attempts-1 {
+		wait, ok := retryAfter(err)
+		if err == nil || !ok || ctx.Err() != nil || n == attempts-1 {
 			break
 		}
-		if serr := sleep(ctx, r.backoff(n)); serr != nil {
+		if serr := sleep(ctx, max(wait, r.backoff(n))); serr != nil {
 			return errors.Join(err, serr)
 		}
 	}

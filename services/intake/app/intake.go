@@ -24,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // Service is the event-source name of intake's events.
@@ -141,28 +142,81 @@ func (in *Intake) Submit(ctx context.Context, groupMember, idempotencyKey string
 	rec := idemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
 	b, _ := json.Marshal(rec)
 	if _, err := in.idem.Create(ctx, key, b); err == nil {
-		return in.record(ctx, rec, groupMember, req, d, false)
+		return in.record(ctx, rec, idempotencyKey, groupMember, req, d, false)
 	} else if !errors.Is(err, jetstream.ErrKeyExists) {
 		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 	}
-	entry, err := in.idem.Get(ctx, key)
-	if err != nil {
-		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+	// The key is written before the event, so a key may name a request that
+	// was never recorded: the attempt failed or crashed between the two.
+	// What the key belongs to is decided by the event, written at most once
+	// per request id (expected last sequence 0): the key only fixes the
+	// request id and remembers the latest attempt's fingerprint.
+	for range maxKeyTakeovers {
+		entry, err := in.idem.Get(ctx, key)
+		if err != nil {
+			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+		}
+		var prev idemRecord
+		if err := json.Unmarshal(entry.Value(), &prev); err != nil {
+			return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
+		}
+		if prev.Fingerprint == fp {
+			// The same submission again: write the event if the first
+			// attempt stopped before it, else answer with what it stored.
+			return in.record(ctx, prev, idempotencyKey, groupMember, req, d, true)
+		}
+		h, err := in.store.Load(ctx, prev.RequestID)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		if len(h.Events) > 0 {
+			// Recorded: the key is taken, by this content or another.
+			return recorded(h, fp, idempotencyKey)
+		}
+		// Nothing was ever recorded under the key, so no submission with it
+		// was ever acknowledged (Submit answers only after the event is
+		// stored): this one may take it. The compare-and-set keeps two
+		// takers apart; both keep the key's request id, so if an earlier
+		// attempt is still in flight, its append and this one race on
+		// expected sequence 0 and exactly one content is recorded.
+		taken := idemRecord{RequestID: prev.RequestID, Fingerprint: fp, SubmitTime: now}
+		b, _ := json.Marshal(taken)
+		if _, err := in.idem.Update(ctx, key, b, entry.Revision()); err == nil {
+			return in.record(ctx, taken, idempotencyKey, groupMember, req, d, false)
+		} else if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+		}
 	}
-	var prev idemRecord
-	if err := json.Unmarshal(entry.Value(), &prev); err != nil {
-		return SubmitResult{}, fmt.Errorf("idempotency record: %w", err)
+	return SubmitResult{}, fmt.Errorf("idempotency key: %d concurrent attempts with different content", maxKeyTakeovers)
+}
+
+// maxKeyTakeovers bounds how often Submit re-reads a key that concurrent
+// attempts with different content keep changing.
+const maxKeyTakeovers = 5
+
+// recorded answers a submission whose request is already recorded: a replay
+// when the stored content is the same, ALREADY_EXISTS when the key was used
+// for different content.
+func recorded(h eventstore.History, fp, idempotencyKey string) (SubmitResult, error) {
+	first := h.Events[0]
+	rr, ok := first.Payload.(*intakev1.RequestReceived)
+	if !ok {
+		return SubmitResult{}, fmt.Errorf("request %s starts with %s, not RequestReceived", first.RequestID, first.Type)
 	}
-	if prev.Fingerprint != fp {
+	if rr.GetContentFingerprint() != fp {
 		return SubmitResult{}, fmt.Errorf("%w: idempotency key %q was used for a different request", ddrerr.ErrAlreadyExists, idempotencyKey)
 	}
-	// The first attempt may have stopped between the key and the event:
-	// write the event now if it is missing.
-	return in.record(ctx, prev, groupMember, req, d, true)
+	return SubmitResult{
+		RequestID:      rr.GetRequestId(),
+		SubmitTime:     rr.GetSubmitTime().AsTime(),
+		Replayed:       true,
+		LateForwarding: rr.GetLateForwarding(),
+		Sequence:       first.Sequence,
+	}, nil
 }
 
 // record appends RequestReceived unless the request already has it.
-func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string, req *intakev1.DataDisclosureRequest, d domain.Request, replayed bool) (SubmitResult, error) {
+func (in *Intake) record(ctx context.Context, rec idemRecord, idempotencyKey, groupMember string, req *intakev1.DataDisclosureRequest, d domain.Request, replayed bool) (SubmitResult, error) {
 	delay := domain.ForwardingDelay(d.ReceivedAt, rec.SubmitTime)
 	late := domain.IsLate(delay, in.cfg.LateThreshold)
 	res := SubmitResult{RequestID: rec.RequestID, SubmitTime: rec.SubmitTime, Replayed: replayed, LateForwarding: late}
@@ -191,7 +245,8 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string
 	}
 	seq, err := in.store.Append(ctx, rec.RequestID, 0, ev)
 	if errors.Is(err, eventstore.ErrConflict) {
-		// Already recorded by an earlier attempt: find its sequence.
+		// Already recorded, by an earlier attempt with this content or by
+		// a concurrent one with another.
 		h, lerr := in.store.Load(ctx, rec.RequestID)
 		if lerr != nil {
 			return SubmitResult{}, lerr
@@ -199,8 +254,7 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string
 		if len(h.Events) == 0 {
 			return SubmitResult{}, err
 		}
-		res.Sequence = h.Events[0].Sequence
-		return res, nil
+		return recorded(h, rec.Fingerprint, idempotencyKey)
 	}
 	if err != nil {
 		return SubmitResult{}, err
@@ -210,7 +264,8 @@ func (in *Intake) record(ctx context.Context, rec idemRecord, groupMember string
 		in.late.Add(ctx, 1)
 	}
 	// Ids, flags and the channel only: never whom the request is about.
-	in.cfg.Logger.InfoContext(ctx, "request received", "request_id", rec.RequestID,
+	// The call's context learns the id only now (Submit creates it).
+	in.cfg.Logger.InfoContext(telemetry.ContextWithRequestID(ctx, rec.RequestID), "request received", "request_id", rec.RequestID,
 		"channel", d.Channel, "late_forwarding", late, "forwarding_delay", delay.Round(time.Second).String(), "replayed", replayed)
 	return res, nil
 }
@@ -243,7 +298,7 @@ func (in *Intake) Amend(ctx context.Context, groupMember, requestID, information
 		if err != nil {
 			return nil, err
 		}
-		if err := v.lifecycle.CanAmend(); err != nil {
+		if err := v.lifecycle.CanAmendWithin(in.cfg.Limits); err != nil {
 			return nil, err
 		}
 		return []eventstore.Event{{

@@ -164,6 +164,22 @@ func (l *Lifecycle) CanAmend() error {
 	return nil
 }
 
+// ErrTooManyAmendments refuses an amendment past [Limits.MaxAmendments].
+var ErrTooManyAmendments = fmt.Errorf("%w: the request has the most amendments it may have", ddrerr.ErrFailedPrecondition)
+
+// CanAmendWithin is [Lifecycle.CanAmend] for a new amendment: it also
+// refuses one past limits.MaxAmendments. The fold does not check the
+// limit, so a recorded amendment always folds, whatever the limit became.
+func (l *Lifecycle) CanAmendWithin(limits Limits) error {
+	if err := l.CanAmend(); err != nil {
+		return err
+	}
+	if max := limits.withDefaults().MaxAmendments; len(l.amendments) >= max {
+		return fmt.Errorf("%w (%d); send further information as a new request", ErrTooManyAmendments, max)
+	}
+	return nil
+}
+
 // Amend records an amendment if [Lifecycle.CanAmend] allows it. Validate the
 // amendment first; Amend checks only the state.
 func (l *Lifecycle) Amend(a Amendment) error {

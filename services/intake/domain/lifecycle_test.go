@@ -206,3 +206,30 @@ func TestAmendment_Validate(t *testing.T) {
 		})
 	}
 }
+
+// New amendments stop at the limit; recorded ones past it still fold.
+func TestLifecycle_AmendmentsCappedForNewOnesOnly(t *testing.T) {
+	limits := domain.Limits{MaxAmendments: 2}
+	l := domain.NewLifecycle(now)
+	for i := range 2 {
+		if err := l.CanAmendWithin(limits); err != nil {
+			t.Fatalf("amendment %d: %v", i+1, err)
+		}
+		if err := amend(l, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := l.CanAmendWithin(limits)
+	if !errors.Is(err, domain.ErrTooManyAmendments) || !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+		t.Errorf("third amendment: %v, want ErrTooManyAmendments (a failed precondition)", err)
+	}
+	if err := amend(l, now.Add(2*time.Hour)); err != nil {
+		t.Errorf("folding a recorded third amendment: %v", err)
+	}
+	if n := len(l.Amendments()); n != 3 {
+		t.Errorf("%d amendments folded, want 3", n)
+	}
+	if err := domain.NewLifecycle(now).CanAmendWithin(domain.Limits{}); err != nil {
+		t.Errorf("default limit, no amendments yet: %v", err)
+	}
+}

@@ -156,6 +156,10 @@ func (v *violations) targets(ts []Target, scope string, l Limits) {
 		field := fmt.Sprintf("targets[%d]", i)
 		kindOK := enum(v, field+".kind", t.Kind, TargetKinds(), true)
 		valueOK := v.text(field+".value", t.Value, l.MaxValueLen, true)
+		if valueOK && len(t.Value) > l.MaxTargetValueBytes {
+			v.add(field+".value", fmt.Sprintf("must be at most %d bytes", l.MaxTargetValueBytes))
+			valueOK = false
+		}
 		if !kindOK || !valueOK {
 			continue
 		}

@@ -42,7 +42,9 @@ func TestValidate_AcceptsValidRequests(t *testing.T) {
 		}},
 		{"text at the limit, counted in characters not bytes", func(r *domain.Request) {
 			r.Notes = strings.Repeat("é", domain.DefaultMaxTextLen)
-			r.Targets[0].Value = strings.Repeat("ü", domain.DefaultMaxValueLen)
+		}},
+		{"target value at its byte limit, in two-byte characters", func(r *domain.Request) {
+			r.Targets[0].Value = strings.Repeat("ü", domain.DefaultMaxTargetValueBytes/2)
 		}},
 		{"SHA-256 in upper case", func(r *domain.Request) { r.Attachments[0].SHA256 = strings.ToUpper(pdfSHA) }},
 		{"attachment without media type", func(r *domain.Request) { r.Attachments[0].MediaType = "" }},
@@ -164,6 +166,14 @@ func TestValidate_BadInputs(t *testing.T) {
 			want:   []ddrerr.FieldViolation{fv("targets[0].value", "must be at most 512 characters")},
 		},
 		{
+			// 257 characters, 514 bytes: within the characters, over the bytes.
+			name: "target value too large in bytes",
+			mutate: func(r *domain.Request) {
+				r.Targets[0].Value = strings.Repeat("ü", domain.DefaultMaxTargetValueBytes/2+1)
+			},
+			want: []ddrerr.FieldViolation{fv("targets[0].value", "must be at most 512 bytes")},
+		},
+		{
 			name:   "target value not UTF-8",
 			mutate: func(r *domain.Request) { r.Targets[0].Value = "bad\xffvalue" },
 			want:   []ddrerr.FieldViolation{fv("targets[0].value", "must be valid UTF-8")},
@@ -172,13 +182,16 @@ func TestValidate_BadInputs(t *testing.T) {
 			name:   "too many targets",
 			mutate: func(r *domain.Request) { r.Targets = numberedTargets(domain.DefaultMaxTargets+1, "") },
 			want: []ddrerr.FieldViolation{fv("targets",
-				"must list at most 10000 targets; describe a larger demand in scope_description and attach the list")},
+				"must list at most 1000 targets; describe a larger demand in scope_description and attach the list")},
 		},
 		{
+			// By default the per-value caps imply the total; a deployment may
+			// set a lower one.
 			name:   "target values too large in total",
-			mutate: func(r *domain.Request) { r.Targets = numberedTargets(1100, strings.Repeat("v", 490)) },
+			limits: domain.Limits{MaxTargetBytes: 1000},
+			mutate: func(r *domain.Request) { r.Targets = numberedTargets(3, strings.Repeat("v", 490)) },
 			want: []ddrerr.FieldViolation{fv("targets",
-				"target values must total at most 524288 bytes; describe a larger demand in scope_description and attach the list")},
+				"target values must total at most 1000 bytes; describe a larger demand in scope_description and attach the list")},
 		},
 		{
 			name:   "configured target limit",
@@ -480,8 +493,8 @@ func TestClause3_1_ReceivedDateRequiredAndNotInFuture(t *testing.T) {
 
 func TestDefaultLimits(t *testing.T) {
 	want := domain.Limits{
-		ClockSkew: 5 * time.Minute, MaxTargets: 10_000, MaxTargetBytes: 512 << 10, MaxAttachments: 50,
-		MaxTextLen: 10_000, MaxValueLen: 512, MaxURILen: 2048, MaxViolations: 50,
+		ClockSkew: 5 * time.Minute, MaxTargets: 1_000, MaxTargetValueBytes: 512, MaxTargetBytes: 512_000, MaxAttachments: 50,
+		MaxTextLen: 10_000, MaxValueLen: 512, MaxURILen: 2048, MaxViolations: 50, MaxAmendments: 100,
 	}
 	if got := domain.DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v, want %+v", got, want)

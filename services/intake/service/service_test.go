@@ -248,6 +248,47 @@ func TestSubmit_IdempotentRetryAfterRestartReturnsSameID(t *testing.T) {
 	}
 }
 
+// An append that fails (here: an event over the NATS server's max payload)
+// records nothing and acknowledges nothing, so it must not keep the key:
+// a retry with the same key succeeds, and is then the request the key
+// stands for. The oversized request is valid; only the event is too large
+// for this server, which has a lowered max payload.
+func TestSubmit_RetryAfterFailedAppendIsNotBlockedByItsKey(t *testing.T) {
+	p := runnertest.Start(t, runnertest.Options{NATSMaxPayload: 64 << 10}, build)
+	c := client(t, p, memberA)
+	big := oral(time.Now().Add(-time.Hour), "x@example.org")
+	for i := range 200 {
+		big.Targets = append(big.Targets, &intakev1.Target{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: fmt.Sprintf("acct-%03d-%s", i, strings.Repeat("z", 490))})
+	}
+	const key = "letter-2026-870kb"
+	if _, err := c.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: key, Request: big}); err == nil {
+		t.Fatal("a 100 KB event was appended to a server taking 64 KiB; the test needs the append to fail")
+	}
+	if n := streamMessages(t, p); n != 0 {
+		t.Fatalf("the failed append left %d messages", n)
+	}
+
+	small := &intakev1.SubmitRequest{IdempotencyKey: key, Request: oral(time.Now().Add(-time.Hour), "x@example.org")}
+	first, err := c.Submit(ctxT(t), small)
+	if err != nil {
+		t.Fatalf("retry with the same key after the failed append: %v", err)
+	}
+	if first.GetReplayed() {
+		t.Error("the first recorded submission is marked replayed")
+	}
+	again, err := c.Submit(ctxT(t), small)
+	if err != nil || again.GetRequestId() != first.GetRequestId() || !again.GetReplayed() {
+		t.Errorf("same submission again: %s replayed %v, %v; want %s replayed", again.GetRequestId(), again.GetReplayed(), err, first.GetRequestId())
+	}
+	// Now the key stands for the recorded request: other content is refused.
+	if _, err := c.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: key, Request: oral(time.Now().Add(-time.Hour), "y@example.org")}); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("other content under the recorded key: %v, want AlreadyExists", err)
+	}
+	if n := streamMessages(t, p); n != 1 {
+		t.Errorf("stream holds %d messages, want exactly one RequestReceived", n)
+	}
+}
+
 // Concurrent retries of one submission record it once.
 func TestSubmit_ConcurrentRetriesRecordOnce(t *testing.T) {
 	p := runnertest.Start(t, runnertest.Options{}, build)

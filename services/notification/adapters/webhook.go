@@ -15,10 +15,9 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/notification/app"
-	"github.com/ddrsuite/ddr/services/notification/domain"
 )
 
-// Header names of a webhook delivery besides [domain.SignatureHeader].
+// Header names of a webhook delivery besides [SignatureHeader].
 const (
 	// IdempotencyKeyHeader carries the delivery id: the same on every
 	// retry, so the receiver can drop a repeat.
@@ -121,7 +120,7 @@ func (w *Webhooks) PostWebhook(ctx context.Context, hook app.Webhook, m app.Mess
 	if err != nil {
 		return "", &app.SendError{Reason: "webhook: cannot encode", Err: err}
 	}
-	sig, err := domain.SignWebhook([]byte(hook.Secret), body, at)
+	sig, err := SignWebhook([]byte(hook.Secret), body, at)
 	if err != nil {
 		return "", &app.SendError{Reason: "webhook: cannot sign", Err: err}
 	}
@@ -130,7 +129,7 @@ func (w *Webhooks) PostWebhook(ctx context.Context, hook app.Webhook, m app.Mess
 		return "", &app.SendError{Reason: "webhook: bad request", Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(domain.SignatureHeader, sig)
+	req.Header.Set(SignatureHeader, sig)
 	req.Header.Set(IdempotencyKeyHeader, m.DeliveryID)
 	req.Header.Set(DeliveryIDHeader, m.DeliveryID)
 	resp, err := client.Do(req)

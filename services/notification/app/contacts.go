@@ -45,7 +45,7 @@ type DPA struct {
 // Webhook is an HTTPS endpoint that receives signed notices.
 type Webhook struct {
 	URL string `json:"url"`
-	// Secret signs the notices (HMAC-SHA256, see domain.SignWebhook).
+	// Secret signs the notices (HMAC-SHA256, see adapters.SignWebhook).
 	Secret string `json:"secret"`
 	// SecretEnv names an environment variable holding the secret instead,
 	// so the file need not hold it.

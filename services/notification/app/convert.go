@@ -6,15 +6,14 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Enum prefixes of the proto enums whose value names are the domain's
@@ -31,76 +30,36 @@ const (
 	prefixLift         = "HOLD_LIFT_BASIS_"
 )
 
-// fromEnum spells a proto enum value the domain's way: lower case without
-// the prefix. Unspecified or undefined values give "", which the domain
-// rejects as invalid.
-func fromEnum(e protoreflect.Enum, prefix string) string {
-	if e.Number() == 0 {
-		return ""
-	}
-	v := e.Descriptor().Values().ByNumber(e.Number())
-	if v == nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix))
-}
-
-// toEnum is the inverse of fromEnum; an unknown spelling gives 0.
-func toEnum(d protoreflect.EnumDescriptor, prefix, s string) protoreflect.EnumNumber {
-	if s == "" {
-		return 0
-	}
-	v := d.Values().ByName(protoreflect.Name(prefix + strings.ToUpper(s)))
-	if v == nil {
-		return 0
-	}
-	return v.Number()
-}
-
 func stepKindFromProto(k notificationv1.StepKind) domain.StepKind {
-	return domain.StepKind(strings.ToUpper(fromEnum(k, prefixStep)))
+	return domain.StepKind(strings.ToUpper(protoconv.EnumName(k, prefixStep)))
 }
 
 func stepKindToProto(k domain.StepKind) notificationv1.StepKind {
-	return notificationv1.StepKind(toEnum(notificationv1.StepKind(0).Descriptor(), prefixStep, string(k)))
+	return protoconv.EnumValue[notificationv1.StepKind](string(k), prefixStep)
 }
 
 // RedirectOutcomeFromProto maps the wire value to the domain's.
 func RedirectOutcomeFromProto(o notificationv1.RedirectOutcome) domain.RedirectOutcome {
-	return domain.RedirectOutcome(fromEnum(o, prefixRedirect))
+	return domain.RedirectOutcome(protoconv.EnumName(o, prefixRedirect))
 }
 
 // ConsultationOutcomeFromProto maps the wire value to the domain's.
 func ConsultationOutcomeFromProto(o notificationv1.ConsultationOutcome) domain.ConsultationOutcome {
-	return domain.ConsultationOutcome(fromEnum(o, prefixConsultation))
+	return domain.ConsultationOutcome(protoconv.EnumName(o, prefixConsultation))
 }
 
 // WaiverEffortKindFromProto maps the wire value to the domain's.
 func WaiverEffortKindFromProto(k notificationv1.WaiverEffortKind) domain.WaiverEffortKind {
-	return domain.WaiverEffortKind(fromEnum(k, prefixEffort))
+	return domain.WaiverEffortKind(protoconv.EnumName(k, prefixEffort))
 }
 
 // WaiverOutcomeFromProto maps the wire value to the domain's.
 func WaiverOutcomeFromProto(o notificationv1.WaiverOutcome) domain.WaiverOutcome {
-	return domain.WaiverOutcome(fromEnum(o, prefixWaiver))
+	return domain.WaiverOutcome(protoconv.EnumName(o, prefixWaiver))
 }
 
 // StepKindFromProto maps the wire value to the domain's.
 func StepKindFromProto(k notificationv1.StepKind) domain.StepKind { return stepKindFromProto(k) }
-
-func tm(t *timestamppb.Timestamp) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.AsTime()
-}
-
-func ts(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
-}
 
 // requirementsFromDecision maps assessment's decision onto what the domain
 // plans from. Adequacy is not copied from assessment's country_adequate:
@@ -114,10 +73,10 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 	req := domain.Requirements{
 		RequestID:        requestID,
 		DecisionID:       dec.GetDecisionId(),
-		Decision:         domain.DecisionKind(fromEnum(dec.GetKind(), prefixDecision)),
+		Decision:         domain.DecisionKind(protoconv.EnumName(dec.GetKind(), prefixDecision)),
 		Customer:         domain.Customer{Controller: r.GetCustomerIsController(), ID: r.GetCustomerId()},
 		AuthorityCountry: r.GetAuthorityCountry(),
-		ReceivedAt:       tm(r.GetReceiveTime()),
+		ReceivedAt:       protoconv.Time(r.GetReceiveTime()),
 	}
 	if p := r.GetProhibition(); p.GetPresent() {
 		ref := strings.TrimSpace(p.GetReference())
@@ -126,7 +85,7 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 			// the plan must not stall for want of a label.
 			ref = "non-disclosure order (no reference given at intake)"
 		}
-		req.Prohibition = domain.Prohibition{Present: true, Reference: ref, ExpiresAt: tm(p.GetExpiresAt())}
+		req.Prohibition = domain.Prohibition{Present: true, Reference: ref, ExpiresAt: protoconv.Time(p.GetExpiresAt())}
 	}
 	if r.GetImminentRisk() {
 		basis := "the assessment found an imminent risk of serious harm (decision " + dec.GetDecisionId() + ")"
@@ -145,19 +104,19 @@ func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 	r := e.Requirements
 	out := &notificationv1.PlanInputs{
 		DecisionId:            r.DecisionID,
-		Decision:              assessmentv1.DecisionKind(toEnum(assessmentv1.DecisionKind(0).Descriptor(), prefixDecision, string(r.Decision))),
+		Decision:              protoconv.EnumValue[assessmentv1.DecisionKind](string(r.Decision), prefixDecision),
 		CustomerIsController:  r.Customer.Controller,
 		CustomerId:            r.Customer.ID,
 		Prohibited:            r.Prohibition.Present,
 		ProhibitionReference:  r.Prohibition.Reference,
-		ProhibitionExpireTime: ts(r.Prohibition.ExpiresAt),
+		ProhibitionExpireTime: protoconv.Timestamp(r.Prohibition.ExpiresAt),
 		ImminentRisk:          r.ImminentRisk.Present,
 		ImminentRiskBasis:     r.ImminentRisk.Basis,
 		AuthorityCountry:      r.AuthorityCountry,
-		ReceiveTime:           ts(r.ReceivedAt),
+		ReceiveTime:           protoconv.Timestamp(r.ReceivedAt),
 		Adequacy: &notificationv1.Adequacy{
 			Country:      string(e.Adequacy.Country),
-			EvaluateTime: ts(e.Adequacy.At),
+			EvaluateTime: protoconv.Timestamp(e.Adequacy.At),
 			Recipient:    string(e.Adequacy.Recipient),
 			Adequate:     e.Adequacy.Adequate,
 			Reason:       e.Adequacy.Reason,
@@ -178,12 +137,12 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 		Requirements: domain.Requirements{
 			RequestID:        requestID,
 			DecisionID:       in.GetDecisionId(),
-			Decision:         domain.DecisionKind(fromEnum(in.GetDecision(), prefixDecision)),
+			Decision:         domain.DecisionKind(protoconv.EnumName(in.GetDecision(), prefixDecision)),
 			Customer:         domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId()},
-			Prohibition:      domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: tm(in.GetProhibitionExpireTime())},
+			Prohibition:      domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: protoconv.Time(in.GetProhibitionExpireTime())},
 			ImminentRisk:     domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis()},
 			AuthorityCountry: in.GetAuthorityCountry(),
-			ReceivedAt:       tm(in.GetReceiveTime()),
+			ReceivedAt:       protoconv.Time(in.GetReceiveTime()),
 			CustomerNoticePeriod: func() time.Duration {
 				if in.GetCustomerNoticePeriod() == nil {
 					return 0
@@ -194,7 +153,7 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 		Adequacy: policy.Adequacy{
 			// Plans derived before the one spelling recorded UNKNOWN.
 			Country:   policy.ParseCountry(a.GetCountry()),
-			At:        tm(a.GetEvaluateTime()),
+			At:        protoconv.Time(a.GetEvaluateTime()),
 			Recipient: policy.Recipient(a.GetRecipient()),
 			Adequate:  a.GetAdequate(),
 			Reason:    a.GetReason(),
@@ -206,25 +165,25 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 
 func redirectToProto(r domain.RedirectRecord) *notificationv1.RedirectRecord {
 	return &notificationv1.RedirectRecord{
-		Outcome:    notificationv1.RedirectOutcome(toEnum(notificationv1.RedirectOutcome(0).Descriptor(), prefixRedirect, string(r.Outcome))),
+		Outcome:    protoconv.EnumValue[notificationv1.RedirectOutcome](string(r.Outcome), prefixRedirect),
 		Support:    r.Support,
 		RecordedBy: r.By,
-		RecordTime: ts(r.At),
+		RecordTime: protoconv.Timestamp(r.At),
 	}
 }
 
 func redirectFromProto(r *notificationv1.RedirectRecord) domain.RedirectRecord {
-	return domain.RedirectRecord{Outcome: RedirectOutcomeFromProto(r.GetOutcome()), Support: r.GetSupport(), By: r.GetRecordedBy(), At: tm(r.GetRecordTime())}
+	return domain.RedirectRecord{Outcome: RedirectOutcomeFromProto(r.GetOutcome()), Support: r.GetSupport(), By: r.GetRecordedBy(), At: protoconv.Time(r.GetRecordTime())}
 }
 
 func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
 	return &notificationv1.Delivery{
 		Step:          stepKindToProto(d.Step),
 		Recipient:     d.Recipient,
-		Channel:       notificationv1.DeliveryChannel(toEnum(notificationv1.DeliveryChannel(0).Descriptor(), prefixChannel, string(d.Channel))),
+		Channel:       protoconv.EnumValue[notificationv1.DeliveryChannel](string(d.Channel), prefixChannel),
 		DeliveryId:    d.DeliveryID,
 		Receipt:       d.Receipt,
-		DeliveryTime:  ts(d.At),
+		DeliveryTime:  protoconv.Timestamp(d.At),
 		Failed:        d.Failed,
 		FailureReason: d.Reason,
 	}
@@ -234,50 +193,50 @@ func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 	return domain.Delivery{
 		Step:       stepKindFromProto(d.GetStep()),
 		Recipient:  d.GetRecipient(),
-		Channel:    domain.Channel(fromEnum(d.GetChannel(), prefixChannel)),
+		Channel:    domain.Channel(protoconv.EnumName(d.GetChannel(), prefixChannel)),
 		DeliveryID: d.GetDeliveryId(),
 		Receipt:    d.GetReceipt(),
-		At:         tm(d.GetDeliveryTime()),
+		At:         protoconv.Time(d.GetDeliveryTime()),
 		Failed:     d.GetFailed(),
 		Reason:     d.GetFailureReason(),
 	}
 }
 
 func exemptionToProto(e domain.Exemption) *notificationv1.Exemption {
-	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: ts(e.At)}
+	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: protoconv.Timestamp(e.At)}
 }
 
 func exemptionFromProto(e *notificationv1.Exemption) domain.Exemption {
-	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: tm(e.GetRecordTime())}
+	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: protoconv.Time(e.GetRecordTime())}
 }
 
 func consultationToProto(c domain.Consultation) *notificationv1.DpaConsultation {
 	return &notificationv1.DpaConsultation{
 		Authority:  c.Authority,
-		Outcome:    notificationv1.ConsultationOutcome(toEnum(notificationv1.ConsultationOutcome(0).Descriptor(), prefixConsultation, string(c.Outcome))),
+		Outcome:    protoconv.EnumValue[notificationv1.ConsultationOutcome](string(c.Outcome), prefixConsultation),
 		Summary:    c.Summary,
 		RecordedBy: c.By,
-		RecordTime: ts(c.At),
+		RecordTime: protoconv.Timestamp(c.At),
 	}
 }
 
 func consultationFromProto(c *notificationv1.DpaConsultation) domain.Consultation {
-	return domain.Consultation{Authority: c.GetAuthority(), Outcome: ConsultationOutcomeFromProto(c.GetOutcome()), Summary: c.GetSummary(), By: c.GetRecordedBy(), At: tm(c.GetRecordTime())}
+	return domain.Consultation{Authority: c.GetAuthority(), Outcome: ConsultationOutcomeFromProto(c.GetOutcome()), Summary: c.GetSummary(), By: c.GetRecordedBy(), At: protoconv.Time(c.GetRecordTime())}
 }
 
 func effortToProto(e domain.WaiverEffort, recordedBy string) *notificationv1.WaiverEffort {
 	return &notificationv1.WaiverEffort{
-		Kind:       notificationv1.WaiverEffortKind(toEnum(notificationv1.WaiverEffortKind(0).Descriptor(), prefixEffort, string(e.Kind))),
-		Outcome:    notificationv1.WaiverOutcome(toEnum(notificationv1.WaiverOutcome(0).Descriptor(), prefixWaiver, string(e.Outcome))),
+		Kind:       protoconv.EnumValue[notificationv1.WaiverEffortKind](string(e.Kind), prefixEffort),
+		Outcome:    protoconv.EnumValue[notificationv1.WaiverOutcome](string(e.Outcome), prefixWaiver),
 		Person:     e.Person,
-		EffortTime: ts(e.At),
+		EffortTime: protoconv.Timestamp(e.At),
 		Notes:      e.Notes,
 		RecordedBy: recordedBy,
 	}
 }
 
 func effortFromProto(e *notificationv1.WaiverEffort) domain.WaiverEffort {
-	return domain.WaiverEffort{Kind: WaiverEffortKindFromProto(e.GetKind()), Outcome: WaiverOutcomeFromProto(e.GetOutcome()), Person: e.GetPerson(), At: tm(e.GetEffortTime()), Notes: e.GetNotes()}
+	return domain.WaiverEffort{Kind: WaiverEffortKindFromProto(e.GetKind()), Outcome: WaiverOutcomeFromProto(e.GetOutcome()), Person: e.GetPerson(), At: protoconv.Time(e.GetEffortTime()), Notes: e.GetNotes()}
 }
 
 // encoder turns the domain events a command decided into stream events. It
@@ -312,17 +271,17 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		}
 		switch e := e.(type) {
 		case domain.PlanDerived:
-			add(&notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: ts(e.At)})
+			add(&notificationv1.PlanDerived{RequestId: id, Plan: PlanView(c.p, c.at), Inputs: inputsToProto(e), DeriveTime: protoconv.Timestamp(e.At)})
 		case domain.HoldPlaced:
-			add(&notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: ts(e.At)})
+			add(&notificationv1.HoldPlaced{RequestId: id, Clause: policy.Clause4_2_1.Number(), Reason: c.p.Adequacy().Reason, HoldTime: protoconv.Timestamp(e.At)})
 		case domain.HoldLifted:
 			add(&notificationv1.HoldLifted{RequestId: id,
-				Basis:    notificationv1.HoldLiftBasis(toEnum(notificationv1.HoldLiftBasis(0).Descriptor(), prefixLift, string(e.Basis))),
-				LiftedBy: e.By, LiftTime: ts(e.At)})
+				Basis:    protoconv.EnumValue[notificationv1.HoldLiftBasis](string(e.Basis), prefixLift),
+				LiftedBy: e.By, LiftTime: protoconv.Timestamp(e.At)})
 		case domain.RedirectOutcomeRecorded:
 			add(&notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
 			if e.Outcome == domain.RedirectAgreed {
-				add(&notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: ts(e.At)})
+				add(&notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: protoconv.Timestamp(e.At)})
 			}
 		case domain.NoticeDelivered:
 			add(&notificationv1.NoticeDelivered{RequestId: id, Delivery: deliveryToProto(e.Delivery)})
@@ -336,7 +295,7 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		case domain.WaiverEffortRecorded:
 			add(&notificationv1.WaiverEffortRecorded{RequestId: id, Effort: effortToProto(e.WaiverEffort, c.actor)})
 		case domain.RequestCleared:
-			add(&notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: ts(e.At)})
+			add(&notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: protoconv.Timestamp(e.At)})
 		default:
 			return nil, fmt.Errorf("notification: no proto event for %T", e)
 		}
@@ -353,11 +312,11 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 		if m.GetInputs() == nil {
 			return nil, false, fmt.Errorf("notification: plan_derived at sequence %d has no inputs", ev.Sequence)
 		}
-		return inputsFromProto(ev.RequestID, m.GetInputs(), tm(m.GetDeriveTime())), true, nil
+		return inputsFromProto(ev.RequestID, m.GetInputs(), protoconv.Time(m.GetDeriveTime())), true, nil
 	case *notificationv1.HoldPlaced:
-		return domain.HoldPlaced{At: tm(m.GetHoldTime())}, true, nil
+		return domain.HoldPlaced{At: protoconv.Time(m.GetHoldTime())}, true, nil
 	case *notificationv1.HoldLifted:
-		return domain.HoldLifted{At: tm(m.GetLiftTime()), Basis: domain.HoldLiftBasis(fromEnum(m.GetBasis(), prefixLift)), By: m.GetLiftedBy()}, true, nil
+		return domain.HoldLifted{At: protoconv.Time(m.GetLiftTime()), Basis: domain.HoldLiftBasis(protoconv.EnumName(m.GetBasis(), prefixLift)), By: m.GetLiftedBy()}, true, nil
 	case *notificationv1.RedirectOutcomeRecorded:
 		return domain.RedirectOutcomeRecorded{RedirectRecord: redirectFromProto(m.GetRedirect())}, true, nil
 	case *notificationv1.NoticeDelivered:
@@ -371,7 +330,7 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 	case *notificationv1.WaiverEffortRecorded:
 		return domain.WaiverEffortRecorded{WaiverEffort: effortFromProto(m.GetEffort())}, true, nil
 	case *notificationv1.RequestCleared:
-		return domain.RequestCleared{At: tm(m.GetClearTime())}, true, nil
+		return domain.RequestCleared{At: protoconv.Time(m.GetClearTime())}, true, nil
 	}
 	return nil, false, nil
 }
@@ -381,12 +340,12 @@ func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
 	out := &notificationv1.Plan{
 		RequestId:  p.RequestID(),
 		DecisionId: p.Requirements().DecisionID,
-		DeriveTime: ts(p.DerivedAt()),
-		ClearTime:  ts(p.ClearedAt()),
+		DeriveTime: protoconv.Timestamp(p.DerivedAt()),
+		ClearTime:  protoconv.Timestamp(p.ClearedAt()),
 		Inputs:     inputsToProto(domain.PlanDerived{Requirements: p.Requirements(), Adequacy: p.Adequacy(), Config: p.Config()}),
 	}
 	h := p.Hold()
-	out.HoldTime, out.HoldLiftTime = ts(h.PlacedAt), ts(h.LiftedAt)
+	out.HoldTime, out.HoldLiftTime = protoconv.Timestamp(h.PlacedAt), protoconv.Timestamp(h.LiftedAt)
 	switch p.Outcome() {
 	case domain.OutcomeRedirected:
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_REDIRECTED
@@ -405,9 +364,9 @@ func PlanView(p *domain.Plan, now time.Time) *notificationv1.Plan {
 			StepId:     s.ID,
 			Kind:       stepKindToProto(s.Kind),
 			Clause:     s.Clause.Number(),
-			Status:     notificationv1.StepStatus(toEnum(notificationv1.StepStatus(0).Descriptor(), prefixStatus, string(s.Status))),
+			Status:     protoconv.EnumValue[notificationv1.StepStatus](string(s.Status), prefixStatus),
 			SkipReason: string(s.SkipReason),
-			DueTime:    ts(s.ScheduledFor),
+			DueTime:    protoconv.Timestamp(s.ScheduledFor),
 			Detail:     s.Basis,
 		})
 	}

@@ -10,11 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // Delivery is at least once on the wire and exactly once in the record:
@@ -311,6 +315,11 @@ func (d *Deliverer) attempt(ctx context.Context, requestID string, pd pending) e
 		receipt, err = d.cfg.Webhook.PostWebhook(ctx, pd.hook, m)
 	}
 	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now()}
+	outcome := "delivered"
+	if err != nil {
+		outcome = "failed"
+	}
+	deliveries().Add(ctx, 1, metric.WithAttributes(attribute.String("channel", string(pd.channel)), attribute.String("outcome", outcome)))
 	if err != nil {
 		dl.Reason = failureReason(err)
 		d.log.WarnContext(ctx, "delivery failed", "request_id", requestID, "delivery_id", pd.id, "step", pd.step, "channel", pd.channel, "reason", dl.Reason)
@@ -428,7 +437,7 @@ func summary(p *domain.Plan, rr *intakev1.RequestReceived) domain.RequestSummary
 		s.TimeRange = from + " to " + to
 	}
 	s.TargetCount = len(req.GetTargets())
-	s.Deadline = tm(req.GetDeadline())
+	s.Deadline = protoconv.Time(req.GetDeadline())
 	return s
 }
 

@@ -40,7 +40,7 @@ func newHookServer(t *testing.T, now func() time.Time) *hookServer {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
-		err := domain.VerifyWebhook([]byte("s3cret"), body, r.Header.Get(domain.SignatureHeader), now(), domain.DefaultSignatureTolerance)
+		err := adapters.VerifyWebhook([]byte("s3cret"), body, r.Header.Get(adapters.SignatureHeader), now(), adapters.DefaultSignatureTolerance)
 		h.mu.Lock()
 		h.keys = append(h.keys, r.Header.Get(adapters.IdempotencyKeyHeader))
 		h.bodies = append(h.bodies, string(body))
@@ -166,7 +166,8 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 	e := newEnv(t)
 	smtpSrv := startSMTP(t, true)
 	idx := app.NewIndex(nil)
-	proj, err := projection.Start(e.ctx, e.env.JS, app.IndexSubjects, idx.Apply, e.log)
+	filters, apply := idx.Projection()
+	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,6 +20,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/internal/smtptest"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -33,56 +33,20 @@ const (
 	targetValue = "alice@subject.example" // personal data: only the customer notice may carry it
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t     *testing.T
 	ctx   context.Context
 	env   *natstest.Env
 	store *eventstore.Store
-	clock *clock
+	clock *testkit.Clock
 	n     *app.Notification
-	logs  *syncBuffer
+	logs  *testkit.LogBuffer
 	log   *slog.Logger
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, ctx: t.Context(), env: natstest.Start(t), clock: &clock{now: t0}, logs: &syncBuffer{}}
+	e := &env{t: t, ctx: t.Context(), env: natstest.Start(t), clock: testkit.NewClock(t0), logs: &testkit.LogBuffer{}}
 	if err := eventstore.EnsureStreams(e.ctx, e.env.JS, eventstore.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/projection"
 )
-
-// IndexSubjects are the events the index folds: notification's own.
-var IndexSubjects = []string{eventstore.ServicePattern(Service)}
 
 // Index is the in-memory read model of every plan, rebuilt from the stream
 // at start: ListHolds reads it, and the delivery worker finds its work in
@@ -27,6 +28,28 @@ type Index struct {
 // event is folded in.
 func NewIndex(onChange func(requestID string)) *Index {
 	return &Index{plans: map[string]*domain.Plan{}, onChange: onChange}
+}
+
+// Projection is what the index folds, for projection.Start: the filters
+// of notification's plan events (those decodeEvent reads), each typed, so
+// renaming an event breaks the build instead of the index.
+func (x *Index) Projection() (filters []string, apply projection.Apply) {
+	return projection.Dispatch(
+		indexOn[*notificationv1.PlanDerived](x),
+		indexOn[*notificationv1.HoldPlaced](x),
+		indexOn[*notificationv1.HoldLifted](x),
+		indexOn[*notificationv1.RedirectOutcomeRecorded](x),
+		indexOn[*notificationv1.NoticeDelivered](x),
+		indexOn[*notificationv1.NoticeFailed](x),
+		indexOn[*notificationv1.ExemptionRecorded](x),
+		indexOn[*notificationv1.DpaConsulted](x),
+		indexOn[*notificationv1.WaiverEffortRecorded](x),
+		indexOn[*notificationv1.RequestCleared](x),
+	)
+}
+
+func indexOn[T proto.Message](x *Index) projection.TypedApply {
+	return projection.On(func(ev eventstore.Event, _ T) error { return x.Apply(ev) })
 }
 
 // Apply folds one event in (a projection.Apply).

@@ -5,23 +5,19 @@ package ports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
-	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/pagetoken"
-	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -104,14 +100,7 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 	hs, next := s.holds.Holds(s.app.Now(), after, size)
 	out := &notificationv1.ListHoldsResponse{NextPageToken: pagetoken.Encode(next)}
 	for _, h := range hs {
-		out.Holds = append(out.Holds, &notificationv1.Hold{
-			RequestId:  h.RequestID,
-			HoldTime:   timestamppb.New(h.PlacedAt),
-			Age:        durationpb.New(h.Age),
-			Clause:     policy.Clause4_2_1.Number(),
-			Country:    string(h.Country),
-			WaitingFor: h.WaitingFor,
-		})
+		out.Holds = append(out.Holds, holdToProto(h))
 	}
 	return out, nil
 }
@@ -174,16 +163,7 @@ func (s *Server) RecordWaiverEffort(ctx context.Context, req *notificationv1.Rec
 	if err != nil {
 		return nil, err
 	}
-	e := domain.WaiverEffort{
-		Kind:    app.WaiverEffortKindFromProto(req.GetKind()),
-		Outcome: app.WaiverOutcomeFromProto(req.GetOutcome()),
-		Person:  req.GetPerson(),
-		Notes:   req.GetNotes(),
-	}
-	if req.GetEffortTime() != nil {
-		e.At = req.GetEffortTime().AsTime()
-	}
-	p, err := s.app.RecordWaiverEffort(ctx, actor, req.GetRequestId(), e)
+	p, err := s.app.RecordWaiverEffort(ctx, actor, req.GetRequestId(), effortFromRequest(req))
 	if err != nil {
 		return nil, err
 	}
@@ -203,16 +183,15 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 	return &notificationv1.RetryDeliveryResponse{Plan: p}, nil
 }
 
-// DecidedHandler is the reactor on assessment.decided: it derives the plan.
-// Invalid requirements cannot get better by retrying, so they go to the
-// dead-letter stream at once, where an operator sees them.
-func DecidedHandler(a *app.Notification) consumer.Handler {
-	return func(ctx context.Context, ev eventstore.Event) error {
-		err := a.Derive(ctx, ev)
-		var ve *ddrerr.ValidationError
-		if errors.As(err, &ve) || errors.Is(err, ddrerr.ErrConflict) {
-			return consumer.Permanent(fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err))
+// PlanReactor is the reactor on assessment.decided: it derives the plan.
+// What is retried and what is dead-lettered is ddrerr.Classify's call, the
+// one rule: invalid requirements are a client error and go to the
+// dead-letter stream at once; a conflict (a concurrent write won) is retried.
+func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
+	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error {
+		if err := a.Derive(ctx, ev); err != nil {
+			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
 		}
-		return err
-	}
+		return nil
+	}))
 }

@@ -14,15 +14,14 @@ import (
 
 	"google.golang.org/grpc"
 
-	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1" // events this service reads
-	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"                // events this service reads
+	_ "github.com/ddrsuite/ddr/gen/ddr/assessment/v1" // events this service reads
+	_ "github.com/ddrsuite/ddr/gen/ddr/intake/v1"     // events this service reads
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/reporting/v1" // events a request's history may hold
 	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/ports"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -30,9 +29,6 @@ import (
 
 // PlanConsumer is the durable consumer of the plan reactor.
 const PlanConsumer = "notification-plan"
-
-// DecidedSubject is what the plan reactor reacts to.
-var DecidedSubject = eventstore.PatternOf[*assessmentv1.AssessmentDecided]()
 
 // Config is notification's own configuration.
 type Config struct {
@@ -220,7 +216,8 @@ func (c *Component) RegisterGRPC(s *grpc.Server) {
 // Start implements runner.Component: it rebuilds the index, starts the
 // plan reactor and then the delivery worker.
 func (c *Component) Start(ctx context.Context) error {
-	p, err := projection.Start(ctx, c.deps.JS, app.IndexSubjects, c.index.Apply, c.deps.Logger.With("projection", "notification-index"))
+	filters, apply := c.index.Projection()
+	p, err := projection.Start(ctx, c.deps.JS, filters, apply, c.deps.Logger.With("projection", "notification-index"))
 	if err != nil {
 		return err
 	}
@@ -232,11 +229,8 @@ func (c *Component) Start(ctx context.Context) error {
 	if c.unobserve, err = observeHolds(c.index, now); err != nil {
 		return fmt.Errorf("notification: %w", err)
 	}
-	r, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
-		Name:           PlanConsumer,
-		FilterSubjects: []string{DecidedSubject},
-		Logger:         c.deps.Logger,
-	}, ports.DecidedHandler(c.app))
+	plans := ports.PlanReactor(c.app)
+	r, err := plans.Start(ctx, c.deps.JS, consumer.Config{Name: PlanConsumer, Logger: c.deps.Logger})
 	if err != nil {
 		return fmt.Errorf("notification: %w", err)
 	}

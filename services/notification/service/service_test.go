@@ -1,13 +1,11 @@
 package service_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +26,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 const (
@@ -35,17 +34,6 @@ const (
 	custEmail   = "legal@cust.example"
 	dpaEmail    = "consult@dpc.example"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
 
 // writeFile writes data to a file of the test's temporary directory.
 func writeFile(t *testing.T, name string, data []byte) string {
@@ -55,12 +43,6 @@ func writeFile(t *testing.T, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared
@@ -82,7 +64,7 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	}
 	t.Cleanup(smtpSrv.Down)
 	caFile := writeFile(t, "ca.pem", caPEM)
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	nenv := natstest.Start(t)

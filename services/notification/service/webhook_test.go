@@ -16,8 +16,8 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
-	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/notification/service"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -37,7 +37,7 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 	var posts atomic.Int32
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := domain.VerifyWebhook([]byte(secret), body, r.Header.Get(domain.SignatureHeader), time.Now(), domain.DefaultSignatureTolerance); err != nil {
+		if err := adapters.VerifyWebhook([]byte(secret), body, r.Header.Get(adapters.SignatureHeader), time.Now(), adapters.DefaultSignatureTolerance); err != nil {
 			t.Errorf("webhook signature: %v", err)
 			w.WriteHeader(http.StatusUnauthorized)
 			return

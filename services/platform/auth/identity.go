@@ -65,3 +65,13 @@ func ParseSPIFFE(uri string) (Identity, error) {
 	}
 	return Identity{URI: uri, Kind: kind, Name: name}, nil
 }
+
+// TrustDomain is the identity's SPIFFE trust domain (the URI's host), or
+// "" for an Identity not made by [ParseSPIFFE].
+func (id Identity) TrustDomain() string {
+	u, err := url.Parse(id.URI)
+	if err != nil || u.Scheme != "spiffe" {
+		return ""
+	}
+	return u.Host
+}

@@ -131,8 +131,11 @@ func Methods() []string {
 // ErrDenied is wrapped by every refusal.
 var ErrDenied = errors.New("permission denied")
 
-// Staff maps a staff member's name (the last segment of
-// spiffe://<trust-domain>/staff/<name>) to their roles.
+// Staff maps a staff member to their roles. A key is the member's full
+// SPIFFE ID (spiffe://<trust-domain>/staff/<name>) or, the older form, the
+// bare name, which [New] reads as that name in the pinned trust domain.
+// Roles are looked up by full ID, the same ID four eyes compares, so a
+// namesake from another trust domain never holds a role.
 type Staff map[string][]Role
 
 // DevStaff is the development assignment, written next to the dev PKI.
@@ -159,7 +162,8 @@ func (s Staff) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadStaff reads a roles file: {"staff": {"alice": ["reviewer"], ...}}.
+// LoadStaff reads a roles file: {"staff": {"spiffe://ddr.local/staff/alice":
+// ["reviewer"], "bob": ["approver"], ...}}.
 func LoadStaff(path string) (Staff, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -192,19 +196,59 @@ func WriteStaff(path string, s Staff) (bool, error) {
 
 // Policy decides calls: the table plus who holds which role.
 type Policy struct {
+	trustDomain string
+	// staff is keyed by full SPIFFE ID.
 	staff Staff
 }
 
-// New returns the policy with staff's role assignment.
-func New(staff Staff) (*Policy, error) {
+// New returns the policy of trustDomain with staff's role assignment. A
+// staff key that is a bare name stands for spiffe://<trustDomain>/staff/<name>;
+// a full ID must be a staff ID of trustDomain. Two keys for one member are
+// an error, since their roles would silently merge or shadow each other.
+func New(trustDomain string, staff Staff) (*Policy, error) {
+	if trustDomain == "" {
+		return nil, errors.New("authz: a trust domain is required")
+	}
 	if err := staff.Validate(); err != nil {
 		return nil, err
 	}
-	return &Policy{staff: staff}, nil
+	pinned := make(Staff, len(staff))
+	var errs []error
+	for key, roles := range staff {
+		uri := key
+		if !strings.Contains(key, "://") {
+			uri = "spiffe://" + trustDomain + "/" + auth.KindStaff + "/" + key
+		}
+		id, err := auth.ParseSPIFFE(uri)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("staff %q: %w", key, err))
+			continue
+		case id.Kind != auth.KindStaff:
+			errs = append(errs, fmt.Errorf("staff %q: not a staff identity", key))
+			continue
+		case id.TrustDomain() != trustDomain:
+			errs = append(errs, fmt.Errorf("staff %q: trust domain is not %s", key, trustDomain))
+			continue
+		}
+		if _, dup := pinned[id.URI]; dup {
+			errs = append(errs, fmt.Errorf("staff %q: %s is listed twice", key, id.URI))
+			continue
+		}
+		pinned[id.URI] = slices.Clone(roles)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("authz: %w", err)
+	}
+	return &Policy{trustDomain: trustDomain, staff: pinned}, nil
 }
 
-// Roles returns the roles of id.
+// Roles returns the roles of id; none for an identity of another trust
+// domain.
 func (p *Policy) Roles(id auth.Identity) []Role {
+	if id.TrustDomain() != p.trustDomain {
+		return nil
+	}
 	switch id.Kind {
 	case auth.KindGroupMember:
 		return []Role{GroupMember}
@@ -215,7 +259,7 @@ func (p *Policy) Roles(id auth.Identity) []Role {
 	case auth.KindService:
 		return []Role{Service}
 	case auth.KindStaff:
-		return p.staff[id.Name]
+		return p.staff[id.URI]
 	}
 	return nil
 }
@@ -223,6 +267,9 @@ func (p *Policy) Roles(id auth.Identity) []Role {
 // Authorize returns nil if id may call fullMethod, an error wrapping
 // [ErrDenied] otherwise.
 func (p *Policy) Authorize(id auth.Identity, fullMethod string) error {
+	if id.TrustDomain() != p.trustDomain {
+		return fmt.Errorf("%w: the caller is not of trust domain %s", ErrDenied, p.trustDomain)
+	}
 	if IsInfra(fullMethod) {
 		return nil
 	}

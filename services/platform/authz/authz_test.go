@@ -20,7 +20,7 @@ func id(t *testing.T, uri string) auth.Identity {
 }
 
 func TestMethodMissingFromTheTableIsDeniedToEveryone(t *testing.T) {
-	p, err := authz.New(authz.Staff{"root": {authz.Reviewer, authz.Approver, authz.Legal}})
+	p, err := authz.New("d", authz.Staff{"root": {authz.Reviewer, authz.Approver, authz.Legal}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestMethodMissingFromTheTableIsDeniedToEveryone(t *testing.T) {
 }
 
 func TestRolesComeFromTheKindAndForStaffFromTheRolesFile(t *testing.T) {
-	p, err := authz.New(authz.DevStaff())
+	p, err := authz.New("d", authz.DevStaff())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +89,46 @@ func TestRolesFileRoundTripsAndRejectsUnknownRoles(t *testing.T) {
 		}
 		if _, err := authz.LoadStaff(path); err == nil {
 			t.Errorf("%s: LoadStaff accepted %s", name, body)
+		}
+	}
+}
+
+// Roles belong to full SPIFFE IDs: the old bare-name form means the name in
+// the pinned trust domain, and a namesake of another trust domain holds
+// nothing, so it can neither act nor be a second pair of eyes.
+func TestStaffRolesAreKeyedByFullSPIFFEID(t *testing.T) {
+	p, err := authz.New("ddr.local", authz.Staff{
+		"alice":                        {authz.Reviewer},
+		"spiffe://ddr.local/staff/bob": {authz.Approver},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const approve = "/ddr.assessment.v1.AssessmentService/ApproveDecision"
+	for _, tt := range []struct {
+		uri    string
+		method string
+		ok     bool
+	}{
+		{"spiffe://ddr.local/staff/alice", "/ddr.assessment.v1.AssessmentService/Decide", true},
+		{"spiffe://ddr.local/staff/bob", approve, true},
+		{"spiffe://other.example/staff/bob", approve, false},
+		{"spiffe://other.example/staff/alice", "/ddr.assessment.v1.AssessmentService/Decide", false},
+		{"spiffe://other.example/group-member/acme", "/ddr.intake.v1.IntakeService/Submit", false},
+		{"spiffe://other.example/sre/oncall", "/grpc.health.v1.Health/Check", false},
+	} {
+		if err := p.Authorize(id(t, tt.uri), tt.method); (err == nil) != tt.ok {
+			t.Errorf("%s -> %s: %v, want allowed=%v", tt.uri, tt.method, err, tt.ok)
+		}
+	}
+	for name, staff := range map[string]authz.Staff{
+		"another trust domain": {"spiffe://other.example/staff/bob": {authz.Approver}},
+		"not a staff id":       {"spiffe://ddr.local/service/intake": {authz.Approver}},
+		"listed twice":         {"bob": {authz.Approver}, "spiffe://ddr.local/staff/bob": {authz.Reviewer}},
+		"malformed":            {"spiffe://ddr.local/staff/Bob": {authz.Approver}},
+	} {
+		if _, err := authz.New("ddr.local", staff); err == nil {
+			t.Errorf("%s: New accepted %v", name, staff)
 		}
 	}
 }

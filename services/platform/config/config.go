@@ -17,9 +17,16 @@ import (
 // line wins over the environment, which wins over the default. Call it
 // after fs.Parse. An error names the variable but not its value, which may
 // be a secret.
-func ApplyEnv(fs *flag.FlagSet, prefix string) error {
+//
+// Flags named in cmdLineOnly are never read from the environment: a switch
+// that lowers security must be typed on the command line, where it is seen,
+// not inherited from an environment nobody reads.
+func ApplyEnv(fs *flag.FlagSet, prefix string, cmdLineOnly ...string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range cmdLineOnly {
+		set[name] = true
+	}
 
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {

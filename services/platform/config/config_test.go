@@ -91,3 +91,22 @@ func TestApplyEnvWithoutPrefixReadsBareName(t *testing.T) {
 		t.Errorf("endpoint = %q, want collector:4317", *f.endpoint)
 	}
 }
+
+func TestApplyEnvNeverReadsCommandLineOnlyFlags(t *testing.T) {
+	t.Setenv("INTAKE_DEV_IDENTITY", "1")
+	t.Setenv("INTAKE_ADDR", "127.0.0.1:9100")
+	f := newFlags(t)
+	if err := config.ApplyEnv(f.fs, "INTAKE", "dev-identity"); err != nil {
+		t.Fatal(err)
+	}
+	if *f.dev {
+		t.Error("INTAKE_DEV_IDENTITY turned the command-line-only flag on")
+	}
+	if *f.addr != "127.0.0.1:9100" {
+		t.Errorf("addr = %q, want the environment's", *f.addr)
+	}
+	f = newFlags(t, "-dev-identity")
+	if err := config.ApplyEnv(f.fs, "INTAKE", "dev-identity"); err != nil || !*f.dev {
+		t.Errorf("the flag on the command line: dev = %v, err = %v", *f.dev, err)
+	}
+}

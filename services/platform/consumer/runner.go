@@ -19,6 +19,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
 // TracerName is the instrumentation scope of the spans of this package.
@@ -175,7 +176,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		// Not a JetStream delivery; nothing sensible to do but drop it.
-		r.log.Error("message without JetStream metadata", "error", err)
+		r.log.ErrorContext(ctx, "message without JetStream metadata", "error", err)
 		return
 	}
 	start := time.Now()
@@ -201,6 +202,8 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 			attribute.Int64("ddr.delivery_attempt", int64(attempt)),
 		))
 	defer span.End()
+	// Every line logged about this event names its trace and request.
+	sctx = telemetry.ContextWithRequestID(sctx, requestID)
 
 	ev, err := eventstore.FromMsg(subject, hdr, msg.Data(), meta.Sequence.Stream)
 	if err != nil {
@@ -213,7 +216,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		eventstore.CountRefused(sctx, "consumer", err)
 		span.SetStatus(codes.Error, reason+" event")
-		log.Error(reason+" event", "error", err)
+		log.ErrorContext(sctx, reason+" event", "error", err)
 		outcome = r.deadLetter(sctx, msg, meta, reason, err, log)
 		return
 	}
@@ -231,7 +234,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		defer cancel()
 		if err := msg.DoubleAck(actx); err != nil {
 			// The work is done; a redelivery will find it done.
-			log.Warn("ack not confirmed, event may be redelivered", "error", err)
+			log.WarnContext(sctx, "ack not confirmed, event may be redelivered", "error", err)
 		}
 		return
 	}
@@ -242,11 +245,11 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	case ctx.Err() != nil:
 		// Stopping: the failure may be the stop itself, so hand the event
 		// back for the next run rather than dead-letter it.
-		log.Info("stopped while handling, event handed back", "error", herr)
+		log.InfoContext(sctx, "stopped while handling, event handed back", "error", herr)
 		outcome = outcomeHandedBack
 		_ = msg.Nak()
 	case ddrerr.Classify(herr) == ddrerr.DeadLetter:
-		log.Error("permanent handler failure", "error", herr)
+		log.ErrorContext(sctx, "permanent handler failure", "error", herr)
 		outcome = r.deadLetter(sctx, msg, meta, "permanent", herr, log)
 	case ddrerr.Classify(herr) == ddrerr.ClientError:
 		// Invalid, refused by policy, unknown, not allowed: the same event
@@ -254,14 +257,14 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		log.Error("handler refused the event", "error", herr)
 		outcome = r.deadLetter(sctx, msg, meta, "rejected", herr, log)
 	case attempt >= uint64(r.cfg.MaxDeliver):
-		log.Error("handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
+		log.ErrorContext(sctx, "handler failed on the last allowed attempt", "error", herr, "max_deliver", r.cfg.MaxDeliver)
 		outcome = r.deadLetter(sctx, msg, meta, "max_deliver", herr, log)
 	default:
 		delay := r.cfg.delay(attempt)
-		log.Warn("handler failed, will retry", "error", herr, "retry_in", delay)
+		log.WarnContext(sctx, "handler failed, will retry", "error", herr, "retry_in", delay)
 		outcome = outcomeRetry
 		if err := msg.NakWithDelay(delay); err != nil {
-			log.Warn("nak failed, event comes back after AckWait", "error", err)
+			log.WarnContext(sctx, "nak failed, event comes back after AckWait", "error", err)
 		}
 	}
 }
@@ -353,14 +356,14 @@ func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstr
 		}
 	}
 	if err != nil {
-		log.Error("dead letter not written, event handed back", "error", err)
+		log.ErrorContext(ctx, "dead letter not written, event handed back", "error", err)
 		_ = msg.NakWithDelay(r.cfg.delay(meta.NumDelivered))
 		return outcomeRetry
 	}
 	if err := msg.TermWithReason("dead-lettered: " + reason); err != nil {
-		log.Warn("term failed after dead letter, event may come back", "error", err)
+		log.WarnContext(ctx, "term failed after dead letter, event may come back", "error", err)
 	}
-	log.Error("event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
+	log.ErrorContext(ctx, "event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
 	return outcomeDeadLettered
 }
 

@@ -21,7 +21,7 @@ func TestPolicyClosesUnlistedMethodsAndRequiresACaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := authz.New(authz.Staff{id.Name: authz.StaffRoles})
+	p, err := authz.New(id.TrustDomain(), authz.Staff{id.Name: authz.StaffRoles})
 	if err != nil {
 		t.Fatal(err)
 	}

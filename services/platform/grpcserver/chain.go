@@ -8,21 +8,26 @@ import (
 	"google.golang.org/grpc"
 )
 
-// The chain, outermost first: identity, access log, authorization, error
-// mapping, panic recovery. Identity comes first so the access log can name
-// the caller (and record refusals);
+// The chain, outermost first: identity, rate limit, access log,
+// authorization, error mapping, panic recovery. Identity comes first so the
+// limit can count per caller and the access log can name the caller (and
+// record refusals); the limit comes before the access log so that a flood
+// costs a counter increment, not a log line per call;
 // recovery sits next to the handler so that a panic becomes an ordinary
 // Internal status that the access log then records.
 type interceptors struct {
 	logger    *slog.Logger
 	devHeader bool
 	policy    *authz.Policy
+	limiter   *limiter
+	// trustDomain, when set, is the only trust domain a caller may be of.
+	trustDomain string
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{i.identityUnary, i.accessLogUnary, i.authorizeUnary, i.errorsUnary, i.recoverUnary}
+	return []grpc.UnaryServerInterceptor{i.identityUnary, i.rateLimitUnary, i.accessLogUnary, i.authorizeUnary, i.errorsUnary, i.recoverUnary}
 }
 
 func (i interceptors) stream() []grpc.StreamServerInterceptor {
-	return []grpc.StreamServerInterceptor{i.identityStream, i.accessLogStream, i.authorizeStream, i.errorsStream, i.recoverStream}
+	return []grpc.StreamServerInterceptor{i.identityStream, i.rateLimitStream, i.accessLogStream, i.authorizeStream, i.errorsStream, i.recoverStream}
 }

@@ -29,6 +29,10 @@ func (i interceptors) withIdentity(ctx context.Context, method string) (context.
 		i.logger.WarnContext(ctx, "rejected caller identity", "method", method, "error", err)
 		return ctx, status.Error(codes.Unauthenticated, err.Error())
 	}
+	if ok && i.trustDomain != "" && id.TrustDomain() != i.trustDomain {
+		i.logger.WarnContext(ctx, "rejected caller of another trust domain", "method", method, "trust_domain", id.TrustDomain())
+		return ctx, status.Errorf(codes.Unauthenticated, "callers must be of trust domain %s", i.trustDomain)
+	}
 	if ok {
 		ctx = auth.NewContext(ctx, id)
 	}

@@ -41,7 +41,32 @@ type Config struct {
 	// one of the caller's roles (health and reflection: any caller). Every
 	// process sets it (see runner); nil is for tests of a single handler.
 	Policy *authz.Policy
+	// MaxRecvMsgSize bounds a request message, in bytes. Zero means
+	// [DefaultMaxRecvMsgSize].
+	MaxRecvMsgSize int
+	// MaxConcurrentStreams bounds the calls in flight on one connection.
+	// Zero means [DefaultMaxConcurrentStreams].
+	MaxConcurrentStreams uint32
+	// TrustDomain, when set, refuses callers of any other SPIFFE trust
+	// domain (UNAUTHENTICATED), whatever vouched for them.
+	TrustDomain string
+	// RateLimit limits each caller's calls; the zero value limits nothing
+	// (the binaries set [DefaultRateLimit] through runner's flags).
+	RateLimit RateLimit
 }
+
+// Defaults of the limits in [Config].
+const (
+	// DefaultMaxRecvMsgSize is 1 MiB: a request becomes one event of at
+	// most NATS's default max_payload (1 MiB), so a larger one could never
+	// be recorded; refusing it at the door costs nothing downstream. (gRPC's
+	// own default is 4 MiB.)
+	DefaultMaxRecvMsgSize = 1 << 20
+	// DefaultMaxConcurrentStreams is 128 calls in flight per connection
+	// (gRPC's own default is unlimited): a client multiplexing more gets
+	// queued by its transport instead of making the server hold them all.
+	DefaultMaxConcurrentStreams = 128
+)
 
 // Option tunes a Server beyond its Config.
 type Option interface{ apply(*options) }
@@ -95,8 +120,18 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if o.tracerProvider != nil {
 		otelOpts = append(otelOpts, otelgrpc.WithTracerProvider(o.tracerProvider))
 	}
-	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy}
+	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy, trustDomain: cfg.TrustDomain, limiter: newLimiter(cfg.RateLimit)}
+	maxRecv := cfg.MaxRecvMsgSize
+	if maxRecv <= 0 {
+		maxRecv = DefaultMaxRecvMsgSize
+	}
+	maxStreams := cfg.MaxConcurrentStreams
+	if maxStreams == 0 {
+		maxStreams = DefaultMaxConcurrentStreams
+	}
 	serverOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRecv),
+		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.StatsHandler(telemetry.ServerStatsHandler(otelgrpc.NewServerHandler(otelOpts...))),
 		grpc.ChainUnaryInterceptor(chain.unary()...),
 		grpc.ChainStreamInterceptor(chain.stream()...),

@@ -61,6 +61,9 @@ type EmbeddedConfig struct {
 	// Users, with TLS, are the only users: a client is the user named by
 	// its certificate's URI SAN (verify_and_map) and gets its permissions.
 	Users []*server.User
+	// MaxPayload bounds a message, in bytes. If 0, the server default
+	// (1 MiB). Tests lower it to make an append fail for real.
+	MaxPayload int32
 }
 
 // ClusterConfig joins an embedded server to a NATS cluster.
@@ -118,7 +121,8 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*server.Server, err
 		StoreDir:   cfg.StoreDir,
 		SyncAlways: cfg.SyncAlways,
 		// The process owns signal handling (graceful shutdown of everything).
-		NoSigs: true,
+		NoSigs:     true,
+		MaxPayload: cfg.MaxPayload,
 	}
 	if opts.Host == "" {
 		opts.Host = DefaultHost

@@ -21,7 +21,7 @@ func TestClause4_2_1_InvalidAdequacyFileStopsStartup(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := false
-	err := Run(context.Background(), Config{Name: "test", DevIdentity: true, AdequacyFile: path, DataDir: t.TempDir()}, nil,
+	err := Run(context.Background(), Config{Name: "test", DevIdentity: true, AdequacyFile: path, DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:-1"}, nil,
 		func(context.Context, Deps) ([]Component, error) { built = true; return nil, nil })
 	if !errors.Is(err, policy.ErrInvalidAdequacy) {
 		t.Fatalf("Run = %v, want an invalid adequacy registry error", err)

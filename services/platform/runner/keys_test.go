@@ -29,7 +29,7 @@ func TestKeyFileReadableByOthersStopsStartup(t *testing.T) {
 				t.Fatal(err)
 			}
 			built := false
-			err = Run(context.Background(), Config{Name: "test", DevIdentity: true, DataDir: t.TempDir(), KEKFile: kek, NATSListen: "127.0.0.1:-1"}, nil,
+			err = Run(context.Background(), Config{Name: "test", DevIdentity: true, DataDir: t.TempDir(), KEKFile: kek, NATSListen: "127.0.0.1:-1", GRPCAddr: "127.0.0.1:0"}, nil,
 				func(context.Context, Deps) ([]Component, error) { built = true; return nil, nil })
 			if err == nil || !strings.Contains(err.Error(), "accessible to others") {
 				t.Fatalf("Run = %v, want the key file refused", err)

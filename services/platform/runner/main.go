@@ -19,6 +19,11 @@ import (
 // is also DDR_GRPC_ADDR. A flag given on the command line wins.
 const EnvPrefix = "DDR"
 
+// CommandLineOnly are the flags no environment variable sets: the insecure
+// mode must be asked for on the command line, in plain sight (a stray
+// DDR_DEV_IDENTITY=1 in a unit file once turned mTLS off).
+var CommandLineOnly = []string{"dev-identity"}
+
 // Main parses fs (already holding the service's own flags) together with
 // cfg's, builds a logger, runs until SIGINT or SIGTERM and exits. It is the
 // whole body of every main package.
@@ -26,7 +31,7 @@ func Main(fs *flag.FlagSet, cfg *Config, build BuildFunc) {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
-	if err := config.ApplyEnv(fs, EnvPrefix); err != nil {
+	if err := config.ApplyEnv(fs, EnvPrefix, CommandLineOnly...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
@@ -37,6 +42,11 @@ func Main(fs *flag.FlagSet, cfg *Config, build BuildFunc) {
 	}
 	logger := telemetry.NewLogger(os.Stderr, level, cfg.LogJSON)
 	slog.SetDefault(logger)
+	for _, name := range CommandLineOnly {
+		if env := config.EnvName(EnvPrefix, name); os.Getenv(env) != "" {
+			logger.Warn("environment variable ignored: set this only on the command line", "variable", env, "flag", "--"+name)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
+	"github.com/ddrsuite/ddr/services/platform/pki"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -86,6 +88,9 @@ type Config struct {
 	NATSListen string
 	// SyncAlways fsyncs every JetStream write of the embedded server.
 	SyncAlways bool
+	// NATSMaxPayload bounds a message of the embedded server; 0: the
+	// server default, 1 MiB (tests lower it).
+	NATSMaxPayload int32
 	// Replicas of the DDR stream and KV buckets (3 on a production cluster).
 	Replicas int
 	// OTLPEndpoint receives traces (host:port, OTLP gRPC); empty: none.
@@ -101,6 +106,13 @@ type Config struct {
 	// PKIDir holds ca.crt and <kind>/<name>.crt/.key (see package pki); the
 	// process presents service/<Name>. Empty: <DataDir>/pki.
 	PKIDir string
+	// TrustDomain is the SPIFFE trust domain of every caller and of this
+	// process; a certificate of another is refused even if the CA signed
+	// it. Empty: ddr.local.
+	TrustDomain string
+	// CRLFile is the CA's certificate revocation list, reloaded when it
+	// changes. Empty: <PKIDir>/crl.pem if it exists (or once it appears).
+	CRLFile string
 	// RolesFile assigns roles to staff; empty: <PKIDir>/roles.json.
 	RolesFile string
 	// Staff, when set, is used instead of RolesFile (tests).
@@ -113,6 +125,14 @@ type Config struct {
 	// FingerprintKeyFile holds the fingerprint key (base64), same rules;
 	// empty: fingerprint-key beside the KEK file.
 	FingerprintKeyFile string
+	// GRPCMaxRecvBytes bounds a gRPC request message; GRPCMaxStreams the
+	// calls in flight on one connection (see grpcserver for the defaults).
+	GRPCMaxRecvBytes int
+	GRPCMaxStreams   uint
+	// RateLimit and RateBurst are each caller's token bucket (calls a
+	// second, calls at once); a zero RateLimit limits nothing.
+	RateLimit float64
+	RateBurst int
 	// AdequacyFile is the adequacy registry (clause 4.2.1) in the format of
 	// platform/policy's adequacy.json; empty: the registry embedded in the
 	// binary. An invalid file stops the process at start.
@@ -155,10 +175,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.BoolVar(&c.LogJSON, "log-json", false, "log as JSON")
 	fs.BoolVar(&c.DevIdentity, "dev-identity", false, "INSECURE development mode: plaintext gRPC and NATS, caller identity from the x-ddr-identity header")
 	fs.StringVar(&c.PKIDir, "pki-dir", "", "CA and certificates (ca.crt, <kind>/<name>.crt/.key); empty: <data-dir>/pki")
+	fs.StringVar(&c.TrustDomain, "trust-domain", pki.TrustDomain, "SPIFFE trust domain of every caller; certificates of any other are refused")
+	fs.StringVar(&c.CRLFile, "crl-file", "", "certificate revocation list (PEM), reloaded when it changes; empty: <pki-dir>/crl.pem if present")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64, mode 0400 or 0440) wrapping the personal-data keys; empty: secrets/kek beside the data dir")
 	fs.StringVar(&c.FingerprintKeyFile, "fingerprint-key-file", "", "key of the fingerprints of personal data (base64, mode 0400 or 0440); empty: fingerprint-key beside the KEK file")
 	fs.StringVar(&c.AdequacyFile, "adequacy-file", "", "adequacy registry for clause 4.2.1 (JSON, the format of the embedded adequacy.json); empty: the embedded registry")
+	fs.IntVar(&c.GRPCMaxRecvBytes, "grpc-max-recv-bytes", grpcserver.DefaultMaxRecvMsgSize, "largest gRPC request message accepted, in bytes")
+	fs.UintVar(&c.GRPCMaxStreams, "grpc-max-streams", grpcserver.DefaultMaxConcurrentStreams, "gRPC calls in flight per client connection")
+	fs.Float64Var(&c.RateLimit, "rate-limit", grpcserver.DefaultRateLimit, "gRPC calls a second each caller (identity) may make, sustained; 0: no limit")
+	fs.IntVar(&c.RateBurst, "rate-burst", grpcserver.DefaultRateBurst, "gRPC calls each caller may make at once before --rate-limit applies")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound of the graceful shutdown")
 }
 
@@ -168,6 +194,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) (err error) {
 	if logger == nil {
 		logger = slog.Default()
+	}
+	// Before anything listens: the insecure mode must never be reachable
+	// from another machine.
+	if err := checkInsecureListeners(cfg); err != nil {
+		return err
 	}
 	tel, err := telemetry.Start(ctx, telemetry.Config{
 		ServiceName:  cfg.Name,
@@ -192,10 +223,19 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
-	sec, err := loadSecurity(cfg)
+	sec, err := loadSecurity(cfg, logger)
 	if err != nil {
 		return err
 	}
+	if sec.insecure {
+		logger.Warn("INSECURE development mode: plaintext gRPC and NATS, any caller may claim any identity in the x-ddr-identity header; loopback only",
+			"process", cfg.Name)
+	}
+	unobserveMode, err := observeInsecureMode(sec.insecure)
+	if err != nil {
+		return err
+	}
+	defer unobserveMode()
 	nc, stopNATS, info, err := connectNATS(cfg, sec, logger)
 	if err != nil {
 		return err
@@ -256,7 +296,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	if err != nil {
 		return err
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy},
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy, TrustDomain: sec.trustDomain,
+		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32)),
+		RateLimit: grpcserver.RateLimit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}},
 		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))
 	if err != nil {
 		return err
@@ -325,6 +367,7 @@ func connectNATS(cfg Config, sec *security, logger *slog.Logger) (*nats.Conn, fu
 		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
 		ServerName: cfg.Name,
 		SyncAlways: cfg.SyncAlways,
+		MaxPayload: cfg.NATSMaxPayload,
 		TLS:        sec.natsServerTLS,
 		Users:      sec.natsUsers,
 	}

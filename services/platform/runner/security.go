@@ -99,12 +99,16 @@ type security struct {
 // loadSecurity reads the PKI, the roles and the KEK. Without
 // cfg.DevIdentity everything must be there: the process refuses to start
 // rather than serve without mTLS.
-func loadSecurity(cfg Config) (*security, error) {
+func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	dir := cfg.PKIDir
 	if dir == "" {
 		dir = filepath.Join(cfg.DataDir, "pki")
 	}
-	s := &security{insecure: cfg.DevIdentity, pki: pki.Dir(dir), trustDomain: pki.TrustDomain}
+	td := cfg.TrustDomain
+	if td == "" {
+		td = pki.TrustDomain
+	}
+	s := &security{insecure: cfg.DevIdentity, pki: pki.Dir(dir), trustDomain: td}
 
 	kekFile := cfg.KEKFile
 	if kekFile == "" {
@@ -157,7 +161,7 @@ func loadSecurity(cfg Config) (*security, error) {
 			return nil, err
 		}
 	}
-	if s.policy, err = authz.New(staff); err != nil {
+	if s.policy, err = authz.New(td, staff); err != nil {
 		return nil, err
 	}
 	if s.insecure {
@@ -172,7 +176,26 @@ func loadSecurity(cfg Config) (*security, error) {
 	if leaf == nil || len(leaf.URIs) != 1 || leaf.URIs[0].Scheme != "spiffe" {
 		return nil, fmt.Errorf("runner: %s has no SPIFFE URI SAN", files.Cert)
 	}
-	s.trustDomain = leaf.URIs[0].Host
+	if leaf.URIs[0].Host != td {
+		return nil, fmt.Errorf("runner: %s is of trust domain %q, not the pinned %q (--trust-domain)", files.Cert, leaf.URIs[0].Host, td)
+	}
+	cas, err := pki.LoadCACerts(files.CA)
+	if err != nil {
+		return nil, err
+	}
+	crlFile, required := cfg.CRLFile, cfg.CRLFile != ""
+	if !required {
+		crlFile = s.pki.CRL()
+	}
+	rev, err := pki.LoadRevocations(crlFile, cas[0], required, func(err error) {
+		logger.Error("certificate revocation list not reloaded; the previous one stays in force", "file", crlFile, "err", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// One check for gRPC and the embedded NATS alike: the CA may sign for
+	// other trust domains, and a revoked certificate still chains to it.
+	s.grpcTLS.VerifyConnection = pki.VerifyPeer(td, rev)
 	s.natsServerTLS = s.grpcTLS.Clone()
 	s.natsUsers = natsacl.Users(s.trustDomain, "oncall")
 	return s, nil

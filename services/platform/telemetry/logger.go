@@ -5,17 +5,54 @@ import (
 	"io"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Log attribute keys that join a log line to its trace.
+// Log attribute keys that join a log line to its trace and its request.
 const (
 	TraceIDKey = "trace_id"
 	SpanIDKey  = "span_id"
+	// RequestIDKey is the request a line is about: the same key as the
+	// span attribute, so a line leads to the request's traces. The id is
+	// opaque (a UUID); whom the request is about never goes to logs.
+	RequestIDKey = AttrRequestID
 )
 
+type requestIDKey struct{}
+
+// ContextWithRequestID marks ctx as working on request id: log lines
+// written with it carry ddr.request_id.
+func ContextWithRequestID(ctx context.Context, id string) context.Context {
+	if id == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFromContext returns the request id of ctx: the one
+// ContextWithRequestID put there, else the ddr.request_id attribute of
+// its recording span (a Submit learns its id only from the response, after
+// the outer interceptors made their context), else "".
+func RequestIDFromContext(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	span, ok := trace.SpanFromContext(ctx).(interface{ Attributes() []attribute.KeyValue })
+	if !ok {
+		return ""
+	}
+	for _, kv := range span.Attributes() {
+		if kv.Key == AttrRequestID {
+			return kv.Value.AsString()
+		}
+	}
+	return ""
+}
+
 // NewLogger returns a logger that adds trace_id and span_id to every record
-// logged with a context holding a span (use the *Context methods, e.g.
+// logged with a context holding a span, and ddr.request_id to every record
+// logged with a context of a request (use the *Context methods, e.g.
 // InfoContext). json selects JSON output for machines over text for people.
 func NewLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
@@ -46,9 +83,16 @@ func (h traceHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	cloned := false
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !hasAttr(r, TraceIDKey) {
-		r = r.Clone()
+		r, cloned = r.Clone(), true
 		r.AddAttrs(slog.String(TraceIDKey, sc.TraceID().String()), slog.String(SpanIDKey, sc.SpanID().String()))
+	}
+	if id := RequestIDFromContext(ctx); id != "" && !hasAttr(r, RequestIDKey) {
+		if !cloned {
+			r = r.Clone()
+		}
+		r.AddAttrs(slog.String(RequestIDKey, id))
 	}
 	return h.next.Handle(ctx, r)
 }

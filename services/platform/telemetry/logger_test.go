@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -88,5 +89,43 @@ func TestExplicitTraceIDIsNotDuplicated(t *testing.T) {
 	}
 	if got := decode(t, buf.Bytes())[telemetry.TraceIDKey]; got != "given" {
 		t.Errorf("trace_id = %v, want the caller's", got)
+	}
+}
+
+// A log line in a call or a handler names the request, from the context or
+// from the span's ddr.request_id (Submit sets it only from its response).
+func TestLogLineInsideARequestCarriesItsRequestID(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	var buf bytes.Buffer
+	log := telemetry.NewLogger(&buf, slog.LevelInfo, true)
+
+	ctx, span := tp.Tracer("test").Start(t.Context(), "work")
+	defer span.End()
+	log.InfoContext(telemetry.ContextWithRequestID(ctx, "req-1"), "from context")
+	span.SetAttributes(attribute.String(telemetry.AttrRequestID, "req-2"))
+	log.InfoContext(ctx, "from span")
+	log.InfoContext(telemetry.ContextWithRequestID(ctx, "req-3"), "explicit", telemetry.RequestIDKey, "req-4")
+
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3: %s", len(lines), buf.Bytes())
+	}
+	for i, want := range []string{"req-1", "req-2", "req-4"} {
+		line := decode(t, lines[i])
+		if line[telemetry.RequestIDKey] != want || line[telemetry.TraceIDKey] == nil {
+			t.Errorf("line %d: ddr.request_id %v, trace_id %v; want %s and a trace id", i, line[telemetry.RequestIDKey], line[telemetry.TraceIDKey], want)
+		}
+	}
+	if n := bytes.Count(lines[2], []byte(`"`+telemetry.RequestIDKey+`"`)); n != 1 {
+		t.Errorf("ddr.request_id appears %d times in %s, want once", n, lines[2])
+	}
+}
+
+func TestLogLineOutsideARequestHasNoRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	telemetry.NewLogger(&buf, slog.LevelInfo, true).InfoContext(t.Context(), "outside")
+	if line := decode(t, buf.Bytes()); line[telemetry.RequestIDKey] != nil {
+		t.Errorf("ddr.request_id = %v, want absent", line[telemetry.RequestIDKey])
 	}
 }

@@ -13,13 +13,15 @@ import (
 // UnaryServerRequestID puts the request_id field of a call's request
 // message on the call's server span as ddr.request_id; for a call that
 // creates the request (Submit), the response's. So every call on a request
-// is found by the request id, without reading any other field.
+// is found by the request id, without reading any other field. The
+// handler's context carries the id too, for its log lines.
 func UnaryServerRequestID() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		span := trace.SpanFromContext(ctx)
 		id := RequestIDOf(req)
 		if id != "" {
 			span.SetAttributes(attribute.String(AttrRequestID, id))
+			ctx = ContextWithRequestID(ctx, id)
 		}
 		resp, err := handler(ctx, req)
 		if id == "" && err == nil {

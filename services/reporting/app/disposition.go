@@ -2,58 +2,46 @@ package app
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/google/uuid"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
-// received refuses a record that has no receipt: there is no request to
-// speak of (only reporting's own events could be there, which cannot happen).
-func received(rec *Record) error {
-	if !rec.Fold.HasReceipt() {
-		return fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, rec.RequestID)
-	}
-	return nil
-}
-
 // RecordDisclosure records what was finally disclosed. The domain accepts
 // it only once the request was cleared, within the decided scope.
-func (a *Reporting) RecordDisclosure(ctx context.Context, actor, requestID string, d *reportingv1.Disclosure) (*reportingv1.Disposition, error) {
+// It returns the disposition as recorded in the appended event.
+func (a *Reporting) RecordDisclosure(ctx context.Context, actor, requestID string, d domain.Disclosure) (*reportingv1.Disposition, error) {
 	return a.dispose(ctx, actor, requestID, func(s domain.DispositionState) (domain.Disposition, error) {
-		return domain.RecordDisclosure(s, disclosureToDomain(d))
+		return domain.RecordDisclosure(s, d)
 	})
 }
 
 // RecordTerminal records how a request ended without a disclosure.
-func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string, o reportingv1.TerminalOutcome) (*reportingv1.Disposition, error) {
+func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string, o domain.TerminalOutcome) (*reportingv1.Disposition, error) {
 	now := a.cfg.Now().UTC()
 	return a.dispose(ctx, actor, requestID, func(s domain.DispositionState) (domain.Disposition, error) {
-		return domain.RecordTerminal(s, terminalToDomain[o], now)
+		return domain.RecordTerminal(s, o, now)
 	})
 }
 
 func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide func(domain.DispositionState) (domain.Disposition, error)) (*reportingv1.Disposition, error) {
 	var out *reportingv1.Disposition
-	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
-		if err := received(rec); err != nil {
+	_, err := command.Run(ctx, a.store, records, command.NewCall(requestID, actor, a.cfg.Now()), func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if err := received(s, requestID); err != nil {
 			return nil, err
 		}
-		d, err := decide(rec.Fold.DispositionState())
+		d, err := decide(s.fold.DispositionState())
 		if err != nil {
 			return nil, err
 		}
-		now := a.cfg.Now().UTC()
-		out = dispositionToProto(d, now, actor)
+		out = DispositionToProto(d, c.Now, c.Actor)
 		// One disposition per request: the id is the request's, so a
 		// retried append is deduplicated by the stream as well.
 		return []eventstore.Event{{
-			ID: eventstore.DerivedID(requestID, "reporting.disposition_recorded"), RequestID: requestID,
-			Time: now, Actor: actor,
+			ID:      eventstore.DerivedID(requestID, "reporting.disposition_recorded"),
 			Payload: &reportingv1.DispositionRecorded{RequestId: requestID, Disposition: out},
 		}}, nil
 	})
@@ -65,21 +53,15 @@ func (a *Reporting) dispose(ctx context.Context, actor, requestID string, decide
 
 // SetRestriction records what the transparency report may say about a
 // request. The legal reference stays in the record and is never published.
-func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string, r reportingv1.ReportingRestriction, legalReference string) (*reportingv1.ReportingRestrictionSet, error) {
+// It returns the appended event.
+func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string, r domain.Restriction, legalReference string) (*reportingv1.ReportingRestrictionSet, error) {
 	var out *reportingv1.ReportingRestrictionSet
-	err := a.update(ctx, requestID, func(rec *Record) ([]eventstore.Event, error) {
-		if err := received(rec); err != nil {
+	_, err := command.Run(ctx, a.store, records, command.NewCall(requestID, actor, a.cfg.Now()), func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if err := received(s, requestID); err != nil {
 			return nil, err
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, err
-		}
-		now := a.cfg.Now().UTC()
-		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: r, LegalReference: legalReference, SetTime: ts(now), SetBy: actor}
-		return []eventstore.Event{{
-			ID: id.String(), RequestID: requestID, Time: now, Actor: actor, Payload: out,
-		}}, nil
+		out = &reportingv1.ReportingRestrictionSet{RequestId: requestID, Restriction: RestrictionToProto(r), LegalReference: legalReference, SetTime: protoconv.Timestamp(c.Now), SetBy: c.Actor}
+		return []eventstore.Event{{ID: c.EventID("reporting.restriction_set"), Payload: out}}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -82,13 +82,13 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		f.ConsultDPA()
 	case evDisposition:
 		if p, ok := payload.(*reportingv1.DispositionRecorded); ok {
-			if d, ok := dispositionFromProto(p.GetDisposition()); ok {
+			if d, ok := DispositionFromProto(p.GetDisposition()); ok {
 				f.Dispose(d)
 			}
 		}
 	case evRestrictionSet:
 		if p, ok := payload.(*reportingv1.ReportingRestrictionSet); ok {
-			f.Restrict(restrictionFromProto(p.GetRestriction()))
+			f.Restrict(RestrictionFromProto(p.GetRestriction()))
 		}
 	}
 }
@@ -156,96 +156,4 @@ func approvedAccounts(s *assessmentv1.Scope) int {
 		return 0
 	}
 	return len(s.GetTargetRefs())
-}
-
-var (
-	categoriesToDomain = map[reportingv1.DataCategory]domain.DataCategory{
-		reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER:  domain.CategorySubscriber,
-		reportingv1.DataCategory_DATA_CATEGORY_ACCESS_LOGS: domain.CategoryAccessLogs,
-		reportingv1.DataCategory_DATA_CATEGORY_METADATA:    domain.CategoryMetadata,
-		reportingv1.DataCategory_DATA_CATEGORY_CONTENT:     domain.CategoryContent,
-		reportingv1.DataCategory_DATA_CATEGORY_ATTACHMENTS: domain.CategoryAttachments,
-	}
-	meansToDomain = map[reportingv1.DeliveryMeans]domain.DeliveryMeans{
-		reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL:   domain.DeliverySecurePortal,
-		reportingv1.DeliveryMeans_DELIVERY_MEANS_ENCRYPTED_EMAIL: domain.DeliveryEncryptedEmail,
-		reportingv1.DeliveryMeans_DELIVERY_MEANS_ENCRYPTED_MEDIA: domain.DeliveryEncryptedMedia,
-		reportingv1.DeliveryMeans_DELIVERY_MEANS_IN_PERSON:       domain.DeliveryInPerson,
-	}
-	terminalToDomain = map[reportingv1.TerminalOutcome]domain.TerminalOutcome{
-		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED:      domain.TerminalRejected,
-		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED:    domain.TerminalChallenged,
-		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REDIRECTED:    domain.TerminalRedirected,
-		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN:     domain.TerminalWithdrawn,
-		reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: domain.TerminalNoDataFound,
-	}
-	restrictionsToDomain = map[reportingv1.ReportingRestriction]domain.Restriction{
-		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_NONE:                    domain.RestrictionNone,
-		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER: domain.RestrictionExcludedByCourtOrder,
-		reportingv1.ReportingRestriction_REPORTING_RESTRICTION_NATIONAL_SECURITY:       domain.RestrictionNationalSecurity,
-	}
-)
-
-func invert[K, V comparable](m map[K]V) map[V]K {
-	out := make(map[V]K, len(m))
-	for k, v := range m {
-		out[v] = k
-	}
-	return out
-}
-
-var (
-	categoriesToProto = invert(categoriesToDomain)
-	meansToProto      = invert(meansToDomain)
-	terminalToProto   = invert(terminalToDomain)
-)
-
-func restrictionFromProto(r reportingv1.ReportingRestriction) domain.Restriction {
-	return restrictionsToDomain[r] // unknown values count as none
-}
-
-// disclosureToDomain maps a disclosure; unknown enum values map to values
-// the domain refuses, so the caller gets a field violation.
-func disclosureToDomain(d *reportingv1.Disclosure) domain.Disclosure {
-	out := domain.Disclosure{Accounts: int(d.GetAccounts()), Means: meansToDomain[d.GetMeans()]}
-	if d.GetDiscloseTime() != nil {
-		out.Date = d.GetDiscloseTime().AsTime()
-	}
-	for _, c := range d.GetCategories() {
-		dc, ok := categoriesToDomain[c]
-		if !ok {
-			dc = domain.DataCategory(c.String())
-		}
-		out.Categories = append(out.Categories, dc)
-	}
-	return out
-}
-
-// dispositionFromProto reads a recorded disposition; ok is false for one
-// this binary cannot read (a newer kind), which then counts as none.
-func dispositionFromProto(p *reportingv1.Disposition) (domain.Disposition, bool) {
-	at := p.GetRecordTime().AsTime()
-	switch k := p.GetKind().(type) {
-	case *reportingv1.Disposition_Disclosure:
-		d := disclosureToDomain(k.Disclosure)
-		return domain.Disposition{Disclosure: &d, At: d.Date}, true
-	case *reportingv1.Disposition_Outcome:
-		o, ok := terminalToDomain[k.Outcome]
-		return domain.Disposition{Terminal: o, At: at}, ok
-	}
-	return domain.Disposition{}, false
-}
-
-func dispositionToProto(d domain.Disposition, recordedAt time.Time, by string) *reportingv1.Disposition {
-	out := &reportingv1.Disposition{RecordTime: ts(recordedAt), RecordedBy: by}
-	if d.Disclosure != nil {
-		pd := &reportingv1.Disclosure{Accounts: int32(d.Disclosure.Accounts), DiscloseTime: ts(d.Disclosure.Date), Means: meansToProto[d.Disclosure.Means]}
-		for _, c := range d.Disclosure.Categories {
-			pd.Categories = append(pd.Categories, categoriesToProto[c])
-		}
-		out.Kind = &reportingv1.Disposition_Disclosure{Disclosure: pd}
-	} else {
-		out.Kind = &reportingv1.Disposition_Outcome{Outcome: terminalToProto[d.Terminal]}
-	}
-	return out
 }

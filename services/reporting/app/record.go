@@ -1,7 +1,10 @@
 // Package app holds reporting's commands and queries. The record of a
-// request is read straight from the stream, message by message, and each
-// entry's digest is taken over the payload bytes as stored: the stream is
-// the record, so nothing is re-encoded on the way to the hash chain.
+// request (GetRecord, the verifications) is read straight from the stream,
+// message by message, through [Stream], and each entry's digest is taken
+// over the payload bytes as stored: the stream is the record, so nothing is
+// re-encoded on the way to the hash chain. Commands run through
+// platform/command: their state is a fold over the request's history
+// ([recordState]), the same fold the report's read model keeps.
 package app
 
 import (
@@ -10,22 +13,26 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
 // Service is the event-source name of reporting's events.
 const Service = "reporting"
 
-// Store is the part of the event store reporting writes through.
-type Store interface {
-	Append(ctx context.Context, requestID string, expectedLastSeq uint64, evs ...eventstore.Event) (uint64, error)
+// Stream reads the stored messages of the record, in stream order; its
+// implementation (reporting/adapters) talks to JetStream.
+type Stream interface {
+	// ScanRequest calls fn for every stored message of one request.
+	ScanRequest(ctx context.Context, requestID string, fn func(eventstore.RawMsg) error) error
+	// ScanAll calls fn for every stored message of the stream.
+	ScanAll(ctx context.Context, fn func(eventstore.RawMsg) error) error
 }
 
 // Config tunes reporting.
@@ -41,14 +48,14 @@ type Config struct {
 
 // Reporting runs reporting's commands and queries.
 type Reporting struct {
-	cfg   Config
-	js    jetstream.JetStream
-	store Store
+	cfg    Config
+	stream Stream
+	store  command.Store
 }
 
-// New returns a Reporting reading the stream through js and appending
-// through store.
-func New(cfg Config, js jetstream.JetStream, store Store) (*Reporting, error) {
+// New returns a Reporting reading the record through stream and running
+// commands on store.
+func New(cfg Config, stream Stream, store command.Store) (*Reporting, error) {
 	if err := cfg.Report.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,11 +65,8 @@ func New(cfg Config, js jetstream.JetStream, store Store) (*Reporting, error) {
 	if cfg.ScanTimeout <= 0 {
 		cfg.ScanTimeout = 10 * time.Minute
 	}
-	return &Reporting{cfg: cfg, js: js, store: store}, nil
+	return &Reporting{cfg: cfg, stream: stream, store: store}, nil
 }
-
-// maxAppendAttempts bounds the reload-decide-append loop on conflicts.
-const maxAppendAttempts = 10
 
 // Record is a request's record as read from the stream.
 type Record struct {
@@ -72,6 +76,10 @@ type Record struct {
 	Seals     []domain.Seal
 	Fold      domain.RequestFold
 	LastSeq   uint64
+	// StatedHead is the head hash a copy of the record states (VerifyCopy
+	// checks it against the copy's last entry); unused for a record read
+	// from the stream, whose head is [Record.Head].
+	StatedHead domain.Digest
 }
 
 // Head is the chain head over every entry.
@@ -108,7 +116,7 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 	}
 	rec := &Record{RequestID: requestID}
 	var chain domain.Chain
-	err := eventstore.Scan(ctx, a.js, eventstore.StreamName, eventstore.RequestFilter(requestID), func(m eventstore.RawMsg) error {
+	err := a.stream.ScanRequest(ctx, requestID, func(m eventstore.RawMsg) error {
 		e, err := entryOf(m)
 		if err != nil {
 			return err
@@ -131,7 +139,7 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 		}
 		if s, ok := payload.(*reportingv1.RecordSealed); ok {
 			rec.Seals = append(rec.Seals, domain.Seal{
-				Index: chain.Len() - 1, LastSeq: s.GetLastSequence(), EntryCount: int(s.GetEntryCount()), Head: digestOf(s.GetHeadHash()),
+				Index: chain.Len() - 1, LastSeq: s.GetLastSequence(), EntryCount: int(s.GetEntryCount()), Head: DigestOf(s.GetHeadHash()),
 			})
 		}
 		apply(&rec.Fold, name, e.Time, payload)
@@ -148,24 +156,12 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 	return rec, nil
 }
 
-func digestOf(b []byte) domain.Digest {
+// DigestOf reads a digest from its wire bytes (short input is zero-padded,
+// and then fails verification rather than panicking).
+func DigestOf(b []byte) domain.Digest {
 	var d domain.Digest
 	copy(d[:], b)
 	return d
-}
-
-// RecordProto renders a record. It carries digests, never payloads.
-func RecordProto(r *Record) *reportingv1.Record {
-	out := &reportingv1.Record{RequestId: r.RequestID, Closed: r.Fold.Terminal()}
-	for i, e := range r.Entries {
-		out.Entries = append(out.Entries, &reportingv1.RecordEntry{
-			Sequence: e.Seq, Subject: e.Subject, EventType: e.Type, EventId: e.EventID, Actor: e.Actor,
-			EventTime: timestamppb.New(e.Time), PayloadDigest: e.PayloadDigest[:], EntryHash: r.Hashes[i][:],
-		})
-	}
-	h := r.Head()
-	out.HeadHash = h[:]
-	return out
 }
 
 // Verification is the result of checking a record.
@@ -202,26 +198,18 @@ func asBreak(err error) *domain.ChainBreakError {
 // entry against its stored hash), then entry by entry against the record
 // in the stream, so a copy whose hashes were recomputed after a change is
 // caught too. A copy may be a prefix of the record: the record grows.
-func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *reportingv1.Record) (Verification, error) {
-	if cp.GetRequestId() != requestID {
+func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *Record) (Verification, error) {
+	if cp.RequestID != requestID {
 		return Verification{}, ddrerr.Invalid(ddrerr.FieldViolation{Field: "copy.request_id", Description: "must be the request_id verified"})
 	}
-	entries := make([]domain.Entry, len(cp.GetEntries()))
-	hashes := make([]domain.Digest, len(cp.GetEntries()))
-	for i, e := range cp.GetEntries() {
-		entries[i] = domain.Entry{
-			Seq: e.GetSequence(), Subject: e.GetSubject(), Type: e.GetEventType(), EventID: e.GetEventId(),
-			Actor: e.GetActor(), Time: e.GetEventTime().AsTime(), PayloadDigest: digestOf(e.GetPayloadDigest()),
-		}
-		hashes[i] = digestOf(e.GetEntryHash())
-	}
+	entries, hashes := cp.Entries, cp.Hashes
 	v := Verification{EntriesChecked: len(entries)}
 	if err := domain.Verify(entries, hashes); err != nil {
 		v.Break = asBreak(err)
 		return v, nil
 	}
-	if n := len(hashes); n > 0 && digestOf(cp.GetHeadHash()) != hashes[n-1] {
-		v.Break = &domain.ChainBreakError{Index: n - 1, Seq: entries[n-1].Seq, Expected: hashes[n-1], Found: digestOf(cp.GetHeadHash()), Reason: "head hash is not the last entry's hash"}
+	if n := len(hashes); n > 0 && cp.StatedHead != hashes[n-1] {
+		v.Break = &domain.ChainBreakError{Index: n - 1, Seq: entries[n-1].Seq, Expected: hashes[n-1], Found: cp.StatedHead, Reason: "head hash is not the last entry's hash"}
 		return v, nil
 	}
 	rec, err := a.LoadRecord(ctx, requestID)
@@ -249,53 +237,18 @@ func (a *Reporting) VerifyCopy(ctx context.Context, requestID string, cp *report
 // terminal point, unless the last entry already is a seal. The event id
 // derives from the request and the last sequence covered, so a retried or
 // redelivered trigger appends nothing twice.
-func (a *Reporting) Seal(ctx context.Context, requestID string) (sealed bool, err error) {
-	for range maxAppendAttempts {
-		rec, err := a.LoadRecord(ctx, requestID)
-		if err != nil {
-			return false, err
+func (a *Reporting) Seal(ctx context.Context, requestID, trigger string) (sealed bool, err error) {
+	c := command.Call{RequestID: requestID, Now: a.cfg.Now().UTC(), Trigger: trigger}
+	res, err := command.Run(ctx, a.store, records, c, func(s *recordState, c command.Call) ([]eventstore.Event, error) {
+		if !s.fold.Terminal() || s.lastSealed {
+			return nil, nil
 		}
-		last := rec.Entries[len(rec.Entries)-1]
-		if !rec.Fold.Terminal() || last.Subject == eventstore.SubjectOf(requestID, (*reportingv1.RecordSealed)(nil)) {
-			return false, nil
-		}
-		head := rec.Head()
-		now := a.cfg.Now().UTC()
-		ev := eventstore.Event{
-			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(rec.LastSeq)), RequestID: requestID,
-			Time: now,
+		return []eventstore.Event{{
+			ID: eventstore.DerivedID(requestID, "reporting.sealed", fmt.Sprint(s.lastSeq)),
 			Payload: &reportingv1.RecordSealed{
-				RequestId: requestID, HeadHash: head[:], EntryCount: int32(len(rec.Entries)), LastSequence: rec.LastSeq, SealTime: ts(now),
+				RequestId: requestID, HeadHash: s.head[:], EntryCount: int32(s.entries), LastSequence: s.lastSeq, SealTime: protoconv.Timestamp(c.Now),
 			},
-		}
-		_, err = a.store.Append(ctx, requestID, rec.LastSeq, ev)
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue
-		}
-		return err == nil, err
-	}
-	return false, fmt.Errorf("%w: request %s kept changing while sealing", ddrerr.ErrConflict, requestID)
+		}}, nil
+	})
+	return len(res.Events) > 0, err
 }
-
-// update reloads the record, decides and appends with the optimistic
-// check, retrying on conflict: eventstore.Update, but over the raw record,
-// so an event of a kind this binary does not know never blocks a command.
-func (a *Reporting) update(ctx context.Context, requestID string, decide func(*Record) ([]eventstore.Event, error)) error {
-	for range maxAppendAttempts {
-		rec, err := a.LoadRecord(ctx, requestID)
-		if err != nil {
-			return err
-		}
-		evs, err := decide(rec)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		_, err = a.store.Append(ctx, requestID, rec.LastSeq, evs...)
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: request %s kept changing; retry", ddrerr.ErrConflict, requestID)
-}
-
-func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -20,22 +19,14 @@ import (
 var ReportSubjects = []string{eventstore.AllEvents}
 
 type reqState struct {
-	id   string
-	fold domain.RequestFold
-	head domain.Digest
+	id string
+	recordState
 }
 
 // Reports is the read model of the transparency report: per request, the
-// fold of its events and the head of its hash chain, and the stream
-// sequence they are complete up to.
-//
-// It is fed by platform/projection, which hands over decoded events, not
-// the stored bytes. The payload digest is therefore taken over the payload
-// re-marshalled with proto.MarshalOptions{Deterministic: true}, which is
-// how the event store wrote it; the record (GetRecord, report verification)
-// always hashes the stored bytes, and TestReport_ProjectionMatchesRecord
-// holds the two to the same result. If a future writer encoded differently,
-// VerifyTransparencyReport would say so rather than pass silently.
+// fold of its events and the head of its hash chain (recordState, fed by
+// platform/projection with decoded events), and the stream sequence they
+// are complete up to.
 type Reports struct {
 	mu      sync.RWMutex
 	index   map[string]int
@@ -46,15 +37,8 @@ type Reports struct {
 // NewReports returns an empty read model.
 func NewReports() *Reports { return &Reports{index: make(map[string]int)} }
 
-var marshalOpts = proto.MarshalOptions{Deterministic: true}
-
 // Apply folds one event in; it implements projection.Apply.
 func (r *Reports) Apply(ev eventstore.Event) error {
-	data, err := marshalOpts.Marshal(ev.Payload)
-	if err != nil {
-		return fmt.Errorf("re-marshal payload: %w", err)
-	}
-	e := domain.Entry{Seq: ev.Sequence, Subject: ev.Subject, Type: ev.Type, EventID: ev.ID, Actor: ev.Actor, Time: ev.Time, PayloadDigest: domain.PayloadDigest(data)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i, ok := r.index[ev.RequestID]
@@ -63,9 +47,9 @@ func (r *Reports) Apply(ev eventstore.Event) error {
 		r.index[ev.RequestID] = i
 		r.reqs = append(r.reqs, reqState{id: ev.RequestID})
 	}
-	s := &r.reqs[i]
-	s.head = domain.EntryHash(s.head, e)
-	apply(&s.fold, ev.Service+"."+ev.Name, ev.Time, ev.Payload)
+	if err := r.reqs[i].apply(ev); err != nil {
+		return err
+	}
 	r.lastSeq = ev.Sequence
 	return nil
 }
@@ -104,9 +88,7 @@ func (a *Reporting) FactsFromRecord(ctx context.Context, p domain.Period, upTo u
 		reqs []reqState
 		last uint64
 	)
-	// No subject filter: the stream holds only request events, and a batch
-	// by sequence is several times faster than one matching a wildcard.
-	err := eventstore.Scan(ctx, a.js, eventstore.StreamName, "", func(m eventstore.RawMsg) error {
+	err := a.stream.ScanAll(ctx, func(m eventstore.RawMsg) error {
 		if upTo > 0 && m.Sequence > upTo {
 			return errStop
 		}
@@ -152,29 +134,6 @@ func (a *Reporting) Report(r *Reports, p domain.Period) (*domain.Report, error) 
 	}
 	rep.RecordSequence = seq
 	return rep, nil
-}
-
-// Render writes rep in format and returns the bytes and their MIME type.
-func Render(rep *domain.Report, format reportingv1.ReportFormat) ([]byte, string, error) {
-	var buf bytes.Buffer
-	var (
-		ct  string
-		err error
-	)
-	switch format {
-	case reportingv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED, reportingv1.ReportFormat_REPORT_FORMAT_JSON:
-		ct, err = "application/json", domain.WriteJSON(&buf, rep)
-	case reportingv1.ReportFormat_REPORT_FORMAT_CSV:
-		ct, err = "text/csv; charset=utf-8", domain.WriteCSV(&buf, rep)
-	case reportingv1.ReportFormat_REPORT_FORMAT_HTML:
-		ct, err = "text/html; charset=utf-8", domain.WriteHTML(&buf, rep)
-	default:
-		return nil, "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "format", Description: "is not a known format"})
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return buf.Bytes(), ct, nil
 }
 
 // ReportCheck is the result of verifying a published report.

@@ -2,6 +2,9 @@ package ports
 
 import (
 	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -16,22 +19,27 @@ import (
 // reaches a terminal point.
 const SealConsumer = "reporting-seal"
 
-// SealSubjects are the events after which a request may have reached a
-// terminal point; the handler decides from the whole record.
-var SealSubjects = []string{
-	eventstore.PatternOf[*notificationv1.RequestCleared](),
-	eventstore.PatternOf[*notificationv1.RequestRedirected](),
-	eventstore.PatternOf[*assessmentv1.AssessmentDecided](),
-	eventstore.PatternOf[*intakev1.RequestWithdrawn](),
-	eventstore.PatternOf[*reportingv1.DispositionRecorded](),
+// SealReactor seals the record of the event's request after each event
+// that may have brought it to a terminal point; the app decides from the
+// whole record. It is idempotent: a seal is appended only when the record
+// is terminal and does not already end with one, under an id derived from
+// what it covers. What is retried and what is dead-lettered is
+// ddrerr.Classify's call, the one rule for every reactor.
+func SealReactor(a *app.Reporting) consumer.ReactorHandlers {
+	return consumer.Reactor(
+		sealOn[*notificationv1.RequestCleared](a),
+		sealOn[*notificationv1.RequestRedirected](a),
+		sealOn[*assessmentv1.AssessmentDecided](a),
+		sealOn[*intakev1.RequestWithdrawn](a),
+		sealOn[*reportingv1.DispositionRecorded](a),
+	)
 }
 
-// SealHandler seals the record of the event's request. It is idempotent:
-// the app appends a seal only when the record is terminal and does not
-// already end with one, under an id derived from what it covers.
-func SealHandler(a *app.Reporting) consumer.Handler {
-	return func(ctx context.Context, ev eventstore.Event) error {
-		_, err := a.Seal(ctx, ev.RequestID)
-		return err
-	}
+func sealOn[T proto.Message](a *app.Reporting) consumer.TypedHandler {
+	return consumer.On(func(ctx context.Context, ev eventstore.Event, _ T) error {
+		if _, err := a.Seal(ctx, ev.RequestID, ev.ID); err != nil {
+			return fmt.Errorf("sealing the record of request %s: %w", ev.RequestID, err)
+		}
+		return nil
+	})
 }

@@ -6,12 +6,12 @@ package ports
 import (
 	"context"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/validate"
+	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -35,8 +35,6 @@ func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator) *S
 	return &Server{app: a, reports: reports, valid: v}
 }
 
-// caller returns the authenticated identity if its kind is one of kinds.
-
 // GetRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
 	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
@@ -49,7 +47,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 	if err != nil {
 		return nil, err
 	}
-	return &reportingv1.GetRecordResponse{Record: app.RecordProto(rec)}, nil
+	return &reportingv1.GetRecordResponse{Record: recordToProto(rec)}, nil
 }
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.
@@ -65,18 +63,14 @@ func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecord
 		err error
 	)
 	if req.GetCopy() != nil {
-		v, err = s.app.VerifyCopy(ctx, req.GetRequestId(), req.GetCopy())
+		v, err = s.app.VerifyCopy(ctx, req.GetRequestId(), recordFromProto(req.GetCopy()))
 	} else {
 		v, err = s.app.VerifyRecord(ctx, req.GetRequestId())
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &reportingv1.VerifyRecordResponse{Valid: v.Break == nil, EntriesChecked: int32(v.EntriesChecked), FirstBreakIndex: -1, SealsChecked: int32(v.SealsChecked)}
-	if b := v.Break; b != nil {
-		out.FirstBreakIndex, out.FirstBreakSequence, out.Detail = int32(b.Index), b.Seq, b.Error()
-	}
-	return out, nil
+	return verificationToProto(v), nil
 }
 
 // RecordDisposition implements reportingv1.ReportingServiceServer.
@@ -91,9 +85,9 @@ func (s *Server) RecordDisposition(ctx context.Context, req *reportingv1.RecordD
 	var d *reportingv1.Disposition
 	switch k := req.GetKind().(type) {
 	case *reportingv1.RecordDispositionRequest_Disclosure:
-		d, err = s.app.RecordDisclosure(ctx, id.URI, req.GetRequestId(), k.Disclosure)
+		d, err = s.app.RecordDisclosure(ctx, id.URI, req.GetRequestId(), app.DisclosureFromProto(k.Disclosure))
 	case *reportingv1.RecordDispositionRequest_Outcome:
-		d, err = s.app.RecordTerminal(ctx, id.URI, req.GetRequestId(), k.Outcome)
+		d, err = s.app.RecordTerminal(ctx, id.URI, req.GetRequestId(), app.TerminalFromProto(k.Outcome))
 	}
 	if err != nil {
 		return nil, err
@@ -110,7 +104,7 @@ func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.S
 	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
-	ev, err := s.app.SetRestriction(ctx, id.URI, req.GetRequestId(), req.GetRestriction(), req.GetLegalReference())
+	ev, err := s.app.SetRestriction(ctx, id.URI, req.GetRequestId(), app.RestrictionFromProto(req.GetRestriction()), req.GetLegalReference())
 	if err != nil {
 		return nil, err
 	}
@@ -133,19 +127,23 @@ func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.Get
 	if err != nil {
 		return nil, err
 	}
-	content, ct, err := app.Render(rep, req.GetFormat())
-	if err != nil {
-		return nil, err
-	}
 	format := req.GetFormat()
 	if format == reportingv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED {
 		format = reportingv1.ReportFormat_REPORT_FORMAT_JSON
+	}
+	f, ok := exportFormats[format]
+	if !ok {
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "format", Description: "is not a known format"})
+	}
+	content, ct, err := export.Render(rep, f)
+	if err != nil {
+		return nil, err
 	}
 	root := rep.Digest.MerkleRoot
 	return &reportingv1.GetTransparencyReportResponse{Report: &reportingv1.TransparencyReport{
 		Period: rep.Period.String(), Format: format, ContentType: ct, Content: content,
 		MerkleRoot: root[:], RequestsCounted: int32(rep.Totals.Requests), RecordSequence: rep.RecordSequence,
-		GenerateTime: timestamppb.New(rep.GeneratedAt),
+		GenerateTime: protoconv.Timestamp(rep.GeneratedAt),
 	}}, nil
 }
 

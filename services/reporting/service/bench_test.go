@@ -11,6 +11,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/reporting/adapters"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -48,7 +49,7 @@ func BenchmarkReport_1MRecordedRequests(b *testing.B) {
 	b.Logf("published %d requests, %d events in %s", n, last, time.Since(start).Round(time.Millisecond))
 
 	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
-	a, err := app.New(app.Config{Report: domain.DefaultConfig(), Now: func() time.Time { return now }, ScanTimeout: time.Hour}, env.JS, eventstore.NewStore(env.JS))
+	a, err := app.New(app.Config{Report: domain.DefaultConfig(), Now: func() time.Time { return now }, ScanTimeout: time.Hour}, adapters.Stream{JS: env.JS}, eventstore.NewStore(env.JS))
 	if err != nil {
 		b.Fatal(err)
 	}

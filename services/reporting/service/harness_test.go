@@ -103,19 +103,6 @@ func (e *env) append(t testing.TB, id string, evs ...eventstore.Event) uint64 {
 	return seq
 }
 
-// waitFor polls cond until it holds; it bounds a wait for a reactor's
-// eventual write, it does not time anything.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // publishAll writes events with asynchronous publishes, for volume: the
 // envelope is the event store's own (eventstore.ToMsg), only the per-event
 // round trip is skipped. It returns the last stream sequence.

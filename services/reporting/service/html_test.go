@@ -12,6 +12,7 @@ import (
 	"time"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // chromium is Debian's package "chromium"; .ci/run installs it.
@@ -24,8 +25,8 @@ func TestClause5_1_HTMLReportRendersInHeadlessChromium(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("SKIPPED, NOT TESTED: %s is missing (install Debian's package chromium: apt-get install -y chromium)", chromium)
 	}
-	c := newClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
-	e := start(t, c.cfg(100))
+	c := testkit.NewClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	e := start(t, cfgAt(c, 100))
 	generated(t, e, 400)
 	res := getReport(t, e, "2026-H1", reportingv1.ReportFormat_REPORT_FORMAT_HTML)
 	if res.GetContentType() != "text/html; charset=utf-8" {

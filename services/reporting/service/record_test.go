@@ -20,6 +20,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 	"github.com/ddrsuite/ddr/services/reporting/ports"
 	"github.com/ddrsuite/ddr/services/reporting/service"
@@ -47,7 +48,7 @@ func seals(r *reportingv1.Record) int {
 func waitSeals(t *testing.T, e *env, id string, n int) *reportingv1.Record {
 	t.Helper()
 	var rec *reportingv1.Record
-	waitFor(t, "the record to be sealed", func() bool {
+	testkit.Eventually(t, "the record to be sealed", func() bool {
 		rec = getRecord(t, e, id)
 		last := rec.GetEntries()[len(rec.GetEntries())-1]
 		return seals(rec) >= n && strings.HasSuffix(last.GetSubject(), ".reporting.sealed")
@@ -167,9 +168,9 @@ func TestRecord_RedeliveredTriggersSealNothingTwice(t *testing.T) {
 	}
 	// The server removes the old consumer's files in the background; a
 	// create racing that removal fails, and is simply tried again.
-	waitFor(t, "the consumer to be recreated", func() bool { return again.Start(cctx) == nil })
+	testkit.Eventually(t, "the consumer to be recreated", func() bool { return again.Start(cctx) == nil })
 	t.Cleanup(func() { cancel(); again.Stop() })
-	waitFor(t, "the replayed triggers to be handled", func() bool {
+	testkit.Eventually(t, "the replayed triggers to be handled", func() bool {
 		c, err := e.js.Consumer(ctx, eventstore.StreamName, ports.SealConsumer)
 		if err != nil {
 			return false

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,20 +16,16 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 	"github.com/ddrsuite/ddr/services/reporting/service"
 )
 
 var h1 = domain.Period{Year: 2026, Half: domain.H1}
 
-// clock is a settable clock for the component.
-type clock struct{ v atomic.Int64 }
-
-func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
-func (c *clock) set(t time.Time)  { c.v.Store(t.UnixNano()) }
-func (c *clock) now() time.Time   { return time.Unix(0, c.v.Load()).UTC() }
-func (c *clock) cfg(band int) service.Config {
-	return service.Config{BandWidth: band, Delay: 180 * 24 * time.Hour, Now: c.now}
+// cfgAt is the component's configuration on the test clock c.
+func cfgAt(c *testkit.Clock, band int) service.Config {
+	return service.Config{BandWidth: band, Delay: 180 * 24 * time.Hour, Now: c.Now}
 }
 
 // count is the test's own count of a report, from the generator's ground
@@ -139,8 +134,8 @@ func generated(t *testing.T, e *env, n int) []genReq {
 }
 
 func TestClause5_1_ReportOverGeneratedHalfYearMatchesIndependentCount(t *testing.T) {
-	c := newClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
-	e := start(t, c.cfg(100))
+	c := testkit.NewClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	e := start(t, cfgAt(c, 100))
 	reqs := generated(t, e, 3000)
 	want := independentCount(reqs, h1)
 	if want.totals.Requests < 1500 || want.nsReqs == 0 {
@@ -217,8 +212,8 @@ func TestClause5_1_ReportOverGeneratedHalfYearMatchesIndependentCount(t *testing
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestClause5_1_NationalSecurityWithheldUntilDelayThenInConfiguredBands(t *testing.T) {
-	c := newClock(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)) // period over, delay not passed
-	e := start(t, c.cfg(500))
+	c := testkit.NewClock(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)) // period over, delay not passed
+	e := start(t, cfgAt(c, 500))
 	reqs := generated(t, e, 600)
 	want := independentCount(reqs, h1)
 
@@ -237,7 +232,7 @@ func TestClause5_1_NationalSecurityWithheldUntilDelayThenInConfiguredBands(t *te
 	if rep.Totals != want.totals {
 		t.Errorf("totals %+v, want %+v (national security in no exact figure)", rep.Totals, want.totals)
 	}
-	c.set(time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC))
+	c.Set(time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC))
 	rep = read()
 	if ns := rep.NationalSecurity; ns.Status != domain.NationalSecurityReported || *ns.Requests != (domain.Band{From: want.nsReqs / 500 * 500, To: want.nsReqs/500*500 + 499}) {
 		t.Fatalf("after the delay: %+v, want the band of 500 holding %d", ns, want.nsReqs)
@@ -245,8 +240,8 @@ func TestClause5_1_NationalSecurityWithheldUntilDelayThenInConfiguredBands(t *te
 }
 
 func TestClause5_1_ReportRefusedWhilePeriodRuns(t *testing.T) {
-	c := newClock(time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC))
-	e := start(t, c.cfg(250))
+	c := testkit.NewClock(time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC))
+	e := start(t, cfgAt(c, 250))
 	_, err := e.staff.GetTransparencyReport(context.Background(), &reportingv1.GetTransparencyReportRequest{Period: "2026-H1"})
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("report of a running period: %v, want FAILED_PRECONDITION", err)
@@ -262,8 +257,8 @@ func TestClause5_1_ReportRefusedWhilePeriodRuns(t *testing.T) {
 // brings it back; national security legal process is banded whatever staff
 // say.
 func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
-	c := newClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
-	e := start(t, c.cfg(250))
+	c := testkit.NewClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	e := start(t, cfgAt(c, 250))
 	ctx := context.Background()
 	var last uint64
 	for _, r := range []struct {

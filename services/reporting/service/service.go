@@ -17,6 +17,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
+	"github.com/ddrsuite/ddr/services/reporting/adapters"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 	"github.com/ddrsuite/ddr/services/reporting/ports"
@@ -55,7 +56,7 @@ func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now}, d.JS, d.Store)
+	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now}, adapters.Stream{JS: d.JS}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +81,7 @@ func (c *Component) RegisterGRPC(s *grpc.Server) {
 // Start implements runner.Component: it starts the seal reactor and
 // rebuilds the report's read model from the stream before answering.
 func (c *Component) Start(ctx context.Context) error {
-	seal, err := consumer.Start(ctx, c.deps.JS, consumer.Config{
-		Name:           ports.SealConsumer,
-		FilterSubjects: ports.SealSubjects,
-		Logger:         c.deps.Logger,
-	}, ports.SealHandler(c.app))
+	seal, err := ports.SealReactor(c.app).Start(ctx, c.deps.JS, consumer.Config{Name: ports.SealConsumer, Logger: c.deps.Logger})
 	if err != nil {
 		return err
 	}

@@ -1006,10 +1006,10 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\">\n" +
 	"\x0fGetCaseResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xd4\x01\n" +
-	"\x10ListCasesRequest\x12H\n" +
-	"\bstatuses\x18\x01 \x03(\x0e2\x1d.ddr.assessment.v1.CaseStatusB\r\xbaH\n" +
-	"\x92\x01\a\"\x05\x82\x01\x02\x10\x01R\bstatuses\x12$\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xd6\x01\n" +
+	"\x10ListCasesRequest\x12J\n" +
+	"\bstatuses\x18\x01 \x03(\x0e2\x1d.ddr.assessment.v1.CaseStatusB\x0f\xbaH\f\x92\x01\t\x10\n" +
+	"\"\x05\x82\x01\x02\x10\x01R\bstatuses\x12$\n" +
 	"\bassignee\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bassignee\x12'\n" +
 	"\tpage_size\x18\x03 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
@@ -1023,12 +1023,12 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12$\n" +
 	"\bassignee\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bassignee\"@\n" +
 	"\x11ClaimCaseResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc5\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc4\x01\n" +
 	"\x14RecordFactorsRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12G\n" +
-	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentB\b\xbaH\x05\x92\x01\x02\x10\x06R\afactors\x12:\n" +
-	"\x11rights_assessment\x18\x03 \x01(\tB\r\xbaH\x06r\x04\x18\xa0\x9c\x01\x90\xb5\x18\x02R\x10rightsAssessment\"D\n" +
+	"\afactors\x18\x02 \x03(\v2#.ddr.assessment.v1.FactorAssessmentB\b\xbaH\x05\x92\x01\x02\x10\x06R\afactors\x129\n" +
+	"\x11rights_assessment\x18\x03 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\x10rightsAssessment\"D\n" +
 	"\x15RecordFactorsResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xa0\x01\n" +
 	" RecordCounselConsultationRequest\x12(\n" +
@@ -1036,17 +1036,17 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12R\n" +
 	"\fconsultation\x18\x02 \x01(\v2&.ddr.assessment.v1.CounselConsultationB\x06\xbaH\x03\xc8\x01\x01R\fconsultation\"P\n" +
 	"!RecordCounselConsultationResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xbc\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xbb\x01\n" +
 	"#RecordChallengeConsiderationRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x02 \x01(\bR\n" +
-	"considered\x12-\n" +
-	"\treasoning\x18\x03 \x01(\tB\x0f\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01\x90\xb5\x18\x02R\treasoning\x12\x1c\n" +
+	"considered\x12,\n" +
+	"\treasoning\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\treasoning\x12\x1c\n" +
 	"\twarranted\x18\x04 \x01(\bR\twarranted\"S\n" +
 	"$RecordChallengeConsiderationResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc8\x02\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc7\x02\n" +
 	"\rDecideRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12?\n" +
@@ -1054,8 +1054,8 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12H\n" +
 	"\vlegal_basis\x18\x03 \x01(\x0e2\x1d.ddr.assessment.v1.LegalBasisB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"legalBasis\x12.\n" +
-	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12'\n" +
-	"\agrounds\x18\x05 \x01(\tB\r\xbaH\x06r\x04\x18\xa0\x9c\x01\x90\xb5\x18\x02R\agrounds\x12)\n" +
+	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12&\n" +
+	"\agrounds\x18\x05 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\agrounds\x12)\n" +
 	"\x10expected_version\x18\x06 \x01(\x04R\x0fexpectedVersion\"=\n" +
 	"\x0eDecideResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"n\n" +
@@ -1065,13 +1065,13 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\vdecision_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
 	"decisionId\"F\n" +
 	"\x17ApproveDecisionResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\x96\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\x95\x01\n" +
 	"\x15RejectDecisionRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12*\n" +
 	"\vdecision_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"decisionId\x12'\n" +
-	"\x06reason\x18\x03 \x01(\tB\x0f\xbaH\br\x06\x10\x01\x18\xa0\x9c\x01\x90\xb5\x18\x02R\x06reason\"E\n" +
+	"decisionId\x12&\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\x06reason\"E\n" +
 	"\x16RejectDecisionResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xb4\a\n" +
 	"\x11AssessmentService\x12P\n" +

@@ -11,6 +11,7 @@
 package assessmentv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -496,7 +497,8 @@ type FactorAssessment struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Factor Factor                 `protobuf:"varint,1,opt,name=factor,proto3,enum=ddr.assessment.v1.Factor" json:"factor,omitempty"`
 	// Personal data (RECORD): the reviewer's free text, which can name the people concerned.
-	Assessment    string                 `protobuf:"bytes,2,opt,name=assessment,proto3" json:"assessment,omitempty"`
+	Assessment string `protobuf:"bytes,2,opt,name=assessment,proto3" json:"assessment,omitempty"`
+	// Output only: the caller.
 	Reviewer      string                 `protobuf:"bytes,3,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -569,7 +571,8 @@ type CounselConsultation struct {
 	Counsel     string                 `protobuf:"bytes,2,opt,name=counsel,proto3" json:"counsel,omitempty"`
 	ConsultTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=consult_time,json=consultTime,proto3" json:"consult_time,omitempty"`
 	// Personal data (RECORD): counsel's advice in free text, which can name people.
-	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	Summary string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// Output only: the caller.
 	RecordedBy    string `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -796,7 +799,8 @@ type Scope struct {
 	// Everything the request asked for. Otherwise target_refs and
 	// data_categories narrow it.
 	All bool `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
-	// Intake's target references ("t1", ...), never the identifiers.
+	// Intake's target references ("t1", ...), never the identifiers. At most
+	// as many as a request may list (ddr.intake.v1.DataDisclosureRequest.targets).
 	TargetRefs     []string          `protobuf:"bytes,2,rep,name=target_refs,json=targetRefs,proto3" json:"target_refs,omitempty"`
 	DataCategories []v1.DataCategory `protobuf:"varint,3,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
 	// Narrows the period of data; each end must lie within the request's.
@@ -1800,25 +1804,25 @@ var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x04Flag\x12/\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1b.ddr.assessment.v1.FlagCodeR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xc4\x01\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xd6\x01\n" +
 	"\x10FactorAssessment\x121\n" +
-	"\x06factor\x18\x01 \x01(\x0e2\x19.ddr.assessment.v1.FactorR\x06factor\x12$\n" +
+	"\x06factor\x18\x01 \x01(\x0e2\x19.ddr.assessment.v1.FactorR\x06factor\x12,\n" +
 	"\n" +
-	"assessment\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\n" +
-	"assessment\x12\x1a\n" +
-	"\breviewer\x18\x03 \x01(\tR\breviewer\x12;\n" +
+	"assessment\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\n" +
+	"assessment\x12$\n" +
+	"\breviewer\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\breviewer\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xe9\x01\n" +
+	"recordTime\"\x83\x02\n" +
 	"\x13CounselConsultation\x122\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x04kind\x12\x1e\n" +
-	"\acounsel\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\acounsel\x12=\n" +
-	"\fconsult_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconsultTime\x12\x1e\n" +
-	"\asummary\x18\x04 \x01(\tB\x04\x90\xb5\x18\x02R\asummary\x12\x1f\n" +
-	"\vrecorded_by\x18\x05 \x01(\tR\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x04kind\x12&\n" +
+	"\acounsel\x18\x02 \x01(\tB\f\xbaH\x05r\x03\x18\xac\x02\x90\xb5\x18\x02R\acounsel\x12=\n" +
+	"\fconsult_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconsultTime\x12&\n" +
+	"\asummary\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\asummary\x12)\n" +
+	"\vrecorded_by\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\n" +
 	"recordedBy\"\xd8\x01\n" +
 	"\x16ChallengeConsideration\x12\x1e\n" +
 	"\n" +
@@ -1834,12 +1838,13 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\afactors\x18\x01 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x121\n" +
 	"\x11rights_assessment\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment\x12L\n" +
 	"\rconsultations\x18\x03 \x03(\v2&.ddr.assessment.v1.CounselConsultationR\rconsultations\x12G\n" +
-	"\tchallenge\x18\x04 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\tchallenge\"\xdc\x01\n" +
+	"\tchallenge\x18\x04 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\tchallenge\"\xf7\x01\n" +
 	"\x05Scope\x12\x10\n" +
-	"\x03all\x18\x01 \x01(\bR\x03all\x12\x1f\n" +
-	"\vtarget_refs\x18\x02 \x03(\tR\n" +
-	"targetRefs\x12D\n" +
-	"\x0fdata_categories\x18\x03 \x03(\x0e2\x1b.ddr.intake.v1.DataCategoryR\x0edataCategories\x127\n" +
+	"\x03all\x18\x01 \x01(\bR\x03all\x120\n" +
+	"\vtarget_refs\x18\x02 \x03(\tB\x0f\xbaH\f\x92\x01\t\x10\xe8\a\"\x04r\x02\x18 R\n" +
+	"targetRefs\x12N\n" +
+	"\x0fdata_categories\x18\x03 \x03(\x0e2\x1b.ddr.intake.v1.DataCategoryB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\x0edataCategories\x127\n" +
 	"\n" +
 	"time_range\x18\x04 \x01(\v2\x18.ddr.intake.v1.TimeRangeR\ttimeRange\x12!\n" +
 	"\ftarget_count\x18\x05 \x01(\x05R\vtargetCount\"e\n" +

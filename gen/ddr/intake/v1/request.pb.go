@@ -564,7 +564,8 @@ type Target struct {
 	// Personal data (SUBJECT): the identifier of a person the demand is about.
 	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Opaque reference assigned by intake ("t1", "t2", ...), so that later
-	// decisions can name a target without copying its value. Output only.
+	// decisions can name a target without copying its value. Output only:
+	// intake overwrites whatever a caller sends.
 	Ref string `protobuf:"bytes,3,opt,name=ref,proto3" json:"ref,omitempty"`
 	// In stored events: the value sealed (AES-256-GCM) with the request's
 	// data key, and value left empty, so that erasing the key erases the
@@ -902,6 +903,10 @@ type DataDisclosureRequest struct {
 	// Informational only (clause 3.2): nothing depends on it.
 	CitesDataProtectionLaw bool `protobuf:"varint,6,opt,name=cites_data_protection_law,json=citesDataProtectionLaw,proto3" json:"cites_data_protection_law,omitempty"`
 	// Whom the demand is about. Either targets or scope_description is needed.
+	// At most 1,000 of at most 512 bytes each, so that the request, with its
+	// texts and attachments at their caps and its personal data sealed, fits
+	// one NATS message (1 MiB by default) with room to spare; a longer list
+	// goes in an attachment, with the demand described in scope_description.
 	Targets []*Target `protobuf:"bytes,7,rep,name=targets,proto3" json:"targets,omitempty"`
 	// The scope in words, when the demand names no individual targets.
 	// Personal data (SUBJECT): describes whom and what the demand covers, in free text.
@@ -1086,26 +1091,27 @@ var File_ddr_intake_v1_request_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\n" +
-	"\x1bddr/intake/v1/request.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x01\n" +
+	"\x1bddr/intake/v1/request.proto\x12\rddr.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n" +
 	"\tAuthority\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x04name\x12<\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.ddr.intake.v1.AuthorityKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x125\n" +
-	"\acountry\x18\x03 \x01(\tB\x1b\xbaH\x18r\x162\x14^([A-Z]{2}|UNKNOWN)$R\acountry\x12)\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x127\n" +
+	"\acountry\x18\x03 \x01(\tB\x1d\xbaH\x1ar\x18\x18\a2\x14^([A-Z]{2}|UNKNOWN)$R\acountry\x12)\n" +
 	"\vsubdivision\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\vsubdivision\"\xd4\x01\n" +
 	"\fLegalProcess\x12?\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1f.ddr.intake.v1.LegalProcessTypeB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x12+\n" +
 	"\fissuing_body\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\vissuingBody\x12.\n" +
-	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xb6\x01\n" +
+	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xcb\x01\n" +
 	"\x06Target\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ddr.intake.v1.TargetKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12$\n" +
-	"\x05value\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x80\x04\x90\xb5\x18\x01R\x05value\x12\x10\n" +
-	"\x03ref\x18\x03 \x01(\tR\x03ref\x12!\n" +
-	"\fsealed_value\x18\x04 \x01(\fR\vsealedValue\x12\x16\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12'\n" +
+	"\x05value\x18\x02 \x01(\tB\x11\xbaH\n" +
+	"r\b\x10\x01\x18\x80\x04(\x80\x04\x90\xb5\x18\x01R\x05value\x12\x19\n" +
+	"\x03ref\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18 R\x03ref\x12*\n" +
+	"\fsealed_value\x18\x04 \x01(\fB\a\xbaH\x04z\x02\x18\x00R\vsealedValue\x12\x16\n" +
 	"\x06erased\x18\x05 \x01(\bR\x06erased\"g\n" +
 	"\tTimeRange\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
@@ -1118,11 +1124,11 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x89\x01\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x8b\x01\n" +
 	"\n" +
 	"Attachment\x12!\n" +
-	"\x03uri\x18\x01 \x01(\tB\x0f\xbaH\br\x06\x18\x80\x10\x88\x01\x01\x90\xb5\x18\x01R\x03uri\x12-\n" +
-	"\x06sha256\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
+	"\x03uri\x18\x01 \x01(\tB\x0f\xbaH\br\x06\x18\x80\x10\x88\x01\x01\x90\xb5\x18\x01R\x03uri\x12/\n" +
+	"\x06sha256\x18\x02 \x01(\tB\x17\xbaH\x14r\x12\x18@2\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
 	"\n" +
 	"media_type\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xc3\b\n" +
@@ -1136,7 +1142,7 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\tauthority\x18\x04 \x01(\v2\x18.ddr.intake.v1.AuthorityB\x06\xbaH\x03\xc8\x01\x01R\tauthority\x12@\n" +
 	"\rlegal_process\x18\x05 \x01(\v2\x1b.ddr.intake.v1.LegalProcessR\flegalProcess\x129\n" +
 	"\x19cites_data_protection_law\x18\x06 \x01(\bR\x16citesDataProtectionLaw\x12:\n" +
-	"\atargets\x18\a \x03(\v2\x15.ddr.intake.v1.TargetB\t\xbaH\x06\x92\x01\x03\x10\x90NR\atargets\x129\n" +
+	"\atargets\x18\a \x03(\v2\x15.ddr.intake.v1.TargetB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\atargets\x129\n" +
 	"\x11scope_description\x18\b \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x10scopeDescription\x12M\n" +
 	"\x0escope_selector\x18\t \x01(\x0e2\x1c.ddr.intake.v1.ScopeSelectorB\b\xbaH\x05\x82\x01\x02\x10\x01R\rscopeSelector\x12-\n" +
 	"\vcustomer_id\x18\n" +

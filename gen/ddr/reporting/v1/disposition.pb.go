@@ -7,6 +7,7 @@
 package reportingv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -435,11 +436,12 @@ var File_ddr_reporting_v1_disposition_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_disposition_proto_rawDesc = "" +
 	"\n" +
-	"\"ddr/reporting/v1/disposition.proto\x12\x10ddr.reporting.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x01\n" +
+	"\"ddr/reporting/v1/disposition.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x01\n" +
 	"\n" +
-	"Disclosure\x12>\n" +
+	"Disclosure\x12H\n" +
 	"\n" +
-	"categories\x18\x01 \x03(\x0e2\x1e.ddr.reporting.v1.DataCategoryR\n" +
+	"categories\x18\x01 \x03(\x0e2\x1e.ddr.reporting.v1.DataCategoryB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\n" +
 	"categories\x12\x1a\n" +
 	"\baccounts\x18\x02 \x01(\x05R\baccounts\x12?\n" +
 	"\rdisclose_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fdiscloseTime\x125\n" +

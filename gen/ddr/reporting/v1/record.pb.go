@@ -11,6 +11,7 @@
 package reportingv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -28,6 +29,9 @@ const (
 
 // RecordEntry is one event of a request's record. It holds digests, never
 // the payload, so the record can be shown without personal data.
+//
+// The caps below bound a copy handed back to VerifyRecord; they are far
+// above what the suite writes, so no copy of a real record breaks them.
 type RecordEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stream sequence of the event in the DDR stream.
@@ -137,7 +141,9 @@ func (x *RecordEntry) GetEntryHash() []byte {
 type Record struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	Entries   []*RecordEntry         `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Never an event: a copy is bounded by the gRPC receive size first; this
+	// cap is far above any record's length.
+	Entries []*RecordEntry `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
 	// Hash of the last entry: commits to the whole record.
 	HeadHash []byte `protobuf:"bytes,3,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
 	// The request reached a terminal event (cleared, redirected, rejected...).
@@ -208,24 +214,25 @@ var File_ddr_reporting_v1_record_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_record_proto_rawDesc = "" +
 	"\n" +
-	"\x1dddr/reporting/v1/record.proto\x12\x10ddr.reporting.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x02\n" +
+	"\x1dddr/reporting/v1/record.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x02\n" +
 	"\vRecordEntry\x12\x1a\n" +
-	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x18\n" +
-	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1d\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\"\n" +
+	"\asubject\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\asubject\x12'\n" +
 	"\n" +
-	"event_type\x18\x03 \x01(\tR\teventType\x12\x19\n" +
-	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x14\n" +
-	"\x05actor\x18\x05 \x01(\tR\x05actor\x129\n" +
+	"event_type\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\teventType\x12#\n" +
+	"\bevent_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\aeventId\x12\x1e\n" +
+	"\x05actor\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x05actor\x129\n" +
 	"\n" +
-	"event_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12%\n" +
-	"\x0epayload_digest\x18\a \x01(\fR\rpayloadDigest\x12\x1d\n" +
+	"event_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12.\n" +
+	"\x0epayload_digest\x18\a \x01(\fB\a\xbaH\x04z\x02\x18@R\rpayloadDigest\x12&\n" +
 	"\n" +
-	"entry_hash\x18\b \x01(\fR\tentryHash\"\x95\x01\n" +
-	"\x06Record\x12\x1d\n" +
+	"entry_hash\x18\b \x01(\fB\a\xbaH\x04z\x02\x18@R\tentryHash\"\xb3\x01\n" +
+	"\x06Record\x12&\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tR\trequestId\x127\n" +
-	"\aentries\x18\x02 \x03(\v2\x1d.ddr.reporting.v1.RecordEntryR\aentries\x12\x1b\n" +
-	"\thead_hash\x18\x03 \x01(\fR\bheadHash\x12\x16\n" +
+	"request_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12C\n" +
+	"\aentries\x18\x02 \x03(\v2\x1d.ddr.reporting.v1.RecordEntryB\n" +
+	"\xbaH\a\x92\x01\x04\x10\xa0\x8d\x06R\aentries\x12$\n" +
+	"\thead_hash\x18\x03 \x01(\fB\a\xbaH\x04z\x02\x18@R\bheadHash\x12\x16\n" +
 	"\x06closed\x18\x04 \x01(\bR\x06closedB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
 
 var (

@@ -939,9 +939,9 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vrestriction\x121\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x0elegalReference\"X\n" +
 	"\x1fSetReportingRestrictionResponse\x125\n" +
-	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x91\x01\n" +
-	"\x1cGetTransparencyReportRequest\x12/\n" +
-	"\x06period\x18\x01 \x01(\tB\x17\xbaH\x14r\x122\x10^[0-9]{4}-H[12]$R\x06period\x12@\n" +
+	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x93\x01\n" +
+	"\x1cGetTransparencyReportRequest\x121\n" +
+	"\x06period\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18\a2\x10^[0-9]{4}-H[12]$R\x06period\x12@\n" +
 	"\x06format\x18\x02 \x01(\x0e2\x1e.ddr.reporting.v1.ReportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\"\xd7\x02\n" +
 	"\x12TransparencyReport\x12\x16\n" +
 	"\x06period\x18\x01 \x01(\tR\x06period\x126\n" +

@@ -6,6 +6,11 @@
 //
 //	go run ./services/platform/cmd/ddr-pki -dir ./data/pki -secrets ./secrets
 //
+// The revoke subcommand adds certificates to the CA's revocation list,
+// <dir>/crl.pem, which running processes reload at their next handshake:
+//
+//	go run ./services/platform/cmd/ddr-pki revoke -dir ./data/pki ./data/pki/staff/alice.crt
+//
 // It also runs the KEK's lifecycle, on the host that holds the secrets
 // (these are not ddrctl commands: ddrctl speaks to the services over the
 // API, and the KEK must never cross it; the keys are files on this host):
@@ -18,12 +23,15 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -35,6 +43,24 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "revoke" {
+		fs := flag.NewFlagSet("ddr-pki revoke", flag.ExitOnError)
+		dir := fs.String("dir", "./data/pki", "directory of the PKI")
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), "usage: ddr-pki revoke [-dir DIR] CERT.crt...")
+			fs.PrintDefaults()
+		}
+		_ = fs.Parse(os.Args[2:])
+		if fs.NArg() == 0 {
+			fs.Usage()
+			os.Exit(2)
+		}
+		if err := revoke(pki.Dir(*dir), fs.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "ddr-pki:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var err error
 	if len(os.Args) > 1 && os.Args[1] != "" && os.Args[1][0] != '-' {
 		err = sub(os.Args[1], os.Args[2:])
@@ -48,6 +74,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ddr-pki:", err)
 		os.Exit(1)
 	}
+}
+
+// revoke puts each certificate file on the CA's revocation list.
+func revoke(dir pki.Dir, certFiles []string) error {
+	for _, f := range certFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return fmt.Errorf("%s: no PEM certificate", f)
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		crl, err := pki.Revoke(dir, cert, time.Now())
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		fmt.Printf("revoked %s (serial %s) in %s\n", f, cert.SerialNumber, crl)
+	}
+	return nil
 }
 
 func run(dir pki.Dir, secrets string) error {

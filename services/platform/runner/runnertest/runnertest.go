@@ -47,6 +47,12 @@ type Options struct {
 	Insecure bool
 	// Staff assigns roles to staff; default [DevStaff].
 	Staff authz.Staff
+	// NATSMaxPayload lowers the embedded server's max message size, to make
+	// an append fail for real.
+	NATSMaxPayload int32
+	// RateLimit and RateBurst set each caller's token bucket; zero: no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // DevStaff is the default role assignment of test processes.
@@ -102,6 +108,9 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		DataDir:         opts.DataDir,
 		NATSListen:      "127.0.0.1:-1",
 		SyncAlways:      !opts.NoSync,
+		NATSMaxPayload:  opts.NATSMaxPayload,
+		RateLimit:       opts.RateLimit,
+		RateBurst:       opts.RateBurst,
 		Replicas:        1,
 		DevIdentity:     opts.Insecure,
 		PKIDir:          string(dir),

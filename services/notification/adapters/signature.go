@@ -1,4 +1,4 @@
-package domain
+package adapters
 
 import (
 	"crypto/hmac"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 )
+
+// Webhook signing is keyed hashing, so it lives here and not in the domain
+// (which only decides what a notice says and to whom).
 
 // SignatureHeader is the HTTP header carrying a webhook signature.
 const SignatureHeader = "DDR-Signature"

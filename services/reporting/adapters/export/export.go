@@ -1,49 +1,65 @@
-package domain
+// Package export renders a transparency report for publication: a CSV of
+// every figure and a self-contained HTML page with charts. Rendering is
+// presentation, not policy, so it lives here and not in the domain, which
+// owns the report model and its canonical JSON (domain.WriteJSON).
+package export
 
 import (
+	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
-// Exports carry only what a Report holds: counts, bands, dates and digests.
-// Dimension keys are codes checked by [ReportFacts.Validate], so no free text
-// from a request can reach a published page.
+// Format is a rendering of a report.
+type Format int
 
-// WriteJSON writes the report as indented JSON with stable field names.
-func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+// The formats a report is rendered in.
+const (
+	JSON Format = iota
+	CSV
+	HTML
+)
 
-// ReadJSON reads a report written by [WriteJSON], e.g. by an authority that
-// wants to check a published report with [VerifyReport].
-func ReadJSON(rd io.Reader) (*Report, error) {
-	var r Report
-	dec := json.NewDecoder(rd)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("reading report: %w", err)
+// Render writes rep in f and returns the bytes and their MIME type.
+func Render(rep *domain.Report, f Format) ([]byte, string, error) {
+	var (
+		buf bytes.Buffer
+		ct  string
+		err error
+	)
+	switch f {
+	case JSON:
+		ct, err = "application/json", domain.WriteJSON(&buf, rep)
+	case CSV:
+		ct, err = "text/csv; charset=utf-8", WriteCSV(&buf, rep)
+	case HTML:
+		ct, err = "text/html; charset=utf-8", WriteHTML(&buf, rep)
+	default:
+		return nil, "", fmt.Errorf("export: unknown format %d", f)
 	}
-	return &r, nil
+	if err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), ct, nil
 }
 
 // WriteCSV writes one row per published figure: dimension, key, value. The
 // value is a count, a band ("0-249") for national security, or for the
 // "report" and "digest" rows a setting or a digest.
-func WriteCSV(w io.Writer, r *Report) error {
+func WriteCSV(w io.Writer, r *domain.Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"dimension", "key", "value"}); err != nil {
 		return err
 	}
-	for _, row := range r.rows() {
-		if err := cw.Write([]string{row.dimension, row.key, row.value}); err != nil {
+	for _, f := range r.Figures() {
+		if err := cw.Write([]string{f.Dimension, f.Key, f.Value}); err != nil {
 			return err
 		}
 	}
@@ -74,14 +90,14 @@ type htmlChart struct {
 
 type htmlView struct {
 	Title, PeriodRange, Generated string
-	R                             *Report
-	Totals                        []KeyCount
+	R                             *domain.Report
+	Totals                        []domain.KeyCount
 	Charts                        []htmlChart
 	NSRequests, NSAccounts        string
 	NSAvailable                   string
 }
 
-func chart(id, title string, kc []KeyCount, label func(string) string) htmlChart {
+func chart(id, title string, kc []domain.KeyCount, label func(string) string) htmlChart {
 	c := htmlChart{ID: id, Title: title, Height: max(1, len(kc)) * chartRowHeight}
 	peak, total := 0, 0
 	for _, k := range kc {
@@ -115,7 +131,7 @@ func processLabel(k string) string {
 }
 
 func outcomeLabel(k string) string {
-	var o Outcome
+	var o domain.Outcome
 	if o.UnmarshalText([]byte(k)) != nil {
 		return k
 	}
@@ -126,20 +142,20 @@ func outcomeLabel(k string) string {
 // elsewhere) to publish on the company website: figures, an inline SVG bar
 // chart per breakdown with a table of the same figures for screen readers
 // and for copying, the national security bands, the notes and the digest.
-func WriteHTML(w io.Writer, r *Report) error {
+func WriteHTML(w io.Writer, r *domain.Report) error {
 	v := htmlView{
 		Title: "Transparency report: government data requests, " + r.Period.String(),
 		PeriodRange: r.Period.Start().Format("2 January 2006") + " – " +
 			r.Period.End().AddDate(0, 0, -1).Format("2 January 2006"),
 		Generated: r.GeneratedAt.UTC().Format(time.DateOnly),
 		R:         r,
-		Totals: []KeyCount{
-			{"Requests received", r.Totals.Requests},
-			{"Accounts specified", r.Totals.AccountsSpecified},
-			{"Emergency requests", r.Totals.Emergency},
-			{"Customers notified", r.Totals.CustomersNotified},
-			{"Data protection authority consultations", r.Totals.DPAConsultations},
-			{"Requests under a non-disclosure (gag) order", r.Totals.UnderGag},
+		Totals: []domain.KeyCount{
+			{Key: "Requests received", Count: r.Totals.Requests},
+			{Key: "Accounts specified", Count: r.Totals.AccountsSpecified},
+			{Key: "Emergency requests", Count: r.Totals.Emergency},
+			{Key: "Customers notified", Count: r.Totals.CustomersNotified},
+			{Key: "Data protection authority consultations", Count: r.Totals.DPAConsultations},
+			{Key: "Requests under a non-disclosure (gag) order", Count: r.Totals.UnderGag},
 		},
 		Charts: []htmlChart{
 			chart("by-outcome", "Requests by outcome", r.ByOutcome, outcomeLabel),

@@ -1,4 +1,15 @@
-package app
+// Package codec is assessment's event codec: the events it appends are
+// encoded here from the domain's events, and the events it folds (its own
+// and intake's) decoded into them (events.go), with the message conversions
+// they need (this file). It is a package of its own because both sides use
+// it: app to append and fold, ports for the enum mappings of the RPC
+// requests and views (ports/convert.go), whose Case shows the facts, rules,
+// flags and decision as recorded, so nothing is converted in two places.
+//
+// The domain spells enum values in lower case without the proto prefix
+// (DECISION_KIND_REDIRECT_TO_CUSTOMER is "redirect_to_customer"):
+// protoconv.EnumName and EnumValue map them both ways.
+package codec
 
 import (
 	"strconv"
@@ -6,67 +17,61 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
-// The domain spells enum values in lower case without the proto prefix
-// (DECISION_KIND_REDIRECT_TO_CUSTOMER is "redirect_to_customer"), so one
-// pair of helpers maps every enum both ways.
+// Enum prefixes of the proto enums the domain spells without them.
+const (
+	factorPrefix    = "FACTOR_"
+	counselPrefix   = "COUNSEL_KIND_"
+	categoryPrefix  = "DATA_CATEGORY_"
+	authorityPrefix = "AUTHORITY_KIND_"
+	processPrefix   = "LEGAL_PROCESS_TYPE_"
+	flagPrefix      = "FLAG_CODE_"
+	kindPrefix      = "DECISION_KIND_"
+	basisPrefix     = "LEGAL_BASIS_"
+)
 
-type protoEnum interface {
-	~int32
-	String() string
-}
-
-func fromEnum[E protoEnum](e E, prefix string) string {
-	if e == 0 {
-		return ""
-	}
-	return strings.ToLower(strings.TrimPrefix(e.String(), prefix))
-}
-
-// toEnum returns 0 (unspecified) for a value the proto does not define, which
-// the domain or protovalidate then reports.
-func toEnum[E ~int32](s, prefix string, values map[string]int32) E {
-	if s == "" {
-		return 0
-	}
-	return E(values[prefix+strings.ToUpper(s)])
-}
-
-// Factors differ in one spelling: the proto's VALIDITY is the domain's
+// FactorToDomain reads a proto factor. Factors differ in one spelling: the proto's VALIDITY is the domain's
 // "validity_under_applicable_law".
-func factorToDomain(f assessmentv1.Factor) domain.Factor {
+func FactorToDomain(f assessmentv1.Factor) domain.Factor {
 	if f == assessmentv1.Factor_FACTOR_VALIDITY {
 		return domain.FactorValidity
 	}
-	return domain.Factor(fromEnum(f, "FACTOR_"))
+	return domain.Factor(protoconv.EnumName(f, factorPrefix))
 }
 
-func factorToProto(f domain.Factor) assessmentv1.Factor {
+// FactorToProto writes a domain factor.
+func FactorToProto(f domain.Factor) assessmentv1.Factor {
 	if f == domain.FactorValidity {
 		return assessmentv1.Factor_FACTOR_VALIDITY
 	}
-	return toEnum[assessmentv1.Factor](string(f), "FACTOR_", assessmentv1.Factor_value)
+	return protoconv.EnumValue[assessmentv1.Factor](string(f), factorPrefix)
 }
 
-func tm(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil {
-		return time.Time{}
-	}
-	return ts.AsTime().UTC()
+// CounselKindToDomain reads a proto counsel kind.
+func CounselKindToDomain(k assessmentv1.CounselKind) domain.CounselKind {
+	return domain.CounselKind(protoconv.EnumName(k, counselPrefix))
 }
 
-func ts(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
+// CounselKindToProto writes a domain counsel kind.
+func CounselKindToProto(k domain.CounselKind) assessmentv1.CounselKind {
+	return protoconv.EnumValue[assessmentv1.CounselKind](string(k), counselPrefix)
+}
+
+// DecisionKindToDomain reads a proto decision kind.
+func DecisionKindToDomain(k assessmentv1.DecisionKind) domain.DecisionKind {
+	return domain.DecisionKind(protoconv.EnumName(k, kindPrefix))
+}
+
+// LegalBasisToDomain reads a proto legal basis.
+func LegalBasisToDomain(b assessmentv1.LegalBasis) domain.LegalBasis {
+	return domain.LegalBasis(protoconv.EnumName(b, basisPrefix))
 }
 
 func dur(d *durationpb.Duration) time.Duration {
@@ -77,20 +82,20 @@ func dur(d *durationpb.Duration) time.Duration {
 }
 
 func timeRangeToDomain(r *intakev1.TimeRange) domain.TimeRange {
-	return domain.TimeRange{From: tm(r.GetFrom()), To: tm(r.GetTo())}
+	return domain.TimeRange{From: protoconv.Time(r.GetFrom()), To: protoconv.Time(r.GetTo())}
 }
 
 func timeRangeToProto(r domain.TimeRange) *intakev1.TimeRange {
 	if r == (domain.TimeRange{}) {
 		return nil
 	}
-	return &intakev1.TimeRange{From: ts(r.From), To: ts(r.To)}
+	return &intakev1.TimeRange{From: protoconv.Timestamp(r.From), To: protoconv.Timestamp(r.To)}
 }
 
 func categoriesToDomain(cs []intakev1.DataCategory) []string {
 	var out []string
 	for _, c := range cs {
-		out = append(out, fromEnum(c, "DATA_CATEGORY_"))
+		out = append(out, protoconv.EnumName(c, categoryPrefix))
 	}
 	return out
 }
@@ -98,33 +103,25 @@ func categoriesToDomain(cs []intakev1.DataCategory) []string {
 func categoriesToProto(cs []string) []intakev1.DataCategory {
 	var out []intakev1.DataCategory
 	for _, c := range cs {
-		out = append(out, toEnum[intakev1.DataCategory](c, "DATA_CATEGORY_", intakev1.DataCategory_value))
+		out = append(out, protoconv.EnumValue[intakev1.DataCategory](c, categoryPrefix))
 	}
 	return out
 }
 
-// Adequacy answers whether a country gives an adequate level of protection
-// on a date (clause 4.2.1), and why. In production it is
-// (*policy.AdequacyRegistry).IsAdequate of the process's registry: the same
-// judgement notification makes for the hold (see package policy).
-type Adequacy func(country string, at time.Time) (adequate bool, reason string)
-
 // FactsFromReceived reads the facts the rules need from intake's event.
 // Targets become their references; their values stay in intake's event.
-func FactsFromReceived(r *intakev1.RequestReceived, adequacy Adequacy) (domain.RequestFacts, string) {
+// Whether the country is adequate is a judgement, not a fact of the event:
+// the caller sets CountryAdequate.
+func FactsFromReceived(r *intakev1.RequestReceived) domain.RequestFacts {
 	q := r.GetRequest()
-	received := tm(q.GetReceivedAt())
-	country := q.GetAuthority().GetCountry()
-	adequate, reason := adequacy(country, received)
 	f := domain.RequestFacts{
 		RequestID:            r.GetRequestId(),
-		ReceivedAt:           received,
-		ForwardedAt:          tm(r.GetSubmitTime()),
+		ReceivedAt:           protoconv.Time(q.GetReceivedAt()),
+		ForwardedAt:          protoconv.Time(r.GetSubmitTime()),
 		LateForwarded:        r.GetLateForwarding(),
-		AuthorityKind:        fromEnum(q.GetAuthority().GetKind(), "AUTHORITY_KIND_"),
-		AuthorityCountry:     country,
-		CountryAdequate:      adequate,
-		LegalProcess:         fromEnum(q.GetLegalProcess().GetType(), "LEGAL_PROCESS_TYPE_"),
+		AuthorityKind:        protoconv.EnumName(q.GetAuthority().GetKind(), authorityPrefix),
+		AuthorityCountry:     q.GetAuthority().GetCountry(),
+		LegalProcess:         protoconv.EnumName(q.GetLegalProcess().GetType(), processPrefix),
 		TargetCount:          len(q.GetTargets()),
 		ScopeDescribed:       q.GetScopeDescription() != "" || q.GetScopeSelector() == intakev1.ScopeSelector_SCOPE_SELECTOR_DESCRIBED,
 		Selectors:            domain.Selectors{WholeTenant: q.GetScopeSelector() == intakev1.ScopeSelector_SCOPE_SELECTOR_WHOLE_TENANT, WholeService: q.GetScopeSelector() == intakev1.ScopeSelector_SCOPE_SELECTOR_WHOLE_SERVICE},
@@ -132,8 +129,8 @@ func FactsFromReceived(r *intakev1.RequestReceived, adequacy Adequacy) (domain.R
 		TimeRange:            timeRangeToDomain(q.GetTimeRange()),
 		EmergencyClaimed:     q.GetEmergency().GetClaimed(),
 		ImminentRiskClaimed:  q.GetEmergency().GetImminentRiskOfSeriousHarm(),
-		Gag:                  domain.Gag{Present: q.GetGag().GetPresent(), Reference: q.GetGag().GetReference(), Expires: tm(q.GetGag().GetExpiresAt())},
-		Deadline:             tm(q.GetDeadline()),
+		Gag:                  domain.Gag{Present: q.GetGag().GetPresent(), Reference: q.GetGag().GetReference(), Expires: protoconv.Time(q.GetGag().GetExpiresAt())},
+		Deadline:             protoconv.Time(q.GetDeadline()),
 		CustomerIsController: q.GetCustomerId() != "",
 		CustomerID:           q.GetCustomerId(),
 	}
@@ -144,20 +141,20 @@ func FactsFromReceived(r *intakev1.RequestReceived, adequacy Adequacy) (domain.R
 		}
 		f.TargetIDs = append(f.TargetIDs, ref)
 	}
-	return f, reason
+	return f
 }
 
 func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.CaseFacts {
 	return &assessmentv1.CaseFacts{
-		ReceiveTime:          ts(f.ReceivedAt),
-		ForwardTime:          ts(f.ForwardedAt),
+		ReceiveTime:          protoconv.Timestamp(f.ReceivedAt),
+		ForwardTime:          protoconv.Timestamp(f.ForwardedAt),
 		LateForwarding:       f.LateForwarded,
-		AuthorityKind:        toEnum[intakev1.AuthorityKind](f.AuthorityKind, "AUTHORITY_KIND_", intakev1.AuthorityKind_value),
+		AuthorityKind:        protoconv.EnumValue[intakev1.AuthorityKind](f.AuthorityKind, authorityPrefix),
 		AuthorityCountry:     f.AuthorityCountry,
 		CountryAdequate:      f.CountryAdequate,
 		AdequacyReason:       adequacyReason,
 		Jurisdictions:        f.Jurisdictions,
-		LegalProcess:         toEnum[intakev1.LegalProcessType](f.LegalProcess, "LEGAL_PROCESS_TYPE_", intakev1.LegalProcessType_value),
+		LegalProcess:         protoconv.EnumValue[intakev1.LegalProcessType](f.LegalProcess, processPrefix),
 		TargetCount:          int32(f.TargetCount),
 		TargetRefs:           f.TargetIDs,
 		ScopeDescribed:       f.ScopeDescribed,
@@ -167,8 +164,8 @@ func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.Ca
 		TimeRange:            timeRangeToProto(f.TimeRange),
 		EmergencyClaimed:     f.EmergencyClaimed,
 		ImminentRiskClaimed:  f.ImminentRiskClaimed,
-		Prohibition:          &assessmentv1.Prohibition{Present: f.Gag.Present, Reference: f.Gag.Reference, ExpiresAt: ts(f.Gag.Expires)},
-		DeadlineTime:         ts(f.Deadline),
+		Prohibition:          &assessmentv1.Prohibition{Present: f.Gag.Present, Reference: f.Gag.Reference, ExpiresAt: protoconv.Timestamp(f.Gag.Expires)},
+		DeadlineTime:         protoconv.Timestamp(f.Deadline),
 		CustomerIsController: f.CustomerIsController,
 		CustomerId:           f.CustomerID,
 	}
@@ -177,14 +174,14 @@ func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.Ca
 func factsToDomain(requestID string, p *assessmentv1.CaseFacts) domain.RequestFacts {
 	return domain.RequestFacts{
 		RequestID:            requestID,
-		ReceivedAt:           tm(p.GetReceiveTime()),
-		ForwardedAt:          tm(p.GetForwardTime()),
+		ReceivedAt:           protoconv.Time(p.GetReceiveTime()),
+		ForwardedAt:          protoconv.Time(p.GetForwardTime()),
 		LateForwarded:        p.GetLateForwarding(),
-		AuthorityKind:        fromEnum(p.GetAuthorityKind(), "AUTHORITY_KIND_"),
+		AuthorityKind:        protoconv.EnumName(p.GetAuthorityKind(), authorityPrefix),
 		AuthorityCountry:     p.GetAuthorityCountry(),
 		CountryAdequate:      p.GetCountryAdequate(),
 		Jurisdictions:        p.GetJurisdictions(),
-		LegalProcess:         fromEnum(p.GetLegalProcess(), "LEGAL_PROCESS_TYPE_"),
+		LegalProcess:         protoconv.EnumName(p.GetLegalProcess(), processPrefix),
 		TargetCount:          int(p.GetTargetCount()),
 		TargetIDs:            p.GetTargetRefs(),
 		ScopeDescribed:       p.GetScopeDescribed(),
@@ -193,8 +190,8 @@ func factsToDomain(requestID string, p *assessmentv1.CaseFacts) domain.RequestFa
 		TimeRange:            timeRangeToDomain(p.GetTimeRange()),
 		EmergencyClaimed:     p.GetEmergencyClaimed(),
 		ImminentRiskClaimed:  p.GetImminentRiskClaimed(),
-		Gag:                  domain.Gag{Present: p.GetProhibition().GetPresent(), Reference: p.GetProhibition().GetReference(), Expires: tm(p.GetProhibition().GetExpiresAt())},
-		Deadline:             tm(p.GetDeadlineTime()),
+		Gag:                  domain.Gag{Present: p.GetProhibition().GetPresent(), Reference: p.GetProhibition().GetReference(), Expires: protoconv.Time(p.GetProhibition().GetExpiresAt())},
+		Deadline:             protoconv.Time(p.GetDeadlineTime()),
 		CustomerIsController: p.GetCustomerIsController(),
 		CustomerID:           p.GetCustomerId(),
 	}
@@ -213,10 +210,10 @@ func rulesToProto(r domain.Rules) *assessmentv1.CaseRules {
 		Overlays:                       r.Overlays,
 	}
 	for _, f := range r.ExtraFactors {
-		out.ExtraFactors = append(out.ExtraFactors, factorToProto(f))
+		out.ExtraFactors = append(out.ExtraFactors, FactorToProto(f))
 	}
 	for _, k := range r.CounselBeforeDisclosure {
-		out.CounselBeforeDisclosure = append(out.CounselBeforeDisclosure, toEnum[assessmentv1.CounselKind](string(k), "COUNSEL_KIND_", assessmentv1.CounselKind_value))
+		out.CounselBeforeDisclosure = append(out.CounselBeforeDisclosure, CounselKindToProto(k))
 	}
 	return out
 }
@@ -233,10 +230,10 @@ func rulesToDomain(p *assessmentv1.CaseRules) domain.Rules {
 		Overlays:                       p.GetOverlays(),
 	}
 	for _, f := range p.GetExtraFactors() {
-		r.ExtraFactors = append(r.ExtraFactors, factorToDomain(f))
+		r.ExtraFactors = append(r.ExtraFactors, FactorToDomain(f))
 	}
 	for _, k := range p.GetCounselBeforeDisclosure() {
-		r.CounselBeforeDisclosure = append(r.CounselBeforeDisclosure, domain.CounselKind(fromEnum(k, "COUNSEL_KIND_")))
+		r.CounselBeforeDisclosure = append(r.CounselBeforeDisclosure, CounselKindToDomain(k))
 	}
 	return r
 }
@@ -245,7 +242,7 @@ func flagsToProto(fs []domain.Flag) []*assessmentv1.Flag {
 	var out []*assessmentv1.Flag
 	for _, f := range fs {
 		out = append(out, &assessmentv1.Flag{
-			Code:        toEnum[assessmentv1.FlagCode](string(f.Code), "FLAG_CODE_", assessmentv1.FlagCode_value),
+			Code:        protoconv.EnumValue[assessmentv1.FlagCode](string(f.Code), flagPrefix),
 			Clause:      f.Clause.Number(),
 			Explanation: f.Explanation,
 		})
@@ -257,7 +254,7 @@ func flagsToDomain(fs []*assessmentv1.Flag) []domain.Flag {
 	var out []domain.Flag
 	for _, f := range fs {
 		out = append(out, domain.Flag{
-			Code:        domain.FlagCode(strings.TrimPrefix(f.GetCode().String(), "FLAG_CODE_")),
+			Code:        domain.FlagCode(strings.TrimPrefix(f.GetCode().String(), flagPrefix)),
 			Clause:      policy.Clause(f.GetClause()),
 			Explanation: f.GetExplanation(),
 		})
@@ -271,10 +268,10 @@ func openingRequirements(f domain.RequestFacts, r domain.Rules) *assessmentv1.No
 	return &assessmentv1.NotificationRequirements{
 		CustomerIsController: f.CustomerIsController,
 		CustomerId:           f.CustomerID,
-		Prohibition:          &assessmentv1.Prohibition{Present: f.Gag.Present, Reference: f.Gag.Reference, ExpiresAt: ts(f.Gag.Expires)},
+		Prohibition:          &assessmentv1.Prohibition{Present: f.Gag.Present, Reference: f.Gag.Reference, ExpiresAt: protoconv.Timestamp(f.Gag.Expires)},
 		AuthorityCountry:     f.AuthorityCountry,
 		CountryAdequate:      f.CountryAdequate,
-		ReceiveTime:          ts(f.ReceivedAt),
+		ReceiveTime:          protoconv.Timestamp(f.ReceivedAt),
 		CustomerNoticePeriod: durationpb.New(r.CustomerNoticePeriod),
 		Overlays:             r.Overlays,
 		ImminentRiskClaimed:  f.ImminentRiskClaimed,
@@ -289,13 +286,13 @@ func requirementsToProto(n domain.NotificationRequirements, receivedAt time.Time
 		ImminentRisk:         n.ImminentRisk,
 		AuthorityCountry:     n.AuthorityCountry,
 		CountryAdequate:      n.CountryAdequate,
-		ReceiveTime:          ts(receivedAt),
+		ReceiveTime:          protoconv.Timestamp(receivedAt),
 		CustomerNoticePeriod: durationpb.New(n.CustomerNoticePeriod),
 		Overlays:             n.Overlays,
 		ImminentRiskClaimed:  n.ImminentRiskClaimed,
 	}
 	if p := n.Prohibition; p != nil {
-		out.Prohibition = &assessmentv1.Prohibition{Present: true, Reference: p.Reference, ExpiresAt: ts(p.Expires)}
+		out.Prohibition = &assessmentv1.Prohibition{Present: true, Reference: p.Reference, ExpiresAt: protoconv.Timestamp(p.Expires)}
 	}
 	if s := n.Scope; s != nil {
 		out.Scope = scopeToProto(*s, false)
@@ -313,8 +310,8 @@ func scopeToProto(s domain.Scope, all bool) *assessmentv1.Scope {
 	}
 }
 
-// narrowingToDomain reads a decision's scope: "all" is no narrowing.
-func narrowingToDomain(s *assessmentv1.Scope) *domain.Narrowing {
+// NarrowingToDomain reads a decision's scope: "all" is no narrowing.
+func NarrowingToDomain(s *assessmentv1.Scope) *domain.Narrowing {
 	if s == nil || s.GetAll() {
 		return nil
 	}
@@ -328,12 +325,12 @@ func narrowingToDomain(s *assessmentv1.Scope) *domain.Narrowing {
 func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 	out := domain.Decision{
 		ID:      d.GetDecisionId(),
-		Kind:    domain.DecisionKind(fromEnum(d.GetKind(), "DECISION_KIND_")),
-		Basis:   domain.LegalBasis(fromEnum(d.GetLegalBasis(), "LEGAL_BASIS_")),
+		Kind:    DecisionKindToDomain(d.GetKind()),
+		Basis:   LegalBasisToDomain(d.GetLegalBasis()),
 		Grounds: d.GetGrounds(),
 	}
 	if out.Kind == domain.Disclose {
-		out.Narrowing = narrowingToDomain(d.GetScope())
+		out.Narrowing = NarrowingToDomain(d.GetScope())
 	}
 	return out
 }
@@ -345,8 +342,8 @@ func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 func decisionToProto(d domain.Decision, f domain.RequestFacts) *assessmentv1.Decision {
 	out := &assessmentv1.Decision{
 		DecisionId: d.ID,
-		Kind:       toEnum[assessmentv1.DecisionKind](string(d.Kind), "DECISION_KIND_", assessmentv1.DecisionKind_value),
-		LegalBasis: toEnum[assessmentv1.LegalBasis](string(d.Basis), "LEGAL_BASIS_", assessmentv1.LegalBasis_value),
+		Kind:       protoconv.EnumValue[assessmentv1.DecisionKind](string(d.Kind), kindPrefix),
+		LegalBasis: protoconv.EnumValue[assessmentv1.LegalBasis](string(d.Basis), basisPrefix),
 		Grounds:    d.Grounds,
 	}
 	if d.Kind == domain.Disclose {

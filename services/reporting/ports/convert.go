@@ -1,0 +1,63 @@
+package ports
+
+import (
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
+	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
+	"github.com/ddrsuite/ddr/services/reporting/app"
+	"github.com/ddrsuite/ddr/services/reporting/domain"
+)
+
+// The conversions between reporting's RPC messages and its app and domain
+// types. Messages that are also event payloads (a disclosure, a
+// disposition, a restriction) go through the app's event codec
+// (app/events.go), so each message is converted in one place.
+
+// recordToProto renders a record. It carries digests, never payloads.
+func recordToProto(r *app.Record) *reportingv1.Record {
+	out := &reportingv1.Record{RequestId: r.RequestID, Closed: r.Fold.Terminal()}
+	for i, e := range r.Entries {
+		out.Entries = append(out.Entries, &reportingv1.RecordEntry{
+			Sequence: e.Seq, Subject: e.Subject, EventType: e.Type, EventId: e.EventID, Actor: e.Actor,
+			EventTime: protoconv.Timestamp(e.Time), PayloadDigest: e.PayloadDigest[:], EntryHash: r.Hashes[i][:],
+		})
+	}
+	h := r.Head()
+	out.HeadHash = h[:]
+	return out
+}
+
+// recordFromProto reads a stored copy of a record, to be verified: its
+// entries, the hashes it states for them and the head it states.
+func recordFromProto(cp *reportingv1.Record) *app.Record {
+	out := &app.Record{
+		RequestID:  cp.GetRequestId(),
+		Entries:    make([]domain.Entry, len(cp.GetEntries())),
+		Hashes:     make([]domain.Digest, len(cp.GetEntries())),
+		StatedHead: app.DigestOf(cp.GetHeadHash()),
+	}
+	for i, e := range cp.GetEntries() {
+		out.Entries[i] = domain.Entry{
+			Seq: e.GetSequence(), Subject: e.GetSubject(), Type: e.GetEventType(), EventID: e.GetEventId(),
+			Actor: e.GetActor(), Time: protoconv.Time(e.GetEventTime()), PayloadDigest: app.DigestOf(e.GetPayloadDigest()),
+		}
+		out.Hashes[i] = app.DigestOf(e.GetEntryHash())
+	}
+	return out
+}
+
+// verificationToProto is the answer of VerifyRecord.
+func verificationToProto(v app.Verification) *reportingv1.VerifyRecordResponse {
+	out := &reportingv1.VerifyRecordResponse{Valid: v.Break == nil, EntriesChecked: int32(v.EntriesChecked), FirstBreakIndex: -1, SealsChecked: int32(v.SealsChecked)}
+	if b := v.Break; b != nil {
+		out.FirstBreakIndex, out.FirstBreakSequence, out.Detail = int32(b.Index), b.Seq, b.Error()
+	}
+	return out
+}
+
+// exportFormats are the renderings a caller may ask for.
+var exportFormats = map[reportingv1.ReportFormat]export.Format{
+	reportingv1.ReportFormat_REPORT_FORMAT_JSON: export.JSON,
+	reportingv1.ReportFormat_REPORT_FORMAT_CSV:  export.CSV,
+	reportingv1.ReportFormat_REPORT_FORMAT_HTML: export.HTML,
+}
