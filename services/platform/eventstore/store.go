@@ -309,7 +309,12 @@ func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]
 		if attempt >= s.maxRetries {
 			return nil, fmt.Errorf("eventstore: update request %s: gave up after %d attempts: %w", requestID, attempt+1, err)
 		}
-		s.logger.DebugContext(ctx, "append conflict, retrying", "request_id", requestID, "attempt", attempt+1)
+		// Under a span of its own, so the line carries a trace id even
+		// when the caller had no trace (a background job).
+		lctx, span := tracer().Start(ctx, "ddr.req.* append conflict", trace.WithAttributes(
+			attribute.String("ddr.request_id", requestID), attribute.Int("ddr.attempt", attempt+1)))
+		s.logger.DebugContext(lctx, "append conflict, retrying", telemetry.RequestIDKey, requestID, "attempt", attempt+1)
+		span.End()
 		// A little jitter keeps two writers from colliding in lockstep.
 		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond)))
 		select {
