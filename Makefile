@@ -150,12 +150,14 @@ bench: $(NATS_SERVER) ## Load the suite and, in the same run, raw gRPC and JetSt
 	$(GO) run ./services/loadgen/cmd/loadgen -nats-server $(NATS_SERVER) -out bench $(BENCH_ARGS)
 
 # The development PKI (CA, certificates, staff roles, KEK): `make run` serves
-# mTLS with it. Same default as the binary: <data dir>/pki.
+# mTLS with it. Same defaults as the binary: <data dir>/pki, and the KEK and
+# fingerprint key in ./secrets, beside the data directory, never inside it.
 PKI_DIR_SH := $${DDR_PKI_DIR:-$${DDR_DATA_DIR:-./data}/pki}
+SECRETS_DIR_SH := $$(dirname "$${DDR_DATA_DIR:-./data}")/secrets
 
 .PHONY: certs
 certs: ## Create or renew the development PKI in ./data/pki (idempotent)
-	$(GO) run ./services/platform/cmd/ddr-pki -dir "$(PKI_DIR_SH)"
+	$(GO) run ./services/platform/cmd/ddr-pki -dir "$(PKI_DIR_SH)" -secrets "$(SECRETS_DIR_SH)"
 
 # The secure cluster's nats-server configurations (deploy/nats), rendered
 # from the NATS permission table in services/platform/natsacl; a test fails

@@ -55,6 +55,7 @@ func DevPKI(dir string) (Security, error) {
 	if _, err := keys.EnsureKEKFile(kek); err != nil {
 		return Security{}, err
 	}
+	// The processes load the fingerprint key from beside the KEK.
 	if _, err := keys.EnsureFingerprintKeyFile(kek); err != nil {
 		return Security{}, err
 	}

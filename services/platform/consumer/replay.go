@@ -99,5 +99,10 @@ func (r *Runner) Replay(ctx context.Context, ev eventstore.Event) (err error) {
 		}
 		r.log.Info("dead letter replayed", "request_id", requestID, "stream_seq", ev.Sequence)
 	}()
+	// The event comes from the admin's store, sealed: open it as this
+	// reactor's service, as a delivery would be.
+	if err := eventstore.Open(eventstore.WithOpener(ctx, r.opener), ev); err != nil {
+		return err
+	}
 	return r.h(ctx, ev)
 }

@@ -44,6 +44,9 @@ type Runner struct {
 	cons   jetstream.Consumer
 	cancel context.CancelFunc
 	done   chan struct{}
+	// opener is the one of the service that started it (from Start's
+	// ctx), for replays, whose ctx is the operator's call.
+	opener eventstore.Opener
 }
 
 // Start creates or updates the durable consumer, then handles events in
@@ -59,7 +62,7 @@ func Start(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) (
 		return nil, fmt.Errorf("%w: nil handler", ErrInvalidConfig)
 	}
 	cfg = cfg.withDefaults()
-	r := &Runner{cfg: cfg, js: js, h: h, log: cfg.Logger.With("consumer", cfg.Name), done: make(chan struct{})}
+	r := &Runner{cfg: cfg, js: js, h: h, log: cfg.Logger.With("consumer", cfg.Name), done: make(chan struct{}), opener: eventstore.OpenerFrom(ctx)}
 	if err := r.ensureConsumer(ctx); err != nil {
 		return nil, err
 	}
@@ -218,7 +221,14 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 
-	herr := r.call(sctx, msg, ev)
+	// The personal data of the event is opened here, with the keys of the
+	// service the runner started this reactor for (eventstore.WithOpener),
+	// so no handler sees a sealed payload or opens one itself. A key that
+	// cannot be read now is retried like a failed handler.
+	herr := eventstore.Open(sctx, ev)
+	if herr == nil {
+		herr = r.call(sctx, msg, ev)
+	}
 	if herr == nil {
 		actx, cancel := settleContext(ctx)
 		defer cancel()

@@ -51,6 +51,10 @@ type Store struct {
 	maxRetries int
 	replies    *replyMux
 	roots      rootCache
+	// sealer seals personal data on append; opener, when set, opens it
+	// on reads (see sealing.go).
+	sealer Sealer
+	opener Opener
 }
 
 // Option configures a [Store].
@@ -121,6 +125,9 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if err := open(ctx, s.opener, ev); err != nil {
 			return err
 		}
 		if len(h.Events) == 0 {
@@ -227,7 +234,13 @@ func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter s
 			attribute.String("ddr.event_type", ev.Type),
 		))...)
 	defer span.End()
-	msg, err := ToMsg(ctx, ev)
+	sealed, err := s.seal(ctx, ev)
+	if err != nil {
+		span.SetStatus(codes.Error, "seal failed")
+		countPublish(ctx, ev, "error")
+		return nil, err
+	}
+	msg, err := ToMsg(ctx, sealed)
 	if err != nil {
 		span.SetStatus(codes.Error, "encode failed")
 		countPublish(ctx, ev, "error")
@@ -296,7 +309,12 @@ func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]
 		if attempt >= s.maxRetries {
 			return nil, fmt.Errorf("eventstore: update request %s: gave up after %d attempts: %w", requestID, attempt+1, err)
 		}
-		s.logger.DebugContext(ctx, "append conflict, retrying", "request_id", requestID, "attempt", attempt+1)
+		// Under a span of its own, so the line carries a trace id even
+		// when the caller had no trace (a background job).
+		lctx, span := tracer().Start(ctx, "ddr.req.* append conflict", trace.WithAttributes(
+			attribute.String("ddr.request_id", requestID), attribute.Int("ddr.attempt", attempt+1)))
+		s.logger.DebugContext(lctx, "append conflict, retrying", telemetry.RequestIDKey, requestID, "attempt", attempt+1)
+		span.End()
 		// A little jitter keeps two writers from colliding in lockstep.
 		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond)))
 		select {
@@ -317,7 +335,14 @@ func (s *Store) GetBySequence(ctx context.Context, seq uint64) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	return FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+	ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := open(ctx, s.opener, ev); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
 }
 
 func tracer() trace.Tracer { return otel.Tracer(TracerName) }

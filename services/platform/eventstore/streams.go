@@ -113,6 +113,18 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	})
 }
 
+// EnsureStream creates or updates a stream of another kind than the DDR
+// streams (a KV bucket that needs a setting KeyValueConfig lacks), with
+// the same patience as [EnsureStreams].
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
+		defer cancel()
+	}
+	return ensureStream(ctx, js, cfg)
+}
+
 // EnsureKeyValue creates or updates a KV bucket, retrying like
 // [EnsureStreams] while a freshly formed cluster has no meta leader: every
 // service's bucket needs the same patience at start-up, or a service exits

@@ -2,7 +2,6 @@ package keys
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -51,7 +50,11 @@ func (f *Fingerprinter) Fingerprint(purpose string, parts ...[]byte) string {
 
 // LoadFingerprintKeyFile reads a fingerprint key file (base64 text, as a
 // KEK file).
+// A file others may read is refused ([CheckKeyFile]).
 func LoadFingerprintKeyFile(path string) (*Fingerprinter, error) {
+	if err := CheckKeyFile(path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("keys: fingerprint key file: %w", err)
@@ -73,12 +76,5 @@ func EnsureFingerprintKeyFile(kekPath string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	k := make([]byte, KEKSize)
-	if _, err := rand.Read(k); err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
+	return path, NewKeyFile(path)
 }

@@ -17,9 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -111,7 +111,11 @@ func ParseKEK(text string) ([]byte, error) {
 }
 
 // LoadKEKFile reads a KEK file (base64 text).
+// A file others may read is refused ([CheckKeyFile]).
 func LoadKEKFile(path string) ([]byte, error) {
+	if err := CheckKeyFile(path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("keys: KEK file: %w", err)
@@ -125,26 +129,48 @@ func EnsureKEKFile(path string) (created bool, err error) {
 	if _, err := os.Stat(path); err == nil {
 		return false, nil
 	}
-	k := make([]byte, KEKSize)
-	if _, err := rand.Read(k); err != nil {
-		return false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, err
-	}
-	return true, os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600)
+	return true, NewKeyFile(path)
 }
 
-// EnsureBucket creates or updates the data-key bucket. It keeps one
-// revision per key, so erasing a key leaves no older copy in the bucket.
+// EnsureBucket creates or updates the data-key bucket. It keeps two
+// revisions per key, so that erasing (or re-wrapping) a key can write the
+// tombstone (new wrapping) first and then secure-delete the old revision
+// itself: with one revision the stream would drop it by its limit, which
+// unlinks it without overwriting its bytes.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "ddr: per-request data keys, wrapped by the KEK",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+	// The bucket's stream is made here rather than by CreateKeyValue,
+	// which denies message deletes for good (a stream cannot lift it
+	// later): erasure must overwrite the erased key's revision. The rest
+	// is what CreateKeyValue would set, so it is an ordinary bucket.
+	err := eventstore.EnsureStream(ctx, js, jetstream.StreamConfig{
+		Name:              "KV_" + Bucket,
+		Description:       "ddr: per-request data keys, wrapped by the KEK",
+		Subjects:          []string{"$KV." + Bucket + ".>"},
+		MaxMsgsPerSubject: 2,
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          max(replicas, 1),
+		AllowRollup:       true,
+		DenyDelete:        false,
+		AllowDirect:       true,
+		Duplicates:        2 * time.Minute,
+		Discard:           jetstream.DiscardNew,
 	})
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == 10052 {
+		// A bucket made before erasure overwrote keys denies deletes for
+		// good. It still serves; erasing fails loudly ("message delete not
+		// permitted") until it is migrated to a new bucket. Refusing to
+		// start here would take every service down for it.
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keys: bucket: %w", err)
+	}
+	kv, err := js.KeyValue(ctx, Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("keys: bucket: %w", err)
 	}
@@ -153,11 +179,22 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (je
 
 // Keyring seals and opens values with per-request data keys.
 type Keyring struct {
-	kek cipher.AEAD
+	mu  sync.Mutex
+	kek cipher.AEAD // guarded by mu: RotateKEK replaces it
+	kv  jetstream.KeyValue
+	js  jetstream.JetStream // opens kv on first use when kv is nil
+	// streamJS reaches the bucket's stream for secure deletion when the
+	// keyring was made with [New] (see [Keyring.WithJetStream]).
+	streamJS jetstream.JetStream
+}
 
-	mu sync.Mutex
-	kv jetstream.KeyValue
-	js jetstream.JetStream // opens kv on first use when kv is nil
+// WithJetStream lets a keyring made by [New] reach the bucket's stream,
+// which erasure needs to overwrite the erased key on disk.
+func (k *Keyring) WithJetStream(js jetstream.JetStream) *Keyring {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.streamJS = js
+	return k
 }
 
 // New returns a keyring over kv (see [EnsureBucket]) with kek.
@@ -238,12 +275,10 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 		if _, err := rand.Read(dk); err != nil {
 			return nil, err
 		}
-		nonce := make([]byte, k.kek.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
+		wrapped, err := wrap(k.currentKEK(), requestID, dk)
+		if err != nil {
 			return nil, err
 		}
-		wrapped := append([]byte{versionWrapped}, nonce...)
-		wrapped = k.kek.Seal(wrapped, nonce, dk, wrapAAD(requestID))
 		if _, err := kv.Create(ctx, requestID, wrapped); err != nil {
 			if errors.Is(err, jetstream.ErrKeyExists) {
 				continue // another writer won; use its key
@@ -256,18 +291,34 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 }
 
 func (k *Keyring) unwrap(requestID string, wrapped []byte) (cipher.AEAD, error) {
+	dk, err := k.unwrapRaw(requestID, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	return newAEAD(dk)
+}
+
+func (k *Keyring) unwrapRaw(requestID string, wrapped []byte) ([]byte, error) {
 	if bytes.Equal(wrapped, tombstone) {
 		return nil, fmt.Errorf("%w: request %s", ErrErased, requestID)
 	}
-	n := k.kek.NonceSize()
+	kek := k.currentKEK()
+	n := kek.NonceSize()
 	if len(wrapped) < 1+n || wrapped[0] != versionWrapped {
 		return nil, fmt.Errorf("%w: data key of %s: unknown format", ErrCorrupt, requestID)
 	}
-	dk, err := k.kek.Open(nil, wrapped[1:1+n], wrapped[1+n:], wrapAAD(requestID))
+	dk, err := kek.Open(nil, wrapped[1:1+n], wrapped[1+n:], wrapAAD(requestID))
 	if err != nil {
 		return nil, fmt.Errorf("%w: data key of %s (wrong KEK?)", ErrCorrupt, requestID)
 	}
-	return newAEAD(dk)
+	return dk, nil
+}
+
+// currentKEK is the KEK in use ([Keyring.RotateKEK] replaces it).
+func (k *Keyring) currentKEK() cipher.AEAD {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.kek
 }
 
 // Seal encrypts plaintext for the request under label (where the value
@@ -327,16 +378,53 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	if err != nil {
 		return err
 	}
-	// With History 1, the tombstone replaces the wrapped key in the bucket's
-	// stream: no revision of the key is left behind.
 	kv, err := k.bucket(ctx)
 	if err != nil {
 		return err
 	}
+	old, err := kv.Get(ctx, requestID)
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
+	}
 	if _, err := kv.Put(ctx, requestID, tombstone); err != nil {
 		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
 	}
-	return nil
+	if old == nil || bytes.Equal(old.Value(), tombstone) {
+		return nil
+	}
+	// The tombstone is written first, so no Seal can make a fresh key in
+	// between; the bucket keeps two revisions, so the wrapped key is still
+	// in the stream now, and is overwritten on disk (not just unlinked
+	// from the index, which leaves its bytes in the block file, where
+	// anyone with the KEK would unwrap it).
+	return k.secureDeleteRevision(ctx, old.Revision())
+}
+
+// secureDeleteRevision overwrites revision seq of the bucket's stream.
+func (k *Keyring) secureDeleteRevision(ctx context.Context, seq uint64) error {
+	stream, err := k.stream(ctx)
+	if err != nil {
+		return err
+	}
+	return secureDelete(ctx, stream, seq)
+}
+
+// stream is the bucket's stream, where revisions are secure-deleted.
+func (k *Keyring) stream(ctx context.Context) (jetstream.Stream, error) {
+	k.mu.Lock()
+	js := k.js
+	if js == nil {
+		js = k.streamJS
+	}
+	k.mu.Unlock()
+	if js == nil {
+		return nil, errors.New("keys: the keyring cannot reach the bucket's stream to overwrite old keys (use Lazy, or New with WithJetStream)")
+	}
+	stream, err := js.Stream(ctx, "KV_"+Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("keys: bucket stream: %w", err)
+	}
+	return stream, nil
 }
 
 // Erased reports whether the request's data key was erased.

@@ -25,6 +25,7 @@ func keyring(t *testing.T) (*keys.Keyring, []byte, *natstest.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kr = kr.WithJetStream(env.JS)
 	return kr, kek, env
 }
 

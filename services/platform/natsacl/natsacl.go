@@ -26,6 +26,14 @@ type Service struct {
 	ReadBuckets []string
 	// WriteBuckets are buckets made by someone else that it writes.
 	WriteBuckets []string
+	// EraseBuckets are buckets whose old revisions it overwrites on disk
+	// (secure delete): intake erases data keys for legal.
+	EraseBuckets []string
+	// OpensPersonalData: the service may read the data keys and so open the
+	// personal data sealed in events (both kinds). Sealing needs the keys
+	// too, so such a service also creates them (WriteBuckets holds the
+	// data-key bucket). A service without it sees events sealed.
+	OpensPersonalData bool
 }
 
 // Buckets and streams managed by the process rather than a service.
@@ -38,11 +46,28 @@ const (
 // Services is the table: every service of the suite and what it may touch.
 // The consumer and bucket names are the services' own constants;
 // services/allinone's tests check that they agree.
+//
+// Who opens personal data: intake (staff read their requests back, with
+// targets and free text), assessment (it reviews the request: customer ids,
+// scope, the reviewers' own text) and notification (it notifies contacts
+// and customers named in the request). Reporting does not: its record and
+// reports are built from the sealed events as they are (the hash chain
+// digests the sealed bytes), so it never needs whom a request is about.
 var Services = []Service{
-	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}},
-	{Name: "assessment", Durables: []string{"assessment-open-case"}},
-	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, ReadBuckets: []string{dataKeys}},
+	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, EraseBuckets: []string{dataKeys}, OpensPersonalData: true},
+	{Name: "assessment", Durables: []string{"assessment-open-case"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
+	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "reporting", Durables: []string{"reporting-seal"}},
+}
+
+// OpensPersonalData reports whether service may open sealed personal data.
+func OpensPersonalData(service string) bool {
+	for _, s := range Services {
+		if s.Name == service {
+			return s.OpensPersonalData
+		}
+	}
+	return false
 }
 
 // Admin is the process that creates the streams and the data-key bucket
@@ -106,6 +131,9 @@ func Permissions(s Service) *server.Permissions {
 	}
 	for _, b := range s.WriteBuckets {
 		pub = append(pub, append(bucketRead(b), bucketWrite(b)...)...)
+	}
+	for _, b := range s.EraseBuckets {
+		pub = append(pub, api("STREAM.MSG.DELETE.KV_%s", b))
 	}
 	// Another service's durables are not this one's to create, pull, or
 	// delete; no durable is deleted by a service at all.

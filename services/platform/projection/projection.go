@@ -44,6 +44,9 @@ type Projection struct {
 	caught  chan struct{} // closed once applied >= target
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// ctx carries the opener of the service that started the projection
+	// (eventstore.WithOpener): its read model holds the opened values.
+	ctx context.Context
 }
 
 // Start replays every event matching filters (all events if none) from the
@@ -96,6 +99,7 @@ func Start(ctx context.Context, js jetstream.JetStream, filters []string, apply 
 		close(p.caught)
 	}
 	ctx, p.cancel = context.WithCancel(ctx)
+	p.ctx = ctx
 	go func() {
 		<-ctx.Done()
 		iter.Stop()
@@ -175,11 +179,35 @@ func (p *Projection) loop() {
 			// skipped like undecodable ones: never applied, counted.
 			eventstore.CountRefused(context.Background(), "projection", err)
 			p.log.Warn("refused event skipped", "seq", seq, "forged", errors.Is(err, eventstore.ErrForged), "error", err)
+		} else if err := p.open(ev); err != nil {
+			// Applied sealed rather than never: a read model must not stall
+			// on one event. Its marked fields read empty.
+			p.log.Error("sealed fields not opened, event applied sealed", "seq", seq, "request_id", ev.RequestID, "type", ev.Type, "error", err)
+			if err := p.apply(ev); err != nil {
+				p.log.Error("apply failed, event skipped", "seq", seq, "request_id", ev.RequestID, "type", ev.Type, "error", err)
+			}
 		} else if err := p.apply(ev); err != nil {
 			p.log.Error("apply failed, event skipped", "seq", seq, "request_id", ev.RequestID, "type", ev.Type, "error", err)
 		}
 		p.advance(seq)
 	}
+}
+
+// open opens ev's sealed fields, retrying a key that cannot be read for a
+// moment (a NATS hiccup); the loop must go on, so it gives up after a few.
+func (p *Projection) open(ev eventstore.Event) error {
+	var err error
+	for attempt := range 5 {
+		if err = eventstore.Open(p.ctx, ev); err == nil || p.ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-p.ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func (p *Projection) advance(seq uint64) {

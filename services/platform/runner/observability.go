@@ -42,11 +42,12 @@ func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (bound strin
 }
 
 // componentContext marks ctx as the work of c, so the spans of its
-// consumers and background work are reported as its service.
-func componentContext(ctx context.Context, c Component) context.Context {
+// consumers and background work are reported as its service, and gives
+// them the opener of its personal data if the service is entitled to it.
+func componentContext(ctx context.Context, c Component, d Deps) context.Context {
 	for _, s := range c.GRPCServiceNames() {
 		if name := telemetry.ComponentOfService(s); name != "" {
-			return telemetry.WithComponent(ctx, name)
+			return withOpener(telemetry.WithComponent(ctx, name), d, name)
 		}
 	}
 	return ctx

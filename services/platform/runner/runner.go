@@ -60,8 +60,7 @@ type Deps struct {
 	// Keys seals and opens personal data with per-request data keys.
 	Keys *keys.Keyring
 	// Fingerprints makes keyed digests of personal data (idempotency,
-	// duplicate detection), under the key in the fingerprint-key file
-	// beside the KEK.
+	// duplicate detection): never a plain hash.
 	Fingerprints *keys.Fingerprinter
 	// Adequacy is the registry every component judges clause 4.2.1 with:
 	// the file given by --adequacy-file, else the embedded one. One value
@@ -119,8 +118,13 @@ type Config struct {
 	// Staff, when set, is used instead of RolesFile (tests).
 	Staff authz.Staff
 	// KEKFile holds the key-encryption key (base64) that wraps the data
-	// keys of personal data; empty: <PKIDir>/kek.
+	// keys of personal data; empty: [SecretsDir]/kek, outside DataDir. A
+	// file others may read stops the start (0400, or 0440 with the
+	// process's group).
 	KEKFile string
+	// FingerprintKeyFile holds the fingerprint key (base64), same rules;
+	// empty: fingerprint-key beside the KEK file.
+	FingerprintKeyFile string
 	// GRPCMaxRecvBytes bounds a gRPC request message; GRPCMaxStreams the
 	// calls in flight on one connection (see grpcserver for the defaults).
 	GRPCMaxRecvBytes int
@@ -174,7 +178,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.StringVar(&c.TrustDomain, "trust-domain", pki.TrustDomain, "SPIFFE trust domain of every caller; certificates of any other are refused")
 	fs.StringVar(&c.CRLFile, "crl-file", "", "certificate revocation list (PEM), reloaded when it changes; empty: <pki-dir>/crl.pem if present")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
-	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64) wrapping the personal-data keys; empty: <pki-dir>/kek")
+	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64, mode 0400 or 0440) wrapping the personal-data keys; empty: secrets/kek beside the data dir")
+	fs.StringVar(&c.FingerprintKeyFile, "fingerprint-key-file", "", "key of the fingerprints of personal data (base64, mode 0400 or 0440); empty: fingerprint-key beside the KEK file")
 	fs.StringVar(&c.AdequacyFile, "adequacy-file", "", "adequacy registry for clause 4.2.1 (JSON, the format of the embedded adequacy.json); empty: the embedded registry")
 	fs.IntVar(&c.GRPCMaxRecvBytes, "grpc-max-recv-bytes", grpcserver.DefaultMaxRecvMsgSize, "largest gRPC request message accepted, in bytes")
 	fs.UintVar(&c.GRPCMaxStreams, "grpc-max-streams", grpcserver.DefaultMaxConcurrentStreams, "gRPC calls in flight per client connection")
@@ -261,7 +266,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	} else {
 		defer unobserve()
 	}
-	deps, err := newDeps(nc, sec, logger, cfg.Replicas)
+	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name)
 	if err != nil {
 		return err
 	}
@@ -311,7 +316,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		}
 	}()
 	for _, c := range comps {
-		if err := c.Start(componentContext(compCtx, c)); err != nil {
+		if err := c.Start(componentContext(compCtx, c, deps)); err != nil {
 			return err
 		}
 		started++

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/natsacl"
 	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/pki"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Files of the development PKI directory besides the certificates.
@@ -27,15 +29,55 @@ const (
 	KEKFileName   = "kek"
 )
 
+// SecretsDir is where the keys live unless flags say otherwise: a
+// "secrets" directory beside the data directory (./secrets for ./data),
+// never inside it. Whoever copies or backs up the data directory must
+// not get the KEK with it: with both, an erased key's old copy (in a
+// backup taken before the erasure) unwraps again.
+func SecretsDir(dataDir string) string {
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(dataDir)), "secrets")
+}
+
 // As returns the dependencies of service name with a NATS connection of
 // its own, as its own NATS user: in a process hosting several services
 // (the all-in-one) each gets only its own permissions. Where the process
 // is that service, or in insecure development mode, it returns d itself.
+//
+// Either way the returned Store seals personal data on append and opens it
+// on reads only if name is entitled to it (natsacl.OpensPersonalData).
 func (d Deps) As(name string) (Deps, error) {
 	if d.as == nil {
+		d.Store = newStore(d.JS, d.Keys, d.Logger, name)
 		return d, nil
 	}
 	return d.as(name)
+}
+
+// newStore is the event store of service name: every append seals the
+// payload's personal data; reads open it where name is entitled to.
+func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, name string) *eventstore.Store {
+	s := seal.New(kr)
+	sealing := eventstore.WithSealOnly(s)
+	if natsacl.OpensPersonalData(name) {
+		sealing = eventstore.WithSealer(s)
+	}
+	return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing)
+}
+
+// withOpener gives ctx the opener of service name (its own keys), for the
+// consumers and projections it starts, if name is entitled to it.
+func withOpener(ctx context.Context, d Deps, name string) context.Context {
+	if !natsacl.OpensPersonalData(name) {
+		return ctx
+	}
+	sd, err := d.As(name)
+	if err != nil {
+		return ctx // the component's own As fails the same way, louder
+	}
+	return eventstore.WithOpener(ctx, seal.New(sd.Keys))
 }
 
 // security is what the process needs to authenticate and authorise.
@@ -45,8 +87,10 @@ type security struct {
 	trustDomain string
 	policy      *authz.Policy
 	kek         []byte
-	fingerprint *keys.Fingerprinter
-	grpcTLS     *tls.Config
+	// fingerprints keys the digests of personal data (idempotency,
+	// duplicates): kept with the KEK, outside the data directory.
+	fingerprints *keys.Fingerprinter
+	grpcTLS      *tls.Config
 	// natsServerTLS, for the embedded server; users map client certificates.
 	natsServerTLS *tls.Config
 	natsUsers     []*server.User
@@ -68,10 +112,28 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 
 	kekFile := cfg.KEKFile
 	if kekFile == "" {
-		kekFile = filepath.Join(dir, KEKFileName)
-		if s.insecure {
-			// Development without a PKI still seals personal data.
-			if _, err := keys.EnsureKEKFile(kekFile); err != nil {
+		kekFile = filepath.Join(SecretsDir(cfg.DataDir), KEKFileName)
+		legacy := filepath.Join(dir, KEKFileName)
+		if _, err := os.Stat(kekFile); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(legacy); err == nil {
+				// Making a new KEK here would leave every sealed datum
+				// unreadable; the old one must be moved out of the data.
+				return nil, fmt.Errorf("runner: the KEK is at its old place %s, inside the data directory: move it (and %s) to %s, or pass --kek-file", legacy, keys.FingerprintKeyFileName, filepath.Dir(kekFile))
+			}
+		}
+	}
+	fpFile := cfg.FingerprintKeyFile
+	if fpFile == "" {
+		fpFile = filepath.Join(filepath.Dir(kekFile), keys.FingerprintKeyFileName)
+	}
+	if s.insecure {
+		// Development without a PKI still seals personal data and keys
+		// its fingerprints.
+		if _, err := keys.EnsureKEKFile(kekFile); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(fpFile); errors.Is(err, os.ErrNotExist) {
+			if err := keys.NewKeyFile(fpFile); err != nil {
 				return nil, err
 			}
 		}
@@ -81,16 +143,8 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 		return nil, fmt.Errorf("%w (create a development PKI and KEK with `make certs`, or set --kek-file)", err)
 	}
 	s.kek = kek
-	// The fingerprint key sits beside the KEK and is provisioned with it;
-	// development creates it like the KEK.
-	fpFile := filepath.Join(filepath.Dir(kekFile), keys.FingerprintKeyFileName)
-	if s.insecure {
-		if fpFile, err = keys.EnsureFingerprintKeyFile(kekFile); err != nil {
-			return nil, err
-		}
-	}
-	if s.fingerprint, err = keys.LoadFingerprintKeyFile(fpFile); err != nil {
-		return nil, fmt.Errorf("%w (create it with `make certs`, beside the KEK)", err)
+	if s.fingerprints, err = keys.LoadFingerprintKeyFile(fpFile); err != nil {
+		return nil, fmt.Errorf("%w (`make certs` creates one beside the KEK, or set --fingerprint-key-file)", err)
 	}
 
 	staff := cfg.Staff
@@ -169,9 +223,15 @@ type componentConns struct {
 
 	mu    sync.Mutex
 	conns []*nats.Conn
+	deps  map[string]Deps // one connection per service
 }
 
 func (c *componentConns) as(name string) (Deps, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.deps[name]; ok {
+		return d, nil
+	}
 	if name == c.self {
 		return c.base, nil
 	}
@@ -183,15 +243,17 @@ func (c *componentConns) as(name string) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	c.mu.Lock()
 	c.conns = append(c.conns, nc)
-	c.mu.Unlock()
-	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas)
+	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas, name)
 	if err != nil {
 		return Deps{}, err
 	}
 	d.as = c.as
 	d.Adequacy = c.base.Adequacy
+	if c.deps == nil {
+		c.deps = map[string]Deps{}
+	}
+	c.deps[name] = d
 	return d, nil
 }
 
@@ -205,10 +267,11 @@ func (c *componentConns) drain() {
 		}
 	}
 	c.conns = nil
+	c.deps = nil
 }
 
 // newDeps builds the dependencies over one connection.
-func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int) (Deps, error) {
+func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, name string) (Deps, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return Deps{}, fmt.Errorf("jetstream: %w", err)
@@ -217,5 +280,5 @@ func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int) (D
 	if err != nil {
 		return Deps{}, err
 	}
-	return Deps{NC: nc, JS: js, Store: eventstore.NewStore(js, eventstore.WithLogger(logger)), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprint}, nil
+	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprints}, nil
 }

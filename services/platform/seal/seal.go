@@ -390,3 +390,10 @@ func MarkedFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescrip
 	walk(md)
 	return out
 }
+
+// OpenPayload is [Sealer.Open] without the report: what the eventstore
+// calls on reads (eventstore.Opener). Erased fields stay empty.
+func (s *Sealer) OpenPayload(ctx context.Context, requestID string, msg proto.Message) error {
+	_, err := s.Open(ctx, requestID, msg)
+	return err
+}

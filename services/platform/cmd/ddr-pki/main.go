@@ -1,27 +1,43 @@
 // Command ddr-pki creates the development PKI the suite runs on by default:
 // a CA, a certificate per service (server and client, SANs localhost and
-// 127.0.0.1) and per development identity, the staff roles file and the
-// key-encryption key. Run again, it keeps what is valid and renews the rest.
+// 127.0.0.1) and per development identity, the staff roles file, and, in a
+// secrets directory outside the data directory, the key-encryption key and
+// the fingerprint key. Run again, it keeps what is valid and renews the rest.
 //
-//	go run ./services/platform/cmd/ddr-pki -dir ./data/pki
+//	go run ./services/platform/cmd/ddr-pki -dir ./data/pki -secrets ./secrets
 //
 // The revoke subcommand adds certificates to the CA's revocation list,
 // <dir>/crl.pem, which running processes reload at their next handshake:
 //
 //	go run ./services/platform/cmd/ddr-pki revoke -dir ./data/pki ./data/pki/staff/alice.crt
+//
+// It also runs the KEK's lifecycle, on the host that holds the secrets
+// (these are not ddrctl commands: ddrctl speaks to the services over the
+// API, and the KEK must never cross it; the keys are files on this host):
+//
+//	ddr-pki recovery-key -out FILE             a new recovery key (keep it offline)
+//	ddr-pki backup  -kek FILE -recovery FILE -out BACKUP
+//	ddr-pki restore -backup BACKUP -recovery FILE -kek FILE
+//	ddr-pki rotate  -data-dir ./data -kek FILE  (the suite stopped)
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/pki"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 )
@@ -45,9 +61,16 @@ func main() {
 		}
 		return
 	}
-	dir := flag.String("dir", "./data/pki", "directory of the PKI")
-	flag.Parse()
-	if err := run(pki.Dir(*dir)); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] != "" && os.Args[1][0] != '-' {
+		err = sub(os.Args[1], os.Args[2:])
+	} else {
+		dir := flag.String("dir", "./data/pki", "directory of the PKI")
+		secrets := flag.String("secrets", runner.SecretsDir("./data"), "directory of the KEK and the fingerprint key (outside the data directory)")
+		flag.Parse()
+		err = run(pki.Dir(*dir), *secrets)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "ddr-pki:", err)
 		os.Exit(1)
 	}
@@ -77,7 +100,7 @@ func revoke(dir pki.Dir, certFiles []string) error {
 	return nil
 }
 
-func run(dir pki.Dir) error {
+func run(dir pki.Dir, secrets string) error {
 	_, written, err := pki.Ensure(dir, pki.EnsureOptions{})
 	if err != nil {
 		return err
@@ -91,15 +114,154 @@ func run(dir pki.Dir) error {
 	} else if ok {
 		fmt.Println("wrote", roles)
 	}
-	kek := filepath.Join(string(dir), runner.KEKFileName)
+	kek := filepath.Join(secrets, runner.KEKFileName)
+	// The KEK used to live in the PKI directory, inside the data: move it
+	// out rather than make a new one (which would leave the data sealed
+	// for good).
+	for _, f := range []string{runner.KEKFileName, keys.FingerprintKeyFileName} {
+		legacy, dst := filepath.Join(string(dir), f), filepath.Join(secrets, f)
+		if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(legacy); err == nil {
+				if err := os.MkdirAll(secrets, 0o700); err != nil {
+					return err
+				}
+				if err := os.Rename(legacy, dst); err != nil {
+					return err
+				}
+				fmt.Println("moved", legacy, "to", dst)
+			}
+		}
+	}
 	if ok, err := keys.EnsureKEKFile(kek); err != nil {
 		return err
 	} else if ok {
 		fmt.Println("wrote", kek)
 	}
-	if _, err := keys.EnsureFingerprintKeyFile(kek); err != nil {
+	if _, err := os.Stat(filepath.Join(secrets, keys.FingerprintKeyFileName)); errors.Is(err, os.ErrNotExist) {
+		fp, err := keys.EnsureFingerprintKeyFile(kek)
+		if err != nil {
+			return err
+		}
+		fmt.Println("wrote", fp)
+	}
+	fmt.Printf("PKI ready in %s (CA %s), keys in %s\n", dir, dir.CACert(), secrets)
+	return nil
+}
+
+func sub(name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	kekFile := fs.String("kek", filepath.Join(runner.SecretsDir("./data"), runner.KEKFileName), "KEK file")
+	recovery := fs.String("recovery", "", "recovery key file")
+	out := fs.String("out", "", "file to write")
+	backup := fs.String("backup", "", "KEK backup file")
+	dataDir := fs.String("data-dir", "./data", "the (stopped) suite's data directory")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	fmt.Printf("PKI ready in %s (CA %s)\n", dir, dir.CACert())
+	switch name {
+	case "recovery-key":
+		if *out == "" {
+			return errors.New("recovery-key: -out is required")
+		}
+		if err := keys.NewKeyFile(*out); err != nil {
+			return err
+		}
+		fmt.Println("wrote", *out, "(keep it offline, apart from the KEK and the data)")
+	case "backup":
+		kek, rk, err := load(*kekFile, *recovery)
+		if err != nil {
+			return err
+		}
+		b, err := keys.BackupKEK(kek, rk)
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			return errors.New("backup: -out is required")
+		}
+		if err := os.WriteFile(*out, b, 0o400); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s (KEK %s sealed under the recovery key)\n", *out, keys.KEKID(kek))
+	case "restore":
+		rk, err := keys.LoadKEKFile(*recovery)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(*backup)
+		if err != nil {
+			return err
+		}
+		kek, err := keys.RestoreKEK(b, rk)
+		if err != nil {
+			return err
+		}
+		if err := keys.WriteKeyFile(*kekFile, kek); err != nil {
+			return err
+		}
+		fmt.Printf("restored KEK %s to %s\n", keys.KEKID(kek), *kekFile)
+	case "rotate":
+		return rotate(*dataDir, *kekFile)
+	default:
+		return fmt.Errorf("unknown command %q (recovery-key, backup, restore, rotate)", name)
+	}
+	return nil
+}
+
+func load(kekFile, recovery string) (kek, rk []byte, err error) {
+	if kek, err = keys.LoadKEKFile(kekFile); err != nil {
+		return nil, nil, err
+	}
+	if rk, err = keys.LoadKEKFile(recovery); err != nil {
+		return nil, nil, fmt.Errorf("recovery key: %w", err)
+	}
+	return kek, rk, nil
+}
+
+// rotate re-wraps every data key of the stopped suite's data directory
+// under a new KEK, then replaces the KEK file: the old KEK is gone.
+func rotate(dataDir, kekFile string) error {
+	old, err := keys.LoadKEKFile(kekFile)
+	if err != nil {
+		return err
+	}
+	// An interrupted rotation left its new KEK here: go on with it (keys
+	// it re-wrapped already are recognised).
+	next := kekFile + ".new"
+	if _, err := os.Stat(next); errors.Is(err, os.ErrNotExist) {
+		if err := keys.NewKeyFile(next); err != nil {
+			return err
+		}
+	}
+	newKEK, err := keys.LoadKEKFile(next)
+	if err != nil {
+		return err
+	}
+	s, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: filepath.Join(dataDir, "jetstream"), Port: natsx.RandomPort, SyncAlways: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer natsx.Shutdown(s)
+	nc, err := natsx.ConnectInProcess(s, "ddr-pki")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	kr, err := keys.Lazy(js, old)
+	if err != nil {
+		return err
+	}
+	n, err := kr.RotateKEK(context.Background(), newKEK)
+	if err != nil {
+		return fmt.Errorf("rotation stopped after %d keys (run it again: keys done are kept): %w", n, err)
+	}
+	if err := os.Rename(next, kekFile); err != nil {
+		return err
+	}
+	fmt.Printf("re-wrapped %d data keys under KEK %s; KEK %s retired. Back up the new KEK now (ddr-pki backup).\n", n, keys.KEKID(newKEK), keys.KEKID(old))
 	return nil
 }

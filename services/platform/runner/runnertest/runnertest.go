@@ -85,16 +85,20 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		staff = DevStaff()
 	}
 	dir := pki.Dir(filepath.Join(opts.DataDir, "pki"))
+	// The test's KEK and fingerprint key sit in <data dir>/pki (tests
+	// place a corpus's KEK there); the process is told so, since its
+	// default is outside the data directory.
+	kekFile := filepath.Join(string(dir), runner.KEKFileName)
 	if !opts.Insecure {
 		if _, _, err := pki.Ensure(dir, pki.EnsureOptions{}); err != nil {
 			tb.Fatalf("test PKI: %v", err)
 		}
-		if _, err := keys.EnsureKEKFile(filepath.Join(string(dir), runner.KEKFileName)); err != nil {
-			tb.Fatalf("test KEK: %v", err)
-		}
-		if _, err := keys.EnsureFingerprintKeyFile(filepath.Join(string(dir), runner.KEKFileName)); err != nil {
-			tb.Fatalf("test fingerprint key: %v", err)
-		}
+	}
+	if _, err := keys.EnsureKEKFile(kekFile); err != nil {
+		tb.Fatalf("test KEK: %v", err)
+	}
+	if _, err := keys.EnsureFingerprintKeyFile(kekFile); err != nil {
+		tb.Fatalf("test fingerprint key: %v", err)
 	}
 	ready := make(chan runner.Info, 1)
 	cfg := runner.Config{
@@ -110,6 +114,7 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		Replicas:        1,
 		DevIdentity:     opts.Insecure,
 		PKIDir:          string(dir),
+		KEKFile:         kekFile,
 		Staff:           staff,
 		ShutdownTimeout: 10 * time.Second,
 		Ready:           func(i runner.Info) { ready <- i },

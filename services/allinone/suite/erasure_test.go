@@ -1,0 +1,185 @@
+package suite_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+)
+
+// Erasure that holds. A request with a canary in every marked field the
+// member submits (SUBJECT) and in the reviewer's own text (RECORD) is
+// withdrawn, its record sealed, and its targets erased by legal. Then, on
+// a restarted process (so every read model is rebuilt from the stream):
+// the member reads none of the SUBJECT values, the reviewer still reads
+// the RECORD ones, the record has its entries and VerifyRecord passes.
+// And with the process stopped, someone holding the KEK and the data
+// directory finds no byte sequence in any file that unwraps to the erased
+// key, and a 100,000-value dictionary holding the real target matches no
+// stored value or digest (clear, SHA-256 raw, hex, base64).
+func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
+	dataDir := t.TempDir()
+	p := startSuite(t, runnertest.Options{DataDir: dataDir})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := newCanaries()
+	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
+	asAlice := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
+	legal := intakev1.NewIntakeServiceClient(p.Dial(t, callerOf["legal"]))
+	dpa := reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["dpa"]))
+
+	req := request(time.Now().Add(-2 * time.Hour))
+	fillMarked(c, req.ProtoReflect())
+	subject := append([]string(nil), c.all...)
+	target := req.GetTargets()[0].GetValue()
+	sub, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "erasure-holds", Request: req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sub.GetRequestId()
+	eventually(t, func() error {
+		_, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+		return err
+	})
+	must(t, "claim", func() error {
+		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
+		return err
+	})
+	var record []string
+	var factors []*assessmentv1.FactorAssessment
+	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
+		v := c.next("ddr.assessment.v1.FactorAssessment.assessment")
+		record = append(record, v)
+		factors = append(factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: v})
+	}
+	rights := c.next("ddr.assessment.v1.RecordFactorsRequest.rights_assessment")
+	record = append(record, rights)
+	must(t, "factors", func() error {
+		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: rights})
+		return err
+	})
+	must(t, "withdraw", func() error {
+		_, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "withdrawn by the authority"})
+		return err
+	})
+	sealedRecord := func() error {
+		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		if n := len(r.GetRecord().GetEntries()); n == 0 || r.GetRecord().GetEntries()[n-1].GetEventType() != "ddr.intake.v1.TargetsErased" {
+			return fmt.Errorf("erasure not recorded yet (%d entries)", n)
+		}
+		return nil
+	}
+	eventually(t, func() error {
+		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		if n := len(r.GetRecord().GetEntries()); n == 0 || r.GetRecord().GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
+			return fmt.Errorf("record not sealed yet (%d entries)", n)
+		}
+		return nil
+	})
+	if er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"}); err != nil || !er.GetErasedNow() {
+		t.Fatalf("EraseTargets = %v, %v", er, err)
+	}
+	eventually(t, sealedRecord)
+	p.Stop(t)
+
+	// Restarted: the read models are rebuilt from the sealed stream.
+	p = startSuite(t, runnertest.Options{DataDir: dataDir})
+	in = intakev1.NewIntakeServiceClient(p.Dial(t, member))
+	asAlice = assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
+	dpa = reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["dpa"]))
+	var seenCase, seenRequest string
+	eventually(t, func() error {
+		cs, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		seenCase = text(cs)
+		got, err := in.Get(ctx, &intakev1.GetRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		seenRequest = text(got)
+		return nil
+	})
+	for _, v := range record {
+		if !strings.Contains(seenCase, v) {
+			t.Errorf("RECORD %s unreadable after the erasure", c.used[v])
+		}
+	}
+	for _, v := range subject {
+		if strings.Contains(seenRequest+seenCase, v) {
+			t.Errorf("SUBJECT %s still readable after the erasure", c.used[v])
+		}
+	}
+	eventually(t, sealedRecord)
+	v, err := dpa.VerifyRecord(ctx, &reportingv1.VerifyRecordRequest{RequestId: id})
+	if err != nil || !v.GetValid() {
+		t.Errorf("VerifyRecord after erasure = %v, %v; want valid", v, err)
+	}
+	p.Stop(t)
+
+	// The attacker with the KEK and a copy of the data directory.
+	kek, err := keys.LoadKEKFile(filepath.Join(string(p.PKI), runner.KEKFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	files := 0
+	err = filepath.WalkDir(filepath.Join(dataDir, "jetstream"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		if at, err := keys.FindWrapped(kek, id, keys.Subject, b); err != nil || len(at) > 0 {
+			t.Errorf("the erased key unwraps from %s at %v (%v)", path, at, err)
+		}
+		all = append(append(all, b...), 0)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	dict := make([]string, 0, 100_000)
+	for i := range 99_999 {
+		dict = append(dict, fmt.Sprintf("acct-%06d", i))
+	}
+	dict = append(dict, target)
+	hits := 0
+	for _, v := range dict {
+		sum := sha256.Sum256([]byte(v))
+		for _, probe := range [][]byte{[]byte(v), sum[:], []byte(hex.EncodeToString(sum[:])), []byte(base64.StdEncoding.EncodeToString(sum[:])), []byte(base64.RawURLEncoding.EncodeToString(sum[:]))} {
+			if bytes.Contains(all, probe) {
+				hits++
+			}
+		}
+	}
+	if hits > 0 {
+		t.Errorf("the dictionary matched %d stored values or digests", hits)
+	}
+	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes: %d hits in %v", files, len(all), len(dict), hits, time.Since(start))
+}
