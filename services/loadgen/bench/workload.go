@@ -249,7 +249,10 @@ func poll(ctx context.Context, f func() (bool, error)) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			if err == nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
 		case <-time.After(PollInterval):
 		}
 	}

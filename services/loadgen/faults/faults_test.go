@@ -421,7 +421,7 @@ func waitCase(ctx context.Context, c bench.Clients, id string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (last error %v)", ctx.Err(), err)
+			return fmt.Errorf("%w (last error %w)", ctx.Err(), err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -318,6 +318,19 @@ type Report struct {
 	Notes                                          []string
 }
 
+// tally counts one id seen n times: never, exactly once (the only right
+// answer) or more than once.
+func tally(n int, never, once, more *int) {
+	switch n {
+	case 0:
+		*never++
+	case 1:
+		*once++
+	default:
+		*more++
+	}
+}
+
 // Check fills the report from the stream counts and the acknowledged ids.
 func (r *Report) Check(c Counts, acked map[string]string, wantSealed bool) {
 	r.Events = c.Events
@@ -327,31 +340,10 @@ func (r *Report) Check(c Counts, acked map[string]string, wantSealed bool) {
 	}
 	r.Acknowledged = len(acked)
 	for id := range ids {
-		switch n := c.Received[id]; {
-		case n == 0:
-			r.Lost++
-		case n == 1:
-			r.Recorded++
-		default:
-			r.Duplicated++
-		}
-		switch n := c.Opened[id]; {
-		case n == 0:
-			r.CasesMissing++
-		case n == 1:
-			r.CasesOpenedOnce++
-		default:
-			r.CasesDuplicated++
-		}
+		tally(c.Received[id], &r.Lost, &r.Recorded, &r.Duplicated)
+		tally(c.Opened[id], &r.CasesMissing, &r.CasesOpenedOnce, &r.CasesDuplicated)
 		if wantSealed {
-			switch n := c.Sealed[id]; {
-			case n == 0:
-				r.NotSealed++
-			case n == 1:
-				r.Sealed++
-			default:
-				r.SealsDuplicated++
-			}
+			tally(c.Sealed[id], &r.NotSealed, &r.Sealed, &r.SealsDuplicated)
 		}
 	}
 	// Acknowledged ids are distinct per key; a request the stream holds

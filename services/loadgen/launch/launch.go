@@ -126,7 +126,10 @@ func clientTLS(dir pki.Dir, uri string) (*tls.Config, error) {
 		}
 		v, _ = caCache.LoadOrStore(dir, ca)
 	}
-	ca := v.(*pki.CA)
+	ca, ok := v.(*pki.CA)
+	if !ok {
+		return nil, fmt.Errorf("CA cache holds %T for %s", v, dir)
+	}
 	leaf, err := ca.Issue(uri, time.Hour)
 	if err != nil {
 		return nil, err
@@ -154,7 +157,7 @@ type Proc struct {
 
 // Start starts cmd with its output appended to logPath.
 func Start(name string, cmd *exec.Cmd, logPath string) (*Proc, error) {
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +263,11 @@ func FreePort() (int, error) {
 		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("listener address %v is not TCP", l.Addr())
+	}
+	return addr.Port, nil
 }
 
 func execCommand(bin string, args ...string) *exec.Cmd { return exec.Command(bin, args...) }

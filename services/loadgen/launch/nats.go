@@ -34,11 +34,11 @@ func (sec Security) NodeTLS() *natsacl.NodeTLS {
 
 // StartNATS writes the node's config into dir and starts bin on it.
 func StartNATS(bin, dir string, n NATSNode) (*Proc, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(dir, n.Name+".conf")
-	if err := os.WriteFile(conf, []byte(n.Config()), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(n.Config()), 0o600); err != nil {
 		return nil, err
 	}
 	cmd := execCommand(bin, "-c", conf)

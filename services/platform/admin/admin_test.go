@@ -86,7 +86,7 @@ func TestPoisonEventIsListedAndReplayedOnceAfterTheFix(t *testing.T) {
 	admin := adminv1.NewAdminServiceClient(proc.Dial(t, operator))
 
 	var dl *adminv1.DeadLetter
-	for dl == nil {
+	for {
 		res, err := admin.ListDeadLetters(ctx, &adminv1.ListDeadLettersRequest{Consumer: reactor})
 		if err != nil {
 			t.Fatalf("ListDeadLetters: %v", err)

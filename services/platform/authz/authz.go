@@ -191,7 +191,9 @@ func WriteStaff(path string, s Staff) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, os.WriteFile(path, append(b, '\n'), 0o644)
+	// Who holds which role is no secret: readable like the certificates
+	// beside it, so an operator and every service process can read it.
+	return true, os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // G306: public configuration (above)
 }
 
 // Policy decides calls: the table plus who holds which role.

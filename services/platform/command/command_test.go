@@ -92,7 +92,7 @@ func (s *racingStore) Update(ctx context.Context, id string, decide eventstore.D
 		evs, err := decide(h)
 		if !s.raced {
 			s.raced = true
-			if _, err := s.Store.Append(ctx, id, h.LastSeq, note("other")); err != nil {
+			if _, err := s.Append(ctx, id, h.LastSeq, note("other")); err != nil {
 				return nil, err
 			}
 		}

@@ -81,7 +81,7 @@ func (c EmbeddedConfig) Validate() error {
 		errs = append(errs, errors.New("StoreDir is required"))
 	}
 	if c.Port < RandomPort || c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("Port %d out of range", c.Port))
+		errs = append(errs, fmt.Errorf("Port %d out of range", c.Port)) //nolint:staticcheck // ST1005: Port is the field's name, like StoreDir in the messages around it
 	}
 	if c.StartTimeout < 0 {
 		errs = append(errs, errors.New("StartTimeout must not be negative"))

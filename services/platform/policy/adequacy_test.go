@@ -111,7 +111,7 @@ func TestParseAdequacyRejectsBadEntries(t *testing.T) {
 		"bad from":     {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"1 Jan 2000","source":"x"}]}`, "entries[0].from"},
 		"bad until":    {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","until":"soon","source":"x"}]}`, "entries[0].until"},
 		"no entries":   {`{"entries":[]}`, "entries"},
-		"misspelt key": {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","untill":"2001-01-01","source":"x"}]}`, "registry"},
+		"misspelt key": {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","untill":"2001-01-01","source":"x"}]}`, "registry"}, //nolint:misspell // the misspelt key is the case under test
 		"trailing":     {`{"entries":[{"country":"FR","basis":"eea","scope":"general","from":"2000-01-01","source":"x"}]} {}`, "registry"},
 	}
 	for name, tt := range tests {

@@ -47,14 +47,14 @@ func run(root string) error {
 		return err
 	}
 	path := filepath.Join(root, filepath.FromSlash(fd.Path()))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	// Skip identical content so buf and make see an unchanged file.
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, src.Bytes()) {
 		return nil
 	}
-	return os.WriteFile(path, src.Bytes(), 0o644)
+	return os.WriteFile(path, src.Bytes(), 0o600)
 }
 
 // roundTrip compiles the printed source and checks it describes the same

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -25,21 +26,6 @@ func (g *globals) assessment() (assessmentv1.AssessmentServiceClient, error) {
 		return nil, err
 	}
 	return assessmentv1.NewAssessmentServiceClient(cl.Conn()), nil
-}
-
-// caseRun is the shape of the case commands: call, then show the case.
-func caseRun(g *globals, call func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error)) func(*cobra.Command, []string) error {
-	return run(func(cmd *cobra.Command, a []string) error {
-		as, err := g.assessment()
-		if err != nil {
-			return err
-		}
-		c, err := call(cmd, as, a[0])
-		if err != nil {
-			return err
-		}
-		return g.print(c, func(t *tw) { caseTable(t, c) })
-	})
 }
 
 func queueCmd(g *globals) *cobra.Command {
@@ -152,19 +138,12 @@ func caseTable(t *tw, c *assessmentv1.Case) {
 	}
 }
 
-func caseGetCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "get REQUEST_ID",
-		Short:   "Show a case: flags with their clauses, the review, the decision",
-		Example: `  ddrctl case get 0193c0de-... -o yaml`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+func caseGetCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
+	return idCmd("get", "Show a case: flags with their clauses, the review, the decision", `  ddrctl case get 0193c0de-... -o yaml`,
+		onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			res, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
 			return res.GetCase(), err
-		}),
-	}
+		}, caseTable))
 }
 
 func claimCmd(g *globals) *cobra.Command {
@@ -175,12 +154,10 @@ func claimCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl case claim 0193c0de-...
   ddrctl case claim 0193c0de-... --assignee spiffe://ddr.local/staff/bob`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			res, err := as.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id, Assignee: assignee})
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	cmd.Flags().StringVar(&assignee, "assignee", "", "staff identity to assign instead of yourself")
 	return cmd
@@ -200,7 +177,7 @@ freedoms were weighed (--rights).`,
     --factor nature="criminal investigation, fraud" --factor scope="one account, 3 months" \
     --all "assessed with the court order" --rights "one subscriber record; proportionate"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			req := &assessmentv1.RecordFactorsRequest{RequestId: id, RightsAssessment: rights}
 			seen := map[assessmentv1.Factor]bool{}
 			for _, s := range factors {
@@ -225,11 +202,9 @@ freedoms were weighed (--rights).`,
 			if len(req.Factors) == 0 && rights == "" {
 				return nil, usageErr(fmt.Errorf("give --factor, --all or --rights"))
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := as.RecordFactors(ctx, req)
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	cmd.Flags().StringArrayVar(&factors, "factor", nil, "FACTOR=TEXT ("+strings.Join(enumChoices(assessmentv1.Factor(0).Descriptor()), "|")+"); repeatable")
 	cmd.Flags().StringVar(&all, "all", "", "this assessment for every factor not given with --factor")
@@ -245,7 +220,7 @@ func counselCmd(g *globals) *cobra.Command {
 		Short:   "Record a consultation of legal or outside counsel (clause 3.3)",
 		Example: `  ddrctl case counsel 0193c0de-... --kind outside-counsel --counsel "Kanzlei Weber" --summary "order is valid"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			c := &assessmentv1.CounselConsultation{Kind: assessmentv1.CounselKind(kind.get()), Counsel: counsel, Summary: summary}
 			if at != "" {
 				t, err := parseTime(at)
@@ -256,11 +231,9 @@ func counselCmd(g *globals) *cobra.Command {
 			} else {
 				c.ConsultTime = timestamppb.Now()
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	kind = enumVar(cmd, "kind", "who was consulted", assessmentv1.CounselKind(0).Descriptor(), false)
 	cmd.Flags().StringVar(&counsel, "counsel", "", "name of the counsel")
@@ -279,12 +252,10 @@ func challengeCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl case challenge 0193c0de-... --reasoning "valid court order; no grounds"
   ddrctl case challenge 0193c0de-... --warranted --reasoning "overbroad; counsel will challenge"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			res, err := as.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning, Warranted: warranted})
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	cmd.Flags().StringVar(&reasoning, "reasoning", "", "why a challenge is or is not warranted")
 	cmd.Flags().BoolVar(&warranted, "warranted", false, "a challenge is warranted")
@@ -310,7 +281,7 @@ flags a disclosure covers everything the request asked for.`,
   ddrctl case decide 0193c0de-... --kind reject --grounds "bulk demand for a whole tenant (6.1)"
   ddrctl case decide 0193c0de-... --kind redirect-to-customer`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			req := &assessmentv1.DecideRequest{
 				RequestId:       id,
 				Kind:            assessmentv1.DecisionKind(kind.get()),
@@ -339,11 +310,9 @@ flags a disclosure covers everything the request asked for.`,
 				s.All = len(s.TargetRefs) == 0 && len(s.DataCategories) == 0 && s.TimeRange == nil
 				req.Scope = s
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := as.Decide(ctx, req)
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	kind = enumVar(cmd, "kind", "the decision", assessmentv1.DecisionKind(0).Descriptor(), false)
 	basis = enumVar(cmd, "basis", "legal basis of a disclosure (clause 2.1)", assessmentv1.LegalBasis(0).Descriptor(), false)
@@ -359,12 +328,10 @@ flags a disclosure covers everything the request asked for.`,
 
 // pendingDecision finds the decision id to approve or reject when the
 // caller did not name one.
-func pendingDecision(cmd *cobra.Command, g *globals, as assessmentv1.AssessmentServiceClient, id, given string) (string, error) {
+func pendingDecision(ctx context.Context, as assessmentv1.AssessmentServiceClient, id, given string) (string, error) {
 	if given != "" {
 		return given, nil
 	}
-	ctx, cancel := g.ctx(cmd)
-	defer cancel()
 	res, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
 	if err != nil {
 		return "", err
@@ -384,16 +351,14 @@ func approveCmd(g *globals) *cobra.Command {
 		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case approve 0193c0de-...
   ddrctl case approve 0193c0de-... --decision 0193c0df-...`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			did, err := pendingDecision(cmd, g, as, id, decision)
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := as.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: did})
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	return cmd
@@ -406,16 +371,14 @@ func rejectCmd(g *globals) *cobra.Command {
 		Short:   "Send a pending disclose decision back to review, with the reason",
 		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case reject 0193c0de-... --reason "narrow to subscriber data"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: caseRun(g, func(cmd *cobra.Command, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			did, err := pendingDecision(cmd, g, as, id, decision)
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := as.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: did, Reason: reason})
 			return res.GetCase(), err
-		}),
+		}, caseTable),
 	}
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why it goes back to review")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -22,21 +23,6 @@ func (g *globals) notification() (notificationv1.NotificationServiceClient, erro
 		return nil, err
 	}
 	return notificationv1.NewNotificationServiceClient(cl.Conn()), nil
-}
-
-// planRun is the shape of the plan commands: call, then show the plan.
-func planRun(g *globals, call func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error)) func(*cobra.Command, []string) error {
-	return run(func(cmd *cobra.Command, a []string) error {
-		no, err := g.notification()
-		if err != nil {
-			return err
-		}
-		p, err := call(cmd, no, a[0])
-		if err != nil {
-			return err
-		}
-		return g.print(p, func(t *tw) { planTable(t, p) })
-	})
 }
 
 func planTable(t *tw, p *notificationv1.Plan) {
@@ -112,19 +98,12 @@ func planTable(t *tw, p *notificationv1.Plan) {
 	}
 }
 
-func planGetCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "get REQUEST_ID",
-		Short:   "Show a request's plan and what still blocks disclosure",
-		Example: `  ddrctl plan get 0193c0de-...`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+func planGetCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
+	return idCmd("get", "Show a request's plan and what still blocks disclosure", `  ddrctl plan get 0193c0de-...`,
+		onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
 			return res.GetPlan(), err
-		}),
-	}
+		}, planTable))
 }
 
 func holdsCmd(g *globals) *cobra.Command {
@@ -175,12 +154,10 @@ clause 4.1.2.`,
 		Example: `  ddrctl plan redirect 0193c0de-... --outcome agreed --support "sent the customer the demand and our contract terms"
   ddrctl plan redirect 0193c0de-... --outcome declined`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: id, Outcome: notificationv1.RedirectOutcome(outcome.get()), Support: support})
 			return res.GetPlan(), err
-		}),
+		}, planTable),
 	}
 	outcome = enumVar(cmd, "outcome", "the authority's answer", notificationv1.RedirectOutcome(0).Descriptor(), false)
 	cmd.Flags().StringVar(&support, "support", "", "support given to the customer (required when agreed)")
@@ -197,14 +174,12 @@ func exemptionCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl plan exemption 0193c0de-... --step notify-customer --reason prohibited --basis "gag order AG 12/26, s. 3"
   ddrctl plan exemption 0193c0de-... --step hold-and-consult-dpa --reason imminent-risk --basis "threat to life"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.RecordExemption(ctx, &notificationv1.RecordExemptionRequest{
 				RequestId: id, Step: notificationv1.StepKind(step.get()), Reason: normalizeReason(reason), Basis: basis,
 			})
 			return res.GetPlan(), err
-		}),
+		}, planTable),
 	}
 	step = enumVar(cmd, "step", "the notice not given", notificationv1.StepKind(0).Descriptor(), false)
 	cmd.Flags().StringVar(&reason, "reason", "", "prohibited or imminent-risk")
@@ -230,14 +205,12 @@ other answers are recorded and the hold stands until lift-hold or an
 exemption.`,
 		Example: `  ddrctl plan dpa 0193c0de-... --authority DPC-IE --outcome no-objection --summary "no objection, letter of 2026-12-01"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.RecordDpaConsultation(ctx, &notificationv1.RecordDpaConsultationRequest{
 				RequestId: id, Authority: authority, Outcome: notificationv1.ConsultationOutcome(outcome.get()), Summary: summary,
 			})
 			return res.GetPlan(), err
-		}),
+		}, planTable),
 	}
 	cmd.Flags().StringVar(&authority, "authority", "", "the DPA, as configured (e.g. DPC-IE)")
 	outcome = enumVar(cmd, "outcome", "its answer", notificationv1.ConsultationOutcome(0).Descriptor(), false)
@@ -246,19 +219,12 @@ exemption.`,
 	return cmd
 }
 
-func liftHoldCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "lift-hold REQUEST_ID",
-		Short:   "Lift a hold on the lead DPA's recorded answer (clause 4.2.1)",
-		Example: `  ddrctl plan lift-hold 0193c0de-...`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+func liftHoldCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
+	return idCmd("lift-hold", "Lift a hold on the lead DPA's recorded answer (clause 4.2.1)", `  ddrctl plan lift-hold 0193c0de-...`,
+		onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.LiftHold(ctx, &notificationv1.LiftHoldRequest{RequestId: id})
 			return res.GetPlan(), err
-		}),
-	}
+		}, planTable))
 }
 
 func waiverCmd(g *globals) *cobra.Command {
@@ -270,7 +236,7 @@ func waiverCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl plan waiver 0193c0de-... --kind inform-obligations --outcome informed --notes "letter to the prosecutor"
   ddrctl plan waiver 0193c0de-... --kind allow-customer-personnel --outcome granted --person "J. Doe, legal"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			req := &notificationv1.RecordWaiverEffortRequest{
 				RequestId: id, Kind: notificationv1.WaiverEffortKind(kind.get()), Outcome: notificationv1.WaiverOutcome(outcome.get()), Person: person, Notes: notes,
 			}
@@ -281,11 +247,9 @@ func waiverCmd(g *globals) *cobra.Command {
 				}
 				req.EffortTime = t
 			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
 			res, err := no.RecordWaiverEffort(ctx, req)
 			return res.GetPlan(), err
-		}),
+		}, planTable),
 	}
 	kind = enumVar(cmd, "kind", "the effort", notificationv1.WaiverEffortKind(0).Descriptor(), false)
 	outcome = enumVar(cmd, "outcome", "how it ended", notificationv1.WaiverOutcome(0).Descriptor(), false)
@@ -296,17 +260,10 @@ func waiverCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func retryCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "retry REQUEST_ID",
-		Short:   "Attempt the request's owed notices now instead of at their next backoff",
-		Example: `  ddrctl plan retry 0193c0de-...`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: planRun(g, func(cmd *cobra.Command, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+func retryCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
+	return idCmd("retry", "Attempt the request's owed notices now instead of at their next backoff", `  ddrctl plan retry 0193c0de-...`,
+		onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.RetryDelivery(ctx, &notificationv1.RetryDeliveryRequest{RequestId: id})
 			return res.GetPlan(), err
-		}),
-	}
+		}, planTable))
 }

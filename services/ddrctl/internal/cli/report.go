@@ -127,7 +127,7 @@ protection authority. The JSON export is what 'report verify' checks.`,
 			if err != nil {
 				return err
 			}
-			var w io.Writer = g.env.Stdout
+			w := g.env.Stdout
 			if out != "" && out != "-" {
 				f, err := os.Create(out)
 				if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ddrsuite/ddr/services/ddrctl/client"
 	"github.com/ddrsuite/ddr/services/platform/auth"
@@ -206,6 +207,30 @@ func (g *globals) client() (*client.Client, error) {
 	}
 	g.cl = cl
 	return cl, nil
+}
+
+// onRequest is the shape of the commands on one request (case, plan):
+// connect, call with the REQUEST_ID argument under --timeout, show the
+// answer as a table or in the --output format.
+func onRequest[C any, M proto.Message](g *globals, connect func() (C, error), call func(ctx context.Context, c C, id string) (M, error), table func(*tw, M)) func(*cobra.Command, []string) error {
+	return run(func(cmd *cobra.Command, a []string) error {
+		c, err := connect()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := g.ctx(cmd)
+		defer cancel()
+		m, err := call(ctx, c, a[0])
+		if err != nil {
+			return err
+		}
+		return g.print(m, func(t *tw) { table(t, m) })
+	})
+}
+
+// idCmd is a command whose only input is its REQUEST_ID argument.
+func idCmd(use, short, example string, runE func(*cobra.Command, []string) error) *cobra.Command {
+	return &cobra.Command{Use: use + " REQUEST_ID", Short: short, Example: example, Args: args(1, "REQUEST_ID"), RunE: runE}
 }
 
 // ctx bounds a command's calls by --timeout.

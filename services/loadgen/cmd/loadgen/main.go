@@ -255,14 +255,14 @@ func probeProcess(ctx context.Context, o bench.SuiteOptions) (float64, float64, 
 func key(kind string, c int) string { return kind + "/" + strconv.Itoa(c) }
 
 func write(dir string, res *results) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o600); err != nil {
 		return err
 	}
 	var table strings.Builder
@@ -325,7 +325,7 @@ func write(dir string, res *results) error {
 	}
 	fmt.Fprintf(&md, "\n## Run it\n\n```sh\nmake bench                      # this size, under 10 minutes on 2 cores\nmake bench BENCH_ARGS=-full     # 10 s per level, 100,000 requests (~1M events) for memory and rebuild\n```\n\n"+
 		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -out.\n")
-	if err := os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(md.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(md.String()), 0o600); err != nil {
 		return err
 	}
 	fmt.Print("\n" + table.String())
