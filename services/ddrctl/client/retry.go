@@ -95,7 +95,7 @@ func (r Retry) backoff(n int) time.Duration {
 	if ceil <= 0 {
 		return 0
 	}
-	return time.Duration(rand.Int64N(int64(ceil))) + 1
+	return time.Duration(rand.Int64N(int64(ceil))) + 1 //nolint:gosec // jitter between retries, not a secret
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -249,6 +249,6 @@ func (l *Lifecycle) ApplyStageChange(c StageChange) error {
 		l.outcome = c.Outcome
 	}
 	l.stage = c.Stage
-	l.timeline = append(l.timeline, TimelineEntry{Stage: c.Stage, Outcome: c.Outcome, At: c.At})
+	l.timeline = append(l.timeline, TimelineEntry(c))
 	return nil
 }

@@ -115,10 +115,10 @@ func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) (app.Su
 			// Domain paths are relative to the demand; the wire path is
 			// under SubmitRequest.request (except the key itself).
 			field := v.Field
-			switch {
-			case field == "group_member":
+			switch field {
+			case "group_member":
 				continue // taken from the credentials, never the caller's to fix
-			case field == "idempotency_key" || field == "":
+			case "idempotency_key", "":
 			default:
 				field = "request." + field
 			}

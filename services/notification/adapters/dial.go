@@ -85,7 +85,7 @@ func dialChecked(ctx context.Context, r Resolver, t app.Target, cfg *tls.Config)
 		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
+			_ = conn.Close() // the handshake's error is the one to report
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		return tc, nil

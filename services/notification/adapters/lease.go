@@ -65,5 +65,10 @@ func (l *Leases) Release(ctx context.Context, key string) {
 	if !ok {
 		return
 	}
-	_ = l.kv.Delete(ctx, key, jetstream.LastRevision(rev.(uint64)))
+	r, ok := rev.(uint64)
+	if !ok {
+		return
+	}
+	// Best effort: a lease not released expires with the bucket's TTL.
+	_ = l.kv.Delete(ctx, key, jetstream.LastRevision(r))
 }

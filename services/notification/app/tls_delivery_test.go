@@ -74,7 +74,7 @@ func readMail(t *testing.T, data string) (subject, body string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r io.Reader = m.Body
+	r := m.Body
 	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 		r = quotedprintable.NewReader(m.Body)
 	}

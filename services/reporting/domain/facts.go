@@ -196,7 +196,7 @@ func validCode(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		b := s[i]
-		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
+		if (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '_' {
 			return false
 		}
 	}

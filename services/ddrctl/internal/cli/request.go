@@ -290,7 +290,7 @@ func contentKey(secret []byte, r *intakev1.DataDisclosureRequest) string {
 
 // submitSecretFile is the secret of [contentKey], in $DDR_CONFIG_DIR, else
 // the user's configuration directory (ddrctl/ under it).
-const submitSecretFile = "idempotency-secret"
+const submitSecretFile = "idempotency-secret" //nolint:gosec // a file name, not a credential
 
 // submitSecret reads this user's secret for derived idempotency keys, and
 // creates it (random, readable by the user only) on first use. A secret

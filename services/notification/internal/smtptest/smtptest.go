@@ -78,7 +78,7 @@ func ReserveWith(o Options) (*Server, error) {
 		return nil, err
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close() // only the free port was wanted
 	return &Server{opts: o, addr: addr}, nil
 }
 
@@ -112,7 +112,7 @@ func (s *Server) Up() error {
 	srv.TLSConfig = s.opts.TLS
 	if s.opts.Implicit {
 		if s.opts.TLS == nil {
-			ln.Close()
+			_ = ln.Close()
 			return fmt.Errorf("smtptest: implicit TLS needs a certificate")
 		}
 		ln = tls.NewListener(ln, s.opts.TLS)
