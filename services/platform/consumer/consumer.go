@@ -95,7 +95,7 @@ func (c Config) Validate() error {
 	}
 	for _, d := range c.Backoff {
 		if d < 0 {
-			errs = append(errs, errors.New("Backoff delays must not be negative"))
+			errs = append(errs, errors.New("backoff delays must not be negative"))
 			break
 		}
 	}

@@ -423,7 +423,7 @@ func TestConsumer_SpanContinuesProducerTrace(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range consumerSpan.Attributes {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	for k, want := range map[string]string{
 		"messaging.system": "nats", "messaging.destination.name": "ddr.req.*.intake.received",

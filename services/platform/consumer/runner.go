@@ -92,7 +92,7 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) err
 	r, err := Start(ctx, js, cfg, h)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // documented: a start cut short by ctx ending is a normal stop, not a failure.
 		}
 		return err
 	}

@@ -145,11 +145,11 @@ func normalize(ev Event) (Event, error) {
 	}
 	ev.Subject = subject
 	if ev.Payload == nil || !ev.Payload.ProtoReflect().IsValid() {
-		errs = append(errs, errors.New("Payload is required"))
+		errs = append(errs, errors.New("payload is required"))
 	} else {
 		typ := string(proto.MessageName(ev.Payload))
 		if ev.Type != "" && ev.Type != typ {
-			errs = append(errs, fmt.Errorf("Type %q does not match payload %q", ev.Type, typ))
+			errs = append(errs, fmt.Errorf("type %q does not match payload %q", ev.Type, typ))
 		}
 		ev.Type = typ
 	}
@@ -169,7 +169,7 @@ func normalize(ev Event) (Event, error) {
 		errs = append(errs, fmt.Errorf("Source %q is not ddr/%s", ev.Source, ev.Service))
 	}
 	if !headerSafe(ev.Actor) {
-		errs = append(errs, errors.New("Actor must be printable"))
+		errs = append(errs, errors.New("actor must be printable"))
 	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()

@@ -65,7 +65,9 @@ type kindEntry struct {
 // tests) and messages without the option give [ErrNotEvent].
 func KindOf(d protoreflect.MessageDescriptor) (EventKind, error) {
 	if e, ok := kinds.Load(d.FullName()); ok {
-		return e.(kindEntry).kind, e.(kindEntry).err
+		if ent, ok := e.(kindEntry); ok {
+			return ent.kind, ent.err
+		}
 	}
 	k, err := kindOf(d)
 	kinds.Store(d.FullName(), kindEntry{k, err})

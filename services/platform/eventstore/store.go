@@ -316,7 +316,7 @@ func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]
 		s.logger.DebugContext(lctx, "append conflict, retrying", telemetry.RequestIDKey, requestID, "attempt", attempt+1)
 		span.End()
 		// A little jitter keeps two writers from colliding in lockstep.
-		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond)))
+		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond))) //nolint:gosec // G404: retry jitter, not a secret.
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("eventstore: update request %s: %w", requestID, ctx.Err())

@@ -124,7 +124,7 @@ func Run(ctx context.Context, js jetstream.JetStream, filters []string, apply Ap
 	p, err := Start(ctx, js, filters, apply, logger)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // documented: a start cut short by ctx ending is a normal stop, not a failure.
 		}
 		return err
 	}
@@ -177,7 +177,7 @@ func (p *Projection) loop() {
 		if err != nil {
 			// Forged events (another service's type on a subject) are
 			// skipped like undecodable ones: never applied, counted.
-			eventstore.CountRefused(context.Background(), "projection", err)
+			eventstore.CountRefused(p.ctx, "projection", err)
 			p.log.Warn("refused event skipped", "seq", seq, "forged", errors.Is(err, eventstore.ErrForged), "error", err)
 		} else if err := p.open(ev); err != nil {
 			// Applied sealed rather than never: a read model must not stall

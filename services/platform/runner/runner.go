@@ -345,7 +345,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	srv.Shutdown(sctx)
+	// A timeout here means calls still in flight were cut off: worth a
+	// warning, but the process is stopping either way.
+	if serr := srv.Shutdown(sctx); serr != nil {
+		logger.Warn("grpc shutdown cut calls off", "err", serr)
+	}
 	return err
 }
 

@@ -270,11 +270,15 @@ func parseEnvelope(b []byte) (map[protowire.Number][]byte, error) {
 // PERSONAL_KIND_UNSPECIFIED.
 func KindOf(fd protoreflect.FieldDescriptor) optionsv1.PersonalKind {
 	if v, ok := kindCache.Load(fd); ok {
-		return v.(optionsv1.PersonalKind)
+		if k, ok := v.(optionsv1.PersonalKind); ok {
+			return k
+		}
 	}
 	k := optionsv1.PersonalKind_PERSONAL_KIND_UNSPECIFIED
 	if o := fd.Options(); o != nil && proto.HasExtension(o, optionsv1.E_Personal) {
-		k = proto.GetExtension(o, optionsv1.E_Personal).(optionsv1.PersonalKind)
+		if pk, ok := proto.GetExtension(o, optionsv1.E_Personal).(optionsv1.PersonalKind); ok {
+			k = pk
+		}
 	}
 	kindCache.Store(fd, k)
 	return k

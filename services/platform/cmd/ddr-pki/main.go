@@ -179,7 +179,7 @@ func sub(name string, args []string) error {
 		if *out == "" {
 			return errors.New("backup: -out is required")
 		}
-		if err := os.WriteFile(*out, b, 0o400); err != nil {
+		if err := os.WriteFile(*out, b, 0o400); err != nil { //nolint:gosec // G703: the path is the operator's own flag; this CLI runs with their rights.
 			return err
 		}
 		fmt.Printf("wrote %s (KEK %s sealed under the recovery key)\n", *out, keys.KEKID(kek))
@@ -188,7 +188,7 @@ func sub(name string, args []string) error {
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(*backup)
+		b, err := os.ReadFile(*backup) //nolint:gosec // G703: the path is the operator's own flag; this CLI runs with their rights.
 		if err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func rotate(dataDir, kekFile string) error {
 	// An interrupted rotation left its new KEK here: go on with it (keys
 	// it re-wrapped already are recognised).
 	next := kekFile + ".new"
-	if _, err := os.Stat(next); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(next); errors.Is(err, os.ErrNotExist) { //nolint:gosec // G703: the path is the operator's own flag; this CLI runs with their rights.
 		if err := keys.NewKeyFile(next); err != nil {
 			return err
 		}
@@ -259,7 +259,7 @@ func rotate(dataDir, kekFile string) error {
 	if err != nil {
 		return fmt.Errorf("rotation stopped after %d keys (run it again: keys done are kept): %w", n, err)
 	}
-	if err := os.Rename(next, kekFile); err != nil {
+	if err := os.Rename(next, kekFile); err != nil { //nolint:gosec // G703: the path is the operator's own flag; this CLI runs with their rights.
 		return err
 	}
 	fmt.Printf("re-wrapped %d data keys under KEK %s; KEK %s retired. Back up the new KEK now (ddr-pki backup).\n", n, keys.KEKID(newKEK), keys.KEKID(old))
