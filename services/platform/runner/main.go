@@ -64,3 +64,26 @@ func parseLevel(s string) (slog.Level, error) {
 	}
 	return l, nil
 }
+
+// MainService is the whole body of a single service's main package: the
+// runner's flags and the service's own (C's RegisterFlags), then [Main]
+// with the one component newService builds, against an external NATS.
+//
+//	func main() { runner.MainService[service.Config]("intake", service.New) }
+func MainService[C any, PC interface {
+	*C
+	RegisterFlags(fs *flag.FlagSet)
+}, S Component](name string, newService func(context.Context, Deps, C) (S, error)) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	var rc Config
+	rc.RegisterFlags(fs, name, false)
+	var sc C
+	PC(&sc).RegisterFlags(fs)
+	Main(fs, &rc, func(ctx context.Context, d Deps) ([]Component, error) {
+		c, err := newService(ctx, d, sc)
+		if err != nil {
+			return nil, err
+		}
+		return []Component{c}, nil
+	})
+}

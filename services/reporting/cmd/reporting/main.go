@@ -3,24 +3,8 @@
 package main
 
 import (
-	"context"
-	"flag"
-
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/reporting/service"
 )
 
-func main() {
-	fs := flag.NewFlagSet("reporting", flag.ExitOnError)
-	var rc runner.Config
-	rc.RegisterFlags(fs, "reporting", false)
-	var sc service.Config
-	sc.RegisterFlags(fs)
-	runner.Main(fs, &rc, func(ctx context.Context, d runner.Deps) ([]runner.Component, error) {
-		c, err := service.New(ctx, d, sc)
-		if err != nil {
-			return nil, err
-		}
-		return []runner.Component{c}, nil
-	})
-}
+func main() { runner.MainService[service.Config]("reporting", service.New) }
