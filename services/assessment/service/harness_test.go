@@ -103,7 +103,20 @@ func start(t *testing.T, cfg service.Config) *env {
 	rc.Ready = func(i runner.Info) { ready <- i }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runner.Run(ctx, rc, quiet, build(cfg)) }()
+	// The test reads events as assessment does: opened, since personal
+	// data is sealed in the stream.
+	stores := make(chan *eventstore.Store, 1)
+	b := build(cfg)
+	go func() {
+		done <- runner.Run(ctx, rc, quiet, func(ctx context.Context, d runner.Deps) ([]runner.Component, error) {
+			sd, err := d.As("assessment")
+			if err != nil {
+				return nil, err
+			}
+			stores <- sd.Store
+			return b(ctx, d)
+		})
+	}()
 	var info runner.Info
 	select {
 	case info = <-ready:
@@ -126,7 +139,7 @@ func start(t *testing.T, cfg service.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, addr: info.GRPCAddr, store: eventstore.NewStore(js), js: js, clock: clk}
+	return &env{t: t, addr: info.GRPCAddr, store: <-stores, js: js, clock: clk}
 }
 
 // as returns a client calling with the identity uri.
