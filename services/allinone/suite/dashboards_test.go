@@ -2,6 +2,8 @@ package suite_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -17,18 +19,17 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
+	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
 // notDrivenHere are series a panel or an alert reads that this test cannot
-// make appear yet: a notice delivery needs the customer and DPA contacts
-// and a mail server, which the all-in-one test process does not set up.
-// The series is recorded by notification/app on every delivery attempt.
+// make appear itself.
 //
 // The per-caller rate limit's counter needs a suite started with a tight
 // limit, which would refuse this test's own polling: it is driven and
 // checked on /metrics by TestRateLimit_OneMembersFloodDoesNotStarveAnother.
-var notDrivenHere = []string{"ddr_notification_deliveries_total", "ddr_rate_limited_total"}
+var notDrivenHere = []string{"ddr_rate_limited_total"}
 
 // Every series a dashboard panel or an alert reads is served on /metrics,
 // with the labels the expression selects (ddr_urgent="true", ...): a
@@ -63,8 +64,18 @@ func TestEveryMetricOfTheDashboardsAndAlertsIsServed(t *testing.T) {
 		t.Fatalf("only %d series named by the dashboards and alerts", len(want))
 	}
 
+	// The lead DPA takes its consultation packets by webhook (plain http
+	// is allowed to loopback), so a disclosure to a country without
+	// adequacy delivers one: ddr_notification_deliveries_total.
+	dpa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(dpa.Close)
+	hooks := app.Endpoints{Webhooks: []app.Webhook{{URL: dpa.URL, Secret: "metrics-webhook-secret"}}}
+	contacts := app.Contacts{From: "privacy@corp.example", ReplyContact: "privacy@corp.example", LeadDPA: app.DPA{Name: "DPC-IE", Endpoints: hooks}}
+
 	var skew atomic.Int64
 	cfg := suite.DefaultConfig()
+	cfg.Notification.Contacts = &contacts
+	cfg.Notification.SweepInterval = 50 * time.Millisecond
 	cfg.Assessment.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	cfg.Assessment.OverdueInterval = 20 * time.Millisecond
 	p := runnertest.Start(t, runnertest.Options{}, cfg.Build)
@@ -91,6 +102,15 @@ func TestEveryMetricOfTheDashboardsAndAlertsIsServed(t *testing.T) {
 			return err
 		})
 	}
+	// A disclosure to a country without adequacy: the plan holds it and
+	// sends the DPA its consultation packet (clause 4.2.1).
+	held := request(time.Now().Add(-time.Hour))
+	held.Authority.Country = "CN"
+	sub, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "metrics-held", Request: held})
+	if err != nil {
+		t.Fatalf("Submit held: %v", err)
+	}
+	decideDisclosure(t, ctx, as, assessmentv1.NewAssessmentServiceClient(p.Dial(t, approver)), sub.GetRequestId())
 	if _, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: "0197a000-0000-7000-8000-000000000000"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("GetCase of an unknown request = %v, want NotFound", err)
 	}
@@ -158,4 +178,50 @@ func labelString(l map[string]string) string {
 	}
 	sort.Strings(kv)
 	return "{" + strings.Join(kv, ",") + "}"
+}
+
+// decideDisclosure takes an open case to an effective disclose decision:
+// alice reviews and decides, bob approves.
+func decideDisclosure(t *testing.T, ctx context.Context, alice, bob assessmentv1.AssessmentServiceClient, id string) {
+	t.Helper()
+	eventually(t, func() error {
+		_, err := alice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+		return err
+	})
+	var factors []*assessmentv1.FactorAssessment
+	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
+		factors = append(factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: "assessed: " + f.String()})
+	}
+	var decisionID string
+	for _, step := range []struct {
+		name string
+		call func() error
+	}{
+		{"claim", func() error {
+			_, err := alice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
+			return err
+		}},
+		{"factors", func() error {
+			_, err := alice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: "one subscriber record; proportionate"})
+			return err
+		}},
+		{"challenge", func() error {
+			_, err := alice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order; no grounds"})
+			return err
+		}},
+		{"decide", func() error {
+			res, err := alice.Decide(ctx, &assessmentv1.DecideRequest{
+				RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+				LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{All: true},
+			})
+			decisionID = res.GetCase().GetDecision().GetDecisionId()
+			return err
+		}},
+		{"approve", func() error {
+			_, err := bob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})
+			return err
+		}},
+	} {
+		must(t, step.name, step.call)
+	}
 }
