@@ -66,6 +66,7 @@ func StartSuite(ctx context.Context, o SuiteOptions) (*Suite, error) {
 		Replicas:        1,
 		DevIdentity:     o.Sec.PKIDir == "",
 		PKIDir:          o.Sec.PKIDir,
+		KEKFile:         o.Sec.KEKFile,
 		ShutdownTimeout: 20 * time.Second,
 		Ready:           func(i runner.Info) { ready <- i },
 	}

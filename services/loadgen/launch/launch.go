@@ -36,8 +36,9 @@ type Security struct {
 	// serve mTLS and clients present certificates issued by its CA. Empty
 	// runs the insecure development mode (--dev-identity).
 	PKIDir string
-	// KEKFile is the key-encryption key every process shares in the
-	// development mode (it must exist); with a PKI, <PKIDir>/kek.
+	// KEKFile is the key-encryption key every process shares (it must
+	// exist), outside every data directory; the fingerprint key is beside
+	// it.
 	KEKFile string
 }
 
@@ -51,7 +52,13 @@ func DevPKI(dir string) (Security, error) {
 	if _, err := authz.WriteStaff(filepath.Join(dir, runner.RolesFileName), authz.DevStaff()); err != nil {
 		return Security{}, err
 	}
-	kek := filepath.Join(dir, runner.KEKFileName)
+	// The keys live outside the data directories, as the runner requires:
+	// in secrets/ beside the PKI directory.
+	secrets := filepath.Join(filepath.Dir(filepath.Clean(dir)), "secrets")
+	if err := os.MkdirAll(secrets, 0o700); err != nil {
+		return Security{}, err
+	}
+	kek := filepath.Join(secrets, runner.KEKFileName)
 	if _, err := keys.EnsureKEKFile(kek); err != nil {
 		return Security{}, err
 	}
@@ -84,12 +91,12 @@ func Command(sec Security, s Service) *exec.Cmd {
 		"--metrics-addr", "",
 		"--log-json",
 	}
+	if sec.KEKFile != "" {
+		// Every process seals and opens personal data with one key.
+		args = append(args, "--kek-file", sec.KEKFile)
+	}
 	if sec.PKIDir == "" {
 		args = append(args, "--dev-identity")
-		if sec.KEKFile != "" {
-			// Every process seals and opens personal data with one key.
-			args = append(args, "--kek-file", sec.KEKFile)
-		}
 	} else {
 		args = append(args, "--pki-dir", sec.PKIDir)
 	}
