@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 const (
@@ -330,7 +330,7 @@ func TestGroupMemberSeesOnlyItsOwnRequests(t *testing.T) {
 	if _, err := b.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: res.GetRequestId()}); status.Code(err) != codes.NotFound {
 		t.Errorf("other member's Withdraw: %v, want NotFound", status.Code(err))
 	}
-	eventually(t, func() error {
+	testkit.EventuallyNoError(t, func() error {
 		la, err := a.List(ctxT(t), &intakev1.ListRequest{})
 		if err != nil {
 			return err
@@ -362,7 +362,7 @@ func TestList_PagesNewestFirst(t *testing.T) {
 		want = append([]string{res.GetRequestId()}, want...)
 	}
 	var got []string
-	eventually(t, func() error {
+	testkit.EventuallyNoError(t, func() error {
 		got = nil
 		tok := ""
 		for {
@@ -433,7 +433,7 @@ func TestAmendKeepsOriginalAndWithdrawEndsAmending(t *testing.T) {
 func TestPersonalDataCanaryNeverReachesLogsSpansOrMetrics(t *testing.T) {
 	const canary = "canary-7f3a91c2@example.org"
 	spans := tracetest.NewInMemoryExporter()
-	var logs syncBuffer
+	var logs testkit.LogBuffer
 
 	p := runnertest.Start(t, runnertest.Options{Logs: &logs, SpanExporter: keepSpans{spans}}, build)
 	c := client(t, p, memberA)
@@ -490,43 +490,3 @@ func TestPersonalDataCanaryNeverReachesLogsSpansOrMetrics(t *testing.T) {
 type keepSpans struct{ *tracetest.InMemoryExporter }
 
 func (keepSpans) Shutdown(context.Context) error { return nil }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
-
-// eventually retries f until it succeeds or 10 s pass: projections follow
-// the stream a moment after a write.
-func eventually(t *testing.T, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
