@@ -79,9 +79,10 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference: d.Gag.Reference,
 			ExpiresAt: protoconv.Timestamp(d.Gag.ExpiresAt),
 		},
-		Deadline:    protoconv.Timestamp(d.Deadline),
-		Attachments: EncodeAttachments(d.Attachments),
-		Notes:       d.Notes,
+		Deadline:      protoconv.Timestamp(d.Deadline),
+		Attachments:   EncodeAttachments(d.Attachments),
+		Notes:         d.Notes,
+		SenderAddress: d.SenderAddress,
 		Authority: &intakev1.Authority{
 			Name:        d.Authority.Name,
 			Kind:        protoconv.EnumValue[intakev1.AuthorityKind](string(d.Authority.Kind), "AUTHORITY_KIND_"),
@@ -93,6 +94,8 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference:   d.LegalProcess.Reference,
 			IssuingBody: d.LegalProcess.IssuingBody,
 			Date:        protoconv.Timestamp(d.LegalProcess.Date),
+
+			EnforcingAuthorityNotified: d.LegalProcess.EnforcingAuthorityNotified,
 		},
 	}
 	// A part the demand left out stays out, as the caller sent it: the

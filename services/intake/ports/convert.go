@@ -40,6 +40,7 @@ func ToDomain(groupMember, idempotencyKey string, r *intakev1.DataDisclosureRequ
 		Deadline:       protoconv.Time(r.GetDeadline()),
 		Attachments:    app.DecodeAttachments(r.GetAttachments()),
 		Notes:          r.GetNotes(),
+		SenderAddress:  r.GetSenderAddress(),
 		IdempotencyKey: idempotencyKey,
 	}
 	if a := r.GetAuthority(); a != nil {
@@ -56,6 +57,8 @@ func ToDomain(groupMember, idempotencyKey string, r *intakev1.DataDisclosureRequ
 			Reference:   lp.GetReference(),
 			IssuingBody: lp.GetIssuingBody(),
 			Date:        protoconv.Time(lp.GetDate()),
+
+			EnforcingAuthorityNotified: lp.GetEnforcingAuthorityNotified(),
 		}
 	}
 	for _, t := range r.GetTargets() {
