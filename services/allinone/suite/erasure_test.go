@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	"google.golang.org/protobuf/proto"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/intake/ports"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
@@ -30,7 +34,12 @@ import (
 // And with the process stopped, someone holding the KEK and the data
 // directory finds no byte sequence in any file that unwraps to the erased
 // key, and a 100,000-value dictionary holding the real target matches no
-// stored value or digest (clear, SHA-256 raw, hex, base64).
+// stored value or digest: in clear, as SHA-256 (raw, hex, base64), nor as
+// intake's keyed content fingerprint computed with the fingerprint key
+// (kept beside the KEK, so in hand with it) and every other field of the
+// request known; intake keeps that fingerprint only sealed with the
+// SUBJECT key, in the event and in the idempotency record. Before the
+// erasure the attacker's fingerprint equals intake's, so it is not blind.
 func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	dataDir := t.TempDir()
 	p := startSuite(t, runnertest.Options{DataDir: dataDir})
@@ -72,6 +81,30 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: rights})
 		return err
 	})
+	// The attacker's fingerprint of the request with a guessed target,
+	// computed as intake does, with the fingerprint key (kept beside the
+	// KEK, so in hand with it) and every other field of the request known.
+	// Before erasure it reproduces the fingerprint intake stored, so the
+	// dictionary below is not blind.
+	fpKey, err := keys.LoadFingerprintKeyFile(filepath.Join(string(p.PKI), keys.FingerprintKeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received *intakev1.RequestReceived
+	for _, m := range openedEventsAs(t, p, "intake", id) {
+		if rr, ok := m.(*intakev1.RequestReceived); ok {
+			received = rr
+		}
+	}
+	guess := func(v string) string {
+		r := proto.CloneOf(req)
+		r.Targets[0].Value = v
+		d := ports.ToDomain(received.GetGroupMember(), "erasure-holds", r).ContentDigest()
+		return fpKey.Fingerprint("intake.content/v1", d[:])
+	}
+	if received.GetContentFingerprint() == "" || guess(target) != received.GetContentFingerprint() {
+		t.Fatalf("the attacker's fingerprint %q is not intake's %q: the dictionary would be blind", guess(target), received.GetContentFingerprint())
+	}
 	must(t, "withdraw", func() error {
 		_, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "withdrawn by the authority"})
 		return err
@@ -169,7 +202,15 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		dict = append(dict, fmt.Sprintf("acct-%06d", i))
 	}
 	dict = append(dict, target)
-	hits := 0
+	// Every keyed fingerprint stored anywhere (event, idempotency record)
+	// is 43 characters of unpadded base64url: each such run of the files.
+	stored := map[string]bool{}
+	for _, tok := range regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAll(all, -1) {
+		if len(tok) == 43 {
+			stored[string(tok)] = true
+		}
+	}
+	hits, keyedHits := 0, 0
 	for _, v := range dict {
 		sum := sha256.Sum256([]byte(v))
 		for _, probe := range [][]byte{[]byte(v), sum[:], []byte(hex.EncodeToString(sum[:])), []byte(base64.StdEncoding.EncodeToString(sum[:])), []byte(base64.RawURLEncoding.EncodeToString(sum[:]))} {
@@ -177,9 +218,16 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 				hits++
 			}
 		}
+		if stored[guess(v)] {
+			keyedHits++
+		}
 	}
 	if hits > 0 {
 		t.Errorf("the dictionary matched %d stored values or digests", hits)
 	}
-	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes: %d hits in %v", files, len(all), len(dict), hits, time.Since(start))
+	if keyedHits > 0 {
+		t.Errorf("with the fingerprint key, the dictionary matched %d stored keyed fingerprints", keyedHits)
+	}
+	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes, and keyed against %d stored fingerprint-shaped values: %d + %d hits in %v",
+		files, len(all), len(dict), len(stored), hits, keyedHits, time.Since(start))
 }
