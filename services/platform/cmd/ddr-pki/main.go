@@ -18,7 +18,7 @@
 //	ddr-pki recovery-key -out FILE             a new recovery key (keep it offline)
 //	ddr-pki backup  -kek FILE -recovery FILE -out BACKUP
 //	ddr-pki restore -backup BACKUP -recovery FILE -kek FILE
-//	ddr-pki rotate  -data-dir ./data -kek FILE  (the suite stopped)
+//	ddr-pki rotate  -data-dir ./data -kek FILE  (a single-node suite, stopped)
 package main
 
 import (
