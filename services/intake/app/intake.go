@@ -125,6 +125,10 @@ func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error
 	if err != nil {
 		return SubmitResult{}, err
 	}
+	// The record's fingerprint is sealed with the new request's SUBJECT
+	// key, made here. A retry whose key is taken leaves that key unused: a
+	// small orphan in the key bucket, the price of keeping the first
+	// submission at one write.
 	sealed, err := in.sealFingerprint(ctx, id.String(), fp)
 	if err != nil {
 		return SubmitResult{}, err

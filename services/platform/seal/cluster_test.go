@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"google.golang.org/protobuf/proto"
@@ -70,9 +71,28 @@ func erasedKeysIn(t *testing.T, dir string, kek []byte, ids []string) map[string
 // cluster and scans every byte of the three directories. Before erasure
 // the same scan finds the key on every replica, so it is not blind.
 func TestErasureHoldsOnEveryReplicaOfAThreeNodeCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 3-node cluster")
+	eraseOnACluster(t, false)
+}
+
+// SlowTestsEnv, set to 1, runs the tests that wait minutes.
+const SlowTestsEnv = "DDR_SLOW_TESTS"
+
+// The same, left to nats-server: nothing forces a snapshot, the test only
+// waits (up to ownSnapshotPatience) until no replica's files hold an
+// erased key, and logs how long that took. It waits minutes, so it runs
+// only with DDR_SLOW_TESTS=1.
+func TestErasureHoldsOnEveryReplicaOfAThreeNodeClusterOnTheServersOwnSnapshots(t *testing.T) {
+	if os.Getenv(SlowTestsEnv) != "1" {
+		t.Skipf("waits for nats-server's own snapshots (2 to 3 minutes); set %s=1", SlowTestsEnv)
 	}
+	eraseOnACluster(t, true)
+}
+
+// ownSnapshotPatience bounds the wait for nats-server's own snapshots,
+// which come every 2 minutes plus up to 1 minute of jitter per group.
+const ownSnapshotPatience = 8 * time.Minute
+
+func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	ctx := context.Background()
 	nodes := natstest.StartCluster(t, 3, natstest.Options{SyncAlways: true})
 	if err := eventstore.EnsureStreams(ctx, nodes[0].JS, eventstore.StreamOptions{Replicas: 3}); err != nil {
@@ -171,6 +191,18 @@ func TestErasureHoldsOnEveryReplicaOfAThreeNodeCluster(t *testing.T) {
 	// server's timer takes it: with a write after the erasure applied
 	// (Erase ends with one; a later one stands for the bucket's ongoing
 	// traffic while a replica is behind) and the log fully applied.
+	if ownSnapshots {
+		start := time.Now()
+		for i, dir := range dirs {
+			for len(erasedKeysIn(t, dir, kek, ids)) > 0 {
+				if time.Since(start) > ownSnapshotPatience {
+					t.Fatalf("node %d still holds erased keys %v after %v", i, keysOf(erasedKeysIn(t, dir, kek, ids)), ownSnapshotPatience)
+				}
+				time.Sleep(time.Second)
+			}
+			t.Logf("node %d: no erased key in its files %v after the erasure", i, time.Since(start).Round(time.Second))
+		}
+	}
 	for i, n := range nodes {
 		testkit.Eventually(t, "no erased key in the node's files after its snapshot", func() bool {
 			if err := n.Server.JetStreamSnapshotStream(server.DEFAULT_GLOBAL_ACCOUNT, "KV_"+keys.Bucket); err != nil {
