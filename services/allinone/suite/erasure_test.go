@@ -16,17 +16,22 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/ports"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Erasure that holds. A request with a canary in every marked field the
-// member submits (SUBJECT) and in the reviewer's own text (RECORD) is
+// member submits (SUBJECT, but the sender's address: RECORD) and in the
+// reviewer's own text (RECORD) is
 // withdrawn, its record sealed, and its targets erased by legal. Then, on
 // a restarted process (so every read model is rebuilt from the stream):
 // the member reads none of the SUBJECT values, the reviewer still reads
@@ -53,7 +58,16 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 
 	req := request(time.Now().Add(-2 * time.Hour))
 	fillMarked(c, req.ProtoReflect())
-	subject := append([]string(nil), c.all...)
+	// The request's marked fields are mostly SUBJECT; one the company
+	// keeps as its record of who asked (the sender's address) is RECORD.
+	var subject, record []string
+	for _, v := range c.all {
+		if kindOfField(t, c.used[v]) == optionsv1.PersonalKind_PERSONAL_KIND_RECORD {
+			record = append(record, v)
+		} else {
+			subject = append(subject, v)
+		}
+	}
 	target := req.GetTargets()[0].GetValue()
 	sub, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "erasure-holds", Request: req})
 	if err != nil {
@@ -68,7 +82,6 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
 		return err
 	})
-	var record []string
 	var factors []*assessmentv1.FactorAssessment
 	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
 		v := c.next("ddr.assessment.v1.FactorAssessment.assessment")
@@ -155,7 +168,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		return nil
 	})
 	for _, v := range record {
-		if !strings.Contains(seenCase, v) {
+		if !strings.Contains(seenCase+seenRequest, v) {
 			t.Errorf("RECORD %s unreadable after the erasure", c.used[v])
 		}
 	}
@@ -230,4 +243,18 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	}
 	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes, and keyed against %d stored fingerprint-shaped values: %d + %d hits in %v",
 		files, len(all), len(dict), len(stored), hits, keyedHits, time.Since(start))
+}
+
+// kindOfField is the personal-data kind the field named name is marked with.
+func kindOfField(t *testing.T, name string) optionsv1.PersonalKind {
+	t.Helper()
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, ok := d.(protoreflect.FieldDescriptor)
+	if !ok {
+		t.Fatalf("%s is not a field", name)
+	}
+	return seal.KindOf(fd)
 }
