@@ -259,3 +259,89 @@ func dirSize(t *testing.T, dir string) int64 {
 	}
 	return n
 }
+
+// A replica that is down while a key is erased comes back with the key
+// still in its stream files: it never applied the secure delete. The
+// others compact their raft logs meanwhile (their snapshots), so it
+// catches up from a snapshot rather than by replaying the delete. Once it
+// is back and has snapshotted, no byte of its directory holds the key.
+// Before it comes back it does, so the scan is not blind.
+func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
+	ctx := context.Background()
+	nodes := natstest.StartCluster(t, 3, natstest.Options{SyncAlways: true})
+	kv, err := keys.EnsureBucket(ctx, nodes[0].JS, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek := make([]byte, keys.KEKSize)
+	if _, err := rand.Read(kek); err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keys.New(kv, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr = kr.WithJetStream(nodes[0].JS)
+	ids := []string{"req-a", "req-b", "req-c", "req-d"}
+	for _, id := range ids {
+		if _, err := kr.Seal(ctx, id, "label", []byte("whom it is about")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := nodes[2]
+	dir := down.Config.StoreDir
+	testkit.Eventually(t, "the keys on the replica to stop", func() bool {
+		return len(erasedKeysIn(t, dir, kek, ids)) > 0
+	})
+	down.Conn.Close()
+	natsx.Shutdown(down.Server)
+
+	for _, id := range ids {
+		// The bucket's group may be electing a leader if the stopped node
+		// led it.
+		testkit.EventuallyNoError(t, func() error { return kr.EraseKind(ctx, id, keys.Subject) })
+	}
+	for i, n := range nodes[:2] {
+		testkit.Eventually(t, "the running replicas clean after their snapshots", func() bool {
+			if err := n.Server.JetStreamSnapshotStream(server.DEFAULT_GLOBAL_ACCOUNT, "KV_"+keys.Bucket); err != nil {
+				_ = kr.EraseKind(ctx, ids[0], keys.Subject)
+				return false
+			}
+			return len(erasedKeysIn(t, nodes[i].Config.StoreDir, kek, ids)) == 0
+		})
+	}
+	held := erasedKeysIn(t, dir, kek, ids)
+	if len(held) == 0 {
+		t.Fatal("the stopped replica holds no key: the scan is blind")
+	}
+	t.Logf("while down, the replica holds erased keys in %v", keysOf(held))
+
+	back, err := natsx.StartEmbedded(down.Config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { natsx.Shutdown(back) })
+	start := time.Now()
+	deadline := start.Add(natstest.ClusterPatience)
+	for len(erasedKeysIn(t, dir, kek, ids)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("back for %v, the replica still holds erased keys in %v", natstest.ClusterPatience, keysOf(erasedKeysIn(t, dir, kek, ids)))
+		}
+		// Its snapshot, as its timer takes it, after the bucket's traffic.
+		if err := back.JetStreamSnapshotStream(server.DEFAULT_GLOBAL_ACCOUNT, "KV_"+keys.Bucket); err != nil {
+			_ = kr.EraseKind(ctx, ids[0], keys.Subject)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("back, the replica was clean after %v", time.Since(start).Round(100*time.Millisecond))
+	for _, n := range nodes[:2] {
+		n.Conn.Close()
+		natsx.Shutdown(n.Server)
+	}
+	natsx.Shutdown(back)
+	for i, n := range nodes {
+		if found := erasedKeysIn(t, n.Config.StoreDir, kek, ids); len(found) > 0 {
+			t.Errorf("node %d: an erased key unwraps with the KEK from %v", i, found)
+		}
+	}
+}

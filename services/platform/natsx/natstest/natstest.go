@@ -26,6 +26,9 @@ type Env struct {
 	Server *server.Server
 	Conn   *nats.Conn
 	JS     jetstream.JetStream
+	// Config started Server: a test restarts a stopped cluster node on
+	// the same store and ports with natsx.StartEmbedded(Config, nil).
+	Config natsx.EmbeddedConfig
 }
 
 // Start runs a JetStream server with its store in t.TempDir() on a random
@@ -80,13 +83,14 @@ func StartCluster(tb testing.TB, n int, opts ...Options) []*Env {
 	}
 	envs := make([]*Env, n)
 	for i := range n {
-		s, err := natsx.StartEmbedded(natsx.EmbeddedConfig{
+		cfg := natsx.EmbeddedConfig{
 			StoreDir:   tb.TempDir(),
 			Port:       natsx.RandomPort,
 			ServerName: fmt.Sprintf("n%d", i),
 			SyncAlways: o.SyncAlways,
 			Cluster:    &natsx.ClusterConfig{Name: "ddr-test", Port: ports[i], Routes: routes},
-		}, nil)
+		}
+		s, err := natsx.StartEmbedded(cfg, nil)
 		if err != nil {
 			tb.Fatalf("start cluster node %d: %v", i, err)
 		}
@@ -100,7 +104,7 @@ func StartCluster(tb testing.TB, n int, opts ...Options) []*Env {
 		if err != nil {
 			tb.Fatalf("jetstream: %v", err)
 		}
-		envs[i] = &Env{Server: s, Conn: nc, JS: js}
+		envs[i] = &Env{Server: s, Conn: nc, JS: js, Config: cfg}
 	}
 	deadline := time.Now().Add(ClusterPatience)
 	for !clusterReady(envs) {
