@@ -187,13 +187,9 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	after, err := pagetoken.Decode(req.GetPageToken())
+	after, size, err := pagetoken.Page(req)
 	if err != nil {
 		return nil, err
-	}
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 50
 	}
 	views, next := s.list.List(member, after, size)
 	out := make([]*intakev1.Request, 0, len(views))
