@@ -79,9 +79,10 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference: d.Gag.Reference,
 			ExpiresAt: protoconv.Timestamp(d.Gag.ExpiresAt),
 		},
-		Deadline:    protoconv.Timestamp(d.Deadline),
-		Attachments: EncodeAttachments(d.Attachments),
-		Notes:       d.Notes,
+		Deadline:      protoconv.Timestamp(d.Deadline),
+		Attachments:   EncodeAttachments(d.Attachments),
+		Notes:         d.Notes,
+		SenderAddress: d.SenderAddress,
 		Authority: &intakev1.Authority{
 			Name:        d.Authority.Name,
 			Kind:        protoconv.EnumValue[intakev1.AuthorityKind](string(d.Authority.Kind), "AUTHORITY_KIND_"),
@@ -93,6 +94,8 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference:   d.LegalProcess.Reference,
 			IssuingBody: d.LegalProcess.IssuingBody,
 			Date:        protoconv.Timestamp(d.LegalProcess.Date),
+
+			EnforcingAuthorityNotified: d.LegalProcess.EnforcingAuthorityNotified,
 		},
 	}
 	// A part the demand left out stays out, as the caller sent it: the
@@ -161,6 +164,7 @@ func DecodeRequest(groupMember, idempotencyKey string, r *intakev1.DataDisclosur
 		Deadline:       protoconv.Time(r.GetDeadline()),
 		Attachments:    DecodeAttachments(r.GetAttachments()),
 		Notes:          r.GetNotes(),
+		SenderAddress:  r.GetSenderAddress(),
 		IdempotencyKey: idempotencyKey,
 	}
 	if a := r.GetAuthority(); a != nil {
@@ -177,6 +181,8 @@ func DecodeRequest(groupMember, idempotencyKey string, r *intakev1.DataDisclosur
 			Reference:   lp.GetReference(),
 			IssuingBody: lp.GetIssuingBody(),
 			Date:        protoconv.Time(lp.GetDate()),
+
+			EnforcingAuthorityNotified: lp.GetEnforcingAuthorityNotified(),
 		}
 	}
 	for _, t := range r.GetTargets() {

@@ -30,7 +30,7 @@ func fullRequest() domain.Request {
 		Channel:                domain.ChannelInPerson,
 		ReceivedBy:             "legal office",
 		Authority:              domain.Authority{Name: "Landeskriminalamt", Kind: domain.AuthorityKinds()[len(domain.AuthorityKinds())-1], Country: "DE", Subdivision: "Berlin"},
-		LegalProcess:           domain.LegalProcess{Type: domain.LegalProcessNationalSecurityOrder, Reference: "AZ 1/26", IssuingBody: "court", Date: at("2026-02-27T00:00:00Z")},
+		LegalProcess:           domain.LegalProcess{Type: domain.LegalProcessNationalSecurityOrder, Reference: "AZ 1/26", IssuingBody: "court", Date: at("2026-02-27T00:00:00Z"), EnforcingAuthorityNotified: true},
 		CitesDataProtectionLaw: true,
 		Targets:                []domain.Target{{Kind: domain.TargetKinds()[0], Value: "a"}, {Kind: domain.TargetKinds()[1], Value: "b"}},
 		ScopeDescription:       "scope",
@@ -44,6 +44,7 @@ func fullRequest() domain.Request {
 		Deadline:               at("2026-03-15T12:00:00Z"),
 		Attachments:            []domain.Attachment{{URI: "s3://bucket/a.pdf", SHA256: "ab", MediaType: "application/pdf"}, {URI: "s3://bucket/b", SHA256: "cd"}},
 		Notes:                  "notes",
+		SenderAddress:          "lka-berlin@example.org",
 		IdempotencyKey:         "key-1",
 	}
 }
