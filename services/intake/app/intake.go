@@ -255,9 +255,12 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, fp string, s Submi
 
 // Get returns a request of groupMember. Another member's request is
 // reported as not found: its existence is not the caller's business.
-func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View, error) {
+func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (Request, error) {
 	res, err := command.Run(ctx, in.store, membersRequest, in.call(requestID, groupMember, in.cfg.Now()), nothing)
-	return res.State, err
+	if err != nil {
+		return Request{}, err
+	}
+	return res.State.Request(), nil
 }
 
 // Amended is an amendment as recorded.

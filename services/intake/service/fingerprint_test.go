@@ -18,8 +18,8 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/adapters"
+	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
-	"github.com/ddrsuite/ddr/services/intake/ports"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
@@ -98,7 +98,7 @@ func TestSubmit_StoredFingerprintsAreKeyedNotPlainDigests(t *testing.T) {
 	if err != nil || len(h.Events) != 1 {
 		t.Fatalf("load opened: %d events, %v", len(h.Events), err)
 	}
-	guess := ports.ToDomain(memberA, key, req).ContentDigest().LegacyHex()
+	guess := app.DecodeRequest(memberA, key, req).ContentDigest().LegacyHex()
 	fp := h.Events[0].Payload.(*intakev1.RequestReceived).GetContentFingerprint()
 	if fp == "" || fp == guess {
 		t.Errorf("content fingerprint %q is empty or the plain digest of the content", fp)
@@ -148,7 +148,7 @@ func TestSubmit_RetryOfASubmissionFromBeforeKeyedFingerprintsIsRecognised(t *tes
 	const key = "letter-2025-042"
 	id := uuid.NewString()
 	at := time.Now().Add(-30 * time.Minute).UTC()
-	plain := ports.ToDomain(memberA, key, req).ContentDigest().LegacyHex()
+	plain := app.DecodeRequest(memberA, key, req).ContentDigest().LegacyHex()
 
 	// As intake wrote them before: the record under the plain key digest...
 	legacyKey := domain.IdempotencyDigest(memberA, key).LegacyHex()
