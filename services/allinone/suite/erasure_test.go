@@ -22,7 +22,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/intake/ports"
+	intakeapp "github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
@@ -112,7 +112,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	guess := func(v string) string {
 		r := proto.CloneOf(req)
 		r.Targets[0].Value = v
-		d := ports.ToDomain(received.GetGroupMember(), "erasure-holds", r).ContentDigest()
+		d := intakeapp.DecodeRequest(received.GetGroupMember(), "erasure-holds", r).ContentDigest()
 		return fpKey.Fingerprint("intake.content/v1", d[:])
 	}
 	if received.GetContentFingerprint() == "" || guess(target) != received.GetContentFingerprint() {
