@@ -1,13 +1,10 @@
 package authority
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -81,18 +78,7 @@ func Default() (*Directory, error) { return Parse(embedded) }
 // invalid file is an error naming every problem: a service started with
 // it stops rather than trusting senders it cannot check.
 func Load(path string) (*Directory, error) {
-	if path == "" {
-		return Default()
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("authority directory: %w", err)
-	}
-	d, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return d, nil
+	return policy.LoadDataFile("authority directory", path, embedded, Parse)
 }
 
 type file struct {
@@ -119,10 +105,8 @@ var Kinds = []string{"police", "prosecutor", "court", "national_security", "regu
 
 // Parse parses and validates a directory file.
 func Parse(data []byte) (*Directory, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var f file
-	if err := dec.Decode(&f); err != nil {
+	if err := policy.DecodeStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDirectory, err)
 	}
 	var problems []string

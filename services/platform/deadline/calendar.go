@@ -1,15 +1,14 @@
 package deadline
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 //go:embed calendars.json
@@ -87,18 +86,7 @@ func DefaultCalendars() (Calendars, error) { return ParseCalendars(embeddedCalen
 // empty). An invalid file is an error naming every problem, so a service
 // given a bad file stops at startup instead of counting deadlines wrong.
 func LoadCalendars(path string) (Calendars, error) {
-	if path == "" {
-		return DefaultCalendars()
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("deadline: %w", err)
-	}
-	cs, err := ParseCalendars(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cs, nil
+	return policy.LoadDataFile("calendars", path, embeddedCalendars, ParseCalendars)
 }
 
 type calendarsFile struct {
@@ -123,10 +111,8 @@ type calendarsFile struct {
 // date, a holiday outside the years covered, or a duplicate calendar are
 // all errors, reported together.
 func ParseCalendars(data []byte) (Calendars, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var f calendarsFile
-	if err := dec.Decode(&f); err != nil {
+	if err := policy.DecodeStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCalendars, err)
 	}
 	var problems []string

@@ -1,12 +1,9 @@
 package policy
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -181,18 +178,7 @@ func DefaultAdequacy() (*AdequacyRegistry, error) {
 // checks is an error naming the file and every problem found, so a process
 // given a bad file stops at start instead of judging with it.
 func LoadAdequacy(path string) (*AdequacyRegistry, error) {
-	if path == "" {
-		return DefaultAdequacy()
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("adequacy registry: %w", err)
-	}
-	reg, err := ParseAdequacy(data)
-	if err != nil {
-		return nil, fmt.Errorf("adequacy registry %s: %w", path, err)
-	}
-	return reg, nil
+	return LoadDataFile("adequacy registry", path, defaultAdequacyJSON, ParseAdequacy)
 }
 
 type adequacyFile struct {
@@ -235,13 +221,8 @@ func (e *InvalidAdequacyError) Error() string {
 // *[InvalidAdequacyError].
 func ParseAdequacy(data []byte) (*AdequacyRegistry, error) {
 	var f adequacyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := DecodeStrict(data, &f); err != nil {
 		return nil, &InvalidAdequacyError{Problems: []AdequacyProblem{{"registry", "not valid JSON: " + err.Error()}}}
-	}
-	if dec.More() {
-		return nil, &InvalidAdequacyError{Problems: []AdequacyProblem{{"registry", "not valid JSON: data after the top-level object"}}}
 	}
 	var v InvalidAdequacyError
 	add := func(field, desc string) { v.Problems = append(v.Problems, AdequacyProblem{field, desc}) }
