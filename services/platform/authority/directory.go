@@ -49,9 +49,7 @@ type Entry struct {
 	Contacts    []Contact
 }
 
-func (e Entry) inForce(at time.Time) bool {
-	return !at.Before(e.From) && (e.Until.IsZero() || at.Before(e.Until))
-}
+func (e Entry) inForce(at time.Time) bool { return policy.InForce(e.From, e.Until, at) }
 
 // Flag is a fact layered over the directory file by an event: a request
 // in this authority's name was confirmed forged. The entry stays (the

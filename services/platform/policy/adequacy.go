@@ -88,8 +88,13 @@ type AdequacyEntry struct {
 	Source  string    // the legal act, and any scope note
 }
 
-func (e AdequacyEntry) inForce(at time.Time) bool {
-	return !at.Before(e.From) && (e.Until.IsZero() || at.Before(e.Until))
+func (e AdequacyEntry) inForce(at time.Time) bool { return InForce(e.From, e.Until, at) }
+
+// InForce reports whether an entry of a policy data file, in force from
+// from (inclusive) until until (exclusive; zero: still in force), applies
+// at at.
+func InForce(from, until, at time.Time) bool {
+	return !at.Before(from) && (until.IsZero() || at.Before(until))
 }
 
 // Adequacy is the answer for one country on one date, kept in the plan so
