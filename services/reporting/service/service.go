@@ -31,6 +31,13 @@ type Config struct {
 	Delay     time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Publishing (service/publish.go): the signing key files, kept like
+	// the KEK; the public log's origin; and the scheduled publication,
+	// off unless PublishDir and PublishEvery are set.
+	SigningKeyFile, PreviousSigningKeyFile string
+	PublishOrigin                          string
+	PublishDir                             string
+	PublishEvery                           time.Duration
 }
 
 // RegisterFlags declares reporting's flags.
@@ -38,6 +45,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	def := domain.DefaultConfig()
 	fs.IntVar(&c.BandWidth, "reporting-band-width", def.BandWidth, "width of the bands national security process is reported in (clause 5.1), e.g. 250 or 500")
 	fs.DurationVar(&c.Delay, "reporting-national-security-delay", def.Delay, "how long after a period ends its national security bands may be published (clause 5.1)")
+	fs.StringVar(&c.SigningKeyFile, "reporting-signing-key-file", "", "Ed25519 note key that signs published reports and log checkpoints (mode 0400, kept with the KEK, outside the data dir); empty: publishing is refused")
+	fs.StringVar(&c.PreviousSigningKeyFile, "reporting-previous-signing-key-file", "", "the key --reporting-signing-key-file replaces: the next publication writes the rotation, signed by both")
+	fs.StringVar(&c.PublishOrigin, "reporting-publish-origin", DefaultOrigin, "name of the public log in its checkpoints, e.g. the website's address")
+	fs.StringVar(&c.PublishDir, "reporting-publish-dir", "", "directory the scheduled job writes the published site to; empty: no scheduled publication")
+	fs.DurationVar(&c.PublishEvery, "reporting-publish-every", 0, "how often the scheduled job publishes the last finished half-year (once) and rewrites the site; 0: off")
 }
 
 // Component is reporting as a process hosts it.
@@ -48,10 +60,14 @@ type Component struct {
 	srv     *ports.Server
 	proj    *projection.Projection
 	seal    *consumer.Runner
+	cfg     Config
+	// publisher publishes reports; done closes when the scheduled job ends.
+	publisher *app.Publisher
+	done      chan struct{}
 }
 
 // New builds reporting.
-func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
+func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	d, err := d.As(app.Service) // its own NATS user
 	if err != nil {
 		return nil, err
@@ -64,8 +80,12 @@ func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	reports := app.NewReports()
-	return &Component{deps: d, app: a, reports: reports, srv: ports.NewServer(a, reports, v)}, nil
+	c := &Component{deps: d, app: a, reports: app.NewReports(), cfg: cfg}
+	if c.publisher, err = newPublisher(ctx, c, cfg); err != nil {
+		return nil, err
+	}
+	c.srv = ports.NewServer(a, c.reports, v, c.publisher)
+	return c, nil
 }
 
 // GRPCServiceNames implements runner.Component.
@@ -92,6 +112,11 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.proj = p
+	now := c.cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	c.schedule(ctx, c.cfg, now)
 	return nil
 }
 
@@ -101,6 +126,9 @@ func (c *Component) WaitFor(ctx context.Context, seq uint64) error { return c.pr
 
 // Stop implements runner.Component.
 func (c *Component) Stop() {
+	if c.done != nil {
+		<-c.done
+	}
 	if c.proj != nil {
 		c.proj.Stop()
 	}
