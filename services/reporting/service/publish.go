@@ -2,10 +2,7 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -14,6 +11,7 @@ import (
 	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
 // DefaultOrigin names the public log when --reporting-publish-origin is not
@@ -92,23 +90,5 @@ func (c *Component) publishOnce(ctx context.Context, dir string, now time.Time) 
 	if pub.Added {
 		c.deps.Logger.Info("transparency report published", "report", pub.Name)
 	}
-	return WriteSite(dir, pub.Site)
-}
-
-// WriteSite writes the site's files under dir, each replaced atomically
-// (written beside, then renamed), so a web server never serves half a file.
-func WriteSite(dir string, site map[string][]byte) error {
-	var errs []error
-	for p, b := range site {
-		path := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o644); err != nil { //nolint:gosec // a published site is public
-			return err
-		}
-		errs = append(errs, os.Rename(tmp, path))
-	}
-	return errors.Join(errs...)
+	return transparency.WriteSite(dir, pub.Site)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
-	"github.com/ddrsuite/ddr/services/reporting/service"
 	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
@@ -54,7 +53,7 @@ func siteMap(res *reportingv1.PublishTransparencyReportResponse) map[string][]by
 func writeSite(t *testing.T, res *reportingv1.PublishTransparencyReportResponse) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := service.WriteSite(dir, siteMap(res)); err != nil {
+	if err := transparency.WriteSite(dir, siteMap(res)); err != nil {
 		t.Fatal(err)
 	}
 	return dir
