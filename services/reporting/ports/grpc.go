@@ -28,14 +28,16 @@ type Server struct {
 	app     *app.Reporting
 	reports *app.Reports
 	valid   *validate.Validator
-	// publisher publishes reports (ports/transparency.go).
+	// publisher publishes reports (ports/transparency.go); dpa serves
+	// DPAs within their remit (ports/dpa.go).
 	publisher *app.Publisher
+	dpa       *app.DPA
 }
 
 // NewServer returns the gRPC server of reporting; reports is the read model
 // transparency reports are built from, publisher publishes them.
-func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator, publisher *app.Publisher) *Server {
-	return &Server{app: a, reports: reports, valid: v, publisher: publisher}
+func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator, publisher *app.Publisher, dpa *app.DPA) *Server {
+	return &Server{app: a, reports: reports, valid: v, publisher: publisher, dpa: dpa}
 }
 
 // GetRecord implements reportingv1.ReportingServiceServer.

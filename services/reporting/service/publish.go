@@ -31,28 +31,37 @@ func signer(path string) (*translog.Signer, error) {
 	return translog.NewSigner(skey)
 }
 
-// newPublisher builds the publisher: the public log in its KV bucket, the
-// signing keys from their files, the files rendered by adapters/export.
-func newPublisher(ctx context.Context, c *Component, cfg Config) (*app.Publisher, error) {
+// newTransparency builds the publisher (the public log in its KV bucket,
+// the signing keys from their files, the files rendered by
+// adapters/export) and the DPA queries over the record log, which the
+// same key signs under its own origin.
+func newTransparency(ctx context.Context, c *Component, cfg Config) error {
 	s, err := signer(cfg.SigningKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("reporting: transparency signing key: %w", err)
+		return fmt.Errorf("reporting: transparency signing key: %w", err)
 	}
 	prev, err := signer(cfg.PreviousSigningKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("reporting: previous transparency signing key: %w", err)
+		return fmt.Errorf("reporting: previous transparency signing key: %w", err)
 	}
 	log, err := adapters.EnsurePublicLog(ctx, c.deps.JS, c.deps.Replicas)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	origin := cfg.PublishOrigin
 	if origin == "" {
 		origin = DefaultOrigin
 	}
-	return app.NewPublisher(c.app, c.reports, log, app.PublishConfig{
+	c.publisher = app.NewPublisher(c.app, c.reports, log, app.PublishConfig{
 		Origin: origin, Signer: s, Previous: prev, Render: export.ReportFiles, Index: export.IndexPage,
-	}), nil
+	})
+	var keyer app.Keyer
+	if c.deps.Fingerprints != nil {
+		keyer = c.deps.Fingerprints
+	}
+	c.recordLog = app.NewRecordLog(keyer)
+	c.dpa = app.NewDPA(c.app, c.recordLog, s, transparency.RecordOrigin(origin))
+	return nil
 }
 
 // schedule publishes, every cfg.PublishEvery, the last half-year that has

@@ -14,6 +14,7 @@ import (
 	_ "github.com/ddrsuite/ddr/gen/ddr/notification/v1" // events folded into the record
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -63,6 +64,8 @@ type Component struct {
 	cfg     Config
 	// publisher publishes reports; done closes when the scheduled job ends.
 	publisher *app.Publisher
+	recordLog *app.RecordLog
+	dpa       *app.DPA
 	done      chan struct{}
 }
 
@@ -81,10 +84,10 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		return nil, err
 	}
 	c := &Component{deps: d, app: a, reports: app.NewReports(), cfg: cfg}
-	if c.publisher, err = newPublisher(ctx, c, cfg); err != nil {
+	if err := newTransparency(ctx, c, cfg); err != nil {
 		return nil, err
 	}
-	c.srv = ports.NewServer(a, c.reports, v, c.publisher)
+	c.srv = ports.NewServer(a, c.reports, v, c.publisher, c.dpa)
 	return c, nil
 }
 
@@ -106,7 +109,13 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.seal = seal
-	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, c.reports.Apply, c.deps.Logger.With("projection", "reporting-facts"))
+	apply := func(ev eventstore.Event) error {
+		if err := c.reports.Apply(ev); err != nil {
+			return err
+		}
+		return c.recordLog.Apply(ev)
+	}
+	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, apply, c.deps.Logger.With("projection", "reporting-facts"))
 	if err != nil {
 		seal.Stop()
 		return err
