@@ -63,8 +63,9 @@ that names the one it corrects. Check the result with 'ddrctl verify site'.`,
 func verifyCmd(g *globals) *cobra.Command {
 	return group("verify", "Check published reports and DPA record proofs offline, with the public key alone",
 		`  ddrctl verify site site/ --key public-key.txt
-  ddrctl verify site site/ --key public-key.txt --previous kept-checkpoint`,
-		verifySiteCmd(g))
+  ddrctl verify site site/ --key public-key.txt --previous kept-checkpoint
+  ddrctl verify record proof.json --key public-key.txt --origin example.com/transparency/record-log`,
+		verifySiteCmd(g), verifyRecordCmd(g))
 }
 
 func verifySiteCmd(g *globals) *cobra.Command {

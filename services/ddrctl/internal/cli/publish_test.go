@@ -14,10 +14,8 @@ import (
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
-// ddrctl publishes the last finished half-year as a static site, twice to
-// the same bytes, and 'ddrctl verify site' checks it with the public key
-// alone, and refuses it once a figure is changed.
-func TestClause5_1_DdrctlPublishesAndVerifiesTheSiteOffline(t *testing.T) {
+func startPublishing(t *testing.T) (ddrctl, string) {
+	t.Helper()
 	keyFile := filepath.Join(t.TempDir(), "secrets", keys.SigningKeyFileName)
 	vkey, err := keys.NewSigningKeyFile(keyFile, "ddr-test-transparency")
 	if err != nil {
@@ -30,8 +28,46 @@ func TestClause5_1_DdrctlPublishesAndVerifiesTheSiteOffline(t *testing.T) {
 	cfg := suite.DefaultConfig()
 	cfg.Reporting.SigningKeyFile = keyFile
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
-	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
+	return ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}, pubKey
+}
 
+const dpc = "spiffe://ddr.local/dpa/dpc-ie"
+
+// A DPA gets the copy of a request staff opened to it, and checks it
+// offline; another request is not found for it, and its raw record is
+// closed to it.
+func TestClause5_1_DdrctlDPAProofWithinItsRemitVerifiesOffline(t *testing.T) {
+	d, pubKey := startPublishing(t)
+	demand := writeDemand(t)
+	opened := requestID(t, d.ok(member, "request", "submit", "-f", demand, "-o", "json"))
+	d.ok(member, "request", "withdraw", opened, "--reason", "withdrawn by letter")
+	closed := requestID(t, d.ok(member, "request", "submit", "-f", writeDemand(t), "--key", "second", "-o", "json"))
+	d.ok(bob, "record", "open-to-dpa", opened, "--dpa", "dpc-ie", "--reason", "inquiry 2026/114")
+
+	proof := d.until(dpc, func(s string) bool { return strings.Contains(s, `"seals"`) }, "record", "proof", opened, "-o", "json")
+	file := filepath.Join(t.TempDir(), "proof.json")
+	if err := os.WriteFile(file, []byte(proof), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := d.ok("", "verify", "record", file, "--key", pubKey, "--origin", "ddr/transparency-reports/record-log"); !strings.Contains(out, "yes") {
+		t.Fatalf("verify record:\n%s", out)
+	}
+	if r := d.as(dpc, "record", "proof", closed); r.code != ExitNotFound {
+		t.Fatalf("a request outside the remit: exit %d, want %d\n%s", r.code, ExitNotFound, r.stderr)
+	}
+	if r := d.as(dpc, "record", "get", opened); r.code == 0 {
+		t.Fatalf("a DPA read the raw record:\n%s", r.stdout)
+	}
+	if got := d.ok(bob, "record", "get", opened); !strings.Contains(got, "DpaRecordRead") {
+		t.Errorf("the DPA's read is not in the record:\n%s", got)
+	}
+}
+
+// ddrctl publishes the last finished half-year as a static site, twice to
+// the same bytes, and 'ddrctl verify site' checks it with the public key
+// alone, and refuses it once a figure is changed.
+func TestClause5_1_DdrctlPublishesAndVerifiesTheSiteOffline(t *testing.T) {
+	d, pubKey := startPublishing(t)
 	last := domain.PeriodOf(domain.PeriodOf(time.Now()).Start().AddDate(0, 0, -1)).String()
 	site, again := t.TempDir(), t.TempDir()
 	out := d.ok(bob, "report", "publish", "--period", last, "--out", site)
