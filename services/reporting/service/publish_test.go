@@ -152,3 +152,29 @@ func lastSeq(t *testing.T, e *env) uint64 {
 	}
 	return info.State.LastSeq
 }
+
+// The scheduled job (off by default) publishes the last finished
+// half-year and writes the site to its directory.
+func TestClause5_1_ScheduledPublicationWritesTheSite(t *testing.T) {
+	c := testkit.NewClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	path := filepath.Join(t.TempDir(), "secrets", keys.SigningKeyFileName)
+	vkey, err := keys.NewSigningKeyFile(path, "ddr-test-transparency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := cfgAt(c, 100)
+	cfg.SigningKeyFile, cfg.PublishDir, cfg.PublishEvery = path, dir, time.Hour
+	start(t, cfg)
+	testkit.Eventually(t, "the scheduled publication", func() bool {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(transparency.PathCheckpoint)))
+		return err == nil
+	})
+	check, err := transparency.VerifySite(os.DirFS(dir), vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(check.Reports) != 1 || check.Reports[0] != "2026-H2" {
+		t.Fatalf("scheduled job published %v", check.Reports)
+	}
+}
