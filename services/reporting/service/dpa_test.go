@@ -39,7 +39,8 @@ func sync(t *testing.T, e *env) {
 // data, with proofs it checks offline; a request outside its remit is
 // NOT_FOUND (as an unknown one) until staff open it with a reason; its
 // raw record stays closed to it; every read is in the record; and the
-// record log it saw earlier is proven a prefix of today's.
+// record log it saw earlier is proven a prefix of today's. A request a
+// court order keeps out of the report is in the record log like any other.
 func TestClause5_1_DPAReadsWithinItsRemitAndEveryReadIsRecorded(t *testing.T) {
 	c := testkit.NewClock(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
 	e, vkey := publishing(t, c)
@@ -51,7 +52,11 @@ func TestClause5_1_DPAReadsWithinItsRemitAndEveryReadIsRecorded(t *testing.T) {
 	e.append(t, consulted, decided(consulted, t1.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE, 1),
 		consultedBy(consulted, "DPC-IE", t1.Add(2*time.Hour)), cleared(consulted, t1.Add(3*time.Hour)))
 	e.append(t, other, received(other, t1, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "US", 1, false, false))
-	e.append(t, other, decided(other, t1.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_REJECT, 0))
+	// A court order keeps this one out of the report: it is a leaf of the
+	// record log all the same, so a DPA can tell "lawfully excluded" from
+	// "removed".
+	e.append(t, other, restrictionEvent(other, t1.Add(time.Minute), reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER),
+		decided(other, t1.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_REJECT, 0))
 	waitSeals(t, e, consulted, 1)
 	waitSeals(t, e, other, 1)
 	sync(t, e)
@@ -109,6 +114,9 @@ func TestClause5_1_DPAReadsWithinItsRemitAndEveryReadIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := ports.RecordProofFromProto(res2)
+	if len(later.Seals) == 0 {
+		t.Fatal("the court-order-excluded request has no seal in the record log")
+	}
 	if next, _ := transparency.VerifyRecordProof(later, vkey, origin, nil, nil); next.Size <= first.Size {
 		t.Fatalf("the record log did not grow: %d then %d", first.Size, next.Size)
 	}
