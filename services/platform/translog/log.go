@@ -124,6 +124,9 @@ func (l *Log) ProveConsistency(oldN, n int64) (tlog.TreeProof, error) {
 	if oldN > n {
 		return nil, fmt.Errorf("%w: %d > %d", ErrCheckpointOrder, oldN, n)
 	}
+	if oldN == 0 {
+		return tlog.TreeProof{}, nil // every tree extends the empty one
+	}
 	return within(l, n, func(r tlog.HashReader) (tlog.TreeProof, error) { return tlog.ProveTree(n, oldN, r) })
 }
 

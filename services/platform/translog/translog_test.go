@@ -95,6 +95,9 @@ func TestRewrittenLeafFailsConsistency(t *testing.T) {
 	if err := translog.CheckConsistency(old, checkpoint(t, forged, 20), p); !errors.Is(err, translog.ErrInconsistent) {
 		t.Fatalf("a rewritten log passed the consistency check: %v", err)
 	}
+	if p, err := honest.ProveConsistency(0, 10); err != nil || translog.CheckConsistency(translog.Checkpoint{Origin: "test/log"}, old, p) != nil {
+		t.Fatalf("the empty tree is not extended: %v", err)
+	}
 	fill(t, honest, 10, 20, "e")
 	p, _ = honest.ProveConsistency(10, 20)
 	if err := translog.CheckConsistency(old, checkpoint(t, honest, 20), p); err != nil {

@@ -24,6 +24,9 @@ func CheckConsistency(older, newer Checkpoint, proof tlog.TreeProof) error {
 	if newer.Size < older.Size {
 		return fmt.Errorf("%w: %d < %d", ErrCheckpointOrder, newer.Size, older.Size)
 	}
+	if older.Size == 0 {
+		return nil // every tree extends the empty one
+	}
 	if err := tlog.CheckTree(proof, newer.Size, newer.Hash, older.Size, older.Hash); err != nil {
 		return fmt.Errorf("%w: tree of %d vs tree of %d: %w", ErrInconsistent, older.Size, newer.Size, err)
 	}

@@ -11,14 +11,17 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/translog"
 	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
 // TransparencyBucket holds the public log of published reports: its
 // origin and first key, each leaf (the signed statement, the checkpoint
 // signed when it was added and the report's files, as published) and
-// each key rotation. Every key is written once (Create), so a published
-// report can be neither overwritten nor published twice at one place.
+// each key rotation. Every key of the public log is written once (Create),
+// so a published report can be neither overwritten nor published twice at
+// one place; "record.checkpoint" alone grows, the largest record-log tree
+// given to a DPA (app.Checkpoints).
 const TransparencyBucket = "ddr_reporting_transparency"
 
 const (
@@ -133,4 +136,29 @@ func (l *PublicLog) Add(ctx context.Context, index int, e transparency.Published
 // AddRotation stores the nth rotation statement.
 func (l *PublicLog) AddRotation(ctx context.Context, n int, statement []byte) error {
 	return l.create(ctx, rotationKey(n), statement)
+}
+
+const keyRecordCheckpoint = "record.checkpoint"
+
+// RecordCheckpoints implements app.Checkpoints in the transparency bucket:
+// the largest record-log tree handed to a DPA, as its checkpoint text.
+type RecordCheckpoints struct{ KV jetstream.KeyValue }
+
+// Last returns the largest tree handed out.
+func (r RecordCheckpoints) Last(ctx context.Context) (translog.Checkpoint, bool, error) {
+	e, err := r.KV.Get(ctx, keyRecordCheckpoint)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return translog.Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return translog.Checkpoint{}, false, err
+	}
+	c, err := translog.ParseCheckpoint(string(e.Value()))
+	return c, err == nil, err
+}
+
+// Put records c as the largest tree handed out.
+func (r RecordCheckpoints) Put(ctx context.Context, c translog.Checkpoint) error {
+	_, err := r.KV.Put(ctx, keyRecordCheckpoint, c.Text())
+	return err
 }

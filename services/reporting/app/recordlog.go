@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -108,22 +109,41 @@ func (r *RecordLog) InRemit(requestID, dpa string) bool {
 	return r.remit[requestID][strings.ToLower(dpa)]
 }
 
+// Checkpoints keeps the largest record-log tree handed to a DPA (an
+// adapter over the transparency bucket), so that the service itself
+// notices, before signing anything, a record log that no longer extends
+// it: the stream it is rebuilt from was rewritten.
+type Checkpoints interface {
+	// Last returns the largest tree handed out; ok is false before the first.
+	Last(ctx context.Context) (c translog.Checkpoint, ok bool, err error)
+	// Put records c as the largest tree handed out.
+	Put(ctx context.Context, c translog.Checkpoint) error
+}
+
 // DPA serves data protection authorities within their remit (clause 5.1).
 type DPA struct {
 	app    *Reporting
 	log    *RecordLog
 	signer *translog.Signer
 	origin string
+	given  Checkpoints
+	mu     sync.Mutex // one checkpoint at a time, so Put only grows
 }
 
 // NewDPA returns the DPA queries over the record log, signing its
-// checkpoints with signer under origin (the record log's).
-func NewDPA(a *Reporting, log *RecordLog, signer *translog.Signer, origin string) *DPA {
-	return &DPA{app: a, log: log, signer: signer, origin: origin}
+// checkpoints with signer under origin (the record log's) and keeping the
+// largest handed out in given (nil: not kept).
+func NewDPA(a *Reporting, log *RecordLog, signer *translog.Signer, origin string, given Checkpoints) *DPA {
+	return &DPA{app: a, log: log, signer: signer, origin: origin, given: given}
 }
 
-// checkpoint signs the record log's tree of n leaves.
-func (d *DPA) checkpoint(n int64) ([]byte, error) {
+// ErrRecordRewritten is returned instead of a checkpoint when the record
+// log no longer extends one already given to DPAs.
+var ErrRecordRewritten = errors.New("the record log does not extend the checkpoint given to DPAs: the record was rewritten")
+
+// checkpoint signs the record log's tree of n leaves, once it is checked
+// to extend every tree handed out before.
+func (d *DPA) checkpoint(ctx context.Context, n int64) ([]byte, error) {
 	if d.signer == nil || d.log.keyer == nil {
 		return nil, fmt.Errorf("%w: the record log needs the transparency signing key and the fingerprint key", ddrerr.ErrFailedPrecondition)
 	}
@@ -131,7 +151,33 @@ func (d *DPA) checkpoint(n int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.signer.SignCheckpoint(translog.Checkpoint{Origin: d.origin, Size: n, Hash: root})
+	cp := translog.Checkpoint{Origin: d.origin, Size: n, Hash: root}
+	if d.given != nil {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		last, ok, err := d.given.Last(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if last.Size > n {
+				return nil, fmt.Errorf("%w: %d leaves given, %d now", ErrRecordRewritten, last.Size, n)
+			}
+			proof, err := d.log.log.ProveConsistency(last.Size, n)
+			if err != nil {
+				return nil, err
+			}
+			if err := translog.CheckConsistency(last, cp, proof); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrRecordRewritten, err)
+			}
+		}
+		if !ok || n > last.Size {
+			if err := d.given.Put(ctx, cp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d.signer.SignCheckpoint(cp)
 }
 
 // RecordProof gives the DPA dpa the copy of a request in its remit, with
@@ -150,7 +196,7 @@ func (d *DPA) RecordProof(ctx context.Context, dpa auth.Identity, requestID stri
 	n := d.log.log.Size()
 	leaves := append([]recordLeaf(nil), d.log.leaves[requestID]...)
 	d.log.mu.RUnlock()
-	cp, err := d.checkpoint(n)
+	cp, err := d.checkpoint(ctx, n)
 	if err != nil {
 		return transparency.RecordProof{}, err
 	}
@@ -201,12 +247,12 @@ func (d *DPA) recordRead(ctx context.Context, dpa auth.Identity, requestID strin
 
 // Consistency proves the record log today extends its tree of oldSize
 // leaves, and returns the current signed checkpoint.
-func (d *DPA) Consistency(oldSize int64) ([]byte, tlog.TreeProof, error) {
+func (d *DPA) Consistency(ctx context.Context, oldSize int64) ([]byte, tlog.TreeProof, error) {
 	n := d.log.log.Size()
 	if oldSize > n {
 		return nil, nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "old_size", Description: fmt.Sprintf("the record log has %d leaves", n)})
 	}
-	cp, err := d.checkpoint(n)
+	cp, err := d.checkpoint(ctx, n)
 	if err != nil {
 		return nil, nil, err
 	}

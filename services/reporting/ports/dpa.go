@@ -29,7 +29,7 @@ func (s *Server) GetRecordLogConsistency(ctx context.Context, req *reportingv1.G
 	if _, err := s.dpaCall(ctx, req, auth.KindDPA, auth.KindStaff); err != nil {
 		return nil, err
 	}
-	cp, proof, err := s.dpa.Consistency(req.GetOldSize())
+	cp, proof, err := s.dpa.Consistency(ctx, req.GetOldSize())
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func newTransparency(ctx context.Context, c *Component, cfg Config) error {
 		keyer = c.deps.Fingerprints
 	}
 	c.recordLog = app.NewRecordLog(keyer)
-	c.dpa = app.NewDPA(c.app, c.recordLog, s, transparency.RecordOrigin(origin))
+	c.dpa = app.NewDPA(c.app, c.recordLog, s, transparency.RecordOrigin(origin), adapters.RecordCheckpoints{KV: log.KV})
 	return nil
 }
 
