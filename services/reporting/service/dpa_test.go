@@ -95,7 +95,7 @@ func TestClause5_1_DPAReadsWithinItsRemitAndEveryReadIsRecorded(t *testing.T) {
 	}
 
 	// Staff open the other request to the DPA, with a reason; it is recorded.
-	if _, err := e.staff.OpenRecordToDpa(ctx, &reportingv1.OpenRecordToDpaRequest{RequestId: other, Dpa: "dpc-ie", Reason: "the DPA's inquiry of 2026-08-30"}); err != nil {
+	if _, err := e.staff.OpenRecordToDpa(ctx, &reportingv1.OpenRecordToDpaRequest{RequestId: other, Dpa: "dpc-ie", Reason: "inquiry DPC-2026-114 of 2026-08-30"}); err != nil {
 		t.Fatal(err)
 	}
 	const third = "req-third"

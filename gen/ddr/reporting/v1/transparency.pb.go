@@ -597,7 +597,9 @@ type OpenRecordToDpaRequest struct {
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The DPA's identity name, e.g. "dpc-ie".
 	Dpa string `protobuf:"bytes,2,opt,name=dpa,proto3" json:"dpa,omitempty"`
-	// Why it is opened (recorded).
+	// Why it is opened, as a reference (the DPA's inquiry or case number,
+	// a letter's date): recorded in clear, so no names. Free text is refused
+	// because reporting cannot seal personal data (it holds no data keys).
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -706,7 +708,7 @@ type DpaAccessGranted struct {
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The DPA's identity name.
 	Dpa string `protobuf:"bytes,2,opt,name=dpa,proto3" json:"dpa,omitempty"`
-	// Personal data (RECORD): why, in free text, which can name people.
+	// The reference it was opened under (OpenRecordToDpaRequest.reason).
 	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	GrantedBy     string                 `protobuf:"bytes,4,opt,name=granted_by,json=grantedBy,proto3" json:"granted_by,omitempty"`
 	GrantTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=grant_time,json=grantTime,proto3" json:"grant_time,omitempty"`
@@ -855,7 +857,7 @@ var File_ddr_reporting_v1_transparency_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_transparency_proto_rawDesc = "" +
 	"\n" +
-	"#ddr/reporting/v1/transparency.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
+	"#ddr/reporting/v1/transparency.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1addr/options/v1/event.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
 	" PublishTransparencyReportRequest\x121\n" +
 	"\x06period\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18\a2\x10^[0-9]{4}-H[12]$R\x06period\x12\x1e\n" +
 	"\n" +
@@ -902,21 +904,20 @@ const file_ddr_reporting_v1_transparency_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\fR\n" +
 	"checkpoint\x12\x14\n" +
-	"\x05proof\x18\x02 \x03(\fR\x05proof\"\x9d\x01\n" +
+	"\x05proof\x18\x02 \x03(\fR\x05proof\"\xc0\x01\n" +
 	"\x16OpenRecordToDpaRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x125\n" +
-	"\x03dpa\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x03dpa\x12\"\n" +
-	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"T\n" +
+	"\x03dpa\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x03dpa\x12E\n" +
+	"\x06reason\x18\x03 \x01(\tB-\xbaH*r(2&^[A-Za-z0-9][A-Za-z0-9 ./:_#-]{0,199}$R\x06reason\"T\n" +
 	"\x17OpenRecordToDpaResponse\x129\n" +
 	"\n" +
-	"grant_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tgrantTime\"\xd5\x01\n" +
+	"grant_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tgrantTime\"\xcf\x01\n" +
 	"\x10DpaAccessGranted\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
-	"\x03dpa\x18\x02 \x01(\tR\x03dpa\x12\x1c\n" +
-	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1d\n" +
+	"\x03dpa\x18\x02 \x01(\tR\x03dpa\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
 	"granted_by\x18\x04 \x01(\tR\tgrantedBy\x129\n" +
 	"\n" +

@@ -74,7 +74,7 @@ func recordOpenCmd(g *globals) *cobra.Command {
 		}),
 	}
 	cmd.Flags().StringVar(&dpa, "dpa", "", "the DPA's identity name, e.g. dpc-ie")
-	cmd.Flags().StringVar(&reason, "reason", "", "why it is opened")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is opened, as a reference (the DPA's inquiry number, a letter's date): recorded in clear, so no names")
 	mustFlag(cmd, "dpa")
 	mustFlag(cmd, "reason")
 	return cmd
