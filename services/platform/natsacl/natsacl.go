@@ -60,7 +60,7 @@ var Services = []Service{
 	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, EraseBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "assessment", Durables: []string{"assessment-open-case"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
-	{Name: "reporting", Durables: []string{"reporting-seal"}},
+	{Name: "reporting", Durables: []string{"reporting-seal"}, Buckets: []string{"ddr_reporting_transparency"}},
 }
 
 // OpensPersonalData reports whether service may open sealed personal data.

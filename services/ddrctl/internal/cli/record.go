@@ -16,7 +16,7 @@ func recordCmd(g *globals) *cobra.Command {
 	return group("record", "The written record of a request: show, verify, record how it ended",
 		`  ddrctl record get 0193c0de-...
   ddrctl record verify 0193c0de-...`,
-		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g))
+		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g), recordProofCmd(g), recordConsistencyCmd(g), recordOpenCmd(g))
 }
 
 func (g *globals) reporting() (reportingv1.ReportingServiceClient, error) {

@@ -133,7 +133,7 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json", "yaml"))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 
-	root.AddCommand(requestCmd(g), caseCmd(g), planCmd(g), recordCmd(g), reportCmd(g), dlqCmd(g), versionCmd(g))
+	root.AddCommand(requestCmd(g), caseCmd(g), planCmd(g), recordCmd(g), reportCmd(g), verifyCmd(g), dlqCmd(g), versionCmd(g))
 	return root
 }
 
