@@ -172,6 +172,17 @@ run: certs ## Run the all-in-one over mTLS (embedded NATS + services); flags via
 	DDR_NOTIFICATION_SMTP_ADDR="$${DDR_NOTIFICATION_SMTP_ADDR-$(DEMO_MAILBOX)}" \
 	$(GO) run ./services/allinone/cmd/ddr $(ARGS)
 
+# The deployment layout on one machine: the 3-node TLS cluster of
+# deploy/nats (data in ./data/nats), the streams and buckets at 3 replicas,
+# two replicas of each service (data and logs in ./data/cluster; gRPC on
+# 7601-7604 and 7611-7614). Ctrl-C stops it all.
+.PHONY: run-cluster
+run-cluster: certs ## Run the 3-node TLS NATS cluster and two replicas of each service as processes; Ctrl-C stops all
+	$(GO) build -o $(BIN)/ddr-cluster ./services/loadgen/cmd/ddr-cluster
+	DDR_NOTIFICATION_CONTACTS="$${DDR_NOTIFICATION_CONTACTS-$(DEMO_CONTACTS)}" \
+	DDR_NOTIFICATION_SMTP_ADDR="$${DDR_NOTIFICATION_SMTP_ADDR-$(DEMO_MAILBOX)}" \
+	$(BIN)/ddr-cluster -pki-dir "$(PKI_DIR_SH)" -kek-file "$(SECRETS_DIR_SH)/kek" $(ARGS)
+
 # Unless DDR_NOTIFICATION_* say otherwise, `make run` sends customer and DPA
 # notices to the demo's mailbox (which `make demo` starts); nothing else
 # listens there, so outside the demo they fail and are retried, harmlessly.

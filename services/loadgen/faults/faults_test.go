@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,8 +100,11 @@ func logs(t *testing.T, dir string) {
 			t.Log(err)
 		}
 	}
-	for _, n := range append(append([]string{}, faults.ServiceNames...), "n1", "n2", "n3") {
-		b, err := os.ReadFile(filepath.Join(dir, n+".log"))
+	// Every process's log: services, their replicas, the NATS nodes.
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, path := range paths {
+		n := strings.TrimSuffix(filepath.Base(path), ".log")
+		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
