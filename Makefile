@@ -42,6 +42,12 @@ VULN_ALLOW := tools/vuln-allowlist.txt
 GOLANGCI_LINT := $(BIN)/golangci-lint
 # The small commands of our own under tools/cmd, each a module.
 TOOL_CMD_DIRS := tools/cmd/protovalidate-proto tools/cmd/vulngate
+# Modules outside go.work, each built with its own go.mod (GOWORK=off):
+# deploy/k8s checks the Kubernetes manifests with kustomize, the Kubernetes,
+# cert-manager and prometheus-operator API types and Prometheus's rule
+# parser, whose ~300 extra modules would otherwise join the services' build
+# list in go.work (and move some of their versions).
+OUTSIDE_WORK_DIRS := deploy/k8s
 # Directories of the modules in go.work, one per line.
 MODULE_DIRS = $$($(GO) list -m -f '{{.Dir}}')
 # Runs $(1) in each go.work module and fails if it failed in any. Skips a
@@ -95,7 +101,7 @@ lint: tools validate-proto golangci-lint ## buf lint, buf format, golangci-lint 
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 	@$(call EACH_MODULE,echo "golangci-lint $${d#$(CURDIR)/}" && $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...)
-	@rc=0; for d in $(TOOL_CMD_DIRS); do echo "golangci-lint $$d"; \
+	@rc=0; for d in $(TOOL_CMD_DIRS) $(OUTSIDE_WORK_DIRS); do echo "golangci-lint $$d"; \
 		(cd "$$d" && GOWORK=off $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...) || rc=1; done; exit $$rc
 	@out="$$(gofmt -l .)"; if [[ -n "$$out" ]]; then echo "gofmt -w needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
@@ -127,8 +133,11 @@ build: ## Build every services/*/cmd/* binary into ./bin
 
 .PHONY: test
 # The end-to-end trace test runs the Jaeger binary, so it is built first.
-test: $(JAEGER) ## go test every module in go.work (builds Jaeger first)
+test: $(JAEGER) ## go test every module in go.work and deploy/k8s (builds Jaeger first)
 	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 -timeout 30m ./...)
+	@# No goroutines of their own there; -race would only double the build
+	@# of kustomize and the API types.
+	@rc=0; for d in $(OUTSIDE_WORK_DIRS); do (cd "$$d" && GOWORK=off $(GO) test -count=1 -timeout 10m ./...) || rc=1; done; exit $$rc
 
 # nats-server from the Go module the platform requires, for the fault runs
 # and the projection-rebuild benchmark (a server process of its own).
@@ -215,6 +224,13 @@ $(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
 .PHONY: dashboards
 dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
 	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
+
+# The generated parts of deploy/k8s: the nats-server configuration (from
+# services/platform/natsacl) and the PrometheusRule (from
+# deploy/observability/alerts.yml); its test fails when they are stale.
+.PHONY: k8s
+k8s: ## Regenerate deploy/k8s/base/nats/nats.conf and base/prometheusrule.yaml
+	GOWORK=off $(GO) -C deploy/k8s run ./cmd/ddr-k8s -dir .
 
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## Build Jaeger into .build/bin (tools/jaeger)
