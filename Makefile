@@ -225,6 +225,17 @@ $(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
 dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
 	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
 
+# OCI images of every binary, without a Docker daemon or a base image
+# (deploy/images): .build/images/<name> is an OCI image layout tagged
+# ddr/<name>:$(IMAGE_VERSION). Push one with any OCI client, e.g.
+# `crane push .build/images/intake registry.example.com/ddr/intake:<tag>`.
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: images
+images: ## Build the OCI image of each binary into .build/images (static, non-root, CA certificates and tzdata inside)
+	$(GO) run ./deploy/images/cmd/ddr-images -out .build/images -version "$(IMAGE_VERSION)" \
+		-commit "$$(git rev-parse HEAD 2>/dev/null)" -created "$$(git log -1 --format=%ct 2>/dev/null || echo 0)"
+
 # The generated parts of deploy/k8s: the nats-server configuration (from
 # services/platform/natsacl) and the PrometheusRule (from
 # deploy/observability/alerts.yml); its test fails when they are stale.
