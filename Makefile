@@ -147,7 +147,7 @@ $(NATS_SERVER): services/platform/go.mod
 	$(GO) build -o $@ github.com/nats-io/nats-server/v2
 
 .PHONY: faults
-faults: ## Kill services (SIGKILL) and a NATS cluster node under load; report lost (0) and duplicated (0), ~3 min
+faults: ## Kill services (SIGKILL), replicas and a NATS cluster node under load (also on the run-cluster layout); report lost (0) and duplicated (0), ~5 min
 	cd services/loadgen && DDR_FAULTS=1 $(GO) test -count=1 -v -timeout 20m -run . ./faults/ 2>&1 | grep -v '^\s*\[[0-9]' ; exit $${PIPESTATUS[0]}
 
 # Sizes of `make bench`, sized to finish in under 10 minutes on 2 cores;
