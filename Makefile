@@ -42,6 +42,12 @@ VULN_ALLOW := tools/vuln-allowlist.txt
 GOLANGCI_LINT := $(BIN)/golangci-lint
 # The small commands of our own under tools/cmd, each a module.
 TOOL_CMD_DIRS := tools/cmd/protovalidate-proto tools/cmd/vulngate
+# Modules outside go.work, each built with its own go.mod (GOWORK=off):
+# deploy/k8s checks the Kubernetes manifests with kustomize, the Kubernetes,
+# cert-manager and prometheus-operator API types and Prometheus's rule
+# parser, whose ~300 extra modules would otherwise join the services' build
+# list in go.work (and move some of their versions).
+OUTSIDE_WORK_DIRS := deploy/k8s
 # Directories of the modules in go.work, one per line.
 MODULE_DIRS = $$($(GO) list -m -f '{{.Dir}}')
 # Runs $(1) in each go.work module and fails if it failed in any. Skips a
@@ -95,7 +101,7 @@ lint: tools validate-proto golangci-lint ## buf lint, buf format, golangci-lint 
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 	@$(call EACH_MODULE,echo "golangci-lint $${d#$(CURDIR)/}" && $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...)
-	@rc=0; for d in $(TOOL_CMD_DIRS); do echo "golangci-lint $$d"; \
+	@rc=0; for d in $(TOOL_CMD_DIRS) $(OUTSIDE_WORK_DIRS); do echo "golangci-lint $$d"; \
 		(cd "$$d" && GOWORK=off $(abspath $(GOLANGCI_LINT)) run --allow-parallel-runners ./...) || rc=1; done; exit $$rc
 	@out="$$(gofmt -l .)"; if [[ -n "$$out" ]]; then echo "gofmt -w needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
@@ -127,8 +133,11 @@ build: ## Build every services/*/cmd/* binary into ./bin
 
 .PHONY: test
 # The end-to-end trace test runs the Jaeger binary, so it is built first.
-test: $(JAEGER) ## go test every module in go.work (builds Jaeger first)
+test: $(JAEGER) ## go test every module in go.work and deploy/k8s (builds Jaeger first)
 	@$(call EACH_MODULE,$(GO) test $(RACE) -count=1 -timeout 30m ./...)
+	@# No goroutines of their own there; -race would only double the build
+	@# of kustomize and the API types.
+	@rc=0; for d in $(OUTSIDE_WORK_DIRS); do (cd "$$d" && GOWORK=off $(GO) test -count=1 -timeout 10m ./...) || rc=1; done; exit $$rc
 
 # nats-server from the Go module the platform requires, for the fault runs
 # and the projection-rebuild benchmark (a server process of its own).
@@ -138,7 +147,7 @@ $(NATS_SERVER): services/platform/go.mod
 	$(GO) build -o $@ github.com/nats-io/nats-server/v2
 
 .PHONY: faults
-faults: ## Kill services (SIGKILL) and a NATS cluster node under load; report lost (0) and duplicated (0), ~3 min
+faults: ## Kill services (SIGKILL), replicas and a NATS cluster node under load (also on the run-cluster layout); report lost (0) and duplicated (0), ~5 min
 	cd services/loadgen && DDR_FAULTS=1 $(GO) test -count=1 -v -timeout 20m -run . ./faults/ 2>&1 | grep -v '^\s*\[[0-9]' ; exit $${PIPESTATUS[0]}
 
 # Sizes of `make bench`, sized to finish in under 10 minutes on 2 cores;
@@ -172,6 +181,17 @@ run: certs ## Run the all-in-one over mTLS (embedded NATS + services); flags via
 	DDR_NOTIFICATION_SMTP_ADDR="$${DDR_NOTIFICATION_SMTP_ADDR-$(DEMO_MAILBOX)}" \
 	$(GO) run ./services/allinone/cmd/ddr $(ARGS)
 
+# The deployment layout on one machine: the 3-node TLS cluster of
+# deploy/nats (data in ./data/nats), the streams and buckets at 3 replicas,
+# two replicas of each service (data and logs in ./data/cluster; gRPC on
+# 7601-7604 and 7611-7614). Ctrl-C stops it all.
+.PHONY: run-cluster
+run-cluster: certs ## Run the 3-node TLS NATS cluster and two replicas of each service as processes; Ctrl-C stops all
+	$(GO) build -o $(BIN)/ddr-cluster ./services/loadgen/cmd/ddr-cluster
+	DDR_NOTIFICATION_CONTACTS="$${DDR_NOTIFICATION_CONTACTS-$(DEMO_CONTACTS)}" \
+	DDR_NOTIFICATION_SMTP_ADDR="$${DDR_NOTIFICATION_SMTP_ADDR-$(DEMO_MAILBOX)}" \
+	$(BIN)/ddr-cluster -pki-dir "$(PKI_DIR_SH)" -kek-file "$(SECRETS_DIR_SH)/kek" $(ARGS)
+
 # Unless DDR_NOTIFICATION_* say otherwise, `make run` sends customer and DPA
 # notices to the demo's mailbox (which `make demo` starts); nothing else
 # listens there, so outside the demo they fail and are retried, harmlessly.
@@ -204,6 +224,24 @@ $(JAEGER): $(JAEGER_WITH_UI)/jaeger.mod
 .PHONY: dashboards
 dashboards: ## Regenerate deploy/observability/dashboard-*.json from deploy/observability/dashboards
 	$(GO) run ./deploy/observability/dashboards/cmd/ddr-dashboards -out deploy/observability
+
+# OCI images of every binary, without a Docker daemon or a base image
+# (deploy/images): .build/images/<name> is an OCI image layout tagged
+# ddr/<name>:$(IMAGE_VERSION). Push one with any OCI client, e.g.
+# `crane push .build/images/intake registry.example.com/ddr/intake:<tag>`.
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: images
+images: ## Build the OCI image of each binary into .build/images (static, non-root, CA certificates and tzdata inside)
+	$(GO) run ./deploy/images/cmd/ddr-images -out .build/images -version "$(IMAGE_VERSION)" \
+		-commit "$$(git rev-parse HEAD 2>/dev/null)" -created "$$(git log -1 --format=%ct 2>/dev/null || echo 0)"
+
+# The generated parts of deploy/k8s: the nats-server configuration (from
+# services/platform/natsacl) and the PrometheusRule (from
+# deploy/observability/alerts.yml); its test fails when they are stale.
+.PHONY: k8s
+k8s: ## Regenerate deploy/k8s/base/nats/nats.conf and base/prometheusrule.yaml
+	GOWORK=off $(GO) -C deploy/k8s run ./cmd/ddr-k8s -dir .
 
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## Build Jaeger into .build/bin (tools/jaeger)

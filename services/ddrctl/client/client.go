@@ -115,7 +115,9 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// New returns a client of the suite at addr (host:port, or any gRPC target).
+// New returns a client of the suite at addr (host:port, or any gRPC target),
+// or at a comma-separated list of host:port addresses, intake's replicas,
+// over which calls are balanced round robin, skipping one that is down.
 // Like grpc.NewClient it does no I/O: an unreachable server shows on the
 // first call.
 func New(addr string, opts ...Option) (*Client, error) {

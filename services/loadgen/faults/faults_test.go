@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,8 +100,11 @@ func logs(t *testing.T, dir string) {
 			t.Log(err)
 		}
 	}
-	for _, n := range append(append([]string{}, faults.ServiceNames...), "n1", "n2", "n3") {
-		b, err := os.ReadFile(filepath.Join(dir, n+".log"))
+	// Every process's log: services, their replicas, the NATS nodes.
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, path := range paths {
+		n := strings.TrimSuffix(filepath.Base(path), ".log")
+		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
@@ -424,5 +428,135 @@ func waitCase(ctx context.Context, c bench.Clients, id string) error {
 			return fmt.Errorf("%w (last error %w)", ctx.Err(), err)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// The make run-cluster layout: two replicas of each service on the 3-node
+// TLS cluster, clients balancing over the replicas. A quarter into the run
+// one replica of each service is killed (SIGKILL, not restarted), at half
+// way one NATS node; the surviving replicas keep serving, and the two
+// remaining nodes hold every acknowledged request exactly once, with
+// exactly one case opened for it.
+func TestReplicasAndANodeKilledLoseNothing(t *testing.T) {
+	gate(t)
+	n := envInt(t, "DDR_FAULTS_REPLICA_REQUESTS", 500)
+	conc := envInt(t, "DDR_FAULTS_CONCURRENCY", 16)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	defer logs(t, dir)
+
+	sec, err := faults.Secure(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, nprocs, err := faults.StartNATS(ctx, dir, binDir, 3, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &faults.Env{Dir: dir, Bin: binDir, Sec: sec, Nodes: nodes, NATS: nprocs, PerService: 2}
+	defer env.Close()
+	if err := env.StartServices(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	report := &faults.Report{Name: fmt.Sprintf("%d requests, two replicas of each service on a 3-node cluster; one replica of each and node n1 killed", n), Kills: map[string]int{}}
+	var acked faults.Acked
+	var done, afterKills atomic.Int64
+	var killed atomic.Bool
+	var replicasOnce, nodeOnce sync.Once
+	keys := make(chan string)
+	go func() {
+		defer close(keys)
+		run := strconv.FormatInt(time.Now().UnixNano(), 36)
+		for i := range n {
+			select {
+			case keys <- fmt.Sprintf("replicas-%s-%05d", run, i):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, closeAll, err := env.Clients(bench.Members[w%len(bench.Members)])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer closeAll()
+			for key := range keys {
+				wasKilled := killed.Load()
+				id, _, err := submit(ctx, c, key)
+				if err != nil {
+					t.Errorf("submit: %v", err)
+					return
+				}
+				acked.Put(key, id)
+				if wasKilled {
+					afterKills.Add(1)
+				}
+				switch done.Add(1) {
+				case int64(n / 4):
+					replicasOnce.Do(func() {
+						for _, s := range faults.ServiceNames {
+							env.Services[env.Instances(s)[0]].Kill()
+							report.Kills[env.Instances(s)[0]]++
+						}
+						killed.Store(true)
+					})
+				case int64(n / 2):
+					nodeOnce.Do(func() {
+						env.NATS[0].Kill()
+						report.Kills["n1"]++
+					})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	// The surviving assessment replica opened a case for every request.
+	c, closeAll, err := env.Clients(bench.Members[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	snapshot := acked.Snapshot()
+	for _, id := range snapshot {
+		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := waitCase(wctx, c, id)
+		wcancel()
+		if err != nil {
+			t.Errorf("case of %s: %v", id, err)
+			break
+		}
+	}
+	report.Elapsed = time.Since(start)
+	counts, err := faults.Count(ctx, sec, []string{nodes[1].URL(), nodes[2].URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report.Check(counts, snapshot, false)
+	report.Notes = append(report.Notes, fmt.Sprintf("submissions acknowledged after the replicas were killed: %d", afterKills.Load()))
+	if len(env.StartRestarts) > 0 {
+		report.Notes = append(report.Notes, fmt.Sprintf("processes that exited while starting and were started again: %v", env.StartRestarts))
+	}
+	fmt.Print(report.String())
+	t.Log("\n" + report.String())
+	for _, s := range faults.ServiceNames {
+		if name := env.Instances(s)[1]; !env.Services[name].Running() {
+			t.Errorf("the surviving replica %s stopped", name)
+		}
+	}
+	if report.Acknowledged != n || afterKills.Load() == 0 {
+		t.Errorf("acknowledged %d of %d, %d after the kills", report.Acknowledged, n, afterKills.Load())
+	}
+	if !report.OK(false) {
+		t.Errorf("lost or doubled work:\n%s", report)
 	}
 }

@@ -72,19 +72,65 @@ func Build(ctx context.Context, binDir string) error {
 	return nil
 }
 
-// Env is a running deployment: NATS nodes and the four services.
+// Env is a running deployment: NATS nodes and the four services, each as
+// one process or as several replicas.
 type Env struct {
-	Dir      string
-	Bin      string
-	Sec      launch.Security
-	Nodes    []launch.NATSNode
-	NATS     []*launch.Proc
+	Dir   string
+	Bin   string
+	Sec   launch.Security
+	Nodes []launch.NATSNode
+	NATS  []*launch.Proc
+	// PerService is how many processes (replicas) of each service run; 0
+	// means 1. With one, a process is named after its service ("intake");
+	// with more, "intake-1", "intake-2", ... (see [Env.Instances]).
+	PerService int
+	// Port, if set, is the gRPC port of replica i of service; nil picks
+	// free ports.
+	Port func(service string, i int) int
+	// Extra, if set, adds flags to replica i of service (after the ones
+	// [launch.Command] chooses, so a repeated flag overrides).
+	Extra func(service string, i int) []string
+	// Services and Addrs are keyed by process name.
 	Services map[string]*launch.Proc
-	Addrs    map[string]string // service -> gRPC address
+	Addrs    map[string]string // process -> gRPC address
 	// StartRestarts counts processes that exited while starting.
 	StartRestarts map[string]int
 
-	mu sync.Mutex
+	mu        sync.Mutex
+	serviceOf map[string]string // process -> service
+}
+
+// Instances are the names of service's processes.
+func (e *Env) Instances(service string) []string {
+	n := max(e.PerService, 1)
+	if n == 1 {
+		return []string{service}
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%d", service, i+1)
+	}
+	return out
+}
+
+// Target is the address a client dials for service: its one process's, or
+// the comma-separated list of its replicas' (balanced on the client).
+func (e *Env) Target(service string) string {
+	var addrs []string
+	for _, name := range e.Instances(service) {
+		addrs = append(addrs, e.Addrs[name])
+	}
+	return strings.Join(addrs, ",")
+}
+
+// service is the service a process runs.
+func (e *Env) service(name string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.serviceOf[name]; ok {
+		return s
+	}
+	return name
 }
 
 // Secure makes a development PKI under dir (as `make certs` does): the
@@ -159,35 +205,60 @@ func (e *Env) StartServices(ctx context.Context, replicas int) error {
 		return err
 	}
 	e.Services, e.Addrs = map[string]*launch.Proc{}, map[string]string{}
-	// Services start one after the other: on a fresh cluster, four
+	e.mu.Lock()
+	e.serviceOf = map[string]string{}
+	e.mu.Unlock()
+	// Processes start one after the other: on a fresh cluster, four
 	// processes creating the same replicated streams and buckets at once
 	// can outlast the JetStream API timeout.
-	for _, name := range ServiceNames {
-		port, err := launch.FreePort()
-		if err != nil {
-			return err
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		cmd := launch.Command(e.Sec, launch.Service{
-			Bin: filepath.Join(e.Bin, name), Name: name, GRPCAddr: addr, NATSURLs: urls,
-			Replicas: replicas, DataDir: filepath.Join(e.Dir, name),
-		})
-		p, err := launch.Start(name, cmd, filepath.Join(e.Dir, name+".log"))
-		if err != nil {
-			return err
-		}
-		e.Services[name], e.Addrs[name] = p, addr
-		if err := e.WaitServing(ctx, name); err != nil {
-			return err
+	for _, svc := range ServiceNames {
+		for i, name := range e.Instances(svc) {
+			if err := e.startInstance(ctx, svc, i, name, urls, replicas); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// WaitServing waits until the service's health check says SERVING. A
+// startInstance starts replica i of svc as the process name and waits
+// until it serves.
+func (e *Env) startInstance(ctx context.Context, svc string, i int, name string, urls []string, replicas int) error {
+	var port int
+	if e.Port != nil {
+		port = e.Port(svc, i)
+	} else {
+		p, err := launch.FreePort()
+		if err != nil {
+			return err
+		}
+		port = p
+	}
+	var extra []string
+	if e.Extra != nil {
+		extra = e.Extra(svc, i)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := launch.Command(e.Sec, launch.Service{
+		Bin: filepath.Join(e.Bin, svc), Name: svc, GRPCAddr: addr, NATSURLs: urls,
+		Replicas: replicas, DataDir: filepath.Join(e.Dir, name), Extra: extra,
+	})
+	p, err := launch.Start(name, cmd, filepath.Join(e.Dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.serviceOf[name] = svc
+	e.mu.Unlock()
+	e.Services[name], e.Addrs[name] = p, addr
+	return e.WaitServing(ctx, name)
+}
+
+// WaitServing waits until the process's health check says SERVING. A
 // process that exits meanwhile is started again, as a supervisor would,
 // and counted in StartRestarts.
 func (e *Env) WaitServing(ctx context.Context, name string) error {
+	svc := e.service(name)
 	conn, err := launch.Dial(e.Sec, e.Addrs[name], bench.Operator)
 	if err != nil {
 		return err
@@ -196,7 +267,7 @@ func (e *Env) WaitServing(ctx context.Context, name string) error {
 	h := healthpb.NewHealthClient(conn)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		res, err := h.Check(cctx, &healthpb.HealthCheckRequest{Service: grpcService[name]})
+		res, err := h.Check(cctx, &healthpb.HealthCheckRequest{Service: grpcService[svc]})
 		cancel()
 		if err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 			return nil
@@ -224,33 +295,43 @@ func (e *Env) WaitServing(ctx context.Context, name string) error {
 	}
 }
 
-// Close stops everything.
+// Close stops everything: the services first (each drains and stops on
+// SIGTERM, all at once), then the NATS nodes.
 func (e *Env) Close() {
-	for _, p := range e.Services {
-		p.Close()
-	}
+	closeAll(e.Services)
+	nodes := map[string]*launch.Proc{}
 	for _, p := range e.NATS {
-		p.Close()
+		nodes[p.Name] = p
 	}
+	closeAll(nodes)
 }
 
-// Clients dials the services as member, the reviewer and the approver.
+func closeAll(procs map[string]*launch.Proc) {
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(p.Close)
+	}
+	wg.Wait()
+}
+
+// Clients dials the services as member, the reviewer and the approver;
+// a service with replicas is dialled as the list of them.
 func (e *Env) Clients(member string) (bench.Clients, func(), error) {
 	dial := func(addr string) func(string) (*grpc.ClientConn, error) {
 		return func(uri string) (*grpc.ClientConn, error) { return launch.Dial(e.Sec, addr, uri) }
 	}
 	var conns []*grpc.ClientConn
-	in, c1, err := bench.NewClients(dial(e.Addrs["intake"]), member)
+	in, c1, err := bench.NewClients(dial(e.Target("intake")), member)
 	if err != nil {
 		return bench.Clients{}, nil, err
 	}
 	conns = append(conns, c1...)
-	as, c2, err := bench.NewClients(dial(e.Addrs["assessment"]), member)
+	as, c2, err := bench.NewClients(dial(e.Target("assessment")), member)
 	if err != nil {
 		return bench.Clients{}, nil, err
 	}
 	conns = append(conns, c2...)
-	re, c3, err := bench.NewClients(dial(e.Addrs["reporting"]), member)
+	re, c3, err := bench.NewClients(dial(e.Target("reporting")), member)
 	if err != nil {
 		return bench.Clients{}, nil, err
 	}

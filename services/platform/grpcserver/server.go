@@ -150,6 +150,20 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// Health is the server's health service, for [ServeHealth].
+func (s *Server) Health() healthpb.HealthServer { return s.health }
+
+// ServeHealth serves h alone, in plaintext, on lis until stop is called:
+// the gRPC health probe of a kubelet or load balancer speaks neither the
+// client certificate nor the identity the main server requires, and the
+// serving state is all it learns there.
+func ServeHealth(lis net.Listener, h healthpb.HealthServer) (stop func()) {
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, h)
+	go func() { _ = srv.Serve(lis) }()
+	return srv.Stop
+}
+
 // GRPC returns the underlying server, to register services on before Serve.
 func (s *Server) GRPC() *grpc.Server { return s.grpc }
 

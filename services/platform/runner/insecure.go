@@ -14,7 +14,7 @@ import (
 var ErrInsecureNotLoopback = errors.New("runner: --dev-identity serves only on loopback addresses")
 
 // checkInsecureListeners refuses to start the insecure mode unless every
-// address the process listens on (gRPC, the embedded NATS, metrics) is a
+// address the process listens on (gRPC, the embedded NATS, metrics, health) is a
 // loopback address: in that mode anyone who reaches a port is whoever they
 // claim to be.
 func checkInsecureListeners(cfg Config) error {
@@ -27,6 +27,9 @@ func checkInsecureListeners(cfg Config) error {
 	}
 	if cfg.MetricsAddr != "" {
 		addrs = append(addrs, struct{ what, addr string }{"--metrics-addr", cfg.MetricsAddr})
+	}
+	if cfg.HealthAddr != "" {
+		addrs = append(addrs, struct{ what, addr string }{"--health-addr", cfg.HealthAddr})
 	}
 	var errs []error
 	for _, a := range addrs {

@@ -97,8 +97,12 @@ type Config struct {
 	OTLPEndpoint string
 	// MetricsAddr serves Prometheus metrics at /metrics; empty: none.
 	MetricsAddr string
-	LogLevel    string
-	LogJSON     bool
+	// HealthAddr serves the gRPC health service alone, in plaintext, for
+	// the probes of a kubelet or load balancer (which present no client
+	// certificate); empty: none.
+	HealthAddr string
+	LogLevel   string
+	LogJSON    bool
 	// DevIdentity is the insecure development mode: plaintext gRPC and
 	// NATS, caller identity from the x-ddr-identity header, which anyone can
 	// set. Off by default: the process serves mTLS with the PKI in PKIDir.
@@ -153,6 +157,9 @@ type Info struct {
 	NATSURL string
 	// MetricsAddr is where /metrics is served; empty if it is not.
 	MetricsAddr string
+	// HealthAddr is where the plaintext health probe is served; empty if
+	// it is not.
+	HealthAddr string
 }
 
 // RegisterFlags declares the configuration flags. embedded says whether this
@@ -171,6 +178,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.IntVar(&c.Replicas, "replicas", 1, "replicas of the DDR stream and KV buckets")
 	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP gRPC endpoint for traces (host:port); empty: no export")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", DefaultMetricsAddr, "address serving Prometheus metrics at /metrics; empty: none")
+	fs.StringVar(&c.HealthAddr, "health-addr", "", "address serving the gRPC health service alone, in plaintext, for Kubernetes probes; empty: none")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.LogJSON, "log-json", false, "log as JSON")
 	fs.BoolVar(&c.DevIdentity, "dev-identity", false, "INSECURE development mode: plaintext gRPC and NATS, caller identity from the x-ddr-identity header")
@@ -324,12 +332,23 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		return fmt.Errorf("listen %s: %w", cfg.GRPCAddr, err)
 	}
 	info.GRPCAddr = lis.Addr().String()
+	if cfg.HealthAddr != "" {
+		hlis, err := net.Listen("tcp", cfg.HealthAddr)
+		if err != nil {
+			_ = lis.Close()
+			return fmt.Errorf("listen %s: %w", cfg.HealthAddr, err)
+		}
+		info.HealthAddr = hlis.Addr().String()
+		// Stopped after the main server's shutdown, which reports every
+		// service NOT_SERVING first: the probe sees the drain.
+		defer grpcserver.ServeHealth(hlis, srv.Health())()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(lis) }()
 	for _, n := range names {
 		srv.SetServing(n, true)
 	}
-	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "metrics", info.MetricsAddr, "nats", info.NATSURL, "services", len(names), "mtls", !sec.insecure)
+	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "metrics", info.MetricsAddr, "health", info.HealthAddr, "nats", info.NATSURL, "services", len(names), "mtls", !sec.insecure)
 	if cfg.Ready != nil {
 		cfg.Ready(info)
 	}

@@ -91,7 +91,8 @@ requests; the Privacy Team reviews and decides cases, runs the notices and holds
 of a request's plan, and shows its written record and the transparency report.
 
 Connection settings come from flags or the environment (a flag wins):
-  --addr      DDR_ADDR       suite address (default 127.0.0.1:7600, what make run serves)
+  --addr      DDR_ADDR       suite address (default 127.0.0.1:7600, what make run serves), or a
+                             comma-separated list of one service's replicas (make run-cluster)
   --identity  DDR_IDENTITY   caller identity for development servers (x-ddr-identity header),
                              spiffe://ddr.local/group-member/<entity> or spiffe://ddr.local/staff/<user>
   --tls-ca    DDR_TLS_CA     CA bundle to trust (TLS)
@@ -122,7 +123,7 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.addr, "addr", "127.0.0.1:7600", "suite gRPC address (env DDR_ADDR)")
+	pf.StringVar(&g.addr, "addr", "127.0.0.1:7600", "suite gRPC address, or a comma-separated list of replicas (env DDR_ADDR)")
 	pf.StringVar(&g.identity, "identity", "", "caller SPIFFE URI sent in the development identity header (env DDR_IDENTITY)")
 	pf.StringVar(&g.tlsCA, "tls-ca", "", "PEM CA bundle to verify the server; enables TLS (env DDR_TLS_CA)")
 	pf.StringVar(&g.tlsCert, "tls-cert", "", "PEM client certificate for mTLS (env DDR_TLS_CERT)")

@@ -122,6 +122,8 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		OTLPEndpoint:    opts.OTLPEndpoint,
 		// Metrics on a free port; Info.MetricsAddr says which.
 		MetricsAddr: "127.0.0.1:0",
+		// The plaintext health probe too; Info.HealthAddr.
+		HealthAddr: "127.0.0.1:0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proc{cancel: cancel, done: make(chan error, 1)}
