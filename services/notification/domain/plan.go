@@ -295,7 +295,8 @@ func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
 
 // exemption returns the latest confirmed exemption of step k that the
 // facts still support: a prohibition exemption resting on a gag lapses when
-// a waiver lifts the gag for that notice.
+// a waiver lifts the gag for that notice, an imminent-risk exemption when
+// the finding is no longer recorded.
 func (p *Plan) exemption(k StepKind) (Exemption, bool) {
 	for i := len(p.exemptions) - 1; i >= 0; i-- {
 		e := p.exemptions[i]
@@ -303,6 +304,11 @@ func (p *Plan) exemption(k StepKind) (Exemption, bool) {
 			continue
 		}
 		if e.Reason == SkipProhibited && e.Statute == "" && !p.gagOn(k) {
+			continue
+		}
+		// Facts can change after the confirmation (an amendment withdraws
+		// the risk claim): an exemption stands only while they allow it.
+		if e.Reason == SkipImminentRisk && !p.req.ImminentRisk.Finding() {
 			continue
 		}
 		return e, true

@@ -408,3 +408,6 @@ func (p *Plan) CheckDisclosure(reg *policy.AdequacyRegistry, at time.Time) ([]Ev
 	}
 	return nil, DisclosureRefusal(p, at)
 }
+
+// Dispatches returns the manual dispatches recorded, confirmed or not.
+func (p *Plan) Dispatches() []ManualDispatch { return append([]ManualDispatch(nil), p.dispatches...) }
