@@ -171,7 +171,7 @@ func step(r *rand.Rand, c *domain.Case, f domain.RequestFacts, cfg domain.Config
 
 // checkDisclosure is an oracle for 2.1 and 6.1 written independently of the
 // package's own checks.
-func checkDisclosure(c *domain.Case, base domain.Config) error {
+func checkDisclosure(c *domain.Case, base domain.Config, everWarranted bool) error {
 	d := c.Decided()
 	if d == nil || d.Decision.Kind != domain.Disclose {
 		return nil
@@ -199,6 +199,8 @@ func checkDisclosure(c *domain.Case, base domain.Config) error {
 	}
 	if ch := rv.Challenge; ch == nil {
 		return errors.New("3.3: disclosure without a challenge considered")
+	} else if everWarranted && !ch.Warranted {
+		return errors.New("3.3: a challenge once judged warranted was set aside without an outcome")
 	} else if ch.Warranted {
 		l := ch.OutcomeLift
 		if ch.Outcome == "" || l.ConfirmedBy == "" || l.ConfirmedBy == l.RecordedBy || !slices.Contains(roles[l.ConfirmedBy], policy.RoleLegal) {
@@ -262,11 +264,15 @@ func simulate(r *rand.Rand, steps int) (approved bool, refused int, err error) {
 	for _, e := range evs {
 		c.Apply(e)
 	}
+	everWarranted := false
 	for range steps {
 		if step(r, c, f, cfg) {
 			refused++
 		}
-		if err := checkDisclosure(c, domain.DefaultConfig()); err != nil {
+		if ch := c.Review().Challenge; ch != nil && ch.Warranted {
+			everWarranted = true
+		}
+		if err := checkDisclosure(c, domain.DefaultConfig(), everWarranted); err != nil {
 			return false, refused, err
 		}
 		// A challenge decision goes back to review once its outcome is
