@@ -322,6 +322,10 @@ func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
 	if err := c.check(d); err != nil {
 		return nil, err
 	}
+	if ch := c.review.Challenge; d.Kind == Disclose && ch != nil && ch.Warranted && ch.OutcomeLift.ConfirmedBy == by {
+		return nil, ddrerr.Policy(policy.Clause3_3, policy.RuleLiftBarredConfirmer,
+			"the person who confirmed the challenge outcome cannot propose the disclosure it allows")
+	}
 	m := meta(by, now)
 	if d.Kind == Disclose {
 		return []Event{DecisionProposed{Meta: m, Decision: d, PolicyVersion: c.rules.PolicyVersion}}, nil

@@ -107,3 +107,14 @@ func TestClause6_1_AScopeDescriptionCountsEvenWhenTargetsAreListed(t *testing.T)
 	named.Narrowing = &domain.Narrowing{TargetIDs: []string{"t1", "t2"}}
 	apply(t, c)(c.Decide(named, alice, t0))
 }
+
+func TestClause3_3_WhoConfirmedTheChallengeOutcomeCannotProposeTheDisclosure(t *testing.T) {
+	c := openCase(t, narrowFacts(), domain.DefaultConfig())
+	apply(t, c)(c.Claim(alice, t0))
+	recordFactors(t, c, domain.AllFactors()...)
+	apply(t, c)(c.ConsiderChallenge(true, "overbroad", alice, t0))
+	apply(t, c)(c.ProposeChallengeOutcome(domain.ChallengeDismissed, "dismissed", "case 14", carol, t0))
+	apply(t, c)(c.ConfirmChallengeOutcome(policy.Person{ID: alice, Roles: []policy.Role{policy.RoleReviewer, policy.RoleLegal}}, t0))
+	_, err := c.Decide(disclose(domain.BasisCompellingLegalObligation), alice, t0)
+	wantPolicy(t, err, "3.3", policy.RuleLiftBarredConfirmer)
+}

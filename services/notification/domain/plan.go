@@ -340,10 +340,12 @@ func (p *Plan) lift(id string) (policy.Lift, bool) {
 	return policy.Lift{}, false
 }
 
-// confirmed reports whether the lift id was confirmed by a second person.
+// confirmed reports whether the lift id was confirmed by a second person
+// who is not the proposer of the decision now in force: a later decision
+// proposed by the confirmer voids the confirmation for it.
 func (p *Plan) confirmed(id string) bool {
 	l, ok := p.lift(id)
-	return ok && l.Confirmed()
+	return ok && l.Confirmed() && (p.req.DecisionProposer == "" || l.ConfirmedBy != p.req.DecisionProposer)
 }
 
 // packetOut returns when the DPA packet went out to authority: an accepted

@@ -56,7 +56,7 @@ func randReq(r *rand.Rand) domain.Requirements {
 		Customer:         domain.Customer{Controller: r.IntN(2) == 0, ID: "cust", Establishment: pick(r, "FR", "DE", "US", "")},
 		AuthorityCountry: pick(r, "GB", "BR", "DE", "CN", ""),
 		ReceivedAt:       t0,
-		DecisionProposer: "P",
+		DecisionProposer: pick(r, "P", "P", "L", "M"),
 	}
 	if r.IntN(3) == 0 {
 		q.Customers = []domain.Customer{{Controller: true, ID: "c2", Establishment: pick(r, "IT", "ES", "JP")}}
@@ -227,13 +227,14 @@ func liftByID(p *domain.Plan, id string) (policy.Lift, bool) {
 // packetWentOut: an accepted delivery, or a manual dispatch a second person
 // confirmed, to authority, no later than by.
 func packetWentOut(p *domain.Plan, authority string, by time.Time) bool {
+	proposer := p.Requirements().DecisionProposer
 	for _, d := range p.Deliveries() {
 		if !d.Failed && d.Recipient == authority && (d.Step == domain.StepNotifyDPA || d.Step == domain.StepHoldAndConsultDPA) && !d.At.After(by) {
 			return true
 		}
 	}
 	for _, m := range p.Dispatches() {
-		if l, ok := liftByID(p, m.LiftID); ok && m.Authority == authority && confirmedBySecond(l, "P", policy.RoleApprover, policy.RoleLegal) == nil && !m.SentAt.After(by) {
+		if l, ok := liftByID(p, m.LiftID); ok && m.Authority == authority && confirmedBySecond(l, proposer, policy.RoleApprover, policy.RoleLegal) == nil && !m.SentAt.After(by) {
 			return true
 		}
 	}

@@ -334,3 +334,19 @@ func TestClause4_1_2_FactsThatChangeAfterTheProposalAreCheckedAtConfirmation(t *
 		t.Fatal("hold lifted on facts that no longer stand")
 	}
 }
+
+func TestClause4_2_1_ALaterDecisionProposedByTheConfirmerVoidsTheConfirmation(t *testing.T) {
+	r := proposedReq()
+	r.Prohibition = domain.Prohibition{Present: true, Reference: "gag 2"}
+	h := newHarness(t, r)
+	h.do(h.p.ProposeExemption(domain.ExemptionProposal{Step: domain.StepHoldAndConsultDPA, Reason: domain.SkipProhibited, Basis: "gag", Evidence: "gag 2"}, reviewer.ID, t0))
+	h.do(h.p.ConfirmLift(h.lastLift(), legal, t0))
+	if h.status(domain.StepHoldAndConsultDPA) != domain.StatusSkipped {
+		t.Fatalf("hold %+v", h.p.Step(domain.StepHoldAndConsultDPA))
+	}
+	r.DecisionProposer, r.DecisionID = legal.ID, "second"
+	h.do(h.p.Derive(r, registry(t), cfg, t0.Add(time.Hour)))
+	if h.status(domain.StepHoldAndConsultDPA) != domain.StatusRequired || !h.p.Hold().Open() {
+		t.Fatalf("the new decision's proposer had confirmed the exemption, yet it still stands: %+v", h.p.Step(domain.StepHoldAndConsultDPA))
+	}
+}
