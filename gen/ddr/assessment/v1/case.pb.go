@@ -1141,8 +1141,16 @@ type NotificationRequirements struct {
 	// The authority claimed an imminent risk of serious harm, whether or not
 	// the decision rests on it (imminent_risk says whether it does).
 	ImminentRiskClaimed bool `protobuf:"varint,11,opt,name=imminent_risk_claimed,json=imminentRiskClaimed,proto3" json:"imminent_risk_claimed,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Personal data (RECORD): a reviewer's recorded justification of an
+	// imminent risk the authority did not claim (clause 2.1): with it an
+	// imminent-risk exemption may be proposed although the authority claimed
+	// none. Empty when no justification was recorded.
+	ImminentRiskJustification string `protobuf:"bytes,12,opt,name=imminent_risk_justification,json=imminentRiskJustification,proto3" json:"imminent_risk_justification,omitempty"`
+	// The person who proposed the effective decision: they may never confirm
+	// a safeguard lifted for it (issue 15, two people).
+	DecisionProposer string `protobuf:"bytes,13,opt,name=decision_proposer,json=decisionProposer,proto3" json:"decision_proposer,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *NotificationRequirements) Reset() {
@@ -1250,6 +1258,20 @@ func (x *NotificationRequirements) GetImminentRiskClaimed() bool {
 		return x.ImminentRiskClaimed
 	}
 	return false
+}
+
+func (x *NotificationRequirements) GetImminentRiskJustification() string {
+	if x != nil {
+		return x.ImminentRiskJustification
+	}
+	return ""
+}
+
+func (x *NotificationRequirements) GetDecisionProposer() string {
+	if x != nil {
+		return x.DecisionProposer
+	}
+	return ""
 }
 
 // CaseFacts are the facts of the request a case was opened with, frozen so
@@ -1872,7 +1894,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xc6\x04\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xb9\x05\n" +
 	"\x18NotificationRequirements\x124\n" +
 	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
@@ -1886,7 +1908,9 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x16customer_notice_period\x18\t \x01(\v2\x19.google.protobuf.DurationR\x14customerNoticePeriod\x12\x1a\n" +
 	"\boverlays\x18\n" +
 	" \x03(\tR\boverlays\x122\n" +
-	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\"\xd9\b\n" +
+	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\x12D\n" +
+	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
+	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\"\xd9\b\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +

@@ -219,12 +219,19 @@ func (x *HoldPlaced) GetHoldTime() *timestamppb.Timestamp {
 // RequestCleared says every required step is done: disclosure may proceed
 // within the decided scope. Subject ddr.req.<id>.notification.cleared.
 type RequestCleared struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	DecisionId    string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
-	ClearTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=clear_time,json=clearTime,proto3" json:"clear_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	ClearTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=clear_time,json=clearTime,proto3" json:"clear_time,omitempty"`
+	// The authority's country was adequate when judged again at clearance
+	// (clause 4.2.1). Events written before issue 15 lack it: reporting reads
+	// their absence as "not judged again" and judges at the disclosure date.
+	Adequate bool `protobuf:"varint,4,opt,name=adequate,proto3" json:"adequate,omitempty"`
+	// True on events written since adequacy is judged again at clearance, so
+	// that a false adequate can be told from an old event without the field.
+	AdequacyJudged bool `protobuf:"varint,5,opt,name=adequacy_judged,json=adequacyJudged,proto3" json:"adequacy_judged,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RequestCleared) Reset() {
@@ -276,6 +283,20 @@ func (x *RequestCleared) GetClearTime() *timestamppb.Timestamp {
 		return x.ClearTime
 	}
 	return nil
+}
+
+func (x *RequestCleared) GetAdequate() bool {
+	if x != nil {
+		return x.Adequate
+	}
+	return false
+}
+
+func (x *RequestCleared) GetAdequacyJudged() bool {
+	if x != nil {
+		return x.AdequacyJudged
+	}
+	return false
 }
 
 // RequestRedirected says the authority agreed to go to the customer (clause
@@ -746,6 +767,71 @@ func (x *WaiverEffortRecorded) GetEffort() *WaiverEffort {
 	return nil
 }
 
+// AdequacyLost records that the authority's country, judged again at
+// clearance or at the disclosure date against the adequacy registry as of
+// that date, is no longer adequate (clause 4.2.1): the plan is re-made with
+// a hold and any clearance no longer stands. Subject
+// ddr.req.<id>.notification.adequacy_lost.
+type AdequacyLost struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Adequacy      *Adequacy              `protobuf:"bytes,2,opt,name=adequacy,proto3" json:"adequacy,omitempty"`
+	JudgeTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=judge_time,json=judgeTime,proto3" json:"judge_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdequacyLost) Reset() {
+	*x = AdequacyLost{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdequacyLost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdequacyLost) ProtoMessage() {}
+
+func (x *AdequacyLost) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdequacyLost.ProtoReflect.Descriptor instead.
+func (*AdequacyLost) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AdequacyLost) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AdequacyLost) GetAdequacy() *Adequacy {
+	if x != nil {
+		return x.Adequacy
+	}
+	return nil
+}
+
+func (x *AdequacyLost) GetJudgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.JudgeTime
+	}
+	return nil
+}
+
 var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
@@ -766,14 +852,16 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\thold_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bholdTime:\x11\x8a\xb5\x18\r\n" +
-	"\vhold_placed\"\x9a\x01\n" +
+	"\vhold_placed\"\xdf\x01\n" +
 	"\x0eRequestCleared\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x129\n" +
 	"\n" +
-	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime:\r\x8a\xb5\x18\t\n" +
+	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\x12\x1a\n" +
+	"\badequate\x18\x04 \x01(\bR\badequate\x12'\n" +
+	"\x0fadequacy_judged\x18\x05 \x01(\bR\x0eadequacyJudged:\r\x8a\xb5\x18\t\n" +
 	"\acleared\"\xb0\x01\n" +
 	"\x11RequestRedirected\x12\x1d\n" +
 	"\n" +
@@ -820,7 +908,14 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
 	"\x06effort\x18\x02 \x01(\v2!.ddr.notification.v1.WaiverEffortR\x06effort:\x1c\x8a\xb5\x18\x18\n" +
-	"\x16waiver_effort_recorded*q\n" +
+	"\x16waiver_effort_recorded\"\xb8\x01\n" +
+	"\fAdequacyLost\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
+	"\badequacy\x18\x02 \x01(\v2\x1d.ddr.notification.v1.AdequacyR\badequacy\x129\n" +
+	"\n" +
+	"judge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tjudgeTime:\x13\x8a\xb5\x18\x0f\n" +
+	"\radequacy_lost*q\n" +
 	"\rHoldLiftBasis\x12\x1f\n" +
 	"\x1bHOLD_LIFT_BASIS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cHOLD_LIFT_BASIS_CONSULTATION\x10\x01\x12\x1d\n" +
@@ -839,7 +934,7 @@ func file_ddr_notification_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_notification_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_ddr_notification_v1_events_proto_goTypes = []any{
 	(HoldLiftBasis)(0),              // 0: ddr.notification.v1.HoldLiftBasis
 	(*PlanDerived)(nil),             // 1: ddr.notification.v1.PlanDerived
@@ -853,35 +948,39 @@ var file_ddr_notification_v1_events_proto_goTypes = []any{
 	(*ExemptionRecorded)(nil),       // 9: ddr.notification.v1.ExemptionRecorded
 	(*DpaConsulted)(nil),            // 10: ddr.notification.v1.DpaConsulted
 	(*WaiverEffortRecorded)(nil),    // 11: ddr.notification.v1.WaiverEffortRecorded
-	(*Plan)(nil),                    // 12: ddr.notification.v1.Plan
-	(*PlanInputs)(nil),              // 13: ddr.notification.v1.PlanInputs
-	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
-	(*RedirectRecord)(nil),          // 15: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),                // 16: ddr.notification.v1.Delivery
-	(*Exemption)(nil),               // 17: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),         // 18: ddr.notification.v1.DpaConsultation
-	(*WaiverEffort)(nil),            // 19: ddr.notification.v1.WaiverEffort
+	(*AdequacyLost)(nil),            // 12: ddr.notification.v1.AdequacyLost
+	(*Plan)(nil),                    // 13: ddr.notification.v1.Plan
+	(*PlanInputs)(nil),              // 14: ddr.notification.v1.PlanInputs
+	(*timestamppb.Timestamp)(nil),   // 15: google.protobuf.Timestamp
+	(*RedirectRecord)(nil),          // 16: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),                // 17: ddr.notification.v1.Delivery
+	(*Exemption)(nil),               // 18: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),         // 19: ddr.notification.v1.DpaConsultation
+	(*WaiverEffort)(nil),            // 20: ddr.notification.v1.WaiverEffort
+	(*Adequacy)(nil),                // 21: ddr.notification.v1.Adequacy
 }
 var file_ddr_notification_v1_events_proto_depIdxs = []int32{
-	12, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
-	13, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
-	14, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
-	14, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
-	14, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
-	14, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
+	13, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
+	14, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
+	15, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
+	15, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
+	15, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
+	15, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: ddr.notification.v1.HoldLifted.basis:type_name -> ddr.notification.v1.HoldLiftBasis
-	14, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
-	15, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	16, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
-	16, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
-	17, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
-	18, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	19, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	15, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
+	16, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	17, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
+	17, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
+	18, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
+	19, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	20, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
+	21, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
+	15, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_events_proto_init() }
@@ -896,7 +995,7 @@ func file_ddr_notification_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_events_proto_rawDesc), len(file_ddr_notification_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
