@@ -34,6 +34,7 @@ var publishedSubjects = []string{
 	"ddr.intake.v1.RequestReceived intake.received",
 	"ddr.intake.v1.RequestWithdrawn intake.withdrawn",
 	"ddr.intake.v1.TargetsErased intake.targets_erased",
+	"ddr.notification.v1.AdequacyLost notification.adequacy_lost",
 	"ddr.notification.v1.DpaConsulted notification.dpa_consulted",
 	"ddr.notification.v1.ExemptionRecorded notification.exemption_recorded",
 	"ddr.notification.v1.HoldLifted notification.hold_lifted",
