@@ -43,10 +43,17 @@ func (p *Plan) Derive(req Requirements, reg *policy.AdequacyRegistry, cfg Config
 		Authorities:  CompetentAuthorities(req, cfg),
 		At:           at,
 	}
-	if p.derived && reflect.DeepEqual(p.req, req) && reflect.DeepEqual(p.cfg, cfg) {
+	if p.derived && reflect.DeepEqual(p.req, req) && sameConfig(p.cfg, cfg) && slices.Equal(p.authorities, ev.Authorities) {
 		return nil, nil
 	}
 	return p.decide(at, ev), nil
+}
+
+// sameConfig compares the settings a plan records. The directory is not
+// recorded (the authorities it found are), so it is left out.
+func sameConfig(a, b Config) bool {
+	a.Directory, b.Directory = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // RecordRedirectOutcome records the authority's answer to being asked to go

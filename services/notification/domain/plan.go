@@ -3,6 +3,7 @@ package domain
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -353,7 +354,7 @@ func (p *Plan) confirmed(id string) bool {
 func (p *Plan) packetOut(authority string) (time.Time, bool) {
 	var at time.Time
 	for _, d := range p.deliveries {
-		if (d.Step == StepNotifyDPA || d.Step == StepHoldAndConsultDPA) && !d.Failed && d.Recipient == authority {
+		if (d.Step == StepNotifyDPA || d.Step == StepHoldAndConsultDPA) && !d.Failed && packetTo(d, authority) {
 			if at.IsZero() || d.At.Before(at) {
 				at = d.At
 			}
@@ -367,6 +368,13 @@ func (p *Plan) packetOut(authority string) (time.Time, bool) {
 		}
 	}
 	return at, !at.IsZero()
+}
+
+// packetTo reports whether delivery d went to authority. Deliveries name
+// the authority; HOLD_AND_CONSULT_DPA packets recorded before issue 15 named
+// one of its addresses as "<authority> <address>", and keep counting.
+func packetTo(d Delivery, authority string) bool {
+	return d.Recipient == authority || (d.Step == StepHoldAndConsultDPA && strings.HasPrefix(d.Recipient, authority+" <"))
 }
 
 // packetsMissing lists the competent authorities the packet has not

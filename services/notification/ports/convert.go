@@ -42,3 +42,37 @@ func effortFromRequest(req *notificationv1.RecordWaiverEffortRequest) domain.Wai
 		At:      protoconv.Time(req.GetEffortTime()),
 	}
 }
+
+// exemptionFromRequest is the exemption a ProposeExemption request proposes.
+func exemptionFromRequest(req *notificationv1.ProposeExemptionRequest) domain.ExemptionProposal {
+	return domain.ExemptionProposal{
+		Step:             app.StepKindFromProto(req.GetStep()),
+		Reason:           domain.SkipReason(req.GetReason()),
+		Basis:            req.GetBasis(),
+		Evidence:         req.GetEvidenceReference(),
+		Statute:          req.GetStatute(),
+		WhyNoticeDefeats: req.GetWhyNoticeDefeats(),
+	}
+}
+
+// consultationFromRequest is the DPA answer a ProposeConsultationOutcome
+// request records.
+func consultationFromRequest(req *notificationv1.ProposeConsultationOutcomeRequest) domain.Consultation {
+	return domain.Consultation{
+		Authority:      req.GetAuthority(),
+		Outcome:        app.ConsultationOutcomeFromProto(req.GetOutcome()),
+		Summary:        req.GetSummary(),
+		ReplyReference: req.GetReplyReference(),
+		ReplyDate:      protoconv.Time(req.GetReplyTime()),
+	}
+}
+
+// dispatchFromRequest is the packet a ProposeManualDispatch request records.
+func dispatchFromRequest(req *notificationv1.ProposeManualDispatchRequest) domain.ManualDispatch {
+	return domain.ManualDispatch{
+		Authority: req.GetAuthority(),
+		Means:     app.DispatchMeansFromProto(req.GetMeans()),
+		Reference: req.GetReference(),
+		SentAt:    protoconv.Time(req.GetSentTime()),
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/pagetoken"
+	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -194,4 +196,96 @@ func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
 		}
 		return nil
 	}))
+}
+
+// person is the authenticated staff member with their roles, for the
+// two-person safeguards: the domain checks the roles a lift needs.
+func (s *Server) person(ctx context.Context, msg proto.Message) (policy.Person, error) {
+	p, err := auth.RequireStaffPerson(ctx)
+	if err != nil {
+		return policy.Person{}, err
+	}
+	return p, s.valid.Check(msg)
+}
+
+// ProposeExemption implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeExemption(ctx context.Context, req *notificationv1.ProposeExemptionRequest) (*notificationv1.ProposeExemptionResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.ProposeExemption(ctx, by.ID, req.GetRequestId(), exemptionFromRequest(req))
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ProposeExemptionResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+}
+
+// ProposeConsultationOutcome implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeConsultationOutcome(ctx context.Context, req *notificationv1.ProposeConsultationOutcomeRequest) (*notificationv1.ProposeConsultationOutcomeResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.ProposeConsultationOutcome(ctx, by.ID, req.GetRequestId(), consultationFromRequest(req))
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ProposeConsultationOutcomeResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+}
+
+// ProposeManualDispatch implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeManualDispatch(ctx context.Context, req *notificationv1.ProposeManualDispatchRequest) (*notificationv1.ProposeManualDispatchResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.ProposeManualDispatch(ctx, by.ID, req.GetRequestId(), dispatchFromRequest(req))
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ProposeManualDispatchResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+}
+
+// ProposeWeakening implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeWeakening(ctx context.Context, req *notificationv1.ProposeWeakeningRequest) (*notificationv1.ProposeWeakeningResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.ProposeWeakening(ctx, by.ID, req.GetRequestId(), app.StepKindFromProto(req.GetStep()), req.GetBasis(), req.GetEvidenceReference())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ProposeWeakeningResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+}
+
+// ConfirmLift implements notificationv1.NotificationServiceServer.
+func (s *Server) ConfirmLift(ctx context.Context, req *notificationv1.ConfirmLiftRequest) (*notificationv1.ConfirmLiftResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.ConfirmLift(ctx, by, req.GetRequestId(), req.GetLiftId())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ConfirmLiftResponse{Plan: planToProto(p)}, nil
+}
+
+// CheckDisclosure implements notificationv1.NotificationServiceServer. A
+// service (reporting) may ask too; the caller is recorded on any events.
+func (s *Server) CheckDisclosure(ctx context.Context, req *notificationv1.CheckDisclosureRequest) (*notificationv1.CheckDisclosureResponse, error) {
+	id, err := auth.Require(ctx, auth.KindStaff, auth.KindService)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	p, err := s.app.CheckDisclosure(ctx, id.URI, req.GetRequestId(), protoconv.Time(req.GetDisclosureTime()))
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.CheckDisclosureResponse{Plan: planToProto(p)}, nil
 }

@@ -79,6 +79,14 @@ var Table = map[string][]Role{
 	"/ddr.notification.v1.NotificationService/LiftHold":              {Approver},
 	"/ddr.notification.v1.NotificationService/RecordWaiverEffort":    {Reviewer, Legal},
 	"/ddr.notification.v1.NotificationService/RetryDelivery":         {Reviewer, Approver},
+	// Issue 15: one person proposes a lift, a second confirms; the domain
+	// checks the role each lift needs and bars the recorder and proposer.
+	"/ddr.notification.v1.NotificationService/ProposeExemption":           {Reviewer, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeConsultationOutcome": {Reviewer, Approver, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeManualDispatch":      {Reviewer, Approver, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeWeakening":           {Reviewer, Legal},
+	"/ddr.notification.v1.NotificationService/ConfirmLift":                {Approver, Legal},
+	"/ddr.notification.v1.NotificationService/CheckDisclosure":            {Service, Reviewer, Approver},
 
 	"/ddr.reporting.v1.ReportingService/GetRecord":                {Reviewer, Approver, Legal, DPA, Service},
 	"/ddr.reporting.v1.ReportingService/VerifyRecord":             {Reviewer, Approver, Legal, DPA, Service},
