@@ -66,34 +66,40 @@ func pendingLiftOf(p *domain.Plan, actor string) string {
 	return ""
 }
 
+// proposal runs one of the domain's proposals (a method expression of
+// *domain.Plan) for actor.
+func proposal[X any](ctx context.Context, n *Notification, actor, requestID string, x X, do func(*domain.Plan, X, string, time.Time) ([]domain.Event, error)) (Proposed, error) {
+	return n.propose(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) { return do(p, x, actor, now) })
+}
+
 // ProposeExemption records one person's exemption of a notice or the hold;
 // it lifts nothing until confirmed.
 func (n *Notification) ProposeExemption(ctx context.Context, actor, requestID string, x domain.ExemptionProposal) (Proposed, error) {
-	return n.propose(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-		return p.ProposeExemption(x, actor, now)
-	})
+	return proposal(ctx, n, actor, requestID, x, (*domain.Plan).ProposeExemption)
 }
 
 // ProposeConsultationOutcome records one person's record of a DPA's answer.
 func (n *Notification) ProposeConsultationOutcome(ctx context.Context, actor, requestID string, c domain.Consultation) (Proposed, error) {
-	return n.propose(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-		return p.ProposeConsultationOutcome(c, actor, now)
-	})
+	return proposal(ctx, n, actor, requestID, c, (*domain.Plan).ProposeConsultationOutcome)
 }
 
 // ProposeManualDispatch records one person's record of a packet sent by
 // hand.
 func (n *Notification) ProposeManualDispatch(ctx context.Context, actor, requestID string, m domain.ManualDispatch) (Proposed, error) {
-	return n.propose(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-		return p.ProposeManualDispatch(m, actor, now)
-	})
+	return proposal(ctx, n, actor, requestID, m, (*domain.Plan).ProposeManualDispatch)
+}
+
+// Weakening is a proposal to drop a step the changed facts would drop.
+type Weakening struct {
+	Step            domain.StepKind
+	Basis, Evidence string
 }
 
 // ProposeWeakening records one person's proposal to drop a step the
 // changed facts would drop.
-func (n *Notification) ProposeWeakening(ctx context.Context, actor, requestID string, step domain.StepKind, basis, evidence string) (Proposed, error) {
-	return n.propose(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-		return p.ProposeWeakening(step, basis, evidence, actor, now)
+func (n *Notification) ProposeWeakening(ctx context.Context, actor, requestID string, w Weakening) (Proposed, error) {
+	return proposal(ctx, n, actor, requestID, w, func(p *domain.Plan, w Weakening, by string, at time.Time) ([]domain.Event, error) {
+		return p.ProposeWeakening(w.Step, w.Basis, w.Evidence, by, at)
 	})
 }
 

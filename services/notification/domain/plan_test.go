@@ -16,8 +16,7 @@ type want struct {
 }
 
 var (
-	req   = want{domain.StatusRequired, ""}
-	sched = want{domain.StatusScheduled, domain.SkipProhibited}
+	req = want{domain.StatusRequired, ""}
 )
 
 func skip(r domain.SkipReason) want { return want{domain.StatusSkipped, r} }

@@ -267,14 +267,14 @@ func checkCleared(x *propRun, at time.Time) error {
 					why = errors.New("prohibited without a gag or a statute")
 					continue
 				}
-				if e.Reason == domain.SkipImminentRisk && (!(q.ImminentRisk.Claimed || q.ImminentRisk.Justification != "") || e.WhyNoticeDefeats == "") {
+				if e.Reason == domain.SkipImminentRisk && ((!q.ImminentRisk.Claimed && q.ImminentRisk.Justification == "") || e.WhyNoticeDefeats == "") {
 					why = errors.New("imminent risk without a finding")
 					continue
 				}
 				ok = true
 			}
 			if !ok {
-				return fmt.Errorf("%s skipped %s without a two-person, facts-based exemption: %v", k, s.SkipReason, why)
+				return fmt.Errorf("%s skipped %s without a two-person, facts-based exemption: %w", k, s.SkipReason, why)
 			}
 		}
 	}

@@ -76,3 +76,25 @@ func dispatchFromRequest(req *notificationv1.ProposeManualDispatchRequest) domai
 		SentAt:    protoconv.Time(req.GetSentTime()),
 	}
 }
+
+// weakeningFromRequest is the weakening a ProposeWeakening request proposes.
+func weakeningFromRequest(req *notificationv1.ProposeWeakeningRequest) app.Weakening {
+	return app.Weakening{Step: app.StepKindFromProto(req.GetStep()), Basis: req.GetBasis(), Evidence: req.GetEvidenceReference()}
+}
+
+// The answers of the Propose* calls: the plan and the lift to confirm.
+func exemptionProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeExemptionResponse {
+	return &notificationv1.ProposeExemptionResponse{Plan: p, LiftId: lift}
+}
+
+func consultationProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeConsultationOutcomeResponse {
+	return &notificationv1.ProposeConsultationOutcomeResponse{Plan: p, LiftId: lift}
+}
+
+func dispatchProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeManualDispatchResponse {
+	return &notificationv1.ProposeManualDispatchResponse{Plan: p, LiftId: lift}
+}
+
+func weakeningProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeWeakeningResponse {
+	return &notificationv1.ProposeWeakeningResponse{Plan: p, LiftId: lift}
+}

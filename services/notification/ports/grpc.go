@@ -208,56 +208,48 @@ func (s *Server) person(ctx context.Context, msg proto.Message) (policy.Person, 
 	return p, s.valid.Check(msg)
 }
 
-// ProposeExemption implements notificationv1.NotificationServiceServer.
-func (s *Server) ProposeExemption(ctx context.Context, req *notificationv1.ProposeExemptionRequest) (*notificationv1.ProposeExemptionResponse, error) {
+// proposeRequest is a Propose* request.
+type proposeRequest interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// propose runs one proposal for the authenticated staff member: conv reads
+// the request, run is the app's command, out makes the answer with the plan
+// after it and the lift a second person confirms.
+func propose[Req proposeRequest, X, Resp any](ctx context.Context, s *Server, req Req, conv func(Req) X,
+	run func(ctx context.Context, actor, requestID string, x X) (app.Proposed, error), out func(*notificationv1.Plan, string) Resp,
+) (Resp, error) {
+	var none Resp
 	by, err := s.person(ctx, req)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	r, err := s.app.ProposeExemption(ctx, by.ID, req.GetRequestId(), exemptionFromRequest(req))
+	r, err := run(ctx, by.ID, req.GetRequestId(), conv(req))
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	return &notificationv1.ProposeExemptionResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+	return out(planToProto(r.PlanView), r.LiftID), nil
+}
+
+// ProposeExemption implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeExemption(ctx context.Context, req *notificationv1.ProposeExemptionRequest) (*notificationv1.ProposeExemptionResponse, error) {
+	return propose(ctx, s, req, exemptionFromRequest, s.app.ProposeExemption, exemptionProposed)
 }
 
 // ProposeConsultationOutcome implements notificationv1.NotificationServiceServer.
 func (s *Server) ProposeConsultationOutcome(ctx context.Context, req *notificationv1.ProposeConsultationOutcomeRequest) (*notificationv1.ProposeConsultationOutcomeResponse, error) {
-	by, err := s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.app.ProposeConsultationOutcome(ctx, by.ID, req.GetRequestId(), consultationFromRequest(req))
-	if err != nil {
-		return nil, err
-	}
-	return &notificationv1.ProposeConsultationOutcomeResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+	return propose(ctx, s, req, consultationFromRequest, s.app.ProposeConsultationOutcome, consultationProposed)
 }
 
 // ProposeManualDispatch implements notificationv1.NotificationServiceServer.
 func (s *Server) ProposeManualDispatch(ctx context.Context, req *notificationv1.ProposeManualDispatchRequest) (*notificationv1.ProposeManualDispatchResponse, error) {
-	by, err := s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.app.ProposeManualDispatch(ctx, by.ID, req.GetRequestId(), dispatchFromRequest(req))
-	if err != nil {
-		return nil, err
-	}
-	return &notificationv1.ProposeManualDispatchResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+	return propose(ctx, s, req, dispatchFromRequest, s.app.ProposeManualDispatch, dispatchProposed)
 }
 
 // ProposeWeakening implements notificationv1.NotificationServiceServer.
 func (s *Server) ProposeWeakening(ctx context.Context, req *notificationv1.ProposeWeakeningRequest) (*notificationv1.ProposeWeakeningResponse, error) {
-	by, err := s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.app.ProposeWeakening(ctx, by.ID, req.GetRequestId(), app.StepKindFromProto(req.GetStep()), req.GetBasis(), req.GetEvidenceReference())
-	if err != nil {
-		return nil, err
-	}
-	return &notificationv1.ProposeWeakeningResponse{Plan: planToProto(r.PlanView), LiftId: r.LiftID}, nil
+	return propose(ctx, s, req, weakeningFromRequest, s.app.ProposeWeakening, weakeningProposed)
 }
 
 // ConfirmLift implements notificationv1.NotificationServiceServer.
