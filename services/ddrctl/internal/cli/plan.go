@@ -339,14 +339,19 @@ a decision you proposed, and you need the role the lift names (see the
 SAFEGUARDS LIFTED section of ddrctl plan get). Only now does it take effect.`,
 		Example: `  ddrctl plan confirm 0193c0de-... --lift consultation/DPC-IE/1`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			res, err := no.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: lift})
-			return res.GetPlan(), err
-		}, planTable),
+		RunE:    onRequest(g, g.notification, confirmLift(&lift), planTable),
 	}
 	cmd.Flags().StringVar(&lift, "lift", "", "the lift's id, as ddrctl plan get lists it")
 	mustFlag(cmd, "lift")
 	return cmd
+}
+
+// confirmLift confirms the lift named by the --lift flag.
+func confirmLift(lift *string) func(context.Context, notificationv1.NotificationServiceClient, string) (*notificationv1.Plan, error) {
+	return func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+		res, err := no.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: *lift})
+		return res.GetPlan(), err
+	}
 }
 
 func checkCmd(g *globals) *cobra.Command {
