@@ -1,18 +1,21 @@
 package app
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
@@ -150,6 +153,28 @@ func TestConvert_SafeguardEventsRoundTrip(t *testing.T) {
 		}
 		if diff := cmp.Diff(evs[i+1], back); diff != "" {
 			t.Errorf("%T (-want +got):\n%s", evs[i+1], diff)
+		}
+	}
+}
+
+// The index folds every notification event the plan's fold reads: an event
+// it missed would leave the delivery worker sweeping a stale plan (a lift
+// confirmed, a packet owed).
+func TestIndexFoldsEveryEventThePlanReads(t *testing.T) {
+	filters, _ := NewIndex(nil).Projection()
+	for _, k := range eventstore.Kinds() {
+		if k.Service != Service {
+			continue
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(k.Type))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := decodeEvent(eventstore.Event{Payload: mt.New().Interface()}); !ok {
+			continue // not part of the fold (RequestRedirected repeats another event)
+		}
+		if !slices.Contains(filters, k.Pattern()) {
+			t.Errorf("the index does not fold %s (%s)", k.Type, k.Pattern())
 		}
 	}
 }
