@@ -80,6 +80,6 @@
 //   - 1.2: a stricter law's customer-notice period keeps the gate shut until
 //     it has run after delivery.
 //
-// WIRING.md in this directory lists the events and RPCs the app layer needs
-// to carry these rules.
+// WIRING.md in this directory lists the events and RPCs that carry these
+// rules, and what of them is wired.
 package domain
