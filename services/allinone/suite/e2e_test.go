@@ -103,17 +103,7 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 	// Notification derives the plan. The lead DPA is notified of every
 	// disclosure (2.2); it has no address here, so its packet goes by
 	// portal, recorded by one person and confirmed by another (issue 15).
-	var lift string
-	eventually(t, func() error {
-		res, err := notificationv1.NewNotificationServiceClient(p.Dial(t, approver)).ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
-			RequestId: id, Authority: "DPC-IE", Means: notificationv1.DispatchMeans_DISPATCH_MEANS_PORTAL, Reference: "PORTAL-42", SentTime: timestamppb.Now()})
-		lift = res.GetLiftId()
-		return err
-	})
-	must(t, "confirm the dispatch", func() error {
-		_, err := notificationv1.NewNotificationServiceClient(p.Dial(t, "spiffe://ddr.local/staff/carol")).ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: lift})
-		return err
-	})
+	dispatchLeadPacket(t, ctx, p, id)
 	// Nothing else blocks (adequate country, the company is controller, no
 	// gag), so the request is cleared.
 	eventually(t, func() error {

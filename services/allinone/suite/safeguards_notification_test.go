@@ -471,3 +471,21 @@ func TestClause4_1_2_RefusalNamesEveryBlockingClause(t *testing.T) {
 		t.Errorf("message %q does not explain the 4.2.2 blocker", st.Message())
 	}
 }
+
+// dispatchLeadPacket records, for the suites without DPA addresses, the lead
+// DPA's packet (2.2) as sent by portal: bob records it once the plan
+// exists, carol (legal) confirms it.
+func dispatchLeadPacket(t *testing.T, ctx context.Context, p *runnertest.Proc, id string) {
+	t.Helper()
+	var lift string
+	eventually(t, func() error {
+		res, err := notificationv1.NewNotificationServiceClient(p.Dial(t, approver)).ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
+			RequestId: id, Authority: sgLead, Means: notificationv1.DispatchMeans_DISPATCH_MEANS_PORTAL, Reference: "PORTAL-" + id, SentTime: timestamppb.Now()})
+		lift = res.GetLiftId()
+		return err
+	})
+	must(t, "confirm the dispatch", func() error {
+		_, err := notificationv1.NewNotificationServiceClient(p.Dial(t, sgCarol)).ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: lift})
+		return err
+	})
+}
