@@ -46,6 +46,24 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
+// dialer connects to addr as a caller named by a SPIFFE URI (the dev
+// identity header).
+func dialer(t *testing.T, addr string) func(uri string) notificationv1.NotificationServiceClient {
+	return func(uri string) notificationv1.NotificationServiceClient {
+		t.Helper()
+		id, err := auth.ParseSPIFFE(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpcclient.Dial(addr, grpcclient.WithDevIdentity(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return notificationv1.NewNotificationServiceClient(conn)
+	}
+}
+
 // TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared
 // drives a request from a country without adequacy about a customer's data
 // through the running service: hold, DPA consultation packet by e-mail,
@@ -105,18 +123,7 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
-	dial := func(uri string) notificationv1.NotificationServiceClient {
-		id, err := auth.ParseSPIFFE(uri)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := grpcclient.Dial(lis.Addr().String(), grpcclient.WithDevIdentity(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return notificationv1.NewNotificationServiceClient(conn)
-	}
+	dial := dialer(t, lis.Addr().String())
 	staff, err := auth.ParseSPIFFE("spiffe://ddr.local/staff/priya")
 	if err != nil {
 		t.Fatal(err)
@@ -309,18 +316,7 @@ func TestCommandsNeedAStaffIdentityAndValidInput(t *testing.T) {
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
-	dial := func(uri string) notificationv1.NotificationServiceClient {
-		id, err := auth.ParseSPIFFE(uri)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := grpcclient.Dial(lis.Addr().String(), grpcclient.WithDevIdentity(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return notificationv1.NewNotificationServiceClient(conn)
-	}
+	dial := dialer(t, lis.Addr().String())
 	member := dial("spiffe://ddr.local/group-member/acme")
 	_, err = member.LiftHold(ctx, &notificationv1.LiftHoldRequest{RequestId: "r-1"})
 	if status.Code(err) != codes.PermissionDenied {
