@@ -288,6 +288,10 @@ var (
 	hashRE = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
 	seqRE  = regexp.MustCompile(`(?m)^\d+(\s{2,}ddr\.)`)
 	colsRE = regexp.MustCompile(`\s{2,}`)
+	// Who clears is whoever removes the last blocker first: the second
+	// person confirming it, or the delivery worker sweeping the plan a
+	// moment later. Both are right; the record names the one that won.
+	clearerRE = regexp.MustCompile(`(ddr\.notification\.v1\.RequestCleared\s+)\S+`)
 )
 
 // mask replaces what differs between runs (ids, times, hashes, stream
@@ -304,6 +308,7 @@ func mask(s string) string {
 	s = timeRE.ReplaceAllString(s, "<time>")
 	s = hashRE.ReplaceAllString(s, "<hash>")
 	s = seqRE.ReplaceAllString(s, "<seq>$1")
+	s = clearerRE.ReplaceAllString(s, "${1}<clearer>")
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, line := range strings.SplitAfter(s, "\n") {
