@@ -9,20 +9,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	intakeapp "github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Erasure that holds. A request with a canary in every marked field the
-// member submits (SUBJECT) and in the reviewer's own text (RECORD) is
+// member submits (SUBJECT, but the sender's address: RECORD) and in the
+// reviewer's own text (RECORD) is
 // withdrawn, its record sealed, and its targets erased by legal. Then, on
 // a restarted process (so every read model is rebuilt from the stream):
 // the member reads none of the SUBJECT values, the reviewer still reads
@@ -30,7 +39,12 @@ import (
 // And with the process stopped, someone holding the KEK and the data
 // directory finds no byte sequence in any file that unwraps to the erased
 // key, and a 100,000-value dictionary holding the real target matches no
-// stored value or digest (clear, SHA-256 raw, hex, base64).
+// stored value or digest: in clear, as SHA-256 (raw, hex, base64), nor as
+// intake's keyed content fingerprint computed with the fingerprint key
+// (kept beside the KEK, so in hand with it) and every other field of the
+// request known; intake keeps that fingerprint only sealed with the
+// SUBJECT key, in the event and in the idempotency record. Before the
+// erasure the attacker's fingerprint equals intake's, so it is not blind.
 func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	dataDir := t.TempDir()
 	p := startSuite(t, runnertest.Options{DataDir: dataDir})
@@ -44,7 +58,16 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 
 	req := request(time.Now().Add(-2 * time.Hour))
 	fillMarked(c, req.ProtoReflect())
-	subject := append([]string(nil), c.all...)
+	// The request's marked fields are mostly SUBJECT; one the company
+	// keeps as its record of who asked (the sender's address) is RECORD.
+	var subject, record []string
+	for _, v := range c.all {
+		if kindOfField(t, c.used[v]) == optionsv1.PersonalKind_PERSONAL_KIND_RECORD {
+			record = append(record, v)
+		} else {
+			subject = append(subject, v)
+		}
+	}
 	target := req.GetTargets()[0].GetValue()
 	sub, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "erasure-holds", Request: req})
 	if err != nil {
@@ -59,7 +82,6 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
 		return err
 	})
-	var record []string
 	var factors []*assessmentv1.FactorAssessment
 	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
 		v := c.next("ddr.assessment.v1.FactorAssessment.assessment")
@@ -72,6 +94,30 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: rights})
 		return err
 	})
+	// The attacker's fingerprint of the request with a guessed target,
+	// computed as intake does, with the fingerprint key (kept beside the
+	// KEK, so in hand with it) and every other field of the request known.
+	// Before erasure it reproduces the fingerprint intake stored, so the
+	// dictionary below is not blind.
+	fpKey, err := keys.LoadFingerprintKeyFile(filepath.Join(string(p.PKI), keys.FingerprintKeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received *intakev1.RequestReceived
+	for _, m := range openedEventsAs(t, p, "intake", id) {
+		if rr, ok := m.(*intakev1.RequestReceived); ok {
+			received = rr
+		}
+	}
+	guess := func(v string) string {
+		r := proto.CloneOf(req)
+		r.Targets[0].Value = v
+		d := intakeapp.DecodeRequest(received.GetGroupMember(), "erasure-holds", r).ContentDigest()
+		return fpKey.Fingerprint("intake.content/v1", d[:])
+	}
+	if received.GetContentFingerprint() == "" || guess(target) != received.GetContentFingerprint() {
+		t.Fatalf("the attacker's fingerprint %q is not intake's %q: the dictionary would be blind", guess(target), received.GetContentFingerprint())
+	}
 	must(t, "withdraw", func() error {
 		_, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "withdrawn by the authority"})
 		return err
@@ -122,7 +168,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		return nil
 	})
 	for _, v := range record {
-		if !strings.Contains(seenCase, v) {
+		if !strings.Contains(seenCase+seenRequest, v) {
 			t.Errorf("RECORD %s unreadable after the erasure", c.used[v])
 		}
 	}
@@ -169,7 +215,15 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		dict = append(dict, fmt.Sprintf("acct-%06d", i))
 	}
 	dict = append(dict, target)
-	hits := 0
+	// Every keyed fingerprint stored anywhere (event, idempotency record)
+	// is 43 characters of unpadded base64url: each such run of the files.
+	stored := map[string]bool{}
+	for _, tok := range regexp.MustCompile(`[A-Za-z0-9_-]+`).FindAll(all, -1) {
+		if len(tok) == 43 {
+			stored[string(tok)] = true
+		}
+	}
+	hits, keyedHits := 0, 0
 	for _, v := range dict {
 		sum := sha256.Sum256([]byte(v))
 		for _, probe := range [][]byte{[]byte(v), sum[:], []byte(hex.EncodeToString(sum[:])), []byte(base64.StdEncoding.EncodeToString(sum[:])), []byte(base64.RawURLEncoding.EncodeToString(sum[:]))} {
@@ -177,9 +231,30 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 				hits++
 			}
 		}
+		if stored[guess(v)] {
+			keyedHits++
+		}
 	}
 	if hits > 0 {
 		t.Errorf("the dictionary matched %d stored values or digests", hits)
 	}
-	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes: %d hits in %v", files, len(all), len(dict), hits, time.Since(start))
+	if keyedHits > 0 {
+		t.Errorf("with the fingerprint key, the dictionary matched %d stored keyed fingerprints", keyedHits)
+	}
+	t.Logf("erased key: no wrapped copy in %d files (%d bytes); dictionary of %d values x 5 probes, and keyed against %d stored fingerprint-shaped values: %d + %d hits in %v",
+		files, len(all), len(dict), len(stored), hits, keyedHits, time.Since(start))
+}
+
+// kindOfField is the personal-data kind the field named name is marked with.
+func kindOfField(t *testing.T, name string) optionsv1.PersonalKind {
+	t.Helper()
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, ok := d.(protoreflect.FieldDescriptor)
+	if !ok {
+		t.Fatalf("%s is not a field", name)
+	}
+	return seal.KindOf(fd)
 }

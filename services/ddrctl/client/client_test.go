@@ -56,11 +56,22 @@ func TestSubmitRetriedAcrossARestartCreatesOneRequest(t *testing.T) {
 		storedID  = make(chan string, 1)
 		firstID   = make(chan string, 1)
 		restarted = make(chan error, 1)
+		down      = make(chan struct{})
 		second    *proc
 	)
 	// The first attempt reaches the suite; its answer is "lost" on the way
-	// back, as when the connection drops after the server answered.
+	// back, as when the connection drops after the server answered. The
+	// retries wait until the suite is down: a retry that still found the
+	// first suite up would be answered as a replay and end the test before
+	// the restart it is about.
 	loseFirstAnswer := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == intakev1.IntakeService_Submit_FullMethodName && attempts.Load() > 1 {
+			select {
+			case <-down:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if method != intakev1.IntakeService_Submit_FullMethodName || attempts.Load() != 1 {
 			return err
@@ -89,6 +100,7 @@ func TestSubmitRetriedAcrossARestartCreatesOneRequest(t *testing.T) {
 			restarted <- err
 			return
 		}
+		close(down)
 		for attempts.Load() < 3 {
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -79,9 +79,10 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference: d.Gag.Reference,
 			ExpiresAt: protoconv.Timestamp(d.Gag.ExpiresAt),
 		},
-		Deadline:    protoconv.Timestamp(d.Deadline),
-		Attachments: EncodeAttachments(d.Attachments),
-		Notes:       d.Notes,
+		Deadline:      protoconv.Timestamp(d.Deadline),
+		Attachments:   EncodeAttachments(d.Attachments),
+		Notes:         d.Notes,
+		SenderAddress: d.SenderAddress,
 		Authority: &intakev1.Authority{
 			Name:        d.Authority.Name,
 			Kind:        protoconv.EnumValue[intakev1.AuthorityKind](string(d.Authority.Kind), "AUTHORITY_KIND_"),
@@ -93,6 +94,8 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 			Reference:   d.LegalProcess.Reference,
 			IssuingBody: d.LegalProcess.IssuingBody,
 			Date:        protoconv.Timestamp(d.LegalProcess.Date),
+
+			EnforcingAuthorityNotified: d.LegalProcess.EnforcingAuthorityNotified,
 		},
 	}
 	// A part the demand left out stays out, as the caller sent it: the
@@ -131,6 +134,81 @@ func encodeLegalProcessType(t domain.LegalProcessType) intakev1.LegalProcessType
 		return intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY
 	}
 	return protoconv.EnumValue[intakev1.LegalProcessType](string(t), "LEGAL_PROCESS_TYPE_")
+}
+
+// DecodeRequest maps a demand onto the domain model: ports decodes
+// submissions with it (the domain carries the rules protovalidate cannot
+// express), and the view decodes the content of RequestReceived.
+func DecodeRequest(groupMember, idempotencyKey string, r *intakev1.DataDisclosureRequest) domain.Request {
+	d := domain.Request{
+		GroupMember:            groupMember,
+		ReceivedAt:             protoconv.Time(r.GetReceivedAt()),
+		Channel:                domain.Channel(protoconv.EnumName(r.GetChannel(), "CHANNEL_")),
+		ReceivedBy:             r.GetReceivedBy(),
+		CitesDataProtectionLaw: r.GetCitesDataProtectionLaw(),
+		ScopeDescription:       r.GetScopeDescription(),
+		ScopeSelector:          domain.ScopeSelector(protoconv.EnumName(r.GetScopeSelector(), "SCOPE_SELECTOR_")),
+		CustomerID:             r.GetCustomerId(),
+		TimeRange:              domain.TimeRange{From: protoconv.Time(r.GetTimeRange().GetFrom()), To: protoconv.Time(r.GetTimeRange().GetTo())},
+		StatedPurpose:          r.GetStatedPurpose(),
+		Emergency: domain.Emergency{
+			Claimed:       r.GetEmergency().GetClaimed(),
+			HarmDescribed: r.GetEmergency().GetHarmDescribed(),
+			ImminentRisk:  r.GetEmergency().GetImminentRiskOfSeriousHarm(),
+		},
+		Gag: domain.Gag{
+			Present:   r.GetGag().GetPresent(),
+			Reference: r.GetGag().GetReference(),
+			ExpiresAt: protoconv.Time(r.GetGag().GetExpiresAt()),
+		},
+		Deadline:       protoconv.Time(r.GetDeadline()),
+		Attachments:    DecodeAttachments(r.GetAttachments()),
+		Notes:          r.GetNotes(),
+		SenderAddress:  r.GetSenderAddress(),
+		IdempotencyKey: idempotencyKey,
+	}
+	if a := r.GetAuthority(); a != nil {
+		d.Authority = domain.Authority{
+			Name:        a.GetName(),
+			Kind:        domain.AuthorityKind(protoconv.EnumName(a.GetKind(), "AUTHORITY_KIND_")),
+			Country:     a.GetCountry(),
+			Subdivision: a.GetSubdivision(),
+		}
+	}
+	if lp := r.GetLegalProcess(); lp != nil {
+		d.LegalProcess = domain.LegalProcess{
+			Type:        decodeLegalProcessType(lp.GetType()),
+			Reference:   lp.GetReference(),
+			IssuingBody: lp.GetIssuingBody(),
+			Date:        protoconv.Time(lp.GetDate()),
+
+			EnforcingAuthorityNotified: lp.GetEnforcingAuthorityNotified(),
+		}
+	}
+	for _, t := range r.GetTargets() {
+		d.Targets = append(d.Targets, domain.Target{
+			Kind:  decodeTargetKind(t.GetKind()),
+			Value: t.GetValue(),
+		})
+	}
+	for _, c := range r.GetDataCategories() {
+		d.DataCategories = append(d.DataCategories, domain.DataCategory(protoconv.EnumName(c, "DATA_CATEGORY_")))
+	}
+	return d
+}
+
+// decodeLegalProcessType maps the one value whose proto name differs from
+// the domain's: the proto says NATIONAL_SECURITY for NSLs and FISA orders.
+func decodeLegalProcessType(t intakev1.LegalProcessType) domain.LegalProcessType {
+	if t == intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY {
+		return domain.LegalProcessNationalSecurityOrder
+	}
+	return domain.LegalProcessType(protoconv.EnumName(t, "LEGAL_PROCESS_TYPE_"))
+}
+
+// decodeTargetKind reads a target's kind.
+func decodeTargetKind(k intakev1.TargetKind) domain.TargetKind {
+	return domain.TargetKind(protoconv.EnumName(k, "TARGET_KIND_"))
 }
 
 // DecodeAttachments maps attachments, of a demand or an amendment, onto the

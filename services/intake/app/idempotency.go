@@ -2,18 +2,22 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 )
 
 // Idempotency is where Submit remembers, per (group member, idempotency
 // key), the request id a submission got, for as long as the store lives: a
 // retry days later still finds its request, unlike the stream's 2-minute
-// dedupe window. Keys and records hold no personal data: keyed digests, an
-// id and a time. adapters.IdempotencyKV is the JetStream KV one.
+// dedupe window. Keys and records hold no personal data: keyed digests
+// (the content's sealed with the request's SUBJECT key), an id and a
+// time. adapters.IdempotencyKV is the JetStream KV one.
 type Idempotency interface {
 	// Create stores rec under key; ErrKeyTaken when the key is there.
 	Create(ctx context.Context, key string, rec IdemRecord) error
@@ -38,8 +42,9 @@ var (
 type IdemRecord struct {
 	RequestID string
 	// Fingerprint is the keyed content fingerprint of the submission that
-	// last took the key (a plain hex digest in records written before
-	// keyed fingerprints, until a retry rekeys them).
+	// last took the key, sealed with the request's SUBJECT key (see
+	// [Intake.sealFingerprint]; the keyed fingerprint in clear, or a plain
+	// hex digest, in records written before, until a retry rekeys them).
 	Fingerprint string
 	SubmitTime  time.Time
 }
@@ -66,6 +71,47 @@ func (in *Intake) contentFingerprint(d domain.Digest) string {
 // idempotencyKey is the store key of (group member, idempotency key).
 func (in *Intake) idempotencyKey(d domain.Digest) string {
 	return in.cfg.Fingerprints.Fingerprint(idempotencyPurpose, d[:])
+}
+
+// sealedFingerprintPrefix starts a record's sealed fingerprint.
+const sealedFingerprintPrefix = "sealed1:"
+
+// fingerprintLabel binds a sealed record fingerprint to its place.
+const fingerprintLabel = "intake.idempotency/content_fingerprint"
+
+// sealFingerprint seals fp with the request's SUBJECT key for the
+// idempotency record. The fingerprint is keyed, but whoever holds the
+// fingerprint key (it lives beside the KEK) could confirm a guessed target
+// with it; sealed, it is erased with the targets (issue 14), as the
+// event's copy is (RequestReceived.content_fingerprint is marked).
+func (in *Intake) sealFingerprint(ctx context.Context, requestID, fp string) (string, error) {
+	b, err := in.cfg.Keys.Seal(ctx, requestID, fingerprintLabel, []byte(fp))
+	if err != nil {
+		return "", fmt.Errorf("seal fingerprint: %w", err)
+	}
+	return sealedFingerprintPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// recordHolds says whether rec's fingerprint is that of the content whose
+// keyed fingerprint is fp. After the request's targets were erased it
+// holds nothing: a retry then goes by the recorded event.
+func (in *Intake) recordHolds(ctx context.Context, rec IdemRecord, fp string) (bool, error) {
+	stored := rec.Fingerprint
+	if rest, ok := strings.CutPrefix(stored, sealedFingerprintPrefix); ok {
+		b, err := base64.RawURLEncoding.DecodeString(rest)
+		if err != nil {
+			return false, nil //nolint:nilerr // a malformed record matches no content; the event decides
+		}
+		pt, err := in.cfg.Keys.Open(ctx, rec.RequestID, fingerprintLabel, b)
+		switch {
+		case errors.Is(err, keys.ErrErased):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+		stored = string(pt)
+	}
+	return in.sameContent(stored, fp), nil
 }
 
 // sameContent says whether a stored fingerprint is that of the content
@@ -103,7 +149,9 @@ func (in *Intake) rekeyLegacy(ctx context.Context, d domain.Digest, key string) 
 		return fmt.Errorf("legacy idempotency record: %w", err)
 	}
 	if fd, ok := domain.ParseLegacyHex(rec.Fingerprint); ok {
-		rec.Fingerprint = in.contentFingerprint(fd)
+		if rec.Fingerprint, err = in.sealFingerprint(ctx, rec.RequestID, in.contentFingerprint(fd)); err != nil {
+			return err
+		}
 	}
 	if err := in.idem.Create(ctx, key, rec); err != nil && !errors.Is(err, ErrKeyTaken) {
 		return fmt.Errorf("rekey idempotency record: %w", err)

@@ -57,19 +57,19 @@ func (x *Index) Apply(ev eventstore.Event) error {
 
 // Get returns a request of groupMember as the index holds it; false when the
 // index has no such request of that member (yet).
-func (x *Index) Get(groupMember, requestID string) (*intakev1.Request, bool) {
+func (x *Index) Get(groupMember, requestID string) (Request, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	v, ok := x.views[requestID]
 	if !ok || v.GroupMember() != groupMember {
-		return nil, false
+		return Request{}, false
 	}
-	return v.Proto(), true
+	return v.Request(), true
 }
 
 // List returns up to limit requests of groupMember, newest first, starting
 // after the request id after; next is the cursor of the following page.
-func (x *Index) List(groupMember, after string, limit int) ([]*intakev1.Request, string) {
+func (x *Index) List(groupMember, after string, limit int) ([]Request, string) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	ids := x.byMember[groupMember]
@@ -80,10 +80,10 @@ func (x *Index) List(groupMember, after string, limit int) ([]*intakev1.Request,
 			return nil, ""
 		}
 	}
-	var out []*intakev1.Request
+	var out []Request
 	i := end - 1
 	for ; i >= 0 && len(out) < limit; i-- {
-		out = append(out, x.views[ids[i]].Proto())
+		out = append(out, x.views[ids[i]].Request())
 	}
 	if i < 0 || len(out) == 0 {
 		return out, ""

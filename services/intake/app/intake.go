@@ -125,9 +125,17 @@ func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	rec := IdemRecord{RequestID: id.String(), Fingerprint: fp, SubmitTime: now}
+	// The record's fingerprint is sealed with the new request's SUBJECT
+	// key, made here. A retry whose key is taken leaves that key unused: a
+	// small orphan in the key bucket, the price of keeping the first
+	// submission at one write.
+	sealed, err := in.sealFingerprint(ctx, id.String(), fp)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	rec := IdemRecord{RequestID: id.String(), Fingerprint: sealed, SubmitTime: now}
 	if err := in.idem.Create(ctx, key, rec); err == nil {
-		return in.record(ctx, rec, s, false)
+		return in.record(ctx, rec, fp, s, false)
 	} else if !errors.Is(err, ErrKeyTaken) {
 		return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 	}
@@ -141,10 +149,14 @@ func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error
 		if err != nil {
 			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 		}
-		if in.sameContent(prev.Fingerprint, fp) {
+		same, err := in.recordHolds(ctx, prev, fp)
+		if err != nil {
+			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
+		}
+		if same {
 			// The same submission again: write the event if the first
 			// attempt stopped before it, else answer with what it stored.
-			return in.record(ctx, prev, s, true)
+			return in.record(ctx, prev, fp, s, true)
 		}
 		v, err := in.view(ctx, prev.RequestID)
 		if err != nil {
@@ -160,9 +172,13 @@ func (in *Intake) Submit(ctx context.Context, s Submission) (SubmitResult, error
 		// takers apart; both keep the key's request id, so if an earlier
 		// attempt is still in flight, its append and this one race on
 		// expected sequence 0 and exactly one content is recorded.
-		taken := IdemRecord{RequestID: prev.RequestID, Fingerprint: fp, SubmitTime: now}
+		sealed, err := in.sealFingerprint(ctx, prev.RequestID, fp)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		taken := IdemRecord{RequestID: prev.RequestID, Fingerprint: sealed, SubmitTime: now}
 		if err := in.idem.Update(ctx, key, taken, rev); err == nil {
-			return in.record(ctx, taken, s, false)
+			return in.record(ctx, taken, fp, s, false)
 		} else if !errors.Is(err, ErrKeyChanged) {
 			return SubmitResult{}, fmt.Errorf("idempotency key: %w", err)
 		}
@@ -191,8 +207,9 @@ func (in *Intake) recorded(v *View, fp, idempotencyKey string) (SubmitResult, er
 	}, nil
 }
 
-// record appends RequestReceived unless the request already has it.
-func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, replayed bool) (SubmitResult, error) {
+// record appends RequestReceived unless the request already has it; fp is
+// the submission's content fingerprint (rec holds it sealed).
+func (in *Intake) record(ctx context.Context, rec IdemRecord, fp string, s Submission, replayed bool) (SubmitResult, error) {
 	delay := domain.ForwardingDelay(s.d.ReceivedAt, rec.SubmitTime)
 	late := domain.IsLate(delay, in.cfg.LateThreshold)
 
@@ -215,7 +232,7 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 			SubmitTime:         protoconv.Timestamp(rec.SubmitTime),
 			ForwardingDelay:    durationpb.New(delay),
 			LateForwarding:     late,
-			ContentFingerprint: rec.Fingerprint,
+			ContentFingerprint: fp,
 		}}, nil
 	})
 	if err != nil {
@@ -224,7 +241,7 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 	if len(res.Events) == 0 {
 		// Already recorded, by an earlier attempt with this content or by
 		// a concurrent one with another.
-		return in.recorded(res.State, rec.Fingerprint, s.d.IdempotencyKey)
+		return in.recorded(res.State, fp, s.d.IdempotencyKey)
 	}
 	if late && !replayed {
 		in.late.Add(ctx, 1)
@@ -238,9 +255,12 @@ func (in *Intake) record(ctx context.Context, rec IdemRecord, s Submission, repl
 
 // Get returns a request of groupMember. Another member's request is
 // reported as not found: its existence is not the caller's business.
-func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (*View, error) {
+func (in *Intake) Get(ctx context.Context, groupMember, requestID string) (Request, error) {
 	res, err := command.Run(ctx, in.store, membersRequest, in.call(requestID, groupMember, in.cfg.Now()), nothing)
-	return res.State, err
+	if err != nil {
+		return Request{}, err
+	}
+	return res.State.Request(), nil
 }
 
 // Amended is an amendment as recorded.

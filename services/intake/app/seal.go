@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -38,22 +39,25 @@ func (in *Intake) sealTargets(ctx context.Context, requestID string, targets []*
 }
 
 // Reveal returns r with its target values opened, for its own group
-// member. Erased targets come back without a value and marked erased.
-func (in *Intake) Reveal(ctx context.Context, r *intakev1.Request) (*intakev1.Request, error) {
-	for _, t := range r.GetContent().GetTargets() {
-		if len(t.GetSealedValue()) == 0 {
+// member. Erased targets come back without a value and marked erased. r's
+// own targets are left as they were.
+func (in *Intake) Reveal(ctx context.Context, r Request) (Request, error) {
+	r.Targets = slices.Clone(r.Targets)
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		if len(t.Sealed) == 0 {
 			continue
 		}
-		pt, err := in.cfg.Keys.Open(ctx, r.GetRequestId(), keys.TargetLabel(t.GetRef()), t.GetSealedValue())
+		pt, err := in.cfg.Keys.Open(ctx, r.ID, keys.TargetLabel(t.Ref), t.Sealed)
 		switch {
 		case errors.Is(err, keys.ErrErased):
 			t.Erased = true
 		case err != nil:
-			return nil, err
+			return Request{}, err
 		default:
 			t.Value = string(pt)
 		}
-		t.SealedValue = nil
+		t.Sealed = nil
 	}
 	return r, nil
 }

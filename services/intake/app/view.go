@@ -1,10 +1,8 @@
 package app
 
 import (
+	"slices"
 	"time"
-
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -20,7 +18,7 @@ import (
 type View struct {
 	received  *intakev1.RequestReceived
 	lifecycle *domain.Lifecycle
-	amends    []*intakev1.Amendment
+	amends    []Amended
 	// erased is when the targets were erased, nil before.
 	erased *intakev1.TargetsErased
 	// receivedSeq is the stream sequence of RequestReceived.
@@ -67,10 +65,11 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			if v == nil || v.lifecycle == nil {
 				return nil
 			}
-			if err := v.lifecycle.Amend(domain.Amendment{At: p.GetAmendTime().AsTime(), Information: p.GetInformation(), Attachments: DecodeAttachments(p.GetAttachments())}); err != nil {
+			a := domain.Amendment{At: protoconv.Time(p.GetAmendTime()), Information: p.GetInformation(), Attachments: DecodeAttachments(p.GetAttachments())}
+			if err := v.lifecycle.Amend(a); err != nil {
 				return err
 			}
-			v.amends = append(v.amends, &intakev1.Amendment{AmendmentId: p.GetAmendmentId(), Information: p.GetInformation(), Attachments: p.GetAttachments(), AmendTime: p.GetAmendTime()})
+			v.amends = append(v.amends, Amended{ID: p.GetAmendmentId(), Amendment: a, Sequence: ev.Sequence})
 			return nil
 		}),
 		projection.On(func(ev eventstore.Event, p *intakev1.RequestWithdrawn) error {
@@ -155,44 +154,61 @@ var dispositionOutcomes = map[reportingv1.TerminalOutcome]domain.Outcome{
 	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: domain.OutcomeNoData,
 }
 
-var stages = map[domain.Stage]intakev1.Stage{
-	domain.StageReceived:    intakev1.Stage_STAGE_RECEIVED,
-	domain.StageUnderReview: intakev1.Stage_STAGE_UNDER_REVIEW,
-	domain.StageDecided:     intakev1.Stage_STAGE_DECIDED,
-	domain.StageOnHold:      intakev1.Stage_STAGE_ON_HOLD,
-	domain.StageCleared:     intakev1.Stage_STAGE_CLEARED,
-	domain.StageClosed:      intakev1.Stage_STAGE_CLOSED,
-	domain.StageWithdrawn:   intakev1.Stage_STAGE_WITHDRAWN,
+// Request is a request as its group member sees it: the demand, what was
+// added to it since, and where it stands. The targets are kept apart from
+// the demand (Content.Targets is empty): the record holds them sealed, and
+// only [Intake.Reveal] opens them, for their own member.
+type Request struct {
+	ID              string
+	GroupMember     string
+	Content         domain.Request
+	Targets         []Target
+	Amendments      []Amended
+	SubmitTime      time.Time
+	ForwardingDelay time.Duration
+	LateForwarding  bool
+	Stage           domain.Stage
+	Outcome         domain.Outcome
+	// Timeline is the domain's, amendment entries included.
+	Timeline []domain.TimelineEntry
 }
 
-var outcomes = map[domain.Outcome]intakev1.Outcome{
-	domain.OutcomeDisclosed:  intakev1.Outcome_OUTCOME_DISCLOSED,
-	domain.OutcomeRedirected: intakev1.Outcome_OUTCOME_REDIRECTED,
-	domain.OutcomeRejected:   intakev1.Outcome_OUTCOME_REJECTED,
-	domain.OutcomeChallenged: intakev1.Outcome_OUTCOME_CHALLENGED,
-	domain.OutcomeWithdrawn:  intakev1.Outcome_OUTCOME_WITHDRAWN,
-	domain.OutcomeNoData:     intakev1.Outcome_OUTCOME_NO_DATA,
+// Target is a target as recorded: sealed under the label of its Ref, or,
+// once revealed, its Value or Erased. A target of a request recorded before
+// sealing has its Value and nothing sealed.
+type Target struct {
+	Ref    string
+	Kind   domain.TargetKind
+	Value  string
+	Sealed []byte
+	Erased bool
 }
 
-// Proto renders the view. Amendment entries of the domain timeline are left
-// out of the stage timeline: the amendments list shows them.
-func (v *View) Proto() *intakev1.Request {
+// Request is the view as its member reads it: a fresh copy, so that
+// revealing its targets leaves the view sealed.
+func (v *View) Request() Request {
 	r := v.received
-	out := &intakev1.Request{
-		RequestId:       r.GetRequestId(),
+	out := Request{
+		ID:              r.GetRequestId(),
 		GroupMember:     r.GetGroupMember(),
-		Content:         proto.CloneOf(r.GetRequest()),
-		Amendments:      v.amends,
-		SubmitTime:      r.GetSubmitTime(),
-		ForwardingDelay: durationpb.New(r.GetForwardingDelay().AsDuration()),
+		Content:         DecodeRequest(r.GetGroupMember(), "", r.GetRequest()),
+		Amendments:      slices.Clone(v.amends),
+		SubmitTime:      protoconv.Time(r.GetSubmitTime()),
+		ForwardingDelay: r.GetForwardingDelay().AsDuration(),
 		LateForwarding:  r.GetLateForwarding(),
-		Stage:           stages[v.lifecycle.Stage()],
-		Outcome:         outcomes[v.lifecycle.Outcome()],
+		Stage:           v.lifecycle.Stage(),
+		Outcome:         v.lifecycle.Outcome(),
+		Timeline:        v.lifecycle.Timeline(),
 	}
-	for _, e := range v.lifecycle.Timeline() {
-		if s, ok := stages[e.Stage]; ok {
-			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: protoconv.Timestamp(e.At)})
-		}
+	out.Content.Targets = nil
+	for _, t := range r.GetRequest().GetTargets() {
+		out.Targets = append(out.Targets, Target{
+			Ref:    t.GetRef(),
+			Kind:   decodeTargetKind(t.GetKind()),
+			Value:  t.GetValue(),
+			Sealed: slices.Clone(t.GetSealedValue()),
+			Erased: t.GetErased(),
+		})
 	}
 	return out
 }

@@ -89,6 +89,15 @@ func (r Request) ContentDigest() Digest {
 	e.time("deadline", r.Deadline)
 	e.attachments("attachments", r.Attachments)
 	e.field("notes", r.Notes)
+	// Fields added later are encoded only when set, so that the digest of
+	// a request that does not use them stays what it always was (an
+	// idempotent retry across an upgrade still matches).
+	if r.SenderAddress != "" {
+		e.field("sender_address", r.SenderAddress)
+	}
+	if r.LegalProcess.EnforcingAuthorityNotified {
+		e.bool("legal_process.enforcing_authority_notified", true)
+	}
 	return sha256.Sum256(e.b)
 }
 

@@ -125,6 +125,10 @@ var fingerprintMutations = map[string]func(r *domain.Request){
 	"ScopeSelector":            func(r *domain.Request) { r.ScopeSelector = domain.ScopeWholeTenant },
 	"CustomerID":               func(r *domain.Request) { r.CustomerID += "-2" },
 	"Emergency.ImminentRisk":   func(r *domain.Request) { r.Emergency.ImminentRisk = !r.Emergency.ImminentRisk },
+	"SenderAddress":            func(r *domain.Request) { r.SenderAddress += "x@bka.bund.de" },
+	"LegalProcess.EnforcingAuthorityNotified": func(r *domain.Request) {
+		r.LegalProcess.EnforcingAuthorityNotified = !r.LegalProcess.EnforcingAuthorityNotified
+	},
 }
 
 func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {

@@ -37,6 +37,10 @@ type Request struct {
 	Deadline       time.Time      // deadline: the authority's deadline; zero means none
 	Attachments    []Attachment   // attachments: by reference, never the bytes
 	Notes          string         // notes
+	// SenderAddress is where the demand came from on its channel (e-mail
+	// address, calling number, portal host), checked against the authority
+	// directory. An officer's own address: personal data.
+	SenderAddress string // sender_address
 
 	// IdempotencyKey is chosen by the group member; a retry with the same key
 	// gets the same request. Empty means no deduplication. It is not part of
@@ -60,6 +64,9 @@ type LegalProcess struct {
 	Reference   string           // legal_process.reference
 	IssuingBody string           // legal_process.issuing_body
 	Date        time.Time        // legal_process.date
+	// EnforcingAuthorityNotified: for a European Production Order, the
+	// issuing authority notified the enforcing authority (e-Evidence Art. 8).
+	EnforcingAuthorityNotified bool // legal_process.enforcing_authority_notified
 }
 
 // Target is one account, user or identifier data is sought about. Its Value
@@ -154,11 +161,14 @@ const (
 	LegalProcessNationalSecurityOrder LegalProcessType = "national_security_letter" // NSL or FISA order
 	LegalProcessMLATRequest           LegalProcessType = "mlat_request"
 	LegalProcessOther                 LegalProcessType = "other"
+	// Regulation (EU) 2023/1543 (e-Evidence) orders.
+	LegalProcessEuropeanProductionOrder   LegalProcessType = "european_production_order"
+	LegalProcessEuropeanPreservationOrder LegalProcessType = "european_preservation_order"
 )
 
 // LegalProcessTypes lists every known legal process type.
 func LegalProcessTypes() []LegalProcessType {
-	return []LegalProcessType{LegalProcessNone, LegalProcessSubpoena, LegalProcessCourtOrder, LegalProcessSearchWarrant, LegalProcessProductionOrder, LegalProcessEmergencyRequest, LegalProcessNationalSecurityOrder, LegalProcessMLATRequest, LegalProcessOther}
+	return []LegalProcessType{LegalProcessNone, LegalProcessSubpoena, LegalProcessCourtOrder, LegalProcessSearchWarrant, LegalProcessProductionOrder, LegalProcessEmergencyRequest, LegalProcessNationalSecurityOrder, LegalProcessMLATRequest, LegalProcessOther, LegalProcessEuropeanProductionOrder, LegalProcessEuropeanPreservationOrder}
 }
 
 // TargetKind says what a target's value identifies.

@@ -76,6 +76,7 @@ func (r Request) Validate(now time.Time, limits Limits) error {
 
 	v.attachments("attachments", r.Attachments, l)
 	v.text("notes", r.Notes, l.MaxTextLen, false)
+	v.text("sender_address", r.SenderAddress, 320, false)
 	v.text("idempotency_key", r.IdempotencyKey, l.MaxValueLen, false)
 	return v.err()
 }

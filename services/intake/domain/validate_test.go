@@ -135,7 +135,7 @@ func TestValidate_BadInputs(t *testing.T) {
 			name:   "unknown legal process type",
 			mutate: func(r *domain.Request) { r.LegalProcess.Type = "royal_decree" },
 			want: []ddrerr.FieldViolation{fv("legal_process.type",
-				"must be one of none, subpoena, court_order, search_warrant, production_order, emergency_request, national_security_letter, mlat_request, other")},
+				"must be one of none, subpoena, court_order, search_warrant, production_order, emergency_request, national_security_letter, mlat_request, other, european_production_order, european_preservation_order")},
 		},
 		{
 			name:   "neither targets nor scope description",

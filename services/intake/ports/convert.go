@@ -1,83 +1,20 @@
 package ports
 
 // This is intake's one conversion file for its RPC messages. The demand and
-// its attachments are also the content of intake's events, so their
-// domain -> proto direction is the app's event codec (app/events.go: the app
-// must encode events to append them and decode them to fold); this file
-// uses it rather than converting them a second time.
+// its attachments are also the content of intake's events, so both their
+// directions are the app's event codec (app/events.go: the app must encode
+// events to append them and decode them to fold); this file uses it rather
+// than converting them a second time, and renders the rest of a request as
+// its member reads it.
 
 import (
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
-
-// ToDomain maps a submitted demand onto the domain model, which carries the
-// rules protovalidate cannot express.
-func ToDomain(groupMember, idempotencyKey string, r *intakev1.DataDisclosureRequest) domain.Request {
-	d := domain.Request{
-		GroupMember:            groupMember,
-		ReceivedAt:             protoconv.Time(r.GetReceivedAt()),
-		Channel:                domain.Channel(protoconv.EnumName(r.GetChannel(), "CHANNEL_")),
-		ReceivedBy:             r.GetReceivedBy(),
-		CitesDataProtectionLaw: r.GetCitesDataProtectionLaw(),
-		ScopeDescription:       r.GetScopeDescription(),
-		ScopeSelector:          domain.ScopeSelector(protoconv.EnumName(r.GetScopeSelector(), "SCOPE_SELECTOR_")),
-		CustomerID:             r.GetCustomerId(),
-		TimeRange:              domain.TimeRange{From: protoconv.Time(r.GetTimeRange().GetFrom()), To: protoconv.Time(r.GetTimeRange().GetTo())},
-		StatedPurpose:          r.GetStatedPurpose(),
-		Emergency: domain.Emergency{
-			Claimed:       r.GetEmergency().GetClaimed(),
-			HarmDescribed: r.GetEmergency().GetHarmDescribed(),
-			ImminentRisk:  r.GetEmergency().GetImminentRiskOfSeriousHarm(),
-		},
-		Gag: domain.Gag{
-			Present:   r.GetGag().GetPresent(),
-			Reference: r.GetGag().GetReference(),
-			ExpiresAt: protoconv.Time(r.GetGag().GetExpiresAt()),
-		},
-		Deadline:       protoconv.Time(r.GetDeadline()),
-		Attachments:    app.DecodeAttachments(r.GetAttachments()),
-		Notes:          r.GetNotes(),
-		IdempotencyKey: idempotencyKey,
-	}
-	if a := r.GetAuthority(); a != nil {
-		d.Authority = domain.Authority{
-			Name:        a.GetName(),
-			Kind:        domain.AuthorityKind(protoconv.EnumName(a.GetKind(), "AUTHORITY_KIND_")),
-			Country:     a.GetCountry(),
-			Subdivision: a.GetSubdivision(),
-		}
-	}
-	if lp := r.GetLegalProcess(); lp != nil {
-		d.LegalProcess = domain.LegalProcess{
-			Type:        legalProcessType(lp.GetType()),
-			Reference:   lp.GetReference(),
-			IssuingBody: lp.GetIssuingBody(),
-			Date:        protoconv.Time(lp.GetDate()),
-		}
-	}
-	for _, t := range r.GetTargets() {
-		d.Targets = append(d.Targets, domain.Target{
-			Kind:  domain.TargetKind(protoconv.EnumName(t.GetKind(), "TARGET_KIND_")),
-			Value: t.GetValue(),
-		})
-	}
-	for _, c := range r.GetDataCategories() {
-		d.DataCategories = append(d.DataCategories, domain.DataCategory(protoconv.EnumName(c, "DATA_CATEGORY_")))
-	}
-	return d
-}
-
-// legalProcessType maps the one value whose proto name differs from the
-// domain's: the proto says NATIONAL_SECURITY for NSLs and FISA orders.
-func legalProcessType(t intakev1.LegalProcessType) domain.LegalProcessType {
-	if t == intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY {
-		return domain.LegalProcessNationalSecurityOrder
-	}
-	return domain.LegalProcessType(protoconv.EnumName(t, "LEGAL_PROCESS_TYPE_"))
-}
 
 // amendmentProto renders a recorded amendment.
 func amendmentProto(a app.Amended) *intakev1.Amendment {
@@ -87,4 +24,45 @@ func amendmentProto(a app.Amended) *intakev1.Amendment {
 		Attachments: app.EncodeAttachments(a.Amendment.Attachments),
 		AmendTime:   protoconv.Timestamp(a.Amendment.At),
 	}
+}
+
+// requestProto renders a request as its member reads it. Amendment entries
+// of the domain timeline are left out of the stage timeline: the
+// amendments list shows them.
+func requestProto(r app.Request) *intakev1.Request {
+	content := app.EncodeRequest(r.Content)
+	for _, t := range r.Targets {
+		content.Targets = append(content.Targets, &intakev1.Target{
+			Kind:        protoconv.EnumValue[intakev1.TargetKind](string(t.Kind), "TARGET_KIND_"),
+			Value:       t.Value,
+			Ref:         t.Ref,
+			SealedValue: t.Sealed,
+			Erased:      t.Erased,
+		})
+	}
+	out := &intakev1.Request{
+		RequestId:       r.ID,
+		GroupMember:     r.GroupMember,
+		Content:         content,
+		SubmitTime:      protoconv.Timestamp(r.SubmitTime),
+		ForwardingDelay: durationpb.New(r.ForwardingDelay),
+		LateForwarding:  r.LateForwarding,
+		Stage:           stageProto(r.Stage),
+		Outcome:         protoconv.EnumValue[intakev1.Outcome](string(r.Outcome), "OUTCOME_"),
+	}
+	for _, a := range r.Amendments {
+		out.Amendments = append(out.Amendments, amendmentProto(a))
+	}
+	for _, e := range r.Timeline {
+		if s := stageProto(e.Stage); s != intakev1.Stage_STAGE_UNSPECIFIED {
+			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: protoconv.Timestamp(e.At)})
+		}
+	}
+	return out
+}
+
+// stageProto renders a stage; the domain's amended (a timeline entry only)
+// has no proto stage and comes back unspecified.
+func stageProto(s domain.Stage) intakev1.Stage {
+	return protoconv.EnumValue[intakev1.Stage](string(s), "STAGE_")
 }

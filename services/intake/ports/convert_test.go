@@ -7,10 +7,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // fullRequest sets every field of the domain demand, each part non-zero.
@@ -28,7 +30,7 @@ func fullRequest() domain.Request {
 		Channel:                domain.ChannelInPerson,
 		ReceivedBy:             "legal office",
 		Authority:              domain.Authority{Name: "Landeskriminalamt", Kind: domain.AuthorityKinds()[len(domain.AuthorityKinds())-1], Country: "DE", Subdivision: "Berlin"},
-		LegalProcess:           domain.LegalProcess{Type: domain.LegalProcessNationalSecurityOrder, Reference: "AZ 1/26", IssuingBody: "court", Date: at("2026-02-27T00:00:00Z")},
+		LegalProcess:           domain.LegalProcess{Type: domain.LegalProcessNationalSecurityOrder, Reference: "AZ 1/26", IssuingBody: "court", Date: at("2026-02-27T00:00:00Z"), EnforcingAuthorityNotified: true},
 		CitesDataProtectionLaw: true,
 		Targets:                []domain.Target{{Kind: domain.TargetKinds()[0], Value: "a"}, {Kind: domain.TargetKinds()[1], Value: "b"}},
 		ScopeDescription:       "scope",
@@ -42,6 +44,7 @@ func fullRequest() domain.Request {
 		Deadline:               at("2026-03-15T12:00:00Z"),
 		Attachments:            []domain.Attachment{{URI: "s3://bucket/a.pdf", SHA256: "ab", MediaType: "application/pdf"}, {URI: "s3://bucket/b", SHA256: "cd"}},
 		Notes:                  "notes",
+		SenderAddress:          "lka-berlin@example.org",
 		IdempotencyKey:         "key-1",
 	}
 }
@@ -58,7 +61,7 @@ func roundTrip(t *testing.T, d domain.Request) domain.Request {
 	if err := proto.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
-	return ToDomain(d.GroupMember, d.IdempotencyKey, &p)
+	return app.DecodeRequest(d.GroupMember, d.IdempotencyKey, &p)
 }
 
 func TestFullRequestRoundTrips(t *testing.T) {
@@ -106,7 +109,7 @@ func everyValue[D comparable, E interface {
 			}
 			var p intakev1.DataDisclosureRequest
 			setProto(&p, E(n))
-			back := app.EncodeRequest(ToDomain("", "", &p))
+			back := app.EncodeRequest(app.DecodeRequest("", "", &p))
 			if got := getProto(back); got != E(n) {
 				t.Errorf("%v came back as %v", E(n), got)
 			}
@@ -166,5 +169,91 @@ func TestAmendmentRendersWhatWasRecorded(t *testing.T) {
 	}
 	if diff := cmp.Diff(d.Attachments, app.DecodeAttachments(p.GetAttachments())); diff != "" {
 		t.Fatalf("attachments (-want +got):\n%s", diff)
+	}
+}
+
+// TestEveryStageAndOutcomeRoundTrips: every stage a request can stand at
+// and every outcome has its proto value and reads back the same; the
+// domain's amended stage (a timeline entry only) has none.
+func TestEveryStageAndOutcomeRoundTrips(t *testing.T) {
+	stages := append([]domain.Stage{domain.StageReceived, domain.StageWithdrawn}, domain.ReportedStages()...)
+	for _, s := range stages {
+		p := stageProto(s)
+		if p == intakev1.Stage_STAGE_UNSPECIFIED || domain.Stage(protoconv.EnumName(p, "STAGE_")) != s {
+			t.Errorf("stage %q rendered as %v", s, p)
+		}
+	}
+	if n := intakev1.Stage(0).Descriptor().Values().Len() - 1; n != len(stages) {
+		t.Errorf("proto defines %d stages, the domain %d", n, len(stages))
+	}
+	if p := stageProto(domain.StageAmended); p != intakev1.Stage_STAGE_UNSPECIFIED {
+		t.Errorf("amended rendered as %v, want no stage", p)
+	}
+	for _, o := range domain.Outcomes() {
+		r := requestProto(app.Request{Outcome: o})
+		if r.GetOutcome() == intakev1.Outcome_OUTCOME_UNSPECIFIED || domain.Outcome(protoconv.EnumName(r.GetOutcome(), "OUTCOME_")) != o {
+			t.Errorf("outcome %q rendered as %v", o, r.GetOutcome())
+		}
+	}
+	if n := intakev1.Outcome(0).Descriptor().Values().Len() - 1; n != len(domain.Outcomes()) {
+		t.Errorf("proto defines %d outcomes, the domain %d", n, len(domain.Outcomes()))
+	}
+}
+
+// TestRequestRendersWhatTheViewHolds renders a full request as its member
+// reads it and reads every part back.
+func TestRequestRendersWhatTheViewHolds(t *testing.T) {
+	d := fullRequest()
+	content := d
+	content.GroupMember, content.IdempotencyKey, content.Targets = "", "", nil
+	r := app.Request{
+		ID:          "req-1",
+		GroupMember: d.GroupMember,
+		Content:     content,
+		Targets: []app.Target{
+			{Ref: "t1", Kind: domain.TargetAccount, Value: "acct-1"},
+			{Ref: "t2", Kind: domain.TargetEmail, Erased: true},
+			{Ref: "t3", Kind: domain.TargetUser, Sealed: []byte{1, 2, 3}},
+		},
+		Amendments:      []app.Amended{{ID: "a-1", Amendment: domain.Amendment{At: d.Deadline, Information: "more", Attachments: d.Attachments}}},
+		SubmitTime:      d.ReceivedAt.Add(time.Hour),
+		ForwardingDelay: time.Hour,
+		LateForwarding:  true,
+		Stage:           domain.StageClosed,
+		Outcome:         domain.OutcomeRejected,
+		Timeline: []domain.TimelineEntry{
+			{Stage: domain.StageReceived, At: d.ReceivedAt},
+			{Stage: domain.StageAmended, At: d.Deadline},
+			{Stage: domain.StageClosed, Outcome: domain.OutcomeRejected, At: d.Deadline.Add(time.Hour)},
+		},
+	}
+	p := requestProto(r)
+	if p.GetRequestId() != r.ID || p.GetGroupMember() != r.GroupMember || !p.GetSubmitTime().AsTime().Equal(r.SubmitTime) ||
+		p.GetForwardingDelay().AsDuration() != time.Hour || !p.GetLateForwarding() ||
+		p.GetStage() != intakev1.Stage_STAGE_CLOSED || p.GetOutcome() != intakev1.Outcome_OUTCOME_REJECTED {
+		t.Errorf("request rendered as %v", p)
+	}
+	back := app.DecodeRequest("", "", p.GetContent())
+	back.Targets = nil
+	if diff := cmp.Diff(content, back); diff != "" {
+		t.Errorf("content (-want +got):\n%s", diff)
+	}
+	want := []*intakev1.Target{
+		{Ref: "t1", Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: "acct-1"},
+		{Ref: "t2", Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Erased: true},
+		{Ref: "t3", Kind: intakev1.TargetKind_TARGET_KIND_USER, SealedValue: []byte{1, 2, 3}},
+	}
+	if diff := cmp.Diff(want, p.GetContent().GetTargets(), protocmp.Transform()); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+	if len(p.GetAmendments()) != 1 || !proto.Equal(p.GetAmendments()[0], amendmentProto(r.Amendments[0])) {
+		t.Errorf("amendments rendered as %v", p.GetAmendments())
+	}
+	var stages []intakev1.Stage
+	for _, e := range p.GetTimeline() {
+		stages = append(stages, e.GetStage())
+	}
+	if diff := cmp.Diff([]intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_CLOSED}, stages); diff != "" {
+		t.Errorf("timeline, amendments left out (-want +got):\n%s", diff)
 	}
 }

@@ -24,9 +24,9 @@ import (
 // request's events from the stream costs more the longer it is.
 type Lister interface {
 	// Get returns a member's request, false when the view has none (yet).
-	Get(groupMember, requestID string) (*intakev1.Request, bool)
+	Get(groupMember, requestID string) (app.Request, bool)
 	// List returns a member's requests, newest first.
-	List(groupMember string, after string, limit int) (views []*intakev1.Request, next string)
+	List(groupMember string, after string, limit int) (views []app.Request, next string)
 }
 
 // Waiter blocks until the view reflects the stream up to a sequence.
@@ -94,7 +94,7 @@ func (s *Server) checkSubmit(member string, req *intakev1.SubmitRequest) (app.Su
 	if perr != nil && !errors.As(perr, &pv) {
 		return app.Submission{}, perr
 	}
-	sub, derr := app.CheckSubmission(ToDomain(member, req.GetIdempotencyKey(), req.GetRequest()), s.now(), s.limits)
+	sub, derr := app.CheckSubmission(app.DecodeRequest(member, req.GetIdempotencyKey(), req.GetRequest()), s.now(), s.limits)
 	var dv *ddrerr.ValidationError
 	if derr != nil && !errors.As(derr, &dv) {
 		return app.Submission{}, derr
@@ -167,17 +167,15 @@ func (s *Server) Get(ctx context.Context, req *intakev1.GetRequest) (*intakev1.G
 	if !ok {
 		// Not in this process's view (yet): the stream decides, and a
 		// request of another member stays NOT_FOUND.
-		v, err := s.app.Get(ctx, member, req.GetRequestId())
-		if err != nil {
+		if view, err = s.app.Get(ctx, member, req.GetRequestId()); err != nil {
 			return nil, err
 		}
-		view = v.Proto()
 	}
 	r, err := s.app.Reveal(ctx, view)
 	if err != nil {
 		return nil, err
 	}
-	return &intakev1.GetResponse{Request: r}, nil
+	return &intakev1.GetResponse{Request: requestProto(r)}, nil
 }
 
 // List implements intakev1.IntakeServiceServer.
@@ -189,21 +187,20 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 	if err := s.check(req); err != nil {
 		return nil, err
 	}
-	after, err := pagetoken.Decode(req.GetPageToken())
+	after, size, err := pagetoken.Page(req)
 	if err != nil {
 		return nil, err
 	}
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 50
-	}
 	views, next := s.list.List(member, after, size)
-	for i, v := range views {
-		if views[i], err = s.app.Reveal(ctx, v); err != nil {
+	out := make([]*intakev1.Request, 0, len(views))
+	for _, v := range views {
+		r, err := s.app.Reveal(ctx, v)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, requestProto(r))
 	}
-	return &intakev1.ListResponse{Requests: views, NextPageToken: pagetoken.Encode(next)}, nil
+	return &intakev1.ListResponse{Requests: out, NextPageToken: pagetoken.Encode(next)}, nil
 }
 
 // Amend implements intakev1.IntakeServiceServer.

@@ -1,9 +1,11 @@
 package service_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +18,13 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/adapters"
+	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
-	"github.com/ddrsuite/ddr/services/intake/ports"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 const intakeUser = "spiffe://ddr.local/service/intake"
@@ -39,10 +43,40 @@ func intakeStores(t *testing.T, p *runnertest.Proc) (*eventstore.Store, jetstrea
 	return eventstore.NewStore(js), kv
 }
 
+// openedStore is the stream as intake reads it, sealed values opened.
+func openedStore(t *testing.T, p *runnertest.Proc, kr *keys.Keyring) *eventstore.Store {
+	t.Helper()
+	js, err := jetstream.New(p.NATS(t, intakeUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eventstore.NewStore(js, eventstore.WithSealer(seal.New(kr)))
+}
+
+// intakeKeys is the keyring intake opens sealed values with.
+func intakeKeys(t *testing.T, p *runnertest.Proc) *keys.Keyring {
+	t.Helper()
+	js, err := jetstream.New(p.NATS(t, intakeUser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, err := keys.LoadKEKFile(filepath.Join(string(p.PKI), runner.KEKFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keys.Lazy(js, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
 // Issue 14: a plain SHA-256 of a request is undone by guessing its target.
 // What intake stores (the event's content fingerprint, the idempotency
 // record's key and fingerprint) is keyed, so a guess of the whole content
-// reproduces none of it.
+// reproduces none of it; and the content fingerprints are sealed with the
+// request's SUBJECT key, so that even with the fingerprint key in hand
+// none is there to confirm a guess once the targets are erased.
 func TestSubmit_StoredFingerprintsAreKeyedNotPlainDigests(t *testing.T) {
 	p := runnertest.Start(t, runnertest.Options{}, build)
 	req := oral(time.Now().Add(-time.Hour), "x@example.org")
@@ -52,11 +86,19 @@ func TestSubmit_StoredFingerprintsAreKeyedNotPlainDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	store, kv := intakeStores(t, p)
-	h, err := store.Load(ctxT(t), res.GetRequestId())
-	if err != nil || len(h.Events) != 1 {
-		t.Fatalf("load: %d events, %v", len(h.Events), err)
+	raw, err := store.Load(ctxT(t), res.GetRequestId())
+	if err != nil || len(raw.Events) != 1 {
+		t.Fatalf("load: %d events, %v", len(raw.Events), err)
 	}
-	guess := ports.ToDomain(memberA, key, req).ContentDigest().LegacyHex()
+	if fp := raw.Events[0].Payload.(*intakev1.RequestReceived).GetContentFingerprint(); fp != "" {
+		t.Errorf("the event holds its content fingerprint in clear: %q", fp)
+	}
+	kr := intakeKeys(t, p)
+	h, err := openedStore(t, p, kr).Load(ctxT(t), res.GetRequestId())
+	if err != nil || len(h.Events) != 1 {
+		t.Fatalf("load opened: %d events, %v", len(h.Events), err)
+	}
+	guess := app.DecodeRequest(memberA, key, req).ContentDigest().LegacyHex()
 	fp := h.Events[0].Payload.(*intakev1.RequestReceived).GetContentFingerprint()
 	if fp == "" || fp == guess {
 		t.Errorf("content fingerprint %q is empty or the plain digest of the content", fp)
@@ -78,8 +120,19 @@ func TestSubmit_StoredFingerprintsAreKeyedNotPlainDigests(t *testing.T) {
 		t.Fatalf("no idempotency record under the keyed digest of (member, key): %v", err)
 	}
 	var rec struct{ Fingerprint string }
-	if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.Fingerprint != fp {
-		t.Errorf("idempotency record fingerprint %q (%v), want the event's keyed %q", rec.Fingerprint, err, fp)
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	sealed, ok := strings.CutPrefix(rec.Fingerprint, "sealed1:")
+	if !ok {
+		t.Fatalf("idempotency record fingerprint %q is not sealed", rec.Fingerprint)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := kr.Open(ctxT(t), res.GetRequestId(), "intake.idempotency/content_fingerprint", b); err != nil || string(pt) != fp {
+		t.Errorf("idempotency record fingerprint opens to %q (%v), want the event's keyed %q", pt, err, fp)
 	}
 }
 
@@ -95,7 +148,7 @@ func TestSubmit_RetryOfASubmissionFromBeforeKeyedFingerprintsIsRecognised(t *tes
 	const key = "letter-2025-042"
 	id := uuid.NewString()
 	at := time.Now().Add(-30 * time.Minute).UTC()
-	plain := ports.ToDomain(memberA, key, req).ContentDigest().LegacyHex()
+	plain := app.DecodeRequest(memberA, key, req).ContentDigest().LegacyHex()
 
 	// As intake wrote them before: the record under the plain key digest...
 	legacyKey := domain.IdempotencyDigest(memberA, key).LegacyHex()

@@ -8,12 +8,10 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsacl"
 	"github.com/ddrsuite/ddr/services/platform/pki"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
 // NATSNode is one nats-server process with JetStream, rendered by the same
@@ -76,14 +74,7 @@ func Provision(ctx context.Context, sec Security, urls []string, replicas int) e
 		return fmt.Errorf("provision: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: replicas}); err != nil {
-		return fmt.Errorf("provision: %w", err)
-	}
-	if _, err := keys.EnsureBucket(ctx, js, replicas); err != nil {
+	if err := runner.Provision(ctx, nc, replicas); err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
 	return nil

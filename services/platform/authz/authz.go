@@ -88,12 +88,18 @@ var Table = map[string][]Role{
 	"/ddr.notification.v1.NotificationService/ConfirmLift":                {Approver, Legal},
 	"/ddr.notification.v1.NotificationService/CheckDisclosure":            {Service, Reviewer, Approver},
 
-	"/ddr.reporting.v1.ReportingService/GetRecord":                {Reviewer, Approver, Legal, DPA, Service},
-	"/ddr.reporting.v1.ReportingService/VerifyRecord":             {Reviewer, Approver, Legal, DPA, Service},
-	"/ddr.reporting.v1.ReportingService/RecordDisposition":        {Reviewer, Approver},
-	"/ddr.reporting.v1.ReportingService/SetReportingRestriction":  {Legal},
-	"/ddr.reporting.v1.ReportingService/GetTransparencyReport":    {Reviewer, Approver, Legal, DPA},
-	"/ddr.reporting.v1.ReportingService/VerifyTransparencyReport": {Reviewer, Approver, Legal, DPA},
+	// A DPA reads no record content: it gets the copy without personal
+	// data of the requests in its remit (GetRecordProof, clause 5.1).
+	"/ddr.reporting.v1.ReportingService/GetRecord":                 {Reviewer, Approver, Legal, Service},
+	"/ddr.reporting.v1.ReportingService/VerifyRecord":              {Reviewer, Approver, Legal, Service},
+	"/ddr.reporting.v1.ReportingService/RecordDisposition":         {Reviewer, Approver},
+	"/ddr.reporting.v1.ReportingService/SetReportingRestriction":   {Legal},
+	"/ddr.reporting.v1.ReportingService/GetTransparencyReport":     {Reviewer, Approver, Legal, DPA},
+	"/ddr.reporting.v1.ReportingService/VerifyTransparencyReport":  {Reviewer, Approver, Legal, DPA},
+	"/ddr.reporting.v1.ReportingService/PublishTransparencyReport": {Approver, Legal},
+	"/ddr.reporting.v1.ReportingService/GetRecordProof":            {DPA},
+	"/ddr.reporting.v1.ReportingService/GetRecordLogConsistency":   {DPA, Reviewer, Approver, Legal},
+	"/ddr.reporting.v1.ReportingService/OpenRecordToDpa":           {Approver, Legal},
 
 	// Operators see dead letters (metadata, never payloads) and replay one.
 	"/ddr.admin.v1.AdminService/ListDeadLetters":  {SRE},

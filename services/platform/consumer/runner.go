@@ -190,17 +190,12 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 
 	sctx, span := otel.Tracer(TracerName).Start(eventstore.ContextFromHeaders(ctx, hdr), pattern+" process",
 		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.operation.type", "process"),
-			attribute.String("messaging.operation.name", "process"),
-			attribute.String("messaging.destination.name", pattern),
-			attribute.String("messaging.message.id", hdr.Get(eventstore.HeaderID)),
+		trace.WithAttributes(eventstore.MessagingAttributes("process", "process", pattern, hdr.Get(eventstore.HeaderID),
 			attribute.String("messaging.consumer.group.name", r.cfg.Name),
 			attribute.String("ddr.request_id", requestID),
 			attribute.Int64("ddr.sequence", int64(meta.Sequence.Stream)),
 			attribute.Int64("ddr.delivery_attempt", int64(attempt)),
-		))
+		)...))
 	defer span.End()
 	// Every line logged about this event names its trace and request.
 	sctx = telemetry.ContextWithRequestID(sctx, requestID)

@@ -224,15 +224,10 @@ func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter s
 	ctx, links := publishContext(ctx, root)
 	ctx, span := tracer().Start(ctx, pattern+" publish", append(links,
 		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.operation.type", "send"),
-			attribute.String("messaging.operation.name", "publish"),
-			attribute.String("messaging.destination.name", pattern),
-			attribute.String("messaging.message.id", ev.ID),
+		trace.WithAttributes(MessagingAttributes("send", "publish", pattern, ev.ID,
 			attribute.String("ddr.request_id", ev.RequestID),
 			attribute.String("ddr.event_type", ev.Type),
-		))...)
+		)...))...)
 	defer span.End()
 	sealed, err := s.seal(ctx, ev)
 	if err != nil {

@@ -156,3 +156,17 @@ func CountRefused(ctx context.Context, reader string, err error) {
 	instruments().refused.Add(ctx, 1, metric.WithAttributes(
 		attribute.String("reader", reader), attribute.String("kind", kind), attribute.String("service", svc)))
 }
+
+// MessagingAttributes are the OpenTelemetry messaging attributes of a span
+// about one event on the stream (publish, process), written once so that
+// the producer's and the consumers' spans name the system, the operation,
+// the subject pattern and the event id alike; more are appended.
+func MessagingAttributes(opType, opName, pattern, eventID string, more ...attribute.KeyValue) []attribute.KeyValue {
+	return append([]attribute.KeyValue{
+		attribute.String("messaging.system", "nats"),
+		attribute.String("messaging.operation.type", opType),
+		attribute.String("messaging.operation.name", opName),
+		attribute.String("messaging.destination.name", pattern),
+		attribute.String("messaging.message.id", eventID),
+	}, more...)
+}

@@ -397,7 +397,21 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	// in the stream now, and is overwritten on disk (not just unlinked
 	// from the index, which leaves its bytes in the block file, where
 	// anyone with the KEK would unwrap it).
-	return k.secureDeleteRevision(ctx, old.Revision())
+	if err := k.secureDeleteRevision(ctx, old.Revision()); err != nil {
+		return err
+	}
+	// On a cluster the raft log entry that carried the wrapped key to the
+	// followers stays in each replica's log files until the replica
+	// snapshots the bucket's group with its log fully applied, which
+	// removes the log's files (nats-server does so on its own every 2 to
+	// 3 minutes). A snapshot finds nothing to take while no entry came
+	// after the last one, and one taken between the tombstone and the
+	// delete leaves the log's last file in place with the key in it; a
+	// last write after the delete makes sure the next snapshot purges it.
+	if _, err := kv.Put(ctx, requestID, tombstone); err != nil {
+		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
+	}
+	return nil
 }
 
 // secureDeleteRevision overwrites revision seq of the bucket's stream.

@@ -11,6 +11,9 @@ import (
 	"slices"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 )
 
 // Service is what one service does on NATS.
@@ -38,9 +41,9 @@ type Service struct {
 
 // Buckets and streams managed by the process rather than a service.
 const (
-	eventStream = "DDR"
-	dlqStream   = "DDR_DLQ"
-	dataKeys    = "ddr_data_keys"
+	eventStream = eventstore.StreamName
+	dlqStream   = eventstore.DLQStreamName
+	dataKeys    = keys.Bucket
 )
 
 // Services is the table: every service of the suite and what it may touch.
@@ -57,7 +60,7 @@ var Services = []Service{
 	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, EraseBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "assessment", Durables: []string{"assessment-open-case"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
-	{Name: "reporting", Durables: []string{"reporting-seal"}},
+	{Name: "reporting", Durables: []string{"reporting-seal"}, Buckets: []string{"ddr_reporting_transparency"}},
 }
 
 // OpensPersonalData reports whether service may open sealed personal data.
@@ -108,7 +111,7 @@ func bucketOwn(b string) []string {
 // Permissions returns the permissions of service s.
 func Permissions(s Service) *server.Permissions {
 	pub := []string{
-		"ddr.req.*." + s.Name + ".>",
+		eventstore.ServicePattern(s.Name),
 		api("INFO"), // account limits, read before creating a bucket
 		api("STREAM.INFO.%s", eventStream), api("STREAM.INFO.%s", dlqStream),
 		api("DIRECT.GET.%s", eventStream), api("DIRECT.GET.%s.>", eventStream),
@@ -120,7 +123,7 @@ func Permissions(s Service) *server.Permissions {
 	}
 	sub := []string{InboxPrefix(s.Name) + ".>"}
 	for _, d := range s.Durables {
-		pub = append(pub, "$JS.ACK."+eventStream+"."+d+".>", "ddr.dlq."+d)
+		pub = append(pub, "$JS.ACK."+eventStream+"."+d+".>", eventstore.DLQSubject(d))
 		sub = append(sub, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."+eventStream+"."+d)
 	}
 	for _, b := range s.Buckets {

@@ -34,3 +34,27 @@ func Decode(token string) (string, error) {
 	}
 	return strings.TrimPrefix(string(b), prefix), nil
 }
+
+// DefaultSize is a page's size when the caller asks for none (page_size 0).
+const DefaultSize = 50
+
+// Request is what [Page] reads of a List RPC's request.
+type Request interface {
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// Page reads the page a List request asks for: the cursor it starts after
+// ("" for the first page) and its size, [DefaultSize] when it gives none.
+// The size's upper bound is the RPC's protovalidate rule, checked before.
+func Page(req Request) (after string, size int, err error) {
+	after, err = Decode(req.GetPageToken())
+	if err != nil {
+		return "", 0, err
+	}
+	size = int(req.GetPageSize())
+	if size == 0 {
+		size = DefaultSize
+	}
+	return after, size, nil
+}

@@ -26,3 +26,25 @@ func TestForeignTokensAreFieldViolations(t *testing.T) {
 		}
 	}
 }
+
+type listRequest struct {
+	size  int32
+	token string
+}
+
+func (r listRequest) GetPageSize() int32   { return r.size }
+func (r listRequest) GetPageToken() string { return r.token }
+
+func TestPageDefaultsItsSizeAndReadsItsCursor(t *testing.T) {
+	after, size, err := pagetoken.Page(listRequest{})
+	if err != nil || after != "" || size != pagetoken.DefaultSize {
+		t.Errorf("first page = %q, %d, %v; want \"\", %d", after, size, err, pagetoken.DefaultSize)
+	}
+	after, size, err = pagetoken.Page(listRequest{size: 7, token: pagetoken.Encode("req-9")})
+	if err != nil || after != "req-9" || size != 7 {
+		t.Errorf("next page = %q, %d, %v; want req-9, 7", after, size, err)
+	}
+	if _, _, err := pagetoken.Page(listRequest{token: "garbage!"}); err == nil {
+		t.Error("a foreign token was accepted")
+	}
+}

@@ -1,12 +1,9 @@
 package policy
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -91,8 +88,13 @@ type AdequacyEntry struct {
 	Source  string    // the legal act, and any scope note
 }
 
-func (e AdequacyEntry) inForce(at time.Time) bool {
-	return !at.Before(e.From) && (e.Until.IsZero() || at.Before(e.Until))
+func (e AdequacyEntry) inForce(at time.Time) bool { return InForce(e.From, e.Until, at) }
+
+// InForce reports whether an entry of a policy data file, in force from
+// from (inclusive) until until (exclusive; zero: still in force), applies
+// at at.
+func InForce(from, until, at time.Time) bool {
+	return !at.Before(from) && (until.IsZero() || at.Before(until))
 }
 
 // Adequacy is the answer for one country on one date, kept in the plan so
@@ -181,18 +183,7 @@ func DefaultAdequacy() (*AdequacyRegistry, error) {
 // checks is an error naming the file and every problem found, so a process
 // given a bad file stops at start instead of judging with it.
 func LoadAdequacy(path string) (*AdequacyRegistry, error) {
-	if path == "" {
-		return DefaultAdequacy()
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("adequacy registry: %w", err)
-	}
-	reg, err := ParseAdequacy(data)
-	if err != nil {
-		return nil, fmt.Errorf("adequacy registry %s: %w", path, err)
-	}
-	return reg, nil
+	return LoadDataFile("adequacy registry", path, defaultAdequacyJSON, ParseAdequacy)
 }
 
 type adequacyFile struct {
@@ -235,13 +226,8 @@ func (e *InvalidAdequacyError) Error() string {
 // *[InvalidAdequacyError].
 func ParseAdequacy(data []byte) (*AdequacyRegistry, error) {
 	var f adequacyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := DecodeStrict(data, &f); err != nil {
 		return nil, &InvalidAdequacyError{Problems: []AdequacyProblem{{"registry", "not valid JSON: " + err.Error()}}}
-	}
-	if dec.More() {
-		return nil, &InvalidAdequacyError{Problems: []AdequacyProblem{{"registry", "not valid JSON: data after the top-level object"}}}
 	}
 	var v InvalidAdequacyError
 	add := func(field, desc string) { v.Problems = append(v.Problems, AdequacyProblem{field, desc}) }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsacl"
 )
 
@@ -21,6 +23,27 @@ const provisionTimeout = time.Minute
 // every service writes to, so a service process waits for them instead.
 func createsStreams(sec *security, name string) bool {
 	return sec.insecure || name == natsacl.Admin
+}
+
+// Provision creates (or updates) what every service needs before it
+// starts: the event and dead-letter streams and the data-key bucket, at
+// replicas. With mTLS only the admin identity may, so nc is connected as
+// service/ddr: the all-in-one does it at start, `ddr-natsconf -provision`
+// for a cluster, loadgen for the clusters it launches.
+func Provision(ctx context.Context, nc *nats.Conn, replicas int) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return provision(ctx, js, replicas)
+}
+
+func provision(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: replicas}); err != nil {
+		return err
+	}
+	_, err := keys.EnsureBucket(ctx, js, replicas)
+	return err
 }
 
 // waitProvisioned waits until the DDR and DDR_DLQ streams exist (created,

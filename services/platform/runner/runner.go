@@ -252,10 +252,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	if createsStreams(sec, cfg.Name) {
-		if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: cfg.Replicas}); err != nil {
-			return err
-		}
-		if _, err := keys.EnsureBucket(ctx, js, cfg.Replicas); err != nil {
+		if err := provision(ctx, js, cfg.Replicas); err != nil {
 			return err
 		}
 	} else if err := waitProvisioned(ctx, js); err != nil {

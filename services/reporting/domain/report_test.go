@@ -11,12 +11,13 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/domain/domaintest"
 )
 
 var (
-	h1     = domain.Period{Year: 2025, Half: domain.H1}
-	cfg250 = domain.Config{BandWidth: 250, Delay: 180 * 24 * time.Hour}
-	late   = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) // long after 2025-H1 plus the delay
+	h1     = domaintest.H1
+	cfg250 = domaintest.Config250
+	late   = domaintest.Late // long after 2025-H1 plus the delay
 )
 
 func build(t *testing.T, facts []domain.ReportFacts, p domain.Period, cfg domain.Config, asOf time.Time) *domain.Report {

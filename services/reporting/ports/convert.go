@@ -1,11 +1,14 @@
 package ports
 
 import (
+	"golang.org/x/mod/sumdb/tlog"
+
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
 // The conversions between reporting's RPC messages and its app and domain
@@ -60,4 +63,55 @@ var exportFormats = map[reportingv1.ReportFormat]export.Format{
 	reportingv1.ReportFormat_REPORT_FORMAT_JSON: export.JSON,
 	reportingv1.ReportFormat_REPORT_FORMAT_CSV:  export.CSV,
 	reportingv1.ReportFormat_REPORT_FORMAT_HTML: export.HTML,
+}
+
+// RecordProofToProto renders a DPA's record copy with its proofs.
+func RecordProofToProto(p transparency.RecordProof) *reportingv1.GetRecordProofResponse {
+	out := &reportingv1.GetRecordProofResponse{RequestId: p.RequestID, Checkpoint: p.Checkpoint}
+	for _, e := range p.Entries {
+		out.Entries = append(out.Entries, &reportingv1.RecordProofEntry{
+			Sequence: e.Seq, Type: e.Type, Time: protoconv.Timestamp(e.Time), Actor: e.Actor, PayloadDigest: e.PayloadDigest, ChainHash: e.ChainHash,
+		})
+	}
+	for _, s := range p.Seals {
+		out.Seals = append(out.Seals, &reportingv1.RecordSealProof{
+			EntryCount: int32(s.EntryCount), LastSequence: s.LastSeq, HeadHash: s.Head, Blind: s.Blind, LeafIndex: s.LeafIndex, Inclusion: hashesToProto(s.Inclusion),
+		})
+	}
+	return out
+}
+
+// RecordProofFromProto is the inverse of RecordProofToProto, for the
+// offline verifier reading what a DPA was given.
+func RecordProofFromProto(p *reportingv1.GetRecordProofResponse) transparency.RecordProof {
+	out := transparency.RecordProof{RequestID: p.GetRequestId(), Checkpoint: p.GetCheckpoint()}
+	for _, e := range p.GetEntries() {
+		out.Entries = append(out.Entries, transparency.ProofEntry{
+			Seq: e.GetSequence(), Type: e.GetType(), Time: protoconv.Time(e.GetTime()), Actor: e.GetActor(), PayloadDigest: e.GetPayloadDigest(), ChainHash: e.GetChainHash(),
+		})
+	}
+	for _, s := range p.GetSeals() {
+		out.Seals = append(out.Seals, transparency.SealProof{
+			EntryCount: int(s.GetEntryCount()), LastSeq: s.GetLastSequence(), Head: s.GetHeadHash(), Blind: s.GetBlind(), LeafIndex: s.GetLeafIndex(), Inclusion: HashesFromProto(s.GetInclusion()),
+		})
+	}
+	return out
+}
+
+func hashesToProto(hs []tlog.Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i] = append([]byte(nil), h[:]...)
+	}
+	return out
+}
+
+// HashesFromProto reads tlog hashes (a proof) from their wire bytes; a
+// short one is zero-padded and then fails the proof check.
+func HashesFromProto(bs [][]byte) []tlog.Hash {
+	out := make([]tlog.Hash, len(bs))
+	for i, b := range bs {
+		copy(out[i][:], b)
+	}
+	return out
 }

@@ -19,7 +19,8 @@ import (
 // Server implements reportingv1.ReportingServiceServer.
 //
 // Records and dispositions are the Privacy Team's (staff) business; other
-// services and data protection authorities may read records; any
+// services may read records, data protection authorities only the copy
+// without personal data of the requests in their remit (GetRecordProof); any
 // authenticated caller may get and verify reports, which are published
 // anyway. The policy table (platform/authz) narrows this per role.
 type Server struct {
@@ -27,17 +28,21 @@ type Server struct {
 	app     *app.Reporting
 	reports *app.Reports
 	valid   *validate.Validator
+	// publisher publishes reports (ports/transparency.go); dpa serves
+	// DPAs within their remit (ports/dpa.go).
+	publisher *app.Publisher
+	dpa       *app.DPA
 }
 
 // NewServer returns the gRPC server of reporting; reports is the read model
-// transparency reports are built from.
-func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator) *Server {
-	return &Server{app: a, reports: reports, valid: v}
+// transparency reports are built from, publisher publishes them.
+func NewServer(a *app.Reporting, reports *app.Reports, v *validate.Validator, publisher *app.Publisher, dpa *app.DPA) *Server {
+	return &Server{app: a, reports: reports, valid: v, publisher: publisher, dpa: dpa}
 }
 
 // GetRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
-	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
+	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {
@@ -52,7 +57,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.
 func (s *Server) VerifyRecord(ctx context.Context, req *reportingv1.VerifyRecordRequest) (*reportingv1.VerifyRecordResponse, error) {
-	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService, auth.KindDPA); err != nil {
+	if _, err := auth.Require(ctx, auth.KindStaff, auth.KindService); err != nil {
 		return nil, err
 	}
 	if err := s.valid.Check(req); err != nil {

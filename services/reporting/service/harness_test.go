@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/reporting/service"
@@ -29,6 +31,7 @@ import (
 var (
 	staff  = auth.Identity{URI: "spiffe://ddr.test/staff/privacy-officer", Kind: auth.KindStaff, Name: "privacy-officer"}
 	member = auth.Identity{URI: "spiffe://ddr.test/group-member/zd-eu", Kind: auth.KindGroupMember, Name: "zd-eu"}
+	dpaIE  = auth.Identity{URI: "spiffe://ddr.test/dpa/dpc-ie", Kind: auth.KindDPA, Name: "dpc-ie"}
 )
 
 // env is reporting running as a process would host it: a real embedded
@@ -41,6 +44,7 @@ type env struct {
 	comp   *service.Component
 	staff  reportingv1.ReportingServiceClient
 	member reportingv1.ReportingServiceClient
+	dpa    reportingv1.ReportingServiceClient
 }
 
 func start(t testing.TB, cfg service.Config) *env {
@@ -52,7 +56,11 @@ func start(t testing.TB, cfg service.Config) *env {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	store := eventstore.NewStore(n.JS, eventstore.WithLogger(logger))
-	deps := runner.Deps{NC: n.Conn, JS: n.JS, Store: store, Logger: logger, Replicas: 1}
+	fp, err := keys.NewFingerprinter(bytes.Repeat([]byte{7}, keys.KEKSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := runner.Deps{NC: n.Conn, JS: n.JS, Store: store, Logger: logger, Replicas: 1, Fingerprints: fp}
 	comp, err := service.New(ctx, deps, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +93,7 @@ func start(t testing.TB, cfg service.Config) *env {
 		t.Cleanup(func() { _ = conn.Close() })
 		return reportingv1.NewReportingServiceClient(conn)
 	}
-	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member)}
+	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member), dpa: client(dpaIE)}
 }
 
 // append writes events of other services as they would: through the event

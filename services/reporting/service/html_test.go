@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
+	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
 // chromium is Debian's package "chromium"; .ci/run installs it.
@@ -41,13 +43,38 @@ func TestClause5_1_HTMLReportRendersInHeadlessChromium(t *testing.T) {
 	if p := os.Getenv("DDR_REPORT_SCREENSHOT"); p != "" {
 		shot = p
 	}
+	looksRendered(t, "file://"+page, shot, dir)
+}
+
+// The published site, as written by a publication, opened in a real
+// browser: the index and a report page both render (relative links, so the
+// site works from any directory or web server).
+func TestClause5_1_PublishedSiteRendersInHeadlessChromium(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("SKIPPED, NOT TESTED: %s is missing (install Debian's package chromium: apt-get install -y chromium)", chromium)
+	}
+	c := testkit.NewClock(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	e, _ := publishing(t, c)
+	generated(t, e, 400)
+	site := writeSite(t, publish(t, e, "2026-H1", false))
+	dir := t.TempDir()
+	for _, page := range []string{transparency.PathIndex, transparency.ReportPath("2026-H1", transparency.FileHTML)} {
+		looksRendered(t, "file://"+filepath.Join(site, filepath.FromSlash(page)), filepath.Join(dir, strings.ReplaceAll(page, "/", "_")+".png"), dir)
+	}
+}
+
+// looksRendered screenshots url with headless Chromium into shot and fails
+// unless the picture is a page with text and graphics, not a blank or an
+// error page.
+func looksRendered(t *testing.T, url, shot, dir string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "--window-size=1280,2000",
-		"file://"+page)
+		url)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, out)
 	}
@@ -60,11 +87,11 @@ func TestClause5_1_HTMLReportRendersInHeadlessChromium(t *testing.T) {
 		t.Fatalf("screenshot is not a PNG: %v", err)
 	}
 	colours, ink := census(img)
-	t.Logf("screenshot %s: %v, %d distinct colours, %.1f%% non-white", shot, img.Bounds().Size(), colours, ink*100)
+	t.Logf("screenshot %s of %s: %v, %d distinct colours, %.1f%% non-white", shot, url, img.Bounds().Size(), colours, ink*100)
 	// Text anti-aliasing and the blue bars give hundreds of colours; a blank
 	// or single-colour page has a handful.
 	if colours < 50 || ink < 0.01 {
-		t.Fatalf("screenshot looks blank: %d colours, %.2f%% non-white", colours, ink*100)
+		t.Fatalf("screenshot of %s looks blank: %d colours, %.2f%% non-white", url, colours, ink*100)
 	}
 }
 

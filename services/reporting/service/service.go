@@ -14,6 +14,7 @@ import (
 	_ "github.com/ddrsuite/ddr/gen/ddr/notification/v1" // events folded into the record
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -31,6 +32,13 @@ type Config struct {
 	Delay     time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Publishing (service/publish.go): the signing key files, kept like
+	// the KEK; the public log's origin; and the scheduled publication,
+	// off unless PublishDir and PublishEvery are set.
+	SigningKeyFile, PreviousSigningKeyFile string
+	PublishOrigin                          string
+	PublishDir                             string
+	PublishEvery                           time.Duration
 }
 
 // RegisterFlags declares reporting's flags.
@@ -38,6 +46,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	def := domain.DefaultConfig()
 	fs.IntVar(&c.BandWidth, "reporting-band-width", def.BandWidth, "width of the bands national security process is reported in (clause 5.1), e.g. 250 or 500")
 	fs.DurationVar(&c.Delay, "reporting-national-security-delay", def.Delay, "how long after a period ends its national security bands may be published (clause 5.1)")
+	fs.StringVar(&c.SigningKeyFile, "reporting-signing-key-file", "", "Ed25519 note key that signs published reports and log checkpoints (mode 0400, kept with the KEK, outside the data dir); empty: publishing is refused")
+	fs.StringVar(&c.PreviousSigningKeyFile, "reporting-previous-signing-key-file", "", "the key --reporting-signing-key-file replaces: the next publication writes the rotation, signed by both")
+	fs.StringVar(&c.PublishOrigin, "reporting-publish-origin", DefaultOrigin, "name of the public log in its checkpoints, e.g. the website's address")
+	fs.StringVar(&c.PublishDir, "reporting-publish-dir", "", "directory the scheduled job writes the published site to; empty: no scheduled publication")
+	fs.DurationVar(&c.PublishEvery, "reporting-publish-every", 0, "how often the scheduled job publishes the last finished half-year (once) and rewrites the site; 0: off")
 }
 
 // Component is reporting as a process hosts it.
@@ -48,10 +61,16 @@ type Component struct {
 	srv     *ports.Server
 	proj    *projection.Projection
 	seal    *consumer.Runner
+	cfg     Config
+	// publisher publishes reports; done closes when the scheduled job ends.
+	publisher *app.Publisher
+	recordLog *app.RecordLog
+	dpa       *app.DPA
+	done      chan struct{}
 }
 
 // New builds reporting.
-func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
+func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	d, err := d.As(app.Service) // its own NATS user
 	if err != nil {
 		return nil, err
@@ -64,8 +83,12 @@ func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	reports := app.NewReports()
-	return &Component{deps: d, app: a, reports: reports, srv: ports.NewServer(a, reports, v)}, nil
+	c := &Component{deps: d, app: a, reports: app.NewReports(), cfg: cfg}
+	if err := newTransparency(ctx, c, cfg); err != nil {
+		return nil, err
+	}
+	c.srv = ports.NewServer(a, c.reports, v, c.publisher, c.dpa)
+	return c, nil
 }
 
 // GRPCServiceNames implements runner.Component.
@@ -86,12 +109,23 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.seal = seal
-	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, c.reports.Apply, c.deps.Logger.With("projection", "reporting-facts"))
+	apply := func(ev eventstore.Event) error {
+		if err := c.reports.Apply(ev); err != nil {
+			return err
+		}
+		return c.recordLog.Apply(ev)
+	}
+	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, apply, c.deps.Logger.With("projection", "reporting-facts"))
 	if err != nil {
 		seal.Stop()
 		return err
 	}
 	c.proj = p
+	now := c.cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	c.schedule(ctx, c.cfg, now)
 	return nil
 }
 
@@ -101,6 +135,9 @@ func (c *Component) WaitFor(ctx context.Context, seq uint64) error { return c.pr
 
 // Stop implements runner.Component.
 func (c *Component) Stop() {
+	if c.done != nil {
+		<-c.done
+	}
 	if c.proj != nil {
 		c.proj.Stop()
 	}

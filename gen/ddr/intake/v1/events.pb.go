@@ -34,8 +34,13 @@ type RequestReceived struct {
 	SubmitTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
 	ForwardingDelay *durationpb.Duration   `protobuf:"bytes,5,opt,name=forwarding_delay,json=forwardingDelay,proto3" json:"forwarding_delay,omitempty"`
 	LateForwarding  bool                   `protobuf:"varint,6,opt,name=late_forwarding,json=lateForwarding,proto3" json:"late_forwarding,omitempty"`
-	// SHA-256 of the submission's canonical content, to tell an idempotent
-	// retry from a different demand reusing the key.
+	// Keyed digest (HMAC-SHA256, platform/keys.Fingerprinter; a plain
+	// SHA-256 in events written before keyed fingerprints) of the
+	// submission's canonical content, to tell an idempotent retry from a
+	// different demand reusing the key.
+	// Personal data (SUBJECT): a digest of the targets and their description;
+	// whoever holds the fingerprint key could confirm a guessed target with
+	// it, so it is erased with them.
 	ContentFingerprint string `protobuf:"bytes,7,opt,name=content_fingerprint,json=contentFingerprint,proto3" json:"content_fingerprint,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
@@ -332,7 +337,7 @@ var File_ddr_intake_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
+	"\x1addr/intake/v1/events.proto\x12\rddr.intake.v1\x1a\x1bddr/intake/v1/request.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x03\n" +
 	"\x0fRequestReceived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -341,8 +346,8 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\vsubmit_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"submitTime\x12D\n" +
 	"\x10forwarding_delay\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fforwardingDelay\x12'\n" +
-	"\x0flate_forwarding\x18\x06 \x01(\bR\x0elateForwarding\x12/\n" +
-	"\x13content_fingerprint\x18\a \x01(\tR\x12contentFingerprint:\x0e\x8a\xb5\x18\n" +
+	"\x0flate_forwarding\x18\x06 \x01(\bR\x0elateForwarding\x125\n" +
+	"\x13content_fingerprint\x18\a \x01(\tB\x04\x90\xb5\x18\x01R\x12contentFingerprint:\x0e\x8a\xb5\x18\n" +
 	"\n" +
 	"\breceived\"\x81\x02\n" +
 	"\x0eRequestAmended\x12\x1d\n" +

@@ -178,33 +178,44 @@ const (
 	LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY LegalProcessType = 7
 	LegalProcessType_LEGAL_PROCESS_TYPE_MLAT_REQUEST      LegalProcessType = 8
 	LegalProcessType_LEGAL_PROCESS_TYPE_OTHER             LegalProcessType = 9
+	// A European Production Order Certificate under Regulation (EU)
+	// 2023/1543 (e-Evidence): the provider transmits within 10 days of
+	// receipt, within 8 hours in an emergency (Art. 10).
+	LegalProcessType_LEGAL_PROCESS_TYPE_EUROPEAN_PRODUCTION_ORDER LegalProcessType = 10
+	// A European Preservation Order Certificate (EPOC-PR): preserve for 60
+	// days, extendable by 30 (Art. 11).
+	LegalProcessType_LEGAL_PROCESS_TYPE_EUROPEAN_PRESERVATION_ORDER LegalProcessType = 11
 )
 
 // Enum value maps for LegalProcessType.
 var (
 	LegalProcessType_name = map[int32]string{
-		0: "LEGAL_PROCESS_TYPE_UNSPECIFIED",
-		1: "LEGAL_PROCESS_TYPE_NONE",
-		2: "LEGAL_PROCESS_TYPE_SUBPOENA",
-		3: "LEGAL_PROCESS_TYPE_COURT_ORDER",
-		4: "LEGAL_PROCESS_TYPE_SEARCH_WARRANT",
-		5: "LEGAL_PROCESS_TYPE_PRODUCTION_ORDER",
-		6: "LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST",
-		7: "LEGAL_PROCESS_TYPE_NATIONAL_SECURITY",
-		8: "LEGAL_PROCESS_TYPE_MLAT_REQUEST",
-		9: "LEGAL_PROCESS_TYPE_OTHER",
+		0:  "LEGAL_PROCESS_TYPE_UNSPECIFIED",
+		1:  "LEGAL_PROCESS_TYPE_NONE",
+		2:  "LEGAL_PROCESS_TYPE_SUBPOENA",
+		3:  "LEGAL_PROCESS_TYPE_COURT_ORDER",
+		4:  "LEGAL_PROCESS_TYPE_SEARCH_WARRANT",
+		5:  "LEGAL_PROCESS_TYPE_PRODUCTION_ORDER",
+		6:  "LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST",
+		7:  "LEGAL_PROCESS_TYPE_NATIONAL_SECURITY",
+		8:  "LEGAL_PROCESS_TYPE_MLAT_REQUEST",
+		9:  "LEGAL_PROCESS_TYPE_OTHER",
+		10: "LEGAL_PROCESS_TYPE_EUROPEAN_PRODUCTION_ORDER",
+		11: "LEGAL_PROCESS_TYPE_EUROPEAN_PRESERVATION_ORDER",
 	}
 	LegalProcessType_value = map[string]int32{
-		"LEGAL_PROCESS_TYPE_UNSPECIFIED":       0,
-		"LEGAL_PROCESS_TYPE_NONE":              1,
-		"LEGAL_PROCESS_TYPE_SUBPOENA":          2,
-		"LEGAL_PROCESS_TYPE_COURT_ORDER":       3,
-		"LEGAL_PROCESS_TYPE_SEARCH_WARRANT":    4,
-		"LEGAL_PROCESS_TYPE_PRODUCTION_ORDER":  5,
-		"LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST": 6,
-		"LEGAL_PROCESS_TYPE_NATIONAL_SECURITY": 7,
-		"LEGAL_PROCESS_TYPE_MLAT_REQUEST":      8,
-		"LEGAL_PROCESS_TYPE_OTHER":             9,
+		"LEGAL_PROCESS_TYPE_UNSPECIFIED":                 0,
+		"LEGAL_PROCESS_TYPE_NONE":                        1,
+		"LEGAL_PROCESS_TYPE_SUBPOENA":                    2,
+		"LEGAL_PROCESS_TYPE_COURT_ORDER":                 3,
+		"LEGAL_PROCESS_TYPE_SEARCH_WARRANT":              4,
+		"LEGAL_PROCESS_TYPE_PRODUCTION_ORDER":            5,
+		"LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST":           6,
+		"LEGAL_PROCESS_TYPE_NATIONAL_SECURITY":           7,
+		"LEGAL_PROCESS_TYPE_MLAT_REQUEST":                8,
+		"LEGAL_PROCESS_TYPE_OTHER":                       9,
+		"LEGAL_PROCESS_TYPE_EUROPEAN_PRODUCTION_ORDER":   10,
+		"LEGAL_PROCESS_TYPE_EUROPEAN_PRESERVATION_ORDER": 11,
 	}
 )
 
@@ -488,13 +499,18 @@ func (x *Authority) GetSubdivision() string {
 
 // LegalProcess is the instrument the demand relies on, if any.
 type LegalProcess struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Type          LegalProcessType       `protobuf:"varint,1,opt,name=type,proto3,enum=ddr.intake.v1.LegalProcessType" json:"type,omitempty"`
-	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
-	IssuingBody   string                 `protobuf:"bytes,3,opt,name=issuing_body,json=issuingBody,proto3" json:"issuing_body,omitempty"`
-	Date          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=date,proto3" json:"date,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Type        LegalProcessType       `protobuf:"varint,1,opt,name=type,proto3,enum=ddr.intake.v1.LegalProcessType" json:"type,omitempty"`
+	Reference   string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	IssuingBody string                 `protobuf:"bytes,3,opt,name=issuing_body,json=issuingBody,proto3" json:"issuing_body,omitempty"`
+	Date        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=date,proto3" json:"date,omitempty"`
+	// For a European Production Order: the issuing authority notified the
+	// enforcing authority of the provider's member state (Regulation (EU)
+	// 2023/1543 Art. 8), so the provider may not transmit before the end of
+	// the 10 days unless that authority confirms earlier.
+	EnforcingAuthorityNotified bool `protobuf:"varint,5,opt,name=enforcing_authority_notified,json=enforcingAuthorityNotified,proto3" json:"enforcing_authority_notified,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *LegalProcess) Reset() {
@@ -553,6 +569,13 @@ func (x *LegalProcess) GetDate() *timestamppb.Timestamp {
 		return x.Date
 	}
 	return nil
+}
+
+func (x *LegalProcess) GetEnforcingAuthorityNotified() bool {
+	if x != nil {
+		return x.EnforcingAuthorityNotified
+	}
+	return false
 }
 
 // Target is one account, user or identifier the demand seeks data about.
@@ -926,7 +949,13 @@ type DataDisclosureRequest struct {
 	Deadline    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	Attachments []*Attachment          `protobuf:"bytes,17,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	// Personal data (SUBJECT): free text about the demand and the people in it.
-	Notes         string `protobuf:"bytes,18,opt,name=notes,proto3" json:"notes,omitempty"`
+	Notes string `protobuf:"bytes,18,opt,name=notes,proto3" json:"notes,omitempty"`
+	// Where the demand came from on its channel: the sender's e-mail
+	// address, the calling number, the portal's host. It is checked against
+	// the authority directory's verified channels (never used to call back).
+	// Personal data (RECORD): an officer's own address identifies the
+	// officer; it is part of the company's record of who asked.
+	SenderAddress string `protobuf:"bytes,19,opt,name=sender_address,json=senderAddress,proto3" json:"sender_address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1087,6 +1116,13 @@ func (x *DataDisclosureRequest) GetNotes() string {
 	return ""
 }
 
+func (x *DataDisclosureRequest) GetSenderAddress() string {
+	if x != nil {
+		return x.SenderAddress
+	}
+	return ""
+}
+
 var File_ddr_intake_v1_request_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_request_proto_rawDesc = "" +
@@ -1098,13 +1134,14 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.ddr.intake.v1.AuthorityKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x127\n" +
 	"\acountry\x18\x03 \x01(\tB\x1d\xbaH\x1ar\x18\x18\a2\x14^([A-Z]{2}|UNKNOWN)$R\acountry\x12)\n" +
-	"\vsubdivision\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\vsubdivision\"\xd4\x01\n" +
+	"\vsubdivision\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\vsubdivision\"\x96\x02\n" +
 	"\fLegalProcess\x12?\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1f.ddr.intake.v1.LegalProcessTypeB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12&\n" +
 	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x12+\n" +
 	"\fissuing_body\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\vissuingBody\x12.\n" +
-	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\"\xcb\x01\n" +
+	"\x04date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04date\x12@\n" +
+	"\x1cenforcing_authority_notified\x18\x05 \x01(\bR\x1aenforcingAuthorityNotified\"\xcb\x01\n" +
 	"\x06Target\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ddr.intake.v1.TargetKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12'\n" +
@@ -1131,7 +1168,7 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x06sha256\x18\x02 \x01(\tB\x17\xbaH\x14r\x12\x18@2\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
 	"\n" +
 	"media_type\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xc3\b\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xf8\b\n" +
 	"\x15DataDisclosureRequest\x12C\n" +
 	"\vreceived_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"receivedAt\x12<\n" +
@@ -1157,7 +1194,8 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x03gag\x18\x0f \x01(\v2\x12.ddr.intake.v1.GagR\x03gag\x126\n" +
 	"\bdeadline\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12E\n" +
 	"\vattachments\x18\x11 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\x12\"\n" +
-	"\x05notes\x18\x12 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x05notes*\xab\x01\n" +
+	"\x05notes\x18\x12 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x05notes\x123\n" +
+	"\x0esender_address\x18\x13 \x01(\tB\f\xbaH\x05r\x03\x18\xc0\x02\x90\xb5\x18\x02R\rsenderAddress*\xab\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCHANNEL_LETTER\x10\x01\x12\x11\n" +
@@ -1175,7 +1213,7 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	" AUTHORITY_KIND_NATIONAL_SECURITY\x10\x04\x12\x1c\n" +
 	"\x18AUTHORITY_KIND_REGULATOR\x10\x05\x12\x16\n" +
 	"\x12AUTHORITY_KIND_TAX\x10\x06\x12#\n" +
-	"\x1fAUTHORITY_KIND_OTHER_GOVERNMENT\x10\a*\xff\x02\n" +
+	"\x1fAUTHORITY_KIND_OTHER_GOVERNMENT\x10\a*\xe5\x03\n" +
 	"\x10LegalProcessType\x12\"\n" +
 	"\x1eLEGAL_PROCESS_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17LEGAL_PROCESS_TYPE_NONE\x10\x01\x12\x1f\n" +
@@ -1186,7 +1224,10 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"$LEGAL_PROCESS_TYPE_EMERGENCY_REQUEST\x10\x06\x12(\n" +
 	"$LEGAL_PROCESS_TYPE_NATIONAL_SECURITY\x10\a\x12#\n" +
 	"\x1fLEGAL_PROCESS_TYPE_MLAT_REQUEST\x10\b\x12\x1c\n" +
-	"\x18LEGAL_PROCESS_TYPE_OTHER\x10\t*\xc8\x01\n" +
+	"\x18LEGAL_PROCESS_TYPE_OTHER\x10\t\x120\n" +
+	",LEGAL_PROCESS_TYPE_EUROPEAN_PRODUCTION_ORDER\x10\n" +
+	"\x122\n" +
+	".LEGAL_PROCESS_TYPE_EUROPEAN_PRESERVATION_ORDER\x10\v*\xc8\x01\n" +
 	"\n" +
 	"TargetKind\x12\x1b\n" +
 	"\x17TARGET_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +

@@ -904,7 +904,7 @@ var File_ddr_reporting_v1_reporting_service_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\n" +
-	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
+	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a#ddr/reporting/v1/transparency.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
 	"\x10GetRecordRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"E\n" +
@@ -971,14 +971,18 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REPORT_FORMAT_JSON\x10\x01\x12\x15\n" +
 	"\x11REPORT_FORMAT_CSV\x10\x02\x12\x16\n" +
-	"\x12REPORT_FORMAT_HTML\x10\x032\xb3\x05\n" +
+	"\x12REPORT_FORMAT_HTML\x10\x032\x87\t\n" +
 	"\x10ReportingService\x12T\n" +
 	"\tGetRecord\x12\".ddr.reporting.v1.GetRecordRequest\x1a#.ddr.reporting.v1.GetRecordResponse\x12]\n" +
 	"\fVerifyRecord\x12%.ddr.reporting.v1.VerifyRecordRequest\x1a&.ddr.reporting.v1.VerifyRecordResponse\x12l\n" +
 	"\x11RecordDisposition\x12*.ddr.reporting.v1.RecordDispositionRequest\x1a+.ddr.reporting.v1.RecordDispositionResponse\x12~\n" +
 	"\x17SetReportingRestriction\x120.ddr.reporting.v1.SetReportingRestrictionRequest\x1a1.ddr.reporting.v1.SetReportingRestrictionResponse\x12x\n" +
 	"\x15GetTransparencyReport\x12..ddr.reporting.v1.GetTransparencyReportRequest\x1a/.ddr.reporting.v1.GetTransparencyReportResponse\x12\x81\x01\n" +
-	"\x18VerifyTransparencyReport\x121.ddr.reporting.v1.VerifyTransparencyReportRequest\x1a2.ddr.reporting.v1.VerifyTransparencyReportResponseB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
+	"\x18VerifyTransparencyReport\x121.ddr.reporting.v1.VerifyTransparencyReportRequest\x1a2.ddr.reporting.v1.VerifyTransparencyReportResponse\x12\x84\x01\n" +
+	"\x19PublishTransparencyReport\x122.ddr.reporting.v1.PublishTransparencyReportRequest\x1a3.ddr.reporting.v1.PublishTransparencyReportResponse\x12c\n" +
+	"\x0eGetRecordProof\x12'.ddr.reporting.v1.GetRecordProofRequest\x1a(.ddr.reporting.v1.GetRecordProofResponse\x12~\n" +
+	"\x17GetRecordLogConsistency\x120.ddr.reporting.v1.GetRecordLogConsistencyRequest\x1a1.ddr.reporting.v1.GetRecordLogConsistencyResponse\x12f\n" +
+	"\x0fOpenRecordToDpa\x12(.ddr.reporting.v1.OpenRecordToDpaRequest\x1a).ddr.reporting.v1.OpenRecordToDpaResponseB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_ddr_reporting_v1_reporting_service_proto_rawDescOnce sync.Once
@@ -995,26 +999,34 @@ func file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP() []byte {
 var file_ddr_reporting_v1_reporting_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_ddr_reporting_v1_reporting_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ddr_reporting_v1_reporting_service_proto_goTypes = []any{
-	(ReportFormat)(0),                        // 0: ddr.reporting.v1.ReportFormat
-	(*GetRecordRequest)(nil),                 // 1: ddr.reporting.v1.GetRecordRequest
-	(*GetRecordResponse)(nil),                // 2: ddr.reporting.v1.GetRecordResponse
-	(*VerifyRecordRequest)(nil),              // 3: ddr.reporting.v1.VerifyRecordRequest
-	(*VerifyRecordResponse)(nil),             // 4: ddr.reporting.v1.VerifyRecordResponse
-	(*RecordDispositionRequest)(nil),         // 5: ddr.reporting.v1.RecordDispositionRequest
-	(*RecordDispositionResponse)(nil),        // 6: ddr.reporting.v1.RecordDispositionResponse
-	(*SetReportingRestrictionRequest)(nil),   // 7: ddr.reporting.v1.SetReportingRestrictionRequest
-	(*SetReportingRestrictionResponse)(nil),  // 8: ddr.reporting.v1.SetReportingRestrictionResponse
-	(*GetTransparencyReportRequest)(nil),     // 9: ddr.reporting.v1.GetTransparencyReportRequest
-	(*TransparencyReport)(nil),               // 10: ddr.reporting.v1.TransparencyReport
-	(*GetTransparencyReportResponse)(nil),    // 11: ddr.reporting.v1.GetTransparencyReportResponse
-	(*VerifyTransparencyReportRequest)(nil),  // 12: ddr.reporting.v1.VerifyTransparencyReportRequest
-	(*VerifyTransparencyReportResponse)(nil), // 13: ddr.reporting.v1.VerifyTransparencyReportResponse
-	(*Record)(nil),                           // 14: ddr.reporting.v1.Record
-	(*Disclosure)(nil),                       // 15: ddr.reporting.v1.Disclosure
-	(TerminalOutcome)(0),                     // 16: ddr.reporting.v1.TerminalOutcome
-	(*Disposition)(nil),                      // 17: ddr.reporting.v1.Disposition
-	(ReportingRestriction)(0),                // 18: ddr.reporting.v1.ReportingRestriction
-	(*timestamppb.Timestamp)(nil),            // 19: google.protobuf.Timestamp
+	(ReportFormat)(0),                         // 0: ddr.reporting.v1.ReportFormat
+	(*GetRecordRequest)(nil),                  // 1: ddr.reporting.v1.GetRecordRequest
+	(*GetRecordResponse)(nil),                 // 2: ddr.reporting.v1.GetRecordResponse
+	(*VerifyRecordRequest)(nil),               // 3: ddr.reporting.v1.VerifyRecordRequest
+	(*VerifyRecordResponse)(nil),              // 4: ddr.reporting.v1.VerifyRecordResponse
+	(*RecordDispositionRequest)(nil),          // 5: ddr.reporting.v1.RecordDispositionRequest
+	(*RecordDispositionResponse)(nil),         // 6: ddr.reporting.v1.RecordDispositionResponse
+	(*SetReportingRestrictionRequest)(nil),    // 7: ddr.reporting.v1.SetReportingRestrictionRequest
+	(*SetReportingRestrictionResponse)(nil),   // 8: ddr.reporting.v1.SetReportingRestrictionResponse
+	(*GetTransparencyReportRequest)(nil),      // 9: ddr.reporting.v1.GetTransparencyReportRequest
+	(*TransparencyReport)(nil),                // 10: ddr.reporting.v1.TransparencyReport
+	(*GetTransparencyReportResponse)(nil),     // 11: ddr.reporting.v1.GetTransparencyReportResponse
+	(*VerifyTransparencyReportRequest)(nil),   // 12: ddr.reporting.v1.VerifyTransparencyReportRequest
+	(*VerifyTransparencyReportResponse)(nil),  // 13: ddr.reporting.v1.VerifyTransparencyReportResponse
+	(*Record)(nil),                            // 14: ddr.reporting.v1.Record
+	(*Disclosure)(nil),                        // 15: ddr.reporting.v1.Disclosure
+	(TerminalOutcome)(0),                      // 16: ddr.reporting.v1.TerminalOutcome
+	(*Disposition)(nil),                       // 17: ddr.reporting.v1.Disposition
+	(ReportingRestriction)(0),                 // 18: ddr.reporting.v1.ReportingRestriction
+	(*timestamppb.Timestamp)(nil),             // 19: google.protobuf.Timestamp
+	(*PublishTransparencyReportRequest)(nil),  // 20: ddr.reporting.v1.PublishTransparencyReportRequest
+	(*GetRecordProofRequest)(nil),             // 21: ddr.reporting.v1.GetRecordProofRequest
+	(*GetRecordLogConsistencyRequest)(nil),    // 22: ddr.reporting.v1.GetRecordLogConsistencyRequest
+	(*OpenRecordToDpaRequest)(nil),            // 23: ddr.reporting.v1.OpenRecordToDpaRequest
+	(*PublishTransparencyReportResponse)(nil), // 24: ddr.reporting.v1.PublishTransparencyReportResponse
+	(*GetRecordProofResponse)(nil),            // 25: ddr.reporting.v1.GetRecordProofResponse
+	(*GetRecordLogConsistencyResponse)(nil),   // 26: ddr.reporting.v1.GetRecordLogConsistencyResponse
+	(*OpenRecordToDpaResponse)(nil),           // 27: ddr.reporting.v1.OpenRecordToDpaResponse
 }
 var file_ddr_reporting_v1_reporting_service_proto_depIdxs = []int32{
 	14, // 0: ddr.reporting.v1.GetRecordResponse.record:type_name -> ddr.reporting.v1.Record
@@ -1034,14 +1046,22 @@ var file_ddr_reporting_v1_reporting_service_proto_depIdxs = []int32{
 	7,  // 14: ddr.reporting.v1.ReportingService.SetReportingRestriction:input_type -> ddr.reporting.v1.SetReportingRestrictionRequest
 	9,  // 15: ddr.reporting.v1.ReportingService.GetTransparencyReport:input_type -> ddr.reporting.v1.GetTransparencyReportRequest
 	12, // 16: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:input_type -> ddr.reporting.v1.VerifyTransparencyReportRequest
-	2,  // 17: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
-	4,  // 18: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
-	6,  // 19: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
-	8,  // 20: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
-	11, // 21: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
-	13, // 22: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
-	17, // [17:23] is the sub-list for method output_type
-	11, // [11:17] is the sub-list for method input_type
+	20, // 17: ddr.reporting.v1.ReportingService.PublishTransparencyReport:input_type -> ddr.reporting.v1.PublishTransparencyReportRequest
+	21, // 18: ddr.reporting.v1.ReportingService.GetRecordProof:input_type -> ddr.reporting.v1.GetRecordProofRequest
+	22, // 19: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:input_type -> ddr.reporting.v1.GetRecordLogConsistencyRequest
+	23, // 20: ddr.reporting.v1.ReportingService.OpenRecordToDpa:input_type -> ddr.reporting.v1.OpenRecordToDpaRequest
+	2,  // 21: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
+	4,  // 22: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
+	6,  // 23: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
+	8,  // 24: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
+	11, // 25: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
+	13, // 26: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
+	24, // 27: ddr.reporting.v1.ReportingService.PublishTransparencyReport:output_type -> ddr.reporting.v1.PublishTransparencyReportResponse
+	25, // 28: ddr.reporting.v1.ReportingService.GetRecordProof:output_type -> ddr.reporting.v1.GetRecordProofResponse
+	26, // 29: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:output_type -> ddr.reporting.v1.GetRecordLogConsistencyResponse
+	27, // 30: ddr.reporting.v1.ReportingService.OpenRecordToDpa:output_type -> ddr.reporting.v1.OpenRecordToDpaResponse
+	21, // [21:31] is the sub-list for method output_type
+	11, // [11:21] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1054,6 +1074,7 @@ func file_ddr_reporting_v1_reporting_service_proto_init() {
 	}
 	file_ddr_reporting_v1_disposition_proto_init()
 	file_ddr_reporting_v1_record_proto_init()
+	file_ddr_reporting_v1_transparency_proto_init()
 	file_ddr_reporting_v1_reporting_service_proto_msgTypes[4].OneofWrappers = []any{
 		(*RecordDispositionRequest_Disclosure)(nil),
 		(*RecordDispositionRequest_Outcome)(nil),

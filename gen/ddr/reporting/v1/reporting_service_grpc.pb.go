@@ -19,12 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportingService_GetRecord_FullMethodName                = "/ddr.reporting.v1.ReportingService/GetRecord"
-	ReportingService_VerifyRecord_FullMethodName             = "/ddr.reporting.v1.ReportingService/VerifyRecord"
-	ReportingService_RecordDisposition_FullMethodName        = "/ddr.reporting.v1.ReportingService/RecordDisposition"
-	ReportingService_SetReportingRestriction_FullMethodName  = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
-	ReportingService_GetTransparencyReport_FullMethodName    = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
-	ReportingService_VerifyTransparencyReport_FullMethodName = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
+	ReportingService_GetRecord_FullMethodName                 = "/ddr.reporting.v1.ReportingService/GetRecord"
+	ReportingService_VerifyRecord_FullMethodName              = "/ddr.reporting.v1.ReportingService/VerifyRecord"
+	ReportingService_RecordDisposition_FullMethodName         = "/ddr.reporting.v1.ReportingService/RecordDisposition"
+	ReportingService_SetReportingRestriction_FullMethodName   = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
+	ReportingService_GetTransparencyReport_FullMethodName     = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
+	ReportingService_VerifyTransparencyReport_FullMethodName  = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
+	ReportingService_PublishTransparencyReport_FullMethodName = "/ddr.reporting.v1.ReportingService/PublishTransparencyReport"
+	ReportingService_GetRecordProof_FullMethodName            = "/ddr.reporting.v1.ReportingService/GetRecordProof"
+	ReportingService_GetRecordLogConsistency_FullMethodName   = "/ddr.reporting.v1.ReportingService/GetRecordLogConsistency"
+	ReportingService_OpenRecordToDpa_FullMethodName           = "/ddr.reporting.v1.ReportingService/OpenRecordToDpa"
 )
 
 // ReportingServiceClient is the client API for ReportingService service.
@@ -53,6 +57,25 @@ type ReportingServiceClient interface {
 	// VerifyTransparencyReport recomputes a published report (its JSON
 	// export) from the record and names the first figure that differs.
 	VerifyTransparencyReport(ctx context.Context, in *VerifyTransparencyReportRequest, opts ...grpc.CallOption) (*VerifyTransparencyReportResponse, error)
+	// PublishTransparencyReport adds the report of a finished half-year to the
+	// public log (once; with correction, a new report that corrects the
+	// latest) and returns the static site. Errors: FAILED_PRECONDITION while
+	// the period is not over, for a correction of an unpublished period, or
+	// without a signing key; ABORTED when another publication won.
+	PublishTransparencyReport(ctx context.Context, in *PublishTransparencyReportRequest, opts ...grpc.CallOption) (*PublishTransparencyReportResponse, error)
+	// GetRecordProof gives a DPA the record copy of a request within its
+	// remit (consulted on, or opened to it), without personal data, with
+	// inclusion proofs of its seals in the signed record log; the read is
+	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
+	// caller's remit.
+	GetRecordProof(ctx context.Context, in *GetRecordProofRequest, opts ...grpc.CallOption) (*GetRecordProofResponse, error)
+	// GetRecordLogConsistency proves the record log today extends a
+	// checkpoint the caller holds. Errors: INVALID_ARGUMENT for a size larger
+	// than the log.
+	GetRecordLogConsistency(ctx context.Context, in *GetRecordLogConsistencyRequest, opts ...grpc.CallOption) (*GetRecordLogConsistencyResponse, error)
+	// OpenRecordToDpa opens a request's record copy to a DPA, with a reason,
+	// recorded. Errors: NOT_FOUND.
+	OpenRecordToDpa(ctx context.Context, in *OpenRecordToDpaRequest, opts ...grpc.CallOption) (*OpenRecordToDpaResponse, error)
 }
 
 type reportingServiceClient struct {
@@ -123,6 +146,46 @@ func (c *reportingServiceClient) VerifyTransparencyReport(ctx context.Context, i
 	return out, nil
 }
 
+func (c *reportingServiceClient) PublishTransparencyReport(ctx context.Context, in *PublishTransparencyReportRequest, opts ...grpc.CallOption) (*PublishTransparencyReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishTransparencyReportResponse)
+	err := c.cc.Invoke(ctx, ReportingService_PublishTransparencyReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) GetRecordProof(ctx context.Context, in *GetRecordProofRequest, opts ...grpc.CallOption) (*GetRecordProofResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRecordProofResponse)
+	err := c.cc.Invoke(ctx, ReportingService_GetRecordProof_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) GetRecordLogConsistency(ctx context.Context, in *GetRecordLogConsistencyRequest, opts ...grpc.CallOption) (*GetRecordLogConsistencyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRecordLogConsistencyResponse)
+	err := c.cc.Invoke(ctx, ReportingService_GetRecordLogConsistency_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) OpenRecordToDpa(ctx context.Context, in *OpenRecordToDpaRequest, opts ...grpc.CallOption) (*OpenRecordToDpaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OpenRecordToDpaResponse)
+	err := c.cc.Invoke(ctx, ReportingService_OpenRecordToDpa_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportingServiceServer is the server API for ReportingService service.
 // All implementations must embed UnimplementedReportingServiceServer
 // for forward compatibility.
@@ -149,6 +212,25 @@ type ReportingServiceServer interface {
 	// VerifyTransparencyReport recomputes a published report (its JSON
 	// export) from the record and names the first figure that differs.
 	VerifyTransparencyReport(context.Context, *VerifyTransparencyReportRequest) (*VerifyTransparencyReportResponse, error)
+	// PublishTransparencyReport adds the report of a finished half-year to the
+	// public log (once; with correction, a new report that corrects the
+	// latest) and returns the static site. Errors: FAILED_PRECONDITION while
+	// the period is not over, for a correction of an unpublished period, or
+	// without a signing key; ABORTED when another publication won.
+	PublishTransparencyReport(context.Context, *PublishTransparencyReportRequest) (*PublishTransparencyReportResponse, error)
+	// GetRecordProof gives a DPA the record copy of a request within its
+	// remit (consulted on, or opened to it), without personal data, with
+	// inclusion proofs of its seals in the signed record log; the read is
+	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
+	// caller's remit.
+	GetRecordProof(context.Context, *GetRecordProofRequest) (*GetRecordProofResponse, error)
+	// GetRecordLogConsistency proves the record log today extends a
+	// checkpoint the caller holds. Errors: INVALID_ARGUMENT for a size larger
+	// than the log.
+	GetRecordLogConsistency(context.Context, *GetRecordLogConsistencyRequest) (*GetRecordLogConsistencyResponse, error)
+	// OpenRecordToDpa opens a request's record copy to a DPA, with a reason,
+	// recorded. Errors: NOT_FOUND.
+	OpenRecordToDpa(context.Context, *OpenRecordToDpaRequest) (*OpenRecordToDpaResponse, error)
 	mustEmbedUnimplementedReportingServiceServer()
 }
 
@@ -176,6 +258,18 @@ func (UnimplementedReportingServiceServer) GetTransparencyReport(context.Context
 }
 func (UnimplementedReportingServiceServer) VerifyTransparencyReport(context.Context, *VerifyTransparencyReportRequest) (*VerifyTransparencyReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyTransparencyReport not implemented")
+}
+func (UnimplementedReportingServiceServer) PublishTransparencyReport(context.Context, *PublishTransparencyReportRequest) (*PublishTransparencyReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishTransparencyReport not implemented")
+}
+func (UnimplementedReportingServiceServer) GetRecordProof(context.Context, *GetRecordProofRequest) (*GetRecordProofResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRecordProof not implemented")
+}
+func (UnimplementedReportingServiceServer) GetRecordLogConsistency(context.Context, *GetRecordLogConsistencyRequest) (*GetRecordLogConsistencyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRecordLogConsistency not implemented")
+}
+func (UnimplementedReportingServiceServer) OpenRecordToDpa(context.Context, *OpenRecordToDpaRequest) (*OpenRecordToDpaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OpenRecordToDpa not implemented")
 }
 func (UnimplementedReportingServiceServer) mustEmbedUnimplementedReportingServiceServer() {}
 func (UnimplementedReportingServiceServer) testEmbeddedByValue()                          {}
@@ -306,6 +400,78 @@ func _ReportingService_VerifyTransparencyReport_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportingService_PublishTransparencyReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishTransparencyReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).PublishTransparencyReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_PublishTransparencyReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).PublishTransparencyReport(ctx, req.(*PublishTransparencyReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_GetRecordProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRecordProofRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).GetRecordProof(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_GetRecordProof_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).GetRecordProof(ctx, req.(*GetRecordProofRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_GetRecordLogConsistency_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRecordLogConsistencyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).GetRecordLogConsistency(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_GetRecordLogConsistency_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).GetRecordLogConsistency(ctx, req.(*GetRecordLogConsistencyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_OpenRecordToDpa_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenRecordToDpaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).OpenRecordToDpa(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_OpenRecordToDpa_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).OpenRecordToDpa(ctx, req.(*OpenRecordToDpaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportingService_ServiceDesc is the grpc.ServiceDesc for ReportingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -336,6 +502,22 @@ var ReportingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyTransparencyReport",
 			Handler:    _ReportingService_VerifyTransparencyReport_Handler,
+		},
+		{
+			MethodName: "PublishTransparencyReport",
+			Handler:    _ReportingService_PublishTransparencyReport_Handler,
+		},
+		{
+			MethodName: "GetRecordProof",
+			Handler:    _ReportingService_GetRecordProof_Handler,
+		},
+		{
+			MethodName: "GetRecordLogConsistency",
+			Handler:    _ReportingService_GetRecordLogConsistency_Handler,
+		},
+		{
+			MethodName: "OpenRecordToDpa",
+			Handler:    _ReportingService_OpenRecordToDpa_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -15,7 +16,7 @@ func recordCmd(g *globals) *cobra.Command {
 	return group("record", "The written record of a request: show, verify, record how it ended",
 		`  ddrctl record get 0193c0de-...
   ddrctl record verify 0193c0de-...`,
-		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g))
+		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g), recordProofCmd(g), recordConsistencyCmd(g), recordOpenCmd(g))
 }
 
 func (g *globals) reporting() (reportingv1.ReportingServiceClient, error) {
@@ -40,13 +41,7 @@ func recordGetCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl record get 0193c0de-...
   ddrctl record get 0193c0de-... -o json > record-0193c0de.json   # a copy to verify later`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
 			res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: a[0]})
 			if err != nil {
 				return err
@@ -87,11 +82,10 @@ record exits 1.`,
 					return usageErr(fmt.Errorf("%s: %w", copyFile, err))
 				}
 			}
-			re, err := g.reporting()
+			re, ctx, cancel, err := dial(g, cmd, g.reporting)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.ctx(cmd)
 			defer cancel()
 			res, err := re.VerifyRecord(ctx, req)
 			if err != nil {
@@ -148,11 +142,10 @@ terminal outcome when nothing was (--outcome).`,
 			default:
 				return usageErr(fmt.Errorf("give --outcome, or --category/--accounts/--means of the disclosure"))
 			}
-			re, err := g.reporting()
+			re, ctx, cancel, err := dial(g, cmd, g.reporting)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.ctx(cmd)
 			defer cancel()
 			res, err := re.RecordDisposition(ctx, req)
 			if err != nil {
@@ -189,13 +182,7 @@ func restrictCmd(g *globals) *cobra.Command {
 		Short:   "Record what law or a court order lets the transparency report say (clause 5.1)",
 		Example: `  ddrctl record restrict 0193c0de-... --restriction excluded-by-court-order --reference "AG Berlin 4/26"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
 			res, err := re.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{
 				RequestId: a[0], Restriction: reportingv1.ReportingRestriction(restriction.get()), LegalReference: reference,
 			})

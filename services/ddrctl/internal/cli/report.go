@@ -16,7 +16,7 @@ func reportCmd(g *globals) *cobra.Command {
 	return group("report", "The semi-annual transparency report (clause 5.1)",
 		`  ddrctl report generate --period 2026-H1
   ddrctl report export --period 2026-H1 --format html --out report-2026-H1.html`,
-		reportGenerateCmd(g), reportExportCmd(g), reportVerifyCmd(g))
+		reportGenerateCmd(g), reportExportCmd(g), reportVerifyCmd(g), reportPublishCmd(g))
 }
 
 // reportFigures is the part of the report's JSON export a person reads at

@@ -94,11 +94,10 @@ submitting the same file twice from this account creates one request.`,
 				}
 				in.IdempotencyKey = contentKey(secret, in.GetRequest())
 			}
-			cl, err := g.client()
+			cl, ctx, cancel, err := dial(g, cmd, g.client)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.ctx(cmd)
 			defer cancel()
 			res, err := cl.Submit(ctx, in.GetIdempotencyKey(), in.GetRequest())
 			if err != nil {
@@ -400,13 +399,7 @@ func requestGetCmd(g *globals) *cobra.Command {
 		Short:   "Show one of your requests and its stage timeline",
 		Example: `  ddrctl request get 0193c0de-7c1a-7000-8000-000000000000 -o yaml`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			cl, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
 			r, err := cl.Get(ctx, a[0])
 			if err != nil {
 				return err
@@ -443,11 +436,10 @@ func requestListCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl request list -o json | jq -r '.requests[].request_id'`,
 		Args:    args(0),
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			cl, err := g.client()
+			cl, ctx, cancel, err := dial(g, cmd, g.client)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.ctx(cmd)
 			defer cancel()
 			rs, err := cl.List(ctx)
 			if err != nil {
@@ -552,11 +544,10 @@ func amendCmd(g *globals) *cobra.Command {
 				}
 				req.Attachments = append(req.Attachments, &intakev1.Attachment{Uri: parts[0], Sha256: parts[1], MediaType: parts[2]})
 			}
-			cl, err := g.client()
+			cl, ctx, cancel, err := dial(g, cmd, g.client)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.ctx(cmd)
 			defer cancel()
 			res, err := intakev1.NewIntakeServiceClient(cl.Conn()).Amend(ctx, req)
 			if err != nil {
@@ -579,13 +570,7 @@ func withdrawCmd(g *globals) *cobra.Command {
 		Short:   "Record that the authority withdrew its demand",
 		Example: `  ddrctl request withdraw 0193c0de-... --reason "authority withdrew by letter of 2026-11-30"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			cl, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
 			res, err := intakev1.NewIntakeServiceClient(cl.Conn()).Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: a[0], Reason: reason})
 			if err != nil {
 				return err

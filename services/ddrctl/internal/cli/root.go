@@ -133,7 +133,7 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json", "yaml"))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 
-	root.AddCommand(requestCmd(g), caseCmd(g), planCmd(g), recordCmd(g), reportCmd(g), dlqCmd(g), versionCmd(g))
+	root.AddCommand(requestCmd(g), caseCmd(g), planCmd(g), recordCmd(g), reportCmd(g), verifyCmd(g), dlqCmd(g), versionCmd(g))
 	return root
 }
 
@@ -213,19 +213,40 @@ func (g *globals) client() (*client.Client, error) {
 // connect, call with the REQUEST_ID argument under --timeout, show the
 // answer as a table or in the --output format.
 func onRequest[C any, M proto.Message](g *globals, connect func() (C, error), call func(ctx context.Context, c C, id string) (M, error), table func(*tw, M)) func(*cobra.Command, []string) error {
-	return run(func(cmd *cobra.Command, a []string) error {
-		c, err := connect()
-		if err != nil {
-			return err
-		}
-		ctx, cancel := g.ctx(cmd)
-		defer cancel()
+	return calling(g, connect, func(ctx context.Context, c C, _ *cobra.Command, a []string) error {
 		m, err := call(ctx, c, a[0])
 		if err != nil {
 			return err
 		}
 		return g.print(m, func(t *tw) { table(t, m) })
 	})
+}
+
+// calling is the RunE of a command that calls the suite straight away:
+// connect, then body under --timeout. A command that checks its input
+// first calls [dial] after the checks instead.
+func calling[C any](g *globals, connect func() (C, error), body func(ctx context.Context, c C, cmd *cobra.Command, a []string) error) func(*cobra.Command, []string) error {
+	return run(func(cmd *cobra.Command, a []string) error {
+		c, ctx, cancel, err := dial(g, cmd, connect)
+		if err != nil {
+			return err
+		}
+		defer cancel()
+		return body(ctx, c, cmd, a)
+	})
+}
+
+// dial is how every command that calls the suite begins: connect (g.client,
+// g.reporting, ...) and bound the command's calls by --timeout. The caller
+// defers cancel; on an error there is nothing to cancel.
+func dial[C any](g *globals, cmd *cobra.Command, connect func() (C, error)) (C, context.Context, context.CancelFunc, error) {
+	c, err := connect()
+	if err != nil {
+		var zero C
+		return zero, nil, nil, err
+	}
+	ctx, cancel := g.ctx(cmd)
+	return c, ctx, cancel, nil
 }
 
 // idCmd is a command whose only input is its REQUEST_ID argument.

@@ -21,12 +21,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsacl"
 	"github.com/ddrsuite/ddr/services/platform/pki"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
 func main() {
@@ -77,14 +77,7 @@ func provisionCluster(ctx context.Context, url string, dir pki.Dir, replicas int
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	if err := eventstore.EnsureStreams(ctx, js, eventstore.StreamOptions{Replicas: replicas}); err != nil {
-		return err
-	}
-	if _, err := keys.EnsureBucket(ctx, js, replicas); err != nil {
+	if err := runner.Provision(ctx, nc, replicas); err != nil {
 		return err
 	}
 	fmt.Printf("provisioned %s, %s and %s at %d replicas\n", eventstore.StreamName, eventstore.DLQStreamName, keys.Bucket, replicas)

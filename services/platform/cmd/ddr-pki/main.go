@@ -18,7 +18,8 @@
 //	ddr-pki recovery-key -out FILE             a new recovery key (keep it offline)
 //	ddr-pki backup  -kek FILE -recovery FILE -out BACKUP
 //	ddr-pki restore -backup BACKUP -recovery FILE -kek FILE
-//	ddr-pki rotate  -data-dir ./data -kek FILE  (the suite stopped)
+//	ddr-pki rotate  -data-dir ./data -kek FILE  (a single-node suite, stopped)
+//	ddr-pki signing-key [-out FILE] [-name NAME]  the transparency signing key, beside the KEK
 package main
 
 import (
@@ -155,6 +156,7 @@ func sub(name string, args []string) error {
 	out := fs.String("out", "", "file to write")
 	backup := fs.String("backup", "", "KEK backup file")
 	dataDir := fs.String("data-dir", "./data", "the (stopped) suite's data directory")
+	keyName := fs.String("name", "ddr-transparency", "signing-key: the key's name in its signatures (e.g. the website's host)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -202,8 +204,21 @@ func sub(name string, args []string) error {
 		fmt.Printf("restored KEK %s to %s\n", keys.KEKID(kek), *kekFile)
 	case "rotate":
 		return rotate(*dataDir, *kekFile)
+	case "signing-key":
+		// The transparency signing key (clause 5.1) lives with the KEK. To
+		// rotate it, make a new one and start reporting with the new file
+		// and the old as --reporting-previous-signing-key-file: the next
+		// publication publishes the new key signed by both.
+		if *out == "" {
+			*out = filepath.Join(filepath.Dir(*kekFile), keys.SigningKeyFileName)
+		}
+		vkey, err := keys.NewSigningKeyFile(*out, *keyName)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s; its public key, to publish and to give DPAs:\n%s\n", *out, vkey)
 	default:
-		return fmt.Errorf("unknown command %q (recovery-key, backup, restore, rotate)", name)
+		return fmt.Errorf("unknown command %q (recovery-key, backup, restore, rotate, signing-key)", name)
 	}
 	return nil
 }

@@ -3,7 +3,10 @@
 package natstest
 
 import (
+	"fmt"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -23,6 +26,9 @@ type Env struct {
 	Server *server.Server
 	Conn   *nats.Conn
 	JS     jetstream.JetStream
+	// Config started Server: a test restarts a stopped cluster node on
+	// the same store and ports with natsx.StartEmbedded(Config, nil).
+	Config natsx.EmbeddedConfig
 }
 
 // Start runs a JetStream server with its store in t.TempDir() on a random
@@ -52,4 +58,93 @@ func Start(tb testing.TB, opts ...Options) *Env {
 		tb.Fatalf("jetstream: %v", err)
 	}
 	return &Env{Server: s, Conn: nc, JS: js}
+}
+
+// ClusterPatience bounds the wait for a test cluster to elect its leaders:
+// far longer than it takes, so a loaded machine does not fail a test.
+const ClusterPatience = 60 * time.Second
+
+// StartCluster runs n JetStream servers as one cluster on loopback, each
+// with its own store directory (Env.Server.JetStreamConfig().StoreDir),
+// and connects to each in process. It returns once the cluster has a
+// meta leader and every server knows all n peers, so a stream of n
+// replicas can be placed. Everything is stopped when the test ends.
+func StartCluster(tb testing.TB, n int, opts ...Options) []*Env {
+	tb.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	ports := make([]int, n)
+	routes := make([]string, n)
+	for i := range n {
+		ports[i] = freePort(tb)
+		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[i])
+	}
+	envs := make([]*Env, n)
+	for i := range n {
+		cfg := natsx.EmbeddedConfig{
+			StoreDir:   tb.TempDir(),
+			Port:       natsx.RandomPort,
+			ServerName: fmt.Sprintf("n%d", i),
+			SyncAlways: o.SyncAlways,
+			Cluster:    &natsx.ClusterConfig{Name: "ddr-test", Port: ports[i], Routes: routes},
+		}
+		s, err := natsx.StartEmbedded(cfg, nil)
+		if err != nil {
+			tb.Fatalf("start cluster node %d: %v", i, err)
+		}
+		tb.Cleanup(func() { natsx.Shutdown(s) })
+		nc, err := natsx.ConnectInProcess(s, fmt.Sprintf("%s-n%d", tb.Name(), i))
+		if err != nil {
+			tb.Fatalf("connect to node %d: %v", i, err)
+		}
+		tb.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			tb.Fatalf("jetstream: %v", err)
+		}
+		envs[i] = &Env{Server: s, Conn: nc, JS: js, Config: cfg}
+	}
+	deadline := time.Now().Add(ClusterPatience)
+	for !clusterReady(envs) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("the %d-node cluster has no meta leader or misses peers after %v", n, ClusterPatience)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return envs
+}
+
+func clusterReady(envs []*Env) bool {
+	leaders := 0
+	for _, e := range envs {
+		if !e.Server.JetStreamIsCurrent() {
+			return false
+		}
+		// Only the meta leader reports the peers (with JetStream up).
+		if e.Server.JetStreamIsLeader() {
+			if len(e.Server.JetStreamClusterPeers()) != len(envs) {
+				return false
+			}
+			leaders++
+		}
+	}
+	return leaders == 1
+}
+
+// freePort is a loopback port free a moment ago. Cluster routes name
+// every member's port up front, so the port cannot be left to the server.
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		tb.Fatalf("listener address %v is not TCP", l.Addr())
+	}
+	return addr.Port
 }

@@ -9,61 +9,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ddrsuite/ddr/services/reporting/adapters/export"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/domain/domaintest"
 )
-
-var (
-	h1     = domain.Period{Year: 2025, Half: domain.H1}
-	cfg250 = domain.Config{BandWidth: 250, Delay: 180 * 24 * time.Hour}
-	late   = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) // long after 2025-H1 plus the delay
-)
-
-// exportFixture is a small report whose facts carry values that must never
-// reach an export: request ids and chain heads.
-func exportFixture(t *testing.T) (*domain.Report, []domain.ReportFacts) {
-	t.Helper()
-	at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
-	mk := func(id, process, country string, o domain.Outcome, r domain.Restriction) domain.ReportFacts {
-		f := domain.ReportFacts{RequestID: id, ReceivedAt: at, LegalProcess: process, Country: country, Outcome: o,
-			AccountsSpecified: 2, CustomerNotified: true, Restriction: r}
-		copy(f.ChainHead[:], bytes.Repeat([]byte{0xab}, 32))
-		return f
-	}
-	facts := []domain.ReportFacts{
-		mk("req-secret-0001", "subpoena", "US", domain.OutcomeNonContentOnly, domain.RestrictionNone),
-		mk("req-secret-0002", "subpoena", "US", domain.OutcomeRejected, domain.RestrictionNone),
-		mk("req-secret-0003", "search_warrant", "DE", domain.OutcomeContentDisclosed, domain.RestrictionNone),
-		mk("req-secret-0004", "none", "ZZ", domain.OutcomePending, domain.RestrictionNone),
-		mk("req-secret-0005", "court_order", "GB", domain.OutcomeWithdrawn, domain.RestrictionExcludedByCourtOrder),
-		mk("req-secret-0006", "national_security_letter", "US", domain.OutcomeNonContentOnly, domain.RestrictionNationalSecurity),
-	}
-	facts[2].Emergency, facts[2].DPAConsulted, facts[2].UnderGag = true, true, true
-	r, err := domain.BuildReport(facts, h1, cfg250, late)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, facts
-}
-
-func noPersonalData(t *testing.T, what string, out []byte) {
-	t.Helper()
-	for _, s := range []string{"req-secret", strings.Repeat("ab", 32), "court_order", "GB", "national_security_letter"} {
-		if bytes.Contains(out, []byte(s)) {
-			t.Errorf("%s contains %q", what, s)
-		}
-	}
-}
 
 func TestExport_CSVHasOneRowPerFigure(t *testing.T) {
-	r, _ := exportFixture(t)
+	r, _ := domaintest.Report(t)
 	var buf bytes.Buffer
 	if err := export.WriteCSV(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	noPersonalData(t, "CSV", buf.Bytes())
+	domaintest.NoPersonalData(t, "CSV", buf.Bytes())
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -98,13 +56,13 @@ func TestExport_CSVHasOneRowPerFigure(t *testing.T) {
 }
 
 func TestExport_HTMLHasAnAccessibleChartPerBreakdownAndNoPersonalData(t *testing.T) {
-	r, _ := exportFixture(t)
+	r, _ := domaintest.Report(t)
 	var buf bytes.Buffer
 	if err := export.WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	noPersonalData(t, "HTML", buf.Bytes())
+	domaintest.NoPersonalData(t, "HTML", buf.Bytes())
 	if n := strings.Count(page, "<svg "); n != 3 {
 		t.Fatalf("%d charts, want 3", n)
 	}
@@ -142,8 +100,8 @@ func TestExport_HTMLHasAnAccessibleChartPerBreakdownAndNoPersonalData(t *testing
 }
 
 func TestExport_HTMLWhenNationalSecurityWithheld(t *testing.T) {
-	_, facts := exportFixture(t)
-	r, err := domain.BuildReport(facts, h1, cfg250, h1.End())
+	_, facts := domaintest.Report(t)
+	r, err := domain.BuildReport(facts, domaintest.H1, domaintest.Config250, domaintest.H1.End())
 	if err != nil {
 		t.Fatal(err)
 	}
