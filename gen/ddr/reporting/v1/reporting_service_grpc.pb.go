@@ -19,12 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportingService_GetRecord_FullMethodName                = "/ddr.reporting.v1.ReportingService/GetRecord"
-	ReportingService_VerifyRecord_FullMethodName             = "/ddr.reporting.v1.ReportingService/VerifyRecord"
-	ReportingService_RecordDisposition_FullMethodName        = "/ddr.reporting.v1.ReportingService/RecordDisposition"
-	ReportingService_SetReportingRestriction_FullMethodName  = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
-	ReportingService_GetTransparencyReport_FullMethodName    = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
-	ReportingService_VerifyTransparencyReport_FullMethodName = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
+	ReportingService_GetRecord_FullMethodName                   = "/ddr.reporting.v1.ReportingService/GetRecord"
+	ReportingService_VerifyRecord_FullMethodName                = "/ddr.reporting.v1.ReportingService/VerifyRecord"
+	ReportingService_RecordDisposition_FullMethodName           = "/ddr.reporting.v1.ReportingService/RecordDisposition"
+	ReportingService_SetReportingRestriction_FullMethodName     = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
+	ReportingService_ProposeReportingRestriction_FullMethodName = "/ddr.reporting.v1.ReportingService/ProposeReportingRestriction"
+	ReportingService_ConfirmReportingRestriction_FullMethodName = "/ddr.reporting.v1.ReportingService/ConfirmReportingRestriction"
+	ReportingService_GetTransparencyReport_FullMethodName       = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
+	ReportingService_VerifyTransparencyReport_FullMethodName    = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
 )
 
 // ReportingServiceClient is the client API for ReportingService service.
@@ -44,9 +46,20 @@ type ReportingServiceClient interface {
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
 	// disclosure before the request was cleared, or a second disposition.
 	RecordDisposition(ctx context.Context, in *RecordDispositionRequest, opts ...grpc.CallOption) (*RecordDispositionResponse, error)
-	// SetReportingRestriction records what law or a court order allows the
-	// transparency report to say about a request. Errors: NOT_FOUND.
+	// SetReportingRestriction lifts a restriction (NONE only): a report that
+	// says more needs no second person. Any other restriction is refused
+	// (FAILED_PRECONDITION, clause 5.1): use ProposeReportingRestriction.
+	// Errors: NOT_FOUND.
 	SetReportingRestriction(ctx context.Context, in *SetReportingRestrictionRequest, opts ...grpc.CallOption) (*SetReportingRestrictionResponse, error)
+	// ProposeReportingRestriction records, for one legal person, a restriction
+	// with its legal reference (clause 5.1); it takes effect once a second
+	// legal person confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when
+	// one is already pending or in effect.
+	ProposeReportingRestriction(ctx context.Context, in *ProposeReportingRestrictionRequest, opts ...grpc.CallOption) (*ProposeReportingRestrictionResponse, error)
+	// ConfirmReportingRestriction is the second legal person (not the
+	// proposer, not the decision's proposer) confirming the pending
+	// restriction. Errors: NOT_FOUND; FAILED_PRECONDITION (clause 5.1).
+	ConfirmReportingRestriction(ctx context.Context, in *ConfirmReportingRestrictionRequest, opts ...grpc.CallOption) (*ConfirmReportingRestrictionResponse, error)
 	// GetTransparencyReport renders the report of a finished half-year.
 	// Errors: FAILED_PRECONDITION while the period is not over.
 	GetTransparencyReport(ctx context.Context, in *GetTransparencyReportRequest, opts ...grpc.CallOption) (*GetTransparencyReportResponse, error)
@@ -103,6 +116,26 @@ func (c *reportingServiceClient) SetReportingRestriction(ctx context.Context, in
 	return out, nil
 }
 
+func (c *reportingServiceClient) ProposeReportingRestriction(ctx context.Context, in *ProposeReportingRestrictionRequest, opts ...grpc.CallOption) (*ProposeReportingRestrictionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeReportingRestrictionResponse)
+	err := c.cc.Invoke(ctx, ReportingService_ProposeReportingRestriction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) ConfirmReportingRestriction(ctx context.Context, in *ConfirmReportingRestrictionRequest, opts ...grpc.CallOption) (*ConfirmReportingRestrictionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmReportingRestrictionResponse)
+	err := c.cc.Invoke(ctx, ReportingService_ConfirmReportingRestriction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *reportingServiceClient) GetTransparencyReport(ctx context.Context, in *GetTransparencyReportRequest, opts ...grpc.CallOption) (*GetTransparencyReportResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetTransparencyReportResponse)
@@ -140,9 +173,20 @@ type ReportingServiceServer interface {
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
 	// disclosure before the request was cleared, or a second disposition.
 	RecordDisposition(context.Context, *RecordDispositionRequest) (*RecordDispositionResponse, error)
-	// SetReportingRestriction records what law or a court order allows the
-	// transparency report to say about a request. Errors: NOT_FOUND.
+	// SetReportingRestriction lifts a restriction (NONE only): a report that
+	// says more needs no second person. Any other restriction is refused
+	// (FAILED_PRECONDITION, clause 5.1): use ProposeReportingRestriction.
+	// Errors: NOT_FOUND.
 	SetReportingRestriction(context.Context, *SetReportingRestrictionRequest) (*SetReportingRestrictionResponse, error)
+	// ProposeReportingRestriction records, for one legal person, a restriction
+	// with its legal reference (clause 5.1); it takes effect once a second
+	// legal person confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when
+	// one is already pending or in effect.
+	ProposeReportingRestriction(context.Context, *ProposeReportingRestrictionRequest) (*ProposeReportingRestrictionResponse, error)
+	// ConfirmReportingRestriction is the second legal person (not the
+	// proposer, not the decision's proposer) confirming the pending
+	// restriction. Errors: NOT_FOUND; FAILED_PRECONDITION (clause 5.1).
+	ConfirmReportingRestriction(context.Context, *ConfirmReportingRestrictionRequest) (*ConfirmReportingRestrictionResponse, error)
 	// GetTransparencyReport renders the report of a finished half-year.
 	// Errors: FAILED_PRECONDITION while the period is not over.
 	GetTransparencyReport(context.Context, *GetTransparencyReportRequest) (*GetTransparencyReportResponse, error)
@@ -170,6 +214,12 @@ func (UnimplementedReportingServiceServer) RecordDisposition(context.Context, *R
 }
 func (UnimplementedReportingServiceServer) SetReportingRestriction(context.Context, *SetReportingRestrictionRequest) (*SetReportingRestrictionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetReportingRestriction not implemented")
+}
+func (UnimplementedReportingServiceServer) ProposeReportingRestriction(context.Context, *ProposeReportingRestrictionRequest) (*ProposeReportingRestrictionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeReportingRestriction not implemented")
+}
+func (UnimplementedReportingServiceServer) ConfirmReportingRestriction(context.Context, *ConfirmReportingRestrictionRequest) (*ConfirmReportingRestrictionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmReportingRestriction not implemented")
 }
 func (UnimplementedReportingServiceServer) GetTransparencyReport(context.Context, *GetTransparencyReportRequest) (*GetTransparencyReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTransparencyReport not implemented")
@@ -270,6 +320,42 @@ func _ReportingService_SetReportingRestriction_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportingService_ProposeReportingRestriction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeReportingRestrictionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).ProposeReportingRestriction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_ProposeReportingRestriction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).ProposeReportingRestriction(ctx, req.(*ProposeReportingRestrictionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_ConfirmReportingRestriction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmReportingRestrictionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).ConfirmReportingRestriction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_ConfirmReportingRestriction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).ConfirmReportingRestriction(ctx, req.(*ConfirmReportingRestrictionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportingService_GetTransparencyReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetTransparencyReportRequest)
 	if err := dec(in); err != nil {
@@ -328,6 +414,14 @@ var ReportingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetReportingRestriction",
 			Handler:    _ReportingService_SetReportingRestriction_Handler,
+		},
+		{
+			MethodName: "ProposeReportingRestriction",
+			Handler:    _ReportingService_ProposeReportingRestriction_Handler,
+		},
+		{
+			MethodName: "ConfirmReportingRestriction",
+			Handler:    _ReportingService_ConfirmReportingRestriction_Handler,
 		},
 		{
 			MethodName: "GetTransparencyReport",
