@@ -107,3 +107,22 @@ func DispositionToProto(d domain.Disposition, recordedAt time.Time, by string) *
 	}
 	return out
 }
+
+// RestrictionProposalFromProto reads a proposed restriction.
+func RestrictionProposalFromProto(p *reportingv1.RestrictionProposed) domain.RestrictionProposal {
+	return domain.RestrictionProposal{
+		Restriction:    RestrictionFromProto(p.GetRestriction()),
+		LegalReference: p.GetLegalReference(),
+		Lift:           protoconv.LiftFrom(p.GetLift()),
+	}
+}
+
+// RestrictionProposalToProto is the inverse of RestrictionProposalFromProto.
+func RestrictionProposalToProto(requestID string, p domain.RestrictionProposal) *reportingv1.RestrictionProposed {
+	return &reportingv1.RestrictionProposed{
+		RequestId:      requestID,
+		Restriction:    RestrictionToProto(p.Restriction),
+		LegalReference: p.LegalReference,
+		Lift:           protoconv.Lift(p.Lift),
+	}
+}

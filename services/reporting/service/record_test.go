@@ -219,6 +219,13 @@ func TestDisposition_TerminalOutcomeNeedsNoClearingAndCallerMustBeStaff(t *testi
 	if _, err := e.member.RecordDisposition(ctx, req); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("group member: %v, want PERMISSION_DENIED", err)
 	}
+	// The record agrees with the decision: "challenged" only once a
+	// challenge was decided (issue 15).
+	_, err := e.staff.RecordDisposition(ctx, req)
+	if pv, ok := grpcserver.PolicyViolationFrom(err); !ok || pv.Clause != "2.1" || pv.Rule != "OUTCOME_NOT_ALLOWED_BY_DECISION" {
+		t.Fatalf("challenged without a challenge decision: %v, want clause 2.1 OUTCOME_NOT_ALLOWED_BY_DECISION", err)
+	}
+	e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE, 0))
 	res, err := e.staff.RecordDisposition(ctx, req)
 	if err != nil {
 		t.Fatal(err)

@@ -267,13 +267,29 @@ func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
 	}{{"req-a", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA}, {"req-b", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_COURT_ORDER}, {"req-ns", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY}} {
 		last = e.append(t, r.id, received(r.id, t0, r.process, "US", 2, false, true))
 	}
+	synced := func(id string) {
+		t.Helper()
+		rec := getRecord(t, e, id)
+		last = rec.GetEntries()[len(rec.GetEntries())-1].GetSequence()
+	}
+	// set lifts a restriction (one person may); restrict keeps a request
+	// out, which takes two legal people (issue 15).
 	set := func(id string, r reportingv1.ReportingRestriction) {
 		t.Helper()
 		if _, err := e.staff.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{RequestId: id, Restriction: r, LegalReference: "order 12/2026"}); err != nil {
 			t.Fatal(err)
 		}
-		rec := getRecord(t, e, id)
-		last = rec.GetEntries()[len(rec.GetEntries())-1].GetSequence()
+		synced(id)
+	}
+	restrict := func(id string, r reportingv1.ReportingRestriction) {
+		t.Helper()
+		if _, err := e.staff.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{RequestId: id, Restriction: r, LegalReference: "order 12/2026", Basis: "the court forbids reporting it"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.counsel.ConfirmReportingRestriction(ctx, &reportingv1.ConfirmReportingRestrictionRequest{RequestId: id}); err != nil {
+			t.Fatal(err)
+		}
+		synced(id)
 	}
 	counted := func() (int, map[string]int) {
 		t.Helper()
@@ -289,7 +305,7 @@ func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
 	if n, _ := counted(); n != 2 {
 		t.Fatalf("%d requests counted, want 2 (national security only banded)", n)
 	}
-	set("req-b", reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER)
+	restrict("req-b", reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER)
 	if n, by := counted(); n != 1 || by["court_order"] != 0 {
 		t.Fatalf("after the exclusion: %d requests, by process %v; want req-b nowhere", n, by)
 	}
