@@ -71,7 +71,8 @@ func fillMarked(c *canaries, m protoreflect.Message) {
 // The canary test through the real all-in-one: a canary in every marked
 // field the API takes in a request's life (the request's own fields, its
 // targets, an amendment, the reviewers' factor assessments, rights
-// assessment and challenge reasoning, a withdrawal's reason), driven
+// assessment, challenge reasoning and imminent-risk justification, a
+// withdrawal's reason), driven
 // through submit, amend, assess, decide, approve, the notification plan
 // and the record. Not one
 // canary is in any byte JetStream wrote to disk (stream, dead letters,
@@ -125,11 +126,20 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 		_, err := asAlice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning})
 		return err
 	})
+	justification := c.next("ddr.assessment.v1.JustifyImminentRiskRequest.justification")
+	var refs []string
+	must(t, "justify", func() error {
+		res, err := asAlice.JustifyImminentRisk(ctx, &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: justification})
+		refs = res.GetCase().GetFacts().GetTargetRefs()
+		return err
+	})
 	var decisionID string
 	must(t, "decide", func() error {
+		// The request describes its scope in words too (every marked field
+		// is filled): only a disclosure naming its targets is not bulk (6.1).
 		res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
 			RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{All: true},
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{TargetRefs: refs},
 		})
 		decisionID = res.GetCase().GetDecision().GetDecisionId()
 		return err

@@ -81,21 +81,22 @@ func (a *Reporting) SetRestriction(ctx context.Context, actor, requestID string,
 }
 
 // ProposeRestriction records, for one legal person, a restriction of what
-// the report says about a request with its legal reference (5.1). It takes
-// effect once a second legal person confirms it. It returns the lift as
-// recorded.
-func (a *Reporting) ProposeRestriction(ctx context.Context, actor, requestID string, r domain.Restriction, legalReference, basis string) (policy.Lift, error) {
+// the report says about a request with its legal reference (5.1), which is
+// its whole basis (see events.go). It takes effect once a second legal
+// person confirms it. It returns the lift as recorded.
+func (a *Reporting) ProposeRestriction(ctx context.Context, actor, requestID string, r domain.Restriction, legalReference string) (policy.Lift, error) {
 	var out domain.RestrictionProposal
 	_, err := command.Run(ctx, a.store, records, command.NewCall(requestID, actor, a.cfg.Now()), func(s *recordState, c command.Call) ([]eventstore.Event, error) {
 		if err := received(s, requestID); err != nil {
 			return nil, err
 		}
-		p, err := domain.ProposeRestriction(&s.fold, r, legalReference, basis, c.Actor, c.Now)
+		p, err := domain.ProposeRestriction(&s.fold, r, legalReference, legalReference, c.Actor, c.Now)
 		if err != nil {
 			return nil, err
 		}
-		out = p
-		return []eventstore.Event{{ID: c.EventID("reporting.restriction_proposed"), Payload: RestrictionProposalToProto(requestID, p)}}, nil
+		ev := RestrictionProposalToProto(requestID, p)
+		out = RestrictionProposalFromProto(ev)
+		return []eventstore.Event{{ID: c.EventID("reporting.restriction_proposed"), Payload: ev}}, nil
 	})
 	return out.Lift, err
 }

@@ -120,7 +120,7 @@ func (s *Server) ProposeReportingRestriction(ctx context.Context, req *reporting
 	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
-	l, err := s.app.ProposeRestriction(ctx, id.URI, req.GetRequestId(), app.RestrictionFromProto(req.GetRestriction()), req.GetLegalReference(), req.GetBasis())
+	l, err := s.app.ProposeRestriction(ctx, id.URI, req.GetRequestId(), app.RestrictionFromProto(req.GetRestriction()), req.GetLegalReference())
 	if err != nil {
 		return nil, err
 	}

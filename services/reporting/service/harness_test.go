@@ -263,7 +263,7 @@ func dispositionEvent(id string, at time.Time, d *reportingv1.Disposition) event
 // restrictionConfirmed is a restriction proposed by the privacy officer
 // and confirmed by counsel, as the RPCs write them (two legal people, 5.1).
 func restrictionConfirmed(id string, at time.Time, r reportingv1.ReportingRestriction) []eventstore.Event {
-	lift := &commonv1.Lift{Id: "restriction/" + r.String(), Clause: "5.1", What: "the report restriction", Basis: "court order", EvidenceReference: "order 12/2026",
+	lift := &commonv1.Lift{Id: "restriction/" + r.String(), Clause: "5.1", What: "the report restriction", EvidenceReference: "order 12/2026",
 		RecordedBy: staff.URI, RecordTime: timestamppb.New(at), ConfirmRoles: []string{"legal"}}
 	return []eventstore.Event{{
 		ID: eventstore.DerivedID(id, "reporting.restriction_proposed"), RequestID: id, Service: "reporting", Name: "restriction_proposed", Time: at, Actor: staff.URI,

@@ -283,7 +283,7 @@ func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
 	}
 	restrict := func(id string, r reportingv1.ReportingRestriction) {
 		t.Helper()
-		if _, err := e.staff.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{RequestId: id, Restriction: r, LegalReference: "order 12/2026", Basis: "the court forbids reporting it"}); err != nil {
+		if _, err := e.staff.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{RequestId: id, Restriction: r, LegalReference: "order 12/2026"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.counsel.ConfirmReportingRestriction(ctx, &reportingv1.ConfirmReportingRestrictionRequest{RequestId: id}); err != nil {

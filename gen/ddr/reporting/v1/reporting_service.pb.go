@@ -9,7 +9,6 @@ package reportingv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
-	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -562,12 +561,12 @@ type ProposeReportingRestrictionRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	Restriction ReportingRestriction   `protobuf:"varint,2,opt,name=restriction,proto3,enum=ddr.reporting.v1.ReportingRestriction" json:"restriction,omitempty"`
-	// The court order or law that limits the report (clause 5.1).
+	// The court order or law that limits the report (clause 5.1): the whole
+	// basis of the restriction. Reporting holds no personal data (it cannot
+	// seal it), so the restriction takes no free text.
 	LegalReference string `protobuf:"bytes,3,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
-	// Personal data (RECORD): why, in free text.
-	Basis         string `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ProposeReportingRestrictionRequest) Reset() {
@@ -617,13 +616,6 @@ func (x *ProposeReportingRestrictionRequest) GetRestriction() ReportingRestricti
 func (x *ProposeReportingRestrictionRequest) GetLegalReference() string {
 	if x != nil {
 		return x.LegalReference
-	}
-	return ""
-}
-
-func (x *ProposeReportingRestrictionRequest) GetBasis() string {
-	if x != nil {
-		return x.Basis
 	}
 	return ""
 }
@@ -1112,7 +1104,7 @@ var File_ddr_reporting_v1_reporting_service_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\n" +
-	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1dddr/options/v1/personal.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
+	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
 	"\x10GetRecordRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"E\n" +
@@ -1147,14 +1139,13 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vrestriction\x121\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x0elegalReference\"X\n" +
 	"\x1fSetReportingRestrictionResponse\x125\n" +
-	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x81\x02\n" +
+	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdb\x01\n" +
 	"\"ProposeReportingRestrictionRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12V\n" +
 	"\vrestriction\x18\x02 \x01(\x0e2&.ddr.reporting.v1.ReportingRestrictionB\f\xbaH\t\x82\x01\x06\x10\x01 \x00 \x01R\vrestriction\x123\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0elegalReference\x12$\n" +
-	"\x05basis\x18\x04 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\x05basis\"N\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0elegalReference\"N\n" +
 	"#ProposeReportingRestrictionResponse\x12'\n" +
 	"\x04lift\x18\x01 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\"N\n" +
 	"\"ConfirmReportingRestrictionRequest\x12(\n" +

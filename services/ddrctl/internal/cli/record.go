@@ -183,17 +183,17 @@ terminal outcome when nothing was (--outcome).`,
 }
 
 func restrictCmd(g *globals) *cobra.Command {
-	var reference, basis string
+	var reference string
 	var restriction *enumFlag
 	cmd := &cobra.Command{
 		Use:   "restrict REQUEST_ID",
 		Short: "Propose what law or a court order lets the transparency report say; a second legal person confirms (clause 5.1)",
 		Long: `Restrict proposes a restriction of what the transparency report says about a
 request (excluded-by-court-order, national-security), with the order or law
-behind it. It takes effect only once a second person with the legal role
+behind it, which is its whole basis. It takes effect only once a second person with the legal role
 confirms it (record confirm-restriction). --restriction none lifts a
 restriction at once: a report that says more needs no second person.`,
-		Example: `  ddrctl record restrict 0193c0de-... --restriction excluded-by-court-order --reference "AG Berlin 4/26" --basis "the order forbids reporting it"
+		Example: `  ddrctl record restrict 0193c0de-... --restriction excluded-by-court-order --reference "AG Berlin 4/26"
   ddrctl record restrict 0193c0de-... --restriction none`,
 		Args: args(1, "REQUEST_ID"),
 		RunE: run(func(cmd *cobra.Command, a []string) error {
@@ -212,7 +212,7 @@ restriction at once: a report that says more needs no second person.`,
 				return g.print(res, func(t *tw) { t.kv("LIFTED", ts(res.GetSetTime())) })
 			}
 			res, err := re.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{
-				RequestId: a[0], Restriction: r, LegalReference: reference, Basis: basis,
+				RequestId: a[0], Restriction: r, LegalReference: reference,
 			})
 			if err != nil {
 				return err
@@ -222,7 +222,6 @@ restriction at once: a report that says more needs no second person.`,
 	}
 	restriction = enumVar(cmd, "restriction", "what the report may say", reportingv1.ReportingRestriction(0).Descriptor(), false)
 	cmd.Flags().StringVar(&reference, "reference", "", "the order or law (kept in the record, never published)")
-	cmd.Flags().StringVar(&basis, "basis", "", "why the report must say less (kept sealed in the record)")
 	mustFlag(cmd, "restriction")
 	return cmd
 }
