@@ -208,14 +208,22 @@ func (s *Server) person(ctx context.Context, req proto.Message) (policy.Person, 
 	return p, s.valid.Check(req)
 }
 
-// ApproveDecision implements assessmentv1.AssessmentServiceServer.
-func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
+// asPerson runs a command that needs the caller's roles (a legal approver,
+// a legal confirmer) and renders the case it left into the response R.
+func asPerson[R any](s *Server, ctx context.Context, req proto.Message, run func(policy.Person) (*app.CaseState, error), wrap func(*assessmentv1.Case) *R) (*R, error) {
 	who, err := s.person(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.Approve(ctx, who, req.GetRequestId(), req.GetDecisionId())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
+	st, err := run(who)
+	return reply(s, st, err, wrap)
+}
+
+// ApproveDecision implements assessmentv1.AssessmentServiceServer.
+func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.Approve(ctx, who, req.GetRequestId(), req.GetDecisionId())
+	}, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
 		return &assessmentv1.ApproveDecisionResponse{Case: c}
 	})
 }
@@ -234,36 +242,28 @@ func (s *Server) RejectDecision(ctx context.Context, req *assessmentv1.RejectDec
 
 // JustifyImminentRisk implements assessmentv1.AssessmentServiceServer.
 func (s *Server) JustifyImminentRisk(ctx context.Context, req *assessmentv1.JustifyImminentRiskRequest) (*assessmentv1.JustifyImminentRiskResponse, error) {
-	actor, err := s.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.app.JustifyImminentRisk(ctx, actor, req.GetRequestId(), req.GetJustification())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.JustifyImminentRiskResponse {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.JustifyImminentRisk(ctx, who.ID, req.GetRequestId(), req.GetJustification())
+	}, func(c *assessmentv1.Case) *assessmentv1.JustifyImminentRiskResponse {
 		return &assessmentv1.JustifyImminentRiskResponse{Case: c}
 	})
 }
 
 // ProposeChallengeOutcome implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ProposeChallengeOutcome(ctx context.Context, req *assessmentv1.ProposeChallengeOutcomeRequest) (*assessmentv1.ProposeChallengeOutcomeResponse, error) {
-	actor, err := s.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.app.ProposeChallengeOutcome(ctx, actor, req.GetRequestId(), codec.ChallengeOutcomeToDomain(req.GetOutcome()), req.GetBasis(), req.GetEvidenceReference())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ProposeChallengeOutcomeResponse {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		o := codec.ChallengeOutcomeToDomain(req.GetOutcome())
+		return s.app.ProposeChallengeOutcome(ctx, who.ID, req.GetRequestId(), o, req.GetBasis(), req.GetEvidenceReference())
+	}, func(c *assessmentv1.Case) *assessmentv1.ProposeChallengeOutcomeResponse {
 		return &assessmentv1.ProposeChallengeOutcomeResponse{Case: c}
 	})
 }
 
 // ConfirmChallengeOutcome implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ConfirmChallengeOutcome(ctx context.Context, req *assessmentv1.ConfirmChallengeOutcomeRequest) (*assessmentv1.ConfirmChallengeOutcomeResponse, error) {
-	who, err := s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.app.ConfirmChallengeOutcome(ctx, who, req.GetRequestId())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ConfirmChallengeOutcomeResponse {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.ConfirmChallengeOutcome(ctx, who, req.GetRequestId())
+	}, func(c *assessmentv1.Case) *assessmentv1.ConfirmChallengeOutcomeResponse {
 		return &assessmentv1.ConfirmChallengeOutcomeResponse{Case: c}
 	})
 }

@@ -411,7 +411,8 @@ and a legal approver (case approve by someone with the legal role).`,
 		Example: `  ddrctl case justify 0193c0de-... --justification "credible threat to life described in the call log"`,
 		Args:    args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.JustifyImminentRisk(ctx, &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: text})
+			req := &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: text}
+			res, err := as.JustifyImminentRisk(ctx, req)
 			return res.GetCase(), err
 		}, caseTable),
 	}
