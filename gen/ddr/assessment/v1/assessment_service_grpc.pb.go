@@ -65,8 +65,11 @@ type AssessmentServiceClient interface {
 	// Errors: NOT_FOUND; FAILED_PRECONDITION; ABORTED when another decision won.
 	Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error)
 	// ApproveDecision approves a pending disclose decision. The approver must
-	// not be the person who decided. Errors: NOT_FOUND; FAILED_PRECONDITION;
-	// PERMISSION_DENIED for a self-approval.
+	// not be the person who decided. A disclosure on an imminent risk the
+	// authority did not claim, or on a compelling obligation without legal
+	// process, needs an approver with the legal role (FAILED_PRECONDITION,
+	// clause 2.1). Errors: NOT_FOUND; FAILED_PRECONDITION; PERMISSION_DENIED
+	// for a self-approval.
 	ApproveDecision(ctx context.Context, in *ApproveDecisionRequest, opts ...grpc.CallOption) (*ApproveDecisionResponse, error)
 	// RejectDecision sends a pending disclose decision back to review, with
 	// the reason. Anyone but its proposer may reject it. Errors: NOT_FOUND;
@@ -251,8 +254,11 @@ type AssessmentServiceServer interface {
 	// Errors: NOT_FOUND; FAILED_PRECONDITION; ABORTED when another decision won.
 	Decide(context.Context, *DecideRequest) (*DecideResponse, error)
 	// ApproveDecision approves a pending disclose decision. The approver must
-	// not be the person who decided. Errors: NOT_FOUND; FAILED_PRECONDITION;
-	// PERMISSION_DENIED for a self-approval.
+	// not be the person who decided. A disclosure on an imminent risk the
+	// authority did not claim, or on a compelling obligation without legal
+	// process, needs an approver with the legal role (FAILED_PRECONDITION,
+	// clause 2.1). Errors: NOT_FOUND; FAILED_PRECONDITION; PERMISSION_DENIED
+	// for a self-approval.
 	ApproveDecision(context.Context, *ApproveDecisionRequest) (*ApproveDecisionResponse, error)
 	// RejectDecision sends a pending disclose decision back to review, with
 	// the reason. Anyone but its proposer may reject it. Errors: NOT_FOUND;

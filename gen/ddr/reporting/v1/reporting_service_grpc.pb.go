@@ -44,7 +44,11 @@ type ReportingServiceClient interface {
 	VerifyRecord(ctx context.Context, in *VerifyRecordRequest, opts ...grpc.CallOption) (*VerifyRecordResponse, error)
 	// RecordDisposition records what was finally disclosed, or the terminal
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
-	// disclosure before the request was cleared, or a second disposition.
+	// disclosure before the request was cleared (2.2), an outcome the
+	// effective decision does not allow or whose fact the record lacks (2.1),
+	// a disclosure beyond the decided accounts or data categories (2.1), one
+	// dated after the authority's country lost adequacy (4.2.1), or a second
+	// disposition.
 	RecordDisposition(ctx context.Context, in *RecordDispositionRequest, opts ...grpc.CallOption) (*RecordDispositionResponse, error)
 	// SetReportingRestriction lifts a restriction (NONE only): a report that
 	// says more needs no second person. Any other restriction is refused
@@ -171,7 +175,11 @@ type ReportingServiceServer interface {
 	VerifyRecord(context.Context, *VerifyRecordRequest) (*VerifyRecordResponse, error)
 	// RecordDisposition records what was finally disclosed, or the terminal
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
-	// disclosure before the request was cleared, or a second disposition.
+	// disclosure before the request was cleared (2.2), an outcome the
+	// effective decision does not allow or whose fact the record lacks (2.1),
+	// a disclosure beyond the decided accounts or data categories (2.1), one
+	// dated after the authority's country lost adequacy (4.2.1), or a second
+	// disposition.
 	RecordDisposition(context.Context, *RecordDispositionRequest) (*RecordDispositionResponse, error)
 	// SetReportingRestriction lifts a restriction (NONE only): a report that
 	// says more needs no second person. Any other restriction is refused
