@@ -74,8 +74,8 @@ func fillMarked(c *canaries, m protoreflect.Message) {
 // The canary test through the real all-in-one: a canary in every marked
 // field the API takes in a request's life (the request's own fields, its
 // targets and attachments, an emergency's harm, an amendment, the
-// reviewers' factor assessments, rights assessment, counsel consultation
-// and challenge reasoning, a rejected and an approved decision's grounds,
+// reviewers' factor assessments, rights assessment, counsel consultation,
+// challenge reasoning and imminent-risk justification, a rejected and an approved decision's grounds,
 // the rejection's reason, a redirect's support, the 4.2.2 waiver efforts,
 // a DPA's answer, an exemption's basis, a withdrawal's reason), driven
 // through the API over three requests. Not one canary is in any byte
@@ -147,13 +147,23 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 		_, err := asAlice.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: counsel})
 		return err
 	})
+	justification := c.next("ddr.assessment.v1.JustifyImminentRiskRequest.justification")
+	var refs []string
+	must(t, "justify", func() error {
+		res, err := asAlice.JustifyImminentRisk(ctx, &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: justification})
+		refs = res.GetCase().GetFacts().GetTargetRefs()
+		return err
+	})
 	var decisionID string
 	decide := func() {
 		grounds := c.next("ddr.assessment.v1.DecideRequest.grounds")
 		must(t, "decide", func() error {
 			res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
 				RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-				LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{All: true},
+				// The request describes its scope in words too (every marked
+				// field is filled): only a disclosure naming its targets is
+				// not bulk (6.1).
+				LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{TargetRefs: refs},
 				Grounds: grounds,
 			})
 			decisionID = res.GetCase().GetDecision().GetDecisionId()

@@ -154,7 +154,17 @@ func (c *Case) RecordFactor(f Factor, assessment, by string, now time.Time) ([]E
 
 // WeighRights records how the affected people's rights were weighed (2.1).
 func (c *Case) WeighRights(text, by string, now time.Time) ([]Event, error) {
-	if err := c.allow("weigh rights", reviewable...); err != nil {
+	return c.recordText(false, text, by, now)
+}
+
+// recordText records a reviewer's written judgement under review: the
+// rights weighing, or (justification) an imminent-risk justification.
+func (c *Case) recordText(justification bool, text, by string, now time.Time) ([]Event, error) {
+	action := "weigh rights"
+	if justification {
+		action = "justify an imminent risk"
+	}
+	if err := c.allow(action, reviewable...); err != nil {
 		return nil, err
 	}
 	if err := required("text", text); err != nil {
@@ -162,6 +172,9 @@ func (c *Case) WeighRights(text, by string, now time.Time) ([]Event, error) {
 	}
 	if err := required("actor", by); err != nil {
 		return nil, err
+	}
+	if justification {
+		return []Event{ImminentRiskJustified{Meta: meta(by, now), Text: text}}, nil
 	}
 	return []Event{RightsWeighed{Meta: meta(by, now), Text: text}}, nil
 }
@@ -221,16 +234,7 @@ func (c *Case) ConsiderChallenge(warranted bool, reasoning, by string, now time.
 // risk of serious harm the authority did not claim (2.1). A disclosure on
 // that basis without the authority's claim needs it, and a legal approver.
 func (c *Case) JustifyImminentRisk(text, by string, now time.Time) ([]Event, error) {
-	if err := c.allow("justify an imminent risk", reviewable...); err != nil {
-		return nil, err
-	}
-	if err := required("text", text); err != nil {
-		return nil, err
-	}
-	if err := required("actor", by); err != nil {
-		return nil, err
-	}
-	return []Event{ImminentRiskJustified{Meta: meta(by, now), Text: text}}, nil
+	return c.recordText(true, text, by, now)
 }
 
 // challengeOpen are the statuses in which a challenge's outcome may be

@@ -208,9 +208,10 @@ func checkDisclosure(c *domain.Case, base domain.Config, everWarranted bool) err
 		}
 		if ch.Outcome == domain.ChallengeUpheld {
 			n := d.Decision.Narrowing
-			if n == nil || !((len(n.TargetIDs) > 0 && len(n.TargetIDs) < max(f.TargetCount, len(f.TargetIDs))) ||
+			narrower := n != nil && ((len(n.TargetIDs) > 0 && len(n.TargetIDs) < max(f.TargetCount, len(f.TargetIDs))) ||
 				(len(n.DataCategories) > 0 && len(n.DataCategories) < len(f.DataCategories)) ||
-				(n.TimeRange != domain.TimeRange{} && n.TimeRange != f.TimeRange)) {
+				(n.TimeRange != domain.TimeRange{} && n.TimeRange != f.TimeRange))
+			if !narrower {
 				return errors.New("3.3: disclosure after an upheld challenge is not narrower than the request")
 			}
 		}

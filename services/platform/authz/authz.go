@@ -68,8 +68,17 @@ var Table = map[string][]Role{
 	"/ddr.assessment.v1.AssessmentService/RecordCounselConsultation":    {Reviewer, Legal},
 	"/ddr.assessment.v1.AssessmentService/RecordChallengeConsideration": {Reviewer, Legal},
 	"/ddr.assessment.v1.AssessmentService/Decide":                       {Reviewer},
-	"/ddr.assessment.v1.AssessmentService/ApproveDecision":              {Approver},
-	"/ddr.assessment.v1.AssessmentService/RejectDecision":               {Approver},
+	"/ddr.assessment.v1.AssessmentService/ApproveDecision":              {Approver, Legal},
+	"/ddr.assessment.v1.AssessmentService/RejectDecision":               {Approver, Legal},
+
+	// Issue 15. Legal approves and rejects decisions too (above): some
+	// disclosures need a legal approver (2.1), and a legal user is then the
+	// second pair of eyes; one who may approve may also send one back.
+	"/ddr.assessment.v1.AssessmentService/JustifyImminentRisk":       {Reviewer},
+	"/ddr.assessment.v1.AssessmentService/ProposeChallengeOutcome":   {Reviewer, Legal},
+	"/ddr.assessment.v1.AssessmentService/ConfirmChallengeOutcome":   {Legal},
+	"/ddr.reporting.v1.ReportingService/ProposeReportingRestriction": {Legal},
+	"/ddr.reporting.v1.ReportingService/ConfirmReportingRestriction": {Legal},
 
 	"/ddr.notification.v1.NotificationService/GetPlan":               {Reviewer, Approver, Legal, Service},
 	"/ddr.notification.v1.NotificationService/ListHolds":             {Reviewer, Approver, Legal, Service},

@@ -25,11 +25,14 @@ var publishedSubjects = []string{
 	"ddr.assessment.v1.CaseOpened assessment.opened",
 	"ddr.assessment.v1.CaseOverdue assessment.overdue",
 	"ddr.assessment.v1.ChallengeConsidered assessment.challenge_considered",
+	"ddr.assessment.v1.ChallengeOutcomeConfirmed assessment.challenge_outcome_confirmed",
+	"ddr.assessment.v1.ChallengeOutcomeProposed assessment.challenge_outcome_proposed",
 	"ddr.assessment.v1.CounselConsulted assessment.counsel_consulted",
 	"ddr.assessment.v1.DecisionApproved assessment.decision_approved",
 	"ddr.assessment.v1.DecisionProposed assessment.decision_proposed",
 	"ddr.assessment.v1.DecisionRejected assessment.decision_rejected",
 	"ddr.assessment.v1.FactorsRecorded assessment.factors_recorded",
+	"ddr.assessment.v1.ImminentRiskJustified assessment.imminent_risk_justified",
 	"ddr.intake.v1.RequestAmended intake.amended",
 	"ddr.intake.v1.RequestReceived intake.received",
 	"ddr.intake.v1.RequestWithdrawn intake.withdrawn",
@@ -54,6 +57,8 @@ var publishedSubjects = []string{
 	"ddr.reporting.v1.DispositionRecorded reporting.disposition_recorded",
 	"ddr.reporting.v1.RecordSealed reporting.sealed",
 	"ddr.reporting.v1.ReportingRestrictionSet reporting.restriction_set",
+	"ddr.reporting.v1.RestrictionConfirmed reporting.restriction_confirmed",
+	"ddr.reporting.v1.RestrictionProposed reporting.restriction_proposed",
 }
 
 func TestRegistry_DeclaredSubjectsAreThePublishedOnes(t *testing.T) {

@@ -25,7 +25,20 @@ type RestrictionProposal struct {
 const (
 	RuleRestrictionPending = "RESTRICTION_ALREADY_PROPOSED"
 	RuleNothingToRestrict  = "NOTHING_TO_RESTRICT"
+	RuleNeedsTwoPeople     = "NEEDS_TWO_PEOPLE"
 )
+
+// CheckSetRestriction says whether one person alone may set r: only
+// lifting a restriction (None), which makes the report say more. Any other
+// restriction is proposed and confirmed by two legal people
+// ([ProposeRestriction], [CheckConfirmRestriction]).
+func CheckSetRestriction(r Restriction) error {
+	if r == RestrictionNone {
+		return nil
+	}
+	return ddrerr.Policy(policy.Clause5_1, RuleNeedsTwoPeople,
+		"a restriction that keeps a request out of the report or bands it takes two legal people and a legal reference: propose it, and have a second legal person confirm it")
+}
 
 // ProposeRestriction checks and builds a restriction proposal for the
 // request folded in f. Setting no restriction needs no second person and is
