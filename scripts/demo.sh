@@ -3,7 +3,8 @@
 # another path of the policy, then their record and the transparency report.
 #
 #   A  disclose after notice   the customer is told before anything goes out (4.1.2)
-#   B  hold                    a non-adequate country: hold, consult the DPA, lift (4.2.1)
+#   B  hold                    a non-adequate country: hold, consult the DPA, a second
+#                              person confirms its answer, the hold lifts (2.2, 4.2.1)
 #   C  bulk                    a disclosure is refused (6.1), the request rejected
 #   D  redirect                the authority agrees to go to the customer (4.1.1)
 #
@@ -59,6 +60,8 @@ until_ok() {
 	echo "timed out waiting for $what" >&2
 	exit 1
 }
+# packet_out ID: the DPA packet of clause 2.2 reached every competent DPA.
+packet_out() { quietly "$ALICE" plan get "$1" | grep -Eq '^notify_dpa +2\.2 +done'; }
 plan_is() { quietly "$ALICE" plan get "$1" -o json | grep -q "\"status\": *\"PLAN_STATUS_$2\""; }
 stage_is() { quietly "$MEMBER" request get "$1" -o json | grep -q "\"stage\": *\"STAGE_$2\""; }
 
@@ -163,7 +166,7 @@ quietly "$ALICE" plan retry "$A" >/dev/null 2>&1 || true
 until_ok "the customer notice of $A" plan_is "$A" CLEARED
 as "$ALICE" plan get "$A"
 echo
-echo "What the demo mailbox received:"
+echo "What the demo mailbox received (the customer's notice, and the lead DPA's notice of clause 2.2):"
 sed 's/^/    /' "$MAILBOX_LOG"
 as "$ALICE" record disposition "$A" --category subscriber --accounts 1 --means secure-portal
 timeline A "$A"
@@ -183,12 +186,23 @@ until_ok "the hold of $B" stage_is "$B" ON_HOLD
 as "$ALICE" plan holds
 as "$ALICE" plan get "$B"
 echo
-echo "The lead DPA answers the consultation; its no-objection lifts the hold."
-as "$ALICE" plan dpa "$B" --authority DPC-IE --outcome no-objection --summary "no objection (letter of the DPC)" | sed -n '/^STEPS/,$p'
+echo "The consultation packet goes to the lead DPA by e-mail (clauses 2.2, 4.2.1)."
+quietly "$ALICE" plan retry "$B" >/dev/null 2>&1 || true
+until_ok "the DPA packet of $B" packet_out "$B"
+echo
+echo "The lead DPA answers with no objection. Alice records its answer, with the"
+echo "DPA's reply reference and date: one person's record lifts nothing."
+as "$ALICE" plan dpa-outcome "$B" --authority DPC-IE --outcome no-objection \
+	--reply-reference "DPC-2026-118" --reply-date "$(date -u +%Y-%m-%d)" --summary "no objection (letter of the DPC)" |
+	sed -n '1p;/^STATUS/p;/^SAFEGUARDS/,$p'
+LIFT=$(quietly "$ALICE" plan get "$B" -o json | json_field id)
+echo
+echo "Bob, a second person who did not propose the decision, confirms it: only now does the hold lift."
+as "$BOB" plan confirm "$B" --lift "$LIFT" | sed -n '/^STATUS/p;/^HOLD LIFTED/p;/^STEPS/,$p'
 until_ok "the clearance of $B" plan_is "$B" CLEARED
 echo
 echo "What the demo mailbox received for the hold (the DPA's consultation packet):"
-grep -i consult "$MAILBOX_LOG" | sed 's/^/    /' || true
+grep -i "consult.*$B" "$MAILBOX_LOG" | sed 's/^/    /' || true
 as "$ALICE" record disposition "$B" --category subscriber --accounts 1 --means encrypted-email
 timeline B "$B"
 

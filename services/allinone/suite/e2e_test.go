@@ -100,8 +100,12 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 		return err
 	})
 
-	// Notification derives the plan; nothing blocks (adequate country, the
-	// company is controller, no gag), so the request is cleared.
+	// Notification derives the plan. The lead DPA is notified of every
+	// disclosure (2.2); it has no address here, so its packet goes by
+	// portal, recorded by one person and confirmed by another (issue 15).
+	dispatchLeadPacket(t, ctx, p, id)
+	// Nothing else blocks (adequate country, the company is controller, no
+	// gag), so the request is cleared.
 	eventually(t, func() error {
 		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
 		if err != nil {

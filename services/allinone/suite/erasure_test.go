@@ -54,7 +54,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
 	asAlice := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
 	legal := intakev1.NewIntakeServiceClient(p.Dial(t, callerOf["legal"]))
-	dpa := reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["dpa"]))
+	dpa := reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["legal"]))
 
 	req := request(time.Now().Add(-2 * time.Hour))
 	fillMarked(c, req.ProtoReflect())
@@ -152,7 +152,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 	p = startSuite(t, runnertest.Options{DataDir: dataDir})
 	in = intakev1.NewIntakeServiceClient(p.Dial(t, member))
 	asAlice = assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
-	dpa = reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["dpa"]))
+	dpa = reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["legal"]))
 	var seenCase, seenRequest string
 	eventually(t, func() error {
 		cs, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})

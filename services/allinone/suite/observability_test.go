@@ -275,6 +275,7 @@ func driveRequest(t *testing.T, p *runnertest.Proc, key string) string {
 		_, err := asBob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})
 		return err
 	})
+	dispatchLeadPacket(t, ctx, p, id) // 2.2, by two people
 	eventually(t, func() error {
 		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
 		if err != nil {

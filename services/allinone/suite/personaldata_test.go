@@ -181,7 +181,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	defer cancel()
 	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
 	legal := intakev1.NewIntakeServiceClient(p.Dial(t, callerOf["legal"]))
-	dpa := reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["dpa"]))
+	dpa := reportingv1.NewReportingServiceClient(p.Dial(t, callerOf["legal"]))
 
 	res, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "shred-1", Request: canaryRequest()})
 	if err != nil {

@@ -74,8 +74,8 @@ func fillMarked(c *canaries, m protoreflect.Message) {
 // The canary test through the real all-in-one: a canary in every marked
 // field the API takes in a request's life (the request's own fields, its
 // targets and attachments, an emergency's harm, an amendment, the
-// reviewers' factor assessments, rights assessment, counsel consultation
-// and challenge reasoning, a rejected and an approved decision's grounds,
+// reviewers' factor assessments, rights assessment, counsel consultation,
+// challenge reasoning and imminent-risk justification, a rejected and an approved decision's grounds,
 // the rejection's reason, a redirect's support, the 4.2.2 waiver efforts,
 // a DPA's answer, an exemption's basis, a withdrawal's reason), driven
 // through the API over three requests. Not one canary is in any byte
@@ -95,7 +95,6 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	asAlice := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
 	asBob := assessmentv1.NewAssessmentServiceClient(p.Dial(t, approver))
 	no := notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer))
-	noBob := notificationv1.NewNotificationServiceClient(p.Dial(t, approver))
 	re := reportingv1.NewReportingServiceClient(p.Dial(t, reviewer))
 
 	req := request(time.Now().Add(-2 * time.Hour))
@@ -147,13 +146,23 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 		_, err := asAlice.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: counsel})
 		return err
 	})
+	justification := c.next("ddr.assessment.v1.JustifyImminentRiskRequest.justification")
+	var refs []string
+	must(t, "justify", func() error {
+		res, err := asAlice.JustifyImminentRisk(ctx, &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: justification})
+		refs = res.GetCase().GetFacts().GetTargetRefs()
+		return err
+	})
 	var decisionID string
 	decide := func() {
 		grounds := c.next("ddr.assessment.v1.DecideRequest.grounds")
 		must(t, "decide", func() error {
 			res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
 				RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-				LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{All: true},
+				// The request describes its scope in words too (every marked
+				// field is filled): only a disclosure naming its targets is
+				// not bulk (6.1).
+				LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{TargetRefs: refs},
 				Grounds: grounds,
 			})
 			decisionID = res.GetCase().GetDecision().GetDecisionId()
@@ -178,6 +187,17 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	// records the sealed events as they are.
 	eventually(t, func() error {
 		_, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
+		return err
+	})
+	// The lead DPA's packet goes out by a two-person manual dispatch (2.2),
+	// and its answer is proposed with the company's summary (the outcome
+	// waits for a second person, but the proposal is already the record).
+	dispatchLeadPacket(t, ctx, p, id)
+	dpaSummary := c.next("ddr.notification.v1.ProposeConsultationOutcomeRequest.summary")
+	must(t, "dpa outcome", func() error {
+		_, err := no.ProposeConsultationOutcome(ctx, &notificationv1.ProposeConsultationOutcomeRequest{RequestId: id, Authority: sgLead,
+			Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_GUIDANCE, Summary: dpaSummary,
+			ReplyReference: "DPC-REPLY-1", ReplyTime: timestamppb.Now()})
 		return err
 	})
 	// The customer's authority agrees to go to the customer: the support
@@ -249,16 +269,19 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 			Person: person, EffortTime: timestamppb.Now(), Notes: notes})
 		return err
 	})
-	dpaSummary := c.next("ddr.notification.v1.RecordDpaConsultationRequest.summary")
+	// The gag prohibits consulting the DPA: one person proposes the hold's
+	// exemption with the company's basis, a second (legal) confirms it.
+	basis := c.next("ddr.notification.v1.ProposeExemptionRequest.basis")
+	defeats := c.next("ddr.notification.v1.ProposeExemptionRequest.why_notice_defeats")
+	var exemption string
 	eventually(t, func() error {
-		_, err := no.RecordDpaConsultation(ctx, &notificationv1.RecordDpaConsultationRequest{RequestId: id3, Authority: "DPC-IE",
-			Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_GUIDANCE, Summary: dpaSummary})
+		res, err := no.ProposeExemption(ctx, &notificationv1.ProposeExemptionRequest{RequestId: id3,
+			Step: notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA, Reason: "PROHIBITED", Basis: basis, EvidenceReference: "GAG-7/26", WhyNoticeDefeats: defeats})
+		exemption = res.GetLiftId()
 		return err
 	})
-	basis := c.next("ddr.notification.v1.RecordExemptionRequest.basis")
-	eventually(t, func() error {
-		_, err := noBob.RecordExemption(ctx, &notificationv1.RecordExemptionRequest{RequestId: id3,
-			Step: notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA, Reason: "IMMINENT_RISK", Basis: basis})
+	must(t, "confirm the exemption", func() error {
+		_, err := notificationv1.NewNotificationServiceClient(p.Dial(t, sgCarol)).ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id3, LiftId: exemption})
 		return err
 	})
 

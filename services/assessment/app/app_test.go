@@ -18,6 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	ddrpolicy "github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
@@ -51,6 +52,15 @@ const (
 	alice = "spiffe://ddr.test/staff/alice"
 	bob   = "spiffe://ddr.test/staff/bob"
 )
+
+// carol approves with the legal role too: a disclosure on an imminent risk
+// the authority did not claim needs a legal approver, and she confirms the
+// challenge outcome.
+var carol = ddrpolicy.Person{ID: "spiffe://ddr.test/staff/carol", Roles: []ddrpolicy.Role{ddrpolicy.RoleApprover, ddrpolicy.RoleLegal}}
+
+func approver(id string) ddrpolicy.Person {
+	return ddrpolicy.Person{ID: id, Roles: []ddrpolicy.Role{ddrpolicy.RoleApprover}}
+}
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -135,10 +145,13 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	must(a.RecordCounsel(ctx, alice, "req-1", app.Consultation{
 		Kind: domain.CounselOutside, Counsel: "Firm LLP", ConsultedAt: consulted, Summary: "valid",
 	}))(t)
-	must(a.ConsiderChallenge(ctx, alice, "req-1", true, "considered, not pursued"))(t)
+	must(a.ConsiderChallenge(ctx, alice, "req-1", true, "warranted: the order is overbroad"))(t)
+	must(a.ProposeChallengeOutcome(ctx, alice, "req-1", domain.ChallengeDismissed, "the court upheld the order", "court ref 12"))(t)
+	must(a.ConfirmChallengeOutcome(ctx, carol, "req-1"))(t)
+	must(a.JustifyImminentRisk(ctx, alice, "req-1", "the threat is credible"))(t)
 	narrowing := &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}
 	must(a.Decide(ctx, alice, "req-1", domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, 0))(t)
-	must(a.Approve(ctx, bob, "req-1", pendingID(t, a)))(t)
+	must(a.Approve(ctx, approver(bob), "req-1", pendingID(t, a)))(t)
 
 	// The same commands on the domain directly.
 	facts := codec.FactsFromReceived(rr)
@@ -160,14 +173,17 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	}
 	step(want.WeighRights("weighed", alice, t0))
 	step(want.RecordCounselNamed(domain.CounselOutside, "Firm LLP", consulted, "valid", alice, t0))
-	step(want.ConsiderChallenge(true, "considered, not pursued", alice, t0))
+	step(want.ConsiderChallenge(true, "warranted: the order is overbroad", alice, t0))
+	step(want.ProposeChallengeOutcome(domain.ChallengeDismissed, "the court upheld the order", "court ref 12", alice, t0))
+	step(want.ConfirmChallengeOutcome(carol, t0))
+	step(want.JustifyImminentRisk("the threat is credible", alice, t0))
 	step(want.Decide(domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, alice, t0))
-	step(want.Approve(bob, t0))
+	step(want.ApproveAs(approver(bob), t0))
 	if want.Status() != domain.StatusDecisionPendingApproval {
 		t.Fatalf("the overlay's extra approval did not hold the domain case: %s", want.Status())
 	}
-	must(a.Approve(ctx, "spiffe://ddr.test/staff/carol", "req-1", pendingID(t, a)))(t)
-	step(want.Approve("spiffe://ddr.test/staff/carol", t0))
+	must(a.Approve(ctx, carol, "req-1", pendingID(t, a)))(t)
+	step(want.ApproveAs(carol, t0))
 
 	h, _ := store.Load(ctx, "req-1")
 	got, err := app.Fold(h)

@@ -21,6 +21,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Adequacy answers whether a country gives an adequate level of protection
@@ -257,18 +258,48 @@ var decisionFields = map[string]string{
 	"decision.basis":                     "legal_basis",
 	"decision.narrowing":                 "scope",
 	"decision.grounds":                   "grounds",
+	"decision.statute":                   "statute",
 	"decision.narrowing.target_ids":      "scope.target_refs",
 	"decision.narrowing.data_categories": "scope.data_categories",
 	"decision.narrowing.time_range":      "scope.time_range",
 }
 
-// Approve approves the pending disclosure decisionID (four eyes).
-func (a *Assessment) Approve(ctx context.Context, actor, requestID, decisionID string) (*CaseState, error) {
-	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+// Approve approves the pending disclosure decisionID (four eyes) as who,
+// with the roles the authorization policy gave them: some disclosures need
+// a legal approver (2.1).
+func (a *Assessment) Approve(ctx context.Context, who policy.Person, requestID, decisionID string) (*CaseState, error) {
+	return a.run(ctx, who.ID, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if err := st.checkPending(decisionID); err != nil {
 			return nil, err
 		}
-		return st.Case.Approve(actor, c.Now)
+		return st.Case.ApproveAs(who, c.Now)
+	})
+}
+
+// JustifyImminentRisk records the reviewer's justification of an imminent
+// risk the authority did not claim (2.1).
+func (a *Assessment) JustifyImminentRisk(ctx context.Context, actor, requestID, text string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		evs, err := st.Case.JustifyImminentRisk(text, actor, c.Now)
+		return evs, renameFields(err, map[string]string{"text": "justification"})
+	})
+}
+
+// ProposeChallengeOutcome records, for one person, the outcome of the
+// challenge judged warranted, with its basis and evidence reference (3.3).
+func (a *Assessment) ProposeChallengeOutcome(ctx context.Context, actor, requestID string, o domain.ChallengeOutcome, basis, evidence string) (*CaseState, error) {
+	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		evs, err := st.Case.ProposeChallengeOutcome(o, basis, evidence, actor, c.Now)
+		return evs, renameFields(err, map[string]string{"evidence": "evidence_reference"})
+	})
+}
+
+// ConfirmChallengeOutcome is the second person confirming the pending
+// challenge outcome; the domain checks their roles (legal) and that they
+// did not record it.
+func (a *Assessment) ConfirmChallengeOutcome(ctx context.Context, who policy.Person, requestID string) (*CaseState, error) {
+	return a.run(ctx, who.ID, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		return st.Case.ConfirmChallengeOutcome(who, c.Now)
 	})
 }
 

@@ -102,7 +102,19 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 			}
 			id := e.Pending.GetDecisionId()
 			add(eventstore.DerivedID(id, "assessment.decision_approved", ev.By), ev.By, &assessmentv1.DecisionApproved{
-				RequestId: rid, DecisionId: id, Approval: &assessmentv1.Approval{Approver: ev.By, ApproveTime: protoconv.Timestamp(ev.At)},
+				RequestId: rid, DecisionId: id, Approval: &assessmentv1.Approval{Approver: ev.By, ApproveTime: protoconv.Timestamp(ev.At), Roles: RolesToProto(ev.Roles)},
+			})
+		case domain.ImminentRiskJustified:
+			add(e.ID("assessment.imminent_risk_justified"), ev.By, &assessmentv1.ImminentRiskJustified{
+				RequestId: rid, Justification: ev.Text, JustifiedBy: ev.By, JustifyTime: protoconv.Timestamp(ev.At),
+			})
+		case domain.ChallengeOutcomeProposed:
+			add(e.ID("assessment.challenge_outcome_proposed"), ev.By, &assessmentv1.ChallengeOutcomeProposed{
+				RequestId: rid, Outcome: ChallengeOutcomeToProto(ev.Outcome), Lift: protoconv.Lift(ev.Lift),
+			})
+		case domain.ChallengeOutcomeConfirmed:
+			add(e.ID("assessment.challenge_outcome_confirmed"), ev.By, &assessmentv1.ChallengeOutcomeConfirmed{
+				RequestId: rid, ConfirmedBy: ev.By, Roles: RolesToProto(ev.Roles), ConfirmTime: protoconv.Timestamp(ev.At),
 			})
 		case domain.DecisionRejected:
 			add(e.ID("assessment.decision_rejected"), ev.By, &assessmentv1.DecisionRejected{
@@ -117,10 +129,12 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				d.DecideTime = e.Pending.GetDecideTime()
 				d.ApprovalsRequired = int32(e.Rules.RequiredApprovals)
 				d.Approvals = append(slices.Clone(e.Pending.GetApprovals()),
-					&assessmentv1.Approval{Approver: ev.By, ApproveTime: protoconv.Timestamp(ev.At)})
+					&assessmentv1.Approval{Approver: ev.By, ApproveTime: protoconv.Timestamp(ev.At), Roles: lastApprovalRoles(evs[:i])})
 			}
+			req := requirementsToProto(ev.Notification, e.Facts.ReceivedAt)
+			req.DecisionProposer = ev.DecidedBy
 			add(eventstore.DerivedID(ev.Decision.ID, "assessment.decided"), ev.By, &assessmentv1.AssessmentDecided{
-				RequestId: rid, Decision: d, Requirements: requirementsToProto(ev.Notification, e.Facts.ReceivedAt),
+				RequestId: rid, Decision: d, Requirements: req,
 			})
 		case domain.ReviewOverdue:
 			add(eventstore.DerivedID(rid, "assessment.overdue"), "", &assessmentv1.CaseOverdue{
@@ -134,6 +148,19 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 		add(e.ID("assessment.factors_recorded"), factorsBy, factors)
 	}
 	return out, nil
+}
+
+// lastApprovalRoles are the roles of the approval that completes four eyes:
+// the DecisionApproved just before CaseDecided, which is written inside
+// AssessmentDecided's approvals rather than as an event of its own.
+func lastApprovalRoles(evs []domain.Event) []string {
+	if len(evs) == 0 {
+		return nil
+	}
+	if a, ok := evs[len(evs)-1].(domain.DecisionApproved); ok {
+		return RolesToProto(a.Roles)
+	}
+	return nil
 }
 
 // Decode maps a stored event onto the domain events it stands for. A proto
@@ -201,7 +228,14 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 		}}, nil
 	case *assessmentv1.DecisionApproved:
 		a := p.GetApproval()
-		return []domain.Event{domain.DecisionApproved{Meta: domain.Meta{By: a.GetApprover(), At: protoconv.Time(a.GetApproveTime())}}}, nil
+		return []domain.Event{domain.DecisionApproved{Meta: domain.Meta{By: a.GetApprover(), At: protoconv.Time(a.GetApproveTime())}, Roles: RolesToDomain(a.GetRoles())}}, nil
+	case *assessmentv1.ImminentRiskJustified:
+		return []domain.Event{domain.ImminentRiskJustified{Meta: domain.Meta{By: p.GetJustifiedBy(), At: protoconv.Time(p.GetJustifyTime())}, Text: p.GetJustification()}}, nil
+	case *assessmentv1.ChallengeOutcomeProposed:
+		l := protoconv.LiftFrom(p.GetLift())
+		return []domain.Event{domain.ChallengeOutcomeProposed{Meta: domain.Meta{By: l.RecordedBy, At: l.RecordedAt}, Outcome: ChallengeOutcomeToDomain(p.GetOutcome()), Lift: l}}, nil
+	case *assessmentv1.ChallengeOutcomeConfirmed:
+		return []domain.Event{domain.ChallengeOutcomeConfirmed{Meta: domain.Meta{By: p.GetConfirmedBy(), At: protoconv.Time(p.GetConfirmTime())}, Roles: RolesToDomain(p.GetRoles())}}, nil
 	case *assessmentv1.DecisionRejected:
 		return []domain.Event{domain.DecisionRejected{Meta: domain.Meta{By: p.GetRejectedBy(), At: protoconv.Time(p.GetRejectTime())}, Reason: p.GetReason()}}, nil
 	case *assessmentv1.AssessmentDecided:
@@ -211,13 +245,15 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 		for _, a := range d.GetApprovals() {
 			approvers = append(approvers, a.GetApprover())
 		}
+		n := domain.RequirementsFor(facts, rules, dd)
+		n.ImminentRiskJustification = p.GetRequirements().GetImminentRiskJustification()
 		return []domain.Event{domain.CaseDecided{
 			Meta:          domain.Meta{By: ev.Actor, At: ev.Time},
 			Decision:      dd,
 			DecidedBy:     d.GetDecidedBy(),
 			ApprovedBy:    approvers,
 			PolicyVersion: d.GetPolicyVersion(),
-			Notification:  domain.RequirementsFor(facts, rules, dd),
+			Notification:  n,
 		}}, nil
 	case *assessmentv1.CaseOverdue:
 		return []domain.Event{domain.ReviewOverdue{Meta: domain.Meta{By: ev.Actor, At: protoconv.Time(p.GetDetectTime())}, Due: protoconv.Time(p.GetReviewDueTime())}}, nil

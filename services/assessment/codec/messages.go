@@ -35,7 +35,36 @@ const (
 	flagPrefix      = "FLAG_CODE_"
 	kindPrefix      = "DECISION_KIND_"
 	basisPrefix     = "LEGAL_BASIS_"
+	outcomePrefix   = "CHALLENGE_OUTCOME_"
 )
+
+// ChallengeOutcomeToDomain reads a proto challenge outcome.
+func ChallengeOutcomeToDomain(o assessmentv1.ChallengeOutcome) domain.ChallengeOutcome {
+	return domain.ChallengeOutcome(protoconv.EnumName(o, outcomePrefix))
+}
+
+// ChallengeOutcomeToProto writes a domain challenge outcome.
+func ChallengeOutcomeToProto(o domain.ChallengeOutcome) assessmentv1.ChallengeOutcome {
+	return protoconv.EnumValue[assessmentv1.ChallengeOutcome](string(o), outcomePrefix)
+}
+
+// RolesToProto writes a person's roles (the authz role strings).
+func RolesToProto(rs []policy.Role) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// RolesToDomain reads a person's roles.
+func RolesToDomain(rs []string) []policy.Role {
+	var out []policy.Role
+	for _, r := range rs {
+		out = append(out, policy.Role(r))
+	}
+	return out
+}
 
 // FactorToDomain reads a proto factor. Factors differ in one spelling: the proto's VALIDITY is the domain's
 // "validity_under_applicable_law".
@@ -290,6 +319,8 @@ func requirementsToProto(n domain.NotificationRequirements, receivedAt time.Time
 		CustomerNoticePeriod: durationpb.New(n.CustomerNoticePeriod),
 		Overlays:             n.Overlays,
 		ImminentRiskClaimed:  n.ImminentRiskClaimed,
+
+		ImminentRiskJustification: n.ImminentRiskJustification,
 	}
 	if p := n.Prohibition; p != nil {
 		out.Prohibition = &assessmentv1.Prohibition{Present: true, Reference: p.Reference, ExpiresAt: protoconv.Timestamp(p.Expires)}
@@ -328,6 +359,7 @@ func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 		Kind:    DecisionKindToDomain(d.GetKind()),
 		Basis:   LegalBasisToDomain(d.GetLegalBasis()),
 		Grounds: d.GetGrounds(),
+		Statute: d.GetStatute(),
 	}
 	if out.Kind == domain.Disclose {
 		out.Narrowing = NarrowingToDomain(d.GetScope())
@@ -345,6 +377,7 @@ func decisionToProto(d domain.Decision, f domain.RequestFacts) *assessmentv1.Dec
 		Kind:       protoconv.EnumValue[assessmentv1.DecisionKind](string(d.Kind), kindPrefix),
 		LegalBasis: protoconv.EnumValue[assessmentv1.LegalBasis](string(d.Basis), basisPrefix),
 		Grounds:    d.Grounds,
+		Statute:    d.Statute,
 	}
 	if d.Kind == domain.Disclose {
 		out.Scope = &assessmentv1.Scope{All: true, TargetCount: int32(domain.DisclosedScope(f, d.Narrowing).Targets())}

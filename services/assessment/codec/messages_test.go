@@ -46,6 +46,7 @@ func TestEveryEnumValueRoundTrips(t *testing.T) {
 	roundTrip(t, LegalBasisToDomain, func(b domain.LegalBasis) assessmentv1.LegalBasis {
 		return protoconv.EnumValue[assessmentv1.LegalBasis](string(b), basisPrefix)
 	})
+	roundTrip(t, ChallengeOutcomeToDomain, ChallengeOutcomeToProto)
 	roundTrip(t, func(c intakev1.DataCategory) string { return categoriesToDomain([]intakev1.DataCategory{c})[0] },
 		func(c string) intakev1.DataCategory { return categoriesToProto([]string{c})[0] })
 	roundTrip(t, func(c assessmentv1.FlagCode) domain.FlagCode {
@@ -82,6 +83,11 @@ func TestEveryDomainValueHasAWireForm(t *testing.T) {
 		domain.FlagNotificationProhibited, domain.FlagImminentRiskClaimed, domain.FlagEmergency, domain.FlagDeadline, domain.FlagLateForwarding} {
 		if flagsToProto([]domain.Flag{{Code: c}})[0].GetCode() == 0 {
 			t.Errorf("flag %s has no proto value", c)
+		}
+	}
+	for _, o := range []domain.ChallengeOutcome{domain.ChallengeUpheld, domain.ChallengeDismissed} {
+		if ChallengeOutcomeToProto(o) == 0 {
+			t.Errorf("challenge outcome %s has no proto value", o)
 		}
 	}
 }
@@ -145,7 +151,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	for _, dec := range []domain.Decision{
 		{ID: "d1", Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Grounds: "threat",
 			Narrowing: &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}},
-		{ID: "d2", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation},
+		{ID: "d2", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation, Statute: "18 U.S.C. 2702(c)(4)"},
 		{ID: "d3", Kind: domain.RedirectToCustomer, Grounds: "the customer is the controller"},
 		{ID: "d4", Kind: domain.Reject, Grounds: "no legal basis"},
 	} {

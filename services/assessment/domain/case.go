@@ -3,6 +3,8 @@ package domain
 import (
 	"slices"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Status is where a case stands.
@@ -26,6 +28,8 @@ type Proposal struct {
 	At            time.Time
 	PolicyVersion string
 	ApprovedBy    []string
+	// LegalApproved: an approver held the legal role.
+	LegalApproved bool
 }
 
 // Case is the assessment of one request: the fold of its events. Its fields
@@ -94,6 +98,23 @@ func (c *Case) Apply(e Event) {
 	case DecisionApproved:
 		if c.proposal != nil {
 			c.proposal.ApprovedBy = append(c.proposal.ApprovedBy, e.By)
+			c.proposal.LegalApproved = c.proposal.LegalApproved || slices.Contains(e.Roles, policy.RoleLegal)
+		}
+	case ImminentRiskJustified:
+		c.review.RiskJustified = &Assessment{Text: e.Text, By: e.By, At: e.At}
+		c.startReview()
+	case ChallengeOutcomeProposed:
+		if c.review.Challenge != nil {
+			c.review.Challenge.Outcome, c.review.Challenge.OutcomeLift = e.Outcome, e.Lift
+		}
+	case ChallengeOutcomeConfirmed:
+		if c.review.Challenge != nil {
+			c.review.Challenge.OutcomeLift.ConfirmedBy, c.review.Challenge.OutcomeLift.ConfirmedAt = e.By, e.At
+		}
+		// A challenge decision is followed by a new one once the outcome is
+		// known: the case goes back to review (no dead end).
+		if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == Challenge {
+			c.status = StatusInReview
 		}
 	case DecisionRejected:
 		c.proposal = nil

@@ -34,9 +34,13 @@ func TestClause2_1_ImminentRiskDisclosureNeedsAllFactorsAndRightsWeighed(t *test
 		{"rights weighed, no factors", nil, true, false},
 		{"all factors and rights weighed", domain.AllFactors(), true, true},
 	}
+	// Changed by issue 15: the authority claims the risk here; an unclaimed
+	// risk now also needs a justification (TestClause2_1_UnclaimedImminentRisk...).
+	f := narrowFacts()
+	f.ImminentRiskClaimed = true
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := openCase(t, narrowFacts(), domain.DefaultConfig())
+			c := openCase(t, f, domain.DefaultConfig())
 			apply(t, c)(c.Claim(alice, t0))
 			recordFactors(t, c, tt.factors...)
 			apply(t, c)(c.ConsiderChallenge(false, "no grounds", alice, t0))

@@ -19,6 +19,15 @@ const (
 	RuleBulkDisclosure          = "BULK_DISCLOSURE"
 	RuleOverlayRequirement      = "OVERLAY_REQUIREMENT_UNMET"
 	RuleRedirectWithoutCustomer = "REDIRECT_WITHOUT_CUSTOMER"
+	// Issue 15.
+	RuleImminentRiskNotJustified = "IMMINENT_RISK_NOT_JUSTIFIED"
+	RuleStatuteNotCited          = "STATUTE_NOT_CITED"
+	RuleLegalApproverRequired    = "LEGAL_APPROVER_REQUIRED"
+	RuleChallengeUnresolved      = "CHALLENGE_UNRESOLVED"
+	RuleChallengeUpheld          = "CHALLENGE_UPHELD_NEEDS_NARROWER"
+	RuleChallengeStillWarranted  = "CHALLENGE_WARRANTED_NEEDS_OUTCOME"
+	RuleNoWarrantedChallenge     = "NO_WARRANTED_CHALLENGE"
+	RuleChallengeOutcomePending  = "CHALLENGE_OUTCOME_ALREADY_RECORDED"
 )
 
 // TransitionError refuses a command the case's status does not allow. It
@@ -145,7 +154,17 @@ func (c *Case) RecordFactor(f Factor, assessment, by string, now time.Time) ([]E
 
 // WeighRights records how the affected people's rights were weighed (2.1).
 func (c *Case) WeighRights(text, by string, now time.Time) ([]Event, error) {
-	if err := c.allow("weigh rights", reviewable...); err != nil {
+	return c.recordText(false, text, by, now)
+}
+
+// recordText records a reviewer's written judgement under review: the
+// rights weighing, or (justification) an imminent-risk justification.
+func (c *Case) recordText(justification bool, text, by string, now time.Time) ([]Event, error) {
+	action := "weigh rights"
+	if justification {
+		action = "justify an imminent risk"
+	}
+	if err := c.allow(action, reviewable...); err != nil {
 		return nil, err
 	}
 	if err := required("text", text); err != nil {
@@ -153,6 +172,9 @@ func (c *Case) WeighRights(text, by string, now time.Time) ([]Event, error) {
 	}
 	if err := required("actor", by); err != nil {
 		return nil, err
+	}
+	if justification {
+		return []Event{ImminentRiskJustified{Meta: meta(by, now), Text: text}}, nil
 	}
 	return []Event{RightsWeighed{Meta: meta(by, now), Text: text}}, nil
 }
@@ -199,7 +221,92 @@ func (c *Case) ConsiderChallenge(warranted bool, reasoning, by string, now time.
 	if err := required("actor", by); err != nil {
 		return nil, err
 	}
+	// Un-warranting a warranted challenge would lift the safeguard alone:
+	// it is settled by its outcome, which takes two people.
+	if ch := c.review.Challenge; ch != nil && ch.Warranted && !warranted {
+		return nil, ddrerr.Policy(policy.Clause3_3, RuleChallengeStillWarranted,
+			"a challenge judged warranted is settled by its recorded outcome (two people), not by reconsidering it")
+	}
 	return []Event{ChallengeConsidered{Meta: meta(by, now), Warranted: warranted, Reasoning: reasoning}}, nil
+}
+
+// JustifyImminentRisk records a reviewer's justification of an imminent
+// risk of serious harm the authority did not claim (2.1). A disclosure on
+// that basis without the authority's claim needs it, and a legal approver.
+func (c *Case) JustifyImminentRisk(text, by string, now time.Time) ([]Event, error) {
+	return c.recordText(true, text, by, now)
+}
+
+// challengeOpen are the statuses in which a challenge's outcome may be
+// recorded: under review, or after a challenge decision took effect.
+func (c *Case) challengeOpen(action string) error {
+	if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == Challenge {
+		return nil
+	}
+	return c.allow(action, reviewable...)
+}
+
+// ProposeChallengeOutcome records, for one person, the outcome of a
+// challenge judged warranted, with its basis and evidence (the court's or
+// authority's reference). It counts only once a second person with the
+// legal role confirms ([Case.ConfirmChallengeOutcome]).
+func (c *Case) ProposeChallengeOutcome(o ChallengeOutcome, basis, evidence, by string, now time.Time) ([]Event, error) {
+	if err := c.challengeOpen("record a challenge outcome"); err != nil {
+		return nil, err
+	}
+	var v ddrerr.Collector
+	if o != ChallengeUpheld && o != ChallengeDismissed {
+		v.Add("outcome", "must be upheld or dismissed")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	ch := c.review.Challenge
+	if ch == nil || !ch.Warranted {
+		return nil, ddrerr.Policy(policy.Clause3_3, RuleNoWarrantedChallenge, "no challenge was judged warranted")
+	}
+	l := policy.Lift{ID: "challenge-outcome", Clause: policy.Clause3_3, What: "the challenge outcome",
+		Basis: string(o) + ": " + basis, Evidence: evidence, RecordedBy: by, RecordedAt: now.UTC(),
+		ConfirmRoles: []policy.Role{policy.RoleLegal}}
+	if strings.TrimSpace(basis) == "" || len(l.Missing()) > 0 {
+		var v ddrerr.Collector
+		if strings.TrimSpace(basis) == "" {
+			v.Add("basis", "required")
+		}
+		for _, m := range l.Missing() {
+			if m != "basis" {
+				v.Add(m, "required")
+			}
+		}
+		return nil, v.Err()
+	}
+	if ch.Outcome != "" {
+		if !ch.OutcomeLift.Confirmed() && ch.Outcome == o && ch.OutcomeLift.Basis == l.Basis && ch.OutcomeLift.Evidence == evidence && ch.OutcomeLift.RecordedBy == by {
+			return nil, nil
+		}
+		return nil, ddrerr.Policy(policy.Clause3_3, RuleChallengeOutcomePending, "an outcome of this challenge is already recorded")
+	}
+	return []Event{ChallengeOutcomeProposed{Meta: meta(by, now), Outcome: o, Lift: l}}, nil
+}
+
+// ConfirmChallengeOutcome is the second person (legal, not the recorder)
+// confirming the challenge's outcome. A confirmed outcome after a challenge
+// decision sends the case back to review for a new decision.
+func (c *Case) ConfirmChallengeOutcome(by policy.Person, now time.Time) ([]Event, error) {
+	if err := c.challengeOpen("confirm a challenge outcome"); err != nil {
+		return nil, err
+	}
+	ch := c.review.Challenge
+	if ch == nil || ch.Outcome == "" {
+		return nil, ddrerr.Policy(policy.Clause3_3, RuleNoWarrantedChallenge, "no challenge outcome is waiting for confirmation")
+	}
+	if ch.OutcomeLift.Confirmed() && ch.OutcomeLift.ConfirmedBy == by.ID {
+		return nil, nil
+	}
+	if r := ch.OutcomeLift.CheckConfirm(by); r != nil {
+		return nil, ddrerr.Refused(r)
+	}
+	return []Event{ChallengeOutcomeConfirmed{Meta: meta(by.ID, now), Roles: by.Roles}}, nil
 }
 
 // Decide takes decision d. Only the assignee decides. A disclosure returns
@@ -219,6 +326,10 @@ func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
 	if err := c.check(d); err != nil {
 		return nil, err
 	}
+	if ch := c.review.Challenge; d.Kind == Disclose && ch != nil && ch.Warranted && ch.OutcomeLift.ConfirmedBy == by {
+		return nil, ddrerr.Policy(policy.Clause3_3, policy.RuleLiftBarredConfirmer,
+			"the person who confirmed the challenge outcome cannot propose the disclosure it allows")
+	}
 	m := meta(by, now)
 	if d.Kind == Disclose {
 		return []Event{DecisionProposed{Meta: m, Decision: d, PolicyVersion: c.rules.PolicyVersion}}, nil
@@ -233,8 +344,16 @@ func (c *Case) decidedEvent(m Meta, d Decision, decidedBy string, approvers []st
 		DecidedBy:     decidedBy,
 		ApprovedBy:    approvers,
 		PolicyVersion: c.rules.PolicyVersion,
-		Notification:  notificationRequirements(c.facts, c.rules, d),
+		Notification:  c.requirements(d),
 	}
+}
+
+func (c *Case) requirements(d Decision) NotificationRequirements {
+	n := notificationRequirements(c.facts, c.rules, d)
+	if c.review.RiskJustified != nil {
+		n.ImminentRiskJustification = c.review.RiskJustified.Text
+	}
+	return n
 }
 
 // check is the policy gate every decision passes, at proposal and again at
@@ -288,10 +407,29 @@ func (c *Case) check(d Decision) error {
 	return nil
 }
 
+// legalProcessNone: the request came with no legal process (3.2).
+func (f RequestFacts) legalProcessNone() bool {
+	lp := strings.TrimSpace(strings.ToLower(f.LegalProcess))
+	return lp == "" || lp == "none"
+}
+
+// needsLegalApprover: a disclosure whose basis rests on the company's own
+// reading rather than the authority's papers needs legal among its
+// approvers (rule 8 of issue 15): imminent risk the authority did not
+// claim, or a compelling obligation without legal process.
+func (c *Case) needsLegalApprover(d Decision) bool {
+	return d.Kind == Disclose && ((d.Basis == BasisImminentRisk && !c.facts.ImminentRiskClaimed) ||
+		(d.Basis == BasisCompellingLegalObligation && c.facts.legalProcessNone()))
+}
+
 func (c *Case) checkDisclosureBasis(d Decision) error {
 	if !d.Basis.Valid() {
 		return ddrerr.Policy(policy.Clause2_1, RuleDiscloseWithoutBasis,
 			"a disclosure needs a compelling legal obligation or an imminent risk of serious harm")
+	}
+	if d.Basis == BasisCompellingLegalObligation && c.facts.legalProcessNone() && strings.TrimSpace(d.Statute) == "" {
+		return ddrerr.Policy(policy.Clause2_1, RuleStatuteNotCited,
+			"a compelling legal obligation without legal process must cite the statute that creates it, and needs a legal approver")
 	}
 	if d.Basis != BasisImminentRisk {
 		return nil
@@ -308,6 +446,10 @@ func (c *Case) checkDisclosureBasis(d Decision) error {
 		return ddrerr.Policy(policy.Clause2_1, RuleImminentRiskNotWeighed,
 			"a disclosure on imminent risk of serious harm must first weigh "+strings.Join(gaps, " and "))
 	}
+	if !c.facts.ImminentRiskClaimed && c.review.RiskJustified == nil {
+		return ddrerr.Policy(policy.Clause2_1, RuleImminentRiskNotJustified,
+			"the authority claimed no imminent risk: a reviewer's justification must be recorded, and a legal approver approve")
+	}
 	return nil
 }
 
@@ -315,6 +457,16 @@ func (c *Case) checkDisclosure(d Decision) error {
 	if c.review.Challenge == nil {
 		return ddrerr.Policy(policy.Clause3_3, RuleChallengeNotConsidered,
 			"whether to challenge the request must be considered before disclosing")
+	}
+	if ch := c.review.Challenge; ch.Warranted {
+		if !ch.Resolved() {
+			return ddrerr.Policy(policy.Clause3_3, RuleChallengeUnresolved,
+				"a challenge was judged warranted: no disclosure until its outcome is recorded and confirmed by a second person")
+		}
+		if ch.Outcome == ChallengeUpheld && !strictlyNarrower(c.facts, d.Narrowing) {
+			return ddrerr.Policy(policy.Clause3_3, RuleChallengeUpheld,
+				"the challenge was upheld: only a reject or a disclosure narrower than the request may follow")
+		}
 	}
 	if c.rules.RightsWeighedForAllDisclosures && c.review.RightsWeighed == nil {
 		return ddrerr.Policy(policy.Clause1_2, RuleOverlayRequirement, fmt.Sprintf(
@@ -348,11 +500,20 @@ func overlayList(r Rules) string {
 	return strings.Join(r.Overlays, ", ")
 }
 
-// Approve approves the pending disclosure (four eyes). The proposer can
-// never approve; each approver counts once. When the last required
-// approval arrives the decision takes effect: the events end with
-// CaseDecided.
+// Approve approves the pending disclosure (four eyes) as someone whose
+// roles are not known: see [Case.ApproveAs].
 func (c *Case) Approve(by string, now time.Time) ([]Event, error) {
+	return c.ApproveAs(policy.Person{ID: by}, now)
+}
+
+// ApproveAs approves the pending disclosure (four eyes). The proposer can
+// never approve; each approver counts once. A disclosure that needs a legal
+// approver (imminent risk the authority did not claim, a compelling
+// obligation without legal process) cannot take effect without one. When
+// the last required approval arrives the decision takes effect: the events
+// end with CaseDecided.
+func (c *Case) ApproveAs(who policy.Person, now time.Time) ([]Event, error) {
+	by := who.ID
 	if err := c.allow("approve", StatusDecisionPendingApproval); err != nil {
 		return nil, err
 	}
@@ -370,9 +531,14 @@ func (c *Case) Approve(by string, now time.Time) ([]Event, error) {
 		return nil, err
 	}
 	m := meta(by, now)
-	evs := []Event{DecisionApproved{Meta: m}}
 	approvers := append(slices.Clone(p.ApprovedBy), by)
-	if len(approvers) >= max(c.rules.RequiredApprovals, 1) {
+	last := len(approvers) >= max(c.rules.RequiredApprovals, 1)
+	if last && c.needsLegalApprover(p.Decision) && !p.LegalApproved && !who.Has(policy.RoleLegal) {
+		return nil, ddrerr.Policy(policy.Clause2_1, RuleLegalApproverRequired,
+			"this disclosure rests on the company's own reading (imminent risk not claimed by the authority, or no legal process): a legal approver must approve it")
+	}
+	evs := []Event{DecisionApproved{Meta: m, Roles: slices.Clone(who.Roles)}}
+	if last {
 		evs = append(evs, c.decidedEvent(m, p.Decision, p.By, approvers))
 	}
 	return evs, nil

@@ -49,7 +49,22 @@ type Decision struct {
 	// Grounds explains the decision; required for challenge, reject and a
 	// request for more information (what is missing).
 	Grounds string
+	// Statute is the statute creating the compelling legal obligation when
+	// the request came with no legal process (2.1, 3.2).
+	Statute string
 }
+
+// ChallengeOutcome is how a challenge judged warranted ended (3.3).
+type ChallengeOutcome string
+
+// Challenge outcomes.
+const (
+	// ChallengeUpheld: the challenge succeeded, wholly or in part; only a
+	// reject or a narrower disclosure may follow.
+	ChallengeUpheld ChallengeOutcome = "upheld"
+	// ChallengeDismissed: the request stands as made.
+	ChallengeDismissed ChallengeOutcome = "dismissed"
+)
 
 // Prohibition is a non-disclosure order as notification must honour it.
 type Prohibition struct {
@@ -70,8 +85,12 @@ type NotificationRequirements struct {
 	// which may exempt prior notice (4.1.2, 4.2.1).
 	ImminentRisk        bool
 	ImminentRiskClaimed bool
-	AuthorityCountry    string
-	CountryAdequate     bool
+	// ImminentRiskJustification is the reviewer's recorded justification of
+	// a risk the authority did not claim; notification accepts it as the
+	// finding an imminent-risk exemption rests on.
+	ImminentRiskJustification string
+	AuthorityCountry          string
+	CountryAdequate           bool
 	// Scope is the scope to disclose; nil unless Outcome is Disclose.
 	Scope *Scope
 	// CustomerNoticePeriod is how long before disclosure the customer must

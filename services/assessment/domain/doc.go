@@ -9,4 +9,14 @@
 // caller can append them under an optimistic-concurrency check and only then
 // [Case.Apply] them. Refusals are *ddrerr.PolicyViolation values that name
 // the clause they enforce.
+//
+// Issue 15 adds: a challenge judged warranted refuses any disclosure until
+// its outcome is recorded by one person and confirmed by a second (legal),
+// and cannot be set aside by reconsidering it; an upheld challenge allows
+// only a reject or a narrower disclosure. A disclosure on an imminent risk
+// the authority did not claim needs a recorded justification, and one on a
+// compelling obligation without legal process the statute cited; both need
+// a legal approver ([Case.ApproveAs]). A scope described in words is bulk
+// (6.1) even beside listed targets, so only a decision naming its targets
+// can disclose it.
 package domain

@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
+)
 
 // Event is something that happened to a case. Events are the record; a
 // case's state is their fold (see [Case.Apply]).
@@ -86,9 +90,32 @@ type DecisionProposed struct {
 }
 
 // DecisionApproved is one approval of the pending disclosure by someone
-// other than its proposer.
+// other than its proposer. Roles are the approver's roles when approving:
+// some disclosures need a legal approver (2.1).
 type DecisionApproved struct {
 	Meta
+	Roles []policy.Role
+}
+
+// ImminentRiskJustified records a reviewer's justification of an imminent
+// risk of serious harm that the authority did not claim (2.1).
+type ImminentRiskJustified struct {
+	Meta
+	Text string
+}
+
+// ChallengeOutcomeProposed: one person recorded the outcome of a challenge
+// judged warranted; it counts once confirmed.
+type ChallengeOutcomeProposed struct {
+	Meta
+	Outcome ChallengeOutcome
+	Lift    policy.Lift
+}
+
+// ChallengeOutcomeConfirmed: a second person (legal) confirmed it.
+type ChallengeOutcomeConfirmed struct {
+	Meta
+	Roles []policy.Role
 }
 
 // DecisionRejected sends a pending disclosure back to review.
@@ -136,3 +163,8 @@ func (DecisionRejected) EventName() string    { return "DecisionRejected" }
 func (CaseDecided) EventName() string         { return "CaseDecided" }
 func (ReviewOverdue) EventName() string       { return "ReviewOverdue" }
 func (RequestWithdrawn) EventName() string    { return "RequestWithdrawn" }
+func (ImminentRiskJustified) EventName() string {
+	return "ImminentRiskJustified"
+}
+func (ChallengeOutcomeProposed) EventName() string  { return "ChallengeOutcomeProposed" }
+func (ChallengeOutcomeConfirmed) EventName() string { return "ChallengeOutcomeConfirmed" }

@@ -16,6 +16,7 @@ const (
 	alice = "spiffe://ddr.local/staff/alice"
 	bob   = "spiffe://ddr.local/staff/bob"
 	carol = "spiffe://ddr.local/staff/carol"
+	dave  = "spiffe://ddr.local/staff/dave"
 	sys   = "spiffe://ddr.local/service/assessment"
 )
 

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"github.com/ddrsuite/ddr/services/platform/policy"
+
 	"maps"
 	"slices"
 	"time"
@@ -64,7 +66,14 @@ type ChallengeReview struct {
 	Reasoning string
 	By        string
 	At        time.Time
+	// Outcome is the challenge's outcome, pending until a second person
+	// confirms its lift; only then does it count.
+	Outcome     ChallengeOutcome
+	OutcomeLift policy.Lift
 }
+
+// Resolved reports whether a warranted challenge has a confirmed outcome.
+func (c ChallengeReview) Resolved() bool { return c.Outcome != "" && c.OutcomeLift.Confirmed() }
 
 // Review is the written record of the case-by-case review (3.3).
 type Review struct {
@@ -76,6 +85,9 @@ type Review struct {
 	// RightsWeighed is nil until the privacy rights and freedoms of the
 	// affected people have been weighed (2.1).
 	RightsWeighed *Assessment
+	// RiskJustified is a reviewer's justification of an imminent risk of
+	// serious harm the authority did not claim (2.1); nil until recorded.
+	RiskJustified *Assessment
 }
 
 // Missing returns the factors of want that are not yet recorded.
@@ -98,8 +110,14 @@ func (r Review) clone() Review {
 	out := r
 	out.Factors = maps.Clone(r.Factors)
 	out.Counsel = slices.Clone(r.Counsel)
+	if r.RiskJustified != nil {
+		a := *r.RiskJustified
+		out.RiskJustified = &a
+	}
 	if r.Challenge != nil {
 		c := *r.Challenge
+		c.OutcomeLift.Barred = slices.Clone(c.OutcomeLift.Barred)
+		c.OutcomeLift.ConfirmRoles = slices.Clone(c.OutcomeLift.ConfirmRoles)
 		out.Challenge = &c
 	}
 	if r.RightsWeighed != nil {

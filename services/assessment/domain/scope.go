@@ -73,12 +73,16 @@ func BulkReasons(s Scope, t BulkThresholds) []string {
 	if n := s.Targets(); n > t.MaxTargets {
 		out = append(out, fmt.Sprintf("%d targets, more than the threshold of %d", n, t.MaxTargets))
 	}
-	if s.Targets() == 0 {
-		if s.ScopeDescribed {
-			out = append(out, "the scope is described without listing its targets")
-		} else {
-			out = append(out, "no targets are listed")
-		}
+	// A description counts even beside listed targets: "two accounts and
+	// everyone who contacted them" is indiscriminate whatever is listed.
+	// Only a decision that names its targets drops it (DisclosedScope).
+	switch {
+	case s.ScopeDescribed && s.Targets() == 0:
+		out = append(out, "the scope is described without listing its targets")
+	case s.ScopeDescribed:
+		out = append(out, "the scope is described in words beyond the listed targets")
+	case s.Targets() == 0:
+		out = append(out, "no targets are listed")
 	}
 	if s.Selectors.WholeTenant {
 		out = append(out, "it selects a whole customer tenant")
@@ -161,4 +165,16 @@ func setOf(xs []string) map[string]struct{} {
 		m[x] = struct{}{}
 	}
 	return m
+}
+
+// strictlyNarrower reports whether n hands over less than the request: fewer
+// targets, fewer categories or a shorter time range (validateNarrowing
+// already keeps it inside the request).
+func strictlyNarrower(f RequestFacts, n *Narrowing) bool {
+	if n.empty() {
+		return false
+	}
+	return (len(n.TargetIDs) > 0 && len(n.TargetIDs) < f.Targets()) ||
+		(len(n.DataCategories) > 0 && len(n.DataCategories) < len(f.DataCategories)) ||
+		(n.TimeRange != TimeRange{} && n.TimeRange != f.TimeRange)
 }

@@ -97,6 +97,13 @@ func reviewToProto(r domain.Review) *assessmentv1.Review {
 		out.Challenge = &assessmentv1.ChallengeConsideration{
 			Considered: true, Warranted: ch.Warranted, Reasoning: ch.Reasoning, RecordedBy: ch.By, RecordTime: protoconv.Timestamp(ch.At),
 		}
+		if ch.Outcome != "" {
+			out.Challenge.Outcome = codec.ChallengeOutcomeToProto(ch.Outcome)
+			out.Challenge.OutcomeLift = protoconv.Lift(ch.OutcomeLift)
+		}
+	}
+	if j := r.RiskJustified; j != nil {
+		out.ImminentRiskJustification = j.Text
 	}
 	return out
 }
@@ -125,6 +132,7 @@ func decisionFromRequest(req *assessmentv1.DecideRequest) (domain.Decision, erro
 		Kind:    codec.DecisionKindToDomain(req.GetKind()),
 		Basis:   codec.LegalBasisToDomain(req.GetLegalBasis()),
 		Grounds: req.GetGrounds(),
+		Statute: req.GetStatute(),
 	}
 	sc := req.GetScope()
 	narrowed := len(sc.GetTargetRefs()) > 0 || len(sc.GetDataCategories()) > 0 || sc.GetTimeRange() != nil

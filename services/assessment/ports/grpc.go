@@ -1,6 +1,17 @@
 // Package ports exposes assessment over gRPC and to the event stream. It
 // authenticates the Privacy Team member, runs the proto rules and hands the
 // rest to the app.
+//
+// Who approves (issue 15): a disclosure on an imminent risk the authority
+// did not claim, or on a compelling obligation without legal process, needs
+// a legal approver (2.1). The authorization table lets the legal role call
+// ApproveDecision and RejectDecision next to the approver role, rather than
+// requiring legal approvers to hold both roles: a rule that only a person
+// holding two roles could satisfy would fail silently wherever the roles
+// file gives legal alone, and a legal user is an independent second pair of
+// eyes on any disclosure. The handlers pass the caller's roles
+// (auth.RequireStaffPerson) to the domain, which checks the legal-approver
+// rule, the four-eyes rule and who may confirm a challenge outcome.
 package ports
 
 import (
@@ -12,8 +23,10 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
+	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -183,14 +196,34 @@ func (s *Server) Decide(ctx context.Context, req *assessmentv1.DecideRequest) (*
 	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.DecideResponse { return &assessmentv1.DecideResponse{Case: c} })
 }
 
-// ApproveDecision implements assessmentv1.AssessmentServiceServer.
-func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
-	actor, err := s.staff(ctx, req)
+// person is the authenticated staff member with the roles the
+// authorization policy gave them, for the commands whose rules look at the
+// caller's roles (a legal approver, a legal confirmer). Like staff, it is
+// checked before the request.
+func (s *Server) person(ctx context.Context, req proto.Message) (policy.Person, error) {
+	p, err := auth.RequireStaffPerson(ctx)
+	if err != nil {
+		return policy.Person{}, err
+	}
+	return p, s.valid.Check(req)
+}
+
+// asPerson runs a command that needs the caller's roles (a legal approver,
+// a legal confirmer) and renders the case it left into the response R.
+func asPerson[R any](s *Server, ctx context.Context, req proto.Message, run func(policy.Person) (*app.CaseState, error), wrap func(*assessmentv1.Case) *R) (*R, error) {
+	who, err := s.person(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.Approve(ctx, actor, req.GetRequestId(), req.GetDecisionId())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
+	st, err := run(who)
+	return reply(s, st, err, wrap)
+}
+
+// ApproveDecision implements assessmentv1.AssessmentServiceServer.
+func (s *Server) ApproveDecision(ctx context.Context, req *assessmentv1.ApproveDecisionRequest) (*assessmentv1.ApproveDecisionResponse, error) {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.Approve(ctx, who, req.GetRequestId(), req.GetDecisionId())
+	}, func(c *assessmentv1.Case) *assessmentv1.ApproveDecisionResponse {
 		return &assessmentv1.ApproveDecisionResponse{Case: c}
 	})
 }
@@ -204,5 +237,33 @@ func (s *Server) RejectDecision(ctx context.Context, req *assessmentv1.RejectDec
 	st, err := s.app.RejectDecision(ctx, actor, req.GetRequestId(), req.GetDecisionId(), req.GetReason())
 	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RejectDecisionResponse {
 		return &assessmentv1.RejectDecisionResponse{Case: c}
+	})
+}
+
+// JustifyImminentRisk implements assessmentv1.AssessmentServiceServer.
+func (s *Server) JustifyImminentRisk(ctx context.Context, req *assessmentv1.JustifyImminentRiskRequest) (*assessmentv1.JustifyImminentRiskResponse, error) {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.JustifyImminentRisk(ctx, who.ID, req.GetRequestId(), req.GetJustification())
+	}, func(c *assessmentv1.Case) *assessmentv1.JustifyImminentRiskResponse {
+		return &assessmentv1.JustifyImminentRiskResponse{Case: c}
+	})
+}
+
+// ProposeChallengeOutcome implements assessmentv1.AssessmentServiceServer.
+func (s *Server) ProposeChallengeOutcome(ctx context.Context, req *assessmentv1.ProposeChallengeOutcomeRequest) (*assessmentv1.ProposeChallengeOutcomeResponse, error) {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		o := codec.ChallengeOutcomeToDomain(req.GetOutcome())
+		return s.app.ProposeChallengeOutcome(ctx, who.ID, req.GetRequestId(), o, req.GetBasis(), req.GetEvidenceReference())
+	}, func(c *assessmentv1.Case) *assessmentv1.ProposeChallengeOutcomeResponse {
+		return &assessmentv1.ProposeChallengeOutcomeResponse{Case: c}
+	})
+}
+
+// ConfirmChallengeOutcome implements assessmentv1.AssessmentServiceServer.
+func (s *Server) ConfirmChallengeOutcome(ctx context.Context, req *assessmentv1.ConfirmChallengeOutcomeRequest) (*assessmentv1.ConfirmChallengeOutcomeResponse, error) {
+	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.app.ConfirmChallengeOutcome(ctx, who, req.GetRequestId())
+	}, func(c *assessmentv1.Case) *assessmentv1.ConfirmChallengeOutcomeResponse {
+		return &assessmentv1.ConfirmChallengeOutcomeResponse{Case: c}
 	})
 }

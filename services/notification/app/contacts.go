@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Contacts is where notices go: each customer's contacts for the 4.1.2
@@ -189,4 +190,33 @@ func (c Contacts) CheckTransport() error {
 		check(fmt.Sprintf("other_dpas[%d]", i), d.Endpoints)
 	}
 	return v.Err()
+}
+
+// ReadDPADirectory reads the DPA directory: a JSON object from a country of
+// establishment (ISO 3166-1 alpha-2) to the name of the authority competent
+// for it, e.g. {"FR": "CNIL", "DE": "BfDI-DE"}. An empty path is the
+// default directory (domain.DefaultDPADirectory). An unknown country code or
+// an empty name stops startup: a wrong directory would leave an authority
+// un-notified (2.2).
+func ReadDPADirectory(path string) (domain.DPADirectory, error) {
+	if path == "" {
+		return domain.DefaultDPADirectory(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("notification DPA directory: %w", err)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("notification DPA directory %s: not a JSON object of country to authority: %w", path, err)
+	}
+	dir := domain.DPADirectory{}
+	for c, a := range raw {
+		country := policy.ParseCountry(c)
+		if country == policy.CountryUnknown || strings.TrimSpace(a) == "" {
+			return nil, fmt.Errorf("notification DPA directory %s: entry %q: want an ISO 3166-1 alpha-2 country and an authority name", path, c)
+		}
+		dir[country] = strings.TrimSpace(a)
+	}
+	return dir, nil
 }

@@ -28,6 +28,7 @@ const (
 	prefixEffort       = "WAIVER_EFFORT_KIND_"
 	prefixWaiver       = "WAIVER_OUTCOME_"
 	prefixLift         = "HOLD_LIFT_BASIS_"
+	prefixMeans        = "DISPATCH_MEANS_"
 )
 
 func stepKindFromProto(k notificationv1.StepKind) domain.StepKind {
@@ -84,6 +85,11 @@ func WaiverOutcomeFromProto(o notificationv1.WaiverOutcome) domain.WaiverOutcome
 // StepKindFromProto maps the wire value to the domain's.
 func StepKindFromProto(k notificationv1.StepKind) domain.StepKind { return stepKindFromProto(k) }
 
+// DispatchMeansFromProto maps the wire value to the domain's.
+func DispatchMeansFromProto(m notificationv1.DispatchMeans) domain.DispatchMeans {
+	return domain.DispatchMeans(protoconv.EnumName(m, prefixMeans))
+}
+
 // DecodeDecided reads assessment's decision event into what Derive plans
 // from; the reactor (ports) calls it, so the app's command takes domain
 // terms and this codec stays the one place events are read.
@@ -107,6 +113,17 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 		Customer:         domain.Customer{Controller: r.GetCustomerIsController(), ID: r.GetCustomerId()},
 		AuthorityCountry: r.GetAuthorityCountry(),
 		ReceivedAt:       protoconv.Time(r.GetReceiveTime()),
+		// The proposer may never confirm a safeguard lifted for the
+		// decision. Decisions recorded before the field name it only as
+		// decided_by, which is the proposer too.
+		DecisionProposer: r.GetDecisionProposer(),
+		ImminentRisk: domain.ImminentRisk{
+			Claimed:       r.GetImminentRiskClaimed(),
+			Justification: r.GetImminentRiskJustification(),
+		},
+	}
+	if req.DecisionProposer == "" {
+		req.DecisionProposer = dec.GetDecidedBy()
 	}
 	if p := r.GetProhibition(); p.GetPresent() {
 		ref := strings.TrimSpace(p.GetReference())
@@ -122,7 +139,7 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 		if dec.GetLegalBasis() == assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM {
 			basis = "decision " + dec.GetDecisionId() + " discloses on the basis of an imminent risk of serious harm (2.1)"
 		}
-		req.ImminentRisk = domain.ImminentRisk{Present: true, Basis: basis}
+		req.ImminentRisk.Present, req.ImminentRisk.Basis = true, basis
 	}
 	if np := r.GetCustomerNoticePeriod(); np != nil {
 		req.CustomerNoticePeriod = np.AsDuration()
@@ -133,29 +150,30 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 	r := e.Requirements
 	out := &notificationv1.PlanInputs{
-		DecisionId:            r.DecisionID,
-		Decision:              decisionToProto(r.Decision),
-		CustomerIsController:  r.Customer.Controller,
-		CustomerId:            r.Customer.ID,
-		Prohibited:            r.Prohibition.Present,
-		ProhibitionReference:  r.Prohibition.Reference,
-		ProhibitionExpireTime: protoconv.Timestamp(r.Prohibition.ExpiresAt),
-		ImminentRisk:          r.ImminentRisk.Present,
-		ImminentRiskBasis:     r.ImminentRisk.Basis,
-		AuthorityCountry:      r.AuthorityCountry,
-		ReceiveTime:           protoconv.Timestamp(r.ReceivedAt),
-		Adequacy: &notificationv1.Adequacy{
-			Country:      string(e.Adequacy.Country),
-			EvaluateTime: protoconv.Timestamp(e.Adequacy.At),
-			Recipient:    string(e.Adequacy.Recipient),
-			Adequate:     e.Adequacy.Adequate,
-			Reason:       e.Adequacy.Reason,
-		},
-		LeadDpa:   e.Config.LeadDPA,
-		OtherDpas: e.Config.OtherDPAs,
+		DecisionId:                r.DecisionID,
+		Decision:                  decisionToProto(r.Decision),
+		CustomerIsController:      r.Customer.Controller,
+		CustomerId:                r.Customer.ID,
+		Prohibited:                r.Prohibition.Present,
+		ProhibitionReference:      r.Prohibition.Reference,
+		ProhibitionExpireTime:     protoconv.Timestamp(r.Prohibition.ExpiresAt),
+		ImminentRisk:              r.ImminentRisk.Present,
+		ImminentRiskBasis:         r.ImminentRisk.Basis,
+		AuthorityCountry:          r.AuthorityCountry,
+		ReceiveTime:               protoconv.Timestamp(r.ReceivedAt),
+		Adequacy:                  adequacyToProto(e.Adequacy),
+		LeadDpa:                   e.Config.LeadDPA,
+		OtherDpas:                 e.Config.OtherDPAs,
+		ImminentRiskClaimed:       r.ImminentRisk.Claimed,
+		ImminentRiskJustification: r.ImminentRisk.Justification,
+		DecisionProposer:          r.DecisionProposer,
+		Authorities:               e.Authorities,
 	}
 	if r.CustomerNoticePeriod != 0 {
 		out.CustomerNoticePeriod = durationpb.New(r.CustomerNoticePeriod)
+	}
+	if e.Config.ConsultationPeriod != 0 {
+		out.ConsultationPeriod = durationpb.New(e.Config.ConsultationPeriod)
 	}
 	return out
 }
@@ -165,31 +183,51 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 	return domain.PlanDerived{
 		RequestID: requestID,
 		Requirements: domain.Requirements{
-			RequestID:        requestID,
-			DecisionID:       in.GetDecisionId(),
-			Decision:         decisionFromProto(in.GetDecision()),
-			Customer:         domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId()},
-			Prohibition:      domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: protoconv.Time(in.GetProhibitionExpireTime())},
-			ImminentRisk:     domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis()},
-			AuthorityCountry: in.GetAuthorityCountry(),
-			ReceivedAt:       protoconv.Time(in.GetReceiveTime()),
-			CustomerNoticePeriod: func() time.Duration {
-				if in.GetCustomerNoticePeriod() == nil {
-					return 0
-				}
-				return in.GetCustomerNoticePeriod().AsDuration()
-			}(),
+			RequestID:   requestID,
+			DecisionID:  in.GetDecisionId(),
+			Decision:    decisionFromProto(in.GetDecision()),
+			Customer:    domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId()},
+			Prohibition: domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: protoconv.Time(in.GetProhibitionExpireTime())},
+			ImminentRisk: domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis(),
+				Claimed: in.GetImminentRiskClaimed(), Justification: in.GetImminentRiskJustification()},
+			DecisionProposer:     in.GetDecisionProposer(),
+			AuthorityCountry:     in.GetAuthorityCountry(),
+			ReceivedAt:           protoconv.Time(in.GetReceiveTime()),
+			CustomerNoticePeriod: duration(in.GetCustomerNoticePeriod()),
 		},
-		Adequacy: policy.Adequacy{
-			// Plans derived before the one spelling recorded UNKNOWN.
-			Country:   policy.ParseCountry(a.GetCountry()),
-			At:        protoconv.Time(a.GetEvaluateTime()),
-			Recipient: policy.Recipient(a.GetRecipient()),
-			Adequate:  a.GetAdequate(),
-			Reason:    a.GetReason(),
-		},
-		Config: domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas()},
-		At:     at,
+		Adequacy:    adequacyFromProto(a),
+		Config:      domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod())},
+		Authorities: in.GetAuthorities(),
+		At:          at,
+	}
+}
+
+// duration reads an optional duration: unset is zero.
+func duration(d *durationpb.Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	return d.AsDuration()
+}
+
+func adequacyToProto(a policy.Adequacy) *notificationv1.Adequacy {
+	return &notificationv1.Adequacy{
+		Country:      string(a.Country),
+		EvaluateTime: protoconv.Timestamp(a.At),
+		Recipient:    string(a.Recipient),
+		Adequate:     a.Adequate,
+		Reason:       a.Reason,
+	}
+}
+
+func adequacyFromProto(a *notificationv1.Adequacy) policy.Adequacy {
+	return policy.Adequacy{
+		// Plans derived before the one spelling recorded UNKNOWN.
+		Country:   policy.ParseCountry(a.GetCountry()),
+		At:        protoconv.Time(a.GetEvaluateTime()),
+		Recipient: policy.Recipient(a.GetRecipient()),
+		Adequate:  a.GetAdequate(),
+		Reason:    a.GetReason(),
 	}
 }
 
@@ -233,25 +271,41 @@ func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 }
 
 func exemptionToProto(e domain.Exemption) *notificationv1.Exemption {
-	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: protoconv.Timestamp(e.At)}
+	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: protoconv.Timestamp(e.At),
+		LiftId: e.LiftID, EvidenceReference: e.Evidence, Statute: e.Statute, WhyNoticeDefeats: e.WhyNoticeDefeats}
 }
 
 func exemptionFromProto(e *notificationv1.Exemption) domain.Exemption {
-	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: protoconv.Time(e.GetRecordTime())}
+	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: protoconv.Time(e.GetRecordTime()),
+		LiftID: e.GetLiftId(), Evidence: e.GetEvidenceReference(), Statute: e.GetStatute(), WhyNoticeDefeats: e.GetWhyNoticeDefeats()}
+}
+
+func dispatchToProto(m domain.ManualDispatch) *notificationv1.ManualDispatch {
+	return &notificationv1.ManualDispatch{Authority: m.Authority, Means: protoconv.EnumValue[notificationv1.DispatchMeans](string(m.Means), prefixMeans),
+		Reference: m.Reference, SentTime: protoconv.Timestamp(m.SentAt), LiftId: m.LiftID}
+}
+
+func dispatchFromProto(m *notificationv1.ManualDispatch) domain.ManualDispatch {
+	return domain.ManualDispatch{Authority: m.GetAuthority(), Means: DispatchMeansFromProto(m.GetMeans()),
+		Reference: m.GetReference(), SentAt: protoconv.Time(m.GetSentTime()), LiftID: m.GetLiftId()}
 }
 
 func consultationToProto(c domain.Consultation) *notificationv1.DpaConsultation {
 	return &notificationv1.DpaConsultation{
-		Authority:  c.Authority,
-		Outcome:    protoconv.EnumValue[notificationv1.ConsultationOutcome](string(c.Outcome), prefixConsultation),
-		Summary:    c.Summary,
-		RecordedBy: c.By,
-		RecordTime: protoconv.Timestamp(c.At),
+		Authority:      c.Authority,
+		Outcome:        protoconv.EnumValue[notificationv1.ConsultationOutcome](string(c.Outcome), prefixConsultation),
+		Summary:        c.Summary,
+		RecordedBy:     c.By,
+		RecordTime:     protoconv.Timestamp(c.At),
+		ReplyReference: c.ReplyReference,
+		ReplyTime:      protoconv.Timestamp(c.ReplyDate),
+		LiftId:         c.LiftID,
 	}
 }
 
 func consultationFromProto(c *notificationv1.DpaConsultation) domain.Consultation {
-	return domain.Consultation{Authority: c.GetAuthority(), Outcome: ConsultationOutcomeFromProto(c.GetOutcome()), Summary: c.GetSummary(), By: c.GetRecordedBy(), At: protoconv.Time(c.GetRecordTime())}
+	return domain.Consultation{Authority: c.GetAuthority(), Outcome: ConsultationOutcomeFromProto(c.GetOutcome()), Summary: c.GetSummary(), By: c.GetRecordedBy(), At: protoconv.Time(c.GetRecordTime()),
+		ReplyReference: c.GetReplyReference(), ReplyDate: protoconv.Time(c.GetReplyTime()), LiftID: c.GetLiftId()}
 }
 
 func effortToProto(e domain.WaiverEffort, recordedBy string) *notificationv1.WaiverEffort {
@@ -325,7 +379,26 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 		case domain.WaiverEffortRecorded:
 			add(&notificationv1.WaiverEffortRecorded{RequestId: id, Effort: effortToProto(e.WaiverEffort, c.actor)})
 		case domain.RequestCleared:
-			add(&notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: protoconv.Timestamp(e.At)})
+			// Every path of the app gives the plan the registry, so adequacy
+			// was judged again at clearance (domain.Plan.UseRegistry).
+			add(&notificationv1.RequestCleared{RequestId: id, DecisionId: c.p.Requirements().DecisionID, ClearTime: protoconv.Timestamp(e.At),
+				Adequate: c.p.Adequacy().Adequate, AdequacyJudged: true})
+		case domain.ExemptionProposed:
+			add(&notificationv1.ExemptionProposed{RequestId: id, Exemption: exemptionToProto(e.Exemption), Lift: protoconv.Lift(e.Lift)})
+		case domain.ConsultationOutcomeProposed:
+			add(&notificationv1.ConsultationOutcomeProposed{RequestId: id, Consultation: consultationToProto(e.Consultation), Lift: protoconv.Lift(e.Lift)})
+		case domain.ManualDispatchProposed:
+			add(&notificationv1.ManualDispatchProposed{RequestId: id, Dispatch: dispatchToProto(e.Dispatch), Lift: protoconv.Lift(e.Lift)})
+		case domain.WeakeningProposed:
+			add(&notificationv1.WeakeningProposed{RequestId: id, Step: stepKindToProto(e.Step), Lift: protoconv.Lift(e.Lift)})
+		case domain.LiftConfirmed:
+			roles := make([]string, len(e.By.Roles))
+			for i, r := range e.By.Roles {
+				roles[i] = string(r)
+			}
+			add(&notificationv1.LiftConfirmed{RequestId: id, LiftId: e.LiftID, ConfirmedBy: e.By.ID, Roles: roles, ConfirmTime: protoconv.Timestamp(e.At)})
+		case domain.AdequacyLost:
+			add(&notificationv1.AdequacyLost{RequestId: id, Adequacy: adequacyToProto(e.Adequacy), JudgeTime: protoconv.Timestamp(e.At)})
 		default:
 			return nil, fmt.Errorf("notification: no proto event for %T", e)
 		}
@@ -361,6 +434,22 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 		return domain.WaiverEffortRecorded{WaiverEffort: effortFromProto(m.GetEffort())}, true, nil
 	case *notificationv1.RequestCleared:
 		return domain.RequestCleared{At: protoconv.Time(m.GetClearTime())}, true, nil
+	case *notificationv1.ExemptionProposed:
+		return domain.ExemptionProposed{Exemption: exemptionFromProto(m.GetExemption()), Lift: protoconv.LiftFrom(m.GetLift())}, true, nil
+	case *notificationv1.ConsultationOutcomeProposed:
+		return domain.ConsultationOutcomeProposed{Consultation: consultationFromProto(m.GetConsultation()), Lift: protoconv.LiftFrom(m.GetLift())}, true, nil
+	case *notificationv1.ManualDispatchProposed:
+		return domain.ManualDispatchProposed{Dispatch: dispatchFromProto(m.GetDispatch()), Lift: protoconv.LiftFrom(m.GetLift())}, true, nil
+	case *notificationv1.WeakeningProposed:
+		return domain.WeakeningProposed{Step: stepKindFromProto(m.GetStep()), Lift: protoconv.LiftFrom(m.GetLift())}, true, nil
+	case *notificationv1.LiftConfirmed:
+		by := policy.Person{ID: m.GetConfirmedBy()}
+		for _, r := range m.GetRoles() {
+			by.Roles = append(by.Roles, policy.Role(r))
+		}
+		return domain.LiftConfirmed{LiftID: m.GetLiftId(), By: by, At: protoconv.Time(m.GetConfirmTime())}, true, nil
+	case *notificationv1.AdequacyLost:
+		return domain.AdequacyLost{Adequacy: adequacyFromProto(m.GetAdequacy()), At: protoconv.Time(m.GetJudgeTime())}, true, nil
 	}
 	return nil, false, nil
 }
@@ -373,11 +462,21 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 func EncodePlan(v PlanView) *notificationv1.Plan {
 	p, now := v.Plan, v.At
 	out := &notificationv1.Plan{
-		RequestId:  p.RequestID(),
-		DecisionId: p.Requirements().DecisionID,
-		DeriveTime: protoconv.Timestamp(p.DerivedAt()),
-		ClearTime:  protoconv.Timestamp(p.ClearedAt()),
-		Inputs:     inputsToProto(domain.PlanDerived{Requirements: p.Requirements(), Adequacy: p.Adequacy(), Config: p.Config()}),
+		RequestId:   p.RequestID(),
+		DecisionId:  p.Requirements().DecisionID,
+		DeriveTime:  protoconv.Timestamp(p.DerivedAt()),
+		ClearTime:   protoconv.Timestamp(p.ClearedAt()),
+		Inputs:      inputsToProto(domain.PlanDerived{Requirements: p.Requirements(), Adequacy: p.Adequacy(), Config: p.Config(), Authorities: p.Authorities()}),
+		Authorities: p.Authorities(),
+	}
+	for _, l := range p.Lifts() {
+		out.Lifts = append(out.Lifts, protoconv.Lift(l))
+	}
+	for _, k := range p.Weakenings() {
+		out.Weakenings = append(out.Weakenings, stepKindToProto(k))
+	}
+	for _, m := range p.Dispatches() {
+		out.Dispatches = append(out.Dispatches, dispatchToProto(m))
 	}
 	h := p.Hold()
 	out.HoldTime, out.HoldLiftTime = protoconv.Timestamp(h.PlacedAt), protoconv.Timestamp(h.LiftedAt)

@@ -1,17 +1,22 @@
 package app
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -46,12 +51,18 @@ func TestConvert_EveryEnumValueRoundTripsThroughItsMessage(t *testing.T) {
 			in := &notificationv1.Delivery{Step: k, Recipient: "r", Channel: c, DeliveryId: "d", Receipt: "rc", DeliveryTime: protoconv.Timestamp(at), Failed: true, FailureReason: "x"}
 			check(in, deliveryToProto(deliveryFromProto(in)))
 		}
-		in := &notificationv1.Exemption{Step: k, Reason: "r", Basis: "b", RecordedBy: "by", RecordTime: protoconv.Timestamp(at)}
+		in := &notificationv1.Exemption{Step: k, Reason: "r", Basis: "b", RecordedBy: "by", RecordTime: protoconv.Timestamp(at),
+			LiftId: "exemption/x/1", EvidenceReference: "NDO-1", Statute: "s. 1", WhyNoticeDefeats: "w"}
 		check(in, exemptionToProto(exemptionFromProto(in)))
 	}
 	for _, o := range defined[notificationv1.ConsultationOutcome](notificationv1.ConsultationOutcome(0)) {
-		in := &notificationv1.DpaConsultation{Authority: "a", Outcome: o, Summary: "s", RecordedBy: "by", RecordTime: protoconv.Timestamp(at)}
+		in := &notificationv1.DpaConsultation{Authority: "a", Outcome: o, Summary: "s", RecordedBy: "by", RecordTime: protoconv.Timestamp(at),
+			ReplyReference: "R-1", ReplyTime: protoconv.Timestamp(at.Add(-time.Hour)), LiftId: "consultation/a/1"}
 		check(in, consultationToProto(consultationFromProto(in)))
+	}
+	for _, m := range defined[notificationv1.DispatchMeans](notificationv1.DispatchMeans(0)) {
+		in := &notificationv1.ManualDispatch{Authority: "a", Means: m, Reference: "P-1", SentTime: protoconv.Timestamp(at), LiftId: "dispatch/a/P-1"}
+		check(in, dispatchToProto(dispatchFromProto(in)))
 	}
 	for _, k := range defined[notificationv1.WaiverEffortKind](notificationv1.WaiverEffortKind(0)) {
 		for _, o := range defined[notificationv1.WaiverOutcome](notificationv1.WaiverOutcome(0)) {
@@ -79,6 +90,8 @@ func TestConvert_LiftBasisAndDecisionRoundTrip(t *testing.T) {
 			CustomerNoticePeriod: durationpb.New(72 * time.Hour),
 			Adequacy:             &notificationv1.Adequacy{Country: "DE", EvaluateTime: protoconv.Timestamp(at), Recipient: "authority", Adequate: true, Reason: "r"},
 			LeadDpa:              "lead", OtherDpas: []string{"other"},
+			ImminentRiskClaimed: true, ImminentRiskJustification: "j", DecisionProposer: "spiffe://d/staff/alice",
+			Authorities: []string{"lead", "other", "CNIL"}, ConsultationPeriod: durationpb.New(240 * time.Hour),
 		}
 		if back := inputsToProto(inputsFromProto("r", in, at)); !proto.Equal(in, back) {
 			t.Errorf("%v came back as %v", in, back)
@@ -105,6 +118,63 @@ func TestConvert_EveryStepStatusHasItsOwnWireValue(t *testing.T) {
 	for _, w := range defined[notificationv1.StepStatus](notificationv1.StepStatus(0)) {
 		if _, ok := seen[w]; !ok {
 			t.Errorf("wire value %v is no domain status", w)
+		}
+	}
+}
+
+// Every issue 15 event comes back as it went in (domain -> proto ->
+// domain), through the encoder and decoder the store uses.
+func TestConvert_SafeguardEventsRoundTrip(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	lift := policy.Lift{ID: "exemption/NOTIFY_CUSTOMER/1", Clause: policy.Clause4_1_2, What: "w", Basis: "b", Evidence: "NDO-1",
+		RecordedBy: "spiffe://d/staff/alice", RecordedAt: at, ConfirmRoles: []policy.Role{policy.RoleLegal}, Barred: []string{"spiffe://d/staff/bob"}}
+	p := &domain.Plan{}
+	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", Decision: domain.DecisionDisclose, ReceivedAt: at},
+		Config: domain.Config{LeadDPA: "lead"}, Authorities: []string{"lead"}, At: at}
+	evs := []domain.Event{
+		derived,
+		domain.ExemptionProposed{Exemption: domain.Exemption{Step: domain.StepNotifyCustomer, Reason: domain.SkipProhibited, Basis: "b", By: "a", At: at,
+			LiftID: lift.ID, Evidence: "NDO-1", Statute: "s", WhyNoticeDefeats: "w"}, Lift: lift},
+		domain.ConsultationOutcomeProposed{Consultation: domain.Consultation{Authority: "lead", Outcome: domain.ConsultationNoObjection, Summary: "s", By: "a", At: at,
+			ReplyReference: "R", ReplyDate: at, LiftID: "consultation/lead/1"}, Lift: lift},
+		domain.ManualDispatchProposed{Dispatch: domain.ManualDispatch{Authority: "lead", Means: domain.DispatchPost, Reference: "P", SentAt: at, LiftID: "dispatch/lead/P"}, Lift: lift},
+		domain.WeakeningProposed{Step: domain.StepNotifyDPA, Lift: lift},
+		domain.LiftConfirmed{LiftID: lift.ID, By: policy.Person{ID: "spiffe://d/staff/carol", Roles: []policy.Role{policy.RoleLegal, policy.RoleApprover}}, At: at},
+		domain.AdequacyLost{Adequacy: policy.Adequacy{Country: "GB", At: at, Recipient: "government_authority", Reason: "lapsed"}, At: at},
+	}
+	out, err := encoder{requestID: "r", trigger: "t", actor: "a", at: at, p: p}.encode(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range out[1:] {
+		back, ok, err := decodeEvent(ev)
+		if err != nil || !ok {
+			t.Fatalf("%T: decode %v, %v", evs[i+1], ok, err)
+		}
+		if diff := cmp.Diff(evs[i+1], back); diff != "" {
+			t.Errorf("%T (-want +got):\n%s", evs[i+1], diff)
+		}
+	}
+}
+
+// The index folds every notification event the plan's fold reads: an event
+// it missed would leave the delivery worker sweeping a stale plan (a lift
+// confirmed, a packet owed).
+func TestIndexFoldsEveryEventThePlanReads(t *testing.T) {
+	filters, _ := NewIndex(nil).Projection()
+	for _, k := range eventstore.Kinds() {
+		if k.Service != Service {
+			continue
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(k.Type))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := decodeEvent(eventstore.Event{Payload: mt.New().Interface()}); !ok {
+			continue // not part of the fold (RequestRedirected repeats another event)
+		}
+		if !slices.Contains(filters, k.Pattern()) {
+			t.Errorf("the index does not fold %s (%s)", k.Type, k.Pattern())
 		}
 	}
 }

@@ -216,28 +216,40 @@ type pending struct {
 // owed lists every delivery the plan owes at now, delivered or not.
 func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 	var out []pending
-	add := func(step domain.StepKind, party string, e Endpoints) {
+	// add lists one delivery per address of party. A customer notice is
+	// owed to each contact, so each address has its own delivery id and
+	// recipient; a DPA packet (as) is owed to the authority, so its
+	// addresses share the authority's id and the record names the
+	// authority, as the plan counts it: any address accepting it delivers it.
+	add := func(step domain.StepKind, party string, e Endpoints, as string) {
+		one := func(r string) (string, string) {
+			if as != "" {
+				r = as
+			}
+			return r, domain.DeliveryID(p.RequestID(), step, r)
+		}
 		if d.cfg.Email != nil {
 			for _, addr := range e.Emails {
-				r := party + " <mailto:" + addr + ">"
-				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelEmail, email: addr, id: domain.DeliveryID(p.RequestID(), step, r)})
+				r, id := one(party + " <mailto:" + addr + ">")
+				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelEmail, email: addr, id: id})
 			}
 		}
 		if d.cfg.Webhook != nil {
 			for _, h := range e.Webhooks {
-				r := party + " <" + redactURL(h.URL) + ">"
-				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelWebhook, hook: h, id: domain.DeliveryID(p.RequestID(), step, r)})
+				r, id := one(party + " <" + redactURL(h.URL) + ">")
+				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelWebhook, hook: h, id: id})
 			}
 		}
 	}
 	if c := p.Requirements().Customer; c.Controller && p.NoticeOwed(now) {
-		add(domain.StepNotifyCustomer, c.ID, d.cfg.Contacts.Customers[c.ID])
+		add(domain.StepNotifyCustomer, c.ID, d.cfg.Contacts.Customers[c.ID], "")
 	}
-	if p.PacketOwed() {
-		for _, name := range p.Config().DPAs() {
-			if e, ok := d.cfg.Contacts.dpa(name); ok {
-				add(domain.StepHoldAndConsultDPA, name, e)
-			}
+	// 2.2: the packet goes to every competent authority it has not reached,
+	// for every plan that may lead to disclosure, held or not. An authority
+	// without addresses is reached by a manual dispatch two people confirm.
+	for _, name := range p.PacketRecipients() {
+		if e, ok := d.cfg.Contacts.dpa(name); ok {
+			add(domain.StepNotifyDPA, name, e, name)
 		}
 	}
 	return out
@@ -336,6 +348,9 @@ func (d *Deliverer) record(ctx context.Context, requestID string, dl domain.Deli
 		if err != nil {
 			return nil, err
 		}
+		// A delivery can remove the last blocker: clearance judges
+		// adequacy again.
+		r.Plan.UseRegistry(d.n.cfg.Registry)
 		trigger := dl.DeliveryID
 		var evs []domain.Event
 		if failed {
@@ -379,7 +394,7 @@ func (d *Deliverer) render(ctx context.Context, r *Request, pd pending) (Message
 		m.Subject, m.Body, err = domain.RenderCustomerNotice(domain.CustomerNotice{
 			Customer: p.Requirements().Customer, Request: sum, Targets: ts, Contact: d.cfg.Contacts.ReplyContact,
 		})
-	case domain.StepHoldAndConsultDPA:
+	case domain.StepNotifyDPA, domain.StepHoldAndConsultDPA:
 		m.Kind = KindDPAConsultation
 		m.Subject, m.Body, err = domain.RenderDPAPacket(domain.DPAPacket{
 			DPA: pd.party, Request: sum, Adequacy: p.Adequacy(), HoldPlacedAt: p.Hold().PlacedAt, Contact: d.cfg.Contacts.ReplyContact,

@@ -79,8 +79,8 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	if got := step(p, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER).GetStatus(); got != notificationv1.StepStatus_STEP_STATUS_FAILED {
 		t.Fatalf("notice step = %v after failed attempts, want FAILED", got)
 	}
-	if n := count(e.events(id), "notice_failed"); n != 2 {
-		t.Fatalf("notice_failed events = %d, want 2 (e-mail and webhook)", n)
+	if n := deliveries(p, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER, true); n != 2 {
+		t.Fatalf("failed customer notices = %d, want 2 (e-mail and webhook)", n)
 	}
 	if p.GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
 		t.Fatal("cleared without a delivered notice")
@@ -122,11 +122,23 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 	if !mails[0].TLS {
 		t.Errorf("the notice was accepted on a session without TLS, want STARTTLS")
 	}
-	names := e.events(id)
-	if n := count(names, "notice_delivered"); n != 2 {
-		t.Errorf("notice_delivered events = %d, want 2 (one receipt per channel)", n)
+	p = e.plan(id)
+	if n := deliveries(p, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER, false); n != 2 {
+		t.Errorf("customer notices delivered = %d, want 2 (one receipt per channel)", n)
 	}
-	if n := count(names, "cleared"); n != 1 {
+	// 2.2: the lead DPA's packet went out by e-mail; CNIL has no address,
+	// so two people record its packet sent by hand before anything clears.
+	if n := deliveries(p, notificationv1.StepKind_STEP_KIND_NOTIFY_DPA, false); n != 1 {
+		t.Errorf("DPA packets delivered = %d, want 1 (DPC-IE by e-mail)", n)
+	}
+	if n := count(e.events(id), "cleared"); n != 0 {
+		t.Fatalf("cleared before the packet reached CNIL")
+	}
+	dispatchByTwo(t, e, id, "CNIL")
+	if err := d1.Deliver(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(e.events(id), "cleared"); n != 1 {
 		t.Errorf("cleared events = %d, want 1", n)
 	}
 	p = e.plan(id)
@@ -134,7 +146,7 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 		t.Errorf("plan status = %v, want CLEARED", p.GetStatus())
 	}
 	for _, dl := range p.GetDeliveries() {
-		if dl.GetFailed() {
+		if dl.GetFailed() || dl.GetStep() != notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER {
 			continue
 		}
 		switch dl.GetChannel() {
@@ -180,6 +192,17 @@ func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing
 		t.Fatal(err)
 	}
 	p := e.plan(id)
+	// A gag alone skips nothing: the notice stays owed until two people
+	// exempt it (4.1.2, issue 15); the gag's end date then schedules it.
+	if s := step(p, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER).GetStatus(); s != notificationv1.StepStatus_STEP_STATUS_REQUIRED {
+		t.Fatalf("notice step = %v under a gag before any exemption, want REQUIRED", s)
+	}
+	prop := must[app.Proposed](t)(e.n.ProposeExemption(e.ctx, staff, id, domain.ExemptionProposal{
+		Step: domain.StepNotifyCustomer, Reason: domain.SkipProhibited, Basis: "non-disclosure order until it lapses", Evidence: "NDO-7"}))
+	if s := step(app.EncodePlan(prop.PlanView), notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER).GetStatus(); s != notificationv1.StepStatus_STEP_STATUS_REQUIRED {
+		t.Fatalf("notice step = %v on a proposal alone, want REQUIRED", s)
+	}
+	p = app.EncodePlan(must[app.PlanView](t)(e.n.ConfirmLift(e.ctx, legal, id, prop.LiftID)))
 	notice := step(p, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER)
 	if notice.GetStatus() != notificationv1.StepStatus_STEP_STATUS_SCHEDULED || !notice.GetDueTime().AsTime().Equal(lifts) {
 		t.Fatalf("notice step = %v due %v, want SCHEDULED for the day the gag lifts", notice.GetStatus(), notice.GetDueTime().AsTime())

@@ -17,9 +17,11 @@ import (
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/notification/internal/smtptest"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
@@ -179,6 +181,29 @@ func (e *env) events(id string) []string {
 		}
 	}
 	return out
+}
+
+// legal is the second person of the two-person safeguards.
+var legal = policy.Person{ID: "spiffe://ddr.local/staff/lena", Roles: []policy.Role{policy.RoleLegal}}
+
+// deliveries counts the plan's deliveries of step, failed or accepted.
+func deliveries(p *notificationv1.Plan, k notificationv1.StepKind, failed bool) int {
+	n := 0
+	for _, d := range p.GetDeliveries() {
+		if d.GetStep() == k && d.GetFailed() == failed {
+			n++
+		}
+	}
+	return n
+}
+
+// dispatchByTwo records the DPA packet to authority as sent by hand: staff
+// proposes, legal confirms (2.2 for an authority without an address).
+func dispatchByTwo(t *testing.T, e *env, id, authority string) {
+	t.Helper()
+	prop := must[app.Proposed](t)(e.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
+		Authority: authority, Means: domain.DispatchPortal, Reference: "PORTAL-" + authority, SentAt: e.clock.Now()}))
+	must[app.PlanView](t)(e.n.ConfirmLift(e.ctx, legal, id, prop.LiftID))
 }
 
 func count(names []string, name string) int {

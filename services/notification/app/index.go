@@ -45,6 +45,12 @@ func (x *Index) Projection() (filters []string, apply projection.Apply) {
 		indexOn[*notificationv1.DpaConsulted](x),
 		indexOn[*notificationv1.WaiverEffortRecorded](x),
 		indexOn[*notificationv1.RequestCleared](x),
+		indexOn[*notificationv1.ExemptionProposed](x),
+		indexOn[*notificationv1.ConsultationOutcomeProposed](x),
+		indexOn[*notificationv1.ManualDispatchProposed](x),
+		indexOn[*notificationv1.WeakeningProposed](x),
+		indexOn[*notificationv1.LiftConfirmed](x),
+		indexOn[*notificationv1.AdequacyLost](x),
 	)
 }
 

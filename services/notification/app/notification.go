@@ -140,6 +140,7 @@ func (n *Notification) Derive(ctx context.Context, d Decided) error {
 		if r.lastDecided > d.Sequence {
 			return nil, nil
 		}
+		r.Plan.UseRegistry(n.cfg.Registry)
 		evs, err := r.Plan.Derive(req, n.cfg.Registry, n.cfg.DPAs, c.Now)
 		if err != nil {
 			return nil, err
@@ -205,7 +206,12 @@ func (n *Notification) Now() time.Time { return n.cfg.Now().UTC() }
 func (n *Notification) command(ctx context.Context, requestID, actor string, do func(p *domain.Plan, now time.Time) ([]domain.Event, error)) (PlanView, error) {
 	call := command.NewCall(requestID, actor, n.cfg.Now())
 	res, err := command.Run(ctx, n.store, plans, call,
-		func(r *Request, c command.Call) ([]domain.Event, error) { return do(r.Plan, c.Now) })
+		func(r *Request, c command.Call) ([]domain.Event, error) {
+			// Adequacy is judged again, with the process's registry, by
+			// every command that can clear the request.
+			r.Plan.UseRegistry(n.cfg.Registry)
+			return do(r.Plan, c.Now)
+		})
 	if err != nil {
 		return PlanView{}, err
 	}
@@ -220,14 +226,16 @@ func (n *Notification) RecordRedirectOutcome(ctx context.Context, actor, request
 	})
 }
 
-// RecordExemption records that a notice is not given, on a basis.
+// RecordExemption is the one-person exemption of old: the domain refuses
+// it (4.1.2/4.2.1 NEEDS_TWO_PEOPLE); kept for the RPC until it is removed.
 func (n *Notification) RecordExemption(ctx context.Context, actor, requestID string, step domain.StepKind, reason domain.SkipReason, basis string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RecordExemption(step, reason, basis, actor, now)
 	})
 }
 
-// RecordConsultation records a DPA's answer (4.2.1).
+// RecordConsultation is the one-person consultation outcome of old: the
+// domain refuses it (NEEDS_TWO_PEOPLE); kept for the RPC until removed.
 func (n *Notification) RecordConsultation(ctx context.Context, actor, requestID, authority string, o domain.ConsultationOutcome, summary string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
 		return p.RecordConsultation(domain.Consultation{Authority: authority, Outcome: o, Summary: summary, By: actor, At: now})
@@ -266,6 +274,7 @@ func (n *Notification) clear(ctx context.Context, requestID string) error {
 			if r.Plan.Cleared() || r.Plan.Outcome() != domain.OutcomeOpen || len(domain.Blockers(r.Plan, c.Now)) > 0 {
 				return nil, nil
 			}
+			r.Plan.UseRegistry(n.cfg.Registry)
 			return r.Plan.Clear(c.Now)
 		})
 	return err

@@ -40,12 +40,20 @@ func (p *Plan) Derive(req Requirements, reg *policy.AdequacyRegistry, cfg Config
 		Requirements: req,
 		Adequacy:     reg.JudgeAuthority(req.AuthorityCountry, req.ReceivedAt),
 		Config:       cfg,
+		Authorities:  CompetentAuthorities(req, cfg),
 		At:           at,
 	}
-	if p.derived && reflect.DeepEqual(p.req, req) && reflect.DeepEqual(p.cfg, cfg) {
+	if p.derived && reflect.DeepEqual(p.req, req) && sameConfig(p.cfg, cfg) && slices.Equal(p.authorities, ev.Authorities) {
 		return nil, nil
 	}
 	return p.decide(at, ev), nil
+}
+
+// sameConfig compares the settings a plan records. The directory is not
+// recorded (the authorities it found are), so it is left out.
+func sameConfig(a, b Config) bool {
+	a.Directory, b.Directory = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // RecordRedirectOutcome records the authority's answer to being asked to go
@@ -126,8 +134,8 @@ func (p *Plan) RecordDeliveryFailure(d Delivery) ([]Event, error) {
 
 func validateDelivery(d Delivery) error {
 	var v ddrerr.Collector
-	if d.Step != StepNotifyCustomer && d.Step != StepHoldAndConsultDPA {
-		v.Add("step", "only NOTIFY_CUSTOMER and HOLD_AND_CONSULT_DPA deliver notices")
+	if d.Step != StepNotifyCustomer && d.Step != StepNotifyDPA && d.Step != StepHoldAndConsultDPA {
+		v.Add("step", "only NOTIFY_CUSTOMER, NOTIFY_DPA and HOLD_AND_CONSULT_DPA deliver notices")
 	}
 	if d.Channel != ChannelEmail && d.Channel != ChannelWebhook {
 		v.Add("channel", "must be email or webhook")
@@ -146,17 +154,25 @@ func validateDelivery(d Delivery) error {
 
 func (p *Plan) mayDeliver(d Delivery) error {
 	s := p.Step(d.Step)
-	if d.Step == StepHoldAndConsultDPA {
-		// A packet sent while the hold stood is recorded even if the hold
-		// lifted while it was on its way: the record must show what went out.
-		if p.hold.PlacedAt.IsZero() {
-			return ddrerr.Policy(policy.Clause4_2_1, "NO_CONSULTATION_OWED", "no hold was placed, so no DPA consultation packet is owed")
+	if d.Step == StepHoldAndConsultDPA || d.Step == StepNotifyDPA {
+		// One packet notifies (2.2) and, where the country is not adequate,
+		// opens the consultation (4.2.1). A packet sent while owed is
+		// recorded even if the step was settled while it was on its way:
+		// the record must show what went out.
+		if !p.req.Decision.mayLeadToDisclosure() {
+			return ddrerr.Policy(policy.Clause2_2, "NO_DPA_NOTICE_OWED", "the decision discloses nothing, so no DPA packet is owed")
+		}
+		if !slices.Contains(p.authorities, d.Recipient) {
+			return ddrerr.Invalid(ddrerr.FieldViolation{Field: "recipient", Description: "must be one of the competent authorities of this request"})
+		}
+		if p.gagOn(StepNotifyDPA) {
+			return ddrerr.Policy(d.Step.Clause(), "NOTICE_PROHIBITED", "a legal prohibition bars notifying the DPAs until it lifts or is waived (4.2.2)")
 		}
 		return nil
 	}
+	gagStands := p.gagOn(StepNotifyCustomer) && (p.req.Prohibition.ExpiresAt.IsZero() || d.At.Before(p.req.Prohibition.ExpiresAt))
 	switch {
-	case s.Status == StatusScheduled && d.At.Before(s.ScheduledFor),
-		s.Status == StatusSkipped && s.SkipReason == SkipProhibited:
+	case gagStands && s.Status != StatusDone:
 		return ddrerr.Policy(policy.Clause4_1_2, "NOTICE_PROHIBITED", "a legal prohibition bars the customer notice until it lifts")
 	case s.Status == StatusSkipped && s.SkipReason == SkipImminentRisk:
 		// Only prior notice is exempt; a notice after the emergency is owed.
@@ -169,82 +185,33 @@ func (p *Plan) mayDeliver(d Delivery) error {
 	return nil
 }
 
-// RecordExemption records that the customer notice or the DPA notice is not
-// given because the law prohibits it or an imminent risk of serious harm
-// prohibits prior notice, with the basis. An exemption of a standing hold
-// lifts it. A prohibition exemption brings in the 4.2.2 efforts.
+// RecordExemption is the one-person exemption of old. It is refused: an
+// exemption takes two people ([Plan.ProposeExemption], then
+// [Plan.ConfirmLift] by legal). Kept so callers fail closed until rewired.
 func (p *Plan) RecordExemption(step StepKind, reason SkipReason, basis, by string, at time.Time) ([]Event, error) {
 	if !p.derived {
 		return nil, errNoPlan
 	}
-	var v ddrerr.Collector
-	if step != StepNotifyCustomer && step != StepHoldAndConsultDPA {
-		v.Add("step", "only NOTIFY_CUSTOMER and HOLD_AND_CONSULT_DPA can be exempted")
-	}
-	if reason != SkipProhibited && reason != SkipImminentRisk {
-		v.Add("reason", "must be PROHIBITED or IMMINENT_RISK")
-	}
-	if strings.TrimSpace(basis) == "" {
-		v.Add("basis", "required: an exemption without its basis cannot be checked")
-	}
-	if strings.TrimSpace(by) == "" {
-		v.Add("by", "required")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if e, ok := p.exemption(step); ok {
-		if e.Reason == reason && e.Basis == basis {
-			return nil, nil
-		}
-		return nil, ddrerr.Policy(step.Clause(), "EXEMPTION_ALREADY_RECORDED", "an exemption is already recorded for this step")
-	}
-	if s := p.Step(step); s.Status != StatusRequired && s.Status != StatusFailed {
-		return nil, ddrerr.Policy(step.Clause(), "NOTHING_TO_EXEMPT", "the step is "+string(s.Status)+", not owed")
-	}
-	evs := []Event{ExemptionRecorded{Exemption{Step: step, Reason: reason, Basis: basis, By: by, At: at}}}
-	if step == StepHoldAndConsultDPA && p.hold.Open() {
-		evs = append(evs, HoldLifted{At: at, Basis: LiftOnExemption, By: by})
-	}
-	return p.decide(at, evs...), nil
+	return nil, ddrerr.Policy(clauseOr(step, policy.Clause2_2), RuleNeedsTwoPeople,
+		"an exemption is proposed by one person and takes effect only when a second person (legal) confirms it")
 }
 
-// RecordConsultation records a DPA's answer (4.2.1). A no-objection from the
-// lead DPA lifts the hold at once; other answers wait for a person to lift
-// it ([Plan.LiftHold]).
+// RecordConsultation is the one-person consultation outcome of old. It is
+// refused: an outcome takes a delivered packet and two people
+// ([Plan.ProposeConsultationOutcome], then [Plan.ConfirmLift]).
 func (p *Plan) RecordConsultation(c Consultation) ([]Event, error) {
 	if !p.derived {
 		return nil, errNoPlan
 	}
-	var v ddrerr.Collector
-	if !slices.Contains(p.cfg.DPAs(), c.Authority) {
-		v.Add("authority", "must be one of the configured DPAs")
+	return nil, ddrerr.Policy(policy.Clause4_2_1, RuleNeedsTwoPeople,
+		"a DPA consultation outcome is proposed by one person and takes effect only when a second person confirms it")
+}
+
+func clauseOr(k StepKind, c policy.Clause) policy.Clause {
+	if cl := k.Clause(); cl != "" {
+		return cl
 	}
-	switch c.Outcome {
-	case ConsultationNoObjection, ConsultationObjection, ConsultationGuidance, ConsultationNoResponse:
-	default:
-		v.Add("outcome", "must be no_objection, objection, guidance or no_response")
-	}
-	if strings.TrimSpace(c.By) == "" {
-		v.Add("by", "required")
-	}
-	if c.At.IsZero() {
-		v.Add("at", "required")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if slices.Contains(p.consultations, c) {
-		return nil, nil
-	}
-	if !p.hold.Open() {
-		return nil, ddrerr.Policy(policy.Clause4_2_1, "NO_HOLD", "no hold stands for this request")
-	}
-	evs := []Event{DPAConsultationRecorded{c}}
-	if c.Authority == p.cfg.LeadDPA && c.Outcome == ConsultationNoObjection {
-		evs = append(evs, HoldLifted{At: c.At, Basis: LiftOnConsultation, By: c.By})
-	}
-	return p.decide(c.At, evs...), nil
+	return c
 }
 
 // LiftHold lifts a hold on the lead DPA's recorded answer. It is refused
@@ -263,9 +230,9 @@ func (p *Plan) LiftHold(by string, at time.Time) ([]Event, error) {
 		}
 		return nil, ddrerr.Policy(policy.Clause4_2_1, "NO_HOLD", "no hold stands for this request")
 	}
-	c, ok := p.leadConsultation()
+	c, ok := p.leadOutcome()
 	if !ok {
-		return nil, ddrerr.Policy(policy.Clause4_2_1, "HOLD_NEEDS_CONSULTATION", "the hold lifts only on the lead DPA's recorded consultation outcome or a recorded exemption")
+		return nil, ddrerr.Policy(policy.Clause4_2_1, "HOLD_NEEDS_CONSULTATION", "the hold lifts only on the lead DPA's consultation outcome confirmed by a second person, or a confirmed exemption")
 	}
 	if c.Outcome == ConsultationObjection {
 		return nil, ddrerr.Policy(policy.Clause4_2_1, "DPA_OBJECTED", "the lead DPA objected; the request needs a new decision")
@@ -319,8 +286,11 @@ func (p *Plan) Clear(now time.Time) ([]Event, error) {
 	if p.Cleared() {
 		return nil, nil
 	}
-	if bs := Blockers(p, now); len(bs) > 0 {
-		return nil, ddrerr.Policy(bs[0].Clause, "DISCLOSURE_BLOCKED", bs[0].Explanation)
+	if err := DisclosureRefusal(p, now); err != nil {
+		return nil, err
+	}
+	if evs := p.decide(now); len(evs) > 0 {
+		return evs, nil // adequacy judged again at clearance
 	}
 	return []Event{RequestCleared{At: now}}, nil
 }
@@ -333,7 +303,16 @@ func (p *Plan) decide(at time.Time, evs ...Event) []Event {
 	for _, e := range evs {
 		c.apply(e)
 	}
-	if c.Step(StepHoldAndConsultDPA).Status == StatusRequired && c.hold.PlacedAt.IsZero() {
+	// Adequacy is judged again at clearance (rule 5): a country that lost
+	// adequacy since the decision re-makes the plan before it can clear.
+	if c.registry != nil && !c.Cleared() && c.Outcome() == OutcomeOpen && len(Blockers(c, at)) == 0 {
+		if a := c.registry.JudgeAuthority(c.req.AuthorityCountry, at); c.adequacy.Adequate && !a.Adequate {
+			e := AdequacyLost{Adequacy: a, At: at}
+			c.apply(e)
+			evs = append(evs, e)
+		}
+	}
+	if c.Step(StepHoldAndConsultDPA).Status == StatusRequired && (c.hold.PlacedAt.IsZero() || c.hold.lifted()) {
 		e := HoldPlaced{At: at}
 		c.apply(e)
 		evs = append(evs, e)

@@ -37,6 +37,9 @@ func (p *Plan) NoticeOwed(now time.Time) bool {
 	if p.Step(StepAskAuthorityToRedirect).Status == StatusRequired {
 		return false
 	}
+	if p.gagOn(StepNotifyCustomer) && (p.req.Prohibition.ExpiresAt.IsZero() || now.Before(p.req.Prohibition.ExpiresAt)) {
+		return false // a standing prohibition: telling the customer would break it
+	}
 	switch s := p.Step(StepNotifyCustomer); s.Status {
 	case StatusRequired, StatusFailed, StatusDone:
 		return true
@@ -46,9 +49,10 @@ func (p *Plan) NoticeOwed(now time.Time) bool {
 	return false
 }
 
-// PacketOwed reports whether the DPA consultation packets are to be sent:
-// while a hold stands (4.2.1).
-func (p *Plan) PacketOwed() bool { return p.derived && p.hold.Open() }
+// PacketOwed reports whether DPA packets are to be sent: to every competent
+// authority not reached yet, for any request that may lead to disclosure
+// (2.2), held or not; never while a prohibition bars it.
+func (p *Plan) PacketOwed() bool { return len(p.PacketRecipients()) > 0 }
 
 // Delivered reports whether a delivery with this id is recorded.
 func (p *Plan) Delivered(deliveryID string) bool {

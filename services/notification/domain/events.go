@@ -93,22 +93,61 @@ type Delivery struct {
 	Reason     string // why it failed; no personal data
 }
 
-// Exemption records that a notice is not given, and on what basis.
+// Exemption records that a notice is not given, and on what basis. It
+// lifts nothing until its lift (LiftID) is confirmed by a second person.
 type Exemption struct {
 	Step   StepKind
 	Reason SkipReason // SkipProhibited or SkipImminentRisk
 	Basis  string
 	By     string
 	At     time.Time
+	// LiftID names the two-person lift; empty on a legacy ExemptionRecorded,
+	// which therefore never counts as confirmed.
+	LiftID string
+	// Evidence is the gag order's reference, the statute, or the record of
+	// the imminent-risk finding.
+	Evidence string
+	// Statute: a prohibition the law itself imposes, cited by legal, when no
+	// gag order is recorded.
+	Statute string
+	// WhyNoticeDefeats: for imminent risk, why prior notice would defeat
+	// the purpose (4.1.2 "that prohibits prior notification").
+	WhyNoticeDefeats string
 }
 
-// Consultation is a DPA's recorded answer.
+// Consultation is a DPA's recorded answer. It counts only once its lift is
+// confirmed by a second person.
 type Consultation struct {
 	Authority string
 	Outcome   ConsultationOutcome
 	Summary   string
 	By        string
 	At        time.Time
+	// ReplyReference and ReplyDate identify the DPA's reply; empty for
+	// no_response, which instead needs the consultation period to have run.
+	ReplyReference string
+	ReplyDate      time.Time
+	// LiftID names the two-person lift; empty on a legacy record.
+	LiftID string
+}
+
+// DispatchMeans is how a DPA packet went out when not by e-mail or webhook.
+type DispatchMeans string
+
+// Manual means of dispatch.
+const (
+	DispatchPortal DispatchMeans = "portal"
+	DispatchPost   DispatchMeans = "post"
+)
+
+// ManualDispatch is a DPA packet sent by hand (a portal upload, registered
+// post), with its reference. It counts as sent only once confirmed.
+type ManualDispatch struct {
+	Authority string
+	Means     DispatchMeans
+	Reference string // portal receipt, postal tracking number
+	SentAt    time.Time
+	LiftID    string
 }
 
 // Hold is the 4.2.1 hold: no disclosure while it stands.
@@ -149,7 +188,10 @@ type PlanDerived struct {
 	Requirements Requirements
 	Adequacy     policy.Adequacy
 	Config       Config
-	At           time.Time
+	// Authorities is the competent authorities found for the request
+	// ([CompetentAuthorities]); empty on legacy events, which compute it.
+	Authorities []string
+	At          time.Time
 }
 
 // HoldPlaced: the request went on hold (4.2.1).
@@ -177,6 +219,51 @@ type HoldLifted struct {
 	By    string
 }
 
+// ExemptionProposed: one person recorded an exemption; it lifts nothing
+// until confirmed (LiftConfirmed).
+type ExemptionProposed struct {
+	Exemption Exemption
+	Lift      policy.Lift
+}
+
+// ConsultationOutcomeProposed: one person recorded a DPA's outcome (or "no
+// reply" after the period); it counts once confirmed.
+type ConsultationOutcomeProposed struct {
+	Consultation Consultation
+	Lift         policy.Lift
+}
+
+// ManualDispatchProposed: one person recorded a packet sent by hand; it
+// counts as sent once confirmed.
+type ManualDispatchProposed struct {
+	Dispatch ManualDispatch
+	Lift     policy.Lift
+}
+
+// WeakeningProposed: one person proposed that a step once owed is no longer
+// owed because the facts changed (a correction, an amendment, a
+// configuration); the step stays owed until confirmed (rule 11).
+type WeakeningProposed struct {
+	Step StepKind
+	Lift policy.Lift
+}
+
+// LiftConfirmed: a second person confirmed a lift; only now does it take
+// effect.
+type LiftConfirmed struct {
+	LiftID string
+	By     policy.Person
+	At     time.Time
+}
+
+// AdequacyLost: judged again (at clearance or at the disclosure date), the
+// authority's country is no longer adequate. The plan is re-made with the
+// new finding (a hold is owed) and any clearance no longer stands.
+type AdequacyLost struct {
+	Adequacy policy.Adequacy
+	At       time.Time
+}
+
 // WaiverEffortRecorded: an entry in the 4.2.2 written record.
 type WaiverEffortRecorded struct{ WaiverEffort }
 
@@ -193,6 +280,14 @@ func (DPAConsultationRecorded) EventName() string { return "DPAConsultationRecor
 func (HoldLifted) EventName() string              { return "HoldLifted" }
 func (WaiverEffortRecorded) EventName() string    { return "WaiverEffortRecorded" }
 func (RequestCleared) EventName() string          { return "RequestCleared" }
+func (ExemptionProposed) EventName() string       { return "ExemptionProposed" }
+func (ConsultationOutcomeProposed) EventName() string {
+	return "ConsultationOutcomeProposed"
+}
+func (ManualDispatchProposed) EventName() string { return "ManualDispatchProposed" }
+func (WeakeningProposed) EventName() string      { return "WeakeningProposed" }
+func (LiftConfirmed) EventName() string          { return "LiftConfirmed" }
+func (AdequacyLost) EventName() string           { return "AdequacyLost" }
 
 // Fold builds a plan from a request's events, oldest first.
 func Fold(events []Event) (*Plan, error) {
@@ -226,6 +321,10 @@ func (p *Plan) apply(e Event) bool {
 		p.req = e.Requirements
 		p.adequacy = e.Adequacy
 		p.cfg = e.Config
+		p.authorities = e.Authorities
+		if len(p.authorities) == 0 {
+			p.authorities = CompetentAuthorities(e.Requirements, e.Config)
+		}
 		p.derivedAt = e.At
 		// A new decision needs its own clearance.
 		p.clearedAt = time.Time{}
@@ -241,9 +340,35 @@ func (p *Plan) apply(e Event) bool {
 		d.Failed = true
 		p.deliveries = append(p.deliveries, d)
 	case ExemptionRecorded:
-		p.exemptions = append(p.exemptions, e.Exemption)
+		// Legacy: recorded by one person. Kept in the record, never in
+		// effect: it has no lift a second person confirmed.
+		x := e.Exemption
+		x.LiftID = ""
+		p.exemptions = append(p.exemptions, x)
 	case DPAConsultationRecorded:
+		c := e.Consultation
+		c.LiftID = ""
+		p.consultations = append(p.consultations, c)
+	case ExemptionProposed:
+		p.exemptions = append(p.exemptions, e.Exemption)
+		p.lifts = append(p.lifts, e.Lift)
+	case ConsultationOutcomeProposed:
 		p.consultations = append(p.consultations, e.Consultation)
+		p.lifts = append(p.lifts, e.Lift)
+	case ManualDispatchProposed:
+		p.dispatches = append(p.dispatches, e.Dispatch)
+		p.lifts = append(p.lifts, e.Lift)
+	case WeakeningProposed:
+		p.lifts = append(p.lifts, e.Lift)
+	case LiftConfirmed:
+		for i := range p.lifts {
+			if p.lifts[i].ID == e.LiftID && !p.lifts[i].Confirmed() {
+				p.lifts[i].ConfirmedBy, p.lifts[i].ConfirmedAt = e.By.ID, e.At
+			}
+		}
+	case AdequacyLost:
+		p.adequacy = e.Adequacy
+		p.clearedAt = time.Time{}
 	case HoldLifted:
 		p.hold.LiftedAt, p.hold.LiftBasis, p.hold.LiftedBy = e.At, e.Basis, e.By
 	case WaiverEffortRecorded:

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
@@ -79,9 +80,19 @@ func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
 			b.Explanation = "the customer notice waits for the authority's answer to the redirect request (4.1.1)"
 		case s.Status == StatusFailed:
 			d, _ := p.lastDeliveryFailed(StepNotifyCustomer)
-			b.Explanation = "the last customer notice delivery failed (" + d.Reason + "): deliver it, or record an exemption with its basis"
+			b.Explanation = "the last customer notice delivery failed (" + d.Reason + "): deliver it, or propose an exemption for a second person (legal) to confirm"
+		case p.gagOn(StepNotifyCustomer):
+			b.Explanation = "a prohibition bars the customer notice: an exemption on it must be proposed and confirmed by a second person (legal), or the prohibition waived (4.2.2)"
 		default:
-			b.Explanation = "deliver the customer notice with the details of the request, or record an exemption with its basis"
+			b.Explanation = "deliver the customer notice with the details of the request, or propose an exemption for a second person (legal) to confirm"
+		}
+	case StepNotifyDPA:
+		switch {
+		case p.gagOn(StepNotifyDPA):
+			b.Explanation = "a prohibition bars notifying the DPAs: an exemption must be proposed and confirmed by a second person (legal), or the prohibition waived (4.2.2)"
+		default:
+			b.Explanation = "notify the competent data protection authorities (" + strings.Join(p.packetsMissing(), ", ") +
+				"): an accepted delivery or a manual dispatch confirmed by a second person, or a confirmed exemption"
 		}
 	case StepHoldAndConsultDPA:
 		b.Explanation = p.holdExplanation(now)
@@ -100,23 +111,30 @@ func (p *Plan) holdExplanation(now time.Time) string {
 		return "the authority's country is not adequate: put the request on hold and consult the DPAs"
 	}
 	held := fmt.Sprintf("on hold since %s (%s)", p.hold.PlacedAt.UTC().Format(time.RFC3339), p.hold.Age(now).Round(time.Minute))
-	if c, ok := p.leadConsultation(); ok && c.Outcome == ConsultationObjection {
+	if c, ok := p.leadOutcome(); ok && c.Outcome == ConsultationObjection {
 		return held + ": the lead DPA objected, so the request needs a new decision"
 	}
-	if _, ok := p.leadConsultation(); ok {
-		return held + ": the lead DPA answered; lift the hold or record an exemption"
+	if _, ok := p.leadOutcome(); ok {
+		return held + ": the lead DPA answered; lift the hold"
 	}
-	return held + ": record the lead DPA's (" + p.cfg.LeadDPA + ") consultation outcome, or an exemption with its basis"
+	return held + ": the lead DPA's (" + p.cfg.LeadDPA + ") consultation outcome, recorded after the packet went out and confirmed by a second person, or a confirmed exemption"
 }
 
-// leadConsultation returns the lead DPA's latest answer.
-func (p *Plan) leadConsultation() (Consultation, bool) {
-	for i := len(p.consultations) - 1; i >= 0; i-- {
-		if c := p.consultations[i]; c.Authority == p.cfg.LeadDPA {
-			return c, true
-		}
+// DisclosureRefusal is the disclosure gate as an error: nil when nothing
+// blocks at now, otherwise one policy refusal naming every blocking clause,
+// most specific first (4.1.2, 4.2.1, 4.2.2 before 2.2), with each blocker's
+// explanation.
+func DisclosureRefusal(p *Plan, now time.Time) error {
+	bs := Blockers(p, now)
+	if len(bs) == 0 {
+		return nil
 	}
-	return Consultation{}, false
+	cs := make([]policy.Clause, len(bs))
+	why := make([]string, len(bs))
+	for i, b := range bs {
+		cs[i], why[i] = b.Clause, b.Clause.Number()+": "+b.Explanation
+	}
+	return ddrerr.PolicyAll(cs, "DISCLOSURE_BLOCKED", strings.Join(why, "; "))
 }
 
 // OpenHold is a standing hold as listed for people.

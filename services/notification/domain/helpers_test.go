@@ -142,3 +142,59 @@ func date(s string) time.Time {
 	}
 	return t
 }
+
+// People of the two-person rules.
+var (
+	reviewer = policy.Person{ID: "rev@corp", Roles: []policy.Role{policy.RoleReviewer}}
+	approver = policy.Person{ID: "app@corp", Roles: []policy.Role{policy.RoleApprover}}
+	legal    = policy.Person{ID: "legal@corp", Roles: []policy.Role{policy.RoleLegal}}
+	legal2   = policy.Person{ID: "legal2@corp", Roles: []policy.Role{policy.RoleLegal}}
+)
+
+// packet records the accepted delivery of the DPA packet to authority.
+func (h *harness) packet(authority string, at time.Time) []domain.Event {
+	h.t.Helper()
+	return h.do(h.p.RecordDelivery(domain.Delivery{Step: domain.StepNotifyDPA, Recipient: authority, Channel: domain.ChannelEmail,
+		DeliveryID: domain.DeliveryID(h.p.RequestID(), domain.StepNotifyDPA, authority), Receipt: "250 queued", At: at}))
+}
+
+// packets delivers the DPA packet to every competent authority.
+func (h *harness) packets(at time.Time) []domain.Event {
+	h.t.Helper()
+	var evs []domain.Event
+	for _, a := range h.p.Authorities() {
+		evs = append(evs, h.packet(a, at)...)
+	}
+	return evs
+}
+
+// lastLift returns the id of the lift proposed last.
+func (h *harness) lastLift() string {
+	h.t.Helper()
+	ls := h.p.Lifts()
+	if len(ls) == 0 {
+		h.t.Fatal("no lift proposed")
+	}
+	return ls[len(ls)-1].ID
+}
+
+// exempt has the reviewer propose an exemption and legal confirm it.
+func (h *harness) exempt(x domain.ExemptionProposal, at time.Time) []domain.Event {
+	h.t.Helper()
+	if x.Basis == "" {
+		x.Basis = "basis"
+	}
+	if x.Evidence == "" {
+		x.Evidence = "evidence-ref"
+	}
+	h.do(h.p.ProposeExemption(x, reviewer.ID, at))
+	return h.do(h.p.ConfirmLift(h.lastLift(), legal, at))
+}
+
+// consult has the reviewer record an authority's answer and an approver
+// confirm it.
+func (h *harness) consult(authority string, o domain.ConsultationOutcome, at time.Time) []domain.Event {
+	h.t.Helper()
+	h.do(h.p.ProposeConsultationOutcome(domain.Consultation{Authority: authority, Outcome: o, ReplyReference: "reply-1", ReplyDate: at}, reviewer.ID, at))
+	return h.do(h.p.ConfirmLift(h.lastLift(), approver, at))
+}

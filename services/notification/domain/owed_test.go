@@ -28,6 +28,7 @@ func TestClause4_2_2_NoticeUnderGagOwedOnlyFromTheDayItLifts(t *testing.T) {
 	req.Prohibition = domain.Prohibition{Present: true, Reference: "NDO-1", ExpiresAt: lifts}
 	h := newHarness(t, req)
 	h.do(h.p.RecordRedirectOutcome(domain.RedirectNotPossible, "", "privacy@corp", t0))
+	h.exempt(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipProhibited, Evidence: "NDO-1"}, t0)
 	if h.p.NoticeOwed(lifts.Add(-time.Second)) {
 		t.Fatal("notice owed while the gag stands")
 	}
@@ -62,7 +63,8 @@ func TestDeliveryRetriesRecordedFailuresAndBackOffExponentially(t *testing.T) {
 
 func TestClause4_2_1_PacketSentWhileHeldIsRecordedEvenIfTheHoldLiftedMeanwhile(t *testing.T) {
 	h := newHarness(t, baseReq())
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "privacy@corp", At: t0}))
+	h.packets(t0)
+	h.consult("DPC-IE", domain.ConsultationNoObjection, t0)
 	if h.p.PacketOwed() {
 		t.Fatal("packet owed after the hold lifted")
 	}

@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -13,6 +15,7 @@ type StepKind string
 const (
 	StepAskAuthorityToRedirect StepKind = "ASK_AUTHORITY_TO_REDIRECT" // 4.1.1
 	StepNotifyCustomer         StepKind = "NOTIFY_CUSTOMER"           // 4.1.2
+	StepNotifyDPA              StepKind = "NOTIFY_DPA"                // 2.2
 	StepHoldAndConsultDPA      StepKind = "HOLD_AND_CONSULT_DPA"      // 4.2.1
 	StepWaiverEfforts          StepKind = "WAIVER_EFFORTS"            // 4.2.2
 )
@@ -24,6 +27,8 @@ func (k StepKind) Clause() policy.Clause {
 		return policy.Clause4_1_1
 	case StepNotifyCustomer:
 		return policy.Clause4_1_2
+	case StepNotifyDPA:
+		return policy.Clause2_2
 	case StepHoldAndConsultDPA:
 		return policy.Clause4_2_1
 	case StepWaiverEfforts:
@@ -91,6 +96,12 @@ type Config struct {
 	// OtherDPAs are also sent the consultation packet; their outcomes are
 	// recorded when they give one.
 	OtherDPAs []string
+	// Directory finds the authority competent for a customer's
+	// establishment; nil: [DefaultDPADirectory].
+	Directory DPADirectory
+	// ConsultationPeriod is how long a DPA has to answer before "no reply"
+	// may be recorded (by two people); zero: [DefaultConsultationPeriod].
+	ConsultationPeriod time.Duration
 }
 
 // DPAs returns the lead authority first, then the others.
@@ -129,6 +140,18 @@ type Plan struct {
 	efforts       []WaiverEffort
 	clearedAt     time.Time
 	derivedAt     time.Time
+	authorities   []string
+	lifts         []policy.Lift
+	dispatches    []ManualDispatch
+	// owedOnce remembers every step that was ever owed, so that a change of
+	// facts, decision inputs or configuration cannot quietly remove it
+	// (rule 11): only a confirmed weakening can.
+	owedOnce map[StepKind]bool
+	// registry, when set ([Plan.UseRegistry]), lets the plan judge adequacy
+	// again at clearance. It is not part of the fold.
+	registry *policy.AdequacyRegistry
+	// held lists the steps kept owed only by owedOnce.
+	held []StepKind
 }
 
 // DerivePlan works out the plan for req, judging adequacy as of the date
@@ -141,6 +164,7 @@ func DerivePlan(req Requirements, reg *policy.AdequacyRegistry, cfg Config) Plan
 		Requirements: req,
 		Adequacy:     reg.JudgeAuthority(req.AuthorityCountry, req.ReceivedAt),
 		Config:       cfg,
+		Authorities:  CompetentAuthorities(req, cfg),
 	})
 	return p
 }
@@ -248,6 +272,11 @@ func (p *Plan) clone() *Plan {
 	c.consultations = slices.Clone(p.consultations)
 	c.efforts = slices.Clone(p.efforts)
 	c.cfg.OtherDPAs = slices.Clone(p.cfg.OtherDPAs)
+	c.authorities = slices.Clone(p.authorities)
+	c.lifts = slices.Clone(p.lifts)
+	c.dispatches = slices.Clone(p.dispatches)
+	c.owedOnce = maps.Clone(p.owedOnce)
+	c.held = slices.Clone(p.held)
 	if p.redirect != nil {
 		r := *p.redirect
 		c.redirect = &r
@@ -265,13 +294,109 @@ func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
 	return false
 }
 
+// exemption returns the latest confirmed exemption of step k that the
+// facts still support: a prohibition exemption resting on a gag lapses when
+// a waiver lifts the gag for that notice, an imminent-risk exemption when
+// the finding is no longer recorded.
 func (p *Plan) exemption(k StepKind) (Exemption, bool) {
-	for _, e := range p.exemptions {
-		if e.Step == k {
-			return e, true
+	for i := len(p.exemptions) - 1; i >= 0; i-- {
+		e := p.exemptions[i]
+		if e.Step != k || !p.confirmed(e.LiftID) {
+			continue
 		}
+		if e.Reason == SkipProhibited && e.Statute == "" && !p.gagOn(k) {
+			continue
+		}
+		// Facts can change after the confirmation (an amendment withdraws
+		// the risk claim): an exemption stands only while they allow it.
+		if e.Reason == SkipImminentRisk && !p.req.ImminentRisk.Finding() {
+			continue
+		}
+		return e, true
 	}
 	return Exemption{}, false
+}
+
+// gagOn reports whether a recorded prohibition still bars the notice of
+// step k: a waiver won under 4.2.2 lifts it for what it covers (disclosure
+// to customer staff for the customer notice, a hold to consult for the
+// DPAs, a court order for both).
+func (p *Plan) gagOn(k StepKind) bool {
+	if !p.req.Prohibition.Present {
+		return false
+	}
+	if k == StepNotifyCustomer {
+		return !p.granted(EffortAllowCustomerPersonnel, EffortSeekCourtOrder)
+	}
+	return !p.granted(EffortAskToHold, EffortSeekCourtOrder)
+}
+
+// lift returns the lift with id.
+func (p *Plan) lift(id string) (policy.Lift, bool) {
+	for _, l := range p.lifts {
+		if l.ID == id && id != "" {
+			return l, true
+		}
+	}
+	return policy.Lift{}, false
+}
+
+// confirmed reports whether the lift id was confirmed by a second person
+// who is not the proposer of the decision now in force: a later decision
+// proposed by the confirmer voids the confirmation for it.
+func (p *Plan) confirmed(id string) bool {
+	l, ok := p.lift(id)
+	return ok && l.Confirmed() && (p.req.DecisionProposer == "" || l.ConfirmedBy != p.req.DecisionProposer)
+}
+
+// packetOut returns when the DPA packet went out to authority: an accepted
+// delivery, or a manual dispatch a second person confirmed.
+func (p *Plan) packetOut(authority string) (time.Time, bool) {
+	var at time.Time
+	for _, d := range p.deliveries {
+		if (d.Step == StepNotifyDPA || d.Step == StepHoldAndConsultDPA) && !d.Failed && packetTo(d, authority) {
+			if at.IsZero() || d.At.Before(at) {
+				at = d.At
+			}
+		}
+	}
+	for _, m := range p.dispatches {
+		if m.Authority == authority && p.confirmed(m.LiftID) {
+			if at.IsZero() || m.SentAt.Before(at) {
+				at = m.SentAt
+			}
+		}
+	}
+	return at, !at.IsZero()
+}
+
+// packetTo reports whether delivery d went to authority. Deliveries name
+// the authority; HOLD_AND_CONSULT_DPA packets recorded before issue 15 named
+// one of its addresses as "<authority> <address>", and keep counting.
+func packetTo(d Delivery, authority string) bool {
+	return d.Recipient == authority || (d.Step == StepHoldAndConsultDPA && strings.HasPrefix(d.Recipient, authority+" <"))
+}
+
+// packetsMissing lists the competent authorities the packet has not
+// reached yet.
+func (p *Plan) packetsMissing() []string {
+	var out []string
+	for _, a := range p.authorities {
+		if _, ok := p.packetOut(a); !ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// leadOutcome returns the lead authority's latest confirmed outcome.
+func (p *Plan) leadOutcome() (Consultation, bool) {
+	for i := len(p.consultations) - 1; i >= 0; i-- {
+		if c := p.consultations[i]; c.Authority == p.cfg.LeadDPA && p.confirmed(c.LiftID) {
+			return c, true
+		}
+	}
+	return Consultation{}, false
 }
 
 func (p *Plan) delivered(k StepKind) (Delivery, bool) {
@@ -302,7 +427,9 @@ func (p *Plan) gagBasis() string {
 
 // recompute derives every step's status from the requirements and the
 // recorded facts. Each case cites the clause that decides it; the order of
-// the cases is the precedence between them.
+// the cases is the precedence between them. A gag or an imminent risk never
+// skips a notice or a hold by itself: only an exemption that the facts
+// allow and a second person confirmed does (rules 1 and 2 of issue 15).
 func (p *Plan) recompute() {
 	r := p.req
 	controller := r.Customer.Controller
@@ -310,21 +437,32 @@ func (p *Plan) recompute() {
 	adequate := p.adequacy.Adequate
 	mayDisclose := r.Decision.mayLeadToDisclosure()
 	redirected := p.redirect != nil && p.redirect.Outcome == RedirectAgreed
-	// A waiver won under 4.2.2 lifts the prohibition for what it covers:
-	// disclosure to customer staff lifts it for the customer notice, a hold
-	// to consult lifts it for the DPAs, a court order for both.
-	gagOnCustomer := r.Prohibition.Present && !p.granted(EffortAllowCustomerPersonnel, EffortSeekCourtOrder)
-	gagOnDPA := r.Prohibition.Present && !p.granted(EffortAskToHold, EffortSeekCourtOrder)
 	noDisclosure := "decision " + string(r.Decision) + " discloses nothing"
 
 	mk := func(k StepKind) Step { return Step{ID: string(k), Kind: k, Clause: k.Clause(), Status: StatusRequired} }
 	skip := func(s *Step, why SkipReason, basis string) {
 		s.Status, s.SkipReason, s.Basis = StatusSkipped, why, basis
 	}
+	// exempt applies a confirmed exemption of s; a prohibition exemption
+	// under a gag with an end date only delays the notice to that day.
+	exempt := func(s *Step, gag bool) bool {
+		e, ok := p.exemption(s.Kind)
+		if !ok {
+			return false
+		}
+		if e.Reason == SkipProhibited && gag && !r.Prohibition.ExpiresAt.IsZero() && e.Statute == "" {
+			s.Status, s.SkipReason, s.Basis = StatusScheduled, SkipProhibited, p.gagBasis()
+			s.ScheduledFor = r.Prohibition.ExpiresAt
+			return true
+		}
+		skip(s, e.Reason, e.Basis)
+		return true
+	}
 
 	// 4.1.1: ask the authority to go to the customer, "ordinarily". An
 	// imminent risk is the case that is not ordinary: bouncing an emergency
-	// to the customer would cost the time the emergency does not have.
+	// to the customer would cost the time the emergency does not have. This
+	// skips no notice: the customer is still owed 4.1.2.
 	ask := mk(StepAskAuthorityToRedirect)
 	switch {
 	case !mayDisclose:
@@ -337,9 +475,9 @@ func (p *Plan) recompute() {
 		skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
 	}
 
-	// 4.1.2: notify the customer before any disclosure, unless prohibited or
-	// an imminent risk prohibits prior notice. A gag with an end date only
-	// delays the notice to the day it lifts.
+	// 4.1.2: notify the customer before any disclosure, unless an exemption
+	// (prohibited, or imminent risk that prohibits prior notice) is
+	// recorded and confirmed.
 	notice := mk(StepNotifyCustomer)
 	switch d, ok := p.delivered(StepNotifyCustomer); {
 	case !mayDisclose:
@@ -350,50 +488,65 @@ func (p *Plan) recompute() {
 		notice.Status, notice.DoneAt = StatusDone, d.At
 	case redirected:
 		skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
+	case exempt(&notice, p.gagOn(StepNotifyCustomer)):
 	default:
-		if e, ok := p.exemption(StepNotifyCustomer); ok {
-			skip(&notice, e.Reason, e.Basis)
-		} else if gagOnCustomer && !r.Prohibition.ExpiresAt.IsZero() {
-			notice.Status, notice.SkipReason, notice.Basis = StatusScheduled, SkipProhibited, p.gagBasis()
-			notice.ScheduledFor = r.Prohibition.ExpiresAt
-		} else if gagOnCustomer {
-			skip(&notice, SkipProhibited, p.gagBasis())
-		} else if risk {
-			skip(&notice, SkipImminentRisk, r.ImminentRisk.Basis)
-		} else if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
+		if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
 			notice.Status = StatusFailed
 		}
 	}
 
+	// 2.2: notify the competent data protection authorities of every
+	// request that may lead to disclosure, adequate country or not. Done
+	// once the packet went out to each of them.
+	dpa := mk(StepNotifyDPA)
+	switch missing := p.packetsMissing(); {
+	case !mayDisclose:
+		skip(&dpa, SkipNoDisclosureDecided, noDisclosure)
+	case redirected:
+		skip(&dpa, SkipRedirected, "the authority agreed to address the customer directly; the company discloses nothing")
+	case len(missing) == 0:
+		dpa.Status = StatusDone
+		for _, a := range p.authorities {
+			if at, _ := p.packetOut(a); at.After(dpa.DoneAt) {
+				dpa.DoneAt = at
+			}
+		}
+	case exempt(&dpa, p.gagOn(StepNotifyDPA)):
+	default:
+		if _, failed := p.lastDeliveryFailed(StepNotifyDPA); failed {
+			dpa.Status = StatusFailed
+		}
+	}
+
 	// 4.2.1: hold and consult the DPAs when the authority's country is not
-	// adequate, unless prohibited or imminent risk. Adequacy comes first:
-	// where the country is adequate the obligation never arises.
+	// adequate; the hold waits for the lead authority's confirmed outcome.
 	hold := mk(StepHoldAndConsultDPA)
-	switch {
+	switch c, ok := p.leadOutcome(); {
 	case !mayDisclose:
 		skip(&hold, SkipNoDisclosureDecided, noDisclosure)
 	case adequate:
 		skip(&hold, SkipCountryAdequate, p.adequacy.Reason)
-	case p.hold.lifted() && p.hold.LiftBasis == LiftOnConsultation:
+	case p.hold.lifted() && p.hold.LiftBasis == LiftOnConsultation && ok && c.Outcome != ConsultationObjection:
 		hold.Status, hold.DoneAt = StatusDone, p.hold.LiftedAt
-	default:
-		if e, ok := p.exemption(StepHoldAndConsultDPA); ok {
-			skip(&hold, e.Reason, e.Basis)
-		} else if redirected {
-			skip(&hold, SkipRedirected, "the authority agreed to address the customer directly; the company discloses nothing")
-		} else if gagOnDPA {
-			skip(&hold, SkipProhibited, p.gagBasis())
-		} else if risk {
-			skip(&hold, SkipImminentRisk, r.ImminentRisk.Basis)
-		}
+	case exempt(&hold, p.gagOn(StepHoldAndConsultDPA)):
+	case redirected:
+		skip(&hold, SkipRedirected, "the authority agreed to address the customer directly; the company discloses nothing")
+	}
+
+	// Rule 11: a step once owed stays owed when new facts, a new decision's
+	// inputs or a new configuration would drop it, until two people confirm
+	// the weakening.
+	p.held = nil
+	for _, s := range []*Step{&notice, &dpa, &hold} {
+		p.keepFloor(s)
 	}
 
 	// 4.2.2: best efforts to get a prohibition waived, when a prohibition
-	// actually suppresses a notice this plan would otherwise give. A gag
-	// that suppresses nothing (no customer controller, adequate country)
-	// triggers no efforts.
+	// bars a notice this plan owes: the customer notice, or the DPA notice
+	// that 2.2 owes for every disclosure.
 	waiver := mk(StepWaiverEfforts)
-	suppressed := notice.SkipReason == SkipProhibited || hold.SkipReason == SkipProhibited
+	suppressed := (p.gagOn(StepNotifyCustomer) && controller && notice.Status != StatusDone) ||
+		(p.gagOn(StepNotifyDPA) && dpa.Status != StatusDone)
 	missing := p.missingEfforts()
 	switch {
 	case !mayDisclose:
@@ -407,16 +560,24 @@ func (p *Plan) recompute() {
 	}
 
 	// Listed in this order, though not run strictly in it: the hold is placed
-	// at once and consultation runs alongside the redirect; only the customer
-	// notice waits for the redirect answer.
-	p.steps = []Step{ask, notice, hold, waiver}
+	// at once and the DPA notice and consultation run alongside the
+	// redirect; only the customer notice waits for the redirect answer.
+	p.steps = []Step{ask, notice, dpa, hold, waiver}
+	if p.owedOnce == nil {
+		p.owedOnce = map[StepKind]bool{}
+	}
+	for _, s := range p.steps {
+		if mayDisclose && s.Status != StatusSkipped {
+			p.owedOnce[s.Kind] = true
+		}
+	}
 
 	p.flags = nil
 	if mayDisclose && r.Prohibition.Present && r.Prohibition.ExpiresAt.IsZero() {
 		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: policy.Clause4_2_2,
 			Explanation: "the prohibition has no end date: counsel to consider challenging it or seeking a court order"})
 	}
-	if mayDisclose && risk && (controller || !adequate) {
+	if mayDisclose && (notice.SkipReason == SkipImminentRisk || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
 		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: policy.Clause4_1_2,
 			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
 	}
@@ -425,6 +586,34 @@ func (p *Plan) recompute() {
 			Explanation: "the authority's country is unknown and is treated as not adequate"})
 	}
 }
+
+// weakeningReasons are the skips that new facts or settings can bring about
+// after a step was owed. Skips that follow from no disclosure, a redirect or
+// an exemption have their own checks.
+var weakeningReasons = []SkipReason{SkipCustomerNotController, SkipCountryAdequate}
+
+// keepFloor keeps s owed when it was owed before and only changed facts
+// would now skip it, unless two people confirmed the weakening.
+func (p *Plan) keepFloor(s *Step) {
+	if s.Status != StatusSkipped || !slices.Contains(weakeningReasons, s.SkipReason) || !p.owedOnce[s.Kind] {
+		return
+	}
+	if p.confirmed(weakeningID(s.Kind)) {
+		return
+	}
+	p.held = append(p.held, s.Kind)
+	s.Status, s.Basis = StatusRequired, "owed before the facts changed ("+string(s.SkipReason)+"): dropping it takes two people (legal confirming)"
+	s.SkipReason = ""
+}
+
+// Weakenings lists the steps that new facts would drop but that stay owed
+// until a weakening is confirmed: the one check every path that removes or
+// weakens a step (a correction, an amendment, a configuration) goes through.
+func (p *Plan) Weakenings() []StepKind {
+	return slices.Clone(p.held)
+}
+
+func weakeningID(k StepKind) string { return "weaken/" + string(k) }
 
 // neededEfforts lists the 4.2.2 efforts that make the written record
 // complete. Informing the authority of the company's obligations is always

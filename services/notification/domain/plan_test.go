@@ -16,8 +16,7 @@ type want struct {
 }
 
 var (
-	req   = want{domain.StatusRequired, ""}
-	sched = want{domain.StatusScheduled, domain.SkipProhibited}
+	req = want{domain.StatusRequired, ""}
 )
 
 func skip(r domain.SkipReason) want { return want{domain.StatusSkipped, r} }
@@ -28,24 +27,24 @@ func TestClause2_2_PlanNotifiesCustomerAndDPAsUnlessProhibitedOrImminentRisk(t *
 	gagUntil := domain.Prohibition{Present: true, Reference: "order 8/2026", ExpiresAt: t0.AddDate(0, 2, 0)}
 	risk := domain.ImminentRisk{Present: true, Basis: "threat to life, assessed by privacy team"}
 	tests := []struct {
-		name                     string
-		controller               bool
-		country                  string
-		gag                      domain.Prohibition
-		risk                     domain.ImminentRisk
-		ask, notice, hold, waive want
+		name                          string
+		controller                    bool
+		country                       string
+		gag                           domain.Prohibition
+		risk                          domain.ImminentRisk
+		ask, notice, dpa, hold, waive want
 	}{
-		{"controller, adequate", true, "DE", domain.Prohibition{}, domain.ImminentRisk{}, req, req, skip(domain.SkipCountryAdequate), skip(domain.SkipNotProhibited)},
-		{"controller, not adequate", true, "CN", domain.Prohibition{}, domain.ImminentRisk{}, req, req, req, skip(domain.SkipNotProhibited)},
-		{"not controller, not adequate", false, "CN", domain.Prohibition{}, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), req, skip(domain.SkipNotProhibited)},
-		{"not controller, adequate", false, "CH", domain.Prohibition{}, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), skip(domain.SkipCountryAdequate), skip(domain.SkipNotProhibited)},
-		{"controller, gag without end, not adequate", true, "CN", gag, domain.ImminentRisk{}, req, skip(domain.SkipProhibited), skip(domain.SkipProhibited), req},
-		{"controller, gag with end, adequate", true, "DE", gagUntil, domain.ImminentRisk{}, req, sched, skip(domain.SkipCountryAdequate), req},
-		{"not controller, gag, adequate: nothing suppressed", false, "DE", gag, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), skip(domain.SkipCountryAdequate), skip(domain.SkipNotProhibited)},
-		{"not controller, gag, not adequate", false, "US", gag, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), skip(domain.SkipProhibited), req},
-		{"controller, imminent risk, not adequate", true, "CN", domain.Prohibition{}, risk, skip(domain.SkipImminentRisk), skip(domain.SkipImminentRisk), skip(domain.SkipImminentRisk), skip(domain.SkipNotProhibited)},
-		{"controller, gag and imminent risk, not adequate", true, "CN", gag, risk, skip(domain.SkipImminentRisk), skip(domain.SkipProhibited), skip(domain.SkipProhibited), req},
-		{"controller, unknown country", true, "", domain.Prohibition{}, domain.ImminentRisk{}, req, req, req, skip(domain.SkipNotProhibited)},
+		{"controller, adequate: the DPA is still notified (2.2)", true, "DE", domain.Prohibition{}, domain.ImminentRisk{}, req, req, req, skip(domain.SkipCountryAdequate), skip(domain.SkipNotProhibited)},
+		{"controller, not adequate", true, "CN", domain.Prohibition{}, domain.ImminentRisk{}, req, req, req, req, skip(domain.SkipNotProhibited)},
+		{"not controller, not adequate", false, "CN", domain.Prohibition{}, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), req, req, skip(domain.SkipNotProhibited)},
+		{"not controller, adequate", false, "CH", domain.Prohibition{}, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), req, skip(domain.SkipCountryAdequate), skip(domain.SkipNotProhibited)},
+		{"controller, gag without end, not adequate: nothing skipped until an exemption is confirmed", true, "CN", gag, domain.ImminentRisk{}, req, req, req, req, req},
+		{"controller, gag with end, adequate", true, "DE", gagUntil, domain.ImminentRisk{}, req, req, req, skip(domain.SkipCountryAdequate), req},
+		{"not controller, gag, adequate: the DPA notice is suppressed", false, "DE", gag, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), req, skip(domain.SkipCountryAdequate), req},
+		{"not controller, gag, not adequate", false, "US", gag, domain.ImminentRisk{}, skip(domain.SkipCustomerNotController), skip(domain.SkipCustomerNotController), req, req, req},
+		{"controller, imminent risk, not adequate: only the redirect request is skipped", true, "CN", domain.Prohibition{}, risk, skip(domain.SkipImminentRisk), req, req, req, skip(domain.SkipNotProhibited)},
+		{"controller, gag and imminent risk, not adequate", true, "CN", gag, risk, skip(domain.SkipImminentRisk), req, req, req, req},
+		{"controller, unknown country", true, "", domain.Prohibition{}, domain.ImminentRisk{}, req, req, req, req, skip(domain.SkipNotProhibited)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,9 +56,9 @@ func TestClause2_2_PlanNotifiesCustomerAndDPAsUnlessProhibitedOrImminentRisk(t *
 			}
 			p := domain.DerivePlan(r, reg, cfg)
 			steps := p.Steps()
-			kinds := []domain.StepKind{domain.StepAskAuthorityToRedirect, domain.StepNotifyCustomer, domain.StepHoldAndConsultDPA, domain.StepWaiverEfforts}
-			clauses := []policy.Clause{"4.1.1", "4.1.2", "4.2.1", "4.2.2"}
-			for i, w := range []want{tt.ask, tt.notice, tt.hold, tt.waive} {
+			kinds := []domain.StepKind{domain.StepAskAuthorityToRedirect, domain.StepNotifyCustomer, domain.StepNotifyDPA, domain.StepHoldAndConsultDPA, domain.StepWaiverEfforts}
+			clauses := []policy.Clause{"4.1.1", "4.1.2", "2.2", "4.2.1", "4.2.2"}
+			for i, w := range []want{tt.ask, tt.notice, tt.dpa, tt.hold, tt.waive} {
 				s := steps[i]
 				if s.Kind != kinds[i] || s.Clause != clauses[i] || s.ID == "" {
 					t.Fatalf("step %d is %+v, want kind %s clause %s", i, s, kinds[i], clauses[i])
@@ -91,13 +90,21 @@ func TestClause2_2_DecisionsThatDiscloseNothingOweNoSteps(t *testing.T) {
 	}
 }
 
-func TestClause2_2_NothingOwedClearsAtOnce(t *testing.T) {
+// Changed by issue 15: a request with no customer notice and an adequate
+// country used to clear at once; 2.2 still owes the competent DPAs notice.
+func TestClause2_2_AdequateCountryStillNotifiesTheCompetentDPA(t *testing.T) {
 	r := baseReq()
 	r.Customer = domain.Customer{}
 	r.AuthorityCountry = "CH"
 	h := newHarness(t, r)
-	if !h.p.Cleared() || !has(h.log, "RequestCleared") {
-		t.Fatalf("events %v, want RequestCleared", names(h.log))
+	if h.p.Cleared() || !blockedBy(h.p, t0, domain.StepNotifyDPA) || has(h.log, "HoldPlaced") {
+		t.Fatalf("events %v: an adequate country must still wait for the DPA notice, without a hold", names(h.log))
+	}
+	err := domain.DisclosureRefusal(h.p, t0)
+	wantPolicy(t, err, "2.2", "DISCLOSURE_BLOCKED")
+	evs := h.packets(t0.Add(time.Hour))
+	if !has(evs, "RequestCleared") {
+		t.Fatalf("events %v, want RequestCleared once the packet went out (no consultation outcome needed)", names(evs))
 	}
 }
 
@@ -172,6 +179,7 @@ func TestClause4_1_2_NoticeBlocksDisclosureUntilDelivered(t *testing.T) {
 	r := baseReq()
 	r.AuthorityCountry = "DE"
 	h := newHarness(t, r)
+	h.packets(t0)
 	h.declineRedirect(t0.Add(time.Hour))
 	if !blockedBy(h.p, t0.Add(time.Hour), domain.StepNotifyCustomer) || h.p.Cleared() {
 		t.Fatal("disclosure must be blocked until the customer is notified")
@@ -209,11 +217,20 @@ func TestClause4_1_2_FailedDeliveryStillBlocksAndRetryDeliversOnce(t *testing.T)
 	}
 }
 
+// Changed by issue 15: a decision on the imminent-risk basis used to skip
+// the notices by itself; now an exemption resting on a recorded finding,
+// proposed by one person and confirmed by legal, does.
 func TestClause4_1_2_ImminentRiskSkipsNoticeOnRecordedBasis(t *testing.T) {
 	r := baseReq()
 	r.AuthorityCountry = "DE"
-	r.ImminentRisk = domain.ImminentRisk{Present: true, Basis: "kidnapping in progress"}
+	r.ImminentRisk = domain.ImminentRisk{Present: true, Basis: "kidnapping in progress", Claimed: true}
 	h := newHarness(t, r)
+	if h.status(domain.StepNotifyCustomer) != domain.StatusRequired {
+		t.Fatalf("the decision's basis alone skipped the notice: %+v", h.p.Step(domain.StepNotifyCustomer))
+	}
+	h.packets(t0)
+	h.exempt(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipImminentRisk, Basis: "kidnapping in progress",
+		WhyNoticeDefeats: "the customer's staff may alert the suspect"}, t0)
 	s := h.p.Step(domain.StepNotifyCustomer)
 	if s.SkipReason != domain.SkipImminentRisk || s.Basis != "kidnapping in progress" {
 		t.Fatalf("notice %+v", s)
@@ -237,11 +254,15 @@ func TestClause4_1_2_ImminentRiskNeedsBasis(t *testing.T) {
 func TestClause4_1_2_ExemptionRecordedLaterNeedsBasis(t *testing.T) {
 	r := baseReq()
 	r.AuthorityCountry = "DE"
+	r.ImminentRisk = domain.ImminentRisk{Claimed: true}
 	h := newHarness(t, r)
+	h.packets(t0)
 	h.declineRedirect(t0)
-	_, err := h.p.RecordExemption(domain.StepNotifyCustomer, domain.SkipImminentRisk, "", "privacy@corp", t0)
+	_, err := h.p.ProposeExemption(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipImminentRisk, WhyNoticeDefeats: "x"}, reviewer.ID, t0)
 	wantInvalid(t, err, "basis")
-	evs := h.do(h.p.RecordExemption(domain.StepNotifyCustomer, domain.SkipImminentRisk, "risk to life reported by police", "privacy@corp", t0.Add(time.Hour)))
+	wantInvalid(t, err, "evidence_reference")
+	evs := h.exempt(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipImminentRisk, Basis: "risk to life reported by police",
+		WhyNoticeDefeats: "notice would reach the suspect"}, t0.Add(time.Hour))
 	if !has(evs, "RequestCleared") {
 		t.Fatalf("events %v", names(evs))
 	}
@@ -253,9 +274,10 @@ func TestClause4_1_2_ExemptionRecordedLaterNeedsBasis(t *testing.T) {
 func TestClause4_1_2_ProhibitionExemptionBringsInWaiverEfforts(t *testing.T) {
 	r := baseReq()
 	r.AuthorityCountry = "DE"
+	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 9/2026"}
 	h := newHarness(t, r)
 	h.declineRedirect(t0)
-	h.do(h.p.RecordExemption(domain.StepNotifyCustomer, domain.SkipProhibited, "statutory bar under local law", "counsel@corp", t0))
+	h.exempt(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipProhibited, Basis: "gag order", Evidence: "order 9/2026"}, t0)
 	if h.status(domain.StepWaiverEfforts) != domain.StatusRequired || h.p.Cleared() {
 		t.Fatalf("waiver %+v, cleared %v", h.p.Step(domain.StepWaiverEfforts), h.p.Cleared())
 	}
@@ -271,12 +293,18 @@ func TestClause4_1_2_NoNoticeWhileGagHolds(t *testing.T) {
 	wantPolicy(t, err, "4.1.2", "NOTICE_PROHIBITED")
 }
 
+// Changed by issue 15: the gag used to schedule the notice by itself; now
+// the scheduling follows a confirmed prohibition exemption.
 func TestClause4_1_2_GagWithExpirySchedulesNoticeForExpiryDay(t *testing.T) {
 	expiry := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	r := baseReq()
 	r.AuthorityCountry = "DE"
 	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 10/2026", ExpiresAt: expiry}
 	h := newHarness(t, r)
+	h.declineRedirect(t0)
+	for _, k := range []domain.StepKind{domain.StepNotifyCustomer, domain.StepNotifyDPA} {
+		h.exempt(domain.ExemptionProposal{Step: k, Reason: domain.SkipProhibited, Evidence: "order 10/2026"}, t0)
+	}
 	s := h.p.Step(domain.StepNotifyCustomer)
 	if s.Status != domain.StatusScheduled || !s.ScheduledFor.Equal(expiry) {
 		t.Fatalf("notice %+v, want scheduled for %s", s, expiry)
@@ -284,12 +312,11 @@ func TestClause4_1_2_GagWithExpirySchedulesNoticeForExpiryDay(t *testing.T) {
 	if len(h.p.DueSteps(expiry.Add(-time.Second))) != 0 {
 		t.Fatal("notice due before the gag lifts")
 	}
-	if due := h.p.DueSteps(expiry); len(due) != 1 || due[0].Kind != domain.StepNotifyCustomer {
+	if due := h.p.DueSteps(expiry); len(due) != 2 || due[0].Kind != domain.StepNotifyCustomer {
 		t.Fatalf("due at expiry: %+v", due)
 	}
 
 	// While the gag stands: efforts recorded, no notice, disclosure may clear.
-	h.declineRedirect(t0)
 	_, err := h.p.RecordDelivery(notice(expiry.Add(-time.Hour)))
 	wantPolicy(t, err, "4.1.2", "NOTICE_PROHIBITED")
 	h.do(h.p.RecordWaiverEffort(domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Person: "counsel@corp", At: t0}))
@@ -312,6 +339,10 @@ func TestClause4_1_2_ExpiredGagBlocksUndisclosedRequestUntilNotice(t *testing.T)
 	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 11/2026", ExpiresAt: expiry}
 	h := newHarness(t, r)
 	h.declineRedirect(t0)
+	if !blockedBy(h.p, expiry.Add(-time.Hour), domain.StepNotifyCustomer) {
+		t.Fatal("a gag alone lifted the notice: an exemption must be confirmed by a second person")
+	}
+	h.exempt(domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipProhibited, Evidence: "order 11/2026"}, t0)
 	if blockedBy(h.p, expiry.Add(-time.Hour), domain.StepNotifyCustomer) {
 		t.Fatal("a scheduled notice must not block while the gag stands")
 	}
@@ -361,11 +392,13 @@ func TestClause4_2_1_HoldLiftsOnlyOnConsultationOutcome(t *testing.T) {
 
 	// Another DPA's answer does not lift it; the lead's guidance allows a
 	// person to lift it.
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "CNIL", Outcome: domain.ConsultationNoObjection, By: "privacy@corp", At: t0.Add(time.Hour)}))
+	h.packets(t0)
+	h.consult("CNIL", domain.ConsultationNoObjection, t0.Add(time.Hour))
 	if !h.p.Hold().Open() {
 		t.Fatal("a non-lead answer lifted the hold")
 	}
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationGuidance, Summary: "narrow to 30 days", By: "privacy@corp", At: t0.Add(2 * time.Hour)}))
+	h.packets(t0)
+	h.consult("DPC-IE", domain.ConsultationGuidance, t0.Add(2*time.Hour))
 	if !h.p.Hold().Open() {
 		t.Fatal("guidance lifted the hold without a person deciding")
 	}
@@ -379,7 +412,8 @@ func TestClause4_2_1_LeadNoObjectionLiftsHold(t *testing.T) {
 	r := baseReq()
 	r.Customer = domain.Customer{}
 	h := newHarness(t, r)
-	evs := h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "privacy@corp", At: t0.Add(time.Hour)}))
+	h.packets(t0)
+	evs := h.consult("DPC-IE", domain.ConsultationNoObjection, t0.Add(time.Hour))
 	if !has(evs, "HoldLifted") || h.p.Hold().LiftBasis != domain.LiftOnConsultation {
 		t.Fatalf("events %v", names(evs))
 	}
@@ -387,7 +421,8 @@ func TestClause4_2_1_LeadNoObjectionLiftsHold(t *testing.T) {
 
 func TestClause4_2_1_LeadObjectionKeepsHold(t *testing.T) {
 	h := newHarness(t, baseReq())
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationObjection, By: "privacy@corp", At: t0.Add(time.Hour)}))
+	h.packets(t0)
+	h.consult("DPC-IE", domain.ConsultationObjection, t0.Add(time.Hour))
 	_, err := h.p.LiftHold("privacy@corp", t0.Add(2*time.Hour))
 	wantPolicy(t, err, "4.2.1", "DPA_OBJECTED")
 	if !h.p.Hold().Open() {
@@ -397,17 +432,21 @@ func TestClause4_2_1_LeadObjectionKeepsHold(t *testing.T) {
 
 func TestClause4_2_1_ConsultationFromUnconfiguredAuthorityRefused(t *testing.T) {
 	h := newHarness(t, baseReq())
-	_, err := h.p.RecordConsultation(domain.Consultation{Authority: "someone", Outcome: domain.ConsultationNoObjection, By: "x", At: t0})
+	_, err := h.p.ProposeConsultationOutcome(domain.Consultation{Authority: "someone", Outcome: domain.ConsultationNoObjection, ReplyReference: "r", ReplyDate: t0}, "x", t0)
 	wantInvalid(t, err, "authority")
 }
 
 func TestClause4_2_1_ExemptionLiftsHold(t *testing.T) {
 	r := baseReq()
 	r.Customer = domain.Customer{}
+	r.ImminentRisk = domain.ImminentRisk{Claimed: true}
 	h := newHarness(t, r)
-	evs := h.do(h.p.RecordExemption(domain.StepHoldAndConsultDPA, domain.SkipImminentRisk, "hostage situation, police statement", "privacy@corp", t0.Add(time.Hour)))
-	if !has(evs, "HoldLifted") || h.p.Hold().LiftBasis != domain.LiftOnExemption || !h.p.Cleared() {
-		t.Fatalf("events %v", names(evs))
+	for _, k := range []domain.StepKind{domain.StepNotifyDPA, domain.StepHoldAndConsultDPA} {
+		evs := h.exempt(domain.ExemptionProposal{Step: k, Reason: domain.SkipImminentRisk, Basis: "hostage situation, police statement",
+			WhyNoticeDefeats: "hours count"}, t0.Add(time.Hour))
+		if k == domain.StepHoldAndConsultDPA && (!has(evs, "HoldLifted") || h.p.Hold().LiftBasis != domain.LiftOnExemption || !h.p.Cleared()) {
+			t.Fatalf("events %v", names(evs))
+		}
 	}
 }
 
@@ -417,7 +456,8 @@ func TestClause4_2_1_HoldsListedWithAge(t *testing.T) {
 	if !ok || oh.Age != 50*time.Hour || oh.RequestID != "req-1" || oh.Country != "CN" || oh.WaitingFor == "" {
 		t.Fatalf("open hold %+v %v", oh, ok)
 	}
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "x", At: t0.Add(time.Hour)}))
+	h.packets(t0)
+	h.consult("DPC-IE", domain.ConsultationNoObjection, t0.Add(time.Hour))
 	if _, ok := h.p.OpenHold(t0.Add(50 * time.Hour)); ok {
 		t.Fatal("a lifted hold is still listed")
 	}
@@ -433,14 +473,19 @@ func TestClause4_2_1_PacketDeliveryRecordedWithoutLiftingHold(t *testing.T) {
 	}
 }
 
+// Changed by issue 15: the gag used to skip the hold by itself (no hold
+// placed); now the hold stands until a confirmed exemption lifts it.
 func TestClause4_2_2_GagOnNonAdequateCountryRequiresWaiverEfforts(t *testing.T) {
 	r := baseReq()
 	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 12/2026"}
 	h := newHarness(t, r)
-	if has(h.log, "HoldPlaced") {
-		t.Fatal("a prohibited DPA notice still placed a hold")
+	if !has(h.log, "HoldPlaced") {
+		t.Fatal("a gag alone skipped the hold")
 	}
 	h.declineRedirect(t0)
+	for _, k := range []domain.StepKind{domain.StepNotifyCustomer, domain.StepNotifyDPA, domain.StepHoldAndConsultDPA} {
+		h.exempt(domain.ExemptionProposal{Step: k, Reason: domain.SkipProhibited, Evidence: "order 12/2026"}, t0)
+	}
 	effort := func(k domain.WaiverEffortKind, o domain.WaiverOutcome) {
 		h.do(h.p.RecordWaiverEffort(domain.WaiverEffort{Kind: k, Outcome: o, Person: "counsel@corp", At: t0.Add(time.Hour), Notes: "call with the authority"}))
 	}
@@ -493,6 +538,9 @@ func TestClause4_2_2_GrantedWaiverMakesNoticeAndHoldOwed(t *testing.T) {
 	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 15/2026"}
 	h := newHarness(t, r)
 	h.declineRedirect(t0)
+	for _, k := range []domain.StepKind{domain.StepNotifyCustomer, domain.StepHoldAndConsultDPA} {
+		h.exempt(domain.ExemptionProposal{Step: k, Reason: domain.SkipProhibited, Evidence: "order 15/2026"}, t0)
+	}
 	h.do(h.p.RecordWaiverEffort(domain.WaiverEffort{Kind: domain.EffortAllowCustomerPersonnel, Outcome: domain.WaiverGranted, Person: "counsel@corp", At: t0}))
 	if h.status(domain.StepNotifyCustomer) != domain.StatusRequired {
 		t.Fatalf("notice after the authority allowed it: %+v", h.p.Step(domain.StepNotifyCustomer))
@@ -506,8 +554,11 @@ func TestClause4_2_2_GrantedWaiverMakesNoticeAndHoldOwed(t *testing.T) {
 func TestClause4_2_2_ImminentRiskNeedsOnlyInformingTheAuthority(t *testing.T) {
 	r := baseReq()
 	r.Prohibition = domain.Prohibition{Present: true, Reference: "order 16/2026"}
-	r.ImminentRisk = domain.ImminentRisk{Present: true, Basis: "bomb threat"}
+	r.ImminentRisk = domain.ImminentRisk{Present: true, Basis: "bomb threat", Claimed: true}
 	h := newHarness(t, r)
+	for _, k := range []domain.StepKind{domain.StepNotifyCustomer, domain.StepNotifyDPA, domain.StepHoldAndConsultDPA} {
+		h.exempt(domain.ExemptionProposal{Step: k, Reason: domain.SkipImminentRisk, WhyNoticeDefeats: "minutes count"}, t0)
+	}
 	evs := h.do(h.p.RecordWaiverEffort(domain.WaiverEffort{Kind: domain.EffortInformObligations, Outcome: domain.WaiverInformed, Person: "counsel@corp", At: t0}))
 	if !has(evs, "RequestCleared") {
 		t.Fatalf("events %v, blockers %v", names(evs), domain.Blockers(h.p, t0))
@@ -519,6 +570,7 @@ func TestClause1_2_CustomerNoticePeriodKeepsGateShut(t *testing.T) {
 	r.AuthorityCountry = "DE"
 	r.CustomerNoticePeriod = 72 * time.Hour
 	h := newHarness(t, r)
+	h.packets(t0)
 	h.declineRedirect(t0)
 	evs := h.deliverNotice(t0)
 	if has(evs, "RequestCleared") {
@@ -538,7 +590,8 @@ func TestClause2_2_NonAdequateCustomerRequestRunsToClearance(t *testing.T) {
 	h := newHarness(t, baseReq())
 	steps := []func(){
 		func() {
-			h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "privacy@corp", At: t0.Add(24 * time.Hour)}))
+			h.packets(t0)
+			h.consult("DPC-IE", domain.ConsultationNoObjection, t0.Add(24*time.Hour))
 		},
 		func() { h.declineRedirect(t0.Add(25 * time.Hour)) },
 		func() { h.deliverNotice(t0.Add(26 * time.Hour)) },
@@ -552,7 +605,7 @@ func TestClause2_2_NonAdequateCustomerRequestRunsToClearance(t *testing.T) {
 	if !h.p.Cleared() || len(domain.Blockers(h.p, t0.Add(27*time.Hour))) != 0 {
 		t.Fatalf("blockers %v", domain.Blockers(h.p, t0.Add(27*time.Hour)))
 	}
-	want := []string{"PlanDerived", "HoldPlaced", "DPAConsultationRecorded", "HoldLifted", "RedirectOutcomeRecorded", "NoticeDelivered", "RequestCleared"}
+	want := []string{"PlanDerived", "HoldPlaced", "NoticeDelivered", "NoticeDelivered", "ConsultationOutcomeProposed", "LiftConfirmed", "HoldLifted", "RedirectOutcomeRecorded", "NoticeDelivered", "RequestCleared"}
 	if got := names(h.log); !slices.Equal(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
@@ -588,6 +641,8 @@ func TestGateClearedOnlyWhenEveryRequiredStepDone(t *testing.T) {
 			r.AuthorityCountry, r.Customer.Controller = country, controller
 			h := newHarness(t, r)
 			check(h.p)
+			h.packets(t0)
+			check(h.p)
 			if controller {
 				h.declineRedirect(t0)
 				check(h.p)
@@ -595,7 +650,7 @@ func TestGateClearedOnlyWhenEveryRequiredStepDone(t *testing.T) {
 				check(h.p)
 			}
 			if h.p.Hold().Open() {
-				h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "x", At: t0}))
+				h.consult("DPC-IE", domain.ConsultationNoObjection, t0)
 			}
 			if !h.p.Cleared() {
 				t.Fatalf("%s controller=%v: blockers %v", country, controller, domain.Blockers(h.p, t0))
@@ -623,7 +678,8 @@ func TestRedecisionKeepsRecordedFacts(t *testing.T) {
 	r.Decision = domain.DecisionRedirectToCustomer
 	h := newHarness(t, r)
 	h.declineRedirect(t0)
-	h.do(h.p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: "x", At: t0}))
+	h.packets(t0)
+	h.consult("DPC-IE", domain.ConsultationNoObjection, t0)
 	h.deliverNotice(t0.Add(time.Hour))
 	if h.p.Cleared() {
 		t.Fatal("a redirect decision cleared disclosure")

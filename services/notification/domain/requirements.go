@@ -41,6 +41,10 @@ type Customer struct {
 	// "and ... the Customer" and all of 4.1.
 	Controller bool
 	ID         string
+	// Establishment is the country of the customer's establishment
+	// (ISO 3166-1 alpha-2): the data protection authority competent for it
+	// is one of the authorities notified under 2.2.
+	Establishment string
 }
 
 // Prohibition is a legal bar on telling anyone about the request (a gag).
@@ -59,6 +63,20 @@ type Prohibition struct {
 type ImminentRisk struct {
 	Present bool
 	Basis   string
+	// Claimed: the authority itself claimed an imminent risk of serious
+	// harm. Justification: a reviewer's recorded justification of the risk
+	// when the authority claimed none (assessment requires it, with a legal
+	// approver, before such a decision). Either one is the recorded finding
+	// an imminent-risk exemption rests on; the decision's basis alone is not.
+	Claimed       bool
+	Justification string
+}
+
+// Finding reports whether an imminent-risk finding is recorded: the
+// authority's claim or a reviewer's justification, whatever the basis of the
+// decision (a court order in a kidnapping case can carry one).
+func (r ImminentRisk) Finding() bool {
+	return r.Claimed || strings.TrimSpace(r.Justification) != ""
 }
 
 // Requirements is what notification needs from a decision.
@@ -66,9 +84,16 @@ type Requirements struct {
 	RequestID string
 	// DecisionID is the assessment decision the plan follows; a new decision
 	// on the same request derives the plan again.
-	DecisionID       string
-	Decision         DecisionKind
-	Customer         Customer
+	DecisionID string
+	Decision   DecisionKind
+	Customer   Customer
+	// Customers lists further controller customers whose data the request
+	// seeks, each with its establishment (2.2 names "the competent data
+	// protection authorities": one per establishment, plus the lead).
+	Customers []Customer
+	// DecisionProposer is who proposed the decision: they can never confirm
+	// a safeguard lifted for it.
+	DecisionProposer string
 	Prohibition      Prohibition
 	ImminentRisk     ImminentRisk
 	AuthorityCountry string

@@ -41,8 +41,9 @@ type CustomerNotice struct {
 	Contact  string   // whom at the company to answer
 }
 
-// DPAPacket is the 4.2.1 consultation packet: the data requested, the
-// requesting body and the legal basis, and why the request is held.
+// DPAPacket is the packet that notifies and consults a DPA (2.2): the data
+// requested, the requesting body and the legal basis, and, when the
+// authority's country is not adequate, that the request is held (4.2.1).
 type DPAPacket struct {
 	DPA          string
 	Request      RequestSummary
@@ -91,9 +92,15 @@ var dpaPacketTmpl = template.Must(template.New("dpa").Funcs(funcs).Option("missi
 {{- define "subject"}}Consultation on a government data disclosure request ({{.Request.RequestID}}){{end}}
 {{- define "body"}}To {{.DPA}},
 
+{{if .HoldPlacedAt.IsZero -}}
+Under our Binding Corporate Rules and Government Data Request Policy (clause
+2.2) we notify and consult you about the request below before we disclose
+any personal data.
+{{- else -}}
 Under our Binding Corporate Rules and Government Data Request Policy (clause
 4.2.1) we have put the request below on hold and consult you before deciding
 whether to disclose any personal data.
+{{- end}}
 
 Request reference:  {{.Request.RequestID}}
 Requesting body:    {{.Request.RequestingBody}}{{with .Request.AuthorityKind}} ({{.}}){{end}}
@@ -106,7 +113,8 @@ Data requested:     {{join .Request.DataRequested ", "}}
 Time range:         {{.}}{{end}}
 Number of accounts or users concerned: {{.Request.TargetCount}}
 Authority deadline: {{date .Request.Deadline}}
-On hold since:      {{date .HoldPlacedAt}}
+{{- if not .HoldPlacedAt.IsZero}}
+On hold since:      {{date .HoldPlacedAt}}{{end}}
 
 Please send your view to {{.Contact}} quoting the request reference.
 {{end}}`))
@@ -121,7 +129,7 @@ func RenderCustomerNotice(n CustomerNotice) (subject, body string, err error) {
 	return render(customerNoticeTmpl, n)
 }
 
-// RenderDPAPacket renders the 4.2.1 consultation packet.
+// RenderDPAPacket renders the DPA packet (2.2, and 4.2.1 when held).
 func RenderDPAPacket(p DPAPacket) (subject, body string, err error) {
 	return render(dpaPacketTmpl, p)
 }

@@ -56,6 +56,25 @@ func TestClause4_2_1_DPAPacketHasDataRequestedBodyAndLegalBasis(t *testing.T) {
 	}
 }
 
+// For an adequate country the packet notifies and consults (2.2) and
+// claims no hold that does not stand.
+func TestClause2_2_DPAPacketWithoutAHoldSaysNoHold(t *testing.T) {
+	_, body, err := domain.RenderDPAPacket(domain.DPAPacket{
+		DPA: "DPC-IE", Request: summary(), Contact: "privacy@corp.example",
+		Adequacy: policy.Adequacy{Country: "DE", Adequate: true, Reason: "DE (eea, general)"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "hold") || !strings.Contains(body, "clause\n2.2") {
+		t.Errorf("packet for an adequate country:\n%s", body)
+	}
+	_, held, err := domain.RenderDPAPacket(domain.DPAPacket{DPA: "DPC-IE", Request: summary(), HoldPlacedAt: t0, Contact: "privacy@corp.example"})
+	if err != nil || !strings.Contains(held, "on hold") || !strings.Contains(held, "On hold since:") {
+		t.Errorf("packet for a held request: %v\n%s", err, held)
+	}
+}
+
 // Only the customer notice may carry target identifiers; the packet and the
 // shared summary have no field that could hold them.
 func TestDPAPacketCannotCarryTargetIdentifiers(t *testing.T) {

@@ -42,3 +42,59 @@ func effortFromRequest(req *notificationv1.RecordWaiverEffortRequest) domain.Wai
 		At:      protoconv.Time(req.GetEffortTime()),
 	}
 }
+
+// exemptionFromRequest is the exemption a ProposeExemption request proposes.
+func exemptionFromRequest(req *notificationv1.ProposeExemptionRequest) domain.ExemptionProposal {
+	return domain.ExemptionProposal{
+		Step:             app.StepKindFromProto(req.GetStep()),
+		Reason:           domain.SkipReason(req.GetReason()),
+		Basis:            req.GetBasis(),
+		Evidence:         req.GetEvidenceReference(),
+		Statute:          req.GetStatute(),
+		WhyNoticeDefeats: req.GetWhyNoticeDefeats(),
+	}
+}
+
+// consultationFromRequest is the DPA answer a ProposeConsultationOutcome
+// request records.
+func consultationFromRequest(req *notificationv1.ProposeConsultationOutcomeRequest) domain.Consultation {
+	return domain.Consultation{
+		Authority:      req.GetAuthority(),
+		Outcome:        app.ConsultationOutcomeFromProto(req.GetOutcome()),
+		Summary:        req.GetSummary(),
+		ReplyReference: req.GetReplyReference(),
+		ReplyDate:      protoconv.Time(req.GetReplyTime()),
+	}
+}
+
+// dispatchFromRequest is the packet a ProposeManualDispatch request records.
+func dispatchFromRequest(req *notificationv1.ProposeManualDispatchRequest) domain.ManualDispatch {
+	return domain.ManualDispatch{
+		Authority: req.GetAuthority(),
+		Means:     app.DispatchMeansFromProto(req.GetMeans()),
+		Reference: req.GetReference(),
+		SentAt:    protoconv.Time(req.GetSentTime()),
+	}
+}
+
+// weakeningFromRequest is the weakening a ProposeWeakening request proposes.
+func weakeningFromRequest(req *notificationv1.ProposeWeakeningRequest) app.Weakening {
+	return app.Weakening{Step: app.StepKindFromProto(req.GetStep()), Basis: req.GetBasis(), Evidence: req.GetEvidenceReference()}
+}
+
+// The answers of the Propose* calls: the plan and the lift to confirm.
+func exemptionProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeExemptionResponse {
+	return &notificationv1.ProposeExemptionResponse{Plan: p, LiftId: lift}
+}
+
+func consultationProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeConsultationOutcomeResponse {
+	return &notificationv1.ProposeConsultationOutcomeResponse{Plan: p, LiftId: lift}
+}
+
+func dispatchProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeManualDispatchResponse {
+	return &notificationv1.ProposeManualDispatchResponse{Plan: p, LiftId: lift}
+}
+
+func weakeningProposed(p *notificationv1.Plan, lift string) *notificationv1.ProposeWeakeningResponse {
+	return &notificationv1.ProposeWeakeningResponse{Plan: p, LiftId: lift}
+}

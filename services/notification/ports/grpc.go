@@ -18,6 +18,8 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/pagetoken"
+	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -194,4 +196,88 @@ func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
 		}
 		return nil
 	}))
+}
+
+// person is the authenticated staff member with their roles, for the
+// two-person safeguards: the domain checks the roles a lift needs.
+func (s *Server) person(ctx context.Context, msg proto.Message) (policy.Person, error) {
+	p, err := auth.RequireStaffPerson(ctx)
+	if err != nil {
+		return policy.Person{}, err
+	}
+	return p, s.valid.Check(msg)
+}
+
+// proposeRequest is a Propose* request.
+type proposeRequest interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// propose runs one proposal for the authenticated staff member: conv reads
+// the request, run is the app's command, out makes the answer with the plan
+// after it and the lift a second person confirms.
+func propose[Req proposeRequest, X, Resp any](ctx context.Context, s *Server, req Req, conv func(Req) X,
+	run func(ctx context.Context, actor, requestID string, x X) (app.Proposed, error), out func(*notificationv1.Plan, string) Resp,
+) (Resp, error) {
+	var none Resp
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return none, err
+	}
+	r, err := run(ctx, by.ID, req.GetRequestId(), conv(req))
+	if err != nil {
+		return none, err
+	}
+	return out(planToProto(r.PlanView), r.LiftID), nil
+}
+
+// ProposeExemption implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeExemption(ctx context.Context, req *notificationv1.ProposeExemptionRequest) (*notificationv1.ProposeExemptionResponse, error) {
+	return propose(ctx, s, req, exemptionFromRequest, s.app.ProposeExemption, exemptionProposed)
+}
+
+// ProposeConsultationOutcome implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeConsultationOutcome(ctx context.Context, req *notificationv1.ProposeConsultationOutcomeRequest) (*notificationv1.ProposeConsultationOutcomeResponse, error) {
+	return propose(ctx, s, req, consultationFromRequest, s.app.ProposeConsultationOutcome, consultationProposed)
+}
+
+// ProposeManualDispatch implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeManualDispatch(ctx context.Context, req *notificationv1.ProposeManualDispatchRequest) (*notificationv1.ProposeManualDispatchResponse, error) {
+	return propose(ctx, s, req, dispatchFromRequest, s.app.ProposeManualDispatch, dispatchProposed)
+}
+
+// ProposeWeakening implements notificationv1.NotificationServiceServer.
+func (s *Server) ProposeWeakening(ctx context.Context, req *notificationv1.ProposeWeakeningRequest) (*notificationv1.ProposeWeakeningResponse, error) {
+	return propose(ctx, s, req, weakeningFromRequest, s.app.ProposeWeakening, weakeningProposed)
+}
+
+// ConfirmLift implements notificationv1.NotificationServiceServer.
+func (s *Server) ConfirmLift(ctx context.Context, req *notificationv1.ConfirmLiftRequest) (*notificationv1.ConfirmLiftResponse, error) {
+	by, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.ConfirmLift(ctx, by, req.GetRequestId(), req.GetLiftId())
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.ConfirmLiftResponse{Plan: planToProto(p)}, nil
+}
+
+// CheckDisclosure implements notificationv1.NotificationServiceServer. A
+// service (reporting) may ask too; the caller is recorded on any events.
+func (s *Server) CheckDisclosure(ctx context.Context, req *notificationv1.CheckDisclosureRequest) (*notificationv1.CheckDisclosureResponse, error) {
+	id, err := auth.Require(ctx, auth.KindStaff, auth.KindService)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	p, err := s.app.CheckDisclosure(ctx, id.URI, req.GetRequestId(), protoconv.Time(req.GetDisclosureTime()))
+	if err != nil {
+		return nil, err
+	}
+	return &notificationv1.CheckDisclosureResponse{Plan: planToProto(p)}, nil
 }

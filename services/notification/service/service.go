@@ -20,6 +20,7 @@ import (
 	_ "github.com/ddrsuite/ddr/gen/ddr/reporting/v1" // events a request's history may hold
 	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/notification/ports"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/projection"
@@ -55,6 +56,13 @@ type Config struct {
 	RetryBase     time.Duration
 	RetryMax      time.Duration
 	LeaseTTL      time.Duration
+	// DPADirectoryFile maps a controller customer's country of
+	// establishment to its competent DPA (clause 2.2); empty: the default
+	// directory of the EEA's authorities (app.ReadDPADirectory).
+	DPADirectoryFile string
+	// ConsultationPeriod is how long a DPA has to answer before two people
+	// may record "no reply" (clause 4.2.1).
+	ConsultationPeriod time.Duration
 
 	// Contacts, when set, is used instead of ContactsFile (tests).
 	Contacts *app.Contacts
@@ -82,6 +90,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryBase, "notification-retry-base", 30*time.Second, "wait after a failed delivery, doubled per failure")
 	fs.DurationVar(&c.RetryMax, "notification-retry-max", time.Hour, "longest wait between delivery attempts")
 	fs.DurationVar(&c.LeaseTTL, "notification-lease-ttl", 2*time.Minute, "how long a delivery lease lasts; must exceed one send")
+	fs.StringVar(&c.DPADirectoryFile, "notification-dpa-directory", "", "JSON object of country of establishment to competent DPA (clause 2.2); empty: the EEA's authorities")
+	fs.DurationVar(&c.ConsultationPeriod, "notification-consultation-period", domain.DefaultConsultationPeriod, "how long a DPA has to answer before \"no reply\" may be recorded by two people (clause 4.2.1)")
 }
 
 // Component is notification as a process hosts it.
@@ -123,7 +133,12 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a, err := app.New(app.Config{DPAs: contacts.DomainConfig(), Registry: d.Adequacy, Now: now, Logger: logger}, d.Store)
+	dpas := contacts.DomainConfig()
+	if dpas.Directory, err = app.ReadDPADirectory(cfg.DPADirectoryFile); err != nil {
+		return nil, err
+	}
+	dpas.ConsultationPeriod = cfg.ConsultationPeriod
+	a, err := app.New(app.Config{DPAs: dpas, Registry: d.Adequacy, Now: now, Logger: logger}, d.Store)
 	if err != nil {
 		return nil, err
 	}

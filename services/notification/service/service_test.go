@@ -21,6 +21,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/internal/smtptest"
 	"github.com/ddrsuite/ddr/services/notification/service"
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
@@ -45,10 +46,28 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
+// dialer connects to addr as a caller named by a SPIFFE URI (the dev
+// identity header).
+func dialer(t *testing.T, addr string) func(uri string) notificationv1.NotificationServiceClient {
+	return func(uri string) notificationv1.NotificationServiceClient {
+		t.Helper()
+		id, err := auth.ParseSPIFFE(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpcclient.Dial(addr, grpcclient.WithDevIdentity(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return notificationv1.NewNotificationServiceClient(conn)
+	}
+}
+
 // TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared
 // drives a request from a country without adequacy about a customer's data
 // through the running service: hold, DPA consultation packet by e-mail,
-// consultation recorded over gRPC, redirect declined over gRPC, customer
+// consultation outcome proposed and confirmed by a second person over gRPC, redirect declined over gRPC, customer
 // notice delivered to a real SMTP server, cleared.
 func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t *testing.T) {
 	ctx := t.Context()
@@ -83,7 +102,13 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: comp.GRPCServiceNames(), DevIdentityHeader: true})
+	// The authorization policy gives each caller their roles: the second
+	// person's role is checked by the domain (issue 15).
+	pol, err := authz.New("ddr.local", authz.Staff{"priya": {authz.Reviewer, authz.Approver}, "lena": {authz.Legal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: comp.GRPCServiceNames(), DevIdentityHeader: true, Policy: pol})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,16 +123,13 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
+	dial := dialer(t, lis.Addr().String())
 	staff, err := auth.ParseSPIFFE("spiffe://ddr.local/staff/priya")
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpcclient.Dial(lis.Addr().String(), grpcclient.WithDevIdentity(staff))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	client := notificationv1.NewNotificationServiceClient(conn)
+	client := dial(staff.URI)
+	second := dial("spiffe://ddr.local/staff/lena")
 
 	// Intake and assessment, as they would write to the record.
 	const id = "req-e2e"
@@ -167,7 +189,7 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 
 	// The reactor holds the request and the worker sends the DPA packet.
 	p := waitFor("the DPA consultation packet", func(p *notificationv1.Plan) bool {
-		return delivered(p, notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA)
+		return delivered(p, notificationv1.StepKind_STEP_KIND_NOTIFY_DPA)
 	})
 	if p.GetStatus() != notificationv1.PlanStatus_PLAN_STATUS_ON_HOLD {
 		t.Fatalf("status = %v, want ON_HOLD", p.GetStatus())
@@ -195,11 +217,30 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 	if pv, ok := grpcserver.PolicyViolationFrom(err); status.Code(err) != codes.FailedPrecondition || !ok || pv.Clause != "4.2.1" {
 		t.Fatalf("LiftHold before consultation: %v, want FAILED_PRECONDITION citing 4.2.1", err)
 	}
-	cr, err := client.RecordDpaConsultation(ctx, &notificationv1.RecordDpaConsultationRequest{
+	// One person's outcome lifts nothing: the old one-person call refuses,
+	// a proposal waits for a second person, and its recorder cannot be it.
+	_, err = client.RecordDpaConsultation(ctx, &notificationv1.RecordDpaConsultationRequest{
 		RequestId: id, Authority: "DPC-IE", Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_NO_OBJECTION, Summary: "no objection given the warrant",
 	})
+	if pv, ok := grpcserver.PolicyViolationFrom(err); status.Code(err) != codes.FailedPrecondition || !ok || pv.Rule != "NEEDS_TWO_PEOPLE" {
+		t.Fatalf("RecordDpaConsultation by one person: %v, want FAILED_PRECONDITION NEEDS_TWO_PEOPLE", err)
+	}
+	prop, err := client.ProposeConsultationOutcome(ctx, &notificationv1.ProposeConsultationOutcomeRequest{
+		RequestId: id, Authority: "DPC-IE", Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_NO_OBJECTION, Summary: "no objection given the warrant",
+		ReplyReference: "DPC-2026-991", ReplyTime: timestamppb.Now(),
+	})
 	if err != nil {
-		t.Fatalf("RecordDpaConsultation: %v", err)
+		t.Fatalf("ProposeConsultationOutcome: %v", err)
+	}
+	if prop.GetPlan().GetHoldLiftTime() != nil || prop.GetLiftId() == "" {
+		t.Fatalf("after a proposal alone: hold lifted at %v, lift %q; want still held, a lift to confirm", prop.GetPlan().GetHoldLiftTime(), prop.GetLiftId())
+	}
+	if _, err := client.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: prop.GetLiftId()}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("the recorder confirming its own outcome: %v, want FAILED_PRECONDITION", err)
+	}
+	cr, err := second.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: prop.GetLiftId()})
+	if err != nil {
+		t.Fatalf("ConfirmLift by a second person: %v", err)
 	}
 	if cr.GetPlan().GetHoldLiftTime() == nil || cr.GetPlan().GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
 		t.Fatalf("after consultation: hold lifted %v, status %v; want lifted, not cleared (no customer notice yet)", cr.GetPlan().GetHoldLiftTime(), cr.GetPlan().GetStatus())
@@ -244,7 +285,7 @@ func TestClause4_2_1_EndToEndHoldConsultRedirectDeclinedNoticeDeliveredCleared(t
 			}
 		}
 	}
-	want := []string{"plan_derived", "hold_placed", "notice_delivered", "dpa_consulted", "hold_lifted", "redirect_outcome_recorded", "notice_delivered", "cleared"}
+	want := []string{"plan_derived", "hold_placed", "notice_delivered", "consultation_outcome_proposed", "lift_confirmed", "hold_lifted", "redirect_outcome_recorded", "notice_delivered", "cleared"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("record = %v, want %v", names, want)
 	}
@@ -275,18 +316,7 @@ func TestCommandsNeedAStaffIdentityAndValidInput(t *testing.T) {
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
-	dial := func(uri string) notificationv1.NotificationServiceClient {
-		id, err := auth.ParseSPIFFE(uri)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := grpcclient.Dial(lis.Addr().String(), grpcclient.WithDevIdentity(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return notificationv1.NewNotificationServiceClient(conn)
-	}
+	dial := dialer(t, lis.Addr().String())
 	member := dial("spiffe://ddr.local/group-member/acme")
 	_, err = member.LiftHold(ctx, &notificationv1.LiftHoldRequest{RequestId: "r-1"})
 	if status.Code(err) != codes.PermissionDenied {

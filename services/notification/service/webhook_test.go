@@ -34,7 +34,7 @@ import (
 func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 	ctx := t.Context()
 	const secret = "whsec-test-0123456789"
-	var posts atomic.Int32
+	var posts, packets atomic.Int32
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if err := adapters.VerifyWebhook([]byte(secret), body, r.Header.Get(adapters.SignatureHeader), time.Now(), adapters.DefaultSignatureTolerance); err != nil {
@@ -42,7 +42,11 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		posts.Add(1)
+		if r.URL.Path == "/dpa" {
+			packets.Add(1)
+		} else {
+			posts.Add(1)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(hook.Close)
@@ -60,7 +64,9 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 		From:         "privacy@corp.example",
 		ReplyContact: "privacy@corp.example",
 		Customers:    map[string]app.Endpoints{"cust-7": {Webhooks: []app.Webhook{{URL: hook.URL, Secret: secret}}}},
-		LeadDPA:      app.DPA{Name: "DPC-IE"},
+		// 2.2: the lead DPA is notified of the disclosure to an adequate
+		// country too, here by webhook.
+		LeadDPA: app.DPA{Name: "DPC-IE", Endpoints: app.Endpoints{Webhooks: []app.Webhook{{URL: hook.URL + "/dpa", Secret: secret}}}},
 	}
 	comp, err := service.New(ctx, runner.Deps{NC: nenv.Conn, JS: nenv.JS, Store: store, Logger: logger, Replicas: 1},
 		service.Config{Contacts: &contacts, TLSCAFile: caFile, SweepInterval: time.Hour, LeaseTTL: time.Minute})
@@ -136,5 +142,8 @@ func TestClause4_1_2_NoticeByWebhookWithTheDefaultClient(t *testing.T) {
 	})
 	if n := posts.Load(); n != 1 {
 		t.Errorf("webhook received %d signed notices, want 1", n)
+	}
+	if n := packets.Load(); n != 1 {
+		t.Errorf("the lead DPA's webhook received %d signed packets, want 1 (2.2)", n)
 	}
 }

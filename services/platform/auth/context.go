@@ -15,3 +15,21 @@ func FromContext(ctx context.Context) (id Identity, ok bool) {
 	id, ok = ctx.Value(contextKey{}).(Identity)
 	return id, ok
 }
+
+type rolesKey struct{}
+
+// WithRoles returns a copy of ctx carrying the roles the authorization
+// policy gave the caller. The server's authorization interceptor sets them
+// so that a handler can hand the domain the person and their roles: the
+// two-person rules of the policy check the confirmer's role themselves
+// (issue 15), not only the table that let the call in.
+func WithRoles(ctx context.Context, roles []string) context.Context {
+	return context.WithValue(ctx, rolesKey{}, roles)
+}
+
+// Roles returns the caller's roles as set by [WithRoles]; none when the
+// server runs without an authorization policy.
+func Roles(ctx context.Context) []string {
+	r, _ := ctx.Value(rolesKey{}).([]string)
+	return r
+}

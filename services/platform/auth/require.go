@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Require returns the caller's identity if it is of one of kinds (any kind
@@ -23,4 +25,20 @@ func Require(ctx context.Context, kinds ...string) (Identity, error) {
 		return Identity{}, status.Errorf(codes.PermissionDenied, "callers of kind %q may not do this", id.Kind)
 	}
 	return id, nil
+}
+
+// RequireStaffPerson returns the authenticated staff member with the roles
+// the authorization policy gave them, for the two-person rules of
+// platform/policy: a confirmation is checked against the confirmer's own
+// roles, recorded with the event.
+func RequireStaffPerson(ctx context.Context) (policy.Person, error) {
+	id, err := Require(ctx, KindStaff)
+	if err != nil {
+		return policy.Person{}, err
+	}
+	p := policy.Person{ID: id.URI}
+	for _, r := range Roles(ctx) {
+		p.Roles = append(p.Roles, policy.Role(r))
+	}
+	return p, nil
 }

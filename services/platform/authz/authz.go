@@ -68,8 +68,17 @@ var Table = map[string][]Role{
 	"/ddr.assessment.v1.AssessmentService/RecordCounselConsultation":    {Reviewer, Legal},
 	"/ddr.assessment.v1.AssessmentService/RecordChallengeConsideration": {Reviewer, Legal},
 	"/ddr.assessment.v1.AssessmentService/Decide":                       {Reviewer},
-	"/ddr.assessment.v1.AssessmentService/ApproveDecision":              {Approver},
-	"/ddr.assessment.v1.AssessmentService/RejectDecision":               {Approver},
+	"/ddr.assessment.v1.AssessmentService/ApproveDecision":              {Approver, Legal},
+	"/ddr.assessment.v1.AssessmentService/RejectDecision":               {Approver, Legal},
+
+	// Issue 15. Legal approves and rejects decisions too (above): some
+	// disclosures need a legal approver (2.1), and a legal user is then the
+	// second pair of eyes; one who may approve may also send one back.
+	"/ddr.assessment.v1.AssessmentService/JustifyImminentRisk":       {Reviewer},
+	"/ddr.assessment.v1.AssessmentService/ProposeChallengeOutcome":   {Reviewer, Legal},
+	"/ddr.assessment.v1.AssessmentService/ConfirmChallengeOutcome":   {Legal},
+	"/ddr.reporting.v1.ReportingService/ProposeReportingRestriction": {Legal},
+	"/ddr.reporting.v1.ReportingService/ConfirmReportingRestriction": {Legal},
 
 	"/ddr.notification.v1.NotificationService/GetPlan":               {Reviewer, Approver, Legal, Service},
 	"/ddr.notification.v1.NotificationService/ListHolds":             {Reviewer, Approver, Legal, Service},
@@ -79,6 +88,14 @@ var Table = map[string][]Role{
 	"/ddr.notification.v1.NotificationService/LiftHold":              {Approver},
 	"/ddr.notification.v1.NotificationService/RecordWaiverEffort":    {Reviewer, Legal},
 	"/ddr.notification.v1.NotificationService/RetryDelivery":         {Reviewer, Approver},
+	// Issue 15: one person proposes a lift, a second confirms; the domain
+	// checks the role each lift needs and bars the recorder and proposer.
+	"/ddr.notification.v1.NotificationService/ProposeExemption":           {Reviewer, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeConsultationOutcome": {Reviewer, Approver, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeManualDispatch":      {Reviewer, Approver, Legal},
+	"/ddr.notification.v1.NotificationService/ProposeWeakening":           {Reviewer, Legal},
+	"/ddr.notification.v1.NotificationService/ConfirmLift":                {Approver, Legal},
+	"/ddr.notification.v1.NotificationService/CheckDisclosure":            {Service, Reviewer, Approver},
 
 	// A DPA reads no record content: it gets the copy without personal
 	// data of the requests in its remit (GetRecordProof, clause 5.1).

@@ -94,3 +94,17 @@ func TestSentinelsAreDistinctAndSurviveWrapping(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyAllNamesEveryClauseMostSpecificFirst(t *testing.T) {
+	err := ddrerr.PolicyAll([]policy.Clause{policy.Clause2_2, policy.Clause4_2_1, policy.Clause4_1_2}, "DISCLOSURE_BLOCKED", "blocked")
+	var pv *ddrerr.PolicyViolation
+	if !errors.As(err, &pv) || !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+		t.Fatalf("PolicyAll: %v", err)
+	}
+	if diff := cmp.Diff([]string{"4.1.2", "4.2.1", "2.2"}, pv.Clauses); diff != "" || pv.Clause != "4.1.2" {
+		t.Errorf("clauses (-want +got):\n%s clause %s", diff, pv.Clause)
+	}
+	if ddrerr.Refused(nil) != nil {
+		t.Error("Refused(nil) != nil")
+	}
+}

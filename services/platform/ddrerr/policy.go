@@ -13,6 +13,34 @@ type PolicyViolation struct {
 	Clause string
 	Rule   string
 	Reason string
+	// Clauses, when set, is every clause that blocks the action, most
+	// specific first; Clause is its first. Added for refusals that several
+	// clauses cause at once (a disclosure blocked by 4.1.2 and 4.2.1); a
+	// reader that knows only Clause still gets the most specific one.
+	Clauses []string
+}
+
+// PolicyAll returns a *PolicyViolation naming every clause in cs, most
+// specific first (see policy.MostSpecificFirst); Clause is the first.
+func PolicyAll(cs []policy.Clause, rule, reason string) error {
+	cs = policy.MostSpecificFirst(cs)
+	e := &PolicyViolation{Rule: rule, Reason: reason}
+	for _, c := range cs {
+		e.Clauses = append(e.Clauses, c.Number())
+	}
+	if len(cs) > 0 {
+		e.Clause = cs[0].Number()
+	}
+	return e
+}
+
+// Refused turns a refusal of a shared policy rule (policy.Refusal, which
+// cannot name this package) into a *PolicyViolation; nil stays nil.
+func Refused(r *policy.Refusal) error {
+	if r == nil {
+		return nil
+	}
+	return Policy(r.Clause, r.Rule, r.Reason)
 }
 
 // Policy returns a *PolicyViolation. The clause is typed so that code can

@@ -12,30 +12,38 @@ import (
 
 // authorize enforces the policy table before any handler runs. It sits
 // inside the access log so that refused calls are logged with their caller.
-func (i interceptors) authorize(ctx context.Context, method string) error {
+// The caller's roles go into the context (auth.Roles) so that the domain's
+// two-person rules can check the confirmer's own role.
+func (i interceptors) authorize(ctx context.Context, method string) (context.Context, error) {
 	if i.policy == nil {
-		return nil
+		return ctx, nil
 	}
 	id, ok := auth.FromContext(ctx)
 	if !ok {
-		return status.Error(codes.Unauthenticated, "an authenticated caller is required")
+		return ctx, status.Error(codes.Unauthenticated, "an authenticated caller is required")
 	}
 	if err := i.policy.Authorize(id, method); err != nil {
-		return status.Error(codes.PermissionDenied, err.Error())
+		return ctx, status.Error(codes.PermissionDenied, err.Error())
 	}
-	return nil
+	var roles []string
+	for _, r := range i.policy.Roles(id) {
+		roles = append(roles, string(r))
+	}
+	return auth.WithRoles(ctx, roles), nil
 }
 
 func (i interceptors) authorizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := i.authorize(ctx, info.FullMethod); err != nil {
+	ctx, err := i.authorize(ctx, info.FullMethod)
+	if err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
 }
 
 func (i interceptors) authorizeStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := i.authorize(ss.Context(), info.FullMethod); err != nil {
+	ctx, err := i.authorize(ss.Context(), info.FullMethod)
+	if err != nil {
 		return err
 	}
-	return handler(srv, ss)
+	return handler(srv, contextStream{ServerStream: ss, ctx: ctx})
 }

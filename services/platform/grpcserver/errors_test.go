@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -100,6 +101,36 @@ func TestPolicyViolationReachesClientWithClauseAndRule(t *testing.T) {
 	}
 	if v := grpcserver.FieldViolationsFrom(err); v != nil {
 		t.Errorf("FieldViolationsFrom(policy error) = %v, want nil", v)
+	}
+}
+
+func TestClause4_2_1_RefusalNamesEveryBlockingClauseMostSpecificFirst(t *testing.T) {
+	want := &ddrerr.PolicyViolation{
+		Clause: "4.1.2", Rule: "NOT_CLEARED", Reason: "notice and hold outstanding",
+		Clauses: []string{"4.1.2", "4.2.1", "2.2"},
+	}
+	f := start(t, grpcserver.Config{}, failWith(map[string]error{"x": want}))
+
+	_, err := callDo(t.Context(), dial(t, f.addr), "x")
+
+	got, ok := grpcserver.PolicyViolationFrom(err)
+	if !ok {
+		t.Fatalf("PolicyViolationFrom(%v) ok = false", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("policy violation (-want +got):\n%s", diff)
+	}
+	st, _ := status.FromError(err)
+	var subjects []string
+	for _, d := range st.Details() {
+		if pf, ok := d.(*errdetails.PreconditionFailure); ok {
+			for _, v := range pf.GetViolations() {
+				subjects = append(subjects, v.GetSubject())
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"clause 4.1.2", "clause 4.2.1", "clause 2.2"}, subjects); diff != "" {
+		t.Errorf("one violation per clause, in order (-want +got):\n%s", diff)
 	}
 }
 

@@ -3,6 +3,7 @@ package grpcserver
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -93,11 +94,26 @@ func validationStatus(ve *ddrerr.ValidationError) *status.Status {
 
 func policyStatus(pv *ddrerr.PolicyViolation) *status.Status {
 	s := status.New(codes.FailedPrecondition, "policy clause "+pv.Clause+": "+pv.Reason)
+	// One violation per blocking clause, most specific first, so that a
+	// refusal blocked by 4.1.2 and 4.2.1 at once names both (issue 15 item
+	// 10); a reader that takes the first gets the same clause as before.
+	clauses := pv.Clauses
+	if len(clauses) == 0 {
+		clauses = []string{pv.Clause}
+	}
+	violations := make([]*errdetails.PreconditionFailure_Violation, 0, len(clauses))
+	for _, c := range clauses {
+		violations = append(violations, &errdetails.PreconditionFailure_Violation{
+			Type: grpcstatus.PolicyViolationType, Subject: grpcstatus.ClauseSubjectPrefix + c, Description: pv.Reason,
+		})
+	}
+	meta := map[string]string{grpcstatus.ClauseMetadataKey: pv.Clause}
+	if len(pv.Clauses) > 0 {
+		meta[grpcstatus.ClausesMetadataKey] = strings.Join(pv.Clauses, ",")
+	}
 	return withDetails(s,
-		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
-			Type: grpcstatus.PolicyViolationType, Subject: grpcstatus.ClauseSubjectPrefix + pv.Clause, Description: pv.Reason,
-		}}},
-		&errdetails.ErrorInfo{Reason: pv.Rule, Domain: grpcstatus.ErrorDomain, Metadata: map[string]string{grpcstatus.ClauseMetadataKey: pv.Clause}},
+		&errdetails.PreconditionFailure{Violations: violations},
+		&errdetails.ErrorInfo{Reason: pv.Rule, Domain: grpcstatus.ErrorDomain, Metadata: meta},
 	)
 }
 

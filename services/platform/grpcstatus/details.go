@@ -21,6 +21,9 @@ const (
 	PolicyViolationType = "POLICY"
 	ClauseSubjectPrefix = "clause "
 	ClauseMetadataKey   = "clause"
+	// ClausesMetadataKey lists every blocking clause, comma-separated, most
+	// specific first; absent when only one clause was named.
+	ClausesMetadataKey = "clauses"
 )
 
 // PolicyViolationFrom recovers the policy refusal from an error returned by
@@ -38,6 +41,9 @@ func PolicyViolationFrom(err error) (pv *ddrerr.PolicyViolation, ok bool) {
 			if d.GetDomain() == ErrorDomain {
 				pv.Rule = d.GetReason()
 				pv.Clause = d.GetMetadata()[ClauseMetadataKey]
+				if cs := d.GetMetadata()[ClausesMetadataKey]; cs != "" {
+					pv.Clauses = strings.Split(cs, ",")
+				}
 				ok = true
 			}
 		case *errdetails.PreconditionFailure:

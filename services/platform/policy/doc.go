@@ -43,7 +43,20 @@
 //     Both run in processes that load the same registry (the same
 //     --adequacy-file), so they agree; the finding recorded in the plan is
 //     the one that governs the hold.
-//   - Not yet built (issue 15): judging again at clearance and at the
-//     recorded disclosure date, so that a decision struck down between the
-//     decision and the disclosure places a hold.
+//   - Judged again at clearance (notification, Plan.UseRegistry) and at the
+//     recorded disclosure date (notification's Plan.CheckDisclosure,
+//     reporting's RecordDisclosure), against the registry as of that date:
+//     a decision struck down between the decision and the disclosure
+//     re-makes the plan with a hold and refuses the disclosure; a gained
+//     adequacy changes nothing by itself.
+//
+// # Safeguards take two people
+//
+// [Lift] is the one model of lifting or skipping a safeguard (an exemption,
+// a DPA outcome, a manual dispatch, a report restriction, a challenge
+// outcome, the weakening of a plan): one person records it with basis and
+// evidence, a second person with a confirming [Role], never the recorder
+// and never the decision's proposer, confirms it ([Lift.CheckConfirm]).
+// Every service's domain uses it, so the rule lives once.
+// [MostSpecificFirst] orders the clauses a refusal names.
 package policy

@@ -4,7 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -49,5 +52,22 @@ func TestTimesRoundTripAndZeroIsUnset(t *testing.T) {
 	got := protoconv.Time(protoconv.Timestamp(at))
 	if !got.Equal(at) || got.Location() != time.UTC {
 		t.Errorf("got %v, want %v in UTC", got, at)
+	}
+}
+
+// A lift survives the wire unchanged, confirmed or not: the two-person
+// rule is judged again from the record, so the roles, the barred people
+// and the confirmation must all come back.
+func TestLiftRoundTrips(t *testing.T) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, l := range []policy.Lift{
+		{ID: "exemption/NOTIFY_CUSTOMER", Clause: "4.1.2", What: "customer notice", Basis: "gag order", Evidence: "GAG-1",
+			RecordedBy: "spiffe://d/staff/carol", RecordedAt: at, ConfirmRoles: []policy.Role{policy.RoleLegal}, Barred: []string{"spiffe://d/staff/alice"}},
+		{ID: "consultation/DE", Clause: "4.2.1", Basis: "reply", Evidence: "R-7", RecordedBy: "a", RecordedAt: at,
+			ConfirmRoles: []policy.Role{policy.RoleApprover, policy.RoleLegal}, ConfirmedBy: "b", ConfirmedAt: at.Add(time.Hour)},
+	} {
+		if diff := cmp.Diff(l, protoconv.LiftFrom(protoconv.Lift(l))); diff != "" {
+			t.Errorf("lift %s (-want +got):\n%s", l.ID, diff)
+		}
 	}
 }

@@ -107,3 +107,31 @@ func DispositionToProto(d domain.Disposition, recordedAt time.Time, by string) *
 	}
 	return out
 }
+
+// A restriction's basis is its legal reference (the court order or law,
+// never personal data): reporting holds no personal data and cannot seal
+// any, so the lift's free-text basis, a field the store seals, is left
+// empty on the wire and read back as the legal reference.
+
+// RestrictionProposalFromProto reads a proposed restriction.
+func RestrictionProposalFromProto(p *reportingv1.RestrictionProposed) domain.RestrictionProposal {
+	l := protoconv.LiftFrom(p.GetLift())
+	l.Basis = p.GetLegalReference()
+	return domain.RestrictionProposal{
+		Restriction:    RestrictionFromProto(p.GetRestriction()),
+		LegalReference: p.GetLegalReference(),
+		Lift:           l,
+	}
+}
+
+// RestrictionProposalToProto is the inverse of RestrictionProposalFromProto.
+func RestrictionProposalToProto(requestID string, p domain.RestrictionProposal) *reportingv1.RestrictionProposed {
+	l := protoconv.Lift(p.Lift)
+	l.Basis = ""
+	return &reportingv1.RestrictionProposed{
+		RequestId:      requestID,
+		Restriction:    RestrictionToProto(p.Restriction),
+		LegalReference: p.LegalReference,
+		Lift:           l,
+	}
+}

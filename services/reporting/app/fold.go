@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -31,13 +33,16 @@ var (
 	evSealed         = eventstore.Kind[*reportingv1.RecordSealed]().QualifiedName()
 	evDisposition    = eventstore.Kind[*reportingv1.DispositionRecorded]().QualifiedName()
 	evRestrictionSet = eventstore.Kind[*reportingv1.ReportingRestrictionSet]().QualifiedName()
+	evAdequacyLost   = eventstore.Kind[*notificationv1.AdequacyLost]().QualifiedName()
+	evRestrictionPro = eventstore.Kind[*reportingv1.RestrictionProposed]().QualifiedName()
+	evRestrictionCon = eventstore.Kind[*reportingv1.RestrictionConfirmed]().QualifiedName()
 )
 
 // needsPayload reports whether folding the event reads its payload; the
 // others are folded on their name alone and need not be decoded.
 func needsPayload(name string) bool {
 	switch name {
-	case evReceived, evDecided, evCleared, evNoticeSent, evDisposition, evRestrictionSet:
+	case evReceived, evDecided, evCleared, evNoticeSent, evDisposition, evRestrictionSet, evRestrictionPro, evRestrictionCon:
 		return true
 	}
 	return false
@@ -56,14 +61,24 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		f.Withdraw()
 	case evDecided:
 		if p, ok := payload.(*assessmentv1.AssessmentDecided); ok {
-			f.Decide(decisionKind(p.GetDecision().GetKind()), approvedAccounts(p.GetDecision().GetScope()))
+			f.DecideScope(decisionKind(p.GetDecision().GetKind()), approvedScope(p))
 		}
 	case evCleared:
 		t := at
-		if p, ok := payload.(*notificationv1.RequestCleared); ok && p.GetClearTime() != nil {
+		p, ok := payload.(*notificationv1.RequestCleared)
+		if ok && p.GetClearTime() != nil {
 			t = p.GetClearTime().AsTime()
 		}
-		f.Clear(t)
+		// A clearance recorded before adequacy was judged with it says
+		// nothing about adequacy: it is not judged again at the disclosure
+		// date (the domain judges again only what was found adequate).
+		if ok && p.GetAdequacyJudged() {
+			f.ClearAdequate(t, p.GetAdequate())
+		} else {
+			f.Clear(t)
+		}
+	case evAdequacyLost:
+		f.RevokeClearance()
 	case evRedirected:
 		f.Redirect()
 	case evNoticeSent:
@@ -87,8 +102,18 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 			}
 		}
 	case evRestrictionSet:
+		// One person's restriction (before issue 15): lifting takes
+		// effect, anything else stays a proposal no one can confirm.
 		if p, ok := payload.(*reportingv1.ReportingRestrictionSet); ok {
 			f.Restrict(RestrictionFromProto(p.GetRestriction()))
+		}
+	case evRestrictionPro:
+		if p, ok := payload.(*reportingv1.RestrictionProposed); ok {
+			f.ProposeRestriction(RestrictionProposalFromProto(p))
+		}
+	case evRestrictionCon:
+		if p, ok := payload.(*reportingv1.RestrictionConfirmed); ok {
+			f.ConfirmRestriction(p.GetConfirmedBy(), protoconv.Time(p.GetConfirmTime()))
 		}
 	}
 }
@@ -149,11 +174,46 @@ func decisionKind(k assessmentv1.DecisionKind) domain.DecisionKind {
 	return domain.DecisionNone
 }
 
-// approvedAccounts is the number of targets the decided scope names; 0
-// (no limit the disposition can be checked against) for a scope of all.
-func approvedAccounts(s *assessmentv1.Scope) int {
-	if s.GetAll() {
-		return 0
+// approvedScope is what an effective decision approved: the scope it
+// discloses as the decision's requirements carry it (the request's own
+// scope when it was not narrowed), and who proposed it. A decision recorded
+// without that scope approves a narrowed decision's listed targets, and
+// nothing else: no recorded scope is no scope, never "unlimited".
+func approvedScope(p *assessmentv1.AssessmentDecided) domain.ApprovedScope {
+	out := domain.ApprovedScope{Proposer: p.GetDecision().GetDecidedBy()}
+	if p.GetDecision().GetKind() != assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE {
+		return out
 	}
-	return len(s.GetTargetRefs())
+	s := p.GetRequirements().GetScope()
+	if s == nil {
+		if d := p.GetDecision().GetScope(); !d.GetAll() {
+			s = d
+		}
+	}
+	out.Accounts = max(int(s.GetTargetCount()), len(s.GetTargetRefs()))
+	out.Categories = approvedCategories(s.GetDataCategories())
+	return out
+}
+
+// categoryMap is which of reporting's data categories each of intake's
+// approves. Traffic data is the sign-in logs and metadata; content
+// includes uploaded files. "Other" approves none of them: what it covers
+// is not known, so a disclosure of it is refused rather than guessed
+// (2.1: nothing beyond the decided scope).
+var categoryMap = map[intakev1.DataCategory][]domain.DataCategory{
+	intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER: {domain.CategorySubscriber},
+	intakev1.DataCategory_DATA_CATEGORY_TRAFFIC:    {domain.CategoryAccessLogs, domain.CategoryMetadata},
+	intakev1.DataCategory_DATA_CATEGORY_CONTENT:    {domain.CategoryContent, domain.CategoryAttachments},
+}
+
+func approvedCategories(cs []intakev1.DataCategory) []domain.DataCategory {
+	var out []domain.DataCategory
+	for _, c := range cs {
+		for _, d := range categoryMap[c] {
+			if !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	// ScanTimeout bounds a scan of the whole record (report verification).
 	// Default 10 minutes.
 	ScanTimeout time.Duration
+	// Registry judges the authority's adequacy again at a disclosure's date
+	// (4.2.1): the process's registry (--adequacy-file). Nil: not judged
+	// again, only the clearance and AdequacyLost count.
+	Registry *policy.AdequacyRegistry
 }
 
 // Reporting runs reporting's commands and queries.

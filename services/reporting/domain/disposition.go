@@ -88,11 +88,69 @@ type DispositionState struct {
 	Cleared   bool
 	ClearedAt time.Time
 	// ApprovedAccounts is the number of accounts in the scope the assessment
-	// decided to disclose; 0 when the decision set no number.
+	// decided to disclose: for an un-narrowed decision exactly what was
+	// requested. 0 means no scope is recorded, and nothing may be disclosed
+	// (never "unlimited").
 	ApprovedAccounts int
 	// Disposed is true when a disposition is already recorded.
 	Disposed bool
+	// Decision is the effective decision; the record may show only an
+	// outcome it allows ([OutcomeTable]).
+	Decision DecisionKind
+	// ApprovedCategories are the data categories the decision approved;
+	// nil: none recorded, so no disclosure.
+	ApprovedCategories []DataCategory
+	// Redirected: the authority agreed to go to the customer (4.1.1).
+	// Withdrawn: the authority withdrew the request.
+	Redirected, Withdrawn bool
+	// Country is the authority's country; AdequateWhenCleared is the
+	// adequacy finding the clearance rested on; Registry, when set, judges
+	// adequacy again at the disclosure date (4.2.1).
+	Country             string
+	AdequateWhenCleared bool
+	Registry            *policy.AdequacyRegistry
 }
+
+// Allowed is one row of [OutcomeTable]: what the record may show after a
+// decision of kind Decision.
+type Allowed struct {
+	Decision  DecisionKind
+	Disclosed bool // a disclosure within the approved scope
+	Terminals []TerminalOutcome
+}
+
+// OutcomeTable is the table of the outcomes each decision allows. A
+// redirect whose authority declines goes back to review: it has no
+// terminal of its own. Every decision allows "withdrawn" (the authority may
+// always withdraw); no decision yet allows only that.
+func OutcomeTable() []Allowed {
+	return []Allowed{
+		{DecisionNone, false, []TerminalOutcome{TerminalWithdrawn}},
+		{DecisionDisclose, true, []TerminalOutcome{TerminalNoDataFound, TerminalWithdrawn}},
+		{DecisionRedirect, false, []TerminalOutcome{TerminalRedirected, TerminalWithdrawn}},
+		{DecisionChallenge, false, []TerminalOutcome{TerminalChallenged, TerminalWithdrawn}},
+		{DecisionReject, false, []TerminalOutcome{TerminalRejected, TerminalWithdrawn}},
+		{DecisionMoreInformation, false, []TerminalOutcome{TerminalWithdrawn}},
+	}
+}
+
+func allowed(k DecisionKind) Allowed {
+	for _, a := range OutcomeTable() {
+		if a.Decision == k {
+			return a
+		}
+	}
+	return Allowed{Decision: k}
+}
+
+// Rule codes of the record's agreement with the decision.
+const (
+	RuleOutcomeNotAllowed  = "OUTCOME_NOT_ALLOWED_BY_DECISION"
+	RuleScopeNotRecorded   = "APPROVED_SCOPE_NOT_RECORDED"
+	RuleExceedsScope       = "DISCLOSURE_EXCEEDS_DECIDED_SCOPE"
+	RuleAdequacyLost       = "ADEQUACY_LOST_BEFORE_DISCLOSURE"
+	RuleOutcomeWithoutFact = "OUTCOME_WITHOUT_ITS_FACT"
+)
 
 // Disposition is how a request finally ended: either a Disclosure, or a
 // Terminal outcome with the time it was recorded.
@@ -143,17 +201,36 @@ func RecordDisclosure(s DispositionState, d Disclosure) (Disposition, error) {
 		return Disposition{}, ddrerr.Policy(policy.Clause2_2, "DISCLOSED_BEFORE_CLEARED",
 			"the disclosure date is before the request was cleared")
 	}
-	if s.ApprovedAccounts > 0 && d.Accounts > s.ApprovedAccounts {
-		return Disposition{}, ddrerr.Policy(policy.Clause2_1, "DISCLOSURE_EXCEEDS_DECIDED_SCOPE",
+	if !allowed(s.Decision).Disclosed {
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleOutcomeNotAllowed,
+			"the effective decision does not allow a disclosure")
+	}
+	if s.ApprovedAccounts < 1 || len(s.ApprovedCategories) == 0 {
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleScopeNotRecorded,
+			"the decision's approved scope (accounts and data categories) is not recorded: nothing can be disclosed against it")
+	}
+	if d.Accounts > s.ApprovedAccounts {
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleExceedsScope,
 			fmt.Sprintf("%d accounts disclosed but the decision covered %d", d.Accounts, s.ApprovedAccounts))
+	}
+	for _, c := range d.Categories {
+		if !slices.Contains(s.ApprovedCategories, c) {
+			return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleExceedsScope,
+				"the category "+string(c)+" was disclosed but the decision did not approve it")
+		}
+	}
+	if s.Registry != nil && s.AdequateWhenCleared && !s.Registry.JudgeAuthority(s.Country, d.Date).Adequate {
+		return Disposition{}, ddrerr.Policy(policy.Clause4_2_1, RuleAdequacyLost,
+			"the authority's country was no longer adequate on the disclosure date: the request must be held and the DPAs consulted")
 	}
 	d.Categories = slices.Clone(d.Categories)
 	return Disposition{Disclosure: &d, At: d.Date}, nil
 }
 
 // RecordTerminal accepts o as how a request in state s ended without a
-// disclosure. It needs no clearing: a request may be rejected, challenged,
-// redirected or withdrawn at any point.
+// disclosure. It needs no clearing, but it must agree with the decision
+// ([OutcomeTable]) and with the facts: "redirected" only once the authority
+// agreed, "withdrawn" only once it withdrew.
 func RecordTerminal(s DispositionState, o TerminalOutcome, at time.Time) (Disposition, error) {
 	if s.Disposed {
 		return Disposition{}, fmt.Errorf("%w: the request already has a disposition", ddrerr.ErrFailedPrecondition)
@@ -169,6 +246,14 @@ func RecordTerminal(s DispositionState, o TerminalOutcome, at time.Time) (Dispos
 	}
 	if err := c.Err(); err != nil {
 		return Disposition{}, err
+	}
+	if !slices.Contains(allowed(s.Decision).Terminals, o) {
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleOutcomeNotAllowed,
+			"the effective decision does not allow the outcome "+o.String())
+	}
+	if (o == TerminalRedirected && !s.Redirected) || (o == TerminalWithdrawn && !s.Withdrawn) {
+		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleOutcomeWithoutFact,
+			"the record does not show the fact behind "+o.String()+" (the authority's agreement or withdrawal)")
 	}
 	return Disposition{Terminal: o, At: at}, nil
 }

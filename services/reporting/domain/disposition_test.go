@@ -15,7 +15,11 @@ var (
 )
 
 func clearedState() domain.DispositionState {
-	return domain.DispositionState{ReceivedAt: received, Cleared: true, ClearedAt: cleared, ApprovedAccounts: 3}
+	// Changed by issue 15: the state names the decision and the approved
+	// categories; a disclosure without them is now refused.
+	return domain.DispositionState{ReceivedAt: received, Cleared: true, ClearedAt: cleared, ApprovedAccounts: 3,
+		Decision: domain.DecisionDisclose, ApprovedCategories: []domain.DataCategory{
+			domain.CategorySubscriber, domain.CategoryAccessLogs, domain.CategoryMetadata, domain.CategoryContent, domain.CategoryAttachments}}
 }
 
 func disclosure() domain.Disclosure {
@@ -111,6 +115,8 @@ func TestDisposition_OnlyOneDisposition(t *testing.T) {
 	}
 }
 
+// Changed by issue 15: a terminal outcome used to be accepted whatever the
+// decision; now each needs the decision (and fact) that allows it.
 func TestDisposition_TerminalOutcomesNeedNoClearing(t *testing.T) {
 	open := domain.DispositionState{ReceivedAt: received}
 	cases := map[domain.TerminalOutcome]domain.Outcome{
@@ -120,7 +126,14 @@ func TestDisposition_TerminalOutcomesNeedNoClearing(t *testing.T) {
 		domain.TerminalWithdrawn:   domain.OutcomeWithdrawn,
 		domain.TerminalNoDataFound: domain.OutcomeNoDataDisclosed,
 	}
+	decisionFor := map[domain.TerminalOutcome]domain.DecisionKind{
+		domain.TerminalRejected: domain.DecisionReject, domain.TerminalChallenged: domain.DecisionChallenge,
+		domain.TerminalRedirected: domain.DecisionRedirect, domain.TerminalWithdrawn: domain.DecisionNone,
+		domain.TerminalNoDataFound: domain.DecisionDisclose,
+	}
+	open.Redirected, open.Withdrawn = true, true
 	for term, want := range cases {
+		open.Decision = decisionFor[term]
 		d, err := domain.RecordTerminal(open, term, received.Add(time.Hour))
 		if err != nil {
 			t.Fatalf("%s: %v", term, err)

@@ -12,7 +12,14 @@
 //   - How did a request end? [RequestFold] folds a request's events into
 //     its report facts, its terminal point and its disposition state. A
 //     [Disposition] records what was disclosed, and is accepted only once
-//     the request was cleared (clauses 2.1, 2.2).
+//     the request was cleared (clauses 2.1, 2.2), only as an outcome the
+//     effective decision allows ([OutcomeTable]), never beyond the approved
+//     accounts and data categories (an un-narrowed decision approves exactly
+//     what was requested; no recorded scope is no scope), and not after the
+//     authority's country lost adequacy (4.2.1).
+//   - Who may keep a request out of the report? A restriction is a
+//     policy.Lift ([ProposeRestriction]): one person records it with its
+//     legal reference, a second person with the legal role confirms it.
 //   - What does the semi-annual transparency report say (clause 5.1)?
 //     [BuildReport] counts [ReportFacts] for a [Period] in one pass, leaves out
 //     what a court order keeps out, bands national security process, and

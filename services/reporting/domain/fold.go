@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DecisionKind is the effective decision of the assessment, as far as the
 // report and the record's terminal points care.
@@ -49,6 +52,12 @@ type RequestFold struct {
 	dpaConsulted     bool
 	disposition      *Disposition
 	restriction      Restriction // set by staff; RestrictionNone when never set
+	// restrictionLift is the two-person lift of a staff restriction; only a
+	// confirmed one takes effect (issue 15).
+	restrictionLift     *RestrictionProposal
+	approvedCategories  []DataCategory
+	decisionProposer    string
+	adequateWhenCleared bool
 }
 
 // Receive folds the receipt in.
@@ -60,6 +69,33 @@ func (f *RequestFold) Receive(r Received) { f.received, f.hasReceived = r, true 
 // decision names none.
 func (f *RequestFold) Decide(k DecisionKind, approvedAccounts int) {
 	f.decision, f.approvedAccounts = k, approvedAccounts
+}
+
+// ApprovedScope is what an effective disclose decision approved: exactly
+// what was requested when it was not narrowed.
+type ApprovedScope struct {
+	Accounts   int
+	Categories []DataCategory
+	// Proposer proposed the decision; barred from confirming a restriction.
+	Proposer string
+}
+
+// DecideScope folds in an effective decision with its approved scope.
+func (f *RequestFold) DecideScope(k DecisionKind, s ApprovedScope) {
+	f.decision, f.approvedAccounts = k, s.Accounts
+	f.approvedCategories = slices.Clone(s.Categories)
+	f.decisionProposer = s.Proposer
+}
+
+// RevokeClearance folds in that the clearance no longer stands (adequacy
+// lost since the decision, notification's AdequacyLost).
+func (f *RequestFold) RevokeClearance() { f.cleared, f.clearedAt = false, time.Time{} }
+
+// ClearAdequate folds in a clearance with the adequacy finding it rested on.
+func (f *RequestFold) ClearAdequate(at time.Time, adequate bool) {
+	if !f.cleared {
+		f.cleared, f.clearedAt, f.adequateWhenCleared = true, at, adequate
+	}
 }
 
 // Clear folds in that every step required before a disclosure is done.
@@ -89,8 +125,43 @@ func (f *RequestFold) Dispose(d Disposition) {
 	}
 }
 
-// Restrict folds in a reporting restriction set by staff; the latest counts.
-func (f *RequestFold) Restrict(r Restriction) { f.restriction = r }
+// Restrict folds in a reporting restriction set by one person (the legacy
+// ReportingRestrictionSet). Lifting a restriction (None) takes effect; one
+// that keeps the request out or bands it is kept only as a proposal and
+// takes effect once a second person confirms it (issue 15): one legal user
+// alone can no longer keep a request out of the report.
+func (f *RequestFold) Restrict(r Restriction) {
+	if r == RestrictionNone {
+		f.restriction, f.restrictionLift = RestrictionNone, nil
+		return
+	}
+	f.restrictionLift = &RestrictionProposal{Restriction: r}
+}
+
+// ProposeRestriction folds in a proposed restriction (RestrictionProposed).
+func (f *RequestFold) ProposeRestriction(p RestrictionProposal) {
+	f.restrictionLift = &p
+}
+
+// ConfirmRestriction folds in the confirmation (RestrictionConfirmed) of
+// the pending proposal; it takes effect now.
+func (f *RequestFold) ConfirmRestriction(by string, at time.Time) {
+	if p := f.restrictionLift; p != nil && p.Lift.ID != "" && !p.Lift.Confirmed() {
+		p.Lift.ConfirmedBy, p.Lift.ConfirmedAt = by, at
+		f.restriction = p.Restriction
+	}
+}
+
+// PendingRestriction returns the restriction waiting for confirmation.
+func (f *RequestFold) PendingRestriction() (RestrictionProposal, bool) {
+	if f.restrictionLift == nil || f.restrictionLift.Lift.Confirmed() {
+		return RestrictionProposal{}, false
+	}
+	return *f.restrictionLift, true
+}
+
+// DecisionProposer is who proposed the effective decision.
+func (f *RequestFold) DecisionProposer() string { return f.decisionProposer }
 
 // HasReceipt reports whether the receipt was folded in: a record without it
 // is not a request the report can count.
@@ -170,6 +241,14 @@ func (f *RequestFold) DispositionState() DispositionState {
 		ClearedAt:        f.clearedAt,
 		ApprovedAccounts: f.approvedAccounts,
 		Disposed:         f.disposition != nil,
+		Decision:         f.decision,
+		// Categories are recorded only through DecideScope; a fold fed the
+		// legacy Decide has none, and refuses disclosures until wired.
+		ApprovedCategories:  slices.Clone(f.approvedCategories),
+		Redirected:          f.redirected,
+		Withdrawn:           f.withdrawn,
+		Country:             f.received.Country,
+		AdequateWhenCleared: f.adequateWhenCleared,
 	}
 }
 

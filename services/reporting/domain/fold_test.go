@@ -56,6 +56,8 @@ func TestClause5_1_OutcomeFollowsTheRecord(t *testing.T) {
 	}
 }
 
+// Changed by issue 15: staff restrictions take two people; the legacy
+// one-person Restrict only lifts a restriction or proposes one.
 func TestClause5_1_RestrictionFromLegalProcessAndStaff(t *testing.T) {
 	f := receivedFold("national_security")
 	if r := f.Restriction(); r != domain.RestrictionNationalSecurity {
@@ -65,12 +67,12 @@ func TestClause5_1_RestrictionFromLegalProcessAndStaff(t *testing.T) {
 	if r := f.Restriction(); r != domain.RestrictionNationalSecurity {
 		t.Errorf("staff cannot lift what the legal process says: %s", r)
 	}
-	f.Restrict(domain.RestrictionExcludedByCourtOrder)
+	restrict(t, f, domain.RestrictionExcludedByCourtOrder)
 	if r := f.Restriction(); r != domain.RestrictionExcludedByCourtOrder {
 		t.Errorf("court order exclusion: %s", r)
 	}
 	g := receivedFold("subpoena")
-	g.Restrict(domain.RestrictionNationalSecurity)
+	restrict(t, g, domain.RestrictionNationalSecurity)
 	if r := g.Restriction(); r != domain.RestrictionNationalSecurity {
 		t.Errorf("staff may say national security: %s", r)
 	}

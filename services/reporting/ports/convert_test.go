@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/app"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -90,5 +92,23 @@ func TestConvert_RecordRoundTrips(t *testing.T) {
 		if back.Entries[i] != rec.Entries[i] {
 			t.Errorf("entry %d: %+v, want %+v", i, back.Entries[i], rec.Entries[i])
 		}
+	}
+}
+
+// A proposed restriction folds back as proposed; its basis is its legal
+// reference and is never written as free text (reporting cannot seal).
+func TestConvert_RestrictionProposalRoundTripsWithoutFreeText(t *testing.T) {
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	p := domain.RestrictionProposal{Restriction: domain.RestrictionExcludedByCourtOrder, LegalReference: "LG Berlin 1/26", Lift: policy.Lift{
+		ID: "restriction/excluded_by_court_order", Clause: policy.Clause5_1, What: "the report restriction", Basis: "LG Berlin 1/26",
+		Evidence: "LG Berlin 1/26", RecordedBy: "spiffe://ddr.test/staff/carol", RecordedAt: at,
+		ConfirmRoles: []policy.Role{policy.RoleLegal}, Barred: []string{"spiffe://ddr.test/staff/alice"},
+	}}
+	ev := app.RestrictionProposalToProto("req-1", p)
+	if ev.GetLift().GetBasis() != "" {
+		t.Errorf("the lift's free-text basis is written: %q", ev.GetLift().GetBasis())
+	}
+	if got := app.RestrictionProposalFromProto(ev); !reflect.DeepEqual(got, p) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, p)
 	}
 }

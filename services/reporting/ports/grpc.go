@@ -116,6 +116,40 @@ func (s *Server) SetReportingRestriction(ctx context.Context, req *reportingv1.S
 	return &reportingv1.SetReportingRestrictionResponse{SetTime: ev.GetSetTime()}, nil
 }
 
+// ProposeReportingRestriction implements reportingv1.ReportingServiceServer.
+func (s *Server) ProposeReportingRestriction(ctx context.Context, req *reportingv1.ProposeReportingRestrictionRequest) (*reportingv1.ProposeReportingRestrictionResponse, error) {
+	id, err := auth.Require(ctx, auth.KindStaff)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	l, err := s.app.ProposeRestriction(ctx, id.URI, req.GetRequestId(), app.RestrictionFromProto(req.GetRestriction()), req.GetLegalReference())
+	if err != nil {
+		return nil, err
+	}
+	return &reportingv1.ProposeReportingRestrictionResponse{Lift: protoconv.Lift(l)}, nil
+}
+
+// ConfirmReportingRestriction implements reportingv1.ReportingServiceServer.
+// The caller's roles (from the authorization policy) go to the domain,
+// which needs a second legal person.
+func (s *Server) ConfirmReportingRestriction(ctx context.Context, req *reportingv1.ConfirmReportingRestrictionRequest) (*reportingv1.ConfirmReportingRestrictionResponse, error) {
+	who, err := auth.RequireStaffPerson(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.valid.Check(req); err != nil {
+		return nil, err
+	}
+	l, err := s.app.ConfirmRestriction(ctx, who, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &reportingv1.ConfirmReportingRestrictionResponse{Lift: protoconv.Lift(l)}, nil
+}
+
 // GetTransparencyReport implements reportingv1.ReportingServiceServer.
 func (s *Server) GetTransparencyReport(ctx context.Context, req *reportingv1.GetTransparencyReportRequest) (*reportingv1.GetTransparencyReportResponse, error) {
 	if _, err := auth.Require(ctx); err != nil {

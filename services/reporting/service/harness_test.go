@@ -15,10 +15,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
@@ -29,23 +31,31 @@ import (
 )
 
 var (
-	staff  = auth.Identity{URI: "spiffe://ddr.test/staff/privacy-officer", Kind: auth.KindStaff, Name: "privacy-officer"}
-	member = auth.Identity{URI: "spiffe://ddr.test/group-member/zd-eu", Kind: auth.KindGroupMember, Name: "zd-eu"}
-	dpaIE  = auth.Identity{URI: "spiffe://ddr.test/dpa/dpc-ie", Kind: auth.KindDPA, Name: "dpc-ie"}
+	staff = auth.Identity{URI: "spiffe://ddr.test/staff/privacy-officer", Kind: auth.KindStaff, Name: "privacy-officer"}
+	// counsel is a second legal person: a restriction takes two (5.1).
+	counsel = auth.Identity{URI: "spiffe://ddr.test/staff/counsel", Kind: auth.KindStaff, Name: "counsel"}
+	member  = auth.Identity{URI: "spiffe://ddr.test/group-member/zd-eu", Kind: auth.KindGroupMember, Name: "zd-eu"}
+	dpaIE   = auth.Identity{URI: "spiffe://ddr.test/dpa/dpc-ie", Kind: auth.KindDPA, Name: "dpc-ie"}
 )
 
 // env is reporting running as a process would host it: a real embedded
 // JetStream, the component started (seal reactor, report projection), and
 // gRPC on a 127.0.0.1 socket.
 type env struct {
-	deps   runner.Deps
-	js     jetstream.JetStream
-	store  *eventstore.Store
-	comp   *service.Component
-	staff  reportingv1.ReportingServiceClient
-	member reportingv1.ReportingServiceClient
-	dpa    reportingv1.ReportingServiceClient
+	deps    runner.Deps
+	js      jetstream.JetStream
+	store   *eventstore.Store
+	comp    *service.Component
+	staff   reportingv1.ReportingServiceClient
+	member  reportingv1.ReportingServiceClient
+	counsel reportingv1.ReportingServiceClient
+	dpa     reportingv1.ReportingServiceClient
 }
+
+// roles is who holds which role in these tests: the privacy officer holds
+// every staff role, counsel is legal only. The authorization policy puts
+// them in the context, where the two-person rules read them.
+var roles = authz.Staff{staff.URI: {authz.Reviewer, authz.Approver, authz.Legal}, counsel.URI: {authz.Legal}}
 
 func start(t testing.TB, cfg service.Config) *env {
 	t.Helper()
@@ -65,7 +75,11 @@ func start(t testing.TB, cfg service.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: comp.GRPCServiceNames(), DevIdentityHeader: true})
+	pol, err := authz.New("ddr.test", roles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: comp.GRPCServiceNames(), DevIdentityHeader: true, Policy: pol})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +107,7 @@ func start(t testing.TB, cfg service.Config) *env {
 		t.Cleanup(func() { _ = conn.Close() })
 		return reportingv1.NewReportingServiceClient(conn)
 	}
-	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member), dpa: client(dpaIE)}
+	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member), counsel: client(counsel), dpa: client(dpaIE)}
 }
 
 // append writes events of other services as they would: through the event
@@ -183,18 +197,33 @@ func received(id string, at time.Time, process intakev1.LegalProcessType, countr
 	}
 }
 
+// decided is the effective decision as assessment writes it: a disclosure
+// of refs targets carries the scope it discloses in its requirements, here
+// every data category intake knows, so the categories approve every one of
+// reporting's but what "other" would be.
 func decided(id string, at time.Time, kind assessmentv1.DecisionKind, refs int) eventstore.Event {
 	scope := &assessmentv1.Scope{}
 	for i := range refs {
 		scope.TargetRefs = append(scope.TargetRefs, fmt.Sprintf("t%d", i+1))
 	}
+	p := &assessmentv1.AssessmentDecided{RequestId: id, Decision: &assessmentv1.Decision{DecisionId: "d1", Kind: kind, Scope: scope, DecideTime: timestamppb.New(at), DecidedBy: proposer.URI}}
+	if kind == assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE {
+		p.Requirements = &assessmentv1.NotificationRequirements{DecisionProposer: proposer.URI, Scope: &assessmentv1.Scope{
+			TargetRefs: scope.GetTargetRefs(), TargetCount: int32(refs),
+			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER, intakev1.DataCategory_DATA_CATEGORY_TRAFFIC, intakev1.DataCategory_DATA_CATEGORY_CONTENT},
+		}}
+	}
 	return eventstore.Event{
 		ID: eventstore.DerivedID(id, "assessment.decided"), RequestID: id, Service: "assessment", Name: "decided", Time: at,
-		Actor:   staff.URI,
-		Payload: &assessmentv1.AssessmentDecided{RequestId: id, Decision: &assessmentv1.Decision{DecisionId: "d1", Kind: kind, Scope: scope, DecideTime: timestamppb.New(at)}},
+		Actor: staff.URI, Payload: p,
 	}
 }
 
+// proposer proposed the decisions: barred from confirming a restriction.
+var proposer = auth.Identity{URI: "spiffe://ddr.test/staff/reviewer", Kind: auth.KindStaff, Name: "reviewer"}
+
+// cleared is notification's clearance as written before adequacy was
+// judged with it: not judged again at the disclosure date.
 func cleared(id string, at time.Time) eventstore.Event {
 	return eventstore.Event{
 		ID: eventstore.DerivedID(id, "notification.cleared"), RequestID: id, Service: "notification", Name: "cleared", Time: at,
@@ -239,6 +268,22 @@ func dispositionEvent(id string, at time.Time, d *reportingv1.Disposition) event
 	}
 }
 
+// restrictionConfirmed is a restriction proposed by the privacy officer
+// and confirmed by counsel, as the RPCs write them (two legal people, 5.1).
+func restrictionConfirmed(id string, at time.Time, r reportingv1.ReportingRestriction) []eventstore.Event {
+	lift := &commonv1.Lift{Id: "restriction/" + r.String(), Clause: "5.1", What: "the report restriction", EvidenceReference: "order 12/2026",
+		RecordedBy: staff.URI, RecordTime: timestamppb.New(at), ConfirmRoles: []string{"legal"}}
+	return []eventstore.Event{{
+		ID: eventstore.DerivedID(id, "reporting.restriction_proposed"), RequestID: id, Service: "reporting", Name: "restriction_proposed", Time: at, Actor: staff.URI,
+		Payload: &reportingv1.RestrictionProposed{RequestId: id, Restriction: r, LegalReference: "order 12/2026", Lift: lift},
+	}, {
+		ID: eventstore.DerivedID(id, "reporting.restriction_confirmed"), RequestID: id, Service: "reporting", Name: "restriction_confirmed", Time: at, Actor: counsel.URI,
+		Payload: &reportingv1.RestrictionConfirmed{RequestId: id, ConfirmedBy: counsel.URI, Roles: []string{"legal"}, ConfirmTime: timestamppb.New(at)},
+	}}
+}
+
+// restrictionEvent is a restriction one person set before issue 15: it
+// never keeps a request out alone.
 func restrictionEvent(id string, at time.Time, r reportingv1.ReportingRestriction) eventstore.Event {
 	return eventstore.Event{
 		ID: eventstore.DerivedID(id, "reporting.restriction_set"), RequestID: id, Service: "reporting", Name: "restriction_set", Time: at, Actor: staff.URI,
@@ -275,6 +320,9 @@ type genReq struct {
 	customerNotice       bool
 	dpaPacket, dpaAnswer bool
 	excluded             bool
+	// legacyExcluded: one person set an exclusion before issue 15; it
+	// counts nowhere less (the request is still counted).
+	legacyExcluded bool
 }
 
 var countries = []string{"US", "DE", "FR", "BR", "IN", "GB", "UNKNOWN"}
@@ -298,6 +346,7 @@ func genRequests(seed uint64, n int, from, to time.Time) []genReq {
 			dpaPacket:      r.IntN(5) == 0,
 			dpaAnswer:      r.IntN(7) == 0,
 			excluded:       r.IntN(40) == 0,
+			legacyExcluded: r.IntN(40) == 0,
 		}
 		out[i] = g
 	}
@@ -327,8 +376,11 @@ func yieldAll(yield func(eventstore.Event) bool, evs []eventstore.Event) bool {
 func (g genReq) events() []eventstore.Event {
 	t := g.at.Add(24 * time.Hour)
 	evs := []eventstore.Event{received(g.id, g.at, g.process, g.country, g.targets, g.emergency, g.gag)}
-	if g.excluded {
+	if g.legacyExcluded {
 		evs = append(evs, restrictionEvent(g.id, t, reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER))
+	}
+	if g.excluded {
+		evs = append(evs, restrictionConfirmed(g.id, t, reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER)...)
 	}
 	if g.customerNotice {
 		evs = append(evs, noticeDelivered(g.id, t, notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER))

@@ -17,6 +17,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
@@ -219,6 +220,13 @@ func TestDisposition_TerminalOutcomeNeedsNoClearingAndCallerMustBeStaff(t *testi
 	if _, err := e.member.RecordDisposition(ctx, req); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("group member: %v, want PERMISSION_DENIED", err)
 	}
+	// The record agrees with the decision: "challenged" only once a
+	// challenge was decided (issue 15).
+	_, err := e.staff.RecordDisposition(ctx, req)
+	if pv, ok := grpcserver.PolicyViolationFrom(err); !ok || pv.Clause != "2.1" || pv.Rule != "OUTCOME_NOT_ALLOWED_BY_DECISION" {
+		t.Fatalf("challenged without a challenge decision: %v, want clause 2.1 OUTCOME_NOT_ALLOWED_BY_DECISION", err)
+	}
+	e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE, 0))
 	res, err := e.staff.RecordDisposition(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -295,5 +303,57 @@ func TestClause4_2_2_TamperedRecordCopyNamesTheBreak(t *testing.T) {
 	v = verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id, Copy: cp})
 	if v.GetValid() || v.GetFirstBreakIndex() != 2 || !strings.Contains(v.GetDetail(), "differs from the record in the stream") {
 		t.Fatalf("re-hashed copy changed at entry 2: %v, want a break at index 2 against the stream", v)
+	}
+}
+
+// The record takes the adequacy the clearance rested on (issue 15): a
+// clearance that found the authority's country adequate is judged again at
+// the disclosure date with the process's registry, a clearance recorded
+// before adequacy was judged with it is not, and notification's
+// AdequacyLost revokes the clearance.
+func TestClause4_2_1_DisclosureIsJudgedAgainAtItsDateAndAdequacyLostRevokesTheClearance(t *testing.T) {
+	e := start(t, service.Config{BandWidth: 250, Delay: time.Hour})
+	ctx := context.Background()
+	disclose := func(id string) error {
+		_, err := e.staff.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: &reportingv1.Disclosure{
+			Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
+			DiscloseTime: timestamppb.New(t0.Add(3 * time.Hour)), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL,
+		}}})
+		return err
+	}
+	decidedFrom := func(id, country string) {
+		e.append(t, id, received(id, t0, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, country, 1, false, false))
+		e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE, 1))
+	}
+	judged := func(id string, adequate bool) eventstore.Event {
+		ev := cleared(id, t0.Add(2*time.Hour))
+		p := ev.Payload.(*notificationv1.RequestCleared)
+		p.Adequate, p.AdequacyJudged = adequate, true
+		return ev
+	}
+
+	// Found adequate at clearance, but a US authority is not adequate on
+	// the disclosure date by the registry (the EU-US framework covers no
+	// government authority).
+	decidedFrom("req-us-judged", "US")
+	e.append(t, "req-us-judged", judged("req-us-judged", true))
+	if pv, ok := grpcserver.PolicyViolationFrom(disclose("req-us-judged")); !ok || pv.Clause != "4.2.1" || pv.Rule != "ADEQUACY_LOST_BEFORE_DISCLOSURE" {
+		t.Fatalf("disclosure after adequacy was lost: %+v, want clause 4.2.1 ADEQUACY_LOST_BEFORE_DISCLOSURE", pv)
+	}
+	// The same clearance as written before issue 15: not judged again.
+	decidedFrom("req-us-old", "US")
+	e.append(t, "req-us-old", cleared("req-us-old", t0.Add(2*time.Hour)))
+	if err := disclose("req-us-old"); err != nil {
+		t.Fatalf("a clearance recorded before adequacy was judged with it: %v", err)
+	}
+	// Notification found adequacy lost after the clearance: no clearance.
+	decidedFrom("req-de-lost", "DE")
+	e.append(t, "req-de-lost", judged("req-de-lost", true))
+	e.append(t, "req-de-lost", eventstore.Event{
+		ID: eventstore.DerivedID("req-de-lost", "notification.adequacy_lost"), RequestID: "req-de-lost", Service: "notification", Name: "adequacy_lost", Time: t0.Add(150 * time.Minute),
+		Payload: &notificationv1.AdequacyLost{RequestId: "req-de-lost", JudgeTime: timestamppb.New(t0.Add(150 * time.Minute))},
+	})
+	if pv, ok := grpcserver.PolicyViolationFrom(disclose("req-de-lost")); !ok || pv.Clause != "2.2" || pv.Rule != "DISCLOSURE_BEFORE_CLEARED" {
+		t.Fatalf("disclosure after AdequacyLost: %+v, want clause 2.2 DISCLOSURE_BEFORE_CLEARED", pv)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 	"github.com/ddrsuite/ddr/services/reporting/service"
@@ -267,13 +268,19 @@ func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
 	}{{"req-a", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA}, {"req-b", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_COURT_ORDER}, {"req-ns", intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_NATIONAL_SECURITY}} {
 		last = e.append(t, r.id, received(r.id, t0, r.process, "US", 2, false, true))
 	}
+	synced := func(id string) {
+		t.Helper()
+		rec := getRecord(t, e, id)
+		last = rec.GetEntries()[len(rec.GetEntries())-1].GetSequence()
+	}
+	// set lifts a restriction (one person may); keeping a request out takes
+	// two legal people (issue 15).
 	set := func(id string, r reportingv1.ReportingRestriction) {
 		t.Helper()
 		if _, err := e.staff.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{RequestId: id, Restriction: r, LegalReference: "order 12/2026"}); err != nil {
 			t.Fatal(err)
 		}
-		rec := getRecord(t, e, id)
-		last = rec.GetEntries()[len(rec.GetEntries())-1].GetSequence()
+		synced(id)
 	}
 	counted := func() (int, map[string]int) {
 		t.Helper()
@@ -289,7 +296,27 @@ func TestClause5_1_CourtOrderRestrictionSetByStaffCountsNowhere(t *testing.T) {
 	if n, _ := counted(); n != 2 {
 		t.Fatalf("%d requests counted, want 2 (national security only banded)", n)
 	}
-	set("req-b", reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER)
+	// One person alone keeps nothing out (issue 15): setting it is
+	// refused, and the proposer's own confirmation too.
+	_, err := e.staff.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{RequestId: "req-b", Restriction: reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER, LegalReference: "order 12/2026"})
+	if pv, ok := grpcserver.PolicyViolationFrom(err); !ok || pv.Clause != "5.1" || pv.Rule != "NEEDS_TWO_PEOPLE" {
+		t.Fatalf("one person excluding: %v, want clause 5.1 NEEDS_TWO_PEOPLE", err)
+	}
+	if _, err := e.staff.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{RequestId: "req-b", Restriction: reportingv1.ReportingRestriction_REPORTING_RESTRICTION_EXCLUDED_BY_COURT_ORDER, LegalReference: "order 12/2026"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.staff.ConfirmReportingRestriction(ctx, &reportingv1.ConfirmReportingRestrictionRequest{RequestId: "req-b"})
+	if pv, ok := grpcserver.PolicyViolationFrom(err); !ok || pv.Rule != "LIFT_CONFIRMED_BY_RECORDER" {
+		t.Fatalf("the proposer confirming: %v, want LIFT_CONFIRMED_BY_RECORDER", err)
+	}
+	synced("req-b")
+	if n, _ := counted(); n != 2 {
+		t.Fatalf("%d requests counted with the exclusion only proposed, want 2", n)
+	}
+	if _, err := e.counsel.ConfirmReportingRestriction(ctx, &reportingv1.ConfirmReportingRestrictionRequest{RequestId: "req-b"}); err != nil {
+		t.Fatal(err)
+	}
+	synced("req-b")
 	if n, by := counted(); n != 1 || by["court_order"] != 0 {
 		t.Fatalf("after the exclusion: %d requests, by process %v; want req-b nowhere", n, by)
 	}

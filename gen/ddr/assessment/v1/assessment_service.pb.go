@@ -671,8 +671,11 @@ type DecideRequest struct {
 	// (the stream sequence of its last event), so two reviewers cannot decide
 	// on different views of one case.
 	ExpectedVersion uint64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The statute creating a compelling legal obligation; required for that
+	// basis when the request came with no legal process (clause 2.1).
+	Statute       string `protobuf:"bytes,7,opt,name=statute,proto3" json:"statute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DecideRequest) Reset() {
@@ -745,6 +748,13 @@ func (x *DecideRequest) GetExpectedVersion() uint64 {
 		return x.ExpectedVersion
 	}
 	return 0
+}
+
+func (x *DecideRequest) GetStatute() string {
+	if x != nil {
+		return x.Statute
+	}
+	return ""
 }
 
 // DecideResponse is the output of Decide.
@@ -997,6 +1007,312 @@ func (x *RejectDecisionResponse) GetCase() *Case {
 	return nil
 }
 
+// JustifyImminentRiskRequest is the input of JustifyImminentRisk.
+type JustifyImminentRiskRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (RECORD): the justification in free text, which can
+	// describe the people the request is about.
+	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JustifyImminentRiskRequest) Reset() {
+	*x = JustifyImminentRiskRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JustifyImminentRiskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JustifyImminentRiskRequest) ProtoMessage() {}
+
+func (x *JustifyImminentRiskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JustifyImminentRiskRequest.ProtoReflect.Descriptor instead.
+func (*JustifyImminentRiskRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *JustifyImminentRiskRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *JustifyImminentRiskRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+// JustifyImminentRiskResponse is the output of JustifyImminentRisk.
+type JustifyImminentRiskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JustifyImminentRiskResponse) Reset() {
+	*x = JustifyImminentRiskResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JustifyImminentRiskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JustifyImminentRiskResponse) ProtoMessage() {}
+
+func (x *JustifyImminentRiskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JustifyImminentRiskResponse.ProtoReflect.Descriptor instead.
+func (*JustifyImminentRiskResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *JustifyImminentRiskResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+// ProposeChallengeOutcomeRequest is the input of ProposeChallengeOutcome.
+type ProposeChallengeOutcomeRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Outcome   ChallengeOutcome       `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.assessment.v1.ChallengeOutcome" json:"outcome,omitempty"`
+	// Personal data (RECORD): why the challenge ended so, in free text.
+	Basis string `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
+	// The court's or authority's reference for the outcome; never personal data.
+	EvidenceReference string `protobuf:"bytes,4,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ProposeChallengeOutcomeRequest) Reset() {
+	*x = ProposeChallengeOutcomeRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeChallengeOutcomeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeChallengeOutcomeRequest) ProtoMessage() {}
+
+func (x *ProposeChallengeOutcomeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeChallengeOutcomeRequest.ProtoReflect.Descriptor instead.
+func (*ProposeChallengeOutcomeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ProposeChallengeOutcomeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeChallengeOutcomeRequest) GetOutcome() ChallengeOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ChallengeOutcome_CHALLENGE_OUTCOME_UNSPECIFIED
+}
+
+func (x *ProposeChallengeOutcomeRequest) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *ProposeChallengeOutcomeRequest) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+// ProposeChallengeOutcomeResponse is the output of ProposeChallengeOutcome.
+type ProposeChallengeOutcomeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeChallengeOutcomeResponse) Reset() {
+	*x = ProposeChallengeOutcomeResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeChallengeOutcomeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeChallengeOutcomeResponse) ProtoMessage() {}
+
+func (x *ProposeChallengeOutcomeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeChallengeOutcomeResponse.ProtoReflect.Descriptor instead.
+func (*ProposeChallengeOutcomeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ProposeChallengeOutcomeResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+// ConfirmChallengeOutcomeRequest is the input of ConfirmChallengeOutcome.
+type ConfirmChallengeOutcomeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmChallengeOutcomeRequest) Reset() {
+	*x = ConfirmChallengeOutcomeRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmChallengeOutcomeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmChallengeOutcomeRequest) ProtoMessage() {}
+
+func (x *ConfirmChallengeOutcomeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmChallengeOutcomeRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmChallengeOutcomeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ConfirmChallengeOutcomeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ConfirmChallengeOutcomeResponse is the output of ConfirmChallengeOutcome.
+type ConfirmChallengeOutcomeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmChallengeOutcomeResponse) Reset() {
+	*x = ConfirmChallengeOutcomeResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmChallengeOutcomeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmChallengeOutcomeResponse) ProtoMessage() {}
+
+func (x *ConfirmChallengeOutcomeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmChallengeOutcomeResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmChallengeOutcomeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ConfirmChallengeOutcomeResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
@@ -1046,7 +1362,7 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\treasoning\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\treasoning\x12\x1c\n" +
 	"\twarranted\x18\x04 \x01(\bR\twarranted\"S\n" +
 	"$RecordChallengeConsiderationResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xc7\x02\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xeb\x02\n" +
 	"\rDecideRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12?\n" +
@@ -1056,7 +1372,8 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"legalBasis\x12.\n" +
 	"\x05scope\x18\x04 \x01(\v2\x18.ddr.assessment.v1.ScopeR\x05scope\x12&\n" +
 	"\agrounds\x18\x05 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\agrounds\x12)\n" +
-	"\x10expected_version\x18\x06 \x01(\x04R\x0fexpectedVersion\"=\n" +
+	"\x10expected_version\x18\x06 \x01(\x04R\x0fexpectedVersion\x12\"\n" +
+	"\astatute\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\astatute\"=\n" +
 	"\x0eDecideResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"n\n" +
 	"\x16ApproveDecisionRequest\x12(\n" +
@@ -1073,7 +1390,29 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"decisionId\x12&\n" +
 	"\x06reason\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\x06reason\"E\n" +
 	"\x16RejectDecisionResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xb4\a\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"|\n" +
+	"\x1aJustifyImminentRiskRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x124\n" +
+	"\rjustification\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\rjustification\"J\n" +
+	"\x1bJustifyImminentRiskResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xf6\x01\n" +
+	"\x1eProposeChallengeOutcomeRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12I\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2#.ddr.assessment.v1.ChallengeOutcomeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12$\n" +
+	"\x05basis\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\x90N\x90\xb5\x18\x02R\x05basis\x129\n" +
+	"\x12evidence_reference\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x11evidenceReference\"N\n" +
+	"\x1fProposeChallengeOutcomeResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"J\n" +
+	"\x1eConfirmChallengeOutcomeRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"N\n" +
+	"\x1fConfirmChallengeOutcomeResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xb0\n" +
+	"\n" +
 	"\x11AssessmentService\x12P\n" +
 	"\aGetCase\x12!.ddr.assessment.v1.GetCaseRequest\x1a\".ddr.assessment.v1.GetCaseResponse\x12V\n" +
 	"\tListCases\x12#.ddr.assessment.v1.ListCasesRequest\x1a$.ddr.assessment.v1.ListCasesResponse\x12V\n" +
@@ -1083,7 +1422,10 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\x1cRecordChallengeConsideration\x126.ddr.assessment.v1.RecordChallengeConsiderationRequest\x1a7.ddr.assessment.v1.RecordChallengeConsiderationResponse\x12M\n" +
 	"\x06Decide\x12 .ddr.assessment.v1.DecideRequest\x1a!.ddr.assessment.v1.DecideResponse\x12h\n" +
 	"\x0fApproveDecision\x12).ddr.assessment.v1.ApproveDecisionRequest\x1a*.ddr.assessment.v1.ApproveDecisionResponse\x12e\n" +
-	"\x0eRejectDecision\x12(.ddr.assessment.v1.RejectDecisionRequest\x1a).ddr.assessment.v1.RejectDecisionResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"\x0eRejectDecision\x12(.ddr.assessment.v1.RejectDecisionRequest\x1a).ddr.assessment.v1.RejectDecisionResponse\x12t\n" +
+	"\x13JustifyImminentRisk\x12-.ddr.assessment.v1.JustifyImminentRiskRequest\x1a..ddr.assessment.v1.JustifyImminentRiskResponse\x12\x80\x01\n" +
+	"\x17ProposeChallengeOutcome\x121.ddr.assessment.v1.ProposeChallengeOutcomeRequest\x1a2.ddr.assessment.v1.ProposeChallengeOutcomeResponse\x12\x80\x01\n" +
+	"\x17ConfirmChallengeOutcome\x121.ddr.assessment.v1.ConfirmChallengeOutcomeRequest\x1a2.ddr.assessment.v1.ConfirmChallengeOutcomeResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_assessment_service_proto_rawDescOnce sync.Once
@@ -1097,7 +1439,7 @@ func file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_assessment_service_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_ddr_assessment_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_ddr_assessment_v1_assessment_service_proto_goTypes = []any{
 	(*GetCaseRequest)(nil),                       // 0: ddr.assessment.v1.GetCaseRequest
 	(*GetCaseResponse)(nil),                      // 1: ddr.assessment.v1.GetCaseResponse
@@ -1117,53 +1459,70 @@ var file_ddr_assessment_v1_assessment_service_proto_goTypes = []any{
 	(*ApproveDecisionResponse)(nil),              // 15: ddr.assessment.v1.ApproveDecisionResponse
 	(*RejectDecisionRequest)(nil),                // 16: ddr.assessment.v1.RejectDecisionRequest
 	(*RejectDecisionResponse)(nil),               // 17: ddr.assessment.v1.RejectDecisionResponse
-	(*Case)(nil),                                 // 18: ddr.assessment.v1.Case
-	(CaseStatus)(0),                              // 19: ddr.assessment.v1.CaseStatus
-	(*FactorAssessment)(nil),                     // 20: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),                  // 21: ddr.assessment.v1.CounselConsultation
-	(DecisionKind)(0),                            // 22: ddr.assessment.v1.DecisionKind
-	(LegalBasis)(0),                              // 23: ddr.assessment.v1.LegalBasis
-	(*Scope)(nil),                                // 24: ddr.assessment.v1.Scope
+	(*JustifyImminentRiskRequest)(nil),           // 18: ddr.assessment.v1.JustifyImminentRiskRequest
+	(*JustifyImminentRiskResponse)(nil),          // 19: ddr.assessment.v1.JustifyImminentRiskResponse
+	(*ProposeChallengeOutcomeRequest)(nil),       // 20: ddr.assessment.v1.ProposeChallengeOutcomeRequest
+	(*ProposeChallengeOutcomeResponse)(nil),      // 21: ddr.assessment.v1.ProposeChallengeOutcomeResponse
+	(*ConfirmChallengeOutcomeRequest)(nil),       // 22: ddr.assessment.v1.ConfirmChallengeOutcomeRequest
+	(*ConfirmChallengeOutcomeResponse)(nil),      // 23: ddr.assessment.v1.ConfirmChallengeOutcomeResponse
+	(*Case)(nil),                                 // 24: ddr.assessment.v1.Case
+	(CaseStatus)(0),                              // 25: ddr.assessment.v1.CaseStatus
+	(*FactorAssessment)(nil),                     // 26: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),                  // 27: ddr.assessment.v1.CounselConsultation
+	(DecisionKind)(0),                            // 28: ddr.assessment.v1.DecisionKind
+	(LegalBasis)(0),                              // 29: ddr.assessment.v1.LegalBasis
+	(*Scope)(nil),                                // 30: ddr.assessment.v1.Scope
+	(ChallengeOutcome)(0),                        // 31: ddr.assessment.v1.ChallengeOutcome
 }
 var file_ddr_assessment_v1_assessment_service_proto_depIdxs = []int32{
-	18, // 0: ddr.assessment.v1.GetCaseResponse.case:type_name -> ddr.assessment.v1.Case
-	19, // 1: ddr.assessment.v1.ListCasesRequest.statuses:type_name -> ddr.assessment.v1.CaseStatus
-	18, // 2: ddr.assessment.v1.ListCasesResponse.cases:type_name -> ddr.assessment.v1.Case
-	18, // 3: ddr.assessment.v1.ClaimCaseResponse.case:type_name -> ddr.assessment.v1.Case
-	20, // 4: ddr.assessment.v1.RecordFactorsRequest.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	18, // 5: ddr.assessment.v1.RecordFactorsResponse.case:type_name -> ddr.assessment.v1.Case
-	21, // 6: ddr.assessment.v1.RecordCounselConsultationRequest.consultation:type_name -> ddr.assessment.v1.CounselConsultation
-	18, // 7: ddr.assessment.v1.RecordCounselConsultationResponse.case:type_name -> ddr.assessment.v1.Case
-	18, // 8: ddr.assessment.v1.RecordChallengeConsiderationResponse.case:type_name -> ddr.assessment.v1.Case
-	22, // 9: ddr.assessment.v1.DecideRequest.kind:type_name -> ddr.assessment.v1.DecisionKind
-	23, // 10: ddr.assessment.v1.DecideRequest.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
-	24, // 11: ddr.assessment.v1.DecideRequest.scope:type_name -> ddr.assessment.v1.Scope
-	18, // 12: ddr.assessment.v1.DecideResponse.case:type_name -> ddr.assessment.v1.Case
-	18, // 13: ddr.assessment.v1.ApproveDecisionResponse.case:type_name -> ddr.assessment.v1.Case
-	18, // 14: ddr.assessment.v1.RejectDecisionResponse.case:type_name -> ddr.assessment.v1.Case
-	0,  // 15: ddr.assessment.v1.AssessmentService.GetCase:input_type -> ddr.assessment.v1.GetCaseRequest
-	2,  // 16: ddr.assessment.v1.AssessmentService.ListCases:input_type -> ddr.assessment.v1.ListCasesRequest
-	4,  // 17: ddr.assessment.v1.AssessmentService.ClaimCase:input_type -> ddr.assessment.v1.ClaimCaseRequest
-	6,  // 18: ddr.assessment.v1.AssessmentService.RecordFactors:input_type -> ddr.assessment.v1.RecordFactorsRequest
-	8,  // 19: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:input_type -> ddr.assessment.v1.RecordCounselConsultationRequest
-	10, // 20: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:input_type -> ddr.assessment.v1.RecordChallengeConsiderationRequest
-	12, // 21: ddr.assessment.v1.AssessmentService.Decide:input_type -> ddr.assessment.v1.DecideRequest
-	14, // 22: ddr.assessment.v1.AssessmentService.ApproveDecision:input_type -> ddr.assessment.v1.ApproveDecisionRequest
-	16, // 23: ddr.assessment.v1.AssessmentService.RejectDecision:input_type -> ddr.assessment.v1.RejectDecisionRequest
-	1,  // 24: ddr.assessment.v1.AssessmentService.GetCase:output_type -> ddr.assessment.v1.GetCaseResponse
-	3,  // 25: ddr.assessment.v1.AssessmentService.ListCases:output_type -> ddr.assessment.v1.ListCasesResponse
-	5,  // 26: ddr.assessment.v1.AssessmentService.ClaimCase:output_type -> ddr.assessment.v1.ClaimCaseResponse
-	7,  // 27: ddr.assessment.v1.AssessmentService.RecordFactors:output_type -> ddr.assessment.v1.RecordFactorsResponse
-	9,  // 28: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:output_type -> ddr.assessment.v1.RecordCounselConsultationResponse
-	11, // 29: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:output_type -> ddr.assessment.v1.RecordChallengeConsiderationResponse
-	13, // 30: ddr.assessment.v1.AssessmentService.Decide:output_type -> ddr.assessment.v1.DecideResponse
-	15, // 31: ddr.assessment.v1.AssessmentService.ApproveDecision:output_type -> ddr.assessment.v1.ApproveDecisionResponse
-	17, // 32: ddr.assessment.v1.AssessmentService.RejectDecision:output_type -> ddr.assessment.v1.RejectDecisionResponse
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	24, // 0: ddr.assessment.v1.GetCaseResponse.case:type_name -> ddr.assessment.v1.Case
+	25, // 1: ddr.assessment.v1.ListCasesRequest.statuses:type_name -> ddr.assessment.v1.CaseStatus
+	24, // 2: ddr.assessment.v1.ListCasesResponse.cases:type_name -> ddr.assessment.v1.Case
+	24, // 3: ddr.assessment.v1.ClaimCaseResponse.case:type_name -> ddr.assessment.v1.Case
+	26, // 4: ddr.assessment.v1.RecordFactorsRequest.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	24, // 5: ddr.assessment.v1.RecordFactorsResponse.case:type_name -> ddr.assessment.v1.Case
+	27, // 6: ddr.assessment.v1.RecordCounselConsultationRequest.consultation:type_name -> ddr.assessment.v1.CounselConsultation
+	24, // 7: ddr.assessment.v1.RecordCounselConsultationResponse.case:type_name -> ddr.assessment.v1.Case
+	24, // 8: ddr.assessment.v1.RecordChallengeConsiderationResponse.case:type_name -> ddr.assessment.v1.Case
+	28, // 9: ddr.assessment.v1.DecideRequest.kind:type_name -> ddr.assessment.v1.DecisionKind
+	29, // 10: ddr.assessment.v1.DecideRequest.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
+	30, // 11: ddr.assessment.v1.DecideRequest.scope:type_name -> ddr.assessment.v1.Scope
+	24, // 12: ddr.assessment.v1.DecideResponse.case:type_name -> ddr.assessment.v1.Case
+	24, // 13: ddr.assessment.v1.ApproveDecisionResponse.case:type_name -> ddr.assessment.v1.Case
+	24, // 14: ddr.assessment.v1.RejectDecisionResponse.case:type_name -> ddr.assessment.v1.Case
+	24, // 15: ddr.assessment.v1.JustifyImminentRiskResponse.case:type_name -> ddr.assessment.v1.Case
+	31, // 16: ddr.assessment.v1.ProposeChallengeOutcomeRequest.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	24, // 17: ddr.assessment.v1.ProposeChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
+	24, // 18: ddr.assessment.v1.ConfirmChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
+	0,  // 19: ddr.assessment.v1.AssessmentService.GetCase:input_type -> ddr.assessment.v1.GetCaseRequest
+	2,  // 20: ddr.assessment.v1.AssessmentService.ListCases:input_type -> ddr.assessment.v1.ListCasesRequest
+	4,  // 21: ddr.assessment.v1.AssessmentService.ClaimCase:input_type -> ddr.assessment.v1.ClaimCaseRequest
+	6,  // 22: ddr.assessment.v1.AssessmentService.RecordFactors:input_type -> ddr.assessment.v1.RecordFactorsRequest
+	8,  // 23: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:input_type -> ddr.assessment.v1.RecordCounselConsultationRequest
+	10, // 24: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:input_type -> ddr.assessment.v1.RecordChallengeConsiderationRequest
+	12, // 25: ddr.assessment.v1.AssessmentService.Decide:input_type -> ddr.assessment.v1.DecideRequest
+	14, // 26: ddr.assessment.v1.AssessmentService.ApproveDecision:input_type -> ddr.assessment.v1.ApproveDecisionRequest
+	16, // 27: ddr.assessment.v1.AssessmentService.RejectDecision:input_type -> ddr.assessment.v1.RejectDecisionRequest
+	18, // 28: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:input_type -> ddr.assessment.v1.JustifyImminentRiskRequest
+	20, // 29: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:input_type -> ddr.assessment.v1.ProposeChallengeOutcomeRequest
+	22, // 30: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:input_type -> ddr.assessment.v1.ConfirmChallengeOutcomeRequest
+	1,  // 31: ddr.assessment.v1.AssessmentService.GetCase:output_type -> ddr.assessment.v1.GetCaseResponse
+	3,  // 32: ddr.assessment.v1.AssessmentService.ListCases:output_type -> ddr.assessment.v1.ListCasesResponse
+	5,  // 33: ddr.assessment.v1.AssessmentService.ClaimCase:output_type -> ddr.assessment.v1.ClaimCaseResponse
+	7,  // 34: ddr.assessment.v1.AssessmentService.RecordFactors:output_type -> ddr.assessment.v1.RecordFactorsResponse
+	9,  // 35: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:output_type -> ddr.assessment.v1.RecordCounselConsultationResponse
+	11, // 36: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:output_type -> ddr.assessment.v1.RecordChallengeConsiderationResponse
+	13, // 37: ddr.assessment.v1.AssessmentService.Decide:output_type -> ddr.assessment.v1.DecideResponse
+	15, // 38: ddr.assessment.v1.AssessmentService.ApproveDecision:output_type -> ddr.assessment.v1.ApproveDecisionResponse
+	17, // 39: ddr.assessment.v1.AssessmentService.RejectDecision:output_type -> ddr.assessment.v1.RejectDecisionResponse
+	19, // 40: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:output_type -> ddr.assessment.v1.JustifyImminentRiskResponse
+	21, // 41: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:output_type -> ddr.assessment.v1.ProposeChallengeOutcomeResponse
+	23, // 42: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:output_type -> ddr.assessment.v1.ConfirmChallengeOutcomeResponse
+	31, // [31:43] is the sub-list for method output_type
+	19, // [19:31] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_assessment_service_proto_init() }
@@ -1178,7 +1537,7 @@ func file_ddr_assessment_v1_assessment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_assessment_service_proto_rawDesc), len(file_ddr_assessment_v1_assessment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

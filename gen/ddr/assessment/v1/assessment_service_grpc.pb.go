@@ -28,6 +28,9 @@ const (
 	AssessmentService_Decide_FullMethodName                       = "/ddr.assessment.v1.AssessmentService/Decide"
 	AssessmentService_ApproveDecision_FullMethodName              = "/ddr.assessment.v1.AssessmentService/ApproveDecision"
 	AssessmentService_RejectDecision_FullMethodName               = "/ddr.assessment.v1.AssessmentService/RejectDecision"
+	AssessmentService_JustifyImminentRisk_FullMethodName          = "/ddr.assessment.v1.AssessmentService/JustifyImminentRisk"
+	AssessmentService_ProposeChallengeOutcome_FullMethodName      = "/ddr.assessment.v1.AssessmentService/ProposeChallengeOutcome"
+	AssessmentService_ConfirmChallengeOutcome_FullMethodName      = "/ddr.assessment.v1.AssessmentService/ConfirmChallengeOutcome"
 )
 
 // AssessmentServiceClient is the client API for AssessmentService service.
@@ -62,14 +65,33 @@ type AssessmentServiceClient interface {
 	// Errors: NOT_FOUND; FAILED_PRECONDITION; ABORTED when another decision won.
 	Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error)
 	// ApproveDecision approves a pending disclose decision. The approver must
-	// not be the person who decided. Errors: NOT_FOUND; FAILED_PRECONDITION;
-	// PERMISSION_DENIED for a self-approval.
+	// not be the person who decided. A disclosure on an imminent risk the
+	// authority did not claim, or on a compelling obligation without legal
+	// process, needs an approver with the legal role (FAILED_PRECONDITION,
+	// clause 2.1). Errors: NOT_FOUND; FAILED_PRECONDITION; PERMISSION_DENIED
+	// for a self-approval.
 	ApproveDecision(ctx context.Context, in *ApproveDecisionRequest, opts ...grpc.CallOption) (*ApproveDecisionResponse, error)
 	// RejectDecision sends a pending disclose decision back to review, with
 	// the reason. Anyone but its proposer may reject it. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION when it is not the pending decision;
 	// PERMISSION_DENIED for the proposer.
 	RejectDecision(ctx context.Context, in *RejectDecisionRequest, opts ...grpc.CallOption) (*RejectDecisionResponse, error)
+	// JustifyImminentRisk records the reviewer's justification of an imminent
+	// risk of serious harm the authority did not claim (clause 2.1): a
+	// disclosure on that basis needs it, and a legal approver. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION once decided.
+	JustifyImminentRisk(ctx context.Context, in *JustifyImminentRiskRequest, opts ...grpc.CallOption) (*JustifyImminentRiskResponse, error)
+	// ProposeChallengeOutcome records the outcome of a challenge judged
+	// warranted, with its basis and the court's or authority's reference
+	// (clause 3.3). It counts once a second person with the legal role
+	// confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when no challenge
+	// was judged warranted or an outcome is already recorded.
+	ProposeChallengeOutcome(ctx context.Context, in *ProposeChallengeOutcomeRequest, opts ...grpc.CallOption) (*ProposeChallengeOutcomeResponse, error)
+	// ConfirmChallengeOutcome is the second person (legal, not the recorder)
+	// confirming the pending challenge outcome. Errors: NOT_FOUND;
+	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
+	// legal role, or no outcome pending.
+	ConfirmChallengeOutcome(ctx context.Context, in *ConfirmChallengeOutcomeRequest, opts ...grpc.CallOption) (*ConfirmChallengeOutcomeResponse, error)
 }
 
 type assessmentServiceClient struct {
@@ -170,6 +192,36 @@ func (c *assessmentServiceClient) RejectDecision(ctx context.Context, in *Reject
 	return out, nil
 }
 
+func (c *assessmentServiceClient) JustifyImminentRisk(ctx context.Context, in *JustifyImminentRiskRequest, opts ...grpc.CallOption) (*JustifyImminentRiskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JustifyImminentRiskResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_JustifyImminentRisk_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) ProposeChallengeOutcome(ctx context.Context, in *ProposeChallengeOutcomeRequest, opts ...grpc.CallOption) (*ProposeChallengeOutcomeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeChallengeOutcomeResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_ProposeChallengeOutcome_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) ConfirmChallengeOutcome(ctx context.Context, in *ConfirmChallengeOutcomeRequest, opts ...grpc.CallOption) (*ConfirmChallengeOutcomeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmChallengeOutcomeResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_ConfirmChallengeOutcome_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssessmentServiceServer is the server API for AssessmentService service.
 // All implementations must embed UnimplementedAssessmentServiceServer
 // for forward compatibility.
@@ -202,14 +254,33 @@ type AssessmentServiceServer interface {
 	// Errors: NOT_FOUND; FAILED_PRECONDITION; ABORTED when another decision won.
 	Decide(context.Context, *DecideRequest) (*DecideResponse, error)
 	// ApproveDecision approves a pending disclose decision. The approver must
-	// not be the person who decided. Errors: NOT_FOUND; FAILED_PRECONDITION;
-	// PERMISSION_DENIED for a self-approval.
+	// not be the person who decided. A disclosure on an imminent risk the
+	// authority did not claim, or on a compelling obligation without legal
+	// process, needs an approver with the legal role (FAILED_PRECONDITION,
+	// clause 2.1). Errors: NOT_FOUND; FAILED_PRECONDITION; PERMISSION_DENIED
+	// for a self-approval.
 	ApproveDecision(context.Context, *ApproveDecisionRequest) (*ApproveDecisionResponse, error)
 	// RejectDecision sends a pending disclose decision back to review, with
 	// the reason. Anyone but its proposer may reject it. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION when it is not the pending decision;
 	// PERMISSION_DENIED for the proposer.
 	RejectDecision(context.Context, *RejectDecisionRequest) (*RejectDecisionResponse, error)
+	// JustifyImminentRisk records the reviewer's justification of an imminent
+	// risk of serious harm the authority did not claim (clause 2.1): a
+	// disclosure on that basis needs it, and a legal approver. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION once decided.
+	JustifyImminentRisk(context.Context, *JustifyImminentRiskRequest) (*JustifyImminentRiskResponse, error)
+	// ProposeChallengeOutcome records the outcome of a challenge judged
+	// warranted, with its basis and the court's or authority's reference
+	// (clause 3.3). It counts once a second person with the legal role
+	// confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when no challenge
+	// was judged warranted or an outcome is already recorded.
+	ProposeChallengeOutcome(context.Context, *ProposeChallengeOutcomeRequest) (*ProposeChallengeOutcomeResponse, error)
+	// ConfirmChallengeOutcome is the second person (legal, not the recorder)
+	// confirming the pending challenge outcome. Errors: NOT_FOUND;
+	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
+	// legal role, or no outcome pending.
+	ConfirmChallengeOutcome(context.Context, *ConfirmChallengeOutcomeRequest) (*ConfirmChallengeOutcomeResponse, error)
 	mustEmbedUnimplementedAssessmentServiceServer()
 }
 
@@ -246,6 +317,15 @@ func (UnimplementedAssessmentServiceServer) ApproveDecision(context.Context, *Ap
 }
 func (UnimplementedAssessmentServiceServer) RejectDecision(context.Context, *RejectDecisionRequest) (*RejectDecisionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RejectDecision not implemented")
+}
+func (UnimplementedAssessmentServiceServer) JustifyImminentRisk(context.Context, *JustifyImminentRiskRequest) (*JustifyImminentRiskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method JustifyImminentRisk not implemented")
+}
+func (UnimplementedAssessmentServiceServer) ProposeChallengeOutcome(context.Context, *ProposeChallengeOutcomeRequest) (*ProposeChallengeOutcomeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeChallengeOutcome not implemented")
+}
+func (UnimplementedAssessmentServiceServer) ConfirmChallengeOutcome(context.Context, *ConfirmChallengeOutcomeRequest) (*ConfirmChallengeOutcomeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmChallengeOutcome not implemented")
 }
 func (UnimplementedAssessmentServiceServer) mustEmbedUnimplementedAssessmentServiceServer() {}
 func (UnimplementedAssessmentServiceServer) testEmbeddedByValue()                           {}
@@ -430,6 +510,60 @@ func _AssessmentService_RejectDecision_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssessmentService_JustifyImminentRisk_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JustifyImminentRiskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).JustifyImminentRisk(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_JustifyImminentRisk_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).JustifyImminentRisk(ctx, req.(*JustifyImminentRiskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_ProposeChallengeOutcome_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeChallengeOutcomeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).ProposeChallengeOutcome(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_ProposeChallengeOutcome_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).ProposeChallengeOutcome(ctx, req.(*ProposeChallengeOutcomeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_ConfirmChallengeOutcome_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmChallengeOutcomeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).ConfirmChallengeOutcome(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_ConfirmChallengeOutcome_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).ConfirmChallengeOutcome(ctx, req.(*ConfirmChallengeOutcomeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssessmentService_ServiceDesc is the grpc.ServiceDesc for AssessmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -472,6 +606,18 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RejectDecision",
 			Handler:    _AssessmentService_RejectDecision_Handler,
+		},
+		{
+			MethodName: "JustifyImminentRisk",
+			Handler:    _AssessmentService_JustifyImminentRisk_Handler,
+		},
+		{
+			MethodName: "ProposeChallengeOutcome",
+			Handler:    _AssessmentService_ProposeChallengeOutcome_Handler,
+		},
+		{
+			MethodName: "ConfirmChallengeOutcome",
+			Handler:    _AssessmentService_ConfirmChallengeOutcome_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -12,7 +12,8 @@ package assessmentv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	v1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
+	v11 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -380,6 +381,59 @@ func (LegalBasis) EnumDescriptor() ([]byte, []int) {
 	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{5}
 }
 
+// ChallengeOutcome is how a challenge judged warranted ended (clause 3.3).
+type ChallengeOutcome int32
+
+const (
+	ChallengeOutcome_CHALLENGE_OUTCOME_UNSPECIFIED ChallengeOutcome = 0
+	// The challenge succeeded, wholly or in part: only a reject or a
+	// disclosure narrower than the request may follow.
+	ChallengeOutcome_CHALLENGE_OUTCOME_UPHELD ChallengeOutcome = 1
+	// The request stands as made.
+	ChallengeOutcome_CHALLENGE_OUTCOME_DISMISSED ChallengeOutcome = 2
+)
+
+// Enum value maps for ChallengeOutcome.
+var (
+	ChallengeOutcome_name = map[int32]string{
+		0: "CHALLENGE_OUTCOME_UNSPECIFIED",
+		1: "CHALLENGE_OUTCOME_UPHELD",
+		2: "CHALLENGE_OUTCOME_DISMISSED",
+	}
+	ChallengeOutcome_value = map[string]int32{
+		"CHALLENGE_OUTCOME_UNSPECIFIED": 0,
+		"CHALLENGE_OUTCOME_UPHELD":      1,
+		"CHALLENGE_OUTCOME_DISMISSED":   2,
+	}
+)
+
+func (x ChallengeOutcome) Enum() *ChallengeOutcome {
+	p := new(ChallengeOutcome)
+	*p = x
+	return p
+}
+
+func (x ChallengeOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChallengeOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_assessment_v1_case_proto_enumTypes[6].Descriptor()
+}
+
+func (ChallengeOutcome) Type() protoreflect.EnumType {
+	return &file_ddr_assessment_v1_case_proto_enumTypes[6]
+}
+
+func (x ChallengeOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChallengeOutcome.Descriptor instead.
+func (ChallengeOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{6}
+}
+
 // DecisionStatus says whether a decision has taken effect.
 type DecisionStatus int32
 
@@ -415,11 +469,11 @@ func (x DecisionStatus) String() string {
 }
 
 func (DecisionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_ddr_assessment_v1_case_proto_enumTypes[6].Descriptor()
+	return file_ddr_assessment_v1_case_proto_enumTypes[7].Descriptor()
 }
 
 func (DecisionStatus) Type() protoreflect.EnumType {
-	return &file_ddr_assessment_v1_case_proto_enumTypes[6]
+	return &file_ddr_assessment_v1_case_proto_enumTypes[7]
 }
 
 func (x DecisionStatus) Number() protoreflect.EnumNumber {
@@ -428,7 +482,7 @@ func (x DecisionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DecisionStatus.Descriptor instead.
 func (DecisionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{6}
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{7}
 }
 
 // Flag is an automatic flag with the clause behind it.
@@ -652,7 +706,11 @@ type ChallengeConsideration struct {
 	RecordedBy string                 `protobuf:"bytes,3,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	RecordTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	// Whether the reviewer found a challenge warranted.
-	Warranted     bool `protobuf:"varint,5,opt,name=warranted,proto3" json:"warranted,omitempty"`
+	Warranted bool `protobuf:"varint,5,opt,name=warranted,proto3" json:"warranted,omitempty"`
+	// The outcome of a challenge judged warranted, once recorded; it counts
+	// only when outcome_lift is confirmed by a second person (clause 3.3).
+	Outcome       ChallengeOutcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=ddr.assessment.v1.ChallengeOutcome" json:"outcome,omitempty"`
+	OutcomeLift   *v1.Lift         `protobuf:"bytes,7,opt,name=outcome_lift,json=outcomeLift,proto3" json:"outcome_lift,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +780,20 @@ func (x *ChallengeConsideration) GetWarranted() bool {
 	return false
 }
 
+func (x *ChallengeConsideration) GetOutcome() ChallengeOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ChallengeOutcome_CHALLENGE_OUTCOME_UNSPECIFIED
+}
+
+func (x *ChallengeConsideration) GetOutcomeLift() *v1.Lift {
+	if x != nil {
+		return x.OutcomeLift
+	}
+	return nil
+}
+
 // Review is the case-by-case review record of clause 3.3.
 type Review struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -731,8 +803,11 @@ type Review struct {
 	RightsAssessment string                  `protobuf:"bytes,2,opt,name=rights_assessment,json=rightsAssessment,proto3" json:"rights_assessment,omitempty"`
 	Consultations    []*CounselConsultation  `protobuf:"bytes,3,rep,name=consultations,proto3" json:"consultations,omitempty"`
 	Challenge        *ChallengeConsideration `protobuf:"bytes,4,opt,name=challenge,proto3" json:"challenge,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Personal data (RECORD): a reviewer's justification of an imminent risk
+	// of serious harm the authority did not claim (clause 2.1).
+	ImminentRiskJustification string `protobuf:"bytes,5,opt,name=imminent_risk_justification,json=imminentRiskJustification,proto3" json:"imminent_risk_justification,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *Review) Reset() {
@@ -793,6 +868,13 @@ func (x *Review) GetChallenge() *ChallengeConsideration {
 	return nil
 }
 
+func (x *Review) GetImminentRiskJustification() string {
+	if x != nil {
+		return x.ImminentRiskJustification
+	}
+	return ""
+}
+
 // Scope is what a disclose decision covers.
 type Scope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -801,10 +883,10 @@ type Scope struct {
 	All bool `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
 	// Intake's target references ("t1", ...), never the identifiers. At most
 	// as many as a request may list (ddr.intake.v1.DataDisclosureRequest.targets).
-	TargetRefs     []string          `protobuf:"bytes,2,rep,name=target_refs,json=targetRefs,proto3" json:"target_refs,omitempty"`
-	DataCategories []v1.DataCategory `protobuf:"varint,3,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
+	TargetRefs     []string           `protobuf:"bytes,2,rep,name=target_refs,json=targetRefs,proto3" json:"target_refs,omitempty"`
+	DataCategories []v11.DataCategory `protobuf:"varint,3,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
 	// Narrows the period of data; each end must lie within the request's.
-	TimeRange *v1.TimeRange `protobuf:"bytes,4,opt,name=time_range,json=timeRange,proto3" json:"time_range,omitempty"`
+	TimeRange *v11.TimeRange `protobuf:"bytes,4,opt,name=time_range,json=timeRange,proto3" json:"time_range,omitempty"`
 	// Output only: how many targets the scope covers.
 	TargetCount   int32 `protobuf:"varint,5,opt,name=target_count,json=targetCount,proto3" json:"target_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -855,14 +937,14 @@ func (x *Scope) GetTargetRefs() []string {
 	return nil
 }
 
-func (x *Scope) GetDataCategories() []v1.DataCategory {
+func (x *Scope) GetDataCategories() []v11.DataCategory {
 	if x != nil {
 		return x.DataCategories
 	}
 	return nil
 }
 
-func (x *Scope) GetTimeRange() *v1.TimeRange {
+func (x *Scope) GetTimeRange() *v11.TimeRange {
 	if x != nil {
 		return x.TimeRange
 	}
@@ -878,9 +960,13 @@ func (x *Scope) GetTargetCount() int32 {
 
 // Approval is a second person's approval of a disclose decision.
 type Approval struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Approver      string                 `protobuf:"bytes,1,opt,name=approver,proto3" json:"approver,omitempty"`
-	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Approver    string                 `protobuf:"bytes,1,opt,name=approver,proto3" json:"approver,omitempty"`
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// The approver's roles when approving: some disclosures need a legal
+	// approver (clause 2.1). Empty on approvals recorded before issue 15,
+	// which count as an approver without the legal role.
+	Roles         []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -929,6 +1015,13 @@ func (x *Approval) GetApproveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Approval) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
 // Decision is the Privacy Team's decision on a case.
 type Decision struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -946,6 +1039,9 @@ type Decision struct {
 	ApprovalsRequired int32                  `protobuf:"varint,10,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
 	// The policy version the decision was taken under.
 	PolicyVersion string `protobuf:"bytes,11,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// The statute creating a compelling legal obligation when the request
+	// came with no legal process (clause 2.1); required then.
+	Statute       string `protobuf:"bytes,12,opt,name=statute,proto3" json:"statute,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,6 +1153,13 @@ func (x *Decision) GetPolicyVersion() string {
 	return ""
 }
 
+func (x *Decision) GetStatute() string {
+	if x != nil {
+		return x.Statute
+	}
+	return ""
+}
+
 // Prohibition is a non-disclosure (gag) order as notification needs it.
 type Prohibition struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1141,8 +1244,16 @@ type NotificationRequirements struct {
 	// The authority claimed an imminent risk of serious harm, whether or not
 	// the decision rests on it (imminent_risk says whether it does).
 	ImminentRiskClaimed bool `protobuf:"varint,11,opt,name=imminent_risk_claimed,json=imminentRiskClaimed,proto3" json:"imminent_risk_claimed,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Personal data (RECORD): a reviewer's recorded justification of an
+	// imminent risk the authority did not claim (clause 2.1): with it an
+	// imminent-risk exemption may be proposed although the authority claimed
+	// none. Empty when no justification was recorded.
+	ImminentRiskJustification string `protobuf:"bytes,12,opt,name=imminent_risk_justification,json=imminentRiskJustification,proto3" json:"imminent_risk_justification,omitempty"`
+	// The person who proposed the effective decision: they may never confirm
+	// a safeguard lifted for it (issue 15, two people).
+	DecisionProposer string `protobuf:"bytes,13,opt,name=decision_proposer,json=decisionProposer,proto3" json:"decision_proposer,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *NotificationRequirements) Reset() {
@@ -1252,6 +1363,20 @@ func (x *NotificationRequirements) GetImminentRiskClaimed() bool {
 	return false
 }
 
+func (x *NotificationRequirements) GetImminentRiskJustification() string {
+	if x != nil {
+		return x.ImminentRiskJustification
+	}
+	return ""
+}
+
+func (x *NotificationRequirements) GetDecisionProposer() string {
+	if x != nil {
+		return x.DecisionProposer
+	}
+	return ""
+}
+
 // CaseFacts are the facts of the request a case was opened with, frozen so
 // that replaying the record gives the same case even after the request's
 // reading rules (the adequacy list, say) change. Targets appear only as
@@ -1263,7 +1388,7 @@ type CaseFacts struct {
 	// When intake recorded it.
 	ForwardTime      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=forward_time,json=forwardTime,proto3" json:"forward_time,omitempty"`
 	LateForwarding   bool                   `protobuf:"varint,3,opt,name=late_forwarding,json=lateForwarding,proto3" json:"late_forwarding,omitempty"`
-	AuthorityKind    v1.AuthorityKind       `protobuf:"varint,4,opt,name=authority_kind,json=authorityKind,proto3,enum=ddr.intake.v1.AuthorityKind" json:"authority_kind,omitempty"`
+	AuthorityKind    v11.AuthorityKind      `protobuf:"varint,4,opt,name=authority_kind,json=authorityKind,proto3,enum=ddr.intake.v1.AuthorityKind" json:"authority_kind,omitempty"`
 	AuthorityCountry string                 `protobuf:"bytes,5,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
 	// Adequacy of the authority's country on the received date (clause
 	// 4.2.1); unknown counts as not adequate.
@@ -1271,16 +1396,16 @@ type CaseFacts struct {
 	// Why the adequacy list says so, e.g. the decision it rests on.
 	AdequacyReason string `protobuf:"bytes,7,opt,name=adequacy_reason,json=adequacyReason,proto3" json:"adequacy_reason,omitempty"`
 	// Further jurisdictions whose law applies; overlays for them apply too.
-	Jurisdictions []string            `protobuf:"bytes,8,rep,name=jurisdictions,proto3" json:"jurisdictions,omitempty"`
-	LegalProcess  v1.LegalProcessType `protobuf:"varint,9,opt,name=legal_process,json=legalProcess,proto3,enum=ddr.intake.v1.LegalProcessType" json:"legal_process,omitempty"`
-	TargetCount   int32               `protobuf:"varint,10,opt,name=target_count,json=targetCount,proto3" json:"target_count,omitempty"`
-	TargetRefs    []string            `protobuf:"bytes,11,rep,name=target_refs,json=targetRefs,proto3" json:"target_refs,omitempty"`
+	Jurisdictions []string             `protobuf:"bytes,8,rep,name=jurisdictions,proto3" json:"jurisdictions,omitempty"`
+	LegalProcess  v11.LegalProcessType `protobuf:"varint,9,opt,name=legal_process,json=legalProcess,proto3,enum=ddr.intake.v1.LegalProcessType" json:"legal_process,omitempty"`
+	TargetCount   int32                `protobuf:"varint,10,opt,name=target_count,json=targetCount,proto3" json:"target_count,omitempty"`
+	TargetRefs    []string             `protobuf:"bytes,11,rep,name=target_refs,json=targetRefs,proto3" json:"target_refs,omitempty"`
 	// The scope is described in words.
 	ScopeDescribed       bool                   `protobuf:"varint,12,opt,name=scope_described,json=scopeDescribed,proto3" json:"scope_described,omitempty"`
 	WholeTenant          bool                   `protobuf:"varint,13,opt,name=whole_tenant,json=wholeTenant,proto3" json:"whole_tenant,omitempty"`
 	WholeService         bool                   `protobuf:"varint,14,opt,name=whole_service,json=wholeService,proto3" json:"whole_service,omitempty"`
-	DataCategories       []v1.DataCategory      `protobuf:"varint,15,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
-	TimeRange            *v1.TimeRange          `protobuf:"bytes,16,opt,name=time_range,json=timeRange,proto3" json:"time_range,omitempty"`
+	DataCategories       []v11.DataCategory     `protobuf:"varint,15,rep,packed,name=data_categories,json=dataCategories,proto3,enum=ddr.intake.v1.DataCategory" json:"data_categories,omitempty"`
+	TimeRange            *v11.TimeRange         `protobuf:"bytes,16,opt,name=time_range,json=timeRange,proto3" json:"time_range,omitempty"`
 	EmergencyClaimed     bool                   `protobuf:"varint,17,opt,name=emergency_claimed,json=emergencyClaimed,proto3" json:"emergency_claimed,omitempty"`
 	ImminentRiskClaimed  bool                   `protobuf:"varint,18,opt,name=imminent_risk_claimed,json=imminentRiskClaimed,proto3" json:"imminent_risk_claimed,omitempty"`
 	Prohibition          *Prohibition           `protobuf:"bytes,19,opt,name=prohibition,proto3" json:"prohibition,omitempty"`
@@ -1343,11 +1468,11 @@ func (x *CaseFacts) GetLateForwarding() bool {
 	return false
 }
 
-func (x *CaseFacts) GetAuthorityKind() v1.AuthorityKind {
+func (x *CaseFacts) GetAuthorityKind() v11.AuthorityKind {
 	if x != nil {
 		return x.AuthorityKind
 	}
-	return v1.AuthorityKind(0)
+	return v11.AuthorityKind(0)
 }
 
 func (x *CaseFacts) GetAuthorityCountry() string {
@@ -1378,11 +1503,11 @@ func (x *CaseFacts) GetJurisdictions() []string {
 	return nil
 }
 
-func (x *CaseFacts) GetLegalProcess() v1.LegalProcessType {
+func (x *CaseFacts) GetLegalProcess() v11.LegalProcessType {
 	if x != nil {
 		return x.LegalProcess
 	}
-	return v1.LegalProcessType(0)
+	return v11.LegalProcessType(0)
 }
 
 func (x *CaseFacts) GetTargetCount() int32 {
@@ -1420,14 +1545,14 @@ func (x *CaseFacts) GetWholeService() bool {
 	return false
 }
 
-func (x *CaseFacts) GetDataCategories() []v1.DataCategory {
+func (x *CaseFacts) GetDataCategories() []v11.DataCategory {
 	if x != nil {
 		return x.DataCategories
 	}
 	return nil
 }
 
-func (x *CaseFacts) GetTimeRange() *v1.TimeRange {
+func (x *CaseFacts) GetTimeRange() *v11.TimeRange {
 	if x != nil {
 		return x.TimeRange
 	}
@@ -1625,7 +1750,7 @@ type Case struct {
 	Emergency        bool                   `protobuf:"varint,11,opt,name=emergency,proto3" json:"emergency,omitempty"`
 	DeadlineTime     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=deadline_time,json=deadlineTime,proto3" json:"deadline_time,omitempty"`
 	ReceiveTime      *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
-	AuthorityKind    v1.AuthorityKind       `protobuf:"varint,14,opt,name=authority_kind,json=authorityKind,proto3,enum=ddr.intake.v1.AuthorityKind" json:"authority_kind,omitempty"`
+	AuthorityKind    v11.AuthorityKind      `protobuf:"varint,14,opt,name=authority_kind,json=authorityKind,proto3,enum=ddr.intake.v1.AuthorityKind" json:"authority_kind,omitempty"`
 	AuthorityCountry string                 `protobuf:"bytes,15,opt,name=authority_country,json=authorityCountry,proto3" json:"authority_country,omitempty"`
 	// Stream sequence of the case's last event; see DecideRequest.expected_version.
 	Version uint64     `protobuf:"varint,16,opt,name=version,proto3" json:"version,omitempty"`
@@ -1758,11 +1883,11 @@ func (x *Case) GetReceiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Case) GetAuthorityKind() v1.AuthorityKind {
+func (x *Case) GetAuthorityKind() v11.AuthorityKind {
 	if x != nil {
 		return x.AuthorityKind
 	}
-	return v1.AuthorityKind(0)
+	return v11.AuthorityKind(0)
 }
 
 func (x *Case) GetAuthorityCountry() string {
@@ -1804,7 +1929,7 @@ var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x04Flag\x12/\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1b.ddr.assessment.v1.FlagCodeR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
@@ -1823,7 +1948,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\fconsult_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vconsultTime\x12&\n" +
 	"\asummary\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\asummary\x12)\n" +
 	"\vrecorded_by\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\n" +
-	"recordedBy\"\xd8\x01\n" +
+	"recordedBy\"\xcf\x02\n" +
 	"\x16ChallengeConsideration\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x01 \x01(\bR\n" +
@@ -1833,12 +1958,15 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12\x1c\n" +
-	"\twarranted\x18\x05 \x01(\bR\twarranted\"\x91\x02\n" +
+	"\twarranted\x18\x05 \x01(\bR\twarranted\x12=\n" +
+	"\aoutcome\x18\x06 \x01(\x0e2#.ddr.assessment.v1.ChallengeOutcomeR\aoutcome\x126\n" +
+	"\foutcome_lift\x18\a \x01(\v2\x13.ddr.common.v1.LiftR\voutcomeLift\"\xd7\x02\n" +
 	"\x06Review\x12=\n" +
 	"\afactors\x18\x01 \x03(\v2#.ddr.assessment.v1.FactorAssessmentR\afactors\x121\n" +
 	"\x11rights_assessment\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x10rightsAssessment\x12L\n" +
 	"\rconsultations\x18\x03 \x03(\v2&.ddr.assessment.v1.CounselConsultationR\rconsultations\x12G\n" +
-	"\tchallenge\x18\x04 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\tchallenge\"\xf7\x01\n" +
+	"\tchallenge\x18\x04 \x01(\v2).ddr.assessment.v1.ChallengeConsiderationR\tchallenge\x12D\n" +
+	"\x1bimminent_risk_justification\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\"\xf7\x01\n" +
 	"\x05Scope\x12\x10\n" +
 	"\x03all\x18\x01 \x01(\bR\x03all\x120\n" +
 	"\vtarget_refs\x18\x02 \x03(\tB\x0f\xbaH\f\x92\x01\t\x10\xe8\a\"\x04r\x02\x18 R\n" +
@@ -1847,10 +1975,11 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"R\x0edataCategories\x127\n" +
 	"\n" +
 	"time_range\x18\x04 \x01(\v2\x18.ddr.intake.v1.TimeRangeR\ttimeRange\x12!\n" +
-	"\ftarget_count\x18\x05 \x01(\x05R\vtargetCount\"e\n" +
+	"\ftarget_count\x18\x05 \x01(\x05R\vtargetCount\"{\n" +
 	"\bApproval\x12\x1a\n" +
 	"\bapprover\x18\x01 \x01(\tR\bapprover\x12=\n" +
-	"\fapprove_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x98\x04\n" +
+	"\fapprove_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\"\xb2\x04\n" +
 	"\bDecision\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
 	"decisionId\x123\n" +
@@ -1867,12 +1996,13 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\tapprovals\x18\t \x03(\v2\x1b.ddr.assessment.v1.ApprovalR\tapprovals\x12-\n" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\x05R\x11approvalsRequired\x12%\n" +
-	"\x0epolicy_version\x18\v \x01(\tR\rpolicyVersion\"\x80\x01\n" +
+	"\x0epolicy_version\x18\v \x01(\tR\rpolicyVersion\x12\x18\n" +
+	"\astatute\x18\f \x01(\tR\astatute\"\x80\x01\n" +
 	"\vProhibition\x12\x18\n" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xc6\x04\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xb9\x05\n" +
 	"\x18NotificationRequirements\x124\n" +
 	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
@@ -1886,7 +2016,9 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x16customer_notice_period\x18\t \x01(\v2\x19.google.protobuf.DurationR\x14customerNoticePeriod\x12\x1a\n" +
 	"\boverlays\x18\n" +
 	" \x03(\tR\boverlays\x122\n" +
-	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\"\xd9\b\n" +
+	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\x12D\n" +
+	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
+	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\"\xd9\b\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -1990,7 +2122,11 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"LegalBasis\x12\x1b\n" +
 	"\x17LEGAL_BASIS_UNSPECIFIED\x10\x00\x12+\n" +
 	"'LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION\x10\x01\x12-\n" +
-	")LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM\x10\x02*v\n" +
+	")LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM\x10\x02*t\n" +
+	"\x10ChallengeOutcome\x12!\n" +
+	"\x1dCHALLENGE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18CHALLENGE_OUTCOME_UPHELD\x10\x01\x12\x1f\n" +
+	"\x1bCHALLENGE_OUTCOME_DISMISSED\x10\x02*v\n" +
 	"\x0eDecisionStatus\x12\x1f\n" +
 	"\x1bDECISION_STATUS_UNSPECIFIED\x10\x00\x12$\n" +
 	" DECISION_STATUS_PENDING_APPROVAL\x10\x01\x12\x1d\n" +
@@ -2008,7 +2144,7 @@ func file_ddr_assessment_v1_case_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_case_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_ddr_assessment_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_ddr_assessment_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(CaseStatus)(0),                  // 0: ddr.assessment.v1.CaseStatus
@@ -2017,81 +2153,85 @@ var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(CounselKind)(0),                 // 3: ddr.assessment.v1.CounselKind
 	(DecisionKind)(0),                // 4: ddr.assessment.v1.DecisionKind
 	(LegalBasis)(0),                  // 5: ddr.assessment.v1.LegalBasis
-	(DecisionStatus)(0),              // 6: ddr.assessment.v1.DecisionStatus
-	(*Flag)(nil),                     // 7: ddr.assessment.v1.Flag
-	(*FactorAssessment)(nil),         // 8: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),      // 9: ddr.assessment.v1.CounselConsultation
-	(*ChallengeConsideration)(nil),   // 10: ddr.assessment.v1.ChallengeConsideration
-	(*Review)(nil),                   // 11: ddr.assessment.v1.Review
-	(*Scope)(nil),                    // 12: ddr.assessment.v1.Scope
-	(*Approval)(nil),                 // 13: ddr.assessment.v1.Approval
-	(*Decision)(nil),                 // 14: ddr.assessment.v1.Decision
-	(*Prohibition)(nil),              // 15: ddr.assessment.v1.Prohibition
-	(*NotificationRequirements)(nil), // 16: ddr.assessment.v1.NotificationRequirements
-	(*CaseFacts)(nil),                // 17: ddr.assessment.v1.CaseFacts
-	(*CaseRules)(nil),                // 18: ddr.assessment.v1.CaseRules
-	(*Case)(nil),                     // 19: ddr.assessment.v1.Case
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(v1.DataCategory)(0),             // 21: ddr.intake.v1.DataCategory
-	(*v1.TimeRange)(nil),             // 22: ddr.intake.v1.TimeRange
-	(*durationpb.Duration)(nil),      // 23: google.protobuf.Duration
-	(v1.AuthorityKind)(0),            // 24: ddr.intake.v1.AuthorityKind
-	(v1.LegalProcessType)(0),         // 25: ddr.intake.v1.LegalProcessType
+	(ChallengeOutcome)(0),            // 6: ddr.assessment.v1.ChallengeOutcome
+	(DecisionStatus)(0),              // 7: ddr.assessment.v1.DecisionStatus
+	(*Flag)(nil),                     // 8: ddr.assessment.v1.Flag
+	(*FactorAssessment)(nil),         // 9: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),      // 10: ddr.assessment.v1.CounselConsultation
+	(*ChallengeConsideration)(nil),   // 11: ddr.assessment.v1.ChallengeConsideration
+	(*Review)(nil),                   // 12: ddr.assessment.v1.Review
+	(*Scope)(nil),                    // 13: ddr.assessment.v1.Scope
+	(*Approval)(nil),                 // 14: ddr.assessment.v1.Approval
+	(*Decision)(nil),                 // 15: ddr.assessment.v1.Decision
+	(*Prohibition)(nil),              // 16: ddr.assessment.v1.Prohibition
+	(*NotificationRequirements)(nil), // 17: ddr.assessment.v1.NotificationRequirements
+	(*CaseFacts)(nil),                // 18: ddr.assessment.v1.CaseFacts
+	(*CaseRules)(nil),                // 19: ddr.assessment.v1.CaseRules
+	(*Case)(nil),                     // 20: ddr.assessment.v1.Case
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
+	(*v1.Lift)(nil),                  // 22: ddr.common.v1.Lift
+	(v11.DataCategory)(0),            // 23: ddr.intake.v1.DataCategory
+	(*v11.TimeRange)(nil),            // 24: ddr.intake.v1.TimeRange
+	(*durationpb.Duration)(nil),      // 25: google.protobuf.Duration
+	(v11.AuthorityKind)(0),           // 26: ddr.intake.v1.AuthorityKind
+	(v11.LegalProcessType)(0),        // 27: ddr.intake.v1.LegalProcessType
 }
 var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	1,  // 0: ddr.assessment.v1.Flag.code:type_name -> ddr.assessment.v1.FlagCode
 	2,  // 1: ddr.assessment.v1.FactorAssessment.factor:type_name -> ddr.assessment.v1.Factor
-	20, // 2: ddr.assessment.v1.FactorAssessment.record_time:type_name -> google.protobuf.Timestamp
+	21, // 2: ddr.assessment.v1.FactorAssessment.record_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: ddr.assessment.v1.CounselConsultation.kind:type_name -> ddr.assessment.v1.CounselKind
-	20, // 4: ddr.assessment.v1.CounselConsultation.consult_time:type_name -> google.protobuf.Timestamp
-	20, // 5: ddr.assessment.v1.ChallengeConsideration.record_time:type_name -> google.protobuf.Timestamp
-	8,  // 6: ddr.assessment.v1.Review.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	9,  // 7: ddr.assessment.v1.Review.consultations:type_name -> ddr.assessment.v1.CounselConsultation
-	10, // 8: ddr.assessment.v1.Review.challenge:type_name -> ddr.assessment.v1.ChallengeConsideration
-	21, // 9: ddr.assessment.v1.Scope.data_categories:type_name -> ddr.intake.v1.DataCategory
-	22, // 10: ddr.assessment.v1.Scope.time_range:type_name -> ddr.intake.v1.TimeRange
-	20, // 11: ddr.assessment.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
-	4,  // 12: ddr.assessment.v1.Decision.kind:type_name -> ddr.assessment.v1.DecisionKind
-	5,  // 13: ddr.assessment.v1.Decision.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
-	12, // 14: ddr.assessment.v1.Decision.scope:type_name -> ddr.assessment.v1.Scope
-	20, // 15: ddr.assessment.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
-	6,  // 16: ddr.assessment.v1.Decision.status:type_name -> ddr.assessment.v1.DecisionStatus
-	13, // 17: ddr.assessment.v1.Decision.approvals:type_name -> ddr.assessment.v1.Approval
-	20, // 18: ddr.assessment.v1.Prohibition.expires_at:type_name -> google.protobuf.Timestamp
-	15, // 19: ddr.assessment.v1.NotificationRequirements.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	20, // 20: ddr.assessment.v1.NotificationRequirements.receive_time:type_name -> google.protobuf.Timestamp
-	12, // 21: ddr.assessment.v1.NotificationRequirements.scope:type_name -> ddr.assessment.v1.Scope
-	23, // 22: ddr.assessment.v1.NotificationRequirements.customer_notice_period:type_name -> google.protobuf.Duration
-	20, // 23: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
-	20, // 24: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
-	24, // 25: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
-	25, // 26: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
-	21, // 27: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
-	22, // 28: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
-	15, // 29: ddr.assessment.v1.CaseFacts.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	20, // 30: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
-	23, // 31: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
-	23, // 32: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
-	23, // 33: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
-	2,  // 34: ddr.assessment.v1.CaseRules.extra_factors:type_name -> ddr.assessment.v1.Factor
-	3,  // 35: ddr.assessment.v1.CaseRules.counsel_before_disclosure:type_name -> ddr.assessment.v1.CounselKind
-	0,  // 36: ddr.assessment.v1.Case.status:type_name -> ddr.assessment.v1.CaseStatus
-	7,  // 37: ddr.assessment.v1.Case.flags:type_name -> ddr.assessment.v1.Flag
-	11, // 38: ddr.assessment.v1.Case.review:type_name -> ddr.assessment.v1.Review
-	14, // 39: ddr.assessment.v1.Case.decision:type_name -> ddr.assessment.v1.Decision
-	20, // 40: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
-	20, // 41: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
-	20, // 42: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
-	20, // 43: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
-	24, // 44: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
-	17, // 45: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
-	18, // 46: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
-	20, // 47: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	21, // 4: ddr.assessment.v1.CounselConsultation.consult_time:type_name -> google.protobuf.Timestamp
+	21, // 5: ddr.assessment.v1.ChallengeConsideration.record_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: ddr.assessment.v1.ChallengeConsideration.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	22, // 7: ddr.assessment.v1.ChallengeConsideration.outcome_lift:type_name -> ddr.common.v1.Lift
+	9,  // 8: ddr.assessment.v1.Review.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	10, // 9: ddr.assessment.v1.Review.consultations:type_name -> ddr.assessment.v1.CounselConsultation
+	11, // 10: ddr.assessment.v1.Review.challenge:type_name -> ddr.assessment.v1.ChallengeConsideration
+	23, // 11: ddr.assessment.v1.Scope.data_categories:type_name -> ddr.intake.v1.DataCategory
+	24, // 12: ddr.assessment.v1.Scope.time_range:type_name -> ddr.intake.v1.TimeRange
+	21, // 13: ddr.assessment.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
+	4,  // 14: ddr.assessment.v1.Decision.kind:type_name -> ddr.assessment.v1.DecisionKind
+	5,  // 15: ddr.assessment.v1.Decision.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
+	13, // 16: ddr.assessment.v1.Decision.scope:type_name -> ddr.assessment.v1.Scope
+	21, // 17: ddr.assessment.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	7,  // 18: ddr.assessment.v1.Decision.status:type_name -> ddr.assessment.v1.DecisionStatus
+	14, // 19: ddr.assessment.v1.Decision.approvals:type_name -> ddr.assessment.v1.Approval
+	21, // 20: ddr.assessment.v1.Prohibition.expires_at:type_name -> google.protobuf.Timestamp
+	16, // 21: ddr.assessment.v1.NotificationRequirements.prohibition:type_name -> ddr.assessment.v1.Prohibition
+	21, // 22: ddr.assessment.v1.NotificationRequirements.receive_time:type_name -> google.protobuf.Timestamp
+	13, // 23: ddr.assessment.v1.NotificationRequirements.scope:type_name -> ddr.assessment.v1.Scope
+	25, // 24: ddr.assessment.v1.NotificationRequirements.customer_notice_period:type_name -> google.protobuf.Duration
+	21, // 25: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
+	21, // 26: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
+	26, // 27: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	27, // 28: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
+	23, // 29: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
+	24, // 30: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
+	16, // 31: ddr.assessment.v1.CaseFacts.prohibition:type_name -> ddr.assessment.v1.Prohibition
+	21, // 32: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
+	25, // 33: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
+	25, // 34: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
+	25, // 35: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
+	2,  // 36: ddr.assessment.v1.CaseRules.extra_factors:type_name -> ddr.assessment.v1.Factor
+	3,  // 37: ddr.assessment.v1.CaseRules.counsel_before_disclosure:type_name -> ddr.assessment.v1.CounselKind
+	0,  // 38: ddr.assessment.v1.Case.status:type_name -> ddr.assessment.v1.CaseStatus
+	8,  // 39: ddr.assessment.v1.Case.flags:type_name -> ddr.assessment.v1.Flag
+	12, // 40: ddr.assessment.v1.Case.review:type_name -> ddr.assessment.v1.Review
+	15, // 41: ddr.assessment.v1.Case.decision:type_name -> ddr.assessment.v1.Decision
+	21, // 42: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
+	21, // 43: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
+	21, // 44: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
+	21, // 45: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
+	26, // 46: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	18, // 47: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
+	19, // 48: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
+	21, // 49: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_case_proto_init() }
@@ -2104,7 +2244,7 @@ func file_ddr_assessment_v1_case_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_case_proto_rawDesc), len(file_ddr_assessment_v1_case_proto_rawDesc)),
-			NumEnums:      7,
+			NumEnums:      8,
 			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,

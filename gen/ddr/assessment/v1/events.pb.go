@@ -7,6 +7,7 @@
 package assessmentv1
 
 import (
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -679,11 +680,220 @@ func (x *CaseOverdue) GetDetectTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// ImminentRiskJustified records a reviewer's justification of an imminent
+// risk of serious harm the authority did not claim (clause 2.1). Subject
+// ddr.req.<id>.assessment.imminent_risk_justified.
+type ImminentRiskJustified struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (RECORD): the justification in free text, which can
+	// describe the people the request is about.
+	Justification string                 `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
+	JustifiedBy   string                 `protobuf:"bytes,3,opt,name=justified_by,json=justifiedBy,proto3" json:"justified_by,omitempty"`
+	JustifyTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=justify_time,json=justifyTime,proto3" json:"justify_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImminentRiskJustified) Reset() {
+	*x = ImminentRiskJustified{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImminentRiskJustified) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImminentRiskJustified) ProtoMessage() {}
+
+func (x *ImminentRiskJustified) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImminentRiskJustified.ProtoReflect.Descriptor instead.
+func (*ImminentRiskJustified) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ImminentRiskJustified) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ImminentRiskJustified) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *ImminentRiskJustified) GetJustifiedBy() string {
+	if x != nil {
+		return x.JustifiedBy
+	}
+	return ""
+}
+
+func (x *ImminentRiskJustified) GetJustifyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.JustifyTime
+	}
+	return nil
+}
+
+// ChallengeOutcomeProposed records, for one person, the outcome of a
+// challenge judged warranted (clause 3.3); it counts once a second person
+// confirms it (ChallengeOutcomeConfirmed). Subject
+// ddr.req.<id>.assessment.challenge_outcome_proposed.
+type ChallengeOutcomeProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Outcome       ChallengeOutcome       `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.assessment.v1.ChallengeOutcome" json:"outcome,omitempty"`
+	Lift          *v1.Lift               `protobuf:"bytes,3,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengeOutcomeProposed) Reset() {
+	*x = ChallengeOutcomeProposed{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeOutcomeProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeOutcomeProposed) ProtoMessage() {}
+
+func (x *ChallengeOutcomeProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeOutcomeProposed.ProtoReflect.Descriptor instead.
+func (*ChallengeOutcomeProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChallengeOutcomeProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ChallengeOutcomeProposed) GetOutcome() ChallengeOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ChallengeOutcome_CHALLENGE_OUTCOME_UNSPECIFIED
+}
+
+func (x *ChallengeOutcomeProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// ChallengeOutcomeConfirmed is the second person (legal) confirming the
+// pending challenge outcome. Subject
+// ddr.req.<id>.assessment.challenge_outcome_confirmed.
+type ChallengeOutcomeConfirmed struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ConfirmedBy string                 `protobuf:"bytes,2,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	// The confirmer's roles when confirming.
+	Roles         []string               `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	ConfirmTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengeOutcomeConfirmed) Reset() {
+	*x = ChallengeOutcomeConfirmed{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeOutcomeConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeOutcomeConfirmed) ProtoMessage() {}
+
+func (x *ChallengeOutcomeConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeOutcomeConfirmed.ProtoReflect.Descriptor instead.
+func (*ChallengeOutcomeConfirmed) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ChallengeOutcomeConfirmed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ChallengeOutcomeConfirmed) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *ChallengeOutcomeConfirmed) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *ChallengeOutcomeConfirmed) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n" +
+	"\x1eddr/assessment/v1/events.proto\x12\x11ddr.assessment.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n" +
 	"\n" +
 	"CaseOpened\x12\x1d\n" +
 	"\n" +
@@ -754,7 +964,27 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\x0freview_due_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rreviewDueTime\x12;\n" +
 	"\vdetect_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"detectTime:\r\x8a\xb5\x18\t\n" +
-	"\aoverdueB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"\aoverdue\"\xe3\x01\n" +
+	"\x15ImminentRiskJustified\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12*\n" +
+	"\rjustification\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\rjustification\x12!\n" +
+	"\fjustified_by\x18\x03 \x01(\tR\vjustifiedBy\x12=\n" +
+	"\fjustify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vjustifyTime:\x1d\x8a\xb5\x18\x19\n" +
+	"\x17imminent_risk_justified\"\xc3\x01\n" +
+	"\x18ChallengeOutcomeProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12=\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2#.ddr.assessment.v1.ChallengeOutcomeR\aoutcome\x12'\n" +
+	"\x04lift\x18\x03 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift: \x8a\xb5\x18\x1c\n" +
+	"\x1achallenge_outcome_proposed\"\xd5\x01\n" +
+	"\x19ChallengeOutcomeConfirmed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
+	"\fconfirmed_by\x18\x02 \x01(\tR\vconfirmedBy\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12=\n" +
+	"\fconfirm_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:!\x8a\xb5\x18\x1d\n" +
+	"\x1bchallenge_outcome_confirmedB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_events_proto_rawDescOnce sync.Once
@@ -768,52 +998,61 @@ func file_ddr_assessment_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_events_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ddr_assessment_v1_events_proto_goTypes = []any{
-	(*CaseOpened)(nil),               // 0: ddr.assessment.v1.CaseOpened
-	(*CaseClaimed)(nil),              // 1: ddr.assessment.v1.CaseClaimed
-	(*FactorsRecorded)(nil),          // 2: ddr.assessment.v1.FactorsRecorded
-	(*CounselConsulted)(nil),         // 3: ddr.assessment.v1.CounselConsulted
-	(*ChallengeConsidered)(nil),      // 4: ddr.assessment.v1.ChallengeConsidered
-	(*DecisionProposed)(nil),         // 5: ddr.assessment.v1.DecisionProposed
-	(*DecisionApproved)(nil),         // 6: ddr.assessment.v1.DecisionApproved
-	(*DecisionRejected)(nil),         // 7: ddr.assessment.v1.DecisionRejected
-	(*AssessmentDecided)(nil),        // 8: ddr.assessment.v1.AssessmentDecided
-	(*CaseOverdue)(nil),              // 9: ddr.assessment.v1.CaseOverdue
-	(*Flag)(nil),                     // 10: ddr.assessment.v1.Flag
-	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
-	(*NotificationRequirements)(nil), // 12: ddr.assessment.v1.NotificationRequirements
-	(*CaseFacts)(nil),                // 13: ddr.assessment.v1.CaseFacts
-	(*CaseRules)(nil),                // 14: ddr.assessment.v1.CaseRules
-	(*FactorAssessment)(nil),         // 15: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),      // 16: ddr.assessment.v1.CounselConsultation
-	(*ChallengeConsideration)(nil),   // 17: ddr.assessment.v1.ChallengeConsideration
-	(*Decision)(nil),                 // 18: ddr.assessment.v1.Decision
-	(*Approval)(nil),                 // 19: ddr.assessment.v1.Approval
+	(*CaseOpened)(nil),                // 0: ddr.assessment.v1.CaseOpened
+	(*CaseClaimed)(nil),               // 1: ddr.assessment.v1.CaseClaimed
+	(*FactorsRecorded)(nil),           // 2: ddr.assessment.v1.FactorsRecorded
+	(*CounselConsulted)(nil),          // 3: ddr.assessment.v1.CounselConsulted
+	(*ChallengeConsidered)(nil),       // 4: ddr.assessment.v1.ChallengeConsidered
+	(*DecisionProposed)(nil),          // 5: ddr.assessment.v1.DecisionProposed
+	(*DecisionApproved)(nil),          // 6: ddr.assessment.v1.DecisionApproved
+	(*DecisionRejected)(nil),          // 7: ddr.assessment.v1.DecisionRejected
+	(*AssessmentDecided)(nil),         // 8: ddr.assessment.v1.AssessmentDecided
+	(*CaseOverdue)(nil),               // 9: ddr.assessment.v1.CaseOverdue
+	(*ImminentRiskJustified)(nil),     // 10: ddr.assessment.v1.ImminentRiskJustified
+	(*ChallengeOutcomeProposed)(nil),  // 11: ddr.assessment.v1.ChallengeOutcomeProposed
+	(*ChallengeOutcomeConfirmed)(nil), // 12: ddr.assessment.v1.ChallengeOutcomeConfirmed
+	(*Flag)(nil),                      // 13: ddr.assessment.v1.Flag
+	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
+	(*NotificationRequirements)(nil),  // 15: ddr.assessment.v1.NotificationRequirements
+	(*CaseFacts)(nil),                 // 16: ddr.assessment.v1.CaseFacts
+	(*CaseRules)(nil),                 // 17: ddr.assessment.v1.CaseRules
+	(*FactorAssessment)(nil),          // 18: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),       // 19: ddr.assessment.v1.CounselConsultation
+	(*ChallengeConsideration)(nil),    // 20: ddr.assessment.v1.ChallengeConsideration
+	(*Decision)(nil),                  // 21: ddr.assessment.v1.Decision
+	(*Approval)(nil),                  // 22: ddr.assessment.v1.Approval
+	(ChallengeOutcome)(0),             // 23: ddr.assessment.v1.ChallengeOutcome
+	(*v1.Lift)(nil),                   // 24: ddr.common.v1.Lift
 }
 var file_ddr_assessment_v1_events_proto_depIdxs = []int32{
-	10, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
-	11, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
-	11, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
-	12, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	13, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
-	14, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
-	11, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
-	15, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	16, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
-	17, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
-	18, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
-	19, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
-	11, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
-	18, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
-	12, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	11, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
-	11, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	13, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
+	14, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
+	14, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
+	15, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	16, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
+	17, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
+	14, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
+	18, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	19, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
+	20, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
+	21, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
+	22, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
+	14, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
+	21, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
+	15, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	14, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
+	14, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
+	14, // 17: ddr.assessment.v1.ImminentRiskJustified.justify_time:type_name -> google.protobuf.Timestamp
+	23, // 18: ddr.assessment.v1.ChallengeOutcomeProposed.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	24, // 19: ddr.assessment.v1.ChallengeOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	14, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_events_proto_init() }
@@ -828,7 +1067,7 @@ func file_ddr_assessment_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_events_proto_rawDesc), len(file_ddr_assessment_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@
 package notificationv1
 
 import (
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -219,12 +220,19 @@ func (x *HoldPlaced) GetHoldTime() *timestamppb.Timestamp {
 // RequestCleared says every required step is done: disclosure may proceed
 // within the decided scope. Subject ddr.req.<id>.notification.cleared.
 type RequestCleared struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	DecisionId    string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
-	ClearTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=clear_time,json=clearTime,proto3" json:"clear_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	ClearTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=clear_time,json=clearTime,proto3" json:"clear_time,omitempty"`
+	// The authority's country was adequate when judged again at clearance
+	// (clause 4.2.1). Events written before issue 15 lack it: reporting reads
+	// their absence as "not judged again" and judges at the disclosure date.
+	Adequate bool `protobuf:"varint,4,opt,name=adequate,proto3" json:"adequate,omitempty"`
+	// True on events written since adequacy is judged again at clearance, so
+	// that a false adequate can be told from an old event without the field.
+	AdequacyJudged bool `protobuf:"varint,5,opt,name=adequacy_judged,json=adequacyJudged,proto3" json:"adequacy_judged,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RequestCleared) Reset() {
@@ -276,6 +284,20 @@ func (x *RequestCleared) GetClearTime() *timestamppb.Timestamp {
 		return x.ClearTime
 	}
 	return nil
+}
+
+func (x *RequestCleared) GetAdequate() bool {
+	if x != nil {
+		return x.Adequate
+	}
+	return false
+}
+
+func (x *RequestCleared) GetAdequacyJudged() bool {
+	if x != nil {
+		return x.AdequacyJudged
+	}
+	return false
 }
 
 // RequestRedirected says the authority agreed to go to the customer (clause
@@ -746,11 +768,410 @@ func (x *WaiverEffortRecorded) GetEffort() *WaiverEffort {
 	return nil
 }
 
+// AdequacyLost records that the authority's country, judged again at
+// clearance or at the disclosure date against the adequacy registry as of
+// that date, is no longer adequate (clause 4.2.1): the plan is re-made with
+// a hold and any clearance no longer stands. Subject
+// ddr.req.<id>.notification.adequacy_lost.
+type AdequacyLost struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Adequacy      *Adequacy              `protobuf:"bytes,2,opt,name=adequacy,proto3" json:"adequacy,omitempty"`
+	JudgeTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=judge_time,json=judgeTime,proto3" json:"judge_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdequacyLost) Reset() {
+	*x = AdequacyLost{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdequacyLost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdequacyLost) ProtoMessage() {}
+
+func (x *AdequacyLost) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdequacyLost.ProtoReflect.Descriptor instead.
+func (*AdequacyLost) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AdequacyLost) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AdequacyLost) GetAdequacy() *Adequacy {
+	if x != nil {
+		return x.Adequacy
+	}
+	return nil
+}
+
+func (x *AdequacyLost) GetJudgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.JudgeTime
+	}
+	return nil
+}
+
+// ExemptionProposed records one person's proposal that a notice or the hold
+// is not given (clauses 4.1.2, 4.2.1, 2.2): it lifts nothing until a second
+// person confirms the lift (LiftConfirmed). Subject
+// ddr.req.<id>.notification.exemption_proposed.
+type ExemptionProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Exemption     *Exemption             `protobuf:"bytes,2,opt,name=exemption,proto3" json:"exemption,omitempty"`
+	Lift          *v1.Lift               `protobuf:"bytes,3,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExemptionProposed) Reset() {
+	*x = ExemptionProposed{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExemptionProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExemptionProposed) ProtoMessage() {}
+
+func (x *ExemptionProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExemptionProposed.ProtoReflect.Descriptor instead.
+func (*ExemptionProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ExemptionProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ExemptionProposed) GetExemption() *Exemption {
+	if x != nil {
+		return x.Exemption
+	}
+	return nil
+}
+
+func (x *ExemptionProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// ConsultationOutcomeProposed records one person's record of a DPA's answer
+// (or "no reply" after the consultation period); it counts once a second
+// person confirms. Subject
+// ddr.req.<id>.notification.consultation_outcome_proposed.
+type ConsultationOutcomeProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Consultation  *DpaConsultation       `protobuf:"bytes,2,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	Lift          *v1.Lift               `protobuf:"bytes,3,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsultationOutcomeProposed) Reset() {
+	*x = ConsultationOutcomeProposed{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationOutcomeProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationOutcomeProposed) ProtoMessage() {}
+
+func (x *ConsultationOutcomeProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationOutcomeProposed.ProtoReflect.Descriptor instead.
+func (*ConsultationOutcomeProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ConsultationOutcomeProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConsultationOutcomeProposed) GetConsultation() *DpaConsultation {
+	if x != nil {
+		return x.Consultation
+	}
+	return nil
+}
+
+func (x *ConsultationOutcomeProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// ManualDispatchProposed records one person's record of a DPA packet sent
+// by hand (portal, post); it counts as sent once a second person confirms.
+// Subject ddr.req.<id>.notification.manual_dispatch_proposed.
+type ManualDispatchProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Dispatch      *ManualDispatch        `protobuf:"bytes,2,opt,name=dispatch,proto3" json:"dispatch,omitempty"`
+	Lift          *v1.Lift               `protobuf:"bytes,3,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ManualDispatchProposed) Reset() {
+	*x = ManualDispatchProposed{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ManualDispatchProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ManualDispatchProposed) ProtoMessage() {}
+
+func (x *ManualDispatchProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ManualDispatchProposed.ProtoReflect.Descriptor instead.
+func (*ManualDispatchProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ManualDispatchProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ManualDispatchProposed) GetDispatch() *ManualDispatch {
+	if x != nil {
+		return x.Dispatch
+	}
+	return nil
+}
+
+func (x *ManualDispatchProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// WeakeningProposed records one person's proposal that a step once owed is
+// dropped because the facts changed; the step stays owed until a second
+// person (legal) confirms. Subject
+// ddr.req.<id>.notification.weakening_proposed.
+type WeakeningProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Step          StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	Lift          *v1.Lift               `protobuf:"bytes,3,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WeakeningProposed) Reset() {
+	*x = WeakeningProposed{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WeakeningProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WeakeningProposed) ProtoMessage() {}
+
+func (x *WeakeningProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WeakeningProposed.ProtoReflect.Descriptor instead.
+func (*WeakeningProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WeakeningProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WeakeningProposed) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *WeakeningProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// LiftConfirmed records the second person confirming a lift: only now does
+// it take effect. Subject ddr.req.<id>.notification.lift_confirmed.
+type LiftConfirmed struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	LiftId      string                 `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	ConfirmedBy string                 `protobuf:"bytes,3,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	// The confirmer's roles when confirming.
+	Roles         []string               `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
+	ConfirmTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiftConfirmed) Reset() {
+	*x = LiftConfirmed{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiftConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiftConfirmed) ProtoMessage() {}
+
+func (x *LiftConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiftConfirmed.ProtoReflect.Descriptor instead.
+func (*LiftConfirmed) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *LiftConfirmed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *LiftConfirmed) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+func (x *LiftConfirmed) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *LiftConfirmed) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *LiftConfirmed) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
 var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x1eddr/notification/v1/plan.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n" +
+	" ddr/notification/v1/events.proto\x12\x13ddr.notification.v1\x1a\x18ddr/common/v1/lift.proto\x1a\x1eddr/notification/v1/plan.proto\x1a\x1addr/options/v1/event.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n" +
 	"\vPlanDerived\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12-\n" +
@@ -766,14 +1187,16 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\thold_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bholdTime:\x11\x8a\xb5\x18\r\n" +
-	"\vhold_placed\"\x9a\x01\n" +
+	"\vhold_placed\"\xdf\x01\n" +
 	"\x0eRequestCleared\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
 	"\vdecision_id\x18\x02 \x01(\tR\n" +
 	"decisionId\x129\n" +
 	"\n" +
-	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime:\r\x8a\xb5\x18\t\n" +
+	"clear_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\x12\x1a\n" +
+	"\badequate\x18\x04 \x01(\bR\badequate\x12'\n" +
+	"\x0fadequacy_judged\x18\x05 \x01(\bR\x0eadequacyJudged:\r\x8a\xb5\x18\t\n" +
 	"\acleared\"\xb0\x01\n" +
 	"\x11RequestRedirected\x12\x1d\n" +
 	"\n" +
@@ -820,7 +1243,46 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
 	"\x06effort\x18\x02 \x01(\v2!.ddr.notification.v1.WaiverEffortR\x06effort:\x1c\x8a\xb5\x18\x18\n" +
-	"\x16waiver_effort_recorded*q\n" +
+	"\x16waiver_effort_recorded\"\xb8\x01\n" +
+	"\fAdequacyLost\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
+	"\badequacy\x18\x02 \x01(\v2\x1d.ddr.notification.v1.AdequacyR\badequacy\x129\n" +
+	"\n" +
+	"judge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tjudgeTime:\x13\x8a\xb5\x18\x0f\n" +
+	"\radequacy_lost\"\xb3\x01\n" +
+	"\x11ExemptionProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12<\n" +
+	"\texemption\x18\x02 \x01(\v2\x1e.ddr.notification.v1.ExemptionR\texemption\x12'\n" +
+	"\x04lift\x18\x03 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift:\x18\x8a\xb5\x18\x14\n" +
+	"\x12exemption_proposed\"\xd4\x01\n" +
+	"\x1bConsultationOutcomeProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12H\n" +
+	"\fconsultation\x18\x02 \x01(\v2$.ddr.notification.v1.DpaConsultationR\fconsultation\x12'\n" +
+	"\x04lift\x18\x03 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift:#\x8a\xb5\x18\x1f\n" +
+	"\x1dconsultation_outcome_proposed\"\xc1\x01\n" +
+	"\x16ManualDispatchProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12?\n" +
+	"\bdispatch\x18\x02 \x01(\v2#.ddr.notification.v1.ManualDispatchR\bdispatch\x12'\n" +
+	"\x04lift\x18\x03 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift:\x1e\x8a\xb5\x18\x1a\n" +
+	"\x18manual_dispatch_proposed\"\xa8\x01\n" +
+	"\x11WeakeningProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x121\n" +
+	"\x04step\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12'\n" +
+	"\x04lift\x18\x03 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift:\x18\x8a\xb5\x18\x14\n" +
+	"\x12weakening_proposed\"\xd5\x01\n" +
+	"\rLiftConfirmed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x17\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\x12!\n" +
+	"\fconfirmed_by\x18\x03 \x01(\tR\vconfirmedBy\x12\x14\n" +
+	"\x05roles\x18\x04 \x03(\tR\x05roles\x12=\n" +
+	"\fconfirm_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:\x14\x8a\xb5\x18\x10\n" +
+	"\x0elift_confirmed*q\n" +
 	"\rHoldLiftBasis\x12\x1f\n" +
 	"\x1bHOLD_LIFT_BASIS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cHOLD_LIFT_BASIS_CONSULTATION\x10\x01\x12\x1d\n" +
@@ -839,49 +1301,70 @@ func file_ddr_notification_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_notification_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ddr_notification_v1_events_proto_goTypes = []any{
-	(HoldLiftBasis)(0),              // 0: ddr.notification.v1.HoldLiftBasis
-	(*PlanDerived)(nil),             // 1: ddr.notification.v1.PlanDerived
-	(*HoldPlaced)(nil),              // 2: ddr.notification.v1.HoldPlaced
-	(*RequestCleared)(nil),          // 3: ddr.notification.v1.RequestCleared
-	(*RequestRedirected)(nil),       // 4: ddr.notification.v1.RequestRedirected
-	(*HoldLifted)(nil),              // 5: ddr.notification.v1.HoldLifted
-	(*RedirectOutcomeRecorded)(nil), // 6: ddr.notification.v1.RedirectOutcomeRecorded
-	(*NoticeDelivered)(nil),         // 7: ddr.notification.v1.NoticeDelivered
-	(*NoticeFailed)(nil),            // 8: ddr.notification.v1.NoticeFailed
-	(*ExemptionRecorded)(nil),       // 9: ddr.notification.v1.ExemptionRecorded
-	(*DpaConsulted)(nil),            // 10: ddr.notification.v1.DpaConsulted
-	(*WaiverEffortRecorded)(nil),    // 11: ddr.notification.v1.WaiverEffortRecorded
-	(*Plan)(nil),                    // 12: ddr.notification.v1.Plan
-	(*PlanInputs)(nil),              // 13: ddr.notification.v1.PlanInputs
-	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
-	(*RedirectRecord)(nil),          // 15: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),                // 16: ddr.notification.v1.Delivery
-	(*Exemption)(nil),               // 17: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),         // 18: ddr.notification.v1.DpaConsultation
-	(*WaiverEffort)(nil),            // 19: ddr.notification.v1.WaiverEffort
+	(HoldLiftBasis)(0),                  // 0: ddr.notification.v1.HoldLiftBasis
+	(*PlanDerived)(nil),                 // 1: ddr.notification.v1.PlanDerived
+	(*HoldPlaced)(nil),                  // 2: ddr.notification.v1.HoldPlaced
+	(*RequestCleared)(nil),              // 3: ddr.notification.v1.RequestCleared
+	(*RequestRedirected)(nil),           // 4: ddr.notification.v1.RequestRedirected
+	(*HoldLifted)(nil),                  // 5: ddr.notification.v1.HoldLifted
+	(*RedirectOutcomeRecorded)(nil),     // 6: ddr.notification.v1.RedirectOutcomeRecorded
+	(*NoticeDelivered)(nil),             // 7: ddr.notification.v1.NoticeDelivered
+	(*NoticeFailed)(nil),                // 8: ddr.notification.v1.NoticeFailed
+	(*ExemptionRecorded)(nil),           // 9: ddr.notification.v1.ExemptionRecorded
+	(*DpaConsulted)(nil),                // 10: ddr.notification.v1.DpaConsulted
+	(*WaiverEffortRecorded)(nil),        // 11: ddr.notification.v1.WaiverEffortRecorded
+	(*AdequacyLost)(nil),                // 12: ddr.notification.v1.AdequacyLost
+	(*ExemptionProposed)(nil),           // 13: ddr.notification.v1.ExemptionProposed
+	(*ConsultationOutcomeProposed)(nil), // 14: ddr.notification.v1.ConsultationOutcomeProposed
+	(*ManualDispatchProposed)(nil),      // 15: ddr.notification.v1.ManualDispatchProposed
+	(*WeakeningProposed)(nil),           // 16: ddr.notification.v1.WeakeningProposed
+	(*LiftConfirmed)(nil),               // 17: ddr.notification.v1.LiftConfirmed
+	(*Plan)(nil),                        // 18: ddr.notification.v1.Plan
+	(*PlanInputs)(nil),                  // 19: ddr.notification.v1.PlanInputs
+	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
+	(*RedirectRecord)(nil),              // 21: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),                    // 22: ddr.notification.v1.Delivery
+	(*Exemption)(nil),                   // 23: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),             // 24: ddr.notification.v1.DpaConsultation
+	(*WaiverEffort)(nil),                // 25: ddr.notification.v1.WaiverEffort
+	(*Adequacy)(nil),                    // 26: ddr.notification.v1.Adequacy
+	(*v1.Lift)(nil),                     // 27: ddr.common.v1.Lift
+	(*ManualDispatch)(nil),              // 28: ddr.notification.v1.ManualDispatch
+	(StepKind)(0),                       // 29: ddr.notification.v1.StepKind
 }
 var file_ddr_notification_v1_events_proto_depIdxs = []int32{
-	12, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
-	13, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
-	14, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
-	14, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
-	14, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
-	14, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
+	18, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
+	19, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
+	20, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
+	20, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
+	20, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
+	20, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: ddr.notification.v1.HoldLifted.basis:type_name -> ddr.notification.v1.HoldLiftBasis
-	14, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
-	15, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	16, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
-	16, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
-	17, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
-	18, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	19, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	20, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
+	21, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	22, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
+	22, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
+	23, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
+	24, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	25, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
+	26, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
+	20, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
+	23, // 16: ddr.notification.v1.ExemptionProposed.exemption:type_name -> ddr.notification.v1.Exemption
+	27, // 17: ddr.notification.v1.ExemptionProposed.lift:type_name -> ddr.common.v1.Lift
+	24, // 18: ddr.notification.v1.ConsultationOutcomeProposed.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	27, // 19: ddr.notification.v1.ConsultationOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	28, // 20: ddr.notification.v1.ManualDispatchProposed.dispatch:type_name -> ddr.notification.v1.ManualDispatch
+	27, // 21: ddr.notification.v1.ManualDispatchProposed.lift:type_name -> ddr.common.v1.Lift
+	29, // 22: ddr.notification.v1.WeakeningProposed.step:type_name -> ddr.notification.v1.StepKind
+	27, // 23: ddr.notification.v1.WeakeningProposed.lift:type_name -> ddr.common.v1.Lift
+	20, // 24: ddr.notification.v1.LiftConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_events_proto_init() }
@@ -896,7 +1379,7 @@ func file_ddr_notification_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_events_proto_rawDesc), len(file_ddr_notification_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -963,6 +963,758 @@ func (x *RetryDeliveryResponse) GetPlan() *Plan {
 	return nil
 }
 
+// ProposeExemptionRequest is the input of ProposeExemption.
+type ProposeExemptionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// STEP_KIND_NOTIFY_CUSTOMER, STEP_KIND_HOLD_AND_CONSULT_DPA or
+	// STEP_KIND_NOTIFY_DPA.
+	Step StepKind `protobuf:"varint,2,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	// PROHIBITED or IMMINENT_RISK.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Personal data (RECORD): the basis in free text, which can describe the people at risk.
+	Basis string `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`
+	// The gag order's reference, the statute or the risk finding's record;
+	// never personal data.
+	EvidenceReference string `protobuf:"bytes,5,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	// For PROHIBITED without a recorded gag: the statute legal cites.
+	Statute string `protobuf:"bytes,6,opt,name=statute,proto3" json:"statute,omitempty"`
+	// Personal data (RECORD): for IMMINENT_RISK, why prior notice would defeat the purpose.
+	WhyNoticeDefeats string `protobuf:"bytes,7,opt,name=why_notice_defeats,json=whyNoticeDefeats,proto3" json:"why_notice_defeats,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ProposeExemptionRequest) Reset() {
+	*x = ProposeExemptionRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeExemptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeExemptionRequest) ProtoMessage() {}
+
+func (x *ProposeExemptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeExemptionRequest.ProtoReflect.Descriptor instead.
+func (*ProposeExemptionRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ProposeExemptionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *ProposeExemptionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetStatute() string {
+	if x != nil {
+		return x.Statute
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetWhyNoticeDefeats() string {
+	if x != nil {
+		return x.WhyNoticeDefeats
+	}
+	return ""
+}
+
+// ProposeExemptionResponse is the output of ProposeExemption.
+type ProposeExemptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The lift a second person confirms (ConfirmLift).
+	LiftId        string `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeExemptionResponse) Reset() {
+	*x = ProposeExemptionResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeExemptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeExemptionResponse) ProtoMessage() {}
+
+func (x *ProposeExemptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeExemptionResponse.ProtoReflect.Descriptor instead.
+func (*ProposeExemptionResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ProposeExemptionResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *ProposeExemptionResponse) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ProposeConsultationOutcomeRequest is the input of ProposeConsultationOutcome.
+type ProposeConsultationOutcomeRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// One of the request's competent authorities (Plan.authorities).
+	Authority string              `protobuf:"bytes,2,opt,name=authority,proto3" json:"authority,omitempty"`
+	Outcome   ConsultationOutcome `protobuf:"varint,3,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
+	// Personal data (RECORD): the DPA's answer in free text, which can name people.
+	Summary string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The DPA's reference for its reply; required unless NO_RESPONSE.
+	ReplyReference string `protobuf:"bytes,5,opt,name=reply_reference,json=replyReference,proto3" json:"reply_reference,omitempty"`
+	// The date of the DPA's reply; required unless NO_RESPONSE.
+	ReplyTime     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=reply_time,json=replyTime,proto3" json:"reply_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeConsultationOutcomeRequest) Reset() {
+	*x = ProposeConsultationOutcomeRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeConsultationOutcomeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeConsultationOutcomeRequest) ProtoMessage() {}
+
+func (x *ProposeConsultationOutcomeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeConsultationOutcomeRequest.ProtoReflect.Descriptor instead.
+func (*ProposeConsultationOutcomeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetAuthority() string {
+	if x != nil {
+		return x.Authority
+	}
+	return ""
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetOutcome() ConsultationOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ConsultationOutcome_CONSULTATION_OUTCOME_UNSPECIFIED
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetReplyReference() string {
+	if x != nil {
+		return x.ReplyReference
+	}
+	return ""
+}
+
+func (x *ProposeConsultationOutcomeRequest) GetReplyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplyTime
+	}
+	return nil
+}
+
+// ProposeConsultationOutcomeResponse is the output of ProposeConsultationOutcome.
+type ProposeConsultationOutcomeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	LiftId        string                 `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeConsultationOutcomeResponse) Reset() {
+	*x = ProposeConsultationOutcomeResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeConsultationOutcomeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeConsultationOutcomeResponse) ProtoMessage() {}
+
+func (x *ProposeConsultationOutcomeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeConsultationOutcomeResponse.ProtoReflect.Descriptor instead.
+func (*ProposeConsultationOutcomeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ProposeConsultationOutcomeResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *ProposeConsultationOutcomeResponse) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ProposeManualDispatchRequest is the input of ProposeManualDispatch.
+type ProposeManualDispatchRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Authority string                 `protobuf:"bytes,2,opt,name=authority,proto3" json:"authority,omitempty"`
+	Means     DispatchMeans          `protobuf:"varint,3,opt,name=means,proto3,enum=ddr.notification.v1.DispatchMeans" json:"means,omitempty"`
+	// The portal receipt or postal reference.
+	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	// When it was sent; not in the future.
+	SentTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeManualDispatchRequest) Reset() {
+	*x = ProposeManualDispatchRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeManualDispatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeManualDispatchRequest) ProtoMessage() {}
+
+func (x *ProposeManualDispatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeManualDispatchRequest.ProtoReflect.Descriptor instead.
+func (*ProposeManualDispatchRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ProposeManualDispatchRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeManualDispatchRequest) GetAuthority() string {
+	if x != nil {
+		return x.Authority
+	}
+	return ""
+}
+
+func (x *ProposeManualDispatchRequest) GetMeans() DispatchMeans {
+	if x != nil {
+		return x.Means
+	}
+	return DispatchMeans_DISPATCH_MEANS_UNSPECIFIED
+}
+
+func (x *ProposeManualDispatchRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ProposeManualDispatchRequest) GetSentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentTime
+	}
+	return nil
+}
+
+// ProposeManualDispatchResponse is the output of ProposeManualDispatch.
+type ProposeManualDispatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	LiftId        string                 `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeManualDispatchResponse) Reset() {
+	*x = ProposeManualDispatchResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeManualDispatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeManualDispatchResponse) ProtoMessage() {}
+
+func (x *ProposeManualDispatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeManualDispatchResponse.ProtoReflect.Descriptor instead.
+func (*ProposeManualDispatchResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ProposeManualDispatchResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *ProposeManualDispatchResponse) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ProposeWeakeningRequest is the input of ProposeWeakening.
+type ProposeWeakeningRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Step      StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	// Personal data (RECORD): why the step may be dropped, in free text.
+	Basis string `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
+	// The correction, amendment or configuration change it rests on.
+	EvidenceReference string `protobuf:"bytes,4,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ProposeWeakeningRequest) Reset() {
+	*x = ProposeWeakeningRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeWeakeningRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeWeakeningRequest) ProtoMessage() {}
+
+func (x *ProposeWeakeningRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeWeakeningRequest.ProtoReflect.Descriptor instead.
+func (*ProposeWeakeningRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ProposeWeakeningRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeWeakeningRequest) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *ProposeWeakeningRequest) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *ProposeWeakeningRequest) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+// ProposeWeakeningResponse is the output of ProposeWeakening.
+type ProposeWeakeningResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	LiftId        string                 `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeWeakeningResponse) Reset() {
+	*x = ProposeWeakeningResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeWeakeningResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeWeakeningResponse) ProtoMessage() {}
+
+func (x *ProposeWeakeningResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeWeakeningResponse.ProtoReflect.Descriptor instead.
+func (*ProposeWeakeningResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ProposeWeakeningResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *ProposeWeakeningResponse) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ConfirmLiftRequest is the input of ConfirmLift.
+type ConfirmLiftRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The lift's id, as in Plan.lifts.
+	LiftId        string `protobuf:"bytes,2,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmLiftRequest) Reset() {
+	*x = ConfirmLiftRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmLiftRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmLiftRequest) ProtoMessage() {}
+
+func (x *ConfirmLiftRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmLiftRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmLiftRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ConfirmLiftRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmLiftRequest) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ConfirmLiftResponse is the output of ConfirmLift.
+type ConfirmLiftResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmLiftResponse) Reset() {
+	*x = ConfirmLiftResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmLiftResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmLiftResponse) ProtoMessage() {}
+
+func (x *ConfirmLiftResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmLiftResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmLiftResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ConfirmLiftResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+// CheckDisclosureRequest is the input of CheckDisclosure.
+type CheckDisclosureRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The disclosure date; unset: now.
+	DisclosureTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=disclosure_time,json=disclosureTime,proto3" json:"disclosure_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CheckDisclosureRequest) Reset() {
+	*x = CheckDisclosureRequest{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckDisclosureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckDisclosureRequest) ProtoMessage() {}
+
+func (x *CheckDisclosureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckDisclosureRequest.ProtoReflect.Descriptor instead.
+func (*CheckDisclosureRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CheckDisclosureRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CheckDisclosureRequest) GetDisclosureTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DisclosureTime
+	}
+	return nil
+}
+
+// CheckDisclosureResponse is the output of CheckDisclosure: nothing blocks
+// disclosure on that date.
+type CheckDisclosureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckDisclosureResponse) Reset() {
+	*x = CheckDisclosureResponse{}
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckDisclosureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckDisclosureResponse) ProtoMessage() {}
+
+func (x *CheckDisclosureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_notification_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckDisclosureResponse.ProtoReflect.Descriptor instead.
+func (*CheckDisclosureResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_notification_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CheckDisclosureResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
 var File_ddr_notification_v1_notification_service_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
@@ -1040,7 +1792,72 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"F\n" +
 	"\x15RetryDeliveryResponse\x12-\n" +
-	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan2\xed\x06\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\x81\x03\n" +
+	"\x17ProposeExemptionRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12?\n" +
+	"\x04step\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindB\f\xbaH\t\x82\x01\x06\x18\x02\x18\x03\x18\x05R\x04step\x12:\n" +
+	"\x06reason\x18\x03 \x01(\tB\"\xbaH\x1fr\x1d\x18 R\n" +
+	"PROHIBITEDR\rIMMINENT_RISKR\x06reason\x12$\n" +
+	"\x05basis\x18\x04 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xd0\x0f\x90\xb5\x18\x02R\x05basis\x129\n" +
+	"\x12evidence_reference\x18\x05 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x11evidenceReference\x12\"\n" +
+	"\astatute\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\astatute\x12:\n" +
+	"\x12why_notice_defeats\x18\a \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\x10whyNoticeDefeats\"b\n" +
+	"\x18ProposeExemptionResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xdd\x02\n" +
+	"!ProposeConsultationOutcomeRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12(\n" +
+	"\tauthority\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\tauthority\x12N\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12&\n" +
+	"\asummary\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x02R\asummary\x121\n" +
+	"\x0freply_reference\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x0ereplyReference\x129\n" +
+	"\n" +
+	"reply_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\treplyTime\"l\n" +
+	"\"ProposeConsultationOutcomeResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xa3\x02\n" +
+	"\x1cProposeManualDispatchRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12(\n" +
+	"\tauthority\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\tauthority\x12D\n" +
+	"\x05means\x18\x03 \x01(\x0e2\".ddr.notification.v1.DispatchMeansB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05means\x12(\n" +
+	"\treference\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\treference\x12?\n" +
+	"\tsent_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\bsentTime\"g\n" +
+	"\x1dProposeManualDispatchResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xe3\x01\n" +
+	"\x17ProposeWeakeningRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12=\n" +
+	"\x04step\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04step\x12$\n" +
+	"\x05basis\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xd0\x0f\x90\xb5\x18\x02R\x05basis\x129\n" +
+	"\x12evidence_reference\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x11evidenceReference\"b\n" +
+	"\x18ProposeWeakeningResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\"c\n" +
+	"\x12ConfirmLiftRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12#\n" +
+	"\alift_id\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x06liftId\"D\n" +
+	"\x13ConfirmLiftResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\x87\x01\n" +
+	"\x16CheckDisclosureRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12C\n" +
+	"\x0fdisclosure_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0edisclosureTime\"H\n" +
+	"\x17CheckDisclosureResponse\x12-\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan2\xaf\f\n" +
 	"\x13NotificationService\x12T\n" +
 	"\aGetPlan\x12#.ddr.notification.v1.GetPlanRequest\x1a$.ddr.notification.v1.GetPlanResponse\x12Z\n" +
 	"\tListHolds\x12%.ddr.notification.v1.ListHoldsRequest\x1a&.ddr.notification.v1.ListHoldsResponse\x12~\n" +
@@ -1049,7 +1866,13 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\x15RecordDpaConsultation\x121.ddr.notification.v1.RecordDpaConsultationRequest\x1a2.ddr.notification.v1.RecordDpaConsultationResponse\x12W\n" +
 	"\bLiftHold\x12$.ddr.notification.v1.LiftHoldRequest\x1a%.ddr.notification.v1.LiftHoldResponse\x12u\n" +
 	"\x12RecordWaiverEffort\x12..ddr.notification.v1.RecordWaiverEffortRequest\x1a/.ddr.notification.v1.RecordWaiverEffortResponse\x12f\n" +
-	"\rRetryDelivery\x12).ddr.notification.v1.RetryDeliveryRequest\x1a*.ddr.notification.v1.RetryDeliveryResponseB@Z>github.com/ddrsuite/ddr/gen/ddr/notification/v1;notificationv1b\x06proto3"
+	"\rRetryDelivery\x12).ddr.notification.v1.RetryDeliveryRequest\x1a*.ddr.notification.v1.RetryDeliveryResponse\x12o\n" +
+	"\x10ProposeExemption\x12,.ddr.notification.v1.ProposeExemptionRequest\x1a-.ddr.notification.v1.ProposeExemptionResponse\x12\x8d\x01\n" +
+	"\x1aProposeConsultationOutcome\x126.ddr.notification.v1.ProposeConsultationOutcomeRequest\x1a7.ddr.notification.v1.ProposeConsultationOutcomeResponse\x12~\n" +
+	"\x15ProposeManualDispatch\x121.ddr.notification.v1.ProposeManualDispatchRequest\x1a2.ddr.notification.v1.ProposeManualDispatchResponse\x12o\n" +
+	"\x10ProposeWeakening\x12,.ddr.notification.v1.ProposeWeakeningRequest\x1a-.ddr.notification.v1.ProposeWeakeningResponse\x12`\n" +
+	"\vConfirmLift\x12'.ddr.notification.v1.ConfirmLiftRequest\x1a(.ddr.notification.v1.ConfirmLiftResponse\x12l\n" +
+	"\x0fCheckDisclosure\x12+.ddr.notification.v1.CheckDisclosureRequest\x1a,.ddr.notification.v1.CheckDisclosureResponseB@Z>github.com/ddrsuite/ddr/gen/ddr/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ddr_notification_v1_notification_service_proto_rawDescOnce sync.Once
@@ -1063,72 +1886,110 @@ func file_ddr_notification_v1_notification_service_proto_rawDescGZIP() []byte {
 	return file_ddr_notification_v1_notification_service_proto_rawDescData
 }
 
-var file_ddr_notification_v1_notification_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ddr_notification_v1_notification_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_ddr_notification_v1_notification_service_proto_goTypes = []any{
-	(*GetPlanRequest)(nil),                // 0: ddr.notification.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),               // 1: ddr.notification.v1.GetPlanResponse
-	(*ListHoldsRequest)(nil),              // 2: ddr.notification.v1.ListHoldsRequest
-	(*Hold)(nil),                          // 3: ddr.notification.v1.Hold
-	(*ListHoldsResponse)(nil),             // 4: ddr.notification.v1.ListHoldsResponse
-	(*RecordRedirectOutcomeRequest)(nil),  // 5: ddr.notification.v1.RecordRedirectOutcomeRequest
-	(*RecordRedirectOutcomeResponse)(nil), // 6: ddr.notification.v1.RecordRedirectOutcomeResponse
-	(*RecordExemptionRequest)(nil),        // 7: ddr.notification.v1.RecordExemptionRequest
-	(*RecordExemptionResponse)(nil),       // 8: ddr.notification.v1.RecordExemptionResponse
-	(*RecordDpaConsultationRequest)(nil),  // 9: ddr.notification.v1.RecordDpaConsultationRequest
-	(*RecordDpaConsultationResponse)(nil), // 10: ddr.notification.v1.RecordDpaConsultationResponse
-	(*LiftHoldRequest)(nil),               // 11: ddr.notification.v1.LiftHoldRequest
-	(*LiftHoldResponse)(nil),              // 12: ddr.notification.v1.LiftHoldResponse
-	(*RecordWaiverEffortRequest)(nil),     // 13: ddr.notification.v1.RecordWaiverEffortRequest
-	(*RecordWaiverEffortResponse)(nil),    // 14: ddr.notification.v1.RecordWaiverEffortResponse
-	(*RetryDeliveryRequest)(nil),          // 15: ddr.notification.v1.RetryDeliveryRequest
-	(*RetryDeliveryResponse)(nil),         // 16: ddr.notification.v1.RetryDeliveryResponse
-	(*Plan)(nil),                          // 17: ddr.notification.v1.Plan
-	(*timestamppb.Timestamp)(nil),         // 18: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 19: google.protobuf.Duration
-	(RedirectOutcome)(0),                  // 20: ddr.notification.v1.RedirectOutcome
-	(StepKind)(0),                         // 21: ddr.notification.v1.StepKind
-	(ConsultationOutcome)(0),              // 22: ddr.notification.v1.ConsultationOutcome
-	(WaiverEffortKind)(0),                 // 23: ddr.notification.v1.WaiverEffortKind
-	(WaiverOutcome)(0),                    // 24: ddr.notification.v1.WaiverOutcome
+	(*GetPlanRequest)(nil),                     // 0: ddr.notification.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),                    // 1: ddr.notification.v1.GetPlanResponse
+	(*ListHoldsRequest)(nil),                   // 2: ddr.notification.v1.ListHoldsRequest
+	(*Hold)(nil),                               // 3: ddr.notification.v1.Hold
+	(*ListHoldsResponse)(nil),                  // 4: ddr.notification.v1.ListHoldsResponse
+	(*RecordRedirectOutcomeRequest)(nil),       // 5: ddr.notification.v1.RecordRedirectOutcomeRequest
+	(*RecordRedirectOutcomeResponse)(nil),      // 6: ddr.notification.v1.RecordRedirectOutcomeResponse
+	(*RecordExemptionRequest)(nil),             // 7: ddr.notification.v1.RecordExemptionRequest
+	(*RecordExemptionResponse)(nil),            // 8: ddr.notification.v1.RecordExemptionResponse
+	(*RecordDpaConsultationRequest)(nil),       // 9: ddr.notification.v1.RecordDpaConsultationRequest
+	(*RecordDpaConsultationResponse)(nil),      // 10: ddr.notification.v1.RecordDpaConsultationResponse
+	(*LiftHoldRequest)(nil),                    // 11: ddr.notification.v1.LiftHoldRequest
+	(*LiftHoldResponse)(nil),                   // 12: ddr.notification.v1.LiftHoldResponse
+	(*RecordWaiverEffortRequest)(nil),          // 13: ddr.notification.v1.RecordWaiverEffortRequest
+	(*RecordWaiverEffortResponse)(nil),         // 14: ddr.notification.v1.RecordWaiverEffortResponse
+	(*RetryDeliveryRequest)(nil),               // 15: ddr.notification.v1.RetryDeliveryRequest
+	(*RetryDeliveryResponse)(nil),              // 16: ddr.notification.v1.RetryDeliveryResponse
+	(*ProposeExemptionRequest)(nil),            // 17: ddr.notification.v1.ProposeExemptionRequest
+	(*ProposeExemptionResponse)(nil),           // 18: ddr.notification.v1.ProposeExemptionResponse
+	(*ProposeConsultationOutcomeRequest)(nil),  // 19: ddr.notification.v1.ProposeConsultationOutcomeRequest
+	(*ProposeConsultationOutcomeResponse)(nil), // 20: ddr.notification.v1.ProposeConsultationOutcomeResponse
+	(*ProposeManualDispatchRequest)(nil),       // 21: ddr.notification.v1.ProposeManualDispatchRequest
+	(*ProposeManualDispatchResponse)(nil),      // 22: ddr.notification.v1.ProposeManualDispatchResponse
+	(*ProposeWeakeningRequest)(nil),            // 23: ddr.notification.v1.ProposeWeakeningRequest
+	(*ProposeWeakeningResponse)(nil),           // 24: ddr.notification.v1.ProposeWeakeningResponse
+	(*ConfirmLiftRequest)(nil),                 // 25: ddr.notification.v1.ConfirmLiftRequest
+	(*ConfirmLiftResponse)(nil),                // 26: ddr.notification.v1.ConfirmLiftResponse
+	(*CheckDisclosureRequest)(nil),             // 27: ddr.notification.v1.CheckDisclosureRequest
+	(*CheckDisclosureResponse)(nil),            // 28: ddr.notification.v1.CheckDisclosureResponse
+	(*Plan)(nil),                               // 29: ddr.notification.v1.Plan
+	(*timestamppb.Timestamp)(nil),              // 30: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                // 31: google.protobuf.Duration
+	(RedirectOutcome)(0),                       // 32: ddr.notification.v1.RedirectOutcome
+	(StepKind)(0),                              // 33: ddr.notification.v1.StepKind
+	(ConsultationOutcome)(0),                   // 34: ddr.notification.v1.ConsultationOutcome
+	(WaiverEffortKind)(0),                      // 35: ddr.notification.v1.WaiverEffortKind
+	(WaiverOutcome)(0),                         // 36: ddr.notification.v1.WaiverOutcome
+	(DispatchMeans)(0),                         // 37: ddr.notification.v1.DispatchMeans
 }
 var file_ddr_notification_v1_notification_service_proto_depIdxs = []int32{
-	17, // 0: ddr.notification.v1.GetPlanResponse.plan:type_name -> ddr.notification.v1.Plan
-	18, // 1: ddr.notification.v1.Hold.hold_time:type_name -> google.protobuf.Timestamp
-	19, // 2: ddr.notification.v1.Hold.age:type_name -> google.protobuf.Duration
+	29, // 0: ddr.notification.v1.GetPlanResponse.plan:type_name -> ddr.notification.v1.Plan
+	30, // 1: ddr.notification.v1.Hold.hold_time:type_name -> google.protobuf.Timestamp
+	31, // 2: ddr.notification.v1.Hold.age:type_name -> google.protobuf.Duration
 	3,  // 3: ddr.notification.v1.ListHoldsResponse.holds:type_name -> ddr.notification.v1.Hold
-	20, // 4: ddr.notification.v1.RecordRedirectOutcomeRequest.outcome:type_name -> ddr.notification.v1.RedirectOutcome
-	17, // 5: ddr.notification.v1.RecordRedirectOutcomeResponse.plan:type_name -> ddr.notification.v1.Plan
-	21, // 6: ddr.notification.v1.RecordExemptionRequest.step:type_name -> ddr.notification.v1.StepKind
-	17, // 7: ddr.notification.v1.RecordExemptionResponse.plan:type_name -> ddr.notification.v1.Plan
-	22, // 8: ddr.notification.v1.RecordDpaConsultationRequest.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
-	17, // 9: ddr.notification.v1.RecordDpaConsultationResponse.plan:type_name -> ddr.notification.v1.Plan
-	17, // 10: ddr.notification.v1.LiftHoldResponse.plan:type_name -> ddr.notification.v1.Plan
-	23, // 11: ddr.notification.v1.RecordWaiverEffortRequest.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	24, // 12: ddr.notification.v1.RecordWaiverEffortRequest.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	18, // 13: ddr.notification.v1.RecordWaiverEffortRequest.effort_time:type_name -> google.protobuf.Timestamp
-	17, // 14: ddr.notification.v1.RecordWaiverEffortResponse.plan:type_name -> ddr.notification.v1.Plan
-	17, // 15: ddr.notification.v1.RetryDeliveryResponse.plan:type_name -> ddr.notification.v1.Plan
-	0,  // 16: ddr.notification.v1.NotificationService.GetPlan:input_type -> ddr.notification.v1.GetPlanRequest
-	2,  // 17: ddr.notification.v1.NotificationService.ListHolds:input_type -> ddr.notification.v1.ListHoldsRequest
-	5,  // 18: ddr.notification.v1.NotificationService.RecordRedirectOutcome:input_type -> ddr.notification.v1.RecordRedirectOutcomeRequest
-	7,  // 19: ddr.notification.v1.NotificationService.RecordExemption:input_type -> ddr.notification.v1.RecordExemptionRequest
-	9,  // 20: ddr.notification.v1.NotificationService.RecordDpaConsultation:input_type -> ddr.notification.v1.RecordDpaConsultationRequest
-	11, // 21: ddr.notification.v1.NotificationService.LiftHold:input_type -> ddr.notification.v1.LiftHoldRequest
-	13, // 22: ddr.notification.v1.NotificationService.RecordWaiverEffort:input_type -> ddr.notification.v1.RecordWaiverEffortRequest
-	15, // 23: ddr.notification.v1.NotificationService.RetryDelivery:input_type -> ddr.notification.v1.RetryDeliveryRequest
-	1,  // 24: ddr.notification.v1.NotificationService.GetPlan:output_type -> ddr.notification.v1.GetPlanResponse
-	4,  // 25: ddr.notification.v1.NotificationService.ListHolds:output_type -> ddr.notification.v1.ListHoldsResponse
-	6,  // 26: ddr.notification.v1.NotificationService.RecordRedirectOutcome:output_type -> ddr.notification.v1.RecordRedirectOutcomeResponse
-	8,  // 27: ddr.notification.v1.NotificationService.RecordExemption:output_type -> ddr.notification.v1.RecordExemptionResponse
-	10, // 28: ddr.notification.v1.NotificationService.RecordDpaConsultation:output_type -> ddr.notification.v1.RecordDpaConsultationResponse
-	12, // 29: ddr.notification.v1.NotificationService.LiftHold:output_type -> ddr.notification.v1.LiftHoldResponse
-	14, // 30: ddr.notification.v1.NotificationService.RecordWaiverEffort:output_type -> ddr.notification.v1.RecordWaiverEffortResponse
-	16, // 31: ddr.notification.v1.NotificationService.RetryDelivery:output_type -> ddr.notification.v1.RetryDeliveryResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	32, // 4: ddr.notification.v1.RecordRedirectOutcomeRequest.outcome:type_name -> ddr.notification.v1.RedirectOutcome
+	29, // 5: ddr.notification.v1.RecordRedirectOutcomeResponse.plan:type_name -> ddr.notification.v1.Plan
+	33, // 6: ddr.notification.v1.RecordExemptionRequest.step:type_name -> ddr.notification.v1.StepKind
+	29, // 7: ddr.notification.v1.RecordExemptionResponse.plan:type_name -> ddr.notification.v1.Plan
+	34, // 8: ddr.notification.v1.RecordDpaConsultationRequest.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
+	29, // 9: ddr.notification.v1.RecordDpaConsultationResponse.plan:type_name -> ddr.notification.v1.Plan
+	29, // 10: ddr.notification.v1.LiftHoldResponse.plan:type_name -> ddr.notification.v1.Plan
+	35, // 11: ddr.notification.v1.RecordWaiverEffortRequest.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	36, // 12: ddr.notification.v1.RecordWaiverEffortRequest.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	30, // 13: ddr.notification.v1.RecordWaiverEffortRequest.effort_time:type_name -> google.protobuf.Timestamp
+	29, // 14: ddr.notification.v1.RecordWaiverEffortResponse.plan:type_name -> ddr.notification.v1.Plan
+	29, // 15: ddr.notification.v1.RetryDeliveryResponse.plan:type_name -> ddr.notification.v1.Plan
+	33, // 16: ddr.notification.v1.ProposeExemptionRequest.step:type_name -> ddr.notification.v1.StepKind
+	29, // 17: ddr.notification.v1.ProposeExemptionResponse.plan:type_name -> ddr.notification.v1.Plan
+	34, // 18: ddr.notification.v1.ProposeConsultationOutcomeRequest.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
+	30, // 19: ddr.notification.v1.ProposeConsultationOutcomeRequest.reply_time:type_name -> google.protobuf.Timestamp
+	29, // 20: ddr.notification.v1.ProposeConsultationOutcomeResponse.plan:type_name -> ddr.notification.v1.Plan
+	37, // 21: ddr.notification.v1.ProposeManualDispatchRequest.means:type_name -> ddr.notification.v1.DispatchMeans
+	30, // 22: ddr.notification.v1.ProposeManualDispatchRequest.sent_time:type_name -> google.protobuf.Timestamp
+	29, // 23: ddr.notification.v1.ProposeManualDispatchResponse.plan:type_name -> ddr.notification.v1.Plan
+	33, // 24: ddr.notification.v1.ProposeWeakeningRequest.step:type_name -> ddr.notification.v1.StepKind
+	29, // 25: ddr.notification.v1.ProposeWeakeningResponse.plan:type_name -> ddr.notification.v1.Plan
+	29, // 26: ddr.notification.v1.ConfirmLiftResponse.plan:type_name -> ddr.notification.v1.Plan
+	30, // 27: ddr.notification.v1.CheckDisclosureRequest.disclosure_time:type_name -> google.protobuf.Timestamp
+	29, // 28: ddr.notification.v1.CheckDisclosureResponse.plan:type_name -> ddr.notification.v1.Plan
+	0,  // 29: ddr.notification.v1.NotificationService.GetPlan:input_type -> ddr.notification.v1.GetPlanRequest
+	2,  // 30: ddr.notification.v1.NotificationService.ListHolds:input_type -> ddr.notification.v1.ListHoldsRequest
+	5,  // 31: ddr.notification.v1.NotificationService.RecordRedirectOutcome:input_type -> ddr.notification.v1.RecordRedirectOutcomeRequest
+	7,  // 32: ddr.notification.v1.NotificationService.RecordExemption:input_type -> ddr.notification.v1.RecordExemptionRequest
+	9,  // 33: ddr.notification.v1.NotificationService.RecordDpaConsultation:input_type -> ddr.notification.v1.RecordDpaConsultationRequest
+	11, // 34: ddr.notification.v1.NotificationService.LiftHold:input_type -> ddr.notification.v1.LiftHoldRequest
+	13, // 35: ddr.notification.v1.NotificationService.RecordWaiverEffort:input_type -> ddr.notification.v1.RecordWaiverEffortRequest
+	15, // 36: ddr.notification.v1.NotificationService.RetryDelivery:input_type -> ddr.notification.v1.RetryDeliveryRequest
+	17, // 37: ddr.notification.v1.NotificationService.ProposeExemption:input_type -> ddr.notification.v1.ProposeExemptionRequest
+	19, // 38: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:input_type -> ddr.notification.v1.ProposeConsultationOutcomeRequest
+	21, // 39: ddr.notification.v1.NotificationService.ProposeManualDispatch:input_type -> ddr.notification.v1.ProposeManualDispatchRequest
+	23, // 40: ddr.notification.v1.NotificationService.ProposeWeakening:input_type -> ddr.notification.v1.ProposeWeakeningRequest
+	25, // 41: ddr.notification.v1.NotificationService.ConfirmLift:input_type -> ddr.notification.v1.ConfirmLiftRequest
+	27, // 42: ddr.notification.v1.NotificationService.CheckDisclosure:input_type -> ddr.notification.v1.CheckDisclosureRequest
+	1,  // 43: ddr.notification.v1.NotificationService.GetPlan:output_type -> ddr.notification.v1.GetPlanResponse
+	4,  // 44: ddr.notification.v1.NotificationService.ListHolds:output_type -> ddr.notification.v1.ListHoldsResponse
+	6,  // 45: ddr.notification.v1.NotificationService.RecordRedirectOutcome:output_type -> ddr.notification.v1.RecordRedirectOutcomeResponse
+	8,  // 46: ddr.notification.v1.NotificationService.RecordExemption:output_type -> ddr.notification.v1.RecordExemptionResponse
+	10, // 47: ddr.notification.v1.NotificationService.RecordDpaConsultation:output_type -> ddr.notification.v1.RecordDpaConsultationResponse
+	12, // 48: ddr.notification.v1.NotificationService.LiftHold:output_type -> ddr.notification.v1.LiftHoldResponse
+	14, // 49: ddr.notification.v1.NotificationService.RecordWaiverEffort:output_type -> ddr.notification.v1.RecordWaiverEffortResponse
+	16, // 50: ddr.notification.v1.NotificationService.RetryDelivery:output_type -> ddr.notification.v1.RetryDeliveryResponse
+	18, // 51: ddr.notification.v1.NotificationService.ProposeExemption:output_type -> ddr.notification.v1.ProposeExemptionResponse
+	20, // 52: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:output_type -> ddr.notification.v1.ProposeConsultationOutcomeResponse
+	22, // 53: ddr.notification.v1.NotificationService.ProposeManualDispatch:output_type -> ddr.notification.v1.ProposeManualDispatchResponse
+	24, // 54: ddr.notification.v1.NotificationService.ProposeWeakening:output_type -> ddr.notification.v1.ProposeWeakeningResponse
+	26, // 55: ddr.notification.v1.NotificationService.ConfirmLift:output_type -> ddr.notification.v1.ConfirmLiftResponse
+	28, // 56: ddr.notification.v1.NotificationService.CheckDisclosure:output_type -> ddr.notification.v1.CheckDisclosureResponse
+	43, // [43:57] is the sub-list for method output_type
+	29, // [29:43] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_notification_service_proto_init() }
@@ -1143,7 +2004,7 @@ func file_ddr_notification_v1_notification_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_notification_service_proto_rawDesc), len(file_ddr_notification_v1_notification_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_GetPlan_FullMethodName               = "/ddr.notification.v1.NotificationService/GetPlan"
-	NotificationService_ListHolds_FullMethodName             = "/ddr.notification.v1.NotificationService/ListHolds"
-	NotificationService_RecordRedirectOutcome_FullMethodName = "/ddr.notification.v1.NotificationService/RecordRedirectOutcome"
-	NotificationService_RecordExemption_FullMethodName       = "/ddr.notification.v1.NotificationService/RecordExemption"
-	NotificationService_RecordDpaConsultation_FullMethodName = "/ddr.notification.v1.NotificationService/RecordDpaConsultation"
-	NotificationService_LiftHold_FullMethodName              = "/ddr.notification.v1.NotificationService/LiftHold"
-	NotificationService_RecordWaiverEffort_FullMethodName    = "/ddr.notification.v1.NotificationService/RecordWaiverEffort"
-	NotificationService_RetryDelivery_FullMethodName         = "/ddr.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_GetPlan_FullMethodName                    = "/ddr.notification.v1.NotificationService/GetPlan"
+	NotificationService_ListHolds_FullMethodName                  = "/ddr.notification.v1.NotificationService/ListHolds"
+	NotificationService_RecordRedirectOutcome_FullMethodName      = "/ddr.notification.v1.NotificationService/RecordRedirectOutcome"
+	NotificationService_RecordExemption_FullMethodName            = "/ddr.notification.v1.NotificationService/RecordExemption"
+	NotificationService_RecordDpaConsultation_FullMethodName      = "/ddr.notification.v1.NotificationService/RecordDpaConsultation"
+	NotificationService_LiftHold_FullMethodName                   = "/ddr.notification.v1.NotificationService/LiftHold"
+	NotificationService_RecordWaiverEffort_FullMethodName         = "/ddr.notification.v1.NotificationService/RecordWaiverEffort"
+	NotificationService_RetryDelivery_FullMethodName              = "/ddr.notification.v1.NotificationService/RetryDelivery"
+	NotificationService_ProposeExemption_FullMethodName           = "/ddr.notification.v1.NotificationService/ProposeExemption"
+	NotificationService_ProposeConsultationOutcome_FullMethodName = "/ddr.notification.v1.NotificationService/ProposeConsultationOutcome"
+	NotificationService_ProposeManualDispatch_FullMethodName      = "/ddr.notification.v1.NotificationService/ProposeManualDispatch"
+	NotificationService_ProposeWeakening_FullMethodName           = "/ddr.notification.v1.NotificationService/ProposeWeakening"
+	NotificationService_ConfirmLift_FullMethodName                = "/ddr.notification.v1.NotificationService/ConfirmLift"
+	NotificationService_CheckDisclosure_FullMethodName            = "/ddr.notification.v1.NotificationService/CheckDisclosure"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -68,6 +74,44 @@ type NotificationServiceClient interface {
 	// RetryDelivery attempts the request's owed deliveries now instead of at
 	// their next backoff time. Errors: NOT_FOUND.
 	RetryDelivery(ctx context.Context, in *RetryDeliveryRequest, opts ...grpc.CallOption) (*RetryDeliveryResponse, error)
+	// ProposeExemption records one person's proposal that the customer
+	// notice, the DPA notice or the hold is not given (PROHIBITED: a recorded
+	// gag or a statute cited; IMMINENT_RISK: a recorded finding and why prior
+	// notice would defeat it). Nothing is lifted until a second person with
+	// the legal role confirms it (ConfirmLift). Errors: INVALID_ARGUMENT;
+	// NOT_FOUND; FAILED_PRECONDITION (EXEMPTION_WITHOUT_PROHIBITION,
+	// EXEMPTION_WITHOUT_RISK_FINDING, NOTHING_TO_EXEMPT,
+	// LIFT_ALREADY_PROPOSED).
+	ProposeExemption(ctx context.Context, in *ProposeExemptionRequest, opts ...grpc.CallOption) (*ProposeExemptionResponse, error)
+	// ProposeConsultationOutcome records one person's record of a DPA's
+	// answer, with its reply reference and date, or "no reply" once the
+	// consultation period has run since the packet. It counts once a second
+	// person confirms it. Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (CONSULTATION_WITHOUT_PACKET, REPLY_BEFORE_PACKET,
+	// NO_REPLY_BEFORE_PERIOD, LIFT_ALREADY_PROPOSED).
+	ProposeConsultationOutcome(ctx context.Context, in *ProposeConsultationOutcomeRequest, opts ...grpc.CallOption) (*ProposeConsultationOutcomeResponse, error)
+	// ProposeManualDispatch records one person's record of a DPA packet sent
+	// by portal or post, with its reference; it counts as sent once a second
+	// person confirms it (clause 2.2). Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED).
+	ProposeManualDispatch(ctx context.Context, in *ProposeManualDispatchRequest, opts ...grpc.CallOption) (*ProposeManualDispatchResponse, error)
+	// ProposeWeakening records one person's proposal that a step once owed
+	// is dropped because the facts changed; it stays owed until a second
+	// person (legal) confirms. Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (NOTHING_TO_WEAKEN, LIFT_ALREADY_PROPOSED).
+	ProposeWeakening(ctx context.Context, in *ProposeWeakeningRequest, opts ...grpc.CallOption) (*ProposeWeakeningResponse, error)
+	// ConfirmLift is the second person confirming a lift: not its recorder,
+	// not the decision's proposer, with the role the lift names. The facts
+	// are checked again. Errors: NOT_FOUND (no such lift); FAILED_PRECONDITION
+	// (NEEDS_SECOND_PERSON, CONFIRMER_IS_BARRED, CONFIRMER_LACKS_ROLE,
+	// LIFT_FACTS_CHANGED and the proposal's rules).
+	ConfirmLift(ctx context.Context, in *ConfirmLiftRequest, opts ...grpc.CallOption) (*ConfirmLiftResponse, error)
+	// CheckDisclosure is the disclosure gate at a disclosure date: adequacy
+	// is judged again as of that date (a loss places a hold, recorded even
+	// though the disclosure is refused) and every blocker is checked. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION naming every blocking clause, most
+	// specific first.
+	CheckDisclosure(ctx context.Context, in *CheckDisclosureRequest, opts ...grpc.CallOption) (*CheckDisclosureResponse, error)
 }
 
 type notificationServiceClient struct {
@@ -158,6 +202,66 @@ func (c *notificationServiceClient) RetryDelivery(ctx context.Context, in *Retry
 	return out, nil
 }
 
+func (c *notificationServiceClient) ProposeExemption(ctx context.Context, in *ProposeExemptionRequest, opts ...grpc.CallOption) (*ProposeExemptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeExemptionResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ProposeExemption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ProposeConsultationOutcome(ctx context.Context, in *ProposeConsultationOutcomeRequest, opts ...grpc.CallOption) (*ProposeConsultationOutcomeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeConsultationOutcomeResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ProposeConsultationOutcome_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ProposeManualDispatch(ctx context.Context, in *ProposeManualDispatchRequest, opts ...grpc.CallOption) (*ProposeManualDispatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeManualDispatchResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ProposeManualDispatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ProposeWeakening(ctx context.Context, in *ProposeWeakeningRequest, opts ...grpc.CallOption) (*ProposeWeakeningResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeWeakeningResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ProposeWeakening_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ConfirmLift(ctx context.Context, in *ConfirmLiftRequest, opts ...grpc.CallOption) (*ConfirmLiftResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmLiftResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ConfirmLift_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CheckDisclosure(ctx context.Context, in *CheckDisclosureRequest, opts ...grpc.CallOption) (*CheckDisclosureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckDisclosureResponse)
+	err := c.cc.Invoke(ctx, NotificationService_CheckDisclosure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -197,6 +301,44 @@ type NotificationServiceServer interface {
 	// RetryDelivery attempts the request's owed deliveries now instead of at
 	// their next backoff time. Errors: NOT_FOUND.
 	RetryDelivery(context.Context, *RetryDeliveryRequest) (*RetryDeliveryResponse, error)
+	// ProposeExemption records one person's proposal that the customer
+	// notice, the DPA notice or the hold is not given (PROHIBITED: a recorded
+	// gag or a statute cited; IMMINENT_RISK: a recorded finding and why prior
+	// notice would defeat it). Nothing is lifted until a second person with
+	// the legal role confirms it (ConfirmLift). Errors: INVALID_ARGUMENT;
+	// NOT_FOUND; FAILED_PRECONDITION (EXEMPTION_WITHOUT_PROHIBITION,
+	// EXEMPTION_WITHOUT_RISK_FINDING, NOTHING_TO_EXEMPT,
+	// LIFT_ALREADY_PROPOSED).
+	ProposeExemption(context.Context, *ProposeExemptionRequest) (*ProposeExemptionResponse, error)
+	// ProposeConsultationOutcome records one person's record of a DPA's
+	// answer, with its reply reference and date, or "no reply" once the
+	// consultation period has run since the packet. It counts once a second
+	// person confirms it. Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (CONSULTATION_WITHOUT_PACKET, REPLY_BEFORE_PACKET,
+	// NO_REPLY_BEFORE_PERIOD, LIFT_ALREADY_PROPOSED).
+	ProposeConsultationOutcome(context.Context, *ProposeConsultationOutcomeRequest) (*ProposeConsultationOutcomeResponse, error)
+	// ProposeManualDispatch records one person's record of a DPA packet sent
+	// by portal or post, with its reference; it counts as sent once a second
+	// person confirms it (clause 2.2). Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED).
+	ProposeManualDispatch(context.Context, *ProposeManualDispatchRequest) (*ProposeManualDispatchResponse, error)
+	// ProposeWeakening records one person's proposal that a step once owed
+	// is dropped because the facts changed; it stays owed until a second
+	// person (legal) confirms. Errors: INVALID_ARGUMENT; NOT_FOUND;
+	// FAILED_PRECONDITION (NOTHING_TO_WEAKEN, LIFT_ALREADY_PROPOSED).
+	ProposeWeakening(context.Context, *ProposeWeakeningRequest) (*ProposeWeakeningResponse, error)
+	// ConfirmLift is the second person confirming a lift: not its recorder,
+	// not the decision's proposer, with the role the lift names. The facts
+	// are checked again. Errors: NOT_FOUND (no such lift); FAILED_PRECONDITION
+	// (NEEDS_SECOND_PERSON, CONFIRMER_IS_BARRED, CONFIRMER_LACKS_ROLE,
+	// LIFT_FACTS_CHANGED and the proposal's rules).
+	ConfirmLift(context.Context, *ConfirmLiftRequest) (*ConfirmLiftResponse, error)
+	// CheckDisclosure is the disclosure gate at a disclosure date: adequacy
+	// is judged again as of that date (a loss places a hold, recorded even
+	// though the disclosure is refused) and every blocker is checked. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION naming every blocking clause, most
+	// specific first.
+	CheckDisclosure(context.Context, *CheckDisclosureRequest) (*CheckDisclosureResponse, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -230,6 +372,24 @@ func (UnimplementedNotificationServiceServer) RecordWaiverEffort(context.Context
 }
 func (UnimplementedNotificationServiceServer) RetryDelivery(context.Context, *RetryDeliveryRequest) (*RetryDeliveryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryDelivery not implemented")
+}
+func (UnimplementedNotificationServiceServer) ProposeExemption(context.Context, *ProposeExemptionRequest) (*ProposeExemptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeExemption not implemented")
+}
+func (UnimplementedNotificationServiceServer) ProposeConsultationOutcome(context.Context, *ProposeConsultationOutcomeRequest) (*ProposeConsultationOutcomeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeConsultationOutcome not implemented")
+}
+func (UnimplementedNotificationServiceServer) ProposeManualDispatch(context.Context, *ProposeManualDispatchRequest) (*ProposeManualDispatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeManualDispatch not implemented")
+}
+func (UnimplementedNotificationServiceServer) ProposeWeakening(context.Context, *ProposeWeakeningRequest) (*ProposeWeakeningResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeWeakening not implemented")
+}
+func (UnimplementedNotificationServiceServer) ConfirmLift(context.Context, *ConfirmLiftRequest) (*ConfirmLiftResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmLift not implemented")
+}
+func (UnimplementedNotificationServiceServer) CheckDisclosure(context.Context, *CheckDisclosureRequest) (*CheckDisclosureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckDisclosure not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -396,6 +556,114 @@ func _NotificationService_RetryDelivery_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_ProposeExemption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeExemptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ProposeExemption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ProposeExemption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ProposeExemption(ctx, req.(*ProposeExemptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ProposeConsultationOutcome_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeConsultationOutcomeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ProposeConsultationOutcome(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ProposeConsultationOutcome_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ProposeConsultationOutcome(ctx, req.(*ProposeConsultationOutcomeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ProposeManualDispatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeManualDispatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ProposeManualDispatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ProposeManualDispatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ProposeManualDispatch(ctx, req.(*ProposeManualDispatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ProposeWeakening_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeWeakeningRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ProposeWeakening(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ProposeWeakening_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ProposeWeakening(ctx, req.(*ProposeWeakeningRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ConfirmLift_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmLiftRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ConfirmLift(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ConfirmLift_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ConfirmLift(ctx, req.(*ConfirmLiftRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CheckDisclosure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckDisclosureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CheckDisclosure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CheckDisclosure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CheckDisclosure(ctx, req.(*CheckDisclosureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -434,6 +702,30 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RetryDelivery",
 			Handler:    _NotificationService_RetryDelivery_Handler,
+		},
+		{
+			MethodName: "ProposeExemption",
+			Handler:    _NotificationService_ProposeExemption_Handler,
+		},
+		{
+			MethodName: "ProposeConsultationOutcome",
+			Handler:    _NotificationService_ProposeConsultationOutcome_Handler,
+		},
+		{
+			MethodName: "ProposeManualDispatch",
+			Handler:    _NotificationService_ProposeManualDispatch_Handler,
+		},
+		{
+			MethodName: "ProposeWeakening",
+			Handler:    _NotificationService_ProposeWeakening_Handler,
+		},
+		{
+			MethodName: "ConfirmLift",
+			Handler:    _NotificationService_ConfirmLift_Handler,
+		},
+		{
+			MethodName: "CheckDisclosure",
+			Handler:    _NotificationService_CheckDisclosure_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

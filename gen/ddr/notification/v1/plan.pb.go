@@ -12,7 +12,8 @@
 package notificationv1
 
 import (
-	v1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	v11 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -43,6 +44,9 @@ const (
 	StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA StepKind = 3
 	// Clause 4.2.2: best efforts to have a prohibition waived.
 	StepKind_STEP_KIND_WAIVER_EFFORTS StepKind = 4
+	// Clause 2.2: notify the competent data protection authorities of every
+	// request that may lead to disclosure, adequate country or not.
+	StepKind_STEP_KIND_NOTIFY_DPA StepKind = 5
 )
 
 // Enum value maps for StepKind.
@@ -53,6 +57,7 @@ var (
 		2: "STEP_KIND_NOTIFY_CUSTOMER",
 		3: "STEP_KIND_HOLD_AND_CONSULT_DPA",
 		4: "STEP_KIND_WAIVER_EFFORTS",
+		5: "STEP_KIND_NOTIFY_DPA",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":               0,
@@ -60,6 +65,7 @@ var (
 		"STEP_KIND_NOTIFY_CUSTOMER":           2,
 		"STEP_KIND_HOLD_AND_CONSULT_DPA":      3,
 		"STEP_KIND_WAIVER_EFFORTS":            4,
+		"STEP_KIND_NOTIFY_DPA":                5,
 	}
 )
 
@@ -379,6 +385,58 @@ func (ConsultationOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{5}
 }
 
+// DispatchMeans is how a DPA packet went out when not by e-mail or webhook.
+type DispatchMeans int32
+
+const (
+	DispatchMeans_DISPATCH_MEANS_UNSPECIFIED DispatchMeans = 0
+	// Uploaded to the authority's portal.
+	DispatchMeans_DISPATCH_MEANS_PORTAL DispatchMeans = 1
+	// Sent by (registered) post.
+	DispatchMeans_DISPATCH_MEANS_POST DispatchMeans = 2
+)
+
+// Enum value maps for DispatchMeans.
+var (
+	DispatchMeans_name = map[int32]string{
+		0: "DISPATCH_MEANS_UNSPECIFIED",
+		1: "DISPATCH_MEANS_PORTAL",
+		2: "DISPATCH_MEANS_POST",
+	}
+	DispatchMeans_value = map[string]int32{
+		"DISPATCH_MEANS_UNSPECIFIED": 0,
+		"DISPATCH_MEANS_PORTAL":      1,
+		"DISPATCH_MEANS_POST":        2,
+	}
+)
+
+func (x DispatchMeans) Enum() *DispatchMeans {
+	p := new(DispatchMeans)
+	*p = x
+	return p
+}
+
+func (x DispatchMeans) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DispatchMeans) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_notification_v1_plan_proto_enumTypes[6].Descriptor()
+}
+
+func (DispatchMeans) Type() protoreflect.EnumType {
+	return &file_ddr_notification_v1_plan_proto_enumTypes[6]
+}
+
+func (x DispatchMeans) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DispatchMeans.Descriptor instead.
+func (DispatchMeans) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{6}
+}
+
 // WaiverEffortKind is one of the best efforts of clause 4.2.2.
 type WaiverEffortKind int32
 
@@ -423,11 +481,11 @@ func (x WaiverEffortKind) String() string {
 }
 
 func (WaiverEffortKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_ddr_notification_v1_plan_proto_enumTypes[6].Descriptor()
+	return file_ddr_notification_v1_plan_proto_enumTypes[7].Descriptor()
 }
 
 func (WaiverEffortKind) Type() protoreflect.EnumType {
-	return &file_ddr_notification_v1_plan_proto_enumTypes[6]
+	return &file_ddr_notification_v1_plan_proto_enumTypes[7]
 }
 
 func (x WaiverEffortKind) Number() protoreflect.EnumNumber {
@@ -436,7 +494,7 @@ func (x WaiverEffortKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WaiverEffortKind.Descriptor instead.
 func (WaiverEffortKind) EnumDescriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{6}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{7}
 }
 
 // WaiverOutcome is how an effort ended.
@@ -483,11 +541,11 @@ func (x WaiverOutcome) String() string {
 }
 
 func (WaiverOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_ddr_notification_v1_plan_proto_enumTypes[7].Descriptor()
+	return file_ddr_notification_v1_plan_proto_enumTypes[8].Descriptor()
 }
 
 func (WaiverOutcome) Type() protoreflect.EnumType {
-	return &file_ddr_notification_v1_plan_proto_enumTypes[7]
+	return &file_ddr_notification_v1_plan_proto_enumTypes[8]
 }
 
 func (x WaiverOutcome) Number() protoreflect.EnumNumber {
@@ -496,7 +554,7 @@ func (x WaiverOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WaiverOutcome.Descriptor instead.
 func (WaiverOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{7}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{8}
 }
 
 // Step is one step of a plan, with the clause behind it.
@@ -682,7 +740,18 @@ type Plan struct {
 	// Set once nothing blocks disclosure.
 	ClearTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=clear_time,json=clearTime,proto3" json:"clear_time,omitempty"`
 	// Set when the hold was lifted.
-	HoldLiftTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=hold_lift_time,json=holdLiftTime,proto3" json:"hold_lift_time,omitempty"`
+	HoldLiftTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=hold_lift_time,json=holdLiftTime,proto3" json:"hold_lift_time,omitempty"`
+	// Every safeguard lifted on this request (exemptions, consultation
+	// outcomes, manual dispatches, weakenings), pending or confirmed by a
+	// second person (issue 15).
+	Lifts []*v1.Lift `protobuf:"bytes,17,rep,name=lifts,proto3" json:"lifts,omitempty"`
+	// The competent data protection authorities notified under clause 2.2.
+	Authorities []string `protobuf:"bytes,18,rep,name=authorities,proto3" json:"authorities,omitempty"`
+	// Steps new facts would drop that stay owed until a weakening is
+	// confirmed by two people.
+	Weakenings []StepKind `protobuf:"varint,19,rep,packed,name=weakenings,proto3,enum=ddr.notification.v1.StepKind" json:"weakenings,omitempty"`
+	// DPA packets sent by hand, confirmed or not.
+	Dispatches    []*ManualDispatch `protobuf:"bytes,20,rep,name=dispatches,proto3" json:"dispatches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +894,34 @@ func (x *Plan) GetClearTime() *timestamppb.Timestamp {
 func (x *Plan) GetHoldLiftTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.HoldLiftTime
+	}
+	return nil
+}
+
+func (x *Plan) GetLifts() []*v1.Lift {
+	if x != nil {
+		return x.Lifts
+	}
+	return nil
+}
+
+func (x *Plan) GetAuthorities() []string {
+	if x != nil {
+		return x.Authorities
+	}
+	return nil
+}
+
+func (x *Plan) GetWeakenings() []StepKind {
+	if x != nil {
+		return x.Weakenings
+	}
+	return nil
+}
+
+func (x *Plan) GetDispatches() []*ManualDispatch {
+	if x != nil {
+		return x.Dispatches
 	}
 	return nil
 }
@@ -977,7 +1074,7 @@ func (x *Adequacy) GetReason() string {
 type PlanInputs struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	DecisionId           string                 `protobuf:"bytes,1,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
-	Decision             v1.DecisionKind        `protobuf:"varint,2,opt,name=decision,proto3,enum=ddr.assessment.v1.DecisionKind" json:"decision,omitempty"`
+	Decision             v11.DecisionKind       `protobuf:"varint,2,opt,name=decision,proto3,enum=ddr.assessment.v1.DecisionKind" json:"decision,omitempty"`
 	CustomerIsController bool                   `protobuf:"varint,3,opt,name=customer_is_controller,json=customerIsController,proto3" json:"customer_is_controller,omitempty"`
 	// Personal data (SUBJECT): identifies the customer whose data is demanded.
 	CustomerId           string `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
@@ -995,10 +1092,25 @@ type PlanInputs struct {
 	CustomerNoticePeriod *durationpb.Duration `protobuf:"bytes,12,opt,name=customer_notice_period,json=customerNoticePeriod,proto3" json:"customer_notice_period,omitempty"`
 	Adequacy             *Adequacy            `protobuf:"bytes,13,opt,name=adequacy,proto3" json:"adequacy,omitempty"`
 	// The lead DPA, whose recorded outcome lifts a hold.
-	LeadDpa       string   `protobuf:"bytes,14,opt,name=lead_dpa,json=leadDpa,proto3" json:"lead_dpa,omitempty"`
-	OtherDpas     []string `protobuf:"bytes,15,rep,name=other_dpas,json=otherDpas,proto3" json:"other_dpas,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LeadDpa   string   `protobuf:"bytes,14,opt,name=lead_dpa,json=leadDpa,proto3" json:"lead_dpa,omitempty"`
+	OtherDpas []string `protobuf:"bytes,15,rep,name=other_dpas,json=otherDpas,proto3" json:"other_dpas,omitempty"`
+	// The authority itself claimed an imminent risk of serious harm.
+	ImminentRiskClaimed bool `protobuf:"varint,16,opt,name=imminent_risk_claimed,json=imminentRiskClaimed,proto3" json:"imminent_risk_claimed,omitempty"`
+	// Personal data (RECORD): a reviewer's recorded justification of an
+	// imminent risk the authority did not claim.
+	ImminentRiskJustification string `protobuf:"bytes,17,opt,name=imminent_risk_justification,json=imminentRiskJustification,proto3" json:"imminent_risk_justification,omitempty"`
+	// Who proposed the decision: never a confirmer of a safeguard lifted for
+	// it. Empty on plans derived before issue 15.
+	DecisionProposer string `protobuf:"bytes,18,opt,name=decision_proposer,json=decisionProposer,proto3" json:"decision_proposer,omitempty"`
+	// The competent authorities found for the request (clause 2.2): the lead,
+	// the other configured DPAs, and each controller customer's. Empty on
+	// plans derived before issue 15, which compute them.
+	Authorities []string `protobuf:"bytes,19,rep,name=authorities,proto3" json:"authorities,omitempty"`
+	// How long a DPA has to answer before "no reply" may be recorded; unset:
+	// the default (30 days).
+	ConsultationPeriod *durationpb.Duration `protobuf:"bytes,20,opt,name=consultation_period,json=consultationPeriod,proto3" json:"consultation_period,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *PlanInputs) Reset() {
@@ -1038,11 +1150,11 @@ func (x *PlanInputs) GetDecisionId() string {
 	return ""
 }
 
-func (x *PlanInputs) GetDecision() v1.DecisionKind {
+func (x *PlanInputs) GetDecision() v11.DecisionKind {
 	if x != nil {
 		return x.Decision
 	}
-	return v1.DecisionKind(0)
+	return v11.DecisionKind(0)
 }
 
 func (x *PlanInputs) GetCustomerIsController() bool {
@@ -1132,6 +1244,41 @@ func (x *PlanInputs) GetLeadDpa() string {
 func (x *PlanInputs) GetOtherDpas() []string {
 	if x != nil {
 		return x.OtherDpas
+	}
+	return nil
+}
+
+func (x *PlanInputs) GetImminentRiskClaimed() bool {
+	if x != nil {
+		return x.ImminentRiskClaimed
+	}
+	return false
+}
+
+func (x *PlanInputs) GetImminentRiskJustification() string {
+	if x != nil {
+		return x.ImminentRiskJustification
+	}
+	return ""
+}
+
+func (x *PlanInputs) GetDecisionProposer() string {
+	if x != nil {
+		return x.DecisionProposer
+	}
+	return ""
+}
+
+func (x *PlanInputs) GetAuthorities() []string {
+	if x != nil {
+		return x.Authorities
+	}
+	return nil
+}
+
+func (x *PlanInputs) GetConsultationPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.ConsultationPeriod
 	}
 	return nil
 }
@@ -1323,11 +1470,21 @@ type Exemption struct {
 	// PROHIBITED or IMMINENT_RISK.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Personal data (RECORD): the basis in free text, which can describe the people at risk.
-	Basis         string                 `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
-	RecordedBy    string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Basis      string                 `protobuf:"bytes,3,opt,name=basis,proto3" json:"basis,omitempty"`
+	RecordedBy string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The two-person lift that puts it in force; empty on a one-person
+	// ExemptionRecorded of old, which is never in force.
+	LiftId string `protobuf:"bytes,6,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	// The gag order's reference, the statute or the risk finding's record.
+	EvidenceReference string `protobuf:"bytes,7,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	// For PROHIBITED without a recorded gag: the statute cited by legal.
+	Statute string `protobuf:"bytes,8,opt,name=statute,proto3" json:"statute,omitempty"`
+	// Personal data (RECORD): for IMMINENT_RISK, why prior notice would
+	// defeat the purpose, which can describe the people at risk.
+	WhyNoticeDefeats string `protobuf:"bytes,9,opt,name=why_notice_defeats,json=whyNoticeDefeats,proto3" json:"why_notice_defeats,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Exemption) Reset() {
@@ -1395,15 +1552,50 @@ func (x *Exemption) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Exemption) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+func (x *Exemption) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+func (x *Exemption) GetStatute() string {
+	if x != nil {
+		return x.Statute
+	}
+	return ""
+}
+
+func (x *Exemption) GetWhyNoticeDefeats() string {
+	if x != nil {
+		return x.WhyNoticeDefeats
+	}
+	return ""
+}
+
 // DpaConsultation is a DPA's recorded answer.
 type DpaConsultation struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Authority string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
 	Outcome   ConsultationOutcome    `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.ConsultationOutcome" json:"outcome,omitempty"`
 	// Personal data (RECORD): the DPA's answer in free text, which can name people.
-	Summary       string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
-	RecordedBy    string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	Summary    string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	RecordedBy string                 `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The DPA's reference for its reply; empty for no response.
+	ReplyReference string `protobuf:"bytes,6,opt,name=reply_reference,json=replyReference,proto3" json:"reply_reference,omitempty"`
+	// The date of the DPA's reply.
+	ReplyTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=reply_time,json=replyTime,proto3" json:"reply_time,omitempty"`
+	// The two-person lift that puts it in force; empty on a one-person
+	// DpaConsulted of old, which never counts.
+	LiftId        string `protobuf:"bytes,8,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1473,6 +1665,106 @@ func (x *DpaConsultation) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *DpaConsultation) GetReplyReference() string {
+	if x != nil {
+		return x.ReplyReference
+	}
+	return ""
+}
+
+func (x *DpaConsultation) GetReplyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplyTime
+	}
+	return nil
+}
+
+func (x *DpaConsultation) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
+// ManualDispatch is a DPA packet sent by hand, with its reference; it counts
+// as sent once a second person confirms its lift.
+type ManualDispatch struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Authority string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	Means     DispatchMeans          `protobuf:"varint,2,opt,name=means,proto3,enum=ddr.notification.v1.DispatchMeans" json:"means,omitempty"`
+	// The portal receipt or postal reference.
+	Reference     string                 `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	SentTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	LiftId        string                 `protobuf:"bytes,5,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ManualDispatch) Reset() {
+	*x = ManualDispatch{}
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ManualDispatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ManualDispatch) ProtoMessage() {}
+
+func (x *ManualDispatch) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ManualDispatch.ProtoReflect.Descriptor instead.
+func (*ManualDispatch) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ManualDispatch) GetAuthority() string {
+	if x != nil {
+		return x.Authority
+	}
+	return ""
+}
+
+func (x *ManualDispatch) GetMeans() DispatchMeans {
+	if x != nil {
+		return x.Means
+	}
+	return DispatchMeans_DISPATCH_MEANS_UNSPECIFIED
+}
+
+func (x *ManualDispatch) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ManualDispatch) GetSentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentTime
+	}
+	return nil
+}
+
+func (x *ManualDispatch) GetLiftId() string {
+	if x != nil {
+		return x.LiftId
+	}
+	return ""
+}
+
 // WaiverEffort is one entry of the clause 4.2.2 written record.
 type WaiverEffort struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1492,7 +1784,7 @@ type WaiverEffort struct {
 
 func (x *WaiverEffort) Reset() {
 	*x = WaiverEffort{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +1796,7 @@ func (x *WaiverEffort) String() string {
 func (*WaiverEffort) ProtoMessage() {}
 
 func (x *WaiverEffort) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +1809,7 @@ func (x *WaiverEffort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaiverEffort.ProtoReflect.Descriptor instead.
 func (*WaiverEffort) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{10}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WaiverEffort) GetKind() WaiverEffortKind {
@@ -1566,7 +1858,7 @@ var File_ddr_notification_v1_plan_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n" +
+	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n" +
 	"\x04Step\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x121\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04kind\x12\x16\n" +
@@ -1579,7 +1871,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\aBlocker\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xa1\a\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xf2\b\n" +
 	"\x04Plan\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -1605,7 +1897,15 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x0ewaiver_efforts\x18\x0e \x03(\v2!.ddr.notification.v1.WaiverEffortR\rwaiverEfforts\x129\n" +
 	"\n" +
 	"clear_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tclearTime\x12@\n" +
-	"\x0ehold_lift_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fholdLiftTime\"X\n" +
+	"\x0ehold_lift_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fholdLiftTime\x12)\n" +
+	"\x05lifts\x18\x11 \x03(\v2\x13.ddr.common.v1.LiftR\x05lifts\x12 \n" +
+	"\vauthorities\x18\x12 \x03(\tR\vauthorities\x12=\n" +
+	"\n" +
+	"weakenings\x18\x13 \x03(\x0e2\x1d.ddr.notification.v1.StepKindR\n" +
+	"weakenings\x12C\n" +
+	"\n" +
+	"dispatches\x18\x14 \x03(\v2#.ddr.notification.v1.ManualDispatchR\n" +
+	"dispatches\"X\n" +
 	"\bPlanFlag\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
@@ -1615,7 +1915,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\revaluate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x1a\n" +
 	"\badequate\x18\x04 \x01(\bR\badequate\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xfd\x05\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x92\b\n" +
 	"\n" +
 	"PlanInputs\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
@@ -1638,7 +1938,12 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\badequacy\x18\r \x01(\v2\x1d.ddr.notification.v1.AdequacyR\badequacy\x12\x19\n" +
 	"\blead_dpa\x18\x0e \x01(\tR\aleadDpa\x12\x1d\n" +
 	"\n" +
-	"other_dpas\x18\x0f \x03(\tR\totherDpas\"\xce\x01\n" +
+	"other_dpas\x18\x0f \x03(\tR\totherDpas\x122\n" +
+	"\x15imminent_risk_claimed\x18\x10 \x01(\bR\x13imminentRiskClaimed\x12D\n" +
+	"\x1bimminent_risk_justification\x18\x11 \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
+	"\x11decision_proposer\x18\x12 \x01(\tR\x10decisionProposer\x12 \n" +
+	"\vauthorities\x18\x13 \x03(\tR\vauthorities\x12J\n" +
+	"\x13consultation_period\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x12consultationPeriod\"\xce\x01\n" +
 	"\x0eRedirectRecord\x12>\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeR\aoutcome\x12\x1e\n" +
 	"\asupport\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\asupport\x12\x1f\n" +
@@ -1655,7 +1960,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\areceipt\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\areceipt\x12?\n" +
 	"\rdelivery_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdeliveryTime\x12\x16\n" +
 	"\x06failed\x18\a \x01(\bR\x06failed\x12+\n" +
-	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\"\xd0\x01\n" +
+	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\"\xe6\x02\n" +
 	"\tExemption\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
@@ -1663,7 +1968,11 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xf1\x01\n" +
+	"recordTime\x12\x17\n" +
+	"\alift_id\x18\x06 \x01(\tR\x06liftId\x12-\n" +
+	"\x12evidence_reference\x18\a \x01(\tR\x11evidenceReference\x12\x18\n" +
+	"\astatute\x18\b \x01(\tR\astatute\x122\n" +
+	"\x12why_notice_defeats\x18\t \x01(\tB\x04\x90\xb5\x18\x02R\x10whyNoticeDefeats\"\xee\x02\n" +
 	"\x0fDpaConsultation\x12\x1c\n" +
 	"\tauthority\x18\x01 \x01(\tR\tauthority\x12B\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeR\aoutcome\x12\x1e\n" +
@@ -1671,7 +1980,17 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\vrecorded_by\x18\x04 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\x9f\x02\n" +
+	"recordTime\x12'\n" +
+	"\x0freply_reference\x18\x06 \x01(\tR\x0ereplyReference\x129\n" +
+	"\n" +
+	"reply_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\treplyTime\x12\x17\n" +
+	"\alift_id\x18\b \x01(\tR\x06liftId\"\xd8\x01\n" +
+	"\x0eManualDispatch\x12\x1c\n" +
+	"\tauthority\x18\x01 \x01(\tR\tauthority\x128\n" +
+	"\x05means\x18\x02 \x01(\x0e2\".ddr.notification.v1.DispatchMeansR\x05means\x12\x1c\n" +
+	"\treference\x18\x03 \x01(\tR\treference\x127\n" +
+	"\tsent_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsentTime\x12\x17\n" +
+	"\alift_id\x18\x05 \x01(\tR\x06liftId\"\x9f\x02\n" +
 	"\fWaiverEffort\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2%.ddr.notification.v1.WaiverEffortKindR\x04kind\x12<\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeR\aoutcome\x12\x1c\n" +
@@ -1680,13 +1999,14 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"effortTime\x12\x1a\n" +
 	"\x05notes\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\x05notes\x12\x1f\n" +
 	"\vrecorded_by\x18\x06 \x01(\tR\n" +
-	"recordedBy*\xaf\x01\n" +
+	"recordedBy*\xc9\x01\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12'\n" +
 	"#STEP_KIND_ASK_AUTHORITY_TO_REDIRECT\x10\x01\x12\x1d\n" +
 	"\x19STEP_KIND_NOTIFY_CUSTOMER\x10\x02\x12\"\n" +
 	"\x1eSTEP_KIND_HOLD_AND_CONSULT_DPA\x10\x03\x12\x1c\n" +
-	"\x18STEP_KIND_WAIVER_EFFORTS\x10\x04*\xa5\x01\n" +
+	"\x18STEP_KIND_WAIVER_EFFORTS\x10\x04\x12\x18\n" +
+	"\x14STEP_KIND_NOTIFY_DPA\x10\x05*\xa5\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -1718,7 +2038,11 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"!CONSULTATION_OUTCOME_NO_OBJECTION\x10\x01\x12\"\n" +
 	"\x1eCONSULTATION_OUTCOME_OBJECTION\x10\x02\x12!\n" +
 	"\x1dCONSULTATION_OUTCOME_GUIDANCE\x10\x03\x12$\n" +
-	" CONSULTATION_OUTCOME_NO_RESPONSE\x10\x04*\xdf\x01\n" +
+	" CONSULTATION_OUTCOME_NO_RESPONSE\x10\x04*c\n" +
+	"\rDispatchMeans\x12\x1e\n" +
+	"\x1aDISPATCH_MEANS_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15DISPATCH_MEANS_PORTAL\x10\x01\x12\x17\n" +
+	"\x13DISPATCH_MEANS_POST\x10\x02*\xdf\x01\n" +
 	"\x10WaiverEffortKind\x12\"\n" +
 	"\x1eWAIVER_EFFORT_KIND_UNSPECIFIED\x10\x00\x12)\n" +
 	"%WAIVER_EFFORT_KIND_INFORM_OBLIGATIONS\x10\x01\x12\"\n" +
@@ -1745,8 +2069,8 @@ func file_ddr_notification_v1_plan_proto_rawDescGZIP() []byte {
 	return file_ddr_notification_v1_plan_proto_rawDescData
 }
 
-var file_ddr_notification_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_ddr_notification_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ddr_notification_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_ddr_notification_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_ddr_notification_v1_plan_proto_goTypes = []any{
 	(StepKind)(0),                 // 0: ddr.notification.v1.StepKind
 	(StepStatus)(0),               // 1: ddr.notification.v1.StepStatus
@@ -1754,64 +2078,74 @@ var file_ddr_notification_v1_plan_proto_goTypes = []any{
 	(RedirectOutcome)(0),          // 3: ddr.notification.v1.RedirectOutcome
 	(DeliveryChannel)(0),          // 4: ddr.notification.v1.DeliveryChannel
 	(ConsultationOutcome)(0),      // 5: ddr.notification.v1.ConsultationOutcome
-	(WaiverEffortKind)(0),         // 6: ddr.notification.v1.WaiverEffortKind
-	(WaiverOutcome)(0),            // 7: ddr.notification.v1.WaiverOutcome
-	(*Step)(nil),                  // 8: ddr.notification.v1.Step
-	(*Blocker)(nil),               // 9: ddr.notification.v1.Blocker
-	(*Plan)(nil),                  // 10: ddr.notification.v1.Plan
-	(*PlanFlag)(nil),              // 11: ddr.notification.v1.PlanFlag
-	(*Adequacy)(nil),              // 12: ddr.notification.v1.Adequacy
-	(*PlanInputs)(nil),            // 13: ddr.notification.v1.PlanInputs
-	(*RedirectRecord)(nil),        // 14: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),              // 15: ddr.notification.v1.Delivery
-	(*Exemption)(nil),             // 16: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),       // 17: ddr.notification.v1.DpaConsultation
-	(*WaiverEffort)(nil),          // 18: ddr.notification.v1.WaiverEffort
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(v1.DecisionKind)(0),          // 20: ddr.assessment.v1.DecisionKind
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
+	(DispatchMeans)(0),            // 6: ddr.notification.v1.DispatchMeans
+	(WaiverEffortKind)(0),         // 7: ddr.notification.v1.WaiverEffortKind
+	(WaiverOutcome)(0),            // 8: ddr.notification.v1.WaiverOutcome
+	(*Step)(nil),                  // 9: ddr.notification.v1.Step
+	(*Blocker)(nil),               // 10: ddr.notification.v1.Blocker
+	(*Plan)(nil),                  // 11: ddr.notification.v1.Plan
+	(*PlanFlag)(nil),              // 12: ddr.notification.v1.PlanFlag
+	(*Adequacy)(nil),              // 13: ddr.notification.v1.Adequacy
+	(*PlanInputs)(nil),            // 14: ddr.notification.v1.PlanInputs
+	(*RedirectRecord)(nil),        // 15: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),              // 16: ddr.notification.v1.Delivery
+	(*Exemption)(nil),             // 17: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),       // 18: ddr.notification.v1.DpaConsultation
+	(*ManualDispatch)(nil),        // 19: ddr.notification.v1.ManualDispatch
+	(*WaiverEffort)(nil),          // 20: ddr.notification.v1.WaiverEffort
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*v1.Lift)(nil),               // 22: ddr.common.v1.Lift
+	(v11.DecisionKind)(0),         // 23: ddr.assessment.v1.DecisionKind
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
 }
 var file_ddr_notification_v1_plan_proto_depIdxs = []int32{
 	0,  // 0: ddr.notification.v1.Step.kind:type_name -> ddr.notification.v1.StepKind
 	1,  // 1: ddr.notification.v1.Step.status:type_name -> ddr.notification.v1.StepStatus
-	19, // 2: ddr.notification.v1.Step.due_time:type_name -> google.protobuf.Timestamp
+	21, // 2: ddr.notification.v1.Step.due_time:type_name -> google.protobuf.Timestamp
 	2,  // 3: ddr.notification.v1.Plan.status:type_name -> ddr.notification.v1.PlanStatus
-	8,  // 4: ddr.notification.v1.Plan.steps:type_name -> ddr.notification.v1.Step
-	9,  // 5: ddr.notification.v1.Plan.blockers:type_name -> ddr.notification.v1.Blocker
-	19, // 6: ddr.notification.v1.Plan.derive_time:type_name -> google.protobuf.Timestamp
-	19, // 7: ddr.notification.v1.Plan.hold_time:type_name -> google.protobuf.Timestamp
-	11, // 8: ddr.notification.v1.Plan.flags:type_name -> ddr.notification.v1.PlanFlag
-	13, // 9: ddr.notification.v1.Plan.inputs:type_name -> ddr.notification.v1.PlanInputs
-	14, // 10: ddr.notification.v1.Plan.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	15, // 11: ddr.notification.v1.Plan.deliveries:type_name -> ddr.notification.v1.Delivery
-	16, // 12: ddr.notification.v1.Plan.exemptions:type_name -> ddr.notification.v1.Exemption
-	17, // 13: ddr.notification.v1.Plan.consultations:type_name -> ddr.notification.v1.DpaConsultation
-	18, // 14: ddr.notification.v1.Plan.waiver_efforts:type_name -> ddr.notification.v1.WaiverEffort
-	19, // 15: ddr.notification.v1.Plan.clear_time:type_name -> google.protobuf.Timestamp
-	19, // 16: ddr.notification.v1.Plan.hold_lift_time:type_name -> google.protobuf.Timestamp
-	19, // 17: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
-	20, // 18: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
-	19, // 19: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
-	19, // 20: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
-	21, // 21: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
-	12, // 22: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
-	3,  // 23: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
-	19, // 24: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
-	0,  // 25: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
-	4,  // 26: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
-	19, // 27: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
-	0,  // 28: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
-	19, // 29: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
-	5,  // 30: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
-	19, // 31: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
-	6,  // 32: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	7,  // 33: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	19, // 34: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	9,  // 4: ddr.notification.v1.Plan.steps:type_name -> ddr.notification.v1.Step
+	10, // 5: ddr.notification.v1.Plan.blockers:type_name -> ddr.notification.v1.Blocker
+	21, // 6: ddr.notification.v1.Plan.derive_time:type_name -> google.protobuf.Timestamp
+	21, // 7: ddr.notification.v1.Plan.hold_time:type_name -> google.protobuf.Timestamp
+	12, // 8: ddr.notification.v1.Plan.flags:type_name -> ddr.notification.v1.PlanFlag
+	14, // 9: ddr.notification.v1.Plan.inputs:type_name -> ddr.notification.v1.PlanInputs
+	15, // 10: ddr.notification.v1.Plan.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	16, // 11: ddr.notification.v1.Plan.deliveries:type_name -> ddr.notification.v1.Delivery
+	17, // 12: ddr.notification.v1.Plan.exemptions:type_name -> ddr.notification.v1.Exemption
+	18, // 13: ddr.notification.v1.Plan.consultations:type_name -> ddr.notification.v1.DpaConsultation
+	20, // 14: ddr.notification.v1.Plan.waiver_efforts:type_name -> ddr.notification.v1.WaiverEffort
+	21, // 15: ddr.notification.v1.Plan.clear_time:type_name -> google.protobuf.Timestamp
+	21, // 16: ddr.notification.v1.Plan.hold_lift_time:type_name -> google.protobuf.Timestamp
+	22, // 17: ddr.notification.v1.Plan.lifts:type_name -> ddr.common.v1.Lift
+	0,  // 18: ddr.notification.v1.Plan.weakenings:type_name -> ddr.notification.v1.StepKind
+	19, // 19: ddr.notification.v1.Plan.dispatches:type_name -> ddr.notification.v1.ManualDispatch
+	21, // 20: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
+	23, // 21: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
+	21, // 22: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
+	21, // 23: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
+	24, // 24: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
+	13, // 25: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
+	24, // 26: ddr.notification.v1.PlanInputs.consultation_period:type_name -> google.protobuf.Duration
+	3,  // 27: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
+	21, // 28: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
+	4,  // 30: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
+	21, // 31: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
+	0,  // 32: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
+	21, // 33: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
+	5,  // 34: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
+	21, // 35: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
+	21, // 36: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
+	6,  // 37: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
+	21, // 38: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
+	7,  // 39: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	8,  // 40: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	21, // 41: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_plan_proto_init() }
@@ -1824,8 +2158,8 @@ func file_ddr_notification_v1_plan_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_plan_proto_rawDesc), len(file_ddr_notification_v1_plan_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   11,
+			NumEnums:      9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@
 package reportingv1
 
 import (
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -242,11 +243,156 @@ func (x *ReportingRestrictionSet) GetSetBy() string {
 	return ""
 }
 
+// RestrictionProposed records, for one legal person, a restriction of what
+// the transparency report says about a request, with the court order or law
+// behind it (clause 5.1). It takes effect only once a second legal person
+// confirms it (RestrictionConfirmed). Subject
+// ddr.req.<id>.reporting.restriction_proposed.
+type RestrictionProposed struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Restriction ReportingRestriction   `protobuf:"varint,2,opt,name=restriction,proto3,enum=ddr.reporting.v1.ReportingRestriction" json:"restriction,omitempty"`
+	// The court order or law; never published, never personal data.
+	LegalReference string   `protobuf:"bytes,3,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
+	Lift           *v1.Lift `protobuf:"bytes,4,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RestrictionProposed) Reset() {
+	*x = RestrictionProposed{}
+	mi := &file_ddr_reporting_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestrictionProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestrictionProposed) ProtoMessage() {}
+
+func (x *RestrictionProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestrictionProposed.ProtoReflect.Descriptor instead.
+func (*RestrictionProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RestrictionProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RestrictionProposed) GetRestriction() ReportingRestriction {
+	if x != nil {
+		return x.Restriction
+	}
+	return ReportingRestriction_REPORTING_RESTRICTION_UNSPECIFIED
+}
+
+func (x *RestrictionProposed) GetLegalReference() string {
+	if x != nil {
+		return x.LegalReference
+	}
+	return ""
+}
+
+func (x *RestrictionProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// RestrictionConfirmed is the second legal person confirming the pending
+// restriction; it takes effect from confirm_time. Subject
+// ddr.req.<id>.reporting.restriction_confirmed.
+type RestrictionConfirmed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ConfirmedBy   string                 `protobuf:"bytes,2,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	Roles         []string               `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	ConfirmTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestrictionConfirmed) Reset() {
+	*x = RestrictionConfirmed{}
+	mi := &file_ddr_reporting_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestrictionConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestrictionConfirmed) ProtoMessage() {}
+
+func (x *RestrictionConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestrictionConfirmed.ProtoReflect.Descriptor instead.
+func (*RestrictionConfirmed) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RestrictionConfirmed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RestrictionConfirmed) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *RestrictionConfirmed) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *RestrictionConfirmed) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
 var File_ddr_reporting_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dddr/reporting/v1/events.proto\x12\x10ddr.reporting.v1\x1a\x1addr/options/v1/event.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x01\n" +
+	"\x1dddr/reporting/v1/events.proto\x12\x10ddr.reporting.v1\x1a\x18ddr/common/v1/lift.proto\x1a\x1addr/options/v1/event.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x01\n" +
 	"\fRecordSealed\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -268,7 +414,21 @@ const file_ddr_reporting_v1_events_proto_rawDesc = "" +
 	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x125\n" +
 	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\x12\x15\n" +
 	"\x06set_by\x18\x05 \x01(\tR\x05setBy:\x15\x8a\xb5\x18\x11\n" +
-	"\x0frestriction_setB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
+	"\x0frestriction_set\"\xec\x01\n" +
+	"\x13RestrictionProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12H\n" +
+	"\vrestriction\x18\x02 \x01(\x0e2&.ddr.reporting.v1.ReportingRestrictionR\vrestriction\x12'\n" +
+	"\x0flegal_reference\x18\x03 \x01(\tR\x0elegalReference\x12'\n" +
+	"\x04lift\x18\x04 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift:\x1a\x8a\xb5\x18\x16\n" +
+	"\x14restriction_proposed\"\xca\x01\n" +
+	"\x14RestrictionConfirmed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
+	"\fconfirmed_by\x18\x02 \x01(\tR\vconfirmedBy\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12=\n" +
+	"\fconfirm_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:\x1b\x8a\xb5\x18\x17\n" +
+	"\x15restriction_confirmedB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_ddr_reporting_v1_events_proto_rawDescOnce sync.Once
@@ -282,25 +442,31 @@ func file_ddr_reporting_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_reporting_v1_events_proto_rawDescData
 }
 
-var file_ddr_reporting_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_ddr_reporting_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_ddr_reporting_v1_events_proto_goTypes = []any{
 	(*RecordSealed)(nil),            // 0: ddr.reporting.v1.RecordSealed
 	(*DispositionRecorded)(nil),     // 1: ddr.reporting.v1.DispositionRecorded
 	(*ReportingRestrictionSet)(nil), // 2: ddr.reporting.v1.ReportingRestrictionSet
-	(*timestamppb.Timestamp)(nil),   // 3: google.protobuf.Timestamp
-	(*Disposition)(nil),             // 4: ddr.reporting.v1.Disposition
-	(ReportingRestriction)(0),       // 5: ddr.reporting.v1.ReportingRestriction
+	(*RestrictionProposed)(nil),     // 3: ddr.reporting.v1.RestrictionProposed
+	(*RestrictionConfirmed)(nil),    // 4: ddr.reporting.v1.RestrictionConfirmed
+	(*timestamppb.Timestamp)(nil),   // 5: google.protobuf.Timestamp
+	(*Disposition)(nil),             // 6: ddr.reporting.v1.Disposition
+	(ReportingRestriction)(0),       // 7: ddr.reporting.v1.ReportingRestriction
+	(*v1.Lift)(nil),                 // 8: ddr.common.v1.Lift
 }
 var file_ddr_reporting_v1_events_proto_depIdxs = []int32{
-	3, // 0: ddr.reporting.v1.RecordSealed.seal_time:type_name -> google.protobuf.Timestamp
-	4, // 1: ddr.reporting.v1.DispositionRecorded.disposition:type_name -> ddr.reporting.v1.Disposition
-	5, // 2: ddr.reporting.v1.ReportingRestrictionSet.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
-	3, // 3: ddr.reporting.v1.ReportingRestrictionSet.set_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 0: ddr.reporting.v1.RecordSealed.seal_time:type_name -> google.protobuf.Timestamp
+	6, // 1: ddr.reporting.v1.DispositionRecorded.disposition:type_name -> ddr.reporting.v1.Disposition
+	7, // 2: ddr.reporting.v1.ReportingRestrictionSet.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
+	5, // 3: ddr.reporting.v1.ReportingRestrictionSet.set_time:type_name -> google.protobuf.Timestamp
+	7, // 4: ddr.reporting.v1.RestrictionProposed.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
+	8, // 5: ddr.reporting.v1.RestrictionProposed.lift:type_name -> ddr.common.v1.Lift
+	5, // 6: ddr.reporting.v1.RestrictionConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ddr_reporting_v1_events_proto_init() }
@@ -315,7 +481,7 @@ func file_ddr_reporting_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_reporting_v1_events_proto_rawDesc), len(file_ddr_reporting_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

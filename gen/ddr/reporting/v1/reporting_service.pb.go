@@ -8,6 +8,7 @@ package reportingv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -555,6 +556,205 @@ func (x *SetReportingRestrictionResponse) GetSetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// ProposeReportingRestrictionRequest is the input of ProposeReportingRestriction.
+type ProposeReportingRestrictionRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Restriction ReportingRestriction   `protobuf:"varint,2,opt,name=restriction,proto3,enum=ddr.reporting.v1.ReportingRestriction" json:"restriction,omitempty"`
+	// The court order or law that limits the report (clause 5.1): the whole
+	// basis of the restriction. Reporting holds no personal data (it cannot
+	// seal it), so the restriction takes no free text.
+	LegalReference string `protobuf:"bytes,3,opt,name=legal_reference,json=legalReference,proto3" json:"legal_reference,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ProposeReportingRestrictionRequest) Reset() {
+	*x = ProposeReportingRestrictionRequest{}
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeReportingRestrictionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeReportingRestrictionRequest) ProtoMessage() {}
+
+func (x *ProposeReportingRestrictionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeReportingRestrictionRequest.ProtoReflect.Descriptor instead.
+func (*ProposeReportingRestrictionRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ProposeReportingRestrictionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeReportingRestrictionRequest) GetRestriction() ReportingRestriction {
+	if x != nil {
+		return x.Restriction
+	}
+	return ReportingRestriction_REPORTING_RESTRICTION_UNSPECIFIED
+}
+
+func (x *ProposeReportingRestrictionRequest) GetLegalReference() string {
+	if x != nil {
+		return x.LegalReference
+	}
+	return ""
+}
+
+// ProposeReportingRestrictionResponse is the output of ProposeReportingRestriction.
+type ProposeReportingRestrictionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lift          *v1.Lift               `protobuf:"bytes,1,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeReportingRestrictionResponse) Reset() {
+	*x = ProposeReportingRestrictionResponse{}
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeReportingRestrictionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeReportingRestrictionResponse) ProtoMessage() {}
+
+func (x *ProposeReportingRestrictionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeReportingRestrictionResponse.ProtoReflect.Descriptor instead.
+func (*ProposeReportingRestrictionResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ProposeReportingRestrictionResponse) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// ConfirmReportingRestrictionRequest is the input of ConfirmReportingRestriction.
+type ConfirmReportingRestrictionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmReportingRestrictionRequest) Reset() {
+	*x = ConfirmReportingRestrictionRequest{}
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmReportingRestrictionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmReportingRestrictionRequest) ProtoMessage() {}
+
+func (x *ConfirmReportingRestrictionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmReportingRestrictionRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmReportingRestrictionRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ConfirmReportingRestrictionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ConfirmReportingRestrictionResponse is the output of ConfirmReportingRestriction.
+type ConfirmReportingRestrictionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lift          *v1.Lift               `protobuf:"bytes,1,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmReportingRestrictionResponse) Reset() {
+	*x = ConfirmReportingRestrictionResponse{}
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmReportingRestrictionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmReportingRestrictionResponse) ProtoMessage() {}
+
+func (x *ConfirmReportingRestrictionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmReportingRestrictionResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmReportingRestrictionResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ConfirmReportingRestrictionResponse) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
 // GetTransparencyReportRequest is the input of GetTransparencyReport.
 type GetTransparencyReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -567,7 +767,7 @@ type GetTransparencyReportRequest struct {
 
 func (x *GetTransparencyReportRequest) Reset() {
 	*x = GetTransparencyReportRequest{}
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[8]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +779,7 @@ func (x *GetTransparencyReportRequest) String() string {
 func (*GetTransparencyReportRequest) ProtoMessage() {}
 
 func (x *GetTransparencyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[8]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +792,7 @@ func (x *GetTransparencyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransparencyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetTransparencyReportRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{8}
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetTransparencyReportRequest) GetPeriod() string {
@@ -630,7 +830,7 @@ type TransparencyReport struct {
 
 func (x *TransparencyReport) Reset() {
 	*x = TransparencyReport{}
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[9]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +842,7 @@ func (x *TransparencyReport) String() string {
 func (*TransparencyReport) ProtoMessage() {}
 
 func (x *TransparencyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[9]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +855,7 @@ func (x *TransparencyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransparencyReport.ProtoReflect.Descriptor instead.
 func (*TransparencyReport) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{9}
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TransparencyReport) GetPeriod() string {
@@ -724,7 +924,7 @@ type GetTransparencyReportResponse struct {
 
 func (x *GetTransparencyReportResponse) Reset() {
 	*x = GetTransparencyReportResponse{}
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[10]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -736,7 +936,7 @@ func (x *GetTransparencyReportResponse) String() string {
 func (*GetTransparencyReportResponse) ProtoMessage() {}
 
 func (x *GetTransparencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[10]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -749,7 +949,7 @@ func (x *GetTransparencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransparencyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetTransparencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{10}
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetTransparencyReportResponse) GetReport() *TransparencyReport {
@@ -770,7 +970,7 @@ type VerifyTransparencyReportRequest struct {
 
 func (x *VerifyTransparencyReportRequest) Reset() {
 	*x = VerifyTransparencyReportRequest{}
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[11]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +982,7 @@ func (x *VerifyTransparencyReportRequest) String() string {
 func (*VerifyTransparencyReportRequest) ProtoMessage() {}
 
 func (x *VerifyTransparencyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[11]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +995,7 @@ func (x *VerifyTransparencyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyTransparencyReportRequest.ProtoReflect.Descriptor instead.
 func (*VerifyTransparencyReportRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{11}
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *VerifyTransparencyReportRequest) GetReportJson() []byte {
@@ -823,7 +1023,7 @@ type VerifyTransparencyReportResponse struct {
 
 func (x *VerifyTransparencyReportResponse) Reset() {
 	*x = VerifyTransparencyReportResponse{}
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[12]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1035,7 @@ func (x *VerifyTransparencyReportResponse) String() string {
 func (*VerifyTransparencyReportResponse) ProtoMessage() {}
 
 func (x *VerifyTransparencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[12]
+	mi := &file_ddr_reporting_v1_reporting_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1048,7 @@ func (x *VerifyTransparencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyTransparencyReportResponse.ProtoReflect.Descriptor instead.
 func (*VerifyTransparencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{12}
+	return file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VerifyTransparencyReportResponse) GetValid() bool {
@@ -904,7 +1104,7 @@ var File_ddr_reporting_v1_reporting_service_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\n" +
-	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a#ddr/reporting/v1/transparency.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
+	"(ddr/reporting/v1/reporting_service.proto\x12\x10ddr.reporting.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\"ddr/reporting/v1/disposition.proto\x1a\x1dddr/reporting/v1/record.proto\x1a#ddr/reporting/v1/transparency.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
 	"\x10GetRecordRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"E\n" +
@@ -939,7 +1139,20 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vrestriction\x121\n" +
 	"\x0flegal_reference\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x0elegalReference\"X\n" +
 	"\x1fSetReportingRestrictionResponse\x125\n" +
-	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x93\x01\n" +
+	"\bset_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdb\x01\n" +
+	"\"ProposeReportingRestrictionRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12V\n" +
+	"\vrestriction\x18\x02 \x01(\x0e2&.ddr.reporting.v1.ReportingRestrictionB\f\xbaH\t\x82\x01\x06\x10\x01 \x00 \x01R\vrestriction\x123\n" +
+	"\x0flegal_reference\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x0elegalReference\"N\n" +
+	"#ProposeReportingRestrictionResponse\x12'\n" +
+	"\x04lift\x18\x01 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\"N\n" +
+	"\"ConfirmReportingRestrictionRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"N\n" +
+	"#ConfirmReportingRestrictionResponse\x12'\n" +
+	"\x04lift\x18\x01 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\"\x93\x01\n" +
 	"\x1cGetTransparencyReportRequest\x121\n" +
 	"\x06period\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18\a2\x10^[0-9]{4}-H[12]$R\x06period\x12@\n" +
 	"\x06format\x18\x02 \x01(\x0e2\x1e.ddr.reporting.v1.ReportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\"\xd7\x02\n" +
@@ -971,12 +1184,14 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REPORT_FORMAT_JSON\x10\x01\x12\x15\n" +
 	"\x11REPORT_FORMAT_CSV\x10\x02\x12\x16\n" +
-	"\x12REPORT_FORMAT_HTML\x10\x032\x87\t\n" +
+	"\x12REPORT_FORMAT_HTML\x10\x032\xa1\v\n" +
 	"\x10ReportingService\x12T\n" +
 	"\tGetRecord\x12\".ddr.reporting.v1.GetRecordRequest\x1a#.ddr.reporting.v1.GetRecordResponse\x12]\n" +
 	"\fVerifyRecord\x12%.ddr.reporting.v1.VerifyRecordRequest\x1a&.ddr.reporting.v1.VerifyRecordResponse\x12l\n" +
 	"\x11RecordDisposition\x12*.ddr.reporting.v1.RecordDispositionRequest\x1a+.ddr.reporting.v1.RecordDispositionResponse\x12~\n" +
-	"\x17SetReportingRestriction\x120.ddr.reporting.v1.SetReportingRestrictionRequest\x1a1.ddr.reporting.v1.SetReportingRestrictionResponse\x12x\n" +
+	"\x17SetReportingRestriction\x120.ddr.reporting.v1.SetReportingRestrictionRequest\x1a1.ddr.reporting.v1.SetReportingRestrictionResponse\x12\x8a\x01\n" +
+	"\x1bProposeReportingRestriction\x124.ddr.reporting.v1.ProposeReportingRestrictionRequest\x1a5.ddr.reporting.v1.ProposeReportingRestrictionResponse\x12\x8a\x01\n" +
+	"\x1bConfirmReportingRestriction\x124.ddr.reporting.v1.ConfirmReportingRestrictionRequest\x1a5.ddr.reporting.v1.ConfirmReportingRestrictionResponse\x12x\n" +
 	"\x15GetTransparencyReport\x12..ddr.reporting.v1.GetTransparencyReportRequest\x1a/.ddr.reporting.v1.GetTransparencyReportResponse\x12\x81\x01\n" +
 	"\x18VerifyTransparencyReport\x121.ddr.reporting.v1.VerifyTransparencyReportRequest\x1a2.ddr.reporting.v1.VerifyTransparencyReportResponse\x12\x84\x01\n" +
 	"\x19PublishTransparencyReport\x122.ddr.reporting.v1.PublishTransparencyReportRequest\x1a3.ddr.reporting.v1.PublishTransparencyReportResponse\x12c\n" +
@@ -997,74 +1212,86 @@ func file_ddr_reporting_v1_reporting_service_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_reporting_v1_reporting_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ddr_reporting_v1_reporting_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ddr_reporting_v1_reporting_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ddr_reporting_v1_reporting_service_proto_goTypes = []any{
-	(ReportFormat)(0),                         // 0: ddr.reporting.v1.ReportFormat
-	(*GetRecordRequest)(nil),                  // 1: ddr.reporting.v1.GetRecordRequest
-	(*GetRecordResponse)(nil),                 // 2: ddr.reporting.v1.GetRecordResponse
-	(*VerifyRecordRequest)(nil),               // 3: ddr.reporting.v1.VerifyRecordRequest
-	(*VerifyRecordResponse)(nil),              // 4: ddr.reporting.v1.VerifyRecordResponse
-	(*RecordDispositionRequest)(nil),          // 5: ddr.reporting.v1.RecordDispositionRequest
-	(*RecordDispositionResponse)(nil),         // 6: ddr.reporting.v1.RecordDispositionResponse
-	(*SetReportingRestrictionRequest)(nil),    // 7: ddr.reporting.v1.SetReportingRestrictionRequest
-	(*SetReportingRestrictionResponse)(nil),   // 8: ddr.reporting.v1.SetReportingRestrictionResponse
-	(*GetTransparencyReportRequest)(nil),      // 9: ddr.reporting.v1.GetTransparencyReportRequest
-	(*TransparencyReport)(nil),                // 10: ddr.reporting.v1.TransparencyReport
-	(*GetTransparencyReportResponse)(nil),     // 11: ddr.reporting.v1.GetTransparencyReportResponse
-	(*VerifyTransparencyReportRequest)(nil),   // 12: ddr.reporting.v1.VerifyTransparencyReportRequest
-	(*VerifyTransparencyReportResponse)(nil),  // 13: ddr.reporting.v1.VerifyTransparencyReportResponse
-	(*Record)(nil),                            // 14: ddr.reporting.v1.Record
-	(*Disclosure)(nil),                        // 15: ddr.reporting.v1.Disclosure
-	(TerminalOutcome)(0),                      // 16: ddr.reporting.v1.TerminalOutcome
-	(*Disposition)(nil),                       // 17: ddr.reporting.v1.Disposition
-	(ReportingRestriction)(0),                 // 18: ddr.reporting.v1.ReportingRestriction
-	(*timestamppb.Timestamp)(nil),             // 19: google.protobuf.Timestamp
-	(*PublishTransparencyReportRequest)(nil),  // 20: ddr.reporting.v1.PublishTransparencyReportRequest
-	(*GetRecordProofRequest)(nil),             // 21: ddr.reporting.v1.GetRecordProofRequest
-	(*GetRecordLogConsistencyRequest)(nil),    // 22: ddr.reporting.v1.GetRecordLogConsistencyRequest
-	(*OpenRecordToDpaRequest)(nil),            // 23: ddr.reporting.v1.OpenRecordToDpaRequest
-	(*PublishTransparencyReportResponse)(nil), // 24: ddr.reporting.v1.PublishTransparencyReportResponse
-	(*GetRecordProofResponse)(nil),            // 25: ddr.reporting.v1.GetRecordProofResponse
-	(*GetRecordLogConsistencyResponse)(nil),   // 26: ddr.reporting.v1.GetRecordLogConsistencyResponse
-	(*OpenRecordToDpaResponse)(nil),           // 27: ddr.reporting.v1.OpenRecordToDpaResponse
+	(ReportFormat)(0),                           // 0: ddr.reporting.v1.ReportFormat
+	(*GetRecordRequest)(nil),                    // 1: ddr.reporting.v1.GetRecordRequest
+	(*GetRecordResponse)(nil),                   // 2: ddr.reporting.v1.GetRecordResponse
+	(*VerifyRecordRequest)(nil),                 // 3: ddr.reporting.v1.VerifyRecordRequest
+	(*VerifyRecordResponse)(nil),                // 4: ddr.reporting.v1.VerifyRecordResponse
+	(*RecordDispositionRequest)(nil),            // 5: ddr.reporting.v1.RecordDispositionRequest
+	(*RecordDispositionResponse)(nil),           // 6: ddr.reporting.v1.RecordDispositionResponse
+	(*SetReportingRestrictionRequest)(nil),      // 7: ddr.reporting.v1.SetReportingRestrictionRequest
+	(*SetReportingRestrictionResponse)(nil),     // 8: ddr.reporting.v1.SetReportingRestrictionResponse
+	(*ProposeReportingRestrictionRequest)(nil),  // 9: ddr.reporting.v1.ProposeReportingRestrictionRequest
+	(*ProposeReportingRestrictionResponse)(nil), // 10: ddr.reporting.v1.ProposeReportingRestrictionResponse
+	(*ConfirmReportingRestrictionRequest)(nil),  // 11: ddr.reporting.v1.ConfirmReportingRestrictionRequest
+	(*ConfirmReportingRestrictionResponse)(nil), // 12: ddr.reporting.v1.ConfirmReportingRestrictionResponse
+	(*GetTransparencyReportRequest)(nil),        // 13: ddr.reporting.v1.GetTransparencyReportRequest
+	(*TransparencyReport)(nil),                  // 14: ddr.reporting.v1.TransparencyReport
+	(*GetTransparencyReportResponse)(nil),       // 15: ddr.reporting.v1.GetTransparencyReportResponse
+	(*VerifyTransparencyReportRequest)(nil),     // 16: ddr.reporting.v1.VerifyTransparencyReportRequest
+	(*VerifyTransparencyReportResponse)(nil),    // 17: ddr.reporting.v1.VerifyTransparencyReportResponse
+	(*Record)(nil),                              // 18: ddr.reporting.v1.Record
+	(*Disclosure)(nil),                          // 19: ddr.reporting.v1.Disclosure
+	(TerminalOutcome)(0),                        // 20: ddr.reporting.v1.TerminalOutcome
+	(*Disposition)(nil),                         // 21: ddr.reporting.v1.Disposition
+	(ReportingRestriction)(0),                   // 22: ddr.reporting.v1.ReportingRestriction
+	(*timestamppb.Timestamp)(nil),               // 23: google.protobuf.Timestamp
+	(*v1.Lift)(nil),                             // 24: ddr.common.v1.Lift
+	(*PublishTransparencyReportRequest)(nil),    // 25: ddr.reporting.v1.PublishTransparencyReportRequest
+	(*GetRecordProofRequest)(nil),               // 26: ddr.reporting.v1.GetRecordProofRequest
+	(*GetRecordLogConsistencyRequest)(nil),      // 27: ddr.reporting.v1.GetRecordLogConsistencyRequest
+	(*OpenRecordToDpaRequest)(nil),              // 28: ddr.reporting.v1.OpenRecordToDpaRequest
+	(*PublishTransparencyReportResponse)(nil),   // 29: ddr.reporting.v1.PublishTransparencyReportResponse
+	(*GetRecordProofResponse)(nil),              // 30: ddr.reporting.v1.GetRecordProofResponse
+	(*GetRecordLogConsistencyResponse)(nil),     // 31: ddr.reporting.v1.GetRecordLogConsistencyResponse
+	(*OpenRecordToDpaResponse)(nil),             // 32: ddr.reporting.v1.OpenRecordToDpaResponse
 }
 var file_ddr_reporting_v1_reporting_service_proto_depIdxs = []int32{
-	14, // 0: ddr.reporting.v1.GetRecordResponse.record:type_name -> ddr.reporting.v1.Record
-	14, // 1: ddr.reporting.v1.VerifyRecordRequest.copy:type_name -> ddr.reporting.v1.Record
-	15, // 2: ddr.reporting.v1.RecordDispositionRequest.disclosure:type_name -> ddr.reporting.v1.Disclosure
-	16, // 3: ddr.reporting.v1.RecordDispositionRequest.outcome:type_name -> ddr.reporting.v1.TerminalOutcome
-	17, // 4: ddr.reporting.v1.RecordDispositionResponse.disposition:type_name -> ddr.reporting.v1.Disposition
-	18, // 5: ddr.reporting.v1.SetReportingRestrictionRequest.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
-	19, // 6: ddr.reporting.v1.SetReportingRestrictionResponse.set_time:type_name -> google.protobuf.Timestamp
-	0,  // 7: ddr.reporting.v1.GetTransparencyReportRequest.format:type_name -> ddr.reporting.v1.ReportFormat
-	0,  // 8: ddr.reporting.v1.TransparencyReport.format:type_name -> ddr.reporting.v1.ReportFormat
-	19, // 9: ddr.reporting.v1.TransparencyReport.generate_time:type_name -> google.protobuf.Timestamp
-	10, // 10: ddr.reporting.v1.GetTransparencyReportResponse.report:type_name -> ddr.reporting.v1.TransparencyReport
-	1,  // 11: ddr.reporting.v1.ReportingService.GetRecord:input_type -> ddr.reporting.v1.GetRecordRequest
-	3,  // 12: ddr.reporting.v1.ReportingService.VerifyRecord:input_type -> ddr.reporting.v1.VerifyRecordRequest
-	5,  // 13: ddr.reporting.v1.ReportingService.RecordDisposition:input_type -> ddr.reporting.v1.RecordDispositionRequest
-	7,  // 14: ddr.reporting.v1.ReportingService.SetReportingRestriction:input_type -> ddr.reporting.v1.SetReportingRestrictionRequest
-	9,  // 15: ddr.reporting.v1.ReportingService.GetTransparencyReport:input_type -> ddr.reporting.v1.GetTransparencyReportRequest
-	12, // 16: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:input_type -> ddr.reporting.v1.VerifyTransparencyReportRequest
-	20, // 17: ddr.reporting.v1.ReportingService.PublishTransparencyReport:input_type -> ddr.reporting.v1.PublishTransparencyReportRequest
-	21, // 18: ddr.reporting.v1.ReportingService.GetRecordProof:input_type -> ddr.reporting.v1.GetRecordProofRequest
-	22, // 19: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:input_type -> ddr.reporting.v1.GetRecordLogConsistencyRequest
-	23, // 20: ddr.reporting.v1.ReportingService.OpenRecordToDpa:input_type -> ddr.reporting.v1.OpenRecordToDpaRequest
-	2,  // 21: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
-	4,  // 22: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
-	6,  // 23: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
-	8,  // 24: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
-	11, // 25: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
-	13, // 26: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
-	24, // 27: ddr.reporting.v1.ReportingService.PublishTransparencyReport:output_type -> ddr.reporting.v1.PublishTransparencyReportResponse
-	25, // 28: ddr.reporting.v1.ReportingService.GetRecordProof:output_type -> ddr.reporting.v1.GetRecordProofResponse
-	26, // 29: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:output_type -> ddr.reporting.v1.GetRecordLogConsistencyResponse
-	27, // 30: ddr.reporting.v1.ReportingService.OpenRecordToDpa:output_type -> ddr.reporting.v1.OpenRecordToDpaResponse
-	21, // [21:31] is the sub-list for method output_type
-	11, // [11:21] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	18, // 0: ddr.reporting.v1.GetRecordResponse.record:type_name -> ddr.reporting.v1.Record
+	18, // 1: ddr.reporting.v1.VerifyRecordRequest.copy:type_name -> ddr.reporting.v1.Record
+	19, // 2: ddr.reporting.v1.RecordDispositionRequest.disclosure:type_name -> ddr.reporting.v1.Disclosure
+	20, // 3: ddr.reporting.v1.RecordDispositionRequest.outcome:type_name -> ddr.reporting.v1.TerminalOutcome
+	21, // 4: ddr.reporting.v1.RecordDispositionResponse.disposition:type_name -> ddr.reporting.v1.Disposition
+	22, // 5: ddr.reporting.v1.SetReportingRestrictionRequest.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
+	23, // 6: ddr.reporting.v1.SetReportingRestrictionResponse.set_time:type_name -> google.protobuf.Timestamp
+	22, // 7: ddr.reporting.v1.ProposeReportingRestrictionRequest.restriction:type_name -> ddr.reporting.v1.ReportingRestriction
+	24, // 8: ddr.reporting.v1.ProposeReportingRestrictionResponse.lift:type_name -> ddr.common.v1.Lift
+	24, // 9: ddr.reporting.v1.ConfirmReportingRestrictionResponse.lift:type_name -> ddr.common.v1.Lift
+	0,  // 10: ddr.reporting.v1.GetTransparencyReportRequest.format:type_name -> ddr.reporting.v1.ReportFormat
+	0,  // 11: ddr.reporting.v1.TransparencyReport.format:type_name -> ddr.reporting.v1.ReportFormat
+	23, // 12: ddr.reporting.v1.TransparencyReport.generate_time:type_name -> google.protobuf.Timestamp
+	14, // 13: ddr.reporting.v1.GetTransparencyReportResponse.report:type_name -> ddr.reporting.v1.TransparencyReport
+	1,  // 14: ddr.reporting.v1.ReportingService.GetRecord:input_type -> ddr.reporting.v1.GetRecordRequest
+	3,  // 15: ddr.reporting.v1.ReportingService.VerifyRecord:input_type -> ddr.reporting.v1.VerifyRecordRequest
+	5,  // 16: ddr.reporting.v1.ReportingService.RecordDisposition:input_type -> ddr.reporting.v1.RecordDispositionRequest
+	7,  // 17: ddr.reporting.v1.ReportingService.SetReportingRestriction:input_type -> ddr.reporting.v1.SetReportingRestrictionRequest
+	9,  // 18: ddr.reporting.v1.ReportingService.ProposeReportingRestriction:input_type -> ddr.reporting.v1.ProposeReportingRestrictionRequest
+	11, // 19: ddr.reporting.v1.ReportingService.ConfirmReportingRestriction:input_type -> ddr.reporting.v1.ConfirmReportingRestrictionRequest
+	13, // 20: ddr.reporting.v1.ReportingService.GetTransparencyReport:input_type -> ddr.reporting.v1.GetTransparencyReportRequest
+	16, // 21: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:input_type -> ddr.reporting.v1.VerifyTransparencyReportRequest
+	25, // 22: ddr.reporting.v1.ReportingService.PublishTransparencyReport:input_type -> ddr.reporting.v1.PublishTransparencyReportRequest
+	26, // 23: ddr.reporting.v1.ReportingService.GetRecordProof:input_type -> ddr.reporting.v1.GetRecordProofRequest
+	27, // 24: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:input_type -> ddr.reporting.v1.GetRecordLogConsistencyRequest
+	28, // 25: ddr.reporting.v1.ReportingService.OpenRecordToDpa:input_type -> ddr.reporting.v1.OpenRecordToDpaRequest
+	2,  // 26: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
+	4,  // 27: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
+	6,  // 28: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
+	8,  // 29: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
+	10, // 30: ddr.reporting.v1.ReportingService.ProposeReportingRestriction:output_type -> ddr.reporting.v1.ProposeReportingRestrictionResponse
+	12, // 31: ddr.reporting.v1.ReportingService.ConfirmReportingRestriction:output_type -> ddr.reporting.v1.ConfirmReportingRestrictionResponse
+	15, // 32: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
+	17, // 33: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
+	29, // 34: ddr.reporting.v1.ReportingService.PublishTransparencyReport:output_type -> ddr.reporting.v1.PublishTransparencyReportResponse
+	30, // 35: ddr.reporting.v1.ReportingService.GetRecordProof:output_type -> ddr.reporting.v1.GetRecordProofResponse
+	31, // 36: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:output_type -> ddr.reporting.v1.GetRecordLogConsistencyResponse
+	32, // 37: ddr.reporting.v1.ReportingService.OpenRecordToDpa:output_type -> ddr.reporting.v1.OpenRecordToDpaResponse
+	26, // [26:38] is the sub-list for method output_type
+	14, // [14:26] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_ddr_reporting_v1_reporting_service_proto_init() }
@@ -1085,7 +1312,7 @@ func file_ddr_reporting_v1_reporting_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_reporting_v1_reporting_service_proto_rawDesc), len(file_ddr_reporting_v1_reporting_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,16 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportingService_GetRecord_FullMethodName                 = "/ddr.reporting.v1.ReportingService/GetRecord"
-	ReportingService_VerifyRecord_FullMethodName              = "/ddr.reporting.v1.ReportingService/VerifyRecord"
-	ReportingService_RecordDisposition_FullMethodName         = "/ddr.reporting.v1.ReportingService/RecordDisposition"
-	ReportingService_SetReportingRestriction_FullMethodName   = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
-	ReportingService_GetTransparencyReport_FullMethodName     = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
-	ReportingService_VerifyTransparencyReport_FullMethodName  = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
-	ReportingService_PublishTransparencyReport_FullMethodName = "/ddr.reporting.v1.ReportingService/PublishTransparencyReport"
-	ReportingService_GetRecordProof_FullMethodName            = "/ddr.reporting.v1.ReportingService/GetRecordProof"
-	ReportingService_GetRecordLogConsistency_FullMethodName   = "/ddr.reporting.v1.ReportingService/GetRecordLogConsistency"
-	ReportingService_OpenRecordToDpa_FullMethodName           = "/ddr.reporting.v1.ReportingService/OpenRecordToDpa"
+	ReportingService_GetRecord_FullMethodName                   = "/ddr.reporting.v1.ReportingService/GetRecord"
+	ReportingService_VerifyRecord_FullMethodName                = "/ddr.reporting.v1.ReportingService/VerifyRecord"
+	ReportingService_RecordDisposition_FullMethodName           = "/ddr.reporting.v1.ReportingService/RecordDisposition"
+	ReportingService_SetReportingRestriction_FullMethodName     = "/ddr.reporting.v1.ReportingService/SetReportingRestriction"
+	ReportingService_ProposeReportingRestriction_FullMethodName = "/ddr.reporting.v1.ReportingService/ProposeReportingRestriction"
+	ReportingService_ConfirmReportingRestriction_FullMethodName = "/ddr.reporting.v1.ReportingService/ConfirmReportingRestriction"
+	ReportingService_GetTransparencyReport_FullMethodName       = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
+	ReportingService_VerifyTransparencyReport_FullMethodName    = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
+	ReportingService_PublishTransparencyReport_FullMethodName   = "/ddr.reporting.v1.ReportingService/PublishTransparencyReport"
+	ReportingService_GetRecordProof_FullMethodName              = "/ddr.reporting.v1.ReportingService/GetRecordProof"
+	ReportingService_GetRecordLogConsistency_FullMethodName     = "/ddr.reporting.v1.ReportingService/GetRecordLogConsistency"
+	ReportingService_OpenRecordToDpa_FullMethodName             = "/ddr.reporting.v1.ReportingService/OpenRecordToDpa"
 )
 
 // ReportingServiceClient is the client API for ReportingService service.
@@ -46,11 +48,26 @@ type ReportingServiceClient interface {
 	VerifyRecord(ctx context.Context, in *VerifyRecordRequest, opts ...grpc.CallOption) (*VerifyRecordResponse, error)
 	// RecordDisposition records what was finally disclosed, or the terminal
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
-	// disclosure before the request was cleared, or a second disposition.
+	// disclosure before the request was cleared (2.2), an outcome the
+	// effective decision does not allow or whose fact the record lacks (2.1),
+	// a disclosure beyond the decided accounts or data categories (2.1), one
+	// dated after the authority's country lost adequacy (4.2.1), or a second
+	// disposition.
 	RecordDisposition(ctx context.Context, in *RecordDispositionRequest, opts ...grpc.CallOption) (*RecordDispositionResponse, error)
-	// SetReportingRestriction records what law or a court order allows the
-	// transparency report to say about a request. Errors: NOT_FOUND.
+	// SetReportingRestriction lifts a restriction (NONE only): a report that
+	// says more needs no second person. Any other restriction is refused
+	// (FAILED_PRECONDITION, clause 5.1): use ProposeReportingRestriction.
+	// Errors: NOT_FOUND.
 	SetReportingRestriction(ctx context.Context, in *SetReportingRestrictionRequest, opts ...grpc.CallOption) (*SetReportingRestrictionResponse, error)
+	// ProposeReportingRestriction records, for one legal person, a restriction
+	// with its legal reference (clause 5.1); it takes effect once a second
+	// legal person confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when
+	// one is already pending or in effect.
+	ProposeReportingRestriction(ctx context.Context, in *ProposeReportingRestrictionRequest, opts ...grpc.CallOption) (*ProposeReportingRestrictionResponse, error)
+	// ConfirmReportingRestriction is the second legal person (not the
+	// proposer, not the decision's proposer) confirming the pending
+	// restriction. Errors: NOT_FOUND; FAILED_PRECONDITION (clause 5.1).
+	ConfirmReportingRestriction(ctx context.Context, in *ConfirmReportingRestrictionRequest, opts ...grpc.CallOption) (*ConfirmReportingRestrictionResponse, error)
 	// GetTransparencyReport renders the report of a finished half-year.
 	// Errors: FAILED_PRECONDITION while the period is not over.
 	GetTransparencyReport(ctx context.Context, in *GetTransparencyReportRequest, opts ...grpc.CallOption) (*GetTransparencyReportResponse, error)
@@ -120,6 +137,26 @@ func (c *reportingServiceClient) SetReportingRestriction(ctx context.Context, in
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SetReportingRestrictionResponse)
 	err := c.cc.Invoke(ctx, ReportingService_SetReportingRestriction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) ProposeReportingRestriction(ctx context.Context, in *ProposeReportingRestrictionRequest, opts ...grpc.CallOption) (*ProposeReportingRestrictionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeReportingRestrictionResponse)
+	err := c.cc.Invoke(ctx, ReportingService_ProposeReportingRestriction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportingServiceClient) ConfirmReportingRestriction(ctx context.Context, in *ConfirmReportingRestrictionRequest, opts ...grpc.CallOption) (*ConfirmReportingRestrictionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmReportingRestrictionResponse)
+	err := c.cc.Invoke(ctx, ReportingService_ConfirmReportingRestriction_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +238,26 @@ type ReportingServiceServer interface {
 	VerifyRecord(context.Context, *VerifyRecordRequest) (*VerifyRecordResponse, error)
 	// RecordDisposition records what was finally disclosed, or the terminal
 	// outcome. Errors: NOT_FOUND; FAILED_PRECONDITION (with the clause) for a
-	// disclosure before the request was cleared, or a second disposition.
+	// disclosure before the request was cleared (2.2), an outcome the
+	// effective decision does not allow or whose fact the record lacks (2.1),
+	// a disclosure beyond the decided accounts or data categories (2.1), one
+	// dated after the authority's country lost adequacy (4.2.1), or a second
+	// disposition.
 	RecordDisposition(context.Context, *RecordDispositionRequest) (*RecordDispositionResponse, error)
-	// SetReportingRestriction records what law or a court order allows the
-	// transparency report to say about a request. Errors: NOT_FOUND.
+	// SetReportingRestriction lifts a restriction (NONE only): a report that
+	// says more needs no second person. Any other restriction is refused
+	// (FAILED_PRECONDITION, clause 5.1): use ProposeReportingRestriction.
+	// Errors: NOT_FOUND.
 	SetReportingRestriction(context.Context, *SetReportingRestrictionRequest) (*SetReportingRestrictionResponse, error)
+	// ProposeReportingRestriction records, for one legal person, a restriction
+	// with its legal reference (clause 5.1); it takes effect once a second
+	// legal person confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when
+	// one is already pending or in effect.
+	ProposeReportingRestriction(context.Context, *ProposeReportingRestrictionRequest) (*ProposeReportingRestrictionResponse, error)
+	// ConfirmReportingRestriction is the second legal person (not the
+	// proposer, not the decision's proposer) confirming the pending
+	// restriction. Errors: NOT_FOUND; FAILED_PRECONDITION (clause 5.1).
+	ConfirmReportingRestriction(context.Context, *ConfirmReportingRestrictionRequest) (*ConfirmReportingRestrictionResponse, error)
 	// GetTransparencyReport renders the report of a finished half-year.
 	// Errors: FAILED_PRECONDITION while the period is not over.
 	GetTransparencyReport(context.Context, *GetTransparencyReportRequest) (*GetTransparencyReportResponse, error)
@@ -252,6 +304,12 @@ func (UnimplementedReportingServiceServer) RecordDisposition(context.Context, *R
 }
 func (UnimplementedReportingServiceServer) SetReportingRestriction(context.Context, *SetReportingRestrictionRequest) (*SetReportingRestrictionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetReportingRestriction not implemented")
+}
+func (UnimplementedReportingServiceServer) ProposeReportingRestriction(context.Context, *ProposeReportingRestrictionRequest) (*ProposeReportingRestrictionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeReportingRestriction not implemented")
+}
+func (UnimplementedReportingServiceServer) ConfirmReportingRestriction(context.Context, *ConfirmReportingRestrictionRequest) (*ConfirmReportingRestrictionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmReportingRestriction not implemented")
 }
 func (UnimplementedReportingServiceServer) GetTransparencyReport(context.Context, *GetTransparencyReportRequest) (*GetTransparencyReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTransparencyReport not implemented")
@@ -360,6 +418,42 @@ func _ReportingService_SetReportingRestriction_Handler(srv interface{}, ctx cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ReportingServiceServer).SetReportingRestriction(ctx, req.(*SetReportingRestrictionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_ProposeReportingRestriction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeReportingRestrictionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).ProposeReportingRestriction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_ProposeReportingRestriction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).ProposeReportingRestriction(ctx, req.(*ProposeReportingRestrictionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportingService_ConfirmReportingRestriction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmReportingRestrictionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportingServiceServer).ConfirmReportingRestriction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportingService_ConfirmReportingRestriction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportingServiceServer).ConfirmReportingRestriction(ctx, req.(*ConfirmReportingRestrictionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -494,6 +588,14 @@ var ReportingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetReportingRestriction",
 			Handler:    _ReportingService_SetReportingRestriction_Handler,
+		},
+		{
+			MethodName: "ProposeReportingRestriction",
+			Handler:    _ReportingService_ProposeReportingRestriction_Handler,
+		},
+		{
+			MethodName: "ConfirmReportingRestriction",
+			Handler:    _ReportingService_ConfirmReportingRestriction_Handler,
 		},
 		{
 			MethodName: "GetTransparencyReport",

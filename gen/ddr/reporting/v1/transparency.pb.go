@@ -904,12 +904,12 @@ const file_ddr_reporting_v1_transparency_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\fR\n" +
 	"checkpoint\x12\x14\n" +
-	"\x05proof\x18\x02 \x03(\fR\x05proof\"\xc0\x01\n" +
+	"\x05proof\x18\x02 \x03(\fR\x05proof\"\xc6\x01\n" +
 	"\x16OpenRecordToDpaRequest\x12(\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x125\n" +
-	"\x03dpa\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x03dpa\x12E\n" +
-	"\x06reason\x18\x03 \x01(\tB-\xbaH*r(2&^[A-Za-z0-9][A-Za-z0-9 ./:_#-]{0,199}$R\x06reason\"T\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x128\n" +
+	"\x03dpa\x18\x02 \x01(\tB&\xbaH#r!\x18\x80\x012\x1c^[a-z0-9][a-z0-9._-]{0,127}$R\x03dpa\x12H\n" +
+	"\x06reason\x18\x03 \x01(\tB0\xbaH-r+\x18\xc8\x012&^[A-Za-z0-9][A-Za-z0-9 ./:_#-]{0,199}$R\x06reason\"T\n" +
 	"\x17OpenRecordToDpaResponse\x129\n" +
 	"\n" +
 	"grant_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tgrantTime\"\xcf\x01\n" +

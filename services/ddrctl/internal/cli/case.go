@@ -17,7 +17,8 @@ func caseCmd(g *globals) *cobra.Command {
 		`  export DDR_IDENTITY=spiffe://ddr.local/staff/alice
   ddrctl case queue
   ddrctl case claim 0193c0de-...`,
-		queueCmd(g), caseGetCmd(g), claimCmd(g), factorsCmd(g), counselCmd(g), challengeCmd(g), decideCmd(g), approveCmd(g), rejectCmd(g))
+		queueCmd(g), caseGetCmd(g), claimCmd(g), factorsCmd(g), counselCmd(g), challengeCmd(g), decideCmd(g), approveCmd(g), rejectCmd(g),
+		justifyCmd(g), challengeOutcomeCmd(g), confirmOutcomeCmd(g))
 }
 
 func (g *globals) assessment() (assessmentv1.AssessmentServiceClient, error) {
@@ -123,6 +124,13 @@ func caseTable(t *tw, c *assessmentv1.Case) {
 	if ch := rv.GetChallenge(); ch != nil {
 		t.section("CHALLENGE")
 		t.kv("CONSIDERED", yesno(ch.GetConsidered()), "WARRANTED", yesno(ch.GetWarranted()), "REASONING", oneLine(ch.GetReasoning(), 80))
+		if ch.GetOutcome() != 0 {
+			l := ch.GetOutcomeLift()
+			t.kv("OUTCOME", enumName(ch.GetOutcome()), "RECORDED BY", orDash(l.GetRecordedBy()), "CONFIRMED BY", orDash(l.GetConfirmedBy()))
+		}
+	}
+	if j := rv.GetImminentRiskJustification(); j != "" {
+		t.kv("IMMINENT RISK JUSTIFIED", oneLine(j, 80))
 	}
 	if d := c.GetDecision(); d != nil {
 		t.section("DECISION")
@@ -134,6 +142,9 @@ func caseTable(t *tw, c *assessmentv1.Case) {
 			"APPROVALS", fmt.Sprintf("%d of %d", len(d.GetApprovals()), d.GetApprovalsRequired()))
 		if d.GetGrounds() != "" {
 			t.kv("GROUNDS", oneLine(d.GetGrounds(), 100))
+		}
+		if d.GetStatute() != "" {
+			t.kv("STATUTE", oneLine(d.GetStatute(), 100))
 		}
 	}
 }
@@ -264,7 +275,7 @@ func challengeCmd(g *globals) *cobra.Command {
 }
 
 func decideCmd(g *globals) *cobra.Command {
-	var grounds, from, to string
+	var grounds, from, to, statute string
 	var targets []string
 	var version uint64
 	var kind, basis, categories *enumFlag
@@ -279,7 +290,8 @@ flags a disclosure covers everything the request asked for.`,
 		Example: `  ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation
   ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation --targets t1 --category subscriber
   ddrctl case decide 0193c0de-... --kind reject --grounds "bulk demand for a whole tenant (6.1)"
-  ddrctl case decide 0193c0de-... --kind redirect-to-customer`,
+  ddrctl case decide 0193c0de-... --kind redirect-to-customer
+  ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation --statute "18 U.S.C. 2702(c)(4)"`,
 		Args: args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			req := &assessmentv1.DecideRequest{
@@ -288,6 +300,7 @@ flags a disclosure covers everything the request asked for.`,
 				LegalBasis:      assessmentv1.LegalBasis(basis.get()),
 				Grounds:         grounds,
 				ExpectedVersion: version,
+				Statute:         statute,
 			}
 			if req.Kind == assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE {
 				s := &assessmentv1.Scope{TargetRefs: targets, DataCategories: enumList[intakev1.DataCategory](categories)}
@@ -321,6 +334,7 @@ flags a disclosure covers everything the request asked for.`,
 	cmd.Flags().StringVar(&from, "from", "", "narrow a disclosure's period: start, RFC 3339")
 	cmd.Flags().StringVar(&to, "to", "", "narrow a disclosure's period: end, RFC 3339")
 	cmd.Flags().StringVar(&grounds, "grounds", "", "grounds of a challenge or rejection; the question for more information")
+	cmd.Flags().StringVar(&statute, "statute", "", "the statute creating a compelling legal obligation; required for that basis without legal process (2.1)")
 	cmd.Flags().Uint64Var(&version, "expected-version", 0, "decide only if the case is still at this version (see case get -o json)")
 	mustFlag(cmd, "kind")
 	return cmd
@@ -384,4 +398,62 @@ func rejectCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why it goes back to review")
 	mustFlag(cmd, "reason")
 	return cmd
+}
+
+func justifyCmd(g *globals) *cobra.Command {
+	var text string
+	cmd := &cobra.Command{
+		Use:   "justify REQUEST_ID",
+		Short: "Justify an imminent risk of serious harm the authority did not claim (clause 2.1)",
+		Long: `Justify records the reviewer's justification of an imminent risk of serious
+harm that the authority did not claim. A disclosure on that basis needs it,
+and a legal approver (case approve by someone with the legal role).`,
+		Example: `  ddrctl case justify 0193c0de-... --justification "credible threat to life described in the call log"`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			req := &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: text}
+			res, err := as.JustifyImminentRisk(ctx, req)
+			return res.GetCase(), err
+		}, caseTable),
+	}
+	cmd.Flags().StringVar(&text, "justification", "", "why the risk is imminent and serious")
+	mustFlag(cmd, "justification")
+	return cmd
+}
+
+func challengeOutcomeCmd(g *globals) *cobra.Command {
+	var basis, reference string
+	var outcome *enumFlag
+	cmd := &cobra.Command{
+		Use:   "challenge-outcome REQUEST_ID",
+		Short: "Record the outcome of a warranted challenge; a second (legal) person confirms it (clause 3.3)",
+		Long: `Challenge-outcome records how a challenge judged warranted ended, with its
+basis and the court's or authority's reference. No disclosure can be decided
+until a second person with the legal role confirms it (case confirm-outcome);
+an upheld challenge then allows only a reject or a narrower disclosure.`,
+		Example: `  ddrctl case challenge-outcome 0193c0de-... --outcome upheld --basis "court narrowed the order to one account" --reference "AG Berlin 4/26"`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			res, err := as.ProposeChallengeOutcome(ctx, &assessmentv1.ProposeChallengeOutcomeRequest{
+				RequestId: id, Outcome: assessmentv1.ChallengeOutcome(outcome.get()), Basis: basis, EvidenceReference: reference,
+			})
+			return res.GetCase(), err
+		}, caseTable),
+	}
+	outcome = enumVar(cmd, "outcome", "how the challenge ended", assessmentv1.ChallengeOutcome(0).Descriptor(), false)
+	cmd.Flags().StringVar(&basis, "basis", "", "why, e.g. what the court decided")
+	cmd.Flags().StringVar(&reference, "reference", "", "the court's or authority's reference")
+	mustFlag(cmd, "outcome")
+	mustFlag(cmd, "basis")
+	mustFlag(cmd, "reference")
+	return cmd
+}
+
+func confirmOutcomeCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
+	return idCmd("confirm-outcome", "Confirm a recorded challenge outcome as the second, legal person (clause 3.3)",
+		`  DDR_IDENTITY=spiffe://ddr.local/staff/carol ddrctl case confirm-outcome 0193c0de-...`,
+		onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+			res, err := as.ConfirmChallengeOutcome(ctx, &assessmentv1.ConfirmChallengeOutcomeRequest{RequestId: id})
+			return res.GetCase(), err
+		}, caseTable))
 }

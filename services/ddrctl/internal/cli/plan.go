@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 )
@@ -14,7 +15,8 @@ func planCmd(g *globals) *cobra.Command {
 	return group("plan", "Notices, holds and what still blocks disclosure (clauses 2.2, 4)",
 		`  ddrctl plan get 0193c0de-...
   ddrctl plan holds`,
-		planGetCmd(g), holdsCmd(g), redirectCmd(g), exemptionCmd(g), dpaCmd(g), liftHoldCmd(g), waiverCmd(g), retryCmd(g))
+		planGetCmd(g), holdsCmd(g), redirectCmd(g), exemptCmd(g), dpaOutcomeCmd(g), dispatchCmd(g), weakenCmd(g), confirmCmd(g),
+		checkCmd(g), liftHoldCmd(g), waiverCmd(g), retryCmd(g))
 }
 
 func (g *globals) notification() (notificationv1.NotificationServiceClient, error) {
@@ -33,6 +35,9 @@ func planTable(t *tw, p *notificationv1.Plan) {
 		"COUNTRY", fmt.Sprintf("%s (adequate: %s)", orDash(in.GetAuthorityCountry()), yesno(in.GetAdequacy().GetAdequate())),
 		"CUSTOMER", orDash(in.GetCustomerId()),
 		"LEAD DPA", orDash(in.GetLeadDpa()))
+	if len(p.GetAuthorities()) > 0 {
+		t.kv("DPAS (2.2)", strings.Join(p.GetAuthorities(), ", "))
+	}
 	if p.GetHoldTime() != nil {
 		t.kv("ON HOLD SINCE", ts(p.GetHoldTime()))
 	}
@@ -83,6 +88,23 @@ func planTable(t *tw, p *notificationv1.Plan) {
 		for _, c := range p.GetConsultations() {
 			t.row(c.GetAuthority(), enumName(c.GetOutcome()), oneLine(c.GetSummary(), 80))
 		}
+	}
+	if len(p.GetLifts()) > 0 {
+		t.section("SAFEGUARDS LIFTED (two people)", "LIFT", "CLAUSE", "STATE", "RECORDED BY", "CONFIRMED BY", "CONFIRMER NEEDS")
+		for _, l := range p.GetLifts() {
+			state := "pending"
+			if l.GetConfirmedBy() != "" {
+				state = "confirmed"
+			}
+			t.row(l.GetId(), l.GetClause(), state, l.GetRecordedBy(), orDash(l.GetConfirmedBy()), strings.Join(l.GetConfirmRoles(), " or "))
+		}
+	}
+	if len(p.GetWeakenings()) > 0 {
+		var ks []string
+		for _, k := range p.GetWeakenings() {
+			ks = append(ks, enumName(k))
+		}
+		t.section("KEPT OWED UNTIL A WEAKENING IS CONFIRMED: " + strings.Join(ks, ", "))
 	}
 	if len(p.GetWaiverEfforts()) > 0 {
 		t.section("WAIVER EFFORTS (4.2.2)", "KIND", "OUTCOME", "PERSON", "NOTES")
@@ -165,27 +187,49 @@ clause 4.1.2.`,
 	return cmd
 }
 
-func exemptionCmd(g *globals) *cobra.Command {
-	var reason, basis string
+// proposed is the answer of a proposal: the plan and the lift a second
+// person confirms.
+type proposed interface {
+	proto.Message
+	GetPlan() *notificationv1.Plan
+	GetLiftId() string
+}
+
+func proposedTable[M proposed](t *tw, m M) {
+	t.kv("LIFT", m.GetLiftId()+" (nothing is lifted until a second person confirms: ddrctl plan confirm "+m.GetPlan().GetRequestId()+" --lift "+m.GetLiftId()+")")
+	planTable(t, m.GetPlan())
+}
+
+func exemptCmd(g *globals) *cobra.Command {
+	var reason, basis, evidence, statute, why string
 	var step *enumFlag
 	cmd := &cobra.Command{
-		Use:   "exemption REQUEST_ID",
-		Short: "Record that a notice is not given because the law or an imminent risk prohibits it",
-		Example: `  ddrctl plan exemption 0193c0de-... --step notify-customer --reason prohibited --basis "gag order AG 12/26, s. 3"
-  ddrctl plan exemption 0193c0de-... --step hold-and-consult-dpa --reason imminent-risk --basis "threat to life"`,
+		Use:   "exempt REQUEST_ID",
+		Short: "Propose that a notice or the hold is not given because the law or an imminent risk prohibits it",
+		Long: `Exempt records one person's proposal, with its basis and evidence, that the
+customer notice (4.1.2), the DPA notice (2.2) or the hold (4.2.1) is not given.
+"prohibited" needs a recorded gag order or a --statute; "imminent-risk" needs
+the authority's claim or a reviewer's justification, and --why-notice-defeats.
+Nothing is lifted until a second person with the legal role, who did not
+propose the decision, confirms it (ddrctl plan confirm).`,
+		Example: `  ddrctl plan exempt 0193c0de-... --step notify-customer --reason prohibited --basis "gag order AG 12/26, s. 3" --evidence "AG 12/26"
+  ddrctl plan exempt 0193c0de-... --step hold-and-consult-dpa --reason imminent-risk --basis "threat to life" --evidence "order p. 2" --why-notice-defeats "the suspect administers the tenant"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			res, err := no.RecordExemption(ctx, &notificationv1.RecordExemptionRequest{
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeExemptionResponse, error) {
+			return no.ProposeExemption(ctx, &notificationv1.ProposeExemptionRequest{
 				RequestId: id, Step: notificationv1.StepKind(step.get()), Reason: normalizeReason(reason), Basis: basis,
+				EvidenceReference: evidence, Statute: statute, WhyNoticeDefeats: why,
 			})
-			return res.GetPlan(), err
-		}, planTable),
+		}, proposedTable),
 	}
-	step = enumVar(cmd, "step", "the notice not given", notificationv1.StepKind(0).Descriptor(), false)
+	step = enumVar(cmd, "step", "the notice or hold not given", notificationv1.StepKind(0).Descriptor(), false)
 	cmd.Flags().StringVar(&reason, "reason", "", "prohibited or imminent-risk")
 	cmd.Flags().StringVar(&basis, "basis", "", "the law, order or facts it rests on")
+	cmd.Flags().StringVar(&evidence, "evidence", "", "reference of the gag order, statute or risk finding")
+	cmd.Flags().StringVar(&statute, "statute", "", "prohibited without a recorded gag: the statute legal cites")
+	cmd.Flags().StringVar(&why, "why-notice-defeats", "", "imminent-risk: why prior notice would defeat the purpose")
 	_ = cmd.RegisterFlagCompletionFunc("reason", fixedCompletion("prohibited", "imminent-risk"))
-	mustFlag(cmd, "step", "reason", "basis")
+	mustFlag(cmd, "step", "reason", "basis", "evidence")
 	return cmd
 }
 
@@ -194,28 +238,147 @@ func normalizeReason(s string) string {
 	return strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
 }
 
-func dpaCmd(g *globals) *cobra.Command {
-	var authority, summary string
+func dpaOutcomeCmd(g *globals) *cobra.Command {
+	var authority, summary, reference, date string
 	var outcome *enumFlag
 	cmd := &cobra.Command{
-		Use:   "dpa REQUEST_ID",
-		Short: "Record a data protection authority's answer to the consultation (clause 4.2.1)",
-		Long: `Dpa records a DPA's answer. The lead DPA's no-objection lifts the hold at once;
-other answers are recorded and the hold stands until lift-hold or an
-exemption.`,
-		Example: `  ddrctl plan dpa 0193c0de-... --authority DPC-IE --outcome no-objection --summary "no objection, letter of 2026-12-01"`,
+		Use:   "dpa-outcome REQUEST_ID",
+		Short: "Propose a data protection authority's answer to the consultation (clauses 2.2, 4.2.1)",
+		Long: `Dpa-outcome records one person's record of a DPA's answer, with the DPA's reply
+reference and date, once the packet went out to it. "no-response" needs the
+consultation period to have run since the packet (legal confirms). The
+answer counts, and the lead DPA's no-objection lifts the hold, only once a
+second person confirms it (ddrctl plan confirm).`,
+		Example: `  ddrctl plan dpa-outcome 0193c0de-... --authority DPC-IE --outcome no-objection --reply-reference DPC-2026-118 --reply-date 2026-12-01
+  ddrctl plan dpa-outcome 0193c0de-... --authority DPC-IE --outcome no-response`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeConsultationOutcomeResponse, error) {
+			req := &notificationv1.ProposeConsultationOutcomeRequest{
+				RequestId: id, Authority: authority, Outcome: notificationv1.ConsultationOutcome(outcome.get()), Summary: summary, ReplyReference: reference,
+			}
+			if date != "" {
+				t, err := parseTime(date)
+				if err != nil {
+					return nil, usageErr(fmt.Errorf("--reply-date: %w", err))
+				}
+				req.ReplyTime = t
+			}
+			return no.ProposeConsultationOutcome(ctx, req)
+		}, proposedTable),
+	}
+	cmd.Flags().StringVar(&authority, "authority", "", "the DPA, one of the plan's authorities (e.g. DPC-IE)")
+	outcome = enumVar(cmd, "outcome", "its answer", notificationv1.ConsultationOutcome(0).Descriptor(), false)
+	cmd.Flags().StringVar(&summary, "summary", "", "what it said")
+	cmd.Flags().StringVar(&reference, "reply-reference", "", "the DPA's reference for its reply (not for no-response)")
+	cmd.Flags().StringVar(&date, "reply-date", "", "the date of its reply, RFC 3339 or YYYY-MM-DD (not for no-response)")
+	mustFlag(cmd, "authority", "outcome")
+	return cmd
+}
+
+func dispatchCmd(g *globals) *cobra.Command {
+	var authority, reference, sent string
+	var means *enumFlag
+	cmd := &cobra.Command{
+		Use:   "dispatch REQUEST_ID",
+		Short: "Propose that the DPA packet went out by hand, by portal or post (clause 2.2)",
+		Long: `Dispatch records one person's record of a DPA packet sent without e-mail or
+webhook, with its portal receipt or postal reference. It counts as sent once
+a second person confirms it (ddrctl plan confirm).`,
+		Example: `  ddrctl plan dispatch 0193c0de-... --authority CNIL --means post --reference RR-1234-FR --sent 2026-12-01`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			res, err := no.RecordDpaConsultation(ctx, &notificationv1.RecordDpaConsultationRequest{
-				RequestId: id, Authority: authority, Outcome: notificationv1.ConsultationOutcome(outcome.get()), Summary: summary,
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeManualDispatchResponse, error) {
+			t, err := parseTime(sent)
+			if err != nil {
+				return nil, usageErr(fmt.Errorf("--sent: %w", err))
+			}
+			return no.ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
+				RequestId: id, Authority: authority, Means: notificationv1.DispatchMeans(means.get()), Reference: reference, SentTime: t,
 			})
+		}, proposedTable),
+	}
+	cmd.Flags().StringVar(&authority, "authority", "", "the DPA, one of the plan's authorities")
+	means = enumVar(cmd, "means", "how it went out", notificationv1.DispatchMeans(0).Descriptor(), false)
+	cmd.Flags().StringVar(&reference, "reference", "", "the portal receipt or postal reference")
+	cmd.Flags().StringVar(&sent, "sent", "now", "when it was sent, RFC 3339 or YYYY-MM-DD")
+	mustFlag(cmd, "authority", "means", "reference")
+	return cmd
+}
+
+func weakenCmd(g *globals) *cobra.Command {
+	var basis, evidence string
+	var step *enumFlag
+	cmd := &cobra.Command{
+		Use:   "weaken REQUEST_ID",
+		Short: "Propose dropping a step the changed facts no longer require",
+		Long: `Weaken records one person's proposal that a step once owed is dropped because
+the facts changed (a correction, an amendment, a configuration). The step
+stays owed until a second person with the legal role confirms it.`,
+		Example: `  ddrctl plan weaken 0193c0de-... --step notify-customer --basis "the customer is not the controller after all" --evidence "amendment of 2026-12-01"`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeWeakeningResponse, error) {
+			return no.ProposeWeakening(ctx, &notificationv1.ProposeWeakeningRequest{
+				RequestId: id, Step: notificationv1.StepKind(step.get()), Basis: basis, EvidenceReference: evidence,
+			})
+		}, proposedTable),
+	}
+	step = enumVar(cmd, "step", "the step to drop", notificationv1.StepKind(0).Descriptor(), false)
+	cmd.Flags().StringVar(&basis, "basis", "", "why the step is no longer owed")
+	cmd.Flags().StringVar(&evidence, "evidence", "", "the correction, amendment or configuration it rests on")
+	mustFlag(cmd, "step", "basis", "evidence")
+	return cmd
+}
+
+func confirmCmd(g *globals) *cobra.Command {
+	var lift string
+	cmd := &cobra.Command{
+		Use:   "confirm REQUEST_ID",
+		Short: "Confirm, as the second person, a lift someone else proposed",
+		Long: `Confirm is the second pair of eyes on an exemption, a DPA outcome, a manual
+dispatch or a weakening: you cannot confirm what you recorded, nor a lift on
+a decision you proposed, and you need the role the lift names (see the
+SAFEGUARDS LIFTED section of ddrctl plan get). Only now does it take effect.`,
+		Example: `  ddrctl plan confirm 0193c0de-... --lift consultation/DPC-IE/1`,
+		Args:    args(1, "REQUEST_ID"),
+		RunE:    onRequest(g, g.notification, confirmLift(&lift), planTable),
+	}
+	cmd.Flags().StringVar(&lift, "lift", "", "the lift's id, as ddrctl plan get lists it")
+	mustFlag(cmd, "lift")
+	return cmd
+}
+
+// confirmLift confirms the lift named by the --lift flag.
+func confirmLift(lift *string) func(context.Context, notificationv1.NotificationServiceClient, string) (*notificationv1.Plan, error) {
+	return func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+		res, err := no.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: *lift})
+		return res.GetPlan(), err
+	}
+}
+
+func checkCmd(g *globals) *cobra.Command {
+	var at string
+	cmd := &cobra.Command{
+		Use:   "check REQUEST_ID",
+		Short: "Check a disclosure may go out on a date: every blocking clause, adequacy judged again",
+		Long: `Check asks the disclosure gate: adequacy is judged again as of the date (a
+loss places a hold) and every blocker is listed in the refusal, most specific
+clause first. Exit code 0: nothing blocks.`,
+		Example: `  ddrctl plan check 0193c0de-...
+  ddrctl plan check 0193c0de-... --at 2026-12-01`,
+		Args: args(1, "REQUEST_ID"),
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+			req := &notificationv1.CheckDisclosureRequest{RequestId: id}
+			if at != "" {
+				t, err := parseTime(at)
+				if err != nil {
+					return nil, usageErr(fmt.Errorf("--at: %w", err))
+				}
+				req.DisclosureTime = t
+			}
+			res, err := no.CheckDisclosure(ctx, req)
 			return res.GetPlan(), err
 		}, planTable),
 	}
-	cmd.Flags().StringVar(&authority, "authority", "", "the DPA, as configured (e.g. DPC-IE)")
-	outcome = enumVar(cmd, "outcome", "its answer", notificationv1.ConsultationOutcome(0).Descriptor(), false)
-	cmd.Flags().StringVar(&summary, "summary", "", "what it said")
-	mustFlag(cmd, "authority", "outcome")
+	cmd.Flags().StringVar(&at, "at", "", "the disclosure date, RFC 3339 or YYYY-MM-DD (default: now)")
 	return cmd
 }
 

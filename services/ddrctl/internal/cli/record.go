@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 )
 
@@ -16,7 +17,7 @@ func recordCmd(g *globals) *cobra.Command {
 	return group("record", "The written record of a request: show, verify, record how it ended",
 		`  ddrctl record get 0193c0de-...
   ddrctl record verify 0193c0de-...`,
-		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g), recordProofCmd(g), recordConsistencyCmd(g), recordOpenCmd(g))
+		recordGetCmd(g), recordVerifyCmd(g), dispositionCmd(g), restrictCmd(g), confirmRestrictionCmd(g), recordProofCmd(g), recordConsistencyCmd(g), recordOpenCmd(g))
 }
 
 func (g *globals) reporting() (reportingv1.ReportingServiceClient, error) {
@@ -178,22 +179,55 @@ func restrictCmd(g *globals) *cobra.Command {
 	var reference string
 	var restriction *enumFlag
 	cmd := &cobra.Command{
-		Use:     "restrict REQUEST_ID",
-		Short:   "Record what law or a court order lets the transparency report say (clause 5.1)",
-		Example: `  ddrctl record restrict 0193c0de-... --restriction excluded-by-court-order --reference "AG Berlin 4/26"`,
-		Args:    args(1, "REQUEST_ID"),
+		Use:   "restrict REQUEST_ID",
+		Short: "Propose what law or a court order lets the transparency report say; a second legal person confirms (clause 5.1)",
+		Long: `Restrict proposes a restriction of what the transparency report says about a
+request (excluded-by-court-order, national-security), with the order or law
+behind it, which is its whole basis. It takes effect only once a second person with the legal role
+confirms it (record confirm-restriction). --restriction none lifts a
+restriction at once: a report that says more needs no second person.`,
+		Example: `  ddrctl record restrict 0193c0de-... --restriction excluded-by-court-order --reference "AG Berlin 4/26"
+  ddrctl record restrict 0193c0de-... --restriction none`,
+		Args: args(1, "REQUEST_ID"),
 		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
-			res, err := re.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{
-				RequestId: a[0], Restriction: reportingv1.ReportingRestriction(restriction.get()), LegalReference: reference,
+			r := reportingv1.ReportingRestriction(restriction.get())
+			if r == reportingv1.ReportingRestriction_REPORTING_RESTRICTION_NONE {
+				res, err := re.SetReportingRestriction(ctx, &reportingv1.SetReportingRestrictionRequest{RequestId: a[0], Restriction: r, LegalReference: reference})
+				if err != nil {
+					return err
+				}
+				return g.print(res, func(t *tw) { t.kv("LIFTED", ts(res.GetSetTime())) })
+			}
+			res, err := re.ProposeReportingRestriction(ctx, &reportingv1.ProposeReportingRestrictionRequest{
+				RequestId: a[0], Restriction: r, LegalReference: reference,
 			})
 			if err != nil {
 				return err
 			}
-			return g.print(res, func(t *tw) { t.kv("SET", ts(res.GetSetTime())) })
+			return g.print(res, func(t *tw) { restrictionLiftTable(t, res.GetLift()) })
 		}),
 	}
 	restriction = enumVar(cmd, "restriction", "what the report may say", reportingv1.ReportingRestriction(0).Descriptor(), false)
 	cmd.Flags().StringVar(&reference, "reference", "", "the order or law (kept in the record, never published)")
 	mustFlag(cmd, "restriction")
 	return cmd
+}
+
+func confirmRestrictionCmd(g *globals) *cobra.Command {
+	return idCmd("confirm-restriction", "Confirm a proposed report restriction as the second legal person (clause 5.1)",
+		`  DDR_IDENTITY=spiffe://ddr.local/staff/dana ddrctl record confirm-restriction 0193c0de-...`,
+		calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
+			res, err := re.ConfirmReportingRestriction(ctx, &reportingv1.ConfirmReportingRestrictionRequest{RequestId: a[0]})
+			if err != nil {
+				return err
+			}
+			return g.print(res, func(t *tw) { restrictionLiftTable(t, res.GetLift()) })
+		}))
+}
+
+// restrictionLiftTable shows a two-person lift: what, by whom, and whether it is
+// confirmed yet.
+func restrictionLiftTable(t *tw, l *commonv1.Lift) {
+	t.kv("LIFT", l.GetId(), "CLAUSE", l.GetClause(), "REFERENCE", orDash(l.GetEvidenceReference()),
+		"RECORDED BY", orDash(l.GetRecordedBy()), "CONFIRMED BY", orDash(l.GetConfirmedBy()))
 }

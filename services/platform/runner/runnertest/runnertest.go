@@ -53,6 +53,9 @@ type Options struct {
 	// RateLimit and RateBurst set each caller's token bucket; zero: no limit.
 	RateLimit float64
 	RateBurst int
+	// AdequacyFile is the process's --adequacy-file; empty: the embedded
+	// registry.
+	AdequacyFile string
 }
 
 // DevStaff is the default role assignment of test processes.
@@ -111,6 +114,7 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		NATSMaxPayload:  opts.NATSMaxPayload,
 		RateLimit:       opts.RateLimit,
 		RateBurst:       opts.RateBurst,
+		AdequacyFile:    opts.AdequacyFile,
 		Replicas:        1,
 		DevIdentity:     opts.Insecure,
 		PKIDir:          string(dir),
