@@ -1,0 +1,103 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// decaySizes are the stream lengths BenchmarkDecay compares; set
+// DDR_BENCH_STREAM_SIZES=10000,1000000 for a longer run.
+func decaySizes(b *testing.B) []int {
+	sizes := []int{10_000, 200_000}
+	if v := os.Getenv("DDR_BENCH_STREAM_SIZES"); v != "" {
+		sizes = sizes[:0]
+		for f := range strings.SplitSeq(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	return sizes
+}
+
+// seedSpread fills the stream with n unrelated events published raw (one
+// request each, about the size of a real event) and appends the target
+// request's events evenly among them: a request that lived while others
+// were submitted, as every request of a long record does. It returns the
+// number of target events written.
+func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, target string, n, events int) int {
+	b.Helper()
+	ctx := context.Background()
+	body := make([]byte, 300)
+	every := n / events
+	var head uint64
+	written := 0
+	for i := range n {
+		if i%every == 0 && written < events {
+			seq, err := store.Append(ctx, target, head, eventstore.Event{Service: "intake", Name: fmt.Sprintf("e%d", written), Payload: wrapperspb.String("0123456789abcdef0123456789abcdef")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			head = seq
+			written++
+		}
+		m := nats.NewMsg(eventstore.Subject(fmt.Sprintf("u%d", i), "intake", "noted"))
+		m.Data = body
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%2048 == 2047 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
+	return written
+}
+
+// BenchmarkDecay measures the read paths of one request with 10 events
+// spread over streams of different lengths: Store.Load (every command and
+// assessment's GetCase, notification's GetPlan) and Scan of the request's
+// filter (reporting's GetRecord). A cost that grows with the stream shows
+// up as a larger ns/op for the longer stream.
+func BenchmarkDecay(b *testing.B) {
+	for _, n := range decaySizes(b) {
+		b.Run(fmt.Sprintf("stream=%d", n), func(b *testing.B) {
+			store, js := benchStore(b, false)
+			const target = "target-1"
+			want := seedSpread(b, js, store, target, n, 10)
+			ctx := context.Background()
+			b.Run("Load", func(b *testing.B) {
+				for b.Loop() {
+					h, err := store.Load(ctx, target)
+					if err != nil || len(h.Events) != want {
+						b.Fatal(err, len(h.Events))
+					}
+				}
+			})
+			b.Run("Scan", func(b *testing.B) {
+				for b.Loop() {
+					got := 0
+					err := eventstore.Scan(ctx, js, eventstore.StreamName, eventstore.RequestFilter(target), func(eventstore.RawMsg) error {
+						got++
+						return nil
+					})
+					if err != nil || got != want {
+						b.Fatal(err, got)
+					}
+				}
+			})
+		})
+	}
+}
