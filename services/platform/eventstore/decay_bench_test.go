@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -68,36 +69,55 @@ func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, t
 
 // BenchmarkDecay measures the read paths of one request with 10 events
 // spread over streams of different lengths: Store.Load (every command and
-// assessment's GetCase, notification's GetPlan) and Scan of the request's
-// filter (reporting's GetRecord). A cost that grows with the stream shows
-// up as a larger ns/op for the longer stream.
+// assessment's GetCase, notification's GetPlan) and the raw read of the
+// request's messages (reporting's GetRecord), each by searching the stream
+// (no index, as before issue 19) and with the store's sequence index. A
+// cost that grows with the stream shows up as a larger ns/op for the
+// longer stream.
 func BenchmarkDecay(b *testing.B) {
 	for _, n := range decaySizes(b) {
 		b.Run(fmt.Sprintf("stream=%d", n), func(b *testing.B) {
-			store, js := benchStore(b, false)
+			plain, js := benchStore(b, false)
+			indexed := eventstore.NewStore(js, eventstore.WithIndex(0))
 			const target = "target-1"
-			want := seedSpread(b, js, store, target, n, 10)
+			want := seedSpread(b, js, plain, target, n, 10)
 			ctx := context.Background()
-			b.Run("Load", func(b *testing.B) {
-				for b.Loop() {
-					h, err := store.Load(ctx, target)
-					if err != nil || len(h.Events) != want {
-						b.Fatal(err, len(h.Events))
+			if _, err := indexed.Load(ctx, target); err != nil { // starts the index
+				b.Fatal(err)
+			}
+			st, err := js.Stream(ctx, eventstore.StreamName)
+			if err != nil {
+				b.Fatal(err)
+			}
+			head := st.CachedInfo().State.LastSeq
+			for applied, _ := indexed.IndexedThrough(); applied < head; applied, _ = indexed.IndexedThrough() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			for _, s := range []struct {
+				name  string
+				store *eventstore.Store
+			}{{"search", plain}, {"indexed", indexed}} {
+				b.Run("Load/"+s.name, func(b *testing.B) {
+					for b.Loop() {
+						h, err := s.store.Load(ctx, target)
+						if err != nil || len(h.Events) != want {
+							b.Fatal(err, len(h.Events))
+						}
 					}
-				}
-			})
-			b.Run("Scan", func(b *testing.B) {
-				for b.Loop() {
-					got := 0
-					err := eventstore.Scan(ctx, js, eventstore.StreamName, eventstore.RequestFilter(target), func(eventstore.RawMsg) error {
-						got++
-						return nil
-					})
-					if err != nil || got != want {
-						b.Fatal(err, got)
+				})
+				b.Run("ScanRequest/"+s.name, func(b *testing.B) {
+					for b.Loop() {
+						got := 0
+						err := s.store.ScanRequest(ctx, target, func(eventstore.RawMsg) error {
+							got++
+							return nil
+						})
+						if err != nil || got != want {
+							b.Fatal(err, got)
+						}
 					}
-				}
-			})
+				})
+			}
 		})
 	}
 }

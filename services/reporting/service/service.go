@@ -56,7 +56,7 @@ func New(_ context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now}, adapters.Stream{JS: d.JS}, d.Store)
+	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now}, adapters.Stream{JS: d.JS, Store: d.Store}, d.Store)
 	if err != nil {
 		return nil, err
 	}
