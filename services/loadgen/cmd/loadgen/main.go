@@ -56,6 +56,18 @@ type results struct {
 	Results   []bench.Result       `json:"results"`
 	Drains    map[string]float64   `json:"reactor_catch_up_seconds"`
 	Rebuild   *bench.RebuildResult `json:"rebuild,omitempty"`
+	// Goals are issue 19's goals as this run measured them.
+	Goals []goal `json:"goals"`
+}
+
+// staffReads are the staff's per-request queries, measured like Get.
+var staffReads = []struct {
+	name string
+	call func(ctx context.Context, c bench.Clients, id string) error
+}{
+	{"staff GetCase", bench.GetCase},
+	{"staff GetPlan", bench.GetPlan},
+	{"staff GetRecord", bench.GetRecord},
 }
 
 func main() {
@@ -209,6 +221,14 @@ func run(ctx context.Context, cfg config) (*results, error) {
 			return nil, err
 		}
 	}
+	// The staff's reads, of requests the pipeline finished.
+	for _, c := range cfg.Levels {
+		for _, s := range staffReads {
+			r := bench.Measure(ctx, s.name, c, cfg.Duration, w.Staff(s.call))
+			r.Compare(base[key("echo", c)])
+			report(r)
+		}
+	}
 	w.Close()
 	if err := s.Stop(); err != nil {
 		return nil, err
@@ -224,6 +244,7 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		}
 		res.Rebuild = &rb
 	}
+	res.Goals = goals(res)
 	return res, nil
 }
 
@@ -293,6 +314,7 @@ func write(dir string, res *results) error {
 		"(every max(5 ms, 2 ms × clients), so the pollers together stay near 500 reads/s), "+
 		"so its ratio is in pipelines per raw publish.\n\n", res.Config.Duration, res.Config.PipelineDuration)
 	md.WriteString(table.String())
+	writeGoals(&md, res.Goals)
 	fmt.Fprintf(&md, "\nThe pipeline's submit→cleared latency (p50/p99, ms):")
 	for _, r := range res.Results {
 		if v, ok := r.Extra["submit_to_cleared_p50_ms"]; ok {
