@@ -115,8 +115,8 @@ type Workers struct {
 	mu   sync.Mutex
 	ids  map[int][]string
 	done map[int][]string
-	seq int
-	run string
+	seq  int
+	run  string
 }
 
 // NewWorkers dials n workers.
