@@ -33,7 +33,14 @@ type RebuildResult struct {
 	StartEmptySecs   float64 `json:"start_seconds_empty"`
 	RebuildSeconds   float64 `json:"start_seconds_loaded"`
 	RebuildPer1MSecs float64 `json:"start_seconds_per_1m_events"`
+	// Decay is the latency of the per-request calls on the template
+	// requests with about 10,000 events in the stream and with the whole
+	// load (issue 19's decay goal).
+	Decay []DecayPoint `json:"decay,omitempty"`
 }
+
+// decaySmallEvents is the smaller stream of the decay measurement.
+const decaySmallEvents = 10_000
 
 // Rebuild measures the memory the projections hold per request and the
 // time the suite takes to start (rebuilding every projection) on a large
@@ -91,9 +98,11 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		return res, err
 	}
 	// The same start-up as after the load, on the templates alone.
-	if _, res.HeapBeforeMiB, err = probe(ctx, opts); err != nil {
+	pr, err := probe(ctx, opts, nil)
+	if err != nil {
 		return res, err
 	}
+	res.HeapBeforeMiB = pr.HeapMiB
 
 	nc, err := nats.Connect(node.URL())
 	if err != nil {
@@ -109,23 +118,55 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		return res, err
 	}
 	res.TemplateRequests = len(tmpl)
-	start := time.Now()
-	n, err := publishCopies(ctx, js, tmpl, requests-len(tmpl))
+	ids := make([]string, len(tmpl))
+	perRequest := 0
+	for i, t := range tmpl {
+		id, _, _, err := eventstore.ParseSubject(t[0].Subject)
+		if err != nil {
+			return res, err
+		}
+		ids[i] = id
+		res.Events += len(t)
+		perRequest = max(perRequest, len(t))
+	}
+	res.Requests = len(tmpl)
+	var publishing time.Duration
+	load := func(n int) error {
+		start := time.Now()
+		events, err := publishCopies(ctx, js, tmpl, n)
+		publishing += time.Since(start)
+		res.Requests += n
+		res.Events += events
+		if err != nil {
+			return err
+		}
+		return catchUpDurables(ctx, js)
+	}
+	// The decay: the same calls on the same (template) requests with
+	// about 10,000 events in the stream, then with the whole load.
+	small := min(decaySmallEvents/max(perRequest, 1), requests) - len(tmpl)
+	if small > 0 && requests > small+len(tmpl) {
+		if err := load(small); err != nil {
+			return res, err
+		}
+		pr, err := probe(ctx, opts, ids)
+		if err != nil {
+			return res, err
+		}
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
+	}
+	if err := load(requests - res.Requests); err != nil {
+		return res, err
+	}
+	res.PublishSeconds = publishing.Seconds()
+
+	pr, err = probe(ctx, opts, ids)
 	if err != nil {
 		return res, err
 	}
-	res.PublishSeconds = time.Since(start).Seconds()
-	res.Requests = requests
-	res.Events = n
-	for _, t := range tmpl {
-		res.Events += len(t)
-	}
-	if err := catchUpDurables(ctx, js); err != nil {
-		return res, err
-	}
-
-	if res.RebuildSeconds, res.HeapAfterMiB, err = probe(ctx, opts); err != nil {
-		return res, err
+	res.RebuildSeconds, res.HeapAfterMiB = pr.StartSecs, pr.HeapMiB
+	if len(res.Decay) > 0 {
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
 	}
 	loaded := float64(res.Requests - res.TemplateRequests)
 	res.MiBPer100k = (res.HeapAfterMiB - res.HeapBeforeMiB) / loaded * 100_000
@@ -134,21 +175,33 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 }
 
 // Probe starts the suite on the record o names, in a process of its own,
-// and reports how long it took to be ready (every projection rebuilt) and
-// the heap in use after GC once it was.
-type Probe func(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error)
+// and reports how long it took to be ready (every projection rebuilt), the
+// heap in use after GC once it was and, given template request ids, the
+// latency of the per-request calls on them ([MeasureCalls]).
+type Probe func(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, error)
+
+// ProbeResult is what a probe measured.
+type ProbeResult struct {
+	StartSecs float64            `json:"start_secs"`
+	HeapMiB   float64            `json:"heap_mib"`
+	Calls     map[string]float64 `json:"calls_p50_ms,omitempty"`
+	Rounds    int                `json:"rounds,omitempty"`
+}
 
 // RunProbe is the body of a probe process: start the suite, measure, stop.
-func RunProbe(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error) {
+func RunProbe(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, error) {
 	s, err := StartSuite(ctx, o)
 	if err != nil {
-		return 0, 0, err
+		return ProbeResult{}, err
 	}
-	heap := heapInUse()
-	if err := s.Stop(); err != nil {
-		return 0, 0, err
+	r := ProbeResult{StartSecs: s.Started.Seconds(), HeapMiB: heapInUse()}
+	if len(ids) > 0 {
+		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
 	}
-	return s.Started.Seconds(), heap, nil
+	if serr := s.Stop(); err == nil {
+		err = serr
+	}
+	return r, err
 }
 
 func heapInUse() float64 {

@@ -36,6 +36,8 @@ type Suite struct {
 	done    chan error
 	once    sync.Once
 	err     error
+	// stop, for a suite in another process, stops that process.
+	stop func() error
 }
 
 // SuiteOptions say where the suite keeps its data and which NATS it uses.
@@ -91,9 +93,18 @@ func StartSuite(ctx context.Context, o SuiteOptions) (*Suite, error) {
 	}
 }
 
+// RemoteSuite is a suite another process serves at info, stopped by stop.
+func RemoteSuite(info runner.Info, sec launch.Security, stop func() error) *Suite {
+	return &Suite{Info: info, Sec: sec, stop: stop}
+}
+
 // Stop shuts the suite down and waits; calling it again returns the same.
 func (s *Suite) Stop() error {
 	s.once.Do(func() {
+		if s.stop != nil {
+			s.err = s.stop()
+			return
+		}
 		s.cancel()
 		s.err = <-s.done
 	})
