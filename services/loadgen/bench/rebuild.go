@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,8 +16,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/loadgen/launch"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // RebuildResult is the memory and start-up cost of a large record.
@@ -117,6 +122,18 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 	if err != nil {
 		return res, err
 	}
+	// The copies' personal data is sealed again under their own ids, as
+	// the suite would have sealed it: a value sealed for one request
+	// opens only for that request.
+	kek, err := keys.LoadKEKFile(filepath.Join(runner.SecretsDir(opts.DataDir), runner.KEKFileName))
+	if err != nil {
+		return res, err
+	}
+	kr, err := keys.Lazy(js, kek)
+	if err != nil {
+		return res, err
+	}
+	rs := resealer{keys: kr, sealer: seal.New(kr)}
 	res.TemplateRequests = len(tmpl)
 	ids := make([]string, len(tmpl))
 	perRequest := 0
@@ -133,7 +150,7 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 	var publishing time.Duration
 	load := func(n int) error {
 		start := time.Now()
-		events, err := publishCopies(ctx, js, tmpl, n)
+		events, err := publishCopies(ctx, js, rs, tmpl, n)
 		publishing += time.Since(start)
 		res.Requests += n
 		res.Events += events
@@ -237,7 +254,7 @@ func readTemplates(ctx context.Context, js jetstream.JetStream) ([][]eventstore.
 // publishCopies publishes n requests copied from the templates under new
 // request ids (in subjects and payloads) with new event ids; returns the
 // number of events.
-func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventstore.RawMsg, n int) (int, error) {
+func publishCopies(ctx context.Context, js jetstream.JetStream, rs resealer, tmpl [][]eventstore.RawMsg, n int) (int, error) {
 	events := 0
 	for i := range n {
 		t := tmpl[i%len(tmpl)]
@@ -247,7 +264,7 @@ func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventst
 		}
 		oldID, newID := first.RequestID, uuid.Must(uuid.NewV7()).String()
 		for _, m := range t {
-			msg, err := copyMsg(m, oldID, newID)
+			msg, err := copyMsg(ctx, rs, m, oldID, newID)
 			if err != nil {
 				return events, err
 			}
@@ -276,20 +293,76 @@ func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventst
 	return events, nil
 }
 
-// copyMsg rewrites one event for the request newID.
-func copyMsg(m eventstore.RawMsg, oldID, newID string) (*nats.Msg, error) {
+// resealer opens what a template's events hold sealed and seals it again
+// for a copy: the envelope of personal fields (package seal) and the
+// target values intake seals itself (keys.TargetLabel). A value sealed for
+// one request opens only for that request.
+type resealer struct {
+	keys   *keys.Keyring
+	sealer *seal.Sealer
+}
+
+// targets reseals every sealed target value within m.
+func (rs resealer) targets(ctx context.Context, m protoreflect.Message, oldID, newID string) error {
+	if t, ok := m.Interface().(*intakev1.Target); ok && len(t.GetSealedValue()) > 0 {
+		label := keys.TargetLabel(t.GetRef())
+		pt, err := rs.keys.Open(ctx, oldID, label, t.GetSealedValue())
+		if err != nil {
+			return err
+		}
+		if t.SealedValue, err = rs.keys.Seal(ctx, newID, label, pt); err != nil {
+			return err
+		}
+		return nil
+	}
+	var err error
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
+			return true
+		}
+		if fd.IsList() {
+			for i := range v.List().Len() {
+				if err = rs.targets(ctx, v.List().Get(i).Message(), oldID, newID); err != nil {
+					return false
+				}
+			}
+			return true
+		}
+		err = rs.targets(ctx, v.Message(), oldID, newID)
+		return err == nil
+	})
+	return err
+}
+
+// copyMsg rewrites one event for the request newID: opened with the
+// template's keys, sealed again with the copy's.
+func copyMsg(ctx context.Context, rs resealer, m eventstore.RawMsg, oldID, newID string) (*nats.Msg, error) {
 	ev, err := eventstore.FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := rs.sealer.Open(ctx, oldID, ev.Payload); err != nil {
+		return nil, err
+	}
 	replaceString(ev.Payload.ProtoReflect(), oldID, newID)
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
+	if err := rs.targets(ctx, ev.Payload.ProtoReflect(), oldID, newID); err != nil {
+		return nil, err
+	}
+	sealed, err := rs.sealer.Sealed(ctx, newID, ev.Payload)
+	if err != nil {
+		return nil, err
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(sealed)
 	if err != nil {
 		return nil, err
 	}
 	out := nats.NewMsg(eventstore.Subject(newID, ev.Service, ev.Name))
 	for k, v := range m.Header {
-		if k == "Nats-Expected-Last-Subject-Sequence" || k == "Nats-Expected-Last-Subject-Sequence-Subject" {
+		// The template was read with a direct get: its Nats-* headers are
+		// the server's (its subject, sequence, stream, the expectations it
+		// was published with), which a copy must not carry; a stale
+		// Nats-Subject made a load of the copy see the template's subject.
+		if strings.HasPrefix(k, "Nats-") {
 			continue
 		}
 		out.Header[k] = append([]string(nil), v...)

@@ -90,9 +90,12 @@ func BenchmarkDecay(b *testing.B) {
 				b.Fatal(err)
 			}
 			head := st.CachedInfo().State.LastSeq
+			catchUp := time.Now()
 			for applied, _ := indexed.IndexedThrough(); applied < head; applied, _ = indexed.IndexedThrough() {
 				time.Sleep(10 * time.Millisecond)
 			}
+			requests, bytes := indexed.IndexSize()
+			b.Logf("index: caught up with %d events in %.1f s; %d requests, about %.1f MiB", head, time.Since(catchUp).Seconds(), requests, float64(bytes)/(1<<20))
 			for _, s := range []struct {
 				name  string
 				store *eventstore.Store

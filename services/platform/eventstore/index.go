@@ -199,6 +199,17 @@ func (s *Store) IndexedThrough() (uint64, bool) {
 	return s.index.applied, !s.index.dropped && s.index.reqs != nil
 }
 
+// IndexSize returns how many requests the store's index holds and an
+// estimate of its memory in bytes (0, 0 without a usable index).
+func (s *Store) IndexSize() (requests, bytes int) {
+	if s.index == nil {
+		return 0, 0
+	}
+	s.index.mu.RLock()
+	defer s.index.mu.RUnlock()
+	return len(s.index.reqs), s.index.size
+}
+
 // ScanRequest calls fn for every stored message of the request, in stream
 // order, as stored (sealed, undecoded): what the request's record is read
 // from. With an index it costs the same however long the stream is.

@@ -81,6 +81,9 @@ func TestIndex_LoadsWhatTheSearchLoads(t *testing.T) {
 		return ok && applied == head
 	})
 	compare("index caught up")
+	if requests, bytes := indexed.IndexSize(); requests != len(ids) || bytes <= 0 {
+		t.Errorf("IndexSize = %d requests, %d bytes; want %d requests", requests, bytes, len(ids))
+	}
 	for r := 3; r < 6; r++ {
 		appendRound(t, plain, ids, heads, r)
 	}

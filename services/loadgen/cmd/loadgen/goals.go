@@ -169,7 +169,7 @@ func writeDecay(md *strings.Builder, rb *bench.RebuildResult) {
 	}
 	md.WriteString("\n### Decay: the same calls on the same requests as the record grows\n\n" +
 		"p50 in ms of each call, one client, on the template requests (real requests at the start of the stream), " +
-		"measured in the probe process after start-up in rounds of 200 calls each until two rounds agreed within 10 %.\n\n| call |")
+		"measured in the probe process after start-up in rounds of 200 calls each until two rounds agreed within 20 % (at most a minute).\n\n| call |")
 	for _, p := range rb.Decay {
 		fmt.Fprintf(md, " %d events |", p.Events)
 	}

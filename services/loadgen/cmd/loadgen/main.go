@@ -117,7 +117,7 @@ func main() {
 		if *probeIDs != "" {
 			ids = strings.Split(*probeIDs, ",")
 		}
-		r, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: io.Discard}, ids)
+		r, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: os.Stderr}, ids)
 		if err != nil {
 			fatal(err)
 		}
