@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -74,8 +73,26 @@ func StartEcho(sec launch.Security) (*Echo, error) {
 	return &Echo{Addr: lis.Addr().String(), srv: srv, creds: client}, nil
 }
 
-// Stop stops the server.
-func (e *Echo) Stop() { e.srv.Stop() }
+// RemoteEcho is the echo another process serves at addr, called with
+// sec's client certificate.
+func RemoteEcho(addr string, sec launch.Security) (*Echo, error) {
+	creds := insecure.NewCredentials()
+	if sec.PKIDir != "" {
+		cliTLS, err := pki.Dir(sec.PKIDir).Files("group-member/acme-eu").ClientTLS()
+		if err != nil {
+			return nil, err
+		}
+		creds = credentials.NewTLS(cliTLS)
+	}
+	return &Echo{Addr: addr, creds: creds}, nil
+}
+
+// Stop stops the server (not one of another process).
+func (e *Echo) Stop() {
+	if e.srv != nil {
+		e.srv.Stop()
+	}
+}
 
 // EchoOp calls the echo with a payload of size bytes, one connection per
 // worker (as the suite's clients have).
@@ -107,47 +124,66 @@ type JetStream struct {
 	stop func()
 }
 
-// StartJetStream starts the server in dir and creates the stream. With
-// sec's PKI the connection is TLS over loopback with a client certificate,
-// as the suite's services connect; otherwise in-process.
+// StartJetStream starts the server in dir and connects to it
+// ([ServeJetStream], [ConnectJetStream]).
 func StartJetStream(ctx context.Context, dir string, sec launch.Security) (*JetStream, error) {
+	url, stop, err := ServeJetStream(dir, sec)
+	if err != nil {
+		return nil, err
+	}
+	j, err := ConnectJetStream(ctx, url, sec)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	closeConn := j.stop
+	j.stop = func() { closeConn(); stop() }
+	return j, nil
+}
+
+// ServeJetStream starts an embedded JetStream server in dir configured as
+// the suite's (file storage, fsync on every write; with sec's PKI, TLS
+// with client certificates required) and returns its client URL.
+func ServeJetStream(dir string, sec launch.Security) (url string, stop func(), err error) {
 	cfg := natsx.EmbeddedConfig{StoreDir: dir, Port: natsx.RandomPort, SyncAlways: true}
-	var cliTLS *tls.Config
 	if sec.PKIDir != "" {
-		d := pki.Dir(sec.PKIDir)
-		var err error
-		if cfg.TLS, err = d.Files("service/ddr").ServerTLS(); err != nil {
-			return nil, err
-		}
-		if cliTLS, err = d.Files("service/intake").ClientTLS(); err != nil {
-			return nil, err
+		if cfg.TLS, err = pki.Dir(sec.PKIDir).Files("service/ddr").ServerTLS(); err != nil {
+			return "", nil, err
 		}
 	}
 	s, err := natsx.StartEmbedded(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	var nc *nats.Conn
-	if cliTLS != nil {
-		nc, err = natsx.Connect(s.ClientURL(), "bench-baseline", nats.Secure(cliTLS), natsx.WithLogger(slog.New(slog.DiscardHandler)))
-	} else {
-		nc, err = natsx.ConnectInProcess(s, "bench-baseline", natsx.WithLogger(slog.New(slog.DiscardHandler)))
+	return s.ClientURL(), func() { natsx.Shutdown(s) }, nil
+}
+
+// ConnectJetStream connects to the baseline server at url (with sec's PKI
+// over TLS with a client certificate, as the suite's services connect) and
+// creates the stream the publish baseline writes to.
+func ConnectJetStream(ctx context.Context, url string, sec launch.Security) (*JetStream, error) {
+	var opts []nats.Option
+	if sec.PKIDir != "" {
+		cliTLS, err := pki.Dir(sec.PKIDir).Files("service/intake").ClientTLS()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.Secure(cliTLS))
 	}
+	nc, err := natsx.Connect(url, "bench-baseline", append(opts, natsx.WithLogger(slog.New(slog.DiscardHandler)))...)
 	if err != nil {
-		natsx.Shutdown(s)
 		return nil, err
 	}
-	stop := func() { nc.Close(); natsx.Shutdown(s) }
 	js, err := jetstream.New(nc)
 	if err != nil {
-		stop()
+		nc.Close()
 		return nil, err
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: jetstream.FileStorage}); err != nil {
-		stop()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: jetstream.FileStorage}); err != nil {
+		nc.Close()
 		return nil, fmt.Errorf("bench stream: %w", err)
 	}
-	return &JetStream{js: js, stop: stop}, nil
+	return &JetStream{js: js, stop: nc.Close}, nil
 }
 
 // Stop stops the server.

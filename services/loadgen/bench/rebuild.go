@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,8 +16,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/loadgen/launch"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/runner"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // RebuildResult is the memory and start-up cost of a large record.
@@ -33,7 +38,14 @@ type RebuildResult struct {
 	StartEmptySecs   float64 `json:"start_seconds_empty"`
 	RebuildSeconds   float64 `json:"start_seconds_loaded"`
 	RebuildPer1MSecs float64 `json:"start_seconds_per_1m_events"`
+	// Decay is the latency of the per-request calls on the template
+	// requests with about 10,000 events in the stream and with the whole
+	// load (issue 19's decay goal).
+	Decay []DecayPoint `json:"decay,omitempty"`
 }
+
+// decaySmallEvents is the smaller stream of the decay measurement.
+const decaySmallEvents = 10_000
 
 // Rebuild measures the memory the projections hold per request and the
 // time the suite takes to start (rebuilding every projection) on a large
@@ -91,9 +103,11 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		return res, err
 	}
 	// The same start-up as after the load, on the templates alone.
-	if _, res.HeapBeforeMiB, err = probe(ctx, opts); err != nil {
+	pr, err := probe(ctx, opts, nil)
+	if err != nil {
 		return res, err
 	}
+	res.HeapBeforeMiB = pr.HeapMiB
 
 	nc, err := nats.Connect(node.URL())
 	if err != nil {
@@ -108,24 +122,68 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 	if err != nil {
 		return res, err
 	}
-	res.TemplateRequests = len(tmpl)
-	start := time.Now()
-	n, err := publishCopies(ctx, js, tmpl, requests-len(tmpl))
+	// The copies' personal data is sealed again under their own ids, as
+	// the suite would have sealed it: a value sealed for one request
+	// opens only for that request.
+	kek, err := keys.LoadKEKFile(filepath.Join(runner.SecretsDir(opts.DataDir), runner.KEKFileName))
 	if err != nil {
 		return res, err
 	}
-	res.PublishSeconds = time.Since(start).Seconds()
-	res.Requests = requests
-	res.Events = n
-	for _, t := range tmpl {
+	kr, err := keys.Lazy(js, kek)
+	if err != nil {
+		return res, err
+	}
+	rs := resealer{keys: kr, sealer: seal.New(kr)}
+	res.TemplateRequests = len(tmpl)
+	ids := make([]string, len(tmpl))
+	perRequest := 0
+	for i, t := range tmpl {
+		id, _, _, err := eventstore.ParseSubject(t[0].Subject)
+		if err != nil {
+			return res, err
+		}
+		ids[i] = id
 		res.Events += len(t)
+		perRequest = max(perRequest, len(t))
 	}
-	if err := catchUpDurables(ctx, js); err != nil {
+	res.Requests = len(tmpl)
+	var publishing time.Duration
+	load := func(n int) error {
+		start := time.Now()
+		events, err := publishCopies(ctx, js, rs, tmpl, n)
+		publishing += time.Since(start)
+		res.Requests += n
+		res.Events += events
+		if err != nil {
+			return err
+		}
+		return catchUpDurables(ctx, js)
+	}
+	// The decay: the same calls on the same (template) requests with
+	// about 10,000 events in the stream, then with the whole load.
+	small := min(decaySmallEvents/max(perRequest, 1), requests) - len(tmpl)
+	if small > 0 && requests > small+len(tmpl) {
+		if err := load(small); err != nil {
+			return res, err
+		}
+		pr, err := probe(ctx, opts, ids)
+		if err != nil {
+			return res, err
+		}
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
+	}
+	if err := load(requests - res.Requests); err != nil {
 		return res, err
 	}
+	res.PublishSeconds = publishing.Seconds()
 
-	if res.RebuildSeconds, res.HeapAfterMiB, err = probe(ctx, opts); err != nil {
+	pr, err = probe(ctx, opts, ids)
+	if err != nil {
 		return res, err
+	}
+	res.RebuildSeconds, res.HeapAfterMiB = pr.StartSecs, pr.HeapMiB
+	if len(res.Decay) > 0 {
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
 	}
 	loaded := float64(res.Requests - res.TemplateRequests)
 	res.MiBPer100k = (res.HeapAfterMiB - res.HeapBeforeMiB) / loaded * 100_000
@@ -134,21 +192,33 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 }
 
 // Probe starts the suite on the record o names, in a process of its own,
-// and reports how long it took to be ready (every projection rebuilt) and
-// the heap in use after GC once it was.
-type Probe func(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error)
+// and reports how long it took to be ready (every projection rebuilt), the
+// heap in use after GC once it was and, given template request ids, the
+// latency of the per-request calls on them ([MeasureCalls]).
+type Probe func(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, error)
+
+// ProbeResult is what a probe measured.
+type ProbeResult struct {
+	StartSecs float64            `json:"start_secs"`
+	HeapMiB   float64            `json:"heap_mib"`
+	Calls     map[string]float64 `json:"calls_p50_ms,omitempty"`
+	Rounds    int                `json:"rounds,omitempty"`
+}
 
 // RunProbe is the body of a probe process: start the suite, measure, stop.
-func RunProbe(ctx context.Context, o SuiteOptions) (startSecs, heapMiB float64, err error) {
+func RunProbe(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, error) {
 	s, err := StartSuite(ctx, o)
 	if err != nil {
-		return 0, 0, err
+		return ProbeResult{}, err
 	}
-	heap := heapInUse()
-	if err := s.Stop(); err != nil {
-		return 0, 0, err
+	r := ProbeResult{StartSecs: s.Started.Seconds(), HeapMiB: heapInUse()}
+	if len(ids) > 0 {
+		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
 	}
-	return s.Started.Seconds(), heap, nil
+	if serr := s.Stop(); err == nil {
+		err = serr
+	}
+	return r, err
 }
 
 func heapInUse() float64 {
@@ -184,7 +254,7 @@ func readTemplates(ctx context.Context, js jetstream.JetStream) ([][]eventstore.
 // publishCopies publishes n requests copied from the templates under new
 // request ids (in subjects and payloads) with new event ids; returns the
 // number of events.
-func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventstore.RawMsg, n int) (int, error) {
+func publishCopies(ctx context.Context, js jetstream.JetStream, rs resealer, tmpl [][]eventstore.RawMsg, n int) (int, error) {
 	events := 0
 	for i := range n {
 		t := tmpl[i%len(tmpl)]
@@ -194,7 +264,7 @@ func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventst
 		}
 		oldID, newID := first.RequestID, uuid.Must(uuid.NewV7()).String()
 		for _, m := range t {
-			msg, err := copyMsg(m, oldID, newID)
+			msg, err := copyMsg(ctx, rs, m, oldID, newID)
 			if err != nil {
 				return events, err
 			}
@@ -223,20 +293,76 @@ func publishCopies(ctx context.Context, js jetstream.JetStream, tmpl [][]eventst
 	return events, nil
 }
 
-// copyMsg rewrites one event for the request newID.
-func copyMsg(m eventstore.RawMsg, oldID, newID string) (*nats.Msg, error) {
+// resealer opens what a template's events hold sealed and seals it again
+// for a copy: the envelope of personal fields (package seal) and the
+// target values intake seals itself (keys.TargetLabel). A value sealed for
+// one request opens only for that request.
+type resealer struct {
+	keys   *keys.Keyring
+	sealer *seal.Sealer
+}
+
+// targets reseals every sealed target value within m.
+func (rs resealer) targets(ctx context.Context, m protoreflect.Message, oldID, newID string) error {
+	if t, ok := m.Interface().(*intakev1.Target); ok && len(t.GetSealedValue()) > 0 {
+		label := keys.TargetLabel(t.GetRef())
+		pt, err := rs.keys.Open(ctx, oldID, label, t.GetSealedValue())
+		if err != nil {
+			return err
+		}
+		if t.SealedValue, err = rs.keys.Seal(ctx, newID, label, pt); err != nil {
+			return err
+		}
+		return nil
+	}
+	var err error
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
+			return true
+		}
+		if fd.IsList() {
+			for i := range v.List().Len() {
+				if err = rs.targets(ctx, v.List().Get(i).Message(), oldID, newID); err != nil {
+					return false
+				}
+			}
+			return true
+		}
+		err = rs.targets(ctx, v.Message(), oldID, newID)
+		return err == nil
+	})
+	return err
+}
+
+// copyMsg rewrites one event for the request newID: opened with the
+// template's keys, sealed again with the copy's.
+func copyMsg(ctx context.Context, rs resealer, m eventstore.RawMsg, oldID, newID string) (*nats.Msg, error) {
 	ev, err := eventstore.FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := rs.sealer.Open(ctx, oldID, ev.Payload); err != nil {
+		return nil, err
+	}
 	replaceString(ev.Payload.ProtoReflect(), oldID, newID)
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
+	if err := rs.targets(ctx, ev.Payload.ProtoReflect(), oldID, newID); err != nil {
+		return nil, err
+	}
+	sealed, err := rs.sealer.Sealed(ctx, newID, ev.Payload)
+	if err != nil {
+		return nil, err
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(sealed)
 	if err != nil {
 		return nil, err
 	}
 	out := nats.NewMsg(eventstore.Subject(newID, ev.Service, ev.Name))
 	for k, v := range m.Header {
-		if k == "Nats-Expected-Last-Subject-Sequence" || k == "Nats-Expected-Last-Subject-Sequence-Subject" {
+		// The template was read with a direct get: its Nats-* headers are
+		// the server's (its subject, sequence, stream, the expectations it
+		// was published with), which a copy must not carry; a stale
+		// Nats-Subject made a load of the copy see the template's subject.
+		if strings.HasPrefix(k, "Nats-") {
 			continue
 		}
 		out.Header[k] = append([]string(nil), v...)

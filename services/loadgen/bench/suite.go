@@ -14,7 +14,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/loadgen/launch"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -33,6 +36,8 @@ type Suite struct {
 	done    chan error
 	once    sync.Once
 	err     error
+	// stop, for a suite in another process, stops that process.
+	stop func() error
 }
 
 // SuiteOptions say where the suite keeps its data and which NATS it uses.
@@ -88,9 +93,18 @@ func StartSuite(ctx context.Context, o SuiteOptions) (*Suite, error) {
 	}
 }
 
+// RemoteSuite is a suite another process serves at info, stopped by stop.
+func RemoteSuite(info runner.Info, sec launch.Security, stop func() error) *Suite {
+	return &Suite{Info: info, Sec: sec, stop: stop}
+}
+
 // Stop shuts the suite down and waits; calling it again returns the same.
 func (s *Suite) Stop() error {
 	s.once.Do(func() {
+		if s.stop != nil {
+			s.err = s.stop()
+			return
+		}
 		s.cancel()
 		s.err = <-s.done
 	})
@@ -107,16 +121,18 @@ func (s *Suite) Dial(uri string) (*grpc.ClientConn, error) {
 type Workers struct {
 	c     []Clients
 	conns []*grpc.ClientConn
-	// ids are the requests submitted so far, per member.
-	mu  sync.Mutex
-	ids map[int][]string
-	seq int
-	run string
+	// ids are the requests submitted so far, per member; done are those
+	// the pipeline took to the end (a case, a plan and a sealed record).
+	mu   sync.Mutex
+	ids  map[int][]string
+	done map[int][]string
+	seq  int
+	run  string
 }
 
 // NewWorkers dials n workers.
 func (s *Suite) NewWorkers(n int) (*Workers, error) {
-	w := &Workers{ids: map[int][]string{}, run: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	w := &Workers{ids: map[int][]string{}, done: map[int][]string{}, run: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for i := range n {
 		c, conns, err := NewClients(s.Dial, Members[i%len(Members)])
 		if err != nil {
@@ -150,11 +166,13 @@ func (w *Workers) remember(worker int, id string) {
 	w.mu.Unlock()
 }
 
-func (w *Workers) pick(worker int) string {
+func (w *Workers) pick(worker int) string { return w.pickFrom(w.ids, worker) }
+
+func (w *Workers) pickFrom(from map[int][]string, worker int) string {
 	m := worker % len(Members)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ids := w.ids[m]
+	ids := from[m]
 	if len(ids) == 0 {
 		return ""
 	}
@@ -183,6 +201,37 @@ func (w *Workers) Get() Op {
 		_, err := w.c[i].Intake.Get(ctx, &intakev1.GetRequest{RequestId: id})
 		return nil, err
 	}
+}
+
+// Staff reads the staff's view of one of the worker's member's requests
+// that the pipeline finished (the reviewer's GetCase, GetPlan or
+// GetRecord, as call says): every one has a case, a plan and a record.
+func (w *Workers) Staff(call func(ctx context.Context, c Clients, id string) error) Op {
+	return func(ctx context.Context, i int) (map[string]time.Duration, error) {
+		id := w.pickFrom(w.done, i)
+		if id == "" {
+			return nil, errors.New("no request to read: run the pipeline first")
+		}
+		return nil, call(ctx, w.c[i], id)
+	}
+}
+
+// GetCase, GetPlan and GetRecord are the staff reads of [Workers.Staff].
+func GetCase(ctx context.Context, c Clients, id string) error {
+	_, err := c.Reviewer.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+	return err
+}
+
+// GetPlan reads the request's notification plan as the reviewer.
+func GetPlan(ctx context.Context, c Clients, id string) error {
+	_, err := c.Plan.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
+	return err
+}
+
+// GetRecord reads the request's record as the reviewer.
+func GetRecord(ctx context.Context, c Clients, id string) error {
+	_, err := c.Record.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
+	return err
 }
 
 // List reads the first page (50) of the member's requests.
@@ -215,6 +264,9 @@ func (w *Workers) Pipeline() Op {
 		if err := WaitSealed(ctx, c, id); err != nil {
 			return nil, err
 		}
+		w.mu.Lock()
+		w.done[i%len(Members)] = append(w.done[i%len(Members)], id)
+		w.mu.Unlock()
 		return map[string]time.Duration{"submit_to_cleared": cleared}, nil
 	}
 }

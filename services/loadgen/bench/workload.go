@@ -17,6 +17,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 )
 
@@ -60,7 +61,8 @@ type Clients struct {
 	Intake   intakev1.IntakeServiceClient // as a group member
 	Reviewer assessmentv1.AssessmentServiceClient
 	Approver assessmentv1.AssessmentServiceClient
-	Record   reportingv1.ReportingServiceClient // as the reviewer
+	Record   reportingv1.ReportingServiceClient       // as the reviewer
+	Plan     notificationv1.NotificationServiceClient // as the reviewer
 }
 
 // NewClients builds the clients of member over connections made by dial;
@@ -89,6 +91,7 @@ func NewClients(dial func(uri string) (*grpc.ClientConn, error), member string) 
 		Reviewer: assessmentv1.NewAssessmentServiceClient(r),
 		Approver: assessmentv1.NewAssessmentServiceClient(a),
 		Record:   reportingv1.NewReportingServiceClient(r),
+		Plan:     notificationv1.NewNotificationServiceClient(r),
 	}, conns, nil
 }
 

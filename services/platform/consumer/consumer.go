@@ -25,6 +25,11 @@ import (
 const (
 	DefaultMaxDeliver = 5
 	DefaultAckWait    = 30 * time.Second
+	// DefaultWorkers: enough requests in flight for the server to write
+	// their events in one fsync (group commit) instead of one each.
+	DefaultWorkers = 16
+	// fetchPerWorker events are pulled per worker at a time.
+	fetchPerWorker = 4
 )
 
 // DefaultBackoff are the Nak delays after the 1st, 2nd, ... failed attempt;
@@ -68,9 +73,14 @@ type Config struct {
 	// the last repeats. If empty, [DefaultBackoff].
 	Backoff []time.Duration
 	// MaxAckPending limits unacknowledged events. If 0, the server default.
-	// Events are handled one at a time either way; 1 additionally keeps a
-	// retried event ahead of later ones (at the cost of stalling them).
+	// 1 handles events one at a time and keeps a retried event ahead of
+	// later ones (at the cost of stalling them).
 	MaxAckPending int
+	// Workers is how many events are handled at once, each request's
+	// events by one worker in stream order, so order per request holds
+	// while different requests proceed side by side. If 0,
+	// [DefaultWorkers]; 1 handles one event at a time.
+	Workers int
 	// Logger, if nil slog.Default.
 	Logger *slog.Logger
 }
@@ -99,6 +109,9 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	if c.Workers < 0 {
+		errs = append(errs, errors.New("the number of Workers must not be negative"))
+	}
 	if c.MaxAckPending < 0 {
 		errs = append(errs, errors.New("MaxAckPending must not be negative"))
 	}
@@ -126,7 +139,20 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
 	return c
+}
+
+// fetchSize is how many events one pull asks for: a few per worker, so
+// workers do not wait on round trips, and never more than may be pending.
+func (c Config) fetchSize() int {
+	n := fetchPerWorker * c.Workers
+	if c.MaxAckPending > 0 {
+		n = min(n, c.MaxAckPending)
+	}
+	return n
 }
 
 // delay is the Nak delay after the given failed attempt (1-based).

@@ -96,6 +96,7 @@ func TestConfig_Validate(t *testing.T) {
 		"negative ackwait": func(c *consumer.Config) { c.AckWait = -time.Second },
 		"negative backoff": func(c *consumer.Config) { c.Backoff = []time.Duration{time.Second, -1} },
 		"negative pending": func(c *consumer.Config) { c.MaxAckPending = -1 },
+		"negative workers": func(c *consumer.Config) { c.Workers = -1 },
 	}
 	for name, mutate := range bad {
 		c := ok
@@ -332,7 +333,8 @@ func TestConsumer_UndecodableEventGoesToDLQWithoutHandler(t *testing.T) {
 	}
 }
 
-func TestConsumer_HandlesOneAtATimeInStreamOrder(t *testing.T) {
+// With one worker, events are handled one at a time in stream order.
+func TestConsumer_OneWorkerHandlesOneAtATimeInStreamOrder(t *testing.T) {
 	js := newJS(t)
 	store := eventstore.NewStore(js)
 	ctx := context.Background()
@@ -349,7 +351,7 @@ func TestConsumer_HandlesOneAtATimeInStreamOrder(t *testing.T) {
 	var mu sync.Mutex
 	var inFlight, maxInFlight int
 	var seen []uint64
-	start(t, js, consumer.Config{Name: "serial"}, func(_ context.Context, ev eventstore.Event) error {
+	start(t, js, consumer.Config{Name: "serial", Workers: 1}, func(_ context.Context, ev eventstore.Event) error {
 		mu.Lock()
 		inFlight++
 		maxInFlight = max(maxInFlight, inFlight)
@@ -374,6 +376,68 @@ func TestConsumer_HandlesOneAtATimeInStreamOrder(t *testing.T) {
 	}
 	if len(seen) != 20 {
 		t.Errorf("handled %d events, want 20", len(seen))
+	}
+}
+
+// By default several requests are handled at once, each request's events
+// in stream order.
+func TestConsumer_RequestsInParallelEachInStreamOrder(t *testing.T) {
+	js := newJS(t)
+	store := eventstore.NewStore(js)
+	ctx := context.Background()
+	heads := map[string]uint64{}
+	var last uint64
+	for i := range 64 {
+		r := "r" + strconv.Itoa(i%16)
+		seq, err := store.Append(ctx, r, heads[r], received(strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads[r], last = seq, seq
+	}
+	var mu sync.Mutex
+	var inFlight, maxInFlight int
+	seen := map[string][]uint64{}
+	// The first handler waits until a second one runs beside it (or for
+	// testkit.Patience, when nothing runs in parallel).
+	overlap := make(chan struct{})
+	var once sync.Once
+	start(t, js, consumer.Config{Name: "parallel"}, func(_ context.Context, ev eventstore.Event) error {
+		mu.Lock()
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		if inFlight >= 2 {
+			once.Do(func() { close(overlap) })
+		}
+		seen[ev.RequestID] = append(seen[ev.RequestID], ev.Sequence)
+		mu.Unlock()
+		select {
+		case <-overlap:
+		case <-time.After(testkit.Patience):
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	})
+	testkit.Eventually(t, "all acked", settled(t, js, "parallel", last))
+	mu.Lock()
+	defer mu.Unlock()
+	if maxInFlight < 2 {
+		t.Errorf("max handlers in flight = %d, want several", maxInFlight)
+	}
+	total := 0
+	for r, seqs := range seen {
+		total += len(seqs)
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] <= seqs[i-1] {
+				t.Errorf("request %s handled out of order: %v", r, seqs)
+				break
+			}
+		}
+	}
+	if total != 64 {
+		t.Errorf("handled %d events, want 64", total)
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -153,20 +155,53 @@ func (r *Runner) loop(ctx context.Context) {
 	}
 }
 
+// fetchOne pulls a batch and handles its events as they arrive: each
+// request's events by one worker, in the order delivered, different
+// requests in parallel. A reaction is a load and an append (an fsync);
+// one at a time, a reactor could not keep up with intake, whose submits
+// arrive many at once.
 func (r *Runner) fetchOne(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(ctx, fetchWait)
 	defer cancel()
-	batch, err := r.cons.Fetch(1, jetstream.FetchContext(fctx))
+	batch, err := r.cons.Fetch(r.cfg.fetchSize(), jetstream.FetchContext(fctx))
 	if err != nil {
 		return err
 	}
-	for msg := range batch.Messages() {
-		r.handle(ctx, msg)
+	if r.cfg.Workers == 1 {
+		for msg := range batch.Messages() {
+			r.handle(ctx, msg)
+		}
+	} else {
+		queues := make([]chan jetstream.Msg, r.cfg.Workers)
+		var wg sync.WaitGroup
+		for i := range queues {
+			queues[i] = make(chan jetstream.Msg, r.cfg.fetchSize())
+			wg.Go(func() {
+				for msg := range queues[i] {
+					r.handle(ctx, msg)
+				}
+			})
+		}
+		for msg := range batch.Messages() {
+			requestID, _ := describe(msg.Subject())
+			queues[workerOf(requestID, len(queues))] <- msg
+		}
+		for _, q := range queues {
+			close(q)
+		}
+		wg.Wait()
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		return err
 	}
 	return nil
+}
+
+// workerOf assigns a request to one of n workers, always the same one.
+func workerOf(requestID string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(requestID))
+	return int(h.Sum32() % uint32(n)) //nolint:gosec // G115: n is a small positive worker count.
 }
 
 // handle runs the handler for one message under a CONSUMER span that

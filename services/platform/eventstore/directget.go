@@ -84,7 +84,7 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream, filter string, fn
 		return fmt.Errorf("eventstore: direct get subscribe: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	return scan(ctx, js, stream, filter, replies{subject: subject, next: sub.NextMsgWithContext}, fn)
+	return scan(ctx, js, stream, filter, 1, replies{subject: subject, next: sub.NextMsgWithContext}, fn)
 }
 
 // replies is where the answers of one direct-get exchange arrive.
@@ -93,7 +93,8 @@ type replies struct {
 	next    func(ctx context.Context) (*nats.Msg, error)
 }
 
-func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, in replies, fn func(RawMsg) error) error {
+// scan is [Scan] from sequence start, with replies arriving on in.
+func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, start uint64, in replies, fn func(RawMsg) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
@@ -101,7 +102,6 @@ func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, in
 	}
 	nc := js.Conn()
 	subj := apiPrefix(js) + "DIRECT.GET." + stream
-	var start uint64 = 1
 	for {
 		req, _ := json.Marshal(directGetRequest{Seq: start, NextFor: filter, Batch: batchSize, MaxBytes: batchMaxBytes})
 		if err := nc.PublishRequest(subj, in.subject, req); err != nil {
@@ -207,6 +207,39 @@ func (r *replyMux) dispatch(token string, m *nats.Msg) {
 	default:
 		// Cannot happen with well-behaved pages; the load times out.
 	}
+}
+
+// requestSeqs asks for the messages at seqs, one direct get each, all
+// answered on in.
+func requestSeqs(js jetstream.JetStream, stream string, in replies, seqs []uint64) error {
+	nc := js.Conn()
+	subj := apiPrefix(js) + "DIRECT.GET." + stream
+	for _, seq := range seqs {
+		req, _ := json.Marshal(directGetRequest{Seq: seq})
+		if err := nc.PublishRequest(subj, in.subject, req); err != nil {
+			return fmt.Errorf("eventstore: direct get request: %w", err)
+		}
+	}
+	return nil
+}
+
+// directReply reads the answer to a direct get by sequence; a missing
+// message is errIndexMiss.
+func directReply(m *nats.Msg) (RawMsg, error) {
+	switch status := m.Header.Get(hdrStatus); status {
+	case "":
+	case "404":
+		return RawMsg{}, errIndexMiss
+	case "503":
+		return RawMsg{}, errNoResponders
+	default:
+		return RawMsg{}, fmt.Errorf("eventstore: direct get by sequence: status %s %s", status, m.Header.Get(hdrDescription))
+	}
+	seq, err := strconv.ParseUint(m.Header.Get(hdrNatsSeq), 10, 64)
+	if err != nil {
+		return RawMsg{}, fmt.Errorf("eventstore: direct get: bad %s: %w", hdrNatsSeq, err)
+	}
+	return RawMsg{Subject: m.Header.Get(hdrNatsSubject), Sequence: seq, Header: m.Header, Data: m.Data}, nil
 }
 
 // getBySeq fetches one message by stream sequence with a direct get.

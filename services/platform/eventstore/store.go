@@ -55,6 +55,9 @@ type Store struct {
 	// on reads (see sealing.go).
 	sealer Sealer
 	opener Opener
+	// index, when set, finds a request's events without searching the
+	// stream (index.go).
+	index *seqIndex
 }
 
 // Option configures a [Store].
@@ -92,10 +95,14 @@ func NewStore(js jetstream.JetStream, opts ...Option) *Store {
 // is left out with a warning and a count (ddr.events.refused), and LastSeq
 // still covers it so the next append's concurrency check holds.
 //
-// It reads with batched direct gets over ddr.req.<id>.>: one round trip for
-// up to 512 events, nothing created on the server. The first Load
-// subscribes to one inbox wildcard, shared by all later loads; it goes
-// away with the connection.
+// With an index ([WithIndex]) it fetches the request's events by their
+// sequences and searches only the stream's tail the index has not seen
+// yet, so its cost does not grow with the stream (index.go). Without one it
+// searches with batched direct gets over ddr.req.<id>.> from sequence 1:
+// one round trip for up to 512 events, nothing created on the server, but
+// the server walks every message between the request's first and last
+// event. Either way the first Load subscribes to one inbox wildcard,
+// shared by all later loads; it goes away with the connection.
 //
 // A caller outside the request's trace gets a link to it (see tracing.go).
 func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
@@ -112,7 +119,7 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 		return History{}, err
 	}
 	defer done()
-	err = scan(ctx, s.js, StreamName, RequestFilter(requestID), in, func(m RawMsg) error {
+	err = s.scanRequest(ctx, requestID, in, func(m RawMsg) error {
 		ev, err := FromMsg(m.Subject, m.Header, m.Data, m.Sequence)
 		if errors.Is(err, ErrForged) {
 			// Not this request's fact: another service wrote it on a

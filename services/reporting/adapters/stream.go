@@ -15,10 +15,16 @@ import (
 // It implements app.Stream.
 type Stream struct {
 	JS jetstream.JetStream
+	// Store, when set, reads one request through its sequence index, at a
+	// cost that does not grow with the stream (issue 19).
+	Store *eventstore.Store
 }
 
 // ScanRequest calls fn for every stored message of one request, in order.
 func (s Stream) ScanRequest(ctx context.Context, requestID string, fn func(eventstore.RawMsg) error) error {
+	if s.Store != nil {
+		return s.Store.ScanRequest(ctx, requestID, fn)
+	}
 	return eventstore.Scan(ctx, s.JS, eventstore.StreamName, eventstore.RequestFilter(requestID), fn)
 }
 

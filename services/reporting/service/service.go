@@ -85,7 +85,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 			return nil, fmt.Errorf("adequacy registry: %w", err)
 		}
 	}
-	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now, Registry: reg}, adapters.Stream{JS: d.JS}, d.Store)
+	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now, Registry: reg}, adapters.Stream{JS: d.JS, Store: d.Store}, d.Store)
 	if err != nil {
 		return nil, err
 	}

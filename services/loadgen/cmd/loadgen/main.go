@@ -1,14 +1,18 @@
 // Command loadgen benchmarks the suite and, in the same run and the same
 // way, its baselines: a raw gRPC echo (loopback, same concurrency, same
 // payload size) and a raw JetStream publish (embedded server, fsync on
-// every write, same payload size). The suite runs in this process as the
-// all-in-one does (runner.Run, embedded JetStream with fsync on every
-// write, gRPC on loopback, mTLS with a development PKI of its own), and
-// the baselines use the same mTLS, so suite and baselines share the
-// machine, the process and the transport.
+// every write, same payload size). The suite runs in a process of its own
+// as the all-in-one does (runner.Run, embedded JetStream with fsync on
+// every write, gRPC on loopback, mTLS with a development PKI of its own),
+// the baselines' servers in another, with the same mTLS, and every client
+// in this process, so suite and baselines share the machine, the
+// transport and the distance between client and server.
 //
 //	go run ./services/loadgen/cmd/loadgen -nats-server .build/bin/nats-server   # quick (make bench)
 //	go run ./services/loadgen/cmd/loadgen -nats-server .build/bin/nats-server -full
+//
+// The suite and the baselines' servers run in child processes (this binary
+// with -serve), the clients in this one.
 //
 // It prints a table and writes <out>/results.json and <out>/RESULTS.md.
 package main
@@ -56,6 +60,18 @@ type results struct {
 	Results   []bench.Result       `json:"results"`
 	Drains    map[string]float64   `json:"reactor_catch_up_seconds"`
 	Rebuild   *bench.RebuildResult `json:"rebuild,omitempty"`
+	// Goals are issue 19's goals as this run measured them.
+	Goals []goal `json:"goals"`
+}
+
+// staffReads are the staff's per-request queries, measured like Get.
+var staffReads = []struct {
+	name string
+	call func(ctx context.Context, c bench.Clients, id string) error
+}{
+	{"staff GetCase", bench.GetCase},
+	{"staff GetPlan", bench.GetPlan},
+	{"staff GetRecord", bench.GetRecord},
 }
 
 func main() {
@@ -69,6 +85,12 @@ func main() {
 	flag.StringVar(&cfg.Out, "out", env("DDR_BENCH_OUT", "bench"), "directory of results.json and RESULTS.md")
 	probeNATS := flag.String("probe-nats-url", "", "internal: run as a rebuild probe against this NATS and print its JSON result")
 	probeDir := flag.String("probe-data-dir", "", "internal: the probe's data directory")
+	probeIDs := flag.String("probe-ids", "", "internal: template request ids the probe measures calls on, comma separated")
+	serveWhat := flag.String("serve", "", "internal: serve the suite or the baselines (suite|baselines) until stdin closes")
+	serveDir := flag.String("serve-dir", "", "internal: the served process's data directory")
+	var serveSec launch.Security
+	flag.StringVar(&serveSec.PKIDir, "serve-pki", "", "internal: the served process's PKI directory")
+	flag.StringVar(&serveSec.KEKFile, "serve-kek", "", "internal: the served process's KEK file")
 	flag.BoolVar(&cfg.Full, "full", false, "the documented full run: 10 s per level, 20 s of pipeline, 100,000 requests (about 1M events) for memory and rebuild")
 	flag.Parse()
 	if cfg.Full {
@@ -83,12 +105,23 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *serveWhat != "" {
+		if err := serve(ctx, *serveWhat, *serveDir, serveSec); err != nil {
+			_ = json.NewEncoder(os.Stdout).Encode(served{Error: err.Error()})
+			fatal(err)
+		}
+		return
+	}
 	if *probeNATS != "" {
-		startSecs, heapMiB, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: io.Discard})
+		var ids []string
+		if *probeIDs != "" {
+			ids = strings.Split(*probeIDs, ",")
+		}
+		r, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: os.Stderr}, ids)
 		if err != nil {
 			fatal(err)
 		}
-		_ = json.NewEncoder(os.Stdout).Encode(probeResult{StartSecs: startSecs, HeapMiB: heapMiB})
+		_ = json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
 	res, err := run(ctx, cfg)
@@ -110,11 +143,11 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		Generated: time.Now().UTC().Format(time.RFC3339),
 		Machine:   machine(),
 		Config:    cfg,
-		Setup: "suite: all-in-one in the load generator's process (runner.Run + suite.DefaultConfig().Build), embedded JetStream with " +
+		Setup: "suite: the all-in-one in a process of its own (this binary re-run with -serve suite: runner.Run + suite.DefaultConfig().Build), embedded JetStream with " +
 			"fsync on every write (SyncAlways), mTLS end to end as `make run` serves it (a development PKI: gRPC on 127.0.0.1 with TLS 1.3 and client " +
-			"certificates of group members and staff; each service's NATS connection over TLS with its own certificate and NATS user), one connection per client and identity; " +
-			"baselines in the same process: grpc-go echo on 127.0.0.1 without interceptors over the same mTLS, one connection per client, payload the size of a SubmitRequest; " +
-			"JetStream: embedded server with SyncAlways, a TLS connection with a client certificate over loopback like the suite's, synchronous publish of a payload the size of a RequestReceived event. " +
+			"certificates of group members and staff; each service's NATS connection over TLS with its own certificate and NATS user); the clients in the load generator's process, one connection per client and identity; " +
+			"baselines: their servers in another process of their own (-serve baselines), the clients in the load generator's process like the suite's: grpc-go echo on 127.0.0.1 without interceptors over the same mTLS, one connection per client, payload the size of a SubmitRequest; " +
+			"JetStream: an embedded server configured as the suite's (file storage, SyncAlways, TLS with client certificates), a TLS connection with a client certificate over loopback, synchronous publish of a payload the size of a RequestReceived event, at the same concurrency as the submit it is compared with. " +
 			"Rebuild: a separate nats-server process (default sync) holding the record, suite in the development identity mode (plaintext loopback: " +
 			"it measures memory and start-up, and the loader writes every service's events); start-up and heap measured in a fresh probe process each time.",
 		Drains: map[string]float64{},
@@ -137,14 +170,18 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		return nil, err
 	}
 
-	// Baselines.
-	echo, err := bench.StartEcho(sec)
+	// Baselines: the servers in a process of their own, the clients here.
+	bases, err := startChild(ctx, "baselines", filepath.Join(tmp, "baseline-js"), sec)
 	if err != nil {
 		return nil, err
 	}
-	js, err := bench.StartJetStream(ctx, filepath.Join(tmp, "baseline-js"), sec)
+	defer func() { _ = bases.stop() }()
+	echo, err := bench.RemoteEcho(bases.EchoAddr, sec)
 	if err != nil {
-		echo.Stop()
+		return nil, err
+	}
+	js, err := bench.ConnectJetStream(ctx, bases.NATSURL, sec)
+	if err != nil {
 		return nil, err
 	}
 	base := map[string]bench.Result{}
@@ -162,11 +199,12 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		report(r)
 	}
 
-	// The suite.
-	s, err := bench.StartSuite(ctx, bench.SuiteOptions{DataDir: filepath.Join(tmp, "suite"), Sec: sec})
+	// The suite, in a process of its own like the baselines' servers.
+	sc, err := startChild(ctx, "suite", filepath.Join(tmp, "suite"), sec)
 	if err != nil {
 		return nil, err
 	}
+	s := sc.suiteOf(sec)
 	defer func() { _ = s.Stop() }()
 	maxC := 0
 	for _, c := range cfg.Levels {
@@ -209,12 +247,22 @@ func run(ctx context.Context, cfg config) (*results, error) {
 			return nil, err
 		}
 	}
+	// The staff's reads, of requests the pipeline finished.
+	for _, c := range cfg.Levels {
+		for _, s := range staffReads {
+			r := bench.Measure(ctx, s.name, c, cfg.Duration, w.Staff(s.call))
+			r.Compare(base[key("echo", c)])
+			report(r)
+		}
+	}
 	w.Close()
 	if err := s.Stop(); err != nil {
 		return nil, err
 	}
-	echo.Stop()
 	js.Stop()
+	if err := bases.stop(); err != nil {
+		return nil, fmt.Errorf("baselines process: %w", err)
+	}
 
 	if cfg.LoadRequests > 0 {
 		fmt.Printf("rebuild: %d template requests, loading %d requests...\n", cfg.Templates, cfg.LoadRequests)
@@ -224,32 +272,29 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		}
 		res.Rebuild = &rb
 	}
+	res.Goals = goals(res)
 	return res, nil
-}
-
-type probeResult struct {
-	StartSecs float64 `json:"start_secs"`
-	HeapMiB   float64 `json:"heap_mib"`
 }
 
 // probeProcess runs this binary again as a rebuild probe, so that start-up
 // and heap are measured in a process that held nothing before.
-func probeProcess(ctx context.Context, o bench.SuiteOptions) (float64, float64, error) {
+func probeProcess(ctx context.Context, o bench.SuiteOptions, ids []string) (bench.ProbeResult, error) {
+	var r bench.ProbeResult
 	self, err := os.Executable()
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-probe-nats-url", o.NATSURL, "-probe-data-dir", o.DataDir)
+	//nolint:gosec // G204: our own binary with our own arguments.
+	cmd := exec.CommandContext(ctx, self, "-probe-nats-url", o.NATSURL, "-probe-data-dir", o.DataDir, "-probe-ids", strings.Join(ids, ","))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return 0, 0, fmt.Errorf("probe: %w", err)
+		return r, fmt.Errorf("probe: %w", err)
 	}
-	var r probeResult
 	if err := json.Unmarshal(out, &r); err != nil {
-		return 0, 0, fmt.Errorf("probe output %q: %w", out, err)
+		return r, fmt.Errorf("probe output %q: %w", out, err)
 	}
-	return r.StartSecs, r.HeapMiB, nil
+	return r, nil
 }
 
 func key(kind string, c int) string { return kind + "/" + strconv.Itoa(c) }
@@ -293,6 +338,7 @@ func write(dir string, res *results) error {
 		"(every max(5 ms, 2 ms × clients), so the pollers together stay near 500 reads/s), "+
 		"so its ratio is in pipelines per raw publish.\n\n", res.Config.Duration, res.Config.PipelineDuration)
 	md.WriteString(table.String())
+	writeGoals(&md, res.Goals)
 	fmt.Fprintf(&md, "\nThe pipeline's submit→cleared latency (p50/p99, ms):")
 	for _, r := range res.Results {
 		if v, ok := r.Extra["submit_to_cleared_p50_ms"]; ok {
@@ -317,6 +363,7 @@ func write(dir string, res *results) error {
 			"| **start-up with %d events (rebuild)** | **%.2f s** |\n| rebuild time per 1,000,000 events | %.2f s |\n",
 			rb.TemplateRequests, rb.Requests, rb.Events, rb.PublishSeconds, rb.HeapBeforeMiB, rb.HeapAfterMiB, rb.MiBPer100k,
 			rb.StartEmptySecs, rb.Events, rb.RebuildSeconds, rb.RebuildPer1MSecs)
+		writeDecay(&md, rb)
 		if rb.MiBPer100k <= 0 {
 			md.WriteString("\n**The heap figure is not trustworthy in this run**: the heap after the load came out below the heap " +
 				"before it, so something other than the projections (memory still held from the previous suite instance) dominates " +

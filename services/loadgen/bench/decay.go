@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+)
+
+// DecayPoint is the latency of each per-request call, one client at a
+// time, with a number of events in the stream.
+type DecayPoint struct {
+	Events int                `json:"events"`
+	P50ms  map[string]float64 `json:"p50_ms"`
+	// Rounds is how many rounds of calls it took until two rounds in a
+	// row agreed (the services' indexes and caches had caught up).
+	Rounds int `json:"rounds"`
+}
+
+// decayCalls are the calls whose cost must not grow with the record: the
+// group member's Get and List (first page), the staff's GetCase, GetPlan
+// and GetRecord.
+var decayCalls = []struct {
+	name string
+	call func(ctx context.Context, c Clients, id string) error
+}{
+	{"get", func(ctx context.Context, c Clients, id string) error {
+		_, err := c.Intake.Get(ctx, &intakev1.GetRequest{RequestId: id})
+		return err
+	}},
+	{"list (page of 50)", func(ctx context.Context, c Clients, _ string) error {
+		_, err := c.Intake.List(ctx, &intakev1.ListRequest{PageSize: 50})
+		return err
+	}},
+	{"GetCase", GetCase},
+	{"GetPlan", GetPlan},
+	{"GetRecord", GetRecord},
+}
+
+// decayRound is how many calls of each kind one round makes;
+// decayMaxWait bounds the rounds until two agree.
+const (
+	decayRound   = 200
+	decayMaxWait = time.Minute
+)
+
+// MeasureCalls measures each call of decayCalls on the template requests
+// ids (template i was submitted by Members[i%len(Members)], as Rebuild
+// drives them), in rounds, until the p50 of every call in a round is
+// within 20 % of the round before (or decayMaxWait passed), and returns
+// the last round's p50 per call.
+func MeasureCalls(ctx context.Context, s *Suite, ids []string) (map[string]float64, int, error) {
+	if len(ids) == 0 {
+		return nil, 0, errors.New("bench: no requests to measure calls on")
+	}
+	var clients []Clients
+	var conns []*grpc.ClientConn
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	for _, m := range Members {
+		c, cc, err := NewClients(s.Dial, m)
+		if err != nil {
+			return nil, 0, err
+		}
+		clients, conns = append(clients, c), append(conns, cc...)
+	}
+	deadline := time.Now().Add(decayMaxWait)
+	var prev map[string]float64
+	for round := 1; ; round++ {
+		cur := map[string]float64{}
+		for _, dc := range decayCalls {
+			lat := make([]time.Duration, 0, decayRound)
+			for i := range decayRound {
+				k := i % len(ids)
+				t0 := time.Now()
+				if err := dc.call(ctx, clients[k%len(clients)], ids[k]); err != nil {
+					return nil, round, fmt.Errorf("%s of template %d: %w", dc.name, k, err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			cur[dc.name] = pct(lat, 0.5)
+		}
+		if prev != nil && (agree(prev, cur) || time.Now().After(deadline)) {
+			return cur, round, nil
+		}
+		prev = cur
+	}
+}
+
+// agree says every call's p50 in cur is within 20 % of prev's.
+func agree(prev, cur map[string]float64) bool {
+	for k, v := range cur {
+		p := prev[k]
+		if p == 0 || v > 1.2*p || v < p/1.2 {
+			return false
+		}
+	}
+	return true
+}
+
+// decayNames are the calls of a DecayPoint, in table order.
+func DecayNames() []string {
+	var out []string
+	for _, dc := range decayCalls {
+		out = append(out, dc.name)
+	}
+	return slices.Clip(out)
+}

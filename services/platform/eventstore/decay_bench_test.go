@@ -1,0 +1,126 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// decaySizes are the stream lengths BenchmarkDecay compares; set
+// DDR_BENCH_STREAM_SIZES=10000,1000000 for a longer run.
+func decaySizes(b *testing.B) []int {
+	sizes := []int{10_000, 200_000}
+	if v := os.Getenv("DDR_BENCH_STREAM_SIZES"); v != "" {
+		sizes = sizes[:0]
+		for f := range strings.SplitSeq(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	return sizes
+}
+
+// seedSpread fills the stream with n unrelated events published raw (one
+// request each, about the size of a real event) and appends the target
+// request's events evenly among them: a request that lived while others
+// were submitted, as every request of a long record does. It returns the
+// number of target events written.
+func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, target string, n, events int) int {
+	b.Helper()
+	ctx := context.Background()
+	body := make([]byte, 300)
+	every := n / events
+	var head uint64
+	written := 0
+	for i := range n {
+		if i%every == 0 && written < events {
+			seq, err := store.Append(ctx, target, head, eventstore.Event{Service: "intake", Name: fmt.Sprintf("e%d", written), Payload: wrapperspb.String("0123456789abcdef0123456789abcdef")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			head = seq
+			written++
+		}
+		m := nats.NewMsg(eventstore.Subject(fmt.Sprintf("u%d", i), "intake", "noted"))
+		m.Data = body
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%2048 == 2047 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
+	return written
+}
+
+// BenchmarkDecay measures the read paths of one request with 10 events
+// spread over streams of different lengths: Store.Load (every command and
+// assessment's GetCase, notification's GetPlan) and the raw read of the
+// request's messages (reporting's GetRecord), each by searching the stream
+// (no index, as before issue 19) and with the store's sequence index. A
+// cost that grows with the stream shows up as a larger ns/op for the
+// longer stream.
+func BenchmarkDecay(b *testing.B) {
+	for _, n := range decaySizes(b) {
+		b.Run(fmt.Sprintf("stream=%d", n), func(b *testing.B) {
+			plain, js := benchStore(b, false)
+			indexed := eventstore.NewStore(js, eventstore.WithIndex(0))
+			const target = "target-1"
+			want := seedSpread(b, js, plain, target, n, 10)
+			ctx := context.Background()
+			if _, err := indexed.Load(ctx, target); err != nil { // starts the index
+				b.Fatal(err)
+			}
+			st, err := js.Stream(ctx, eventstore.StreamName)
+			if err != nil {
+				b.Fatal(err)
+			}
+			head := st.CachedInfo().State.LastSeq
+			catchUp := time.Now()
+			for applied, _ := indexed.IndexedThrough(); applied < head; applied, _ = indexed.IndexedThrough() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			requests, bytes := indexed.IndexSize()
+			b.Logf("index: caught up with %d events in %.1f s; %d requests, about %.1f MiB", head, time.Since(catchUp).Seconds(), requests, float64(bytes)/(1<<20))
+			for _, s := range []struct {
+				name  string
+				store *eventstore.Store
+			}{{"search", plain}, {"indexed", indexed}} {
+				b.Run("Load/"+s.name, func(b *testing.B) {
+					for b.Loop() {
+						h, err := s.store.Load(ctx, target)
+						if err != nil || len(h.Events) != want {
+							b.Fatal(err, len(h.Events))
+						}
+					}
+				})
+				b.Run("ScanRequest/"+s.name, func(b *testing.B) {
+					for b.Loop() {
+						got := 0
+						err := s.store.ScanRequest(ctx, target, func(eventstore.RawMsg) error {
+							got++
+							return nil
+						})
+						if err != nil || got != want {
+							b.Fatal(err, got)
+						}
+					}
+				})
+			}
+		})
+	}
+}
