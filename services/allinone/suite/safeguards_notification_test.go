@@ -489,3 +489,46 @@ func dispatchLeadPacket(t *testing.T, ctx context.Context, p *runnertest.Proc, i
 		return err
 	})
 }
+
+// 2.2: the competent authorities are found per request from data: the
+// lead authority under the BCR plus the authority competent for the
+// controller customer, by the country of its establishment, without
+// any configured "others". A customer established in France brings CNIL
+// in; the same request without the establishment does not.
+func TestClause2_2_TheControllerCustomersEstablishmentNamesItsCompetentDPA(t *testing.T) {
+	e := startSafeguards(t, sgOptions{})
+	withFR := e.disclose("sg-establishment-fr", reviewer, func(r *intakev1.DataDisclosureRequest) {
+		r.CustomerId, r.CustomerEstablishment = "cust-fr-1", "FR"
+	})
+	p := e.plan(withFR, "the authorities", func(p *notificationv1.Plan) error {
+		if len(p.GetAuthorities()) == 0 {
+			return fmt.Errorf("no authorities yet")
+		}
+		return nil
+	})
+	if got := p.GetAuthorities(); !slices.Equal(got, []string{sgLead, "CNIL"}) {
+		t.Errorf("competent authorities %v, want the lead and CNIL (the customer's establishment)", got)
+	}
+	without := e.disclose("sg-establishment-none", reviewer, func(r *intakev1.DataDisclosureRequest) {
+		r.CustomerId = "cust-2"
+	})
+	p = e.plan(without, "the authorities", func(p *notificationv1.Plan) error {
+		if len(p.GetAuthorities()) == 0 {
+			return fmt.Errorf("no authorities yet")
+		}
+		return nil
+	})
+	if got := p.GetAuthorities(); !slices.Equal(got, []string{sgLead}) {
+		t.Errorf("competent authorities %v, want the lead only", got)
+	}
+	// An establishment without a customer, or not a country, is refused
+	// at intake with the field named.
+	_, err := e.in.Submit(e.ctx, &intakev1.SubmitRequest{IdempotencyKey: "sg-establishment-bad", Request: func() *intakev1.DataDisclosureRequest {
+		r := request(time.Now().Add(-time.Hour))
+		r.CustomerId, r.CustomerEstablishment = "", "FR"
+		return r
+	}()})
+	if v := grpcstatus.FieldViolationsFrom(err); len(v) == 0 || v[0].Field != "request.customer_establishment" {
+		t.Errorf("establishment without a customer: %v, want a violation of request.customer_establishment", err)
+	}
+}

@@ -162,6 +162,8 @@ func FactsFromReceived(r *intakev1.RequestReceived) domain.RequestFacts {
 		Deadline:             protoconv.Time(q.GetDeadline()),
 		CustomerIsController: q.GetCustomerId() != "",
 		CustomerID:           q.GetCustomerId(),
+
+		CustomerEstablishment: q.GetCustomerEstablishment(),
 	}
 	for i, t := range q.GetTargets() {
 		ref := t.GetRef()
@@ -197,6 +199,8 @@ func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.Ca
 		DeadlineTime:         protoconv.Timestamp(f.Deadline),
 		CustomerIsController: f.CustomerIsController,
 		CustomerId:           f.CustomerID,
+
+		CustomerEstablishment: f.CustomerEstablishment,
 	}
 }
 
@@ -223,6 +227,8 @@ func factsToDomain(requestID string, p *assessmentv1.CaseFacts) domain.RequestFa
 		Deadline:             protoconv.Time(p.GetDeadlineTime()),
 		CustomerIsController: p.GetCustomerIsController(),
 		CustomerID:           p.GetCustomerId(),
+
+		CustomerEstablishment: p.GetCustomerEstablishment(),
 	}
 }
 
@@ -304,6 +310,8 @@ func openingRequirements(f domain.RequestFacts, r domain.Rules) *assessmentv1.No
 		CustomerNoticePeriod: durationpb.New(r.CustomerNoticePeriod),
 		Overlays:             r.Overlays,
 		ImminentRiskClaimed:  f.ImminentRiskClaimed,
+
+		CustomerEstablishment: f.CustomerEstablishment,
 	}
 }
 
@@ -321,6 +329,7 @@ func requirementsToProto(n domain.NotificationRequirements, receivedAt time.Time
 		ImminentRiskClaimed:  n.ImminentRiskClaimed,
 
 		ImminentRiskJustification: n.ImminentRiskJustification,
+		CustomerEstablishment:     n.CustomerEstablishment,
 	}
 	if p := n.Prohibition; p != nil {
 		out.Prohibition = &assessmentv1.Prohibition{Present: true, Reference: p.Reference, ExpiresAt: protoconv.Timestamp(p.Expires)}

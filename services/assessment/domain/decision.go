@@ -79,6 +79,8 @@ type NotificationRequirements struct {
 	// CustomerIsController and CustomerID drive 4.1.
 	CustomerIsController bool
 	CustomerID           string
+	// CustomerEstablishment: the customer's DPA is competent too (2.2).
+	CustomerEstablishment string
 	// Prohibition is nil unless a non-disclosure order is claimed.
 	Prohibition *Prohibition
 	// ImminentRisk: the disclosure rests on an imminent risk of serious harm,
@@ -111,11 +113,13 @@ func notificationRequirements(f RequestFacts, r Rules, d Decision) NotificationR
 		CustomerIsController: f.CustomerIsController,
 		CustomerID:           f.CustomerID,
 		ImminentRisk:         d.Kind == Disclose && d.Basis == BasisImminentRisk,
-		ImminentRiskClaimed:  f.ImminentRiskClaimed,
-		AuthorityCountry:     f.AuthorityCountry,
-		CountryAdequate:      f.CountryAdequate,
-		CustomerNoticePeriod: r.CustomerNoticePeriod,
-		Overlays:             slices.Clone(r.Overlays),
+
+		CustomerEstablishment: f.CustomerEstablishment,
+		ImminentRiskClaimed:   f.ImminentRiskClaimed,
+		AuthorityCountry:      f.AuthorityCountry,
+		CountryAdequate:       f.CountryAdequate,
+		CustomerNoticePeriod:  r.CustomerNoticePeriod,
+		Overlays:              slices.Clone(r.Overlays),
 	}
 	if f.Gag.Present {
 		n.Prohibition = &Prohibition{Reference: f.Gag.Reference, Expires: f.Gag.Expires}

@@ -51,6 +51,9 @@ type RequestFacts struct {
 	// customer, who is its controller (4.1).
 	CustomerIsController bool
 	CustomerID           string
+	// CustomerEstablishment is the ISO country of the customer's
+	// establishment, when intake was told (2.2: its DPA is competent).
+	CustomerEstablishment string
 }
 
 // Selectors are the indiscriminate ways a request can name its targets.

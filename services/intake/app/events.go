@@ -83,6 +83,8 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 		Attachments:   EncodeAttachments(d.Attachments),
 		Notes:         d.Notes,
 		SenderAddress: d.SenderAddress,
+
+		CustomerEstablishment: d.CustomerEstablishment,
 		Authority: &intakev1.Authority{
 			Name:        d.Authority.Name,
 			Kind:        protoconv.EnumValue[intakev1.AuthorityKind](string(d.Authority.Kind), "AUTHORITY_KIND_"),
@@ -161,11 +163,13 @@ func DecodeRequest(groupMember, idempotencyKey string, r *intakev1.DataDisclosur
 			Reference: r.GetGag().GetReference(),
 			ExpiresAt: protoconv.Time(r.GetGag().GetExpiresAt()),
 		},
-		Deadline:       protoconv.Time(r.GetDeadline()),
-		Attachments:    DecodeAttachments(r.GetAttachments()),
-		Notes:          r.GetNotes(),
-		SenderAddress:  r.GetSenderAddress(),
-		IdempotencyKey: idempotencyKey,
+		Deadline:      protoconv.Time(r.GetDeadline()),
+		Attachments:   DecodeAttachments(r.GetAttachments()),
+		Notes:         r.GetNotes(),
+		SenderAddress: r.GetSenderAddress(),
+
+		CustomerEstablishment: r.GetCustomerEstablishment(),
+		IdempotencyKey:        idempotencyKey,
 	}
 	if a := r.GetAuthority(); a != nil {
 		d.Authority = domain.Authority{

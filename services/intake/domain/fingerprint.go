@@ -92,6 +92,9 @@ func (r Request) ContentDigest() Digest {
 	// Fields added later are encoded only when set, so that the digest of
 	// a request that does not use them stays what it always was (an
 	// idempotent retry across an upgrade still matches).
+	if r.CustomerEstablishment != "" {
+		e.field("customer_establishment", r.CustomerEstablishment)
+	}
 	if r.SenderAddress != "" {
 		e.field("sender_address", r.SenderAddress)
 	}

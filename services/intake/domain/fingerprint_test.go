@@ -126,6 +126,7 @@ var fingerprintMutations = map[string]func(r *domain.Request){
 	"CustomerID":               func(r *domain.Request) { r.CustomerID += "-2" },
 	"Emergency.ImminentRisk":   func(r *domain.Request) { r.Emergency.ImminentRisk = !r.Emergency.ImminentRisk },
 	"SenderAddress":            func(r *domain.Request) { r.SenderAddress += "x@bka.bund.de" },
+	"CustomerEstablishment":    func(r *domain.Request) { r.CustomerEstablishment = "FR" },
 	"LegalProcess.EnforcingAuthorityNotified": func(r *domain.Request) {
 		r.LegalProcess.EnforcingAuthorityNotified = !r.LegalProcess.EnforcingAuthorityNotified
 	},

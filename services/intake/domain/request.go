@@ -41,6 +41,9 @@ type Request struct {
 	// address, calling number, portal host), checked against the authority
 	// directory. An officer's own address: personal data.
 	SenderAddress string // sender_address
+	// CustomerEstablishment is the ISO country of the establishment of
+	// the customer named in CustomerID: its DPA is competent too (2.2).
+	CustomerEstablishment string // customer_establishment
 
 	// IdempotencyKey is chosen by the group member; a retry with the same key
 	// gets the same request. Empty means no deduplication. It is not part of

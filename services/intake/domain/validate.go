@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Validate checks the domain rules of intake and returns nil or a
@@ -53,6 +54,14 @@ func (r Request) Validate(now time.Time, limits Limits) error {
 	v.text("scope_description", r.ScopeDescription, l.MaxTextLen, false)
 	enum(v, "scope_selector", r.ScopeSelector, ScopeSelectors(), false)
 	v.text("customer_id", r.CustomerID, l.MaxValueLen, false)
+	if c := r.CustomerEstablishment; c != "" {
+		switch {
+		case r.CustomerID == "":
+			v.add("customer_establishment", "only with customer_id: it is that customer's establishment")
+		case !policy.ParseCountry(c).Assigned() || c != strings.ToUpper(c):
+			v.add("customer_establishment", "must be an assigned ISO 3166-1 alpha-2 code")
+		}
+	}
 	v.dataCategories(r.DataCategories)
 	if !r.TimeRange.From.IsZero() && !r.TimeRange.To.IsZero() && r.TimeRange.From.After(r.TimeRange.To) {
 		v.add("time_range.to", "must not be before time_range.from")

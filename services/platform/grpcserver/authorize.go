@@ -3,7 +3,6 @@ package grpcserver
 import (
 	"context"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -30,20 +29,4 @@ func (i interceptors) authorize(ctx context.Context, method string) (context.Con
 		roles = append(roles, string(r))
 	}
 	return auth.WithRoles(ctx, roles), nil
-}
-
-func (i interceptors) authorizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := i.authorize(ctx, info.FullMethod)
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (i interceptors) authorizeStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, err := i.authorize(ss.Context(), info.FullMethod)
-	if err != nil {
-		return err
-	}
-	return handler(srv, contextStream{ServerStream: ss, ctx: ctx})
 }

@@ -25,9 +25,9 @@ type interceptors struct {
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{i.identityUnary, i.rateLimitUnary, i.accessLogUnary, i.authorizeUnary, i.errorsUnary, i.recoverUnary}
+	return []grpc.UnaryServerInterceptor{contextStep(i.withIdentity).unary, i.rateLimitUnary, i.accessLogUnary, contextStep(i.authorize).unary, i.errorsUnary, i.recoverUnary}
 }
 
 func (i interceptors) stream() []grpc.StreamServerInterceptor {
-	return []grpc.StreamServerInterceptor{i.identityStream, i.rateLimitStream, i.accessLogStream, i.authorizeStream, i.errorsStream, i.recoverStream}
+	return []grpc.StreamServerInterceptor{contextStep(i.withIdentity).stream, i.rateLimitStream, i.accessLogStream, contextStep(i.authorize).stream, i.errorsStream, i.recoverStream}
 }

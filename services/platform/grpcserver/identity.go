@@ -39,22 +39,6 @@ func (i interceptors) withIdentity(ctx context.Context, method string) (context.
 	return ctx, nil
 }
 
-func (i interceptors) identityUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := i.withIdentity(ctx, info.FullMethod)
-	if err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (i interceptors) identityStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx, err := i.withIdentity(ss.Context(), info.FullMethod)
-	if err != nil {
-		return err
-	}
-	return handler(srv, contextStream{ServerStream: ss, ctx: ctx})
-}
-
 // contextStream replaces a stream's context, the only way to hand values to
 // a stream handler.
 type contextStream struct {
@@ -63,3 +47,24 @@ type contextStream struct {
 }
 
 func (s contextStream) Context() context.Context { return s.ctx }
+
+// contextStep is an interceptor step that may refuse a call or hand the
+// handler a new context (the caller's identity, then its roles): one way
+// to run such a step for unary and stream calls alike.
+type contextStep func(ctx context.Context, method string) (context.Context, error)
+
+func (step contextStep) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := step(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (step contextStep) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, err := step(ss.Context(), info.FullMethod)
+	if err != nil {
+		return err
+	}
+	return handler(srv, contextStream{ServerStream: ss, ctx: ctx})
+}

@@ -1252,8 +1252,11 @@ type NotificationRequirements struct {
 	// The person who proposed the effective decision: they may never confirm
 	// a safeguard lifted for it (issue 15, two people).
 	DecisionProposer string `protobuf:"bytes,13,opt,name=decision_proposer,json=decisionProposer,proto3" json:"decision_proposer,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The country of the customer's establishment: its DPA is one of the
+	// competent authorities notified (clause 2.2).
+	CustomerEstablishment string `protobuf:"bytes,14,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *NotificationRequirements) Reset() {
@@ -1377,6 +1380,13 @@ func (x *NotificationRequirements) GetDecisionProposer() string {
 	return ""
 }
 
+func (x *NotificationRequirements) GetCustomerEstablishment() string {
+	if x != nil {
+		return x.CustomerEstablishment
+	}
+	return ""
+}
+
 // CaseFacts are the facts of the request a case was opened with, frozen so
 // that replaying the record gives the same case even after the request's
 // reading rules (the adequacy list, say) change. Targets appear only as
@@ -1412,9 +1422,12 @@ type CaseFacts struct {
 	DeadlineTime         *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=deadline_time,json=deadlineTime,proto3" json:"deadline_time,omitempty"`
 	CustomerIsController bool                   `protobuf:"varint,21,opt,name=customer_is_controller,json=customerIsController,proto3" json:"customer_is_controller,omitempty"`
 	// Personal data (SUBJECT): identifies the customer whose data is demanded.
-	CustomerId    string `protobuf:"bytes,22,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CustomerId string `protobuf:"bytes,22,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The country of the customer's establishment, for the competent DPA
+	// (clause 2.2); empty when intake was not told.
+	CustomerEstablishment string `protobuf:"bytes,23,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *CaseFacts) Reset() {
@@ -1597,6 +1610,13 @@ func (x *CaseFacts) GetCustomerIsController() bool {
 func (x *CaseFacts) GetCustomerId() string {
 	if x != nil {
 		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CaseFacts) GetCustomerEstablishment() string {
+	if x != nil {
+		return x.CustomerEstablishment
 	}
 	return ""
 }
@@ -2002,7 +2022,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xb9\x05\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xf0\x05\n" +
 	"\x18NotificationRequirements\x124\n" +
 	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
@@ -2018,7 +2038,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	" \x03(\tR\boverlays\x122\n" +
 	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\x12D\n" +
 	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
-	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\"\xd9\b\n" +
+	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\x125\n" +
+	"\x16customer_establishment\x18\x0e \x01(\tR\x15customerEstablishment\"\x90\t\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -2045,7 +2066,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\rdeadline_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fdeadlineTime\x124\n" +
 	"\x16customer_is_controller\x18\x15 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x16 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
-	"customerId\"\xb3\x05\n" +
+	"customerId\x125\n" +
+	"\x16customer_establishment\x18\x17 \x01(\tR\x15customerEstablishment\"\xb3\x05\n" +
 	"\tCaseRules\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12(\n" +
 	"\x10bulk_max_targets\x18\x02 \x01(\x05R\x0ebulkMaxTargets\x12H\n" +

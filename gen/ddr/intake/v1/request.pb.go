@@ -956,8 +956,12 @@ type DataDisclosureRequest struct {
 	// Personal data (RECORD): an officer's own address identifies the
 	// officer; it is part of the company's record of who asked.
 	SenderAddress string `protobuf:"bytes,19,opt,name=sender_address,json=senderAddress,proto3" json:"sender_address,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The country (ISO 3166-1 alpha-2) of the establishment of the customer
+	// named in customer_id: the data protection authority competent for that
+	// customer is notified too (clause 2.2). Empty when unknown.
+	CustomerEstablishment string `protobuf:"bytes,20,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *DataDisclosureRequest) Reset() {
@@ -1123,6 +1127,13 @@ func (x *DataDisclosureRequest) GetSenderAddress() string {
 	return ""
 }
 
+func (x *DataDisclosureRequest) GetCustomerEstablishment() string {
+	if x != nil {
+		return x.CustomerEstablishment
+	}
+	return ""
+}
+
 var File_ddr_intake_v1_request_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_request_proto_rawDesc = "" +
@@ -1168,7 +1179,7 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x06sha256\x18\x02 \x01(\tB\x17\xbaH\x14r\x12\x18@2\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
 	"\n" +
 	"media_type\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xf8\b\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xc7\t\n" +
 	"\x15DataDisclosureRequest\x12C\n" +
 	"\vreceived_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"receivedAt\x12<\n" +
@@ -1195,7 +1206,8 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\bdeadline\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12E\n" +
 	"\vattachments\x18\x11 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\x12\"\n" +
 	"\x05notes\x18\x12 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x05notes\x123\n" +
-	"\x0esender_address\x18\x13 \x01(\tB\f\xbaH\x05r\x03\x18\xc0\x02\x90\xb5\x18\x02R\rsenderAddress*\xab\x01\n" +
+	"\x0esender_address\x18\x13 \x01(\tB\f\xbaH\x05r\x03\x18\xc0\x02\x90\xb5\x18\x02R\rsenderAddress\x12M\n" +
+	"\x16customer_establishment\x18\x14 \x01(\tB\x16\xbaH\x13r\x11\x18\x022\r^([A-Z]{2})?$R\x15customerEstablishment*\xab\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCHANNEL_LETTER\x10\x01\x12\x11\n" +

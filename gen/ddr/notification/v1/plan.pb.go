@@ -1109,8 +1109,11 @@ type PlanInputs struct {
 	// How long a DPA has to answer before "no reply" may be recorded; unset:
 	// the default (30 days).
 	ConsultationPeriod *durationpb.Duration `protobuf:"bytes,20,opt,name=consultation_period,json=consultationPeriod,proto3" json:"consultation_period,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The country of the controller customer's establishment, from which
+	// its competent DPA was found (clause 2.2).
+	CustomerEstablishment string `protobuf:"bytes,21,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PlanInputs) Reset() {
@@ -1281,6 +1284,13 @@ func (x *PlanInputs) GetConsultationPeriod() *durationpb.Duration {
 		return x.ConsultationPeriod
 	}
 	return nil
+}
+
+func (x *PlanInputs) GetCustomerEstablishment() string {
+	if x != nil {
+		return x.CustomerEstablishment
+	}
+	return ""
 }
 
 // RedirectRecord is the recorded answer to the redirect request.
@@ -1915,7 +1925,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\revaluate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x1a\n" +
 	"\badequate\x18\x04 \x01(\bR\badequate\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x92\b\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xc9\b\n" +
 	"\n" +
 	"PlanInputs\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
@@ -1943,7 +1953,8 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x1bimminent_risk_justification\x18\x11 \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
 	"\x11decision_proposer\x18\x12 \x01(\tR\x10decisionProposer\x12 \n" +
 	"\vauthorities\x18\x13 \x03(\tR\vauthorities\x12J\n" +
-	"\x13consultation_period\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x12consultationPeriod\"\xce\x01\n" +
+	"\x13consultation_period\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x12consultationPeriod\x125\n" +
+	"\x16customer_establishment\x18\x15 \x01(\tR\x15customerEstablishment\"\xce\x01\n" +
 	"\x0eRedirectRecord\x12>\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeR\aoutcome\x12\x1e\n" +
 	"\asupport\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\asupport\x12\x1f\n" +

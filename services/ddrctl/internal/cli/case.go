@@ -12,7 +12,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 )
 
-func caseCmd(g *globals) *cobra.Command {
+func caseCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name, help, examples and subcommands, the shape of every group
 	return group("case", "Review and decide cases (the Privacy Team, clause 3.3)",
 		`  export DDR_IDENTITY=spiffe://ddr.local/staff/alice
   ddrctl case queue

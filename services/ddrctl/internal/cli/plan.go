@@ -11,7 +11,7 @@ import (
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 )
 
-func planCmd(g *globals) *cobra.Command {
+func planCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name, help, examples and subcommands, the shape of every group
 	return group("plan", "Notices, holds and what still blocks disclosure (clauses 2.2, 4)",
 		`  ddrctl plan get 0193c0de-...
   ddrctl plan holds`,
