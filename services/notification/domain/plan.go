@@ -389,10 +389,14 @@ func (p *Plan) packetsMissing() []string {
 	return out
 }
 
-// leadOutcome returns the lead authority's latest confirmed outcome.
+// leadOutcome returns the lead authority's latest confirmed outcome whose
+// facts still hold. The facts are judged again, not only when the outcome
+// was proposed: a manual dispatch it rested on stops counting when its
+// confirmer later proposes the decision, and an outcome dated before the
+// packet that now counts as sent answers nothing (4.2.1).
 func (p *Plan) leadOutcome() (Consultation, bool) {
 	for i := len(p.consultations) - 1; i >= 0; i-- {
-		if c := p.consultations[i]; c.Authority == p.cfg.LeadDPA && p.confirmed(c.LiftID) {
+		if c := p.consultations[i]; c.Authority == p.cfg.LeadDPA && p.confirmed(c.LiftID) && p.consultationFacts(c) == nil {
 			return c, true
 		}
 	}

@@ -89,7 +89,10 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 			switch p.GetDelivery().GetStep() {
 			case notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER:
 				f.NotifyCustomer()
-			case notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA:
+			case notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA, notificationv1.StepKind_STEP_KIND_NOTIFY_DPA:
+				// Since issue 15 every disclosing plan notifies the competent
+				// DPAs (2.2) on its own step; the 4.2.1 packet keeps counting
+				// for the events written before.
 				f.ConsultDPA()
 			}
 		}
