@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -30,13 +31,7 @@ record'. The read is recorded in the request's record. A request outside
 your remit is not found.`,
 		Example: `  ddrctl record proof 0193c0de-... -o json > proof-0193c0de.json`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
 			res, err := re.GetRecordProof(ctx, &reportingv1.GetRecordProofRequest{RequestId: a[0]})
 			if err != nil {
 				return err
@@ -59,13 +54,7 @@ func recordOpenCmd(g *globals) *cobra.Command {
 		Short:   "Open a request's record copy to a DPA, with a reason (recorded)",
 		Example: `  ddrctl record open-to-dpa 0193c0de-... --dpa dpc-ie --reason "inquiry 2026/114"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
 			res, err := re.OpenRecordToDpa(ctx, &reportingv1.OpenRecordToDpaRequest{RequestId: a[0], Dpa: dpa, Reason: reason})
 			if err != nil {
 				return err
@@ -87,13 +76,7 @@ func recordConsistencyCmd(g *globals) *cobra.Command {
 		Short:   "Prove the record log today extends a checkpoint you kept",
 		Example: `  ddrctl record consistency --old-size 42 -o json > consistency.json`,
 		Args:    args(0),
-		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, _ []string) error {
 			res, err := re.GetRecordLogConsistency(ctx, &reportingv1.GetRecordLogConsistencyRequest{OldSize: old})
 			if err != nil {
 				return err

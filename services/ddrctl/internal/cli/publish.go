@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -29,13 +30,7 @@ that names the one it corrects. Check the result with 'ddrctl verify site'.`,
 		Example: `  ddrctl report publish --period 2026-H2 --out site/
   ddrctl report publish --period 2026-H2 --correction --out site/`,
 		Args: args(0),
-		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			re, err := g.reporting()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd)
-			defer cancel()
+		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, _ []string) error {
 			res, err := re.PublishTransparencyReport(ctx, &reportingv1.PublishTransparencyReportRequest{Period: period, Correction: correction})
 			if err != nil {
 				return err
