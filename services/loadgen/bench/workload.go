@@ -63,6 +63,8 @@ type Clients struct {
 	Approver assessmentv1.AssessmentServiceClient
 	Record   reportingv1.ReportingServiceClient       // as the reviewer
 	Plan     notificationv1.NotificationServiceClient // as the reviewer
+	// PlanApprover confirms what the reviewer recorded (two people).
+	PlanApprover notificationv1.NotificationServiceClient
 }
 
 // NewClients builds the clients of member over connections made by dial;
@@ -92,6 +94,8 @@ func NewClients(dial func(uri string) (*grpc.ClientConn, error), member string) 
 		Approver: assessmentv1.NewAssessmentServiceClient(a),
 		Record:   reportingv1.NewReportingServiceClient(r),
 		Plan:     notificationv1.NewNotificationServiceClient(r),
+
+		PlanApprover: notificationv1.NewNotificationServiceClient(a),
 	}, conns, nil
 }
 
@@ -173,6 +177,43 @@ func Review(ctx context.Context, c Clients, id string) error {
 	})
 	if err != nil && !alreadyDone(err) {
 		return fmt.Errorf("approve: %w", err)
+	}
+	return DispatchLeadPacket(ctx, c, id)
+}
+
+// LeadDPA is the suite's default lead authority under the BCR.
+const LeadDPA = "DPC-IE"
+
+// DispatchLeadPacket sends the lead DPA its packet by hand, as staff do
+// where no DPA address is configured: every disclosure notifies the
+// competent DPAs first (clause 2.2). The reviewer records the dispatch and
+// the approver, a second person who did not propose the decision,
+// confirms it. Resumable: the sent time and reference are fixed per
+// request, so a retried proposal is the same proposal, and an already
+// confirmed lift counts as done.
+func DispatchLeadPacket(ctx context.Context, c Clients, id string) error {
+	ref := "PORTAL-" + id
+	sent := timestamppb.New(time.Now().Add(-time.Minute).Truncate(time.Second))
+	lift := ""
+	err := retry(ctx, func() error {
+		res, err := c.Plan.ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
+			RequestId: id, Authority: LeadDPA, Means: notificationv1.DispatchMeans_DISPATCH_MEANS_PORTAL, Reference: ref, SentTime: sent,
+		})
+		lift = res.GetLiftId()
+		return err
+	}, codes.NotFound) // the plan is derived by a reactor
+	if err != nil && !alreadyDone(err) {
+		return fmt.Errorf("dispatch the lead DPA's packet: %w", err)
+	}
+	if lift == "" {
+		lift = "dispatch/" + LeadDPA + "/" + ref // the plan's id of this dispatch
+	}
+	err = retry(ctx, func() error {
+		_, err := c.PlanApprover.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: lift})
+		return err
+	}, codes.NotFound)
+	if err != nil && !alreadyDone(err) {
+		return fmt.Errorf("confirm the dispatch: %w", err)
 	}
 	return nil
 }
