@@ -336,7 +336,12 @@ func (e *Env) Clients(member string) (bench.Clients, func(), error) {
 		return bench.Clients{}, nil, err
 	}
 	conns = append(conns, c3...)
-	c := bench.Clients{Intake: in.Intake, Reviewer: as.Reviewer, Approver: as.Approver, Record: re.Record}
+	no, c4, err := bench.NewClients(dial(e.Target("notification")), member)
+	if err != nil {
+		return bench.Clients{}, nil, err
+	}
+	conns = append(conns, c4...)
+	c := bench.Clients{Intake: in.Intake, Reviewer: as.Reviewer, Approver: as.Approver, Record: re.Record, Plan: no.Plan, PlanApprover: no.PlanApprover}
 	return c, func() {
 		for _, cn := range conns {
 			_ = cn.Close()
