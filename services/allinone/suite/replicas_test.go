@@ -198,7 +198,7 @@ func TestReplicas_ReviewDeadlineIsMarkedOnce(t *testing.T) {
 
 // Both replicas run the delivery sweep (every 5 ms here) over the same
 // plans; the DPA's consultation packet for a disclosure to a country
-// without adequacy (clause 4.2.1) reaches its webhook once and is recorded
+// without adequacy (clauses 2.2, 4.2.1) reaches its webhook once and is recorded
 // once.
 func TestReplicas_Clause4_2_1_DPAPacketIsSentOnceByTwoSweepingReplicas(t *testing.T) {
 	var posts atomic.Int64
@@ -236,7 +236,7 @@ func TestReplicas_Clause4_2_1_DPAPacketIsSentOnceByTwoSweepingReplicas(t *testin
 				return err
 			}
 			for _, d := range res.GetPlan().GetDeliveries() {
-				if d.GetStep() == notificationv1.StepKind_STEP_KIND_HOLD_AND_CONSULT_DPA && !d.GetFailed() {
+				if d.GetStep() == notificationv1.StepKind_STEP_KIND_NOTIFY_DPA && !d.GetFailed() {
 					return nil
 				}
 			}

@@ -42,6 +42,9 @@ func TestRestoreDrill_StoreAndKeysIntoAFreshSuiteEveryRecordVerifies(t *testing.
 		}
 		ids = append(ids, sub.GetRequestId())
 		decideDisclosure(t, ctx, assessmentv1.NewAssessmentServiceClient(a.Dial(t, reviewer)), assessmentv1.NewAssessmentServiceClient(a.Dial(t, approver)), sub.GetRequestId())
+		// Every disclosure notifies the lead DPA first (2.2): by a
+		// two-person manual dispatch here, no DPA address being configured.
+		dispatchLeadPacket(t, ctx, a, sub.GetRequestId())
 	}
 	re := reportingv1.NewReportingServiceClient(a.Dial(t, reviewer))
 	for _, id := range ids {

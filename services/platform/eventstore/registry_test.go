@@ -55,6 +55,8 @@ var publishedSubjects = []string{
 	"ddr.notification.v1.WaiverEffortRecorded notification.waiver_effort_recorded",
 	"ddr.notification.v1.WeakeningProposed notification.weakening_proposed",
 	"ddr.reporting.v1.DispositionRecorded reporting.disposition_recorded",
+	"ddr.reporting.v1.DpaAccessGranted reporting.dpa_access_granted",
+	"ddr.reporting.v1.DpaRecordRead reporting.dpa_record_read",
 	"ddr.reporting.v1.RecordSealed reporting.sealed",
 	"ddr.reporting.v1.ReportingRestrictionSet reporting.restriction_set",
 	"ddr.reporting.v1.RestrictionConfirmed reporting.restriction_confirmed",
