@@ -148,18 +148,7 @@ func TestKilledServicesLoseNothingAndDoubleNothing(t *testing.T) {
 	start := time.Now()
 	report := &faults.Report{Name: fmt.Sprintf("%d requests, services killed with SIGKILL and restarted", n), Kills: map[string]int{}}
 	var acked faults.Acked
-	keys := make(chan string)
-	go func() {
-		defer close(keys)
-		run := strconv.FormatInt(time.Now().UnixNano(), 36)
-		for i := range n {
-			select {
-			case keys <- fmt.Sprintf("faults-%s-%05d", run, i):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	keys := idempotencyKeys(ctx, "faults", n)
 
 	chaosDone := make(chan struct{})
 	stopChaos := make(chan struct{})
@@ -324,18 +313,7 @@ func TestClusterNodeLossLosesNothing(t *testing.T) {
 	var maxGap atomic.Int64
 	stopAt := int64(n / 3)
 	var stopOnce sync.Once
-	keys := make(chan string)
-	go func() {
-		defer close(keys)
-		run := strconv.FormatInt(time.Now().UnixNano(), 36)
-		for i := range n {
-			select {
-			case keys <- fmt.Sprintf("cluster-%s-%05d", run, i):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	keys := idempotencyKeys(ctx, "cluster", n)
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Add(1)
@@ -466,18 +444,7 @@ func TestReplicasAndANodeKilledLoseNothing(t *testing.T) {
 	var done, afterKills atomic.Int64
 	var killed atomic.Bool
 	var replicasOnce, nodeOnce sync.Once
-	keys := make(chan string)
-	go func() {
-		defer close(keys)
-		run := strconv.FormatInt(time.Now().UnixNano(), 36)
-		for i := range n {
-			select {
-			case keys <- fmt.Sprintf("replicas-%s-%05d", run, i):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	keys := idempotencyKeys(ctx, "replicas", n)
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Add(1)
@@ -559,4 +526,22 @@ func TestReplicasAndANodeKilledLoseNothing(t *testing.T) {
 	if !report.OK(false) {
 		t.Errorf("lost or doubled work:\n%s", report)
 	}
+}
+
+// idempotencyKeys yields n idempotency keys unique to this run, until ctx
+// ends: one submission each, shared out among the workers.
+func idempotencyKeys(ctx context.Context, prefix string, n int) <-chan string {
+	keys := make(chan string)
+	go func() {
+		defer close(keys)
+		run := strconv.FormatInt(time.Now().UnixNano(), 36)
+		for i := range n {
+			select {
+			case keys <- fmt.Sprintf("%s-%s-%05d", prefix, run, i):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return keys
 }
