@@ -364,6 +364,12 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 // field of every event type, found from the descriptors), and on a
 // 3-node cluster by its TestErasureHoldsOnEveryReplicaOfAThreeNodeCluster.
 var notDrivenThroughTheAPI = map[protoreflect.FullName]string{
+	// Issue 16's contract events, until their RPCs land (each helper that
+	// wires one drives it above and removes its line here).
+	"ddr.assessment.v1.CaseLinked.reason":             "issue 16: LinkCase not wired yet",
+	"ddr.assessment.v1.InformationRequested.question": "issue 16: the more-information question not wired yet",
+	"ddr.intake.v1.Customer.customer_id":              "issue 16: several customers per request not wired yet",
+	"ddr.intake.v1.TargetsRevealed.reason":            "issue 16: RevealTargets not wired yet",
 	"ddr.intake.v1.RequestReceived.content_fingerprint": "intake computes it (a keyed digest of the request's content); " +
 		"no caller text reaches it",
 	"ddr.intake.v1.TargetsErased.reason": "erasing destroys the SUBJECT key the canaries read back here need; " +

@@ -1255,8 +1255,14 @@ type NotificationRequirements struct {
 	// The country of the customer's establishment: its DPA is one of the
 	// competent authorities notified (clause 2.2).
 	CustomerEstablishment string `protobuf:"bytes,14,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Every customer the request concerns, each with its role and
+	// establishment; the plan owes a redirect request and a notice per
+	// controller customer (clauses 4.1.1, 4.1.2). Empty on events written
+	// before it existed: customer_id, customer_is_controller and
+	// customer_establishment above then describe the one customer.
+	Customers     []*v11.Customer `protobuf:"bytes,15,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NotificationRequirements) Reset() {
@@ -1387,6 +1393,13 @@ func (x *NotificationRequirements) GetCustomerEstablishment() string {
 	return ""
 }
 
+func (x *NotificationRequirements) GetCustomers() []*v11.Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
 // CaseFacts are the facts of the request a case was opened with, frozen so
 // that replaying the record gives the same case even after the request's
 // reading rules (the adequacy list, say) change. Targets appear only as
@@ -1426,8 +1439,12 @@ type CaseFacts struct {
 	// The country of the customer's establishment, for the competent DPA
 	// (clause 2.2); empty when intake was not told.
 	CustomerEstablishment string `protobuf:"bytes,23,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Every customer the request concerns (see
+	// NotificationRequirements.customers); empty on events written before
+	// it existed.
+	Customers     []*v11.Customer `protobuf:"bytes,24,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaseFacts) Reset() {
@@ -1619,6 +1636,13 @@ func (x *CaseFacts) GetCustomerEstablishment() string {
 		return x.CustomerEstablishment
 	}
 	return ""
+}
+
+func (x *CaseFacts) GetCustomers() []*v11.Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
 }
 
 // CaseRules are the rules in force for a case: the base policy tightened by
@@ -2022,7 +2046,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xf0\x05\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa7\x06\n" +
 	"\x18NotificationRequirements\x124\n" +
 	"\x16customer_is_controller\x18\x01 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
@@ -2039,7 +2063,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x15imminent_risk_claimed\x18\v \x01(\bR\x13imminentRiskClaimed\x12D\n" +
 	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
 	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\x125\n" +
-	"\x16customer_establishment\x18\x0e \x01(\tR\x15customerEstablishment\"\x90\t\n" +
+	"\x16customer_establishment\x18\x0e \x01(\tR\x15customerEstablishment\x125\n" +
+	"\tcustomers\x18\x0f \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xc7\t\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -2067,7 +2092,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x16customer_is_controller\x18\x15 \x01(\bR\x14customerIsController\x12%\n" +
 	"\vcustomer_id\x18\x16 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\x125\n" +
-	"\x16customer_establishment\x18\x17 \x01(\tR\x15customerEstablishment\"\xb3\x05\n" +
+	"\x16customer_establishment\x18\x17 \x01(\tR\x15customerEstablishment\x125\n" +
+	"\tcustomers\x18\x18 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xb3\x05\n" +
 	"\tCaseRules\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12(\n" +
 	"\x10bulk_max_targets\x18\x02 \x01(\x05R\x0ebulkMaxTargets\x12H\n" +
@@ -2195,8 +2221,9 @@ var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(v11.DataCategory)(0),            // 23: ddr.intake.v1.DataCategory
 	(*v11.TimeRange)(nil),            // 24: ddr.intake.v1.TimeRange
 	(*durationpb.Duration)(nil),      // 25: google.protobuf.Duration
-	(v11.AuthorityKind)(0),           // 26: ddr.intake.v1.AuthorityKind
-	(v11.LegalProcessType)(0),        // 27: ddr.intake.v1.LegalProcessType
+	(*v11.Customer)(nil),             // 26: ddr.intake.v1.Customer
+	(v11.AuthorityKind)(0),           // 27: ddr.intake.v1.AuthorityKind
+	(v11.LegalProcessType)(0),        // 28: ddr.intake.v1.LegalProcessType
 }
 var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	1,  // 0: ddr.assessment.v1.Flag.code:type_name -> ddr.assessment.v1.FlagCode
@@ -2224,36 +2251,38 @@ var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	21, // 22: ddr.assessment.v1.NotificationRequirements.receive_time:type_name -> google.protobuf.Timestamp
 	13, // 23: ddr.assessment.v1.NotificationRequirements.scope:type_name -> ddr.assessment.v1.Scope
 	25, // 24: ddr.assessment.v1.NotificationRequirements.customer_notice_period:type_name -> google.protobuf.Duration
-	21, // 25: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
-	21, // 26: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
-	26, // 27: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
-	27, // 28: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
-	23, // 29: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
-	24, // 30: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
-	16, // 31: ddr.assessment.v1.CaseFacts.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	21, // 32: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
-	25, // 33: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
-	25, // 34: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
-	25, // 35: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
-	2,  // 36: ddr.assessment.v1.CaseRules.extra_factors:type_name -> ddr.assessment.v1.Factor
-	3,  // 37: ddr.assessment.v1.CaseRules.counsel_before_disclosure:type_name -> ddr.assessment.v1.CounselKind
-	0,  // 38: ddr.assessment.v1.Case.status:type_name -> ddr.assessment.v1.CaseStatus
-	8,  // 39: ddr.assessment.v1.Case.flags:type_name -> ddr.assessment.v1.Flag
-	12, // 40: ddr.assessment.v1.Case.review:type_name -> ddr.assessment.v1.Review
-	15, // 41: ddr.assessment.v1.Case.decision:type_name -> ddr.assessment.v1.Decision
-	21, // 42: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
-	21, // 43: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
-	21, // 44: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
-	21, // 45: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
-	26, // 46: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
-	18, // 47: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
-	19, // 48: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
-	21, // 49: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	26, // 25: ddr.assessment.v1.NotificationRequirements.customers:type_name -> ddr.intake.v1.Customer
+	21, // 26: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
+	21, // 27: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
+	27, // 28: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	28, // 29: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
+	23, // 30: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
+	24, // 31: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
+	16, // 32: ddr.assessment.v1.CaseFacts.prohibition:type_name -> ddr.assessment.v1.Prohibition
+	21, // 33: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
+	26, // 34: ddr.assessment.v1.CaseFacts.customers:type_name -> ddr.intake.v1.Customer
+	25, // 35: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
+	25, // 36: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
+	25, // 37: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
+	2,  // 38: ddr.assessment.v1.CaseRules.extra_factors:type_name -> ddr.assessment.v1.Factor
+	3,  // 39: ddr.assessment.v1.CaseRules.counsel_before_disclosure:type_name -> ddr.assessment.v1.CounselKind
+	0,  // 40: ddr.assessment.v1.Case.status:type_name -> ddr.assessment.v1.CaseStatus
+	8,  // 41: ddr.assessment.v1.Case.flags:type_name -> ddr.assessment.v1.Flag
+	12, // 42: ddr.assessment.v1.Case.review:type_name -> ddr.assessment.v1.Review
+	15, // 43: ddr.assessment.v1.Case.decision:type_name -> ddr.assessment.v1.Decision
+	21, // 44: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
+	21, // 45: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
+	21, // 46: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
+	21, // 47: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
+	27, // 48: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	18, // 49: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
+	19, // 50: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
+	21, // 51: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_case_proto_init() }

@@ -24,6 +24,75 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ReopenTrigger is what sent a decided (or asked) case back to review
+// (issue 16, platform/lifecycle).
+type ReopenTrigger int32
+
+const (
+	ReopenTrigger_REOPEN_TRIGGER_UNSPECIFIED ReopenTrigger = 0
+	// The group member amended the request.
+	ReopenTrigger_REOPEN_TRIGGER_AMENDED ReopenTrigger = 1
+	// The group member supplied the information asked for.
+	ReopenTrigger_REOPEN_TRIGGER_INFORMATION_SUPPLIED ReopenTrigger = 2
+	// The authority declined to go to the customer (clause 4.1.1).
+	ReopenTrigger_REOPEN_TRIGGER_REDIRECT_DECLINED ReopenTrigger = 3
+	// The lead DPA objected, confirmed by a second person (clause 4.2.1).
+	ReopenTrigger_REOPEN_TRIGGER_DPA_OBJECTED ReopenTrigger = 4
+	// A challenge's outcome was confirmed (clause 3.3).
+	ReopenTrigger_REOPEN_TRIGGER_CHALLENGE_OUTCOME ReopenTrigger = 5
+	// Staff corrected a fact the decision rested on.
+	ReopenTrigger_REOPEN_TRIGGER_FACT_CORRECTED ReopenTrigger = 6
+)
+
+// Enum value maps for ReopenTrigger.
+var (
+	ReopenTrigger_name = map[int32]string{
+		0: "REOPEN_TRIGGER_UNSPECIFIED",
+		1: "REOPEN_TRIGGER_AMENDED",
+		2: "REOPEN_TRIGGER_INFORMATION_SUPPLIED",
+		3: "REOPEN_TRIGGER_REDIRECT_DECLINED",
+		4: "REOPEN_TRIGGER_DPA_OBJECTED",
+		5: "REOPEN_TRIGGER_CHALLENGE_OUTCOME",
+		6: "REOPEN_TRIGGER_FACT_CORRECTED",
+	}
+	ReopenTrigger_value = map[string]int32{
+		"REOPEN_TRIGGER_UNSPECIFIED":          0,
+		"REOPEN_TRIGGER_AMENDED":              1,
+		"REOPEN_TRIGGER_INFORMATION_SUPPLIED": 2,
+		"REOPEN_TRIGGER_REDIRECT_DECLINED":    3,
+		"REOPEN_TRIGGER_DPA_OBJECTED":         4,
+		"REOPEN_TRIGGER_CHALLENGE_OUTCOME":    5,
+		"REOPEN_TRIGGER_FACT_CORRECTED":       6,
+	}
+)
+
+func (x ReopenTrigger) Enum() *ReopenTrigger {
+	p := new(ReopenTrigger)
+	*p = x
+	return p
+}
+
+func (x ReopenTrigger) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReopenTrigger) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_assessment_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (ReopenTrigger) Type() protoreflect.EnumType {
+	return &file_ddr_assessment_v1_events_proto_enumTypes[0]
+}
+
+func (x ReopenTrigger) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReopenTrigger.Descriptor instead.
+func (ReopenTrigger) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
 // CaseOpened opens the review of a request. Subject
 // ddr.req.<id>.assessment.opened.
 type CaseOpened struct {
@@ -889,6 +958,335 @@ func (x *ChallengeOutcomeConfirmed) GetConfirmTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// CaseReopened sends the case back to review: the decision in effect, if
+// any, no longer is, and a new one goes through four eyes again. Earlier
+// decisions stay in the record. Subject ddr.req.<id>.assessment.reopened.
+type CaseReopened struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Trigger   ReopenTrigger          `protobuf:"varint,2,opt,name=trigger,proto3,enum=ddr.assessment.v1.ReopenTrigger" json:"trigger,omitempty"`
+	// The id of the event that caused it (an amendment, a redirect outcome,
+	// ...), so a redelivered cause reopens nothing twice.
+	CauseEventId string `protobuf:"bytes,3,opt,name=cause_event_id,json=causeEventId,proto3" json:"cause_event_id,omitempty"`
+	// The decision that stops being in effect; empty when none was.
+	SupersededDecisionId string                 `protobuf:"bytes,4,opt,name=superseded_decision_id,json=supersededDecisionId,proto3" json:"superseded_decision_id,omitempty"`
+	ReopenTime           *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reopen_time,json=reopenTime,proto3" json:"reopen_time,omitempty"`
+	// Why, in the lifecycle table's words (no personal data).
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who reopened it; empty when an event did.
+	ReopenedBy    string `protobuf:"bytes,7,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseReopened) Reset() {
+	*x = CaseReopened{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseReopened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseReopened) ProtoMessage() {}
+
+func (x *CaseReopened) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseReopened.ProtoReflect.Descriptor instead.
+func (*CaseReopened) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CaseReopened) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetTrigger() ReopenTrigger {
+	if x != nil {
+		return x.Trigger
+	}
+	return ReopenTrigger_REOPEN_TRIGGER_UNSPECIFIED
+}
+
+func (x *CaseReopened) GetCauseEventId() string {
+	if x != nil {
+		return x.CauseEventId
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetSupersededDecisionId() string {
+	if x != nil {
+		return x.SupersededDecisionId
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetReopenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReopenTime
+	}
+	return nil
+}
+
+func (x *CaseReopened) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetReopenedBy() string {
+	if x != nil {
+		return x.ReopenedBy
+	}
+	return ""
+}
+
+// InformationRequested asks the group member for more information: the
+// member sees the question and the stage "information requested", and
+// answers with an amendment, which reopens the case. Subject
+// ddr.req.<id>.assessment.information_requested.
+type InformationRequested struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (RECORD): the Privacy Team's question in free text,
+	// which can name the people concerned.
+	Question      string                 `protobuf:"bytes,2,opt,name=question,proto3" json:"question,omitempty"`
+	AskedBy       string                 `protobuf:"bytes,3,opt,name=asked_by,json=askedBy,proto3" json:"asked_by,omitempty"`
+	AskTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=ask_time,json=askTime,proto3" json:"ask_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InformationRequested) Reset() {
+	*x = InformationRequested{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationRequested) ProtoMessage() {}
+
+func (x *InformationRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationRequested.ProtoReflect.Descriptor instead.
+func (*InformationRequested) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *InformationRequested) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetAskedBy() string {
+	if x != nil {
+		return x.AskedBy
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetAskTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AskTime
+	}
+	return nil
+}
+
+// WithdrawalAcknowledged is a Privacy Team member acknowledging the
+// authority's withdrawal: the request closes as WITHDRAWN (before a
+// disclosure), or the withdrawal is recorded and undoes nothing (after).
+// Subject ddr.req.<id>.assessment.withdrawal_acknowledged.
+type WithdrawalAcknowledged struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	AcknowledgedBy  string                 `protobuf:"bytes,2,opt,name=acknowledged_by,json=acknowledgedBy,proto3" json:"acknowledged_by,omitempty"`
+	AcknowledgeTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=acknowledge_time,json=acknowledgeTime,proto3" json:"acknowledge_time,omitempty"`
+	// Data had already been disclosed when the request was withdrawn.
+	AfterDisclosure bool `protobuf:"varint,4,opt,name=after_disclosure,json=afterDisclosure,proto3" json:"after_disclosure,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WithdrawalAcknowledged) Reset() {
+	*x = WithdrawalAcknowledged{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalAcknowledged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalAcknowledged) ProtoMessage() {}
+
+func (x *WithdrawalAcknowledged) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalAcknowledged.ProtoReflect.Descriptor instead.
+func (*WithdrawalAcknowledged) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WithdrawalAcknowledged) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WithdrawalAcknowledged) GetAcknowledgedBy() string {
+	if x != nil {
+		return x.AcknowledgedBy
+	}
+	return ""
+}
+
+func (x *WithdrawalAcknowledged) GetAcknowledgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AcknowledgeTime
+	}
+	return nil
+}
+
+func (x *WithdrawalAcknowledged) GetAfterDisclosure() bool {
+	if x != nil {
+		return x.AfterDisclosure
+	}
+	return false
+}
+
+// CaseLinked records that staff found this request to be the same demand
+// as another (e.g. sent to two group members): both stay in the record and
+// the transparency report counts the demand once. Subject
+// ddr.req.<id>.assessment.linked.
+type CaseLinked struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	LinkedRequestId string                 `protobuf:"bytes,2,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	// Personal data (RECORD): why staff judged it the same demand, in free
+	// text that can name the people concerned.
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	LinkedBy      string                 `protobuf:"bytes,4,opt,name=linked_by,json=linkedBy,proto3" json:"linked_by,omitempty"`
+	LinkTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseLinked) Reset() {
+	*x = CaseLinked{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseLinked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseLinked) ProtoMessage() {}
+
+func (x *CaseLinked) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseLinked.ProtoReflect.Descriptor instead.
+func (*CaseLinked) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CaseLinked) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CaseLinked) GetLinkedRequestId() string {
+	if x != nil {
+		return x.LinkedRequestId
+	}
+	return ""
+}
+
+func (x *CaseLinked) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseLinked) GetLinkedBy() string {
+	if x != nil {
+		return x.LinkedBy
+	}
+	return ""
+}
+
+func (x *CaseLinked) GetLinkTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LinkTime
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_events_proto_rawDesc = "" +
@@ -984,7 +1382,51 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\fconfirmed_by\x18\x02 \x01(\tR\vconfirmedBy\x12\x14\n" +
 	"\x05roles\x18\x03 \x03(\tR\x05roles\x12=\n" +
 	"\fconfirm_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:!\x8a\xb5\x18\x1d\n" +
-	"\x1bchallenge_outcome_confirmedB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"\x1bchallenge_outcome_confirmed\"\xcb\x02\n" +
+	"\fCaseReopened\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12:\n" +
+	"\atrigger\x18\x02 \x01(\x0e2 .ddr.assessment.v1.ReopenTriggerR\atrigger\x12$\n" +
+	"\x0ecause_event_id\x18\x03 \x01(\tR\fcauseEventId\x124\n" +
+	"\x16superseded_decision_id\x18\x04 \x01(\tR\x14supersededDecisionId\x12;\n" +
+	"\vreopen_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reopenTime\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vreopened_by\x18\a \x01(\tR\n" +
+	"reopenedBy:\x0e\x8a\xb5\x18\n" +
+	"\n" +
+	"\breopened\"\xc6\x01\n" +
+	"\x14InformationRequested\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\bquestion\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\bquestion\x12\x19\n" +
+	"\basked_by\x18\x03 \x01(\tR\aaskedBy\x125\n" +
+	"\bask_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aaskTime:\x1b\x8a\xb5\x18\x17\n" +
+	"\x15information_requested\"\xf1\x01\n" +
+	"\x16WithdrawalAcknowledged\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12'\n" +
+	"\x0facknowledged_by\x18\x02 \x01(\tR\x0eacknowledgedBy\x12E\n" +
+	"\x10acknowledge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0facknowledgeTime\x12)\n" +
+	"\x10after_disclosure\x18\x04 \x01(\bR\x0fafterDisclosure:\x1d\x8a\xb5\x18\x19\n" +
+	"\x17withdrawal_acknowledged\"\xd9\x01\n" +
+	"\n" +
+	"CaseLinked\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12*\n" +
+	"\x11linked_request_id\x18\x02 \x01(\tR\x0flinkedRequestId\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1b\n" +
+	"\tlinked_by\x18\x04 \x01(\tR\blinkedBy\x127\n" +
+	"\tlink_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime:\f\x8a\xb5\x18\b\n" +
+	"\x06linked*\x84\x02\n" +
+	"\rReopenTrigger\x12\x1e\n" +
+	"\x1aREOPEN_TRIGGER_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16REOPEN_TRIGGER_AMENDED\x10\x01\x12'\n" +
+	"#REOPEN_TRIGGER_INFORMATION_SUPPLIED\x10\x02\x12$\n" +
+	" REOPEN_TRIGGER_REDIRECT_DECLINED\x10\x03\x12\x1f\n" +
+	"\x1bREOPEN_TRIGGER_DPA_OBJECTED\x10\x04\x12$\n" +
+	" REOPEN_TRIGGER_CHALLENGE_OUTCOME\x10\x05\x12!\n" +
+	"\x1dREOPEN_TRIGGER_FACT_CORRECTED\x10\x06B<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_events_proto_rawDescOnce sync.Once
@@ -998,61 +1440,72 @@ func file_ddr_assessment_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_events_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ddr_assessment_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ddr_assessment_v1_events_proto_goTypes = []any{
-	(*CaseOpened)(nil),                // 0: ddr.assessment.v1.CaseOpened
-	(*CaseClaimed)(nil),               // 1: ddr.assessment.v1.CaseClaimed
-	(*FactorsRecorded)(nil),           // 2: ddr.assessment.v1.FactorsRecorded
-	(*CounselConsulted)(nil),          // 3: ddr.assessment.v1.CounselConsulted
-	(*ChallengeConsidered)(nil),       // 4: ddr.assessment.v1.ChallengeConsidered
-	(*DecisionProposed)(nil),          // 5: ddr.assessment.v1.DecisionProposed
-	(*DecisionApproved)(nil),          // 6: ddr.assessment.v1.DecisionApproved
-	(*DecisionRejected)(nil),          // 7: ddr.assessment.v1.DecisionRejected
-	(*AssessmentDecided)(nil),         // 8: ddr.assessment.v1.AssessmentDecided
-	(*CaseOverdue)(nil),               // 9: ddr.assessment.v1.CaseOverdue
-	(*ImminentRiskJustified)(nil),     // 10: ddr.assessment.v1.ImminentRiskJustified
-	(*ChallengeOutcomeProposed)(nil),  // 11: ddr.assessment.v1.ChallengeOutcomeProposed
-	(*ChallengeOutcomeConfirmed)(nil), // 12: ddr.assessment.v1.ChallengeOutcomeConfirmed
-	(*Flag)(nil),                      // 13: ddr.assessment.v1.Flag
-	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
-	(*NotificationRequirements)(nil),  // 15: ddr.assessment.v1.NotificationRequirements
-	(*CaseFacts)(nil),                 // 16: ddr.assessment.v1.CaseFacts
-	(*CaseRules)(nil),                 // 17: ddr.assessment.v1.CaseRules
-	(*FactorAssessment)(nil),          // 18: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),       // 19: ddr.assessment.v1.CounselConsultation
-	(*ChallengeConsideration)(nil),    // 20: ddr.assessment.v1.ChallengeConsideration
-	(*Decision)(nil),                  // 21: ddr.assessment.v1.Decision
-	(*Approval)(nil),                  // 22: ddr.assessment.v1.Approval
-	(ChallengeOutcome)(0),             // 23: ddr.assessment.v1.ChallengeOutcome
-	(*v1.Lift)(nil),                   // 24: ddr.common.v1.Lift
+	(ReopenTrigger)(0),                // 0: ddr.assessment.v1.ReopenTrigger
+	(*CaseOpened)(nil),                // 1: ddr.assessment.v1.CaseOpened
+	(*CaseClaimed)(nil),               // 2: ddr.assessment.v1.CaseClaimed
+	(*FactorsRecorded)(nil),           // 3: ddr.assessment.v1.FactorsRecorded
+	(*CounselConsulted)(nil),          // 4: ddr.assessment.v1.CounselConsulted
+	(*ChallengeConsidered)(nil),       // 5: ddr.assessment.v1.ChallengeConsidered
+	(*DecisionProposed)(nil),          // 6: ddr.assessment.v1.DecisionProposed
+	(*DecisionApproved)(nil),          // 7: ddr.assessment.v1.DecisionApproved
+	(*DecisionRejected)(nil),          // 8: ddr.assessment.v1.DecisionRejected
+	(*AssessmentDecided)(nil),         // 9: ddr.assessment.v1.AssessmentDecided
+	(*CaseOverdue)(nil),               // 10: ddr.assessment.v1.CaseOverdue
+	(*ImminentRiskJustified)(nil),     // 11: ddr.assessment.v1.ImminentRiskJustified
+	(*ChallengeOutcomeProposed)(nil),  // 12: ddr.assessment.v1.ChallengeOutcomeProposed
+	(*ChallengeOutcomeConfirmed)(nil), // 13: ddr.assessment.v1.ChallengeOutcomeConfirmed
+	(*CaseReopened)(nil),              // 14: ddr.assessment.v1.CaseReopened
+	(*InformationRequested)(nil),      // 15: ddr.assessment.v1.InformationRequested
+	(*WithdrawalAcknowledged)(nil),    // 16: ddr.assessment.v1.WithdrawalAcknowledged
+	(*CaseLinked)(nil),                // 17: ddr.assessment.v1.CaseLinked
+	(*Flag)(nil),                      // 18: ddr.assessment.v1.Flag
+	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
+	(*NotificationRequirements)(nil),  // 20: ddr.assessment.v1.NotificationRequirements
+	(*CaseFacts)(nil),                 // 21: ddr.assessment.v1.CaseFacts
+	(*CaseRules)(nil),                 // 22: ddr.assessment.v1.CaseRules
+	(*FactorAssessment)(nil),          // 23: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),       // 24: ddr.assessment.v1.CounselConsultation
+	(*ChallengeConsideration)(nil),    // 25: ddr.assessment.v1.ChallengeConsideration
+	(*Decision)(nil),                  // 26: ddr.assessment.v1.Decision
+	(*Approval)(nil),                  // 27: ddr.assessment.v1.Approval
+	(ChallengeOutcome)(0),             // 28: ddr.assessment.v1.ChallengeOutcome
+	(*v1.Lift)(nil),                   // 29: ddr.common.v1.Lift
 }
 var file_ddr_assessment_v1_events_proto_depIdxs = []int32{
-	13, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
-	14, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
-	14, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
-	15, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	16, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
-	17, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
-	14, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
-	18, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	19, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
-	20, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
-	21, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
-	22, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
-	14, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
-	21, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
-	15, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	14, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
-	14, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
-	14, // 17: ddr.assessment.v1.ImminentRiskJustified.justify_time:type_name -> google.protobuf.Timestamp
-	23, // 18: ddr.assessment.v1.ChallengeOutcomeProposed.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
-	24, // 19: ddr.assessment.v1.ChallengeOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
-	14, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	18, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
+	19, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
+	19, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
+	20, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	21, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
+	22, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
+	19, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
+	23, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	24, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
+	25, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
+	26, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
+	27, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
+	19, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
+	26, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
+	20, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	19, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
+	19, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
+	19, // 17: ddr.assessment.v1.ImminentRiskJustified.justify_time:type_name -> google.protobuf.Timestamp
+	28, // 18: ddr.assessment.v1.ChallengeOutcomeProposed.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	29, // 19: ddr.assessment.v1.ChallengeOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	19, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	0,  // 21: ddr.assessment.v1.CaseReopened.trigger:type_name -> ddr.assessment.v1.ReopenTrigger
+	19, // 22: ddr.assessment.v1.CaseReopened.reopen_time:type_name -> google.protobuf.Timestamp
+	19, // 23: ddr.assessment.v1.InformationRequested.ask_time:type_name -> google.protobuf.Timestamp
+	19, // 24: ddr.assessment.v1.WithdrawalAcknowledged.acknowledge_time:type_name -> google.protobuf.Timestamp
+	19, // 25: ddr.assessment.v1.CaseLinked.link_time:type_name -> google.protobuf.Timestamp
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_events_proto_init() }
@@ -1066,13 +1519,14 @@ func file_ddr_assessment_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_events_proto_rawDesc), len(file_ddr_assessment_v1_events_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   13,
+			NumEnums:      1,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_ddr_assessment_v1_events_proto_goTypes,
 		DependencyIndexes: file_ddr_assessment_v1_events_proto_depIdxs,
+		EnumInfos:         file_ddr_assessment_v1_events_proto_enumTypes,
 		MessageInfos:      file_ddr_assessment_v1_events_proto_msgTypes,
 	}.Build()
 	File_ddr_assessment_v1_events_proto = out.File

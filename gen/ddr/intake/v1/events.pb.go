@@ -210,8 +210,11 @@ type RequestWithdrawn struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Personal data (SUBJECT): the authority's reason, which can describe the people concerned.
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	WithdrawTime  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	Reason       string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	WithdrawTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	// The Privacy Team member who recorded a withdrawal the authority told
+	// the company of directly; empty when the group member reported it.
+	RecordedBy    string `protobuf:"bytes,4,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +268,13 @@ func (x *RequestWithdrawn) GetWithdrawTime() *timestamppb.Timestamp {
 		return x.WithdrawTime
 	}
 	return nil
+}
+
+func (x *RequestWithdrawn) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
 }
 
 // TargetsErased records that the request's data key was destroyed at the
@@ -333,6 +343,89 @@ func (x *TargetsErased) GetEraseTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// TargetsRevealed records that a reviewer, approver or legal saw the
+// request's target values, who, when and why (issue 16): targets are
+// sealed in every staff view and shown only through this explicit reveal,
+// itself part of the record. Subject ddr.req.<id>.intake.targets_revealed.
+type TargetsRevealed struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RevealedBy string                 `protobuf:"bytes,2,opt,name=revealed_by,json=revealedBy,proto3" json:"revealed_by,omitempty"`
+	// The revealer's roles when revealing.
+	Roles []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	// Personal data (RECORD): why the targets had to be seen, in free text
+	// that can name them.
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	RevealTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reveal_time,json=revealTime,proto3" json:"reveal_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TargetsRevealed) Reset() {
+	*x = TargetsRevealed{}
+	mi := &file_ddr_intake_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TargetsRevealed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TargetsRevealed) ProtoMessage() {}
+
+func (x *TargetsRevealed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TargetsRevealed.ProtoReflect.Descriptor instead.
+func (*TargetsRevealed) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TargetsRevealed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *TargetsRevealed) GetRevealedBy() string {
+	if x != nil {
+		return x.RevealedBy
+	}
+	return ""
+}
+
+func (x *TargetsRevealed) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *TargetsRevealed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TargetsRevealed) GetRevealTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevealTime
+	}
+	return nil
+}
+
 var File_ddr_intake_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_events_proto_rawDesc = "" +
@@ -358,12 +451,14 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\vattachments\x18\x04 \x03(\v2\x19.ddr.intake.v1.AttachmentR\vattachments\x129\n" +
 	"\n" +
 	"amend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime:\r\x8a\xb5\x18\t\n" +
-	"\aamended\"\xa1\x01\n" +
+	"\aamended\"\xc2\x01\n" +
 	"\x10RequestWithdrawn\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
 	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\x06reason\x12?\n" +
-	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime:\x0f\x8a\xb5\x18\v\n" +
+	"\rwithdraw_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12\x1f\n" +
+	"\vrecorded_by\x18\x04 \x01(\tR\n" +
+	"recordedBy:\x0f\x8a\xb5\x18\v\n" +
 	"\twithdrawn\"\x9d\x01\n" +
 	"\rTargetsErased\x12\x1d\n" +
 	"\n" +
@@ -371,7 +466,17 @@ const file_ddr_intake_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x129\n" +
 	"\n" +
 	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime:\x14\x8a\xb5\x18\x10\n" +
-	"\x0etargets_erasedB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"\x0etargets_erased\"\xda\x01\n" +
+	"\x0fTargetsRevealed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vrevealed_by\x18\x02 \x01(\tR\n" +
+	"revealedBy\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12;\n" +
+	"\vreveal_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revealTime:\x16\x8a\xb5\x18\x12\n" +
+	"\x10targets_revealedB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_events_proto_rawDescOnce sync.Once
@@ -385,30 +490,32 @@ func file_ddr_intake_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_intake_v1_events_proto_rawDescData
 }
 
-var file_ddr_intake_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_ddr_intake_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_ddr_intake_v1_events_proto_goTypes = []any{
 	(*RequestReceived)(nil),       // 0: ddr.intake.v1.RequestReceived
 	(*RequestAmended)(nil),        // 1: ddr.intake.v1.RequestAmended
 	(*RequestWithdrawn)(nil),      // 2: ddr.intake.v1.RequestWithdrawn
 	(*TargetsErased)(nil),         // 3: ddr.intake.v1.TargetsErased
-	(*DataDisclosureRequest)(nil), // 4: ddr.intake.v1.DataDisclosureRequest
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
-	(*Attachment)(nil),            // 7: ddr.intake.v1.Attachment
+	(*TargetsRevealed)(nil),       // 4: ddr.intake.v1.TargetsRevealed
+	(*DataDisclosureRequest)(nil), // 5: ddr.intake.v1.DataDisclosureRequest
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
+	(*Attachment)(nil),            // 8: ddr.intake.v1.Attachment
 }
 var file_ddr_intake_v1_events_proto_depIdxs = []int32{
-	4, // 0: ddr.intake.v1.RequestReceived.request:type_name -> ddr.intake.v1.DataDisclosureRequest
-	5, // 1: ddr.intake.v1.RequestReceived.submit_time:type_name -> google.protobuf.Timestamp
-	6, // 2: ddr.intake.v1.RequestReceived.forwarding_delay:type_name -> google.protobuf.Duration
-	7, // 3: ddr.intake.v1.RequestAmended.attachments:type_name -> ddr.intake.v1.Attachment
-	5, // 4: ddr.intake.v1.RequestAmended.amend_time:type_name -> google.protobuf.Timestamp
-	5, // 5: ddr.intake.v1.RequestWithdrawn.withdraw_time:type_name -> google.protobuf.Timestamp
-	5, // 6: ddr.intake.v1.TargetsErased.erase_time:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5, // 0: ddr.intake.v1.RequestReceived.request:type_name -> ddr.intake.v1.DataDisclosureRequest
+	6, // 1: ddr.intake.v1.RequestReceived.submit_time:type_name -> google.protobuf.Timestamp
+	7, // 2: ddr.intake.v1.RequestReceived.forwarding_delay:type_name -> google.protobuf.Duration
+	8, // 3: ddr.intake.v1.RequestAmended.attachments:type_name -> ddr.intake.v1.Attachment
+	6, // 4: ddr.intake.v1.RequestAmended.amend_time:type_name -> google.protobuf.Timestamp
+	6, // 5: ddr.intake.v1.RequestWithdrawn.withdraw_time:type_name -> google.protobuf.Timestamp
+	6, // 6: ddr.intake.v1.TargetsErased.erase_time:type_name -> google.protobuf.Timestamp
+	6, // 7: ddr.intake.v1.TargetsRevealed.reveal_time:type_name -> google.protobuf.Timestamp
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ddr_intake_v1_events_proto_init() }
@@ -423,7 +530,7 @@ func file_ddr_intake_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_intake_v1_events_proto_rawDesc), len(file_ddr_intake_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

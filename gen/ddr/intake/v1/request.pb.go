@@ -425,6 +425,62 @@ func (ScopeSelector) EnumDescriptor() ([]byte, []int) {
 	return file_ddr_intake_v1_request_proto_rawDescGZIP(), []int{5}
 }
 
+// CustomerRole says whether the company processes the customer's data on
+// the customer's behalf.
+type CustomerRole int32
+
+const (
+	// Unknown: read as controller, the stricter reading (the customer is
+	// asked for and told, clauses 4.1.1 and 4.1.2) until staff correct it.
+	CustomerRole_CUSTOMER_ROLE_UNSPECIFIED CustomerRole = 0
+	// The company processes the data on the customer's behalf (clause 4.1).
+	CustomerRole_CUSTOMER_ROLE_CONTROLLER CustomerRole = 1
+	// The data is the company's own (e.g. billing): the customer is not
+	// controller, and no customer notice is owed for it.
+	CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER CustomerRole = 2
+)
+
+// Enum value maps for CustomerRole.
+var (
+	CustomerRole_name = map[int32]string{
+		0: "CUSTOMER_ROLE_UNSPECIFIED",
+		1: "CUSTOMER_ROLE_CONTROLLER",
+		2: "CUSTOMER_ROLE_NOT_CONTROLLER",
+	}
+	CustomerRole_value = map[string]int32{
+		"CUSTOMER_ROLE_UNSPECIFIED":    0,
+		"CUSTOMER_ROLE_CONTROLLER":     1,
+		"CUSTOMER_ROLE_NOT_CONTROLLER": 2,
+	}
+)
+
+func (x CustomerRole) Enum() *CustomerRole {
+	p := new(CustomerRole)
+	*p = x
+	return p
+}
+
+func (x CustomerRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CustomerRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_intake_v1_request_proto_enumTypes[6].Descriptor()
+}
+
+func (CustomerRole) Type() protoreflect.EnumType {
+	return &file_ddr_intake_v1_request_proto_enumTypes[6]
+}
+
+func (x CustomerRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CustomerRole.Descriptor instead.
+func (CustomerRole) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_request_proto_rawDescGZIP(), []int{6}
+}
+
 // Authority is the Requesting Authority.
 type Authority struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -960,8 +1016,15 @@ type DataDisclosureRequest struct {
 	// named in customer_id: the data protection authority competent for that
 	// customer is notified too (clause 2.2). Empty when unknown.
 	CustomerEstablishment string `protobuf:"bytes,20,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Every business customer whose data is sought, each with whether the
+	// company processes the data on its behalf (the customer is then
+	// controller, clause 4.1) and its establishment (clause 2.2). A request
+	// may name several; customer_id and customer_establishment above are the
+	// one-customer form written before this field existed and read as a
+	// customer of unknown role.
+	Customers     []*Customer `protobuf:"bytes,21,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DataDisclosureRequest) Reset() {
@@ -1134,6 +1197,77 @@ func (x *DataDisclosureRequest) GetCustomerEstablishment() string {
 	return ""
 }
 
+func (x *DataDisclosureRequest) GetCustomers() []*Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+// Customer is one business customer a request concerns.
+type Customer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Personal data (SUBJECT): identifies the customer whose data is demanded; for a sole trader, a person.
+	CustomerId string       `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Role       CustomerRole `protobuf:"varint,2,opt,name=role,proto3,enum=ddr.intake.v1.CustomerRole" json:"role,omitempty"`
+	// ISO 3166-1 alpha-2 country of the customer's establishment; empty when
+	// unknown.
+	Establishment string `protobuf:"bytes,3,opt,name=establishment,proto3" json:"establishment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Customer) Reset() {
+	*x = Customer{}
+	mi := &file_ddr_intake_v1_request_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Customer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Customer) ProtoMessage() {}
+
+func (x *Customer) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_request_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Customer.ProtoReflect.Descriptor instead.
+func (*Customer) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_request_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Customer) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *Customer) GetRole() CustomerRole {
+	if x != nil {
+		return x.Role
+	}
+	return CustomerRole_CUSTOMER_ROLE_UNSPECIFIED
+}
+
+func (x *Customer) GetEstablishment() string {
+	if x != nil {
+		return x.Establishment
+	}
+	return ""
+}
+
 var File_ddr_intake_v1_request_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_request_proto_rawDesc = "" +
@@ -1179,7 +1313,8 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x06sha256\x18\x02 \x01(\tB\x17\xbaH\x14r\x12\x18@2\x0e^[0-9a-f]{64}$R\x06sha256\x12)\n" +
 	"\n" +
 	"media_type\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\xc7\t\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\tmediaType\"\x88\n" +
+	"\n" +
 	"\x15DataDisclosureRequest\x12C\n" +
 	"\vreceived_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"receivedAt\x12<\n" +
@@ -1207,7 +1342,13 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\vattachments\x18\x11 \x03(\v2\x19.ddr.intake.v1.AttachmentB\b\xbaH\x05\x92\x01\x02\x102R\vattachments\x12\"\n" +
 	"\x05notes\x18\x12 \x01(\tB\f\xbaH\x05r\x03\x18\x90N\x90\xb5\x18\x01R\x05notes\x123\n" +
 	"\x0esender_address\x18\x13 \x01(\tB\f\xbaH\x05r\x03\x18\xc0\x02\x90\xb5\x18\x02R\rsenderAddress\x12M\n" +
-	"\x16customer_establishment\x18\x14 \x01(\tB\x16\xbaH\x13r\x11\x18\x022\r^([A-Z]{2})?$R\x15customerEstablishment*\xab\x01\n" +
+	"\x16customer_establishment\x18\x14 \x01(\tB\x16\xbaH\x13r\x11\x18\x022\r^([A-Z]{2})?$R\x15customerEstablishment\x12?\n" +
+	"\tcustomers\x18\x15 \x03(\v2\x17.ddr.intake.v1.CustomerB\b\xbaH\x05\x92\x01\x02\x10\x14R\tcustomers\"\xb4\x01\n" +
+	"\bCustomer\x12/\n" +
+	"\vcustomer_id\x18\x01 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xc8\x01\x90\xb5\x18\x01R\n" +
+	"customerId\x129\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x1b.ddr.intake.v1.CustomerRoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04role\x12<\n" +
+	"\restablishment\x18\x03 \x01(\tB\x16\xbaH\x13r\x11\x18\x022\r^([A-Z]{2})?$R\restablishment*\xab\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCHANNEL_LETTER\x10\x01\x12\x11\n" +
@@ -1260,7 +1401,11 @@ const file_ddr_intake_v1_request_proto_rawDesc = "" +
 	"\x1cSCOPE_SELECTOR_NAMED_TARGETS\x10\x01\x12\x1f\n" +
 	"\x1bSCOPE_SELECTOR_WHOLE_TENANT\x10\x02\x12 \n" +
 	"\x1cSCOPE_SELECTOR_WHOLE_SERVICE\x10\x03\x12\x1c\n" +
-	"\x18SCOPE_SELECTOR_DESCRIBED\x10\x04B4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"\x18SCOPE_SELECTOR_DESCRIBED\x10\x04*m\n" +
+	"\fCustomerRole\x12\x1d\n" +
+	"\x19CUSTOMER_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18CUSTOMER_ROLE_CONTROLLER\x10\x01\x12 \n" +
+	"\x1cCUSTOMER_ROLE_NOT_CONTROLLER\x10\x02B4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_request_proto_rawDescOnce sync.Once
@@ -1274,8 +1419,8 @@ func file_ddr_intake_v1_request_proto_rawDescGZIP() []byte {
 	return file_ddr_intake_v1_request_proto_rawDescData
 }
 
-var file_ddr_intake_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ddr_intake_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_ddr_intake_v1_request_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_ddr_intake_v1_request_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_ddr_intake_v1_request_proto_goTypes = []any{
 	(Channel)(0),                  // 0: ddr.intake.v1.Channel
 	(AuthorityKind)(0),            // 1: ddr.intake.v1.AuthorityKind
@@ -1283,41 +1428,45 @@ var file_ddr_intake_v1_request_proto_goTypes = []any{
 	(TargetKind)(0),               // 3: ddr.intake.v1.TargetKind
 	(DataCategory)(0),             // 4: ddr.intake.v1.DataCategory
 	(ScopeSelector)(0),            // 5: ddr.intake.v1.ScopeSelector
-	(*Authority)(nil),             // 6: ddr.intake.v1.Authority
-	(*LegalProcess)(nil),          // 7: ddr.intake.v1.LegalProcess
-	(*Target)(nil),                // 8: ddr.intake.v1.Target
-	(*TimeRange)(nil),             // 9: ddr.intake.v1.TimeRange
-	(*Emergency)(nil),             // 10: ddr.intake.v1.Emergency
-	(*Gag)(nil),                   // 11: ddr.intake.v1.Gag
-	(*Attachment)(nil),            // 12: ddr.intake.v1.Attachment
-	(*DataDisclosureRequest)(nil), // 13: ddr.intake.v1.DataDisclosureRequest
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(CustomerRole)(0),             // 6: ddr.intake.v1.CustomerRole
+	(*Authority)(nil),             // 7: ddr.intake.v1.Authority
+	(*LegalProcess)(nil),          // 8: ddr.intake.v1.LegalProcess
+	(*Target)(nil),                // 9: ddr.intake.v1.Target
+	(*TimeRange)(nil),             // 10: ddr.intake.v1.TimeRange
+	(*Emergency)(nil),             // 11: ddr.intake.v1.Emergency
+	(*Gag)(nil),                   // 12: ddr.intake.v1.Gag
+	(*Attachment)(nil),            // 13: ddr.intake.v1.Attachment
+	(*DataDisclosureRequest)(nil), // 14: ddr.intake.v1.DataDisclosureRequest
+	(*Customer)(nil),              // 15: ddr.intake.v1.Customer
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_ddr_intake_v1_request_proto_depIdxs = []int32{
 	1,  // 0: ddr.intake.v1.Authority.kind:type_name -> ddr.intake.v1.AuthorityKind
 	2,  // 1: ddr.intake.v1.LegalProcess.type:type_name -> ddr.intake.v1.LegalProcessType
-	14, // 2: ddr.intake.v1.LegalProcess.date:type_name -> google.protobuf.Timestamp
+	16, // 2: ddr.intake.v1.LegalProcess.date:type_name -> google.protobuf.Timestamp
 	3,  // 3: ddr.intake.v1.Target.kind:type_name -> ddr.intake.v1.TargetKind
-	14, // 4: ddr.intake.v1.TimeRange.from:type_name -> google.protobuf.Timestamp
-	14, // 5: ddr.intake.v1.TimeRange.to:type_name -> google.protobuf.Timestamp
-	14, // 6: ddr.intake.v1.Gag.expires_at:type_name -> google.protobuf.Timestamp
-	14, // 7: ddr.intake.v1.DataDisclosureRequest.received_at:type_name -> google.protobuf.Timestamp
+	16, // 4: ddr.intake.v1.TimeRange.from:type_name -> google.protobuf.Timestamp
+	16, // 5: ddr.intake.v1.TimeRange.to:type_name -> google.protobuf.Timestamp
+	16, // 6: ddr.intake.v1.Gag.expires_at:type_name -> google.protobuf.Timestamp
+	16, // 7: ddr.intake.v1.DataDisclosureRequest.received_at:type_name -> google.protobuf.Timestamp
 	0,  // 8: ddr.intake.v1.DataDisclosureRequest.channel:type_name -> ddr.intake.v1.Channel
-	6,  // 9: ddr.intake.v1.DataDisclosureRequest.authority:type_name -> ddr.intake.v1.Authority
-	7,  // 10: ddr.intake.v1.DataDisclosureRequest.legal_process:type_name -> ddr.intake.v1.LegalProcess
-	8,  // 11: ddr.intake.v1.DataDisclosureRequest.targets:type_name -> ddr.intake.v1.Target
+	7,  // 9: ddr.intake.v1.DataDisclosureRequest.authority:type_name -> ddr.intake.v1.Authority
+	8,  // 10: ddr.intake.v1.DataDisclosureRequest.legal_process:type_name -> ddr.intake.v1.LegalProcess
+	9,  // 11: ddr.intake.v1.DataDisclosureRequest.targets:type_name -> ddr.intake.v1.Target
 	5,  // 12: ddr.intake.v1.DataDisclosureRequest.scope_selector:type_name -> ddr.intake.v1.ScopeSelector
 	4,  // 13: ddr.intake.v1.DataDisclosureRequest.data_categories:type_name -> ddr.intake.v1.DataCategory
-	9,  // 14: ddr.intake.v1.DataDisclosureRequest.time_range:type_name -> ddr.intake.v1.TimeRange
-	10, // 15: ddr.intake.v1.DataDisclosureRequest.emergency:type_name -> ddr.intake.v1.Emergency
-	11, // 16: ddr.intake.v1.DataDisclosureRequest.gag:type_name -> ddr.intake.v1.Gag
-	14, // 17: ddr.intake.v1.DataDisclosureRequest.deadline:type_name -> google.protobuf.Timestamp
-	12, // 18: ddr.intake.v1.DataDisclosureRequest.attachments:type_name -> ddr.intake.v1.Attachment
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	10, // 14: ddr.intake.v1.DataDisclosureRequest.time_range:type_name -> ddr.intake.v1.TimeRange
+	11, // 15: ddr.intake.v1.DataDisclosureRequest.emergency:type_name -> ddr.intake.v1.Emergency
+	12, // 16: ddr.intake.v1.DataDisclosureRequest.gag:type_name -> ddr.intake.v1.Gag
+	16, // 17: ddr.intake.v1.DataDisclosureRequest.deadline:type_name -> google.protobuf.Timestamp
+	13, // 18: ddr.intake.v1.DataDisclosureRequest.attachments:type_name -> ddr.intake.v1.Attachment
+	15, // 19: ddr.intake.v1.DataDisclosureRequest.customers:type_name -> ddr.intake.v1.Customer
+	6,  // 20: ddr.intake.v1.Customer.role:type_name -> ddr.intake.v1.CustomerRole
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ddr_intake_v1_request_proto_init() }
@@ -1330,8 +1479,8 @@ func file_ddr_intake_v1_request_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_intake_v1_request_proto_rawDesc), len(file_ddr_intake_v1_request_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   8,
+			NumEnums:      7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -76,6 +76,58 @@ func (HoldLiftBasis) EnumDescriptor() ([]byte, []int) {
 	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
+// StopReason is why every pending step of a plan stopped.
+type StopReason int32
+
+const (
+	StopReason_STOP_REASON_UNSPECIFIED StopReason = 0
+	// The authority withdrew the request: no notice or packet leaves after it.
+	StopReason_STOP_REASON_WITHDRAWN StopReason = 1
+	// The case went back to review: the plan waits for the new decision.
+	StopReason_STOP_REASON_REOPENED StopReason = 2
+)
+
+// Enum value maps for StopReason.
+var (
+	StopReason_name = map[int32]string{
+		0: "STOP_REASON_UNSPECIFIED",
+		1: "STOP_REASON_WITHDRAWN",
+		2: "STOP_REASON_REOPENED",
+	}
+	StopReason_value = map[string]int32{
+		"STOP_REASON_UNSPECIFIED": 0,
+		"STOP_REASON_WITHDRAWN":   1,
+		"STOP_REASON_REOPENED":    2,
+	}
+)
+
+func (x StopReason) Enum() *StopReason {
+	p := new(StopReason)
+	*p = x
+	return p
+}
+
+func (x StopReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StopReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_notification_v1_events_proto_enumTypes[1].Descriptor()
+}
+
+func (StopReason) Type() protoreflect.EnumType {
+	return &file_ddr_notification_v1_events_proto_enumTypes[1]
+}
+
+func (x StopReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StopReason.Descriptor instead.
+func (StopReason) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
 // PlanDerived records the plan derived from an effective decision. Subject
 // ddr.req.<id>.notification.plan_derived.
 type PlanDerived struct {
@@ -1167,6 +1219,161 @@ func (x *LiftConfirmed) GetConfirmTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// DpaObjected is the lead DPA's objection, once a second person confirmed
+// the recorded outcome (clause 4.2.1): the request needs a new decision,
+// and assessment reopens the case. Subject
+// ddr.req.<id>.notification.dpa_objected.
+type DpaObjected struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The decision whose plan the objection ends.
+	DecisionId string `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// The objecting DPA, e.g. "IE-DPC".
+	Dpa           string                 `protobuf:"bytes,3,opt,name=dpa,proto3" json:"dpa,omitempty"`
+	ConfirmTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DpaObjected) Reset() {
+	*x = DpaObjected{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DpaObjected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DpaObjected) ProtoMessage() {}
+
+func (x *DpaObjected) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DpaObjected.ProtoReflect.Descriptor instead.
+func (*DpaObjected) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DpaObjected) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DpaObjected) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *DpaObjected) GetDpa() string {
+	if x != nil {
+		return x.Dpa
+	}
+	return ""
+}
+
+func (x *DpaObjected) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
+// StepsStopped records that every pending step of the plan stopped at
+// once; steps already done stay done. Subject
+// ddr.req.<id>.notification.steps_stopped.
+type StepsStopped struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Reason    StopReason             `protobuf:"varint,2,opt,name=reason,proto3,enum=ddr.notification.v1.StopReason" json:"reason,omitempty"`
+	// The event that stopped them (the withdrawal, the reopening).
+	CauseEventId string `protobuf:"bytes,3,opt,name=cause_event_id,json=causeEventId,proto3" json:"cause_event_id,omitempty"`
+	// The steps that were pending and now stopped.
+	Steps         []StepKind             `protobuf:"varint,4,rep,packed,name=steps,proto3,enum=ddr.notification.v1.StepKind" json:"steps,omitempty"`
+	StopTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=stop_time,json=stopTime,proto3" json:"stop_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepsStopped) Reset() {
+	*x = StepsStopped{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepsStopped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepsStopped) ProtoMessage() {}
+
+func (x *StepsStopped) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepsStopped.ProtoReflect.Descriptor instead.
+func (*StepsStopped) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *StepsStopped) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *StepsStopped) GetReason() StopReason {
+	if x != nil {
+		return x.Reason
+	}
+	return StopReason_STOP_REASON_UNSPECIFIED
+}
+
+func (x *StepsStopped) GetCauseEventId() string {
+	if x != nil {
+		return x.CauseEventId
+	}
+	return ""
+}
+
+func (x *StepsStopped) GetSteps() []StepKind {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *StepsStopped) GetStopTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StopTime
+	}
+	return nil
+}
+
 var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
@@ -1282,11 +1489,32 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\fconfirmed_by\x18\x03 \x01(\tR\vconfirmedBy\x12\x14\n" +
 	"\x05roles\x18\x04 \x03(\tR\x05roles\x12=\n" +
 	"\fconfirm_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:\x14\x8a\xb5\x18\x10\n" +
-	"\x0elift_confirmed*q\n" +
+	"\x0elift_confirmed\"\xb2\x01\n" +
+	"\vDpaObjected\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vdecision_id\x18\x02 \x01(\tR\n" +
+	"decisionId\x12\x10\n" +
+	"\x03dpa\x18\x03 \x01(\tR\x03dpa\x12=\n" +
+	"\fconfirm_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:\x12\x8a\xb5\x18\x0e\n" +
+	"\fdpa_objected\"\x8f\x02\n" +
+	"\fStepsStopped\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x127\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1f.ddr.notification.v1.StopReasonR\x06reason\x12$\n" +
+	"\x0ecause_event_id\x18\x03 \x01(\tR\fcauseEventId\x123\n" +
+	"\x05steps\x18\x04 \x03(\x0e2\x1d.ddr.notification.v1.StepKindR\x05steps\x127\n" +
+	"\tstop_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bstopTime:\x13\x8a\xb5\x18\x0f\n" +
+	"\rsteps_stopped*q\n" +
 	"\rHoldLiftBasis\x12\x1f\n" +
 	"\x1bHOLD_LIFT_BASIS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cHOLD_LIFT_BASIS_CONSULTATION\x10\x01\x12\x1d\n" +
-	"\x19HOLD_LIFT_BASIS_EXEMPTION\x10\x02B@Z>github.com/ddrsuite/ddr/gen/ddr/notification/v1;notificationv1b\x06proto3"
+	"\x19HOLD_LIFT_BASIS_EXEMPTION\x10\x02*^\n" +
+	"\n" +
+	"StopReason\x12\x1b\n" +
+	"\x17STOP_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15STOP_REASON_WITHDRAWN\x10\x01\x12\x18\n" +
+	"\x14STOP_REASON_REOPENED\x10\x02B@Z>github.com/ddrsuite/ddr/gen/ddr/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_ddr_notification_v1_events_proto_rawDescOnce sync.Once
@@ -1300,71 +1528,78 @@ func file_ddr_notification_v1_events_proto_rawDescGZIP() []byte {
 	return file_ddr_notification_v1_events_proto_rawDescData
 }
 
-var file_ddr_notification_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ddr_notification_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ddr_notification_v1_events_proto_goTypes = []any{
 	(HoldLiftBasis)(0),                  // 0: ddr.notification.v1.HoldLiftBasis
-	(*PlanDerived)(nil),                 // 1: ddr.notification.v1.PlanDerived
-	(*HoldPlaced)(nil),                  // 2: ddr.notification.v1.HoldPlaced
-	(*RequestCleared)(nil),              // 3: ddr.notification.v1.RequestCleared
-	(*RequestRedirected)(nil),           // 4: ddr.notification.v1.RequestRedirected
-	(*HoldLifted)(nil),                  // 5: ddr.notification.v1.HoldLifted
-	(*RedirectOutcomeRecorded)(nil),     // 6: ddr.notification.v1.RedirectOutcomeRecorded
-	(*NoticeDelivered)(nil),             // 7: ddr.notification.v1.NoticeDelivered
-	(*NoticeFailed)(nil),                // 8: ddr.notification.v1.NoticeFailed
-	(*ExemptionRecorded)(nil),           // 9: ddr.notification.v1.ExemptionRecorded
-	(*DpaConsulted)(nil),                // 10: ddr.notification.v1.DpaConsulted
-	(*WaiverEffortRecorded)(nil),        // 11: ddr.notification.v1.WaiverEffortRecorded
-	(*AdequacyLost)(nil),                // 12: ddr.notification.v1.AdequacyLost
-	(*ExemptionProposed)(nil),           // 13: ddr.notification.v1.ExemptionProposed
-	(*ConsultationOutcomeProposed)(nil), // 14: ddr.notification.v1.ConsultationOutcomeProposed
-	(*ManualDispatchProposed)(nil),      // 15: ddr.notification.v1.ManualDispatchProposed
-	(*WeakeningProposed)(nil),           // 16: ddr.notification.v1.WeakeningProposed
-	(*LiftConfirmed)(nil),               // 17: ddr.notification.v1.LiftConfirmed
-	(*Plan)(nil),                        // 18: ddr.notification.v1.Plan
-	(*PlanInputs)(nil),                  // 19: ddr.notification.v1.PlanInputs
-	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
-	(*RedirectRecord)(nil),              // 21: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),                    // 22: ddr.notification.v1.Delivery
-	(*Exemption)(nil),                   // 23: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),             // 24: ddr.notification.v1.DpaConsultation
-	(*WaiverEffort)(nil),                // 25: ddr.notification.v1.WaiverEffort
-	(*Adequacy)(nil),                    // 26: ddr.notification.v1.Adequacy
-	(*v1.Lift)(nil),                     // 27: ddr.common.v1.Lift
-	(*ManualDispatch)(nil),              // 28: ddr.notification.v1.ManualDispatch
-	(StepKind)(0),                       // 29: ddr.notification.v1.StepKind
+	(StopReason)(0),                     // 1: ddr.notification.v1.StopReason
+	(*PlanDerived)(nil),                 // 2: ddr.notification.v1.PlanDerived
+	(*HoldPlaced)(nil),                  // 3: ddr.notification.v1.HoldPlaced
+	(*RequestCleared)(nil),              // 4: ddr.notification.v1.RequestCleared
+	(*RequestRedirected)(nil),           // 5: ddr.notification.v1.RequestRedirected
+	(*HoldLifted)(nil),                  // 6: ddr.notification.v1.HoldLifted
+	(*RedirectOutcomeRecorded)(nil),     // 7: ddr.notification.v1.RedirectOutcomeRecorded
+	(*NoticeDelivered)(nil),             // 8: ddr.notification.v1.NoticeDelivered
+	(*NoticeFailed)(nil),                // 9: ddr.notification.v1.NoticeFailed
+	(*ExemptionRecorded)(nil),           // 10: ddr.notification.v1.ExemptionRecorded
+	(*DpaConsulted)(nil),                // 11: ddr.notification.v1.DpaConsulted
+	(*WaiverEffortRecorded)(nil),        // 12: ddr.notification.v1.WaiverEffortRecorded
+	(*AdequacyLost)(nil),                // 13: ddr.notification.v1.AdequacyLost
+	(*ExemptionProposed)(nil),           // 14: ddr.notification.v1.ExemptionProposed
+	(*ConsultationOutcomeProposed)(nil), // 15: ddr.notification.v1.ConsultationOutcomeProposed
+	(*ManualDispatchProposed)(nil),      // 16: ddr.notification.v1.ManualDispatchProposed
+	(*WeakeningProposed)(nil),           // 17: ddr.notification.v1.WeakeningProposed
+	(*LiftConfirmed)(nil),               // 18: ddr.notification.v1.LiftConfirmed
+	(*DpaObjected)(nil),                 // 19: ddr.notification.v1.DpaObjected
+	(*StepsStopped)(nil),                // 20: ddr.notification.v1.StepsStopped
+	(*Plan)(nil),                        // 21: ddr.notification.v1.Plan
+	(*PlanInputs)(nil),                  // 22: ddr.notification.v1.PlanInputs
+	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
+	(*RedirectRecord)(nil),              // 24: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),                    // 25: ddr.notification.v1.Delivery
+	(*Exemption)(nil),                   // 26: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),             // 27: ddr.notification.v1.DpaConsultation
+	(*WaiverEffort)(nil),                // 28: ddr.notification.v1.WaiverEffort
+	(*Adequacy)(nil),                    // 29: ddr.notification.v1.Adequacy
+	(*v1.Lift)(nil),                     // 30: ddr.common.v1.Lift
+	(*ManualDispatch)(nil),              // 31: ddr.notification.v1.ManualDispatch
+	(StepKind)(0),                       // 32: ddr.notification.v1.StepKind
 }
 var file_ddr_notification_v1_events_proto_depIdxs = []int32{
-	18, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
-	19, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
-	20, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
-	20, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
-	20, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
-	20, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
+	21, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
+	22, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
+	23, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
+	23, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
+	23, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
+	23, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: ddr.notification.v1.HoldLifted.basis:type_name -> ddr.notification.v1.HoldLiftBasis
-	20, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
-	21, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	22, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
-	22, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
-	23, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
-	24, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	25, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
-	26, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
-	20, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
-	23, // 16: ddr.notification.v1.ExemptionProposed.exemption:type_name -> ddr.notification.v1.Exemption
-	27, // 17: ddr.notification.v1.ExemptionProposed.lift:type_name -> ddr.common.v1.Lift
-	24, // 18: ddr.notification.v1.ConsultationOutcomeProposed.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	27, // 19: ddr.notification.v1.ConsultationOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
-	28, // 20: ddr.notification.v1.ManualDispatchProposed.dispatch:type_name -> ddr.notification.v1.ManualDispatch
-	27, // 21: ddr.notification.v1.ManualDispatchProposed.lift:type_name -> ddr.common.v1.Lift
-	29, // 22: ddr.notification.v1.WeakeningProposed.step:type_name -> ddr.notification.v1.StepKind
-	27, // 23: ddr.notification.v1.WeakeningProposed.lift:type_name -> ddr.common.v1.Lift
-	20, // 24: ddr.notification.v1.LiftConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	23, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
+	24, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	25, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
+	25, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
+	26, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
+	27, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	28, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
+	29, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
+	23, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
+	26, // 16: ddr.notification.v1.ExemptionProposed.exemption:type_name -> ddr.notification.v1.Exemption
+	30, // 17: ddr.notification.v1.ExemptionProposed.lift:type_name -> ddr.common.v1.Lift
+	27, // 18: ddr.notification.v1.ConsultationOutcomeProposed.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	30, // 19: ddr.notification.v1.ConsultationOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	31, // 20: ddr.notification.v1.ManualDispatchProposed.dispatch:type_name -> ddr.notification.v1.ManualDispatch
+	30, // 21: ddr.notification.v1.ManualDispatchProposed.lift:type_name -> ddr.common.v1.Lift
+	32, // 22: ddr.notification.v1.WeakeningProposed.step:type_name -> ddr.notification.v1.StepKind
+	30, // 23: ddr.notification.v1.WeakeningProposed.lift:type_name -> ddr.common.v1.Lift
+	23, // 24: ddr.notification.v1.LiftConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	23, // 25: ddr.notification.v1.DpaObjected.confirm_time:type_name -> google.protobuf.Timestamp
+	1,  // 26: ddr.notification.v1.StepsStopped.reason:type_name -> ddr.notification.v1.StopReason
+	32, // 27: ddr.notification.v1.StepsStopped.steps:type_name -> ddr.notification.v1.StepKind
+	23, // 28: ddr.notification.v1.StepsStopped.stop_time:type_name -> google.protobuf.Timestamp
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_events_proto_init() }
@@ -1378,8 +1613,8 @@ func file_ddr_notification_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_events_proto_rawDesc), len(file_ddr_notification_v1_events_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   17,
+			NumEnums:      2,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
