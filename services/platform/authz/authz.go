@@ -110,6 +110,19 @@ var Table = map[string][]Role{
 	"/ddr.reporting.v1.ReportingService/GetRecordLogConsistency":   {DPA, Reviewer, Approver, Legal},
 	"/ddr.reporting.v1.ReportingService/OpenRecordToDpa":           {Approver, Legal},
 
+	// Issue 16: assessment (lifecycle, more information, withdrawal, corrections, links).
+	//
+	// Issue 16: intake (the reviewer's whole request, reveals, staff-recorded withdrawal).
+	//
+	// Issue 16: notification.
+	//
+	// Issue 16: reporting.
+	//
+	// Issue 18: requester verification.
+	//
+	// Issue 18: legal clocks.
+	//
+
 	// Operators see dead letters (metadata, never payloads) and replay one.
 	"/ddr.admin.v1.AdminService/ListDeadLetters":  {SRE},
 	"/ddr.admin.v1.AdminService/ReplayDeadLetter": {SRE},
