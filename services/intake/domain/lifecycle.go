@@ -351,9 +351,9 @@ func (l *Lifecycle) Apply(f Fact) error {
 // refuse wraps a refusal of the table.
 func (l *Lifecycle) refuse(trigger lifecycle.Trigger, err error) error {
 	if l.Closed() {
-		return fmt.Errorf("%w; %s does not apply: %v", ErrClosed, trigger, err)
+		return fmt.Errorf("%w; %s does not apply: %w", ErrClosed, trigger, err)
 	}
-	return fmt.Errorf("%w: %v", ErrStageChange, err)
+	return fmt.Errorf("%w: %w", ErrStageChange, err)
 }
 
 // close records that the request ended with f.Outcome. Where the table
