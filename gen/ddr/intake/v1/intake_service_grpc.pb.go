@@ -51,10 +51,16 @@ type IntakeServiceClient interface {
 	// Errors: INVALID_ARGUMENT for a bad page token.
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	// Amend adds information or attachments; the original stays in the record.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn or closed.
+	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
+	// sends a case under way (or a rejected one) back to review.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
+	// otherwise than rejected.
 	Amend(ctx context.Context, in *AmendRequest, opts ...grpc.CallOption) (*AmendResponse, error)
-	// Withdraw records that the authority withdrew its demand.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	// Withdraw records that the authority withdrew its demand: every pending
+	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
+	// After a disclosure it is recorded and undoes nothing.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
+	// closed otherwise than disclosed.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
@@ -201,10 +207,16 @@ type IntakeServiceServer interface {
 	// Errors: INVALID_ARGUMENT for a bad page token.
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	// Amend adds information or attachments; the original stays in the record.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn or closed.
+	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
+	// sends a case under way (or a rejected one) back to review.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
+	// otherwise than rejected.
 	Amend(context.Context, *AmendRequest) (*AmendResponse, error)
-	// Withdraw records that the authority withdrew its demand.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	// Withdraw records that the authority withdrew its demand: every pending
+	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
+	// After a disclosure it is recorded and undoes nothing.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
+	// closed otherwise than disclosed.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
