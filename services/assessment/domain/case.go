@@ -230,5 +230,6 @@ func (c *Case) Version() int { return c.version }
 // Overdue reports whether the review deadline has passed at now without a
 // decision taking effect. A disclosure waiting for approval is not decided.
 func (c *Case) Overdue(now time.Time) bool {
-	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn && now.After(c.reviewDue)
+	// While the member is asked for information the review waits on them.
+	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn && c.status != StatusInformationRequested && now.After(c.reviewDue)
 }
