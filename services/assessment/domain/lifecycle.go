@@ -294,8 +294,8 @@ func (c *Case) Reopen(t ReopenTrigger, causeEventID, decisionID, by string, now 
 	if t == ReopenAmended && c.state == lifecycle.InformationRequested {
 		t = ReopenInformationSupplied
 	}
-	tr, err := lifecycle.Next(c.state, t.lifecycleTrigger())
-	if err != nil || tr.To != lifecycle.InReview || tr.From == lifecycle.InReview {
+	tr, ok := backToReview(c.state, t)
+	if !ok {
 		return nil, nil
 	}
 	superseded := ""
@@ -309,6 +309,13 @@ func (c *Case) Reopen(t ReopenTrigger, causeEventID, decisionID, by string, now 
 		return nil, nil
 	}
 	return []Event{CaseReopened{Meta: meta(by, now), Trigger: t, CauseEventID: causeEventID, SupersededDecisionID: superseded, Reason: tr.Why}}, nil
+}
+
+// backToReview is the table's transition for t when it sends a case in
+// state s back to review from elsewhere.
+func backToReview(s lifecycle.State, t ReopenTrigger) (lifecycle.Transition, bool) {
+	tr, err := lifecycle.Next(s, t.lifecycleTrigger())
+	return tr, err == nil && tr.To == lifecycle.InReview && tr.From != lifecycle.InReview
 }
 
 // RequestInformation asks the group member for more information: the case

@@ -3,12 +3,13 @@ package ports
 import (
 	"context"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
-	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -18,26 +19,31 @@ import (
 // cases are any Privacy Team member's (reviewer, approver or legal); the
 // domain checks who may confirm a weakening correction.
 
-// RequestInformation implements assessmentv1.AssessmentServiceServer.
-func (s *Server) RequestInformation(ctx context.Context, req *assessmentv1.RequestInformationRequest) (*assessmentv1.RequestInformationResponse, error) {
+// staffRun runs a command as the authenticated staff member and renders
+// the case it left into the response R.
+func staffRun[R any](s *Server, ctx context.Context, req proto.Message, run func(actor string) (*app.CaseState, error), wrap func(*assessmentv1.Case) *R) (*R, error) {
 	actor, err := s.staff(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.RequestInformation(ctx, actor, req.GetRequestId(), req.GetQuestion())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.RequestInformationResponse {
+	st, err := run(actor)
+	return reply(s, st, err, wrap)
+}
+
+// RequestInformation implements assessmentv1.AssessmentServiceServer.
+func (s *Server) RequestInformation(ctx context.Context, req *assessmentv1.RequestInformationRequest) (*assessmentv1.RequestInformationResponse, error) {
+	return staffRun(s, ctx, req, func(actor string) (*app.CaseState, error) {
+		return s.app.RequestInformation(ctx, actor, req.GetRequestId(), req.GetQuestion())
+	}, func(c *assessmentv1.Case) *assessmentv1.RequestInformationResponse {
 		return &assessmentv1.RequestInformationResponse{Case: c}
 	})
 }
 
 // AcknowledgeWithdrawal implements assessmentv1.AssessmentServiceServer.
 func (s *Server) AcknowledgeWithdrawal(ctx context.Context, req *assessmentv1.AcknowledgeWithdrawalRequest) (*assessmentv1.AcknowledgeWithdrawalResponse, error) {
-	actor, err := s.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.app.AcknowledgeWithdrawal(ctx, actor, req.GetRequestId())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.AcknowledgeWithdrawalResponse {
+	return staffRun(s, ctx, req, func(actor string) (*app.CaseState, error) {
+		return s.app.AcknowledgeWithdrawal(ctx, actor, req.GetRequestId())
+	}, func(c *assessmentv1.Case) *assessmentv1.AcknowledgeWithdrawalResponse {
 		return &assessmentv1.AcknowledgeWithdrawalResponse{Case: c}
 	})
 }
@@ -57,22 +63,25 @@ func (s *Server) ProposeFactCorrection(ctx context.Context, req *assessmentv1.Pr
 }
 
 // ConfirmFactCorrection implements assessmentv1.AssessmentServiceServer.
+// The caller's roles go to the domain: the confirmer holds approver or
+// legal and is not the proposer.
 func (s *Server) ConfirmFactCorrection(ctx context.Context, req *assessmentv1.ConfirmFactCorrectionRequest) (*assessmentv1.ConfirmFactCorrectionResponse, error) {
-	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
-		return s.app.ConfirmFactCorrection(ctx, who, req.GetRequestId(), req.GetCorrectionId())
-	}, func(c *assessmentv1.Case) *assessmentv1.ConfirmFactCorrectionResponse {
-		return &assessmentv1.ConfirmFactCorrectionResponse{Case: c}
-	})
+	who, err := s.person(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.app.ConfirmFactCorrection(ctx, who, req.GetRequestId(), req.GetCorrectionId())
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.ConfirmFactCorrectionResponse{Case: caseToProto(st, s.now())}, nil
 }
 
 // LinkCase implements assessmentv1.AssessmentServiceServer.
 func (s *Server) LinkCase(ctx context.Context, req *assessmentv1.LinkCaseRequest) (*assessmentv1.LinkCaseResponse, error) {
-	actor, err := s.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.app.LinkCase(ctx, actor, req.GetRequestId(), req.GetLinkedRequestId(), req.GetReason())
-	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.LinkCaseResponse {
+	return staffRun(s, ctx, req, func(actor string) (*app.CaseState, error) {
+		return s.app.LinkCase(ctx, actor, req.GetRequestId(), req.GetLinkedRequestId(), req.GetReason())
+	}, func(c *assessmentv1.Case) *assessmentv1.LinkCaseResponse {
 		return &assessmentv1.LinkCaseResponse{Case: c}
 	})
 }

@@ -24,21 +24,24 @@ func init() {
 	registerSub("case", linkCmd)
 }
 
-func askCmd(g *globals) *cobra.Command {
-	var question string
-	cmd := &cobra.Command{
-		Use:     "ask REQUEST_ID",
-		Short:   "Ask the group member for more information; their amendment sends the case back to review",
-		Example: `  ddrctl case ask 0193c0de-... --question "Which period does the order cover?"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.RequestInformation(ctx, &assessmentv1.RequestInformationRequest{RequestId: id, Question: question})
-			return res.GetCase(), err
-		}, lifecycleCaseTable),
-	}
-	cmd.Flags().StringVar(&question, "question", "", "what the member should supply")
-	mustFlag(cmd, "question")
+// caseFlagCmd is a case command on REQUEST_ID with one required text flag.
+func caseFlagCmd(g *globals, use, short, example, flag, help string, call func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id, value string) (*assessmentv1.Case, error)) *cobra.Command {
+	var value string
+	cmd := idCmd(use, short, example, onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		return call(ctx, as, id, value)
+	}, lifecycleCaseTable))
+	cmd.Flags().StringVar(&value, flag, "", help)
+	mustFlag(cmd, flag)
 	return cmd
+}
+
+func askCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id and one flag: only the method differs
+	return caseFlagCmd(g, "ask", "Ask the group member for more information; their amendment sends the case back to review",
+		`  ddrctl case ask 0193c0de-... --question "Which period does the order cover?"`, "question", "what the member should supply",
+		func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id, q string) (*assessmentv1.Case, error) {
+			res, err := as.RequestInformation(ctx, &assessmentv1.RequestInformationRequest{RequestId: id, Question: q})
+			return res.GetCase(), err
+		})
 }
 
 func ackWithdrawalCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
@@ -189,21 +192,14 @@ pending or in effect goes back to review when a correction takes effect.`,
 	return cmd
 }
 
-func confirmCorrectionCmd(g *globals) *cobra.Command {
-	var id string
-	cmd := &cobra.Command{
-		Use:     "confirm-correction REQUEST_ID",
-		Short:   "Confirm a correction that weakens a step, as the second person (approver or legal, not the proposer)",
-		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case confirm-correction 0193c0de-... --correction 0193c0e1-...`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, rid string) (*assessmentv1.Case, error) {
-			res, err := as.ConfirmFactCorrection(ctx, &assessmentv1.ConfirmFactCorrectionRequest{RequestId: rid, CorrectionId: id})
+func confirmCorrectionCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id and one flag: only the method differs
+	return caseFlagCmd(g, "confirm-correction", "Confirm a correction that weakens a step, as the second person (approver or legal, not the proposer)",
+		`  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case confirm-correction 0193c0de-... --correction 0193c0e1-...`,
+		"correction", "the correction's id (case correct prints it)",
+		func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id, k string) (*assessmentv1.Case, error) {
+			res, err := as.ConfirmFactCorrection(ctx, &assessmentv1.ConfirmFactCorrectionRequest{RequestId: id, CorrectionId: k})
 			return res.GetCase(), err
-		}, lifecycleCaseTable),
-	}
-	cmd.Flags().StringVar(&id, "correction", "", "the correction's id (case correct prints it)")
-	mustFlag(cmd, "correction")
-	return cmd
+		})
 }
 
 func linkCmd(g *globals) *cobra.Command {
