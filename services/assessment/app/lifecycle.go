@@ -9,6 +9,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
@@ -63,7 +64,7 @@ func (a *Assessment) ProposeFactCorrection(ctx context.Context, actor, requestID
 		return nil, "", err
 	}
 	k.ID = id.String()
-	st, err := a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+	st, err := a.runSpec(ctx, actor, requestID, a.corrections(), func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		if k.AuthorityCountry != nil {
 			k.CountryAdequate, _ = a.cfg.Adequacy(*k.AuthorityCountry, st.Case.Facts().ReceivedAt)
 		}
@@ -78,7 +79,23 @@ func (a *Assessment) ConfirmFactCorrection(ctx context.Context, who policy.Perso
 	if correctionID == "" {
 		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "correction_id", Description: "required"})
 	}
-	return a.run(ctx, who.ID, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+	return a.runSpec(ctx, who.ID, requestID, a.corrections(), func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		return st.Case.ConfirmFactCorrection(correctionID, who, c.Now)
 	})
+}
+
+// corrections is the command template of the fact corrections: a corrected
+// country's adequacy reason is the registry's, as at the opening (4.2.1).
+func (a *Assessment) corrections() command.Spec[*CaseState, domain.Event] {
+	spec := cases
+	spec.Encode = func(s *CaseState, c command.Call, evs []domain.Event) ([]eventstore.Event, error) {
+		e := s.encoder(c)
+		for _, ev := range evs {
+			if fc, ok := ev.(domain.FactsCorrected); ok && fc.Correction.AuthorityCountry != nil {
+				_, e.AdequacyReason = a.cfg.Adequacy(*fc.Correction.AuthorityCountry, fc.Facts.ReceivedAt)
+			}
+		}
+		return e.Encode(evs)
+	}
+	return spec
 }

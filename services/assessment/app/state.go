@@ -140,7 +140,10 @@ func (s *CaseState) encoder(c command.Call) codec.Encoder {
 		Facts:     s.Case.Facts(),
 		Rules:     s.Case.Rules(),
 		Pending:   s.decision,
-		ID:        c.EventID,
-		Now:       c.Now,
+		// A fact correction records the facts again: the adequacy reason
+		// stays the recorded one unless the country is corrected.
+		AdequacyReason: s.RecordedFacts().GetAdequacyReason(),
+		ID:             c.EventID,
+		Now:            c.Now,
 	}
 }

@@ -141,7 +141,11 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:
-			p, id := e.encodeLifecycle(ev)
+			prev := ""
+			if len(out) > 0 {
+				prev = out[len(out)-1].ID
+			}
+			p, id := e.encodeLifecycle(ev, prev)
 			if p == nil {
 				return nil, fmt.Errorf("assessment: no wire form for domain event %s", ev.EventName())
 			}

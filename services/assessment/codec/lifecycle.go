@@ -116,17 +116,24 @@ func weakeningsToDomain(ws []*assessmentv1.Weakening) []domain.Weakening {
 
 // encodeLifecycle is the wire form of the issue-16 events, with their ids:
 // a reopening's derives from its cause, so a redelivered cause writes a
-// duplicate the stream drops.
-func (e Encoder) encodeLifecycle(ev domain.Event) (proto.Message, string) {
+// duplicate the stream drops. prev is the id of the event written just
+// before in the same append: a reopening that follows assessment's own
+// event (a challenge outcome confirmed, a correction taking effect) names
+// it as its cause.
+func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, string) {
 	rid := e.RequestID
 	switch ev := ev.(type) {
 	case domain.CaseReopened:
+		cause := ev.CauseEventID
+		if (ev.Trigger == domain.ReopenChallengeOutcome || ev.Trigger == domain.ReopenFactCorrected) && prev != "" {
+			cause = prev
+		}
 		id := e.ID("assessment.reopened")
-		if ev.CauseEventID != "" {
-			id = eventstore.DerivedID(ev.CauseEventID, "assessment.reopened")
+		if cause != "" {
+			id = eventstore.DerivedID(cause, "assessment.reopened")
 		}
 		return &assessmentv1.CaseReopened{
-			RequestId: rid, Trigger: ReopenTriggerToProto(ev.Trigger), CauseEventId: ev.CauseEventID,
+			RequestId: rid, Trigger: ReopenTriggerToProto(ev.Trigger), CauseEventId: cause,
 			SupersededDecisionId: ev.SupersededDecisionID, ReopenTime: protoconv.Timestamp(ev.At), Reason: ev.Reason, ReopenedBy: ev.By,
 		}, id
 	case domain.InformationRequested:
@@ -149,7 +156,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event) (proto.Message, string) {
 		return &assessmentv1.FactsCorrected{
 			RequestId: rid, CorrectionId: ev.CorrectionID, Correction: CorrectionToProto(ev.Correction), Reason: ev.Reason,
 			ProposedBy: ev.ProposedBy, ConfirmedBy: ev.ConfirmedBy, CorrectTime: protoconv.Timestamp(ev.At),
-			Facts: factsToProto(ev.Facts, ""), Flags: flagsToProto(ev.Flags), Requirements: req,
+			Facts: factsToProto(ev.Facts, e.AdequacyReason), Flags: flagsToProto(ev.Flags), Requirements: req,
 		}, eventstore.DerivedID(ev.CorrectionID, "assessment.facts_corrected")
 	}
 	return nil, ""

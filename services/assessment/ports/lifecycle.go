@@ -8,7 +8,6 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
-	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
@@ -122,7 +121,4 @@ func lifecycleToProto(st *app.CaseState, out *assessmentv1.Case) {
 		out.WithdrawalAcknowledgedBy, out.WithdrawalAcknowledgeTime = a.By, protoconv.Timestamp(a.At)
 	}
 	out.Disclosed = c.Disclosed() || c.State() == lifecycle.Disclosed
-	if c.Status() == domain.StatusInformationRequested {
-		out.Status = assessmentv1.CaseStatus_CASE_STATUS_INFORMATION_REQUESTED
-	}
 }
