@@ -13,6 +13,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
@@ -169,5 +170,44 @@ func TestLinkCaseOverGRPC(t *testing.T) {
 	c := ok(a.LinkCase(ctx, &assessmentv1.LinkCaseRequest{RequestId: id, LinkedRequestId: other, Reason: "same warrant"}))(t).GetCase()
 	if len(c.GetLinks()) != 1 || len(eventsOf[*assessmentv1.CaseLinked](e, id)) != 1 {
 		t.Fatalf("links %v", c.GetLinks())
+	}
+}
+
+// A DPA's objection reopens the decision it concerns (4.2.1, 2.2); a
+// redirect declined under a disclosure is one of its steps, not a reason
+// for a new decision; after a disclosure is recorded, an amendment reopens
+// nothing.
+func TestClause4_2_1_DPAObjectionReopensOnlyItsDecisionAndNothingAfterDisclosureOverGRPC(t *testing.T) {
+	e := start(t, defaults(t))
+	a, b := e.as(alice), e.as(bob)
+	ctx := context.Background()
+	notification := "spiffe://ddr.test/service/notification"
+	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
+	e.review(a, id)
+	p := ok(a.Decide(ctx, discloseAll(id)))(t).GetCase()
+	d1 := p.GetDecision().GetDecisionId()
+	ok(b.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: d1}))(t)
+
+	e.appendAs(id, notification, &notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: &notificationv1.RedirectRecord{
+		Outcome: notificationv1.RedirectOutcome_REDIRECT_OUTCOME_DECLINED, RecordedBy: bob, RecordTime: timestamppb.New(e.clock.Now()),
+	}})
+	e.appendAs(id, notification, &notificationv1.DpaObjected{RequestId: id, DecisionId: "an-earlier-decision", Dpa: "IE-DPC", ConfirmTime: timestamppb.New(e.clock.Now())})
+	e.appendAs(id, notification, &notificationv1.DpaObjected{RequestId: id, DecisionId: d1, Dpa: "IE-DPC", ConfirmTime: timestamppb.New(e.clock.Now())})
+	c := e.caseUntil(a, id, "case back in review", func(c *assessmentv1.Case) bool { return c.GetLifecycleState() == "in_review" })
+	if r := c.GetReopenings(); len(r) != 1 || r[0].GetTrigger() != assessmentv1.ReopenTrigger_REOPEN_TRIGGER_DPA_OBJECTED.String() || r[0].GetSupersededDecisionId() != d1 {
+		t.Fatalf("reopenings %v, want one for the DPA's objection to D1", r)
+	}
+
+	// D2, disclosed: an amendment now reopens nothing.
+	d2 := ok(a.Decide(ctx, discloseAll(id)))(t).GetCase().GetDecision().GetDecisionId()
+	ok(b.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: d2}))(t)
+	e.appendAs(id, "spiffe://ddr.test/service/reporting", &reportingv1.DispositionRecorded{RequestId: id, Disposition: &reportingv1.Disposition{
+		Kind: &reportingv1.Disposition_Disclosure{Disclosure: &reportingv1.Disclosure{}}, RecordedBy: bob, RecordTime: timestamppb.New(e.clock.Now()),
+	}})
+	e.appendAs(id, member, &intakev1.RequestAmended{RequestId: id, AmendmentId: "late", Information: "too late", AmendTime: timestamppb.New(e.clock.Now())})
+	replayReactor(t, e)
+	c = ok(a.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id}))(t).GetCase()
+	if c.GetLifecycleState() != "disclosed" || !c.GetDisclosed() || len(c.GetReopenings()) != 1 {
+		t.Fatalf("after the disclosure: lifecycle %s, %d reopenings", c.GetLifecycleState(), len(c.GetReopenings()))
 	}
 }
