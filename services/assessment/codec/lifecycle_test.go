@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -58,5 +59,30 @@ func TestLifecycleEventsRoundTrip(t *testing.T) {
 		if d := cmp.Diff(evs[i], got[0], cmpopts.EquateEmpty(), cmpopts.IgnoreFields(domain.FactsCorrected{}, "Notification")); d != "" {
 			t.Errorf("%s round trip (-want +got):\n%s", evs[i].EventName(), d)
 		}
+	}
+}
+
+// Clause 4.1: the facts name every customer of the request, each with its
+// role; a request naming only the legacy customer_id has that one customer,
+// of unknown role, read as controller.
+func TestClause4_1_FactsFromReceivedNameEveryCustomer(t *testing.T) {
+	rr := &intakev1.RequestReceived{RequestId: "r", Request: &intakev1.DataDisclosureRequest{Customers: []*intakev1.Customer{
+		{CustomerId: "billing", Role: intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER},
+		{CustomerId: "tenant", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
+	}}}
+	f := FactsFromReceived(rr)
+	if len(f.Customers) != 2 || !f.CustomerIsController || f.CustomerID != "tenant" || f.CustomerEstablishment != "FR" {
+		t.Fatalf("facts %+v", f)
+	}
+	legacy := FactsFromReceived(&intakev1.RequestReceived{RequestId: "r", Request: &intakev1.DataDisclosureRequest{CustomerId: "cust-1"}})
+	if len(legacy.Customers) != 1 || legacy.Customers[0].Role != domain.RoleUnknown || !legacy.CustomerIsController {
+		t.Fatalf("legacy facts %+v", legacy)
+	}
+	none := FactsFromReceived(&intakev1.RequestReceived{RequestId: "r", Request: &intakev1.DataDisclosureRequest{}})
+	if len(none.Customers) != 0 || none.CustomerIsController {
+		t.Fatalf("no customer: %+v", none)
+	}
+	if p := factsToProto(f, ""); len(p.GetCustomers()) != 2 {
+		t.Fatalf("CaseFacts.customers %v", p.GetCustomers())
 	}
 }
