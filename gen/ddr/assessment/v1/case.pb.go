@@ -2658,10 +2658,10 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\x05R\x11approvalsRequired\x12%\n" +
 	"\x0epolicy_version\x18\v \x01(\tR\rpolicyVersion\x12\x18\n" +
-	"\astatute\x18\f \x01(\tR\astatute\"\x80\x01\n" +
+	"\astatute\x18\f \x01(\tR\astatute\"\x8a\x01\n" +
 	"\vProhibition\x12\x18\n" +
-	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
-	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
+	"\apresent\x18\x01 \x01(\bR\apresent\x12&\n" +
+	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x129\n" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa7\x06\n" +
 	"\x18NotificationRequirements\x124\n" +
@@ -2776,12 +2776,12 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\tlinked_by\x18\x03 \x01(\tR\blinkedBy\x127\n" +
 	"\tlink_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime\"O\n" +
 	"\fCustomerList\x12?\n" +
-	"\tcustomers\x18\x01 \x03(\v2\x17.ddr.intake.v1.CustomerB\b\xbaH\x05\x92\x01\x02\x10dR\tcustomers\"\xac\x03\n" +
-	"\x0eFactCorrection\x12#\n" +
-	"\rcorrection_id\x18\x01 \x01(\tR\fcorrectionId\x12=\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x17.ddr.intake.v1.CustomerB\b\xbaH\x05\x92\x01\x02\x10dR\tcustomers\"\xb7\x03\n" +
+	"\x0eFactCorrection\x12,\n" +
+	"\rcorrection_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\fcorrectionId\x12=\n" +
 	"\tcustomers\x18\x02 \x01(\v2\x1f.ddr.assessment.v1.CustomerListR\tcustomers\x12@\n" +
-	"\vprohibition\x18\x03 \x01(\v2\x1e.ddr.assessment.v1.ProhibitionR\vprohibition\x12C\n" +
-	"\x11authority_country\x18\x04 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"\vprohibition\x18\x03 \x01(\v2\x1e.ddr.assessment.v1.ProhibitionR\vprohibition\x12E\n" +
+	"\x11authority_country\x18\x04 \x01(\tB\x13\xbaH\x10r\x0e\x18\x022\n" +
 	"^[A-Z]{2}$H\x00R\x10authorityCountry\x88\x01\x01\x120\n" +
 	"\x11emergency_claimed\x18\x05 \x01(\bH\x01R\x10emergencyClaimed\x88\x01\x01\x127\n" +
 	"\x15imminent_risk_claimed\x18\x06 \x01(\bH\x02R\x13imminentRiskClaimed\x88\x01\x01B\x14\n" +
