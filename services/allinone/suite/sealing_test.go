@@ -313,6 +313,33 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 		_, err := staffIntake.RevealTargets(ctx, &intakev1.RevealTargetsRequest{RequestId: id, Reason: revealReason})
 		return err
 	})
+	// Issue 16, assessment: the first case is linked to the third as the
+	// same demand; a correction that weakens a step (an imminent-risk
+	// claim added) is proposed and confirmed by a second person, which
+	// sends the case back to review, where the member is asked a question.
+	linkReason := c.next("ddr.assessment.v1.LinkCaseRequest.reason")
+	must(t, "link", func() error {
+		_, err := asAlice.LinkCase(ctx, &assessmentv1.LinkCaseRequest{RequestId: id, LinkedRequestId: id3, Reason: linkReason})
+		return err
+	})
+	correctionReason := c.next("ddr.assessment.v1.ProposeFactCorrectionRequest.reason")
+	var correction string
+	must(t, "correct", func() error {
+		claimed := true
+		res, err := asAlice.ProposeFactCorrection(ctx, &assessmentv1.ProposeFactCorrectionRequest{RequestId: id, Reason: correctionReason,
+			Correction: &assessmentv1.FactCorrection{ImminentRiskClaimed: &claimed}})
+		correction = res.GetCorrectionId()
+		return err
+	})
+	must(t, "confirm the correction", func() error {
+		_, err := asBob.ConfirmFactCorrection(ctx, &assessmentv1.ConfirmFactCorrectionRequest{RequestId: id, CorrectionId: correction})
+		return err
+	})
+	question := c.next("ddr.assessment.v1.RequestInformationRequest.question")
+	must(t, "ask", func() error {
+		_, err := asAlice.RequestInformation(ctx, &assessmentv1.RequestInformationRequest{RequestId: id, Question: question})
+		return err
+	})
 
 	// Read back through the API: the member its request, amendment and
 	// withdrawal; the reviewer the case and the whole request.
@@ -385,10 +412,6 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 // field of every event type, found from the descriptors), and on a
 // 3-node cluster by its TestErasureHoldsOnEveryReplicaOfAThreeNodeCluster.
 var notDrivenThroughTheAPI = map[protoreflect.FullName]string{
-	// Issue 16's contract events, until their RPCs land (each helper that
-	// wires one drives it above and removes its line here).
-	"ddr.assessment.v1.CaseLinked.reason":             "issue 16: LinkCase not wired yet",
-	"ddr.assessment.v1.InformationRequested.question": "issue 16: the more-information question not wired yet",
 	"ddr.intake.v1.RequestReceived.content_fingerprint": "intake computes it (a keyed digest of the request's content); " +
 		"no caller text reaches it",
 	"ddr.intake.v1.TargetsErased.reason": "erasing destroys the SUBJECT key the canaries read back here need; " +

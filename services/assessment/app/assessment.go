@@ -138,14 +138,19 @@ func (a *Assessment) Get(ctx context.Context, requestID string) (*CaseState, err
 // run runs one Privacy Team command on an open case and answers with the
 // case as the append left it.
 func (a *Assessment) run(ctx context.Context, actor, requestID string, decide command.Decide[*CaseState, domain.Event]) (*CaseState, error) {
+	return a.runSpec(ctx, actor, requestID, cases, decide)
+}
+
+// runSpec is [Assessment.run] on the command template base.
+func (a *Assessment) runSpec(ctx context.Context, actor, requestID string, base command.Spec[*CaseState, domain.Event], decide command.Decide[*CaseState, domain.Event]) (*CaseState, error) {
 	call := command.NewCall(requestID, actor, a.cfg.Now())
 	// Whether this is the first reviewer's step, for the emergency-review
 	// indicator: known from the history the command folds.
 	first := false
-	spec := cases
+	spec := base
 	spec.Fold = func(h eventstore.History) (*CaseState, error) {
 		first = !reviewed(h)
-		return cases.Fold(h)
+		return base.Fold(h)
 	}
 	res, err := command.Run(ctx, a.store, spec, call, decide)
 	if err != nil {

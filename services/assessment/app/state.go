@@ -25,6 +25,12 @@ type CaseState struct {
 
 	opened   *assessmentv1.CaseOpened
 	decision *assessmentv1.Decision
+	// earlier are the decisions superseded by a reopening, as recorded.
+	earlier []*assessmentv1.Decision
+	// facts are the facts as the last correction recorded them; nil: as
+	// the case opened.
+	facts *assessmentv1.CaseFacts
+	flags []*assessmentv1.Flag
 }
 
 // NewCaseState returns the state of a request with no events.
@@ -62,6 +68,15 @@ func (s *CaseState) Apply(ev eventstore.Event) error {
 		s.decision = nil
 	case *assessmentv1.AssessmentDecided:
 		s.decision = p.GetDecision()
+	case *assessmentv1.CaseReopened:
+		if s.decision.GetStatus() == assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE {
+			s.earlier = append(s.earlier, s.decision)
+		}
+		s.decision = nil
+	case *assessmentv1.InformationRequested:
+		s.decision = nil
+	case *assessmentv1.FactsCorrected:
+		s.facts, s.flags = p.GetFacts(), p.GetFlags()
 	}
 	for _, e := range evs {
 		s.Case.Apply(e)
@@ -84,6 +99,27 @@ func (s *CaseState) PendingDecisionID() string {
 // are shown as the record holds them, not converted again.
 func (s *CaseState) Opening() *assessmentv1.CaseOpened { return s.opened }
 
+// EarlierDecisions are the decisions superseded by reopenings, as
+// recorded, oldest first.
+func (s *CaseState) EarlierDecisions() []*assessmentv1.Decision { return s.earlier }
+
+// RecordedFacts are the case's facts as recorded: as the case opened, or
+// as the last correction that took effect left them.
+func (s *CaseState) RecordedFacts() *assessmentv1.CaseFacts {
+	if s.facts != nil {
+		return s.facts
+	}
+	return s.opened.GetFacts()
+}
+
+// RecordedFlags are the case's flags as recorded (see RecordedFacts).
+func (s *CaseState) RecordedFlags() []*assessmentv1.Flag {
+	if s.facts != nil {
+		return s.flags
+	}
+	return s.opened.GetFlags()
+}
+
 // Decision is the current or pending decision as recorded, or nil.
 func (s *CaseState) Decision() *assessmentv1.Decision { return s.decision }
 
@@ -104,7 +140,10 @@ func (s *CaseState) encoder(c command.Call) codec.Encoder {
 		Facts:     s.Case.Facts(),
 		Rules:     s.Case.Rules(),
 		Pending:   s.decision,
-		ID:        c.EventID,
-		Now:       c.Now,
+		// A fact correction records the facts again: the adequacy reason
+		// stays the recorded one unless the country is corrected.
+		AdequacyReason: s.RecordedFacts().GetAdequacyReason(),
+		ID:             c.EventID,
+		Now:            c.Now,
 	}
 }

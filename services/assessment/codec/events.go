@@ -141,7 +141,15 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:
-			return nil, fmt.Errorf("assessment: no wire form for domain event %s", ev.EventName())
+			prev := ""
+			if len(out) > 0 {
+				prev = out[len(out)-1].ID
+			}
+			p, id := e.encodeLifecycle(ev, prev)
+			if p == nil {
+				return nil, fmt.Errorf("assessment: no wire form for domain event %s", ev.EventName())
+			}
+			add(id, ev.Actor(), p)
 		}
 	}
 	if factors != nil {
@@ -258,5 +266,5 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	case *assessmentv1.CaseOverdue:
 		return []domain.Event{domain.ReviewOverdue{Meta: domain.Meta{By: ev.Actor, At: protoconv.Time(p.GetDetectTime())}, Due: protoconv.Time(p.GetReviewDueTime())}}, nil
 	}
-	return nil, nil
+	return decodeLifecycle(ev)
 }

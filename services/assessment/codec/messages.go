@@ -165,6 +165,15 @@ func FactsFromReceived(r *intakev1.RequestReceived) domain.RequestFacts {
 
 		CustomerEstablishment: q.GetCustomerEstablishment(),
 	}
+	// Several customers (issue 16), or the legacy one of unknown role,
+	// which reads as controller.
+	cs := CustomersToDomain(q.GetCustomers())
+	if len(cs) == 0 && q.GetCustomerId() != "" {
+		cs = []domain.Customer{{ID: q.GetCustomerId(), Establishment: q.GetCustomerEstablishment()}}
+	}
+	if len(cs) > 0 {
+		f = f.WithCustomers(cs)
+	}
 	for i, t := range q.GetTargets() {
 		ref := t.GetRef()
 		if ref == "" {
@@ -201,6 +210,7 @@ func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.Ca
 		CustomerId:           f.CustomerID,
 
 		CustomerEstablishment: f.CustomerEstablishment,
+		Customers:             CustomersToProto(f.Customers),
 	}
 }
 
@@ -229,6 +239,7 @@ func factsToDomain(requestID string, p *assessmentv1.CaseFacts) domain.RequestFa
 		CustomerID:           p.GetCustomerId(),
 
 		CustomerEstablishment: p.GetCustomerEstablishment(),
+		Customers:             CustomersToDomain(p.GetCustomers()),
 	}
 }
 
@@ -312,6 +323,7 @@ func openingRequirements(f domain.RequestFacts, r domain.Rules) *assessmentv1.No
 		ImminentRiskClaimed:  f.ImminentRiskClaimed,
 
 		CustomerEstablishment: f.CustomerEstablishment,
+		Customers:             CustomersToProto(f.Customers),
 	}
 }
 
@@ -330,6 +342,7 @@ func requirementsToProto(n domain.NotificationRequirements, receivedAt time.Time
 
 		ImminentRiskJustification: n.ImminentRiskJustification,
 		CustomerEstablishment:     n.CustomerEstablishment,
+		Customers:                 CustomersToProto(n.Customers),
 	}
 	if p := n.Prohibition; p != nil {
 		out.Prohibition = &assessmentv1.Prohibition{Present: true, Reference: p.Reference, ExpiresAt: protoconv.Timestamp(p.Expires)}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
@@ -50,6 +51,17 @@ type Case struct {
 	overdue   bool
 	withdrawn time.Time
 	version   int
+
+	// Issue 16: the lifecycle (lifecycle.go, corrections.go).
+	state       lifecycle.State
+	question    *Question
+	reopenings  []CaseReopened
+	earlier     []CaseDecided
+	disclosed   bool
+	dataSettled bool
+	ack         *Acknowledgement
+	links       []Link
+	corrections []Correction
 }
 
 // Fold replays events into a new case.
@@ -120,6 +132,10 @@ func (c *Case) Apply(e Event) {
 		c.proposal = nil
 		c.status = StatusInReview
 	case CaseDecided:
+		if e.Decision.Kind == RequestMoreInformation {
+			c.legacyInformationRequest(e)
+			return
+		}
 		d := e
 		c.decided = &d
 		c.proposal = nil
@@ -135,6 +151,7 @@ func (c *Case) Apply(e Event) {
 			c.proposal = nil
 		}
 	}
+	c.applyLifecycle(e)
 }
 
 func (c *Case) startReview() {
@@ -213,5 +230,6 @@ func (c *Case) Version() int { return c.version }
 // Overdue reports whether the review deadline has passed at now without a
 // decision taking effect. A disclosure waiting for approval is not decided.
 func (c *Case) Overdue(now time.Time) bool {
-	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn && now.After(c.reviewDue)
+	// While the member is asked for information the review waits on them.
+	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn && c.status != StatusInformationRequested && now.After(c.reviewDue)
 }

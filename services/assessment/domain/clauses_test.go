@@ -121,6 +121,13 @@ func TestClause3_3_MinimumReviewPerDecision(t *testing.T) {
 			apply(t, c)(c.Claim(alice, t0))
 			recordFactors(t, c, tt.factors...)
 			apply(t, c)(c.Decide(tt.decision, alice, t0))
+			if tt.decision.Kind == domain.RequestMoreInformation {
+				// Issue 16: asking for more information does not close the case.
+				if c.Status() != domain.StatusInformationRequested || c.OpenQuestion() == nil {
+					t.Fatalf("status %s, want information requested", c.Status())
+				}
+				return
+			}
 			if c.Status() != domain.StatusDecided || c.Decided().Decision.Kind != tt.decision.Kind {
 				t.Fatalf("status %s, want decided %s", c.Status(), tt.decision.Kind)
 			}

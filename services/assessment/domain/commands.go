@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -306,7 +307,30 @@ func (c *Case) ConfirmChallengeOutcome(by policy.Person, now time.Time) ([]Event
 	if r := ch.OutcomeLift.CheckConfirm(by); r != nil {
 		return nil, ddrerr.Refused(r)
 	}
-	return []Event{ChallengeOutcomeConfirmed{Meta: meta(by.ID, now), Roles: by.Roles}}, nil
+	m := meta(by.ID, now)
+	evs := []Event{ChallengeOutcomeConfirmed{Meta: m, Roles: by.Roles}}
+	// After a challenge decision the confirmed outcome sends the case back
+	// to review (CHALLENGE_OUTCOME), the decision id naming the cause.
+	if c.decided != nil && c.decided.Decision.Kind == Challenge {
+		evs = append(evs, c.reopenAfter(ReopenChallengeOutcome, c.decided.Decision.ID+"/challenge-outcome", by.ID, now)...)
+	}
+	return evs, nil
+}
+
+// renameQuestion reports a missing question of a "request more
+// information" decision on the decision's grounds, where the caller gave it.
+func renameQuestion(err error) error {
+	var ve *ddrerr.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	out := slices.Clone(ve.Violations)
+	for i := range out {
+		if out[i].Field == "question" {
+			out[i].Field = "decision.grounds"
+		}
+	}
+	return ddrerr.Invalid(out...)
 }
 
 // Decide takes decision d. Only the assignee decides. A disclosure returns
@@ -314,6 +338,9 @@ func (c *Case) ConfirmChallengeOutcome(by policy.Person, now time.Time) ([]Event
 // people; every other decision returns CaseDecided at once, since it
 // discloses nothing.
 func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
+	if err := c.errWithdrawn("decide"); err != nil {
+		return nil, err
+	}
 	if err := c.allow("decide", reviewable...); err != nil {
 		return nil, err
 	}
@@ -333,6 +360,13 @@ func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
 	m := meta(by, now)
 	if d.Kind == Disclose {
 		return []Event{DecisionProposed{Meta: m, Decision: d, PolicyVersion: c.rules.PolicyVersion}}, nil
+	}
+	// "Request more information" is not a decision that closes the case
+	// (issue 16): it asks the member, exactly as RequestInformation does,
+	// with the grounds as the question.
+	if d.Kind == RequestMoreInformation {
+		evs, err := c.RequestInformation(d.Grounds, by, now)
+		return evs, renameQuestion(err)
 	}
 	return []Event{c.decidedEvent(m, d, by, nil)}, nil
 }
@@ -397,7 +431,7 @@ func (c *Case) check(d Decision) error {
 	}
 	switch d.Kind {
 	case RedirectToCustomer:
-		if !c.facts.CustomerIsController {
+		if !c.facts.anyController() {
 			return ddrerr.Policy(policy.Clause4_1_1, RuleRedirectWithoutCustomer,
 				"only a request for data a customer controls can be redirected to the customer")
 		}
@@ -514,6 +548,9 @@ func (c *Case) Approve(by string, now time.Time) ([]Event, error) {
 // end with CaseDecided.
 func (c *Case) ApproveAs(who policy.Person, now time.Time) ([]Event, error) {
 	by := who.ID
+	if err := c.errWithdrawn("approve"); err != nil {
+		return nil, err
+	}
 	if err := c.allow("approve", StatusDecisionPendingApproval); err != nil {
 		return nil, err
 	}

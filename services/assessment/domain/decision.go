@@ -99,6 +99,9 @@ type NotificationRequirements struct {
 	// have been told, after overlays (1.2).
 	CustomerNoticePeriod time.Duration
 	Overlays             []string
+	// Customers: every customer, each with its role (issue 16); a redirect
+	// request and a notice are owed per controller customer.
+	Customers []Customer
 }
 
 // RequirementsFor is what notification needs for decision d on a request
@@ -120,6 +123,7 @@ func notificationRequirements(f RequestFacts, r Rules, d Decision) NotificationR
 		CountryAdequate:       f.CountryAdequate,
 		CustomerNoticePeriod:  r.CustomerNoticePeriod,
 		Overlays:              slices.Clone(r.Overlays),
+		Customers:             f.AllCustomers(),
 	}
 	if f.Gag.Present {
 		n.Prohibition = &Prohibition{Reference: f.Gag.Reference, Expires: f.Gag.Expires}

@@ -19,4 +19,19 @@
 // a legal approver ([Case.ApproveAs]). A scope described in words is bulk
 // (6.1) even beside listed targets, so only a decision naming its targets
 // can disclose it.
+//
+// Issue 16 adds the case's lifecycle ([Case.State], the table of
+// services/platform/lifecycle): a case goes back to review ([Case.Reopen],
+// CaseReopened) on an amendment, information supplied after a question, a
+// redirect declined while a redirect decision is in effect, a DPA's
+// objection to the decision in effect, a challenge outcome confirmed after
+// a challenge decision, or a fact corrected while a decision is pending or
+// in effect; never after a disclosure was recorded. The decision in effect
+// then moves to the earlier decisions and a new one goes through four eyes
+// again. "Request more information" asks the member ([Case.RequestInformation])
+// instead of closing the case, and an old decision of that kind folds as
+// the question it was. After a withdrawal no decision or approval is
+// taken; one Privacy Team member acknowledges it. Fact corrections that
+// remove or weaken a step ([Weakenings]) take effect only when a second
+// person with the approver or legal role confirms them (a policy.Lift).
 package domain

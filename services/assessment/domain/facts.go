@@ -54,6 +54,10 @@ type RequestFacts struct {
 	// CustomerEstablishment is the ISO country of the customer's
 	// establishment, when intake was told (2.2: its DPA is competent).
 	CustomerEstablishment string
+	// Customers lists every customer the request concerns (issue 16);
+	// empty on facts recorded before a request could name several, when
+	// the legacy fields above describe the one customer (AllCustomers).
+	Customers []Customer
 }
 
 // Selectors are the indiscriminate ways a request can name its targets.

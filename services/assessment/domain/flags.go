@@ -46,7 +46,7 @@ func computeFlags(f RequestFacts, r Rules) []Flag {
 		add(FlagBulkScope, policy.Clause6_1, "Bulk scope: "+strings.Join(reasons, "; ")+
 			". A disclosure must be narrowed below the thresholds.")
 	}
-	if f.CustomerIsController {
+	if f.anyController() {
 		add(FlagCustomerIsController, policy.Clause4_1, "The data is processed on behalf of a business customer, who is its controller: "+
 			"ask the authority to go to the customer (4.1.1), otherwise notify the customer before any disclosure (4.1.2).")
 	}

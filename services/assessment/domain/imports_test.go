@@ -20,6 +20,9 @@ func TestDomainImportsOnlyStandardLibraryDdrerrAndPolicy(t *testing.T) {
 	allowed := map[string]bool{
 		"github.com/ddrsuite/ddr/services/platform/ddrerr": true,
 		"github.com/ddrsuite/ddr/services/platform/policy": true,
+		// The request's state machine (issue 16): pure, one table for
+		// every service.
+		"github.com/ddrsuite/ddr/services/platform/lifecycle": true,
 	}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") && name != "imports_test.go" {

@@ -23,6 +23,7 @@ var statuses = map[domain.Status]assessmentv1.CaseStatus{
 	domain.StatusDecisionPendingApproval: assessmentv1.CaseStatus_CASE_STATUS_PENDING_APPROVAL,
 	domain.StatusDecided:                 assessmentv1.CaseStatus_CASE_STATUS_DECIDED,
 	domain.StatusWithdrawn:               assessmentv1.CaseStatus_CASE_STATUS_WITHDRAWN,
+	domain.StatusInformationRequested:    assessmentv1.CaseStatus_CASE_STATUS_INFORMATION_REQUESTED,
 }
 
 func statusToProto(s domain.Status) assessmentv1.CaseStatus { return statuses[s] }
@@ -49,10 +50,10 @@ func caseToProto(st *app.CaseState, now time.Time) *assessmentv1.Case {
 	c := st.Case
 	f := c.Facts()
 	opened := st.Opening()
-	return &assessmentv1.Case{
+	out := &assessmentv1.Case{
 		RequestId:        c.RequestID(),
 		Status:           statusToProto(c.Status()),
-		Flags:            opened.GetFlags(),
+		Flags:            st.RecordedFlags(),
 		Assignee:         c.Assignee(),
 		Review:           reviewToProto(c.Review()),
 		Decision:         st.Decision(),
@@ -63,13 +64,15 @@ func caseToProto(st *app.CaseState, now time.Time) *assessmentv1.Case {
 		Emergency:        f.Urgent(),
 		DeadlineTime:     protoconv.Timestamp(f.Deadline),
 		ReceiveTime:      protoconv.Timestamp(f.ReceivedAt),
-		AuthorityKind:    opened.GetFacts().GetAuthorityKind(),
+		AuthorityKind:    st.RecordedFacts().GetAuthorityKind(),
 		AuthorityCountry: f.AuthorityCountry,
 		Version:          st.Version,
-		Facts:            opened.GetFacts(),
+		Facts:            st.RecordedFacts(),
 		Rules:            opened.GetRules(),
 		WithdrawTime:     protoconv.Timestamp(c.WithdrawnAt()),
 	}
+	lifecycleToProto(st, out)
+	return out
 }
 
 func reviewToProto(r domain.Review) *assessmentv1.Review {

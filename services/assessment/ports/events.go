@@ -4,8 +4,10 @@ import (
 	"context"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
+	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 )
@@ -14,7 +16,8 @@ import (
 // request.
 const OpenCaseConsumer = "assessment-open-case"
 
-// OpenCaseReactor opens the case of each RequestReceived. What is retried
+// OpenCaseReactor opens the case of each RequestReceived, and sends a case
+// back to review on an amendment, a redirect declined or a DPA objection. What is retried
 // and what is dead-lettered is the platform's one rule (ddrerr.Classify):
 // a request whose facts the rules cannot use (invalid, or refused by
 // policy) will not get better by retrying and goes to the dead letters at
@@ -23,6 +26,24 @@ func OpenCaseReactor(a *app.Assessment) consumer.ReactorHandlers {
 	return consumer.Reactor(
 		consumer.On(func(ctx context.Context, ev eventstore.Event, rr *intakev1.RequestReceived) error {
 			return a.OpenCase(ctx, ev.ID, codec.FactsFromReceived(rr), ev.Time)
+		}),
+		// Issue 16: the causes that send a case back to review. Whether
+		// one does is the case's lifecycle (domain.Case.Reopen); a
+		// withdrawal and a recorded disclosure need no reaction, the case
+		// folds them from the request's history.
+		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestAmended) error {
+			return a.Reopen(ctx, ev.ID, ev.RequestID, domain.ReopenAmended, "")
+		}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, r *notificationv1.RedirectOutcomeRecorded) error {
+			switch r.GetRedirect().GetOutcome() {
+			case notificationv1.RedirectOutcome_REDIRECT_OUTCOME_DECLINED, notificationv1.RedirectOutcome_REDIRECT_OUTCOME_NOT_POSSIBLE,
+				notificationv1.RedirectOutcome_REDIRECT_OUTCOME_IDENTITY_UNKNOWN:
+				return a.Reopen(ctx, ev.ID, ev.RequestID, domain.ReopenRedirectDeclined, "")
+			}
+			return nil
+		}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, o *notificationv1.DpaObjected) error {
+			return a.Reopen(ctx, ev.ID, ev.RequestID, domain.ReopenDPAObjected, o.GetDecisionId())
 		}),
 	)
 }

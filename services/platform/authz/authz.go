@@ -111,6 +111,12 @@ var Table = map[string][]Role{
 	"/ddr.reporting.v1.ReportingService/OpenRecordToDpa":           {Approver, Legal},
 
 	// Issue 16: assessment (lifecycle, more information, withdrawal, corrections, links).
+	"/ddr.assessment.v1.AssessmentService/RequestInformation":    {Reviewer},
+	"/ddr.assessment.v1.AssessmentService/AcknowledgeWithdrawal": privacyTeam,
+	"/ddr.assessment.v1.AssessmentService/ProposeFactCorrection": privacyTeam,
+	// The domain also checks the confirmer is not the proposer.
+	"/ddr.assessment.v1.AssessmentService/ConfirmFactCorrection": {Approver, Legal},
+	"/ddr.assessment.v1.AssessmentService/LinkCase":              privacyTeam,
 	//
 	// Issue 16: intake (the reviewer's whole request, reveals, staff-recorded withdrawal).
 	// Targets are revealed to the Privacy Team only, never to a group

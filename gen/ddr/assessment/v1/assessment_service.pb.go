@@ -1313,6 +1313,528 @@ func (x *ConfirmChallengeOutcomeResponse) GetCase() *Case {
 	return nil
 }
 
+// RequestInformationRequest is the input of RequestInformation.
+type RequestInformationRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Personal data (RECORD): the question in free text, which can name the
+	// people concerned.
+	Question      string `protobuf:"bytes,2,opt,name=question,proto3" json:"question,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestInformationRequest) Reset() {
+	*x = RequestInformationRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestInformationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestInformationRequest) ProtoMessage() {}
+
+func (x *RequestInformationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestInformationRequest.ProtoReflect.Descriptor instead.
+func (*RequestInformationRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RequestInformationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestInformationRequest) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+// RequestInformationResponse is the output of RequestInformation.
+type RequestInformationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestInformationResponse) Reset() {
+	*x = RequestInformationResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestInformationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestInformationResponse) ProtoMessage() {}
+
+func (x *RequestInformationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestInformationResponse.ProtoReflect.Descriptor instead.
+func (*RequestInformationResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RequestInformationResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+// AcknowledgeWithdrawalRequest is the input of AcknowledgeWithdrawal.
+type AcknowledgeWithdrawalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeWithdrawalRequest) Reset() {
+	*x = AcknowledgeWithdrawalRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeWithdrawalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeWithdrawalRequest) ProtoMessage() {}
+
+func (x *AcknowledgeWithdrawalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeWithdrawalRequest.ProtoReflect.Descriptor instead.
+func (*AcknowledgeWithdrawalRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AcknowledgeWithdrawalRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// AcknowledgeWithdrawalResponse is the output of AcknowledgeWithdrawal.
+type AcknowledgeWithdrawalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeWithdrawalResponse) Reset() {
+	*x = AcknowledgeWithdrawalResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeWithdrawalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeWithdrawalResponse) ProtoMessage() {}
+
+func (x *AcknowledgeWithdrawalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeWithdrawalResponse.ProtoReflect.Descriptor instead.
+func (*AcknowledgeWithdrawalResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AcknowledgeWithdrawalResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+// ProposeFactCorrectionRequest is the input of ProposeFactCorrection.
+type ProposeFactCorrectionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// correction_id is output only (ignored here).
+	Correction *FactCorrection `protobuf:"bytes,2,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Personal data (RECORD): why, in free text.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Optional reference to the evidence (the authority's letter, say);
+	// never personal data.
+	EvidenceReference string `protobuf:"bytes,4,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ProposeFactCorrectionRequest) Reset() {
+	*x = ProposeFactCorrectionRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeFactCorrectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeFactCorrectionRequest) ProtoMessage() {}
+
+func (x *ProposeFactCorrectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeFactCorrectionRequest.ProtoReflect.Descriptor instead.
+func (*ProposeFactCorrectionRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ProposeFactCorrectionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeFactCorrectionRequest) GetCorrection() *FactCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *ProposeFactCorrectionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ProposeFactCorrectionRequest) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+// ProposeFactCorrectionResponse is the output of ProposeFactCorrection.
+type ProposeFactCorrectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Case  *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	// The id of the correction (to confirm it).
+	CorrectionId  string `protobuf:"bytes,2,opt,name=correction_id,json=correctionId,proto3" json:"correction_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeFactCorrectionResponse) Reset() {
+	*x = ProposeFactCorrectionResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeFactCorrectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeFactCorrectionResponse) ProtoMessage() {}
+
+func (x *ProposeFactCorrectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeFactCorrectionResponse.ProtoReflect.Descriptor instead.
+func (*ProposeFactCorrectionResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ProposeFactCorrectionResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *ProposeFactCorrectionResponse) GetCorrectionId() string {
+	if x != nil {
+		return x.CorrectionId
+	}
+	return ""
+}
+
+// ConfirmFactCorrectionRequest is the input of ConfirmFactCorrection.
+type ConfirmFactCorrectionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	CorrectionId  string                 `protobuf:"bytes,2,opt,name=correction_id,json=correctionId,proto3" json:"correction_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmFactCorrectionRequest) Reset() {
+	*x = ConfirmFactCorrectionRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmFactCorrectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmFactCorrectionRequest) ProtoMessage() {}
+
+func (x *ConfirmFactCorrectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmFactCorrectionRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmFactCorrectionRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ConfirmFactCorrectionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmFactCorrectionRequest) GetCorrectionId() string {
+	if x != nil {
+		return x.CorrectionId
+	}
+	return ""
+}
+
+// ConfirmFactCorrectionResponse is the output of ConfirmFactCorrection.
+type ConfirmFactCorrectionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmFactCorrectionResponse) Reset() {
+	*x = ConfirmFactCorrectionResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmFactCorrectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmFactCorrectionResponse) ProtoMessage() {}
+
+func (x *ConfirmFactCorrectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmFactCorrectionResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmFactCorrectionResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ConfirmFactCorrectionResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+// LinkCaseRequest is the input of LinkCase.
+type LinkCaseRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	LinkedRequestId string                 `protobuf:"bytes,2,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	// Personal data (RECORD): why it is the same demand, in free text.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkCaseRequest) Reset() {
+	*x = LinkCaseRequest{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkCaseRequest) ProtoMessage() {}
+
+func (x *LinkCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkCaseRequest.ProtoReflect.Descriptor instead.
+func (*LinkCaseRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *LinkCaseRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *LinkCaseRequest) GetLinkedRequestId() string {
+	if x != nil {
+		return x.LinkedRequestId
+	}
+	return ""
+}
+
+func (x *LinkCaseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// LinkCaseResponse is the output of LinkCase.
+type LinkCaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkCaseResponse) Reset() {
+	*x = LinkCaseResponse{}
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkCaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkCaseResponse) ProtoMessage() {}
+
+func (x *LinkCaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_assessment_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkCaseResponse.ProtoReflect.Descriptor instead.
+func (*LinkCaseResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *LinkCaseResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
@@ -1411,8 +1933,42 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"N\n" +
 	"\x1fConfirmChallengeOutcomeResponse\x12+\n" +
-	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xb0\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"q\n" +
+	"\x19RequestInformationRequest\x12(\n" +
 	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12*\n" +
+	"\bquestion\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xa0\x1f\x90\xb5\x18\x02R\bquestion\"I\n" +
+	"\x1aRequestInformationResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"H\n" +
+	"\x1cAcknowledgeWithdrawalRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"L\n" +
+	"\x1dAcknowledgeWithdrawalResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\xf4\x01\n" +
+	"\x1cProposeFactCorrectionRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12I\n" +
+	"\n" +
+	"correction\x18\x02 \x01(\v2!.ddr.assessment.v1.FactCorrectionB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"correction\x12&\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xa0\x1f\x90\xb5\x18\x02R\x06reason\x127\n" +
+	"\x12evidence_reference\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x11evidenceReference\"q\n" +
+	"\x1dProposeFactCorrectionResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\x12#\n" +
+	"\rcorrection_id\x18\x02 \x01(\tR\fcorrectionId\"x\n" +
+	"\x1cConfirmFactCorrectionRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12.\n" +
+	"\rcorrection_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\fcorrectionId\"L\n" +
+	"\x1dConfirmFactCorrectionResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\"\x9a\x01\n" +
+	"\x0fLinkCaseRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x125\n" +
+	"\x11linked_request_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0flinkedRequestId\x12&\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xa0\x1f\x90\xb5\x18\x02R\x06reason\"?\n" +
+	"\x10LinkCaseResponse\x12+\n" +
+	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case2\xec\x0e\n" +
 	"\x11AssessmentService\x12P\n" +
 	"\aGetCase\x12!.ddr.assessment.v1.GetCaseRequest\x1a\".ddr.assessment.v1.GetCaseResponse\x12V\n" +
 	"\tListCases\x12#.ddr.assessment.v1.ListCasesRequest\x1a$.ddr.assessment.v1.ListCasesResponse\x12V\n" +
@@ -1425,7 +1981,12 @@ const file_ddr_assessment_v1_assessment_service_proto_rawDesc = "" +
 	"\x0eRejectDecision\x12(.ddr.assessment.v1.RejectDecisionRequest\x1a).ddr.assessment.v1.RejectDecisionResponse\x12t\n" +
 	"\x13JustifyImminentRisk\x12-.ddr.assessment.v1.JustifyImminentRiskRequest\x1a..ddr.assessment.v1.JustifyImminentRiskResponse\x12\x80\x01\n" +
 	"\x17ProposeChallengeOutcome\x121.ddr.assessment.v1.ProposeChallengeOutcomeRequest\x1a2.ddr.assessment.v1.ProposeChallengeOutcomeResponse\x12\x80\x01\n" +
-	"\x17ConfirmChallengeOutcome\x121.ddr.assessment.v1.ConfirmChallengeOutcomeRequest\x1a2.ddr.assessment.v1.ConfirmChallengeOutcomeResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"\x17ConfirmChallengeOutcome\x121.ddr.assessment.v1.ConfirmChallengeOutcomeRequest\x1a2.ddr.assessment.v1.ConfirmChallengeOutcomeResponse\x12q\n" +
+	"\x12RequestInformation\x12,.ddr.assessment.v1.RequestInformationRequest\x1a-.ddr.assessment.v1.RequestInformationResponse\x12z\n" +
+	"\x15AcknowledgeWithdrawal\x12/.ddr.assessment.v1.AcknowledgeWithdrawalRequest\x1a0.ddr.assessment.v1.AcknowledgeWithdrawalResponse\x12z\n" +
+	"\x15ProposeFactCorrection\x12/.ddr.assessment.v1.ProposeFactCorrectionRequest\x1a0.ddr.assessment.v1.ProposeFactCorrectionResponse\x12z\n" +
+	"\x15ConfirmFactCorrection\x12/.ddr.assessment.v1.ConfirmFactCorrectionRequest\x1a0.ddr.assessment.v1.ConfirmFactCorrectionResponse\x12S\n" +
+	"\bLinkCase\x12\".ddr.assessment.v1.LinkCaseRequest\x1a#.ddr.assessment.v1.LinkCaseResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_assessment_service_proto_rawDescOnce sync.Once
@@ -1439,7 +2000,7 @@ func file_ddr_assessment_v1_assessment_service_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_assessment_service_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_ddr_assessment_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_ddr_assessment_v1_assessment_service_proto_goTypes = []any{
 	(*GetCaseRequest)(nil),                       // 0: ddr.assessment.v1.GetCaseRequest
 	(*GetCaseResponse)(nil),                      // 1: ddr.assessment.v1.GetCaseResponse
@@ -1465,64 +2026,91 @@ var file_ddr_assessment_v1_assessment_service_proto_goTypes = []any{
 	(*ProposeChallengeOutcomeResponse)(nil),      // 21: ddr.assessment.v1.ProposeChallengeOutcomeResponse
 	(*ConfirmChallengeOutcomeRequest)(nil),       // 22: ddr.assessment.v1.ConfirmChallengeOutcomeRequest
 	(*ConfirmChallengeOutcomeResponse)(nil),      // 23: ddr.assessment.v1.ConfirmChallengeOutcomeResponse
-	(*Case)(nil),                                 // 24: ddr.assessment.v1.Case
-	(CaseStatus)(0),                              // 25: ddr.assessment.v1.CaseStatus
-	(*FactorAssessment)(nil),                     // 26: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),                  // 27: ddr.assessment.v1.CounselConsultation
-	(DecisionKind)(0),                            // 28: ddr.assessment.v1.DecisionKind
-	(LegalBasis)(0),                              // 29: ddr.assessment.v1.LegalBasis
-	(*Scope)(nil),                                // 30: ddr.assessment.v1.Scope
-	(ChallengeOutcome)(0),                        // 31: ddr.assessment.v1.ChallengeOutcome
+	(*RequestInformationRequest)(nil),            // 24: ddr.assessment.v1.RequestInformationRequest
+	(*RequestInformationResponse)(nil),           // 25: ddr.assessment.v1.RequestInformationResponse
+	(*AcknowledgeWithdrawalRequest)(nil),         // 26: ddr.assessment.v1.AcknowledgeWithdrawalRequest
+	(*AcknowledgeWithdrawalResponse)(nil),        // 27: ddr.assessment.v1.AcknowledgeWithdrawalResponse
+	(*ProposeFactCorrectionRequest)(nil),         // 28: ddr.assessment.v1.ProposeFactCorrectionRequest
+	(*ProposeFactCorrectionResponse)(nil),        // 29: ddr.assessment.v1.ProposeFactCorrectionResponse
+	(*ConfirmFactCorrectionRequest)(nil),         // 30: ddr.assessment.v1.ConfirmFactCorrectionRequest
+	(*ConfirmFactCorrectionResponse)(nil),        // 31: ddr.assessment.v1.ConfirmFactCorrectionResponse
+	(*LinkCaseRequest)(nil),                      // 32: ddr.assessment.v1.LinkCaseRequest
+	(*LinkCaseResponse)(nil),                     // 33: ddr.assessment.v1.LinkCaseResponse
+	(*Case)(nil),                                 // 34: ddr.assessment.v1.Case
+	(CaseStatus)(0),                              // 35: ddr.assessment.v1.CaseStatus
+	(*FactorAssessment)(nil),                     // 36: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),                  // 37: ddr.assessment.v1.CounselConsultation
+	(DecisionKind)(0),                            // 38: ddr.assessment.v1.DecisionKind
+	(LegalBasis)(0),                              // 39: ddr.assessment.v1.LegalBasis
+	(*Scope)(nil),                                // 40: ddr.assessment.v1.Scope
+	(ChallengeOutcome)(0),                        // 41: ddr.assessment.v1.ChallengeOutcome
+	(*FactCorrection)(nil),                       // 42: ddr.assessment.v1.FactCorrection
 }
 var file_ddr_assessment_v1_assessment_service_proto_depIdxs = []int32{
-	24, // 0: ddr.assessment.v1.GetCaseResponse.case:type_name -> ddr.assessment.v1.Case
-	25, // 1: ddr.assessment.v1.ListCasesRequest.statuses:type_name -> ddr.assessment.v1.CaseStatus
-	24, // 2: ddr.assessment.v1.ListCasesResponse.cases:type_name -> ddr.assessment.v1.Case
-	24, // 3: ddr.assessment.v1.ClaimCaseResponse.case:type_name -> ddr.assessment.v1.Case
-	26, // 4: ddr.assessment.v1.RecordFactorsRequest.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	24, // 5: ddr.assessment.v1.RecordFactorsResponse.case:type_name -> ddr.assessment.v1.Case
-	27, // 6: ddr.assessment.v1.RecordCounselConsultationRequest.consultation:type_name -> ddr.assessment.v1.CounselConsultation
-	24, // 7: ddr.assessment.v1.RecordCounselConsultationResponse.case:type_name -> ddr.assessment.v1.Case
-	24, // 8: ddr.assessment.v1.RecordChallengeConsiderationResponse.case:type_name -> ddr.assessment.v1.Case
-	28, // 9: ddr.assessment.v1.DecideRequest.kind:type_name -> ddr.assessment.v1.DecisionKind
-	29, // 10: ddr.assessment.v1.DecideRequest.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
-	30, // 11: ddr.assessment.v1.DecideRequest.scope:type_name -> ddr.assessment.v1.Scope
-	24, // 12: ddr.assessment.v1.DecideResponse.case:type_name -> ddr.assessment.v1.Case
-	24, // 13: ddr.assessment.v1.ApproveDecisionResponse.case:type_name -> ddr.assessment.v1.Case
-	24, // 14: ddr.assessment.v1.RejectDecisionResponse.case:type_name -> ddr.assessment.v1.Case
-	24, // 15: ddr.assessment.v1.JustifyImminentRiskResponse.case:type_name -> ddr.assessment.v1.Case
-	31, // 16: ddr.assessment.v1.ProposeChallengeOutcomeRequest.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
-	24, // 17: ddr.assessment.v1.ProposeChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
-	24, // 18: ddr.assessment.v1.ConfirmChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
-	0,  // 19: ddr.assessment.v1.AssessmentService.GetCase:input_type -> ddr.assessment.v1.GetCaseRequest
-	2,  // 20: ddr.assessment.v1.AssessmentService.ListCases:input_type -> ddr.assessment.v1.ListCasesRequest
-	4,  // 21: ddr.assessment.v1.AssessmentService.ClaimCase:input_type -> ddr.assessment.v1.ClaimCaseRequest
-	6,  // 22: ddr.assessment.v1.AssessmentService.RecordFactors:input_type -> ddr.assessment.v1.RecordFactorsRequest
-	8,  // 23: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:input_type -> ddr.assessment.v1.RecordCounselConsultationRequest
-	10, // 24: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:input_type -> ddr.assessment.v1.RecordChallengeConsiderationRequest
-	12, // 25: ddr.assessment.v1.AssessmentService.Decide:input_type -> ddr.assessment.v1.DecideRequest
-	14, // 26: ddr.assessment.v1.AssessmentService.ApproveDecision:input_type -> ddr.assessment.v1.ApproveDecisionRequest
-	16, // 27: ddr.assessment.v1.AssessmentService.RejectDecision:input_type -> ddr.assessment.v1.RejectDecisionRequest
-	18, // 28: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:input_type -> ddr.assessment.v1.JustifyImminentRiskRequest
-	20, // 29: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:input_type -> ddr.assessment.v1.ProposeChallengeOutcomeRequest
-	22, // 30: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:input_type -> ddr.assessment.v1.ConfirmChallengeOutcomeRequest
-	1,  // 31: ddr.assessment.v1.AssessmentService.GetCase:output_type -> ddr.assessment.v1.GetCaseResponse
-	3,  // 32: ddr.assessment.v1.AssessmentService.ListCases:output_type -> ddr.assessment.v1.ListCasesResponse
-	5,  // 33: ddr.assessment.v1.AssessmentService.ClaimCase:output_type -> ddr.assessment.v1.ClaimCaseResponse
-	7,  // 34: ddr.assessment.v1.AssessmentService.RecordFactors:output_type -> ddr.assessment.v1.RecordFactorsResponse
-	9,  // 35: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:output_type -> ddr.assessment.v1.RecordCounselConsultationResponse
-	11, // 36: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:output_type -> ddr.assessment.v1.RecordChallengeConsiderationResponse
-	13, // 37: ddr.assessment.v1.AssessmentService.Decide:output_type -> ddr.assessment.v1.DecideResponse
-	15, // 38: ddr.assessment.v1.AssessmentService.ApproveDecision:output_type -> ddr.assessment.v1.ApproveDecisionResponse
-	17, // 39: ddr.assessment.v1.AssessmentService.RejectDecision:output_type -> ddr.assessment.v1.RejectDecisionResponse
-	19, // 40: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:output_type -> ddr.assessment.v1.JustifyImminentRiskResponse
-	21, // 41: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:output_type -> ddr.assessment.v1.ProposeChallengeOutcomeResponse
-	23, // 42: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:output_type -> ddr.assessment.v1.ConfirmChallengeOutcomeResponse
-	31, // [31:43] is the sub-list for method output_type
-	19, // [19:31] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	34, // 0: ddr.assessment.v1.GetCaseResponse.case:type_name -> ddr.assessment.v1.Case
+	35, // 1: ddr.assessment.v1.ListCasesRequest.statuses:type_name -> ddr.assessment.v1.CaseStatus
+	34, // 2: ddr.assessment.v1.ListCasesResponse.cases:type_name -> ddr.assessment.v1.Case
+	34, // 3: ddr.assessment.v1.ClaimCaseResponse.case:type_name -> ddr.assessment.v1.Case
+	36, // 4: ddr.assessment.v1.RecordFactorsRequest.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	34, // 5: ddr.assessment.v1.RecordFactorsResponse.case:type_name -> ddr.assessment.v1.Case
+	37, // 6: ddr.assessment.v1.RecordCounselConsultationRequest.consultation:type_name -> ddr.assessment.v1.CounselConsultation
+	34, // 7: ddr.assessment.v1.RecordCounselConsultationResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 8: ddr.assessment.v1.RecordChallengeConsiderationResponse.case:type_name -> ddr.assessment.v1.Case
+	38, // 9: ddr.assessment.v1.DecideRequest.kind:type_name -> ddr.assessment.v1.DecisionKind
+	39, // 10: ddr.assessment.v1.DecideRequest.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
+	40, // 11: ddr.assessment.v1.DecideRequest.scope:type_name -> ddr.assessment.v1.Scope
+	34, // 12: ddr.assessment.v1.DecideResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 13: ddr.assessment.v1.ApproveDecisionResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 14: ddr.assessment.v1.RejectDecisionResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 15: ddr.assessment.v1.JustifyImminentRiskResponse.case:type_name -> ddr.assessment.v1.Case
+	41, // 16: ddr.assessment.v1.ProposeChallengeOutcomeRequest.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	34, // 17: ddr.assessment.v1.ProposeChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 18: ddr.assessment.v1.ConfirmChallengeOutcomeResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 19: ddr.assessment.v1.RequestInformationResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 20: ddr.assessment.v1.AcknowledgeWithdrawalResponse.case:type_name -> ddr.assessment.v1.Case
+	42, // 21: ddr.assessment.v1.ProposeFactCorrectionRequest.correction:type_name -> ddr.assessment.v1.FactCorrection
+	34, // 22: ddr.assessment.v1.ProposeFactCorrectionResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 23: ddr.assessment.v1.ConfirmFactCorrectionResponse.case:type_name -> ddr.assessment.v1.Case
+	34, // 24: ddr.assessment.v1.LinkCaseResponse.case:type_name -> ddr.assessment.v1.Case
+	0,  // 25: ddr.assessment.v1.AssessmentService.GetCase:input_type -> ddr.assessment.v1.GetCaseRequest
+	2,  // 26: ddr.assessment.v1.AssessmentService.ListCases:input_type -> ddr.assessment.v1.ListCasesRequest
+	4,  // 27: ddr.assessment.v1.AssessmentService.ClaimCase:input_type -> ddr.assessment.v1.ClaimCaseRequest
+	6,  // 28: ddr.assessment.v1.AssessmentService.RecordFactors:input_type -> ddr.assessment.v1.RecordFactorsRequest
+	8,  // 29: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:input_type -> ddr.assessment.v1.RecordCounselConsultationRequest
+	10, // 30: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:input_type -> ddr.assessment.v1.RecordChallengeConsiderationRequest
+	12, // 31: ddr.assessment.v1.AssessmentService.Decide:input_type -> ddr.assessment.v1.DecideRequest
+	14, // 32: ddr.assessment.v1.AssessmentService.ApproveDecision:input_type -> ddr.assessment.v1.ApproveDecisionRequest
+	16, // 33: ddr.assessment.v1.AssessmentService.RejectDecision:input_type -> ddr.assessment.v1.RejectDecisionRequest
+	18, // 34: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:input_type -> ddr.assessment.v1.JustifyImminentRiskRequest
+	20, // 35: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:input_type -> ddr.assessment.v1.ProposeChallengeOutcomeRequest
+	22, // 36: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:input_type -> ddr.assessment.v1.ConfirmChallengeOutcomeRequest
+	24, // 37: ddr.assessment.v1.AssessmentService.RequestInformation:input_type -> ddr.assessment.v1.RequestInformationRequest
+	26, // 38: ddr.assessment.v1.AssessmentService.AcknowledgeWithdrawal:input_type -> ddr.assessment.v1.AcknowledgeWithdrawalRequest
+	28, // 39: ddr.assessment.v1.AssessmentService.ProposeFactCorrection:input_type -> ddr.assessment.v1.ProposeFactCorrectionRequest
+	30, // 40: ddr.assessment.v1.AssessmentService.ConfirmFactCorrection:input_type -> ddr.assessment.v1.ConfirmFactCorrectionRequest
+	32, // 41: ddr.assessment.v1.AssessmentService.LinkCase:input_type -> ddr.assessment.v1.LinkCaseRequest
+	1,  // 42: ddr.assessment.v1.AssessmentService.GetCase:output_type -> ddr.assessment.v1.GetCaseResponse
+	3,  // 43: ddr.assessment.v1.AssessmentService.ListCases:output_type -> ddr.assessment.v1.ListCasesResponse
+	5,  // 44: ddr.assessment.v1.AssessmentService.ClaimCase:output_type -> ddr.assessment.v1.ClaimCaseResponse
+	7,  // 45: ddr.assessment.v1.AssessmentService.RecordFactors:output_type -> ddr.assessment.v1.RecordFactorsResponse
+	9,  // 46: ddr.assessment.v1.AssessmentService.RecordCounselConsultation:output_type -> ddr.assessment.v1.RecordCounselConsultationResponse
+	11, // 47: ddr.assessment.v1.AssessmentService.RecordChallengeConsideration:output_type -> ddr.assessment.v1.RecordChallengeConsiderationResponse
+	13, // 48: ddr.assessment.v1.AssessmentService.Decide:output_type -> ddr.assessment.v1.DecideResponse
+	15, // 49: ddr.assessment.v1.AssessmentService.ApproveDecision:output_type -> ddr.assessment.v1.ApproveDecisionResponse
+	17, // 50: ddr.assessment.v1.AssessmentService.RejectDecision:output_type -> ddr.assessment.v1.RejectDecisionResponse
+	19, // 51: ddr.assessment.v1.AssessmentService.JustifyImminentRisk:output_type -> ddr.assessment.v1.JustifyImminentRiskResponse
+	21, // 52: ddr.assessment.v1.AssessmentService.ProposeChallengeOutcome:output_type -> ddr.assessment.v1.ProposeChallengeOutcomeResponse
+	23, // 53: ddr.assessment.v1.AssessmentService.ConfirmChallengeOutcome:output_type -> ddr.assessment.v1.ConfirmChallengeOutcomeResponse
+	25, // 54: ddr.assessment.v1.AssessmentService.RequestInformation:output_type -> ddr.assessment.v1.RequestInformationResponse
+	27, // 55: ddr.assessment.v1.AssessmentService.AcknowledgeWithdrawal:output_type -> ddr.assessment.v1.AcknowledgeWithdrawalResponse
+	29, // 56: ddr.assessment.v1.AssessmentService.ProposeFactCorrection:output_type -> ddr.assessment.v1.ProposeFactCorrectionResponse
+	31, // 57: ddr.assessment.v1.AssessmentService.ConfirmFactCorrection:output_type -> ddr.assessment.v1.ConfirmFactCorrectionResponse
+	33, // 58: ddr.assessment.v1.AssessmentService.LinkCase:output_type -> ddr.assessment.v1.LinkCaseResponse
+	42, // [42:59] is the sub-list for method output_type
+	25, // [25:42] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_assessment_service_proto_init() }
@@ -1537,7 +2125,7 @@ func file_ddr_assessment_v1_assessment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_assessment_service_proto_rawDesc), len(file_ddr_assessment_v1_assessment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

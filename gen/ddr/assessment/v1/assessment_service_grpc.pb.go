@@ -31,6 +31,11 @@ const (
 	AssessmentService_JustifyImminentRisk_FullMethodName          = "/ddr.assessment.v1.AssessmentService/JustifyImminentRisk"
 	AssessmentService_ProposeChallengeOutcome_FullMethodName      = "/ddr.assessment.v1.AssessmentService/ProposeChallengeOutcome"
 	AssessmentService_ConfirmChallengeOutcome_FullMethodName      = "/ddr.assessment.v1.AssessmentService/ConfirmChallengeOutcome"
+	AssessmentService_RequestInformation_FullMethodName           = "/ddr.assessment.v1.AssessmentService/RequestInformation"
+	AssessmentService_AcknowledgeWithdrawal_FullMethodName        = "/ddr.assessment.v1.AssessmentService/AcknowledgeWithdrawal"
+	AssessmentService_ProposeFactCorrection_FullMethodName        = "/ddr.assessment.v1.AssessmentService/ProposeFactCorrection"
+	AssessmentService_ConfirmFactCorrection_FullMethodName        = "/ddr.assessment.v1.AssessmentService/ConfirmFactCorrection"
+	AssessmentService_LinkCase_FullMethodName                     = "/ddr.assessment.v1.AssessmentService/LinkCase"
 )
 
 // AssessmentServiceClient is the client API for AssessmentService service.
@@ -92,6 +97,37 @@ type AssessmentServiceClient interface {
 	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
 	// legal role, or no outcome pending.
 	ConfirmChallengeOutcome(ctx context.Context, in *ConfirmChallengeOutcomeRequest, opts ...grpc.CallOption) (*ConfirmChallengeOutcomeResponse, error)
+	// Issue 16: the case's lifecycle.
+	// RequestInformation asks the group member for more information: the
+	// member sees the question and answers with an amendment, which sends the
+	// case back to review. Decide with DECISION_KIND_REQUEST_MORE_INFORMATION
+	// does the same, its grounds being the question. Errors: NOT_FOUND;
+	// INVALID_ARGUMENT without a question; FAILED_PRECONDITION unless the
+	// case is under review, or after a withdrawal.
+	RequestInformation(ctx context.Context, in *RequestInformationRequest, opts ...grpc.CallOption) (*RequestInformationResponse, error)
+	// AcknowledgeWithdrawal is one Privacy Team member acknowledging the
+	// authority's withdrawal: the request closes as WITHDRAWN, or, after a
+	// disclosure, the withdrawal is recorded and undoes nothing. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION when nothing was withdrawn.
+	AcknowledgeWithdrawal(ctx context.Context, in *AcknowledgeWithdrawalRequest, opts ...grpc.CallOption) (*AcknowledgeWithdrawalResponse, error)
+	// ProposeFactCorrection corrects the customers, the prohibition, the
+	// authority's country or the emergency and imminent-risk claims, with a
+	// reason. A correction that removes or weakens a step takes effect only
+	// once a second person confirms it (ConfirmFactCorrection); one that
+	// only strengthens takes effect at once. Taking effect sends a case with
+	// a decision pending or in effect back to review. Errors: NOT_FOUND;
+	// INVALID_ARGUMENT.
+	ProposeFactCorrection(ctx context.Context, in *ProposeFactCorrectionRequest, opts ...grpc.CallOption) (*ProposeFactCorrectionResponse, error)
+	// ConfirmFactCorrection is the second person (approver or legal, not the
+	// proposer) confirming a weakening correction. Errors: NOT_FOUND;
+	// FAILED_PRECONDITION naming the clause for the proposer or a caller
+	// without the role.
+	ConfirmFactCorrection(ctx context.Context, in *ConfirmFactCorrectionRequest, opts ...grpc.CallOption) (*ConfirmFactCorrectionResponse, error)
+	// LinkCase records that the request is the same demand as another (e.g.
+	// sent to two group members); the report counts the demand once.
+	// Errors: NOT_FOUND for either request; INVALID_ARGUMENT for itself or
+	// without a reason.
+	LinkCase(ctx context.Context, in *LinkCaseRequest, opts ...grpc.CallOption) (*LinkCaseResponse, error)
 }
 
 type assessmentServiceClient struct {
@@ -222,6 +258,56 @@ func (c *assessmentServiceClient) ConfirmChallengeOutcome(ctx context.Context, i
 	return out, nil
 }
 
+func (c *assessmentServiceClient) RequestInformation(ctx context.Context, in *RequestInformationRequest, opts ...grpc.CallOption) (*RequestInformationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestInformationResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_RequestInformation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) AcknowledgeWithdrawal(ctx context.Context, in *AcknowledgeWithdrawalRequest, opts ...grpc.CallOption) (*AcknowledgeWithdrawalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcknowledgeWithdrawalResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_AcknowledgeWithdrawal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) ProposeFactCorrection(ctx context.Context, in *ProposeFactCorrectionRequest, opts ...grpc.CallOption) (*ProposeFactCorrectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeFactCorrectionResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_ProposeFactCorrection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) ConfirmFactCorrection(ctx context.Context, in *ConfirmFactCorrectionRequest, opts ...grpc.CallOption) (*ConfirmFactCorrectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmFactCorrectionResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_ConfirmFactCorrection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) LinkCase(ctx context.Context, in *LinkCaseRequest, opts ...grpc.CallOption) (*LinkCaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LinkCaseResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_LinkCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssessmentServiceServer is the server API for AssessmentService service.
 // All implementations must embed UnimplementedAssessmentServiceServer
 // for forward compatibility.
@@ -281,6 +367,37 @@ type AssessmentServiceServer interface {
 	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
 	// legal role, or no outcome pending.
 	ConfirmChallengeOutcome(context.Context, *ConfirmChallengeOutcomeRequest) (*ConfirmChallengeOutcomeResponse, error)
+	// Issue 16: the case's lifecycle.
+	// RequestInformation asks the group member for more information: the
+	// member sees the question and answers with an amendment, which sends the
+	// case back to review. Decide with DECISION_KIND_REQUEST_MORE_INFORMATION
+	// does the same, its grounds being the question. Errors: NOT_FOUND;
+	// INVALID_ARGUMENT without a question; FAILED_PRECONDITION unless the
+	// case is under review, or after a withdrawal.
+	RequestInformation(context.Context, *RequestInformationRequest) (*RequestInformationResponse, error)
+	// AcknowledgeWithdrawal is one Privacy Team member acknowledging the
+	// authority's withdrawal: the request closes as WITHDRAWN, or, after a
+	// disclosure, the withdrawal is recorded and undoes nothing. Errors:
+	// NOT_FOUND; FAILED_PRECONDITION when nothing was withdrawn.
+	AcknowledgeWithdrawal(context.Context, *AcknowledgeWithdrawalRequest) (*AcknowledgeWithdrawalResponse, error)
+	// ProposeFactCorrection corrects the customers, the prohibition, the
+	// authority's country or the emergency and imminent-risk claims, with a
+	// reason. A correction that removes or weakens a step takes effect only
+	// once a second person confirms it (ConfirmFactCorrection); one that
+	// only strengthens takes effect at once. Taking effect sends a case with
+	// a decision pending or in effect back to review. Errors: NOT_FOUND;
+	// INVALID_ARGUMENT.
+	ProposeFactCorrection(context.Context, *ProposeFactCorrectionRequest) (*ProposeFactCorrectionResponse, error)
+	// ConfirmFactCorrection is the second person (approver or legal, not the
+	// proposer) confirming a weakening correction. Errors: NOT_FOUND;
+	// FAILED_PRECONDITION naming the clause for the proposer or a caller
+	// without the role.
+	ConfirmFactCorrection(context.Context, *ConfirmFactCorrectionRequest) (*ConfirmFactCorrectionResponse, error)
+	// LinkCase records that the request is the same demand as another (e.g.
+	// sent to two group members); the report counts the demand once.
+	// Errors: NOT_FOUND for either request; INVALID_ARGUMENT for itself or
+	// without a reason.
+	LinkCase(context.Context, *LinkCaseRequest) (*LinkCaseResponse, error)
 	mustEmbedUnimplementedAssessmentServiceServer()
 }
 
@@ -326,6 +443,21 @@ func (UnimplementedAssessmentServiceServer) ProposeChallengeOutcome(context.Cont
 }
 func (UnimplementedAssessmentServiceServer) ConfirmChallengeOutcome(context.Context, *ConfirmChallengeOutcomeRequest) (*ConfirmChallengeOutcomeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmChallengeOutcome not implemented")
+}
+func (UnimplementedAssessmentServiceServer) RequestInformation(context.Context, *RequestInformationRequest) (*RequestInformationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestInformation not implemented")
+}
+func (UnimplementedAssessmentServiceServer) AcknowledgeWithdrawal(context.Context, *AcknowledgeWithdrawalRequest) (*AcknowledgeWithdrawalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcknowledgeWithdrawal not implemented")
+}
+func (UnimplementedAssessmentServiceServer) ProposeFactCorrection(context.Context, *ProposeFactCorrectionRequest) (*ProposeFactCorrectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeFactCorrection not implemented")
+}
+func (UnimplementedAssessmentServiceServer) ConfirmFactCorrection(context.Context, *ConfirmFactCorrectionRequest) (*ConfirmFactCorrectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmFactCorrection not implemented")
+}
+func (UnimplementedAssessmentServiceServer) LinkCase(context.Context, *LinkCaseRequest) (*LinkCaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LinkCase not implemented")
 }
 func (UnimplementedAssessmentServiceServer) mustEmbedUnimplementedAssessmentServiceServer() {}
 func (UnimplementedAssessmentServiceServer) testEmbeddedByValue()                           {}
@@ -564,6 +696,96 @@ func _AssessmentService_ConfirmChallengeOutcome_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssessmentService_RequestInformation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestInformationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).RequestInformation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_RequestInformation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).RequestInformation(ctx, req.(*RequestInformationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_AcknowledgeWithdrawal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcknowledgeWithdrawalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).AcknowledgeWithdrawal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_AcknowledgeWithdrawal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).AcknowledgeWithdrawal(ctx, req.(*AcknowledgeWithdrawalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_ProposeFactCorrection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeFactCorrectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).ProposeFactCorrection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_ProposeFactCorrection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).ProposeFactCorrection(ctx, req.(*ProposeFactCorrectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_ConfirmFactCorrection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmFactCorrectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).ConfirmFactCorrection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_ConfirmFactCorrection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).ConfirmFactCorrection(ctx, req.(*ConfirmFactCorrectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_LinkCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LinkCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).LinkCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_LinkCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).LinkCase(ctx, req.(*LinkCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssessmentService_ServiceDesc is the grpc.ServiceDesc for AssessmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -618,6 +840,26 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfirmChallengeOutcome",
 			Handler:    _AssessmentService_ConfirmChallengeOutcome_Handler,
+		},
+		{
+			MethodName: "RequestInformation",
+			Handler:    _AssessmentService_RequestInformation_Handler,
+		},
+		{
+			MethodName: "AcknowledgeWithdrawal",
+			Handler:    _AssessmentService_AcknowledgeWithdrawal_Handler,
+		},
+		{
+			MethodName: "ProposeFactCorrection",
+			Handler:    _AssessmentService_ProposeFactCorrection_Handler,
+		},
+		{
+			MethodName: "ConfirmFactCorrection",
+			Handler:    _AssessmentService_ConfirmFactCorrection_Handler,
+		},
+		{
+			MethodName: "LinkCase",
+			Handler:    _AssessmentService_LinkCase_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -43,25 +43,30 @@ const (
 	// The authority withdrew the request before a decision took effect; no
 	// decision can be taken any more.
 	CaseStatus_CASE_STATUS_WITHDRAWN CaseStatus = 5
+	// The group member was asked for more information (issue 16); the case
+	// waits for the amendment that answers it.
+	CaseStatus_CASE_STATUS_INFORMATION_REQUESTED CaseStatus = 30
 )
 
 // Enum value maps for CaseStatus.
 var (
 	CaseStatus_name = map[int32]string{
-		0: "CASE_STATUS_UNSPECIFIED",
-		1: "CASE_STATUS_OPEN",
-		2: "CASE_STATUS_IN_REVIEW",
-		3: "CASE_STATUS_PENDING_APPROVAL",
-		4: "CASE_STATUS_DECIDED",
-		5: "CASE_STATUS_WITHDRAWN",
+		0:  "CASE_STATUS_UNSPECIFIED",
+		1:  "CASE_STATUS_OPEN",
+		2:  "CASE_STATUS_IN_REVIEW",
+		3:  "CASE_STATUS_PENDING_APPROVAL",
+		4:  "CASE_STATUS_DECIDED",
+		5:  "CASE_STATUS_WITHDRAWN",
+		30: "CASE_STATUS_INFORMATION_REQUESTED",
 	}
 	CaseStatus_value = map[string]int32{
-		"CASE_STATUS_UNSPECIFIED":      0,
-		"CASE_STATUS_OPEN":             1,
-		"CASE_STATUS_IN_REVIEW":        2,
-		"CASE_STATUS_PENDING_APPROVAL": 3,
-		"CASE_STATUS_DECIDED":          4,
-		"CASE_STATUS_WITHDRAWN":        5,
+		"CASE_STATUS_UNSPECIFIED":           0,
+		"CASE_STATUS_OPEN":                  1,
+		"CASE_STATUS_IN_REVIEW":             2,
+		"CASE_STATUS_PENDING_APPROVAL":      3,
+		"CASE_STATUS_DECIDED":               4,
+		"CASE_STATUS_WITHDRAWN":             5,
+		"CASE_STATUS_INFORMATION_REQUESTED": 30,
 	}
 )
 
@@ -1801,7 +1806,30 @@ type Case struct {
 	Facts   *CaseFacts `protobuf:"bytes,17,opt,name=facts,proto3" json:"facts,omitempty"`
 	Rules   *CaseRules `protobuf:"bytes,18,opt,name=rules,proto3" json:"rules,omitempty"`
 	// When the authority withdrew the request; unset if it did not.
-	WithdrawTime  *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	WithdrawTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	// Issue 16 (fields 30-39).
+	// Where the request stands in its lifecycle (services/platform/lifecycle
+	// State: received, in_review, information_requested, pending_approval,
+	// awaiting_redirect, challenging, in_steps, on_hold, cleared,
+	// withdrawal_pending, disclosed, no_data_found, rejected, redirected,
+	// withdrawn). status above stays for older readers.
+	LifecycleState string `protobuf:"bytes,30,opt,name=lifecycle_state,json=lifecycleState,proto3" json:"lifecycle_state,omitempty"`
+	// The question put to the group member and not yet answered.
+	OpenQuestion *CaseQuestion `protobuf:"bytes,31,opt,name=open_question,json=openQuestion,proto3" json:"open_question,omitempty"`
+	// Every return to review, oldest first.
+	Reopenings []*CaseReopening `protobuf:"bytes,32,rep,name=reopenings,proto3" json:"reopenings,omitempty"`
+	// Decisions that were in effect and were superseded by a reopening,
+	// oldest first; the record keeps them.
+	EarlierDecisions []*Decision `protobuf:"bytes,33,rep,name=earlier_decisions,json=earlierDecisions,proto3" json:"earlier_decisions,omitempty"`
+	// Fact corrections, pending and in effect, oldest first.
+	Corrections []*FactCorrectionRecord `protobuf:"bytes,34,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	// Requests linked as the same demand.
+	Links []*CaseLink `protobuf:"bytes,35,rep,name=links,proto3" json:"links,omitempty"`
+	// Who acknowledged the withdrawal, and when; empty until someone did.
+	WithdrawalAcknowledgedBy  string                 `protobuf:"bytes,36,opt,name=withdrawal_acknowledged_by,json=withdrawalAcknowledgedBy,proto3" json:"withdrawal_acknowledged_by,omitempty"`
+	WithdrawalAcknowledgeTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=withdrawal_acknowledge_time,json=withdrawalAcknowledgeTime,proto3" json:"withdrawal_acknowledge_time,omitempty"`
+	// Reporting recorded a disclosure: nothing reopens the case any more.
+	Disclosed     bool `protobuf:"varint,38,opt,name=disclosed,proto3" json:"disclosed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,6 +1997,595 @@ func (x *Case) GetWithdrawTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Case) GetLifecycleState() string {
+	if x != nil {
+		return x.LifecycleState
+	}
+	return ""
+}
+
+func (x *Case) GetOpenQuestion() *CaseQuestion {
+	if x != nil {
+		return x.OpenQuestion
+	}
+	return nil
+}
+
+func (x *Case) GetReopenings() []*CaseReopening {
+	if x != nil {
+		return x.Reopenings
+	}
+	return nil
+}
+
+func (x *Case) GetEarlierDecisions() []*Decision {
+	if x != nil {
+		return x.EarlierDecisions
+	}
+	return nil
+}
+
+func (x *Case) GetCorrections() []*FactCorrectionRecord {
+	if x != nil {
+		return x.Corrections
+	}
+	return nil
+}
+
+func (x *Case) GetLinks() []*CaseLink {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+func (x *Case) GetWithdrawalAcknowledgedBy() string {
+	if x != nil {
+		return x.WithdrawalAcknowledgedBy
+	}
+	return ""
+}
+
+func (x *Case) GetWithdrawalAcknowledgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WithdrawalAcknowledgeTime
+	}
+	return nil
+}
+
+func (x *Case) GetDisclosed() bool {
+	if x != nil {
+		return x.Disclosed
+	}
+	return false
+}
+
+// CaseQuestion is a request for more information put to the group member.
+type CaseQuestion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Personal data (RECORD): the Privacy Team's question in free text,
+	// which can name the people concerned.
+	Question      string                 `protobuf:"bytes,1,opt,name=question,proto3" json:"question,omitempty"`
+	AskedBy       string                 `protobuf:"bytes,2,opt,name=asked_by,json=askedBy,proto3" json:"asked_by,omitempty"`
+	AskTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=ask_time,json=askTime,proto3" json:"ask_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseQuestion) Reset() {
+	*x = CaseQuestion{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseQuestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseQuestion) ProtoMessage() {}
+
+func (x *CaseQuestion) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseQuestion.ProtoReflect.Descriptor instead.
+func (*CaseQuestion) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CaseQuestion) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *CaseQuestion) GetAskedBy() string {
+	if x != nil {
+		return x.AskedBy
+	}
+	return ""
+}
+
+func (x *CaseQuestion) GetAskTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AskTime
+	}
+	return nil
+}
+
+// CaseReopening is one return to review, as the case shows it (the event
+// is CaseReopened).
+type CaseReopening struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ReopenTrigger value's name, e.g. REOPEN_TRIGGER_REDIRECT_DECLINED:
+	// a name rather than the enum, as the enum is declared in events.proto,
+	// which imports this file.
+	Trigger              string                 `protobuf:"bytes,1,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	CauseEventId         string                 `protobuf:"bytes,2,opt,name=cause_event_id,json=causeEventId,proto3" json:"cause_event_id,omitempty"`
+	SupersededDecisionId string                 `protobuf:"bytes,3,opt,name=superseded_decision_id,json=supersededDecisionId,proto3" json:"superseded_decision_id,omitempty"`
+	ReopenTime           *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=reopen_time,json=reopenTime,proto3" json:"reopen_time,omitempty"`
+	// The lifecycle table's sentence (no personal data).
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	ReopenedBy    string `protobuf:"bytes,6,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseReopening) Reset() {
+	*x = CaseReopening{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseReopening) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseReopening) ProtoMessage() {}
+
+func (x *CaseReopening) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseReopening.ProtoReflect.Descriptor instead.
+func (*CaseReopening) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CaseReopening) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *CaseReopening) GetCauseEventId() string {
+	if x != nil {
+		return x.CauseEventId
+	}
+	return ""
+}
+
+func (x *CaseReopening) GetSupersededDecisionId() string {
+	if x != nil {
+		return x.SupersededDecisionId
+	}
+	return ""
+}
+
+func (x *CaseReopening) GetReopenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReopenTime
+	}
+	return nil
+}
+
+func (x *CaseReopening) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseReopening) GetReopenedBy() string {
+	if x != nil {
+		return x.ReopenedBy
+	}
+	return ""
+}
+
+// CaseLink is a link to another request of the same demand.
+type CaseLink struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	LinkedRequestId string                 `protobuf:"bytes,1,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	// Personal data (RECORD): why staff judged it the same demand.
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	LinkedBy      string                 `protobuf:"bytes,3,opt,name=linked_by,json=linkedBy,proto3" json:"linked_by,omitempty"`
+	LinkTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseLink) Reset() {
+	*x = CaseLink{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseLink) ProtoMessage() {}
+
+func (x *CaseLink) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseLink.ProtoReflect.Descriptor instead.
+func (*CaseLink) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CaseLink) GetLinkedRequestId() string {
+	if x != nil {
+		return x.LinkedRequestId
+	}
+	return ""
+}
+
+func (x *CaseLink) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseLink) GetLinkedBy() string {
+	if x != nil {
+		return x.LinkedBy
+	}
+	return ""
+}
+
+func (x *CaseLink) GetLinkTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LinkTime
+	}
+	return nil
+}
+
+// CustomerList is a list of customers, as a message so that "replace the
+// customers with none" and "leave them" differ.
+type CustomerList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customers     []*v11.Customer        `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerList) Reset() {
+	*x = CustomerList{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerList) ProtoMessage() {}
+
+func (x *CustomerList) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerList.ProtoReflect.Descriptor instead.
+func (*CustomerList) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CustomerList) GetCustomers() []*v11.Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+// FactCorrection corrects facts a case was opened with (issue 16). An
+// unset part leaves that fact unchanged.
+type FactCorrection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only: names the correction (ConfirmFactCorrection takes it).
+	CorrectionId string `protobuf:"bytes,1,opt,name=correction_id,json=correctionId,proto3" json:"correction_id,omitempty"`
+	// Set: the request's customers are these, each with its role and
+	// establishment.
+	Customers *CustomerList `protobuf:"bytes,2,opt,name=customers,proto3" json:"customers,omitempty"`
+	// Set: the claimed non-disclosure order is this; present=false removes it.
+	Prohibition *Prohibition `protobuf:"bytes,3,opt,name=prohibition,proto3" json:"prohibition,omitempty"`
+	// Set: the authority's country (ISO 3166-1 alpha-2).
+	AuthorityCountry    *string `protobuf:"bytes,4,opt,name=authority_country,json=authorityCountry,proto3,oneof" json:"authority_country,omitempty"`
+	EmergencyClaimed    *bool   `protobuf:"varint,5,opt,name=emergency_claimed,json=emergencyClaimed,proto3,oneof" json:"emergency_claimed,omitempty"`
+	ImminentRiskClaimed *bool   `protobuf:"varint,6,opt,name=imminent_risk_claimed,json=imminentRiskClaimed,proto3,oneof" json:"imminent_risk_claimed,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *FactCorrection) Reset() {
+	*x = FactCorrection{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FactCorrection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FactCorrection) ProtoMessage() {}
+
+func (x *FactCorrection) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FactCorrection.ProtoReflect.Descriptor instead.
+func (*FactCorrection) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FactCorrection) GetCorrectionId() string {
+	if x != nil {
+		return x.CorrectionId
+	}
+	return ""
+}
+
+func (x *FactCorrection) GetCustomers() *CustomerList {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *FactCorrection) GetProhibition() *Prohibition {
+	if x != nil {
+		return x.Prohibition
+	}
+	return nil
+}
+
+func (x *FactCorrection) GetAuthorityCountry() string {
+	if x != nil && x.AuthorityCountry != nil {
+		return *x.AuthorityCountry
+	}
+	return ""
+}
+
+func (x *FactCorrection) GetEmergencyClaimed() bool {
+	if x != nil && x.EmergencyClaimed != nil {
+		return *x.EmergencyClaimed
+	}
+	return false
+}
+
+func (x *FactCorrection) GetImminentRiskClaimed() bool {
+	if x != nil && x.ImminentRiskClaimed != nil {
+		return *x.ImminentRiskClaimed
+	}
+	return false
+}
+
+// Weakening is one way a correction removes or weakens a step of the
+// plan, with the clause of that step.
+type Weakening struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Clause        string                 `protobuf:"bytes,1,opt,name=clause,proto3" json:"clause,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Weakening) Reset() {
+	*x = Weakening{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Weakening) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Weakening) ProtoMessage() {}
+
+func (x *Weakening) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Weakening.ProtoReflect.Descriptor instead.
+func (*Weakening) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Weakening) GetClause() string {
+	if x != nil {
+		return x.Clause
+	}
+	return ""
+}
+
+func (x *Weakening) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// FactCorrectionRecord is a correction as the case shows it.
+type FactCorrectionRecord struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Correction *FactCorrection        `protobuf:"bytes,1,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Personal data (RECORD): why staff corrected the facts, in free text.
+	Reason      string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	ProposedBy  string                 `protobuf:"bytes,3,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	ProposeTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=propose_time,json=proposeTime,proto3" json:"propose_time,omitempty"`
+	// Empty: the correction only strengthens and took effect at once.
+	Weakens []*Weakening `protobuf:"bytes,5,rep,name=weakens,proto3" json:"weakens,omitempty"`
+	// The second person's confirmation a weakening correction needs.
+	Lift          *v1.Lift               `protobuf:"bytes,6,opt,name=lift,proto3" json:"lift,omitempty"`
+	Effective     bool                   `protobuf:"varint,7,opt,name=effective,proto3" json:"effective,omitempty"`
+	ConfirmedBy   string                 `protobuf:"bytes,8,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FactCorrectionRecord) Reset() {
+	*x = FactCorrectionRecord{}
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FactCorrectionRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FactCorrectionRecord) ProtoMessage() {}
+
+func (x *FactCorrectionRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_case_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FactCorrectionRecord.ProtoReflect.Descriptor instead.
+func (*FactCorrectionRecord) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_case_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *FactCorrectionRecord) GetCorrection() *FactCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *FactCorrectionRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *FactCorrectionRecord) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+func (x *FactCorrectionRecord) GetProposeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProposeTime
+	}
+	return nil
+}
+
+func (x *FactCorrectionRecord) GetWeakens() []*Weakening {
+	if x != nil {
+		return x.Weakens
+	}
+	return nil
+}
+
+func (x *FactCorrectionRecord) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+func (x *FactCorrectionRecord) GetEffective() bool {
+	if x != nil {
+		return x.Effective
+	}
+	return false
+}
+
+func (x *FactCorrectionRecord) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *FactCorrectionRecord) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
@@ -2041,10 +2658,10 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\x05R\x11approvalsRequired\x12%\n" +
 	"\x0epolicy_version\x18\v \x01(\tR\rpolicyVersion\x12\x18\n" +
-	"\astatute\x18\f \x01(\tR\astatute\"\x80\x01\n" +
+	"\astatute\x18\f \x01(\tR\astatute\"\x8a\x01\n" +
 	"\vProhibition\x12\x18\n" +
-	"\apresent\x18\x01 \x01(\bR\apresent\x12\x1c\n" +
-	"\treference\x18\x02 \x01(\tR\treference\x129\n" +
+	"\apresent\x18\x01 \x01(\bR\apresent\x12&\n" +
+	"\treference\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\treference\x129\n" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa7\x06\n" +
 	"\x18NotificationRequirements\x124\n" +
@@ -2106,7 +2723,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\"rights_weighed_for_all_disclosures\x18\t \x01(\bR\x1erightsWeighedForAllDisclosures\x12Z\n" +
 	"\x19counsel_before_disclosure\x18\n" +
 	" \x03(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x17counselBeforeDisclosure\x12\x1a\n" +
-	"\boverlays\x18\v \x03(\tR\boverlays\"\xa4\a\n" +
+	"\boverlays\x18\v \x03(\tR\boverlays\"\xd5\v\n" +
 	"\x04Case\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x125\n" +
@@ -2128,7 +2745,65 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\aversion\x18\x10 \x01(\x04R\aversion\x122\n" +
 	"\x05facts\x18\x11 \x01(\v2\x1c.ddr.assessment.v1.CaseFactsR\x05facts\x122\n" +
 	"\x05rules\x18\x12 \x01(\v2\x1c.ddr.assessment.v1.CaseRulesR\x05rules\x12?\n" +
-	"\rwithdraw_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime*\xb0\x01\n" +
+	"\rwithdraw_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12'\n" +
+	"\x0flifecycle_state\x18\x1e \x01(\tR\x0elifecycleState\x12D\n" +
+	"\ropen_question\x18\x1f \x01(\v2\x1f.ddr.assessment.v1.CaseQuestionR\fopenQuestion\x12@\n" +
+	"\n" +
+	"reopenings\x18  \x03(\v2 .ddr.assessment.v1.CaseReopeningR\n" +
+	"reopenings\x12H\n" +
+	"\x11earlier_decisions\x18! \x03(\v2\x1b.ddr.assessment.v1.DecisionR\x10earlierDecisions\x12I\n" +
+	"\vcorrections\x18\" \x03(\v2'.ddr.assessment.v1.FactCorrectionRecordR\vcorrections\x121\n" +
+	"\x05links\x18# \x03(\v2\x1b.ddr.assessment.v1.CaseLinkR\x05links\x12<\n" +
+	"\x1awithdrawal_acknowledged_by\x18$ \x01(\tR\x18withdrawalAcknowledgedBy\x12Z\n" +
+	"\x1bwithdrawal_acknowledge_time\x18% \x01(\v2\x1a.google.protobuf.TimestampR\x19withdrawalAcknowledgeTime\x12\x1c\n" +
+	"\tdisclosed\x18& \x01(\bR\tdisclosed\"\x82\x01\n" +
+	"\fCaseQuestion\x12 \n" +
+	"\bquestion\x18\x01 \x01(\tB\x04\x90\xb5\x18\x02R\bquestion\x12\x19\n" +
+	"\basked_by\x18\x02 \x01(\tR\aaskedBy\x125\n" +
+	"\bask_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aaskTime\"\xfb\x01\n" +
+	"\rCaseReopening\x12\x18\n" +
+	"\atrigger\x18\x01 \x01(\tR\atrigger\x12$\n" +
+	"\x0ecause_event_id\x18\x02 \x01(\tR\fcauseEventId\x124\n" +
+	"\x16superseded_decision_id\x18\x03 \x01(\tR\x14supersededDecisionId\x12;\n" +
+	"\vreopen_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reopenTime\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vreopened_by\x18\x06 \x01(\tR\n" +
+	"reopenedBy\"\xaa\x01\n" +
+	"\bCaseLink\x12*\n" +
+	"\x11linked_request_id\x18\x01 \x01(\tR\x0flinkedRequestId\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1b\n" +
+	"\tlinked_by\x18\x03 \x01(\tR\blinkedBy\x127\n" +
+	"\tlink_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime\"O\n" +
+	"\fCustomerList\x12?\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x17.ddr.intake.v1.CustomerB\b\xbaH\x05\x92\x01\x02\x10dR\tcustomers\"\xb7\x03\n" +
+	"\x0eFactCorrection\x12,\n" +
+	"\rcorrection_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\fcorrectionId\x12=\n" +
+	"\tcustomers\x18\x02 \x01(\v2\x1f.ddr.assessment.v1.CustomerListR\tcustomers\x12@\n" +
+	"\vprohibition\x18\x03 \x01(\v2\x1e.ddr.assessment.v1.ProhibitionR\vprohibition\x12E\n" +
+	"\x11authority_country\x18\x04 \x01(\tB\x13\xbaH\x10r\x0e\x18\x022\n" +
+	"^[A-Z]{2}$H\x00R\x10authorityCountry\x88\x01\x01\x120\n" +
+	"\x11emergency_claimed\x18\x05 \x01(\bH\x01R\x10emergencyClaimed\x88\x01\x01\x127\n" +
+	"\x15imminent_risk_claimed\x18\x06 \x01(\bH\x02R\x13imminentRiskClaimed\x88\x01\x01B\x14\n" +
+	"\x12_authority_countryB\x14\n" +
+	"\x12_emergency_claimedB\x18\n" +
+	"\x16_imminent_risk_claimed\";\n" +
+	"\tWeakening\x12\x16\n" +
+	"\x06clause\x18\x01 \x01(\tR\x06clause\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xbc\x03\n" +
+	"\x14FactCorrectionRecord\x12A\n" +
+	"\n" +
+	"correction\x18\x01 \x01(\v2!.ddr.assessment.v1.FactCorrectionR\n" +
+	"correction\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1f\n" +
+	"\vproposed_by\x18\x03 \x01(\tR\n" +
+	"proposedBy\x12=\n" +
+	"\fpropose_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vproposeTime\x126\n" +
+	"\aweakens\x18\x05 \x03(\v2\x1c.ddr.assessment.v1.WeakeningR\aweakens\x12'\n" +
+	"\x04lift\x18\x06 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\x12\x1c\n" +
+	"\teffective\x18\a \x01(\bR\teffective\x12!\n" +
+	"\fconfirmed_by\x18\b \x01(\tR\vconfirmedBy\x12A\n" +
+	"\x0eeffective_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime*\xd7\x01\n" +
 	"\n" +
 	"CaseStatus\x12\x1b\n" +
 	"\x17CASE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -2136,7 +2811,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x15CASE_STATUS_IN_REVIEW\x10\x02\x12 \n" +
 	"\x1cCASE_STATUS_PENDING_APPROVAL\x10\x03\x12\x17\n" +
 	"\x13CASE_STATUS_DECIDED\x10\x04\x12\x19\n" +
-	"\x15CASE_STATUS_WITHDRAWN\x10\x05*\xa5\x02\n" +
+	"\x15CASE_STATUS_WITHDRAWN\x10\x05\x12%\n" +
+	"!CASE_STATUS_INFORMATION_REQUESTED\x10\x1e*\xa5\x02\n" +
 	"\bFlagCode\x12\x19\n" +
 	"\x15FLAG_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14FLAG_CODE_BULK_SCOPE\x10\x01\x12$\n" +
@@ -2193,7 +2869,7 @@ func file_ddr_assessment_v1_case_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_assessment_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_ddr_assessment_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ddr_assessment_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(CaseStatus)(0),                  // 0: ddr.assessment.v1.CaseStatus
 	(FlagCode)(0),                    // 1: ddr.assessment.v1.FlagCode
@@ -2216,73 +2892,97 @@ var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(*CaseFacts)(nil),                // 18: ddr.assessment.v1.CaseFacts
 	(*CaseRules)(nil),                // 19: ddr.assessment.v1.CaseRules
 	(*Case)(nil),                     // 20: ddr.assessment.v1.Case
-	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
-	(*v1.Lift)(nil),                  // 22: ddr.common.v1.Lift
-	(v11.DataCategory)(0),            // 23: ddr.intake.v1.DataCategory
-	(*v11.TimeRange)(nil),            // 24: ddr.intake.v1.TimeRange
-	(*durationpb.Duration)(nil),      // 25: google.protobuf.Duration
-	(*v11.Customer)(nil),             // 26: ddr.intake.v1.Customer
-	(v11.AuthorityKind)(0),           // 27: ddr.intake.v1.AuthorityKind
-	(v11.LegalProcessType)(0),        // 28: ddr.intake.v1.LegalProcessType
+	(*CaseQuestion)(nil),             // 21: ddr.assessment.v1.CaseQuestion
+	(*CaseReopening)(nil),            // 22: ddr.assessment.v1.CaseReopening
+	(*CaseLink)(nil),                 // 23: ddr.assessment.v1.CaseLink
+	(*CustomerList)(nil),             // 24: ddr.assessment.v1.CustomerList
+	(*FactCorrection)(nil),           // 25: ddr.assessment.v1.FactCorrection
+	(*Weakening)(nil),                // 26: ddr.assessment.v1.Weakening
+	(*FactCorrectionRecord)(nil),     // 27: ddr.assessment.v1.FactCorrectionRecord
+	(*timestamppb.Timestamp)(nil),    // 28: google.protobuf.Timestamp
+	(*v1.Lift)(nil),                  // 29: ddr.common.v1.Lift
+	(v11.DataCategory)(0),            // 30: ddr.intake.v1.DataCategory
+	(*v11.TimeRange)(nil),            // 31: ddr.intake.v1.TimeRange
+	(*durationpb.Duration)(nil),      // 32: google.protobuf.Duration
+	(*v11.Customer)(nil),             // 33: ddr.intake.v1.Customer
+	(v11.AuthorityKind)(0),           // 34: ddr.intake.v1.AuthorityKind
+	(v11.LegalProcessType)(0),        // 35: ddr.intake.v1.LegalProcessType
 }
 var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	1,  // 0: ddr.assessment.v1.Flag.code:type_name -> ddr.assessment.v1.FlagCode
 	2,  // 1: ddr.assessment.v1.FactorAssessment.factor:type_name -> ddr.assessment.v1.Factor
-	21, // 2: ddr.assessment.v1.FactorAssessment.record_time:type_name -> google.protobuf.Timestamp
+	28, // 2: ddr.assessment.v1.FactorAssessment.record_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: ddr.assessment.v1.CounselConsultation.kind:type_name -> ddr.assessment.v1.CounselKind
-	21, // 4: ddr.assessment.v1.CounselConsultation.consult_time:type_name -> google.protobuf.Timestamp
-	21, // 5: ddr.assessment.v1.ChallengeConsideration.record_time:type_name -> google.protobuf.Timestamp
+	28, // 4: ddr.assessment.v1.CounselConsultation.consult_time:type_name -> google.protobuf.Timestamp
+	28, // 5: ddr.assessment.v1.ChallengeConsideration.record_time:type_name -> google.protobuf.Timestamp
 	6,  // 6: ddr.assessment.v1.ChallengeConsideration.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
-	22, // 7: ddr.assessment.v1.ChallengeConsideration.outcome_lift:type_name -> ddr.common.v1.Lift
+	29, // 7: ddr.assessment.v1.ChallengeConsideration.outcome_lift:type_name -> ddr.common.v1.Lift
 	9,  // 8: ddr.assessment.v1.Review.factors:type_name -> ddr.assessment.v1.FactorAssessment
 	10, // 9: ddr.assessment.v1.Review.consultations:type_name -> ddr.assessment.v1.CounselConsultation
 	11, // 10: ddr.assessment.v1.Review.challenge:type_name -> ddr.assessment.v1.ChallengeConsideration
-	23, // 11: ddr.assessment.v1.Scope.data_categories:type_name -> ddr.intake.v1.DataCategory
-	24, // 12: ddr.assessment.v1.Scope.time_range:type_name -> ddr.intake.v1.TimeRange
-	21, // 13: ddr.assessment.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
+	30, // 11: ddr.assessment.v1.Scope.data_categories:type_name -> ddr.intake.v1.DataCategory
+	31, // 12: ddr.assessment.v1.Scope.time_range:type_name -> ddr.intake.v1.TimeRange
+	28, // 13: ddr.assessment.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
 	4,  // 14: ddr.assessment.v1.Decision.kind:type_name -> ddr.assessment.v1.DecisionKind
 	5,  // 15: ddr.assessment.v1.Decision.legal_basis:type_name -> ddr.assessment.v1.LegalBasis
 	13, // 16: ddr.assessment.v1.Decision.scope:type_name -> ddr.assessment.v1.Scope
-	21, // 17: ddr.assessment.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
+	28, // 17: ddr.assessment.v1.Decision.decide_time:type_name -> google.protobuf.Timestamp
 	7,  // 18: ddr.assessment.v1.Decision.status:type_name -> ddr.assessment.v1.DecisionStatus
 	14, // 19: ddr.assessment.v1.Decision.approvals:type_name -> ddr.assessment.v1.Approval
-	21, // 20: ddr.assessment.v1.Prohibition.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 20: ddr.assessment.v1.Prohibition.expires_at:type_name -> google.protobuf.Timestamp
 	16, // 21: ddr.assessment.v1.NotificationRequirements.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	21, // 22: ddr.assessment.v1.NotificationRequirements.receive_time:type_name -> google.protobuf.Timestamp
+	28, // 22: ddr.assessment.v1.NotificationRequirements.receive_time:type_name -> google.protobuf.Timestamp
 	13, // 23: ddr.assessment.v1.NotificationRequirements.scope:type_name -> ddr.assessment.v1.Scope
-	25, // 24: ddr.assessment.v1.NotificationRequirements.customer_notice_period:type_name -> google.protobuf.Duration
-	26, // 25: ddr.assessment.v1.NotificationRequirements.customers:type_name -> ddr.intake.v1.Customer
-	21, // 26: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
-	21, // 27: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
-	27, // 28: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
-	28, // 29: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
-	23, // 30: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
-	24, // 31: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
+	32, // 24: ddr.assessment.v1.NotificationRequirements.customer_notice_period:type_name -> google.protobuf.Duration
+	33, // 25: ddr.assessment.v1.NotificationRequirements.customers:type_name -> ddr.intake.v1.Customer
+	28, // 26: ddr.assessment.v1.CaseFacts.receive_time:type_name -> google.protobuf.Timestamp
+	28, // 27: ddr.assessment.v1.CaseFacts.forward_time:type_name -> google.protobuf.Timestamp
+	34, // 28: ddr.assessment.v1.CaseFacts.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	35, // 29: ddr.assessment.v1.CaseFacts.legal_process:type_name -> ddr.intake.v1.LegalProcessType
+	30, // 30: ddr.assessment.v1.CaseFacts.data_categories:type_name -> ddr.intake.v1.DataCategory
+	31, // 31: ddr.assessment.v1.CaseFacts.time_range:type_name -> ddr.intake.v1.TimeRange
 	16, // 32: ddr.assessment.v1.CaseFacts.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	21, // 33: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
-	26, // 34: ddr.assessment.v1.CaseFacts.customers:type_name -> ddr.intake.v1.Customer
-	25, // 35: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
-	25, // 36: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
-	25, // 37: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
+	28, // 33: ddr.assessment.v1.CaseFacts.deadline_time:type_name -> google.protobuf.Timestamp
+	33, // 34: ddr.assessment.v1.CaseFacts.customers:type_name -> ddr.intake.v1.Customer
+	32, // 35: ddr.assessment.v1.CaseRules.bulk_max_time_range:type_name -> google.protobuf.Duration
+	32, // 36: ddr.assessment.v1.CaseRules.emergency_review:type_name -> google.protobuf.Duration
+	32, // 37: ddr.assessment.v1.CaseRules.customer_notice_period:type_name -> google.protobuf.Duration
 	2,  // 38: ddr.assessment.v1.CaseRules.extra_factors:type_name -> ddr.assessment.v1.Factor
 	3,  // 39: ddr.assessment.v1.CaseRules.counsel_before_disclosure:type_name -> ddr.assessment.v1.CounselKind
 	0,  // 40: ddr.assessment.v1.Case.status:type_name -> ddr.assessment.v1.CaseStatus
 	8,  // 41: ddr.assessment.v1.Case.flags:type_name -> ddr.assessment.v1.Flag
 	12, // 42: ddr.assessment.v1.Case.review:type_name -> ddr.assessment.v1.Review
 	15, // 43: ddr.assessment.v1.Case.decision:type_name -> ddr.assessment.v1.Decision
-	21, // 44: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
-	21, // 45: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
-	21, // 46: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
-	21, // 47: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
-	27, // 48: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
+	28, // 44: ddr.assessment.v1.Case.open_time:type_name -> google.protobuf.Timestamp
+	28, // 45: ddr.assessment.v1.Case.review_due_time:type_name -> google.protobuf.Timestamp
+	28, // 46: ddr.assessment.v1.Case.deadline_time:type_name -> google.protobuf.Timestamp
+	28, // 47: ddr.assessment.v1.Case.receive_time:type_name -> google.protobuf.Timestamp
+	34, // 48: ddr.assessment.v1.Case.authority_kind:type_name -> ddr.intake.v1.AuthorityKind
 	18, // 49: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
 	19, // 50: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
-	21, // 51: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	28, // 51: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
+	21, // 52: ddr.assessment.v1.Case.open_question:type_name -> ddr.assessment.v1.CaseQuestion
+	22, // 53: ddr.assessment.v1.Case.reopenings:type_name -> ddr.assessment.v1.CaseReopening
+	15, // 54: ddr.assessment.v1.Case.earlier_decisions:type_name -> ddr.assessment.v1.Decision
+	27, // 55: ddr.assessment.v1.Case.corrections:type_name -> ddr.assessment.v1.FactCorrectionRecord
+	23, // 56: ddr.assessment.v1.Case.links:type_name -> ddr.assessment.v1.CaseLink
+	28, // 57: ddr.assessment.v1.Case.withdrawal_acknowledge_time:type_name -> google.protobuf.Timestamp
+	28, // 58: ddr.assessment.v1.CaseQuestion.ask_time:type_name -> google.protobuf.Timestamp
+	28, // 59: ddr.assessment.v1.CaseReopening.reopen_time:type_name -> google.protobuf.Timestamp
+	28, // 60: ddr.assessment.v1.CaseLink.link_time:type_name -> google.protobuf.Timestamp
+	33, // 61: ddr.assessment.v1.CustomerList.customers:type_name -> ddr.intake.v1.Customer
+	24, // 62: ddr.assessment.v1.FactCorrection.customers:type_name -> ddr.assessment.v1.CustomerList
+	16, // 63: ddr.assessment.v1.FactCorrection.prohibition:type_name -> ddr.assessment.v1.Prohibition
+	25, // 64: ddr.assessment.v1.FactCorrectionRecord.correction:type_name -> ddr.assessment.v1.FactCorrection
+	28, // 65: ddr.assessment.v1.FactCorrectionRecord.propose_time:type_name -> google.protobuf.Timestamp
+	26, // 66: ddr.assessment.v1.FactCorrectionRecord.weakens:type_name -> ddr.assessment.v1.Weakening
+	29, // 67: ddr.assessment.v1.FactCorrectionRecord.lift:type_name -> ddr.common.v1.Lift
+	28, // 68: ddr.assessment.v1.FactCorrectionRecord.effective_time:type_name -> google.protobuf.Timestamp
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_case_proto_init() }
@@ -2290,13 +2990,14 @@ func file_ddr_assessment_v1_case_proto_init() {
 	if File_ddr_assessment_v1_case_proto != nil {
 		return
 	}
+	file_ddr_assessment_v1_case_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_case_proto_rawDesc), len(file_ddr_assessment_v1_case_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   13,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1287,6 +1287,237 @@ func (x *CaseLinked) GetLinkTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// FactCorrectionProposed records a fact correction that removes or weakens
+// a step (issue 16): it takes effect only when a second person, not the
+// proposer, with the approver or legal role confirms it (lift). Subject
+// ddr.req.<id>.assessment.fact_correction_proposed.
+type FactCorrectionProposed struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Correction *FactCorrection        `protobuf:"bytes,2,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Personal data (RECORD): why staff corrected the facts, in free text.
+	Reason      string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Weakens     []*Weakening           `protobuf:"bytes,4,rep,name=weakens,proto3" json:"weakens,omitempty"`
+	Lift        *v1.Lift               `protobuf:"bytes,5,opt,name=lift,proto3" json:"lift,omitempty"`
+	ProposedBy  string                 `protobuf:"bytes,6,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	ProposeTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=propose_time,json=proposeTime,proto3" json:"propose_time,omitempty"`
+	// The adequacy of a corrected authority country on the received date
+	// (clause 4.2.1), judged when the correction was proposed.
+	CountryAdequate bool `protobuf:"varint,8,opt,name=country_adequate,json=countryAdequate,proto3" json:"country_adequate,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FactCorrectionProposed) Reset() {
+	*x = FactCorrectionProposed{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FactCorrectionProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FactCorrectionProposed) ProtoMessage() {}
+
+func (x *FactCorrectionProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FactCorrectionProposed.ProtoReflect.Descriptor instead.
+func (*FactCorrectionProposed) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FactCorrectionProposed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *FactCorrectionProposed) GetCorrection() *FactCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *FactCorrectionProposed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *FactCorrectionProposed) GetWeakens() []*Weakening {
+	if x != nil {
+		return x.Weakens
+	}
+	return nil
+}
+
+func (x *FactCorrectionProposed) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+func (x *FactCorrectionProposed) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+func (x *FactCorrectionProposed) GetProposeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProposeTime
+	}
+	return nil
+}
+
+func (x *FactCorrectionProposed) GetCountryAdequate() bool {
+	if x != nil {
+		return x.CountryAdequate
+	}
+	return false
+}
+
+// FactsCorrected is a fact correction taking effect: the corrected facts,
+// the flags computed again and what notification needs with them. A case
+// whose decision was pending or in effect then goes back to review
+// (CaseReopened FACT_CORRECTED). Subject
+// ddr.req.<id>.assessment.facts_corrected.
+type FactsCorrected struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	RequestId    string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	CorrectionId string                 `protobuf:"bytes,2,opt,name=correction_id,json=correctionId,proto3" json:"correction_id,omitempty"`
+	Correction   *FactCorrection        `protobuf:"bytes,3,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Personal data (RECORD): why staff corrected the facts, in free text.
+	Reason     string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ProposedBy string `protobuf:"bytes,5,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	// The second person; empty for a correction that only strengthens.
+	ConfirmedBy string                 `protobuf:"bytes,6,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	CorrectTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=correct_time,json=correctTime,proto3" json:"correct_time,omitempty"`
+	Facts       *CaseFacts             `protobuf:"bytes,8,opt,name=facts,proto3" json:"facts,omitempty"`
+	Flags       []*Flag                `protobuf:"bytes,9,rep,name=flags,proto3" json:"flags,omitempty"`
+	// For the decision in effect, if any, with the corrected facts.
+	Requirements  *NotificationRequirements `protobuf:"bytes,10,opt,name=requirements,proto3" json:"requirements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FactsCorrected) Reset() {
+	*x = FactsCorrected{}
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FactsCorrected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FactsCorrected) ProtoMessage() {}
+
+func (x *FactsCorrected) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FactsCorrected.ProtoReflect.Descriptor instead.
+func (*FactsCorrected) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FactsCorrected) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *FactsCorrected) GetCorrectionId() string {
+	if x != nil {
+		return x.CorrectionId
+	}
+	return ""
+}
+
+func (x *FactsCorrected) GetCorrection() *FactCorrection {
+	if x != nil {
+		return x.Correction
+	}
+	return nil
+}
+
+func (x *FactsCorrected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *FactsCorrected) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+func (x *FactsCorrected) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *FactsCorrected) GetCorrectTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CorrectTime
+	}
+	return nil
+}
+
+func (x *FactsCorrected) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+func (x *FactsCorrected) GetFlags() []*Flag {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+func (x *FactsCorrected) GetRequirements() *NotificationRequirements {
+	if x != nil {
+		return x.Requirements
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_events_proto_rawDesc = "" +
@@ -1418,7 +1649,38 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1b\n" +
 	"\tlinked_by\x18\x04 \x01(\tR\blinkedBy\x127\n" +
 	"\tlink_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blinkTime:\f\x8a\xb5\x18\b\n" +
-	"\x06linked*\x84\x02\n" +
+	"\x06linked\"\xa4\x03\n" +
+	"\x16FactCorrectionProposed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12A\n" +
+	"\n" +
+	"correction\x18\x02 \x01(\v2!.ddr.assessment.v1.FactCorrectionR\n" +
+	"correction\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x126\n" +
+	"\aweakens\x18\x04 \x03(\v2\x1c.ddr.assessment.v1.WeakeningR\aweakens\x12'\n" +
+	"\x04lift\x18\x05 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\x12\x1f\n" +
+	"\vproposed_by\x18\x06 \x01(\tR\n" +
+	"proposedBy\x12=\n" +
+	"\fpropose_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vproposeTime\x12)\n" +
+	"\x10country_adequate\x18\b \x01(\bR\x0fcountryAdequate:\x1e\x8a\xb5\x18\x1a\n" +
+	"\x18fact_correction_proposed\"\x83\x04\n" +
+	"\x0eFactsCorrected\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
+	"\rcorrection_id\x18\x02 \x01(\tR\fcorrectionId\x12A\n" +
+	"\n" +
+	"correction\x18\x03 \x01(\v2!.ddr.assessment.v1.FactCorrectionR\n" +
+	"correction\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12\x1f\n" +
+	"\vproposed_by\x18\x05 \x01(\tR\n" +
+	"proposedBy\x12!\n" +
+	"\fconfirmed_by\x18\x06 \x01(\tR\vconfirmedBy\x12=\n" +
+	"\fcorrect_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vcorrectTime\x122\n" +
+	"\x05facts\x18\b \x01(\v2\x1c.ddr.assessment.v1.CaseFactsR\x05facts\x12-\n" +
+	"\x05flags\x18\t \x03(\v2\x17.ddr.assessment.v1.FlagR\x05flags\x12O\n" +
+	"\frequirements\x18\n" +
+	" \x01(\v2+.ddr.assessment.v1.NotificationRequirementsR\frequirements:\x15\x8a\xb5\x18\x11\n" +
+	"\x0ffacts_corrected*\x84\x02\n" +
 	"\rReopenTrigger\x12\x1e\n" +
 	"\x1aREOPEN_TRIGGER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16REOPEN_TRIGGER_AMENDED\x10\x01\x12'\n" +
@@ -1441,7 +1703,7 @@ func file_ddr_assessment_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_assessment_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ddr_assessment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ddr_assessment_v1_events_proto_goTypes = []any{
 	(ReopenTrigger)(0),                // 0: ddr.assessment.v1.ReopenTrigger
 	(*CaseOpened)(nil),                // 1: ddr.assessment.v1.CaseOpened
@@ -1461,51 +1723,64 @@ var file_ddr_assessment_v1_events_proto_goTypes = []any{
 	(*InformationRequested)(nil),      // 15: ddr.assessment.v1.InformationRequested
 	(*WithdrawalAcknowledged)(nil),    // 16: ddr.assessment.v1.WithdrawalAcknowledged
 	(*CaseLinked)(nil),                // 17: ddr.assessment.v1.CaseLinked
-	(*Flag)(nil),                      // 18: ddr.assessment.v1.Flag
-	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
-	(*NotificationRequirements)(nil),  // 20: ddr.assessment.v1.NotificationRequirements
-	(*CaseFacts)(nil),                 // 21: ddr.assessment.v1.CaseFacts
-	(*CaseRules)(nil),                 // 22: ddr.assessment.v1.CaseRules
-	(*FactorAssessment)(nil),          // 23: ddr.assessment.v1.FactorAssessment
-	(*CounselConsultation)(nil),       // 24: ddr.assessment.v1.CounselConsultation
-	(*ChallengeConsideration)(nil),    // 25: ddr.assessment.v1.ChallengeConsideration
-	(*Decision)(nil),                  // 26: ddr.assessment.v1.Decision
-	(*Approval)(nil),                  // 27: ddr.assessment.v1.Approval
-	(ChallengeOutcome)(0),             // 28: ddr.assessment.v1.ChallengeOutcome
-	(*v1.Lift)(nil),                   // 29: ddr.common.v1.Lift
+	(*FactCorrectionProposed)(nil),    // 18: ddr.assessment.v1.FactCorrectionProposed
+	(*FactsCorrected)(nil),            // 19: ddr.assessment.v1.FactsCorrected
+	(*Flag)(nil),                      // 20: ddr.assessment.v1.Flag
+	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
+	(*NotificationRequirements)(nil),  // 22: ddr.assessment.v1.NotificationRequirements
+	(*CaseFacts)(nil),                 // 23: ddr.assessment.v1.CaseFacts
+	(*CaseRules)(nil),                 // 24: ddr.assessment.v1.CaseRules
+	(*FactorAssessment)(nil),          // 25: ddr.assessment.v1.FactorAssessment
+	(*CounselConsultation)(nil),       // 26: ddr.assessment.v1.CounselConsultation
+	(*ChallengeConsideration)(nil),    // 27: ddr.assessment.v1.ChallengeConsideration
+	(*Decision)(nil),                  // 28: ddr.assessment.v1.Decision
+	(*Approval)(nil),                  // 29: ddr.assessment.v1.Approval
+	(ChallengeOutcome)(0),             // 30: ddr.assessment.v1.ChallengeOutcome
+	(*v1.Lift)(nil),                   // 31: ddr.common.v1.Lift
+	(*FactCorrection)(nil),            // 32: ddr.assessment.v1.FactCorrection
+	(*Weakening)(nil),                 // 33: ddr.assessment.v1.Weakening
 }
 var file_ddr_assessment_v1_events_proto_depIdxs = []int32{
-	18, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
-	19, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
-	19, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
-	20, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	21, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
-	22, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
-	19, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
-	23, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
-	24, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
-	25, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
-	26, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
-	27, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
-	19, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
-	26, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
-	20, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	19, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
-	19, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
-	19, // 17: ddr.assessment.v1.ImminentRiskJustified.justify_time:type_name -> google.protobuf.Timestamp
-	28, // 18: ddr.assessment.v1.ChallengeOutcomeProposed.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
-	29, // 19: ddr.assessment.v1.ChallengeOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
-	19, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	20, // 0: ddr.assessment.v1.CaseOpened.flags:type_name -> ddr.assessment.v1.Flag
+	21, // 1: ddr.assessment.v1.CaseOpened.open_time:type_name -> google.protobuf.Timestamp
+	21, // 2: ddr.assessment.v1.CaseOpened.review_due_time:type_name -> google.protobuf.Timestamp
+	22, // 3: ddr.assessment.v1.CaseOpened.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	23, // 4: ddr.assessment.v1.CaseOpened.facts:type_name -> ddr.assessment.v1.CaseFacts
+	24, // 5: ddr.assessment.v1.CaseOpened.rules:type_name -> ddr.assessment.v1.CaseRules
+	21, // 6: ddr.assessment.v1.CaseClaimed.claim_time:type_name -> google.protobuf.Timestamp
+	25, // 7: ddr.assessment.v1.FactorsRecorded.factors:type_name -> ddr.assessment.v1.FactorAssessment
+	26, // 8: ddr.assessment.v1.CounselConsulted.consultation:type_name -> ddr.assessment.v1.CounselConsultation
+	27, // 9: ddr.assessment.v1.ChallengeConsidered.consideration:type_name -> ddr.assessment.v1.ChallengeConsideration
+	28, // 10: ddr.assessment.v1.DecisionProposed.decision:type_name -> ddr.assessment.v1.Decision
+	29, // 11: ddr.assessment.v1.DecisionApproved.approval:type_name -> ddr.assessment.v1.Approval
+	21, // 12: ddr.assessment.v1.DecisionRejected.reject_time:type_name -> google.protobuf.Timestamp
+	28, // 13: ddr.assessment.v1.AssessmentDecided.decision:type_name -> ddr.assessment.v1.Decision
+	22, // 14: ddr.assessment.v1.AssessmentDecided.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	21, // 15: ddr.assessment.v1.CaseOverdue.review_due_time:type_name -> google.protobuf.Timestamp
+	21, // 16: ddr.assessment.v1.CaseOverdue.detect_time:type_name -> google.protobuf.Timestamp
+	21, // 17: ddr.assessment.v1.ImminentRiskJustified.justify_time:type_name -> google.protobuf.Timestamp
+	30, // 18: ddr.assessment.v1.ChallengeOutcomeProposed.outcome:type_name -> ddr.assessment.v1.ChallengeOutcome
+	31, // 19: ddr.assessment.v1.ChallengeOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	21, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
 	0,  // 21: ddr.assessment.v1.CaseReopened.trigger:type_name -> ddr.assessment.v1.ReopenTrigger
-	19, // 22: ddr.assessment.v1.CaseReopened.reopen_time:type_name -> google.protobuf.Timestamp
-	19, // 23: ddr.assessment.v1.InformationRequested.ask_time:type_name -> google.protobuf.Timestamp
-	19, // 24: ddr.assessment.v1.WithdrawalAcknowledged.acknowledge_time:type_name -> google.protobuf.Timestamp
-	19, // 25: ddr.assessment.v1.CaseLinked.link_time:type_name -> google.protobuf.Timestamp
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	21, // 22: ddr.assessment.v1.CaseReopened.reopen_time:type_name -> google.protobuf.Timestamp
+	21, // 23: ddr.assessment.v1.InformationRequested.ask_time:type_name -> google.protobuf.Timestamp
+	21, // 24: ddr.assessment.v1.WithdrawalAcknowledged.acknowledge_time:type_name -> google.protobuf.Timestamp
+	21, // 25: ddr.assessment.v1.CaseLinked.link_time:type_name -> google.protobuf.Timestamp
+	32, // 26: ddr.assessment.v1.FactCorrectionProposed.correction:type_name -> ddr.assessment.v1.FactCorrection
+	33, // 27: ddr.assessment.v1.FactCorrectionProposed.weakens:type_name -> ddr.assessment.v1.Weakening
+	31, // 28: ddr.assessment.v1.FactCorrectionProposed.lift:type_name -> ddr.common.v1.Lift
+	21, // 29: ddr.assessment.v1.FactCorrectionProposed.propose_time:type_name -> google.protobuf.Timestamp
+	32, // 30: ddr.assessment.v1.FactsCorrected.correction:type_name -> ddr.assessment.v1.FactCorrection
+	21, // 31: ddr.assessment.v1.FactsCorrected.correct_time:type_name -> google.protobuf.Timestamp
+	23, // 32: ddr.assessment.v1.FactsCorrected.facts:type_name -> ddr.assessment.v1.CaseFacts
+	20, // 33: ddr.assessment.v1.FactsCorrected.flags:type_name -> ddr.assessment.v1.Flag
+	22, // 34: ddr.assessment.v1.FactsCorrected.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_events_proto_init() }
@@ -1520,7 +1795,7 @@ func file_ddr_assessment_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_events_proto_rawDesc), len(file_ddr_assessment_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
