@@ -141,6 +141,10 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:
+			if x, ok := e.encodeVerification(ev); ok { // issue 18 (verification.go)
+				out = append(out, x)
+				continue
+			}
 			return nil, fmt.Errorf("assessment: no wire form for domain event %s", ev.EventName())
 		}
 	}
@@ -258,5 +262,5 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	case *assessmentv1.CaseOverdue:
 		return []domain.Event{domain.ReviewOverdue{Meta: domain.Meta{By: ev.Actor, At: protoconv.Time(p.GetDetectTime())}, Due: protoconv.Time(p.GetReviewDueTime())}}, nil
 	}
-	return nil, nil
+	return decodeVerification(ev), nil // issue 18 (verification.go)
 }

@@ -22,7 +22,7 @@ const OpenCaseConsumer = "assessment-open-case"
 func OpenCaseReactor(a *app.Assessment) consumer.ReactorHandlers {
 	return consumer.Reactor(
 		consumer.On(func(ctx context.Context, ev eventstore.Event, rr *intakev1.RequestReceived) error {
-			return a.OpenCase(ctx, ev.ID, codec.FactsFromReceived(rr), ev.Time)
+			return a.OpenReceivedCase(ctx, ev.ID, codec.FactsFromReceived(rr), codec.RequesterFromReceived(rr), ev.Time)
 		}),
 	)
 }
