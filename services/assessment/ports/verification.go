@@ -78,7 +78,13 @@ func (v *VerificationServer) RecordVerification(ctx context.Context, req *assess
 }
 
 func verificationToProto(v domain.Verification) *assessmentv1.RequesterVerification {
+	var breach []*assessmentv1.BreachDeadline
+	for _, d := range v.Breach {
+		breach = append(breach, codec.BreachDeadlineToProto(d))
+	}
 	return &assessmentv1.RequesterVerification{
+		BreachDeadlines:          breach,
+		DataDisclosed:            v.Disclosed,
 		AuthorityId:              v.AuthorityID,
 		SenderVerified:           v.SenderVerified,
 		Reason:                   v.Reason,

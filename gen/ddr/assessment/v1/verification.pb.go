@@ -96,11 +96,16 @@ type RequesterVerification struct {
 	PriorForgeries           int32  `protobuf:"varint,4,opt,name=prior_forgeries,json=priorForgeries,proto3" json:"prior_forgeries,omitempty"`
 	RequiredForAnyDisclosure bool   `protobuf:"varint,5,opt,name=required_for_any_disclosure,json=requiredForAnyDisclosure,proto3" json:"required_for_any_disclosure,omitempty"`
 	// The latest outcome recorded; UNSPECIFIED when none.
-	Outcome       VerificationOutcome    `protobuf:"varint,6,opt,name=outcome,proto3,enum=ddr.assessment.v1.VerificationOutcome" json:"outcome,omitempty"`
-	VerifiedBy    string                 `protobuf:"bytes,7,opt,name=verified_by,json=verifiedBy,proto3" json:"verified_by,omitempty"`
-	VerifyTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
-	ChannelId     string                 `protobuf:"bytes,9,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
-	IncidentId    string                 `protobuf:"bytes,10,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	Outcome    VerificationOutcome    `protobuf:"varint,6,opt,name=outcome,proto3,enum=ddr.assessment.v1.VerificationOutcome" json:"outcome,omitempty"`
+	VerifiedBy string                 `protobuf:"bytes,7,opt,name=verified_by,json=verifiedBy,proto3" json:"verified_by,omitempty"`
+	VerifyTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	ChannelId  string                 `protobuf:"bytes,9,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	IncidentId string                 `protobuf:"bytes,10,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	// Data had been disclosed on a request confirmed forged: the
+	// personal-data breach's deadlines, as set.
+	BreachDeadlines []*BreachDeadline `protobuf:"bytes,11,rep,name=breach_deadlines,json=breachDeadlines,proto3" json:"breach_deadlines,omitempty"`
+	// Reporting recorded a disclosure on the request.
+	DataDisclosed bool `protobuf:"varint,12,opt,name=data_disclosed,json=dataDisclosed,proto3" json:"data_disclosed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -203,6 +208,20 @@ func (x *RequesterVerification) GetIncidentId() string {
 		return x.IncidentId
 	}
 	return ""
+}
+
+func (x *RequesterVerification) GetBreachDeadlines() []*BreachDeadline {
+	if x != nil {
+		return x.BreachDeadlines
+	}
+	return nil
+}
+
+func (x *RequesterVerification) GetDataDisclosed() bool {
+	if x != nil {
+		return x.DataDisclosed
+	}
+	return false
 }
 
 // GetVerificationContactsRequest is the input of GetVerificationContacts.
@@ -461,7 +480,7 @@ const file_ddr_assessment_v1_verification_proto_rawDesc = "" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x18\n" +
 	"\achannel\x18\x02 \x01(\tR\achannel\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\xc3\x03\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xb8\x04\n" +
 	"\x15RequesterVerification\x12!\n" +
 	"\fauthority_id\x18\x01 \x01(\tR\vauthorityId\x12'\n" +
 	"\x0fsender_verified\x18\x02 \x01(\bR\x0esenderVerified\x12\x16\n" +
@@ -477,7 +496,9 @@ const file_ddr_assessment_v1_verification_proto_rawDesc = "" +
 	"channel_id\x18\t \x01(\tR\tchannelId\x12\x1f\n" +
 	"\vincident_id\x18\n" +
 	" \x01(\tR\n" +
-	"incidentId\"J\n" +
+	"incidentId\x12L\n" +
+	"\x10breach_deadlines\x18\v \x03(\v2!.ddr.assessment.v1.BreachDeadlineR\x0fbreachDeadlines\x12%\n" +
+	"\x0edata_disclosed\x18\f \x01(\bR\rdataDisclosed\"J\n" +
 	"\x1eGetVerificationContactsRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"\x95\x02\n" +
@@ -525,25 +546,27 @@ var file_ddr_assessment_v1_verification_proto_goTypes = []any{
 	(*RecordVerificationResponse)(nil),      // 5: ddr.assessment.v1.RecordVerificationResponse
 	(VerificationOutcome)(0),                // 6: ddr.assessment.v1.VerificationOutcome
 	(*timestamppb.Timestamp)(nil),           // 7: google.protobuf.Timestamp
-	(*Case)(nil),                            // 8: ddr.assessment.v1.Case
+	(*BreachDeadline)(nil),                  // 8: ddr.assessment.v1.BreachDeadline
+	(*Case)(nil),                            // 9: ddr.assessment.v1.Case
 }
 var file_ddr_assessment_v1_verification_proto_depIdxs = []int32{
-	6, // 0: ddr.assessment.v1.RequesterVerification.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
-	7, // 1: ddr.assessment.v1.RequesterVerification.verify_time:type_name -> google.protobuf.Timestamp
-	0, // 2: ddr.assessment.v1.GetVerificationContactsResponse.contacts:type_name -> ddr.assessment.v1.VerificationContact
-	1, // 3: ddr.assessment.v1.GetVerificationContactsResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
-	6, // 4: ddr.assessment.v1.RecordVerificationRequest.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
-	8, // 5: ddr.assessment.v1.RecordVerificationResponse.case:type_name -> ddr.assessment.v1.Case
-	1, // 6: ddr.assessment.v1.RecordVerificationResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
-	2, // 7: ddr.assessment.v1.VerificationService.GetVerificationContacts:input_type -> ddr.assessment.v1.GetVerificationContactsRequest
-	4, // 8: ddr.assessment.v1.VerificationService.RecordVerification:input_type -> ddr.assessment.v1.RecordVerificationRequest
-	3, // 9: ddr.assessment.v1.VerificationService.GetVerificationContacts:output_type -> ddr.assessment.v1.GetVerificationContactsResponse
-	5, // 10: ddr.assessment.v1.VerificationService.RecordVerification:output_type -> ddr.assessment.v1.RecordVerificationResponse
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6,  // 0: ddr.assessment.v1.RequesterVerification.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
+	7,  // 1: ddr.assessment.v1.RequesterVerification.verify_time:type_name -> google.protobuf.Timestamp
+	8,  // 2: ddr.assessment.v1.RequesterVerification.breach_deadlines:type_name -> ddr.assessment.v1.BreachDeadline
+	0,  // 3: ddr.assessment.v1.GetVerificationContactsResponse.contacts:type_name -> ddr.assessment.v1.VerificationContact
+	1,  // 4: ddr.assessment.v1.GetVerificationContactsResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
+	6,  // 5: ddr.assessment.v1.RecordVerificationRequest.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
+	9,  // 6: ddr.assessment.v1.RecordVerificationResponse.case:type_name -> ddr.assessment.v1.Case
+	1,  // 7: ddr.assessment.v1.RecordVerificationResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
+	2,  // 8: ddr.assessment.v1.VerificationService.GetVerificationContacts:input_type -> ddr.assessment.v1.GetVerificationContactsRequest
+	4,  // 9: ddr.assessment.v1.VerificationService.RecordVerification:input_type -> ddr.assessment.v1.RecordVerificationRequest
+	3,  // 10: ddr.assessment.v1.VerificationService.GetVerificationContacts:output_type -> ddr.assessment.v1.GetVerificationContactsResponse
+	5,  // 11: ddr.assessment.v1.VerificationService.RecordVerification:output_type -> ddr.assessment.v1.RecordVerificationResponse
+	10, // [10:12] is the sub-list for method output_type
+	8,  // [8:10] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_verification_proto_init() }
