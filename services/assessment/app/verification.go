@@ -102,11 +102,16 @@ func (a *Assessment) OpenReceivedCase(ctx context.Context, triggerID string, fac
 // checkRequester adds the directory's finding to the events that open a
 // case. The sender's address is compared, never recorded or quoted.
 func (a *Assessment) checkRequester(evs []domain.Event, req authority.Requester, now time.Time) []domain.Event {
-	i := slices.IndexFunc(evs, func(e domain.Event) bool { _, ok := e.(domain.CaseOpened); return ok })
+	i, opened := -1, domain.CaseOpened{}
+	for j, e := range evs {
+		if o, ok := e.(domain.CaseOpened); ok {
+			i, opened = j, o
+			break
+		}
+	}
 	if i < 0 {
 		return evs
 	}
-	opened := evs[i].(domain.CaseOpened)
 	m := a.directory().Current().Match(req, now)
 	chk := domain.RequesterChecked{Meta: opened.Meta, Verified: m.Verified, Reason: m.Reason, PriorForgeries: len(m.Flags)}
 	if m.Entry != nil {

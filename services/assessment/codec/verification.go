@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
@@ -34,31 +36,34 @@ func OutcomeToDomain(o assessmentv1.VerificationOutcome) domain.VerificationOutc
 // for any other event.
 func (e Encoder) encodeVerification(ev domain.Event) (eventstore.Event, bool) {
 	rid := e.RequestID
+	out := func(id, actor string, p proto.Message) (eventstore.Event, bool) {
+		return eventstore.Event{ID: id, RequestID: rid, Time: e.Now, Actor: actor, Payload: p}, true
+	}
 	switch ev := ev.(type) {
 	case domain.RequesterChecked:
-		return eventstore.Event{ID: e.ID("assessment.requester_checked"), RequestID: rid, Time: e.Now, Actor: ev.By, Payload: &assessmentv1.RequesterChecked{
+		return out(e.ID("assessment.requester_checked"), ev.By, &assessmentv1.RequesterChecked{
 			RequestId: rid, AuthorityId: ev.AuthorityID, Verified: ev.Verified, Reason: ev.Reason,
 			PriorForgeries: int32(ev.PriorForgeries), VerificationRequired: ev.VerificationRequired, CheckTime: protoconv.Timestamp(ev.At),
-		}}, true
+		})
 	case domain.RequesterVerified:
-		return eventstore.Event{ID: e.ID("assessment.requester_verified"), RequestID: rid, Time: e.Now, Actor: ev.By, Payload: &assessmentv1.RequesterVerified{
+		return out(e.ID("assessment.requester_verified"), ev.By, &assessmentv1.RequesterVerified{
 			RequestId: rid, AuthorityId: ev.AuthorityID, ChannelId: ev.ChannelID, Channel: ev.Channel, Outcome: OutcomeToProto(ev.Outcome),
 			Note: ev.Note, VerifiedBy: ev.By, VerifyTime: protoconv.Timestamp(ev.At),
-		}}, true
-	case domain.AuthorityFlagged:
-		return eventstore.Event{ID: eventstore.DerivedID(ev.IncidentID, "assessment.authority_flagged"), RequestID: rid, Time: e.Now, Actor: ev.By, Payload: &assessmentv1.AuthorityFlagged{
+		})
+	case domain.AuthorityFlagged: //nolint:dupl // the flag and the incident of one forgery: one shape, different facts
+		return out(eventstore.DerivedID(ev.IncidentID, "assessment.authority_flagged"), ev.By, &assessmentv1.AuthorityFlagged{
 			RequestId: rid, AuthorityId: ev.AuthorityID, Reason: ev.Reason, IncidentId: ev.IncidentID, FlaggedBy: ev.By, FlagTime: protoconv.Timestamp(ev.At),
-		}}, true
-	case domain.SecurityIncidentOpened:
-		return eventstore.Event{ID: eventstore.DerivedID(ev.IncidentID, "assessment.security_incident_opened"), RequestID: rid, Time: e.Now, Actor: ev.By, Payload: &assessmentv1.SecurityIncidentOpened{
+		})
+	case domain.SecurityIncidentOpened: //nolint:dupl // see AuthorityFlagged
+		return out(eventstore.DerivedID(ev.IncidentID, "assessment.security_incident_opened"), ev.By, &assessmentv1.SecurityIncidentOpened{
 			RequestId: rid, IncidentId: ev.IncidentID, AuthorityId: ev.AuthorityID, DataDisclosed: ev.DataDisclosed, OpenedBy: ev.By, OpenTime: protoconv.Timestamp(ev.At),
-		}}, true
+		})
 	case domain.BreachOpened:
 		p := &assessmentv1.PersonalDataBreachOpened{RequestId: rid, IncidentId: ev.IncidentID, OpenTime: protoconv.Timestamp(ev.At)}
 		for _, d := range ev.Deadlines {
 			p.Deadlines = append(p.Deadlines, BreachDeadlineToProto(d))
 		}
-		return eventstore.Event{ID: eventstore.DerivedID(ev.IncidentID, "assessment.breach_opened"), RequestID: rid, Time: e.Now, Actor: ev.By, Payload: p}, true
+		return out(eventstore.DerivedID(ev.IncidentID, "assessment.breach_opened"), ev.By, p)
 	}
 	return eventstore.Event{}, false
 }
@@ -68,7 +73,7 @@ func BreachDeadlineToProto(d deadline.Deadline) *assessmentv1.BreachDeadline {
 	return &assessmentv1.BreachDeadline{
 		Id: d.ID, Kind: string(d.Kind), Clause: d.Clause.Number(), What: d.What,
 		Counting: string(d.Rule.Counting), N: int32(d.Rule.N), Calendar: d.Rule.Calendar, Source: d.Rule.Source,
-		StartTime: protoconv.Timestamp(d.Start), DueTime: protoconv.Timestamp(d.Due.At),
+		StartTime: protoconv.Timestamp(d.Start), DueTime: protoconv.Timestamp(d.At),
 	}
 }
 
