@@ -145,6 +145,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	q := app.NewQueue()
 	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
+	logger.Info("requester verification", "authority_file", cfg.Verification.AuthorityFile, "verify_scope", string(scope))
 	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir}, nil
 }
 
