@@ -182,7 +182,9 @@ func labelString(l map[string]string) string {
 
 // decideDisclosure takes an open case to an effective disclose decision:
 // alice reviews and decides, bob approves.
-func decideDisclosure(t *testing.T, ctx context.Context, alice, bob assessmentv1.AssessmentServiceClient, id string) {
+// beforeApproval runs between the decision and its approval (a call back
+// to the requester, issue 18).
+func decideDisclosure(t *testing.T, ctx context.Context, alice, bob assessmentv1.AssessmentServiceClient, id string, beforeApproval ...func() error) {
 	t.Helper()
 	eventually(t, func() error {
 		_, err := alice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
@@ -216,6 +218,14 @@ func decideDisclosure(t *testing.T, ctx context.Context, alice, bob assessmentv1
 			})
 			decisionID = res.GetCase().GetDecision().GetDecisionId()
 			return err
+		}},
+		{"before approval", func() error {
+			for _, f := range beforeApproval {
+				if err := f(); err != nil {
+					return err
+				}
+			}
+			return nil
 		}},
 		{"approve", func() error {
 			_, err := bob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})

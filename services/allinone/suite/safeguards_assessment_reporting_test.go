@@ -56,6 +56,7 @@ type arEnv struct {
 	alice, bob, carol, dana    assessmentv1.AssessmentServiceClient
 	erin                       assessmentv1.AssessmentServiceClient
 	plan                       notificationv1.NotificationServiceClient
+	verify                     assessmentv1.VerificationServiceClient // issue 18, as bob
 	record, legal, legal2, rev reportingv1.ReportingServiceClient
 }
 
@@ -91,6 +92,7 @@ func arStart(t *testing.T) *arEnv {
 		member: intakev1.NewIntakeServiceClient(p.Dial(t, member)),
 		alice:  as(reviewer), bob: as(approver), carol: as(arCarol), dana: as(arDana), erin: as(arErin),
 		plan:   notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer)),
+		verify: assessmentv1.NewVerificationServiceClient(p.Dial(t, approver)),
 		record: rs(reviewer), legal: rs(arCarol), legal2: rs(arDana), rev: rs(arErin),
 	}
 }
@@ -267,7 +269,9 @@ func TestClause3_3_UpheldChallengeAllowsOnlyRejectOrNarrower(t *testing.T) {
 
 func TestClause2_1_ImminentRiskWithoutTheAuthoritysClaimNeedsAJustificationAndALegalApprover(t *testing.T) {
 	e := arStart(t)
-	id := e.open("imminent-unclaimed", arDemand(1, intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER), false)
+	d := arDemand(1, intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER)
+	fromTheBKA(d) // issue 18: an imminent-risk disclosure is made after a call back through the directory
+	id := e.open("imminent-unclaimed", d, false)
 
 	_, err := e.decide(e.alice, disclose(id, imminent, allScope))
 	e.refused("imminent risk the authority did not claim, unjustified", err, "2.1", "IMMINENT_RISK_NOT_JUSTIFIED")
@@ -283,6 +287,9 @@ func TestClause2_1_ImminentRiskWithoutTheAuthoritysClaimNeedsAJustificationAndAL
 	}
 	_, err = e.approve(e.bob, id, did)
 	e.refused("an approver without the legal role", err, "2.1", "LEGAL_APPROVER_REQUIRED")
+	_, err = e.approve(e.carol, id, did)
+	e.refused("a legal approver before the requester is verified", err, "2.1", "REQUESTER_NOT_VERIFIED")
+	e.ok("verify the requester", confirmRequester(e.ctx, e.verify, id))
 	c, err := e.approve(e.carol, id, did)
 	if err != nil || c.GetStatus() != assessmentv1.CaseStatus_CASE_STATUS_DECIDED {
 		t.Fatalf("legal approval: %v, %v", c.GetStatus(), err)

@@ -58,6 +58,7 @@ type sgEnv struct {
 	in      intakev1.IntakeServiceClient
 	as      map[string]assessmentv1.AssessmentServiceClient
 	no      map[string]notificationv1.NotificationServiceClient
+	verify  assessmentv1.VerificationServiceClient // issue 18, as bob
 	packets *atomic.Int32
 	// skew moves notification's clock forward (a consultation period).
 	skew *atomic.Int64
@@ -103,6 +104,7 @@ func startSafeguards(t *testing.T, o sgOptions) *sgEnv {
 		e.as[who] = assessmentv1.NewAssessmentServiceClient(conn)
 		e.no[who] = notificationv1.NewNotificationServiceClient(conn)
 	}
+	e.verify = assessmentv1.NewVerificationServiceClient(p.Dial(t, approver))
 	return e
 }
 
@@ -119,7 +121,11 @@ func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosure
 		e.t.Fatalf("Submit %s: %v", key, err)
 	}
 	id := sub.GetRequestId()
-	decideDisclosure(e.t, e.ctx, e.as[proposer], e.as[approver], id)
+	var verify []func() error
+	if req.GetEmergency().GetClaimed() || req.GetEmergency().GetImminentRiskOfSeriousHarm() {
+		verify = append(verify, confirmRequester(e.ctx, e.verify, id)) // issue 18
+	}
+	decideDisclosure(e.t, e.ctx, e.as[proposer], e.as[approver], id, verify...)
 	e.plan(id, "the plan", func(*notificationv1.Plan) error { return nil })
 	return id
 }
@@ -217,6 +223,7 @@ func TestClause4_1_2_ExemptionNeedsAGagOrAnImminentRiskBasis(t *testing.T) {
 	risk := e.disclose("sg-exempt-risk", reviewer, func(r *intakev1.DataDisclosureRequest) {
 		r.CustomerId = "cust-42"
 		r.Emergency = &intakev1.Emergency{Claimed: true, HarmDescribed: "a threat to life described in the order", ImminentRiskOfSeriousHarm: true}
+		fromTheBKA(r) // issue 18: an emergency is disclosed after a call back through the directory
 	})
 	_, err = exempt(risk, "IMMINENT_RISK", "", "")
 	refused(t, "\"imminent risk\" without why notice defeats it", err, "4.1.2", "EXEMPTION_WITHOUT_RISK_FINDING")

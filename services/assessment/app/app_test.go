@@ -16,6 +16,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/authority"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	ddrpolicy "github.com/ddrsuite/ddr/services/platform/policy"
@@ -132,7 +133,10 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	store := newStore(t)
 	a := newApp(t, store, func() time.Time { return t0 })
 	rr := richRequest("req-1")
-	if err := a.OpenCase(ctx, "ev-1", codec.FactsFromReceived(rr), time.Time{}); err != nil {
+	// A requester the directory verifies, so the flags are the domain's
+	// own; the imminent-risk disclosure still needs its call back (2.1).
+	fbi := authority.Requester{Name: "FBI", Country: "US", Kind: "police", Sender: authority.Sender{Channel: authority.Email, Address: "agent@fbi.gov"}}
+	if err := a.OpenReceivedCase(ctx, "ev-1", codec.FactsFromReceived(rr), fbi, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	consulted := t0.Add(-time.Hour)
@@ -151,6 +155,9 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	must(a.JustifyImminentRisk(ctx, alice, "req-1", "the threat is credible"))(t)
 	narrowing := &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}
 	must(a.Decide(ctx, alice, "req-1", domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, 0))(t)
+	if _, err := a.RecordVerification(ctx, carol.ID, "req-1", "email:fbi.gov", domain.VerificationConfirmed, "confirmed by the field office"); err != nil {
+		t.Fatal(err)
+	}
 	must(a.Approve(ctx, approver(bob), "req-1", pendingID(t, a)))(t)
 
 	// The same commands on the domain directly.
@@ -167,6 +174,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 		}
 	}
 	step(want.Open(facts, policy(), "", t0))
+	want.Apply(domain.RequesterChecked{Meta: domain.Meta{At: t0}, AuthorityID: "us-fbi", Verified: true})
 	step(want.Claim(alice, t0))
 	for _, f := range domain.AllFactors() {
 		step(want.RecordFactor(f, "assessed "+string(f), alice, t0))
@@ -178,6 +186,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	step(want.ConfirmChallengeOutcome(carol, t0))
 	step(want.JustifyImminentRisk("the threat is credible", alice, t0))
 	step(want.Decide(domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, alice, t0))
+	step(want.RecordVerification(domain.VerificationInput{AuthorityID: "us-fbi", ChannelID: "email:fbi.gov", Channel: "email", Outcome: domain.VerificationConfirmed, Note: "confirmed by the field office"}, carol.ID, t0))
 	step(want.ApproveAs(approver(bob), t0))
 	if want.Status() != domain.StatusDecisionPendingApproval {
 		t.Fatalf("the overlay's extra approval did not hold the domain case: %s", want.Status())
@@ -192,14 +201,15 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	}
 	opts := cmp.Options{cmpopts.EquateEmpty(), cmpopts.IgnoreFields(domain.Decision{}, "ID")}
 	for name, pair := range map[string][2]any{
-		"status":    {got.Case.Status(), want.Status()},
-		"facts":     {got.Case.Facts(), want.Facts()},
-		"flags":     {got.Case.Flags(), want.Flags()},
-		"rules":     {got.Case.Rules(), want.Rules()},
-		"review":    {got.Case.Review(), want.Review()},
-		"decided":   {got.Case.Decided(), want.Decided()},
-		"reviewDue": {got.Case.ReviewDue(), want.ReviewDue()},
-		"assignee":  {got.Case.Assignee(), want.Assignee()},
+		"status":       {got.Case.Status(), want.Status()},
+		"facts":        {got.Case.Facts(), want.Facts()},
+		"flags":        {got.Case.Flags(), want.Flags()},
+		"rules":        {got.Case.Rules(), want.Rules()},
+		"review":       {got.Case.Review(), want.Review()},
+		"decided":      {got.Case.Decided(), want.Decided()},
+		"reviewDue":    {got.Case.ReviewDue(), want.ReviewDue()},
+		"assignee":     {got.Case.Assignee(), want.Assignee()},
+		"verification": {got.Case.Verification(), want.Verification()},
 	} {
 		if d := cmp.Diff(pair[1], pair[0], opts); d != "" {
 			t.Errorf("%s folded from the record differs (-domain +record):\n%s", name, d)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/authority"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -38,6 +39,12 @@ type Config struct {
 	Adequacy Adequacy
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Directory is the authority directory with its flags (issue 18,
+	// verification.go); nil: the embedded example.
+	Directory *Directory
+	// VerifyScope: which disclosures beyond emergency ones need a confirmed
+	// verification of the requester; empty: VerifyEmergency.
+	VerifyScope VerifyScope
 }
 
 // Store is the part of the event store assessment uses.
@@ -98,6 +105,12 @@ var cases = func() command.Spec[*CaseState, domain.Event] {
 // delay from it to the case opened is the clause 3.1 service-level
 // indicator.
 func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domain.RequestFacts, submitted time.Time) error {
+	return a.openCase(ctx, triggerID, facts, nil, submitted)
+}
+
+// openCase opens the case; with req, the requester is matched to the
+// authority directory too (OpenReceivedCase).
+func (a *Assessment) openCase(ctx context.Context, triggerID string, facts domain.RequestFacts, req *authority.Requester, submitted time.Time) error {
 	adequate, reason := a.cfg.Adequacy(facts.AuthorityCountry, facts.ReceivedAt)
 	facts.CountryAdequate = adequate
 	spec := requests
@@ -111,7 +124,11 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domai
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil
 		}
-		return st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
+		evs, err := st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
+		if err != nil || req == nil {
+			return evs, err
+		}
+		return a.checkRequester(evs, *req, c.Now), nil
 	})
 	if err == nil && len(res.Events) > 0 && !submitted.IsZero() {
 		slo().caseOpen.Record(ctx, since(submitted, call.Now))

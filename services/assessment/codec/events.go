@@ -141,6 +141,10 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:
+			if x, ok := e.encodeVerification(ev); ok { // issue 18 (verification.go)
+				out = append(out, x)
+				continue
+			}
 			prev := ""
 			if len(out) > 0 {
 				prev = out[len(out)-1].ID
@@ -266,5 +270,8 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	case *assessmentv1.CaseOverdue:
 		return []domain.Event{domain.ReviewOverdue{Meta: domain.Meta{By: ev.Actor, At: protoconv.Time(p.GetDetectTime())}, Due: protoconv.Time(p.GetReviewDueTime())}}, nil
 	}
-	return decodeLifecycle(ev)
+	if evs, err := decodeLifecycle(ev); err != nil || evs != nil {
+		return evs, err
+	}
+	return decodeVerification(ev), nil // issue 18 (verification.go)
 }

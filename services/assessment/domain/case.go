@@ -62,6 +62,8 @@ type Case struct {
 	ack         *Acknowledgement
 	links       []Link
 	corrections []Correction
+	// verification is issue 18's fold (verification.go).
+	verification Verification
 }
 
 // Fold replays events into a new case.
@@ -77,6 +79,7 @@ func Fold(events ...Event) *Case {
 // happened, so Apply never refuses one; checks belong to the commands.
 func (c *Case) Apply(e Event) {
 	c.version++
+	c.verification.Apply(e)
 	switch e := e.(type) {
 	case CaseOpened:
 		c.requestID = e.RequestID

@@ -444,6 +444,7 @@ func TestNotificationRequirementsCarryWhatNotificationNeeds(t *testing.T) {
 	d := disclose(domain.BasisImminentRisk)
 	d.Narrowing = &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber_info"}}
 	apply(t, c)(c.Decide(d, alice, t0))
+	verified(t, c)
 	apply(t, c)(c.Approve(bob, t0))
 
 	n := c.Decided().Notification

@@ -350,6 +350,9 @@ func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
 	if c.assignee != by {
 		return nil, fmt.Errorf("%w: only the reviewer assigned to the case may decide", ddrerr.ErrPermissionDenied)
 	}
+	if err := c.checkForged(d); err != nil { // issue 18
+		return nil, err
+	}
 	if err := c.check(d); err != nil {
 		return nil, err
 	}
@@ -573,6 +576,9 @@ func (c *Case) ApproveAs(who policy.Person, now time.Time) ([]Event, error) {
 	if last && c.needsLegalApprover(p.Decision) && !p.LegalApproved && !who.Has(policy.RoleLegal) {
 		return nil, ddrerr.Policy(policy.Clause2_1, RuleLegalApproverRequired,
 			"this disclosure rests on the company's own reading (imminent risk not claimed by the authority, or no legal process): a legal approver must approve it")
+	}
+	if err := c.checkVerified(p.Decision); last && err != nil { // issue 18
+		return nil, err
 	}
 	evs := []Event{DecisionApproved{Meta: m, Roles: slices.Clone(who.Roles)}}
 	if last {

@@ -23,6 +23,8 @@ func TestDomainImportsOnlyStandardLibraryDdrerrAndPolicy(t *testing.T) {
 		// The request's state machine (issue 16): pure, one table for
 		// every service.
 		"github.com/ddrsuite/ddr/services/platform/lifecycle": true,
+		// Issue 18's breach clocks: the platform's pure deadline types.
+		"github.com/ddrsuite/ddr/services/platform/deadline": true,
 	}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") && name != "imports_test.go" {

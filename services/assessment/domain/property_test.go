@@ -112,7 +112,7 @@ func step(r *rand.Rand, c *domain.Case, f domain.RequestFacts, cfg domain.Config
 	now := t0.Add(time.Duration(r.IntN(100)) * time.Minute)
 	var evs []domain.Event
 	var err error
-	switch r.IntN(16) {
+	switch r.IntN(17) {
 	case 0:
 		evs, err = c.Open(f, cfg, sys, now)
 	case 1:
@@ -152,6 +152,12 @@ func step(r *rand.Rand, c *domain.Case, f domain.RequestFacts, cfg domain.Config
 		evs, err = c.ProposeChallengeOutcome(o, "court ruled", []string{"", "case 9"}[r.IntN(2)], who, now)
 	case 14, 15:
 		evs, err = c.ConfirmChallengeOutcome(person(people[r.IntN(len(people))]), now)
+	case 16: // issue 18: a call back through the directory, rarely forged
+		o := []domain.VerificationOutcome{domain.VerificationConfirmed, domain.VerificationConfirmed, domain.VerificationUnreachable, domain.VerificationForged, "bogus"}[r.IntN(5)]
+		if o == domain.VerificationForged && r.IntN(4) > 0 {
+			o = domain.VerificationConfirmed
+		}
+		evs, err = c.RecordVerification(domain.VerificationInput{AuthorityID: "ie-garda", ChannelID: "phone:35316660000", Channel: "phone", Outcome: o, IncidentID: "inc-1"}, who, now)
 	}
 	if err != nil {
 		var pv *ddrerr.PolicyViolation
@@ -186,6 +192,9 @@ func checkDisclosure(c *domain.Case, base domain.Config, everWarranted bool) err
 		if _, ok := rv.Factors[fa]; !ok {
 			return fmt.Errorf("2.1/3.3: approved disclosure without factor %s", fa)
 		}
+	}
+	if v := c.Verification(); (d.Decision.Basis == domain.BasisImminentRisk || f.Urgent()) && (!v.Confirmed || v.Forged) {
+		return errors.New("2.1: imminent-risk or emergency disclosure without a confirmed verification of the requester")
 	}
 	if d.Decision.Basis == domain.BasisImminentRisk && rv.RightsWeighed == nil {
 		return errors.New("2.1: imminent-risk disclosure without rights weighed")

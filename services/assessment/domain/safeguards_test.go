@@ -20,6 +20,7 @@ func TestClause2_1_UnclaimedImminentRiskNeedsAJustificationAndALegalApprover(t *
 	wantPolicy(t, err, "2.1", domain.RuleImminentRiskNotJustified)
 	apply(t, c)(c.JustifyImminentRisk("hostage held, police on scene", alice, t0))
 	apply(t, c)(c.Decide(disclose(domain.BasisImminentRisk), alice, t0))
+	verified(t, c)
 	_, err = c.ApproveAs(bobApprover, t0)
 	wantPolicy(t, err, "2.1", domain.RuleLegalApproverRequired)
 	evs := apply(t, c)(c.ApproveAs(carolLegal, t0))

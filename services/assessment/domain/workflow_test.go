@@ -52,6 +52,7 @@ func TestFourEyes_EmergencyIsFastButStillNeedsTwoPeople(t *testing.T) {
 	if _, err := c.Approve(alice, t0); !errors.Is(err, ddrerr.ErrPermissionDenied) {
 		t.Fatalf("emergency self-approval: %v", err)
 	}
+	verified(t, c)
 	apply(t, c)(c.Approve(bob, t0))
 	if c.Status() != domain.StatusDecided {
 		t.Fatalf("status %s", c.Status())

@@ -25,7 +25,7 @@ const OpenCaseConsumer = "assessment-open-case"
 func OpenCaseReactor(a *app.Assessment) consumer.ReactorHandlers {
 	return consumer.Reactor(
 		consumer.On(func(ctx context.Context, ev eventstore.Event, rr *intakev1.RequestReceived) error {
-			return a.OpenCase(ctx, ev.ID, codec.FactsFromReceived(rr), ev.Time)
+			return a.OpenReceivedCase(ctx, ev.ID, codec.FactsFromReceived(rr), codec.RequesterFromReceived(rr), ev.Time)
 		}),
 		// Issue 16: the causes that send a case back to review. Whether
 		// one does is the case's lifecycle (domain.Case.Reopen); a

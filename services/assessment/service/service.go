@@ -40,6 +40,9 @@ type Config struct {
 	OverdueInterval time.Duration
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+
+	// Verification is issue 18's requester verification (verification.go).
+	Verification VerificationConfig
 }
 
 // RegisterFlags declares assessment's flags, defaulting to the policy's
@@ -55,6 +58,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RequiredApprovals, "assessment-required-approvals", d.RequiredApprovals, "people besides the proposer who must approve a disclosure (at least 1)")
 	fs.DurationVar(&c.CustomerNoticePeriod, "assessment-customer-notice-period", d.CustomerNoticePeriod, "least time between the customer notice and a disclosure")
 	fs.DurationVar(&c.OverdueInterval, "assessment-overdue-interval", time.Minute, "how often review deadlines are checked")
+	c.Verification.registerFlags(fs)
 }
 
 // Policy builds the policy configuration with its overlays loaded and
@@ -92,6 +96,10 @@ type Component struct {
 	deadline chan struct{}
 	// unobserve stops the overdue gauge.
 	unobserve func()
+
+	// directory and flags: issue 18 (verification.go).
+	directory *app.Directory
+	flags     *projection.Projection
 }
 
 // New builds assessment. It fails on a policy configuration that would
@@ -119,7 +127,11 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if cfg.OverdueInterval <= 0 {
 		cfg.OverdueInterval = time.Minute
 	}
-	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now}, d.Store)
+	dir, scope, err := cfg.Verification.load()
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Directory: dir, VerifyScope: scope}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -133,17 +145,19 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	q := app.NewQueue()
 	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
-	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger}, nil
+	logger.Info("requester verification", "authority_file", cfg.Verification.AuthorityFile, "verify_scope", string(scope))
+	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir}, nil
 }
 
 // GRPCServiceNames implements runner.Component.
 func (c *Component) GRPCServiceNames() []string {
-	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName}
+	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName, assessmentv1.VerificationService_ServiceDesc.ServiceName}
 }
 
 // RegisterGRPC implements runner.Component.
 func (c *Component) RegisterGRPC(s *grpc.Server) {
 	assessmentv1.RegisterAssessmentServiceServer(s, c.srv)
+	assessmentv1.RegisterVerificationServiceServer(s, ports.NewVerificationServer(c.srv, c.log))
 }
 
 // Start implements runner.Component: it rebuilds the queue, starts the
@@ -154,6 +168,11 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	c.proj = p
+	// Before the reactor opens cases: a flag recorded before a restart
+	// must mark the next request from that authority.
+	if c.flags, err = c.startAuthorityFlags(ctx); err != nil {
+		return err
+	}
 	if c.unobserve, err = observeOverdue(c.queue, c.cfg.Now); err != nil {
 		return err
 	}
@@ -208,5 +227,8 @@ func (c *Component) Stop() {
 	}
 	if c.proj != nil {
 		c.proj.Stop()
+	}
+	if c.flags != nil {
+		c.flags.Stop()
 	}
 }

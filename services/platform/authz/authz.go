@@ -130,6 +130,8 @@ var Table = map[string][]Role{
 	// Issue 16: reporting.
 	//
 	// Issue 18: requester verification.
+	"/ddr.assessment.v1.VerificationService/GetVerificationContacts": privacyTeam,
+	"/ddr.assessment.v1.VerificationService/RecordVerification":      {Reviewer, Approver, Legal},
 	//
 	// Issue 18: legal clocks.
 	//

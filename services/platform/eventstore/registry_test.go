@@ -21,6 +21,7 @@ import (
 // before the declarations existed. A new event adds a line; no line changes.
 var publishedSubjects = []string{
 	"ddr.assessment.v1.AssessmentDecided assessment.decided",
+	"ddr.assessment.v1.AuthorityFlagged assessment.authority_flagged",
 	"ddr.assessment.v1.CaseClaimed assessment.claimed",
 	"ddr.assessment.v1.CaseLinked assessment.linked",
 	"ddr.assessment.v1.CaseOpened assessment.opened",
@@ -38,6 +39,10 @@ var publishedSubjects = []string{
 	"ddr.assessment.v1.FactsCorrected assessment.facts_corrected",
 	"ddr.assessment.v1.ImminentRiskJustified assessment.imminent_risk_justified",
 	"ddr.assessment.v1.InformationRequested assessment.information_requested",
+	"ddr.assessment.v1.PersonalDataBreachOpened assessment.breach_opened",
+	"ddr.assessment.v1.RequesterChecked assessment.requester_checked",
+	"ddr.assessment.v1.RequesterVerified assessment.requester_verified",
+	"ddr.assessment.v1.SecurityIncidentOpened assessment.security_incident_opened",
 	"ddr.assessment.v1.WithdrawalAcknowledged assessment.withdrawal_acknowledged",
 	"ddr.intake.v1.RequestAmended intake.amended",
 	"ddr.intake.v1.RequestReceived intake.received",

@@ -110,20 +110,24 @@ const (
 	FlagCode_FLAG_CODE_EMERGENCY               FlagCode = 6
 	FlagCode_FLAG_CODE_DEADLINE                FlagCode = 7
 	FlagCode_FLAG_CODE_LATE_FORWARDING         FlagCode = 8
+	// Issue 18: the requester does not match the authority directory, or
+	// the authority was used in a confirmed forgery (clause 2.1).
+	FlagCode_FLAG_CODE_UNVERIFIED_REQUESTER FlagCode = 40
 )
 
 // Enum value maps for FlagCode.
 var (
 	FlagCode_name = map[int32]string{
-		0: "FLAG_CODE_UNSPECIFIED",
-		1: "FLAG_CODE_BULK_SCOPE",
-		2: "FLAG_CODE_CUSTOMER_IS_CONTROLLER",
-		3: "FLAG_CODE_COUNTRY_NOT_ADEQUATE",
-		4: "FLAG_CODE_NOTIFICATION_PROHIBITED",
-		5: "FLAG_CODE_IMMINENT_RISK_CLAIMED",
-		6: "FLAG_CODE_EMERGENCY",
-		7: "FLAG_CODE_DEADLINE",
-		8: "FLAG_CODE_LATE_FORWARDING",
+		0:  "FLAG_CODE_UNSPECIFIED",
+		1:  "FLAG_CODE_BULK_SCOPE",
+		2:  "FLAG_CODE_CUSTOMER_IS_CONTROLLER",
+		3:  "FLAG_CODE_COUNTRY_NOT_ADEQUATE",
+		4:  "FLAG_CODE_NOTIFICATION_PROHIBITED",
+		5:  "FLAG_CODE_IMMINENT_RISK_CLAIMED",
+		6:  "FLAG_CODE_EMERGENCY",
+		7:  "FLAG_CODE_DEADLINE",
+		8:  "FLAG_CODE_LATE_FORWARDING",
+		40: "FLAG_CODE_UNVERIFIED_REQUESTER",
 	}
 	FlagCode_value = map[string]int32{
 		"FLAG_CODE_UNSPECIFIED":             0,
@@ -135,6 +139,7 @@ var (
 		"FLAG_CODE_EMERGENCY":               6,
 		"FLAG_CODE_DEADLINE":                7,
 		"FLAG_CODE_LATE_FORWARDING":         8,
+		"FLAG_CODE_UNVERIFIED_REQUESTER":    40,
 	}
 )
 
@@ -2812,7 +2817,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x1cCASE_STATUS_PENDING_APPROVAL\x10\x03\x12\x17\n" +
 	"\x13CASE_STATUS_DECIDED\x10\x04\x12\x19\n" +
 	"\x15CASE_STATUS_WITHDRAWN\x10\x05\x12%\n" +
-	"!CASE_STATUS_INFORMATION_REQUESTED\x10\x1e*\xa5\x02\n" +
+	"!CASE_STATUS_INFORMATION_REQUESTED\x10\x1e*\xc9\x02\n" +
 	"\bFlagCode\x12\x19\n" +
 	"\x15FLAG_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14FLAG_CODE_BULK_SCOPE\x10\x01\x12$\n" +
@@ -2822,7 +2827,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x1fFLAG_CODE_IMMINENT_RISK_CLAIMED\x10\x05\x12\x17\n" +
 	"\x13FLAG_CODE_EMERGENCY\x10\x06\x12\x16\n" +
 	"\x12FLAG_CODE_DEADLINE\x10\a\x12\x1d\n" +
-	"\x19FLAG_CODE_LATE_FORWARDING\x10\b*\x97\x01\n" +
+	"\x19FLAG_CODE_LATE_FORWARDING\x10\b\x12\"\n" +
+	"\x1eFLAG_CODE_UNVERIFIED_REQUESTER\x10(*\x97\x01\n" +
 	"\x06Factor\x12\x16\n" +
 	"\x12FACTOR_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rFACTOR_NATURE\x10\x01\x12\x12\n" +
