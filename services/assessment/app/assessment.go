@@ -20,6 +20,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	Adequacy Adequacy
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Calendars count the deadlines (issue 18); default the embedded file.
+	Calendars deadline.Calendars
 }
 
 // Store is the part of the event store assessment uses.
@@ -64,6 +67,9 @@ func New(cfg Config, store Store) (*Assessment, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := checkCalendars(&cfg); err != nil { // clocks.go
+		return nil, err
 	}
 	return &Assessment{cfg: cfg, store: store}, nil
 }
@@ -111,7 +117,7 @@ func (a *Assessment) OpenCase(ctx context.Context, triggerID string, facts domai
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil
 		}
-		return st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
+		return st.Case.OpenWithClocks(facts, a.cfg.Policy, a.cfg.Calendars, c.Actor, c.Now)
 	})
 	if err == nil && len(res.Events) > 0 && !submitted.IsZero() {
 		slo().caseOpen.Record(ctx, since(submitted, call.Now))

@@ -141,6 +141,10 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:
+			if id, p, ok := e.encodeClock(ev); ok { // issue 18's clocks (clocks.go)
+				add(id, ev.Actor(), p)
+				continue
+			}
 			return nil, fmt.Errorf("assessment: no wire form for domain event %s", ev.EventName())
 		}
 	}
@@ -258,5 +262,5 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	case *assessmentv1.CaseOverdue:
 		return []domain.Event{domain.ReviewOverdue{Meta: domain.Meta{By: ev.Actor, At: protoconv.Time(p.GetDetectTime())}, Due: protoconv.Time(p.GetReviewDueTime())}}, nil
 	}
-	return nil, nil
+	return decodeClock(ev), nil
 }

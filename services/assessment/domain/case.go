@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
@@ -50,6 +51,8 @@ type Case struct {
 	overdue   bool
 	withdrawn time.Time
 	version   int
+	// clocks are the request's deadlines (issue 18, clocks.go).
+	clocks deadline.Ledger
 }
 
 // Fold replays events into a new case.
@@ -65,6 +68,7 @@ func Fold(events ...Event) *Case {
 // happened, so Apply never refuses one; checks belong to the commands.
 func (c *Case) Apply(e Event) {
 	c.version++
+	c.applyClocks(e)
 	switch e := e.(type) {
 	case CaseOpened:
 		c.requestID = e.RequestID

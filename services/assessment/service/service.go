@@ -40,6 +40,9 @@ type Config struct {
 	OverdueInterval time.Duration
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// Calendars is the calendars file the deadlines are counted on (issue
+	// 18); empty: the embedded one. An invalid file stops startup.
+	Calendars string
 }
 
 // RegisterFlags declares assessment's flags, defaulting to the policy's
@@ -55,6 +58,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RequiredApprovals, "assessment-required-approvals", d.RequiredApprovals, "people besides the proposer who must approve a disclosure (at least 1)")
 	fs.DurationVar(&c.CustomerNoticePeriod, "assessment-customer-notice-period", d.CustomerNoticePeriod, "least time between the customer notice and a disclosure")
 	fs.DurationVar(&c.OverdueInterval, "assessment-overdue-interval", time.Minute, "how often review deadlines are checked")
+	fs.StringVar(&c.Calendars, "assessment-calendars", "", "calendars of working days and public holidays the deadlines are counted on (JSON, the format of the embedded calendars.json); empty: the embedded file")
 }
 
 // Policy builds the policy configuration with its overlays loaded and
@@ -92,6 +96,8 @@ type Component struct {
 	deadline chan struct{}
 	// unobserve stops the overdue gauge.
 	unobserve func()
+	// clocks: issue 18's legal clocks (clocks.go).
+	clocks clocks
 }
 
 // New builds assessment. It fails on a policy configuration that would
@@ -119,7 +125,11 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if cfg.OverdueInterval <= 0 {
 		cfg.OverdueInterval = time.Minute
 	}
-	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now}, d.Store)
+	cals, err := loadCalendars(cfg.Calendars)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Calendars: cals}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -133,17 +143,19 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	q := app.NewQueue()
 	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
-	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger}, nil
+	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger,
+		clocks: clocks{srv: ports.NewClocksServer(a, q, v, cfg.Now)}}, nil
 }
 
 // GRPCServiceNames implements runner.Component.
 func (c *Component) GRPCServiceNames() []string {
-	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName}
+	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName, assessmentv1.ClocksService_ServiceDesc.ServiceName}
 }
 
 // RegisterGRPC implements runner.Component.
 func (c *Component) RegisterGRPC(s *grpc.Server) {
 	assessmentv1.RegisterAssessmentServiceServer(s, c.srv)
+	assessmentv1.RegisterClocksServiceServer(s, c.clocks.srv)
 }
 
 // Start implements runner.Component: it rebuilds the queue, starts the
@@ -155,6 +167,9 @@ func (c *Component) Start(ctx context.Context) error {
 	}
 	c.proj = p
 	if c.unobserve, err = observeOverdue(c.queue, c.cfg.Now); err != nil {
+		return err
+	}
+	if c.clocks.unobserve, err = observeClocks(c.queue, c.cfg.Now); err != nil {
 		return err
 	}
 	r, err := ports.OpenCaseReactor(c.app).Start(ctx, c.deps.JS, consumer.Config{
@@ -187,6 +202,7 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 				countOverdue(ctx, o.Urgent)
 			}
 		}
+		c.fireClocks(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -199,6 +215,9 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 func (c *Component) Stop() {
 	if c.unobserve != nil {
 		c.unobserve()
+	}
+	if c.clocks.unobserve != nil {
+		c.clocks.unobserve()
 	}
 	if c.deadline != nil {
 		<-c.deadline

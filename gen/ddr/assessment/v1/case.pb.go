@@ -1442,9 +1442,14 @@ type CaseFacts struct {
 	// Every customer the request concerns (see
 	// NotificationRequirements.customers); empty on events written before
 	// it existed.
-	Customers     []*v11.Customer `protobuf:"bytes,24,rep,name=customers,proto3" json:"customers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Customers []*v11.Customer `protobuf:"bytes,24,rep,name=customers,proto3" json:"customers,omitempty"`
+	// For a European Production Order: the issuing authority notified the
+	// enforcing authority (Regulation (EU) 2023/1543 Art. 8), so the
+	// provider may not transmit before the end of the 10 days unless that
+	// authority confirms earlier (issue 18).
+	EnforcingAuthorityNotified bool `protobuf:"varint,50,opt,name=enforcing_authority_notified,json=enforcingAuthorityNotified,proto3" json:"enforcing_authority_notified,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *CaseFacts) Reset() {
@@ -1645,6 +1650,13 @@ func (x *CaseFacts) GetCustomers() []*v11.Customer {
 	return nil
 }
 
+func (x *CaseFacts) GetEnforcingAuthorityNotified() bool {
+	if x != nil {
+		return x.EnforcingAuthorityNotified
+	}
+	return false
+}
+
 // CaseRules are the rules in force for a case: the base policy tightened by
 // the jurisdiction overlays that apply to it (clause 1.2), fixed when the
 // case opens.
@@ -1801,7 +1813,10 @@ type Case struct {
 	Facts   *CaseFacts `protobuf:"bytes,17,opt,name=facts,proto3" json:"facts,omitempty"`
 	Rules   *CaseRules `protobuf:"bytes,18,opt,name=rules,proto3" json:"rules,omitempty"`
 	// When the authority withdrew the request; unset if it did not.
-	WithdrawTime  *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	WithdrawTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	// The nearest deadline still open (an overdue one first), which the queue
+	// sorts by (issue 18); unset for a case opened before its clocks existed.
+	NextDeadline  *DeadlineView `protobuf:"bytes,50,opt,name=next_deadline,json=nextDeadline,proto3" json:"next_deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,11 +1984,18 @@ func (x *Case) GetWithdrawTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Case) GetNextDeadline() *DeadlineView {
+	if x != nil {
+		return x.NextDeadline
+	}
+	return nil
+}
+
 var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a$ddr/assessment/v1/clock_events.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x04Flag\x12/\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1b.ddr.assessment.v1.FlagCodeR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
@@ -2064,7 +2086,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
 	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\x125\n" +
 	"\x16customer_establishment\x18\x0e \x01(\tR\x15customerEstablishment\x125\n" +
-	"\tcustomers\x18\x0f \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xc7\t\n" +
+	"\tcustomers\x18\x0f \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\x89\n" +
+	"\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -2093,7 +2116,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x16 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\x125\n" +
 	"\x16customer_establishment\x18\x17 \x01(\tR\x15customerEstablishment\x125\n" +
-	"\tcustomers\x18\x18 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xb3\x05\n" +
+	"\tcustomers\x18\x18 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\x12@\n" +
+	"\x1cenforcing_authority_notified\x182 \x01(\bR\x1aenforcingAuthorityNotified\"\xb3\x05\n" +
 	"\tCaseRules\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12(\n" +
 	"\x10bulk_max_targets\x18\x02 \x01(\x05R\x0ebulkMaxTargets\x12H\n" +
@@ -2106,7 +2130,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\"rights_weighed_for_all_disclosures\x18\t \x01(\bR\x1erightsWeighedForAllDisclosures\x12Z\n" +
 	"\x19counsel_before_disclosure\x18\n" +
 	" \x03(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x17counselBeforeDisclosure\x12\x1a\n" +
-	"\boverlays\x18\v \x03(\tR\boverlays\"\xa4\a\n" +
+	"\boverlays\x18\v \x03(\tR\boverlays\"\xea\a\n" +
 	"\x04Case\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x125\n" +
@@ -2128,7 +2152,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\aversion\x18\x10 \x01(\x04R\aversion\x122\n" +
 	"\x05facts\x18\x11 \x01(\v2\x1c.ddr.assessment.v1.CaseFactsR\x05facts\x122\n" +
 	"\x05rules\x18\x12 \x01(\v2\x1c.ddr.assessment.v1.CaseRulesR\x05rules\x12?\n" +
-	"\rwithdraw_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime*\xb0\x01\n" +
+	"\rwithdraw_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x12D\n" +
+	"\rnext_deadline\x182 \x01(\v2\x1f.ddr.assessment.v1.DeadlineViewR\fnextDeadline*\xb0\x01\n" +
 	"\n" +
 	"CaseStatus\x12\x1b\n" +
 	"\x17CASE_STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -2224,6 +2249,7 @@ var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(*v11.Customer)(nil),             // 26: ddr.intake.v1.Customer
 	(v11.AuthorityKind)(0),           // 27: ddr.intake.v1.AuthorityKind
 	(v11.LegalProcessType)(0),        // 28: ddr.intake.v1.LegalProcessType
+	(*DeadlineView)(nil),             // 29: ddr.assessment.v1.DeadlineView
 }
 var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	1,  // 0: ddr.assessment.v1.Flag.code:type_name -> ddr.assessment.v1.FlagCode
@@ -2278,11 +2304,12 @@ var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	18, // 49: ddr.assessment.v1.Case.facts:type_name -> ddr.assessment.v1.CaseFacts
 	19, // 50: ddr.assessment.v1.Case.rules:type_name -> ddr.assessment.v1.CaseRules
 	21, // 51: ddr.assessment.v1.Case.withdraw_time:type_name -> google.protobuf.Timestamp
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	29, // 52: ddr.assessment.v1.Case.next_deadline:type_name -> ddr.assessment.v1.DeadlineView
+	53, // [53:53] is the sub-list for method output_type
+	53, // [53:53] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_case_proto_init() }
@@ -2290,6 +2317,7 @@ func file_ddr_assessment_v1_case_proto_init() {
 	if File_ddr_assessment_v1_case_proto != nil {
 		return
 	}
+	file_ddr_assessment_v1_clock_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
