@@ -130,10 +130,10 @@ func (q *Queue) ClockStats(now time.Time) ClockStats {
 			if v.ID == domain.ReviewDeadlineID || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
 				continue
 			}
-			if !now.Before(v.At) {
+			if !now.Before(v.Due.At) {
 				s.Overdue++
 			}
-			d := v.At.Sub(now).Seconds()
+			d := v.Due.At.Sub(now).Seconds()
 			if !s.HasNearest || d < s.NearestDue {
 				s.NearestDue, s.HasNearest = d, true
 			}

@@ -226,7 +226,7 @@ func (c *Case) ConfirmEnforcingAuthority(by string, now time.Time) ([]Event, err
 		return nil, ddrerr.Policy(policy.Clause2_1, RuleNoEnforcingWait,
 			"the request has no enforcing authority's waiting period (Regulation 2023/1543 Art. 8: only an EPOC whose issuing authority notified the enforcing authority)")
 	}
-	if v.Status != deadline.Pending || !now.Before(v.At) {
+	if v.Status != deadline.Pending || !now.Before(v.Due.At) {
 		return nil, ddrerr.Policy(policy.Clause2_1, RuleDeadlineNotActionable,
 			"the enforcing authority's waiting period already ended")
 	}
@@ -294,7 +294,7 @@ func (c *Case) legalDue() time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	return v.At
+	return v.Due.At
 }
 
 func nearest(vs []deadline.View, skip string) (deadline.View, bool) {
@@ -304,7 +304,7 @@ func nearest(vs []deadline.View, skip string) (deadline.View, bool) {
 		if v.ID == skip || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
 			continue
 		}
-		if !found || v.At.Before(best.At) {
+		if !found || v.Due.At.Before(best.Due.At) {
 			best, found = v, true
 		}
 	}
