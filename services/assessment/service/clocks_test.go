@@ -163,4 +163,3 @@ func TestInvalidCalendarsFileStopsStartup(t *testing.T) {
 		t.Fatalf("startup without the privacy-team calendar: %v", err)
 	}
 }
-
