@@ -40,7 +40,9 @@ func confirmEnforcingCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC o
 		`  ddrctl case confirm-enforcing 0193c0de-...`,
 		onRequest(g, g.clocks, func(ctx context.Context, cl assessmentv1.ClocksServiceClient, id string) (*assessmentv1.RecordEnforcingAuthorityConfirmationResponse, error) {
 			return cl.RecordEnforcingAuthorityConfirmation(ctx, &assessmentv1.RecordEnforcingAuthorityConfirmationRequest{RequestId: id})
-		}, func(t *tw, r *assessmentv1.RecordEnforcingAuthorityConfirmationResponse) { deadlinesTable(t, r.GetDeadlines()) }))
+		}, func(t *tw, r *assessmentv1.RecordEnforcingAuthorityConfirmationResponse) {
+			deadlinesTable(t, r.GetDeadlines())
+		}))
 }
 
 func extendPreservationCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
