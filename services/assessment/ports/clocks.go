@@ -4,11 +4,14 @@ import (
 	"context"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/deadline"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/validate"
 )
 
@@ -53,41 +56,43 @@ func (s *ClocksServer) ListDeadlines(ctx context.Context, req *assessmentv1.List
 	return &assessmentv1.ListDeadlinesResponse{Deadlines: deadlinesToProto(st.Case.Deadlines()), Next: nextDeadline(st.Case)}, nil
 }
 
-// RecordEnforcingAuthorityConfirmation implements assessmentv1.ClocksServiceServer.
-func (s *ClocksServer) RecordEnforcingAuthorityConfirmation(ctx context.Context, req *assessmentv1.RecordEnforcingAuthorityConfirmationRequest) (*assessmentv1.RecordEnforcingAuthorityConfirmationResponse, error) {
+// onClocks runs a clock command as the authenticated staff member (with
+// their roles) and answers with the request's deadlines as it left them.
+func onClocks[R any](s *ClocksServer, ctx context.Context, req proto.Message, run func(policy.Person) (*app.CaseState, error), wrap func([]*assessmentv1.DeadlineView) *R) (*R, error) {
 	who, err := s.srv.person(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.srv.app.ConfirmEnforcingAuthority(ctx, who, req.GetRequestId())
+	st, err := run(who)
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.RecordEnforcingAuthorityConfirmationResponse{Deadlines: deadlinesToProto(st.Case.Deadlines())}, nil
+	return wrap(deadlinesToProto(st.Case.Deadlines())), nil
+}
+
+// RecordEnforcingAuthorityConfirmation implements assessmentv1.ClocksServiceServer.
+func (s *ClocksServer) RecordEnforcingAuthorityConfirmation(ctx context.Context, req *assessmentv1.RecordEnforcingAuthorityConfirmationRequest) (*assessmentv1.RecordEnforcingAuthorityConfirmationResponse, error) {
+	return onClocks(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.srv.app.ConfirmEnforcingAuthority(ctx, who, req.GetRequestId())
+	}, func(ds []*assessmentv1.DeadlineView) *assessmentv1.RecordEnforcingAuthorityConfirmationResponse {
+		return &assessmentv1.RecordEnforcingAuthorityConfirmationResponse{Deadlines: ds}
+	})
 }
 
 // ExtendPreservation implements assessmentv1.ClocksServiceServer.
 func (s *ClocksServer) ExtendPreservation(ctx context.Context, req *assessmentv1.ExtendPreservationRequest) (*assessmentv1.ExtendPreservationResponse, error) {
-	actor, err := s.srv.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.srv.app.ExtendPreservation(ctx, actor, req.GetRequestId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.ExtendPreservationResponse{Deadlines: deadlinesToProto(st.Case.Deadlines())}, nil
+	return onClocks(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.srv.app.ExtendPreservation(ctx, who.ID, req.GetRequestId())
+	}, func(ds []*assessmentv1.DeadlineView) *assessmentv1.ExtendPreservationResponse {
+		return &assessmentv1.ExtendPreservationResponse{Deadlines: ds}
+	})
 }
 
 // MarkDeadlineMet implements assessmentv1.ClocksServiceServer.
 func (s *ClocksServer) MarkDeadlineMet(ctx context.Context, req *assessmentv1.MarkDeadlineMetRequest) (*assessmentv1.MarkDeadlineMetResponse, error) {
-	actor, err := s.srv.staff(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.srv.app.MarkDeadlineMet(ctx, actor, req.GetRequestId(), req.GetDeadlineId())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.MarkDeadlineMetResponse{Deadlines: deadlinesToProto(st.Case.Deadlines())}, nil
+	return onClocks(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
+		return s.srv.app.MarkDeadlineMet(ctx, who.ID, req.GetRequestId(), req.GetDeadlineId())
+	}, func(ds []*assessmentv1.DeadlineView) *assessmentv1.MarkDeadlineMetResponse {
+		return &assessmentv1.MarkDeadlineMetResponse{Deadlines: ds}
+	})
 }
