@@ -1814,8 +1814,9 @@ type Case struct {
 	Rules   *CaseRules `protobuf:"bytes,18,opt,name=rules,proto3" json:"rules,omitempty"`
 	// When the authority withdrew the request; unset if it did not.
 	WithdrawTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
-	// The nearest deadline still open (an overdue one first), which the queue
-	// sorts by (issue 18); unset for a case opened before its clocks existed.
+	// The nearest open deadline to act by (kind BY; an overdue one is due
+	// earliest), which the queue shows (issue 18); unset when none is open
+	// or for a case opened before its clocks existed.
 	NextDeadline  *DeadlineView `protobuf:"bytes,50,opt,name=next_deadline,json=nextDeadline,proto3" json:"next_deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

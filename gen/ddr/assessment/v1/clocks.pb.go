@@ -72,7 +72,7 @@ type ListDeadlinesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// In the order they were first set.
 	Deadlines []*DeadlineView `protobuf:"bytes,1,rep,name=deadlines,proto3" json:"deadlines,omitempty"`
-	// The nearest deadline still open (an overdue one first); unset when none.
+	// The nearest open deadline to act by (kind BY); unset when none.
 	Next          *DeadlineView `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
