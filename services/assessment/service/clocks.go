@@ -50,9 +50,16 @@ func (c *Component) fireClocks(ctx context.Context) {
 		}
 		for _, f := range fired {
 			c.log.InfoContext(ctx, "deadline overdue", "request_id", id, "deadline", f.DeadlineID, "due", f.Due)
-			clockInstruments().Add(ctx, 1, metric.WithAttributes(attribute.String("ddr.deadline", f.DeadlineID)))
+			countDeadlineOverdue(ctx, f.DeadlineID)
 		}
 	}
+}
+
+// countDeadlineOverdue counts a deadline as it is recorded overdue, once.
+// Its only attribute is the deadline's id ("epoc/transmit", "authority"),
+// a name the code gives, never anything from the request.
+func countDeadlineOverdue(ctx context.Context, deadlineID string) {
+	clockInstruments().Add(ctx, 1, metric.WithAttributes(attribute.String("ddr.deadline", deadlineID)))
 }
 
 // maxNearest caps the nearest-due gauge: with no legal deadline open it
