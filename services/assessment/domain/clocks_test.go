@@ -215,3 +215,30 @@ func TestArt10_Regulation2023_1543_ADisclosureMeetsTheTransmissionDeadlineAndSto
 		t.Fatalf("overdue after the disclosure: %v", got)
 	}
 }
+
+// The queue sorts by the nearest legal deadline: an emergency EPOC's 8
+// hours come before an urgent request's authority deadline of a day, and
+// an EPOC's 10 days before an ordinary request without a deadline.
+func TestArt10_Regulation2023_1543_QueueSortsByTheNearestLegalDeadline(t *testing.T) {
+	now := time.Date(2026, 9, 1, 9, 30, 0, 0, time.UTC)
+	urgentEPOC := epoc()
+	urgentEPOC.RequestID, urgentEPOC.EmergencyClaimed = "urgent-epoc", true
+	urgentDeadline := narrowFacts()
+	urgentDeadline.RequestID, urgentDeadline.EmergencyClaimed = "urgent-deadline", true
+	urgentDeadline.ReceivedAt, urgentDeadline.Deadline = epoc().ReceivedAt.Add(-time.Hour), now.Add(24*time.Hour)
+	plainEPOC := epoc()
+	plainEPOC.RequestID = "plain-epoc"
+	plain := narrowFacts()
+	plain.RequestID, plain.ReceivedAt = "plain", epoc().ReceivedAt.Add(-2*time.Hour)
+	var q []domain.QueueEntry
+	for _, f := range []domain.RequestFacts{plain, plainEPOC, urgentDeadline, urgentEPOC} {
+		q = append(q, openWithClocks(t, f, now).QueueEntry())
+	}
+	domain.SortQueue(q)
+	want := []string{"urgent-epoc", "urgent-deadline", "plain-epoc", "plain"}
+	for i, e := range q {
+		if e.RequestID != want[i] {
+			t.Fatalf("position %d: %s, want %s", i, e.RequestID, want[i])
+		}
+	}
+}
