@@ -26,13 +26,18 @@ const (
 
 // IDs of the deadlines set here besides those of package deadline.
 const (
-	ReviewDeadlineID       = "review"
-	AuthorityDeadlineID    = "authority"
-	GagExpiryID            = "gag/expiry"
-	EPOCCannotComplyID     = "epoc/cannot-comply"
-	PrivacyTeamCalendar    = "privacy-team"
-	ProviderCalendar       = "IE"
-	preservationExtendDays = 30
+	ReviewDeadlineID    = "review"
+	AuthorityDeadlineID = "authority"
+	GagExpiryID         = "gag/expiry"
+	EPOCCannotComplyID  = "epoc/cannot-comply"
+)
+
+// The calendars the clocks count on (calendars.json): the Privacy Team's
+// for its review deadline, and that of the provider's establishment
+// (Ireland) for the e-Evidence periods.
+const (
+	PrivacyTeamCalendar = "privacy-team"
+	ProviderCalendar    = "IE"
 )
 
 // DeadlinesSet starts or moves deadlines.
@@ -244,11 +249,15 @@ func (c *Case) ExtendPreservation(by string, now time.Time, cals deadline.Calend
 		return nil, ddrerr.Policy(policy.Clause2_1, RulePreservationExtended,
 			"the preservation was extended already: Regulation 2023/1543 Art. 11(1) allows one extension of 30 days")
 	}
+	if !now.Before(v.Due.At) {
+		return nil, ddrerr.Policy(policy.Clause2_1, RuleDeadlineNotActionable,
+			"the preservation period already ended: an extension must come before its 60 days are over")
+	}
 	ds, err := deadline.EPOCPR{Received: v.Start, Extended: true, Calendar: v.Rule.Calendar}.Deadlines(cals)
 	if err != nil {
 		return nil, err
 	}
-	return []Event{DeadlinesSet{Meta: meta(by, now), Deadlines: ds, Reason: fmt.Sprintf("preservation extended by %d days", preservationExtendDays)}}, nil
+	return []Event{DeadlinesSet{Meta: meta(by, now), Deadlines: ds, Reason: "preservation extended by 30 days"}}, nil
 }
 
 // MarkDeadlineMet records that what By deadline id asked for was done.

@@ -161,6 +161,10 @@ func TestArt11_1_Regulation2023_1543_PreservationLasts60DaysExtendableOnceBy30(t
 	}
 	_, err := c.ExtendPreservation(alice, f.ReceivedAt.Add(48*time.Hour), calendars(t))
 	wantPolicy(t, err, "2.1", domain.RulePreservationExtended)
+
+	late := openWithClocks(t, f, f.ReceivedAt)
+	_, err = late.ExtendPreservation(alice, p.Due.At, calendars(t))
+	wantPolicy(t, err, "2.1", domain.RuleDeadlineNotActionable)
 }
 
 func TestClause3_1_ReviewDeadlineSkipsAPublicHolidayOfItsCalendar(t *testing.T) {
