@@ -44,6 +44,7 @@ const (
 	PanelHoldOldest       = 22
 	PanelCasesOverdue     = 23
 	PanelLateForwarded    = 24
+	PanelLegalDeadlines   = 25
 	PanelCaseOpenDelay    = 31
 	PanelFirstReview      = 32
 	PanelNoticeDelivery   = 33
@@ -153,6 +154,10 @@ func Suite() (dashboard.Dashboard, error) {
 			query(`sum(increase(ddr_assessment_cases_overdue_total{ddr_urgent="true"}[1h]))`, "emergencies overdue (1 h)"))).
 		WithPanel(single(PanelLateForwarded, "Requests forwarded late (1 day)", "Requests a group member forwarded late (clause 3.1).", "short", "ddrlateforwarding", 1,
 			query(`sum(increase(ddr_intake_late_forwarded_total[1d]))`, "late"))).
+		WithPanel(single(PanelLegalDeadlines, "Legal deadlines", "Open legal deadlines (the authority's, an EPOC's; issue 18) past due, those passed in the last hour, and the time to the nearest.", "short", "ddrlegaldeadlineoverdue", 1,
+			query(`max(ddr_assessment_deadlines_overdue_open)`, "overdue"),
+			query(`sum(increase(ddr_assessment_deadlines_overdue_total[1h]))`, "passed (1 h)"),
+			query(`min(ddr_assessment_deadline_nearest_due_seconds) / 3600`, "nearest due (h)"))).
 
 		// Service-level objectives.
 		WithRow(dashboard.NewRowBuilder("SLOs").Id(30)).

@@ -21,6 +21,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/authority"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
@@ -45,6 +46,8 @@ type Config struct {
 	// VerifyScope: which disclosures beyond emergency ones need a confirmed
 	// verification of the requester; empty: VerifyEmergency.
 	VerifyScope VerifyScope
+	// Calendars count the deadlines (issue 18); default the embedded file.
+	Calendars deadline.Calendars
 }
 
 // Store is the part of the event store assessment uses.
@@ -71,6 +74,9 @@ func New(cfg Config, store Store) (*Assessment, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := checkCalendars(&cfg); err != nil { // clocks.go
+		return nil, err
 	}
 	return &Assessment{cfg: cfg, store: store}, nil
 }
@@ -124,7 +130,7 @@ func (a *Assessment) openCase(ctx context.Context, triggerID string, facts domai
 		if st.Case.Opened() || !st.Case.WithdrawnAt().IsZero() {
 			return nil, nil
 		}
-		evs, err := st.Case.Open(facts, a.cfg.Policy, c.Actor, c.Now)
+		evs, err := st.Case.OpenWithClocks(facts, a.cfg.Policy, a.cfg.Calendars, c.Actor, c.Now)
 		if err != nil || req == nil {
 			return evs, err
 		}

@@ -142,12 +142,13 @@ func (q *Queue) OverdueCount(now time.Time) int {
 type cursor struct {
 	Urgent     bool      `json:"u,omitempty"`
 	Deadline   time.Time `json:"d"`
+	LegalDue   time.Time `json:"l,omitzero"`
 	ReceivedAt time.Time `json:"r"`
 	RequestID  string    `json:"id"`
 }
 
 func encodeCursor(e domain.QueueEntry) string {
-	b, _ := json.Marshal(cursor{Urgent: e.Urgent, Deadline: e.Deadline, ReceivedAt: e.ReceivedAt, RequestID: e.RequestID})
+	b, _ := json.Marshal(cursor{Urgent: e.Urgent, Deadline: e.Deadline, LegalDue: e.LegalDue, ReceivedAt: e.ReceivedAt, RequestID: e.RequestID})
 	return pagetoken.Encode(string(b))
 }
 
@@ -160,5 +161,5 @@ func decodeCursor(tok string) (*domain.QueueEntry, error) {
 	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.RequestID == "" {
 		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "page_token", Description: "not a token this service issued"})
 	}
-	return &domain.QueueEntry{Urgent: c.Urgent, Deadline: c.Deadline, ReceivedAt: c.ReceivedAt, RequestID: c.RequestID}, nil
+	return &domain.QueueEntry{Urgent: c.Urgent, Deadline: c.Deadline, LegalDue: c.LegalDue, ReceivedAt: c.ReceivedAt, RequestID: c.RequestID}, nil
 }

@@ -145,6 +145,10 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				out = append(out, x)
 				continue
 			}
+			if id, p, ok := e.encodeClock(ev); ok { // issue 18's clocks (clocks.go)
+				add(id, ev.Actor(), p)
+				continue
+			}
 			prev := ""
 			if len(out) > 0 {
 				prev = out[len(out)-1].ID
@@ -273,5 +277,8 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	if evs, err := decodeLifecycle(ev); err != nil || evs != nil {
 		return evs, err
 	}
-	return decodeVerification(ev), nil // issue 18 (verification.go)
+	if evs := decodeVerification(ev); evs != nil { // issue 18 (verification.go)
+		return evs, nil
+	}
+	return decodeClock(ev), nil // issue 18's clocks (clocks.go)
 }

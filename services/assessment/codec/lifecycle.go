@@ -194,7 +194,13 @@ func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 			Reason: p.GetReason(), ProposedBy: p.GetProposedBy(), ConfirmedBy: p.GetConfirmedBy(), Facts: f, Flags: flagsToDomain(p.GetFlags())}}, nil
 	case *reportingv1.DispositionRecorded:
 		d := p.GetDisposition()
-		return []domain.Event{domain.DispositionRecorded{Meta: m(d.GetRecordedBy(), d.GetRecordTime()),
+		// A disclosure is dated when the data left: the clocks it meets
+		// (clocks.go) are met then, not when it was recorded.
+		at := d.GetRecordTime()
+		if d.GetDisclosure().GetDiscloseTime() != nil {
+			at = d.GetDisclosure().GetDiscloseTime()
+		}
+		return []domain.Event{domain.DispositionRecorded{Meta: m(d.GetRecordedBy(), at),
 			Disclosed: d.GetDisclosure() != nil, NoData: d.GetOutcome() == reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND}}, nil
 	case *notificationv1.RedirectOutcomeRecorded:
 		if p.GetRedirect().GetOutcome() == notificationv1.RedirectOutcome_REDIRECT_OUTCOME_AGREED {

@@ -144,6 +144,8 @@ func categoriesToProto(cs []string) []intakev1.DataCategory {
 func FactsFromReceived(r *intakev1.RequestReceived) domain.RequestFacts {
 	q := r.GetRequest()
 	f := domain.RequestFacts{
+		EnforcingAuthorityNotified: q.GetLegalProcess().GetEnforcingAuthorityNotified(), // issue 18
+
 		RequestID:            r.GetRequestId(),
 		ReceivedAt:           protoconv.Time(q.GetReceivedAt()),
 		ForwardedAt:          protoconv.Time(r.GetSubmitTime()),
@@ -186,6 +188,8 @@ func FactsFromReceived(r *intakev1.RequestReceived) domain.RequestFacts {
 
 func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.CaseFacts {
 	return &assessmentv1.CaseFacts{
+		EnforcingAuthorityNotified: f.EnforcingAuthorityNotified, // issue 18
+
 		ReceiveTime:          protoconv.Timestamp(f.ReceivedAt),
 		ForwardTime:          protoconv.Timestamp(f.ForwardedAt),
 		LateForwarding:       f.LateForwarded,
@@ -216,6 +220,8 @@ func factsToProto(f domain.RequestFacts, adequacyReason string) *assessmentv1.Ca
 
 func factsToDomain(requestID string, p *assessmentv1.CaseFacts) domain.RequestFacts {
 	return domain.RequestFacts{
+		EnforcingAuthorityNotified: p.GetEnforcingAuthorityNotified(), // issue 18
+
 		RequestID:            requestID,
 		ReceivedAt:           protoconv.Time(p.GetReceiveTime()),
 		ForwardedAt:          protoconv.Time(p.GetForwardTime()),

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
@@ -64,6 +65,8 @@ type Case struct {
 	corrections []Correction
 	// verification is issue 18's fold (verification.go).
 	verification Verification
+	// clocks are the request's deadlines (issue 18, clocks.go).
+	clocks deadline.Ledger
 }
 
 // Fold replays events into a new case.
@@ -80,6 +83,7 @@ func Fold(events ...Event) *Case {
 func (c *Case) Apply(e Event) {
 	c.version++
 	c.verification.Apply(e)
+	c.applyClocks(e)
 	switch e := e.(type) {
 	case CaseOpened:
 		c.requestID = e.RequestID

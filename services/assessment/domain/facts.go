@@ -30,6 +30,10 @@ type RequestFacts struct {
 	Jurisdictions []string
 	// LegalProcess may be "none": a request needs no court order (3.2).
 	LegalProcess string
+	// EnforcingAuthorityNotified: for a European Production Order, the
+	// issuing authority notified the enforcing authority (Regulation
+	// 2023/1543 Art. 8), so transmission waits (issue 18's clocks).
+	EnforcingAuthorityNotified bool
 
 	// TargetCount is how many targets the request names; TargetIDs holds an
 	// opaque id per listed target. The larger of the two counts.

@@ -15,6 +15,9 @@ type QueueEntry struct {
 	Deadline   time.Time
 	ReceivedAt time.Time
 	ReviewDue  time.Time
+	// LegalDue is the nearest open legal deadline (issue 18, clocks.go);
+	// zero for a case opened before its clocks existed.
+	LegalDue time.Time
 }
 
 // QueueEntry returns the case's queue entry.
@@ -27,11 +30,13 @@ func (c *Case) QueueEntry() QueueEntry {
 		Deadline:   c.facts.Deadline,
 		ReceivedAt: c.facts.ReceivedAt,
 		ReviewDue:  c.reviewDue,
+		LegalDue:   c.legalDue(),
 	}
 }
 
-// CompareQueue orders the queue: urgent cases first, then the earliest
-// authority deadline (cases without one after those with one), then the
+// CompareQueue orders the queue: urgent cases first, then the nearest
+// legal deadline (the authority's, an EPOC's; cases without one after
+// those with one), then the
 // earliest received, then request id so the order is total.
 func CompareQueue(a, b QueueEntry) int {
 	if a.Urgent != b.Urgent {
@@ -40,7 +45,7 @@ func CompareQueue(a, b QueueEntry) int {
 		}
 		return 1
 	}
-	if c := compareDeadline(a.Deadline, b.Deadline); c != 0 {
+	if c := compareDeadline(a.due(), b.due()); c != 0 {
 		return c
 	}
 	if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {

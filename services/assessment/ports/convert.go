@@ -51,6 +51,8 @@ func caseToProto(st *app.CaseState, now time.Time) *assessmentv1.Case {
 	f := c.Facts()
 	opened := st.Opening()
 	out := &assessmentv1.Case{
+		NextDeadline: nextDeadline(c), // issue 18 (clocks.go)
+
 		RequestId:        c.RequestID(),
 		Status:           statusToProto(c.Status()),
 		Flags:            st.RecordedFlags(),

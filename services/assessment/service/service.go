@@ -43,6 +43,9 @@ type Config struct {
 
 	// Verification is issue 18's requester verification (verification.go).
 	Verification VerificationConfig
+	// Calendars is the calendars file the deadlines are counted on (issue
+	// 18); empty: the embedded one. An invalid file stops startup.
+	Calendars string
 }
 
 // RegisterFlags declares assessment's flags, defaulting to the policy's
@@ -59,6 +62,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CustomerNoticePeriod, "assessment-customer-notice-period", d.CustomerNoticePeriod, "least time between the customer notice and a disclosure")
 	fs.DurationVar(&c.OverdueInterval, "assessment-overdue-interval", time.Minute, "how often review deadlines are checked")
 	c.Verification.registerFlags(fs)
+	fs.StringVar(&c.Calendars, "assessment-calendars", "", "calendars of working days and public holidays the deadlines are counted on (JSON, the format of the embedded calendars.json); empty: the embedded file")
 }
 
 // Policy builds the policy configuration with its overlays loaded and
@@ -100,6 +104,8 @@ type Component struct {
 	// directory and flags: issue 18 (verification.go).
 	directory *app.Directory
 	flags     *projection.Projection
+	// clocks: issue 18's legal clocks (clocks.go).
+	clocks clocks
 }
 
 // New builds assessment. It fails on a policy configuration that would
@@ -127,11 +133,15 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if cfg.OverdueInterval <= 0 {
 		cfg.OverdueInterval = time.Minute
 	}
+	cals, err := loadCalendars(cfg.Calendars)
+	if err != nil {
+		return nil, err
+	}
 	dir, scope, err := cfg.Verification.load()
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Directory: dir, VerifyScope: scope}, d.Store)
+	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Directory: dir, VerifyScope: scope, Calendars: cals}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -146,18 +156,21 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	q := app.NewQueue()
 	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
 	logger.Info("requester verification", "authority_file", cfg.Verification.AuthorityFile, "verify_scope", string(scope))
-	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir}, nil
+	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir,
+		clocks: clocks{srv: ports.NewClocksServer(a, q, v, cfg.Now)}}, nil
 }
 
 // GRPCServiceNames implements runner.Component.
 func (c *Component) GRPCServiceNames() []string {
-	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName, assessmentv1.VerificationService_ServiceDesc.ServiceName}
+	return []string{assessmentv1.AssessmentService_ServiceDesc.ServiceName, assessmentv1.VerificationService_ServiceDesc.ServiceName,
+		assessmentv1.ClocksService_ServiceDesc.ServiceName}
 }
 
 // RegisterGRPC implements runner.Component.
 func (c *Component) RegisterGRPC(s *grpc.Server) {
 	assessmentv1.RegisterAssessmentServiceServer(s, c.srv)
 	assessmentv1.RegisterVerificationServiceServer(s, ports.NewVerificationServer(c.srv, c.log))
+	assessmentv1.RegisterClocksServiceServer(s, c.clocks.srv)
 }
 
 // Start implements runner.Component: it rebuilds the queue, starts the
@@ -174,6 +187,9 @@ func (c *Component) Start(ctx context.Context) error {
 		return err
 	}
 	if c.unobserve, err = observeOverdue(c.queue, c.cfg.Now); err != nil {
+		return err
+	}
+	if c.clocks.unobserve, err = observeClocks(c.queue, c.cfg.Now); err != nil {
 		return err
 	}
 	r, err := ports.OpenCaseReactor(c.app).Start(ctx, c.deps.JS, consumer.Config{
@@ -206,6 +222,7 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 				countOverdue(ctx, o.Urgent)
 			}
 		}
+		c.fireClocks(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -218,6 +235,9 @@ func (c *Component) watchDeadlines(ctx context.Context) {
 func (c *Component) Stop() {
 	if c.unobserve != nil {
 		c.unobserve()
+	}
+	if c.clocks.unobserve != nil {
+		c.clocks.unobserve()
 	}
 	if c.deadline != nil {
 		<-c.deadline

@@ -133,8 +133,13 @@ var Table = map[string][]Role{
 	"/ddr.assessment.v1.VerificationService/GetVerificationContacts": privacyTeam,
 	"/ddr.assessment.v1.VerificationService/RecordVerification":      {Reviewer, Approver, Legal},
 	//
-	// Issue 18: legal clocks.
-	//
+	// Issue 18: legal clocks. Anyone on the Privacy Team sees them; the
+	// enforcing authority's confirmation ends a legal waiting period, so
+	// it is a reviewer's or legal's act, as are the acts the clocks record.
+	"/ddr.assessment.v1.ClocksService/ListDeadlines":                        privacyTeam,
+	"/ddr.assessment.v1.ClocksService/RecordEnforcingAuthorityConfirmation": {Reviewer, Legal},
+	"/ddr.assessment.v1.ClocksService/ExtendPreservation":                   {Reviewer, Legal},
+	"/ddr.assessment.v1.ClocksService/MarkDeadlineMet":                      {Reviewer, Legal},
 
 	// Operators see dead letters (metadata, never payloads) and replay one.
 	"/ddr.admin.v1.AdminService/ListDeadLetters":  {SRE},

@@ -196,7 +196,8 @@ func (l *Ledger) Next() (View, bool) {
 	if len(open) == 0 {
 		return View{}, false
 	}
-	slices.SortStableFunc(open, func(a, b View) int { return a.At.Compare(b.At) })
+	// By due time: View.At is when a deadline was closed, zero here.
+	slices.SortStableFunc(open, func(a, b View) int { return a.Due.At.Compare(b.Due.At) })
 	for _, v := range open {
 		if v.Status == Overdue {
 			return v, true

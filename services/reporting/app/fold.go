@@ -52,6 +52,7 @@ func needsPayload(name string) bool {
 // payload may be nil when it could not be decoded. Unknown events change
 // nothing: other services add event kinds over time.
 func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Message) {
+	applyClocks(f, payload) // issue 18 (clocks.go)
 	switch name {
 	case evReceived:
 		if p, ok := payload.(*intakev1.RequestReceived); ok {

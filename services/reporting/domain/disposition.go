@@ -82,6 +82,8 @@ func (t TerminalOutcome) String() string {
 // disposition is proposed, folded by the application from the events.
 type DispositionState struct {
 	ReceivedAt time.Time
+	// Clocks are the request's legal clocks (issue 18, clocks.go).
+	Clocks *Clocks
 	// Cleared is true once notification emitted RequestCleared: every step the
 	// policy requires before a disclosure (customer notice, DPA consultation,
 	// waiver efforts) is done.
@@ -222,6 +224,9 @@ func RecordDisclosure(s DispositionState, d Disclosure) (Disposition, error) {
 	if s.Registry != nil && s.AdequateWhenCleared && !s.Registry.JudgeAuthority(s.Country, d.Date).Adequate {
 		return Disposition{}, ddrerr.Policy(policy.Clause4_2_1, RuleAdequacyLost,
 			"the authority's country was no longer adequate on the disclosure date: the request must be held and the DPAs consulted")
+	}
+	if err := CheckTransmission(s.Clocks, d.Date); err != nil { // issue 18: Art. 8 of Regulation 2023/1543
+		return Disposition{}, err
 	}
 	d.Categories = slices.Clone(d.Categories)
 	return Disposition{Disclosure: &d, At: d.Date}, nil

@@ -58,6 +58,7 @@ type RequestFold struct {
 	approvedCategories  []DataCategory
 	decisionProposer    string
 	adequateWhenCleared bool
+	clocks              Clocks // issue 18 (clocks.go)
 }
 
 // Receive folds the receipt in.
@@ -236,6 +237,8 @@ func (f *RequestFold) Facts(id string, head Digest) (ReportFacts, bool) {
 // DispositionState is what a disposition is checked against.
 func (f *RequestFold) DispositionState() DispositionState {
 	return DispositionState{
+		Clocks: &f.clocks, // issue 18 (clocks.go)
+
 		ReceivedAt:       f.received.At,
 		Cleared:          f.cleared,
 		ClearedAt:        f.clearedAt,

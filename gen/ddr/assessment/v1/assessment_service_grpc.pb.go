@@ -48,7 +48,8 @@ type AssessmentServiceClient interface {
 	// GetCase returns the case of a request.
 	// Errors: NOT_FOUND when no case is open for it (yet).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
-	// ListCases is the review queue: emergencies first, then by deadline.
+	// ListCases is the review queue: emergencies first, then by the nearest
+	// legal deadline (the authority's, an EPOC's), then the earliest received.
 	// Errors: INVALID_ARGUMENT for a bad filter or page token.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 	// ClaimCase assigns the case to the caller (or to another reviewer).
@@ -318,7 +319,8 @@ type AssessmentServiceServer interface {
 	// GetCase returns the case of a request.
 	// Errors: NOT_FOUND when no case is open for it (yet).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
-	// ListCases is the review queue: emergencies first, then by deadline.
+	// ListCases is the review queue: emergencies first, then by the nearest
+	// legal deadline (the authority's, an EPOC's), then the earliest received.
 	// Errors: INVALID_ARGUMENT for a bad filter or page token.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	// ClaimCase assigns the case to the caller (or to another reviewer).

@@ -1452,9 +1452,14 @@ type CaseFacts struct {
 	// Every customer the request concerns (see
 	// NotificationRequirements.customers); empty on events written before
 	// it existed.
-	Customers     []*v11.Customer `protobuf:"bytes,24,rep,name=customers,proto3" json:"customers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Customers []*v11.Customer `protobuf:"bytes,24,rep,name=customers,proto3" json:"customers,omitempty"`
+	// For a European Production Order: the issuing authority notified the
+	// enforcing authority (Regulation (EU) 2023/1543 Art. 8), so the
+	// provider may not transmit before the end of the 10 days unless that
+	// authority confirms earlier (issue 18).
+	EnforcingAuthorityNotified bool `protobuf:"varint,50,opt,name=enforcing_authority_notified,json=enforcingAuthorityNotified,proto3" json:"enforcing_authority_notified,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *CaseFacts) Reset() {
@@ -1655,6 +1660,13 @@ func (x *CaseFacts) GetCustomers() []*v11.Customer {
 	return nil
 }
 
+func (x *CaseFacts) GetEnforcingAuthorityNotified() bool {
+	if x != nil {
+		return x.EnforcingAuthorityNotified
+	}
+	return false
+}
+
 // CaseRules are the rules in force for a case: the base policy tightened by
 // the jurisdiction overlays that apply to it (clause 1.2), fixed when the
 // case opens.
@@ -1834,7 +1846,11 @@ type Case struct {
 	WithdrawalAcknowledgedBy  string                 `protobuf:"bytes,36,opt,name=withdrawal_acknowledged_by,json=withdrawalAcknowledgedBy,proto3" json:"withdrawal_acknowledged_by,omitempty"`
 	WithdrawalAcknowledgeTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=withdrawal_acknowledge_time,json=withdrawalAcknowledgeTime,proto3" json:"withdrawal_acknowledge_time,omitempty"`
 	// Reporting recorded a disclosure: nothing reopens the case any more.
-	Disclosed     bool `protobuf:"varint,38,opt,name=disclosed,proto3" json:"disclosed,omitempty"`
+	Disclosed bool `protobuf:"varint,38,opt,name=disclosed,proto3" json:"disclosed,omitempty"`
+	// The nearest open deadline to act by (kind BY; an overdue one is due
+	// earliest), which the queue shows (issue 18); unset when none is open
+	// or for a case opened before its clocks existed.
+	NextDeadline  *DeadlineView `protobuf:"bytes,50,opt,name=next_deadline,json=nextDeadline,proto3" json:"next_deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2063,6 +2079,13 @@ func (x *Case) GetDisclosed() bool {
 		return x.Disclosed
 	}
 	return false
+}
+
+func (x *Case) GetNextDeadline() *DeadlineView {
+	if x != nil {
+		return x.NextDeadline
+	}
+	return nil
 }
 
 // CaseQuestion is a request for more information put to the group member.
@@ -2595,7 +2618,7 @@ var File_ddr_assessment_v1_case_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1cddr/assessment/v1/case.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a$ddr/assessment/v1/clock_events.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x04Flag\x12/\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1b.ddr.assessment.v1.FlagCodeR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
@@ -2686,7 +2709,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x1bimminent_risk_justification\x18\f \x01(\tB\x04\x90\xb5\x18\x02R\x19imminentRiskJustification\x12+\n" +
 	"\x11decision_proposer\x18\r \x01(\tR\x10decisionProposer\x125\n" +
 	"\x16customer_establishment\x18\x0e \x01(\tR\x15customerEstablishment\x125\n" +
-	"\tcustomers\x18\x0f \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xc7\t\n" +
+	"\tcustomers\x18\x0f \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\x89\n" +
+	"\n" +
 	"\tCaseFacts\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12=\n" +
 	"\fforward_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12'\n" +
@@ -2715,7 +2739,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x16 \x01(\tB\x04\x90\xb5\x18\x01R\n" +
 	"customerId\x125\n" +
 	"\x16customer_establishment\x18\x17 \x01(\tR\x15customerEstablishment\x125\n" +
-	"\tcustomers\x18\x18 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xb3\x05\n" +
+	"\tcustomers\x18\x18 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\x12@\n" +
+	"\x1cenforcing_authority_notified\x182 \x01(\bR\x1aenforcingAuthorityNotified\"\xb3\x05\n" +
 	"\tCaseRules\x12%\n" +
 	"\x0epolicy_version\x18\x01 \x01(\tR\rpolicyVersion\x12(\n" +
 	"\x10bulk_max_targets\x18\x02 \x01(\x05R\x0ebulkMaxTargets\x12H\n" +
@@ -2728,7 +2753,7 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\"rights_weighed_for_all_disclosures\x18\t \x01(\bR\x1erightsWeighedForAllDisclosures\x12Z\n" +
 	"\x19counsel_before_disclosure\x18\n" +
 	" \x03(\x0e2\x1e.ddr.assessment.v1.CounselKindR\x17counselBeforeDisclosure\x12\x1a\n" +
-	"\boverlays\x18\v \x03(\tR\boverlays\"\xd5\v\n" +
+	"\boverlays\x18\v \x03(\tR\boverlays\"\x9b\f\n" +
 	"\x04Case\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x125\n" +
@@ -2761,7 +2786,8 @@ const file_ddr_assessment_v1_case_proto_rawDesc = "" +
 	"\x05links\x18# \x03(\v2\x1b.ddr.assessment.v1.CaseLinkR\x05links\x12<\n" +
 	"\x1awithdrawal_acknowledged_by\x18$ \x01(\tR\x18withdrawalAcknowledgedBy\x12Z\n" +
 	"\x1bwithdrawal_acknowledge_time\x18% \x01(\v2\x1a.google.protobuf.TimestampR\x19withdrawalAcknowledgeTime\x12\x1c\n" +
-	"\tdisclosed\x18& \x01(\bR\tdisclosed\"\x82\x01\n" +
+	"\tdisclosed\x18& \x01(\bR\tdisclosed\x12D\n" +
+	"\rnext_deadline\x182 \x01(\v2\x1f.ddr.assessment.v1.DeadlineViewR\fnextDeadline\"\x82\x01\n" +
 	"\fCaseQuestion\x12 \n" +
 	"\bquestion\x18\x01 \x01(\tB\x04\x90\xb5\x18\x02R\bquestion\x12\x19\n" +
 	"\basked_by\x18\x02 \x01(\tR\aaskedBy\x125\n" +
@@ -2913,6 +2939,7 @@ var file_ddr_assessment_v1_case_proto_goTypes = []any{
 	(*v11.Customer)(nil),             // 33: ddr.intake.v1.Customer
 	(v11.AuthorityKind)(0),           // 34: ddr.intake.v1.AuthorityKind
 	(v11.LegalProcessType)(0),        // 35: ddr.intake.v1.LegalProcessType
+	(*DeadlineView)(nil),             // 36: ddr.assessment.v1.DeadlineView
 }
 var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	1,  // 0: ddr.assessment.v1.Flag.code:type_name -> ddr.assessment.v1.FlagCode
@@ -2973,22 +3000,23 @@ var file_ddr_assessment_v1_case_proto_depIdxs = []int32{
 	27, // 55: ddr.assessment.v1.Case.corrections:type_name -> ddr.assessment.v1.FactCorrectionRecord
 	23, // 56: ddr.assessment.v1.Case.links:type_name -> ddr.assessment.v1.CaseLink
 	28, // 57: ddr.assessment.v1.Case.withdrawal_acknowledge_time:type_name -> google.protobuf.Timestamp
-	28, // 58: ddr.assessment.v1.CaseQuestion.ask_time:type_name -> google.protobuf.Timestamp
-	28, // 59: ddr.assessment.v1.CaseReopening.reopen_time:type_name -> google.protobuf.Timestamp
-	28, // 60: ddr.assessment.v1.CaseLink.link_time:type_name -> google.protobuf.Timestamp
-	33, // 61: ddr.assessment.v1.CustomerList.customers:type_name -> ddr.intake.v1.Customer
-	24, // 62: ddr.assessment.v1.FactCorrection.customers:type_name -> ddr.assessment.v1.CustomerList
-	16, // 63: ddr.assessment.v1.FactCorrection.prohibition:type_name -> ddr.assessment.v1.Prohibition
-	25, // 64: ddr.assessment.v1.FactCorrectionRecord.correction:type_name -> ddr.assessment.v1.FactCorrection
-	28, // 65: ddr.assessment.v1.FactCorrectionRecord.propose_time:type_name -> google.protobuf.Timestamp
-	26, // 66: ddr.assessment.v1.FactCorrectionRecord.weakens:type_name -> ddr.assessment.v1.Weakening
-	29, // 67: ddr.assessment.v1.FactCorrectionRecord.lift:type_name -> ddr.common.v1.Lift
-	28, // 68: ddr.assessment.v1.FactCorrectionRecord.effective_time:type_name -> google.protobuf.Timestamp
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	36, // 58: ddr.assessment.v1.Case.next_deadline:type_name -> ddr.assessment.v1.DeadlineView
+	28, // 59: ddr.assessment.v1.CaseQuestion.ask_time:type_name -> google.protobuf.Timestamp
+	28, // 60: ddr.assessment.v1.CaseReopening.reopen_time:type_name -> google.protobuf.Timestamp
+	28, // 61: ddr.assessment.v1.CaseLink.link_time:type_name -> google.protobuf.Timestamp
+	33, // 62: ddr.assessment.v1.CustomerList.customers:type_name -> ddr.intake.v1.Customer
+	24, // 63: ddr.assessment.v1.FactCorrection.customers:type_name -> ddr.assessment.v1.CustomerList
+	16, // 64: ddr.assessment.v1.FactCorrection.prohibition:type_name -> ddr.assessment.v1.Prohibition
+	25, // 65: ddr.assessment.v1.FactCorrectionRecord.correction:type_name -> ddr.assessment.v1.FactCorrection
+	28, // 66: ddr.assessment.v1.FactCorrectionRecord.propose_time:type_name -> google.protobuf.Timestamp
+	26, // 67: ddr.assessment.v1.FactCorrectionRecord.weakens:type_name -> ddr.assessment.v1.Weakening
+	29, // 68: ddr.assessment.v1.FactCorrectionRecord.lift:type_name -> ddr.common.v1.Lift
+	28, // 69: ddr.assessment.v1.FactCorrectionRecord.effective_time:type_name -> google.protobuf.Timestamp
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_case_proto_init() }
@@ -2996,6 +3024,7 @@ func file_ddr_assessment_v1_case_proto_init() {
 	if File_ddr_assessment_v1_case_proto != nil {
 		return
 	}
+	file_ddr_assessment_v1_clock_events_proto_init()
 	file_ddr_assessment_v1_case_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -34,7 +34,7 @@ func queueCmd(g *globals) *cobra.Command {
 	var statuses *enumFlag
 	cmd := &cobra.Command{
 		Use:   "queue",
-		Short: "The review queue: emergencies first, then by deadline",
+		Short: "The review queue: emergencies first, then by the nearest legal deadline",
 		Example: `  ddrctl case queue
   ddrctl case queue --status pending-approval
   ddrctl case queue --assignee spiffe://ddr.local/staff/alice -o json`,
@@ -59,13 +59,13 @@ func queueCmd(g *globals) *cobra.Command {
 				}
 			}
 			return g.print(all, func(t *tw) {
-				t.row("REQUEST", "STATUS", "ASSIGNEE", "AUTHORITY", "COUNTRY", "FLAGS", "REVIEW DUE")
+				t.row("REQUEST", "STATUS", "ASSIGNEE", "AUTHORITY", "COUNTRY", "FLAGS", "REVIEW DUE", "NEXT DEADLINE")
 				for _, c := range all.GetCases() {
 					due := ts(c.GetReviewDueTime())
 					if c.GetOverdue() {
 						due += " (overdue)"
 					}
-					t.row(c.GetRequestId(), enumName(c.GetStatus()), orDash(c.GetAssignee()), enumName(c.GetAuthorityKind()), orDash(c.GetAuthorityCountry()), flagCodes(c), due)
+					t.row(c.GetRequestId(), enumName(c.GetStatus()), orDash(c.GetAssignee()), enumName(c.GetAuthorityKind()), orDash(c.GetAuthorityCountry()), flagCodes(c), due, nextDeadline(c))
 				}
 			})
 		}),
