@@ -35,6 +35,12 @@ func (p *Plan) Derive(req Requirements, reg *policy.AdequacyRegistry, cfg Config
 	if p.derived && p.requestID != req.RequestID {
 		return nil, fmt.Errorf("%w: plan is for another request", ddrerr.ErrConflict)
 	}
+	// After a withdrawal a decision derives nothing (nothing may be sent);
+	// a decision a reopening took out of force never derives again, so a
+	// late or redelivered one cannot replace the new plan (lifecycle.go).
+	if p.Withdrawn() || p.supersededDecision(req.DecisionID) {
+		return nil, nil
+	}
 	ev := PlanDerived{
 		RequestID:    req.RequestID,
 		Requirements: req,
@@ -77,6 +83,9 @@ func (p *Plan) RecordRedirectOutcome(o RedirectOutcome, support, by string, at t
 		v.Add("by", "required")
 	}
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := p.refuseStopped(); err != nil {
 		return nil, err
 	}
 	if p.redirect != nil {
@@ -312,7 +321,7 @@ func (p *Plan) decide(at time.Time, evs ...Event) []Event {
 			evs = append(evs, e)
 		}
 	}
-	if c.Step(StepHoldAndConsultDPA).Status == StatusRequired && (c.hold.PlacedAt.IsZero() || c.hold.lifted()) {
+	if _, stopped := c.stopped(); !stopped && c.Step(StepHoldAndConsultDPA).Status == StatusRequired && (c.hold.PlacedAt.IsZero() || c.hold.lifted()) {
 		e := HoldPlaced{At: at}
 		c.apply(e)
 		evs = append(evs, e)

@@ -34,6 +34,9 @@ func (p *Plan) NoticeOwed(now time.Time) bool {
 	if !p.derived || p.Outcome() == OutcomeRedirected {
 		return false
 	}
+	if _, stopped := p.stopped(); stopped && !p.undoesNothing() {
+		return false // withdrawn or back in review: nothing leaves
+	}
 	if p.Step(StepAskAuthorityToRedirect).Status == StatusRequired {
 		return false
 	}

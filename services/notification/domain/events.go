@@ -304,7 +304,7 @@ func Fold(events []Event) (*Plan, error) {
 // Apply does not judge them; it refuses only what cannot be folded: an
 // unknown event, or any event before the plan exists.
 func (p *Plan) Apply(e Event) error {
-	if _, ok := e.(PlanDerived); !ok && !p.derived {
+	if _, ok := e.(PlanDerived); !ok && !p.derived && !beforeDerive(e) {
 		return fmt.Errorf("notification: %s before PlanDerived", e.EventName())
 	}
 	if !p.apply(e) {
@@ -328,6 +328,11 @@ func (p *Plan) apply(e Event) bool {
 		p.derivedAt = e.At
 		// A new decision needs its own clearance.
 		p.clearedAt = time.Time{}
+		// A new decision ends the wait the reopening began; the
+		// superseded one never does (lifecycle.go).
+		if p.lc.reopened != nil && !p.supersededDecision(e.Requirements.DecisionID) {
+			p.lc.reopened = nil
+		}
 	case HoldPlaced:
 		p.hold = Hold{PlacedAt: e.At}
 	case RedirectOutcomeRecorded:
@@ -376,8 +381,12 @@ func (p *Plan) apply(e Event) bool {
 	case RequestCleared:
 		p.clearedAt = e.At
 	default:
-		return false
+		if !p.applyLifecycle(e) {
+			return false
+		}
 	}
-	p.recompute()
+	if p.derived {
+		p.recompute()
+	}
 	return true
 }

@@ -20,8 +20,17 @@ type Blocker struct {
 // empty exactly when every required step is done, no hold stands, any
 // overlay notice period has run, and the decision allows disclosure at all.
 func Blockers(p *Plan, now time.Time) []Blocker {
+	stop, stopped := p.stopBlocker()
 	if !p.derived {
+		if stopped {
+			return []Blocker{stop}
+		}
 		return []Blocker{{Clause: policy.Clause2_2, Explanation: "no plan has been derived for this request"}}
+	}
+	if stopped {
+		// Withdrawn or back in review: that is the one answer; the
+		// steps wait for a new plan, or for nothing.
+		return []Blocker{stop}
 	}
 	var bs []Blocker
 	switch p.Outcome() {

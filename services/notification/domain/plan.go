@@ -46,6 +46,9 @@ const (
 	StatusDone      StepStatus = "done"      //
 	StatusFailed    StepStatus = "failed"    // last delivery failed; still blocks
 	StatusScheduled StepStatus = "scheduled" // owed at ScheduledFor (a gag's expiry); blocks only once due
+	// StatusStopped: was pending when the request was withdrawn or the case
+	// went back to review (lifecycle.go); nothing is sent for it.
+	StatusStopped StepStatus = "stopped"
 )
 
 // SkipReason says why a step is not owed (or, for a scheduled step, why it
@@ -102,6 +105,10 @@ type Config struct {
 	// ConsultationPeriod is how long a DPA has to answer before "no reply"
 	// may be recorded (by two people); zero: [DefaultConsultationPeriod].
 	ConsultationPeriod time.Duration
+	// NoticeWindow is how long an owed notice (after an emergency
+	// disclosure, after a gag ends) may take before it is overdue; zero:
+	// [DefaultNoticeWindow].
+	NoticeWindow time.Duration
 }
 
 // DPAs returns the lead authority first, then the others.
@@ -117,6 +124,10 @@ const (
 	OutcomeCleared      Outcome = "cleared"       // nothing blocks disclosure
 	OutcomeRedirected   Outcome = "redirected"    // 4.1.1: the authority went to the customer
 	OutcomeNoDisclosure Outcome = "no_disclosure" // the decision discloses nothing
+	OutcomeWithdrawn    Outcome = "withdrawn"     // the authority withdrew the request before any disclosure
+	// OutcomeAwaitingDecision: the case went back to review; the plan
+	// waits for a new decision.
+	OutcomeAwaitingDecision Outcome = "awaiting_decision"
 )
 
 // Plan is a request's notification plan: the steps owed under the policy
@@ -152,6 +163,8 @@ type Plan struct {
 	registry *policy.AdequacyRegistry
 	// held lists the steps kept owed only by owedOnce.
 	held []StepKind
+	// lc is the request's lifecycle as it bears on the plan (lifecycle.go).
+	lc lifecycle
 }
 
 // DerivePlan works out the plan for req, judging adequacy as of the date
@@ -241,6 +254,10 @@ func (p *Plan) ClearedAt() time.Time { return p.clearedAt }
 // Outcome returns where the request stands as a whole.
 func (p *Plan) Outcome() Outcome {
 	switch {
+	case p.lc.withdrawn != nil && !p.lc.disclosedBeforeWithdrawal && (p.redirect == nil || p.redirect.Outcome != RedirectAgreed):
+		return OutcomeWithdrawn
+	case p.AwaitingDecision():
+		return OutcomeAwaitingDecision
 	case p.redirect != nil && p.redirect.Outcome == RedirectAgreed:
 		return OutcomeRedirected
 	case !p.req.Decision.mayLeadToDisclosure():
@@ -277,6 +294,7 @@ func (p *Plan) clone() *Plan {
 	c.dispatches = slices.Clone(p.dispatches)
 	c.owedOnce = maps.Clone(p.owedOnce)
 	c.held = slices.Clone(p.held)
+	c.lc = p.lc.clone()
 	if p.redirect != nil {
 		r := *p.redirect
 		c.redirect = &r
@@ -566,7 +584,9 @@ func (p *Plan) recompute() {
 	// Listed in this order, though not run strictly in it: the hold is placed
 	// at once and the DPA notice and consultation run alongside the
 	// redirect; only the customer notice waits for the redirect answer.
+	p.owedNotices(&notice)
 	p.steps = []Step{ask, notice, dpa, hold, waiver}
+	p.stopSteps(p.steps)
 	if p.owedOnce == nil {
 		p.owedOnce = map[StepKind]bool{}
 	}

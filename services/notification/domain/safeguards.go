@@ -340,6 +340,7 @@ func (p *Plan) ConfirmLift(id string, by policy.Person, at time.Time) ([]Event, 
 		if c.Authority == p.cfg.LeadDPA && c.Outcome == ConsultationNoObjection && p.hold.Open() {
 			follow = append(follow, HoldLifted{At: at, Basis: LiftOnConsultation, By: by.ID})
 		}
+		follow = append(follow, p.objectionFollows(id, at)...)
 	case strings.HasPrefix(id, "weaken/"):
 		held := false
 		for _, k := range p.held {
@@ -387,6 +388,9 @@ func (p *Plan) PacketRecipients() []string {
 	if !p.derived || !p.req.Decision.mayLeadToDisclosure() || p.Outcome() == OutcomeRedirected || p.gagOn(StepNotifyDPA) {
 		return nil
 	}
+	if _, stopped := p.stopped(); stopped {
+		return nil // withdrawn or back in review: no packet leaves
+	}
 	return p.packetsMissing()
 }
 
@@ -396,6 +400,10 @@ func (p *Plan) PacketRecipients() []string {
 // placed) together with the refusal: the caller appends the events even
 // though the disclosure is refused.
 func (p *Plan) CheckDisclosure(reg *policy.AdequacyRegistry, at time.Time) ([]Event, error) {
+	if _, stopped := p.stopBlocker(); stopped {
+		// Withdrawn or back in review: refused, naming why, plan or not.
+		return nil, DisclosureRefusal(p, at)
+	}
 	if !p.derived {
 		return nil, errNoPlan
 	}
