@@ -29,6 +29,7 @@ const (
 	prefixWaiver       = "WAIVER_OUTCOME_"
 	prefixLift         = "HOLD_LIFT_BASIS_"
 	prefixMeans        = "DISPATCH_MEANS_"
+	prefixStop         = "STOP_REASON_"
 )
 
 func stepKindFromProto(k notificationv1.StepKind) domain.StepKind {
@@ -176,6 +177,9 @@ func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 	if e.Config.ConsultationPeriod != 0 {
 		out.ConsultationPeriod = durationpb.New(e.Config.ConsultationPeriod)
 	}
+	if e.Config.NoticeWindow != 0 {
+		out.NoticeWindow = durationpb.New(e.Config.NoticeWindow)
+	}
 	return out
 }
 
@@ -197,7 +201,8 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 			CustomerNoticePeriod: duration(in.GetCustomerNoticePeriod()),
 		},
 		Adequacy:    adequacyFromProto(a),
-		Config:      domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod())},
+		Config: domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod()),
+			NoticeWindow: duration(in.GetNoticeWindow())},
 		Authorities: in.GetAuthorities(),
 		At:          at,
 	}
@@ -400,6 +405,18 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 			add(&notificationv1.LiftConfirmed{RequestId: id, LiftId: e.LiftID, ConfirmedBy: e.By.ID, Roles: roles, ConfirmTime: protoconv.Timestamp(e.At)})
 		case domain.AdequacyLost:
 			add(&notificationv1.AdequacyLost{RequestId: id, Adequacy: adequacyToProto(e.Adequacy), JudgeTime: protoconv.Timestamp(e.At)})
+		case domain.StepsStopped:
+			steps := make([]notificationv1.StepKind, len(e.Steps))
+			for i, k := range e.Steps {
+				steps[i] = stepKindToProto(k)
+			}
+			add(&notificationv1.StepsStopped{RequestId: id, Reason: protoconv.EnumValue[notificationv1.StopReason](string(e.Reason), prefixStop),
+				CauseEventId: e.CauseEventID, Steps: steps, StopTime: protoconv.Timestamp(e.At)})
+		case domain.DpaObjected:
+			add(&notificationv1.DpaObjected{RequestId: id, DecisionId: e.DecisionID, Dpa: e.DPA, ConfirmTime: protoconv.Timestamp(e.At)})
+		case domain.NoticeOverdue:
+			add(&notificationv1.NoticeOverdue{RequestId: id, DeadlineId: e.DeadlineID, Step: stepKindToProto(e.Step), CustomerRef: e.CustomerRef,
+				DueTime: protoconv.Timestamp(e.Due), OverdueTime: protoconv.Timestamp(e.At)})
 		default:
 			return nil, fmt.Errorf("notification: no proto event for %T", e)
 		}
@@ -451,6 +468,18 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 		return domain.LiftConfirmed{LiftID: m.GetLiftId(), By: by, At: protoconv.Time(m.GetConfirmTime())}, true, nil
 	case *notificationv1.AdequacyLost:
 		return domain.AdequacyLost{Adequacy: adequacyFromProto(m.GetAdequacy()), At: protoconv.Time(m.GetJudgeTime())}, true, nil
+	case *notificationv1.StepsStopped:
+		var steps []domain.StepKind
+		for _, k := range m.GetSteps() {
+			steps = append(steps, stepKindFromProto(k))
+		}
+		return domain.StepsStopped{Reason: domain.StopReason(strings.ToUpper(protoconv.EnumName(m.GetReason(), prefixStop))),
+			CauseEventID: m.GetCauseEventId(), Steps: steps, At: protoconv.Time(m.GetStopTime())}, true, nil
+	case *notificationv1.DpaObjected:
+		return domain.DpaObjected{DecisionID: m.GetDecisionId(), DPA: m.GetDpa(), At: protoconv.Time(m.GetConfirmTime())}, true, nil
+	case *notificationv1.NoticeOverdue:
+		return domain.NoticeOverdue{DeadlineID: m.GetDeadlineId(), Step: stepKindFromProto(m.GetStep()), CustomerRef: m.GetCustomerRef(),
+			Due: protoconv.Time(m.GetDueTime()), At: protoconv.Time(m.GetOverdueTime())}, true, nil
 	}
 	return nil, false, nil
 }
@@ -488,6 +517,10 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_NOT_APPLICABLE
 	case domain.OutcomeCleared:
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_CLEARED
+	case domain.OutcomeWithdrawn:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN
+	case domain.OutcomeAwaitingDecision:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_AWAITING_DECISION
 	default:
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_OPEN
 		if h.Open() {
@@ -504,6 +537,11 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 			DueTime:    protoconv.Timestamp(s.ScheduledFor),
 			Detail:     s.Basis,
 		})
+	}
+	out.DisclosureTime = protoconv.Timestamp(p.Disclosed())
+	for _, v := range p.NoticeDeadlines() {
+		out.NoticeDeadlines = append(out.NoticeDeadlines, &notificationv1.NoticeDeadline{DeadlineId: v.ID, What: v.What,
+			StartTime: protoconv.Timestamp(v.Start), DueTime: protoconv.Timestamp(v.Due.At), Status: string(v.Status)})
 	}
 	for _, b := range domain.Blockers(p, now) {
 		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: string(b.Step), Clause: b.Clause.Number(), Explanation: b.Explanation})

@@ -196,6 +196,18 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 			d.log.WarnContext(ctx, "delivery sweep failed", "request_id", id, "error", err)
 		}
 	}
+	// Owed notices past their due date (after an emergency disclosure,
+	// after a gag): recorded overdue once per due time, after this sweep's
+	// deliveries had their chance.
+	late := d.idx.Select(func(p *domain.Plan) bool { return len(p.OverdueNotices(d.n.Now())) > 0 })
+	for _, id := range late {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := d.n.FireOverdue(ctx, id); err != nil {
+			d.log.WarnContext(ctx, "recording an overdue notice failed", "request_id", id, "error", err)
+		}
+	}
 }
 
 func clearable(p *domain.Plan, now time.Time) bool {

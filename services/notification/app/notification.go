@@ -99,6 +99,12 @@ func Fold(h eventstore.History) (*Request, error) {
 			r.lastDecided = ev.Sequence
 			continue
 		}
+		if de, ok := decodeLifecycle(ev); ok {
+			if err := r.Plan.Apply(de); err != nil {
+				return nil, fmt.Errorf("notification: fold request %s at sequence %d: %w", ev.RequestID, ev.Sequence, err)
+			}
+			continue
+		}
 		if ev.Service != Service {
 			continue
 		}

@@ -117,6 +117,9 @@ type DpaObjected struct {
 type NoticeOverdue struct {
 	DeadlineID string
 	Step       StepKind
+	// CustomerRef names the controller customer ("c1", ...) when the
+	// request has several.
+	CustomerRef string
 	Due        time.Time
 	At         time.Time
 }

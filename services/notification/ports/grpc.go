@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
@@ -189,10 +190,24 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 // What is retried and what is dead-lettered is ddrerr.Classify's call, the
 // one rule: invalid requirements are a client error and go to the
 // dead-letter stream at once; a conflict (a concurrent write won) is retried.
+//
+// It also stops every pending step when the authority withdraws the
+// request (intake.withdrawn) or the case goes back to review
+// (assessment.reopened): StepsStopped, once per cause.
 func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
 	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, d *assessmentv1.AssessmentDecided) error {
 		if err := a.Derive(ctx, app.DecodeDecided(ev, d)); err != nil {
 			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
+		}
+		return nil
+	}), consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestWithdrawn) error {
+		if err := a.Stop(ctx, ev.RequestID, domain.StopWithdrawn, ev.ID); err != nil {
+			return fmt.Errorf("notification: stop the steps of withdrawn request %s: %w", ev.RequestID, err)
+		}
+		return nil
+	}), consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.CaseReopened) error {
+		if err := a.Stop(ctx, ev.RequestID, domain.StopReopened, ev.ID); err != nil {
+			return fmt.Errorf("notification: stop the steps of reopened request %s: %w", ev.RequestID, err)
 		}
 		return nil
 	}))
