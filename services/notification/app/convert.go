@@ -200,7 +200,7 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 			ReceivedAt:           protoconv.Time(in.GetReceiveTime()),
 			CustomerNoticePeriod: duration(in.GetCustomerNoticePeriod()),
 		},
-		Adequacy:    adequacyFromProto(a),
+		Adequacy: adequacyFromProto(a),
 		Config: domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod()),
 			NoticeWindow: duration(in.GetNoticeWindow())},
 		Authorities: in.GetAuthorities(),

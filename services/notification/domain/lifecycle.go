@@ -120,8 +120,8 @@ type NoticeOverdue struct {
 	// CustomerRef names the controller customer ("c1", ...) when the
 	// request has several.
 	CustomerRef string
-	Due        time.Time
-	At         time.Time
+	Due         time.Time
+	At          time.Time
 }
 
 func (Withdrawn) EventName() string          { return "Withdrawn" }
