@@ -153,6 +153,7 @@ type lifecycle struct {
 }
 
 type noticeDeadline struct {
+	ref       string
 	d         deadline.Deadline
 	met       time.Time
 	cancelled string
@@ -291,26 +292,30 @@ func (c Config) noticeWindow() time.Duration {
 // notices' deadlines (met by the delivery, cancelled by a stop before
 // it was owed).
 func (p *Plan) owedNotices(notice *Step) {
-	p.lc.notices = p.lc.notices[:0:0]
 	win := p.cfg.noticeWindow()
 	rule := deadline.Rule{Counting: deadline.Hours, N: int(win.Hours()), Source: "Government Data Request Policy 4.1.2; notification's notice window"}
-	d, delivered := p.delivered(StepNotifyCustomer)
+	cust := p.customer(notice.customer)
+	d, delivered := p.deliveredTo(cust.ID)
+	delivered = delivered && cust.ID != ""
 	add := func(id, what string, start time.Time) {
-		nd := noticeDeadline{d: deadline.Deadline{ID: id, Kind: deadline.By, Clause: policy.Clause4_1_2, What: what, Rule: rule,
+		if notice.CustomerRef != "" {
+			id += "/" + notice.CustomerRef
+		}
+		nd := noticeDeadline{ref: notice.CustomerRef, d: deadline.Deadline{ID: id, Kind: deadline.By, Clause: policy.Clause4_1_2, What: what, Rule: rule,
 			Start: start, Due: deadline.Due{At: start.Add(win)}}}
 		if delivered {
 			nd.met = d.At
 		}
 		p.lc.notices = append(p.lc.notices, nd)
 	}
-	if !p.lc.disclosedAt.IsZero() && p.req.Customer.Controller && p.req.Decision.mayLeadToDisclosure() {
-		if e, ok := p.exemption(StepNotifyCustomer); ok && e.Reason == SkipImminentRisk {
+	if !p.lc.disclosedAt.IsZero() && cust.Controller && p.req.Decision.mayLeadToDisclosure() {
+		if e, ok := p.exemptionFor(StepNotifyCustomer, cust.ID); ok && e.Reason == SkipImminentRisk {
 			add(DeadlineNoticeAfterEmergency, "the customer notice owed after a disclosure made under an imminent risk", p.lc.disclosedAt)
 			if !delivered {
 				notice.Status, notice.SkipReason = StatusRequired, ""
 				notice.ScheduledFor = p.lc.disclosedAt.Add(win)
 				notice.Basis = "owed after the disclosure made under an imminent risk (4.1.2 exempts only prior notice): due by " + notice.ScheduledFor.UTC().Format(time.RFC3339)
-				if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
+				if _, failed := p.lastFailedTo(cust.ID); failed {
 					notice.Status = StatusFailed
 				}
 			}
@@ -356,7 +361,13 @@ func (p *Plan) OverdueNotices(now time.Time) []Event {
 	}
 	var out []Event
 	for _, o := range p.ledger().Fire(now) {
-		out = append(out, NoticeOverdue{DeadlineID: o.ID, Step: StepNotifyCustomer, Due: o.Due, At: now})
+		ref := ""
+		for _, n := range p.lc.notices {
+			if n.d.ID == o.ID {
+				ref = n.ref
+			}
+		}
+		out = append(out, NoticeOverdue{DeadlineID: o.ID, Step: StepNotifyCustomer, CustomerRef: ref, Due: o.Due, At: now})
 	}
 	return out
 }

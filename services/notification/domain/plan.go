@@ -75,6 +75,11 @@ type Step struct {
 	Basis        string    // why skipped or scheduled, in words, for the record
 	ScheduledFor time.Time // for StatusScheduled
 	DoneAt       time.Time // for StatusDone
+	// CustomerRef names the controller customer ("c1", ...) of an
+	// ask-to-redirect or notify-customer step when the request has
+	// several; empty with one (customers.go).
+	CustomerRef string
+	customer    string // the customer's id: never shown, never logged
 }
 
 // Flag is something people must look at that does not block by itself.
@@ -143,7 +148,7 @@ type Plan struct {
 	cfg           Config
 	steps         []Step
 	flags         []Flag
-	redirect      *RedirectRecord
+	redirects     []RedirectRecord
 	deliveries    []Delivery
 	exemptions    []Exemption
 	consultations []Consultation
@@ -165,6 +170,10 @@ type Plan struct {
 	held []StepKind
 	// lc is the request's lifecycle as it bears on the plan (lifecycle.go).
 	lc lifecycle
+	// owedCustomers remembers every customer once owed a notice (rule 11
+	// per customer), in the order first owed.
+	owedCustomers     map[string]bool
+	owedCustomerOrder []string
 }
 
 // DerivePlan works out the plan for req, judging adequacy as of the date
@@ -220,13 +229,18 @@ func (p *Plan) Step(k StepKind) Step {
 // Flags returns the plan's flags.
 func (p *Plan) Flags() []Flag { return slices.Clone(p.flags) }
 
-// Redirect returns the authority's answer to the redirect request, if any.
+// Redirect returns the latest answer to a redirect request, if any (with
+// several customers, see [Plan.Redirects]).
 func (p *Plan) Redirect() (RedirectRecord, bool) {
-	if p.redirect == nil {
+	if len(p.redirects) == 0 {
 		return RedirectRecord{}, false
 	}
-	return *p.redirect, true
+	return p.redirects[len(p.redirects)-1], true
 }
+
+// Redirects returns every recorded redirect answer, one per customer
+// asked.
+func (p *Plan) Redirects() []RedirectRecord { return slices.Clone(p.redirects) }
 
 // Deliveries returns every recorded delivery and failed attempt.
 func (p *Plan) Deliveries() []Delivery { return slices.Clone(p.deliveries) }
@@ -254,11 +268,11 @@ func (p *Plan) ClearedAt() time.Time { return p.clearedAt }
 // Outcome returns where the request stands as a whole.
 func (p *Plan) Outcome() Outcome {
 	switch {
-	case p.lc.withdrawn != nil && !p.lc.disclosedBeforeWithdrawal && (p.redirect == nil || p.redirect.Outcome != RedirectAgreed):
+	case p.lc.withdrawn != nil && !p.lc.disclosedBeforeWithdrawal && !p.allRedirected():
 		return OutcomeWithdrawn
 	case p.AwaitingDecision():
 		return OutcomeAwaitingDecision
-	case p.redirect != nil && p.redirect.Outcome == RedirectAgreed:
+	case p.allRedirected():
 		return OutcomeRedirected
 	case !p.req.Decision.mayLeadToDisclosure():
 		return OutcomeNoDisclosure
@@ -295,10 +309,9 @@ func (p *Plan) clone() *Plan {
 	c.owedOnce = maps.Clone(p.owedOnce)
 	c.held = slices.Clone(p.held)
 	c.lc = p.lc.clone()
-	if p.redirect != nil {
-		r := *p.redirect
-		c.redirect = &r
-	}
+	c.redirects = slices.Clone(p.redirects)
+	c.owedCustomers = maps.Clone(p.owedCustomers)
+	c.owedCustomerOrder = slices.Clone(p.owedCustomerOrder)
 	return &c
 }
 
@@ -316,10 +329,18 @@ func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
 // facts still support: a prohibition exemption resting on a gag lapses when
 // a waiver lifts the gag for that notice, an imminent-risk exemption when
 // the finding is no longer recorded.
-func (p *Plan) exemption(k StepKind) (Exemption, bool) {
+func (p *Plan) exemption(k StepKind) (Exemption, bool) { return p.exemptionFor(k, "") }
+
+// exemptionFor is [Plan.exemption] for customer id's notice: an exemption
+// naming no customer covers every customer's; one naming a customer only
+// that customer's. id "" matches any.
+func (p *Plan) exemptionFor(k StepKind, id string) (Exemption, bool) {
 	for i := len(p.exemptions) - 1; i >= 0; i-- {
 		e := p.exemptions[i]
 		if e.Step != k || !p.confirmed(e.LiftID) {
+			continue
+		}
+		if id != "" && e.Customer != "" && e.Customer != id {
 			continue
 		}
 		if e.Reason == SkipProhibited && e.Statute == "" && !p.gagOn(k) {
@@ -454,11 +475,10 @@ func (p *Plan) gagBasis() string {
 // allow and a second person confirmed does (rules 1 and 2 of issue 15).
 func (p *Plan) recompute() {
 	r := p.req
-	controller := r.Customer.Controller
 	risk := r.ImminentRisk.Present
 	adequate := p.adequacy.Adequate
 	mayDisclose := r.Decision.mayLeadToDisclosure()
-	redirected := p.redirect != nil && p.redirect.Outcome == RedirectAgreed
+	redirected := p.allRedirected()
 	noDisclosure := "decision " + string(r.Decision) + " discloses nothing"
 
 	mk := func(k StepKind) Step { return Step{ID: string(k), Kind: k, Clause: k.Clause(), Status: StatusRequired} }
@@ -468,7 +488,7 @@ func (p *Plan) recompute() {
 	// exempt applies a confirmed exemption of s; a prohibition exemption
 	// under a gag with an end date only delays the notice to that day.
 	exempt := func(s *Step, gag bool) bool {
-		e, ok := p.exemption(s.Kind)
+		e, ok := p.exemptionFor(s.Kind, s.customer)
 		if !ok {
 			return false
 		}
@@ -481,40 +501,61 @@ func (p *Plan) recompute() {
 		return true
 	}
 
-	// 4.1.1: ask the authority to go to the customer, "ordinarily". An
-	// imminent risk is the case that is not ordinary: bouncing an emergency
-	// to the customer would cost the time the emergency does not have. This
-	// skips no notice: the customer is still owed 4.1.2.
-	ask := mk(StepAskAuthorityToRedirect)
-	switch {
-	case !mayDisclose:
-		skip(&ask, SkipNoDisclosureDecided, noDisclosure)
-	case !controller:
-		skip(&ask, SkipCustomerNotController, "the company, not a customer, is the controller")
-	case p.redirect != nil:
-		ask.Status, ask.DoneAt = StatusDone, p.redirect.At
-	case risk:
-		skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
+	// One ask and one notice per controller customer (customers.go); with
+	// none, one of each, skipped.
+	custs := p.stepCustomers()
+	several := len(custs) > 1
+	if len(custs) == 0 {
+		custs = []stepCustomer{{}}
 	}
-
-	// 4.1.2: notify the customer before any disclosure, unless an exemption
-	// (prohibited, or imminent risk that prohibits prior notice) is
-	// recorded and confirmed.
-	notice := mk(StepNotifyCustomer)
-	switch d, ok := p.delivered(StepNotifyCustomer); {
-	case !mayDisclose:
-		skip(&notice, SkipNoDisclosureDecided, noDisclosure)
-	case !controller:
-		skip(&notice, SkipCustomerNotController, "2.2 and 4.1 give notice to a customer only for data it controls")
-	case ok:
-		notice.Status, notice.DoneAt = StatusDone, d.At
-	case redirected:
-		skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
-	case exempt(&notice, p.gagOn(StepNotifyCustomer)):
-	default:
-		if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
-			notice.Status = StatusFailed
+	var asks, notices []Step
+	p.lc.notices = p.lc.notices[:0:0]
+	for _, c := range custs {
+		ask, notice := mk(StepAskAuthorityToRedirect), mk(StepNotifyCustomer)
+		ask.customer, notice.customer = c.ID, c.ID
+		if several {
+			ask.ID, ask.CustomerRef = ask.ID+"/"+c.Ref, c.Ref
+			notice.ID, notice.CustomerRef = notice.ID+"/"+c.Ref, c.Ref
 		}
+		red, answered := p.redirectFor(c.ID)
+		answered = answered && c.ID != ""
+
+		// 4.1.1: ask the authority to go to the customer, "ordinarily". An
+		// imminent risk is the case that is not ordinary: bouncing an
+		// emergency to the customer would cost the time the emergency does
+		// not have. This skips no notice: the customer is still owed 4.1.2.
+		switch {
+		case !mayDisclose:
+			skip(&ask, SkipNoDisclosureDecided, noDisclosure)
+		case !c.Controller:
+			skip(&ask, SkipCustomerNotController, "the company, not a customer, is the controller")
+		case answered:
+			ask.Status, ask.DoneAt = StatusDone, red.At
+		case risk:
+			skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
+		}
+
+		// 4.1.2: notify the customer before any disclosure, unless an
+		// exemption (prohibited, or imminent risk that prohibits prior
+		// notice) is recorded and confirmed. One customer's agreed redirect
+		// ends that customer's notice only.
+		switch d, ok := p.deliveredTo(c.ID); {
+		case !mayDisclose:
+			skip(&notice, SkipNoDisclosureDecided, noDisclosure)
+		case !c.Controller:
+			skip(&notice, SkipCustomerNotController, "2.2 and 4.1 give notice to a customer only for data it controls")
+		case ok && c.ID != "":
+			notice.Status, notice.DoneAt = StatusDone, d.At
+		case answered && red.Outcome == RedirectAgreed:
+			skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
+		case exempt(&notice, p.gagOn(StepNotifyCustomer)):
+		default:
+			if _, failed := p.lastFailedTo(c.ID); failed && c.ID != "" {
+				notice.Status = StatusFailed
+			}
+		}
+		p.owedNotices(&notice)
+		asks, notices = append(asks, ask), append(notices, notice)
 	}
 
 	// 2.2: notify the competent data protection authorities of every
@@ -559,7 +600,10 @@ func (p *Plan) recompute() {
 	// inputs or a new configuration would drop it, until two people confirm
 	// the weakening.
 	p.held = nil
-	for _, s := range []*Step{&notice, &dpa, &hold} {
+	for i := range notices {
+		p.keepFloor(&notices[i])
+	}
+	for _, s := range []*Step{&dpa, &hold} {
 		p.keepFloor(s)
 	}
 
@@ -567,7 +611,10 @@ func (p *Plan) recompute() {
 	// bars a notice this plan owes: the customer notice, or the DPA notice
 	// that 2.2 owes for every disclosure.
 	waiver := mk(StepWaiverEfforts)
-	suppressed := (p.gagOn(StepNotifyCustomer) && controller && notice.Status != StatusDone) ||
+	noticeOpen := slices.ContainsFunc(notices, func(s Step) bool {
+		return s.customer != "" && s.Status != StatusDone && s.SkipReason != SkipCustomerNotController
+	})
+	suppressed := (p.gagOn(StepNotifyCustomer) && r.anyController() && noticeOpen) ||
 		(p.gagOn(StepNotifyDPA) && dpa.Status != StatusDone)
 	missing := p.missingEfforts()
 	switch {
@@ -584,15 +631,21 @@ func (p *Plan) recompute() {
 	// Listed in this order, though not run strictly in it: the hold is placed
 	// at once and the DPA notice and consultation run alongside the
 	// redirect; only the customer notice waits for the redirect answer.
-	p.owedNotices(&notice)
-	p.steps = []Step{ask, notice, dpa, hold, waiver}
+	p.steps = append(append(asks, notices...), dpa, hold, waiver)
 	p.stopSteps(p.steps)
 	if p.owedOnce == nil {
 		p.owedOnce = map[StepKind]bool{}
 	}
+	if p.owedCustomers == nil {
+		p.owedCustomers = map[string]bool{}
+	}
 	for _, s := range p.steps {
 		if mayDisclose && s.Status != StatusSkipped {
 			p.owedOnce[s.Kind] = true
+			if s.Kind == StepNotifyCustomer && s.customer != "" && !p.owedCustomers[s.customer] {
+				p.owedCustomers[s.customer] = true
+				p.owedCustomerOrder = append(p.owedCustomerOrder, s.customer)
+			}
 		}
 	}
 
@@ -601,7 +654,8 @@ func (p *Plan) recompute() {
 		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: policy.Clause4_2_2,
 			Explanation: "the prohibition has no end date: counsel to consider challenging it or seeking a court order"})
 	}
-	if mayDisclose && (notice.SkipReason == SkipImminentRisk || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
+	emergencyNotice := slices.ContainsFunc(notices, func(s Step) bool { return s.SkipReason == SkipImminentRisk })
+	if mayDisclose && (emergencyNotice || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
 		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: policy.Clause4_1_2,
 			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
 	}
@@ -625,7 +679,9 @@ func (p *Plan) keepFloor(s *Step) {
 	if p.confirmed(weakeningID(s.Kind)) {
 		return
 	}
-	p.held = append(p.held, s.Kind)
+	if !slices.Contains(p.held, s.Kind) {
+		p.held = append(p.held, s.Kind)
+	}
 	s.Status, s.Basis = StatusRequired, "owed before the facts changed ("+string(s.SkipReason)+"): dropping it takes two people (legal confirming)"
 	s.SkipReason = ""
 }
@@ -652,7 +708,7 @@ func (p *Plan) neededEfforts() []WaiverEffortKind {
 	if r.ImminentRisk.Present {
 		return need
 	}
-	if r.Customer.Controller {
+	if r.anyController() {
 		need = append(need, EffortAllowCustomerPersonnel)
 	}
 	if !p.adequacy.Adequate {
