@@ -114,7 +114,7 @@ func (s *Server) RecordRedirectOutcome(ctx context.Context, req *notificationv1.
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.app.RecordRedirectOutcome(ctx, actor, req.GetRequestId(), app.RedirectOutcomeFromProto(req.GetOutcome()), req.GetSupport())
+	p, err := s.app.RecordRedirectOutcomeFor(ctx, actor, req.GetRequestId(), req.GetCustomerRef(), app.RedirectOutcomeFromProto(req.GetOutcome()), req.GetSupport())
 	if err != nil {
 		return nil, err
 	}
