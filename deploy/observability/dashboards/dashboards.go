@@ -44,6 +44,7 @@ const (
 	PanelHoldOldest       = 22
 	PanelCasesOverdue     = 23
 	PanelLateForwarded    = 24
+	PanelNoticesOverdue   = 25
 	PanelCaseOpenDelay    = 31
 	PanelFirstReview      = 32
 	PanelNoticeDelivery   = 33
@@ -153,6 +154,8 @@ func Suite() (dashboard.Dashboard, error) {
 			query(`sum(increase(ddr_assessment_cases_overdue_total{ddr_urgent="true"}[1h]))`, "emergencies overdue (1 h)"))).
 		WithPanel(single(PanelLateForwarded, "Requests forwarded late (1 day)", "Requests a group member forwarded late (clause 3.1).", "short", "ddrlateforwarding", 1,
 			query(`sum(increase(ddr_intake_late_forwarded_total[1d]))`, "late"))).
+		WithPanel(single(PanelNoticesOverdue, "Owed notices past their due date", "Customer notices owed after an emergency disclosure or after a gag ended, undelivered past their due date (clause 4.1.2).", "short", "ddrnoticeoverdue", 1,
+			query(`max(ddr_notification_notices_overdue_open)`, "overdue"))).
 
 		// Service-level objectives.
 		WithRow(dashboard.NewRowBuilder("SLOs").Id(30)).

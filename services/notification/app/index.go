@@ -150,3 +150,15 @@ func (x *Index) Holds(now time.Time, after string, limit int) (holds []domain.Op
 func holdCursor(h domain.OpenHold) string {
 	return fmt.Sprintf("%020d|%s", h.PlacedAt.UnixNano(), h.RequestID)
 }
+
+// OverdueNotices counts the owed notices past their due date and still
+// undelivered at now, over every plan.
+func (x *Index) OverdueNotices(now time.Time) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := 0
+	for _, p := range x.plans {
+		n += p.OverdueCount(now)
+	}
+	return n
+}

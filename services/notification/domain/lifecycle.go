@@ -458,3 +458,15 @@ func (p *Plan) refuseStopped() error {
 	}
 	return nil
 }
+
+// OverdueCount is how many owed notices are past their due time and
+// undelivered at now, recorded overdue or not yet.
+func (p *Plan) OverdueCount(now time.Time) int {
+	n := 0
+	for _, v := range p.ledger().All() {
+		if (v.Status == deadline.Overdue || v.Status == deadline.Pending) && !now.Before(v.Due.At) {
+			n++
+		}
+	}
+	return n
+}
