@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +16,17 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/notification/app"
+	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/notification/internal/smtptest"
 	"github.com/ddrsuite/ddr/services/notification/service"
 	"github.com/ddrsuite/ddr/services/platform/authz"
+	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
@@ -280,5 +285,115 @@ func TestClause3_3_ReopenedCaseStopsTheStepsAndTheNewDecisionSupersedesThePlan(t
 	})
 	if n := len(e.smtp.To(dpaEmail)); n != 1 {
 		t.Fatalf("%d DPA packets sent, want 1", n)
+	}
+}
+
+// clock is a test clock the service reads.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestClause4_1_2_NoticeOwedAfterAnEmergencyDisclosureIsRecordedOverdueOnceByTheTicker(t *testing.T) {
+	ctx := t.Context()
+	logger := slog.New(slog.NewTextHandler(&testkit.LogBuffer{}, nil))
+	nenv := natstest.Start(t)
+	if err := eventstore.EnsureStreams(ctx, nenv.JS, eventstore.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store := eventstore.NewStore(nenv.JS, eventstore.WithLogger(logger))
+	clk := &clock{now: time.Now().UTC()}
+	tick := make(chan time.Time)
+	// The customer has no contact: the owed notice cannot go out.
+	contacts := app.Contacts{From: "privacy@corp.example", ReplyContact: "privacy@corp.example", LeadDPA: app.DPA{Name: "DPC-IE"}}
+	comp, err := service.New(ctx, runner.Deps{NC: nenv.Conn, JS: nenv.JS, Store: store, Logger: logger, Replicas: 1},
+		service.Config{Contacts: &contacts, Now: clk.Now, Tick: tick, LeaseTTL: time.Minute, NoticeWindow: 48 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := comp.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(comp.Stop)
+	a := comp.App()
+	const id = "req-emergency"
+	at := clk.Now().Add(-time.Hour)
+	dec := decided(id, "D1", at)
+	dec.Payload.(*assessmentv1.AssessmentDecided).Requirements.ImminentRiskClaimed = true
+	dec.Payload.(*assessmentv1.AssessmentDecided).Requirements.ImminentRisk = true
+	e := &lifecycleEnv{t: t, ctx: ctx, store: store}
+	e.appendEvents(id, received(id, at), dec)
+	testkit.EventuallyNoError(t, func() error { _, err := a.Get(ctx, id); return err })
+	// The packet goes out by hand; prior notice is exempted by two people.
+	md, err := a.ProposeManualDispatch(ctx, "spiffe://ddr.local/staff/priya", id, domain.ManualDispatch{Authority: "DPC-IE", Means: domain.DispatchPortal, Reference: "P-1", SentAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lena := policy.Person{ID: "spiffe://ddr.local/staff/lena", Roles: []policy.Role{policy.RoleLegal, policy.RoleApprover}}
+	if _, err := a.ConfirmLift(ctx, lena, id, md.LiftID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.ProposeExemption(ctx, "spiffe://ddr.local/staff/priya", id, domain.ExemptionProposal{Step: domain.StepNotifyCustomer, Reason: domain.SkipImminentRisk,
+		Basis: "threat to life", Evidence: "finding-1", WhyNoticeDefeats: "the customer's staff may warn the suspect"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := a.ConfirmLift(ctx, lena, id, r.LiftID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Plan.Cleared() {
+		t.Fatalf("not cleared: %v", domain.Blockers(v.Plan, clk.Now()))
+	}
+	// Reporting records the disclosure: the notice's clock starts.
+	e.appendEvents(id, eventstore.Event{Service: "reporting", Name: "disposition_recorded", Payload: &reportingv1.DispositionRecorded{RequestId: id,
+		Disposition: &reportingv1.Disposition{Kind: &reportingv1.Disposition_Disclosure{Disclosure: &reportingv1.Disclosure{Accounts: 1}},
+			RecordTime: timestamppb.New(clk.Now()), RecordedBy: "spiffe://ddr.local/staff/priya"}}})
+	testkit.Eventually(t, "the owed notice's deadline", func() bool {
+		g, err := a.Get(ctx, id)
+		return err == nil && len(g.Plan.NoticeDeadlines()) == 1
+	})
+	overdue := func() int {
+		h, err := store.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range h.Events {
+			if _, ok := ev.Payload.(*notificationv1.NoticeOverdue); ok {
+				n++
+			}
+		}
+		return n
+	}
+	tick <- clk.Now()
+	tick <- clk.Now() // the first sweep is done once the second is taken
+	if n := overdue(); n != 0 {
+		t.Fatalf("%d overdue before the due date", n)
+	}
+	clk.advance(49 * time.Hour)
+	tick <- clk.Now()
+	tick <- clk.Now()
+	if n := overdue(); n != 1 {
+		t.Fatalf("%d NoticeOverdue recorded, want 1", n)
+	}
+	tick <- clk.Now()
+	tick <- clk.Now()
+	if n := overdue(); n != 1 {
+		t.Fatalf("%d NoticeOverdue after more sweeps, want still 1", n)
+	}
+	g, err := a.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := g.Plan.NoticeDeadlines(); d[0].Status != deadline.Overdue {
+		t.Fatalf("deadline %+v", d[0])
 	}
 }
