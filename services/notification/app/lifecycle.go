@@ -79,12 +79,15 @@ func (n *Notification) FireOverdue(ctx context.Context, requestID string) (int, 
 	now := n.cfg.Now().UTC()
 	fired := 0
 	for _, e := range r.Plan.OverdueNotices(now) {
-		o := e.(domain.NoticeOverdue)
+		o, ok := e.(domain.NoticeOverdue)
+		if !ok {
+			continue
+		}
 		trigger := fmt.Sprintf("%s/%s/%d", requestID, o.DeadlineID, o.Due.UnixNano())
 		call := command.Call{RequestID: requestID, Actor: n.cfg.Actor, Now: now, Trigger: trigger}
 		res, err := command.Run(ctx, n.store, plans, call, func(r *Request, c command.Call) ([]domain.Event, error) {
 			for _, x := range r.Plan.OverdueNotices(c.Now) {
-				if x := x.(domain.NoticeOverdue); x.DeadlineID == o.DeadlineID && x.Due.Equal(o.Due) {
+				if x, ok := x.(domain.NoticeOverdue); ok && x.DeadlineID == o.DeadlineID && x.Due.Equal(o.Due) {
 					return []domain.Event{x}, nil
 				}
 			}

@@ -122,16 +122,6 @@ func (p *Plan) customerIDByRef(ref string) string {
 	return ""
 }
 
-// refOf returns the reference of the customer id in the plan in force.
-func (p *Plan) refOf(id string) string {
-	for _, c := range p.stepCustomers() {
-		if c.ID == id {
-			return c.Ref
-		}
-	}
-	return ""
-}
-
 // severalCustomers reports whether steps carry customer references.
 func (p *Plan) severalCustomers() bool { return len(p.stepCustomers()) > 1 }
 

@@ -325,15 +325,12 @@ func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
 	return false
 }
 
-// exemption returns the latest confirmed exemption of step k that the
+// exemptionFor returns the latest confirmed exemption of step k that the
 // facts still support: a prohibition exemption resting on a gag lapses when
 // a waiver lifts the gag for that notice, an imminent-risk exemption when
-// the finding is no longer recorded.
-func (p *Plan) exemption(k StepKind) (Exemption, bool) { return p.exemptionFor(k, "") }
-
-// exemptionFor is [Plan.exemption] for customer id's notice: an exemption
-// naming no customer covers every customer's; one naming a customer only
-// that customer's. id "" matches any.
+// the finding is no longer recorded. For a customer notice, an exemption
+// naming no customer covers every customer's, one naming a customer only
+// that customer's; id "" matches any.
 func (p *Plan) exemptionFor(k StepKind, id string) (Exemption, bool) {
 	for i := len(p.exemptions) - 1; i >= 0; i-- {
 		e := p.exemptions[i]
@@ -440,15 +437,6 @@ func (p *Plan) leadOutcome() (Consultation, bool) {
 		}
 	}
 	return Consultation{}, false
-}
-
-func (p *Plan) delivered(k StepKind) (Delivery, bool) {
-	for _, d := range p.deliveries {
-		if d.Step == k && !d.Failed {
-			return d, true
-		}
-	}
-	return Delivery{}, false
 }
 
 func (p *Plan) lastDeliveryFailed(k StepKind) (Delivery, bool) {

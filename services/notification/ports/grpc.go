@@ -109,6 +109,8 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 }
 
 // RecordRedirectOutcome implements notificationv1.NotificationServiceServer.
+//
+//nolint:dupl // one staff command on a request: the shape of every such RPC; only the call differs
 func (s *Server) RecordRedirectOutcome(ctx context.Context, req *notificationv1.RecordRedirectOutcomeRequest) (*notificationv1.RecordRedirectOutcomeResponse, error) {
 	actor, err := s.staffCheck(ctx, req)
 	if err != nil {
@@ -135,6 +137,8 @@ func (s *Server) RecordExemption(ctx context.Context, req *notificationv1.Record
 }
 
 // RecordDpaConsultation implements notificationv1.NotificationServiceServer.
+//
+//nolint:dupl // one staff command on a request: the shape of every such RPC; only the call differs
 func (s *Server) RecordDpaConsultation(ctx context.Context, req *notificationv1.RecordDpaConsultationRequest) (*notificationv1.RecordDpaConsultationResponse, error) {
 	actor, err := s.staffCheck(ctx, req)
 	if err != nil {
@@ -200,17 +204,21 @@ func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
 			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
 		}
 		return nil
-	}), consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestWithdrawn) error {
-		if err := a.Stop(ctx, ev.RequestID, domain.StopWithdrawn, ev.ID); err != nil {
-			return fmt.Errorf("notification: stop the steps of withdrawn request %s: %w", ev.RequestID, err)
-		}
-		return nil
-	}), consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.CaseReopened) error {
-		if err := a.Stop(ctx, ev.RequestID, domain.StopReopened, ev.ID); err != nil {
-			return fmt.Errorf("notification: stop the steps of reopened request %s: %w", ev.RequestID, err)
-		}
-		return nil
-	}))
+	}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestWithdrawn) error {
+			return stop(ctx, a, ev, domain.StopWithdrawn)
+		}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.CaseReopened) error {
+			return stop(ctx, a, ev, domain.StopReopened)
+		}))
+}
+
+// stop records StepsStopped for the withdrawal or reopening ev.
+func stop(ctx context.Context, a *app.Notification, ev eventstore.Event, why domain.StopReason) error {
+	if err := a.Stop(ctx, ev.RequestID, why, ev.ID); err != nil {
+		return fmt.Errorf("notification: stop the steps of request %s (%s): %w", ev.RequestID, why, err)
+	}
+	return nil
 }
 
 // person is the authenticated staff member with their roles, for the
