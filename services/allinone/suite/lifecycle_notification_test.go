@@ -103,7 +103,9 @@ func TestClause2_1_WithdrawalBeforeTheNoticeStopsEveryStepAndDisclosureIsRefused
 	if _, err := no.RetryDelivery(ctx, &notificationv1.RetryDeliveryRequest{RequestId: id}); err != nil {
 		t.Fatal(err)
 	}
-	plan("a sweep after the retry", func(p *notificationv1.Plan) bool { return p.GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN })
+	plan("a sweep after the retry", func(p *notificationv1.Plan) bool {
+		return p.GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN
+	})
 	if n := notices.Load(); n != 0 {
 		t.Fatalf("%d customer notices went out after the withdrawal", n)
 	}

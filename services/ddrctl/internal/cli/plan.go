@@ -156,7 +156,7 @@ func holdsCmd(g *globals) *cobra.Command {
 	}
 }
 
-func redirectCmd(g *globals) *cobra.Command {
+func redirectCmd(g *globals) *cobra.Command { //nolint:dupl // one recording RPC with an enum and two text flags: the shape of several commands
 	var support, customer string
 	var outcome *enumFlag
 	cmd := &cobra.Command{
