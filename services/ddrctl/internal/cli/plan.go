@@ -156,9 +156,11 @@ func holdsCmd(g *globals) *cobra.Command {
 	}
 }
 
-func redirectCmd(g *globals) *cobra.Command { //nolint:dupl // one recording RPC with an enum and two text flags: the shape of several commands
-	var support, customer string
+func redirectCmd(g *globals) *cobra.Command {
 	var outcome *enumFlag
+	var support string
+	// customer: which controller customer's redirect, when there are several.
+	var customer string
 	cmd := &cobra.Command{
 		Use:   "redirect REQUEST_ID",
 		Short: "Record the authority's answer to going to the customer directly (clause 4.1.1)",
@@ -167,7 +169,8 @@ the customer directly. "agreed" ends the request as redirected and needs the
 support given to the customer; any other answer opens the customer notice of
 clause 4.1.2.`,
 		Example: `  ddrctl plan redirect 0193c0de-... --outcome agreed --support "sent the customer the demand and our contract terms"
-  ddrctl plan redirect 0193c0de-... --outcome declined`,
+  ddrctl plan redirect 0193c0de-... --outcome declined
+  ddrctl plan redirect 0193c0de-... --customer c2 --outcome declined`,
 		Args: args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			res, err := no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: id, Outcome: notificationv1.RedirectOutcome(outcome.get()), Support: support, CustomerRef: customer})
