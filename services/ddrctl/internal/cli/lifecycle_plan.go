@@ -61,3 +61,13 @@ func planDeadlinesCmd(g *globals) *cobra.Command {
 			}
 		}))
 }
+
+// recordRedirect records the answer for one controller customer (customer
+// empty: the request's one customer).
+func recordRedirect(outcome **enumFlag, support, customer *string) func(context.Context, notificationv1.NotificationServiceClient, string) (*notificationv1.Plan, error) {
+	return func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+		res, err := no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: id,
+			Outcome: notificationv1.RedirectOutcome((*outcome).get()), Support: *support, CustomerRef: *customer})
+		return res.GetPlan(), err
+	}
+}

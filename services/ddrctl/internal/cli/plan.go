@@ -172,10 +172,7 @@ clause 4.1.2.`,
   ddrctl plan redirect 0193c0de-... --outcome declined
   ddrctl plan redirect 0193c0de-... --customer c2 --outcome declined`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			res, err := no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: id, Outcome: notificationv1.RedirectOutcome(outcome.get()), Support: support, CustomerRef: customer})
-			return res.GetPlan(), err
-		}, planTable),
+		RunE: onRequest(g, g.notification, recordRedirect(&outcome, &support, &customer), planTable),
 	}
 	outcome = enumVar(cmd, "outcome", "the authority's answer", notificationv1.RedirectOutcome(0).Descriptor(), false)
 	cmd.Flags().StringVar(&support, "support", "", "support given to the customer (required when agreed)")
