@@ -29,7 +29,11 @@ func DeliveryID(requestID string, step StepKind, recipient string) string {
 // request (4.1.1), and the notice is required, failed so far, scheduled and
 // due (a gag has lifted), or done while some contact may still lack it.
 // Skipped notices (prohibited, imminent risk, redirected, not owed) are not
-// sent: a notice after an emergency is a person's call, not a timer's.
+// sent. The notice an imminent risk exempted as prior notice becomes
+// required once reporting records the disclosure (lifecycle.go): 4.1.2
+// exempts only prior notification, so it is then sent like any other, due
+// within the notice window. With several controller customers it is owed
+// if any customer's is ([Plan.NoticeOwedTo] answers per customer).
 func (p *Plan) NoticeOwed(now time.Time) bool {
 	for _, s := range p.customerSteps(StepNotifyCustomer) {
 		if p.NoticeOwedTo(s.customer, now) {
