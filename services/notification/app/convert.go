@@ -573,6 +573,9 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 	if r, ok := p.Redirect(); ok {
 		out.Redirect = redirectToProto(r)
 	}
+	for _, r := range p.Redirects() {
+		out.Redirects = append(out.Redirects, redirectToProto(r))
+	}
 	for _, d := range p.Deliveries() {
 		out.Deliveries = append(out.Deliveries, deliveryToProto(d))
 	}

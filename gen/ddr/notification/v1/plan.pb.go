@@ -784,8 +784,11 @@ type Plan struct {
 	NoticeDeadlines []*NoticeDeadline `protobuf:"bytes,21,rep,name=notice_deadlines,json=noticeDeadlines,proto3" json:"notice_deadlines,omitempty"`
 	// When reporting recorded the disclosure; unset before.
 	DisclosureTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=disclosure_time,json=disclosureTime,proto3" json:"disclosure_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Every recorded answer to a redirect request, one per controller
+	// customer asked (customer_ref names it); redirect above is the latest.
+	Redirects     []*RedirectRecord `protobuf:"bytes,23,rep,name=redirects,proto3" json:"redirects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Plan) Reset() {
@@ -968,6 +971,13 @@ func (x *Plan) GetNoticeDeadlines() []*NoticeDeadline {
 func (x *Plan) GetDisclosureTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.DisclosureTime
+	}
+	return nil
+}
+
+func (x *Plan) GetRedirects() []*RedirectRecord {
+	if x != nil {
+		return x.Redirects
 	}
 	return nil
 }
@@ -2067,7 +2077,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\aBlocker\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\x87\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xca\n" +
 	"\n" +
 	"\x04Plan\x12\x1d\n" +
 	"\n" +
@@ -2104,7 +2114,8 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"dispatches\x18\x14 \x03(\v2#.ddr.notification.v1.ManualDispatchR\n" +
 	"dispatches\x12N\n" +
 	"\x10notice_deadlines\x18\x15 \x03(\v2#.ddr.notification.v1.NoticeDeadlineR\x0fnoticeDeadlines\x12C\n" +
-	"\x0fdisclosure_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\x0edisclosureTime\"\xf2\x01\n" +
+	"\x0fdisclosure_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\x0edisclosureTime\x12A\n" +
+	"\tredirects\x18\x17 \x03(\v2#.ddr.notification.v1.RedirectRecordR\tredirects\"\xf2\x01\n" +
 	"\x0eNoticeDeadline\x12\x1f\n" +
 	"\vdeadline_id\x18\x01 \x01(\tR\n" +
 	"deadlineId\x12!\n" +
@@ -2341,37 +2352,38 @@ var file_ddr_notification_v1_plan_proto_depIdxs = []int32{
 	20, // 19: ddr.notification.v1.Plan.dispatches:type_name -> ddr.notification.v1.ManualDispatch
 	12, // 20: ddr.notification.v1.Plan.notice_deadlines:type_name -> ddr.notification.v1.NoticeDeadline
 	22, // 21: ddr.notification.v1.Plan.disclosure_time:type_name -> google.protobuf.Timestamp
-	22, // 22: ddr.notification.v1.NoticeDeadline.start_time:type_name -> google.protobuf.Timestamp
-	22, // 23: ddr.notification.v1.NoticeDeadline.due_time:type_name -> google.protobuf.Timestamp
-	22, // 24: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
-	24, // 25: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
-	22, // 26: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
-	22, // 27: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
-	25, // 28: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
-	14, // 29: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
-	25, // 30: ddr.notification.v1.PlanInputs.consultation_period:type_name -> google.protobuf.Duration
-	25, // 31: ddr.notification.v1.PlanInputs.notice_window:type_name -> google.protobuf.Duration
-	26, // 32: ddr.notification.v1.PlanInputs.customers:type_name -> ddr.intake.v1.Customer
-	3,  // 33: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
-	22, // 34: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
-	0,  // 35: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
-	4,  // 36: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
-	22, // 37: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
-	0,  // 38: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
-	22, // 39: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
-	5,  // 40: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
-	22, // 41: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
-	22, // 42: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
-	6,  // 43: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
-	22, // 44: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
-	7,  // 45: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	8,  // 46: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	22, // 47: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	16, // 22: ddr.notification.v1.Plan.redirects:type_name -> ddr.notification.v1.RedirectRecord
+	22, // 23: ddr.notification.v1.NoticeDeadline.start_time:type_name -> google.protobuf.Timestamp
+	22, // 24: ddr.notification.v1.NoticeDeadline.due_time:type_name -> google.protobuf.Timestamp
+	22, // 25: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
+	24, // 26: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
+	22, // 27: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
+	22, // 28: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
+	25, // 29: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
+	14, // 30: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
+	25, // 31: ddr.notification.v1.PlanInputs.consultation_period:type_name -> google.protobuf.Duration
+	25, // 32: ddr.notification.v1.PlanInputs.notice_window:type_name -> google.protobuf.Duration
+	26, // 33: ddr.notification.v1.PlanInputs.customers:type_name -> ddr.intake.v1.Customer
+	3,  // 34: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
+	22, // 35: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
+	0,  // 36: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
+	4,  // 37: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
+	22, // 38: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
+	0,  // 39: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
+	22, // 40: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
+	5,  // 41: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
+	22, // 42: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
+	22, // 43: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
+	6,  // 44: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
+	22, // 45: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
+	7,  // 46: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	8,  // 47: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	22, // 48: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_plan_proto_init() }

@@ -71,3 +71,24 @@ func recordRedirect(outcome **enumFlag, support, customer *string) func(context.
 		return res.GetPlan(), err
 	}
 }
+
+// redirectsTable shows the authority's answers to the redirect requests
+// (clause 4.1.1): one with a single customer, one per customer asked
+// otherwise.
+func redirectsTable(t *tw, p *notificationv1.Plan) {
+	rs := p.GetRedirects()
+	if len(rs) == 0 && p.GetRedirect() != nil {
+		rs = []*notificationv1.RedirectRecord{p.GetRedirect()}
+	}
+	switch {
+	case len(rs) == 1 && rs[0].GetCustomerRef() == "":
+		r := rs[0]
+		t.section("REDIRECT (4.1.1)")
+		t.kv("OUTCOME", enumName(r.GetOutcome()), "SUPPORT", oneLine(r.GetSupport(), 80), "RECORDED BY", orDash(r.GetRecordedBy()))
+	case len(rs) > 0:
+		t.section("REDIRECTS (4.1.1)", "CUSTOMER", "OUTCOME", "SUPPORT", "RECORDED BY")
+		for _, r := range rs {
+			t.row(orDash(r.GetCustomerRef()), enumName(r.GetOutcome()), oneLine(r.GetSupport(), 60), orDash(r.GetRecordedBy()))
+		}
+	}
+}

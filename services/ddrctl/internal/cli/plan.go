@@ -56,10 +56,7 @@ func planTable(t *tw, p *notificationv1.Plan) {
 	} else {
 		t.section("BLOCKERS: none")
 	}
-	if r := p.GetRedirect(); r != nil {
-		t.section("REDIRECT (4.1.1)")
-		t.kv("OUTCOME", enumName(r.GetOutcome()), "SUPPORT", oneLine(r.GetSupport(), 80), "RECORDED BY", orDash(r.GetRecordedBy()))
-	}
+	redirectsTable(t, p)
 	if len(p.GetDeliveries()) > 0 {
 		t.section("DELIVERIES", "STEP", "RECIPIENT", "CHANNEL", "RESULT")
 		for _, d := range p.GetDeliveries() {
