@@ -43,6 +43,7 @@ type lifecycleEnv struct {
 	smtp   *smtptest.Server
 	comp   *service.Component
 	client notificationv1.NotificationServiceClient
+	addr   string
 }
 
 func startLifecycle(t *testing.T) *lifecycleEnv {
@@ -89,7 +90,7 @@ func startLifecycle(t *testing.T) *lifecycleEnv {
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
 	return &lifecycleEnv{t: t, ctx: ctx, store: store, smtp: smtpSrv, comp: comp,
-		client: dialer(t, lis.Addr().String())("spiffe://ddr.local/staff/priya")}
+		client: dialer(t, lis.Addr().String())("spiffe://ddr.local/staff/priya"), addr: lis.Addr().String()}
 }
 
 // appendEvents appends other services' events to the request's record,
@@ -130,6 +131,22 @@ func decided(id, decisionID string, at time.Time, customers ...*intakev1.Custome
 		Requirements: &assessmentv1.NotificationRequirements{CustomerIsController: true, CustomerId: "cust-42", AuthorityCountry: "DE",
 			ReceiveTime: timestamppb.New(at), Customers: customers},
 	}}
+}
+
+// recorded counts the request's events of type T in the record.
+func recorded[T any](t *testing.T, e *lifecycleEnv, id string) []T {
+	t.Helper()
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []T
+	for _, ev := range h.Events {
+		if m, ok := ev.Payload.(T); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (e *lifecycleEnv) waitFor(id, what string, ok func(p *notificationv1.Plan) bool) *notificationv1.Plan {
@@ -398,5 +415,33 @@ func TestClause4_1_2_NoticeOwedAfterAnEmergencyDisclosureIsRecordedOverdueOnceBy
 	}
 	if d := g.Plan.NoticeDeadlines(); d[0].Status != deadline.Overdue {
 		t.Fatalf("deadline %+v", d[0])
+	}
+}
+
+func TestClause4_2_1_TheLeadDPAsConfirmedObjectionIsRecordedAsDpaObjected(t *testing.T) {
+	e := startLifecycle(t)
+	const id = "req-objection"
+	at := time.Now().Add(-2 * time.Hour).UTC()
+	dec := decided(id, "D1", at)
+	dec.Payload.(*assessmentv1.AssessmentDecided).Requirements.AuthorityCountry = "CN" // not adequate: a hold and a consultation
+	e.appendEvents(id, received(id, at), dec)
+	e.waitFor(id, "the DPA packet", func(p *notificationv1.Plan) bool {
+		return deliveredTo(p, notificationv1.StepKind_STEP_KIND_NOTIFY_DPA) == 1
+	})
+	res, err := e.client.ProposeConsultationOutcome(e.ctx, &notificationv1.ProposeConsultationOutcomeRequest{RequestId: id, Authority: "DPC-IE",
+		Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_OBJECTION, Summary: "objects to the transfer", ReplyReference: "DPC-R-1", ReplyTime: timestamppb.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded[*notificationv1.DpaObjected](t, e, id); len(got) != 0 {
+		t.Fatal("an objection proposed by one person was recorded as the DPA's objection")
+	}
+	lena := dialer(t, e.addr)("spiffe://ddr.local/staff/lena")
+	if _, err := lena.ConfirmLift(e.ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: res.GetLiftId()}); err != nil {
+		t.Fatal(err)
+	}
+	got := recorded[*notificationv1.DpaObjected](t, e, id)
+	if len(got) != 1 || got[0].GetDecisionId() != "D1" || got[0].GetDpa() != "DPC-IE" {
+		t.Fatalf("DpaObjected %v, want one for D1 by DPC-IE", got)
 	}
 }
