@@ -645,7 +645,7 @@ func (p *Plan) recompute() {
 	emergencyNotice := slices.ContainsFunc(notices, func(s Step) bool { return s.SkipReason == SkipImminentRisk })
 	if mayDisclose && (emergencyNotice || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
 		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: policy.Clause4_1_2,
-			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
+			Explanation: "imminent risk exempts only prior notice: the customer notice is owed once the disclosure is recorded, due within the notice window; notify the DPAs once the risk has passed"})
 	}
 	if p.adequacy.Country == policy.CountryUnknown {
 		p.flags = append(p.flags, Flag{Code: FlagCountryUnknown, Clause: policy.Clause4_2_1,
