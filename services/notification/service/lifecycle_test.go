@@ -260,6 +260,9 @@ func TestClause4_1_2_TwoControllerCustomersGetTwoNotices(t *testing.T) {
 	if !refs["c1"] || !refs["c2"] {
 		t.Fatalf("notices to %v, want c1 and c2", refs)
 	}
+	if rs := p.GetRedirects(); len(rs) != 2 || rs[0].GetCustomerRef() != "c1" || rs[1].GetCustomerRef() != "c2" {
+		t.Fatalf("redirect answers %v, want one per customer", rs)
+	}
 	if len(e.smtp.To(custEmail)) != 1 || len(e.smtp.To(otherCustEmail)) != 1 {
 		t.Fatalf("notices by mail: %d to the first customer, %d to the second; want one each", len(e.smtp.To(custEmail)), len(e.smtp.To(otherCustEmail)))
 	}
