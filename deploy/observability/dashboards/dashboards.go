@@ -45,6 +45,7 @@ const (
 	PanelCasesOverdue     = 23
 	PanelLateForwarded    = 24
 	PanelLegalDeadlines   = 25
+	PanelNoticesOverdue   = 26
 	PanelCaseOpenDelay    = 31
 	PanelFirstReview      = 32
 	PanelNoticeDelivery   = 33
@@ -158,6 +159,8 @@ func Suite() (dashboard.Dashboard, error) {
 			query(`max(ddr_assessment_deadlines_overdue_open)`, "overdue"),
 			query(`sum(increase(ddr_assessment_deadlines_overdue_total[1h]))`, "passed (1 h)"),
 			query(`min(ddr_assessment_deadline_nearest_due_seconds) / 3600`, "nearest due (h)"))).
+		WithPanel(single(PanelNoticesOverdue, "Owed notices past their due date", "Customer notices owed after an emergency disclosure or after a gag ended, undelivered past their due date (clause 4.1.2).", "short", "ddrnoticeoverdue", 1,
+			query(`max(ddr_notification_notices_overdue_open)`, "overdue"))).
 
 		// Service-level objectives.
 		WithRow(dashboard.NewRowBuilder("SLOs").Id(30)).

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -29,6 +30,7 @@ const (
 	prefixWaiver       = "WAIVER_OUTCOME_"
 	prefixLift         = "HOLD_LIFT_BASIS_"
 	prefixMeans        = "DISPATCH_MEANS_"
+	prefixStop         = "STOP_REASON_"
 )
 
 func stepKindFromProto(k notificationv1.StepKind) domain.StepKind {
@@ -111,6 +113,7 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 		DecisionID:       dec.GetDecisionId(),
 		Decision:         decisionFromProto(dec.GetKind()),
 		Customer:         domain.Customer{Controller: r.GetCustomerIsController(), ID: r.GetCustomerId(), Establishment: r.GetCustomerEstablishment()},
+		Customers:        customersFromProto(r.GetCustomers()),
 		AuthorityCountry: r.GetAuthorityCountry(),
 		ReceivedAt:       protoconv.Time(r.GetReceiveTime()),
 		// The proposer may never confirm a safeguard lifted for the
@@ -133,6 +136,12 @@ func requirementsFromDecision(requestID string, d *assessmentv1.AssessmentDecide
 			ref = "non-disclosure order (no reference given at intake)"
 		}
 		req.Prohibition = domain.Prohibition{Present: true, Reference: ref, ExpiresAt: protoconv.Time(p.GetExpiresAt())}
+	}
+	// Several customers, each with its role (issue 16): the list is the
+	// whole truth; the legacy fields describe the one customer of older
+	// decisions only.
+	if len(req.Customers) > 0 {
+		req.Customer = req.Customers[0]
 	}
 	if r.GetImminentRisk() {
 		basis := "the assessment found an imminent risk of serious harm (decision " + dec.GetDecisionId() + ")"
@@ -169,12 +178,16 @@ func inputsToProto(e domain.PlanDerived) *notificationv1.PlanInputs {
 		ImminentRiskJustification: r.ImminentRisk.Justification,
 		DecisionProposer:          r.DecisionProposer,
 		Authorities:               e.Authorities,
+		Customers:                 customersToProto(r.Customers),
 	}
 	if r.CustomerNoticePeriod != 0 {
 		out.CustomerNoticePeriod = durationpb.New(r.CustomerNoticePeriod)
 	}
 	if e.Config.ConsultationPeriod != 0 {
 		out.ConsultationPeriod = durationpb.New(e.Config.ConsultationPeriod)
+	}
+	if e.Config.NoticeWindow != 0 {
+		out.NoticeWindow = durationpb.New(e.Config.NoticeWindow)
 	}
 	return out
 }
@@ -188,6 +201,7 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 			DecisionID:  in.GetDecisionId(),
 			Decision:    decisionFromProto(in.GetDecision()),
 			Customer:    domain.Customer{Controller: in.GetCustomerIsController(), ID: in.GetCustomerId(), Establishment: in.GetCustomerEstablishment()},
+			Customers:   customersFromProto(in.GetCustomers()),
 			Prohibition: domain.Prohibition{Present: in.GetProhibited(), Reference: in.GetProhibitionReference(), ExpiresAt: protoconv.Time(in.GetProhibitionExpireTime())},
 			ImminentRisk: domain.ImminentRisk{Present: in.GetImminentRisk(), Basis: in.GetImminentRiskBasis(),
 				Claimed: in.GetImminentRiskClaimed(), Justification: in.GetImminentRiskJustification()},
@@ -196,8 +210,9 @@ func inputsFromProto(requestID string, in *notificationv1.PlanInputs, at time.Ti
 			ReceivedAt:           protoconv.Time(in.GetReceiveTime()),
 			CustomerNoticePeriod: duration(in.GetCustomerNoticePeriod()),
 		},
-		Adequacy:    adequacyFromProto(a),
-		Config:      domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod())},
+		Adequacy: adequacyFromProto(a),
+		Config: domain.Config{LeadDPA: in.GetLeadDpa(), OtherDPAs: in.GetOtherDpas(), ConsultationPeriod: duration(in.GetConsultationPeriod()),
+			NoticeWindow: duration(in.GetNoticeWindow())},
 		Authorities: in.GetAuthorities(),
 		At:          at,
 	}
@@ -234,15 +249,17 @@ func adequacyFromProto(a *notificationv1.Adequacy) policy.Adequacy {
 
 func redirectToProto(r domain.RedirectRecord) *notificationv1.RedirectRecord {
 	return &notificationv1.RedirectRecord{
-		Outcome:    protoconv.EnumValue[notificationv1.RedirectOutcome](string(r.Outcome), prefixRedirect),
-		Support:    r.Support,
-		RecordedBy: r.By,
-		RecordTime: protoconv.Timestamp(r.At),
+		Outcome:     protoconv.EnumValue[notificationv1.RedirectOutcome](string(r.Outcome), prefixRedirect),
+		Support:     r.Support,
+		RecordedBy:  r.By,
+		RecordTime:  protoconv.Timestamp(r.At),
+		CustomerRef: r.CustomerRef,
 	}
 }
 
 func redirectFromProto(r *notificationv1.RedirectRecord) domain.RedirectRecord {
-	return domain.RedirectRecord{Outcome: RedirectOutcomeFromProto(r.GetOutcome()), Support: r.GetSupport(), By: r.GetRecordedBy(), At: protoconv.Time(r.GetRecordTime())}
+	return domain.RedirectRecord{Outcome: RedirectOutcomeFromProto(r.GetOutcome()), Support: r.GetSupport(), By: r.GetRecordedBy(), At: protoconv.Time(r.GetRecordTime()),
+		CustomerRef: r.GetCustomerRef()}
 }
 
 func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
@@ -255,30 +272,32 @@ func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
 		DeliveryTime:  protoconv.Timestamp(d.At),
 		Failed:        d.Failed,
 		FailureReason: d.Reason,
+		CustomerRef:   d.CustomerRef,
 	}
 }
 
 func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 	return domain.Delivery{
-		Step:       stepKindFromProto(d.GetStep()),
-		Recipient:  d.GetRecipient(),
-		Channel:    domain.Channel(protoconv.EnumName(d.GetChannel(), prefixChannel)),
-		DeliveryID: d.GetDeliveryId(),
-		Receipt:    d.GetReceipt(),
-		At:         protoconv.Time(d.GetDeliveryTime()),
-		Failed:     d.GetFailed(),
-		Reason:     d.GetFailureReason(),
+		Step:        stepKindFromProto(d.GetStep()),
+		Recipient:   d.GetRecipient(),
+		Channel:     domain.Channel(protoconv.EnumName(d.GetChannel(), prefixChannel)),
+		DeliveryID:  d.GetDeliveryId(),
+		Receipt:     d.GetReceipt(),
+		At:          protoconv.Time(d.GetDeliveryTime()),
+		Failed:      d.GetFailed(),
+		Reason:      d.GetFailureReason(),
+		CustomerRef: d.GetCustomerRef(),
 	}
 }
 
 func exemptionToProto(e domain.Exemption) *notificationv1.Exemption {
 	return &notificationv1.Exemption{Step: stepKindToProto(e.Step), Reason: string(e.Reason), Basis: e.Basis, RecordedBy: e.By, RecordTime: protoconv.Timestamp(e.At),
-		LiftId: e.LiftID, EvidenceReference: e.Evidence, Statute: e.Statute, WhyNoticeDefeats: e.WhyNoticeDefeats}
+		LiftId: e.LiftID, EvidenceReference: e.Evidence, Statute: e.Statute, WhyNoticeDefeats: e.WhyNoticeDefeats, CustomerRef: e.CustomerRef}
 }
 
 func exemptionFromProto(e *notificationv1.Exemption) domain.Exemption {
 	return domain.Exemption{Step: stepKindFromProto(e.GetStep()), Reason: domain.SkipReason(e.GetReason()), Basis: e.GetBasis(), By: e.GetRecordedBy(), At: protoconv.Time(e.GetRecordTime()),
-		LiftID: e.GetLiftId(), Evidence: e.GetEvidenceReference(), Statute: e.GetStatute(), WhyNoticeDefeats: e.GetWhyNoticeDefeats()}
+		LiftID: e.GetLiftId(), Evidence: e.GetEvidenceReference(), Statute: e.GetStatute(), WhyNoticeDefeats: e.GetWhyNoticeDefeats(), CustomerRef: e.GetCustomerRef()}
 }
 
 func dispatchToProto(m domain.ManualDispatch) *notificationv1.ManualDispatch {
@@ -365,7 +384,9 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 				LiftedBy: e.By, LiftTime: protoconv.Timestamp(e.At)})
 		case domain.RedirectOutcomeRecorded:
 			add(&notificationv1.RedirectOutcomeRecorded{RequestId: id, Redirect: redirectToProto(e.RedirectRecord)})
-			if e.Outcome == domain.RedirectAgreed {
+			// Redirected only once every controller customer's authority
+			// agreed (domain/customers.go).
+			if e.Outcome == domain.RedirectAgreed && c.p.Outcome() == domain.OutcomeRedirected {
 				add(&notificationv1.RequestRedirected{RequestId: id, SupportGiven: e.Support, RedirectTime: protoconv.Timestamp(e.At)})
 			}
 		case domain.NoticeDelivered:
@@ -400,6 +421,18 @@ func (c encoder) encode(evs []domain.Event) ([]eventstore.Event, error) {
 			add(&notificationv1.LiftConfirmed{RequestId: id, LiftId: e.LiftID, ConfirmedBy: e.By.ID, Roles: roles, ConfirmTime: protoconv.Timestamp(e.At)})
 		case domain.AdequacyLost:
 			add(&notificationv1.AdequacyLost{RequestId: id, Adequacy: adequacyToProto(e.Adequacy), JudgeTime: protoconv.Timestamp(e.At)})
+		case domain.StepsStopped:
+			steps := make([]notificationv1.StepKind, len(e.Steps))
+			for i, k := range e.Steps {
+				steps[i] = stepKindToProto(k)
+			}
+			add(&notificationv1.StepsStopped{RequestId: id, Reason: protoconv.EnumValue[notificationv1.StopReason](string(e.Reason), prefixStop),
+				CauseEventId: e.CauseEventID, Steps: steps, StopTime: protoconv.Timestamp(e.At)})
+		case domain.DpaObjected:
+			add(&notificationv1.DpaObjected{RequestId: id, DecisionId: e.DecisionID, Dpa: e.DPA, ConfirmTime: protoconv.Timestamp(e.At)})
+		case domain.NoticeOverdue:
+			add(&notificationv1.NoticeOverdue{RequestId: id, DeadlineId: e.DeadlineID, Step: stepKindToProto(e.Step), CustomerRef: e.CustomerRef,
+				DueTime: protoconv.Timestamp(e.Due), OverdueTime: protoconv.Timestamp(e.At)})
 		default:
 			return nil, fmt.Errorf("notification: no proto event for %T", e)
 		}
@@ -451,6 +484,18 @@ func decodeEvent(ev eventstore.Event) (domain.Event, bool, error) {
 		return domain.LiftConfirmed{LiftID: m.GetLiftId(), By: by, At: protoconv.Time(m.GetConfirmTime())}, true, nil
 	case *notificationv1.AdequacyLost:
 		return domain.AdequacyLost{Adequacy: adequacyFromProto(m.GetAdequacy()), At: protoconv.Time(m.GetJudgeTime())}, true, nil
+	case *notificationv1.StepsStopped:
+		var steps []domain.StepKind
+		for _, k := range m.GetSteps() {
+			steps = append(steps, stepKindFromProto(k))
+		}
+		return domain.StepsStopped{Reason: domain.StopReason(strings.ToUpper(protoconv.EnumName(m.GetReason(), prefixStop))),
+			CauseEventID: m.GetCauseEventId(), Steps: steps, At: protoconv.Time(m.GetStopTime())}, true, nil
+	case *notificationv1.DpaObjected:
+		return domain.DpaObjected{DecisionID: m.GetDecisionId(), DPA: m.GetDpa(), At: protoconv.Time(m.GetConfirmTime())}, true, nil
+	case *notificationv1.NoticeOverdue:
+		return domain.NoticeOverdue{DeadlineID: m.GetDeadlineId(), Step: stepKindFromProto(m.GetStep()), CustomerRef: m.GetCustomerRef(),
+			Due: protoconv.Time(m.GetDueTime()), At: protoconv.Time(m.GetOverdueTime())}, true, nil
 	}
 	return nil, false, nil
 }
@@ -488,6 +533,10 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_NOT_APPLICABLE
 	case domain.OutcomeCleared:
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_CLEARED
+	case domain.OutcomeWithdrawn:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN
+	case domain.OutcomeAwaitingDecision:
+		out.Status = notificationv1.PlanStatus_PLAN_STATUS_AWAITING_DECISION
 	default:
 		out.Status = notificationv1.PlanStatus_PLAN_STATUS_OPEN
 		if h.Open() {
@@ -496,23 +545,36 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 	}
 	for _, s := range p.Steps() {
 		out.Steps = append(out.Steps, &notificationv1.Step{
-			StepId:     s.ID,
-			Kind:       stepKindToProto(s.Kind),
-			Clause:     s.Clause.Number(),
-			Status:     stepStatusToProto(s.Status),
-			SkipReason: string(s.SkipReason),
-			DueTime:    protoconv.Timestamp(s.ScheduledFor),
-			Detail:     s.Basis,
+			StepId:      s.ID,
+			Kind:        stepKindToProto(s.Kind),
+			Clause:      s.Clause.Number(),
+			Status:      stepStatusToProto(s.Status),
+			SkipReason:  string(s.SkipReason),
+			DueTime:     protoconv.Timestamp(s.ScheduledFor),
+			Detail:      s.Basis,
+			CustomerRef: s.CustomerRef,
 		})
 	}
+	out.DisclosureTime = protoconv.Timestamp(p.Disclosed())
+	for _, v := range p.NoticeDeadlines() {
+		out.NoticeDeadlines = append(out.NoticeDeadlines, &notificationv1.NoticeDeadline{DeadlineId: v.ID, What: v.What, CustomerRef: refOfDeadline(v.ID),
+			StartTime: protoconv.Timestamp(v.Start), DueTime: protoconv.Timestamp(v.Due.At), Status: string(v.Status)})
+	}
 	for _, b := range domain.Blockers(p, now) {
-		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: string(b.Step), Clause: b.Clause.Number(), Explanation: b.Explanation})
+		id := b.StepID
+		if id == "" {
+			id = string(b.Step)
+		}
+		out.Blockers = append(out.Blockers, &notificationv1.Blocker{StepId: id, Clause: b.Clause.Number(), Explanation: b.Explanation})
 	}
 	for _, f := range p.Flags() {
 		out.Flags = append(out.Flags, &notificationv1.PlanFlag{Code: f.Code, Clause: f.Clause.Number(), Explanation: f.Explanation})
 	}
 	if r, ok := p.Redirect(); ok {
 		out.Redirect = redirectToProto(r)
+	}
+	for _, r := range p.Redirects() {
+		out.Redirects = append(out.Redirects, redirectToProto(r))
 	}
 	for _, d := range p.Deliveries() {
 		out.Deliveries = append(out.Deliveries, deliveryToProto(d))
@@ -527,4 +589,38 @@ func EncodePlan(v PlanView) *notificationv1.Plan {
 		out.WaiverEfforts = append(out.WaiverEfforts, effortToProto(e, ""))
 	}
 	return out
+}
+
+// customersFromProto reads the decision's customers; a role left
+// unspecified reads as controller, the stricter reading.
+func customersFromProto(cs []*intakev1.Customer) []domain.Customer {
+	var out []domain.Customer
+	for _, c := range cs {
+		out = append(out, domain.Customer{ID: c.GetCustomerId(), Establishment: c.GetEstablishment(),
+			Controller: c.GetRole() != intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER})
+	}
+	return out
+}
+
+func customersToProto(cs []domain.Customer) []*intakev1.Customer {
+	var out []*intakev1.Customer
+	for _, c := range cs {
+		role := intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER
+		if c.Controller {
+			role = intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER
+		}
+		out = append(out, &intakev1.Customer{CustomerId: c.ID, Role: role, Establishment: c.Establishment})
+	}
+	return out
+}
+
+// refOfDeadline is the customer reference a notice deadline's id ends
+// with ("notice/after-emergency/c2"), if any.
+func refOfDeadline(id string) string {
+	if i := strings.LastIndex(id, "/"); i >= 0 && strings.HasPrefix(id[i+1:], "c") && id[i+1:] != "" {
+		if rest := id[i+1:]; len(rest) > 1 && strings.Trim(rest[1:], "0123456789") == "" {
+			return rest
+		}
+	}
+	return ""
 }

@@ -103,7 +103,7 @@ func TestConvert_LiftBasisAndDecisionRoundTrip(t *testing.T) {
 // that every domain status has its own defined wire value and that every
 // wire value is one of them: a status added on either side fails here.
 func TestConvert_EveryStepStatusHasItsOwnWireValue(t *testing.T) {
-	statuses := []domain.StepStatus{domain.StatusRequired, domain.StatusSkipped, domain.StatusDone, domain.StatusFailed, domain.StatusScheduled}
+	statuses := []domain.StepStatus{domain.StatusRequired, domain.StatusSkipped, domain.StatusDone, domain.StatusFailed, domain.StatusScheduled, domain.StatusStopped}
 	seen := map[notificationv1.StepStatus]domain.StepStatus{}
 	for _, s := range statuses {
 		w := stepStatusToProto(s)
@@ -175,6 +175,40 @@ func TestIndexFoldsEveryEventThePlanReads(t *testing.T) {
 		}
 		if !slices.Contains(filters, k.Pattern()) {
 			t.Errorf("the index does not fold %s (%s)", k.Type, k.Pattern())
+		}
+	}
+}
+
+// Issue 16's notification events come back as they went in.
+func TestConvert_LifecycleEventsRoundTrip(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := &domain.Plan{}
+	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", DecisionID: "D1", Decision: domain.DecisionDisclose, ReceivedAt: at},
+		Config: domain.Config{LeadDPA: "lead", NoticeWindow: 48 * time.Hour}, Authorities: []string{"lead"}, At: at}
+	evs := []domain.Event{
+		derived,
+		domain.DpaObjected{DecisionID: "D1", DPA: "lead", At: at},
+		domain.NoticeOverdue{DeadlineID: domain.DeadlineNoticeAfterEmergency + "/c2", Step: domain.StepNotifyCustomer, CustomerRef: "c2", Due: at, At: at.Add(time.Hour)},
+		domain.StepsStopped{Reason: domain.StopReopened, CauseEventID: "ev-1", Steps: []domain.StepKind{domain.StepNotifyCustomer, domain.StepNotifyDPA}, At: at},
+		domain.StepsStopped{Reason: domain.StopWithdrawn, CauseEventID: "ev-2", At: at},
+	}
+	out, err := encoder{requestID: "r", trigger: "t", actor: "a", at: at, p: p}.encode(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range out {
+		back, ok, err := decodeEvent(ev)
+		if err != nil || !ok {
+			t.Fatalf("%T: decode %v, %v", evs[i], ok, err)
+		}
+		if i == 0 {
+			if got := back.(domain.PlanDerived).Config.NoticeWindow; got != 48*time.Hour {
+				t.Errorf("notice window %v", got)
+			}
+			continue
+		}
+		if diff := cmp.Diff(evs[i], back); diff != "" {
+			t.Errorf("%T (-want +got):\n%s", evs[i], diff)
 		}
 	}
 }

@@ -196,6 +196,18 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 			d.log.WarnContext(ctx, "delivery sweep failed", "request_id", id, "error", err)
 		}
 	}
+	// Owed notices past their due date (after an emergency disclosure,
+	// after a gag): recorded overdue once per due time, after this sweep's
+	// deliveries had their chance.
+	late := d.idx.Select(func(p *domain.Plan) bool { return len(p.OverdueNotices(d.n.Now())) > 0 })
+	for _, id := range late {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := d.n.FireOverdue(ctx, id); err != nil {
+			d.log.WarnContext(ctx, "recording an overdue notice failed", "request_id", id, "error", err)
+		}
+	}
 }
 
 func clearable(p *domain.Plan, now time.Time) bool {
@@ -204,6 +216,10 @@ func clearable(p *domain.Plan, now time.Time) bool {
 
 // pending is one delivery a plan owes.
 type pending struct {
+	// customer is the customer a notice goes to (its id never leaves the
+	// record), ref its reference ("" with one customer).
+	customer  domain.Customer
+	ref       string
 	step      domain.StepKind
 	party     string // customer id or DPA name
 	recipient string // as recorded
@@ -221,7 +237,7 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 	// recipient; a DPA packet (as) is owed to the authority, so its
 	// addresses share the authority's id and the record names the
 	// authority, as the plan counts it: any address accepting it delivers it.
-	add := func(step domain.StepKind, party string, e Endpoints, as string) {
+	add := func(step domain.StepKind, party string, e Endpoints, as string, c domain.Customer, ref string) {
 		one := func(r string) (string, string) {
 			if as != "" {
 				r = as
@@ -231,25 +247,26 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 		if d.cfg.Email != nil {
 			for _, addr := range e.Emails {
 				r, id := one(party + " <mailto:" + addr + ">")
-				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelEmail, email: addr, id: id})
+				out = append(out, pending{customer: c, ref: ref, step: step, party: party, recipient: r, channel: domain.ChannelEmail, email: addr, id: id})
 			}
 		}
 		if d.cfg.Webhook != nil {
 			for _, h := range e.Webhooks {
 				r, id := one(party + " <" + redactURL(h.URL) + ">")
-				out = append(out, pending{step: step, party: party, recipient: r, channel: domain.ChannelWebhook, hook: h, id: id})
+				out = append(out, pending{customer: c, ref: ref, step: step, party: party, recipient: r, channel: domain.ChannelWebhook, hook: h, id: id})
 			}
 		}
 	}
-	if c := p.Requirements().Customer; c.Controller && p.NoticeOwed(now) {
-		add(domain.StepNotifyCustomer, c.ID, d.cfg.Contacts.Customers[c.ID], "")
+	// One notice per controller customer whose notice is due (4.1.2).
+	for _, due := range p.NoticeRecipients(now) {
+		add(domain.StepNotifyCustomer, due.Customer.ID, d.cfg.Contacts.Customers[due.Customer.ID], "", due.Customer, due.Ref)
 	}
 	// 2.2: the packet goes to every competent authority it has not reached,
 	// for every plan that may lead to disclosure, held or not. An authority
 	// without addresses is reached by a manual dispatch two people confirm.
 	for _, name := range p.PacketRecipients() {
 		if e, ok := d.cfg.Contacts.dpa(name); ok {
-			add(domain.StepNotifyDPA, name, e, name)
+			add(domain.StepNotifyDPA, name, e, name, domain.Customer{}, "")
 		}
 	}
 	return out
@@ -326,7 +343,7 @@ func (d *Deliverer) attempt(ctx context.Context, requestID string, pd pending) e
 	} else {
 		receipt, err = d.cfg.Webhook.PostWebhook(ctx, pd.hook, m)
 	}
-	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now()}
+	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now(), CustomerRef: pd.ref}
 	outcome := "delivered"
 	if err != nil {
 		outcome = "failed"
@@ -392,7 +409,7 @@ func (d *Deliverer) render(ctx context.Context, r *Request, pd pending) (Message
 			return m, err
 		}
 		m.Subject, m.Body, err = domain.RenderCustomerNotice(domain.CustomerNotice{
-			Customer: p.Requirements().Customer, Request: sum, Targets: ts, Contact: d.cfg.Contacts.ReplyContact,
+			Customer: pd.customer, Request: sum, Targets: ts, Contact: d.cfg.Contacts.ReplyContact,
 		})
 	case domain.StepNotifyDPA, domain.StepHoldAndConsultDPA:
 		m.Kind = KindDPAConsultation

@@ -9,7 +9,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/projection"
@@ -51,6 +54,15 @@ func (x *Index) Projection() (filters []string, apply projection.Apply) {
 		indexOn[*notificationv1.WeakeningProposed](x),
 		indexOn[*notificationv1.LiftConfirmed](x),
 		indexOn[*notificationv1.AdequacyLost](x),
+		indexOn[*notificationv1.StepsStopped](x),
+		indexOn[*notificationv1.DpaObjected](x),
+		indexOn[*notificationv1.NoticeOverdue](x),
+		// The lifecycle events of other services (lifecycle.go): a
+		// withdrawal or a reopening stops the delivery worker at once, a
+		// recorded disclosure starts an owed notice's clock.
+		indexOn[*intakev1.RequestWithdrawn](x),
+		indexOn[*assessmentv1.CaseReopened](x),
+		indexOn[*reportingv1.DispositionRecorded](x),
 	)
 }
 
@@ -61,8 +73,13 @@ func indexOn[T proto.Message](x *Index) projection.TypedApply {
 // Apply folds one event in (a projection.Apply).
 func (x *Index) Apply(ev eventstore.Event) error {
 	de, ok, err := decodeEvent(ev)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		if de, ok = decodeLifecycle(ev); !ok {
+			return nil
+		}
 	}
 	x.mu.Lock()
 	p, found := x.plans[ev.RequestID]
@@ -132,4 +149,16 @@ func (x *Index) Holds(now time.Time, after string, limit int) (holds []domain.Op
 // holdCursor orders like the listing: placement time, then request id.
 func holdCursor(h domain.OpenHold) string {
 	return fmt.Sprintf("%020d|%s", h.PlacedAt.UnixNano(), h.RequestID)
+}
+
+// OverdueNotices counts the owed notices past their due date and still
+// undelivered at now, over every plan.
+func (x *Index) OverdueNotices(now time.Time) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := 0
+	for _, p := range x.plans {
+		n += p.OverdueCount(now)
+	}
+	return n
 }

@@ -99,6 +99,12 @@ func Fold(h eventstore.History) (*Request, error) {
 			r.lastDecided = ev.Sequence
 			continue
 		}
+		if de, ok := decodeLifecycle(ev); ok {
+			if err := r.Plan.Apply(de); err != nil {
+				return nil, fmt.Errorf("notification: fold request %s at sequence %d: %w", ev.RequestID, ev.Sequence, err)
+			}
+			continue
+		}
 		if ev.Service != Service {
 			continue
 		}
@@ -221,8 +227,14 @@ func (n *Notification) command(ctx context.Context, requestID, actor string, do 
 // RecordRedirectOutcome records the authority's answer to the redirect
 // request (4.1.1).
 func (n *Notification) RecordRedirectOutcome(ctx context.Context, actor, requestID string, o domain.RedirectOutcome, support string) (PlanView, error) {
+	return n.RecordRedirectOutcomeFor(ctx, actor, requestID, "", o, support)
+}
+
+// RecordRedirectOutcomeFor records the answer for the controller customer
+// customerRef ("c1", ...; required when the request has several).
+func (n *Notification) RecordRedirectOutcomeFor(ctx context.Context, actor, requestID, customerRef string, o domain.RedirectOutcome, support string) (PlanView, error) {
 	return n.command(ctx, requestID, actor, func(p *domain.Plan, now time.Time) ([]domain.Event, error) {
-		return p.RecordRedirectOutcome(o, support, actor, now)
+		return p.RecordRedirectOutcomeFor(customerRef, o, support, actor, now)
 	})
 }
 

@@ -35,6 +35,12 @@ func (p *Plan) Derive(req Requirements, reg *policy.AdequacyRegistry, cfg Config
 	if p.derived && p.requestID != req.RequestID {
 		return nil, fmt.Errorf("%w: plan is for another request", ddrerr.ErrConflict)
 	}
+	// After a withdrawal a decision derives nothing (nothing may be sent);
+	// a decision a reopening took out of force never derives again, so a
+	// late or redelivered one cannot replace the new plan (lifecycle.go).
+	if p.Withdrawn() || p.supersededDecision(req.DecisionID) {
+		return nil, nil
+	}
 	ev := PlanDerived{
 		RequestID:    req.RequestID,
 		Requirements: req,
@@ -61,6 +67,13 @@ func sameConfig(a, b Config) bool {
 // the support given to the customer; any other answer opens the customer
 // notice (4.1.2).
 func (p *Plan) RecordRedirectOutcome(o RedirectOutcome, support, by string, at time.Time) ([]Event, error) {
+	return p.RecordRedirectOutcomeFor("", o, support, by, at)
+}
+
+// RecordRedirectOutcomeFor records the answer for the controller customer
+// with reference ref (customers.go); ref may be empty only when the request
+// has one. Each customer's answer ends that customer's steps on their own.
+func (p *Plan) RecordRedirectOutcomeFor(ref string, o RedirectOutcome, support, by string, at time.Time) ([]Event, error) {
 	if !p.derived {
 		return nil, errNoPlan
 	}
@@ -79,16 +92,24 @@ func (p *Plan) RecordRedirectOutcome(o RedirectOutcome, support, by string, at t
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if p.redirect != nil {
-		if p.redirect.Outcome == o && p.redirect.Support == support {
+	if err := p.refuseStopped(); err != nil {
+		return nil, err
+	}
+	cust, err := p.customerFor(ref)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := p.redirectFor(cust); ok && cust != "" {
+		if r.Outcome == o && r.Support == support {
 			return nil, nil
 		}
 		return nil, ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_ALREADY_RECORDED", "the authority's answer to the redirect request is already recorded")
 	}
-	if s := p.Step(StepAskAuthorityToRedirect); s.Status != StatusRequired {
+	s := p.stepOf(StepAskAuthorityToRedirect, cust)
+	if s.Status != StatusRequired {
 		return nil, ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_NOT_APPLICABLE", "no redirect request is owed: "+string(s.SkipReason))
 	}
-	return p.decide(at, RedirectOutcomeRecorded{RedirectRecord{Outcome: o, Support: support, By: by, At: at}}), nil
+	return p.decide(at, RedirectOutcomeRecorded{RedirectRecord{Outcome: o, Support: support, By: by, At: at, CustomerRef: s.CustomerRef, Customer: cust}}), nil
 }
 
 // RecordDelivery records that a customer notice (NOTIFY_CUSTOMER) or a DPA
@@ -103,6 +124,7 @@ func (p *Plan) RecordDelivery(d Delivery) ([]Event, error) {
 	if err := validateDelivery(d); err != nil {
 		return nil, err
 	}
+	d = p.resolveDelivery(d)
 	if slices.ContainsFunc(p.deliveries, func(x Delivery) bool { return x.DeliveryID == d.DeliveryID && !x.Failed }) {
 		return nil, nil
 	}
@@ -122,6 +144,7 @@ func (p *Plan) RecordDeliveryFailure(d Delivery) ([]Event, error) {
 	if err := validateDelivery(d); err != nil {
 		return nil, err
 	}
+	d = p.resolveDelivery(d)
 	if slices.ContainsFunc(p.deliveries, func(x Delivery) bool { return x.DeliveryID == d.DeliveryID && !x.Failed }) {
 		return nil, nil // already delivered: a late failure report changes nothing
 	}
@@ -154,6 +177,9 @@ func validateDelivery(d Delivery) error {
 
 func (p *Plan) mayDeliver(d Delivery) error {
 	s := p.Step(d.Step)
+	if d.Step == StepNotifyCustomer {
+		s = p.stepOf(StepNotifyCustomer, d.Customer)
+	}
 	if d.Step == StepHoldAndConsultDPA || d.Step == StepNotifyDPA {
 		// One packet notifies (2.2) and, where the country is not adequate,
 		// opens the consultation (4.2.1). A packet sent while owed is
@@ -179,7 +205,7 @@ func (p *Plan) mayDeliver(d Delivery) error {
 		return nil
 	case s.Status == StatusSkipped:
 		return ddrerr.Policy(policy.Clause4_1_2, "NO_CUSTOMER_NOTICE", "no customer notice is owed: "+string(s.SkipReason))
-	case p.Step(StepAskAuthorityToRedirect).Status == StatusRequired:
+	case p.stepOf(StepAskAuthorityToRedirect, d.Customer).Status == StatusRequired:
 		return ddrerr.Policy(policy.Clause4_1_1, "REDIRECT_PENDING", "ask the authority to go to the customer first; notice follows only if it will not")
 	}
 	return nil
@@ -312,7 +338,7 @@ func (p *Plan) decide(at time.Time, evs ...Event) []Event {
 			evs = append(evs, e)
 		}
 	}
-	if c.Step(StepHoldAndConsultDPA).Status == StatusRequired && (c.hold.PlacedAt.IsZero() || c.hold.lifted()) {
+	if _, stopped := c.stopped(); !stopped && c.Step(StepHoldAndConsultDPA).Status == StatusRequired && (c.hold.PlacedAt.IsZero() || c.hold.lifted()) {
 		e := HoldPlaced{At: at}
 		c.apply(e)
 		evs = append(evs, e)

@@ -29,18 +29,36 @@ func DeliveryID(requestID string, step StepKind, recipient string) string {
 // request (4.1.1), and the notice is required, failed so far, scheduled and
 // due (a gag has lifted), or done while some contact may still lack it.
 // Skipped notices (prohibited, imminent risk, redirected, not owed) are not
-// sent: a notice after an emergency is a person's call, not a timer's.
+// sent. The notice an imminent risk exempted as prior notice becomes
+// required once reporting records the disclosure (lifecycle.go): 4.1.2
+// exempts only prior notification, so it is then sent like any other, due
+// within the notice window. With several controller customers it is owed
+// if any customer's is ([Plan.NoticeOwedTo] answers per customer).
 func (p *Plan) NoticeOwed(now time.Time) bool {
-	if !p.derived || p.Outcome() == OutcomeRedirected {
+	for _, s := range p.customerSteps(StepNotifyCustomer) {
+		if p.NoticeOwedTo(s.customer, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// NoticeOwedTo is [Plan.NoticeOwed] for one customer: each controller
+// customer's notice waits for that customer's redirect answer only.
+func (p *Plan) NoticeOwedTo(id string, now time.Time) bool {
+	if !p.derived || p.Outcome() == OutcomeRedirected || id == "" {
 		return false
 	}
-	if p.Step(StepAskAuthorityToRedirect).Status == StatusRequired {
+	if _, stopped := p.stopped(); stopped && !p.undoesNothing() {
+		return false // withdrawn or back in review: nothing leaves
+	}
+	if p.stepOf(StepAskAuthorityToRedirect, id).Status == StatusRequired {
 		return false
 	}
 	if p.gagOn(StepNotifyCustomer) && (p.req.Prohibition.ExpiresAt.IsZero() || now.Before(p.req.Prohibition.ExpiresAt)) {
 		return false // a standing prohibition: telling the customer would break it
 	}
-	switch s := p.Step(StepNotifyCustomer); s.Status {
+	switch s := p.stepOf(StepNotifyCustomer, id); s.Status {
 	case StatusRequired, StatusFailed, StatusDone:
 		return true
 	case StatusScheduled:

@@ -80,6 +80,22 @@
 //   - 1.2: a stricter law's customer-notice period keeps the gate shut until
 //     it has run after delivery.
 //
+// Issue 16 adds three things, each in its own file. The request's
+// lifecycle (lifecycle.go): a withdrawal (intake) or a case back in review
+// (assessment) stops every pending step at once (StepsStopped); the gate
+// refuses naming why; a superseded decision never derives again; a new
+// decision's plan counts what was done (packets, notices per customer,
+// redirect answers; the hold stays until its lift); the lead DPA's
+// confirmed objection is recorded as DpaObjected, on which assessment
+// reopens. Several customers (customers.go): a redirect request and a
+// notice per controller customer, each ending on its own; the request is
+// redirected only when every one was, and the transparency report counts
+// it once, by its most significant outcome. Owed notices with due dates
+// (lifecycle.go): the notice after an emergency disclosure (from the
+// recorded disclosure) and after a gag ends, each due within
+// [Config.NoticeWindow]; overdue is recorded once per due time
+// (NoticeOverdue).
+//
 // WIRING.md in this directory lists the events and RPCs that carry these
 // rules, and what of them is wired.
 package domain

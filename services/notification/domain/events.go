@@ -78,6 +78,11 @@ type RedirectRecord struct {
 	Support string // agreed: the support given to the customer under its contract
 	By      string
 	At      time.Time
+	// CustomerRef is the customer the answer is for ("c1", ...); empty on
+	// answers recorded for the one customer. Customer is its id, resolved
+	// when folded (customers.go); never on the wire.
+	CustomerRef string
+	Customer    string
 }
 
 // Delivery is one delivery, or one failed attempt, of a notice or a DPA
@@ -91,6 +96,10 @@ type Delivery struct {
 	At         time.Time
 	Failed     bool
 	Reason     string // why it failed; no personal data
+	// CustomerRef: for a customer notice, the customer ("c1", ...); empty
+	// with one customer. Customer is its id, resolved when folded.
+	CustomerRef string
+	Customer    string
 }
 
 // Exemption records that a notice is not given, and on what basis. It
@@ -113,6 +122,11 @@ type Exemption struct {
 	// WhyNoticeDefeats: for imminent risk, why prior notice would defeat
 	// the purpose (4.1.2 "that prohibits prior notification").
 	WhyNoticeDefeats string
+	// CustomerRef: for a customer notice, the one customer's notice it
+	// exempts ("c1", ...); empty: every customer's. Customer is its id,
+	// resolved when folded.
+	CustomerRef string
+	Customer    string
 }
 
 // Consultation is a DPA's recorded answer. It counts only once its lift is
@@ -304,7 +318,7 @@ func Fold(events []Event) (*Plan, error) {
 // Apply does not judge them; it refuses only what cannot be folded: an
 // unknown event, or any event before the plan exists.
 func (p *Plan) Apply(e Event) error {
-	if _, ok := e.(PlanDerived); !ok && !p.derived {
+	if _, ok := e.(PlanDerived); !ok && !p.derived && !beforeDerive(e) {
 		return fmt.Errorf("notification: %s before PlanDerived", e.EventName())
 	}
 	if !p.apply(e) {
@@ -328,21 +342,29 @@ func (p *Plan) apply(e Event) bool {
 		p.derivedAt = e.At
 		// A new decision needs its own clearance.
 		p.clearedAt = time.Time{}
+		// A new decision ends the wait the reopening began; the
+		// superseded one never does (lifecycle.go).
+		if p.lc.reopened != nil && !p.supersededDecision(e.Requirements.DecisionID) {
+			p.lc.reopened = nil
+		}
 	case HoldPlaced:
 		p.hold = Hold{PlacedAt: e.At}
 	case RedirectOutcomeRecorded:
 		r := e.RedirectRecord
-		p.redirect = &r
+		if r.Customer == "" {
+			r.Customer = p.customerIDByRef(r.CustomerRef)
+		}
+		p.redirects = append(p.redirects, r)
 	case NoticeDelivered:
-		p.deliveries = append(p.deliveries, e.Delivery)
+		p.deliveries = append(p.deliveries, p.resolveDelivery(e.Delivery))
 	case NoticeDeliveryFailed:
-		d := e.Delivery
+		d := p.resolveDelivery(e.Delivery)
 		d.Failed = true
 		p.deliveries = append(p.deliveries, d)
 	case ExemptionRecorded:
 		// Legacy: recorded by one person. Kept in the record, never in
 		// effect: it has no lift a second person confirmed.
-		x := e.Exemption
+		x := p.resolveExemption(e.Exemption)
 		x.LiftID = ""
 		p.exemptions = append(p.exemptions, x)
 	case DPAConsultationRecorded:
@@ -350,7 +372,7 @@ func (p *Plan) apply(e Event) bool {
 		c.LiftID = ""
 		p.consultations = append(p.consultations, c)
 	case ExemptionProposed:
-		p.exemptions = append(p.exemptions, e.Exemption)
+		p.exemptions = append(p.exemptions, p.resolveExemption(e.Exemption))
 		p.lifts = append(p.lifts, e.Lift)
 	case ConsultationOutcomeProposed:
 		p.consultations = append(p.consultations, e.Consultation)
@@ -376,8 +398,12 @@ func (p *Plan) apply(e Event) bool {
 	case RequestCleared:
 		p.clearedAt = e.At
 	default:
-		return false
+		if !p.applyLifecycle(e) {
+			return false
+		}
 	}
-	p.recompute()
+	if p.derived {
+		p.recompute()
+	}
 	return true
 }

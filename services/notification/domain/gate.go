@@ -11,7 +11,10 @@ import (
 
 // Blocker is one thing that still stands between a request and disclosure.
 type Blocker struct {
-	Step        StepKind // empty when the blocker is not one step's
+	Step StepKind // empty when the blocker is not one step's
+	// StepID is the step's id (kind, or kind/customer ref with several
+	// customers).
+	StepID      string
 	Clause      policy.Clause
 	Explanation string
 }
@@ -20,8 +23,17 @@ type Blocker struct {
 // empty exactly when every required step is done, no hold stands, any
 // overlay notice period has run, and the decision allows disclosure at all.
 func Blockers(p *Plan, now time.Time) []Blocker {
+	stop, stopped := p.stopBlocker()
 	if !p.derived {
+		if stopped {
+			return []Blocker{stop}
+		}
 		return []Blocker{{Clause: policy.Clause2_2, Explanation: "no plan has been derived for this request"}}
+	}
+	if stopped {
+		// Withdrawn or back in review: that is the one answer; the
+		// steps wait for a new plan, or for nothing.
+		return []Blocker{stop}
 	}
 	var bs []Blocker
 	switch p.Outcome() {
@@ -38,6 +50,9 @@ func Blockers(p *Plan, now time.Time) []Blocker {
 	}
 	for _, s := range p.steps {
 		if b, ok := p.stepBlocker(s, now); ok {
+			if s.CustomerRef != "" {
+				b.Explanation = "customer " + s.CustomerRef + ": " + b.Explanation
+			}
 			bs = append(bs, b)
 		}
 	}
@@ -50,7 +65,7 @@ func Blockers(p *Plan, now time.Time) []Blocker {
 }
 
 func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
-	b := Blocker{Step: s.Kind, Clause: s.Clause}
+	b := Blocker{Step: s.Kind, StepID: s.ID, Clause: s.Clause}
 	switch s.Status {
 	case StatusRequired, StatusFailed:
 	case StatusScheduled:
@@ -76,10 +91,10 @@ func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
 		b.Explanation = "ask the authority to make the request to the customer directly, and record its answer"
 	case StepNotifyCustomer:
 		switch {
-		case p.Step(StepAskAuthorityToRedirect).Status == StatusRequired:
+		case p.stepOf(StepAskAuthorityToRedirect, s.customer).Status == StatusRequired:
 			b.Explanation = "the customer notice waits for the authority's answer to the redirect request (4.1.1)"
 		case s.Status == StatusFailed:
-			d, _ := p.lastDeliveryFailed(StepNotifyCustomer)
+			d, _ := p.lastFailedTo(s.customer)
 			b.Explanation = "the last customer notice delivery failed (" + d.Reason + "): deliver it, or propose an exemption for a second person (legal) to confirm"
 		case p.gagOn(StepNotifyCustomer):
 			b.Explanation = "a prohibition bars the customer notice: an exemption on it must be proposed and confirmed by a second person (legal), or the prohibition waived (4.2.2)"

@@ -198,3 +198,10 @@ func (h *harness) consult(authority string, o domain.ConsultationOutcome, at tim
 	h.do(h.p.ProposeConsultationOutcome(domain.Consultation{Authority: authority, Outcome: o, ReplyReference: "reply-1", ReplyDate: at}, reviewer.ID, at))
 	return h.do(h.p.ConfirmLift(h.lastLift(), approver, at))
 }
+
+// customerNotice is the accepted notice to the customer with reference ref.
+func customerNotice(ref string, at time.Time) domain.Delivery {
+	r := "customer " + ref + " <mailto:legal@example.com>"
+	return domain.Delivery{Step: domain.StepNotifyCustomer, Recipient: r, Channel: domain.ChannelEmail, CustomerRef: ref,
+		DeliveryID: domain.DeliveryID("req-1", domain.StepNotifyCustomer, r), Receipt: "250 queued", At: at}
+}

@@ -46,6 +46,9 @@ const (
 	StatusDone      StepStatus = "done"      //
 	StatusFailed    StepStatus = "failed"    // last delivery failed; still blocks
 	StatusScheduled StepStatus = "scheduled" // owed at ScheduledFor (a gag's expiry); blocks only once due
+	// StatusStopped: was pending when the request was withdrawn or the case
+	// went back to review (lifecycle.go); nothing is sent for it.
+	StatusStopped StepStatus = "stopped"
 )
 
 // SkipReason says why a step is not owed (or, for a scheduled step, why it
@@ -72,6 +75,11 @@ type Step struct {
 	Basis        string    // why skipped or scheduled, in words, for the record
 	ScheduledFor time.Time // for StatusScheduled
 	DoneAt       time.Time // for StatusDone
+	// CustomerRef names the controller customer ("c1", ...) of an
+	// ask-to-redirect or notify-customer step when the request has
+	// several; empty with one (customers.go).
+	CustomerRef string
+	customer    string // the customer's id: never shown, never logged
 }
 
 // Flag is something people must look at that does not block by itself.
@@ -102,6 +110,10 @@ type Config struct {
 	// ConsultationPeriod is how long a DPA has to answer before "no reply"
 	// may be recorded (by two people); zero: [DefaultConsultationPeriod].
 	ConsultationPeriod time.Duration
+	// NoticeWindow is how long an owed notice (after an emergency
+	// disclosure, after a gag ends) may take before it is overdue; zero:
+	// [DefaultNoticeWindow].
+	NoticeWindow time.Duration
 }
 
 // DPAs returns the lead authority first, then the others.
@@ -117,6 +129,10 @@ const (
 	OutcomeCleared      Outcome = "cleared"       // nothing blocks disclosure
 	OutcomeRedirected   Outcome = "redirected"    // 4.1.1: the authority went to the customer
 	OutcomeNoDisclosure Outcome = "no_disclosure" // the decision discloses nothing
+	OutcomeWithdrawn    Outcome = "withdrawn"     // the authority withdrew the request before any disclosure
+	// OutcomeAwaitingDecision: the case went back to review; the plan
+	// waits for a new decision.
+	OutcomeAwaitingDecision Outcome = "awaiting_decision"
 )
 
 // Plan is a request's notification plan: the steps owed under the policy
@@ -132,7 +148,7 @@ type Plan struct {
 	cfg           Config
 	steps         []Step
 	flags         []Flag
-	redirect      *RedirectRecord
+	redirects     []RedirectRecord
 	deliveries    []Delivery
 	exemptions    []Exemption
 	consultations []Consultation
@@ -152,6 +168,12 @@ type Plan struct {
 	registry *policy.AdequacyRegistry
 	// held lists the steps kept owed only by owedOnce.
 	held []StepKind
+	// lc is the request's lifecycle as it bears on the plan (lifecycle.go).
+	lc lifecycle
+	// owedCustomers remembers every customer once owed a notice (rule 11
+	// per customer), in the order first owed.
+	owedCustomers     map[string]bool
+	owedCustomerOrder []string
 }
 
 // DerivePlan works out the plan for req, judging adequacy as of the date
@@ -207,13 +229,18 @@ func (p *Plan) Step(k StepKind) Step {
 // Flags returns the plan's flags.
 func (p *Plan) Flags() []Flag { return slices.Clone(p.flags) }
 
-// Redirect returns the authority's answer to the redirect request, if any.
+// Redirect returns the latest answer to a redirect request, if any (with
+// several customers, see [Plan.Redirects]).
 func (p *Plan) Redirect() (RedirectRecord, bool) {
-	if p.redirect == nil {
+	if len(p.redirects) == 0 {
 		return RedirectRecord{}, false
 	}
-	return *p.redirect, true
+	return p.redirects[len(p.redirects)-1], true
 }
+
+// Redirects returns every recorded redirect answer, one per customer
+// asked.
+func (p *Plan) Redirects() []RedirectRecord { return slices.Clone(p.redirects) }
 
 // Deliveries returns every recorded delivery and failed attempt.
 func (p *Plan) Deliveries() []Delivery { return slices.Clone(p.deliveries) }
@@ -241,7 +268,11 @@ func (p *Plan) ClearedAt() time.Time { return p.clearedAt }
 // Outcome returns where the request stands as a whole.
 func (p *Plan) Outcome() Outcome {
 	switch {
-	case p.redirect != nil && p.redirect.Outcome == RedirectAgreed:
+	case p.lc.withdrawn != nil && !p.lc.disclosedBeforeWithdrawal && !p.allRedirected():
+		return OutcomeWithdrawn
+	case p.AwaitingDecision():
+		return OutcomeAwaitingDecision
+	case p.allRedirected():
 		return OutcomeRedirected
 	case !p.req.Decision.mayLeadToDisclosure():
 		return OutcomeNoDisclosure
@@ -277,10 +308,10 @@ func (p *Plan) clone() *Plan {
 	c.dispatches = slices.Clone(p.dispatches)
 	c.owedOnce = maps.Clone(p.owedOnce)
 	c.held = slices.Clone(p.held)
-	if p.redirect != nil {
-		r := *p.redirect
-		c.redirect = &r
-	}
+	c.lc = p.lc.clone()
+	c.redirects = slices.Clone(p.redirects)
+	c.owedCustomers = maps.Clone(p.owedCustomers)
+	c.owedCustomerOrder = slices.Clone(p.owedCustomerOrder)
 	return &c
 }
 
@@ -294,14 +325,19 @@ func (p *Plan) granted(kinds ...WaiverEffortKind) bool {
 	return false
 }
 
-// exemption returns the latest confirmed exemption of step k that the
+// exemptionFor returns the latest confirmed exemption of step k that the
 // facts still support: a prohibition exemption resting on a gag lapses when
 // a waiver lifts the gag for that notice, an imminent-risk exemption when
-// the finding is no longer recorded.
-func (p *Plan) exemption(k StepKind) (Exemption, bool) {
+// the finding is no longer recorded. For a customer notice, an exemption
+// naming no customer covers every customer's, one naming a customer only
+// that customer's; id "" matches any.
+func (p *Plan) exemptionFor(k StepKind, id string) (Exemption, bool) {
 	for i := len(p.exemptions) - 1; i >= 0; i-- {
 		e := p.exemptions[i]
 		if e.Step != k || !p.confirmed(e.LiftID) {
+			continue
+		}
+		if id != "" && e.Customer != "" && e.Customer != id {
 			continue
 		}
 		if e.Reason == SkipProhibited && e.Statute == "" && !p.gagOn(k) {
@@ -403,15 +439,6 @@ func (p *Plan) leadOutcome() (Consultation, bool) {
 	return Consultation{}, false
 }
 
-func (p *Plan) delivered(k StepKind) (Delivery, bool) {
-	for _, d := range p.deliveries {
-		if d.Step == k && !d.Failed {
-			return d, true
-		}
-	}
-	return Delivery{}, false
-}
-
 func (p *Plan) lastDeliveryFailed(k StepKind) (Delivery, bool) {
 	for i := len(p.deliveries) - 1; i >= 0; i-- {
 		if d := p.deliveries[i]; d.Step == k {
@@ -436,11 +463,10 @@ func (p *Plan) gagBasis() string {
 // allow and a second person confirmed does (rules 1 and 2 of issue 15).
 func (p *Plan) recompute() {
 	r := p.req
-	controller := r.Customer.Controller
 	risk := r.ImminentRisk.Present
 	adequate := p.adequacy.Adequate
 	mayDisclose := r.Decision.mayLeadToDisclosure()
-	redirected := p.redirect != nil && p.redirect.Outcome == RedirectAgreed
+	redirected := p.allRedirected()
 	noDisclosure := "decision " + string(r.Decision) + " discloses nothing"
 
 	mk := func(k StepKind) Step { return Step{ID: string(k), Kind: k, Clause: k.Clause(), Status: StatusRequired} }
@@ -450,7 +476,7 @@ func (p *Plan) recompute() {
 	// exempt applies a confirmed exemption of s; a prohibition exemption
 	// under a gag with an end date only delays the notice to that day.
 	exempt := func(s *Step, gag bool) bool {
-		e, ok := p.exemption(s.Kind)
+		e, ok := p.exemptionFor(s.Kind, s.customer)
 		if !ok {
 			return false
 		}
@@ -463,40 +489,61 @@ func (p *Plan) recompute() {
 		return true
 	}
 
-	// 4.1.1: ask the authority to go to the customer, "ordinarily". An
-	// imminent risk is the case that is not ordinary: bouncing an emergency
-	// to the customer would cost the time the emergency does not have. This
-	// skips no notice: the customer is still owed 4.1.2.
-	ask := mk(StepAskAuthorityToRedirect)
-	switch {
-	case !mayDisclose:
-		skip(&ask, SkipNoDisclosureDecided, noDisclosure)
-	case !controller:
-		skip(&ask, SkipCustomerNotController, "the company, not a customer, is the controller")
-	case p.redirect != nil:
-		ask.Status, ask.DoneAt = StatusDone, p.redirect.At
-	case risk:
-		skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
+	// One ask and one notice per controller customer (customers.go); with
+	// none, one of each, skipped.
+	custs := p.stepCustomers()
+	several := len(custs) > 1
+	if len(custs) == 0 {
+		custs = []stepCustomer{{}}
 	}
-
-	// 4.1.2: notify the customer before any disclosure, unless an exemption
-	// (prohibited, or imminent risk that prohibits prior notice) is
-	// recorded and confirmed.
-	notice := mk(StepNotifyCustomer)
-	switch d, ok := p.delivered(StepNotifyCustomer); {
-	case !mayDisclose:
-		skip(&notice, SkipNoDisclosureDecided, noDisclosure)
-	case !controller:
-		skip(&notice, SkipCustomerNotController, "2.2 and 4.1 give notice to a customer only for data it controls")
-	case ok:
-		notice.Status, notice.DoneAt = StatusDone, d.At
-	case redirected:
-		skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
-	case exempt(&notice, p.gagOn(StepNotifyCustomer)):
-	default:
-		if _, failed := p.lastDeliveryFailed(StepNotifyCustomer); failed {
-			notice.Status = StatusFailed
+	var asks, notices []Step
+	p.lc.notices = p.lc.notices[:0:0]
+	for _, c := range custs {
+		ask, notice := mk(StepAskAuthorityToRedirect), mk(StepNotifyCustomer)
+		ask.customer, notice.customer = c.ID, c.ID
+		if several {
+			ask.ID, ask.CustomerRef = ask.ID+"/"+c.Ref, c.Ref
+			notice.ID, notice.CustomerRef = notice.ID+"/"+c.Ref, c.Ref
 		}
+		red, answered := p.redirectFor(c.ID)
+		answered = answered && c.ID != ""
+
+		// 4.1.1: ask the authority to go to the customer, "ordinarily". An
+		// imminent risk is the case that is not ordinary: bouncing an
+		// emergency to the customer would cost the time the emergency does
+		// not have. This skips no notice: the customer is still owed 4.1.2.
+		switch {
+		case !mayDisclose:
+			skip(&ask, SkipNoDisclosureDecided, noDisclosure)
+		case !c.Controller:
+			skip(&ask, SkipCustomerNotController, "the company, not a customer, is the controller")
+		case answered:
+			ask.Status, ask.DoneAt = StatusDone, red.At
+		case risk:
+			skip(&ask, SkipImminentRisk, r.ImminentRisk.Basis)
+		}
+
+		// 4.1.2: notify the customer before any disclosure, unless an
+		// exemption (prohibited, or imminent risk that prohibits prior
+		// notice) is recorded and confirmed. One customer's agreed redirect
+		// ends that customer's notice only.
+		switch d, ok := p.deliveredTo(c.ID); {
+		case !mayDisclose:
+			skip(&notice, SkipNoDisclosureDecided, noDisclosure)
+		case !c.Controller:
+			skip(&notice, SkipCustomerNotController, "2.2 and 4.1 give notice to a customer only for data it controls")
+		case ok && c.ID != "":
+			notice.Status, notice.DoneAt = StatusDone, d.At
+		case answered && red.Outcome == RedirectAgreed:
+			skip(&notice, SkipRedirected, "the authority agreed to address the customer directly")
+		case exempt(&notice, p.gagOn(StepNotifyCustomer)):
+		default:
+			if _, failed := p.lastFailedTo(c.ID); failed && c.ID != "" {
+				notice.Status = StatusFailed
+			}
+		}
+		p.owedNotices(&notice)
+		asks, notices = append(asks, ask), append(notices, notice)
 	}
 
 	// 2.2: notify the competent data protection authorities of every
@@ -541,7 +588,10 @@ func (p *Plan) recompute() {
 	// inputs or a new configuration would drop it, until two people confirm
 	// the weakening.
 	p.held = nil
-	for _, s := range []*Step{&notice, &dpa, &hold} {
+	for i := range notices {
+		p.keepFloor(&notices[i])
+	}
+	for _, s := range []*Step{&dpa, &hold} {
 		p.keepFloor(s)
 	}
 
@@ -549,7 +599,10 @@ func (p *Plan) recompute() {
 	// bars a notice this plan owes: the customer notice, or the DPA notice
 	// that 2.2 owes for every disclosure.
 	waiver := mk(StepWaiverEfforts)
-	suppressed := (p.gagOn(StepNotifyCustomer) && controller && notice.Status != StatusDone) ||
+	noticeOpen := slices.ContainsFunc(notices, func(s Step) bool {
+		return s.customer != "" && s.Status != StatusDone && s.SkipReason != SkipCustomerNotController
+	})
+	suppressed := (p.gagOn(StepNotifyCustomer) && r.anyController() && noticeOpen) ||
 		(p.gagOn(StepNotifyDPA) && dpa.Status != StatusDone)
 	missing := p.missingEfforts()
 	switch {
@@ -566,13 +619,21 @@ func (p *Plan) recompute() {
 	// Listed in this order, though not run strictly in it: the hold is placed
 	// at once and the DPA notice and consultation run alongside the
 	// redirect; only the customer notice waits for the redirect answer.
-	p.steps = []Step{ask, notice, dpa, hold, waiver}
+	p.steps = append(append(asks, notices...), dpa, hold, waiver)
+	p.stopSteps(p.steps)
 	if p.owedOnce == nil {
 		p.owedOnce = map[StepKind]bool{}
+	}
+	if p.owedCustomers == nil {
+		p.owedCustomers = map[string]bool{}
 	}
 	for _, s := range p.steps {
 		if mayDisclose && s.Status != StatusSkipped {
 			p.owedOnce[s.Kind] = true
+			if s.Kind == StepNotifyCustomer && s.customer != "" && !p.owedCustomers[s.customer] {
+				p.owedCustomers[s.customer] = true
+				p.owedCustomerOrder = append(p.owedCustomerOrder, s.customer)
+			}
 		}
 	}
 
@@ -581,9 +642,10 @@ func (p *Plan) recompute() {
 		p.flags = append(p.flags, Flag{Code: FlagGagWithoutEndDate, Clause: policy.Clause4_2_2,
 			Explanation: "the prohibition has no end date: counsel to consider challenging it or seeking a court order"})
 	}
-	if mayDisclose && (notice.SkipReason == SkipImminentRisk || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
+	emergencyNotice := slices.ContainsFunc(notices, func(s Step) bool { return s.SkipReason == SkipImminentRisk })
+	if mayDisclose && (emergencyNotice || dpa.SkipReason == SkipImminentRisk || hold.SkipReason == SkipImminentRisk) {
 		p.flags = append(p.flags, Flag{Code: FlagNoticeAfterEmergency, Clause: policy.Clause4_1_2,
-			Explanation: "imminent risk exempts only prior notice: notify the customer and DPAs once the risk has passed"})
+			Explanation: "imminent risk exempts only prior notice: the customer notice is owed once the disclosure is recorded, due within the notice window; notify the DPAs once the risk has passed"})
 	}
 	if p.adequacy.Country == policy.CountryUnknown {
 		p.flags = append(p.flags, Flag{Code: FlagCountryUnknown, Clause: policy.Clause4_2_1,
@@ -605,7 +667,9 @@ func (p *Plan) keepFloor(s *Step) {
 	if p.confirmed(weakeningID(s.Kind)) {
 		return
 	}
-	p.held = append(p.held, s.Kind)
+	if !slices.Contains(p.held, s.Kind) {
+		p.held = append(p.held, s.Kind)
+	}
 	s.Status, s.Basis = StatusRequired, "owed before the facts changed ("+string(s.SkipReason)+"): dropping it takes two people (legal confirming)"
 	s.SkipReason = ""
 }
@@ -632,7 +696,7 @@ func (p *Plan) neededEfforts() []WaiverEffortKind {
 	if r.ImminentRisk.Present {
 		return need
 	}
-	if r.Customer.Controller {
+	if r.anyController() {
 		need = append(need, EffortAllowCustomerPersonnel)
 	}
 	if !p.adequacy.Adequate {

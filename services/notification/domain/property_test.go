@@ -113,10 +113,12 @@ func (x *propRun) step() {
 	x.now = x.now.Add(time.Duration(r.IntN(5*24)) * time.Hour)
 	who := pick(r, propPeople...)
 	auths := append(p.Authorities(), "ROGUE")
-	switch r.IntN(16) {
+	switch r.IntN(18) {
 	case 0:
-		d := domain.Delivery{Step: domain.StepNotifyCustomer, Recipient: "cust/legal", Channel: domain.ChannelEmail,
-			DeliveryID: domain.DeliveryID("req-p", domain.StepNotifyCustomer, "cust/legal"), At: x.now}
+		// A notice to one of the customers (several: by reference).
+		ref := pick(r, "", "", "c1", "c2")
+		d := domain.Delivery{Step: domain.StepNotifyCustomer, Recipient: "cust/legal" + ref, Channel: domain.ChannelEmail, CustomerRef: ref,
+			DeliveryID: domain.DeliveryID("req-p", domain.StepNotifyCustomer, "cust/legal"+ref), At: x.now}
 		x.do(p.RecordDelivery(d))
 	case 1:
 		a := pick(r, auths...)
@@ -132,7 +134,7 @@ func (x *propRun) step() {
 			x.do(p.RecordDelivery(d))
 		}
 	case 2:
-		x.do(p.RecordRedirectOutcome(pick(r, domain.RedirectAgreed, domain.RedirectDeclined, domain.RedirectNotPossible), "support", who.ID, x.now))
+		x.do(p.RecordRedirectOutcomeFor(pick(r, "", "c1", "c2"), pick(r, domain.RedirectAgreed, domain.RedirectDeclined, domain.RedirectNotPossible), "support", who.ID, x.now))
 	case 3:
 		e := domain.ExemptionProposal{
 			Step:   pick(r, domain.StepNotifyCustomer, domain.StepNotifyDPA, domain.StepHoldAndConsultDPA),
@@ -195,6 +197,24 @@ func (x *propRun) step() {
 	case 15:
 		x.do(p.RecordExemption(domain.StepHoldAndConsultDPA, domain.SkipImminentRisk, "b", who.ID, x.now))
 		x.do(p.RecordConsultation(domain.Consultation{Authority: "DPC-IE", Outcome: domain.ConsultationNoObjection, By: who.ID, At: x.now}))
+	case 16:
+		// The case goes back to review (issue 16); a later case 12 is the
+		// new decision. Sometimes the reopening is stale.
+		if r.IntN(3) > 0 {
+			break
+		}
+		cause := fmt.Sprint("reopen-", x.now.UnixNano())
+		sup := p.Requirements().DecisionID
+		if r.IntN(4) == 0 {
+			sup = "stale"
+		}
+		x.do([]domain.Event{domain.Reopened{CauseEventID: cause, SupersededDecisionID: sup, At: x.now}}, nil)
+		x.do(p.Stop(domain.StopReopened, cause, x.now))
+	case 17:
+		if r.IntN(60) == 0 { // rare: it ends the run's chances of a clearance
+			x.do([]domain.Event{domain.Withdrawn{CauseEventID: "withdrawn", At: x.now}}, nil)
+			x.do(p.Stop(domain.StopWithdrawn, "withdrawn", x.now))
+		}
 	}
 }
 
@@ -247,12 +267,17 @@ func packetWentOut(p *domain.Plan, authority string, by time.Time) bool {
 func checkCleared(x *propRun, at time.Time) error {
 	p := x.p
 	q := p.Requirements()
-	for _, k := range []domain.StepKind{domain.StepNotifyCustomer, domain.StepNotifyDPA, domain.StepHoldAndConsultDPA} {
-		s := p.Step(k)
-		if s.Status == domain.StatusRequired || s.Status == domain.StatusFailed {
+	for _, s := range p.Steps() {
+		k := s.Kind
+		if k != domain.StepNotifyCustomer && k != domain.StepNotifyDPA && k != domain.StepHoldAndConsultDPA && k != domain.StepAskAuthorityToRedirect {
+			continue
+		}
+		if s.Status == domain.StatusRequired || s.Status == domain.StatusFailed || s.Status == domain.StatusStopped {
 			return fmt.Errorf("cleared with %s %s", k, s.Status)
 		}
-		if s.SkipReason == domain.SkipProhibited || s.SkipReason == domain.SkipImminentRisk {
+		// 4.1.1 applies "ordinarily": an imminent risk skips the redirect
+		// request by itself; only notices and the hold need an exemption.
+		if k != domain.StepAskAuthorityToRedirect && (s.SkipReason == domain.SkipProhibited || s.SkipReason == domain.SkipImminentRisk) {
 			ok := false
 			var why error
 			for _, e := range p.Exemptions() {
@@ -341,6 +366,14 @@ func simulatePlan(r *rand.Rand, steps int) (cleared bool, err error) {
 		if x.disclosed {
 			if err := checkCleared(x, x.now); err != nil {
 				return false, fmt.Errorf("at disclosure: %w", err)
+			}
+		}
+		// Withdrawn, or back in review: nothing leaves, nothing is
+		// disclosed (issue 16).
+		if x.p.Withdrawn() || x.p.AwaitingDecision() {
+			if x.disclosed || x.p.NoticeOwed(x.now) || x.p.PacketOwed() || (x.p.Cleared() && x.p.Outcome() == domain.OutcomeCleared) {
+				return false, fmt.Errorf("withdrawn %v, awaiting a decision %v: disclosed %v, notice owed %v, packet owed %v, outcome %s",
+					x.p.Withdrawn(), x.p.AwaitingDecision(), x.disclosed, x.p.NoticeOwed(x.now), x.p.PacketOwed(), x.p.Outcome())
 			}
 		}
 	}

@@ -115,7 +115,7 @@ func (r Requirements) Validate() error {
 	if r.Customer.Controller && strings.TrimSpace(r.Customer.ID) == "" {
 		v.Add("customer.id", "required when the customer is the controller: the notice needs an addressee")
 	}
-	if r.Decision == DecisionRedirectToCustomer && !r.Customer.Controller {
+	if r.Decision == DecisionRedirectToCustomer && !r.anyController() {
 		v.Add("decision", "redirect_to_customer needs a customer that is the controller (4.1.1)")
 	}
 	if r.Prohibition.Present && strings.TrimSpace(r.Prohibition.Reference) == "" {

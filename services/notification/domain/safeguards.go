@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,9 +32,12 @@ const (
 // hold: the step, the ground (prohibited or imminent risk) and the facts it
 // rests on.
 type ExemptionProposal struct {
-	Step   StepKind // NOTIFY_CUSTOMER, NOTIFY_DPA or HOLD_AND_CONSULT_DPA
-	Reason SkipReason
-	Basis  string
+	// CustomerRef: for NOTIFY_CUSTOMER with several controller customers,
+	// the one customer's notice ("c1", ...); empty: every customer's.
+	CustomerRef string
+	Step        StepKind // NOTIFY_CUSTOMER, NOTIFY_DPA or HOLD_AND_CONSULT_DPA
+	Reason      SkipReason
+	Basis       string
 	// Evidence references the gag order, the statute or the risk finding.
 	Evidence string
 	// Statute: for "prohibited" without a recorded gag order, the statute
@@ -92,12 +96,23 @@ func (p *Plan) ProposeExemption(x ExemptionProposal, by string, at time.Time) ([
 			return nil, ddrerr.Policy(x.Step.Clause(), RuleLiftPending, "an exemption of this step is already waiting for confirmation")
 		}
 	}
-	if s := p.Step(x.Step); s.Status != StatusRequired && s.Status != StatusFailed && s.Status != StatusScheduled {
+	owed := func(s Step) bool {
+		return s.Status == StatusRequired || s.Status == StatusFailed || s.Status == StatusScheduled
+	}
+	if x.Step == StepNotifyCustomer && x.CustomerRef != "" {
+		cust, err := p.customerFor(x.CustomerRef)
+		if err != nil {
+			return nil, err
+		}
+		if s := p.stepOf(StepNotifyCustomer, cust); !owed(s) {
+			return nil, ddrerr.Policy(x.Step.Clause(), RuleNothingToExempt, "the step is "+string(s.Status)+", not owed")
+		}
+	} else if s := p.Step(x.Step); !slices.ContainsFunc(p.customerSteps(x.Step), owed) {
 		return nil, ddrerr.Policy(x.Step.Clause(), RuleNothingToExempt, "the step is "+string(s.Status)+", not owed")
 	}
 	id := fmt.Sprintf("exemption/%s/%d", x.Step, n+1)
 	e := Exemption{Step: x.Step, Reason: x.Reason, Basis: x.Basis, By: by, At: at, LiftID: id,
-		Evidence: x.Evidence, Statute: x.Statute, WhyNoticeDefeats: x.WhyNoticeDefeats}
+		Evidence: x.Evidence, Statute: x.Statute, WhyNoticeDefeats: x.WhyNoticeDefeats, CustomerRef: x.CustomerRef}
 	return []Event{ExemptionProposed{Exemption: e, Lift: p.newLift(id, x.Step.Clause(),
 		"the exemption of "+string(x.Step)+" ("+string(x.Reason)+")", x.Basis, x.Evidence, by, at, policy.RoleLegal)}}, nil
 }
@@ -340,6 +355,7 @@ func (p *Plan) ConfirmLift(id string, by policy.Person, at time.Time) ([]Event, 
 		if c.Authority == p.cfg.LeadDPA && c.Outcome == ConsultationNoObjection && p.hold.Open() {
 			follow = append(follow, HoldLifted{At: at, Basis: LiftOnConsultation, By: by.ID})
 		}
+		follow = append(follow, p.objectionFollows(id, at)...)
 	case strings.HasPrefix(id, "weaken/"):
 		held := false
 		for _, k := range p.held {
@@ -387,6 +403,9 @@ func (p *Plan) PacketRecipients() []string {
 	if !p.derived || !p.req.Decision.mayLeadToDisclosure() || p.Outcome() == OutcomeRedirected || p.gagOn(StepNotifyDPA) {
 		return nil
 	}
+	if _, stopped := p.stopped(); stopped {
+		return nil // withdrawn or back in review: no packet leaves
+	}
 	return p.packetsMissing()
 }
 
@@ -396,6 +415,10 @@ func (p *Plan) PacketRecipients() []string {
 // placed) together with the refusal: the caller appends the events even
 // though the disclosure is refused.
 func (p *Plan) CheckDisclosure(reg *policy.AdequacyRegistry, at time.Time) ([]Event, error) {
+	if _, stopped := p.stopBlocker(); stopped {
+		// Withdrawn or back in review: refused, naming why, plan or not.
+		return nil, DisclosureRefusal(p, at)
+	}
 	if !p.derived {
 		return nil, errNoPlan
 	}

@@ -183,8 +183,11 @@ func TestClause2_2_CompetentAuthoritiesAreFoundPerRequestFromData(t *testing.T) 
 	if got, want := h.p.Authorities(), []string{"DPC-IE", "CNIL", "BfDI-DE"}; !slices.Equal(got, want) {
 		t.Fatalf("authorities %v, want %v (lead, configured, each controller's establishment; the processor-only customer adds none)", got, want)
 	}
-	h.declineRedirect(t0)
-	h.deliverNotice(t0)
+	// Each controller customer is asked and told on its own (issue 16).
+	for _, ref := range []string{"c1", "c2", "c3"} {
+		h.do(h.p.RecordRedirectOutcomeFor(ref, domain.RedirectDeclined, "", "privacy@corp", t0))
+		h.do(h.p.RecordDelivery(customerNotice(ref, t0)))
+	}
 	h.packet("DPC-IE", t0)
 	h.packet("CNIL", t0)
 	if h.p.Cleared() || !blockedBy(h.p, t0, domain.StepNotifyDPA) {

@@ -52,6 +52,7 @@ func exemptionFromRequest(req *notificationv1.ProposeExemptionRequest) domain.Ex
 		Evidence:         req.GetEvidenceReference(),
 		Statute:          req.GetStatute(),
 		WhyNoticeDefeats: req.GetWhyNoticeDefeats(),
+		CustomerRef:      req.GetCustomerRef(),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
@@ -108,12 +109,14 @@ func (s *Server) ListHolds(ctx context.Context, req *notificationv1.ListHoldsReq
 }
 
 // RecordRedirectOutcome implements notificationv1.NotificationServiceServer.
+//
+//nolint:dupl // one staff command on a request: the shape of every such RPC; only the call differs
 func (s *Server) RecordRedirectOutcome(ctx context.Context, req *notificationv1.RecordRedirectOutcomeRequest) (*notificationv1.RecordRedirectOutcomeResponse, error) {
 	actor, err := s.staffCheck(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.app.RecordRedirectOutcome(ctx, actor, req.GetRequestId(), app.RedirectOutcomeFromProto(req.GetOutcome()), req.GetSupport())
+	p, err := s.app.RecordRedirectOutcomeFor(ctx, actor, req.GetRequestId(), req.GetCustomerRef(), app.RedirectOutcomeFromProto(req.GetOutcome()), req.GetSupport())
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +137,8 @@ func (s *Server) RecordExemption(ctx context.Context, req *notificationv1.Record
 }
 
 // RecordDpaConsultation implements notificationv1.NotificationServiceServer.
+//
+//nolint:dupl // one staff command on a request: the shape of every such RPC; only the call differs
 func (s *Server) RecordDpaConsultation(ctx context.Context, req *notificationv1.RecordDpaConsultationRequest) (*notificationv1.RecordDpaConsultationResponse, error) {
 	actor, err := s.staffCheck(ctx, req)
 	if err != nil {
@@ -189,13 +194,31 @@ func (s *Server) RetryDelivery(ctx context.Context, req *notificationv1.RetryDel
 // What is retried and what is dead-lettered is ddrerr.Classify's call, the
 // one rule: invalid requirements are a client error and go to the
 // dead-letter stream at once; a conflict (a concurrent write won) is retried.
+//
+// It also stops every pending step when the authority withdraws the
+// request (intake.withdrawn) or the case goes back to review
+// (assessment.reopened): StepsStopped, once per cause.
 func PlanReactor(a *app.Notification) consumer.ReactorHandlers {
 	return consumer.Reactor(consumer.On(func(ctx context.Context, ev eventstore.Event, d *assessmentv1.AssessmentDecided) error {
 		if err := a.Derive(ctx, app.DecodeDecided(ev, d)); err != nil {
 			return fmt.Errorf("notification plan for request %s: %w", ev.RequestID, err)
 		}
 		return nil
-	}))
+	}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestWithdrawn) error {
+			return stop(ctx, a, ev, domain.StopWithdrawn)
+		}),
+		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *assessmentv1.CaseReopened) error {
+			return stop(ctx, a, ev, domain.StopReopened)
+		}))
+}
+
+// stop records StepsStopped for the withdrawal or reopening ev.
+func stop(ctx context.Context, a *app.Notification, ev eventstore.Event, why domain.StopReason) error {
+	if err := a.Stop(ctx, ev.RequestID, why, ev.ID); err != nil {
+		return fmt.Errorf("notification: stop the steps of request %s (%s): %w", ev.RequestID, why, err)
+	}
+	return nil
 }
 
 // person is the authenticated staff member with their roles, for the

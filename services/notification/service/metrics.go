@@ -28,6 +28,13 @@ func observeHolds(index *app.Index, now func() time.Time) (unregister func(), er
 			Observe:     func(context.Context) float64 { n, _ := holds(); return float64(n) },
 		},
 		telemetry.Gauge{
+			// Alert DDRNoticeOverdue: a gauge, so it is served (0) before
+			// the first overdue notice, and clears once delivered.
+			Name:        "ddr.notification.notices_overdue_open",
+			Description: "Owed customer notices (after an emergency disclosure, after a gag) past their due date and undelivered now (clause 4.1.2)",
+			Observe:     func(context.Context) float64 { return float64(index.OverdueNotices(now())) },
+		},
+		telemetry.Gauge{
 			Name:        "ddr.notification.hold_oldest_age",
 			Description: "Age of the oldest standing hold; 0 when there is none",
 			Unit:        "s",

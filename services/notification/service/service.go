@@ -63,6 +63,10 @@ type Config struct {
 	// ConsultationPeriod is how long a DPA has to answer before two people
 	// may record "no reply" (clause 4.2.1).
 	ConsultationPeriod time.Duration
+	// NoticeWindow is how long an owed customer notice (after an
+	// emergency disclosure, after a gag ends) may take before it is
+	// recorded overdue (clause 4.1.2).
+	NoticeWindow time.Duration
 
 	// Contacts, when set, is used instead of ContactsFile (tests).
 	Contacts *app.Contacts
@@ -91,6 +95,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryMax, "notification-retry-max", time.Hour, "longest wait between delivery attempts")
 	fs.DurationVar(&c.LeaseTTL, "notification-lease-ttl", 2*time.Minute, "how long a delivery lease lasts; must exceed one send")
 	fs.StringVar(&c.DPADirectoryFile, "notification-dpa-directory", "", "JSON object of country of establishment to competent DPA (clause 2.2); empty: the EEA's authorities")
+	fs.DurationVar(&c.NoticeWindow, "notification-notice-window", domain.DefaultNoticeWindow, "how long an owed customer notice (after an emergency disclosure, after a gag ends) may take before it is recorded overdue (clause 4.1.2)")
 	fs.DurationVar(&c.ConsultationPeriod, "notification-consultation-period", domain.DefaultConsultationPeriod, "how long a DPA has to answer before \"no reply\" may be recorded by two people (clause 4.2.1)")
 }
 
@@ -138,6 +143,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		return nil, err
 	}
 	dpas.ConsultationPeriod = cfg.ConsultationPeriod
+	dpas.NoticeWindow = cfg.NoticeWindow
 	a, err := app.New(app.Config{DPAs: dpas, Registry: d.Adequacy, Now: now, Logger: logger}, d.Store)
 	if err != nil {
 		return nil, err

@@ -64,6 +64,7 @@ var publishedSubjects = []string{
 	"ddr.notification.v1.ManualDispatchProposed notification.manual_dispatch_proposed",
 	"ddr.notification.v1.NoticeDelivered notification.notice_delivered",
 	"ddr.notification.v1.NoticeFailed notification.notice_failed",
+	"ddr.notification.v1.NoticeOverdue notification.notice_overdue",
 	"ddr.notification.v1.PlanDerived notification.plan_derived",
 	"ddr.notification.v1.RedirectOutcomeRecorded notification.redirect_outcome_recorded",
 	"ddr.notification.v1.RequestCleared notification.cleared",

@@ -1374,6 +1374,95 @@ func (x *StepsStopped) GetStopTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// NoticeOverdue records once per due time that an owed customer notice
+// (after an emergency disclosure, after a gag ended) passed its due date
+// undelivered (clause 4.1.2). Subject
+// ddr.req.<id>.notification.notice_overdue.
+type NoticeOverdue struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// notice/after-emergency or notice/after-gag (+ "/<customer_ref>").
+	DeadlineId    string                 `protobuf:"bytes,2,opt,name=deadline_id,json=deadlineId,proto3" json:"deadline_id,omitempty"`
+	Step          StepKind               `protobuf:"varint,3,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	CustomerRef   string                 `protobuf:"bytes,4,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	OverdueTime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=overdue_time,json=overdueTime,proto3" json:"overdue_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NoticeOverdue) Reset() {
+	*x = NoticeOverdue{}
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NoticeOverdue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NoticeOverdue) ProtoMessage() {}
+
+func (x *NoticeOverdue) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NoticeOverdue.ProtoReflect.Descriptor instead.
+func (*NoticeOverdue) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *NoticeOverdue) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *NoticeOverdue) GetDeadlineId() string {
+	if x != nil {
+		return x.DeadlineId
+	}
+	return ""
+}
+
+func (x *NoticeOverdue) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *NoticeOverdue) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
+	}
+	return ""
+}
+
+func (x *NoticeOverdue) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *NoticeOverdue) GetOverdueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OverdueTime
+	}
+	return nil
+}
+
 var File_ddr_notification_v1_events_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_events_proto_rawDesc = "" +
@@ -1505,7 +1594,17 @@ const file_ddr_notification_v1_events_proto_rawDesc = "" +
 	"\x0ecause_event_id\x18\x03 \x01(\tR\fcauseEventId\x123\n" +
 	"\x05steps\x18\x04 \x03(\x0e2\x1d.ddr.notification.v1.StepKindR\x05steps\x127\n" +
 	"\tstop_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bstopTime:\x13\x8a\xb5\x18\x0f\n" +
-	"\rsteps_stopped*q\n" +
+	"\rsteps_stopped\"\xb1\x02\n" +
+	"\rNoticeOverdue\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vdeadline_id\x18\x02 \x01(\tR\n" +
+	"deadlineId\x121\n" +
+	"\x04step\x18\x03 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12!\n" +
+	"\fcustomer_ref\x18\x04 \x01(\tR\vcustomerRef\x125\n" +
+	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12=\n" +
+	"\foverdue_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\voverdueTime:\x14\x8a\xb5\x18\x10\n" +
+	"\x0enotice_overdue*q\n" +
 	"\rHoldLiftBasis\x12\x1f\n" +
 	"\x1bHOLD_LIFT_BASIS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cHOLD_LIFT_BASIS_CONSULTATION\x10\x01\x12\x1d\n" +
@@ -1529,7 +1628,7 @@ func file_ddr_notification_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_notification_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_ddr_notification_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ddr_notification_v1_events_proto_goTypes = []any{
 	(HoldLiftBasis)(0),                  // 0: ddr.notification.v1.HoldLiftBasis
 	(StopReason)(0),                     // 1: ddr.notification.v1.StopReason
@@ -1552,54 +1651,58 @@ var file_ddr_notification_v1_events_proto_goTypes = []any{
 	(*LiftConfirmed)(nil),               // 18: ddr.notification.v1.LiftConfirmed
 	(*DpaObjected)(nil),                 // 19: ddr.notification.v1.DpaObjected
 	(*StepsStopped)(nil),                // 20: ddr.notification.v1.StepsStopped
-	(*Plan)(nil),                        // 21: ddr.notification.v1.Plan
-	(*PlanInputs)(nil),                  // 22: ddr.notification.v1.PlanInputs
-	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
-	(*RedirectRecord)(nil),              // 24: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),                    // 25: ddr.notification.v1.Delivery
-	(*Exemption)(nil),                   // 26: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),             // 27: ddr.notification.v1.DpaConsultation
-	(*WaiverEffort)(nil),                // 28: ddr.notification.v1.WaiverEffort
-	(*Adequacy)(nil),                    // 29: ddr.notification.v1.Adequacy
-	(*v1.Lift)(nil),                     // 30: ddr.common.v1.Lift
-	(*ManualDispatch)(nil),              // 31: ddr.notification.v1.ManualDispatch
-	(StepKind)(0),                       // 32: ddr.notification.v1.StepKind
+	(*NoticeOverdue)(nil),               // 21: ddr.notification.v1.NoticeOverdue
+	(*Plan)(nil),                        // 22: ddr.notification.v1.Plan
+	(*PlanInputs)(nil),                  // 23: ddr.notification.v1.PlanInputs
+	(*timestamppb.Timestamp)(nil),       // 24: google.protobuf.Timestamp
+	(*RedirectRecord)(nil),              // 25: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),                    // 26: ddr.notification.v1.Delivery
+	(*Exemption)(nil),                   // 27: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),             // 28: ddr.notification.v1.DpaConsultation
+	(*WaiverEffort)(nil),                // 29: ddr.notification.v1.WaiverEffort
+	(*Adequacy)(nil),                    // 30: ddr.notification.v1.Adequacy
+	(*v1.Lift)(nil),                     // 31: ddr.common.v1.Lift
+	(*ManualDispatch)(nil),              // 32: ddr.notification.v1.ManualDispatch
+	(StepKind)(0),                       // 33: ddr.notification.v1.StepKind
 }
 var file_ddr_notification_v1_events_proto_depIdxs = []int32{
-	21, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
-	22, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
-	23, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
-	23, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
-	23, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
-	23, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
+	22, // 0: ddr.notification.v1.PlanDerived.plan:type_name -> ddr.notification.v1.Plan
+	23, // 1: ddr.notification.v1.PlanDerived.inputs:type_name -> ddr.notification.v1.PlanInputs
+	24, // 2: ddr.notification.v1.PlanDerived.derive_time:type_name -> google.protobuf.Timestamp
+	24, // 3: ddr.notification.v1.HoldPlaced.hold_time:type_name -> google.protobuf.Timestamp
+	24, // 4: ddr.notification.v1.RequestCleared.clear_time:type_name -> google.protobuf.Timestamp
+	24, // 5: ddr.notification.v1.RequestRedirected.redirect_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: ddr.notification.v1.HoldLifted.basis:type_name -> ddr.notification.v1.HoldLiftBasis
-	23, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
-	24, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	25, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
-	25, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
-	26, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
-	27, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	28, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
-	29, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
-	23, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
-	26, // 16: ddr.notification.v1.ExemptionProposed.exemption:type_name -> ddr.notification.v1.Exemption
-	30, // 17: ddr.notification.v1.ExemptionProposed.lift:type_name -> ddr.common.v1.Lift
-	27, // 18: ddr.notification.v1.ConsultationOutcomeProposed.consultation:type_name -> ddr.notification.v1.DpaConsultation
-	30, // 19: ddr.notification.v1.ConsultationOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
-	31, // 20: ddr.notification.v1.ManualDispatchProposed.dispatch:type_name -> ddr.notification.v1.ManualDispatch
-	30, // 21: ddr.notification.v1.ManualDispatchProposed.lift:type_name -> ddr.common.v1.Lift
-	32, // 22: ddr.notification.v1.WeakeningProposed.step:type_name -> ddr.notification.v1.StepKind
-	30, // 23: ddr.notification.v1.WeakeningProposed.lift:type_name -> ddr.common.v1.Lift
-	23, // 24: ddr.notification.v1.LiftConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
-	23, // 25: ddr.notification.v1.DpaObjected.confirm_time:type_name -> google.protobuf.Timestamp
+	24, // 7: ddr.notification.v1.HoldLifted.lift_time:type_name -> google.protobuf.Timestamp
+	25, // 8: ddr.notification.v1.RedirectOutcomeRecorded.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	26, // 9: ddr.notification.v1.NoticeDelivered.delivery:type_name -> ddr.notification.v1.Delivery
+	26, // 10: ddr.notification.v1.NoticeFailed.delivery:type_name -> ddr.notification.v1.Delivery
+	27, // 11: ddr.notification.v1.ExemptionRecorded.exemption:type_name -> ddr.notification.v1.Exemption
+	28, // 12: ddr.notification.v1.DpaConsulted.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	29, // 13: ddr.notification.v1.WaiverEffortRecorded.effort:type_name -> ddr.notification.v1.WaiverEffort
+	30, // 14: ddr.notification.v1.AdequacyLost.adequacy:type_name -> ddr.notification.v1.Adequacy
+	24, // 15: ddr.notification.v1.AdequacyLost.judge_time:type_name -> google.protobuf.Timestamp
+	27, // 16: ddr.notification.v1.ExemptionProposed.exemption:type_name -> ddr.notification.v1.Exemption
+	31, // 17: ddr.notification.v1.ExemptionProposed.lift:type_name -> ddr.common.v1.Lift
+	28, // 18: ddr.notification.v1.ConsultationOutcomeProposed.consultation:type_name -> ddr.notification.v1.DpaConsultation
+	31, // 19: ddr.notification.v1.ConsultationOutcomeProposed.lift:type_name -> ddr.common.v1.Lift
+	32, // 20: ddr.notification.v1.ManualDispatchProposed.dispatch:type_name -> ddr.notification.v1.ManualDispatch
+	31, // 21: ddr.notification.v1.ManualDispatchProposed.lift:type_name -> ddr.common.v1.Lift
+	33, // 22: ddr.notification.v1.WeakeningProposed.step:type_name -> ddr.notification.v1.StepKind
+	31, // 23: ddr.notification.v1.WeakeningProposed.lift:type_name -> ddr.common.v1.Lift
+	24, // 24: ddr.notification.v1.LiftConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
+	24, // 25: ddr.notification.v1.DpaObjected.confirm_time:type_name -> google.protobuf.Timestamp
 	1,  // 26: ddr.notification.v1.StepsStopped.reason:type_name -> ddr.notification.v1.StopReason
-	32, // 27: ddr.notification.v1.StepsStopped.steps:type_name -> ddr.notification.v1.StepKind
-	23, // 28: ddr.notification.v1.StepsStopped.stop_time:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	33, // 27: ddr.notification.v1.StepsStopped.steps:type_name -> ddr.notification.v1.StepKind
+	24, // 28: ddr.notification.v1.StepsStopped.stop_time:type_name -> google.protobuf.Timestamp
+	33, // 29: ddr.notification.v1.NoticeOverdue.step:type_name -> ddr.notification.v1.StepKind
+	24, // 30: ddr.notification.v1.NoticeOverdue.due_time:type_name -> google.protobuf.Timestamp
+	24, // 31: ddr.notification.v1.NoticeOverdue.overdue_time:type_name -> google.protobuf.Timestamp
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_events_proto_init() }
@@ -1614,7 +1717,7 @@ func file_ddr_notification_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_events_proto_rawDesc), len(file_ddr_notification_v1_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

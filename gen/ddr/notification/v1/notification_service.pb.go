@@ -315,7 +315,10 @@ type RecordRedirectOutcomeRequest struct {
 	Outcome   RedirectOutcome        `protobuf:"varint,2,opt,name=outcome,proto3,enum=ddr.notification.v1.RedirectOutcome" json:"outcome,omitempty"`
 	// Required when agreed: the support given to the customer.
 	// Personal data (RECORD): what the company told the authority, which can name the customer's people.
-	Support       string `protobuf:"bytes,3,opt,name=support,proto3" json:"support,omitempty"`
+	Support string `protobuf:"bytes,3,opt,name=support,proto3" json:"support,omitempty"`
+	// Which controller customer's redirect the answer is for ("c1", ...);
+	// required when the request has several controller customers.
+	CustomerRef   string `protobuf:"bytes,4,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -367,6 +370,13 @@ func (x *RecordRedirectOutcomeRequest) GetOutcome() RedirectOutcome {
 func (x *RecordRedirectOutcomeRequest) GetSupport() string {
 	if x != nil {
 		return x.Support
+	}
+	return ""
+}
+
+func (x *RecordRedirectOutcomeRequest) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
 	}
 	return ""
 }
@@ -981,8 +991,11 @@ type ProposeExemptionRequest struct {
 	Statute string `protobuf:"bytes,6,opt,name=statute,proto3" json:"statute,omitempty"`
 	// Personal data (RECORD): for IMMINENT_RISK, why prior notice would defeat the purpose.
 	WhyNoticeDefeats string `protobuf:"bytes,7,opt,name=why_notice_defeats,json=whyNoticeDefeats,proto3" json:"why_notice_defeats,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// For a customer notice with several controller customers: which
+	// customer's notice ("c1", ...); empty: every customer's.
+	CustomerRef   string `protobuf:"bytes,8,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposeExemptionRequest) Reset() {
@@ -1060,6 +1073,13 @@ func (x *ProposeExemptionRequest) GetStatute() string {
 func (x *ProposeExemptionRequest) GetWhyNoticeDefeats() string {
 	if x != nil {
 		return x.WhyNoticeDefeats
+	}
+	return ""
+}
+
+func (x *ProposeExemptionRequest) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
 	}
 	return ""
 }
@@ -1741,13 +1761,14 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"waitingFor\"l\n" +
 	"\x11ListHoldsResponse\x12/\n" +
 	"\x05holds\x18\x01 \x03(\v2\x19.ddr.notification.v1.HoldR\x05holds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfa\x01\n" +
 	"\x1cRecordRedirectOutcomeRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12J\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12&\n" +
-	"\asupport\x18\x03 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\asupport\"N\n" +
+	"\asupport\x18\x03 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\asupport\x12<\n" +
+	"\fcustomer_ref\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18\x032\x10^(c[0-9]{1,2})?$R\vcustomerRef\"N\n" +
 	"\x1dRecordRedirectOutcomeResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xe3\x01\n" +
 	"\x16RecordExemptionRequest\x12(\n" +
@@ -1792,7 +1813,7 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"F\n" +
 	"\x15RetryDeliveryResponse\x12-\n" +
-	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\x81\x03\n" +
+	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\"\xbf\x03\n" +
 	"\x17ProposeExemptionRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12?\n" +
@@ -1803,7 +1824,8 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\x12evidence_reference\x18\x05 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\x11evidenceReference\x12\"\n" +
 	"\astatute\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\astatute\x12:\n" +
-	"\x12why_notice_defeats\x18\a \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\x10whyNoticeDefeats\"b\n" +
+	"\x12why_notice_defeats\x18\a \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\x10whyNoticeDefeats\x12<\n" +
+	"\fcustomer_ref\x18\b \x01(\tB\x19\xbaH\x16r\x14\x18\x032\x10^(c[0-9]{1,2})?$R\vcustomerRef\"b\n" +
 	"\x18ProposeExemptionResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
 	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xdd\x02\n" +

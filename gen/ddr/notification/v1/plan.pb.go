@@ -14,6 +14,7 @@ package notificationv1
 import (
 	v11 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
+	v12 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -106,6 +107,9 @@ const (
 	StepStatus_STEP_STATUS_DONE        StepStatus = 3
 	StepStatus_STEP_STATUS_SCHEDULED   StepStatus = 4
 	StepStatus_STEP_STATUS_FAILED      StepStatus = 5
+	// Was pending when the request was withdrawn or the case went back to
+	// review (issue 16): nothing is sent for it.
+	StepStatus_STEP_STATUS_STOPPED StepStatus = 6
 )
 
 // Enum value maps for StepStatus.
@@ -117,6 +121,7 @@ var (
 		3: "STEP_STATUS_DONE",
 		4: "STEP_STATUS_SCHEDULED",
 		5: "STEP_STATUS_FAILED",
+		6: "STEP_STATUS_STOPPED",
 	}
 	StepStatus_value = map[string]int32{
 		"STEP_STATUS_UNSPECIFIED": 0,
@@ -125,6 +130,7 @@ var (
 		"STEP_STATUS_DONE":        3,
 		"STEP_STATUS_SCHEDULED":   4,
 		"STEP_STATUS_FAILED":      5,
+		"STEP_STATUS_STOPPED":     6,
 	}
 )
 
@@ -167,6 +173,11 @@ const (
 	// The decision discloses nothing (reject, challenge, more information):
 	// no notice or hold is needed.
 	PlanStatus_PLAN_STATUS_NOT_APPLICABLE PlanStatus = 5
+	// The authority withdrew the request before any disclosure: every
+	// pending step stopped.
+	PlanStatus_PLAN_STATUS_WITHDRAWN PlanStatus = 6
+	// The case went back to review: the plan waits for a new decision.
+	PlanStatus_PLAN_STATUS_AWAITING_DECISION PlanStatus = 7
 )
 
 // Enum value maps for PlanStatus.
@@ -178,14 +189,18 @@ var (
 		3: "PLAN_STATUS_CLEARED",
 		4: "PLAN_STATUS_REDIRECTED",
 		5: "PLAN_STATUS_NOT_APPLICABLE",
+		6: "PLAN_STATUS_WITHDRAWN",
+		7: "PLAN_STATUS_AWAITING_DECISION",
 	}
 	PlanStatus_value = map[string]int32{
-		"PLAN_STATUS_UNSPECIFIED":    0,
-		"PLAN_STATUS_OPEN":           1,
-		"PLAN_STATUS_ON_HOLD":        2,
-		"PLAN_STATUS_CLEARED":        3,
-		"PLAN_STATUS_REDIRECTED":     4,
-		"PLAN_STATUS_NOT_APPLICABLE": 5,
+		"PLAN_STATUS_UNSPECIFIED":       0,
+		"PLAN_STATUS_OPEN":              1,
+		"PLAN_STATUS_ON_HOLD":           2,
+		"PLAN_STATUS_CLEARED":           3,
+		"PLAN_STATUS_REDIRECTED":        4,
+		"PLAN_STATUS_NOT_APPLICABLE":    5,
+		"PLAN_STATUS_WITHDRAWN":         6,
+		"PLAN_STATUS_AWAITING_DECISION": 7,
 	}
 )
 
@@ -568,8 +583,13 @@ type Step struct {
 	// controller, country adequate.
 	SkipReason string `protobuf:"bytes,5,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
 	// For a scheduled step: when it becomes due (e.g. when a gag lifts).
-	DueTime       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
-	Detail        string                 `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	DueTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	Detail  string                 `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	// For a step owed per controller customer (ask to redirect, notify):
+	// which customer, as "c1", "c2", ... in the order of the decision's
+	// customers. A reference, not the customer id, so it can be logged and
+	// shown.
+	CustomerRef   string `protobuf:"bytes,8,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -649,6 +669,13 @@ func (x *Step) GetDueTime() *timestamppb.Timestamp {
 func (x *Step) GetDetail() string {
 	if x != nil {
 		return x.Detail
+	}
+	return ""
+}
+
+func (x *Step) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
 	}
 	return ""
 }
@@ -751,7 +778,15 @@ type Plan struct {
 	// confirmed by two people.
 	Weakenings []StepKind `protobuf:"varint,19,rep,packed,name=weakenings,proto3,enum=ddr.notification.v1.StepKind" json:"weakenings,omitempty"`
 	// DPA packets sent by hand, confirmed or not.
-	Dispatches    []*ManualDispatch `protobuf:"bytes,20,rep,name=dispatches,proto3" json:"dispatches,omitempty"`
+	Dispatches []*ManualDispatch `protobuf:"bytes,20,rep,name=dispatches,proto3" json:"dispatches,omitempty"`
+	// The owed notices' deadlines (after an emergency disclosure, after a
+	// gag ends) with their status.
+	NoticeDeadlines []*NoticeDeadline `protobuf:"bytes,21,rep,name=notice_deadlines,json=noticeDeadlines,proto3" json:"notice_deadlines,omitempty"`
+	// When reporting recorded the disclosure; unset before.
+	DisclosureTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=disclosure_time,json=disclosureTime,proto3" json:"disclosure_time,omitempty"`
+	// Every recorded answer to a redirect request, one per controller
+	// customer asked (customer_ref names it); redirect above is the latest.
+	Redirects     []*RedirectRecord `protobuf:"bytes,23,rep,name=redirects,proto3" json:"redirects,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -926,6 +961,115 @@ func (x *Plan) GetDispatches() []*ManualDispatch {
 	return nil
 }
 
+func (x *Plan) GetNoticeDeadlines() []*NoticeDeadline {
+	if x != nil {
+		return x.NoticeDeadlines
+	}
+	return nil
+}
+
+func (x *Plan) GetDisclosureTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DisclosureTime
+	}
+	return nil
+}
+
+func (x *Plan) GetRedirects() []*RedirectRecord {
+	if x != nil {
+		return x.Redirects
+	}
+	return nil
+}
+
+// NoticeDeadline is one owed notice's due date (clause 4.1.2).
+type NoticeDeadline struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// notice/after-emergency or notice/after-gag, with "/<customer_ref>"
+	// when the request has several controller customers.
+	DeadlineId  string                 `protobuf:"bytes,1,opt,name=deadline_id,json=deadlineId,proto3" json:"deadline_id,omitempty"`
+	CustomerRef string                 `protobuf:"bytes,2,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	What        string                 `protobuf:"bytes,3,opt,name=what,proto3" json:"what,omitempty"`
+	StartTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	DueTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	// pending, met, cancelled or overdue.
+	Status        string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NoticeDeadline) Reset() {
+	*x = NoticeDeadline{}
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NoticeDeadline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NoticeDeadline) ProtoMessage() {}
+
+func (x *NoticeDeadline) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NoticeDeadline.ProtoReflect.Descriptor instead.
+func (*NoticeDeadline) Descriptor() ([]byte, []int) {
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *NoticeDeadline) GetDeadlineId() string {
+	if x != nil {
+		return x.DeadlineId
+	}
+	return ""
+}
+
+func (x *NoticeDeadline) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
+	}
+	return ""
+}
+
+func (x *NoticeDeadline) GetWhat() string {
+	if x != nil {
+		return x.What
+	}
+	return ""
+}
+
+func (x *NoticeDeadline) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *NoticeDeadline) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *NoticeDeadline) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
 // PlanFlag is something people must look at that does not block by itself,
 // e.g. a gag without an end date (clause 4.2.2).
 type PlanFlag struct {
@@ -939,7 +1083,7 @@ type PlanFlag struct {
 
 func (x *PlanFlag) Reset() {
 	*x = PlanFlag{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[3]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1095,7 @@ func (x *PlanFlag) String() string {
 func (*PlanFlag) ProtoMessage() {}
 
 func (x *PlanFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[3]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1108,7 @@ func (x *PlanFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanFlag.ProtoReflect.Descriptor instead.
 func (*PlanFlag) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{3}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PlanFlag) GetCode() string {
@@ -1005,7 +1149,7 @@ type Adequacy struct {
 
 func (x *Adequacy) Reset() {
 	*x = Adequacy{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[4]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1161,7 @@ func (x *Adequacy) String() string {
 func (*Adequacy) ProtoMessage() {}
 
 func (x *Adequacy) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[4]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1174,7 @@ func (x *Adequacy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Adequacy.ProtoReflect.Descriptor instead.
 func (*Adequacy) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{4}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Adequacy) GetCountry() string {
@@ -1112,13 +1256,19 @@ type PlanInputs struct {
 	// The country of the controller customer's establishment, from which
 	// its competent DPA was found (clause 2.2).
 	CustomerEstablishment string `protobuf:"bytes,21,opt,name=customer_establishment,json=customerEstablishment,proto3" json:"customer_establishment,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// How long an owed notice may take before it is overdue; unset: the
+	// default (72 hours).
+	NoticeWindow *durationpb.Duration `protobuf:"bytes,22,opt,name=notice_window,json=noticeWindow,proto3" json:"notice_window,omitempty"`
+	// Every customer of the decision with its role; empty on plans derived
+	// before it existed (customer_id above is then the one customer).
+	Customers     []*v12.Customer `protobuf:"bytes,23,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanInputs) Reset() {
 	*x = PlanInputs{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[5]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1280,7 @@ func (x *PlanInputs) String() string {
 func (*PlanInputs) ProtoMessage() {}
 
 func (x *PlanInputs) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[5]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1293,7 @@ func (x *PlanInputs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanInputs.ProtoReflect.Descriptor instead.
 func (*PlanInputs) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{5}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PlanInputs) GetDecisionId() string {
@@ -1293,22 +1443,40 @@ func (x *PlanInputs) GetCustomerEstablishment() string {
 	return ""
 }
 
+func (x *PlanInputs) GetNoticeWindow() *durationpb.Duration {
+	if x != nil {
+		return x.NoticeWindow
+	}
+	return nil
+}
+
+func (x *PlanInputs) GetCustomers() []*v12.Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
 // RedirectRecord is the recorded answer to the redirect request.
 type RedirectRecord struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Outcome RedirectOutcome        `protobuf:"varint,1,opt,name=outcome,proto3,enum=ddr.notification.v1.RedirectOutcome" json:"outcome,omitempty"`
 	// When agreed: the support given to the customer under its contract.
 	// Personal data (RECORD): what the company told the authority, which can name the customer's people.
-	Support       string                 `protobuf:"bytes,2,opt,name=support,proto3" json:"support,omitempty"`
-	RecordedBy    string                 `protobuf:"bytes,3,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	Support    string                 `protobuf:"bytes,2,opt,name=support,proto3" json:"support,omitempty"`
+	RecordedBy string                 `protobuf:"bytes,3,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// Which controller customer's redirect this answers ("c1", ...); empty
+	// on answers recorded before several customers existed (the one
+	// customer).
+	CustomerRef   string `protobuf:"bytes,5,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RedirectRecord) Reset() {
 	*x = RedirectRecord{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[6]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1488,7 @@ func (x *RedirectRecord) String() string {
 func (*RedirectRecord) ProtoMessage() {}
 
 func (x *RedirectRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[6]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1501,7 @@ func (x *RedirectRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedirectRecord.ProtoReflect.Descriptor instead.
 func (*RedirectRecord) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{6}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RedirectRecord) GetOutcome() RedirectOutcome {
@@ -1364,6 +1532,13 @@ func (x *RedirectRecord) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RedirectRecord) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
+	}
+	return ""
+}
+
 // Delivery is one delivery, or one failed attempt, of a customer notice
 // (NOTIFY_CUSTOMER) or a DPA consultation packet (HOLD_AND_CONSULT_DPA).
 type Delivery struct {
@@ -1383,13 +1558,16 @@ type Delivery struct {
 	// Why the attempt failed, without personal data.
 	// Personal data (RECORD): a delivery error, which can echo an address.
 	FailureReason string `protobuf:"bytes,8,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
+	// For a customer notice: which controller customer ("c1", ...); empty
+	// on deliveries recorded before several customers existed.
+	CustomerRef   string `protobuf:"bytes,9,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[7]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1579,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[7]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1414,7 +1592,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{7}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Delivery) GetStep() StepKind {
@@ -1473,6 +1651,13 @@ func (x *Delivery) GetFailureReason() string {
 	return ""
 }
 
+func (x *Delivery) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
+	}
+	return ""
+}
+
 // Exemption records that a notice is not given, and on what basis.
 type Exemption struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1493,13 +1678,16 @@ type Exemption struct {
 	// Personal data (RECORD): for IMMINENT_RISK, why prior notice would
 	// defeat the purpose, which can describe the people at risk.
 	WhyNoticeDefeats string `protobuf:"bytes,9,opt,name=why_notice_defeats,json=whyNoticeDefeats,proto3" json:"why_notice_defeats,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// For a customer notice with several controller customers: which one
+	// ("c1", ...); empty: every customer's notice.
+	CustomerRef   string `protobuf:"bytes,10,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Exemption) Reset() {
 	*x = Exemption{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[8]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1699,7 @@ func (x *Exemption) String() string {
 func (*Exemption) ProtoMessage() {}
 
 func (x *Exemption) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[8]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1712,7 @@ func (x *Exemption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exemption.ProtoReflect.Descriptor instead.
 func (*Exemption) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{8}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Exemption) GetStep() StepKind {
@@ -1590,6 +1778,13 @@ func (x *Exemption) GetWhyNoticeDefeats() string {
 	return ""
 }
 
+func (x *Exemption) GetCustomerRef() string {
+	if x != nil {
+		return x.CustomerRef
+	}
+	return ""
+}
+
 // DpaConsultation is a DPA's recorded answer.
 type DpaConsultation struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1612,7 +1807,7 @@ type DpaConsultation struct {
 
 func (x *DpaConsultation) Reset() {
 	*x = DpaConsultation{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[9]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1819,7 @@ func (x *DpaConsultation) String() string {
 func (*DpaConsultation) ProtoMessage() {}
 
 func (x *DpaConsultation) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[9]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1832,7 @@ func (x *DpaConsultation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DpaConsultation.ProtoReflect.Descriptor instead.
 func (*DpaConsultation) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{9}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DpaConsultation) GetAuthority() string {
@@ -1712,7 +1907,7 @@ type ManualDispatch struct {
 
 func (x *ManualDispatch) Reset() {
 	*x = ManualDispatch{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1919,7 @@ func (x *ManualDispatch) String() string {
 func (*ManualDispatch) ProtoMessage() {}
 
 func (x *ManualDispatch) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[10]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1932,7 @@ func (x *ManualDispatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManualDispatch.ProtoReflect.Descriptor instead.
 func (*ManualDispatch) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{10}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ManualDispatch) GetAuthority() string {
@@ -1794,7 +1989,7 @@ type WaiverEffort struct {
 
 func (x *WaiverEffort) Reset() {
 	*x = WaiverEffort{}
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +2001,7 @@ func (x *WaiverEffort) String() string {
 func (*WaiverEffort) ProtoMessage() {}
 
 func (x *WaiverEffort) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_notification_v1_plan_proto_msgTypes[11]
+	mi := &file_ddr_notification_v1_plan_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +2014,7 @@ func (x *WaiverEffort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaiverEffort.ProtoReflect.Descriptor instead.
 func (*WaiverEffort) Descriptor() ([]byte, []int) {
-	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{11}
+	return file_ddr_notification_v1_plan_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WaiverEffort) GetKind() WaiverEffortKind {
@@ -1868,7 +2063,7 @@ var File_ddr_notification_v1_plan_proto protoreflect.FileDescriptor
 
 const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x02\n" +
+	"\x1eddr/notification/v1/plan.proto\x12\x13ddr.notification.v1\x1a\x1cddr/assessment/v1/case.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1bddr/intake/v1/request.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x02\n" +
 	"\x04Step\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x121\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04kind\x12\x16\n" +
@@ -1877,11 +2072,13 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\vskip_reason\x18\x05 \x01(\tR\n" +
 	"skipReason\x125\n" +
 	"\bdue_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12\x16\n" +
-	"\x06detail\x18\a \x01(\tR\x06detail\"\\\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\x12!\n" +
+	"\fcustomer_ref\x18\b \x01(\tR\vcustomerRef\"\\\n" +
 	"\aBlocker\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xf2\b\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"\xca\n" +
+	"\n" +
 	"\x04Plan\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1f\n" +
@@ -1915,7 +2112,19 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"weakenings\x12C\n" +
 	"\n" +
 	"dispatches\x18\x14 \x03(\v2#.ddr.notification.v1.ManualDispatchR\n" +
-	"dispatches\"X\n" +
+	"dispatches\x12N\n" +
+	"\x10notice_deadlines\x18\x15 \x03(\v2#.ddr.notification.v1.NoticeDeadlineR\x0fnoticeDeadlines\x12C\n" +
+	"\x0fdisclosure_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\x0edisclosureTime\x12A\n" +
+	"\tredirects\x18\x17 \x03(\v2#.ddr.notification.v1.RedirectRecordR\tredirects\"\xf2\x01\n" +
+	"\x0eNoticeDeadline\x12\x1f\n" +
+	"\vdeadline_id\x18\x01 \x01(\tR\n" +
+	"deadlineId\x12!\n" +
+	"\fcustomer_ref\x18\x02 \x01(\tR\vcustomerRef\x12\x12\n" +
+	"\x04what\x18\x03 \x01(\tR\x04what\x129\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\"X\n" +
 	"\bPlanFlag\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06clause\x18\x02 \x01(\tR\x06clause\x12 \n" +
@@ -1925,7 +2134,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\revaluate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x1a\n" +
 	"\badequate\x18\x04 \x01(\bR\badequate\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xc9\b\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xc0\t\n" +
 	"\n" +
 	"PlanInputs\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
@@ -1954,14 +2163,17 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x11decision_proposer\x18\x12 \x01(\tR\x10decisionProposer\x12 \n" +
 	"\vauthorities\x18\x13 \x03(\tR\vauthorities\x12J\n" +
 	"\x13consultation_period\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x12consultationPeriod\x125\n" +
-	"\x16customer_establishment\x18\x15 \x01(\tR\x15customerEstablishment\"\xce\x01\n" +
+	"\x16customer_establishment\x18\x15 \x01(\tR\x15customerEstablishment\x12>\n" +
+	"\rnotice_window\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\fnoticeWindow\x125\n" +
+	"\tcustomers\x18\x17 \x03(\v2\x17.ddr.intake.v1.CustomerR\tcustomers\"\xf1\x01\n" +
 	"\x0eRedirectRecord\x12>\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2$.ddr.notification.v1.RedirectOutcomeR\aoutcome\x12\x1e\n" +
 	"\asupport\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\asupport\x12\x1f\n" +
 	"\vrecorded_by\x18\x03 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xe8\x02\n" +
+	"recordTime\x12!\n" +
+	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\"\x8b\x03\n" +
 	"\bDelivery\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\"\n" +
 	"\trecipient\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\trecipient\x12>\n" +
@@ -1971,7 +2183,8 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\areceipt\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\areceipt\x12?\n" +
 	"\rdelivery_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdeliveryTime\x12\x16\n" +
 	"\x06failed\x18\a \x01(\bR\x06failed\x12+\n" +
-	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\"\xe6\x02\n" +
+	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\x12!\n" +
+	"\fcustomer_ref\x18\t \x01(\tR\vcustomerRef\"\x89\x03\n" +
 	"\tExemption\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
@@ -1983,7 +2196,9 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\alift_id\x18\x06 \x01(\tR\x06liftId\x12-\n" +
 	"\x12evidence_reference\x18\a \x01(\tR\x11evidenceReference\x12\x18\n" +
 	"\astatute\x18\b \x01(\tR\astatute\x122\n" +
-	"\x12why_notice_defeats\x18\t \x01(\tB\x04\x90\xb5\x18\x02R\x10whyNoticeDefeats\"\xee\x02\n" +
+	"\x12why_notice_defeats\x18\t \x01(\tB\x04\x90\xb5\x18\x02R\x10whyNoticeDefeats\x12!\n" +
+	"\fcustomer_ref\x18\n" +
+	" \x01(\tR\vcustomerRef\"\xee\x02\n" +
 	"\x0fDpaConsultation\x12\x1c\n" +
 	"\tauthority\x18\x01 \x01(\tR\tauthority\x12B\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2(.ddr.notification.v1.ConsultationOutcomeR\aoutcome\x12\x1e\n" +
@@ -2017,7 +2232,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x19STEP_KIND_NOTIFY_CUSTOMER\x10\x02\x12\"\n" +
 	"\x1eSTEP_KIND_HOLD_AND_CONSULT_DPA\x10\x03\x12\x1c\n" +
 	"\x18STEP_KIND_WAIVER_EFFORTS\x10\x04\x12\x18\n" +
-	"\x14STEP_KIND_NOTIFY_DPA\x10\x05*\xa5\x01\n" +
+	"\x14STEP_KIND_NOTIFY_DPA\x10\x05*\xbe\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -2025,7 +2240,8 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x13STEP_STATUS_SKIPPED\x10\x02\x12\x14\n" +
 	"\x10STEP_STATUS_DONE\x10\x03\x12\x19\n" +
 	"\x15STEP_STATUS_SCHEDULED\x10\x04\x12\x16\n" +
-	"\x12STEP_STATUS_FAILED\x10\x05*\xad\x01\n" +
+	"\x12STEP_STATUS_FAILED\x10\x05\x12\x17\n" +
+	"\x13STEP_STATUS_STOPPED\x10\x06*\xeb\x01\n" +
 	"\n" +
 	"PlanStatus\x12\x1b\n" +
 	"\x17PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -2033,7 +2249,9 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x13PLAN_STATUS_ON_HOLD\x10\x02\x12\x17\n" +
 	"\x13PLAN_STATUS_CLEARED\x10\x03\x12\x1a\n" +
 	"\x16PLAN_STATUS_REDIRECTED\x10\x04\x12\x1e\n" +
-	"\x1aPLAN_STATUS_NOT_APPLICABLE\x10\x05*\xb9\x01\n" +
+	"\x1aPLAN_STATUS_NOT_APPLICABLE\x10\x05\x12\x19\n" +
+	"\x15PLAN_STATUS_WITHDRAWN\x10\x06\x12!\n" +
+	"\x1dPLAN_STATUS_AWAITING_DECISION\x10\a*\xb9\x01\n" +
 	"\x0fRedirectOutcome\x12 \n" +
 	"\x1cREDIRECT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REDIRECT_OUTCOME_AGREED\x10\x01\x12\x1d\n" +
@@ -2081,7 +2299,7 @@ func file_ddr_notification_v1_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_notification_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_ddr_notification_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_ddr_notification_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ddr_notification_v1_plan_proto_goTypes = []any{
 	(StepKind)(0),                 // 0: ddr.notification.v1.StepKind
 	(StepStatus)(0),               // 1: ddr.notification.v1.StepStatus
@@ -2095,68 +2313,77 @@ var file_ddr_notification_v1_plan_proto_goTypes = []any{
 	(*Step)(nil),                  // 9: ddr.notification.v1.Step
 	(*Blocker)(nil),               // 10: ddr.notification.v1.Blocker
 	(*Plan)(nil),                  // 11: ddr.notification.v1.Plan
-	(*PlanFlag)(nil),              // 12: ddr.notification.v1.PlanFlag
-	(*Adequacy)(nil),              // 13: ddr.notification.v1.Adequacy
-	(*PlanInputs)(nil),            // 14: ddr.notification.v1.PlanInputs
-	(*RedirectRecord)(nil),        // 15: ddr.notification.v1.RedirectRecord
-	(*Delivery)(nil),              // 16: ddr.notification.v1.Delivery
-	(*Exemption)(nil),             // 17: ddr.notification.v1.Exemption
-	(*DpaConsultation)(nil),       // 18: ddr.notification.v1.DpaConsultation
-	(*ManualDispatch)(nil),        // 19: ddr.notification.v1.ManualDispatch
-	(*WaiverEffort)(nil),          // 20: ddr.notification.v1.WaiverEffort
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*v1.Lift)(nil),               // 22: ddr.common.v1.Lift
-	(v11.DecisionKind)(0),         // 23: ddr.assessment.v1.DecisionKind
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(*NoticeDeadline)(nil),        // 12: ddr.notification.v1.NoticeDeadline
+	(*PlanFlag)(nil),              // 13: ddr.notification.v1.PlanFlag
+	(*Adequacy)(nil),              // 14: ddr.notification.v1.Adequacy
+	(*PlanInputs)(nil),            // 15: ddr.notification.v1.PlanInputs
+	(*RedirectRecord)(nil),        // 16: ddr.notification.v1.RedirectRecord
+	(*Delivery)(nil),              // 17: ddr.notification.v1.Delivery
+	(*Exemption)(nil),             // 18: ddr.notification.v1.Exemption
+	(*DpaConsultation)(nil),       // 19: ddr.notification.v1.DpaConsultation
+	(*ManualDispatch)(nil),        // 20: ddr.notification.v1.ManualDispatch
+	(*WaiverEffort)(nil),          // 21: ddr.notification.v1.WaiverEffort
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*v1.Lift)(nil),               // 23: ddr.common.v1.Lift
+	(v11.DecisionKind)(0),         // 24: ddr.assessment.v1.DecisionKind
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
+	(*v12.Customer)(nil),          // 26: ddr.intake.v1.Customer
 }
 var file_ddr_notification_v1_plan_proto_depIdxs = []int32{
 	0,  // 0: ddr.notification.v1.Step.kind:type_name -> ddr.notification.v1.StepKind
 	1,  // 1: ddr.notification.v1.Step.status:type_name -> ddr.notification.v1.StepStatus
-	21, // 2: ddr.notification.v1.Step.due_time:type_name -> google.protobuf.Timestamp
+	22, // 2: ddr.notification.v1.Step.due_time:type_name -> google.protobuf.Timestamp
 	2,  // 3: ddr.notification.v1.Plan.status:type_name -> ddr.notification.v1.PlanStatus
 	9,  // 4: ddr.notification.v1.Plan.steps:type_name -> ddr.notification.v1.Step
 	10, // 5: ddr.notification.v1.Plan.blockers:type_name -> ddr.notification.v1.Blocker
-	21, // 6: ddr.notification.v1.Plan.derive_time:type_name -> google.protobuf.Timestamp
-	21, // 7: ddr.notification.v1.Plan.hold_time:type_name -> google.protobuf.Timestamp
-	12, // 8: ddr.notification.v1.Plan.flags:type_name -> ddr.notification.v1.PlanFlag
-	14, // 9: ddr.notification.v1.Plan.inputs:type_name -> ddr.notification.v1.PlanInputs
-	15, // 10: ddr.notification.v1.Plan.redirect:type_name -> ddr.notification.v1.RedirectRecord
-	16, // 11: ddr.notification.v1.Plan.deliveries:type_name -> ddr.notification.v1.Delivery
-	17, // 12: ddr.notification.v1.Plan.exemptions:type_name -> ddr.notification.v1.Exemption
-	18, // 13: ddr.notification.v1.Plan.consultations:type_name -> ddr.notification.v1.DpaConsultation
-	20, // 14: ddr.notification.v1.Plan.waiver_efforts:type_name -> ddr.notification.v1.WaiverEffort
-	21, // 15: ddr.notification.v1.Plan.clear_time:type_name -> google.protobuf.Timestamp
-	21, // 16: ddr.notification.v1.Plan.hold_lift_time:type_name -> google.protobuf.Timestamp
-	22, // 17: ddr.notification.v1.Plan.lifts:type_name -> ddr.common.v1.Lift
+	22, // 6: ddr.notification.v1.Plan.derive_time:type_name -> google.protobuf.Timestamp
+	22, // 7: ddr.notification.v1.Plan.hold_time:type_name -> google.protobuf.Timestamp
+	13, // 8: ddr.notification.v1.Plan.flags:type_name -> ddr.notification.v1.PlanFlag
+	15, // 9: ddr.notification.v1.Plan.inputs:type_name -> ddr.notification.v1.PlanInputs
+	16, // 10: ddr.notification.v1.Plan.redirect:type_name -> ddr.notification.v1.RedirectRecord
+	17, // 11: ddr.notification.v1.Plan.deliveries:type_name -> ddr.notification.v1.Delivery
+	18, // 12: ddr.notification.v1.Plan.exemptions:type_name -> ddr.notification.v1.Exemption
+	19, // 13: ddr.notification.v1.Plan.consultations:type_name -> ddr.notification.v1.DpaConsultation
+	21, // 14: ddr.notification.v1.Plan.waiver_efforts:type_name -> ddr.notification.v1.WaiverEffort
+	22, // 15: ddr.notification.v1.Plan.clear_time:type_name -> google.protobuf.Timestamp
+	22, // 16: ddr.notification.v1.Plan.hold_lift_time:type_name -> google.protobuf.Timestamp
+	23, // 17: ddr.notification.v1.Plan.lifts:type_name -> ddr.common.v1.Lift
 	0,  // 18: ddr.notification.v1.Plan.weakenings:type_name -> ddr.notification.v1.StepKind
-	19, // 19: ddr.notification.v1.Plan.dispatches:type_name -> ddr.notification.v1.ManualDispatch
-	21, // 20: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
-	23, // 21: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
-	21, // 22: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
-	21, // 23: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
-	24, // 24: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
-	13, // 25: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
-	24, // 26: ddr.notification.v1.PlanInputs.consultation_period:type_name -> google.protobuf.Duration
-	3,  // 27: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
-	21, // 28: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
-	0,  // 29: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
-	4,  // 30: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
-	21, // 31: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
-	0,  // 32: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
-	21, // 33: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
-	5,  // 34: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
-	21, // 35: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
-	21, // 36: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
-	6,  // 37: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
-	21, // 38: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
-	7,  // 39: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	8,  // 40: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	21, // 41: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	20, // 19: ddr.notification.v1.Plan.dispatches:type_name -> ddr.notification.v1.ManualDispatch
+	12, // 20: ddr.notification.v1.Plan.notice_deadlines:type_name -> ddr.notification.v1.NoticeDeadline
+	22, // 21: ddr.notification.v1.Plan.disclosure_time:type_name -> google.protobuf.Timestamp
+	16, // 22: ddr.notification.v1.Plan.redirects:type_name -> ddr.notification.v1.RedirectRecord
+	22, // 23: ddr.notification.v1.NoticeDeadline.start_time:type_name -> google.protobuf.Timestamp
+	22, // 24: ddr.notification.v1.NoticeDeadline.due_time:type_name -> google.protobuf.Timestamp
+	22, // 25: ddr.notification.v1.Adequacy.evaluate_time:type_name -> google.protobuf.Timestamp
+	24, // 26: ddr.notification.v1.PlanInputs.decision:type_name -> ddr.assessment.v1.DecisionKind
+	22, // 27: ddr.notification.v1.PlanInputs.prohibition_expire_time:type_name -> google.protobuf.Timestamp
+	22, // 28: ddr.notification.v1.PlanInputs.receive_time:type_name -> google.protobuf.Timestamp
+	25, // 29: ddr.notification.v1.PlanInputs.customer_notice_period:type_name -> google.protobuf.Duration
+	14, // 30: ddr.notification.v1.PlanInputs.adequacy:type_name -> ddr.notification.v1.Adequacy
+	25, // 31: ddr.notification.v1.PlanInputs.consultation_period:type_name -> google.protobuf.Duration
+	25, // 32: ddr.notification.v1.PlanInputs.notice_window:type_name -> google.protobuf.Duration
+	26, // 33: ddr.notification.v1.PlanInputs.customers:type_name -> ddr.intake.v1.Customer
+	3,  // 34: ddr.notification.v1.RedirectRecord.outcome:type_name -> ddr.notification.v1.RedirectOutcome
+	22, // 35: ddr.notification.v1.RedirectRecord.record_time:type_name -> google.protobuf.Timestamp
+	0,  // 36: ddr.notification.v1.Delivery.step:type_name -> ddr.notification.v1.StepKind
+	4,  // 37: ddr.notification.v1.Delivery.channel:type_name -> ddr.notification.v1.DeliveryChannel
+	22, // 38: ddr.notification.v1.Delivery.delivery_time:type_name -> google.protobuf.Timestamp
+	0,  // 39: ddr.notification.v1.Exemption.step:type_name -> ddr.notification.v1.StepKind
+	22, // 40: ddr.notification.v1.Exemption.record_time:type_name -> google.protobuf.Timestamp
+	5,  // 41: ddr.notification.v1.DpaConsultation.outcome:type_name -> ddr.notification.v1.ConsultationOutcome
+	22, // 42: ddr.notification.v1.DpaConsultation.record_time:type_name -> google.protobuf.Timestamp
+	22, // 43: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
+	6,  // 44: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
+	22, // 45: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
+	7,  // 46: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	8,  // 47: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	22, // 48: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_plan_proto_init() }
@@ -2170,7 +2397,7 @@ func file_ddr_notification_v1_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_notification_v1_plan_proto_rawDesc), len(file_ddr_notification_v1_plan_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -47,14 +47,7 @@ func planTable(t *tw, p *notificationv1.Plan) {
 	if p.GetClearTime() != nil {
 		t.kv("CLEARED", ts(p.GetClearTime()))
 	}
-	t.section("STEPS", "STEP", "CLAUSE", "STATUS", "NOTE")
-	for _, s := range p.GetSteps() {
-		note := s.GetSkipReason()
-		if note == "" {
-			note = s.GetDetail()
-		}
-		t.row(enumName(s.GetKind()), s.GetClause(), enumName(s.GetStatus()), oneLine(note, 80))
-	}
+	stepsTable(t, p)
 	if len(p.GetBlockers()) > 0 {
 		t.section("BLOCKERS", "CLAUSE", "EXPLANATION")
 		for _, b := range p.GetBlockers() {
@@ -63,10 +56,7 @@ func planTable(t *tw, p *notificationv1.Plan) {
 	} else {
 		t.section("BLOCKERS: none")
 	}
-	if r := p.GetRedirect(); r != nil {
-		t.section("REDIRECT (4.1.1)")
-		t.kv("OUTCOME", enumName(r.GetOutcome()), "SUPPORT", oneLine(r.GetSupport(), 80), "RECORDED BY", orDash(r.GetRecordedBy()))
-	}
+	redirectsTable(t, p)
 	if len(p.GetDeliveries()) > 0 {
 		t.section("DELIVERIES", "STEP", "RECIPIENT", "CHANNEL", "RESULT")
 		for _, d := range p.GetDeliveries() {
@@ -164,8 +154,10 @@ func holdsCmd(g *globals) *cobra.Command {
 }
 
 func redirectCmd(g *globals) *cobra.Command {
-	var support string
 	var outcome *enumFlag
+	var support string
+	// customer: which controller customer's redirect, when there are several.
+	var customer string
 	cmd := &cobra.Command{
 		Use:   "redirect REQUEST_ID",
 		Short: "Record the authority's answer to going to the customer directly (clause 4.1.1)",
@@ -174,15 +166,14 @@ the customer directly. "agreed" ends the request as redirected and needs the
 support given to the customer; any other answer opens the customer notice of
 clause 4.1.2.`,
 		Example: `  ddrctl plan redirect 0193c0de-... --outcome agreed --support "sent the customer the demand and our contract terms"
-  ddrctl plan redirect 0193c0de-... --outcome declined`,
+  ddrctl plan redirect 0193c0de-... --outcome declined
+  ddrctl plan redirect 0193c0de-... --customer c2 --outcome declined`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
-			res, err := no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: id, Outcome: notificationv1.RedirectOutcome(outcome.get()), Support: support})
-			return res.GetPlan(), err
-		}, planTable),
+		RunE: onRequest(g, g.notification, recordRedirect(&outcome, &support, &customer), planTable),
 	}
 	outcome = enumVar(cmd, "outcome", "the authority's answer", notificationv1.RedirectOutcome(0).Descriptor(), false)
 	cmd.Flags().StringVar(&support, "support", "", "support given to the customer (required when agreed)")
+	cmd.Flags().StringVar(&customer, "customer", "", "which controller customer's redirect (c1, c2, ...; required when the request has several)")
 	mustFlag(cmd, "outcome")
 	return cmd
 }
@@ -201,7 +192,7 @@ func proposedTable[M proposed](t *tw, m M) {
 }
 
 func exemptCmd(g *globals) *cobra.Command {
-	var reason, basis, evidence, statute, why string
+	var reason, basis, evidence, statute, why, customer string
 	var step *enumFlag
 	cmd := &cobra.Command{
 		Use:   "exempt REQUEST_ID",
@@ -218,7 +209,7 @@ propose the decision, confirms it (ddrctl plan confirm).`,
 		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeExemptionResponse, error) {
 			return no.ProposeExemption(ctx, &notificationv1.ProposeExemptionRequest{
 				RequestId: id, Step: notificationv1.StepKind(step.get()), Reason: normalizeReason(reason), Basis: basis,
-				EvidenceReference: evidence, Statute: statute, WhyNoticeDefeats: why,
+				EvidenceReference: evidence, Statute: statute, WhyNoticeDefeats: why, CustomerRef: customer,
 			})
 		}, proposedTable),
 	}
@@ -228,6 +219,7 @@ propose the decision, confirms it (ddrctl plan confirm).`,
 	cmd.Flags().StringVar(&evidence, "evidence", "", "reference of the gag order, statute or risk finding")
 	cmd.Flags().StringVar(&statute, "statute", "", "prohibited without a recorded gag: the statute legal cites")
 	cmd.Flags().StringVar(&why, "why-notice-defeats", "", "imminent-risk: why prior notice would defeat the purpose")
+	cmd.Flags().StringVar(&customer, "customer", "", "notify-customer with several controller customers: the one customer's notice (c1, c2, ...); empty: every customer's")
 	_ = cmd.RegisterFlagCompletionFunc("reason", fixedCompletion("prohibited", "imminent-risk"))
 	mustFlag(cmd, "step", "reason", "basis", "evidence")
 	return cmd
