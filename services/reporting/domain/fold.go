@@ -58,6 +58,18 @@ type RequestFold struct {
 	approvedCategories  []DataCategory
 	decisionProposer    string
 	adequateWhenCleared bool
+	// The lifecycle of issue 16 (lifecycle.go): the decision in effect by
+	// id, the decisions a reopening superseded, whether notification
+	// stopped the steps, whether a reopening voided a clearance, the
+	// acknowledgement that closes a withdrawal, and the requests linked as
+	// the same demand.
+	decisionID             string
+	superseded             []string
+	stepsStopped           bool
+	clearanceVoid          bool
+	withdrawalAcknowledged bool
+	sealedSinceWithdrawal  bool
+	links                  []string
 }
 
 // Receive folds the receipt in.
@@ -95,6 +107,7 @@ func (f *RequestFold) RevokeClearance() { f.cleared, f.clearedAt = false, time.T
 func (f *RequestFold) ClearAdequate(at time.Time, adequate bool) {
 	if !f.cleared {
 		f.cleared, f.clearedAt, f.adequateWhenCleared = true, at, adequate
+		f.stepsStopped, f.clearanceVoid = false, false
 	}
 }
 
@@ -102,6 +115,7 @@ func (f *RequestFold) ClearAdequate(at time.Time, adequate bool) {
 func (f *RequestFold) Clear(at time.Time) {
 	if !f.cleared {
 		f.cleared, f.clearedAt = true, at
+		f.stepsStopped, f.clearanceVoid = false, false
 	}
 }
 
@@ -171,9 +185,19 @@ func (f *RequestFold) HasReceipt() bool { return f.hasReceived }
 // sealed: cleared for disclosure, redirected, withdrawn, rejected or
 // challenged, or given a disposition. Later events (a disposition after
 // clearing) extend the record, and it is sealed again.
+//
+// A withdrawal alone is no longer such a point (issue 16): the request
+// closes as withdrawn once a Privacy Team member acknowledged it. A record
+// sealed after a withdrawal by an earlier binary, which sealed there, stays
+// closed as it was.
 func (f *RequestFold) Terminal() bool {
-	return f.cleared || f.redirected || f.withdrawn || f.disposition != nil ||
-		f.decision == DecisionReject || f.decision == DecisionChallenge
+	return f.closedBeyondWithdrawal() || (f.withdrawn && f.sealedSinceWithdrawal)
+}
+
+func (f *RequestFold) closedBeyondWithdrawal() bool {
+	return f.cleared || f.redirected || f.disposition != nil ||
+		f.decision == DecisionReject || f.decision == DecisionChallenge ||
+		f.withdrawalAcknowledged
 }
 
 // Outcome is how the request counts in a report. A recorded disposition is
@@ -247,6 +271,8 @@ func (f *RequestFold) DispositionState() DispositionState {
 		ApprovedCategories:  slices.Clone(f.approvedCategories),
 		Redirected:          f.redirected,
 		Withdrawn:           f.withdrawn,
+		StepsStopped:        f.stepsStopped,
+		ClearanceVoid:       f.clearanceVoid,
 		Country:             f.received.Country,
 		AdequateWhenCleared: f.adequateWhenCleared,
 	}
