@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/allinone/suite"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+)
+
+// Issue 16's must-show: a reveal of the target values is recorded and
+// appears in ddrctl's record output, who, when and with which roles, never
+// its reason's text. intake's RevealTargets lands on another branch: the
+// reveal is appended as intake writes it, and the suite test of the merge
+// drives it through the RPC. The withdrawal goes through the member's RPC.
+func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
+	cfg := suite.DefaultConfig()
+	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
+	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
+	id := requestID(t, d.ok(member, "request", "submit", "-f", writeDemand(t), "-o", "json"))
+
+	const reason = "to check the account of Jane Canary-Reveal"
+	at := time.Now().UTC().Truncate(time.Second)
+	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/intake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := eventstore.NewStore(js)
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		h, err := store.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = store.Append(ctx, id, h.LastSeq, eventstore.Event{
+			ID: eventstore.DerivedID(id, "intake.targets_revealed"), RequestID: id, Service: "intake", Name: "targets_revealed", Time: at, Actor: carol,
+			Payload: &intakev1.TargetsRevealed{RequestId: id, RevealedBy: carol, Roles: []string{"legal"}, Reason: reason, RevealTime: timestamppb.New(at)},
+		})
+		if errors.Is(err, eventstore.ErrConflict) && attempt < 20 {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	d.ok(member, "request", "withdraw", id, "--reason", "the authority withdrew by letter")
+
+	out := d.until(alice, func(s string) bool { return strings.Contains(s, "withdrawn") }, "record", "show", id)
+	var reveal string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "targets revealed") {
+			reveal = line
+		}
+	}
+	if reveal == "" || !strings.Contains(reveal, carol) || !strings.Contains(reveal, at.Format(time.RFC3339)) || !strings.Contains(reveal, "roles legal") {
+		t.Errorf("the reveal is not shown with who, when and roles:\n%s", out)
+	}
+	if !strings.Contains(reveal, "sealed in the record") {
+		t.Errorf("the reveal does not say its reason is recorded:\n%s", out)
+	}
+	if strings.Contains(out, "Canary") || strings.Contains(out, "letter") {
+		t.Errorf("the record output shows free text:\n%s", out)
+	}
+	// Withdrawn, not yet acknowledged: the record stays open.
+	if !strings.Contains(out, "CLOSED   no") {
+		t.Errorf("closed on the withdrawal alone:\n%s", out)
+	}
+}
