@@ -243,3 +243,17 @@ func appendAs(t *testing.T, p *runnertest.Proc, service, id string, ev eventstor
 		return
 	}
 }
+
+// acknowledgeWithdrawal is a Privacy Team member acknowledging the
+// request's withdrawal, which closes and seals its record (issue 16): the
+// event appended as assessment writes it, until assessment's
+// AcknowledgeWithdrawal is merged (then the tests call the RPC).
+func acknowledgeWithdrawal(t *testing.T, p *runnertest.Proc, id string) {
+	t.Helper()
+	now := time.Now().UTC()
+	appendAs(t, p, "assessment", id, eventstore.Event{
+		ID: eventstore.DerivedID(id, "assessment.withdrawal_acknowledged"), RequestID: id, Service: "assessment", Name: "withdrawal_acknowledged",
+		Time: now, Actor: reviewer,
+		Payload: &assessmentv1.WithdrawalAcknowledged{RequestId: id, AcknowledgedBy: reviewer, AcknowledgeTime: timestamppb.New(now)},
+	})
+}
