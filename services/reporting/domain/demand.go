@@ -13,8 +13,9 @@ import (
 //     requests as one, under the earliest received of them (ties: the
 //     smaller request id), in the period that one was received in;
 //   - one request naming several customers, whose steps end on their own
-//     (one customer's authority agrees to a redirect, another's data is
-//     disclosed): one request, one count.
+//     (one customer's authority agrees to a redirect, another's declines
+//     and the case goes back to review for it): one request, one count
+//     ([RequestFold.Outcome]).
 //
 // Either way the demand counts by its most significant outcome.
 
@@ -33,10 +34,11 @@ import (
 //     the stronger act (3.3);
 //  6. withdrawn: the authority's own act, and the least the company did.
 //
-// Within one request the record decides as before ([RequestFold.Outcome]):
-// a recorded disposition is final and covers the whole request, which is
-// the same order, since the customers' redirects rank below any
-// disclosure.
+// Within one request a recorded disposition is final and covers the whole
+// request, which agrees with this order (a customer's redirect ranks below
+// any disclosure, and "no data" is only recorded once every step of the
+// others was done); without one, a redirect that stands for one customer
+// counts beside what the rest of the request comes to.
 var significance = [numOutcomes]int{
 	OutcomeContentDisclosed: 8,
 	OutcomeNonContentOnly:   7,

@@ -70,6 +70,10 @@ type RequestFold struct {
 	withdrawalAcknowledged bool
 	sealedSinceWithdrawal  bool
 	links                  []string
+	// reopenedAfterRedirect: the case went back to review after a
+	// customer's authority agreed to a redirect (another customer's
+	// declined); that redirect stands for its customer.
+	reopenedAfterRedirect bool
 }
 
 // Receive folds the receipt in.
@@ -120,7 +124,7 @@ func (f *RequestFold) Clear(at time.Time) {
 }
 
 // Redirect folds in that the authority went to the customer (clause 4.1.1).
-func (f *RequestFold) Redirect() { f.redirected = true }
+func (f *RequestFold) Redirect() { f.redirected, f.reopenedAfterRedirect = true, false }
 
 // Withdraw folds in that the authority withdrew the request.
 func (f *RequestFold) Withdraw() { f.withdrawn = true }
@@ -195,7 +199,7 @@ func (f *RequestFold) Terminal() bool {
 }
 
 func (f *RequestFold) closedBeyondWithdrawal() bool {
-	return f.cleared || f.redirected || f.disposition != nil ||
+	return f.cleared || f.redirectStands() || f.disposition != nil ||
 		f.decision == DecisionReject || f.decision == DecisionChallenge ||
 		f.withdrawalAcknowledged
 }
@@ -205,21 +209,37 @@ func (f *RequestFold) closedBeyondWithdrawal() bool {
 // or a rejecting or challenging decision. A request cleared or decided for
 // disclosure but without a disposition is pending: the report never claims
 // a disclosure the record does not show.
+//
+// A request with several customers (issue 16) is counted once, by its most
+// significant outcome ([MostSignificant]): a redirect one customer's
+// authority agreed to stands when the case goes back to review for
+// another customer, and then counts beside what the rest comes to (still
+// open: pending; refused: the redirect, which ranks above).
 func (f *RequestFold) Outcome() Outcome {
 	switch {
 	case f.disposition != nil:
 		return f.disposition.ReportOutcome()
 	case f.withdrawn:
 		return OutcomeWithdrawn
-	case f.redirected:
+	case f.redirectStands():
 		return OutcomeRedirected
-	case f.decision == DecisionReject:
-		return OutcomeRejected
-	case f.decision == DecisionChallenge:
-		return OutcomeChallenged
 	}
-	return OutcomePending
+	rest := OutcomePending
+	switch f.decision {
+	case DecisionReject:
+		rest = OutcomeRejected
+	case DecisionChallenge:
+		rest = OutcomeChallenged
+	}
+	if f.redirected {
+		return MostSignificant(OutcomeRedirected, rest)
+	}
+	return rest
 }
+
+// redirectStands: the authority agreed to go to the customer and no
+// reopening sent the case back to review since (for another customer).
+func (f *RequestFold) redirectStands() bool { return f.redirected && !f.reopenedAfterRedirect }
 
 // Restriction is what the report may say about the request: a court order
 // exclusion set by staff keeps it out entirely; national security legal
@@ -269,7 +289,7 @@ func (f *RequestFold) DispositionState() DispositionState {
 		// Categories are recorded only through DecideScope; a fold fed the
 		// legacy Decide has none, and refuses disclosures until wired.
 		ApprovedCategories:  slices.Clone(f.approvedCategories),
-		Redirected:          f.redirected,
+		Redirected:          f.redirectStands(),
 		Withdrawn:           f.withdrawn,
 		StepsStopped:        f.stepsStopped,
 		ClearanceVoid:       f.clearanceVoid,

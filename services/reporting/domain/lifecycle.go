@@ -33,8 +33,9 @@ func (f *RequestFold) DecisionID() string { return f.decisionID }
 
 // Reopen folds in that the case went back to review: the decision in
 // effect (superseded, when given, names it) no longer is, nor is the
-// clearance or the redirect that rested on it, and a late clearance of
-// that decision clears nothing. After a disposition it is recorded and
+// clearance that rested on it, and a late clearance of that decision
+// clears nothing. A redirect one customer's authority already agreed to
+// stands for that customer ([RequestFold.Outcome]). After a disposition it is recorded and
 // undoes nothing: the data left, or the request ended.
 func (f *RequestFold) Reopen(superseded string) {
 	if f.disposition != nil {
@@ -49,7 +50,10 @@ func (f *RequestFold) Reopen(superseded string) {
 		f.clearanceVoid = true
 	}
 	f.decision, f.decisionID, f.approvedAccounts, f.approvedCategories, f.decisionProposer = DecisionNone, "", 0, nil, ""
-	f.cleared, f.clearedAt, f.adequateWhenCleared, f.redirected = false, time.Time{}, false, false
+	f.cleared, f.clearedAt, f.adequateWhenCleared = false, time.Time{}, false
+	// A redirect a customer's authority agreed to stands for that
+	// customer; the reopening is for the others (several customers).
+	f.reopenedAfterRedirect = f.redirected
 }
 
 // Superseded reports whether a reopening superseded decision id.

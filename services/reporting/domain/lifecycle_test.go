@@ -275,3 +275,44 @@ func TestIssue16_TheTimelineKeepsEarlierDecisionsBesideTheNewOne(t *testing.T) {
 		t.Error("the withdrawal after the disclosure is not marked so")
 	}
 }
+
+// Two customers: one's authority agrees to the redirect, the other's
+// declines and the case goes back to review for it (issue 16, 4.1.1).
+// The request is counted once, by its most significant outcome.
+func TestClause4_1_1_ARequestWithSeveralCustomersCountsOnceByItsMostSignificantOutcome(t *testing.T) {
+	split := func() *domain.RequestFold {
+		f := receivedFold("subpoena")
+		f.DecideAs("d1", domain.DecisionRedirect, domain.ApprovedScope{})
+		f.Redirect() // customer A's authority agreed
+		f.Reopen("d1")
+		return f
+	}
+	f := split()
+	if o := f.Outcome(); o != domain.OutcomePending || f.Terminal() {
+		t.Errorf("back in review for customer B: outcome %s, terminal %v; want pending, open", o, f.Terminal())
+	}
+	f.DecideAs("d2", domain.DecisionReject, domain.ApprovedScope{})
+	if o := f.Outcome(); o != domain.OutcomeRedirected {
+		t.Errorf("A redirected, B rejected: %s, want redirected", o)
+	}
+	g := split()
+	g.DecideAs("d2", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategoryContent}})
+	if o := g.Outcome(); o != domain.OutcomePending {
+		t.Errorf("A redirected, B to be disclosed: %s, want pending", o)
+	}
+	g.ClearFor("d2", foldT0.Add(time.Hour), false, false)
+	d, err := domain.RecordDisclosure(g.DispositionState(), domain.Disclosure{Categories: []domain.DataCategory{domain.CategoryContent}, Accounts: 1, Date: foldT0.Add(2 * time.Hour), Means: domain.DeliverySecurePortal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Dispose(d)
+	if o := g.Outcome(); o != domain.OutcomeContentDisclosed {
+		t.Errorf("A redirected, B disclosed: %s, want content_disclosed", o)
+	}
+	// "redirected" is no disposition of the new decision.
+	h := split()
+	h.DecideAs("d2", domain.DecisionReject, domain.ApprovedScope{})
+	if _, err := domain.RecordTerminal(h.DispositionState(), domain.TerminalRedirected, foldT0.Add(time.Hour)); err == nil {
+		t.Error("redirected recorded against a rejection")
+	}
+}
