@@ -534,7 +534,7 @@ const file_ddr_reporting_v1_record_proto_rawDesc = "" +
 	"superseded\x18\a \x01(\bR\n" +
 	"superseded\x12!\n" +
 	"\atrigger\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\atrigger\x12 \n" +
-	"\x06reason\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06reason\x12\x1f\n" +
+	"\x06reason\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x06reason\x12\x1f\n" +
 	"\vsealed_text\x18\n" +
 	" \x01(\bR\n" +
 	"sealedText\x123\n" +
