@@ -17,11 +17,16 @@ import (
 // the record is only sealed again. trigger is the acknowledgement's event
 // id; the disposition's id is the request's, as for RecordDisposition, so
 // a redelivered acknowledgement records nothing twice.
-func (a *Reporting) CloseWithdrawn(ctx context.Context, requestID, actor, acknowledgedBy, trigger string) error {
+//
+// afterDisclosure is the acknowledgement's own word that data had left:
+// then nothing is recorded as withdrawn even if this record lacks the
+// disclosure, since claiming "withdrawn" for data that left would be worse
+// than a record staff complete by hand.
+func (a *Reporting) CloseWithdrawn(ctx context.Context, requestID, actor, acknowledgedBy, trigger string, afterDisclosure bool) error {
 	c := command.NewCall(requestID, actor, a.cfg.Now())
 	c.Trigger = trigger
 	_, err := command.Run(ctx, a.store, records, c, func(s *recordState, c command.Call) ([]eventstore.Event, error) {
-		if !s.fold.HasReceipt() || !s.fold.WithdrawalAcknowledged() || s.fold.Disposition() != nil {
+		if afterDisclosure || !s.fold.HasReceipt() || !s.fold.WithdrawalAcknowledged() || s.fold.Disposition() != nil {
 			return nil, nil
 		}
 		d, err := domain.RecordTerminal(s.fold.DispositionState(), domain.TerminalWithdrawn, c.Now)

@@ -38,7 +38,7 @@ func SealReactor(a *app.Reporting) consumer.ReactorHandlers {
 		// withdrawal alone still seals a record already terminal for
 		// another reason (a rejection), as it always did.
 		consumer.On(func(ctx context.Context, ev eventstore.Event, p *assessmentv1.WithdrawalAcknowledged) error {
-			if err := a.CloseWithdrawn(ctx, ev.RequestID, ev.Actor, p.GetAcknowledgedBy(), ev.ID); err != nil {
+			if err := a.CloseWithdrawn(ctx, ev.RequestID, ev.Actor, p.GetAcknowledgedBy(), ev.ID, p.GetAfterDisclosure()); err != nil {
 				return fmt.Errorf("closing the withdrawn record of request %s: %w", ev.RequestID, err)
 			}
 			return nil
