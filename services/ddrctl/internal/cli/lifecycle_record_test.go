@@ -58,7 +58,8 @@ func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 	}
 	// Acknowledged: closed as withdrawn, in the acknowledger's name.
 	acknowledgeWithdrawal(t, p, id)
-	out = d.until(alice, func(s string) bool { return strings.Contains(s, "CLOSED   yes") }, "record", "show", id)
+	// Reporting records the disposition in reaction to the acknowledgement.
+	out = d.until(alice, func(s string) bool { return strings.Contains(s, "CLOSED   yes") && strings.Contains(s, "disposition") }, "record", "show", id)
 	if !strings.Contains(out, "withdrawal acknowledged") || !strings.Contains(out, "the request closes as withdrawn") {
 		t.Errorf("the acknowledgement is not shown:\n%s", out)
 	}
