@@ -119,6 +119,10 @@ vuln: $(VULNDB)/index/db.json ## govulncheck over every go.work module, offline;
 	@$(GO) version
 	$(BIN)/vulngate -govulncheck $(abspath $(BIN))/govulncheck -db $(abspath $(VULNDB)) -allow $(VULN_ALLOW) \
 		-C "$$($(GO) list -m -f '{{.Dir}}' | head -1)" $$($(GO) list -m | sed 's|$$|/...|')
+	@# Modules outside go.work (deploy/k8s) are checked on their own go.mod.
+	@rc=0; for d in $(OUTSIDE_WORK_DIRS); do echo "govulncheck $$d"; \
+		GOWORK=off $(BIN)/vulngate -govulncheck $(abspath $(BIN))/govulncheck -db $(abspath $(VULNDB)) -allow $(abspath $(VULN_ALLOW)) \
+		-C "$(CURDIR)/$$d" ./... || rc=1; done; exit $$rc
 
 .PHONY: breaking
 breaking: tools validate-proto ## buf breaking against BASE, offline

@@ -181,7 +181,9 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 		for _, e := range r.GetTimeline() {
 			stages = append(stages, e.GetStage())
 		}
-		want := []intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_UNDER_REVIEW, intakev1.Stage_STAGE_DECIDED, intakev1.Stage_STAGE_CLEARED, intakev1.Stage_STAGE_CLOSED}
+		// A decision under way is "under review" to the member (issue 16,
+		// platform/lifecycle.StageOf).
+		want := []intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_UNDER_REVIEW, intakev1.Stage_STAGE_CLEARED, intakev1.Stage_STAGE_CLOSED}
 		if !slices.Equal(stages, want) {
 			return fmt.Errorf("timeline %v, want %v", stages, want)
 		}

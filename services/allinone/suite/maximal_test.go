@@ -60,11 +60,19 @@ func TestMaximalValidRequestIsRecordedWithEveryEventItCauses(t *testing.T) {
 	req := &intakev1.SubmitRequest{}
 	maximal(t, req, map[protoreflect.FullName]func(i int) protoreflect.Value{
 		// Formats the rules name but a length cannot express.
-		"ddr.intake.v1.SubmitRequest.idempotency_key":                str("maximal-" + strings.Repeat("k", 120)),
-		"ddr.intake.v1.Authority.country":                            str("UNKNOWN"),
-		"ddr.intake.v1.DataDisclosureRequest.customer_establishment": str("FR"),
-		"ddr.intake.v1.Attachment.sha256":                            str(strings.Repeat("ab", 32)),
-		"ddr.intake.v1.Attachment.media_type":                        str("application/" + strings.Repeat("x", 255-len("application/"))),
+		"ddr.intake.v1.SubmitRequest.idempotency_key": str("maximal-" + strings.Repeat("k", 120)),
+		"ddr.intake.v1.Authority.country":             str("UNKNOWN"),
+		// The customers in the list form, each id distinct and at its cap
+		// (issue 16): a request names them there or in the one-customer
+		// form, not both, and the list is the larger.
+		"ddr.intake.v1.DataDisclosureRequest.customer_id":            str(""),
+		"ddr.intake.v1.DataDisclosureRequest.customer_establishment": str(""),
+		"ddr.intake.v1.Customer.establishment":                       str("FR"),
+		"ddr.intake.v1.Customer.customer_id": func(i int) protoreflect.Value {
+			return protoreflect.ValueOfString(fmt.Sprintf("%04d", i) + maxText(196))
+		},
+		"ddr.intake.v1.Attachment.sha256":     str(strings.Repeat("ab", 32)),
+		"ddr.intake.v1.Attachment.media_type": str("application/" + strings.Repeat("x", 255-len("application/"))),
 		// The rules allow 50 attachments: each URI distinct and at its cap.
 		"ddr.intake.v1.Attachment.uri": func(i int) protoreflect.Value {
 			u := fmt.Sprintf("https://dms.example/%04d/", i)

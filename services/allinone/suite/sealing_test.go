@@ -288,6 +288,13 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	// A second request, an emergency, withdrawn with a reason.
 	req2 := request(time.Now().Add(-time.Hour))
 	req2.Emergency = &intakev1.Emergency{Claimed: true, HarmDescribed: c.next("ddr.intake.v1.Emergency.harm_described")}
+	// Several customers (issue 16), in the list form: the first request
+	// fills the one-customer form, and a request gives one or the other.
+	req2.CustomerId, req2.CustomerEstablishment = "", ""
+	req2.Customers = []*intakev1.Customer{
+		{CustomerId: c.next("ddr.intake.v1.Customer.customer_id"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER},
+		{CustomerId: c.next("ddr.intake.v1.Customer.customer_id")},
+	}
 	sub2, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "sealed-e2e-2", Request: req2})
 	if err != nil {
 		t.Fatal(err)
@@ -298,9 +305,23 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 		return err
 	})
 
+	// A reviewer reveals the first request's targets with a reason, which
+	// the record keeps sealed (RECORD) and the review shows.
+	revealReason := c.next("ddr.intake.v1.RevealTargetsRequest.reason")
+	staffIntake := intakev1.NewIntakeServiceClient(p.Dial(t, reviewer))
+	must(t, "reveal", func() error {
+		_, err := staffIntake.RevealTargets(ctx, &intakev1.RevealTargetsRequest{RequestId: id, Reason: revealReason})
+		return err
+	})
+
 	// Read back through the API: the member its request, amendment and
-	// withdrawal; the reviewer the case.
+	// withdrawal; the reviewer the case and the whole request.
 	var seen strings.Builder
+	review, err := staffIntake.GetRequestForReview(ctx, &intakev1.GetRequestForReviewRequest{RequestId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen.WriteString(text(review))
 	for _, rid := range []string{id, sub2.GetRequestId()} {
 		got, err := in.Get(ctx, &intakev1.GetRequest{RequestId: rid})
 		if err != nil {
@@ -368,8 +389,6 @@ var notDrivenThroughTheAPI = map[protoreflect.FullName]string{
 	// wires one drives it above and removes its line here).
 	"ddr.assessment.v1.CaseLinked.reason":             "issue 16: LinkCase not wired yet",
 	"ddr.assessment.v1.InformationRequested.question": "issue 16: the more-information question not wired yet",
-	"ddr.intake.v1.Customer.customer_id":              "issue 16: several customers per request not wired yet",
-	"ddr.intake.v1.TargetsRevealed.reason":            "issue 16: RevealTargets not wired yet",
 	"ddr.intake.v1.RequestReceived.content_fingerprint": "intake computes it (a keyed digest of the request's content); " +
 		"no caller text reaches it",
 	"ddr.intake.v1.TargetsErased.reason": "erasing destroys the SUBJECT key the canaries read back here need; " +

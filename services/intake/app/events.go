@@ -126,6 +126,13 @@ func EncodeRequest(d domain.Request) *intakev1.DataDisclosureRequest {
 	for _, c := range d.DataCategories {
 		r.DataCategories = append(r.DataCategories, protoconv.EnumValue[intakev1.DataCategory](string(c), "DATA_CATEGORY_"))
 	}
+	for _, c := range d.Customers {
+		r.Customers = append(r.Customers, &intakev1.Customer{
+			CustomerId:    c.ID,
+			Role:          protoconv.EnumValue[intakev1.CustomerRole](string(c.Role), "CUSTOMER_ROLE_"),
+			Establishment: c.Establishment,
+		})
+	}
 	return r
 }
 
@@ -197,6 +204,13 @@ func DecodeRequest(groupMember, idempotencyKey string, r *intakev1.DataDisclosur
 	}
 	for _, c := range r.GetDataCategories() {
 		d.DataCategories = append(d.DataCategories, domain.DataCategory(protoconv.EnumName(c, "DATA_CATEGORY_")))
+	}
+	for _, c := range r.GetCustomers() {
+		d.Customers = append(d.Customers, domain.Customer{
+			ID:            c.GetCustomerId(),
+			Role:          domain.CustomerRole(protoconv.EnumName(c.GetRole(), "CUSTOMER_ROLE_")),
+			Establishment: c.GetEstablishment(),
+		})
 	}
 	return d
 }

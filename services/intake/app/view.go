@@ -10,17 +10,23 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
-// View is a request as its group member sees it, folded from its events.
+// View is a request as intake knows it, folded from its events: what its
+// group member sees, and what staff review.
 type View struct {
 	received  *intakev1.RequestReceived
 	lifecycle *domain.Lifecycle
 	amends    []Amended
 	// erased is when the targets were erased, nil before.
 	erased *intakev1.TargetsErased
+	// withdrawn is the withdrawal, nil before.
+	withdrawn *intakev1.RequestWithdrawn
+	// reveals are the recorded reveals of the targets, oldest first.
+	reveals []*intakev1.TargetsRevealed
 	// receivedSeq is the stream sequence of RequestReceived.
 	receivedSeq uint64
 }
@@ -35,22 +41,25 @@ func (v *View) Lifecycle() *domain.Lifecycle { return v.lifecycle }
 func (v *View) SubmitTime() time.Time { return v.received.GetSubmitTime().AsTime() }
 
 // viewEvents routes every event a view folds to the view at(ev) picks (nil:
-// no view, the event is skipped), by type: intake's own events and the stage
-// changes other services report. Nothing else is read, so nothing of the
-// Privacy Team's deliberations can reach the view. A stage change the
-// lifecycle refuses is reported, and the view stays as it was (the record is
-// the truth; a view never fails on it).
+// no view, the event is skipped), by type: intake's own events and the
+// facts other services record that move the request (platform/lifecycle's
+// triggers). Nothing else is read, and of what is read only the trigger,
+// its time and the Privacy Team's question reach the member's view, so
+// nothing of the Privacy Team's deliberations can. A fact the lifecycle
+// refuses is reported, and the view stays as it was (the record is the
+// truth; a view never fails on it).
 func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply projection.Apply) {
-	// stage folds a stage change into a received request's view.
-	stage := func(ev eventstore.Event) error {
+	// fact folds another service's fact into a received request's view.
+	fact := func(ev eventstore.Event) error {
 		v := at(ev)
 		if v == nil || v.lifecycle == nil {
-			return nil // stage reported before receipt: cannot happen in stream order
+			return nil // a fact before receipt: cannot happen in stream order
 		}
-		if c, ok := stageChange(ev); ok {
-			return v.lifecycle.ApplyStageChange(c)
+		f, ok := factOf(v.lifecycle, ev)
+		if !ok {
+			return nil
 		}
-		return nil
+		return v.lifecycle.Apply(f)
 	}
 	return projection.Dispatch(
 		projection.On(func(ev eventstore.Event, p *intakev1.RequestReceived) error {
@@ -74,7 +83,10 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 		}),
 		projection.On(func(ev eventstore.Event, p *intakev1.RequestWithdrawn) error {
 			if v := at(ev); v != nil && v.lifecycle != nil {
-				return v.lifecycle.Withdraw(p.GetWithdrawTime().AsTime())
+				if err := v.lifecycle.Withdraw(p.GetWithdrawTime().AsTime()); err != nil {
+					return err
+				}
+				v.withdrawn = p
 			}
 			return nil
 		}),
@@ -84,12 +96,23 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			}
 			return nil
 		}),
-		projection.On(func(ev eventstore.Event, _ *assessmentv1.CaseOpened) error { return stage(ev) }),
-		projection.On(func(ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error { return stage(ev) }),
-		projection.On(func(ev eventstore.Event, _ *notificationv1.HoldPlaced) error { return stage(ev) }),
-		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestCleared) error { return stage(ev) }),
-		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestRedirected) error { return stage(ev) }),
-		projection.On(func(ev eventstore.Event, _ *reportingv1.DispositionRecorded) error { return stage(ev) }),
+		projection.On(func(ev eventstore.Event, p *intakev1.TargetsRevealed) error {
+			if v := at(ev); v != nil {
+				v.reveals = append(v.reveals, p)
+			}
+			return nil
+		}),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.CaseOpened) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.AssessmentDecided) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.InformationRequested) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.CaseReopened) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *assessmentv1.WithdrawalAcknowledged) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.HoldPlaced) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.HoldLifted) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestCleared) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.RequestRedirected) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *notificationv1.StepsStopped) error { return fact(ev) }),
+		projection.On(func(ev eventstore.Event, _ *reportingv1.DispositionRecorded) error { return fact(ev) }),
 	)
 }
 
@@ -98,50 +121,116 @@ func foldView(h eventstore.History) (*View, error) {
 	v := &View{}
 	_, apply := viewEvents(func(eventstore.Event) *View { return v })
 	for _, ev := range h.Events {
-		_ = apply(ev) // a refused stage change leaves the view as it was
+		_ = apply(ev) // a refused fact leaves the view as it was
 	}
 	return v, nil
 }
 
-// stageChange maps another service's event onto the stage a group member
-// may see; the decision's content stays out, only its consequence shows.
-func stageChange(ev eventstore.Event) (domain.StageChange, bool) {
-	c := domain.StageChange{At: ev.Time}
-	switch ev.Payload.(type) {
+// decided maps a decision onto the lifecycle's trigger.
+var decided = map[assessmentv1.DecisionKind]lifecycle.Trigger{
+	assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE:             lifecycle.DecidedDisclose,
+	assessmentv1.DecisionKind_DECISION_KIND_REJECT:               lifecycle.DecidedReject,
+	assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER: lifecycle.DecidedRedirect,
+	assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:            lifecycle.DecidedChallenge,
+	// Written before issue 16 (InformationRequested since): the member is
+	// asked for more, without a question the view could show.
+	assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION: lifecycle.InformationAsked,
+}
+
+// reopened maps why assessment reopened a case onto the lifecycle's
+// trigger.
+var reopened = map[assessmentv1.ReopenTrigger]lifecycle.Trigger{
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_AMENDED:              lifecycle.Amended,
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_INFORMATION_SUPPLIED: lifecycle.Amended,
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_REDIRECT_DECLINED:    lifecycle.RedirectDeclined,
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_DPA_OBJECTED:         lifecycle.DPAObjected,
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_CHALLENGE_OUTCOME:    lifecycle.ChallengeOutcome,
+	assessmentv1.ReopenTrigger_REOPEN_TRIGGER_FACT_CORRECTED:       lifecycle.FactCorrected,
+}
+
+// reopen is the trigger of a reopening in state l: its own trigger where
+// the table has it from there, else a corrected fact's, which reaches
+// every state a case can be reopened from. The view sees a coarser state
+// than assessment (no proposals, no redirect outcome), so the cause's own
+// row may not match, while "back in review" is what assessment recorded.
+func reopen(l *domain.Lifecycle, t lifecycle.Trigger) lifecycle.Trigger {
+	if _, err := lifecycle.Next(l.State(), t); err == nil {
+		return t
+	}
+	return lifecycle.FactCorrected
+}
+
+// factOf maps another service's event onto the fact the member's view
+// folds; the decision's content stays out, only its consequence shows.
+// false: the event moves nothing the member sees.
+func factOf(l *domain.Lifecycle, ev eventstore.Event) (domain.Fact, bool) {
+	f := domain.Fact{At: ev.Time}
+	switch p := ev.Payload.(type) {
 	case *assessmentv1.CaseOpened:
-		c.Stage = domain.StageUnderReview
+		f.Trigger = lifecycle.CaseOpened
 	case *assessmentv1.AssessmentDecided:
-		d, _ := ev.Payload.(*assessmentv1.AssessmentDecided)
-		switch d.GetDecision().GetKind() {
-		case assessmentv1.DecisionKind_DECISION_KIND_REJECT:
-			c.Stage, c.Outcome = domain.StageClosed, domain.OutcomeRejected
-		case assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:
-			c.Stage, c.Outcome = domain.StageClosed, domain.OutcomeChallenged
-		case assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION:
-			return c, false
-		default:
-			c.Stage = domain.StageDecided
+		t, ok := decided[p.GetDecision().GetKind()]
+		if !ok {
+			return f, false
 		}
+		f.Trigger = t
+	case *assessmentv1.InformationRequested:
+		f.Trigger, f.Question = lifecycle.InformationAsked, p.GetQuestion()
+		if t := protoconv.Time(p.GetAskTime()); !t.IsZero() {
+			f.At = t
+		}
+	case *assessmentv1.CaseReopened:
+		t, ok := reopened[p.GetTrigger()]
+		if !ok {
+			t = lifecycle.FactCorrected
+		}
+		f.Trigger = reopen(l, t)
+	case *assessmentv1.WithdrawalAcknowledged:
+		if p.GetAfterDisclosure() {
+			return f, false // recorded; it undoes nothing
+		}
+		f.Trigger = lifecycle.WithdrawalAcknowledged
 	case *notificationv1.HoldPlaced:
-		c.Stage = domain.StageOnHold
+		f.Trigger = lifecycle.HoldPlaced
+	case *notificationv1.HoldLifted:
+		f.Trigger = lifecycle.DPANoObjection
 	case *notificationv1.RequestCleared:
-		c.Stage = domain.StageCleared
+		f.Trigger = lifecycle.StepsDone
 	case *notificationv1.RequestRedirected:
-		c.Stage, c.Outcome = domain.StageClosed, domain.OutcomeRedirected
+		f.Trigger = lifecycle.RedirectAgreed
+	case *notificationv1.StepsStopped:
+		// A withdrawal's stop follows the withdrawal the view already
+		// folded; a reopening's follows assessment's CaseReopened, and
+		// shows the member the case back in review if that came later.
+		if p.GetReason() != notificationv1.StopReason_STOP_REASON_REOPENED || l.Stage() == domain.StageUnderReview {
+			return f, false
+		}
+		f.Trigger = reopen(l, lifecycle.FactCorrected)
 	case *reportingv1.DispositionRecorded:
-		d, _ := ev.Payload.(*reportingv1.DispositionRecorded)
-		o, ok := dispositionOutcomes[d.GetDisposition().GetOutcome()]
-		if d.GetDisposition().GetDisclosure() != nil {
+		d := p.GetDisposition()
+		o, ok := dispositionOutcomes[d.GetOutcome()]
+		if d.GetDisclosure() != nil {
 			o, ok = domain.OutcomeDisclosed, true
 		}
 		if !ok {
-			return c, false
+			return f, false
 		}
-		c.Stage, c.Outcome = domain.StageClosed, o
+		f.Trigger, f.Outcome = domain.TriggerClosed, o
+		switch o {
+		case domain.OutcomeDisclosed:
+			f.Trigger, f.Outcome = lifecycle.DisclosureRecorded, ""
+		case domain.OutcomeNoData:
+			f.Trigger, f.Outcome = lifecycle.NoDataRecorded, ""
+		}
+		if _, err := lifecycle.Next(l.State(), f.Trigger); f.Outcome == "" && err != nil {
+			// Recorded where the table has no row (the view missed a
+			// step): the record is the truth, the request closed.
+			f.Trigger, f.Outcome = domain.TriggerClosed, o
+		}
 	default:
-		return c, false
+		return f, false
 	}
-	return c, true
+	return f, true
 }
 
 // dispositionOutcomes maps how reporting recorded a request's end onto what
@@ -171,6 +260,9 @@ type Request struct {
 	Outcome         domain.Outcome
 	// Timeline is the domain's, amendment entries included.
 	Timeline []domain.TimelineEntry
+	// Question is the Privacy Team's question while information is
+	// requested, nil otherwise.
+	Question *domain.Question
 }
 
 // Target is a target as recorded: sealed under the label of its Ref, or,
@@ -199,6 +291,7 @@ func (v *View) Request() Request {
 		Stage:           v.lifecycle.Stage(),
 		Outcome:         v.lifecycle.Outcome(),
 		Timeline:        v.lifecycle.Timeline(),
+		Question:        v.lifecycle.Question(),
 	}
 	out.Content.Targets = nil
 	for _, t := range r.GetRequest().GetTargets() {

@@ -101,6 +101,13 @@ func (r Request) ContentDigest() Digest {
 	if r.LegalProcess.EnforcingAuthorityNotified {
 		e.bool("legal_process.enforcing_authority_notified", true)
 	}
+	if len(r.Customers) > 0 {
+		e.set("customers", len(r.Customers), func(i int, c *canon) {
+			c.field("customer_id", r.Customers[i].ID)
+			c.field("role", string(r.Customers[i].Role))
+			c.field("establishment", r.Customers[i].Establishment)
+		})
+	}
 	return sha256.Sum256(e.b)
 }
 

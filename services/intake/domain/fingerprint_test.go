@@ -127,6 +127,14 @@ var fingerprintMutations = map[string]func(r *domain.Request){
 	"Emergency.ImminentRisk":   func(r *domain.Request) { r.Emergency.ImminentRisk = !r.Emergency.ImminentRisk },
 	"SenderAddress":            func(r *domain.Request) { r.SenderAddress += "x@bka.bund.de" },
 	"CustomerEstablishment":    func(r *domain.Request) { r.CustomerEstablishment = "FR" },
+	// Customers are new: a request without them keeps its old digest, so
+	// each mutation adds one; TestFingerprint_CustomerFieldsEachCount
+	// checks each field against a request that has them.
+	"Customers.ID": func(r *domain.Request) { r.Customers = []domain.Customer{{ID: "cust-9"}} },
+	"Customers.Role": func(r *domain.Request) {
+		r.Customers = []domain.Customer{{ID: "cust-9", Role: domain.CustomerController}}
+	},
+	"Customers.Establishment": func(r *domain.Request) { r.Customers = []domain.Customer{{ID: "cust-9", Establishment: "FR"}} },
 	"LegalProcess.EnforcingAuthorityNotified": func(r *domain.Request) {
 		r.LegalProcess.EnforcingAuthorityNotified = !r.LegalProcess.EnforcingAuthorityNotified
 	},
@@ -166,6 +174,33 @@ func TestFingerprint_ChangesWithEveryContentField(t *testing.T) {
 			t.Error("different authorities share a fingerprint")
 		}
 	})
+}
+
+func TestFingerprint_CustomerFieldsEachCount(t *testing.T) {
+	base := func() domain.Request {
+		r := validRequest()
+		r.CustomerID, r.CustomerEstablishment = "", ""
+		r.Customers = []domain.Customer{{ID: "a", Role: domain.CustomerController, Establishment: "DE"}, {ID: "b"}}
+		return r
+	}
+	want := base().ContentDigest()
+	for name, mutate := range map[string]func(*domain.Request){
+		"id":            func(r *domain.Request) { r.Customers[0].ID = "c" },
+		"role":          func(r *domain.Request) { r.Customers[0].Role = domain.CustomerNotController },
+		"establishment": func(r *domain.Request) { r.Customers[0].Establishment = "" },
+		"one more":      func(r *domain.Request) { r.Customers = append(r.Customers, domain.Customer{ID: "d"}) },
+	} {
+		r := base()
+		mutate(&r)
+		if r.ContentDigest() == want {
+			t.Errorf("changing the customers' %s left the fingerprint unchanged", name)
+		}
+	}
+	r := base()
+	r.Customers[0], r.Customers[1] = r.Customers[1], r.Customers[0]
+	if r.ContentDigest() != want {
+		t.Error("the customers' order changed the fingerprint; they are a set")
+	}
 }
 
 // A new field in Request must either be fingerprinted (and mutated above) or

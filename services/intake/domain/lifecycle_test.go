@@ -9,21 +9,26 @@ import (
 
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 )
 
 // step is one fact applied to a lifecycle, at a given hour after receipt.
 type step func(l *domain.Lifecycle, at time.Time) error
 
-func stage(s domain.Stage) step {
+func fact(tr lifecycle.Trigger) step {
 	return func(l *domain.Lifecycle, at time.Time) error {
-		return l.ApplyStageChange(domain.StageChange{Stage: s, At: at})
+		return l.Apply(domain.Fact{Trigger: tr, At: at})
 	}
 }
 
 func closed(o domain.Outcome) step {
 	return func(l *domain.Lifecycle, at time.Time) error {
-		return l.ApplyStageChange(domain.StageChange{Stage: domain.StageClosed, Outcome: o, At: at})
+		return l.Apply(domain.Fact{Trigger: domain.TriggerClosed, Outcome: o, At: at})
 	}
+}
+
+func ask(l *domain.Lifecycle, at time.Time) error {
+	return l.Apply(domain.Fact{Trigger: lifecycle.InformationAsked, At: at, Question: "Which of the two accounts?"})
 }
 
 func amend(l *domain.Lifecycle, at time.Time) error {
@@ -31,6 +36,16 @@ func amend(l *domain.Lifecycle, at time.Time) error {
 }
 
 func withdraw(l *domain.Lifecycle, at time.Time) error { return l.Withdraw(at) }
+
+var (
+	opened    = fact(lifecycle.CaseOpened)
+	disclose  = fact(lifecycle.DecidedDisclose)
+	reject    = fact(lifecycle.DecidedReject)
+	redirect  = fact(lifecycle.DecidedRedirect)
+	hold      = fact(lifecycle.HoldPlaced)
+	cleared   = fact(lifecycle.StepsDone)
+	disclosed = fact(lifecycle.DisclosureRecorded)
+)
 
 func run(t *testing.T, steps ...step) *domain.Lifecycle {
 	t.Helper()
@@ -43,21 +58,16 @@ func run(t *testing.T, steps ...step) *domain.Lifecycle {
 	return l
 }
 
+// The member sees platform/lifecycle's stages: a decision and the steps
+// under way are "under review" to it; a hold lifting (not seen) is implied
+// by the clearance that follows it.
 func TestLifecycle_TimelineOfATypicalRequest(t *testing.T) {
-	l := run(t,
-		stage(domain.StageUnderReview),
-		amend,
-		stage(domain.StageDecided),
-		stage(domain.StageOnHold),
-		stage(domain.StageCleared),
-		closed(domain.OutcomeDisclosed),
-	)
+	l := run(t, opened, amend, disclose, hold, cleared, disclosed)
 	h := func(n int) time.Time { return now.Add(time.Duration(n) * time.Hour) }
 	want := []domain.TimelineEntry{
 		{Stage: domain.StageReceived, At: now},
 		{Stage: domain.StageUnderReview, At: h(1)},
 		{Stage: domain.StageAmended, At: h(2)},
-		{Stage: domain.StageDecided, At: h(3)},
 		{Stage: domain.StageOnHold, At: h(4)},
 		{Stage: domain.StageCleared, At: h(5)},
 		{Stage: domain.StageClosed, Outcome: domain.OutcomeDisclosed, At: h(6)},
@@ -70,48 +80,80 @@ func TestLifecycle_TimelineOfATypicalRequest(t *testing.T) {
 	}
 }
 
-func TestLifecycle_Transitions(t *testing.T) {
+// Issue 16 item 8: the right stage at every point, each the table's.
+func TestLifecycle_MemberStageAtEveryPoint(t *testing.T) {
+	tests := []struct {
+		name    string
+		steps   []step
+		stage   domain.Stage
+		outcome domain.Outcome
+	}{
+		{"received", nil, domain.StageReceived, ""},
+		{"in review", []step{opened}, domain.StageUnderReview, ""},
+		{"information requested", []step{opened, ask}, domain.StageInformationRequested, ""},
+		{"information supplied", []step{opened, ask, amend}, domain.StageUnderReview, ""},
+		{"decided, steps under way", []step{opened, disclose}, domain.StageUnderReview, ""},
+		{"on hold", []step{opened, disclose, hold}, domain.StageOnHold, ""},
+		{"cleared", []step{opened, disclose, cleared}, domain.StageCleared, ""},
+		{"disclosed", []step{opened, disclose, cleared, disclosed}, domain.StageClosed, domain.OutcomeDisclosed},
+		{"rejected", []step{opened, reject}, domain.StageClosed, domain.OutcomeRejected},
+		{"awaiting a redirect", []step{opened, redirect}, domain.StageUnderReview, ""},
+		{"redirected", []step{opened, redirect, fact(lifecycle.RedirectAgreed)}, domain.StageClosed, domain.OutcomeRedirected},
+		{"redirect declined: back in review", []step{opened, redirect, fact(lifecycle.RedirectDeclined)}, domain.StageUnderReview, ""},
+		{"withdrawn, not yet acknowledged", []step{opened, withdraw}, domain.StageClosed, domain.OutcomeWithdrawn},
+		{"withdrawal acknowledged", []step{opened, withdraw, fact(lifecycle.WithdrawalAcknowledged)}, domain.StageClosed, domain.OutcomeWithdrawn},
+		{"withdrawn after the disclosure: undoes nothing", []step{opened, disclose, cleared, disclosed, withdraw}, domain.StageClosed, domain.OutcomeDisclosed},
+		{"rejection reopened by an amendment", []step{opened, reject, amend}, domain.StageUnderReview, ""},
+		{"closed as challenged by the record", []step{opened, fact(lifecycle.DecidedChallenge), closed(domain.OutcomeChallenged)}, domain.StageClosed, domain.OutcomeChallenged},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := run(t, tt.steps...)
+			if l.Stage() != tt.stage || l.Outcome() != tt.outcome {
+				t.Errorf("stage %s outcome %q, want %s %q", l.Stage(), l.Outcome(), tt.stage, tt.outcome)
+			}
+		})
+	}
+}
+
+// The question shows while information is requested, and only then.
+func TestLifecycle_QuestionOnlyWhileInformationRequested(t *testing.T) {
+	l := run(t, opened, ask)
+	if q := l.Question(); q == nil || q.Text != "Which of the two accounts?" || !q.At.Equal(now.Add(2*time.Hour)) {
+		t.Fatalf("Question = %+v", q)
+	}
+	if err := amend(l, now.Add(3*time.Hour)); err != nil {
+		t.Fatalf("the member answers with an amendment: %v", err)
+	}
+	if q := l.Question(); q != nil {
+		t.Errorf("question still shown after the answer: %+v", q)
+	}
+}
+
+func TestLifecycle_Refusals(t *testing.T) {
 	tests := []struct {
 		name      string
 		setup     []step
 		do        step
-		wantErr   error // nil: allowed
+		wantErr   error
 		wantStage domain.Stage
 	}{
-		// Allowed.
-		{"review after receipt", nil, stage(domain.StageUnderReview), nil, domain.StageUnderReview},
-		{"decide after review", []step{stage(domain.StageUnderReview)}, stage(domain.StageDecided), nil, domain.StageDecided},
-		{"hold after decision", []step{stage(domain.StageUnderReview), stage(domain.StageDecided)}, stage(domain.StageOnHold), nil, domain.StageOnHold},
-		{"clear after hold", []step{stage(domain.StageUnderReview), stage(domain.StageDecided), stage(domain.StageOnHold)}, stage(domain.StageCleared), nil, domain.StageCleared},
-		{"back under review after a decision", []step{stage(domain.StageUnderReview), stage(domain.StageDecided), amend}, stage(domain.StageUnderReview), nil, domain.StageUnderReview},
-		{"close straight after receipt", nil, closed(domain.OutcomeNoData), nil, domain.StageClosed},
-		{"close as redirected", []step{stage(domain.StageUnderReview), stage(domain.StageDecided)}, closed(domain.OutcomeRedirected), nil, domain.StageClosed},
-		{"same stage again is a no-op", []step{stage(domain.StageUnderReview)}, stage(domain.StageUnderReview), nil, domain.StageUnderReview},
-		{"amend while received", nil, amend, nil, domain.StageReceived},
-		{"amend while on hold", []step{stage(domain.StageUnderReview), stage(domain.StageDecided), stage(domain.StageOnHold)}, amend, nil, domain.StageOnHold},
-		{"withdraw while under review", []step{stage(domain.StageUnderReview)}, withdraw, nil, domain.StageWithdrawn},
-		{"close after withdrawal", []step{withdraw}, closed(domain.OutcomeWithdrawn), nil, domain.StageClosed},
-
-		// Refused.
-		{"amend after withdrawal", []step{withdraw}, amend, domain.ErrWithdrawn, domain.StageWithdrawn},
-		{"amend after close", []step{closed(domain.OutcomeRejected)}, amend, domain.ErrClosed, domain.StageClosed},
-		{"withdraw twice", []step{withdraw}, withdraw, domain.ErrWithdrawn, domain.StageWithdrawn},
-		{"withdraw after close", []step{closed(domain.OutcomeChallenged)}, withdraw, domain.ErrClosed, domain.StageClosed},
-		{"withdraw after withdrawn and closed", []step{withdraw, closed(domain.OutcomeWithdrawn)}, withdraw, domain.ErrClosed, domain.StageClosed},
-		{"any stage after close", []step{closed(domain.OutcomeRejected)}, stage(domain.StageUnderReview), domain.ErrClosed, domain.StageClosed},
-		{"close twice", []step{closed(domain.OutcomeRejected)}, closed(domain.OutcomeDisclosed), domain.ErrClosed, domain.StageClosed},
-		{"review after withdrawal", []step{withdraw}, stage(domain.StageUnderReview), domain.ErrWithdrawn, domain.StageWithdrawn},
-		{"decide before review", nil, stage(domain.StageDecided), domain.ErrStageChange, domain.StageReceived},
-		{"clear before decision", []step{stage(domain.StageUnderReview), stage(domain.StageOnHold)}, stage(domain.StageCleared), domain.ErrStageChange, domain.StageOnHold},
+		{"amend after withdrawal", []step{withdraw}, amend, domain.ErrWithdrawn, domain.StageClosed},
+		{"amend after a redirect", []step{opened, redirect, fact(lifecycle.RedirectAgreed)}, amend, domain.ErrClosed, domain.StageClosed},
+		{"withdraw twice", []step{withdraw}, withdraw, domain.ErrWithdrawn, domain.StageClosed},
+		{"withdraw after a rejection", []step{opened, reject}, withdraw, domain.ErrClosed, domain.StageClosed},
+		{"any fact after close", []step{opened, reject}, fact(lifecycle.HoldPlaced), domain.ErrClosed, domain.StageClosed},
+		{"close again otherwise", []step{opened, reject}, closed(domain.OutcomeDisclosed), domain.ErrClosed, domain.StageClosed},
+		{"review after withdrawal", []step{withdraw}, opened, domain.ErrClosed, domain.StageClosed},
+		{"decide before review", nil, disclose, domain.ErrStageChange, domain.StageReceived},
+		{"clear before decision", []step{opened}, cleared, domain.ErrStageChange, domain.StageUnderReview},
 		{"close without outcome", nil, closed(""), domain.ErrStageChange, domain.StageReceived},
 		{"close with unknown outcome", nil, closed("shrugged"), domain.ErrStageChange, domain.StageReceived},
-		{"outcome on a stage other than closed", nil, func(l *domain.Lifecycle, at time.Time) error {
-			return l.ApplyStageChange(domain.StageChange{Stage: domain.StageUnderReview, Outcome: domain.OutcomeRejected, At: at})
+		{"outcome on another fact", nil, func(l *domain.Lifecycle, at time.Time) error {
+			return l.Apply(domain.Fact{Trigger: lifecycle.CaseOpened, Outcome: domain.OutcomeRejected, At: at})
 		}, domain.ErrStageChange, domain.StageReceived},
-		{"received reported by another service", nil, stage(domain.StageReceived), domain.ErrStageChange, domain.StageReceived},
-		{"withdrawn reported as a stage", nil, stage(domain.StageWithdrawn), domain.ErrStageChange, domain.StageReceived},
-		{"amended reported as a stage", nil, stage(domain.StageAmended), domain.ErrStageChange, domain.StageReceived},
-		{"unknown stage", nil, stage("deliberating"), domain.ErrStageChange, domain.StageReceived},
+		{"withdrawal reported as another service's fact", nil, fact(lifecycle.WithdrawalReported), domain.ErrStageChange, domain.StageReceived},
+		{"unknown trigger", nil, fact("deliberating"), domain.ErrStageChange, domain.StageReceived},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,13 +161,11 @@ func TestLifecycle_Transitions(t *testing.T) {
 			before := l.Timeline()
 			err := tt.do(l, now.Add(100*time.Hour))
 			switch {
-			case tt.wantErr == nil && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+			case !errors.Is(err, tt.wantErr):
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
-			case tt.wantErr != nil && !errors.Is(err, ddrerr.ErrFailedPrecondition):
+			case !errors.Is(err, ddrerr.ErrFailedPrecondition):
 				t.Fatalf("error %v does not match ddrerr.ErrFailedPrecondition", err)
-			case tt.wantErr != nil && !slices.Equal(l.Timeline(), before):
+			case !slices.Equal(l.Timeline(), before):
 				t.Errorf("refused change still altered the timeline: %+v", l.Timeline())
 			}
 			if l.Stage() != tt.wantStage {
@@ -135,12 +175,29 @@ func TestLifecycle_Transitions(t *testing.T) {
 	}
 }
 
+// A redelivered fact, or assessment's reopening after the amendment the
+// view already showed in review, changes nothing.
+func TestLifecycle_RepeatedFactsChangeNothing(t *testing.T) {
+	l := run(t, opened, ask, amend)
+	before := l.Timeline()
+	if err := l.Apply(domain.Fact{Trigger: lifecycle.Amended, At: now.Add(10 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(l.Timeline(), before) || l.Stage() != domain.StageUnderReview {
+		t.Errorf("reopening again moved the view: %s %+v", l.Stage(), l.Timeline())
+	}
+	c := run(t, opened, reject)
+	if err := c.Apply(domain.Fact{Trigger: domain.TriggerClosed, Outcome: domain.OutcomeRejected, At: now.Add(10 * time.Hour)}); err != nil {
+		t.Errorf("the rejection recorded again: %v", err)
+	}
+}
+
 func TestLifecycle_CanAmendAndCanWithdrawAgreeWithCommands(t *testing.T) {
-	open := run(t, stage(domain.StageUnderReview))
+	open := run(t, opened)
 	if open.CanAmend() != nil || open.CanWithdraw() != nil {
 		t.Errorf("open request: CanAmend %v, CanWithdraw %v", open.CanAmend(), open.CanWithdraw())
 	}
-	done := run(t, closed(domain.OutcomeRejected))
+	done := run(t, opened, redirect, fact(lifecycle.RedirectAgreed))
 	if !errors.Is(done.CanAmend(), domain.ErrClosed) || !errors.Is(done.CanWithdraw(), domain.ErrClosed) {
 		t.Errorf("closed request: CanAmend %v, CanWithdraw %v", done.CanAmend(), done.CanWithdraw())
 	}
@@ -173,12 +230,16 @@ func TestLifecycle_AmendmentsAddAndNeverReplace(t *testing.T) {
 // Team's deliberations: neither the timeline nor a reported stage change has
 // room for more.
 func TestLifecycle_TimelineCarriesNoDeliberation(t *testing.T) {
-	for _, typ := range []reflect.Type{reflect.TypeFor[domain.TimelineEntry](), reflect.TypeFor[domain.StageChange]()} {
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[domain.TimelineEntry](): {"Stage", "Outcome", "At"},
+		// The question is the one thing the Privacy Team says to the member.
+		reflect.TypeFor[domain.Fact](): {"Trigger", "At", "Outcome", "Question"},
+	} {
 		var names []string
 		for f := range typ.Fields() {
 			names = append(names, f.Name)
 		}
-		if want := []string{"Stage", "Outcome", "At"}; !slices.Equal(names, want) {
+		if !slices.Equal(names, want) {
 			t.Errorf("%s has fields %v, want only %v", typ.Name(), names, want)
 		}
 	}

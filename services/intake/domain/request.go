@@ -44,6 +44,11 @@ type Request struct {
 	// CustomerEstablishment is the ISO country of the establishment of
 	// the customer named in CustomerID: its DPA is competent too (2.2).
 	CustomerEstablishment string // customer_establishment
+	// Customers are every business customer the demand concerns, each
+	// with its role and establishment (issue 16). The one-customer form
+	// above (CustomerID, CustomerEstablishment) is the older way to name
+	// one: a request uses one form or the other; see [Request.AllCustomers].
+	Customers []Customer // customers
 
 	// IdempotencyKey is chosen by the group member; a retry with the same key
 	// gets the same request. Empty means no deduplication. It is not part of

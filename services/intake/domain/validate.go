@@ -62,6 +62,7 @@ func (r Request) Validate(now time.Time, limits Limits) error {
 			v.add("customer_establishment", "must be an assigned ISO 3166-1 alpha-2 code")
 		}
 	}
+	v.customers(r, l)
 	v.dataCategories(r.DataCategories)
 	if !r.TimeRange.From.IsZero() && !r.TimeRange.To.IsZero() && r.TimeRange.From.After(r.TimeRange.To) {
 		v.add("time_range.to", "must not be before time_range.from")

@@ -31,14 +31,8 @@ func amendmentProto(a app.Amended) *intakev1.Amendment {
 // amendments list shows them.
 func requestProto(r app.Request) *intakev1.Request {
 	content := app.EncodeRequest(r.Content)
-	for _, t := range r.Targets {
-		content.Targets = append(content.Targets, &intakev1.Target{
-			Kind:        protoconv.EnumValue[intakev1.TargetKind](string(t.Kind), "TARGET_KIND_"),
-			Value:       t.Value,
-			Ref:         t.Ref,
-			SealedValue: t.Sealed,
-			Erased:      t.Erased,
-		})
+	if len(r.Targets) > 0 {
+		content.Targets = targetsProto(r.Targets)
 	}
 	out := &intakev1.Request{
 		RequestId:       r.ID,
@@ -57,6 +51,47 @@ func requestProto(r app.Request) *intakev1.Request {
 		if s := stageProto(e.Stage); s != intakev1.Stage_STAGE_UNSPECIFIED {
 			out.Timeline = append(out.Timeline, &intakev1.TimelineEntry{Stage: s, Time: protoconv.Timestamp(e.At)})
 		}
+	}
+	if q := r.Question; q != nil {
+		out.InformationRequest = &intakev1.InformationRequest{Question: q.Text, AskTime: protoconv.Timestamp(q.At)}
+	}
+	return out
+}
+
+// targetsProto renders targets as recorded, opened or sealed.
+func targetsProto(ts []app.Target) []*intakev1.Target {
+	out := make([]*intakev1.Target, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, &intakev1.Target{
+			Kind:        protoconv.EnumValue[intakev1.TargetKind](string(t.Kind), "TARGET_KIND_"),
+			Value:       t.Value,
+			Ref:         t.Ref,
+			SealedValue: t.Sealed,
+			Erased:      t.Erased,
+		})
+	}
+	return out
+}
+
+// reviewProto renders the whole request for staff. Its targets carry ref
+// and kind only: the app cleared their values.
+func reviewProto(r app.Review) *intakev1.ReviewRequest {
+	m := requestProto(r.Request)
+	out := &intakev1.ReviewRequest{
+		RequestId:            m.GetRequestId(),
+		GroupMember:          m.GetGroupMember(),
+		Content:              m.GetContent(),
+		Amendments:           m.GetAmendments(),
+		SubmitTime:           m.GetSubmitTime(),
+		ForwardingDelay:      m.GetForwardingDelay(),
+		LateForwarding:       m.GetLateForwarding(),
+		TargetCount:          int32(len(r.Targets)), //nolint:gosec // at most 1,000 targets (the proto's max_items)
+		TargetsErased:        r.TargetsErased,
+		WithdrawTime:         protoconv.Timestamp(r.WithdrawTime),
+		WithdrawalRecordedBy: r.WithdrawalRecordedBy,
+	}
+	for _, v := range r.Reveals {
+		out.Reveals = append(out.Reveals, &intakev1.TargetReveal{RevealedBy: v.By, Roles: v.Roles, Reason: v.Reason, RevealTime: protoconv.Timestamp(v.At)})
 	}
 	return out
 }

@@ -221,7 +221,7 @@ func (s *Server) Amend(ctx context.Context, req *intakev1.AmendRequest) (*intake
 }
 
 // Withdraw implements intakev1.IntakeServiceServer.
-func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*intakev1.WithdrawResponse, error) {
+func (s *Server) Withdraw(ctx context.Context, req *intakev1.WithdrawRequest) (*intakev1.WithdrawResponse, error) { //nolint:dupl // RecordWithdrawal is the staff's door to the same fact; only the caller's kind differs
 	member, err := groupMember(ctx)
 	if err != nil {
 		return nil, err
@@ -252,4 +252,60 @@ func (s *Server) EraseTargets(ctx context.Context, req *intakev1.EraseTargetsReq
 		return nil, err
 	}
 	return &intakev1.EraseTargetsResponse{EraseTime: timestamppb.New(res.EraseTime), ErasedNow: res.ErasedNow}, nil
+}
+
+// staff is the authenticated staff member; which staff roles may call what
+// is the policy table's decision (platform/authz).
+func staff(ctx context.Context) (string, error) {
+	id, err := auth.Require(ctx, auth.KindStaff)
+	return id.URI, err
+}
+
+// RecordWithdrawal implements intakev1.IntakeServiceServer.
+func (s *Server) RecordWithdrawal(ctx context.Context, req *intakev1.RecordWithdrawalRequest) (*intakev1.RecordWithdrawalResponse, error) { //nolint:dupl // Withdraw is the member's door to the same fact; only the caller's kind differs
+	who, err := staff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	at, seq, err := s.app.RecordWithdrawal(ctx, who, req.GetRequestId(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	s.settle(ctx, seq)
+	return &intakev1.RecordWithdrawalResponse{WithdrawTime: timestamppb.New(at)}, nil
+}
+
+// GetRequestForReview implements intakev1.IntakeServiceServer.
+func (s *Server) GetRequestForReview(ctx context.Context, req *intakev1.GetRequestForReviewRequest) (*intakev1.GetRequestForReviewResponse, error) {
+	if _, err := staff(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	r, err := s.app.GetRequestForReview(ctx, req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.GetRequestForReviewResponse{Request: reviewProto(r)}, nil
+}
+
+// RevealTargets implements intakev1.IntakeServiceServer. The caller's
+// roles go into the record with the reveal.
+func (s *Server) RevealTargets(ctx context.Context, req *intakev1.RevealTargetsRequest) (*intakev1.RevealTargetsResponse, error) {
+	who, err := staff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(req); err != nil {
+		return nil, err
+	}
+	r, err := s.app.RevealTargets(ctx, who, auth.Roles(ctx), req.GetRequestId(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &intakev1.RevealTargetsResponse{Targets: targetsProto(r.Targets), RevealTime: timestamppb.New(r.RevealTime)}, nil
 }

@@ -416,14 +416,15 @@ func TestAmendKeepsOriginalAndWithdrawEndsAmending(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := got.GetRequest()
-	if r.GetContent().GetTargets()[0].GetValue() != "x@example.org" || len(r.GetAmendments()) != 1 || r.GetStage() != intakev1.Stage_STAGE_WITHDRAWN {
-		t.Errorf("after amend+withdraw: target kept %v, amendments %d, stage %v", r.GetContent().GetTargets()[0].GetValue() == "x@example.org", len(r.GetAmendments()), r.GetStage())
+	if r.GetContent().GetTargets()[0].GetValue() != "x@example.org" || len(r.GetAmendments()) != 1 ||
+		r.GetStage() != intakev1.Stage_STAGE_CLOSED || r.GetOutcome() != intakev1.Outcome_OUTCOME_WITHDRAWN {
+		t.Errorf("after amend+withdraw: target kept %v, amendments %d, stage %v %v", r.GetContent().GetTargets()[0].GetValue() == "x@example.org", len(r.GetAmendments()), r.GetStage(), r.GetOutcome())
 	}
 	var stages []intakev1.Stage
 	for _, e := range r.GetTimeline() {
 		stages = append(stages, e.GetStage())
 	}
-	if diff := cmp.Diff([]intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_WITHDRAWN}, stages); diff != "" {
+	if diff := cmp.Diff([]intakev1.Stage{intakev1.Stage_STAGE_RECEIVED, intakev1.Stage_STAGE_CLOSED}, stages); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
 }

@@ -113,6 +113,11 @@ var Table = map[string][]Role{
 	// Issue 16: assessment (lifecycle, more information, withdrawal, corrections, links).
 	//
 	// Issue 16: intake (the reviewer's whole request, reveals, staff-recorded withdrawal).
+	// Targets are revealed to the Privacy Team only, never to a group
+	// member through this door (its own Get shows its own request).
+	"/ddr.intake.v1.IntakeService/GetRequestForReview": {Reviewer, Approver, Legal},
+	"/ddr.intake.v1.IntakeService/RevealTargets":       {Reviewer, Approver, Legal},
+	"/ddr.intake.v1.IntakeService/RecordWithdrawal":    {Reviewer, Approver, Legal},
 	//
 	// Issue 16: notification.
 	//

@@ -33,11 +33,19 @@ const (
 	Stage_STAGE_UNSPECIFIED  Stage = 0
 	Stage_STAGE_RECEIVED     Stage = 1
 	Stage_STAGE_UNDER_REVIEW Stage = 2
-	Stage_STAGE_DECIDED      Stage = 3
-	Stage_STAGE_ON_HOLD      Stage = 4
-	Stage_STAGE_CLEARED      Stage = 5
-	Stage_STAGE_CLOSED       Stage = 6
-	Stage_STAGE_WITHDRAWN    Stage = 7
+	// Not shown since issue 16: a decision under way (four eyes, a redirect,
+	// notices) is STAGE_UNDER_REVIEW to the member (platform/lifecycle.StageOf).
+	Stage_STAGE_DECIDED Stage = 3
+	Stage_STAGE_ON_HOLD Stage = 4
+	Stage_STAGE_CLEARED Stage = 5
+	Stage_STAGE_CLOSED  Stage = 6
+	// Not shown since issue 16: a withdrawn request is STAGE_CLOSED with
+	// OUTCOME_WITHDRAWN (every pending step stopped with the withdrawal).
+	Stage_STAGE_WITHDRAWN Stage = 7
+	// The Privacy Team asked the member for more information
+	// (Request.information_request holds the question); the member answers
+	// with Amend.
+	Stage_STAGE_INFORMATION_REQUESTED Stage = 8
 )
 
 // Enum value maps for Stage.
@@ -51,16 +59,18 @@ var (
 		5: "STAGE_CLEARED",
 		6: "STAGE_CLOSED",
 		7: "STAGE_WITHDRAWN",
+		8: "STAGE_INFORMATION_REQUESTED",
 	}
 	Stage_value = map[string]int32{
-		"STAGE_UNSPECIFIED":  0,
-		"STAGE_RECEIVED":     1,
-		"STAGE_UNDER_REVIEW": 2,
-		"STAGE_DECIDED":      3,
-		"STAGE_ON_HOLD":      4,
-		"STAGE_CLEARED":      5,
-		"STAGE_CLOSED":       6,
-		"STAGE_WITHDRAWN":    7,
+		"STAGE_UNSPECIFIED":           0,
+		"STAGE_RECEIVED":              1,
+		"STAGE_UNDER_REVIEW":          2,
+		"STAGE_DECIDED":               3,
+		"STAGE_ON_HOLD":               4,
+		"STAGE_CLEARED":               5,
+		"STAGE_CLOSED":                6,
+		"STAGE_WITHDRAWN":             7,
+		"STAGE_INFORMATION_REQUESTED": 8,
 	}
 )
 
@@ -293,8 +303,11 @@ type Request struct {
 	Stage          Stage            `protobuf:"varint,8,opt,name=stage,proto3,enum=ddr.intake.v1.Stage" json:"stage,omitempty"`
 	Outcome        Outcome          `protobuf:"varint,9,opt,name=outcome,proto3,enum=ddr.intake.v1.Outcome" json:"outcome,omitempty"`
 	Timeline       []*TimelineEntry `protobuf:"bytes,10,rep,name=timeline,proto3" json:"timeline,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Set while the stage is STAGE_INFORMATION_REQUESTED: what the Privacy
+	// Team asks. Nothing else of its deliberations reaches the member.
+	InformationRequest *InformationRequest `protobuf:"bytes,11,opt,name=information_request,json=informationRequest,proto3" json:"information_request,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -397,6 +410,68 @@ func (x *Request) GetTimeline() []*TimelineEntry {
 	return nil
 }
 
+func (x *Request) GetInformationRequest() *InformationRequest {
+	if x != nil {
+		return x.InformationRequest
+	}
+	return nil
+}
+
+// InformationRequest is the Privacy Team's question to the group member.
+type InformationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Personal data (RECORD): the Privacy Team's question in free text,
+	// which can name the people concerned.
+	Question      string                 `protobuf:"bytes,1,opt,name=question,proto3" json:"question,omitempty"`
+	AskTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=ask_time,json=askTime,proto3" json:"ask_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InformationRequest) Reset() {
+	*x = InformationRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationRequest) ProtoMessage() {}
+
+func (x *InformationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationRequest.ProtoReflect.Descriptor instead.
+func (*InformationRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *InformationRequest) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *InformationRequest) GetAskTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AskTime
+	}
+	return nil
+}
+
 // SubmitRequest is the input of Submit.
 type SubmitRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -410,7 +485,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[3]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +497,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[3]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +510,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{3}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SubmitRequest) GetIdempotencyKey() string {
@@ -466,7 +541,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[4]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +553,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[4]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +566,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{4}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SubmitResponse) GetRequestId() string {
@@ -532,7 +607,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +619,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +632,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetRequest) GetRequestId() string {
@@ -577,7 +652,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +664,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +677,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetResponse) GetRequest() *Request {
@@ -624,7 +699,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +711,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +724,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListRequest) GetPageSize() int32 {
@@ -677,7 +752,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +764,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +777,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListResponse) GetRequests() []*Request {
@@ -732,7 +807,7 @@ type AmendRequest struct {
 
 func (x *AmendRequest) Reset() {
 	*x = AmendRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +819,7 @@ func (x *AmendRequest) String() string {
 func (*AmendRequest) ProtoMessage() {}
 
 func (x *AmendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +832,7 @@ func (x *AmendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendRequest.ProtoReflect.Descriptor instead.
 func (*AmendRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AmendRequest) GetRequestId() string {
@@ -791,7 +866,7 @@ type AmendResponse struct {
 
 func (x *AmendResponse) Reset() {
 	*x = AmendResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +878,7 @@ func (x *AmendResponse) String() string {
 func (*AmendResponse) ProtoMessage() {}
 
 func (x *AmendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +891,7 @@ func (x *AmendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendResponse.ProtoReflect.Descriptor instead.
 func (*AmendResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AmendResponse) GetAmendment() *Amendment {
@@ -838,7 +913,7 @@ type WithdrawRequest struct {
 
 func (x *WithdrawRequest) Reset() {
 	*x = WithdrawRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +925,7 @@ func (x *WithdrawRequest) String() string {
 func (*WithdrawRequest) ProtoMessage() {}
 
 func (x *WithdrawRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +938,7 @@ func (x *WithdrawRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WithdrawRequest) GetRequestId() string {
@@ -890,7 +965,7 @@ type WithdrawResponse struct {
 
 func (x *WithdrawResponse) Reset() {
 	*x = WithdrawResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +977,7 @@ func (x *WithdrawResponse) String() string {
 func (*WithdrawResponse) ProtoMessage() {}
 
 func (x *WithdrawResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +990,7 @@ func (x *WithdrawResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WithdrawResponse) GetWithdrawTime() *timestamppb.Timestamp {
@@ -938,7 +1013,7 @@ type EraseTargetsRequest struct {
 
 func (x *EraseTargetsRequest) Reset() {
 	*x = EraseTargetsRequest{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1025,7 @@ func (x *EraseTargetsRequest) String() string {
 func (*EraseTargetsRequest) ProtoMessage() {}
 
 func (x *EraseTargetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1038,7 @@ func (x *EraseTargetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseTargetsRequest.ProtoReflect.Descriptor instead.
 func (*EraseTargetsRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EraseTargetsRequest) GetRequestId() string {
@@ -992,7 +1067,7 @@ type EraseTargetsResponse struct {
 
 func (x *EraseTargetsResponse) Reset() {
 	*x = EraseTargetsResponse{}
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1079,7 @@ func (x *EraseTargetsResponse) String() string {
 func (*EraseTargetsResponse) ProtoMessage() {}
 
 func (x *EraseTargetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1092,7 @@ func (x *EraseTargetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseTargetsResponse.ProtoReflect.Descriptor instead.
 func (*EraseTargetsResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EraseTargetsResponse) GetEraseTime() *timestamppb.Timestamp {
@@ -1034,6 +1109,520 @@ func (x *EraseTargetsResponse) GetErasedNow() bool {
 	return false
 }
 
+// RecordWithdrawalRequest is the input of RecordWithdrawal.
+type RecordWithdrawalRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What the authority said. Required: a withdrawal staff record must say
+	// how they learnt of it.
+	// Personal data (SUBJECT): the authority's reason, which can describe the people concerned.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordWithdrawalRequest) Reset() {
+	*x = RecordWithdrawalRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordWithdrawalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordWithdrawalRequest) ProtoMessage() {}
+
+func (x *RecordWithdrawalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordWithdrawalRequest.ProtoReflect.Descriptor instead.
+func (*RecordWithdrawalRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RecordWithdrawalRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordWithdrawalRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RecordWithdrawalResponse is the output of RecordWithdrawal.
+type RecordWithdrawalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WithdrawTime  *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordWithdrawalResponse) Reset() {
+	*x = RecordWithdrawalResponse{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordWithdrawalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordWithdrawalResponse) ProtoMessage() {}
+
+func (x *RecordWithdrawalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordWithdrawalResponse.ProtoReflect.Descriptor instead.
+func (*RecordWithdrawalResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RecordWithdrawalResponse) GetWithdrawTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WithdrawTime
+	}
+	return nil
+}
+
+// GetRequestForReviewRequest is the input of GetRequestForReview.
+type GetRequestForReviewRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequestForReviewRequest) Reset() {
+	*x = GetRequestForReviewRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequestForReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequestForReviewRequest) ProtoMessage() {}
+
+func (x *GetRequestForReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequestForReviewRequest.ProtoReflect.Descriptor instead.
+func (*GetRequestForReviewRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetRequestForReviewRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// GetRequestForReviewResponse is the output of GetRequestForReview.
+type GetRequestForReviewResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *ReviewRequest         `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequestForReviewResponse) Reset() {
+	*x = GetRequestForReviewResponse{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequestForReviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequestForReviewResponse) ProtoMessage() {}
+
+func (x *GetRequestForReviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequestForReviewResponse.ProtoReflect.Descriptor instead.
+func (*GetRequestForReviewResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetRequestForReviewResponse) GetRequest() *ReviewRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// ReviewRequest is the whole request as the Privacy Team reviews it.
+type ReviewRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	GroupMember string                 `protobuf:"bytes,2,opt,name=group_member,json=groupMember,proto3" json:"group_member,omitempty"`
+	// The demand as received: authority, legal process and reference,
+	// purpose, scope, harm, notes, attachments, deadline, customers, time
+	// range, categories, gag. Its targets carry kind and ref only: value and
+	// sealed_value are empty (RevealTargets shows the values).
+	Content *DataDisclosureRequest `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	// Every amendment, oldest first.
+	Amendments      []*Amendment           `protobuf:"bytes,4,rep,name=amendments,proto3" json:"amendments,omitempty"`
+	SubmitTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	ForwardingDelay *durationpb.Duration   `protobuf:"bytes,6,opt,name=forwarding_delay,json=forwardingDelay,proto3" json:"forwarding_delay,omitempty"`
+	LateForwarding  bool                   `protobuf:"varint,7,opt,name=late_forwarding,json=lateForwarding,proto3" json:"late_forwarding,omitempty"`
+	// How many targets the demand names (content.targets lists their kinds).
+	TargetCount int32 `protobuf:"varint,8,opt,name=target_count,json=targetCount,proto3" json:"target_count,omitempty"`
+	// The targets were erased at the end of retention.
+	TargetsErased bool `protobuf:"varint,9,opt,name=targets_erased,json=targetsErased,proto3" json:"targets_erased,omitempty"`
+	// Every recorded reveal of the targets, oldest first.
+	Reveals []*TargetReveal `protobuf:"bytes,10,rep,name=reveals,proto3" json:"reveals,omitempty"`
+	// When the request was withdrawn; unset while it was not.
+	WithdrawTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=withdraw_time,json=withdrawTime,proto3" json:"withdraw_time,omitempty"`
+	// Who recorded the withdrawal; empty when the group member reported it.
+	WithdrawalRecordedBy string `protobuf:"bytes,12,opt,name=withdrawal_recorded_by,json=withdrawalRecordedBy,proto3" json:"withdrawal_recorded_by,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *ReviewRequest) Reset() {
+	*x = ReviewRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewRequest) ProtoMessage() {}
+
+func (x *ReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewRequest.ProtoReflect.Descriptor instead.
+func (*ReviewRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReviewRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReviewRequest) GetGroupMember() string {
+	if x != nil {
+		return x.GroupMember
+	}
+	return ""
+}
+
+func (x *ReviewRequest) GetContent() *DataDisclosureRequest {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetAmendments() []*Amendment {
+	if x != nil {
+		return x.Amendments
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetForwardingDelay() *durationpb.Duration {
+	if x != nil {
+		return x.ForwardingDelay
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetLateForwarding() bool {
+	if x != nil {
+		return x.LateForwarding
+	}
+	return false
+}
+
+func (x *ReviewRequest) GetTargetCount() int32 {
+	if x != nil {
+		return x.TargetCount
+	}
+	return 0
+}
+
+func (x *ReviewRequest) GetTargetsErased() bool {
+	if x != nil {
+		return x.TargetsErased
+	}
+	return false
+}
+
+func (x *ReviewRequest) GetReveals() []*TargetReveal {
+	if x != nil {
+		return x.Reveals
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetWithdrawTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WithdrawTime
+	}
+	return nil
+}
+
+func (x *ReviewRequest) GetWithdrawalRecordedBy() string {
+	if x != nil {
+		return x.WithdrawalRecordedBy
+	}
+	return ""
+}
+
+// TargetReveal is one recorded reveal of a request's targets.
+type TargetReveal struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RevealedBy string                 `protobuf:"bytes,1,opt,name=revealed_by,json=revealedBy,proto3" json:"revealed_by,omitempty"`
+	Roles      []string               `protobuf:"bytes,2,rep,name=roles,proto3" json:"roles,omitempty"`
+	// Personal data (RECORD): why the targets had to be seen.
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	RevealTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=reveal_time,json=revealTime,proto3" json:"reveal_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TargetReveal) Reset() {
+	*x = TargetReveal{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TargetReveal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TargetReveal) ProtoMessage() {}
+
+func (x *TargetReveal) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TargetReveal.ProtoReflect.Descriptor instead.
+func (*TargetReveal) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *TargetReveal) GetRevealedBy() string {
+	if x != nil {
+		return x.RevealedBy
+	}
+	return ""
+}
+
+func (x *TargetReveal) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *TargetReveal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TargetReveal) GetRevealTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevealTime
+	}
+	return nil
+}
+
+// RevealTargetsRequest is the input of RevealTargets.
+type RevealTargetsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Why the values must be seen. Required: it goes into the record.
+	// Personal data (RECORD): why the targets had to be seen, in free text
+	// that can name them.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealTargetsRequest) Reset() {
+	*x = RevealTargetsRequest{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealTargetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealTargetsRequest) ProtoMessage() {}
+
+func (x *RevealTargetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealTargetsRequest.ProtoReflect.Descriptor instead.
+func (*RevealTargetsRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RevealTargetsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RevealTargetsRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RevealTargetsResponse is the output of RevealTargets.
+type RevealTargetsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The targets with their values, in the order of the demand.
+	Targets       []*Target              `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
+	RevealTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=reveal_time,json=revealTime,proto3" json:"reveal_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealTargetsResponse) Reset() {
+	*x = RevealTargetsResponse{}
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealTargetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealTargetsResponse) ProtoMessage() {}
+
+func (x *RevealTargetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_intake_v1_intake_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealTargetsResponse.ProtoReflect.Descriptor instead.
+func (*RevealTargetsResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_intake_v1_intake_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RevealTargetsResponse) GetTargets() []*Target {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *RevealTargetsResponse) GetRevealTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevealTime
+	}
+	return nil
+}
+
 var File_ddr_intake_v1_intake_service_proto protoreflect.FileDescriptor
 
 const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
@@ -1047,7 +1636,7 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\vinformation\x18\x02 \x01(\tB\x04\x90\xb5\x18\x01R\vinformation\x12;\n" +
 	"\vattachments\x18\x03 \x03(\v2\x19.ddr.intake.v1.AttachmentR\vattachments\x129\n" +
 	"\n" +
-	"amend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\x89\x04\n" +
+	"amend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime\"\xdd\x04\n" +
 	"\aRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -1063,7 +1652,11 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x05stage\x18\b \x01(\x0e2\x14.ddr.intake.v1.StageR\x05stage\x120\n" +
 	"\aoutcome\x18\t \x01(\x0e2\x16.ddr.intake.v1.OutcomeR\aoutcome\x128\n" +
 	"\btimeline\x18\n" +
-	" \x03(\v2\x1c.ddr.intake.v1.TimelineEntryR\btimeline\"\xa0\x01\n" +
+	" \x03(\v2\x1c.ddr.intake.v1.TimelineEntryR\btimeline\x12R\n" +
+	"\x13information_request\x18\v \x01(\v2!.ddr.intake.v1.InformationRequestR\x12informationRequest\"m\n" +
+	"\x12InformationRequest\x12 \n" +
+	"\bquestion\x18\x01 \x01(\tB\x04\x90\xb5\x18\x02R\bquestion\x125\n" +
+	"\bask_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aaskTime\"\xa0\x01\n" +
 	"\rSubmitRequest\x12G\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x80\x012\x12^[A-Za-z0-9._:-]+$R\x0eidempotencyKey\x12F\n" +
 	"\arequest\x18\x02 \x01(\v2$.ddr.intake.v1.DataDisclosureRequestB\x06\xbaH\x03\xc8\x01\x01R\arequest\"\xb1\x01\n" +
@@ -1109,7 +1702,51 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\n" +
 	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12\x1d\n" +
 	"\n" +
-	"erased_now\x18\x02 \x01(\bR\terasedNow*\xaa\x01\n" +
+	"erased_now\x18\x02 \x01(\bR\terasedNow\"k\n" +
+	"\x17RecordWithdrawalRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12&\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xd0\x0f\x90\xb5\x18\x01R\x06reason\"[\n" +
+	"\x18RecordWithdrawalResponse\x12?\n" +
+	"\rwithdraw_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\"F\n" +
+	"\x1aGetRequestForReviewRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"U\n" +
+	"\x1bGetRequestForReviewResponse\x126\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.ddr.intake.v1.ReviewRequestR\arequest\"\xef\x04\n" +
+	"\rReviewRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
+	"\fgroup_member\x18\x02 \x01(\tR\vgroupMember\x12>\n" +
+	"\acontent\x18\x03 \x01(\v2$.ddr.intake.v1.DataDisclosureRequestR\acontent\x128\n" +
+	"\n" +
+	"amendments\x18\x04 \x03(\v2\x18.ddr.intake.v1.AmendmentR\n" +
+	"amendments\x12;\n" +
+	"\vsubmit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x12D\n" +
+	"\x10forwarding_delay\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0fforwardingDelay\x12'\n" +
+	"\x0flate_forwarding\x18\a \x01(\bR\x0elateForwarding\x12!\n" +
+	"\ftarget_count\x18\b \x01(\x05R\vtargetCount\x12%\n" +
+	"\x0etargets_erased\x18\t \x01(\bR\rtargetsErased\x125\n" +
+	"\areveals\x18\n" +
+	" \x03(\v2\x1b.ddr.intake.v1.TargetRevealR\areveals\x12?\n" +
+	"\rwithdraw_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\fwithdrawTime\x124\n" +
+	"\x16withdrawal_recorded_by\x18\f \x01(\tR\x14withdrawalRecordedBy\"\xa0\x01\n" +
+	"\fTargetReveal\x12\x1f\n" +
+	"\vrevealed_by\x18\x01 \x01(\tR\n" +
+	"revealedBy\x12\x14\n" +
+	"\x05roles\x18\x02 \x03(\tR\x05roles\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\x90\xb5\x18\x02R\x06reason\x12;\n" +
+	"\vreveal_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revealTime\"h\n" +
+	"\x14RevealTargetsRequest\x12(\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12&\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0e\xbaH\ar\x05\x10\x01\x18\xd0\x0f\x90\xb5\x18\x02R\x06reason\"\x85\x01\n" +
+	"\x15RevealTargetsResponse\x12/\n" +
+	"\atargets\x18\x01 \x03(\v2\x15.ddr.intake.v1.TargetR\atargets\x12;\n" +
+	"\vreveal_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revealTime*\xcb\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTAGE_RECEIVED\x10\x01\x12\x16\n" +
@@ -1118,7 +1755,8 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\rSTAGE_ON_HOLD\x10\x04\x12\x11\n" +
 	"\rSTAGE_CLEARED\x10\x05\x12\x10\n" +
 	"\fSTAGE_CLOSED\x10\x06\x12\x13\n" +
-	"\x0fSTAGE_WITHDRAWN\x10\a*\xab\x01\n" +
+	"\x0fSTAGE_WITHDRAWN\x10\a\x12\x1f\n" +
+	"\x1bSTAGE_INFORMATION_REQUESTED\x10\b*\xab\x01\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OUTCOME_DISCLOSED\x10\x01\x12\x16\n" +
@@ -1126,14 +1764,17 @@ const file_ddr_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x10OUTCOME_REJECTED\x10\x03\x12\x16\n" +
 	"\x12OUTCOME_CHALLENGED\x10\x04\x12\x15\n" +
 	"\x11OUTCOME_WITHDRAWN\x10\x05\x12\x13\n" +
-	"\x0fOUTCOME_NO_DATA\x10\x062\xbf\x03\n" +
+	"\x0fOUTCOME_NO_DATA\x10\x062\xee\x05\n" +
 	"\rIntakeService\x12E\n" +
 	"\x06Submit\x12\x1c.ddr.intake.v1.SubmitRequest\x1a\x1d.ddr.intake.v1.SubmitResponse\x12<\n" +
 	"\x03Get\x12\x19.ddr.intake.v1.GetRequest\x1a\x1a.ddr.intake.v1.GetResponse\x12?\n" +
 	"\x04List\x12\x1a.ddr.intake.v1.ListRequest\x1a\x1b.ddr.intake.v1.ListResponse\x12B\n" +
 	"\x05Amend\x12\x1b.ddr.intake.v1.AmendRequest\x1a\x1c.ddr.intake.v1.AmendResponse\x12K\n" +
 	"\bWithdraw\x12\x1e.ddr.intake.v1.WithdrawRequest\x1a\x1f.ddr.intake.v1.WithdrawResponse\x12W\n" +
-	"\fEraseTargets\x12\".ddr.intake.v1.EraseTargetsRequest\x1a#.ddr.intake.v1.EraseTargetsResponseB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
+	"\fEraseTargets\x12\".ddr.intake.v1.EraseTargetsRequest\x1a#.ddr.intake.v1.EraseTargetsResponse\x12c\n" +
+	"\x10RecordWithdrawal\x12&.ddr.intake.v1.RecordWithdrawalRequest\x1a'.ddr.intake.v1.RecordWithdrawalResponse\x12l\n" +
+	"\x13GetRequestForReview\x12).ddr.intake.v1.GetRequestForReviewRequest\x1a*.ddr.intake.v1.GetRequestForReviewResponse\x12Z\n" +
+	"\rRevealTargets\x12#.ddr.intake.v1.RevealTargetsRequest\x1a$.ddr.intake.v1.RevealTargetsResponseB4Z2github.com/ddrsuite/ddr/gen/ddr/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_ddr_intake_v1_intake_service_proto_rawDescOnce sync.Once
@@ -1148,67 +1789,96 @@ func file_ddr_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 }
 
 var file_ddr_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ddr_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_ddr_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_ddr_intake_v1_intake_service_proto_goTypes = []any{
-	(Stage)(0),                    // 0: ddr.intake.v1.Stage
-	(Outcome)(0),                  // 1: ddr.intake.v1.Outcome
-	(*TimelineEntry)(nil),         // 2: ddr.intake.v1.TimelineEntry
-	(*Amendment)(nil),             // 3: ddr.intake.v1.Amendment
-	(*Request)(nil),               // 4: ddr.intake.v1.Request
-	(*SubmitRequest)(nil),         // 5: ddr.intake.v1.SubmitRequest
-	(*SubmitResponse)(nil),        // 6: ddr.intake.v1.SubmitResponse
-	(*GetRequest)(nil),            // 7: ddr.intake.v1.GetRequest
-	(*GetResponse)(nil),           // 8: ddr.intake.v1.GetResponse
-	(*ListRequest)(nil),           // 9: ddr.intake.v1.ListRequest
-	(*ListResponse)(nil),          // 10: ddr.intake.v1.ListResponse
-	(*AmendRequest)(nil),          // 11: ddr.intake.v1.AmendRequest
-	(*AmendResponse)(nil),         // 12: ddr.intake.v1.AmendResponse
-	(*WithdrawRequest)(nil),       // 13: ddr.intake.v1.WithdrawRequest
-	(*WithdrawResponse)(nil),      // 14: ddr.intake.v1.WithdrawResponse
-	(*EraseTargetsRequest)(nil),   // 15: ddr.intake.v1.EraseTargetsRequest
-	(*EraseTargetsResponse)(nil),  // 16: ddr.intake.v1.EraseTargetsResponse
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*Attachment)(nil),            // 18: ddr.intake.v1.Attachment
-	(*DataDisclosureRequest)(nil), // 19: ddr.intake.v1.DataDisclosureRequest
-	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
+	(Stage)(0),                          // 0: ddr.intake.v1.Stage
+	(Outcome)(0),                        // 1: ddr.intake.v1.Outcome
+	(*TimelineEntry)(nil),               // 2: ddr.intake.v1.TimelineEntry
+	(*Amendment)(nil),                   // 3: ddr.intake.v1.Amendment
+	(*Request)(nil),                     // 4: ddr.intake.v1.Request
+	(*InformationRequest)(nil),          // 5: ddr.intake.v1.InformationRequest
+	(*SubmitRequest)(nil),               // 6: ddr.intake.v1.SubmitRequest
+	(*SubmitResponse)(nil),              // 7: ddr.intake.v1.SubmitResponse
+	(*GetRequest)(nil),                  // 8: ddr.intake.v1.GetRequest
+	(*GetResponse)(nil),                 // 9: ddr.intake.v1.GetResponse
+	(*ListRequest)(nil),                 // 10: ddr.intake.v1.ListRequest
+	(*ListResponse)(nil),                // 11: ddr.intake.v1.ListResponse
+	(*AmendRequest)(nil),                // 12: ddr.intake.v1.AmendRequest
+	(*AmendResponse)(nil),               // 13: ddr.intake.v1.AmendResponse
+	(*WithdrawRequest)(nil),             // 14: ddr.intake.v1.WithdrawRequest
+	(*WithdrawResponse)(nil),            // 15: ddr.intake.v1.WithdrawResponse
+	(*EraseTargetsRequest)(nil),         // 16: ddr.intake.v1.EraseTargetsRequest
+	(*EraseTargetsResponse)(nil),        // 17: ddr.intake.v1.EraseTargetsResponse
+	(*RecordWithdrawalRequest)(nil),     // 18: ddr.intake.v1.RecordWithdrawalRequest
+	(*RecordWithdrawalResponse)(nil),    // 19: ddr.intake.v1.RecordWithdrawalResponse
+	(*GetRequestForReviewRequest)(nil),  // 20: ddr.intake.v1.GetRequestForReviewRequest
+	(*GetRequestForReviewResponse)(nil), // 21: ddr.intake.v1.GetRequestForReviewResponse
+	(*ReviewRequest)(nil),               // 22: ddr.intake.v1.ReviewRequest
+	(*TargetReveal)(nil),                // 23: ddr.intake.v1.TargetReveal
+	(*RevealTargetsRequest)(nil),        // 24: ddr.intake.v1.RevealTargetsRequest
+	(*RevealTargetsResponse)(nil),       // 25: ddr.intake.v1.RevealTargetsResponse
+	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
+	(*Attachment)(nil),                  // 27: ddr.intake.v1.Attachment
+	(*DataDisclosureRequest)(nil),       // 28: ddr.intake.v1.DataDisclosureRequest
+	(*durationpb.Duration)(nil),         // 29: google.protobuf.Duration
+	(*Target)(nil),                      // 30: ddr.intake.v1.Target
 }
 var file_ddr_intake_v1_intake_service_proto_depIdxs = []int32{
 	0,  // 0: ddr.intake.v1.TimelineEntry.stage:type_name -> ddr.intake.v1.Stage
-	17, // 1: ddr.intake.v1.TimelineEntry.time:type_name -> google.protobuf.Timestamp
-	18, // 2: ddr.intake.v1.Amendment.attachments:type_name -> ddr.intake.v1.Attachment
-	17, // 3: ddr.intake.v1.Amendment.amend_time:type_name -> google.protobuf.Timestamp
-	19, // 4: ddr.intake.v1.Request.content:type_name -> ddr.intake.v1.DataDisclosureRequest
+	26, // 1: ddr.intake.v1.TimelineEntry.time:type_name -> google.protobuf.Timestamp
+	27, // 2: ddr.intake.v1.Amendment.attachments:type_name -> ddr.intake.v1.Attachment
+	26, // 3: ddr.intake.v1.Amendment.amend_time:type_name -> google.protobuf.Timestamp
+	28, // 4: ddr.intake.v1.Request.content:type_name -> ddr.intake.v1.DataDisclosureRequest
 	3,  // 5: ddr.intake.v1.Request.amendments:type_name -> ddr.intake.v1.Amendment
-	17, // 6: ddr.intake.v1.Request.submit_time:type_name -> google.protobuf.Timestamp
-	20, // 7: ddr.intake.v1.Request.forwarding_delay:type_name -> google.protobuf.Duration
+	26, // 6: ddr.intake.v1.Request.submit_time:type_name -> google.protobuf.Timestamp
+	29, // 7: ddr.intake.v1.Request.forwarding_delay:type_name -> google.protobuf.Duration
 	0,  // 8: ddr.intake.v1.Request.stage:type_name -> ddr.intake.v1.Stage
 	1,  // 9: ddr.intake.v1.Request.outcome:type_name -> ddr.intake.v1.Outcome
 	2,  // 10: ddr.intake.v1.Request.timeline:type_name -> ddr.intake.v1.TimelineEntry
-	19, // 11: ddr.intake.v1.SubmitRequest.request:type_name -> ddr.intake.v1.DataDisclosureRequest
-	17, // 12: ddr.intake.v1.SubmitResponse.submit_time:type_name -> google.protobuf.Timestamp
-	4,  // 13: ddr.intake.v1.GetResponse.request:type_name -> ddr.intake.v1.Request
-	4,  // 14: ddr.intake.v1.ListResponse.requests:type_name -> ddr.intake.v1.Request
-	18, // 15: ddr.intake.v1.AmendRequest.attachments:type_name -> ddr.intake.v1.Attachment
-	3,  // 16: ddr.intake.v1.AmendResponse.amendment:type_name -> ddr.intake.v1.Amendment
-	17, // 17: ddr.intake.v1.WithdrawResponse.withdraw_time:type_name -> google.protobuf.Timestamp
-	17, // 18: ddr.intake.v1.EraseTargetsResponse.erase_time:type_name -> google.protobuf.Timestamp
-	5,  // 19: ddr.intake.v1.IntakeService.Submit:input_type -> ddr.intake.v1.SubmitRequest
-	7,  // 20: ddr.intake.v1.IntakeService.Get:input_type -> ddr.intake.v1.GetRequest
-	9,  // 21: ddr.intake.v1.IntakeService.List:input_type -> ddr.intake.v1.ListRequest
-	11, // 22: ddr.intake.v1.IntakeService.Amend:input_type -> ddr.intake.v1.AmendRequest
-	13, // 23: ddr.intake.v1.IntakeService.Withdraw:input_type -> ddr.intake.v1.WithdrawRequest
-	15, // 24: ddr.intake.v1.IntakeService.EraseTargets:input_type -> ddr.intake.v1.EraseTargetsRequest
-	6,  // 25: ddr.intake.v1.IntakeService.Submit:output_type -> ddr.intake.v1.SubmitResponse
-	8,  // 26: ddr.intake.v1.IntakeService.Get:output_type -> ddr.intake.v1.GetResponse
-	10, // 27: ddr.intake.v1.IntakeService.List:output_type -> ddr.intake.v1.ListResponse
-	12, // 28: ddr.intake.v1.IntakeService.Amend:output_type -> ddr.intake.v1.AmendResponse
-	14, // 29: ddr.intake.v1.IntakeService.Withdraw:output_type -> ddr.intake.v1.WithdrawResponse
-	16, // 30: ddr.intake.v1.IntakeService.EraseTargets:output_type -> ddr.intake.v1.EraseTargetsResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	5,  // 11: ddr.intake.v1.Request.information_request:type_name -> ddr.intake.v1.InformationRequest
+	26, // 12: ddr.intake.v1.InformationRequest.ask_time:type_name -> google.protobuf.Timestamp
+	28, // 13: ddr.intake.v1.SubmitRequest.request:type_name -> ddr.intake.v1.DataDisclosureRequest
+	26, // 14: ddr.intake.v1.SubmitResponse.submit_time:type_name -> google.protobuf.Timestamp
+	4,  // 15: ddr.intake.v1.GetResponse.request:type_name -> ddr.intake.v1.Request
+	4,  // 16: ddr.intake.v1.ListResponse.requests:type_name -> ddr.intake.v1.Request
+	27, // 17: ddr.intake.v1.AmendRequest.attachments:type_name -> ddr.intake.v1.Attachment
+	3,  // 18: ddr.intake.v1.AmendResponse.amendment:type_name -> ddr.intake.v1.Amendment
+	26, // 19: ddr.intake.v1.WithdrawResponse.withdraw_time:type_name -> google.protobuf.Timestamp
+	26, // 20: ddr.intake.v1.EraseTargetsResponse.erase_time:type_name -> google.protobuf.Timestamp
+	26, // 21: ddr.intake.v1.RecordWithdrawalResponse.withdraw_time:type_name -> google.protobuf.Timestamp
+	22, // 22: ddr.intake.v1.GetRequestForReviewResponse.request:type_name -> ddr.intake.v1.ReviewRequest
+	28, // 23: ddr.intake.v1.ReviewRequest.content:type_name -> ddr.intake.v1.DataDisclosureRequest
+	3,  // 24: ddr.intake.v1.ReviewRequest.amendments:type_name -> ddr.intake.v1.Amendment
+	26, // 25: ddr.intake.v1.ReviewRequest.submit_time:type_name -> google.protobuf.Timestamp
+	29, // 26: ddr.intake.v1.ReviewRequest.forwarding_delay:type_name -> google.protobuf.Duration
+	23, // 27: ddr.intake.v1.ReviewRequest.reveals:type_name -> ddr.intake.v1.TargetReveal
+	26, // 28: ddr.intake.v1.ReviewRequest.withdraw_time:type_name -> google.protobuf.Timestamp
+	26, // 29: ddr.intake.v1.TargetReveal.reveal_time:type_name -> google.protobuf.Timestamp
+	30, // 30: ddr.intake.v1.RevealTargetsResponse.targets:type_name -> ddr.intake.v1.Target
+	26, // 31: ddr.intake.v1.RevealTargetsResponse.reveal_time:type_name -> google.protobuf.Timestamp
+	6,  // 32: ddr.intake.v1.IntakeService.Submit:input_type -> ddr.intake.v1.SubmitRequest
+	8,  // 33: ddr.intake.v1.IntakeService.Get:input_type -> ddr.intake.v1.GetRequest
+	10, // 34: ddr.intake.v1.IntakeService.List:input_type -> ddr.intake.v1.ListRequest
+	12, // 35: ddr.intake.v1.IntakeService.Amend:input_type -> ddr.intake.v1.AmendRequest
+	14, // 36: ddr.intake.v1.IntakeService.Withdraw:input_type -> ddr.intake.v1.WithdrawRequest
+	16, // 37: ddr.intake.v1.IntakeService.EraseTargets:input_type -> ddr.intake.v1.EraseTargetsRequest
+	18, // 38: ddr.intake.v1.IntakeService.RecordWithdrawal:input_type -> ddr.intake.v1.RecordWithdrawalRequest
+	20, // 39: ddr.intake.v1.IntakeService.GetRequestForReview:input_type -> ddr.intake.v1.GetRequestForReviewRequest
+	24, // 40: ddr.intake.v1.IntakeService.RevealTargets:input_type -> ddr.intake.v1.RevealTargetsRequest
+	7,  // 41: ddr.intake.v1.IntakeService.Submit:output_type -> ddr.intake.v1.SubmitResponse
+	9,  // 42: ddr.intake.v1.IntakeService.Get:output_type -> ddr.intake.v1.GetResponse
+	11, // 43: ddr.intake.v1.IntakeService.List:output_type -> ddr.intake.v1.ListResponse
+	13, // 44: ddr.intake.v1.IntakeService.Amend:output_type -> ddr.intake.v1.AmendResponse
+	15, // 45: ddr.intake.v1.IntakeService.Withdraw:output_type -> ddr.intake.v1.WithdrawResponse
+	17, // 46: ddr.intake.v1.IntakeService.EraseTargets:output_type -> ddr.intake.v1.EraseTargetsResponse
+	19, // 47: ddr.intake.v1.IntakeService.RecordWithdrawal:output_type -> ddr.intake.v1.RecordWithdrawalResponse
+	21, // 48: ddr.intake.v1.IntakeService.GetRequestForReview:output_type -> ddr.intake.v1.GetRequestForReviewResponse
+	25, // 49: ddr.intake.v1.IntakeService.RevealTargets:output_type -> ddr.intake.v1.RevealTargetsResponse
+	41, // [41:50] is the sub-list for method output_type
+	32, // [32:41] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ddr_intake_v1_intake_service_proto_init() }
@@ -1223,7 +1893,7 @@ func file_ddr_intake_v1_intake_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_intake_v1_intake_service_proto_rawDesc), len(file_ddr_intake_v1_intake_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

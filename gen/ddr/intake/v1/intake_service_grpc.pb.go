@@ -19,12 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntakeService_Submit_FullMethodName       = "/ddr.intake.v1.IntakeService/Submit"
-	IntakeService_Get_FullMethodName          = "/ddr.intake.v1.IntakeService/Get"
-	IntakeService_List_FullMethodName         = "/ddr.intake.v1.IntakeService/List"
-	IntakeService_Amend_FullMethodName        = "/ddr.intake.v1.IntakeService/Amend"
-	IntakeService_Withdraw_FullMethodName     = "/ddr.intake.v1.IntakeService/Withdraw"
-	IntakeService_EraseTargets_FullMethodName = "/ddr.intake.v1.IntakeService/EraseTargets"
+	IntakeService_Submit_FullMethodName              = "/ddr.intake.v1.IntakeService/Submit"
+	IntakeService_Get_FullMethodName                 = "/ddr.intake.v1.IntakeService/Get"
+	IntakeService_List_FullMethodName                = "/ddr.intake.v1.IntakeService/List"
+	IntakeService_Amend_FullMethodName               = "/ddr.intake.v1.IntakeService/Amend"
+	IntakeService_Withdraw_FullMethodName            = "/ddr.intake.v1.IntakeService/Withdraw"
+	IntakeService_EraseTargets_FullMethodName        = "/ddr.intake.v1.IntakeService/EraseTargets"
+	IntakeService_RecordWithdrawal_FullMethodName    = "/ddr.intake.v1.IntakeService/RecordWithdrawal"
+	IntakeService_GetRequestForReview_FullMethodName = "/ddr.intake.v1.IntakeService/GetRequestForReview"
+	IntakeService_RevealTargets_FullMethodName       = "/ddr.intake.v1.IntakeService/RevealTargets"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -48,16 +51,41 @@ type IntakeServiceClient interface {
 	// Errors: INVALID_ARGUMENT for a bad page token.
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	// Amend adds information or attachments; the original stays in the record.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn or closed.
+	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
+	// sends a case under way (or a rejected one) back to review.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
+	// otherwise than rejected.
 	Amend(ctx context.Context, in *AmendRequest, opts ...grpc.CallOption) (*AmendResponse, error)
-	// Withdraw records that the authority withdrew its demand.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	// Withdraw records that the authority withdrew its demand: every pending
+	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
+	// After a disclosure it is recorded and undoes nothing.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
+	// closed otherwise than disclosed.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
 	// while the record keeps every event and still verifies. Idempotent.
 	// Errors: NOT_FOUND for an unknown request.
 	EraseTargets(ctx context.Context, in *EraseTargetsRequest, opts ...grpc.CallOption) (*EraseTargetsResponse, error)
+	// RecordWithdrawal records, for staff (reviewer, approver, legal), that
+	// the authority told the company directly that it withdrew its demand
+	// (issue 16): the same RequestWithdrawn as the member's Withdraw, with
+	// recorded_by set to the caller. Errors: INVALID_ARGUMENT without a
+	// reason; NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	RecordWithdrawal(ctx context.Context, in *RecordWithdrawalRequest, opts ...grpc.CallOption) (*RecordWithdrawalResponse, error)
+	// GetRequestForReview returns, for staff (reviewer, approver, legal), the
+	// whole request as received and every amendment in order (clause 3.3),
+	// with the targets sealed: their number, refs and kinds only. Their values
+	// are shown only through RevealTargets. Errors: NOT_FOUND.
+	GetRequestForReview(ctx context.Context, in *GetRequestForReviewRequest, opts ...grpc.CallOption) (*GetRequestForReviewResponse, error)
+	// RevealTargets shows the target values to a reviewer, approver or legal
+	// who gives a reason. The reveal is recorded (TargetsRevealed: who, their
+	// roles, when, why) before any value is returned: no reveal without its
+	// record. Errors: INVALID_ARGUMENT without a reason; NOT_FOUND;
+	// FAILED_PRECONDITION once the targets were erased at the end of
+	// retention (their values are gone for good) or when the request names no
+	// targets.
+	RevealTargets(ctx context.Context, in *RevealTargetsRequest, opts ...grpc.CallOption) (*RevealTargetsResponse, error)
 }
 
 type intakeServiceClient struct {
@@ -128,6 +156,36 @@ func (c *intakeServiceClient) EraseTargets(ctx context.Context, in *EraseTargets
 	return out, nil
 }
 
+func (c *intakeServiceClient) RecordWithdrawal(ctx context.Context, in *RecordWithdrawalRequest, opts ...grpc.CallOption) (*RecordWithdrawalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordWithdrawalResponse)
+	err := c.cc.Invoke(ctx, IntakeService_RecordWithdrawal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) GetRequestForReview(ctx context.Context, in *GetRequestForReviewRequest, opts ...grpc.CallOption) (*GetRequestForReviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRequestForReviewResponse)
+	err := c.cc.Invoke(ctx, IntakeService_GetRequestForReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) RevealTargets(ctx context.Context, in *RevealTargetsRequest, opts ...grpc.CallOption) (*RevealTargetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevealTargetsResponse)
+	err := c.cc.Invoke(ctx, IntakeService_RevealTargets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntakeServiceServer is the server API for IntakeService service.
 // All implementations must embed UnimplementedIntakeServiceServer
 // for forward compatibility.
@@ -149,16 +207,41 @@ type IntakeServiceServer interface {
 	// Errors: INVALID_ARGUMENT for a bad page token.
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	// Amend adds information or attachments; the original stays in the record.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn or closed.
+	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
+	// sends a case under way (or a rejected one) back to review.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
+	// otherwise than rejected.
 	Amend(context.Context, *AmendRequest) (*AmendResponse, error)
-	// Withdraw records that the authority withdrew its demand.
-	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	// Withdraw records that the authority withdrew its demand: every pending
+	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
+	// After a disclosure it is recorded and undoes nothing.
+	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
+	// closed otherwise than disclosed.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
 	// while the record keeps every event and still verifies. Idempotent.
 	// Errors: NOT_FOUND for an unknown request.
 	EraseTargets(context.Context, *EraseTargetsRequest) (*EraseTargetsResponse, error)
+	// RecordWithdrawal records, for staff (reviewer, approver, legal), that
+	// the authority told the company directly that it withdrew its demand
+	// (issue 16): the same RequestWithdrawn as the member's Withdraw, with
+	// recorded_by set to the caller. Errors: INVALID_ARGUMENT without a
+	// reason; NOT_FOUND; FAILED_PRECONDITION when already withdrawn or closed.
+	RecordWithdrawal(context.Context, *RecordWithdrawalRequest) (*RecordWithdrawalResponse, error)
+	// GetRequestForReview returns, for staff (reviewer, approver, legal), the
+	// whole request as received and every amendment in order (clause 3.3),
+	// with the targets sealed: their number, refs and kinds only. Their values
+	// are shown only through RevealTargets. Errors: NOT_FOUND.
+	GetRequestForReview(context.Context, *GetRequestForReviewRequest) (*GetRequestForReviewResponse, error)
+	// RevealTargets shows the target values to a reviewer, approver or legal
+	// who gives a reason. The reveal is recorded (TargetsRevealed: who, their
+	// roles, when, why) before any value is returned: no reveal without its
+	// record. Errors: INVALID_ARGUMENT without a reason; NOT_FOUND;
+	// FAILED_PRECONDITION once the targets were erased at the end of
+	// retention (their values are gone for good) or when the request names no
+	// targets.
+	RevealTargets(context.Context, *RevealTargetsRequest) (*RevealTargetsResponse, error)
 	mustEmbedUnimplementedIntakeServiceServer()
 }
 
@@ -186,6 +269,15 @@ func (UnimplementedIntakeServiceServer) Withdraw(context.Context, *WithdrawReque
 }
 func (UnimplementedIntakeServiceServer) EraseTargets(context.Context, *EraseTargetsRequest) (*EraseTargetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseTargets not implemented")
+}
+func (UnimplementedIntakeServiceServer) RecordWithdrawal(context.Context, *RecordWithdrawalRequest) (*RecordWithdrawalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordWithdrawal not implemented")
+}
+func (UnimplementedIntakeServiceServer) GetRequestForReview(context.Context, *GetRequestForReviewRequest) (*GetRequestForReviewResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRequestForReview not implemented")
+}
+func (UnimplementedIntakeServiceServer) RevealTargets(context.Context, *RevealTargetsRequest) (*RevealTargetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevealTargets not implemented")
 }
 func (UnimplementedIntakeServiceServer) mustEmbedUnimplementedIntakeServiceServer() {}
 func (UnimplementedIntakeServiceServer) testEmbeddedByValue()                       {}
@@ -316,6 +408,60 @@ func _IntakeService_EraseTargets_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_RecordWithdrawal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordWithdrawalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).RecordWithdrawal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_RecordWithdrawal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).RecordWithdrawal(ctx, req.(*RecordWithdrawalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_GetRequestForReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRequestForReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).GetRequestForReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_GetRequestForReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).GetRequestForReview(ctx, req.(*GetRequestForReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_RevealTargets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevealTargetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).RevealTargets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_RevealTargets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).RevealTargets(ctx, req.(*RevealTargetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntakeService_ServiceDesc is the grpc.ServiceDesc for IntakeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -346,6 +492,18 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EraseTargets",
 			Handler:    _IntakeService_EraseTargets_Handler,
+		},
+		{
+			MethodName: "RecordWithdrawal",
+			Handler:    _IntakeService_RecordWithdrawal_Handler,
+		},
+		{
+			MethodName: "GetRequestForReview",
+			Handler:    _IntakeService_GetRequestForReview_Handler,
+		},
+		{
+			MethodName: "RevealTargets",
+			Handler:    _IntakeService_RevealTargets_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1021,7 +1021,10 @@ type DataDisclosureRequest struct {
 	// controller, clause 4.1) and its establishment (clause 2.2). A request
 	// may name several; customer_id and customer_establishment above are the
 	// one-customer form written before this field existed and read as a
-	// customer of unknown role.
+	// customer of unknown role. A request gives one form or the other:
+	// customers beside customer_id or customer_establishment is
+	// INVALID_ARGUMENT (on request.customers); each customer_id once
+	// (request.customers[i].customer_id).
 	Customers     []*Customer `protobuf:"bytes,21,rep,name=customers,proto3" json:"customers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
