@@ -1,23 +1,24 @@
 package suite_test
 
 // Issue 16 over gRPC against the real all-in-one, for reporting: a
-// withdrawal refuses any later disclosure, and a demand sent to two group
-// members is counted once in the transparency report. The reveal of the
-// targets in the record is tested where its producer is not needed
-// (reporting's service tests, ddrctl's record show); the suite test of the
-// merged branches drives it through intake's RevealTargets.
+// withdrawal refuses any later disclosure, a reveal of the targets is in
+// the record (who, when, roles; never its reason), and a demand sent to
+// two group members is counted once in the transparency report.
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
@@ -141,6 +142,49 @@ func TestClause2_1_ADisclosureAfterTheMemberWithdrewIsRefusedEndToEnd(t *testing
 	if _, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Outcome{
 		Outcome: reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN}}); err != nil {
 		t.Fatalf("withdrawn: %v", err)
+	}
+}
+
+// Issue 16's must-show: a reveal (intake's RevealTargets) is recorded and
+// appears in the record reporting serves, with who, when and the roles;
+// its reason is sealed as the company's record and never shown there.
+func TestClause3_3_ARevealOfTheTargetsAppearsInTheRecordEndToEnd(t *testing.T) {
+	p := startSuite(t, runnertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
+	staff := intakev1.NewIntakeServiceClient(p.Dial(t, reviewer))
+	re := reportingv1.NewReportingServiceClient(p.Dial(t, reviewer))
+	sub, err := in.Submit(ctx, lrDemand("revealed", time.Now().Add(-time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sub.GetRequestId()
+	const reason = "to check the account of Jane Canary-Reveal"
+	if _, err := staff.RevealTargets(ctx, &intakev1.RevealTargetsRequest{RequestId: id, Reason: reason}); err != nil {
+		t.Fatal(err)
+	}
+	var rec *reportingv1.Record
+	var fact *reportingv1.RecordFact
+	eventually(t, func() error {
+		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		rec = res.GetRecord()
+		for _, f := range rec.GetTimeline() {
+			if f.GetKind() == reportingv1.RecordFactKind_RECORD_FACT_KIND_TARGETS_REVEALED {
+				fact = f
+				return nil
+			}
+		}
+		return errors.New("the reveal is not in the record's timeline yet")
+	})
+	if fact.GetBy() != reviewer || !slices.Contains(fact.GetRoles(), "reviewer") || fact.GetTime() == nil || !fact.GetSealedText() {
+		t.Errorf("reveal in the record: %v; want who, when, roles and that its reason is recorded", fact)
+	}
+	if strings.Contains(prototext.Format(rec), "Canary") {
+		t.Error("the record shows the reveal's reason")
 	}
 }
 

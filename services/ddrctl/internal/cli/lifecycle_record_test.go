@@ -11,17 +11,16 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
-	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
-// Issue 16's must-show: a reveal of the target values is recorded and
-// appears in ddrctl's record output, who, when and with which roles, never
-// its reason's text. intake's RevealTargets lands on another branch: the
-// reveal is appended as intake writes it, and the suite test of the merge
-// drives it through the RPC. The withdrawal goes through the member's RPC.
+// Issue 16's must-show: a reveal of the target values (ddrctl case reveal)
+// is recorded and appears in ddrctl's record output, who, when and with
+// which roles, never its reason's text. The withdrawal goes through the
+// member's RPC; its acknowledgement is appended as assessment writes it
+// until AcknowledgeWithdrawal is merged.
 func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 	cfg := suite.DefaultConfig()
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
@@ -29,11 +28,8 @@ func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 	id := requestID(t, d.ok(member, "request", "submit", "-f", writeDemand(t), "-o", "json"))
 
 	const reason = "to check the account of Jane Canary-Reveal"
-	at := time.Now().UTC().Truncate(time.Second)
-	appendAs(t, p, "intake", id, eventstore.Event{
-		ID: eventstore.DerivedID(id, "intake.targets_revealed"), RequestID: id, Service: "intake", Name: "targets_revealed", Time: at, Actor: carol,
-		Payload: &intakev1.TargetsRevealed{RequestId: id, RevealedBy: carol, Roles: []string{"legal"}, Reason: reason, RevealTime: timestamppb.New(at)},
-	})
+	d.until(alice, always, "case", "get", id)
+	d.ok(alice, "case", "reveal", id, "--reason", reason)
 	d.ok(member, "request", "withdraw", id, "--reason", "the authority withdrew by letter")
 
 	out := d.until(alice, func(s string) bool { return strings.Contains(s, "withdrawn") }, "record", "show", id)
@@ -43,7 +39,7 @@ func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 			reveal = line
 		}
 	}
-	if reveal == "" || !strings.Contains(reveal, carol) || !strings.Contains(reveal, at.Format(time.RFC3339)) || !strings.Contains(reveal, "roles legal") {
+	if reveal == "" || !strings.Contains(reveal, alice) || !strings.Contains(reveal, time.Now().UTC().Format("2006-01-02")) || !strings.Contains(reveal, "roles reviewer") {
 		t.Errorf("the reveal is not shown with who, when and roles:\n%s", out)
 	}
 	if !strings.Contains(reveal, "sealed in the record") {
