@@ -122,6 +122,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		_, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "withdrawn by the authority"})
 		return err
 	})
+	acknowledgeWithdrawal(t, p, id) // issue 16: the record closes on the acknowledgement
 	sealedRecord := func() error {
 		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
 		if err != nil {

@@ -191,6 +191,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	if _, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "withdrawn by the authority"}); err != nil {
 		t.Fatal(err)
 	}
+	acknowledgeWithdrawal(t, p, id) // issue 16: the record closes on the acknowledgement
 	var before *reportingv1.Record
 	eventually(t, func() error {
 		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})

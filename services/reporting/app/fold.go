@@ -36,13 +36,23 @@ var (
 	evAdequacyLost   = eventstore.Kind[*notificationv1.AdequacyLost]().QualifiedName()
 	evRestrictionPro = eventstore.Kind[*reportingv1.RestrictionProposed]().QualifiedName()
 	evRestrictionCon = eventstore.Kind[*reportingv1.RestrictionConfirmed]().QualifiedName()
+
+	// Issue 16's lifecycle events.
+	evReopened        = eventstore.Kind[*assessmentv1.CaseReopened]().QualifiedName()
+	evInfoRequested   = eventstore.Kind[*assessmentv1.InformationRequested]().QualifiedName()
+	evWithdrawalAck   = eventstore.Kind[*assessmentv1.WithdrawalAcknowledged]().QualifiedName()
+	evLinked          = eventstore.Kind[*assessmentv1.CaseLinked]().QualifiedName()
+	evTargetsRevealed = eventstore.Kind[*intakev1.TargetsRevealed]().QualifiedName()
+	evStepsStopped    = eventstore.Kind[*notificationv1.StepsStopped]().QualifiedName()
+	evDPAObjected     = eventstore.Kind[*notificationv1.DpaObjected]().QualifiedName()
 )
 
 // needsPayload reports whether folding the event reads its payload; the
 // others are folded on their name alone and need not be decoded.
 func needsPayload(name string) bool {
 	switch name {
-	case evReceived, evDecided, evCleared, evNoticeSent, evDisposition, evRestrictionSet, evRestrictionPro, evRestrictionCon:
+	case evReceived, evDecided, evCleared, evNoticeSent, evDisposition, evRestrictionSet, evRestrictionPro, evRestrictionCon,
+		evReopened, evLinked:
 		return true
 	}
 	return false
@@ -62,7 +72,7 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		f.Withdraw()
 	case evDecided:
 		if p, ok := payload.(*assessmentv1.AssessmentDecided); ok {
-			f.DecideScope(decisionKind(p.GetDecision().GetKind()), approvedScope(p))
+			f.DecideAs(p.GetDecision().GetDecisionId(), decisionKind(p.GetDecision().GetKind()), approvedScope(p))
 		}
 	case evCleared:
 		t := at
@@ -73,11 +83,22 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		// A clearance recorded before adequacy was judged with it says
 		// nothing about adequacy: it is not judged again at the disclosure
 		// date (the domain judges again only what was found adequate).
-		if ok && p.GetAdequacyJudged() {
-			f.ClearAdequate(t, p.GetAdequate())
-		} else {
-			f.Clear(t)
+		// A clearance of a decision a reopening superseded clears nothing.
+		f.ClearFor(p.GetDecisionId(), t, ok && p.GetAdequacyJudged(), p.GetAdequate())
+	case evReopened:
+		// Without a readable payload the reopening still voids the
+		// decision in effect: refusing a disclosure is the safe side.
+		f.Reopen(payloadAs[*assessmentv1.CaseReopened](payload).GetSupersededDecisionId())
+	case evStepsStopped:
+		f.StopSteps()
+	case evWithdrawalAck:
+		f.AcknowledgeWithdrawal()
+	case evLinked:
+		if p, ok := payload.(*assessmentv1.CaseLinked); ok {
+			f.Link(p.GetRequestId(), p.GetLinkedRequestId())
 		}
+	case evSealed:
+		f.SealSeen()
 	case evAdequacyLost:
 		f.RevokeClearance()
 	case evRedirected:
@@ -120,6 +141,13 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 			f.ConfirmRestriction(p.GetConfirmedBy(), protoconv.Time(p.GetConfirmTime()))
 		}
 	}
+}
+
+// payloadAs is payload as a T, or T's nil (whose getters return zero
+// values) when it is not one.
+func payloadAs[T proto.Message](payload proto.Message) T {
+	p, _ := payload.(T)
+	return p
 }
 
 // receivedFacts takes from a receipt what the report counts, and nothing

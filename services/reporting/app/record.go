@@ -80,7 +80,9 @@ type Record struct {
 	Hashes    []domain.Digest
 	Seals     []domain.Seal
 	Fold      domain.RequestFold
-	LastSeq   uint64
+	// Timeline is the request's course beside the entries (timeline.go).
+	Timeline domain.Timeline
+	LastSeq  uint64
 	// StatedHead is the head hash a copy of the record states (VerifyCopy
 	// checks it against the copy's last entry); unused for a record read
 	// from the stream, whose head is [Record.Head].
@@ -135,7 +137,7 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 		}
 		name = svc + "." + name
 		var payload proto.Message
-		if needsPayload(name) || name == evSealed {
+		if needsPayload(name) || name == evSealed || inTimeline(name) {
 			// A payload this binary cannot decode stays in the record (its
 			// digest is there); it only cannot inform the fold.
 			if ev, err := eventstore.FromMsg(m.Subject, m.Header, m.Data, m.Sequence); err == nil {
@@ -148,6 +150,9 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 			})
 		}
 		apply(&rec.Fold, name, e.Time, payload)
+		if f, ok := timelineFact(name, e.Seq, e.Time, e.Actor, payload); ok {
+			rec.Timeline.Add(f)
+		}
 		rec.LastSeq = m.Sequence
 		return nil
 	})

@@ -62,11 +62,28 @@ func (r *Reports) Facts(p domain.Period) ([]domain.ReportFacts, uint64) {
 	return collect(r.reqs, p), r.lastSeq
 }
 
+// collect takes the facts of every request, counts each demand once
+// (domain.CountDemandsOnce: linked requests are counted together, across
+// periods too) and keeps those received in p.
 func collect(reqs []reqState, p domain.Period) []domain.ReportFacts {
-	out := make([]domain.ReportFacts, 0, len(reqs)/2)
+	all := make([]domain.ReportFacts, 0, len(reqs))
+	var links map[string][]string
 	for i := range reqs {
 		s := &reqs[i]
-		if f, ok := s.fold.Facts(s.id, s.head); ok && p.Contains(f.ReceivedAt) {
+		if f, ok := s.fold.Facts(s.id, s.head); ok {
+			all = append(all, f)
+		}
+		if l := s.fold.Links(); len(l) > 0 {
+			if links == nil {
+				links = map[string][]string{}
+			}
+			links[s.id] = l
+		}
+	}
+	all = domain.CountDemandsOnce(all, links)
+	out := make([]domain.ReportFacts, 0, len(all)/2)
+	for _, f := range all {
+		if p.Contains(f.ReceivedAt) {
 			out = append(out, f)
 		}
 	}

@@ -105,6 +105,11 @@ type DispositionState struct {
 	// Redirected: the authority agreed to go to the customer (4.1.1).
 	// Withdrawn: the authority withdrew the request.
 	Redirected, Withdrawn bool
+	// StepsStopped: notification stopped every pending step (the request
+	// was withdrawn, or its case reopened) and no clearance followed.
+	// ClearanceVoid: the case was reopened after it was cleared, and no
+	// clearance of the new decision followed.
+	StepsStopped, ClearanceVoid bool
 	// Country is the authority's country; AdequateWhenCleared is the
 	// adequacy finding the clearance rested on; Registry, when set, judges
 	// adequacy again at the disclosure date (4.2.1).
@@ -152,6 +157,10 @@ const (
 	RuleExceedsScope       = "DISCLOSURE_EXCEEDS_DECIDED_SCOPE"
 	RuleAdequacyLost       = "ADEQUACY_LOST_BEFORE_DISCLOSURE"
 	RuleOutcomeWithoutFact = "OUTCOME_WITHOUT_ITS_FACT"
+	// Issue 16: what the lifecycle refuses.
+	RuleRequestWithdrawn = "REQUEST_WITHDRAWN"
+	RuleClearanceVoid    = "CLEARANCE_VOID_CASE_REOPENED"
+	RuleStepsStopped     = "STEPS_STOPPED"
 )
 
 // Disposition is how a request finally ended: either a Disclosure, or a
@@ -193,6 +202,9 @@ func RecordDisclosure(s DispositionState, d Disclosure) (Disposition, error) {
 		c.Add("disclosure.means", "is not a known means of delivery")
 	}
 	if err := c.Err(); err != nil {
+		return Disposition{}, err
+	}
+	if err := lifecycleRefusal(s); err != nil {
 		return Disposition{}, err
 	}
 	if !s.Cleared {

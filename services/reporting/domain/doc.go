@@ -17,6 +17,14 @@
 //     accounts and data categories (an un-narrowed decision approves exactly
 //     what was requested; no recorded scope is no scope), and not after the
 //     authority's country lost adequacy (4.2.1).
+//   - What does the request's lifecycle change (issue 16, lifecycle.go)? A
+//     withdrawal refuses any later disclosure (2.1: no demand stands) and
+//     undoes nothing after one; stopped steps and a clearance voided by a
+//     reopening refuse it until the new decision is cleared; the record
+//     closes as withdrawn when a Privacy Team member acknowledges the
+//     withdrawal. The record's [Timeline] keeps every decision, an earlier
+//     one marked superseded. A demand is counted once ([CountDemandsOnce],
+//     [MostSignificant]).
 //   - Who may keep a request out of the report? A restriction is a
 //     policy.Lift ([ProposeRestriction]): one person records it with its
 //     legal reference, a second person with the legal role confirms it.

@@ -142,6 +142,12 @@ type ReportFacts struct {
 	DPAConsulted      bool
 	UnderGag          bool
 	Restriction       Restriction
+	// One demand counted once ([CountDemandsOnce]): CountedWith names the
+	// request this one is counted in (it then counts in no figure);
+	// SameDemand names the requests counted in this one. Both empty for a
+	// request linked to none.
+	CountedWith string
+	SameDemand  []string
 }
 
 // Validate checks the facts one by one; index prefixes the field paths when
@@ -182,6 +188,15 @@ func (f *ReportFacts) validate(c *ddrerr.Collector, index int) bool {
 	}
 	if !f.Restriction.Valid() {
 		c.Add(field("restriction"), "is not a known restriction")
+	}
+	if len(f.CountedWith) > 128 || f.CountedWith == f.RequestID {
+		c.Add(field("counted_with"), "must be another request id, at most 128 bytes")
+	}
+	for _, id := range f.SameDemand {
+		if id == "" || len(id) > 128 || id == f.RequestID {
+			c.Add(field("same_demand"), "must list other request ids, at most 128 bytes each")
+			break
+		}
 	}
 	return ok
 }

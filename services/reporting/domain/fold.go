@@ -59,6 +59,22 @@ type RequestFold struct {
 	decisionProposer    string
 	adequateWhenCleared bool
 	clocks              Clocks // issue 18 (clocks.go)
+	// The lifecycle of issue 16 (lifecycle.go): the decision in effect by
+	// id, the decisions a reopening superseded, whether notification
+	// stopped the steps, whether a reopening voided a clearance, the
+	// acknowledgement that closes a withdrawal, and the requests linked as
+	// the same demand.
+	decisionID             string
+	superseded             []string
+	stepsStopped           bool
+	clearanceVoid          bool
+	withdrawalAcknowledged bool
+	sealedSinceWithdrawal  bool
+	links                  []string
+	// reopenedAfterRedirect: the case went back to review after a
+	// customer's authority agreed to a redirect (another customer's
+	// declined); that redirect stands for its customer.
+	reopenedAfterRedirect bool
 }
 
 // Receive folds the receipt in.
@@ -96,6 +112,7 @@ func (f *RequestFold) RevokeClearance() { f.cleared, f.clearedAt = false, time.T
 func (f *RequestFold) ClearAdequate(at time.Time, adequate bool) {
 	if !f.cleared {
 		f.cleared, f.clearedAt, f.adequateWhenCleared = true, at, adequate
+		f.stepsStopped, f.clearanceVoid = false, false
 	}
 }
 
@@ -103,11 +120,12 @@ func (f *RequestFold) ClearAdequate(at time.Time, adequate bool) {
 func (f *RequestFold) Clear(at time.Time) {
 	if !f.cleared {
 		f.cleared, f.clearedAt = true, at
+		f.stepsStopped, f.clearanceVoid = false, false
 	}
 }
 
 // Redirect folds in that the authority went to the customer (clause 4.1.1).
-func (f *RequestFold) Redirect() { f.redirected = true }
+func (f *RequestFold) Redirect() { f.redirected, f.reopenedAfterRedirect = true, false }
 
 // Withdraw folds in that the authority withdrew the request.
 func (f *RequestFold) Withdraw() { f.withdrawn = true }
@@ -172,9 +190,19 @@ func (f *RequestFold) HasReceipt() bool { return f.hasReceived }
 // sealed: cleared for disclosure, redirected, withdrawn, rejected or
 // challenged, or given a disposition. Later events (a disposition after
 // clearing) extend the record, and it is sealed again.
+//
+// A withdrawal alone is no longer such a point (issue 16): the request
+// closes as withdrawn once a Privacy Team member acknowledged it. A record
+// sealed after a withdrawal by an earlier binary, which sealed there, stays
+// closed as it was.
 func (f *RequestFold) Terminal() bool {
-	return f.cleared || f.redirected || f.withdrawn || f.disposition != nil ||
-		f.decision == DecisionReject || f.decision == DecisionChallenge
+	return f.closedBeyondWithdrawal() || (f.withdrawn && f.sealedSinceWithdrawal)
+}
+
+func (f *RequestFold) closedBeyondWithdrawal() bool {
+	return f.cleared || f.redirectStands() || f.disposition != nil ||
+		f.decision == DecisionReject || f.decision == DecisionChallenge ||
+		f.withdrawalAcknowledged
 }
 
 // Outcome is how the request counts in a report. A recorded disposition is
@@ -182,21 +210,37 @@ func (f *RequestFold) Terminal() bool {
 // or a rejecting or challenging decision. A request cleared or decided for
 // disclosure but without a disposition is pending: the report never claims
 // a disclosure the record does not show.
+//
+// A request with several customers (issue 16) is counted once, by its most
+// significant outcome ([MostSignificant]): a redirect one customer's
+// authority agreed to stands when the case goes back to review for
+// another customer, and then counts beside what the rest comes to (still
+// open: pending; refused: the redirect, which ranks above).
 func (f *RequestFold) Outcome() Outcome {
 	switch {
 	case f.disposition != nil:
 		return f.disposition.ReportOutcome()
 	case f.withdrawn:
 		return OutcomeWithdrawn
-	case f.redirected:
+	case f.redirectStands():
 		return OutcomeRedirected
-	case f.decision == DecisionReject:
-		return OutcomeRejected
-	case f.decision == DecisionChallenge:
-		return OutcomeChallenged
 	}
-	return OutcomePending
+	rest := OutcomePending
+	switch f.decision {
+	case DecisionReject:
+		rest = OutcomeRejected
+	case DecisionChallenge:
+		rest = OutcomeChallenged
+	}
+	if f.redirected {
+		return MostSignificant(OutcomeRedirected, rest)
+	}
+	return rest
 }
+
+// redirectStands: the authority agreed to go to the customer and no
+// reopening sent the case back to review since (for another customer).
+func (f *RequestFold) redirectStands() bool { return f.redirected && !f.reopenedAfterRedirect }
 
 // Restriction is what the report may say about the request: a court order
 // exclusion set by staff keeps it out entirely; national security legal
@@ -248,8 +292,10 @@ func (f *RequestFold) DispositionState() DispositionState {
 		// Categories are recorded only through DecideScope; a fold fed the
 		// legacy Decide has none, and refuses disclosures until wired.
 		ApprovedCategories:  slices.Clone(f.approvedCategories),
-		Redirected:          f.redirected,
+		Redirected:          f.redirectStands(),
 		Withdrawn:           f.withdrawn,
+		StepsStopped:        f.stepsStopped,
+		ClearanceVoid:       f.clearanceVoid,
 		Country:             f.received.Country,
 		AdequateWhenCleared: f.adequateWhenCleared,
 	}

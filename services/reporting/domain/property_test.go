@@ -71,6 +71,9 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 				if !cleared {
 					bad = append(bad, "disclosure before clearance")
 				}
+				if withdrawn {
+					bad = append(bad, "disclosure after the withdrawal")
+				}
 				if d.Accounts > approved.Accounts {
 					bad = append(bad, fmt.Sprintf("%d accounts > approved %d", d.Accounts, approved.Accounts))
 				}

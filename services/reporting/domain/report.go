@@ -165,6 +165,8 @@ const (
 	secCounted uint8 = iota
 	secNationalSecurity
 	secExcluded
+	// secSameDemand: counted in another request of the same demand.
+	secSameDemand
 )
 
 // idPrefix orders like the id itself: comparing prefixes, then whole ids on
@@ -278,6 +280,10 @@ func build(facts []ReportFacts, p Period, cfg Config, asOf time.Time) (*Report, 
 		if !f.validate(&c, i) {
 			return nil, nil, c.Err()
 		}
+		if f.CountedWith != "" {
+			set.leaves = append(set.leaves, leaf{prefix: idPrefix(f.RequestID), fact: uint32(i), section: secSameDemand})
+			continue
+		}
 		switch f.Restriction {
 		case RestrictionExcludedByCourtOrder:
 			set.leaves = append(set.leaves, leaf{prefix: idPrefix(f.RequestID), fact: uint32(i), section: secExcluded})
@@ -380,6 +386,9 @@ func notes(r *Report) []string {
 	return n
 }
 
+// sameDemandTag marks the requests a leaf counts as the same demand.
+const sameDemandTag = "same_demand"
+
 // leafTag separates report leaves from entry hashes.
 const leafTag = "ddr.report.leaf.v1\x00"
 
@@ -399,5 +408,14 @@ func LeafHash(f *ReportFacts) Digest {
 	b = binary.BigEndian.AppendUint64(b, uint64(f.AccountsSpecified))
 	b = append(b, byte(b2i(f.Emergency)|b2i(f.CustomerNotified)<<1|b2i(f.DPAConsulted)<<2|b2i(f.UnderGag)<<3))
 	b = appendString(b, f.Restriction.String())
+	// A demand counted once commits to the requests it counts; a request
+	// linked to none hashes as it always did, so reports published before
+	// linking existed still verify.
+	if len(f.SameDemand) > 0 {
+		b = appendString(b, sameDemandTag)
+		for _, id := range f.SameDemand {
+			b = appendString(b, id)
+		}
+	}
 	return sha256.Sum256(b)
 }

@@ -128,7 +128,7 @@ func ProveInclusion(facts []ReportFacts, report *Report, requestID string) (Incl
 	}
 	i, ok := set.find(requestID)
 	notCounted := fmt.Errorf("%w: request %s is not counted in report %s", ddrerr.ErrNotFound, requestID, report.Period)
-	if !ok || set.leaves[i].section == secExcluded {
+	if !ok || set.leaves[i].section == secExcluded || set.leaves[i].section == secSameDemand {
 		return InclusionProof{}, notCounted
 	}
 	section := set.leaves[i].section

@@ -27,7 +27,34 @@ func recordToProto(r *app.Record) *reportingv1.Record {
 	}
 	h := r.Head()
 	out.HeadHash = h[:]
+	for _, f := range r.Timeline.Facts() {
+		out.Timeline = append(out.Timeline, factToProto(f))
+	}
 	return out
+}
+
+var factKinds = map[domain.FactKind]reportingv1.RecordFactKind{
+	domain.FactDecided:                reportingv1.RecordFactKind_RECORD_FACT_KIND_DECIDED,
+	domain.FactReopened:               reportingv1.RecordFactKind_RECORD_FACT_KIND_REOPENED,
+	domain.FactInformationRequested:   reportingv1.RecordFactKind_RECORD_FACT_KIND_INFORMATION_REQUESTED,
+	domain.FactWithdrawn:              reportingv1.RecordFactKind_RECORD_FACT_KIND_WITHDRAWN,
+	domain.FactWithdrawalAcknowledged: reportingv1.RecordFactKind_RECORD_FACT_KIND_WITHDRAWAL_ACKNOWLEDGED,
+	domain.FactLinked:                 reportingv1.RecordFactKind_RECORD_FACT_KIND_LINKED,
+	domain.FactTargetsRevealed:        reportingv1.RecordFactKind_RECORD_FACT_KIND_TARGETS_REVEALED,
+	domain.FactStepsStopped:           reportingv1.RecordFactKind_RECORD_FACT_KIND_STEPS_STOPPED,
+	domain.FactDPAObjected:            reportingv1.RecordFactKind_RECORD_FACT_KIND_DPA_OBJECTED,
+	domain.FactCleared:                reportingv1.RecordFactKind_RECORD_FACT_KIND_CLEARED,
+	domain.FactDisposition:            reportingv1.RecordFactKind_RECORD_FACT_KIND_DISPOSITION,
+}
+
+// factToProto renders one step of the timeline; it holds no personal data.
+func factToProto(f domain.Fact) *reportingv1.RecordFact {
+	return &reportingv1.RecordFact{
+		Sequence: f.Seq, Kind: factKinds[f.Kind], Time: protoconv.Timestamp(f.At), By: f.By,
+		DecisionId: f.DecisionID, Detail: f.Detail, Superseded: f.Superseded, Trigger: f.Trigger, Reason: f.Reason,
+		SealedText: f.SealedText, LinkedRequestId: f.LinkedRequestID, Roles: f.Roles, Steps: f.Steps, Dpa: f.DPA,
+		AfterDisclosure: f.AfterDisclosure,
+	}
 }
 
 // recordFromProto reads a stored copy of a record, to be verified: its

@@ -32,6 +32,17 @@ func SealReactor(a *app.Reporting) consumer.ReactorHandlers {
 		sealOn[*assessmentv1.AssessmentDecided](a),
 		sealOn[*intakev1.RequestWithdrawn](a),
 		sealOn[*reportingv1.DispositionRecorded](a),
+		// Issue 16: a withdrawal closes the record once a Privacy Team
+		// member acknowledged it, with the disposition "withdrawn" unless
+		// one was recorded before (then it undoes nothing). The
+		// withdrawal alone still seals a record already terminal for
+		// another reason (a rejection), as it always did.
+		consumer.On(func(ctx context.Context, ev eventstore.Event, p *assessmentv1.WithdrawalAcknowledged) error {
+			if err := a.CloseWithdrawn(ctx, ev.RequestID, ev.Actor, p.GetAcknowledgedBy(), ev.ID, p.GetAfterDisclosure()); err != nil {
+				return fmt.Errorf("closing the withdrawn record of request %s: %w", ev.RequestID, err)
+			}
+			return nil
+		}),
 	)
 }
 

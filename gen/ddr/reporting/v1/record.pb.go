@@ -27,6 +27,94 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RecordFactKind is what a timeline fact is about.
+type RecordFactKind int32
+
+const (
+	RecordFactKind_RECORD_FACT_KIND_UNSPECIFIED RecordFactKind = 0
+	// assessment.decided: a decision took effect.
+	RecordFactKind_RECORD_FACT_KIND_DECIDED RecordFactKind = 1
+	// assessment.reopened: the case went back to review.
+	RecordFactKind_RECORD_FACT_KIND_REOPENED RecordFactKind = 2
+	// assessment.information_requested: a question was asked of the member.
+	RecordFactKind_RECORD_FACT_KIND_INFORMATION_REQUESTED RecordFactKind = 3
+	// intake.withdrawn: the authority withdrew the request.
+	RecordFactKind_RECORD_FACT_KIND_WITHDRAWN RecordFactKind = 4
+	// assessment.withdrawal_acknowledged: a Privacy Team member acknowledged it.
+	RecordFactKind_RECORD_FACT_KIND_WITHDRAWAL_ACKNOWLEDGED RecordFactKind = 5
+	// assessment.linked: staff linked the request to another as the same demand.
+	RecordFactKind_RECORD_FACT_KIND_LINKED RecordFactKind = 6
+	// intake.targets_revealed: someone saw the target values.
+	RecordFactKind_RECORD_FACT_KIND_TARGETS_REVEALED RecordFactKind = 7
+	// notification.steps_stopped: notification stopped the pending steps.
+	RecordFactKind_RECORD_FACT_KIND_STEPS_STOPPED RecordFactKind = 8
+	// notification.dpa_objected: the lead DPA's objection was confirmed.
+	RecordFactKind_RECORD_FACT_KIND_DPA_OBJECTED RecordFactKind = 9
+	// notification.cleared: every step before a disclosure was done.
+	RecordFactKind_RECORD_FACT_KIND_CLEARED RecordFactKind = 10
+	// reporting.disposition_recorded: how the request ended.
+	RecordFactKind_RECORD_FACT_KIND_DISPOSITION RecordFactKind = 11
+)
+
+// Enum value maps for RecordFactKind.
+var (
+	RecordFactKind_name = map[int32]string{
+		0:  "RECORD_FACT_KIND_UNSPECIFIED",
+		1:  "RECORD_FACT_KIND_DECIDED",
+		2:  "RECORD_FACT_KIND_REOPENED",
+		3:  "RECORD_FACT_KIND_INFORMATION_REQUESTED",
+		4:  "RECORD_FACT_KIND_WITHDRAWN",
+		5:  "RECORD_FACT_KIND_WITHDRAWAL_ACKNOWLEDGED",
+		6:  "RECORD_FACT_KIND_LINKED",
+		7:  "RECORD_FACT_KIND_TARGETS_REVEALED",
+		8:  "RECORD_FACT_KIND_STEPS_STOPPED",
+		9:  "RECORD_FACT_KIND_DPA_OBJECTED",
+		10: "RECORD_FACT_KIND_CLEARED",
+		11: "RECORD_FACT_KIND_DISPOSITION",
+	}
+	RecordFactKind_value = map[string]int32{
+		"RECORD_FACT_KIND_UNSPECIFIED":             0,
+		"RECORD_FACT_KIND_DECIDED":                 1,
+		"RECORD_FACT_KIND_REOPENED":                2,
+		"RECORD_FACT_KIND_INFORMATION_REQUESTED":   3,
+		"RECORD_FACT_KIND_WITHDRAWN":               4,
+		"RECORD_FACT_KIND_WITHDRAWAL_ACKNOWLEDGED": 5,
+		"RECORD_FACT_KIND_LINKED":                  6,
+		"RECORD_FACT_KIND_TARGETS_REVEALED":        7,
+		"RECORD_FACT_KIND_STEPS_STOPPED":           8,
+		"RECORD_FACT_KIND_DPA_OBJECTED":            9,
+		"RECORD_FACT_KIND_CLEARED":                 10,
+		"RECORD_FACT_KIND_DISPOSITION":             11,
+	}
+)
+
+func (x RecordFactKind) Enum() *RecordFactKind {
+	p := new(RecordFactKind)
+	*p = x
+	return p
+}
+
+func (x RecordFactKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordFactKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_reporting_v1_record_proto_enumTypes[0].Descriptor()
+}
+
+func (RecordFactKind) Type() protoreflect.EnumType {
+	return &file_ddr_reporting_v1_record_proto_enumTypes[0]
+}
+
+func (x RecordFactKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordFactKind.Descriptor instead.
+func (RecordFactKind) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_record_proto_rawDescGZIP(), []int{0}
+}
+
 // RecordEntry is one event of a request's record. It holds digests, never
 // the payload, so the record can be shown without personal data.
 //
@@ -147,7 +235,16 @@ type Record struct {
 	// Hash of the last entry: commits to the whole record.
 	HeadHash []byte `protobuf:"bytes,3,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
 	// The request reached a terminal event (cleared, redirected, rejected...).
-	Closed        bool `protobuf:"varint,4,opt,name=closed,proto3" json:"closed,omitempty"`
+	Closed bool `protobuf:"varint,4,opt,name=closed,proto3" json:"closed,omitempty"`
+	// The course of the request as staff read it beside the entries
+	// (issue 16): every decision (earlier ones stay, marked superseded),
+	// reopenings, questions asked, withdrawals and their acknowledgement,
+	// links, target reveals, stopped steps, DPA objections. Built from the
+	// same entries; free text sealed as the company's record (RECORD) is
+	// never copied here: reporting cannot open it, and the fact says only
+	// that it is recorded. Not part of the hash chain (a copy handed back to
+	// VerifyRecord is checked on its entries alone).
+	Timeline      []*RecordFact `protobuf:"bytes,5,rep,name=timeline,proto3" json:"timeline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -210,6 +307,194 @@ func (x *Record) GetClosed() bool {
 	return false
 }
 
+func (x *Record) GetTimeline() []*RecordFact {
+	if x != nil {
+		return x.Timeline
+	}
+	return nil
+}
+
+// RecordFact is one step of a request's course, with only what is not
+// personal data: who, when, which decision, which trigger. A field is
+// empty where it does not apply to the kind.
+type RecordFact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry it was read from.
+	Sequence uint64                 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Kind     RecordFactKind         `protobuf:"varint,2,opt,name=kind,proto3,enum=ddr.reporting.v1.RecordFactKind" json:"kind,omitempty"`
+	Time     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// Who: the decider, asker, acknowledger, linker, revealer, or the staff
+	// member who recorded a withdrawal; empty when an event did it (or the
+	// group member reported the withdrawal).
+	By string `protobuf:"bytes,4,opt,name=by,proto3" json:"by,omitempty"`
+	// DECIDED, CLEARED, DPA_OBJECTED: the decision; REOPENED: the decision
+	// that stopped being in effect.
+	DecisionId string `protobuf:"bytes,5,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// DECIDED: the decision's kind ("disclose", "reject", ...);
+	// DISPOSITION: the outcome ("content disclosed", "withdrawn", ...).
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// DECIDED: a later reopening superseded this decision; it stays in the
+	// record beside the one that replaced it.
+	Superseded bool `protobuf:"varint,7,opt,name=superseded,proto3" json:"superseded,omitempty"`
+	// REOPENED: the trigger ("amended", "redirect_declined", ...);
+	// STEPS_STOPPED: the reason ("withdrawn", "reopened").
+	Trigger string `protobuf:"bytes,8,opt,name=trigger,proto3" json:"trigger,omitempty"`
+	// REOPENED: why, in the lifecycle table's words (not personal data).
+	Reason string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
+	// INFORMATION_REQUESTED, LINKED, TARGETS_REVEALED: the question or reason
+	// is in the record, sealed as the company's record (RECORD); staff read
+	// it where the case is shown. Reporting never copies it.
+	SealedText bool `protobuf:"varint,10,opt,name=sealed_text,json=sealedText,proto3" json:"sealed_text,omitempty"`
+	// LINKED: the other request of the same demand.
+	LinkedRequestId string `protobuf:"bytes,11,opt,name=linked_request_id,json=linkedRequestId,proto3" json:"linked_request_id,omitempty"`
+	// TARGETS_REVEALED: the revealer's roles.
+	Roles []string `protobuf:"bytes,12,rep,name=roles,proto3" json:"roles,omitempty"`
+	// STEPS_STOPPED: the steps stopped.
+	Steps []string `protobuf:"bytes,13,rep,name=steps,proto3" json:"steps,omitempty"`
+	// DPA_OBJECTED: the DPA.
+	Dpa string `protobuf:"bytes,14,opt,name=dpa,proto3" json:"dpa,omitempty"`
+	// WITHDRAWAL_ACKNOWLEDGED: data had been disclosed before the withdrawal,
+	// which then undoes nothing; WITHDRAWN: the same, as the record shows it.
+	AfterDisclosure bool `protobuf:"varint,15,opt,name=after_disclosure,json=afterDisclosure,proto3" json:"after_disclosure,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordFact) Reset() {
+	*x = RecordFact{}
+	mi := &file_ddr_reporting_v1_record_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordFact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordFact) ProtoMessage() {}
+
+func (x *RecordFact) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_record_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordFact.ProtoReflect.Descriptor instead.
+func (*RecordFact) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_record_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RecordFact) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *RecordFact) GetKind() RecordFactKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RecordFactKind_RECORD_FACT_KIND_UNSPECIFIED
+}
+
+func (x *RecordFact) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *RecordFact) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *RecordFact) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *RecordFact) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *RecordFact) GetSuperseded() bool {
+	if x != nil {
+		return x.Superseded
+	}
+	return false
+}
+
+func (x *RecordFact) GetTrigger() string {
+	if x != nil {
+		return x.Trigger
+	}
+	return ""
+}
+
+func (x *RecordFact) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecordFact) GetSealedText() bool {
+	if x != nil {
+		return x.SealedText
+	}
+	return false
+}
+
+func (x *RecordFact) GetLinkedRequestId() string {
+	if x != nil {
+		return x.LinkedRequestId
+	}
+	return ""
+}
+
+func (x *RecordFact) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *RecordFact) GetSteps() []string {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *RecordFact) GetDpa() string {
+	if x != nil {
+		return x.Dpa
+	}
+	return ""
+}
+
+func (x *RecordFact) GetAfterDisclosure() bool {
+	if x != nil {
+		return x.AfterDisclosure
+	}
+	return false
+}
+
 var File_ddr_reporting_v1_record_proto protoreflect.FileDescriptor
 
 const file_ddr_reporting_v1_record_proto_rawDesc = "" +
@@ -226,14 +511,52 @@ const file_ddr_reporting_v1_record_proto_rawDesc = "" +
 	"event_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12.\n" +
 	"\x0epayload_digest\x18\a \x01(\fB\a\xbaH\x04z\x02\x18@R\rpayloadDigest\x12&\n" +
 	"\n" +
-	"entry_hash\x18\b \x01(\fB\a\xbaH\x04z\x02\x18@R\tentryHash\"\xb3\x01\n" +
+	"entry_hash\x18\b \x01(\fB\a\xbaH\x04z\x02\x18@R\tentryHash\"\xf9\x01\n" +
 	"\x06Record\x12&\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12C\n" +
 	"\aentries\x18\x02 \x03(\v2\x1d.ddr.reporting.v1.RecordEntryB\n" +
 	"\xbaH\a\x92\x01\x04\x10\xa0\x8d\x06R\aentries\x12$\n" +
 	"\thead_hash\x18\x03 \x01(\fB\a\xbaH\x04z\x02\x18@R\bheadHash\x12\x16\n" +
-	"\x06closed\x18\x04 \x01(\bR\x06closedB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
+	"\x06closed\x18\x04 \x01(\bR\x06closed\x12D\n" +
+	"\btimeline\x18\x05 \x03(\v2\x1c.ddr.reporting.v1.RecordFactB\n" +
+	"\xbaH\a\x92\x01\x04\x10\xa0\x8d\x06R\btimeline\"\xc3\x04\n" +
+	"\n" +
+	"RecordFact\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x124\n" +
+	"\x04kind\x18\x02 \x01(\x0e2 .ddr.reporting.v1.RecordFactKindR\x04kind\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
+	"\x02by\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x02by\x12)\n" +
+	"\vdecision_id\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\n" +
+	"decisionId\x12 \n" +
+	"\x06detail\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x06detail\x12\x1e\n" +
+	"\n" +
+	"superseded\x18\a \x01(\bR\n" +
+	"superseded\x12!\n" +
+	"\atrigger\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\atrigger\x12 \n" +
+	"\x06reason\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x06reason\x12\x1f\n" +
+	"\vsealed_text\x18\n" +
+	" \x01(\bR\n" +
+	"sealedText\x123\n" +
+	"\x11linked_request_id\x18\v \x01(\tB\a\xbaH\x04r\x02\x18@R\x0flinkedRequestId\x12$\n" +
+	"\x05roles\x18\f \x03(\tB\x0e\xbaH\v\x92\x01\b\x10\x10\"\x04r\x02\x18@R\x05roles\x12$\n" +
+	"\x05steps\x18\r \x03(\tB\x0e\xbaH\v\x92\x01\b\x10@\"\x04r\x02\x18@R\x05steps\x12\x1a\n" +
+	"\x03dpa\x18\x0e \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x03dpa\x12)\n" +
+	"\x10after_disclosure\x18\x0f \x01(\bR\x0fafterDisclosure*\xb4\x03\n" +
+	"\x0eRecordFactKind\x12 \n" +
+	"\x1cRECORD_FACT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18RECORD_FACT_KIND_DECIDED\x10\x01\x12\x1d\n" +
+	"\x19RECORD_FACT_KIND_REOPENED\x10\x02\x12*\n" +
+	"&RECORD_FACT_KIND_INFORMATION_REQUESTED\x10\x03\x12\x1e\n" +
+	"\x1aRECORD_FACT_KIND_WITHDRAWN\x10\x04\x12,\n" +
+	"(RECORD_FACT_KIND_WITHDRAWAL_ACKNOWLEDGED\x10\x05\x12\x1b\n" +
+	"\x17RECORD_FACT_KIND_LINKED\x10\x06\x12%\n" +
+	"!RECORD_FACT_KIND_TARGETS_REVEALED\x10\a\x12\"\n" +
+	"\x1eRECORD_FACT_KIND_STEPS_STOPPED\x10\b\x12!\n" +
+	"\x1dRECORD_FACT_KIND_DPA_OBJECTED\x10\t\x12\x1c\n" +
+	"\x18RECORD_FACT_KIND_CLEARED\x10\n" +
+	"\x12 \n" +
+	"\x1cRECORD_FACT_KIND_DISPOSITION\x10\vB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_ddr_reporting_v1_record_proto_rawDescOnce sync.Once
@@ -247,20 +570,26 @@ func file_ddr_reporting_v1_record_proto_rawDescGZIP() []byte {
 	return file_ddr_reporting_v1_record_proto_rawDescData
 }
 
-var file_ddr_reporting_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_ddr_reporting_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ddr_reporting_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_ddr_reporting_v1_record_proto_goTypes = []any{
-	(*RecordEntry)(nil),           // 0: ddr.reporting.v1.RecordEntry
-	(*Record)(nil),                // 1: ddr.reporting.v1.Record
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(RecordFactKind)(0),           // 0: ddr.reporting.v1.RecordFactKind
+	(*RecordEntry)(nil),           // 1: ddr.reporting.v1.RecordEntry
+	(*Record)(nil),                // 2: ddr.reporting.v1.Record
+	(*RecordFact)(nil),            // 3: ddr.reporting.v1.RecordFact
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_ddr_reporting_v1_record_proto_depIdxs = []int32{
-	2, // 0: ddr.reporting.v1.RecordEntry.event_time:type_name -> google.protobuf.Timestamp
-	0, // 1: ddr.reporting.v1.Record.entries:type_name -> ddr.reporting.v1.RecordEntry
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 0: ddr.reporting.v1.RecordEntry.event_time:type_name -> google.protobuf.Timestamp
+	1, // 1: ddr.reporting.v1.Record.entries:type_name -> ddr.reporting.v1.RecordEntry
+	3, // 2: ddr.reporting.v1.Record.timeline:type_name -> ddr.reporting.v1.RecordFact
+	0, // 3: ddr.reporting.v1.RecordFact.kind:type_name -> ddr.reporting.v1.RecordFactKind
+	4, // 4: ddr.reporting.v1.RecordFact.time:type_name -> google.protobuf.Timestamp
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_ddr_reporting_v1_record_proto_init() }
@@ -273,13 +602,14 @@ func file_ddr_reporting_v1_record_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_reporting_v1_record_proto_rawDesc), len(file_ddr_reporting_v1_record_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      1,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_ddr_reporting_v1_record_proto_goTypes,
 		DependencyIndexes: file_ddr_reporting_v1_record_proto_depIdxs,
+		EnumInfos:         file_ddr_reporting_v1_record_proto_enumTypes,
 		MessageInfos:      file_ddr_reporting_v1_record_proto_msgTypes,
 	}.Build()
 	File_ddr_reporting_v1_record_proto = out.File

@@ -40,7 +40,9 @@ const (
 // ReportingService serves the written record, records how requests ended,
 // and produces the semi-annual transparency report (clause 5.1).
 type ReportingServiceClient interface {
-	// GetRecord returns every event of a request, in order, hash-chained.
+	// GetRecord returns every event of a request, in order, hash-chained,
+	// and its course (Record.timeline): decisions, reopenings, withdrawal,
+	// links, target reveals.
 	// Errors: NOT_FOUND for an unknown request.
 	GetRecord(ctx context.Context, in *GetRecordRequest, opts ...grpc.CallOption) (*GetRecordResponse, error)
 	// VerifyRecord recomputes a request's hash chain from the stream and names
@@ -52,7 +54,11 @@ type ReportingServiceClient interface {
 	// effective decision does not allow or whose fact the record lacks (2.1),
 	// a disclosure beyond the decided accounts or data categories (2.1), one
 	// dated after the authority's country lost adequacy (4.2.1), or a second
-	// disposition.
+	// disposition. Since issue 16 also a disclosure after the authority
+	// withdrew the request (2.1, REQUEST_WITHDRAWN: no demand stands), after
+	// notification stopped the steps (2.2, STEPS_STOPPED), or while the
+	// clearance is void because the case was reopened after it (2.2,
+	// CLEARANCE_VOID_CASE_REOPENED) until the new decision is cleared.
 	RecordDisposition(ctx context.Context, in *RecordDispositionRequest, opts ...grpc.CallOption) (*RecordDispositionResponse, error)
 	// SetReportingRestriction lifts a restriction (NONE only): a report that
 	// says more needs no second person. Any other restriction is refused
@@ -230,7 +236,9 @@ func (c *reportingServiceClient) OpenRecordToDpa(ctx context.Context, in *OpenRe
 // ReportingService serves the written record, records how requests ended,
 // and produces the semi-annual transparency report (clause 5.1).
 type ReportingServiceServer interface {
-	// GetRecord returns every event of a request, in order, hash-chained.
+	// GetRecord returns every event of a request, in order, hash-chained,
+	// and its course (Record.timeline): decisions, reopenings, withdrawal,
+	// links, target reveals.
 	// Errors: NOT_FOUND for an unknown request.
 	GetRecord(context.Context, *GetRecordRequest) (*GetRecordResponse, error)
 	// VerifyRecord recomputes a request's hash chain from the stream and names
@@ -242,7 +250,11 @@ type ReportingServiceServer interface {
 	// effective decision does not allow or whose fact the record lacks (2.1),
 	// a disclosure beyond the decided accounts or data categories (2.1), one
 	// dated after the authority's country lost adequacy (4.2.1), or a second
-	// disposition.
+	// disposition. Since issue 16 also a disclosure after the authority
+	// withdrew the request (2.1, REQUEST_WITHDRAWN: no demand stands), after
+	// notification stopped the steps (2.2, STEPS_STOPPED), or while the
+	// clearance is void because the case was reopened after it (2.2,
+	// CLEARANCE_VOID_CASE_REOPENED) until the new decision is cleared.
 	RecordDisposition(context.Context, *RecordDispositionRequest) (*RecordDispositionResponse, error)
 	// SetReportingRestriction lifts a restriction (NONE only): a report that
 	// says more needs no second person. Any other restriction is refused

@@ -14,7 +14,7 @@ import (
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
-func startPublishing(t *testing.T) (ddrctl, string) {
+func startPublishing(t *testing.T) (ddrctl, string, *runnertest.Proc) {
 	t.Helper()
 	keyFile := filepath.Join(t.TempDir(), "secrets", keys.SigningKeyFileName)
 	vkey, err := keys.NewSigningKeyFile(keyFile, "ddr-test-transparency")
@@ -28,7 +28,7 @@ func startPublishing(t *testing.T) (ddrctl, string) {
 	cfg := suite.DefaultConfig()
 	cfg.Reporting.SigningKeyFile = keyFile
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
-	return ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}, pubKey
+	return ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}, pubKey, p
 }
 
 const dpc = "spiffe://ddr.local/dpa/dpc-ie"
@@ -37,10 +37,11 @@ const dpc = "spiffe://ddr.local/dpa/dpc-ie"
 // offline; another request is not found for it, and its raw record is
 // closed to it.
 func TestClause5_1_DdrctlDPAProofWithinItsRemitVerifiesOffline(t *testing.T) {
-	d, pubKey := startPublishing(t)
+	d, pubKey, p := startPublishing(t)
 	demand := writeDemand(t)
 	opened := requestID(t, d.ok(member, "request", "submit", "-f", demand, "-o", "json"))
 	d.ok(member, "request", "withdraw", opened, "--reason", "withdrawn by letter")
+	acknowledgeWithdrawal(t, p, opened) // issue 16: the record is sealed once the withdrawal is acknowledged
 	closed := requestID(t, d.ok(member, "request", "submit", "-f", writeDemand(t), "--key", "second", "-o", "json"))
 	d.ok(bob, "record", "open-to-dpa", opened, "--dpa", "dpc-ie", "--reason", "inquiry 2026/114")
 
@@ -67,7 +68,7 @@ func TestClause5_1_DdrctlDPAProofWithinItsRemitVerifiesOffline(t *testing.T) {
 // the same bytes, and 'ddrctl verify site' checks it with the public key
 // alone, and refuses it once a figure is changed.
 func TestClause5_1_DdrctlPublishesAndVerifiesTheSiteOffline(t *testing.T) {
-	d, pubKey := startPublishing(t)
+	d, pubKey, _ := startPublishing(t)
 	last := domain.PeriodOf(domain.PeriodOf(time.Now()).Start().AddDate(0, 0, -1)).String()
 	site, again := t.TempDir(), t.TempDir()
 	out := d.ok(bob, "report", "publish", "--period", last, "--out", site)
