@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -25,7 +24,6 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
@@ -231,11 +229,11 @@ func TestClause5_1_ADemandSentToTwoGroupMembersIsCountedOnceEndToEnd(t *testing.
 		return nil
 	})
 
-	appendAs(t, p, "assessment", ids[1], eventstore.Event{
-		ID: eventstore.DerivedID(ids[1], "assessment.linked", ids[0]), RequestID: ids[1], Service: "assessment", Name: "linked",
-		Time: now, Actor: reviewer,
-		Payload: &assessmentv1.CaseLinked{RequestId: ids[1], LinkedRequestId: ids[0], LinkedBy: reviewer, LinkTime: timestamppb.New(now)},
-	})
+	staff := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
+	if _, err := staff.LinkCase(ctx, &assessmentv1.LinkCaseRequest{RequestId: ids[1], LinkedRequestId: ids[0],
+		Reason: "the same production order, sent to both group members"}); err != nil {
+		t.Fatal(err)
+	}
 	var content []byte
 	eventually(t, func() error {
 		rep, c := report()
@@ -262,42 +260,15 @@ func TestClause5_1_ADemandSentToTwoGroupMembersIsCountedOnceEndToEnd(t *testing.
 	}
 }
 
-// appendAs appends ev to the request's events as service would, through
-// the event store on the service's own NATS user.
-func appendAs(t *testing.T, p *runnertest.Proc, service, id string, ev eventstore.Event) {
-	t.Helper()
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/"+service))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := eventstore.NewStore(js)
-	ctx := context.Background()
-	for attempt := 0; ; attempt++ {
-		h, err := store.Load(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = store.Append(ctx, id, h.LastSeq, ev)
-		if errors.Is(err, eventstore.ErrConflict) && attempt < 20 {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-}
-
 // acknowledgeWithdrawal is a Privacy Team member acknowledging the
-// request's withdrawal, which closes and seals its record (issue 16): the
-// event appended as assessment writes it, until assessment's
-// AcknowledgeWithdrawal is merged (then the tests call the RPC).
+// request's withdrawal, which closes and seals its record (issue 16). The
+// case reads the withdrawal from the record asynchronously: until it has,
+// the acknowledgement is refused, so it is asked again.
 func acknowledgeWithdrawal(t *testing.T, p *runnertest.Proc, id string) {
 	t.Helper()
-	now := time.Now().UTC()
-	appendAs(t, p, "assessment", id, eventstore.Event{
-		ID: eventstore.DerivedID(id, "assessment.withdrawal_acknowledged"), RequestID: id, Service: "assessment", Name: "withdrawal_acknowledged",
-		Time: now, Actor: reviewer,
-		Payload: &assessmentv1.WithdrawalAcknowledged{RequestId: id, AcknowledgedBy: reviewer, AcknowledgeTime: timestamppb.New(now)},
+	as := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
+	eventually(t, func() error {
+		_, err := as.AcknowledgeWithdrawal(context.Background(), &assessmentv1.AcknowledgeWithdrawalRequest{RequestId: id})
+		return err
 	})
 }

@@ -1,26 +1,18 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
-	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
 // Issue 16's must-show: a reveal of the target values (ddrctl case reveal)
 // is recorded and appears in ddrctl's record output, who, when and with
 // which roles, never its reason's text. The withdrawal goes through the
-// member's RPC; its acknowledgement is appended as assessment writes it
-// until AcknowledgeWithdrawal is merged.
+// member's RPC, its acknowledgement through ddrctl case ack-withdrawal.
 func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 	cfg := suite.DefaultConfig()
 	p := runnertest.Start(t, runnertest.Options{Insecure: true}, cfg.Build)
@@ -70,42 +62,12 @@ func TestDdrctlRecordShowsTheRevealAndTheWithdrawal(t *testing.T) {
 	}
 }
 
-// appendAs appends ev to the request's events as service would, through
-// the event store, retrying on a conflict with the suite's own writers.
-func appendAs(t *testing.T, p *runnertest.Proc, service, id string, ev eventstore.Event) {
-	t.Helper()
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/"+service))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := eventstore.NewStore(js)
-	ctx := context.Background()
-	for attempt := 0; ; attempt++ {
-		h, err := store.Load(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = store.Append(ctx, id, h.LastSeq, ev)
-		if errors.Is(err, eventstore.ErrConflict) && attempt < 20 {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-}
-
-// acknowledgeWithdrawal is a Privacy Team member acknowledging the
-// request's withdrawal, which closes and seals its record (issue 16): the
-// event appended as assessment writes it, until assessment's
-// AcknowledgeWithdrawal is merged (then the tests call it).
+// acknowledgeWithdrawal is a Privacy Team member (alice) acknowledging
+// the request's withdrawal through assessment's AcknowledgeWithdrawal,
+// which closes and seals its record (issue 16). Until the case has read the
+// withdrawal it is refused, so it is asked again.
 func acknowledgeWithdrawal(t *testing.T, p *runnertest.Proc, id string) {
 	t.Helper()
-	now := time.Now().UTC()
-	appendAs(t, p, "assessment", id, eventstore.Event{
-		ID: eventstore.DerivedID(id, "assessment.withdrawal_acknowledged"), RequestID: id, Service: "assessment", Name: "withdrawal_acknowledged",
-		Time: now, Actor: alice,
-		Payload: &assessmentv1.WithdrawalAcknowledged{RequestId: id, AcknowledgedBy: alice, AcknowledgeTime: timestamppb.New(now)},
-	})
+	d := ddrctl{t: t, flags: []string{"--addr", p.Info.GRPCAddr}, config: t.TempDir()}
+	d.until(alice, always, "case", "ack-withdrawal", id)
 }
