@@ -203,7 +203,7 @@ DEMO_CONTACTS := services/ddrctl/demo/contacts.json
 DEMO_MAILBOX := 127.0.0.1:7690
 
 .PHONY: demo
-demo: ## Four requests down four policy paths with ddrctl, against `make run`
+demo: ## Five requests down five policy paths with ddrctl, against `make run`
 	GO="$(GO)" DEMO_MAILBOX_ADDR="$(DEMO_MAILBOX)" scripts/demo.sh
 
 # The Jaeger UI: built assets committed in tools/jaeger/ui (rebuilt from a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: four requests through a running suite with ddrctl, each taking
+# make demo: five requests through a running suite with ddrctl, each taking
 # another path of the policy, then their record and the transparency report.
 #
 #   A  disclose after notice   the customer is told before anything goes out (4.1.2)
@@ -7,6 +7,9 @@
 #                              person confirms its answer, the hold lifts (2.2, 4.2.1)
 #   C  bulk                    a disclosure is refused (6.1), the request rejected
 #   D  redirect                the authority agrees to go to the customer (4.1.1)
+#   E  redirect declined       the authority will not go to the customer: the case goes
+#                              back to review, a new decision (four eyes again), the
+#                              customer's notice, then the disclosure (4.1.1, 4.1.2)
 #
 # Needs the suite running (`make run` in another terminal). Settings:
 # DDR_ADDR (default 127.0.0.1:7600), DDR_DATA_DIR (default ./data, where a
@@ -63,6 +66,7 @@ until_ok() {
 # packet_out ID: the DPA packet of clause 2.2 reached every competent DPA.
 packet_out() { quietly "$ALICE" plan get "$1" | grep -Eq '^notify_dpa +2\.2 +done'; }
 plan_is() { quietly "$ALICE" plan get "$1" -o json | grep -q "\"status\": *\"PLAN_STATUS_$2\""; }
+case_state_is() { quietly "$ALICE" case get "$1" -o json | grep -q "\"lifecycle_state\": *\"$2\""; }
 stage_is() { quietly "$MEMBER" request get "$1" -o json | grep -q "\"stage\": *\"STAGE_$2\""; }
 
 # --- is the suite there, and how does it identify callers? ----------------
@@ -239,6 +243,36 @@ until_ok "the closing of $D" stage_is "$D" CLOSED
 timeline D "$D"
 
 # ==========================================================================
+bold "E. Redirect declined: back in review, a new decision, the notice, the disclosure (4.1.1, 4.1.2)"
+submit --key "demo-$run-e" --received-at "$received" --channel email \
+	--authority "Polizia di Stato" --authority-kind police --country IT \
+	--legal-process production-order --legal-reference "PM Milano 4471/26" \
+	--customer demo-customer --target account=acct-2002 --category subscriber --from "$from" --to "$to" \
+	--purpose "extortion investigation"
+E=$ID
+review "$E"
+echo "The customer controls the data: Alice decides to ask the authority to go to the customer."
+as "$ALICE" case decide "$E" --kind redirect-to-customer | sed -n '/^DECISION/,$p'
+until_ok "the plan of $E" quietly "$ALICE" plan get "$E"
+echo
+echo "The authority declines. The decision in effect can no longer be carried out:"
+echo "the case goes back to review (the redirect decision stays in the record)."
+as "$ALICE" plan redirect "$E" --outcome declined | sed -n '/^STATUS/p'
+until_ok "the reopening of $E" case_state_is "$E" in_review
+as "$ALICE" case get "$E" -o yaml | sed -n '/^lifecycle_state/p;/^reopenings/,/^[a-z_]*:$/p' | sed '$d'
+echo
+echo "A new decision, through four eyes again: Alice proposes the disclosure, Bob approves."
+as "$ALICE" case decide "$E" --kind disclose --basis compelling-legal-obligation >/dev/null && echo "(disclose proposed)"
+as "$BOB" case approve "$E" | sed -n '/^DECISION/,$p'
+echo
+echo "The new plan keeps the authority's recorded answer: the customer's notice is owed before anything goes out."
+quietly "$ALICE" plan retry "$E" >/dev/null 2>&1 || true
+until_ok "the customer notice of $E" plan_is "$E" CLEARED
+as "$ALICE" plan get "$E"
+as "$ALICE" record disposition "$E" --category subscriber --accounts 1 --means secure-portal
+timeline E "$E"
+
+# ==========================================================================
 bold "The written record of request A: every event, in order, hash-chained"
 as "$ALICE" record get "$A"
 as "$ALICE" record verify "$A"
@@ -248,4 +282,4 @@ as "$ALICE" report generate --period "$period"
 as "$ALICE" report export --period "$period" --format json --out "$work/report.json"
 as "$ALICE" report verify "$work/report.json"
 
-bold "Done: four requests, four paths. Look around with: $DDRCTL --help"
+bold "Done: five requests, five paths. Look around with: $DDRCTL --help"

@@ -53,6 +53,7 @@ type sgOptions struct {
 }
 
 type sgEnv struct {
+	p       *runnertest.Proc
 	t       *testing.T
 	ctx     context.Context
 	in      intakev1.IntakeServiceClient
@@ -97,7 +98,7 @@ func startSafeguards(t *testing.T, o sgOptions) *sgEnv {
 	p := runnertest.Start(t, runnertest.Options{Staff: staff, AdequacyFile: o.adequacyFile}, cfg.Build)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	e := &sgEnv{t: t, ctx: ctx, in: intakev1.NewIntakeServiceClient(p.Dial(t, member)), packets: &packets, skew: &skew,
+	e := &sgEnv{p: p, t: t, ctx: ctx, in: intakev1.NewIntakeServiceClient(p.Dial(t, member)), packets: &packets, skew: &skew,
 		as: map[string]assessmentv1.AssessmentServiceClient{}, no: map[string]notificationv1.NotificationServiceClient{}}
 	for _, who := range []string{reviewer, approver, sgCarol, sgDave, sgErin} {
 		conn := p.Dial(t, who)
