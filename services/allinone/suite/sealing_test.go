@@ -223,6 +223,8 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	// exemption, each with the company's own text.
 	req3 := request(time.Now().Add(-3 * time.Hour))
 	req3.Authority.Country = "US"
+	// From an authority the directory knows, so it can be called back.
+	req3.Authority.Name, req3.Authority.Kind = "Federal Bureau of Investigation", intakev1.AuthorityKind_AUTHORITY_KIND_POLICE
 	req3.Gag = &intakev1.Gag{Present: true, Reference: "GAG-7/26"}
 	sub3, err := in.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: "sealed-e2e-3", Request: req3})
 	if err != nil {
@@ -235,6 +237,21 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	})
 	must(t, "claim 3", func() error {
 		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id3})
+		return err
+	})
+	// Issue 18: the call back's note names the officer reached (RECORD).
+	verifyNote := c.next("ddr.assessment.v1.RecordVerificationRequest.note")
+	verify := assessmentv1.NewVerificationServiceClient(p.Dial(t, reviewer))
+	must(t, "verify the requester of 3", func() error {
+		cs, err := verify.GetVerificationContacts(ctx, &assessmentv1.GetVerificationContactsRequest{RequestId: id3})
+		if err != nil {
+			return err
+		}
+		if len(cs.GetContacts()) == 0 {
+			return fmt.Errorf("no directory contact for %s", cs.GetAuthorityId())
+		}
+		_, err = verify.RecordVerification(ctx, &assessmentv1.RecordVerificationRequest{RequestId: id3, ChannelId: cs.GetContacts()[0].GetChannelId(),
+			Outcome: assessmentv1.VerificationOutcome_VERIFICATION_OUTCOME_CONFIRMED, Note: verifyNote})
 		return err
 	})
 	must(t, "factors 3", func() error {
@@ -375,6 +392,7 @@ func TestPersonalDataIsSealedEndToEnd(t *testing.T) {
 	}
 	seen.WriteString(text(plan3))
 	seen.WriteString(openedAs(t, p, "notification", id3))
+	seen.WriteString(openedAs(t, p, "assessment", id3))
 	// No API shows a withdrawal's reason: intake, entitled to it, opens it
 	// from its stored event; reporting, not entitled, cannot read the key.
 	seen.WriteString(openedAs(t, p, "intake", sub2.GetRequestId()))
@@ -424,11 +442,11 @@ var notDrivenThroughTheAPI = map[protoreflect.FullName]string{
 }
 
 // markedEventFields are the marked fields reachable from the event types
-// of proto/ddr/*/v1/events.proto, found from the descriptors.
+// of proto/ddr/*/v1/*events.proto, found from the descriptors.
 func markedEventFields() map[protoreflect.FullName]bool {
 	out := map[protoreflect.FullName]bool{}
 	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		if p := fd.Path(); strings.HasPrefix(p, "ddr/") && strings.HasSuffix(p, "/events.proto") {
+		if p := fd.Path(); strings.HasPrefix(p, "ddr/") && strings.HasSuffix(p, "events.proto") {
 			for i := range fd.Messages().Len() {
 				for _, f := range seal.MarkedFields(fd.Messages().Get(i)) {
 					out[f.FullName()] = true

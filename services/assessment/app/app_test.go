@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/authority"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	ddrpolicy "github.com/ddrsuite/ddr/services/platform/policy"
@@ -258,6 +260,17 @@ func TestWithdrawnBeforeOpeningGetsNoCase(t *testing.T) {
 	}
 	if n := count[*assessmentv1.CaseOpened](t, store, "req-1"); n != 0 {
 		t.Fatalf("a withdrawn request got a case (%d CaseOpened)", n)
+	}
+	// No case, yet no dead end: one Privacy Team member acknowledges the
+	// withdrawal, on the request, and it closes as withdrawn (issue 16).
+	if _, err := a.AcknowledgeWithdrawal(ctx, "spiffe://ddr.local/staff/alice", "req-1"); err != nil {
+		t.Fatalf("acknowledging the withdrawal of a request without a case: %v", err)
+	}
+	if n := count[*assessmentv1.WithdrawalAcknowledged](t, store, "req-1"); n != 1 {
+		t.Fatalf("%d WithdrawalAcknowledged on the request, want 1", n)
+	}
+	if _, err := a.AcknowledgeWithdrawal(ctx, "spiffe://ddr.local/staff/alice", "req-2"); !errors.Is(err, ddrerr.ErrNotFound) {
+		t.Fatalf("acknowledging on a request that does not exist: %v, want not found", err)
 	}
 }
 

@@ -37,7 +37,7 @@ func (a *Assessment) RequestInformation(ctx context.Context, actor, requestID, q
 // AcknowledgeWithdrawal is one Privacy Team member acknowledging the
 // authority's withdrawal.
 func (a *Assessment) AcknowledgeWithdrawal(ctx context.Context, actor, requestID string) (*CaseState, error) {
-	return a.run(ctx, actor, requestID, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+	return a.runSpec(ctx, actor, requestID, withdrawals, func(st *CaseState, c command.Call) ([]domain.Event, error) {
 		return st.Case.AcknowledgeWithdrawal(actor, c.Now)
 	})
 }
@@ -99,3 +99,13 @@ func (a *Assessment) corrections() command.Spec[*CaseState, domain.Event] {
 	}
 	return spec
 }
+
+// withdrawals is the command template for acknowledging a withdrawal: a
+// request withdrawn before its case opened has no case (OpenCase opens
+// none), yet its withdrawal must still be acknowledged for the request to
+// close as WITHDRAWN, so the request's withdrawal is enough to exist.
+var withdrawals = func() command.Spec[*CaseState, domain.Event] {
+	s := requests
+	s.Exists = func(s *CaseState, _ command.Call) bool { return s.Case.Opened() || !s.Case.WithdrawnAt().IsZero() }
+	return s
+}()

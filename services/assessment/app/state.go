@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -136,7 +137,9 @@ func (s *CaseState) OverdueAt(now time.Time) bool {
 // encoder is the codec of one command on this state.
 func (s *CaseState) encoder(c command.Call) codec.Encoder {
 	return codec.Encoder{
-		RequestID: s.Case.RequestID(),
+		// A request withdrawn before its case opened has no case, yet its
+		// withdrawal is acknowledged on it: the call names the request.
+		RequestID: cmp.Or(s.Case.RequestID(), c.RequestID),
 		Facts:     s.Case.Facts(),
 		Rules:     s.Case.Rules(),
 		Pending:   s.decision,

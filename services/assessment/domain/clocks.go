@@ -99,7 +99,19 @@ func (c *Case) applyClocks(e Event) {
 		}
 		c.stopClocks(e.At, "the request ended without a disclosure")
 	case RequestWithdrawn:
-		c.stopClocks(e.At, "the authority withdrew the request")
+		// After a disclosure the clocks still open are a breach's (a
+		// forgery found later): a withdrawal undoes nothing of them.
+		if !c.disclosed {
+			c.stopClocks(e.At, "the authority withdrew the request")
+		}
+	case BreachOpened:
+		// A personal-data breach's clocks (verification.go: each controller
+		// customer without undue delay, the supervisory authority within
+		// 72 hours) are tracked like every other deadline: listed, recorded
+		// overdue once, and the queue's nearest.
+		for _, d := range e.Deadlines {
+			l.Apply(deadline.Set{Deadline: d, At: e.At})
+		}
 	}
 }
 

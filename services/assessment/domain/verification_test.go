@@ -189,6 +189,27 @@ func TestClause2_2_ForgeryAfterADisclosureOpensABreachWithItsDeadlines(t *testin
 	if got := len(c.Verification().Breach); got != 2 {
 		t.Errorf("the case folds %d breach deadlines, want 2", got)
 	}
+	// The case's own clocks track them like every other deadline (listed,
+	// overdue once, the queue's nearest), and a later withdrawal of the
+	// request cancels none of them.
+	c.Apply(domain.RequestWithdrawn{Meta: domain.Meta{At: aware.Add(time.Hour)}})
+	for id, due := range want {
+		var found bool
+		for _, v := range c.Deadlines() {
+			if v.ID == id {
+				found = true
+				if !v.Due.At.Equal(due) || v.Status != deadline.Pending {
+					t.Errorf("the case's clock %s = %+v, want pending by %v", id, v, due)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the case's clocks lack the breach deadline %s", id)
+		}
+	}
+	if n, ok := c.NearestDeadline(); !ok || n.ID != "breach/controller/1" {
+		t.Errorf("nearest deadline %+v, want the controller's breach notice", n)
+	}
 }
 
 func TestRecordVerificationValidates(t *testing.T) {
