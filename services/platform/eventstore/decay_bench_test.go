@@ -114,16 +114,25 @@ func BenchmarkDecay(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			kr = kr.WithJetStream(js) // its cache watches the bucket
+			uncached, err := keys.New(kv, kek)
+			if err != nil {
+				b.Fatal(err)
+			}
+			uncached = uncached.WithCacheSize(0) // the keyring before its cache
 			// What intake's Get does: an indexed load whose events are
 			// opened with the keyring.
 			sealing := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr)))
+			sealingUncached := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(uncached)))
 			const target, sealedTarget = "target-1", "target-sealed"
 			want := seedSpread(b, js, plain, sealing, target, sealedTarget, n, 10)
 			if _, err := indexed.Load(ctx, target); err != nil { // starts the index
 				b.Fatal(err)
 			}
-			if _, err := sealing.Load(ctx, sealedTarget); err != nil { // and this one's
-				b.Fatal(err)
+			for _, st := range []*eventstore.Store{sealing, sealingUncached} { // and these
+				if _, err := st.Load(ctx, sealedTarget); err != nil {
+					b.Fatal(err)
+				}
 			}
 			st, err := js.Stream(ctx, eventstore.StreamName)
 			if err != nil {
@@ -136,30 +145,38 @@ func BenchmarkDecay(b *testing.B) {
 			}
 			requests, bytes := indexed.IndexSize()
 			b.Logf("index: caught up with %d events in %.1f s; %d requests, about %.1f MiB", head, time.Since(catchUp).Seconds(), requests, float64(bytes)/(1<<20))
-			for applied, _ := sealing.IndexedThrough(); applied < head; applied, _ = sealing.IndexedThrough() {
-				time.Sleep(10 * time.Millisecond)
-			}
-			b.Run("Load/indexed+sealed", func(b *testing.B) {
-				for b.Loop() {
-					h, err := sealing.Load(ctx, sealedTarget)
-					if err != nil || len(h.Events) != want {
-						b.Fatal(err, len(h.Events))
-					}
+			for _, st := range []*eventstore.Store{sealing, sealingUncached} {
+				for applied, _ := st.IndexedThrough(); applied < head; applied, _ = st.IndexedThrough() {
+					time.Sleep(10 * time.Millisecond)
 				}
-			})
+			}
 			// One sealed value opened, as intake's Reveal does for each
 			// target of each request of a List page.
 			sealed, err := kr.Seal(ctx, sealedTarget, keys.TargetLabel("t1"), []byte("subject@example.org"))
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Run("Open", func(b *testing.B) {
-				for b.Loop() {
-					if _, err := kr.Open(ctx, sealedTarget, keys.TargetLabel("t1"), sealed); err != nil {
-						b.Fatal(err)
+			for _, k := range []struct {
+				name  string
+				store *eventstore.Store
+				keys  *keys.Keyring
+			}{{"nocache", sealingUncached, uncached}, {"cache", sealing, kr}} {
+				b.Run("Load/indexed+sealed+"+k.name, func(b *testing.B) {
+					for b.Loop() {
+						h, err := k.store.Load(ctx, sealedTarget)
+						if err != nil || len(h.Events) != want {
+							b.Fatal(err, len(h.Events))
+						}
 					}
-				}
-			})
+				})
+				b.Run("Open/"+k.name, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := k.keys.Open(ctx, sealedTarget, keys.TargetLabel("t1"), sealed); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 			for _, s := range []struct {
 				name  string
 				store *eventstore.Store
