@@ -66,6 +66,7 @@ type keyCache struct {
 	mu sync.Mutex
 	// running: the watch is delivering; the cache may serve and fill.
 	running bool
+	stopped bool
 	// epoch changes whenever the cache is emptied: a read begun in an
 	// earlier epoch may not fill it.
 	epoch      uint64
@@ -89,7 +90,8 @@ func newKeyCache(size int) *keyCache {
 	return &keyCache{size: size, entries: map[string]*cacheEntry{}, lru: list.New()}
 }
 
-// start begins the watch, once. A keyring that cannot watch (no
+// start begins the watch, once, in the background: reads go to the bucket
+// until it runs, so none waits for it. A keyring that cannot watch (no
 // JetStream handle, or no permission to consume the bucket's stream) does
 // without a cache: every read goes to the bucket, as before.
 func (c *keyCache) start(js jetstream.JetStream) {
@@ -97,30 +99,41 @@ func (c *keyCache) start(js jetstream.JetStream) {
 		if js == nil {
 			return
 		}
-		c.js = js
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		cons, err := js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{"$KV." + Bucket + ".>"},
-			DeliverPolicy:  jetstream.DeliverNewPolicy,
-		})
-		var cc jetstream.ConsumeContext
-		if err == nil {
-			cc, err = cons.Consume(c.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-				c.interrupted(err)
-			}))
-		}
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err != nil {
-			c.watchErr = err
-			slog.Default().Warn("data-key cache not started; every sealed value is opened with a read of its key from the bucket", "error", err)
-			return
-		}
-		c.cc = cc
-		c.reconnects = js.Conn().Stats().Reconnects
-		c.running = true
+		c.js = js
+		c.mu.Unlock()
+		go c.watch(js)
 	})
+}
+
+func (c *keyCache) watch(js jetstream.JetStream) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"$KV." + Bucket + ".>"},
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	})
+	var cc jetstream.ConsumeContext
+	if err == nil {
+		cc, err = cons.Consume(c.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			c.interrupted(err)
+		}))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.watchErr = err
+		slog.Default().Warn("data-key cache not started; every sealed value is opened with a read of its key from the bucket", "error", err)
+		return
+	}
+	if c.stopped {
+		cc.Stop()
+		return
+	}
+	c.cc = cc
+	c.reconnects = js.Conn().Stats().Reconnects
+	c.clearLocked() // what was observed before the watch ran is not known current
+	c.running = true
 }
 
 // stop ends the watch; the cache serves nothing afterwards.
@@ -130,7 +143,7 @@ func (c *keyCache) stop() {
 	if c.cc != nil {
 		c.cc.Stop()
 	}
-	c.running = false
+	c.running, c.stopped = false, true
 	c.clearLocked()
 }
 
@@ -188,7 +201,7 @@ func (c *keyCache) apply(m jetstream.Msg) {
 	if meta.Sequence.Stream > c.applied {
 		c.applied = meta.Sequence.Stream
 	}
-	c.observeLocked(key, meta.Sequence.Stream, value, true)
+	c.observeLocked(key, meta.Sequence.Stream, value)
 }
 
 // observe records a write this keyring made itself (a new key, a
@@ -196,13 +209,13 @@ func (c *keyCache) apply(m jetstream.Msg) {
 func (c *keyCache) observe(key string, rev uint64, value []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.observeLocked(key, rev, value, false)
+	c.observeLocked(key, rev, value)
 }
 
-func (c *keyCache) observeLocked(key string, rev uint64, value []byte, fromWatch bool) {
+func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
 	c.ring[c.writes%ringSize] = ringItem{rev, key}
 	c.writes++
-	if !c.running && fromWatch {
+	if !c.running {
 		return
 	}
 	if e, ok := c.entries[key]; ok {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 )
@@ -27,6 +28,13 @@ func TestCachedKeysStayWrappedInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	kr.WithJetStream(env.JS)
+	for !kr.CacheRunning(ctx) {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
 	for i := range 10 {
 		id := fmt.Sprintf("req-%d", i)
 		s, err := kr.Seal(ctx, id, "l", []byte("v"))
@@ -81,8 +89,12 @@ func TestAReadThatRacedANewerWriteIsNotCached(t *testing.T) {
 	}
 	c := newKeyCache(1)
 	c.start(env.JS)
-	if !c.stats().Running {
-		t.Fatalf("cache not running: %+v", c.stats())
+	for !c.stats().Running {
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("cache not running: %+v", c.stats())
+		case <-time.After(time.Millisecond):
+		}
 	}
 
 	_, hit, tk := c.lookup("req-1")

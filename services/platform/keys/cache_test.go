@@ -34,6 +34,19 @@ func instance(t *testing.T, env *natstest.Env, kek []byte) *keys.Keyring {
 	return kr
 }
 
+// waitRunning waits until kr's cache serves (its watch starts in the
+// background on first use).
+func waitRunning(t *testing.T, kr *keys.Keyring) {
+	t.Helper()
+	for !kr.CacheRunning(t.Context()) {
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("the cache never ran: %+v", kr.CacheStats())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 // waitApplied waits until kr's watch of the bucket has delivered revision
 // rev: how long that takes is the server's business, and not asserted.
 func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
@@ -57,6 +70,8 @@ func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
 	a, kek, env := keyring(t)
 	ctx := t.Context()
 	b := instance(t, env, kek)
+	waitRunning(t, a)
+	waitRunning(t, b)
 	const id = "req-erased"
 	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
 	if err != nil {

@@ -229,6 +229,16 @@ func (k *Keyring) Close() {
 	}
 }
 
+// CacheRunning starts the data-key cache's watch of the bucket if it has
+// not started yet, and reports whether the cache serves now (the watch
+// starts in the background: until it runs, keys are read from the bucket).
+func (k *Keyring) CacheRunning(ctx context.Context) bool {
+	if _, err := k.bucket(ctx); err != nil {
+		return false
+	}
+	return k.keyCache() != nil && k.CacheStats().Running
+}
+
 // keyCache returns the cache, with its watch started, or nil.
 func (k *Keyring) keyCache() *keyCache {
 	k.mu.Lock()
