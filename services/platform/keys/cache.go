@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"log/slog"
@@ -13,8 +14,9 @@ import (
 )
 
 // DefaultCacheSize is how many data keys a keyring keeps by default (both
-// kinds count): about 150 bytes each, so some 10 MiB, enough for the
-// requests a service touches in a busy hour.
+// kinds count): about 150-250 bytes each, so at most some 10-16 MiB per
+// keyring (one per service; the all-in-one has one per service it hosts),
+// enough for the requests a service touches in a busy hour.
 const DefaultCacheSize = 1 << 16
 
 // ringSize is how many recent bucket writes the cache remembers, to tell
@@ -226,7 +228,7 @@ func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
 			c.removeLocked(e)
 			return
 		}
-		e.value, e.rev = value, rev
+		e.value, e.rev = bytes.Clone(value), rev
 		c.lru.MoveToFront(e.element)
 		return
 	}
@@ -237,7 +239,8 @@ func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
 }
 
 func (c *keyCache) insertLocked(key string, rev uint64, value []byte) {
-	e := &cacheEntry{key: key, value: value, rev: rev}
+	// A copy: the value may share the buffer of the whole message.
+	e := &cacheEntry{key: key, value: bytes.Clone(value), rev: rev}
 	e.element = c.lru.PushFront(e)
 	c.entries[key] = e
 	for c.lru.Len() > c.size {
@@ -298,7 +301,7 @@ func (c *keyCache) admit(t ticket, key string, rev uint64, value []byte) {
 	}
 	if e, ok := c.entries[key]; ok {
 		if rev > e.rev {
-			e.value, e.rev = value, rev
+			e.value, e.rev = bytes.Clone(value), rev
 		}
 		return
 	}
