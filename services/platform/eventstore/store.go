@@ -58,6 +58,9 @@ type Store struct {
 	// index, when set, finds a request's events without searching the
 	// stream (index.go).
 	index *seqIndex
+	// msgCacheBytes bounds the index's cache of messages read
+	// (msgcache.go); 0 turns it off.
+	msgCacheBytes int
 }
 
 // Option configures a [Store].
@@ -80,9 +83,12 @@ func WithMaxRetries(n int) Option {
 
 // NewStore returns a Store on js. The streams must exist ([EnsureStreams]).
 func NewStore(js jetstream.JetStream, opts ...Option) *Store {
-	s := &Store{js: js, logger: slog.Default(), maxRetries: DefaultMaxRetries, replies: &replyMux{nc: js.Conn()}}
+	s := &Store{js: js, logger: slog.Default(), maxRetries: DefaultMaxRetries, replies: &replyMux{nc: js.Conn()}, msgCacheBytes: DefaultMessageCacheBytes}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.index != nil && s.msgCacheBytes > 0 {
+		s.index.msgs = newMsgCache(s.msgCacheBytes)
 	}
 	return s
 }
