@@ -8,8 +8,9 @@ import (
 )
 
 // DefaultMessageCacheBytes bounds the messages a store with an index keeps
-// (see msgCache): some 40,000 events of a typical size.
-const DefaultMessageCacheBytes = 16 << 20
+// (see msgCache): some 20,000 events of a typical size, per store (one
+// per service).
+const DefaultMessageCacheBytes = 8 << 20
 
 // WithMessageCache sets the bound in bytes of the messages a store with an
 // index ([WithIndex]) keeps after reading them; 0 turns the cache off.
