@@ -30,7 +30,8 @@ import (
 // read as before, and erasing a request's key takes effect at once.
 //
 // It is kept current by an ordered consumer of headers only over the whole
-// stream, started by the first read. The index is never trusted for
+// stream, started with the store (if the stream exists; else by the first
+// read). The index is never trusted for
 // completeness beyond what it has applied: a load reads the indexed
 // sequences (all of the request's events up to the applied sequence,
 // because the ordered consumer delivers every event in order) and then the

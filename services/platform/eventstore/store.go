@@ -90,6 +90,21 @@ func NewStore(js jetstream.JetStream, opts ...Option) *Store {
 	if s.index != nil && s.msgCacheBytes > 0 {
 		s.index.msgs = newMsgCache(s.msgCacheBytes)
 	}
+	if s.index != nil {
+		// The index catches up from here, beside the projections a
+		// process rebuilds at start, rather than from the first read: a
+		// read while it lags searches the tail it has not seen, which
+		// after a start over a long record is most of the stream. Only
+		// if the stream is there already: an index that cannot start is
+		// dropped for good, so otherwise the first read starts it.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), defaultReadTimeout)
+			defer cancel()
+			if _, err := js.Stream(ctx, StreamName); err == nil {
+				s.index.start(js, s.logger)
+			}
+		}()
+	}
 	return s
 }
 
