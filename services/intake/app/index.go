@@ -1,7 +1,6 @@
 package app
 
 import (
-	"slices"
 	"sync"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -16,13 +15,17 @@ type Index struct {
 	mu       sync.RWMutex
 	views    map[string]*View
 	byMember map[string][]string // request ids in stream order (oldest first)
-	filters  []string
-	apply    projection.Apply
+	// pos is each request's place in its member's byMember list, so that
+	// a page token is found without walking the list (a member's list
+	// only grows, and a page must not cost more for a longer record).
+	pos     map[string]int
+	filters []string
+	apply   projection.Apply
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	x := &Index{views: map[string]*View{}, byMember: map[string][]string{}}
+	x := &Index{views: map[string]*View{}, byMember: map[string][]string{}, pos: map[string]int{}}
 	x.filters, x.apply = viewEvents(x.at)
 	return x
 }
@@ -40,6 +43,7 @@ func (x *Index) at(ev eventstore.Event) *View {
 	v := &View{}
 	x.views[ev.RequestID] = v
 	m := p.GetGroupMember()
+	x.pos[ev.RequestID] = len(x.byMember[m])
 	x.byMember[m] = append(x.byMember[m], ev.RequestID)
 	return v
 }
@@ -75,10 +79,11 @@ func (x *Index) List(groupMember, after string, limit int) ([]Request, string) {
 	ids := x.byMember[groupMember]
 	end := len(ids)
 	if after != "" {
-		end = slices.Index(ids, after)
-		if end < 0 {
-			return nil, ""
+		i, ok := x.pos[after]
+		if !ok || i >= len(ids) || ids[i] != after {
+			return nil, "" // unknown, or another member's request
 		}
+		end = i
 	}
 	var out []Request
 	i := end - 1

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,7 +14,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // decaySizes are the stream lengths BenchmarkDecay compares; set
@@ -36,14 +40,21 @@ func decaySizes(b *testing.B) []int {
 // seedSpread fills the stream with n unrelated events published raw (one
 // request each, about the size of a real event) and appends the target
 // request's events evenly among them: a request that lived while others
-// were submitted, as every request of a long record does. It returns the
-// number of target events written.
-func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, target string, n, events int) int {
+// were submitted, as every request of a long record does. Beside each
+// target event it appends one of sealedTarget through sealing (a payload
+// with a SUBJECT field, sealed with the request's data key), and for every
+// tenth unrelated event it stores a data key in the bucket, as the real
+// record has one per request of about ten events. It returns the number
+// of target events written (the same for both targets).
+func seedSpread(b *testing.B, js jetstream.JetStream, store, sealing *eventstore.Store, target, sealedTarget string, n, events int) int {
 	b.Helper()
 	ctx := context.Background()
 	body := make([]byte, 300)
+	wrappedKey := make([]byte, 61) // the size of a wrapped data key
+	_, _ = rand.Read(wrappedKey)
+	received := eventstore.Kind[*intakev1.RequestReceived]()
 	every := n / events
-	var head uint64
+	var head, sealedHead uint64
 	written := 0
 	for i := range n {
 		if i%every == 0 && written < events {
@@ -52,7 +63,20 @@ func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, t
 				b.Fatal(err)
 			}
 			head = seq
+			seq, err = sealing.Append(ctx, sealedTarget, sealedHead, eventstore.Event{Service: received.Service, Name: received.Name, Payload: &intakev1.RequestReceived{
+				RequestId: sealedTarget, GroupMember: "member-a",
+				Request: &intakev1.DataDisclosureRequest{ScopeDescription: "the accounts of a named person", Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: "subject@example.org"}}},
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sealedHead = seq
 			written++
+		}
+		if i%10 == 0 {
+			if _, err := js.PublishAsync("$KV."+keys.Bucket+fmt.Sprintf(".u%d", i), wrappedKey); err != nil {
+				b.Fatal(err)
+			}
 		}
 		m := nats.NewMsg(eventstore.Subject(fmt.Sprintf("u%d", i), "intake", "noted"))
 		m.Data = body
@@ -71,19 +95,53 @@ func seedSpread(b *testing.B, js jetstream.JetStream, store *eventstore.Store, t
 // spread over streams of different lengths: Store.Load (every command and
 // assessment's GetCase, notification's GetPlan) and the raw read of the
 // request's messages (reporting's GetRecord), each by searching the stream
-// (no index, as before issue 19) and with the store's sequence index. A
-// cost that grows with the stream shows up as a larger ns/op for the
-// longer stream.
+// (no index, as before issue 19) and with the store's sequence index
+// (-nocache: without the store's cache of messages read), and the same
+// load of a sealed request with the keyring's data-key cache and without
+// both caches. A cost that grows with the stream shows up as a larger
+// ns/op for the longer stream. The loads repeat on one request, so with
+// the caches every load after the first finds its events and keys cached:
+// what a request read again and again costs (a case under review), not
+// the first read of a cold request, which the -nocache rows show.
 func BenchmarkDecay(b *testing.B) {
 	for _, n := range decaySizes(b) {
 		b.Run(fmt.Sprintf("stream=%d", n), func(b *testing.B) {
 			plain, js := benchStore(b, false)
 			indexed := eventstore.NewStore(js, eventstore.WithIndex(0))
-			const target = "target-1"
-			want := seedSpread(b, js, plain, target, n, 10)
 			ctx := context.Background()
-			if _, err := indexed.Load(ctx, target); err != nil { // starts the index
+			kv, err := keys.EnsureBucket(ctx, js, 1)
+			if err != nil {
 				b.Fatal(err)
+			}
+			kek := make([]byte, keys.KEKSize)
+			_, _ = rand.Read(kek)
+			kr, err := keys.New(kv, kek)
+			if err != nil {
+				b.Fatal(err)
+			}
+			kr = kr.WithJetStream(js) // its cache watches the bucket
+			uncached, err := keys.New(kv, kek)
+			if err != nil {
+				b.Fatal(err)
+			}
+			uncached = uncached.WithCacheSize(0) // the keyring before its cache
+			// What intake's Get does: an indexed load whose events are
+			// opened with the keyring.
+			sealing := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr)))
+			// The store and keyring as before their caches.
+			sealingUncached := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithMessageCache(0), eventstore.WithSealer(seal.New(uncached)))
+			indexedUncached := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithMessageCache(0))
+			const target, sealedTarget = "target-1", "target-sealed"
+			want := seedSpread(b, js, plain, sealing, target, sealedTarget, n, 10)
+			for _, st := range []*eventstore.Store{indexed, indexedUncached} { // starts the indexes
+				if _, err := st.Load(ctx, target); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, st := range []*eventstore.Store{sealing, sealingUncached} { // and these
+				if _, err := st.Load(ctx, sealedTarget); err != nil {
+					b.Fatal(err)
+				}
 			}
 			st, err := js.Stream(ctx, eventstore.StreamName)
 			if err != nil {
@@ -96,10 +154,42 @@ func BenchmarkDecay(b *testing.B) {
 			}
 			requests, bytes := indexed.IndexSize()
 			b.Logf("index: caught up with %d events in %.1f s; %d requests, about %.1f MiB", head, time.Since(catchUp).Seconds(), requests, float64(bytes)/(1<<20))
+			for _, st := range []*eventstore.Store{sealing, sealingUncached, indexedUncached} {
+				for applied, _ := st.IndexedThrough(); applied < head; applied, _ = st.IndexedThrough() {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			// One sealed value opened, as intake's Reveal does for each
+			// target of each request of a List page.
+			sealed, err := kr.Seal(ctx, sealedTarget, keys.TargetLabel("t1"), []byte("subject@example.org"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, k := range []struct {
+				name  string
+				store *eventstore.Store
+				keys  *keys.Keyring
+			}{{"nocache", sealingUncached, uncached}, {"cache", sealing, kr}} {
+				b.Run("Load/indexed+sealed+"+k.name, func(b *testing.B) {
+					for b.Loop() {
+						h, err := k.store.Load(ctx, sealedTarget)
+						if err != nil || len(h.Events) != want {
+							b.Fatal(err, len(h.Events))
+						}
+					}
+				})
+				b.Run("Open/"+k.name, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := k.keys.Open(ctx, sealedTarget, keys.TargetLabel("t1"), sealed); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 			for _, s := range []struct {
 				name  string
 				store *eventstore.Store
-			}{{"search", plain}, {"indexed", indexed}} {
+			}{{"search", plain}, {"indexed-nocache", indexedUncached}, {"indexed", indexed}} {
 				b.Run("Load/"+s.name, func(b *testing.B) {
 					for b.Loop() {
 						h, err := s.store.Load(ctx, target)

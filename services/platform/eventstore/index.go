@@ -30,7 +30,8 @@ import (
 // read as before, and erasing a request's key takes effect at once.
 //
 // It is kept current by an ordered consumer of headers only over the whole
-// stream, started by the first read. The index is never trusted for
+// stream, started with the store (if the stream exists; else by the first
+// read). The index is never trusted for
 // completeness beyond what it has applied: a load reads the indexed
 // sequences (all of the request's events up to the applied sequence,
 // because the ordered consumer delivers every event in order) and then the
@@ -65,6 +66,9 @@ func WithIndex(limit int) Option {
 
 type seqIndex struct {
 	limit int
+	// msgs keeps the messages recently read through the index; nil when
+	// off ([WithMessageCache]).
+	msgs *msgCache
 
 	once sync.Once
 	cc   jetstream.ConsumeContext
@@ -241,13 +245,22 @@ func (s *Store) scanRequest(ctx context.Context, requestID string, in replies, f
 		return scan(ctx, s.js, StreamName, filter, 1, in, fn)
 	}
 	// Fetched whole before fn sees any, so that a miss can still fall
-	// back to the search without fn seeing an event twice.
-	msgs, err := getSeqs(ctx, s.js, StreamName, in, seqs)
+	// back to the search without fn seeing an event twice. Messages read
+	// before come from the cache.
+	msgs, missing := s.index.msgs.split(seqs)
+	fetched, err := getSeqs(ctx, s.js, StreamName, in, missing)
 	if errors.Is(err, errIndexMiss) {
 		return scan(ctx, s.js, StreamName, filter, 1, in, fn)
 	}
 	if err != nil {
 		return err
+	}
+	s.index.msgs.put(fetched)
+	if len(msgs) > 0 && len(fetched) > 0 {
+		msgs = append(msgs, fetched...)
+		slices.SortFunc(msgs, func(a, b RawMsg) int { return cmp.Compare(a.Sequence, b.Sequence) })
+	} else if len(fetched) > 0 {
+		msgs = fetched
 	}
 	for _, m := range msgs {
 		if err := fn(m); err != nil {

@@ -58,6 +58,9 @@ type Store struct {
 	// index, when set, finds a request's events without searching the
 	// stream (index.go).
 	index *seqIndex
+	// msgCacheBytes bounds the index's cache of messages read
+	// (msgcache.go); 0 turns it off.
+	msgCacheBytes int
 }
 
 // Option configures a [Store].
@@ -80,9 +83,27 @@ func WithMaxRetries(n int) Option {
 
 // NewStore returns a Store on js. The streams must exist ([EnsureStreams]).
 func NewStore(js jetstream.JetStream, opts ...Option) *Store {
-	s := &Store{js: js, logger: slog.Default(), maxRetries: DefaultMaxRetries, replies: &replyMux{nc: js.Conn()}}
+	s := &Store{js: js, logger: slog.Default(), maxRetries: DefaultMaxRetries, replies: &replyMux{nc: js.Conn()}, msgCacheBytes: DefaultMessageCacheBytes}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.index != nil && s.msgCacheBytes > 0 {
+		s.index.msgs = newMsgCache(s.msgCacheBytes)
+	}
+	if s.index != nil {
+		// The index catches up from here, beside the projections a
+		// process rebuilds at start, rather than from the first read: a
+		// read while it lags searches the tail it has not seen, which
+		// after a start over a long record is most of the stream. Only
+		// if the stream is there already: an index that cannot start is
+		// dropped for good, so otherwise the first read starts it.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), defaultReadTimeout)
+			defer cancel()
+			if _, err := js.Stream(ctx, StreamName); err == nil {
+				s.index.start(js, s.logger)
+			}
+		}()
 	}
 	return s
 }

@@ -186,6 +186,71 @@ type Keyring struct {
 	// streamJS reaches the bucket's stream for secure deletion when the
 	// keyring was made with [New] (see [Keyring.WithJetStream]).
 	streamJS jetstream.JetStream
+	// cache holds recently used data keys, wrapped (see cache.go); nil
+	// when disabled. It needs a JetStream handle for its watch of the
+	// bucket: [Lazy], or [New] with [Keyring.WithJetStream].
+	cache *keyCache
+}
+
+// WithCacheSize sets how many data keys the keyring caches (see
+// [DefaultCacheSize]); 0 turns the cache off, so that every sealed value
+// opened reads its key from the bucket. Call it before the keyring's
+// first use.
+func (k *Keyring) WithCacheSize(n int) *Keyring {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.cache = nil
+	if n > 0 {
+		k.cache = newKeyCache(n)
+	}
+	return k
+}
+
+// CacheStats reports what the data-key cache did so far.
+func (k *Keyring) CacheStats() CacheStats {
+	k.mu.Lock()
+	c := k.cache
+	k.mu.Unlock()
+	if c == nil {
+		return CacheStats{}
+	}
+	return c.stats()
+}
+
+// Close stops the watch of the data-key cache; the keyring goes on working
+// without the cache.
+func (k *Keyring) Close() {
+	k.mu.Lock()
+	c := k.cache
+	k.mu.Unlock()
+	if c != nil {
+		c.start(nil) // a keyring never used has nothing to stop but must not start later
+		c.stop()
+	}
+}
+
+// CacheRunning starts the data-key cache's watch of the bucket if it has
+// not started yet, and reports whether the cache serves now (the watch
+// starts in the background: until it runs, keys are read from the bucket).
+func (k *Keyring) CacheRunning(ctx context.Context) bool {
+	if _, err := k.bucket(ctx); err != nil {
+		return false
+	}
+	return k.keyCache() != nil && k.CacheStats().Running
+}
+
+// keyCache returns the cache, with its watch started, or nil.
+func (k *Keyring) keyCache() *keyCache {
+	k.mu.Lock()
+	c, js := k.cache, k.js
+	if js == nil {
+		js = k.streamJS
+	}
+	k.mu.Unlock()
+	if c != nil {
+		c.start(js)
+	}
+	return c
 }
 
 // WithJetStream lets a keyring made by [New] reach the bucket's stream,
@@ -203,7 +268,7 @@ func New(kv jetstream.KeyValue, kek []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: KEK: %w", err)
 	}
-	return &Keyring{kv: kv, kek: aead}, nil
+	return &Keyring{kv: kv, kek: aead, cache: newKeyCache(DefaultCacheSize)}, nil
 }
 
 // Lazy returns a keyring that opens the bucket (created by the process,
@@ -251,7 +316,8 @@ func valueAAD(requestID, label string) []byte {
 }
 
 // dataKey returns the request's data key of kind, creating it if create
-// is set.
+// is set. The key comes from the cache when it holds it, else from the
+// bucket.
 func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, create bool) (cipher.AEAD, error) {
 	kv, err := k.bucket(ctx)
 	if err != nil {
@@ -261,10 +327,29 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 	if err != nil {
 		return nil, err
 	}
+	c := k.keyCache()
 	for range 3 {
+		var t ticket
+		if c != nil {
+			var cached []byte
+			var hit bool
+			cached, hit, t = c.lookup(requestID)
+			if hit {
+				aead, err := k.unwrap(requestID, cached)
+				if !errors.Is(err, ErrCorrupt) {
+					return aead, err
+				}
+				// Wrapped under a KEK rotated away since: read it again.
+				c.drop(requestID)
+				_, _, t = c.lookup(requestID)
+			}
+		}
 		e, err := kv.Get(ctx, requestID)
 		switch {
 		case err == nil:
+			if c != nil {
+				c.admit(t, requestID, e.Revision(), e.Value())
+			}
 			return k.unwrap(requestID, e.Value())
 		case !errors.Is(err, jetstream.ErrKeyNotFound):
 			return nil, fmt.Errorf("keys: get data key: %w", err)
@@ -279,15 +364,27 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 		if err != nil {
 			return nil, err
 		}
-		if _, err := kv.Create(ctx, requestID, wrapped); err != nil {
+		rev, err := kv.Create(ctx, requestID, wrapped)
+		if err != nil {
 			if errors.Is(err, jetstream.ErrKeyExists) {
 				continue // another writer won; use its key
 			}
 			return nil, fmt.Errorf("keys: store data key: %w", err)
 		}
-		return newAEAD(dk)
+		if c != nil {
+			c.observe(requestID, rev, wrapped)
+		}
+		return newAEADCleared(dk)
 	}
 	return nil, fmt.Errorf("keys: data key of %s is contended", requestID)
+}
+
+// newAEADCleared is newAEAD that then overwrites the raw key: the cipher
+// keeps its own expanded copy, and nothing else needs it.
+func newAEADCleared(dk []byte) (cipher.AEAD, error) {
+	aead, err := newAEAD(dk)
+	clear(dk)
+	return aead, err
 }
 
 func (k *Keyring) unwrap(requestID string, wrapped []byte) (cipher.AEAD, error) {
@@ -295,7 +392,7 @@ func (k *Keyring) unwrap(requestID string, wrapped []byte) (cipher.AEAD, error) 
 	if err != nil {
 		return nil, err
 	}
-	return newAEAD(dk)
+	return newAEADCleared(dk)
 }
 
 func (k *Keyring) unwrapRaw(requestID string, wrapped []byte) ([]byte, error) {
@@ -386,8 +483,15 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
 	}
-	if _, err := kv.Put(ctx, requestID, tombstone); err != nil {
+	rev, err := kv.Put(ctx, requestID, tombstone)
+	if err != nil {
 		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
+	}
+	// This keyring's own cache forgets the key now; the others' learn it
+	// from their watch of the bucket.
+	c := k.keyCache()
+	if c != nil {
+		c.observe(requestID, rev, tombstone)
 	}
 	if old == nil || bytes.Equal(old.Value(), tombstone) {
 		return nil
@@ -408,8 +512,12 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	// after the last one, and one taken between the tombstone and the
 	// delete leaves the log's last file in place with the key in it; a
 	// last write after the delete makes sure the next snapshot purges it.
-	if _, err := kv.Put(ctx, requestID, tombstone); err != nil {
+	rev, err = kv.Put(ctx, requestID, tombstone)
+	if err != nil {
 		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
+	}
+	if c != nil {
+		c.observe(requestID, rev, tombstone)
 	}
 	return nil
 }
@@ -447,12 +555,24 @@ func (k *Keyring) Erased(ctx context.Context, requestID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	var t ticket
+	c := k.keyCache()
+	if c != nil {
+		var cached []byte
+		var hit bool
+		if cached, hit, t = c.lookup(requestID); hit {
+			return bytes.Equal(cached, tombstone), nil
+		}
+	}
 	e, err := kv.Get(ctx, requestID)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
+	}
+	if c != nil {
+		c.admit(t, requestID, e.Revision(), e.Value())
 	}
 	return bytes.Equal(e.Value(), tombstone), nil
 }

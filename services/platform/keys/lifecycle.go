@@ -140,7 +140,12 @@ func (k *Keyring) RotateKEK(ctx context.Context, newKEK []byte) (int, error) {
 	}
 	k.mu.Lock()
 	k.kek = next
+	c := k.cache
 	k.mu.Unlock()
+	if c != nil {
+		// Keys cached under the old KEK would no longer unwrap.
+		c.reset()
+	}
 	return rotated, nil
 }
 

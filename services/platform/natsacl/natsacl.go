@@ -93,11 +93,17 @@ func sre(trustDomain, name string) string { return "spiffe://" + trustDomain + "
 
 func api(format string, a ...any) string { return "$JS.API." + fmt.Sprintf(format, a...) }
 
+// bucketRead lets a reader get keys and watch the bucket through ordered
+// consumers (the keyring's cache of data keys learns of erasures so): a
+// watch shows nothing a get of every key would not.
 func bucketRead(b string) []string {
 	return []string{
 		api("STREAM.INFO.KV_%s", b),
 		api("DIRECT.GET.KV_%s", b), api("DIRECT.GET.KV_%s.>", b),
 		api("STREAM.MSG.GET.KV_%s", b),
+		api("CONSUMER.CREATE.KV_%s.*", b), api("CONSUMER.CREATE.KV_%s.*.>", b),
+		api("CONSUMER.MSG.NEXT.KV_%s.*", b), api("CONSUMER.INFO.KV_%s.*", b),
+		api("CONSUMER.DELETE.KV_%s.*", b),
 	}
 }
 

@@ -1,0 +1,344 @@
+package keys
+
+import (
+	"bytes"
+	"container/list"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultCacheSize is how many data keys a keyring keeps by default (both
+// kinds count): about 150-250 bytes each, so at most some 10-16 MiB per
+// keyring (one per service; the all-in-one has one per service it hosts),
+// enough for the requests a service touches in a busy hour.
+const DefaultCacheSize = 1 << 16
+
+// ringSize is how many recent bucket writes the cache remembers, to tell
+// whether a key read from the bucket may be cached (see keyCache.admit).
+const ringSize = 4096
+
+// Why a cache: without one every sealed value opened costs a read of its
+// request's data key from the bucket, one round trip each, in sequence: a
+// load of ten sealed events is ten round trips on top of the load, a List
+// page of fifty requests fifty, and a projection rebuilt over a million
+// events a million. The cache keeps a bounded number of keys (least
+// recently used out), and a watch of the bucket keeps it current.
+//
+// What it keeps is the wrapped key, as the bucket holds it (sealed under
+// the KEK): an unwrapped data key lives only for the call that uses it, as
+// before the cache. A tombstone is kept too, so an erased request's reads
+// are answered without a round trip.
+//
+// Erasure: the keyring that erases updates its own cache at once; every
+// other keyring (the other services, the other instances) learns of the
+// tombstone from the watch, an ordered consumer of the bucket's stream,
+// within the time the server takes to deliver a message. The cache is
+// only used while that watch is known to deliver everything: it starts
+// serving once the watch is running, and it is emptied (and reads go to
+// the bucket until it is running again) when the connection drops,
+// reconnects, or the watch reports an error. A key read from the bucket
+// is cached only if no write of that key was delivered while it was read
+// (admit): otherwise an erasure delivered during the read could be
+// overwritten by the older key the read returned.
+
+type cacheEntry struct {
+	key     string // bucket key
+	value   []byte // wrapped data key or tombstone; nil: deleted
+	rev     uint64
+	element *list.Element
+}
+
+type ringItem struct {
+	seq uint64
+	key string
+}
+
+type keyCache struct {
+	size int
+	js   jetstream.JetStream
+
+	once sync.Once
+
+	mu sync.Mutex
+	// running: the watch is delivering; the cache may serve and fill.
+	running bool
+	stopped bool
+	// epoch changes whenever the cache is emptied: a read begun in an
+	// earlier epoch may not fill it.
+	epoch      uint64
+	reconnects uint64
+	entries    map[string]*cacheEntry
+	lru        *list.List // front: most recently used
+	// applied is the stream sequence of the last write the watch delivered.
+	applied uint64
+	// ring holds the last ringSize writes (delivered by the watch or made
+	// by this keyring), the one numbered w at ring[w%ringSize]; writes
+	// counts them all.
+	ring     [ringSize]ringItem
+	writes   uint64
+	cc       jetstream.ConsumeContext
+	hits     uint64
+	misses   uint64
+	watchErr error
+}
+
+func newKeyCache(size int) *keyCache {
+	return &keyCache{size: size, entries: map[string]*cacheEntry{}, lru: list.New()}
+}
+
+// start begins the watch, once, in the background: reads go to the bucket
+// until it runs, so none waits for it. A keyring that cannot watch (no
+// JetStream handle, or no permission to consume the bucket's stream) does
+// without a cache: every read goes to the bucket, as before.
+func (c *keyCache) start(js jetstream.JetStream) {
+	c.once.Do(func() {
+		if js == nil {
+			return
+		}
+		c.mu.Lock()
+		c.js = js
+		c.mu.Unlock()
+		go c.watch(js)
+	})
+}
+
+func (c *keyCache) watch(js jetstream.JetStream) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"$KV." + Bucket + ".>"},
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	})
+	var cc jetstream.ConsumeContext
+	if err == nil {
+		cc, err = cons.Consume(c.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			c.interrupted(err)
+		}))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.watchErr = err
+		slog.Default().Warn("data-key cache not started; every sealed value is opened with a read of its key from the bucket", "error", err)
+		return
+	}
+	if c.stopped {
+		cc.Stop()
+		return
+	}
+	c.cc = cc
+	c.reconnects = js.Conn().Stats().Reconnects
+	c.clearLocked() // what was observed before the watch ran is not known current
+	c.running = true
+}
+
+// stop ends the watch; the cache serves nothing afterwards.
+func (c *keyCache) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cc != nil {
+		c.cc.Stop()
+	}
+	c.running, c.stopped = false, true
+	c.clearLocked()
+}
+
+// interrupted empties the cache when the watch reports trouble (missed
+// heartbeats, a consumer that had to be recreated): until it delivers
+// again nothing says the cache is current. The ordered consumer resumes
+// after the last write it delivered, so nothing is missed once it does.
+func (c *keyCache) interrupted(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watchErr = err
+	c.clearLocked()
+}
+
+func (c *keyCache) clearLocked() {
+	c.entries = map[string]*cacheEntry{}
+	c.lru.Init()
+	c.epoch++
+}
+
+// usableLocked reports whether the cache may serve now: the watch runs and
+// the connection has stayed up since the cache was last emptied.
+func (c *keyCache) usableLocked() bool {
+	if !c.running {
+		return false
+	}
+	nc := c.js.Conn()
+	if nc.Status() != nats.CONNECTED {
+		c.clearLocked()
+		return false
+	}
+	if r := nc.Stats().Reconnects; r != c.reconnects {
+		c.reconnects = r
+		c.clearLocked()
+	}
+	return true
+}
+
+// apply is the watch: every write to the bucket, in stream order.
+func (c *keyCache) apply(m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	key, ok := strings.CutPrefix(m.Subject(), "$KV."+Bucket+".")
+	if !ok {
+		return
+	}
+	value := m.Data()
+	if op := m.Headers().Get("KV-Operation"); op != "" {
+		value = nil // deleted or purged: no key to cache
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if meta.Sequence.Stream > c.applied {
+		c.applied = meta.Sequence.Stream
+	}
+	c.observeLocked(key, meta.Sequence.Stream, value)
+}
+
+// observe records a write this keyring made itself (a new key, a
+// tombstone), so that its own reads see it at once.
+func (c *keyCache) observe(key string, rev uint64, value []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.observeLocked(key, rev, value)
+}
+
+func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
+	c.ring[c.writes%ringSize] = ringItem{rev, key}
+	c.writes++
+	if !c.running {
+		return
+	}
+	if e, ok := c.entries[key]; ok {
+		if rev <= e.rev {
+			return // older than what the cache holds
+		}
+		if value == nil {
+			c.removeLocked(e)
+			return
+		}
+		e.value, e.rev = bytes.Clone(value), rev
+		c.lru.MoveToFront(e.element)
+		return
+	}
+	if value == nil {
+		return
+	}
+	c.insertLocked(key, rev, value)
+}
+
+func (c *keyCache) insertLocked(key string, rev uint64, value []byte) {
+	// A copy: the value may share the buffer of the whole message.
+	e := &cacheEntry{key: key, value: bytes.Clone(value), rev: rev}
+	e.element = c.lru.PushFront(e)
+	c.entries[key] = e
+	for c.lru.Len() > c.size {
+		if old, ok := c.lru.Back().Value.(*cacheEntry); ok {
+			c.removeLocked(old)
+		}
+	}
+}
+
+func (c *keyCache) removeLocked(e *cacheEntry) {
+	c.lru.Remove(e.element)
+	delete(c.entries, e.key)
+}
+
+// lookup returns the cached value of key (wrapped key or tombstone) and,
+// on a miss, a ticket for admitting what the caller then reads from the
+// bucket.
+func (c *keyCache) lookup(key string) (value []byte, hit bool, t ticket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usableLocked() {
+		return nil, false, ticket{}
+	}
+	if e, ok := c.entries[key]; ok {
+		c.lru.MoveToFront(e.element)
+		c.hits++
+		return e.value, true, ticket{}
+	}
+	c.misses++
+	return nil, false, ticket{valid: true, epoch: c.epoch, writes: c.writes}
+}
+
+// ticket is the state of the cache when a read from the bucket began.
+type ticket struct {
+	valid  bool
+	epoch  uint64
+	writes uint64
+}
+
+// admit caches what a read from the bucket returned, unless the cache
+// cannot tell that nothing newer of the key arrived while it was read.
+func (c *keyCache) admit(t ticket, key string, rev uint64, value []byte) {
+	if !t.valid {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.usableLocked() || c.epoch != t.epoch || c.writes-t.writes > ringSize {
+		return
+	}
+	for w := t.writes; w < c.writes; w++ {
+		if it := c.ring[w%ringSize]; it.key == key && it.seq > rev {
+			// A newer write of the key came in during the read: what the
+			// watch or the keyring itself put in the cache (or took out)
+			// is newer, or was evicted since; either way not this.
+			return
+		}
+	}
+	if e, ok := c.entries[key]; ok {
+		if rev > e.rev {
+			e.value, e.rev = bytes.Clone(value), rev
+		}
+		return
+	}
+	c.insertLocked(key, rev, value)
+}
+
+// drop forgets key (a cached key that no longer unwraps: the KEK was
+// rotated and the watch has not delivered the re-wrapped key yet).
+func (c *keyCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		c.removeLocked(e)
+	}
+}
+
+// reset empties the cache (after a KEK rotation).
+func (c *keyCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clearLocked()
+}
+
+// CacheStats is what a keyring's data-key cache did so far.
+type CacheStats struct {
+	// Running: the cache serves (its watch of the bucket runs).
+	Running bool
+	// Keys held now; Hits and Misses since the start.
+	Keys, Hits, Misses int
+	// Applied is the last bucket revision the watch delivered.
+	Applied uint64
+	// WatchErr is the last error of the watch, if any.
+	WatchErr error
+}
+
+func (c *keyCache) stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{Running: c.running, Keys: len(c.entries), Hits: int(c.hits), Misses: int(c.misses), Applied: c.applied, WatchErr: c.watchErr}
+}

@@ -1,0 +1,122 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+)
+
+// The cache holds data keys as the bucket does, wrapped under the KEK: no
+// entry holds a raw data key, every entry unwraps to one with the KEK
+// (so the check is not blind), and an erased request's entry is the
+// tombstone.
+func TestCachedKeysStayWrappedInMemory(t *testing.T) {
+	env := natstest.Start(t)
+	ctx := t.Context()
+	kv, err := EnsureBucket(ctx, env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek := make([]byte, KEKSize)
+	_, _ = rand.Read(kek)
+	kr, err := New(kv, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr.WithJetStream(env.JS)
+	for !kr.CacheRunning(ctx) {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	for i := range 10 {
+		id := fmt.Sprintf("req-%d", i)
+		s, err := kr.Seal(ctx, id, "l", []byte("v"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kr.Open(ctx, id, "l", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := kr.Erase(ctx, "req-0"); err != nil {
+		t.Fatal(err)
+	}
+	c := kr.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) != 10 {
+		t.Fatalf("the cache holds %d keys, want 10", len(c.entries))
+	}
+	for key, e := range c.entries {
+		if key == "req-0" {
+			if !bytes.Equal(e.value, tombstone) {
+				t.Errorf("the erased request's entry is %x, not the tombstone", e.value)
+			}
+			continue
+		}
+		stored, err := kv.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dk, err := kr.unwrapRaw(key, stored.Value())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(e.value, dk) {
+			t.Errorf("the cache holds the raw data key of %s", key)
+		}
+		if got, err := kr.unwrapRaw(key, e.value); err != nil || !bytes.Equal(got, dk) {
+			t.Errorf("the cached entry of %s does not unwrap to its key: %v", key, err)
+		}
+	}
+}
+
+// A read of the bucket that raced a newer write of the same key (an
+// erasure delivered by the watch, or made here, while the read was on the
+// way) does not put the older key it read in the cache, even when the
+// newer entry was evicted meanwhile; a read that raced nothing does.
+func TestAReadThatRacedANewerWriteIsNotCached(t *testing.T) {
+	env := natstest.Start(t)
+	if _, err := EnsureBucket(t.Context(), env.JS, 1); err != nil {
+		t.Fatal(err)
+	}
+	c := newKeyCache(1)
+	c.start(env.JS)
+	for !c.stats().Running {
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("cache not running: %+v", c.stats())
+		case <-time.After(time.Millisecond):
+		}
+	}
+
+	_, hit, tk := c.lookup("req-1")
+	if hit || !tk.valid {
+		t.Fatalf("lookup of an empty cache: hit %v, ticket %+v", hit, tk)
+	}
+	c.observe("req-1", 7, tombstone)       // the erasure lands during the read
+	c.observe("req-2", 8, []byte("other")) // and evicts it (size 1)
+	c.admit(tk, "req-1", 5, []byte("old wrapped key"))
+	if v, hit, _ := c.lookup("req-1"); hit {
+		t.Fatalf("the cache serves %q for a key erased during the read", v)
+	}
+
+	_, _, tk = c.lookup("req-3")
+	c.observe("req-2", 9, []byte("unrelated"))
+	c.admit(tk, "req-3", 4, []byte("wrapped"))
+	if v, hit, _ := c.lookup("req-3"); !hit || string(v) != "wrapped" {
+		t.Errorf("a read that raced no write of its key is not cached: %q, %v", v, hit)
+	}
+	// An older revision delivered late does not replace a newer one.
+	c.observe("req-3", 3, tombstone)
+	if v, _, _ := c.lookup("req-3"); string(v) != "wrapped" {
+		t.Errorf("an older write replaced the cached key: %q", v)
+	}
+}
