@@ -175,7 +175,15 @@ func (a *Assessment) runSpec(ctx context.Context, actor, requestID string, base 
 		first = !reviewed(h)
 		return base.Fold(h)
 	}
-	res, err := command.Run(ctx, a.store, spec, call, decide)
+	// A command that sends the case back to review (a confirmed challenge
+	// outcome, a fact corrected) restarts its review clock (3.1).
+	res, err := command.Run(ctx, a.store, spec, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
+		evs, err := decide(st, c)
+		if err != nil {
+			return nil, err
+		}
+		return st.Case.RestartReviewClock(evs, a.cfg.Calendars, c.Now)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func (q *Queue) ClockStats(now time.Time) ClockStats {
 	for _, st := range q.cases {
 		for _, v := range st.Case.Deadlines() {
 			// The review deadline has its own metrics (cases_overdue).
-			if v.ID == domain.ReviewDeadlineID || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
+			if domain.IsReviewDeadline(v.ID) || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
 				continue
 			}
 			if !now.Before(v.Due.At) {

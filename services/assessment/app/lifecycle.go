@@ -22,7 +22,11 @@ import (
 func (a *Assessment) Reopen(ctx context.Context, causeEventID, requestID string, t domain.ReopenTrigger, decisionID string) error {
 	call := command.Call{RequestID: requestID, Now: a.cfg.Now().UTC(), Trigger: causeEventID}
 	_, err := command.Run(ctx, a.store, requests, call, func(st *CaseState, c command.Call) ([]domain.Event, error) {
-		return st.Case.Reopen(t, causeEventID, decisionID, "", c.Now)
+		evs, err := st.Case.Reopen(t, causeEventID, decisionID, "", c.Now)
+		if err != nil {
+			return nil, err
+		}
+		return st.Case.RestartReviewClock(evs, a.cfg.Calendars, c.Now)
 	})
 	return err
 }

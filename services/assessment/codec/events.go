@@ -137,7 +137,9 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 				RequestId: rid, Decision: d, Requirements: req,
 			})
 		case domain.ReviewOverdue:
-			add(eventstore.DerivedID(rid, "assessment.overdue"), "", &assessmentv1.CaseOverdue{
+			// One per due time: a reopened case has a new review deadline
+			// and is overdue again, once, if it passes.
+			add(eventstore.DerivedID(rid, "assessment.overdue", ev.Due.UTC().Format(time.RFC3339Nano)), "", &assessmentv1.CaseOverdue{
 				RequestId: rid, ReviewDueTime: protoconv.Timestamp(ev.Due), DetectTime: protoconv.Timestamp(ev.At),
 			})
 		default:

@@ -135,6 +135,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 		return &assessmentv1.CaseReopened{
 			RequestId: rid, Trigger: ReopenTriggerToProto(ev.Trigger), CauseEventId: cause,
 			SupersededDecisionId: ev.SupersededDecisionID, ReopenTime: protoconv.Timestamp(ev.At), Reason: ev.Reason, ReopenedBy: ev.By,
+			ReviewDueTime: protoconv.Timestamp(ev.ReviewDue),
 		}, id
 	case domain.InformationRequested:
 		return &assessmentv1.InformationRequested{RequestId: rid, Question: ev.Question, AskedBy: ev.By, AskTime: protoconv.Timestamp(ev.At)},
@@ -174,7 +175,8 @@ func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.CaseReopened:
 		return []domain.Event{domain.CaseReopened{Meta: m(p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggerToDomain(p.GetTrigger()),
-			CauseEventID: p.GetCauseEventId(), SupersededDecisionID: p.GetSupersededDecisionId(), Reason: p.GetReason()}}, nil
+			CauseEventID: p.GetCauseEventId(), SupersededDecisionID: p.GetSupersededDecisionId(), Reason: p.GetReason(),
+			ReviewDue: protoconv.Time(p.GetReviewDueTime())}}, nil
 	case *assessmentv1.InformationRequested:
 		return []domain.Event{domain.InformationRequested{Meta: m(p.GetAskedBy(), p.GetAskTime()), Question: p.GetQuestion()}}, nil
 	case *assessmentv1.WithdrawalAcknowledged:

@@ -67,6 +67,9 @@ type Case struct {
 	verification Verification
 	// clocks are the request's deadlines (issue 18, clocks.go).
 	clocks deadline.Ledger
+	// reviewClock is the review clock running (review/<n> after a
+	// reopening restarted it); empty: the first, "review".
+	reviewClock string
 }
 
 // Fold replays events into a new case.

@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
@@ -87,9 +89,19 @@ func (c *Case) applyClocks(e Event) {
 		l.Apply(deadline.OverdueEvent{ID: e.ID, Due: e.Due, At: e.At})
 	case ReviewOverdue:
 		// CaseOverdue is the review deadline's overdue record.
-		l.Apply(deadline.OverdueEvent{ID: ReviewDeadlineID, Due: e.Due, At: e.At})
+		l.Apply(deadline.OverdueEvent{ID: c.reviewClockID(), Due: e.Due, At: e.At})
 	case CaseDecided:
-		l.Apply(deadline.MetEvent{ID: ReviewDeadlineID, At: e.At})
+		l.Apply(deadline.MetEvent{ID: c.reviewClockID(), At: e.At})
+	case CaseReopened:
+		// A case back in review is reviewed again within the policy's
+		// time (3.1), on a review clock of its own (review/<n>): the first
+		// one was met by the decision the reopening superseded. The
+		// clock's deadline comes in the DeadlinesSet written beside it
+		// ([Case.RestartReviewClock]); reopenings written before it have
+		// none and keep the first deadline.
+		if !e.ReviewDue.IsZero() {
+			c.reviewClock = reopenedReviewID(len(c.reopenings) + 1)
+		}
 	case DispositionRecorded:
 		if e.Disclosed {
 			l.Apply(deadline.MetEvent{ID: deadline.EPOCTransmitID, At: e.At})
@@ -167,19 +179,9 @@ func (c *Case) OpenWithClocks(f RequestFacts, cfg Config, cals deadline.Calendar
 //   - a gag's expiry, when it has one: nothing about the request may be
 //     told to the customer before it.
 func OpeningDeadlines(f RequestFacts, r Rules, cals deadline.Calendars, now time.Time) ([]deadline.Deadline, error) {
-	review := deadline.Deadline{ID: ReviewDeadlineID, Kind: deadline.By, Clause: policy.Clause3_1, What: "decide the review", Start: now.UTC()}
-	if f.Urgent() {
-		review.Rule = deadline.Rule{Counting: deadline.Fixed,
-			Source: fmt.Sprintf("Government Data Request Policy 3.1: an emergency or imminent-risk request is reviewed within %s", r.EmergencyReview)}
-		review.Due = deadline.Due{At: now.UTC().Add(r.EmergencyReview)}
-	} else {
-		review.Rule = deadline.Rule{Counting: deadline.BusinessDays, N: r.StandardReviewBusinessDays, Calendar: PrivacyTeamCalendar,
-			Source: fmt.Sprintf("Government Data Request Policy 3.1: reviewed within %d business days of the Privacy Team", r.StandardReviewBusinessDays)}
-		due, err := review.Rule.DueFrom(now, time.Time{}, cals)
-		if err != nil {
-			return nil, err
-		}
-		review.Due = due
+	review, err := reviewDeadline(ReviewDeadlineID, f, r, cals, now)
+	if err != nil {
+		return nil, err
 	}
 	out := []deadline.Deadline{review}
 	if !f.Deadline.IsZero() {
@@ -285,7 +287,7 @@ func (c *Case) MarkDeadlineMet(id, by string, now time.Time) ([]Event, error) {
 func (c *Case) FireDeadlines(now time.Time) []Event {
 	var out []Event
 	for _, o := range c.clocks.Fire(now) {
-		if o.ID == ReviewDeadlineID {
+		if IsReviewDeadline(o.ID) {
 			continue
 		}
 		out = append(out, DeadlineOverdue{Meta: meta("", now), ID: o.ID, Due: o.Due})
@@ -316,7 +318,7 @@ func nearest(vs []deadline.View, skip string) (deadline.View, bool) {
 	var best deadline.View
 	found := false
 	for _, v := range vs {
-		if v.ID == skip || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
+		if (v.ID == skip || skip == ReviewDeadlineID && IsReviewDeadline(v.ID)) || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {
 			continue
 		}
 		if !found || v.Due.At.Before(best.Due.At) {
@@ -333,4 +335,64 @@ func (e QueueEntry) due() time.Time {
 		return e.LegalDue
 	}
 	return e.Deadline
+}
+
+// reviewDeadline is the review deadline (3.1) of a case whose review
+// starts at now: an urgent case within the rules' emergency review,
+// others within their business days on the Privacy Team's calendar,
+// skipping its public holidays.
+func reviewDeadline(id string, f RequestFacts, r Rules, cals deadline.Calendars, now time.Time) (deadline.Deadline, error) {
+	review := deadline.Deadline{ID: id, Kind: deadline.By, Clause: policy.Clause3_1, What: "decide the review", Start: now.UTC()}
+	if f.Urgent() {
+		review.Rule = deadline.Rule{Counting: deadline.Fixed,
+			Source: fmt.Sprintf("Government Data Request Policy 3.1: an emergency or imminent-risk request is reviewed within %s", r.EmergencyReview)}
+		review.Due = deadline.Due{At: now.UTC().Add(r.EmergencyReview)}
+	} else {
+		review.Rule = deadline.Rule{Counting: deadline.BusinessDays, N: r.StandardReviewBusinessDays, Calendar: PrivacyTeamCalendar,
+			Source: fmt.Sprintf("Government Data Request Policy 3.1: reviewed within %d business days of the Privacy Team", r.StandardReviewBusinessDays)}
+		due, err := review.Rule.DueFrom(now, time.Time{}, cals)
+		if err != nil {
+			return deadline.Deadline{}, err
+		}
+		review.Due = due
+	}
+	return review, nil
+}
+
+// ReviewDeadlineID names the first review clock; a reopened case is
+// reviewed on review/<n>, one per reopening that restarted it.
+func reopenedReviewID(n int) string { return fmt.Sprintf("%s/%d", ReviewDeadlineID, n) }
+
+// IsReviewDeadline reports whether id is a review clock (the first, or a
+// reopened case's).
+func IsReviewDeadline(id string) bool {
+	return id == ReviewDeadlineID || strings.HasPrefix(id, ReviewDeadlineID+"/")
+}
+
+// reviewClockID is the review clock running now.
+func (c *Case) reviewClockID() string { return cmp.Or(c.reviewClock, ReviewDeadlineID) }
+
+// RestartReviewClock gives every reopening among evs (the events a
+// command decided) the review deadline counted from it (3.1), and sets
+// that clock beside it: a case back in review is reviewed again within the
+// policy's time, and is overdue again, once, if it is not.
+func (c *Case) RestartReviewClock(evs []Event, cals deadline.Calendars, now time.Time) ([]Event, error) {
+	n := len(c.reopenings)
+	out := make([]Event, 0, len(evs)+1)
+	for _, e := range evs {
+		r, ok := e.(CaseReopened)
+		if !ok || !r.ReviewDue.IsZero() {
+			out = append(out, e)
+			continue
+		}
+		n++
+		d, err := reviewDeadline(reopenedReviewID(n), c.facts, c.rules, cals, now)
+		if err != nil {
+			return nil, err
+		}
+		d.What = "decide the review again: the case was reopened"
+		r.ReviewDue = d.At
+		out = append(out, r, DeadlinesSet{Meta: r.Meta, Deadlines: []deadline.Deadline{d}, Reason: "case reopened"})
+	}
+	return out, nil
 }

@@ -246,3 +246,55 @@ func TestArt10_Regulation2023_1543_QueueSortsByTheNearestLegalDeadline(t *testin
 		}
 	}
 }
+
+// A case back in review is reviewed again within the policy's time (3.1):
+// the reopening restarts the review clock from when it happened, on the
+// Privacy Team's calendar; the case is overdue again, once, if the new
+// deadline passes, and the new decision meets it.
+func TestClause3_1_AReopenedCaseIsReviewedAgainWithinTheReviewDeadline(t *testing.T) {
+	cals := calendars(t)
+	// Opened on Monday 16 March 2026; decided at once (a redirect).
+	opened := time.Date(2026, 3, 16, 9, 0, 0, 0, time.UTC)
+	f := controllerFacts()
+	f.ReceivedAt = opened.Add(-time.Hour)
+	c := openWithClocks(t, f, opened)
+	evs, err := c.Claim(alice, opened)
+	do(t, c, evs, err)
+	recordFactors(t, c, domain.AllFactors()...)
+	evs, err = c.ConsiderChallenge(false, "the order is valid on its face", alice, opened)
+	do(t, c, evs, err)
+	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: domain.RedirectToCustomer}, alice, opened)
+	do(t, c, evs, err)
+
+	// Declined on Monday 23 March: reviewed again by Wednesday 25 March.
+	declined := time.Date(2026, 3, 23, 9, 0, 0, 0, time.UTC)
+	evs, err = c.Reopen(domain.ReopenRedirectDeclined, "ev-declined", "", "", declined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err = c.RestartReviewClock(evs, cals, declined)
+	do(t, c, evs, err)
+	want := time.Date(2026, 3, 25, 9, 0, 0, 0, time.UTC)
+	if !c.ReviewDue().Equal(want) {
+		t.Fatalf("review due %v after the reopening, want %v", c.ReviewDue(), want)
+	}
+	if r := clock(t, c, "review/1"); !r.Due.At.Equal(want) || r.Status != deadline.Pending || r.Rule.Calendar != domain.PrivacyTeamCalendar {
+		t.Fatalf("the reopened review clock %+v, want pending by %v on the Privacy Team's calendar", r, want)
+	}
+	if first := clock(t, c, domain.ReviewDeadlineID); first.Status != deadline.Met {
+		t.Fatalf("the first review clock %s, want met by D1", first.Status)
+	}
+	// Passed undecided: overdue once.
+	late := want.Add(time.Hour)
+	evs, err = c.MarkOverdue(late)
+	if len(evs) != 1 {
+		t.Fatalf("overdue after the reopened deadline: %v %v, want one event", evs, err)
+	}
+	do(t, c, evs, err)
+	if evs, _ := c.MarkOverdue(late.Add(time.Hour)); len(evs) != 0 {
+		t.Fatal("overdue recorded twice for one due time")
+	}
+	if r := clock(t, c, "review/1"); r.Status != deadline.Overdue {
+		t.Fatalf("the reopened review clock %s, want overdue", r.Status)
+	}
+}

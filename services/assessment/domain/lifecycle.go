@@ -68,6 +68,9 @@ type CaseReopened struct {
 	SupersededDecisionID string
 	// Reason is the lifecycle table's sentence (no personal data).
 	Reason string
+	// ReviewDue is the review deadline counted from the reopening (3.1);
+	// zero on reopenings recorded before it existed.
+	ReviewDue time.Time
 }
 
 // InformationRequested asks the group member for more information.
@@ -208,6 +211,11 @@ func (c *Case) applyLifecycle(e Event) {
 		c.question = nil
 		c.status = StatusInReview
 		c.state = lifecycle.InReview
+		if !e.ReviewDue.IsZero() {
+			// Reviewed again within the policy's time: a new deadline, and
+			// overdue again (once) if it passes.
+			c.reviewDue, c.overdue = e.ReviewDue, false
+		}
 	case WithdrawalAcknowledged:
 		c.ack = &Acknowledgement{By: e.By, At: e.At, AfterDisclosure: e.AfterDisclosure}
 		c.move(lifecycle.WithdrawalAcknowledged)

@@ -974,7 +974,11 @@ type CaseReopened struct {
 	// Why, in the lifecycle table's words (no personal data).
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Who reopened it; empty when an event did.
-	ReopenedBy    string `protobuf:"bytes,7,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	ReopenedBy string `protobuf:"bytes,7,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	// The new review deadline (clause 3.1): the case is reviewed again
+	// within the policy's time from its reopening. Unset on events written
+	// before it existed: the case then keeps its first review deadline.
+	ReviewDueTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=review_due_time,json=reviewDueTime,proto3" json:"review_due_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1056,6 +1060,13 @@ func (x *CaseReopened) GetReopenedBy() string {
 		return x.ReopenedBy
 	}
 	return ""
+}
+
+func (x *CaseReopened) GetReviewDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReviewDueTime
+	}
+	return nil
 }
 
 // InformationRequested asks the group member for more information: the
@@ -1613,7 +1624,7 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"\fconfirmed_by\x18\x02 \x01(\tR\vconfirmedBy\x12\x14\n" +
 	"\x05roles\x18\x03 \x03(\tR\x05roles\x12=\n" +
 	"\fconfirm_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime:!\x8a\xb5\x18\x1d\n" +
-	"\x1bchallenge_outcome_confirmed\"\xcb\x02\n" +
+	"\x1bchallenge_outcome_confirmed\"\x8f\x03\n" +
 	"\fCaseReopened\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12:\n" +
@@ -1624,7 +1635,8 @@ const file_ddr_assessment_v1_events_proto_rawDesc = "" +
 	"reopenTime\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vreopened_by\x18\a \x01(\tR\n" +
-	"reopenedBy:\x0e\x8a\xb5\x18\n" +
+	"reopenedBy\x12B\n" +
+	"\x0freview_due_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rreviewDueTime:\x0e\x8a\xb5\x18\n" +
 	"\n" +
 	"\breopened\"\xc6\x01\n" +
 	"\x14InformationRequested\x12\x1d\n" +
@@ -1764,23 +1776,24 @@ var file_ddr_assessment_v1_events_proto_depIdxs = []int32{
 	21, // 20: ddr.assessment.v1.ChallengeOutcomeConfirmed.confirm_time:type_name -> google.protobuf.Timestamp
 	0,  // 21: ddr.assessment.v1.CaseReopened.trigger:type_name -> ddr.assessment.v1.ReopenTrigger
 	21, // 22: ddr.assessment.v1.CaseReopened.reopen_time:type_name -> google.protobuf.Timestamp
-	21, // 23: ddr.assessment.v1.InformationRequested.ask_time:type_name -> google.protobuf.Timestamp
-	21, // 24: ddr.assessment.v1.WithdrawalAcknowledged.acknowledge_time:type_name -> google.protobuf.Timestamp
-	21, // 25: ddr.assessment.v1.CaseLinked.link_time:type_name -> google.protobuf.Timestamp
-	32, // 26: ddr.assessment.v1.FactCorrectionProposed.correction:type_name -> ddr.assessment.v1.FactCorrection
-	33, // 27: ddr.assessment.v1.FactCorrectionProposed.weakens:type_name -> ddr.assessment.v1.Weakening
-	31, // 28: ddr.assessment.v1.FactCorrectionProposed.lift:type_name -> ddr.common.v1.Lift
-	21, // 29: ddr.assessment.v1.FactCorrectionProposed.propose_time:type_name -> google.protobuf.Timestamp
-	32, // 30: ddr.assessment.v1.FactsCorrected.correction:type_name -> ddr.assessment.v1.FactCorrection
-	21, // 31: ddr.assessment.v1.FactsCorrected.correct_time:type_name -> google.protobuf.Timestamp
-	23, // 32: ddr.assessment.v1.FactsCorrected.facts:type_name -> ddr.assessment.v1.CaseFacts
-	20, // 33: ddr.assessment.v1.FactsCorrected.flags:type_name -> ddr.assessment.v1.Flag
-	22, // 34: ddr.assessment.v1.FactsCorrected.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	21, // 23: ddr.assessment.v1.CaseReopened.review_due_time:type_name -> google.protobuf.Timestamp
+	21, // 24: ddr.assessment.v1.InformationRequested.ask_time:type_name -> google.protobuf.Timestamp
+	21, // 25: ddr.assessment.v1.WithdrawalAcknowledged.acknowledge_time:type_name -> google.protobuf.Timestamp
+	21, // 26: ddr.assessment.v1.CaseLinked.link_time:type_name -> google.protobuf.Timestamp
+	32, // 27: ddr.assessment.v1.FactCorrectionProposed.correction:type_name -> ddr.assessment.v1.FactCorrection
+	33, // 28: ddr.assessment.v1.FactCorrectionProposed.weakens:type_name -> ddr.assessment.v1.Weakening
+	31, // 29: ddr.assessment.v1.FactCorrectionProposed.lift:type_name -> ddr.common.v1.Lift
+	21, // 30: ddr.assessment.v1.FactCorrectionProposed.propose_time:type_name -> google.protobuf.Timestamp
+	32, // 31: ddr.assessment.v1.FactsCorrected.correction:type_name -> ddr.assessment.v1.FactCorrection
+	21, // 32: ddr.assessment.v1.FactsCorrected.correct_time:type_name -> google.protobuf.Timestamp
+	23, // 33: ddr.assessment.v1.FactsCorrected.facts:type_name -> ddr.assessment.v1.CaseFacts
+	20, // 34: ddr.assessment.v1.FactsCorrected.flags:type_name -> ddr.assessment.v1.Flag
+	22, // 35: ddr.assessment.v1.FactsCorrected.requirements:type_name -> ddr.assessment.v1.NotificationRequirements
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_events_proto_init() }
