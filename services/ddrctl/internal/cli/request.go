@@ -423,6 +423,17 @@ func requestTable(t *tw, r *intakev1.Request) {
 		"SUBMITTED", ts(r.GetSubmitTime()),
 		"LATE FORWARDING", yesno(r.GetLateForwarding()),
 		"AMENDMENTS", fmt.Sprint(len(r.GetAmendments())))
+	// The Privacy Team's open question (issue 16): the member answers it
+	// with request amend.
+	if q := r.GetInformationRequest(); q.GetQuestion() != "" {
+		t.kv("QUESTION", q.GetQuestion(), "ASKED", ts(q.GetAskTime()), "ANSWER WITH", "ddrctl request amend "+r.GetRequestId()+" --info ...")
+	}
+	if cs := c.GetCustomers(); len(cs) > 0 {
+		t.section("CUSTOMERS", "CUSTOMER", "ROLE", "ESTABLISHMENT")
+		for _, cu := range cs {
+			t.row(cu.GetCustomerId(), enumName(cu.GetRole()), orDash(cu.GetEstablishment()))
+		}
+	}
 	t.section("TIMELINE", "STAGE", "TIME")
 	for _, e := range r.GetTimeline() {
 		t.row(enumName(e.GetStage()), ts(e.GetTime()))
