@@ -64,7 +64,7 @@ until_ok() {
 	exit 1
 }
 # packet_out ID: the DPA packet of clause 2.2 reached every competent DPA.
-packet_out() { quietly "$ALICE" plan get "$1" | grep -Eq '^notify_dpa +2\.2 +done'; }
+packet_out() { quietly "$ALICE" plan get "$1" | grep -Eq '^notify_dpa +[^ ]+ +2\.2 +done'; }
 plan_is() { quietly "$ALICE" plan get "$1" -o json | grep -q "\"status\": *\"PLAN_STATUS_$2\""; }
 case_state_is() { quietly "$ALICE" case get "$1" -o json | grep -q "\"lifecycle_state\": *\"$2\""; }
 stage_is() { quietly "$MEMBER" request get "$1" -o json | grep -q "\"stage\": *\"STAGE_$2\""; }

@@ -118,7 +118,7 @@ var table = func() []Transition {
 		{PendingApproval, DecidedRedirect, AwaitingRedirect, "the authority is asked to go to the customer (4.1.1)"},
 		{PendingApproval, DecidedChallenge, Challenging, "the demand is challenged (3.3)"},
 		{AwaitingRedirect, RedirectAgreed, Redirected, "the authority agreed to go to the customer (4.1.1)"},
-		{AwaitingRedirect, RedirectDeclined, InReview, "the authority declined the redirect: a new decision is needed (4.1.2)"},
+		{AwaitingRedirect, RedirectDeclined, InReview, "the authority declined the redirect: a new decision is needed (4.1.1)"},
 		{Challenging, ChallengeOutcome, InReview, "the challenge's outcome is confirmed: decide again within it (3.3)"},
 		{InSteps, HoldPlaced, OnHold, "the request is on hold for the DPA (4.2.1)"},
 		{Cleared, HoldPlaced, OnHold, "a hold placed after clearance (4.2.1)"},

@@ -73,6 +73,12 @@ func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, nam
 	}
 	// The index keeps a request's reads as fast with a million events in
 	// the stream as with ten thousand (issue 19); it holds sequences only.
+	// It starts with the store, on an ordered consumer of the whole
+	// stream: only a service's own user may create one, so the process's
+	// own connection (which reads no history) and admin's get none.
+	if !natsacl.Known(name) || name == natsacl.Admin {
+		return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing)
+	}
 	return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing, eventstore.WithIndex(0))
 }
 
