@@ -97,4 +97,21 @@ func TestClause2_1_NarrowingTheVerificationScopeNeedsASecondPersonAndSurvivesARe
 	if !requiredForAny(e, va) {
 		t.Fatal("a restart with a narrower flag weakened the verification of new cases")
 	}
+	// The narrowing bob proposed before the restart is still waiting; a
+	// second person (carol, an approver here) puts it in force.
+	pid := got.GetPending().GetProposalId()
+	if pid == "" {
+		t.Fatal("the pending narrowing was lost at the restart")
+	}
+	ok(e.verifier(carol).ConfirmVerificationScope(ctx, &assessmentv1.ConfirmVerificationScopeRequest{ProposalId: pid}))(t)
+	stop()
+
+	// A restart with a wider flag widens, recorded as the startup flag's.
+	cfg.Verification.VerifyScope = "all"
+	e, stop = startIn(t, cfg, dir)
+	defer stop()
+	got = ok(e.verifier(alice).GetVerificationScope(ctx, &assessmentv1.GetVerificationScopeRequest{}))(t)
+	if in := got.GetInForce(); in.GetScope() != assessmentv1.VerificationScope_VERIFICATION_SCOPE_ALL || in.GetSource() != "startup-flag" {
+		t.Fatalf("after a restart with a wider flag: %v; want all, from the startup flag", in)
+	}
 }
