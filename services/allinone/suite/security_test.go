@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	assessmentadapters "github.com/ddrsuite/ddr/services/assessment/adapters"
 	assessmentports "github.com/ddrsuite/ddr/services/assessment/ports"
 	intakeadapters "github.com/ddrsuite/ddr/services/intake/adapters"
 	notificationadapters "github.com/ddrsuite/ddr/services/notification/adapters"
@@ -246,6 +247,7 @@ func TestNATSTableNamesTheServicesConsumersAndBuckets(t *testing.T) {
 	for _, c := range []struct{ svc, bucket string }{
 		{"intake", intakeadapters.IdempotencyBucket}, {"intake", keys.Bucket},
 		{"notification", notificationadapters.LeaseBucket}, {"notification", keys.Bucket},
+		{"assessment", assessmentadapters.SettingsBucket},
 	} {
 		if !slices.Contains(buckets[c.svc], c.bucket) {
 			t.Errorf("natsacl: %s lacks its bucket %s", c.svc, c.bucket)

@@ -44,8 +44,12 @@ type Config struct {
 	// verification.go); nil: the embedded example.
 	Directory *Directory
 	// VerifyScope: which disclosures beyond emergency ones need a confirmed
-	// verification of the requester; empty: VerifyEmergency.
+	// verification of the requester; empty: VerifyEmergency. Used only
+	// without Scopes (tests): a service reads the stored setting.
 	VerifyScope VerifyScope
+	// Scopes is the stored verification scope under the two-person rule
+	// (verifyscope.go); nil: VerifyScope.
+	Scopes *VerifyScopes
 	// Calendars count the deadlines (issue 18); default the embedded file.
 	Calendars deadline.Calendars
 }
@@ -134,7 +138,7 @@ func (a *Assessment) openCase(ctx context.Context, triggerID string, facts domai
 		if err != nil || req == nil {
 			return evs, err
 		}
-		return a.checkRequester(evs, *req, c.Now), nil
+		return a.checkRequester(ctx, evs, *req, c.Now)
 	})
 	if err == nil && len(res.Events) > 0 && !submitted.IsZero() {
 		slo().caseOpen.Record(ctx, since(submitted, call.Now))

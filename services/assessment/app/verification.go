@@ -24,31 +24,19 @@ import (
 // case opens, and verified through the directory's contacts.
 
 // VerifyScope says which requests need a confirmed verification before any
-// disclosure, beyond emergency and imminent-risk ones (which always do).
-type VerifyScope string
+// disclosure, beyond emergency and imminent-risk ones (which always do):
+// the domain's, where its two-person rule lives (verifyscope.go).
+type VerifyScope = domain.VerifyScope
 
 // The scopes. Narrowing the scope weakens a safeguard.
 const (
-	// VerifyEmergency: only emergency and imminent-risk disclosures (the
-	// policy's minimum).
-	VerifyEmergency VerifyScope = "emergency"
-	// VerifyUnverified: also any disclosure to a requester the directory
-	// could not verify.
-	VerifyUnverified VerifyScope = "unverified"
-	// VerifyAll: every disclosure.
-	VerifyAll VerifyScope = "all"
+	VerifyEmergency  = domain.VerifyEmergency
+	VerifyUnverified = domain.VerifyUnverified
+	VerifyAll        = domain.VerifyAll
 )
 
 // ParseVerifyScope parses a scope; empty is VerifyEmergency.
-func ParseVerifyScope(s string) (VerifyScope, error) {
-	switch v := VerifyScope(s); v {
-	case "":
-		return VerifyEmergency, nil
-	case VerifyEmergency, VerifyUnverified, VerifyAll:
-		return v, nil
-	}
-	return "", fmt.Errorf("verification scope %q is not one of emergency, unverified, all", s)
-}
+func ParseVerifyScope(s string) (VerifyScope, error) { return domain.ParseVerifyScope(s) }
 
 // Directory is the authority directory file with the flags recorded by
 // AuthorityFlagged events layered over it: a projection across requests,
@@ -101,7 +89,7 @@ func (a *Assessment) OpenReceivedCase(ctx context.Context, triggerID string, fac
 
 // checkRequester adds the directory's finding to the events that open a
 // case. The sender's address is compared, never recorded or quoted.
-func (a *Assessment) checkRequester(evs []domain.Event, req authority.Requester, now time.Time) []domain.Event {
+func (a *Assessment) checkRequester(ctx context.Context, evs []domain.Event, req authority.Requester, now time.Time) ([]domain.Event, error) {
 	i, opened := -1, domain.CaseOpened{}
 	for j, e := range evs {
 		if o, ok := e.(domain.CaseOpened); ok {
@@ -110,7 +98,14 @@ func (a *Assessment) checkRequester(evs []domain.Event, req authority.Requester,
 		}
 	}
 	if i < 0 {
-		return evs
+		return evs, nil
+	}
+	// The scope in force now, read from the store (not the startup flag):
+	// every replica opens cases under the setting the two-person rule
+	// left, and a case that cannot read it does not open (it is retried).
+	scope, err := a.scopeInForce(ctx)
+	if err != nil {
+		return nil, err
 	}
 	m := a.directory().Current().Match(req, now)
 	chk := domain.RequesterChecked{Meta: opened.Meta, Verified: m.Verified, Reason: m.Reason, PriorForgeries: len(m.Flags)}
@@ -123,8 +118,7 @@ func (a *Assessment) checkRequester(evs []domain.Event, req authority.Requester,
 		chk.Reason = strings.TrimPrefix(chk.Reason+"; "+reason, "; ")
 		chk.Verified = false
 	}
-	scope := a.cfg.VerifyScope
-	chk.VerificationRequired = scope == VerifyAll || (scope == VerifyUnverified && !chk.Verified) || len(m.Flags) > 0
+	chk.VerificationRequired = scope.Requires(chk.Verified) || len(m.Flags) > 0
 	if !chk.Verified {
 		opened.Flags = append(slices.Clone(opened.Flags), domain.Flag{Code: domain.FlagUnverifiedRequester, Clause: policy.Clause2_1,
 			Explanation: "The requester is not verified: " + chk.Reason + ". Verify the request through a contact from the authority directory " +
@@ -133,7 +127,7 @@ func (a *Assessment) checkRequester(evs []domain.Event, req authority.Requester,
 	}
 	out := slices.Clone(evs[:i+1])
 	out = append(out, chk)
-	return append(out, evs[i+1:]...)
+	return append(out, evs[i+1:]...), nil
 }
 
 func (a *Assessment) directory() *Directory {

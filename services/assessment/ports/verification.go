@@ -23,6 +23,8 @@ type VerificationServer struct {
 	assessmentv1.UnimplementedVerificationServiceServer
 	s   *Server
 	log *slog.Logger
+	// scopes is the stored verification scope (verifyscope.go).
+	scopes *app.VerifyScopes
 }
 
 // NewVerificationServer returns the verification desk over the same app

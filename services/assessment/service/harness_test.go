@@ -6,10 +6,12 @@ import (
 	"flag"
 	"log/slog"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -94,11 +96,21 @@ var quiet = slog.New(slog.DiscardHandler)
 // start runs assessment with cfg; its clock starts at the real time.
 func start(t *testing.T, cfg service.Config) *env {
 	t.Helper()
+	e, stop := startIn(t, cfg, t.TempDir())
+	t.Cleanup(stop)
+	return e
+}
+
+// startIn runs assessment with cfg on the JetStream files in dataDir until
+// stop, so that a test can restart it on the same store.
+func startIn(t *testing.T, cfg service.Config, dataDir string) (e *env, stop func()) {
+	t.Helper()
 	clk := testkit.NewClock(time.Now().UTC())
 	if cfg.Now == nil {
 		cfg.Now = clk.Now
 	}
 	rc := runnerConfig(t)
+	rc.DataDir = dataDir
 	ready := make(chan runner.Info, 1)
 	rc.Ready = func(i runner.Info) { ready <- i }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,22 +136,30 @@ func start(t *testing.T, cfg service.Config) *env {
 		cancel()
 		t.Fatalf("assessment did not start: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("assessment stopped with %v", err)
-		}
-	})
+	var once sync.Once
+	var nc *nats.Conn
+	stop = func() {
+		once.Do(func() {
+			if nc != nil {
+				nc.Close()
+			}
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("assessment stopped with %v", err)
+			}
+		})
+	}
 	nc, err := natsx.Connect(info.NATSURL, "test-client")
 	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
-	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
-	return &env{t: t, addr: info.GRPCAddr, store: <-stores, js: js, clock: clk}
+	return &env{t: t, addr: info.GRPCAddr, store: <-stores, js: js, clock: clk}, stop
 }
 
 // as returns a client calling with the identity uri.

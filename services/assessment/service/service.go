@@ -104,6 +104,8 @@ type Component struct {
 	// directory and flags: issue 18 (verification.go).
 	directory *app.Directory
 	flags     *projection.Projection
+	// scopes is the stored verification scope (verification.go).
+	scopes *app.VerifyScopes
 	// clocks: issue 18's legal clocks (clocks.go).
 	clocks clocks
 }
@@ -141,7 +143,15 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Directory: dir, VerifyScope: scope, Calendars: cals}, d.Store)
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	scopes, err := startVerifyScope(ctx, d, cfg.Now, scope, logger)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(app.Config{Policy: pol, Adequacy: reg.IsAdequate, Now: cfg.Now, Directory: dir, VerifyScope: scope, Scopes: scopes, Calendars: cals}, d.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -149,14 +159,10 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := d.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
 	q := app.NewQueue()
 	logger.Info("assessment policy", "policy_version", pol.PolicyVersion, "overlays", len(pol.Overlays))
-	logger.Info("requester verification", "authority_file", cfg.Verification.AuthorityFile, "verify_scope", string(scope))
-	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir,
+	logger.Info("requester verification", "authority_file", cfg.Verification.AuthorityFile, "verify_scope_flag", string(scope))
+	return &Component{deps: d, cfg: cfg, app: a, queue: q, srv: ports.NewServer(a, q, v, cfg.Now), log: logger, directory: dir, scopes: scopes,
 		clocks: clocks{srv: ports.NewClocksServer(a, q, v, cfg.Now)}}, nil
 }
 
@@ -169,7 +175,7 @@ func (c *Component) GRPCServiceNames() []string {
 // RegisterGRPC implements runner.Component.
 func (c *Component) RegisterGRPC(s *grpc.Server) {
 	assessmentv1.RegisterAssessmentServiceServer(s, c.srv)
-	assessmentv1.RegisterVerificationServiceServer(s, ports.NewVerificationServer(c.srv, c.log))
+	assessmentv1.RegisterVerificationServiceServer(s, ports.NewVerificationServer(c.srv, c.log).WithScopes(c.scopes))
 	assessmentv1.RegisterClocksServiceServer(s, c.clocks.srv)
 }
 

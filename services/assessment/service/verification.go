@@ -4,11 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
+	"time"
 
+	"github.com/ddrsuite/ddr/services/assessment/adapters"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/ports"
 	"github.com/ddrsuite/ddr/services/platform/authority"
 	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
 // Issue 18: the authority directory is loaded at start and validated; an
@@ -27,7 +31,8 @@ type VerificationConfig struct {
 func (c *VerificationConfig) registerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuthorityFile, "authority-file", "", "authority directory for requester verification (issue 18; JSON, the format of platform/authority/directory.json); empty: the embedded example")
 	fs.StringVar(&c.VerifyScope, "assessment-verify-scope", string(app.VerifyEmergency),
-		"which disclosures need a confirmed verification of the requester through the authority directory: emergency (emergency and imminent-risk ones, the minimum), unverified (also any to a requester the directory did not verify) or all")
+		"which disclosures need a confirmed verification of the requester through the authority directory: emergency (emergency and imminent-risk ones, the minimum), unverified (also any to a requester the directory did not verify) or all; "+
+			"only the initial value when none is stored: a wider flag widens the stored scope, a narrower one is ignored (narrowing needs two people: ddrctl case verify-scope set/confirm)")
 }
 
 // load reads and validates the directory and the scope.
@@ -47,4 +52,34 @@ func (c VerificationConfig) load() (*app.Directory, app.VerifyScope, error) {
 func (c *Component) startAuthorityFlags(ctx context.Context) (*projection.Projection, error) {
 	filters, apply := ports.AuthorityFlags(c.directory)
 	return projection.Start(ctx, c.deps.JS, filters, apply, c.log.With("projection", "assessment-authority-flags"))
+}
+
+// StartupOperator is who a startup flag's change is recorded as made by:
+// the process, on its operator's configuration.
+const StartupOperator = "service/assessment (--assessment-verify-scope)"
+
+// startVerifyScope opens the stored verification scope and reconciles it
+// with the startup flag: the flag is the initial value when nothing is
+// stored; a wider flag widens; a narrower one leaves the stored scope in
+// force, so a deploy cannot weaken the safeguard alone (issue 18/15).
+func startVerifyScope(ctx context.Context, d runner.Deps, now func() time.Time, flag app.VerifyScope, log *slog.Logger) (*app.VerifyScopes, error) {
+	store, err := adapters.EnsureScopeStore(ctx, d.JS, d.Replicas)
+	if err != nil {
+		return nil, fmt.Errorf("assessment: verification scope: %w", err)
+	}
+	scopes := app.NewVerifyScopes(store, now)
+	o, err := scopes.Start(ctx, flag, StartupOperator)
+	if err != nil {
+		return nil, fmt.Errorf("assessment: verification scope: %w", err)
+	}
+	switch {
+	case o.Kept:
+		// Scopes only: the setting holds nothing about people.
+		log.WarnContext(ctx, "the startup flag asks for a narrower verification scope than the stored one; the stored scope stays in force (narrowing needs a second person: ddrctl case verify-scope set, then confirm)",
+			"verify_scope_flag", string(flag), "verify_scope_in_force", string(o.InForce))
+	case o.Widened:
+		log.InfoContext(ctx, "the startup flag widened the stored verification scope", "verify_scope_in_force", string(o.InForce))
+	}
+	log.InfoContext(ctx, "verification scope in force", "verify_scope", string(o.InForce), "initial", o.Initial)
+	return scopes, nil
 }

@@ -132,6 +132,13 @@ var Table = map[string][]Role{
 	// Issue 18: requester verification.
 	"/ddr.assessment.v1.VerificationService/GetVerificationContacts": privacyTeam,
 	"/ddr.assessment.v1.VerificationService/RecordVerification":      {Reviewer, Approver, Legal},
+	// The verification scope: anyone on the Privacy Team sees it and may
+	// propose a change (a widening takes effect at once); a narrowing is
+	// confirmed by a second pair of eyes, an approver or legal, whom the
+	// domain checks is not its proposer.
+	"/ddr.assessment.v1.VerificationService/GetVerificationScope":     privacyTeam,
+	"/ddr.assessment.v1.VerificationService/ProposeVerificationScope": privacyTeam,
+	"/ddr.assessment.v1.VerificationService/ConfirmVerificationScope": {Approver, Legal},
 	//
 	// Issue 18: legal clocks. Anyone on the Privacy Team sees them; the
 	// enforcing authority's confirmation ends a legal waiting period, so

@@ -58,7 +58,7 @@ const (
 // digests the sealed bytes), so it never needs whom a request is about.
 var Services = []Service{
 	{Name: "intake", Buckets: []string{"ddr_intake_idempotency"}, WriteBuckets: []string{dataKeys}, EraseBuckets: []string{dataKeys}, OpensPersonalData: true},
-	{Name: "assessment", Durables: []string{"assessment-open-case"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
+	{Name: "assessment", Durables: []string{"assessment-open-case"}, Buckets: []string{"ddr_assessment_settings"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "notification", Durables: []string{"notification-plan"}, Buckets: []string{"ddr_notification_delivery_leases"}, WriteBuckets: []string{dataKeys}, OpensPersonalData: true},
 	{Name: "reporting", Durables: []string{"reporting-seal"}, Buckets: []string{"ddr_reporting_transparency"}},
 }

@@ -8,6 +8,7 @@ package assessmentv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	_ "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -24,6 +25,548 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// VerificationScope says which disclosures need a confirmed verification
+// of the requester; emergency and imminent-risk ones always do. Ordered
+// from the narrowest to the widest.
+type VerificationScope int32
+
+const (
+	VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED VerificationScope = 0
+	// Only emergency and imminent-risk disclosures (the policy's minimum).
+	VerificationScope_VERIFICATION_SCOPE_EMERGENCY VerificationScope = 1
+	// Also any disclosure to a requester the directory did not verify.
+	VerificationScope_VERIFICATION_SCOPE_UNVERIFIED VerificationScope = 2
+	// Every disclosure.
+	VerificationScope_VERIFICATION_SCOPE_ALL VerificationScope = 3
+)
+
+// Enum value maps for VerificationScope.
+var (
+	VerificationScope_name = map[int32]string{
+		0: "VERIFICATION_SCOPE_UNSPECIFIED",
+		1: "VERIFICATION_SCOPE_EMERGENCY",
+		2: "VERIFICATION_SCOPE_UNVERIFIED",
+		3: "VERIFICATION_SCOPE_ALL",
+	}
+	VerificationScope_value = map[string]int32{
+		"VERIFICATION_SCOPE_UNSPECIFIED": 0,
+		"VERIFICATION_SCOPE_EMERGENCY":   1,
+		"VERIFICATION_SCOPE_UNVERIFIED":  2,
+		"VERIFICATION_SCOPE_ALL":         3,
+	}
+)
+
+func (x VerificationScope) Enum() *VerificationScope {
+	p := new(VerificationScope)
+	*p = x
+	return p
+}
+
+func (x VerificationScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VerificationScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_ddr_assessment_v1_verification_proto_enumTypes[0].Descriptor()
+}
+
+func (VerificationScope) Type() protoreflect.EnumType {
+	return &file_ddr_assessment_v1_verification_proto_enumTypes[0]
+}
+
+func (x VerificationScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VerificationScope.Descriptor instead.
+func (VerificationScope) EnumDescriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{0}
+}
+
+// VerificationScopeSetting is one setting of the scope, as stored.
+type VerificationScopeSetting struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Scope VerificationScope      `protobuf:"varint,1,opt,name=scope,proto3,enum=ddr.assessment.v1.VerificationScope" json:"scope,omitempty"`
+	// Why, about the configuration (never about people).
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who made the change (for a narrowing: who proposed it).
+	ChangedBy  string                 `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	ChangeTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`
+	// The second person of a narrowing; empty for a widening or the
+	// initial value.
+	ConfirmedBy string                 `protobuf:"bytes,5,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	ConfirmTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
+	ProposalId  string                 `protobuf:"bytes,7,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	// Where the setting came from: "initial" (the startup flag with nothing
+	// stored), "startup-flag" (a wider flag at a restart) or "rpc".
+	Source        string `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerificationScopeSetting) Reset() {
+	*x = VerificationScopeSetting{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerificationScopeSetting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerificationScopeSetting) ProtoMessage() {}
+
+func (x *VerificationScopeSetting) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerificationScopeSetting.ProtoReflect.Descriptor instead.
+func (*VerificationScopeSetting) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *VerificationScopeSetting) GetScope() VerificationScope {
+	if x != nil {
+		return x.Scope
+	}
+	return VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED
+}
+
+func (x *VerificationScopeSetting) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VerificationScopeSetting) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+func (x *VerificationScopeSetting) GetChangeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChangeTime
+	}
+	return nil
+}
+
+func (x *VerificationScopeSetting) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *VerificationScopeSetting) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
+func (x *VerificationScopeSetting) GetProposalId() string {
+	if x != nil {
+		return x.ProposalId
+	}
+	return ""
+}
+
+func (x *VerificationScopeSetting) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// VerificationScopeProposal is a narrowing waiting for a second person.
+type VerificationScopeProposal struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ProposalId string                 `protobuf:"bytes,1,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	FromScope  VerificationScope      `protobuf:"varint,2,opt,name=from_scope,json=fromScope,proto3,enum=ddr.assessment.v1.VerificationScope" json:"from_scope,omitempty"`
+	Scope      VerificationScope      `protobuf:"varint,3,opt,name=scope,proto3,enum=ddr.assessment.v1.VerificationScope" json:"scope,omitempty"`
+	// Who proposed it, why (the basis) and who may confirm.
+	Lift          *v1.Lift `protobuf:"bytes,4,opt,name=lift,proto3" json:"lift,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerificationScopeProposal) Reset() {
+	*x = VerificationScopeProposal{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerificationScopeProposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerificationScopeProposal) ProtoMessage() {}
+
+func (x *VerificationScopeProposal) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerificationScopeProposal.ProtoReflect.Descriptor instead.
+func (*VerificationScopeProposal) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *VerificationScopeProposal) GetProposalId() string {
+	if x != nil {
+		return x.ProposalId
+	}
+	return ""
+}
+
+func (x *VerificationScopeProposal) GetFromScope() VerificationScope {
+	if x != nil {
+		return x.FromScope
+	}
+	return VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED
+}
+
+func (x *VerificationScopeProposal) GetScope() VerificationScope {
+	if x != nil {
+		return x.Scope
+	}
+	return VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED
+}
+
+func (x *VerificationScopeProposal) GetLift() *v1.Lift {
+	if x != nil {
+		return x.Lift
+	}
+	return nil
+}
+
+// GetVerificationScopeRequest is the input of GetVerificationScope.
+type GetVerificationScopeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVerificationScopeRequest) Reset() {
+	*x = GetVerificationScopeRequest{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVerificationScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVerificationScopeRequest) ProtoMessage() {}
+
+func (x *GetVerificationScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVerificationScopeRequest.ProtoReflect.Descriptor instead.
+func (*GetVerificationScopeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{2}
+}
+
+// GetVerificationScopeResponse is the output of GetVerificationScope.
+type GetVerificationScopeResponse struct {
+	state   protoimpl.MessageState    `protogen:"open.v1"`
+	InForce *VerificationScopeSetting `protobuf:"bytes,1,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	// Unset when none is waiting.
+	Pending *VerificationScopeProposal `protobuf:"bytes,2,opt,name=pending,proto3" json:"pending,omitempty"`
+	// Every setting the store still holds, oldest first.
+	History       []*VerificationScopeSetting `protobuf:"bytes,3,rep,name=history,proto3" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVerificationScopeResponse) Reset() {
+	*x = GetVerificationScopeResponse{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVerificationScopeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVerificationScopeResponse) ProtoMessage() {}
+
+func (x *GetVerificationScopeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVerificationScopeResponse.ProtoReflect.Descriptor instead.
+func (*GetVerificationScopeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetVerificationScopeResponse) GetInForce() *VerificationScopeSetting {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
+func (x *GetVerificationScopeResponse) GetPending() *VerificationScopeProposal {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+func (x *GetVerificationScopeResponse) GetHistory() []*VerificationScopeSetting {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// ProposeVerificationScopeRequest is the input of ProposeVerificationScope.
+type ProposeVerificationScopeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Scope VerificationScope      `protobuf:"varint,1,opt,name=scope,proto3,enum=ddr.assessment.v1.VerificationScope" json:"scope,omitempty"`
+	// Why, about the configuration; never about people.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeVerificationScopeRequest) Reset() {
+	*x = ProposeVerificationScopeRequest{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeVerificationScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeVerificationScopeRequest) ProtoMessage() {}
+
+func (x *ProposeVerificationScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeVerificationScopeRequest.ProtoReflect.Descriptor instead.
+func (*ProposeVerificationScopeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProposeVerificationScopeRequest) GetScope() VerificationScope {
+	if x != nil {
+		return x.Scope
+	}
+	return VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED
+}
+
+func (x *ProposeVerificationScopeRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ProposeVerificationScopeResponse is the output of ProposeVerificationScope.
+type ProposeVerificationScopeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The change took effect at once (a widening).
+	InForceNow bool                      `protobuf:"varint,1,opt,name=in_force_now,json=inForceNow,proto3" json:"in_force_now,omitempty"`
+	InForce    *VerificationScopeSetting `protobuf:"bytes,2,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	// The narrowing waiting for a second person; unset for a widening.
+	Pending       *VerificationScopeProposal `protobuf:"bytes,3,opt,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeVerificationScopeResponse) Reset() {
+	*x = ProposeVerificationScopeResponse{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeVerificationScopeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeVerificationScopeResponse) ProtoMessage() {}
+
+func (x *ProposeVerificationScopeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeVerificationScopeResponse.ProtoReflect.Descriptor instead.
+func (*ProposeVerificationScopeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ProposeVerificationScopeResponse) GetInForceNow() bool {
+	if x != nil {
+		return x.InForceNow
+	}
+	return false
+}
+
+func (x *ProposeVerificationScopeResponse) GetInForce() *VerificationScopeSetting {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
+func (x *ProposeVerificationScopeResponse) GetPending() *VerificationScopeProposal {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+// ConfirmVerificationScopeRequest is the input of ConfirmVerificationScope.
+type ConfirmVerificationScopeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProposalId    string                 `protobuf:"bytes,1,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmVerificationScopeRequest) Reset() {
+	*x = ConfirmVerificationScopeRequest{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmVerificationScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmVerificationScopeRequest) ProtoMessage() {}
+
+func (x *ConfirmVerificationScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmVerificationScopeRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmVerificationScopeRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ConfirmVerificationScopeRequest) GetProposalId() string {
+	if x != nil {
+		return x.ProposalId
+	}
+	return ""
+}
+
+// ConfirmVerificationScopeResponse is the output of ConfirmVerificationScope.
+type ConfirmVerificationScopeResponse struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	InForce       *VerificationScopeSetting `protobuf:"bytes,1,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmVerificationScopeResponse) Reset() {
+	*x = ConfirmVerificationScopeResponse{}
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmVerificationScopeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmVerificationScopeResponse) ProtoMessage() {}
+
+func (x *ConfirmVerificationScopeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmVerificationScopeResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmVerificationScopeResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ConfirmVerificationScopeResponse) GetInForce() *VerificationScopeSetting {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
 // VerificationContact is one contact the company verified itself.
 type VerificationContact struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -37,7 +580,7 @@ type VerificationContact struct {
 
 func (x *VerificationContact) Reset() {
 	*x = VerificationContact{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[0]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +592,7 @@ func (x *VerificationContact) String() string {
 func (*VerificationContact) ProtoMessage() {}
 
 func (x *VerificationContact) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[0]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +605,7 @@ func (x *VerificationContact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerificationContact.ProtoReflect.Descriptor instead.
 func (*VerificationContact) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{0}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VerificationContact) GetChannelId() string {
@@ -112,7 +655,7 @@ type RequesterVerification struct {
 
 func (x *RequesterVerification) Reset() {
 	*x = RequesterVerification{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[1]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -124,7 +667,7 @@ func (x *RequesterVerification) String() string {
 func (*RequesterVerification) ProtoMessage() {}
 
 func (x *RequesterVerification) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[1]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -137,7 +680,7 @@ func (x *RequesterVerification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequesterVerification.ProtoReflect.Descriptor instead.
 func (*RequesterVerification) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{1}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RequesterVerification) GetAuthorityId() string {
@@ -234,7 +777,7 @@ type GetVerificationContactsRequest struct {
 
 func (x *GetVerificationContactsRequest) Reset() {
 	*x = GetVerificationContactsRequest{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[2]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +789,7 @@ func (x *GetVerificationContactsRequest) String() string {
 func (*GetVerificationContactsRequest) ProtoMessage() {}
 
 func (x *GetVerificationContactsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[2]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +802,7 @@ func (x *GetVerificationContactsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVerificationContactsRequest.ProtoReflect.Descriptor instead.
 func (*GetVerificationContactsRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{2}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetVerificationContactsRequest) GetRequestId() string {
@@ -285,7 +828,7 @@ type GetVerificationContactsResponse struct {
 
 func (x *GetVerificationContactsResponse) Reset() {
 	*x = GetVerificationContactsResponse{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[3]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +840,7 @@ func (x *GetVerificationContactsResponse) String() string {
 func (*GetVerificationContactsResponse) ProtoMessage() {}
 
 func (x *GetVerificationContactsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[3]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +853,7 @@ func (x *GetVerificationContactsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVerificationContactsResponse.ProtoReflect.Descriptor instead.
 func (*GetVerificationContactsResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{3}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetVerificationContactsResponse) GetAuthorityId() string {
@@ -362,7 +905,7 @@ type RecordVerificationRequest struct {
 
 func (x *RecordVerificationRequest) Reset() {
 	*x = RecordVerificationRequest{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[4]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +917,7 @@ func (x *RecordVerificationRequest) String() string {
 func (*RecordVerificationRequest) ProtoMessage() {}
 
 func (x *RecordVerificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[4]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +930,7 @@ func (x *RecordVerificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVerificationRequest.ProtoReflect.Descriptor instead.
 func (*RecordVerificationRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{4}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordVerificationRequest) GetRequestId() string {
@@ -429,7 +972,7 @@ type RecordVerificationResponse struct {
 
 func (x *RecordVerificationResponse) Reset() {
 	*x = RecordVerificationResponse{}
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[5]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +984,7 @@ func (x *RecordVerificationResponse) String() string {
 func (*RecordVerificationResponse) ProtoMessage() {}
 
 func (x *RecordVerificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[5]
+	mi := &file_ddr_assessment_v1_verification_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +997,7 @@ func (x *RecordVerificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordVerificationResponse.ProtoReflect.Descriptor instead.
 func (*RecordVerificationResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{5}
+	return file_ddr_assessment_v1_verification_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RecordVerificationResponse) GetCase() *Case {
@@ -475,7 +1018,46 @@ var File_ddr_assessment_v1_verification_proto protoreflect.FileDescriptor
 
 const file_ddr_assessment_v1_verification_proto_rawDesc = "" +
 	"\n" +
-	"$ddr/assessment/v1/verification.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cddr/assessment/v1/case.proto\x1a+ddr/assessment/v1/verification_events.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n" +
+	"$ddr/assessment/v1/verification.proto\x12\x11ddr.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cddr/assessment/v1/case.proto\x1a+ddr/assessment/v1/verification_events.proto\x1a\x18ddr/common/v1/lift.proto\x1a\x1dddr/options/v1/personal.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x02\n" +
+	"\x18VerificationScopeSetting\x12:\n" +
+	"\x05scope\x18\x01 \x01(\x0e2$.ddr.assessment.v1.VerificationScopeR\x05scope\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy\x12;\n" +
+	"\vchange_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"changeTime\x12!\n" +
+	"\fconfirmed_by\x18\x05 \x01(\tR\vconfirmedBy\x12=\n" +
+	"\fconfirm_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\x12\x1f\n" +
+	"\vproposal_id\x18\a \x01(\tR\n" +
+	"proposalId\x12\x16\n" +
+	"\x06source\x18\b \x01(\tR\x06source\"\xe6\x01\n" +
+	"\x19VerificationScopeProposal\x12\x1f\n" +
+	"\vproposal_id\x18\x01 \x01(\tR\n" +
+	"proposalId\x12C\n" +
+	"\n" +
+	"from_scope\x18\x02 \x01(\x0e2$.ddr.assessment.v1.VerificationScopeR\tfromScope\x12:\n" +
+	"\x05scope\x18\x03 \x01(\x0e2$.ddr.assessment.v1.VerificationScopeR\x05scope\x12'\n" +
+	"\x04lift\x18\x04 \x01(\v2\x13.ddr.common.v1.LiftR\x04lift\"\x1d\n" +
+	"\x1bGetVerificationScopeRequest\"\xf5\x01\n" +
+	"\x1cGetVerificationScopeResponse\x12F\n" +
+	"\bin_force\x18\x01 \x01(\v2+.ddr.assessment.v1.VerificationScopeSettingR\ainForce\x12F\n" +
+	"\apending\x18\x02 \x01(\v2,.ddr.assessment.v1.VerificationScopeProposalR\apending\x12E\n" +
+	"\ahistory\x18\x03 \x03(\v2+.ddr.assessment.v1.VerificationScopeSettingR\ahistory\"\x8d\x01\n" +
+	"\x1fProposeVerificationScopeRequest\x12F\n" +
+	"\x05scope\x18\x01 \x01(\x0e2$.ddr.assessment.v1.VerificationScopeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05scope\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"\xd4\x01\n" +
+	" ProposeVerificationScopeResponse\x12 \n" +
+	"\fin_force_now\x18\x01 \x01(\bR\n" +
+	"inForceNow\x12F\n" +
+	"\bin_force\x18\x02 \x01(\v2+.ddr.assessment.v1.VerificationScopeSettingR\ainForce\x12F\n" +
+	"\apending\x18\x03 \x01(\v2,.ddr.assessment.v1.VerificationScopeProposalR\apending\"M\n" +
+	"\x1fConfirmVerificationScopeRequest\x12*\n" +
+	"\vproposal_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"proposalId\"j\n" +
+	" ConfirmVerificationScopeResponse\x12F\n" +
+	"\bin_force\x18\x01 \x01(\v2+.ddr.assessment.v1.VerificationScopeSettingR\ainForce\"d\n" +
 	"\x13VerificationContact\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x18\n" +
@@ -519,10 +1101,18 @@ const file_ddr_assessment_v1_verification_proto_rawDesc = "" +
 	"\x04note\x18\x04 \x01(\tB\f\xbaH\x05r\x03\x18\xd0\x0f\x90\xb5\x18\x02R\x04note\"\x97\x01\n" +
 	"\x1aRecordVerificationResponse\x12+\n" +
 	"\x04case\x18\x01 \x01(\v2\x17.ddr.assessment.v1.CaseR\x04case\x12L\n" +
-	"\fverification\x18\x02 \x01(\v2(.ddr.assessment.v1.RequesterVerificationR\fverification2\x8b\x02\n" +
+	"\fverification\x18\x02 \x01(\v2(.ddr.assessment.v1.RequesterVerificationR\fverification*\x98\x01\n" +
+	"\x11VerificationScope\x12\"\n" +
+	"\x1eVERIFICATION_SCOPE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cVERIFICATION_SCOPE_EMERGENCY\x10\x01\x12!\n" +
+	"\x1dVERIFICATION_SCOPE_UNVERIFIED\x10\x02\x12\x1a\n" +
+	"\x16VERIFICATION_SCOPE_ALL\x10\x032\x90\x05\n" +
 	"\x13VerificationService\x12\x80\x01\n" +
 	"\x17GetVerificationContacts\x121.ddr.assessment.v1.GetVerificationContactsRequest\x1a2.ddr.assessment.v1.GetVerificationContactsResponse\x12q\n" +
-	"\x12RecordVerification\x12,.ddr.assessment.v1.RecordVerificationRequest\x1a-.ddr.assessment.v1.RecordVerificationResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
+	"\x12RecordVerification\x12,.ddr.assessment.v1.RecordVerificationRequest\x1a-.ddr.assessment.v1.RecordVerificationResponse\x12w\n" +
+	"\x14GetVerificationScope\x12..ddr.assessment.v1.GetVerificationScopeRequest\x1a/.ddr.assessment.v1.GetVerificationScopeResponse\x12\x83\x01\n" +
+	"\x18ProposeVerificationScope\x122.ddr.assessment.v1.ProposeVerificationScopeRequest\x1a3.ddr.assessment.v1.ProposeVerificationScopeResponse\x12\x83\x01\n" +
+	"\x18ConfirmVerificationScope\x122.ddr.assessment.v1.ConfirmVerificationScopeRequest\x1a3.ddr.assessment.v1.ConfirmVerificationScopeResponseB<Z:github.com/ddrsuite/ddr/gen/ddr/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_ddr_assessment_v1_verification_proto_rawDescOnce sync.Once
@@ -536,37 +1126,67 @@ func file_ddr_assessment_v1_verification_proto_rawDescGZIP() []byte {
 	return file_ddr_assessment_v1_verification_proto_rawDescData
 }
 
-var file_ddr_assessment_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ddr_assessment_v1_verification_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_ddr_assessment_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_ddr_assessment_v1_verification_proto_goTypes = []any{
-	(*VerificationContact)(nil),             // 0: ddr.assessment.v1.VerificationContact
-	(*RequesterVerification)(nil),           // 1: ddr.assessment.v1.RequesterVerification
-	(*GetVerificationContactsRequest)(nil),  // 2: ddr.assessment.v1.GetVerificationContactsRequest
-	(*GetVerificationContactsResponse)(nil), // 3: ddr.assessment.v1.GetVerificationContactsResponse
-	(*RecordVerificationRequest)(nil),       // 4: ddr.assessment.v1.RecordVerificationRequest
-	(*RecordVerificationResponse)(nil),      // 5: ddr.assessment.v1.RecordVerificationResponse
-	(VerificationOutcome)(0),                // 6: ddr.assessment.v1.VerificationOutcome
-	(*timestamppb.Timestamp)(nil),           // 7: google.protobuf.Timestamp
-	(*BreachDeadline)(nil),                  // 8: ddr.assessment.v1.BreachDeadline
-	(*Case)(nil),                            // 9: ddr.assessment.v1.Case
+	(VerificationScope)(0),                   // 0: ddr.assessment.v1.VerificationScope
+	(*VerificationScopeSetting)(nil),         // 1: ddr.assessment.v1.VerificationScopeSetting
+	(*VerificationScopeProposal)(nil),        // 2: ddr.assessment.v1.VerificationScopeProposal
+	(*GetVerificationScopeRequest)(nil),      // 3: ddr.assessment.v1.GetVerificationScopeRequest
+	(*GetVerificationScopeResponse)(nil),     // 4: ddr.assessment.v1.GetVerificationScopeResponse
+	(*ProposeVerificationScopeRequest)(nil),  // 5: ddr.assessment.v1.ProposeVerificationScopeRequest
+	(*ProposeVerificationScopeResponse)(nil), // 6: ddr.assessment.v1.ProposeVerificationScopeResponse
+	(*ConfirmVerificationScopeRequest)(nil),  // 7: ddr.assessment.v1.ConfirmVerificationScopeRequest
+	(*ConfirmVerificationScopeResponse)(nil), // 8: ddr.assessment.v1.ConfirmVerificationScopeResponse
+	(*VerificationContact)(nil),              // 9: ddr.assessment.v1.VerificationContact
+	(*RequesterVerification)(nil),            // 10: ddr.assessment.v1.RequesterVerification
+	(*GetVerificationContactsRequest)(nil),   // 11: ddr.assessment.v1.GetVerificationContactsRequest
+	(*GetVerificationContactsResponse)(nil),  // 12: ddr.assessment.v1.GetVerificationContactsResponse
+	(*RecordVerificationRequest)(nil),        // 13: ddr.assessment.v1.RecordVerificationRequest
+	(*RecordVerificationResponse)(nil),       // 14: ddr.assessment.v1.RecordVerificationResponse
+	(*timestamppb.Timestamp)(nil),            // 15: google.protobuf.Timestamp
+	(*v1.Lift)(nil),                          // 16: ddr.common.v1.Lift
+	(VerificationOutcome)(0),                 // 17: ddr.assessment.v1.VerificationOutcome
+	(*BreachDeadline)(nil),                   // 18: ddr.assessment.v1.BreachDeadline
+	(*Case)(nil),                             // 19: ddr.assessment.v1.Case
 }
 var file_ddr_assessment_v1_verification_proto_depIdxs = []int32{
-	6,  // 0: ddr.assessment.v1.RequesterVerification.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
-	7,  // 1: ddr.assessment.v1.RequesterVerification.verify_time:type_name -> google.protobuf.Timestamp
-	8,  // 2: ddr.assessment.v1.RequesterVerification.breach_deadlines:type_name -> ddr.assessment.v1.BreachDeadline
-	0,  // 3: ddr.assessment.v1.GetVerificationContactsResponse.contacts:type_name -> ddr.assessment.v1.VerificationContact
-	1,  // 4: ddr.assessment.v1.GetVerificationContactsResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
-	6,  // 5: ddr.assessment.v1.RecordVerificationRequest.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
-	9,  // 6: ddr.assessment.v1.RecordVerificationResponse.case:type_name -> ddr.assessment.v1.Case
-	1,  // 7: ddr.assessment.v1.RecordVerificationResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
-	2,  // 8: ddr.assessment.v1.VerificationService.GetVerificationContacts:input_type -> ddr.assessment.v1.GetVerificationContactsRequest
-	4,  // 9: ddr.assessment.v1.VerificationService.RecordVerification:input_type -> ddr.assessment.v1.RecordVerificationRequest
-	3,  // 10: ddr.assessment.v1.VerificationService.GetVerificationContacts:output_type -> ddr.assessment.v1.GetVerificationContactsResponse
-	5,  // 11: ddr.assessment.v1.VerificationService.RecordVerification:output_type -> ddr.assessment.v1.RecordVerificationResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	0,  // 0: ddr.assessment.v1.VerificationScopeSetting.scope:type_name -> ddr.assessment.v1.VerificationScope
+	15, // 1: ddr.assessment.v1.VerificationScopeSetting.change_time:type_name -> google.protobuf.Timestamp
+	15, // 2: ddr.assessment.v1.VerificationScopeSetting.confirm_time:type_name -> google.protobuf.Timestamp
+	0,  // 3: ddr.assessment.v1.VerificationScopeProposal.from_scope:type_name -> ddr.assessment.v1.VerificationScope
+	0,  // 4: ddr.assessment.v1.VerificationScopeProposal.scope:type_name -> ddr.assessment.v1.VerificationScope
+	16, // 5: ddr.assessment.v1.VerificationScopeProposal.lift:type_name -> ddr.common.v1.Lift
+	1,  // 6: ddr.assessment.v1.GetVerificationScopeResponse.in_force:type_name -> ddr.assessment.v1.VerificationScopeSetting
+	2,  // 7: ddr.assessment.v1.GetVerificationScopeResponse.pending:type_name -> ddr.assessment.v1.VerificationScopeProposal
+	1,  // 8: ddr.assessment.v1.GetVerificationScopeResponse.history:type_name -> ddr.assessment.v1.VerificationScopeSetting
+	0,  // 9: ddr.assessment.v1.ProposeVerificationScopeRequest.scope:type_name -> ddr.assessment.v1.VerificationScope
+	1,  // 10: ddr.assessment.v1.ProposeVerificationScopeResponse.in_force:type_name -> ddr.assessment.v1.VerificationScopeSetting
+	2,  // 11: ddr.assessment.v1.ProposeVerificationScopeResponse.pending:type_name -> ddr.assessment.v1.VerificationScopeProposal
+	1,  // 12: ddr.assessment.v1.ConfirmVerificationScopeResponse.in_force:type_name -> ddr.assessment.v1.VerificationScopeSetting
+	17, // 13: ddr.assessment.v1.RequesterVerification.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
+	15, // 14: ddr.assessment.v1.RequesterVerification.verify_time:type_name -> google.protobuf.Timestamp
+	18, // 15: ddr.assessment.v1.RequesterVerification.breach_deadlines:type_name -> ddr.assessment.v1.BreachDeadline
+	9,  // 16: ddr.assessment.v1.GetVerificationContactsResponse.contacts:type_name -> ddr.assessment.v1.VerificationContact
+	10, // 17: ddr.assessment.v1.GetVerificationContactsResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
+	17, // 18: ddr.assessment.v1.RecordVerificationRequest.outcome:type_name -> ddr.assessment.v1.VerificationOutcome
+	19, // 19: ddr.assessment.v1.RecordVerificationResponse.case:type_name -> ddr.assessment.v1.Case
+	10, // 20: ddr.assessment.v1.RecordVerificationResponse.verification:type_name -> ddr.assessment.v1.RequesterVerification
+	11, // 21: ddr.assessment.v1.VerificationService.GetVerificationContacts:input_type -> ddr.assessment.v1.GetVerificationContactsRequest
+	13, // 22: ddr.assessment.v1.VerificationService.RecordVerification:input_type -> ddr.assessment.v1.RecordVerificationRequest
+	3,  // 23: ddr.assessment.v1.VerificationService.GetVerificationScope:input_type -> ddr.assessment.v1.GetVerificationScopeRequest
+	5,  // 24: ddr.assessment.v1.VerificationService.ProposeVerificationScope:input_type -> ddr.assessment.v1.ProposeVerificationScopeRequest
+	7,  // 25: ddr.assessment.v1.VerificationService.ConfirmVerificationScope:input_type -> ddr.assessment.v1.ConfirmVerificationScopeRequest
+	12, // 26: ddr.assessment.v1.VerificationService.GetVerificationContacts:output_type -> ddr.assessment.v1.GetVerificationContactsResponse
+	14, // 27: ddr.assessment.v1.VerificationService.RecordVerification:output_type -> ddr.assessment.v1.RecordVerificationResponse
+	4,  // 28: ddr.assessment.v1.VerificationService.GetVerificationScope:output_type -> ddr.assessment.v1.GetVerificationScopeResponse
+	6,  // 29: ddr.assessment.v1.VerificationService.ProposeVerificationScope:output_type -> ddr.assessment.v1.ProposeVerificationScopeResponse
+	8,  // 30: ddr.assessment.v1.VerificationService.ConfirmVerificationScope:output_type -> ddr.assessment.v1.ConfirmVerificationScopeResponse
+	26, // [26:31] is the sub-list for method output_type
+	21, // [21:26] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ddr_assessment_v1_verification_proto_init() }
@@ -581,13 +1201,14 @@ func file_ddr_assessment_v1_verification_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_assessment_v1_verification_proto_rawDesc), len(file_ddr_assessment_v1_verification_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   6,
+			NumEnums:      1,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_ddr_assessment_v1_verification_proto_goTypes,
 		DependencyIndexes: file_ddr_assessment_v1_verification_proto_depIdxs,
+		EnumInfos:         file_ddr_assessment_v1_verification_proto_enumTypes,
 		MessageInfos:      file_ddr_assessment_v1_verification_proto_msgTypes,
 	}.Build()
 	File_ddr_assessment_v1_verification_proto = out.File

@@ -19,8 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	VerificationService_GetVerificationContacts_FullMethodName = "/ddr.assessment.v1.VerificationService/GetVerificationContacts"
-	VerificationService_RecordVerification_FullMethodName      = "/ddr.assessment.v1.VerificationService/RecordVerification"
+	VerificationService_GetVerificationContacts_FullMethodName  = "/ddr.assessment.v1.VerificationService/GetVerificationContacts"
+	VerificationService_RecordVerification_FullMethodName       = "/ddr.assessment.v1.VerificationService/RecordVerification"
+	VerificationService_GetVerificationScope_FullMethodName     = "/ddr.assessment.v1.VerificationService/GetVerificationScope"
+	VerificationService_ProposeVerificationScope_FullMethodName = "/ddr.assessment.v1.VerificationService/ProposeVerificationScope"
+	VerificationService_ConfirmVerificationScope_FullMethodName = "/ddr.assessment.v1.VerificationService/ConfirmVerificationScope"
 )
 
 // VerificationServiceClient is the client API for VerificationService service.
@@ -45,6 +48,22 @@ type VerificationServiceClient interface {
 	// Errors: NOT_FOUND; INVALID_ARGUMENT for a channel_id not in the
 	// directory's contacts of the authority; FAILED_PRECONDITION.
 	RecordVerification(ctx context.Context, in *RecordVerificationRequest, opts ...grpc.CallOption) (*RecordVerificationResponse, error)
+	// GetVerificationScope returns the verification scope in force (which
+	// disclosures beyond emergency ones need a confirmed verification), the
+	// narrowing waiting for a second person, and the stored history of the
+	// setting (the audit trail).
+	GetVerificationScope(ctx context.Context, in *GetVerificationScopeRequest, opts ...grpc.CallOption) (*GetVerificationScopeResponse, error)
+	// ProposeVerificationScope changes the scope. A wider (stricter) scope
+	// takes effect at once; a narrower one weakens a safeguard and takes
+	// effect only when a second person confirms it (ConfirmVerificationScope).
+	// A new proposal replaces a pending one.
+	// Errors: INVALID_ARGUMENT for the scope in force already.
+	ProposeVerificationScope(ctx context.Context, in *ProposeVerificationScopeRequest, opts ...grpc.CallOption) (*ProposeVerificationScopeResponse, error)
+	// ConfirmVerificationScope puts a pending narrowing in force: an approver
+	// or legal, never its proposer (the two-person rule of issue 15).
+	// Errors: NOT_FOUND when no such proposal is pending; FAILED_PRECONDITION
+	// for the proposer or a confirmer without the role.
+	ConfirmVerificationScope(ctx context.Context, in *ConfirmVerificationScopeRequest, opts ...grpc.CallOption) (*ConfirmVerificationScopeResponse, error)
 }
 
 type verificationServiceClient struct {
@@ -75,6 +94,36 @@ func (c *verificationServiceClient) RecordVerification(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *verificationServiceClient) GetVerificationScope(ctx context.Context, in *GetVerificationScopeRequest, opts ...grpc.CallOption) (*GetVerificationScopeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetVerificationScopeResponse)
+	err := c.cc.Invoke(ctx, VerificationService_GetVerificationScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *verificationServiceClient) ProposeVerificationScope(ctx context.Context, in *ProposeVerificationScopeRequest, opts ...grpc.CallOption) (*ProposeVerificationScopeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeVerificationScopeResponse)
+	err := c.cc.Invoke(ctx, VerificationService_ProposeVerificationScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *verificationServiceClient) ConfirmVerificationScope(ctx context.Context, in *ConfirmVerificationScopeRequest, opts ...grpc.CallOption) (*ConfirmVerificationScopeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmVerificationScopeResponse)
+	err := c.cc.Invoke(ctx, VerificationService_ConfirmVerificationScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VerificationServiceServer is the server API for VerificationService service.
 // All implementations must embed UnimplementedVerificationServiceServer
 // for forward compatibility.
@@ -97,6 +146,22 @@ type VerificationServiceServer interface {
 	// Errors: NOT_FOUND; INVALID_ARGUMENT for a channel_id not in the
 	// directory's contacts of the authority; FAILED_PRECONDITION.
 	RecordVerification(context.Context, *RecordVerificationRequest) (*RecordVerificationResponse, error)
+	// GetVerificationScope returns the verification scope in force (which
+	// disclosures beyond emergency ones need a confirmed verification), the
+	// narrowing waiting for a second person, and the stored history of the
+	// setting (the audit trail).
+	GetVerificationScope(context.Context, *GetVerificationScopeRequest) (*GetVerificationScopeResponse, error)
+	// ProposeVerificationScope changes the scope. A wider (stricter) scope
+	// takes effect at once; a narrower one weakens a safeguard and takes
+	// effect only when a second person confirms it (ConfirmVerificationScope).
+	// A new proposal replaces a pending one.
+	// Errors: INVALID_ARGUMENT for the scope in force already.
+	ProposeVerificationScope(context.Context, *ProposeVerificationScopeRequest) (*ProposeVerificationScopeResponse, error)
+	// ConfirmVerificationScope puts a pending narrowing in force: an approver
+	// or legal, never its proposer (the two-person rule of issue 15).
+	// Errors: NOT_FOUND when no such proposal is pending; FAILED_PRECONDITION
+	// for the proposer or a confirmer without the role.
+	ConfirmVerificationScope(context.Context, *ConfirmVerificationScopeRequest) (*ConfirmVerificationScopeResponse, error)
 	mustEmbedUnimplementedVerificationServiceServer()
 }
 
@@ -112,6 +177,15 @@ func (UnimplementedVerificationServiceServer) GetVerificationContacts(context.Co
 }
 func (UnimplementedVerificationServiceServer) RecordVerification(context.Context, *RecordVerificationRequest) (*RecordVerificationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordVerification not implemented")
+}
+func (UnimplementedVerificationServiceServer) GetVerificationScope(context.Context, *GetVerificationScopeRequest) (*GetVerificationScopeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetVerificationScope not implemented")
+}
+func (UnimplementedVerificationServiceServer) ProposeVerificationScope(context.Context, *ProposeVerificationScopeRequest) (*ProposeVerificationScopeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeVerificationScope not implemented")
+}
+func (UnimplementedVerificationServiceServer) ConfirmVerificationScope(context.Context, *ConfirmVerificationScopeRequest) (*ConfirmVerificationScopeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmVerificationScope not implemented")
 }
 func (UnimplementedVerificationServiceServer) mustEmbedUnimplementedVerificationServiceServer() {}
 func (UnimplementedVerificationServiceServer) testEmbeddedByValue()                             {}
@@ -170,6 +244,60 @@ func _VerificationService_RecordVerification_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VerificationService_GetVerificationScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetVerificationScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VerificationServiceServer).GetVerificationScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VerificationService_GetVerificationScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VerificationServiceServer).GetVerificationScope(ctx, req.(*GetVerificationScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VerificationService_ProposeVerificationScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeVerificationScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VerificationServiceServer).ProposeVerificationScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VerificationService_ProposeVerificationScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VerificationServiceServer).ProposeVerificationScope(ctx, req.(*ProposeVerificationScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VerificationService_ConfirmVerificationScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmVerificationScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VerificationServiceServer).ConfirmVerificationScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VerificationService_ConfirmVerificationScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VerificationServiceServer).ConfirmVerificationScope(ctx, req.(*ConfirmVerificationScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VerificationService_ServiceDesc is the grpc.ServiceDesc for VerificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -184,6 +312,18 @@ var VerificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordVerification",
 			Handler:    _VerificationService_RecordVerification_Handler,
+		},
+		{
+			MethodName: "GetVerificationScope",
+			Handler:    _VerificationService_GetVerificationScope_Handler,
+		},
+		{
+			MethodName: "ProposeVerificationScope",
+			Handler:    _VerificationService_ProposeVerificationScope_Handler,
+		},
+		{
+			MethodName: "ConfirmVerificationScope",
+			Handler:    _VerificationService_ConfirmVerificationScope_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

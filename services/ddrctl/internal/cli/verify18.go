@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ import (
 func init() {
 	registerSub("case", verifyContactsCmd)
 	registerSub("case", caseVerifyCmd)
+	registerSub("case", verifyScopeCmd)
 }
 
 func (g *globals) verification() (assessmentv1.VerificationServiceClient, error) {
@@ -81,4 +83,110 @@ func verificationRows(t *tw, v *assessmentv1.RequesterVerification) {
 		"PRIOR FORGERIES", strconv.Itoa(int(v.GetPriorForgeries())), "REQUIRED FOR ANY DISCLOSURE", yesno(v.GetRequiredForAnyDisclosure()),
 		"OUTCOME", enumName(v.GetOutcome()), "VERIFIED BY", orDash(v.GetVerifiedBy()), "VERIFIED", ts(v.GetVerifyTime()),
 		"CHANNEL", orDash(v.GetChannelId()), "INCIDENT", orDash(v.GetIncidentId()))
+}
+
+// verifyScopeCmd shows the verification scope in force; its subcommands
+// change it under the two-person rule (issue 15): a wider scope takes
+// effect at once, a narrower one when a second person confirms it.
+func verifyScopeCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify-scope",
+		Short: "Show which disclosures need a confirmed verification of the requester (clause 2.1), the narrowing waiting for a second person, and the history",
+		Long: `The verification scope says which disclosures wait for a confirmed
+verification of the requester beyond emergency and imminent-risk ones
+(always): emergency (none more), unverified (also any to a requester the
+directory did not verify) or all. It is stored; the startup flag
+--assessment-verify-scope is only its initial value, and a narrower flag at a
+restart does not narrow it. Widening takes effect at once; narrowing weakens
+a safeguard and takes effect only when an approver or legal who did not
+propose it confirms.`,
+		Example: `  ddrctl case verify-scope
+  ddrctl case verify-scope -o json`,
+		Args: args(0),
+		RunE: calling(g, g.verification, func(ctx context.Context, v assessmentv1.VerificationServiceClient, _ *cobra.Command, _ []string) error {
+			r, err := v.GetVerificationScope(ctx, &assessmentv1.GetVerificationScopeRequest{})
+			if err != nil {
+				return err
+			}
+			return g.print(r, func(t *tw) {
+				scopeSettingRows(t, r.GetInForce())
+				scopePendingRows(t, r.GetPending())
+				t.section("HISTORY", "SCOPE", "CHANGED BY", "CHANGED", "CONFIRMED BY", "SOURCE", "REASON")
+				for _, h := range r.GetHistory() {
+					t.row(scopeName(h.GetScope()), orDash(h.GetChangedBy()), ts(h.GetChangeTime()), orDash(h.GetConfirmedBy()), orDash(h.GetSource()), orDash(h.GetReason()))
+				}
+			})
+		}),
+	}
+	cmd.AddCommand(verifyScopeSetCmd(g), verifyScopeConfirmCmd(g))
+	return cmd
+}
+
+func verifyScopeSetCmd(g *globals) *cobra.Command {
+	var reason string
+	var scope *enumFlag
+	cmd := &cobra.Command{
+		Use:   "set",
+		Short: "Change the verification scope: a wider one is in force at once, a narrower one waits for a second person",
+		Example: `  ddrctl case verify-scope set --scope all --reason "forged emergency requests reported across the sector"
+  ddrctl case verify-scope set --scope emergency --reason "the directory now covers every authority we hear from"`,
+		Args: args(0),
+		RunE: calling(g, g.verification, func(ctx context.Context, v assessmentv1.VerificationServiceClient, _ *cobra.Command, _ []string) error {
+			r, err := v.ProposeVerificationScope(ctx, &assessmentv1.ProposeVerificationScopeRequest{
+				Scope: assessmentv1.VerificationScope(scope.get()), Reason: reason,
+			})
+			if err != nil {
+				return err
+			}
+			return g.print(r, func(t *tw) {
+				t.kv("IN FORCE NOW", yesno(r.GetInForceNow()))
+				scopeSettingRows(t, r.GetInForce())
+				scopePendingRows(t, r.GetPending())
+			})
+		}),
+	}
+	scope = enumVar(cmd, "scope", "the scope to set", assessmentv1.VerificationScope(0).Descriptor(), false)
+	cmd.Flags().StringVar(&reason, "reason", "", "why, about the configuration (never about people)")
+	mustFlag(cmd, "scope")
+	mustFlag(cmd, "reason")
+	return cmd
+}
+
+func verifyScopeConfirmCmd(g *globals) *cobra.Command {
+	var proposal string
+	cmd := &cobra.Command{
+		Use:     "confirm",
+		Short:   "Confirm a narrowing of the verification scope someone else proposed (approver or legal)",
+		Example: `  ddrctl case verify-scope confirm --proposal 0193c0de-...`,
+		Args:    args(0),
+		RunE: calling(g, g.verification, func(ctx context.Context, v assessmentv1.VerificationServiceClient, _ *cobra.Command, _ []string) error {
+			r, err := v.ConfirmVerificationScope(ctx, &assessmentv1.ConfirmVerificationScopeRequest{ProposalId: proposal})
+			if err != nil {
+				return err
+			}
+			return g.print(r, func(t *tw) { scopeSettingRows(t, r.GetInForce()) })
+		}),
+	}
+	cmd.Flags().StringVar(&proposal, "proposal", "", "the proposal id \"case verify-scope\" shows")
+	mustFlag(cmd, "proposal")
+	return cmd
+}
+
+// scopeName is a scope as people type it: "emergency", "unverified", "all".
+func scopeName(s assessmentv1.VerificationScope) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "VERIFICATION_SCOPE_"))
+}
+
+func scopeSettingRows(t *tw, s *assessmentv1.VerificationScopeSetting) {
+	t.kv("SCOPE IN FORCE", scopeName(s.GetScope()), "CHANGED BY", orDash(s.GetChangedBy()), "CHANGED", ts(s.GetChangeTime()),
+		"CONFIRMED BY", orDash(s.GetConfirmedBy()), "SOURCE", orDash(s.GetSource()), "REASON", orDash(s.GetReason()))
+}
+
+func scopePendingRows(t *tw, p *assessmentv1.VerificationScopeProposal) {
+	if p == nil {
+		return
+	}
+	t.kv("PENDING PROPOSAL", p.GetProposalId(), "PENDING SCOPE", scopeName(p.GetFromScope())+" -> "+scopeName(p.GetScope()),
+		"PROPOSED BY", orDash(p.GetLift().GetRecordedBy()), "PROPOSED", ts(p.GetLift().GetRecordTime()),
+		"CONFIRM ROLES", strings.Join(p.GetLift().GetConfirmRoles(), " or "), "BASIS", orDash(p.GetLift().GetBasis()))
 }

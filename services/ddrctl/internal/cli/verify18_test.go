@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,5 +54,43 @@ func TestClause2_1_DdrctlVerifiesTheRequesterThroughTheDirectory(t *testing.T) {
 	}
 	if out := d.ok(bob, "case", "approve", id); !strings.Contains(out, "decided") {
 		t.Fatalf("approval after the call back:\n%s", out)
+	}
+}
+
+// The verification scope by ddrctl alone, under the two-person rule: alice
+// widens at once; her narrowing waits, she cannot confirm it, bob does; the
+// history shows every setting.
+func TestClause2_1_DdrctlNarrowsTheVerificationScopeOnlyWithASecondPerson(t *testing.T) {
+	d := startInsecure(t)
+	if out := d.ok(alice, "case", "verify-scope"); !strings.Contains(out, "emergency") || !strings.Contains(out, "initial") {
+		t.Fatalf("verify-scope: want the flag's emergency as the initial value:\n%s", out)
+	}
+	if out := d.ok(alice, "case", "verify-scope", "set", "--scope", "all", "--reason", "sector warning"); !regexp.MustCompile(`IN FORCE NOW\s+yes`).MatchString(out) {
+		t.Fatalf("a widening by one person: want it in force now:\n%s", out)
+	}
+	var p struct {
+		Pending struct {
+			ProposalID string `json:"proposal_id"`
+		} `json:"pending"`
+	}
+	out := d.ok(alice, "case", "verify-scope", "set", "--scope", "emergency", "--reason", "warning over", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.Pending.ProposalID == "" {
+		t.Fatalf("a narrowing: want a pending proposal: %v\n%s", err, out)
+	}
+	if out := d.ok(bob, "case", "verify-scope"); !regexp.MustCompile(`SCOPE IN FORCE\s+all`).MatchString(out) || !strings.Contains(out, p.Pending.ProposalID) {
+		t.Fatalf("before the confirmation: want all in force and the proposal pending:\n%s", out)
+	}
+	if r := d.as(alice, "case", "verify-scope", "confirm", "--proposal", p.Pending.ProposalID); r.code != ExitDenied {
+		t.Fatalf("alice confirming her own narrowing: exit %d, want %d\n%s", r.code, ExitDenied, r.stderr)
+	}
+	if out := d.ok(bob, "case", "verify-scope", "confirm", "--proposal", p.Pending.ProposalID); !regexp.MustCompile(`SCOPE IN FORCE\s+emergency`).MatchString(out) || !strings.Contains(out, bob) {
+		t.Fatalf("bob's confirmation: want emergency in force, confirmed by bob:\n%s", out)
+	}
+	if r := d.as(carol, "case", "verify-scope", "confirm", "--proposal", p.Pending.ProposalID); r.code != ExitNotFound {
+		t.Errorf("confirming again: exit %d, want %d\n%s", r.code, ExitNotFound, r.stderr)
+	}
+	_, hist, _ := strings.Cut(d.ok(alice, "case", "verify-scope"), "HISTORY")
+	if n := len(regexp.MustCompile(`(?m)^(emergency|unverified|all)\s`).FindAllString(hist, -1)); n != 3 {
+		t.Errorf("history: want 3 settings (initial, widened, narrowed), got %d:\n%s", n, hist)
 	}
 }
