@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -28,17 +29,35 @@ import (
 // suite starts on it and every fold, projection and reactor must accept
 // every event: nothing dead-lettered, every request answered by every
 // read, every event decoded.
+//
+// Every corpus directory under testdata is checked the same way: the
+// first day's (testdata/golden) and each one added beside it since
+// (testdata/golden-2, golden-3, ...; see goldenDirs).
 func TestGoldenCorpusIsReadByEveryFoldProjectionAndReactor(t *testing.T) {
-	c := readGolden(t, goldenDir)
-
-	// Every event type of the contract is in the corpus; a new type needs
-	// a new corpus file of its own (added, never regenerated).
-	have := typesIn(c)
-	for _, typ := range eventTypes(t) {
-		if have[typ] == 0 {
-			t.Logf("the golden corpus lacks %s (a type newer than the corpus: add a corpus for it)", typ)
+	dirs := goldenDirs(t)
+	// Every event type of the contract is in some corpus; a new type needs
+	// a new corpus of its own (added, never regenerated).
+	have := map[string]int{}
+	for _, dir := range dirs {
+		for typ, n := range typesIn(readGolden(t, dir)) {
+			have[typ] += n
 		}
 	}
+	for _, typ := range eventTypes(t) {
+		if have[typ] == 0 {
+			t.Logf("no golden corpus holds %s (a type newer than the corpora: add a corpus for it)", typ)
+		}
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { checkCorpus(t, dir) })
+	}
+}
+
+// checkCorpus starts today's suite on the corpus in dir and reads every
+// one of its requests through every service.
+func checkCorpus(t *testing.T, dir string) {
+	c := readGolden(t, dir)
+
 	// Each stored event decodes with today's binary.
 	// Each stored event decodes with today's binary, and, written before
 	// sealing, opens as itself (no envelope, no key needed).
