@@ -35,18 +35,13 @@ const GenerateGoldenEnv = "DDR_GOLDEN_GENERATE"
 
 // notWritten lists the event types today's API cannot make, with why:
 // the corpus is what the binary writes through its RPCs, nothing appended
-// by hand. The first corpus (testdata/golden) holds the first two.
+// by hand. The first corpus (testdata/golden) holds both.
 var notWritten = map[string]string{
 	// Issue 15: a DPA's answer and an exemption take two people; today
 	// they are a proposed lift and its confirmation (LiftConfirmed), and
 	// the one-person RPCs that wrote these events refuse. Still read.
 	"ddr.notification.v1.DpaConsulted":      "written only by the one-person RecordDpaConsultation, refused since issue 15",
 	"ddr.notification.v1.ExemptionRecorded": "written only by the one-person RecordExemption, refused since issue 15",
-	// The notice owed after an emergency disclosure is overdue only on
-	// notification's clock well past the disclosure; the generator moves
-	// only assessment's clock (a skewed notification clock would also
-	// expire the consultation periods of the held requests above).
-	"ddr.notification.v1.NoticeOverdue": "needs an emergency disclosure and notification's clock moved past the notice's due time",
 }
 
 // TestGenerateGoldenCorpus drives the real all-in-one through every path
@@ -55,14 +50,17 @@ var notWritten = map[string]string{
 //
 //	DDR_GOLDEN_GENERATE=write DDR_GOLDEN_OUT=/tmp/golden go test -run TestGenerateGoldenCorpus ./suite/
 //
-// and add the files to testdata/golden only if it has none (never replace).
+// and add the files, with a README saying the day and the commit, as the
+// next free testdata/golden-<n> (golden-2, golden-3, ...): a new corpus
+// beside the earlier ones, never in place of one. The check
+// (golden_test.go) loads every testdata/golden* directory.
 func TestGenerateGoldenCorpus(t *testing.T) {
 	if os.Getenv(GenerateGoldenEnv) != "write" {
 		t.Skipf("writes a new golden corpus; set %s=write (never over the committed one)", GenerateGoldenEnv)
 	}
 	out := os.Getenv("DDR_GOLDEN_OUT")
 	if out == "" {
-		t.Fatal("set DDR_GOLDEN_OUT to a directory outside testdata/golden")
+		t.Fatal("set DDR_GOLDEN_OUT to a fresh directory outside testdata")
 	}
 	if _, err := os.Stat(out + "/messages.json"); err == nil {
 		t.Fatalf("%s already holds a corpus; the generator never overwrites one", out)
@@ -111,6 +109,10 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 	}
 	cfg.Reporting.SigningKeyFile = signingKey
 	cfg.Assessment.CustomerNoticePeriod = 0
+	// Notification runs on the same clock (M's owed notice goes overdue
+	// when it moves), with a notice window of a day.
+	cfg.Notification.Now = now
+	cfg.Notification.NoticeWindow = 24 * time.Hour
 	cfg.Assessment.Now = now
 	cfg.Assessment.OverdueInterval = 50 * time.Millisecond
 	// Two approvals, so that the first is a DecisionApproved of its own.
@@ -631,6 +633,66 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 		return err
 	})
 
+	// M: an emergency from the BKA (verified by a call back) about a
+	// controller customer no address reaches: prior notice exempted for
+	// the imminent risk (two legal people), cleared and disclosed; the
+	// notice is then owed within the notice window, and goes overdue when
+	// the clock moves below (NoticeOverdue).
+	mReq := request("DE", "cust-unreachable", false)
+	fromTheBKA(mReq)
+	mReq.Emergency = &intakev1.Emergency{Claimed: true, ImminentRiskOfSeriousHarm: true, HarmDescribed: "a threat to Jane Golden's life"}
+	m := submit("golden-m", mReq)
+	review(m)
+	var md string
+	must(t, "decide m", func() error {
+		res, err := alice.Decide(ctx, &assessmentv1.DecideRequest{RequestId: m, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM, Scope: &assessmentv1.Scope{TargetRefs: []string{"t1", "t2"}}, Grounds: "a life at risk"})
+		md = res.GetCase().GetDecision().GetDecisionId()
+		return err
+	})
+	callBack(m, assessmentv1.VerificationOutcome_VERIFICATION_OUTCOME_CONFIRMED)
+	approve(m, md)
+	plan(m, derived)
+	var notice string
+	eventually(t, func() error {
+		res, err := noCarol.ProposeExemption(ctx, &notificationv1.ProposeExemptionRequest{RequestId: m,
+			Step: notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER, Reason: "IMMINENT_RISK", Basis: "telling the customer would warn Jane Golden's attacker",
+			EvidenceReference: "BKA-GOLD/26", WhyNoticeDefeats: "the customer is the attacker's employer"})
+		notice = res.GetLiftId()
+		return err
+	})
+	must(t, "notice exemption confirmed", func() error {
+		_, err := noErin.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: m, LiftId: notice})
+		return err
+	})
+	eventually(t, func() error {
+		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: m})
+		if err != nil {
+			return err
+		}
+		if res.GetPlan().GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
+			return nil
+		}
+		// The customer's redirect, declined, if still asked.
+		_, _ = no.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{RequestId: m, Outcome: notificationv1.RedirectOutcome_REDIRECT_OUTCOME_DECLINED, Support: "asked the BKA"})
+		return fmt.Errorf("plan %v, blockers %v", res.GetPlan().GetStatus(), res.GetPlan().GetBlockers())
+	})
+	eventually(t, func() error {
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: m, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
+			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
+				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
+		}})
+		return err
+	})
+	plan(m, func(p *notificationv1.Plan) error {
+		for _, st := range p.GetSteps() {
+			if st.GetKind() == notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER && st.GetDueTime() != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("the notice after the emergency is not owed yet: %v", p.GetSteps())
+	})
+
 	// F: never reviewed; assessment's clock passes its review deadline.
 	f := submit("golden-f", request("DE", "", false))
 	eventually(t, func() error { _, err := alice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: f}); return err })
@@ -648,6 +710,18 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("overdue not recorded yet")
+	})
+	eventually(t, func() error {
+		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: m})
+		if err != nil {
+			return err
+		}
+		for _, e := range res.GetRecord().GetEntries() {
+			if e.GetEventType() == "ddr.notification.v1.NoticeOverdue" {
+				return nil
+			}
+		}
+		return fmt.Errorf("M's overdue notice not recorded yet")
 	})
 
 	// Every reaction done, nothing dead-lettered; then the record is what
