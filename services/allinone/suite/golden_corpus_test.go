@@ -186,17 +186,20 @@ func exportStore(t *testing.T, p *runnertest.Proc) goldenCorpus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bucket's keys are request ids; the service users may get keys,
-	// not list them.
+	// The bucket's keys are request ids, one per key kind: the subject
+	// key under the id, the record key under "<id>.record" (keys.Record);
+	// the service users may get keys, not list them.
 	for _, id := range requestIDs(t, c) {
-		e, err := kv.Get(ctx, id)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
+		for _, key := range []string{id, id + ".record"} {
+			e, err := kv.Get(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.DataKeys = append(c.DataKeys, goldenKey{Key: key, Value: e.Value()})
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.DataKeys = append(c.DataKeys, goldenKey{Key: id, Value: e.Value()})
 	}
 	return c
 }
