@@ -554,7 +554,7 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		var last error = fmt.Errorf("no open deadline of H among %v", ds.GetDeadlines())
+		last := fmt.Errorf("no open deadline of H among %v", ds.GetDeadlines())
 		for _, d := range ds.GetDeadlines() {
 			if d.GetStatus() == assessmentv1.DeadlineStatus_DEADLINE_STATUS_MET {
 				continue
