@@ -14,12 +14,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -34,6 +36,27 @@ import (
 // generator (golden_generate_test.go) and the check (golden_test.go).
 
 const goldenDir = "testdata/golden"
+
+// goldenDirs lists every corpus under testdata: the first day's
+// (testdata/golden) and the ones added beside it when a change brought
+// new event types or fields (testdata/golden-2, golden-3, ...: the next
+// free number, the day and commit in its README). A directory is a
+// corpus when it holds messages.json.
+func goldenDirs(t *testing.T) []string {
+	t.Helper()
+	found, err := filepath.Glob("testdata/golden*/messages.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, f := range found {
+		dirs = append(dirs, filepath.Dir(f))
+	}
+	if !slices.Contains(dirs, goldenDir) {
+		t.Fatalf("the first corpus %s is missing (found %v)", goldenDir, dirs)
+	}
+	return dirs
+}
 
 // goldenMessage is one message of the DDR stream exactly as stored.
 type goldenMessage struct {
@@ -163,17 +186,20 @@ func exportStore(t *testing.T, p *runnertest.Proc) goldenCorpus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bucket's keys are request ids; the service users may get keys,
-	// not list them.
+	// The bucket's keys are request ids, one per key kind: the subject
+	// key under the id, the record key under "<id>.record" (keys.Record);
+	// the service users may get keys, not list them.
 	for _, id := range requestIDs(t, c) {
-		e, err := kv.Get(ctx, id)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
+		for _, key := range []string{id, id + ".record"} {
+			e, err := kv.Get(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.DataKeys = append(c.DataKeys, goldenKey{Key: key, Value: e.Value()})
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.DataKeys = append(c.DataKeys, goldenKey{Key: id, Value: e.Value()})
 	}
 	return c
 }
@@ -220,15 +246,20 @@ func importStore(t *testing.T, p *runnertest.Proc, c goldenCorpus) {
 }
 
 // eventTypes lists every event message the contract declares: the
-// messages of proto/ddr/*/v1/events.proto.
+// messages of proto/ddr/ marked with the (ddr.options.v1.event) option,
+// in whichever file (events.proto, clock_events.proto,
+// verification_events.proto, ...).
 func eventTypes(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		p := fd.Path()
-		if strings.HasPrefix(p, "ddr/") && strings.HasSuffix(p, "/events.proto") {
-			for i := range fd.Messages().Len() {
-				out = append(out, string(fd.Messages().Get(i).FullName()))
+		if !strings.HasPrefix(fd.Path(), "ddr/") {
+			return true
+		}
+		for i := range fd.Messages().Len() {
+			md := fd.Messages().Get(i)
+			if proto.HasExtension(md.Options(), optionsv1.E_Event) {
+				out = append(out, string(md.FullName()))
 			}
 		}
 		return true
