@@ -92,6 +92,18 @@ func (c *Case) applyClocks(e Event) {
 		l.Apply(deadline.OverdueEvent{ID: c.reviewClockID(), Due: e.Due, At: e.At})
 	case CaseDecided:
 		l.Apply(deadline.MetEvent{ID: c.reviewClockID(), At: e.At})
+		if e.Decision.Kind == Reject {
+			// Refused: nothing will be transmitted, and the refusal is the
+			// answer the authority asked for by its deadline. What stays
+			// owed is saying so: an EPOC's "cannot comply" notice on the
+			// form of Annex III (Art. 10(6)-(7)) stays open until met.
+			l.Apply(deadline.CancelledEvent{ID: deadline.EPOCTransmitID, At: e.At, Reason: "the demand was rejected: nothing is transmitted"})
+			l.Apply(deadline.MetEvent{ID: AuthorityDeadlineID, At: e.At})
+		}
+	case RedirectAgreed:
+		// The authority goes to the customer (4.1.1): nothing is owed to
+		// it on this request any more.
+		c.stopClocks(e.At, "the authority agreed to go to the customer")
 	case CaseReopened:
 		// A case back in review is reviewed again within the policy's
 		// time (3.1), on a review clock of its own (review/<n>): the first

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -296,5 +297,47 @@ func TestClause3_1_AReopenedCaseIsReviewedAgainWithinTheReviewDeadline(t *testin
 	}
 	if r := clock(t, c, "review/1"); r.Status != deadline.Overdue {
 		t.Fatalf("the reopened review clock %s, want overdue", r.Status)
+	}
+}
+
+// A rejected EPOC transmits nothing: its transmission deadline is
+// cancelled and the authority's deadline met by the refusal, so neither
+// stays open to fire alerts; the "cannot comply" notice of Art. 10(6)-(7)
+// stays owed until it is sent. An agreed redirect ends every clock.
+func TestArt10_6_Regulation2023_1543_ARejectedEPOCStillOwesTheCannotComplyNotice(t *testing.T) {
+	f := epoc()
+	f.Deadline = f.ReceivedAt.AddDate(0, 0, 5)
+	at := f.ReceivedAt.Add(time.Minute)
+	c := openWithClocks(t, f, at)
+	evs, err := c.Claim(alice, at)
+	do(t, c, evs, err)
+	recordFactors(t, c, domain.AllFactors()...)
+	evs, err = c.ConsiderChallenge(false, "the order is valid on its face", alice, at)
+	do(t, c, evs, err)
+	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, at.Add(time.Hour))
+	do(t, c, evs, err)
+	if s := clock(t, c, deadline.EPOCTransmitID).Status; s != deadline.Cancelled {
+		t.Errorf("transmission deadline %s after the rejection, want cancelled", s)
+	}
+	if s := clock(t, c, domain.AuthorityDeadlineID).Status; s != deadline.Met {
+		t.Errorf("authority's deadline %s after the rejection, want met", s)
+	}
+	if s := clock(t, c, domain.EPOCCannotComplyID).Status; s != deadline.Pending {
+		t.Errorf("cannot-comply notice %s after the rejection, want still owed", s)
+	}
+	// What may still fall overdue is what the provider owes the authority
+	// on a refusal (the form; an Art. 17 objection where a third country's
+	// law is the ground), never the transmission or the authority's own.
+	got := overdueIDs(c, f.ReceivedAt.AddDate(0, 0, 20))
+	if !slices.Contains(got, domain.EPOCCannotComplyID) || slices.Contains(got, deadline.EPOCTransmitID) || slices.Contains(got, domain.AuthorityDeadlineID) {
+		t.Errorf("overdue after the rejection: %v, want the cannot-comply notice and never the transmission or the authority's deadline", got)
+	}
+
+	r := openWithClocks(t, f, at)
+	r.Apply(domain.RedirectAgreed{Meta: domain.Meta{At: at.Add(time.Hour)}})
+	for _, v := range r.Deadlines() {
+		if v.Kind == deadline.By && (v.Status == deadline.Pending || v.Status == deadline.Overdue) {
+			t.Errorf("%s still open after the authority agreed to go to the customer", v.ID)
+		}
 	}
 }
