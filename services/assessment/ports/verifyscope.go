@@ -63,7 +63,7 @@ func (v *VerificationServer) ProposeVerificationScope(ctx context.Context, req *
 	if err != nil {
 		return nil, err
 	}
-	st, now, err := sc.Propose(ctx, who, ScopeToDomain(req.GetScope()), req.GetReason())
+	st, now, err := sc.Propose(ctx, who, domain.VerifyScope(protoconv.EnumName(req.GetScope(), scopePrefix)), req.GetReason())
 	if err != nil {
 		return nil, err
 	}
@@ -95,35 +95,18 @@ func (v *VerificationServer) ConfirmVerificationScope(ctx context.Context, req *
 	return &assessmentv1.ConfirmVerificationScopeResponse{InForce: scopeSettingToProto(st.InForce)}, nil
 }
 
-// ScopeToDomain reads a scope off the wire; UNSPECIFIED is "" (invalid).
-func ScopeToDomain(s assessmentv1.VerificationScope) domain.VerifyScope {
-	switch s {
-	case assessmentv1.VerificationScope_VERIFICATION_SCOPE_EMERGENCY:
-		return domain.VerifyEmergency
-	case assessmentv1.VerificationScope_VERIFICATION_SCOPE_UNVERIFIED:
-		return domain.VerifyUnverified
-	case assessmentv1.VerificationScope_VERIFICATION_SCOPE_ALL:
-		return domain.VerifyAll
-	}
-	return ""
-}
+// scopePrefix is the wire spelling's prefix: VERIFICATION_SCOPE_ALL is
+// the domain's "all" (protoconv's one enum conversion, as for every
+// other enum; an unspecified or undefined scope reads as invalid).
+const scopePrefix = "VERIFICATION_SCOPE_"
 
-// ScopeToProto writes a scope on the wire.
-func ScopeToProto(s domain.VerifyScope) assessmentv1.VerificationScope {
-	switch s {
-	case domain.VerifyEmergency:
-		return assessmentv1.VerificationScope_VERIFICATION_SCOPE_EMERGENCY
-	case domain.VerifyUnverified:
-		return assessmentv1.VerificationScope_VERIFICATION_SCOPE_UNVERIFIED
-	case domain.VerifyAll:
-		return assessmentv1.VerificationScope_VERIFICATION_SCOPE_ALL
-	}
-	return assessmentv1.VerificationScope_VERIFICATION_SCOPE_UNSPECIFIED
+func scopeToProto(s domain.VerifyScope) assessmentv1.VerificationScope {
+	return protoconv.EnumValue[assessmentv1.VerificationScope](string(s), scopePrefix)
 }
 
 func scopeSettingToProto(s domain.ScopeSetting) *assessmentv1.VerificationScopeSetting {
 	return &assessmentv1.VerificationScopeSetting{
-		Scope: ScopeToProto(s.Scope), Reason: s.Reason, ChangedBy: s.ChangedBy, ChangeTime: protoconv.Timestamp(s.ChangedAt),
+		Scope: scopeToProto(s.Scope), Reason: s.Reason, ChangedBy: s.ChangedBy, ChangeTime: protoconv.Timestamp(s.ChangedAt),
 		ConfirmedBy: s.ConfirmedBy, ConfirmTime: protoconv.Timestamp(s.ConfirmedAt), ProposalId: s.ProposalID, Source: s.Source,
 	}
 }
@@ -132,5 +115,5 @@ func scopeProposalToProto(p *domain.ScopeProposal) *assessmentv1.VerificationSco
 	if p == nil {
 		return nil
 	}
-	return &assessmentv1.VerificationScopeProposal{ProposalId: p.ID, FromScope: ScopeToProto(p.From), Scope: ScopeToProto(p.To), Lift: protoconv.Lift(p.Lift)}
+	return &assessmentv1.VerificationScopeProposal{ProposalId: p.ID, FromScope: scopeToProto(p.From), Scope: scopeToProto(p.To), Lift: protoconv.Lift(p.Lift)}
 }
