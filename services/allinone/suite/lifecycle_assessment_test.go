@@ -30,6 +30,14 @@ func lifecycleCase(t *testing.T, ctx context.Context, in intakev1.IntakeServiceC
 		t.Fatalf("Submit: %v", err)
 	}
 	id := sub.GetRequestId()
+	reviewCase(t, ctx, alice, id)
+	return id
+}
+
+// reviewCase waits for the request's case; alice claims it and records the
+// full review of 3.3.
+func reviewCase(t *testing.T, ctx context.Context, alice assessmentv1.AssessmentServiceClient, id string) {
+	t.Helper()
 	eventually(t, func() error {
 		_, err := alice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
 		return err
@@ -46,7 +54,6 @@ func lifecycleCase(t *testing.T, ctx context.Context, in intakev1.IntakeServiceC
 		_, err := alice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order"})
 		return err
 	})
-	return id
 }
 
 // caseWhere waits until the case satisfies cond.

@@ -32,23 +32,7 @@ func (e *sgEnv) deSubmit(key string, mod func(*intakev1.DataDisclosureRequest)) 
 		e.t.Fatalf("Submit %s: %v", key, err)
 	}
 	id := sub.GetRequestId()
-	alice := e.as[reviewer]
-	eventually(e.t, func() error {
-		_, err := alice.GetCase(e.ctx, &assessmentv1.GetCaseRequest{RequestId: id})
-		return err
-	})
-	must(e.t, "claim", func() error {
-		_, err := alice.ClaimCase(e.ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
-		return err
-	})
-	must(e.t, "factors", func() error {
-		_, err := alice.RecordFactors(e.ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factorsOf("assessed"), RightsAssessment: "one account; proportionate"})
-		return err
-	})
-	must(e.t, "challenge", func() error {
-		_, err := alice.RecordChallengeConsideration(e.ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order"})
-		return err
-	})
+	reviewCase(e.t, e.ctx, e.as[reviewer], id)
 	return id
 }
 
@@ -84,10 +68,8 @@ func (e *sgEnv) deDisclosed(id string) {
 	e.t.Helper()
 	re := reportingv1.NewReportingServiceClient(e.p.Dial(e.t, reviewer))
 	eventually(e.t, func() error {
-		_, err := re.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id,
+			Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 }
@@ -230,10 +212,8 @@ func TestClause2_1_WithdrawalOfAClearedRequestReachesWithdrawn(t *testing.T) {
 	}
 	re := reportingv1.NewReportingServiceClient(e.p.Dial(t, reviewer))
 	eventually(t, func() error {
-		_, err := re.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id,
+			Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		if err == nil {
 			t.Fatal("a disclosure was recorded after the withdrawal")
 		}

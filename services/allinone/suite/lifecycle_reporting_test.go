@@ -126,10 +126,7 @@ func TestClause2_1_ADisclosureAfterTheMemberWithdrewIsRefusedEndToEnd(t *testing
 		}
 		return errors.New("the withdrawal is not in the record's timeline yet")
 	})
-	_, err = re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: &reportingv1.Disclosure{
-		Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-		DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL,
-	}}})
+	_, err = re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("a disclosure after the withdrawal: %v, want FAILED_PRECONDITION", err)
 	}

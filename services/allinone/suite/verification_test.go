@@ -280,9 +280,7 @@ func TestClause2_2_ForgeryFoundAfterADisclosureOpensABreachWithItsClocks(t *test
 		}
 		return nil
 	})
-	_, err := e.record.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: &reportingv1.Disclosure{
-		Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1, DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL,
-	}}})
+	_, err := e.record.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 	if err != nil {
 		t.Fatalf("record the disclosure: %v", err)
 	}
