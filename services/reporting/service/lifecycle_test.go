@@ -255,6 +255,9 @@ func TestClause2_1_AWithdrawalAcknowledgedAfterADisclosureUndoesNothing(t *testi
 	e.append(t, id, received(id, t0, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "DE", 1, false, false))
 	e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE, 1))
 	e.append(t, id, cleared(id, t0.Add(2*time.Hour)))
+	// The clearance's seal first: a disposition recorded before the reactor
+	// reached the clearance would share its seal, and two never come.
+	waitSeals(t, e, id, 1)
 	if _, err := e.staff.RecordDisposition(ctx, disclose(id, t0.Add(3*time.Hour))); err != nil {
 		t.Fatal(err)
 	}
