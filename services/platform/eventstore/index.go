@@ -229,7 +229,8 @@ func (s *Store) ScanRequest(ctx context.Context, requestID string, fn func(RawMs
 	return s.scanRequest(ctx, requestID, in, fn)
 }
 
-func (s *Store) scanRequest(ctx context.Context, requestID string, in replies, fn func(RawMsg) error) error {
+// scanRequestDirect reads the request's messages with direct gets only.
+func (s *Store) scanRequestDirect(ctx context.Context, requestID string, in replies, fn func(RawMsg) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)

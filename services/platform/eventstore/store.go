@@ -61,6 +61,9 @@ type Store struct {
 	// msgCacheBytes bounds the index's cache of messages read
 	// (msgcache.go); 0 turns it off.
 	msgCacheBytes int
+	// replication tells whether reads must be checked with the stream
+	// leader (consistent.go).
+	replication replicaState
 }
 
 // Option configures a [Store].
@@ -355,6 +358,11 @@ func (s *Store) GetBySequence(ctx context.Context, seq uint64) (Event, error) {
 		return Event{}, fmt.Errorf("%w: sequence 0", ErrNotFound)
 	}
 	m, err := getBySeq(ctx, s.js, StreamName, seq)
+	if errors.Is(err, ErrNotFound) {
+		// A replica that lags may not hold it yet; the leader does if
+		// it was ever written (consistent.go).
+		m, err = LeaderGet(ctx, s.js, StreamName, LeaderGetRequest{Seq: seq})
+	}
 	if err != nil {
 		return Event{}, err
 	}
