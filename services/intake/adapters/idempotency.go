@@ -20,7 +20,10 @@ const IdempotencyBucket = "ddr_intake_idempotency"
 
 // IdempotencyKV is app.Idempotency on a JetStream KV bucket: one entry per
 // key, compare-and-set by revision.
-type IdempotencyKV struct{ kv jetstream.KeyValue }
+type IdempotencyKV struct {
+	kv jetstream.KeyValue
+	js jetstream.JetStream
+}
 
 // EnsureIdempotencyKV creates or opens the idempotency bucket.
 func EnsureIdempotencyKV(ctx context.Context, js jetstream.JetStream, replicas int) (*IdempotencyKV, error) {
@@ -34,7 +37,7 @@ func EnsureIdempotencyKV(ctx context.Context, js jetstream.JetStream, replicas i
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket: %w", err)
 	}
-	return &IdempotencyKV{kv: kv}, nil
+	return &IdempotencyKV{kv: kv, js: js}, nil
 }
 
 // record is the stored form. The field names are those of the records
@@ -61,18 +64,45 @@ func (s *IdempotencyKV) Create(ctx context.Context, key string, r app.IdemRecord
 
 // Get implements app.Idempotency.
 func (s *IdempotencyKV) Get(ctx context.Context, key string) (app.IdemRecord, uint64, error) {
+	return s.get(ctx, key, true)
+}
+
+// Peek implements app.Idempotency.
+func (s *IdempotencyKV) Peek(ctx context.Context, key string) (app.IdemRecord, uint64, error) {
+	return s.get(ctx, key, false)
+}
+
+// get reads key; consistent asks the stream leader again on a miss.
+func (s *IdempotencyKV) get(ctx context.Context, key string, consistent bool) (app.IdemRecord, uint64, error) {
+	var value []byte
+	var rev uint64
 	e, err := s.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	switch {
+	case err == nil:
+		value, rev = e.Value(), e.Revision()
+	case errors.Is(err, jetstream.ErrKeyNotFound) && !consistent:
 		return app.IdemRecord{}, 0, app.ErrNoKey
-	}
-	if err != nil {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		// Get follows a Create that found the key taken, possibly by
+		// another replica through another server: a direct get answered
+		// by a replica of the bucket that lags reports it missing. The
+		// stream leader has every acknowledged write
+		// (eventstore/consistent.go).
+		value, rev, err = eventstore.LeaderKVGet(ctx, s.js, IdempotencyBucket, key)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return app.IdemRecord{}, 0, app.ErrNoKey
+		}
+		if err != nil {
+			return app.IdemRecord{}, 0, err
+		}
+	default:
 		return app.IdemRecord{}, 0, err
 	}
 	var r record
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
+	if err := json.Unmarshal(value, &r); err != nil {
 		return app.IdemRecord{}, 0, fmt.Errorf("idempotency record: %w", err)
 	}
-	return app.IdemRecord(r), e.Revision(), nil
+	return app.IdemRecord(r), rev, nil
 }
 
 // Update implements app.Idempotency.

@@ -22,8 +22,13 @@ type Idempotency interface {
 	// Create stores rec under key; ErrKeyTaken when the key is there.
 	Create(ctx context.Context, key string, rec IdemRecord) error
 	// Get returns the record under key and its revision; ErrNoKey when
-	// there is none.
+	// there is none. It sees every write acknowledged before it, through
+	// whichever server (a key Create found taken is there).
 	Get(ctx context.Context, key string) (IdemRecord, uint64, error)
+	// Peek is Get for a key that is most likely not there (a legacy
+	// record): a miss costs no more than a read, and it may miss a key
+	// written through another server an instant before.
+	Peek(ctx context.Context, key string) (IdemRecord, uint64, error)
 	// Update replaces the record under key if it is still at revision;
 	// ErrKeyChanged when another writer changed it first.
 	Update(ctx context.Context, key string, rec IdemRecord, revision uint64) error
@@ -141,7 +146,7 @@ func (in *Intake) sameContent(stored, fp string) bool {
 // service's NATS user may not list the bucket.
 func (in *Intake) rekeyLegacy(ctx context.Context, d domain.Digest, key string) error {
 	legacy := d.LegacyHex()
-	rec, _, err := in.idem.Get(ctx, legacy)
+	rec, _, err := in.idem.Peek(ctx, legacy)
 	if errors.Is(err, ErrNoKey) {
 		return nil
 	}

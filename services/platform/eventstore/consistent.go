@@ -272,3 +272,20 @@ func (s *Store) scanRequest(ctx context.Context, requestID string, in replies, f
 		return s.scanRequestDirect(ctx, requestID, in, fn)
 	}, fn)
 }
+
+// LeaderKVGet reads key of a JetStream KV bucket from its stream's
+// leader ([LeaderGet]): for a key a direct get (jetstream.KeyValue.Get)
+// reported missing, which a replica that lags does for a key another
+// server has just created. A key that is missing or deleted matches
+// [ErrNotFound].
+func LeaderKVGet(ctx context.Context, js jetstream.JetStream, bucket, key string) (value []byte, revision uint64, err error) {
+	m, err := LeaderGet(ctx, js, "KV_"+bucket, LeaderGetRequest{LastFor: "$KV." + bucket + "." + key})
+	if err != nil {
+		return nil, 0, err
+	}
+	switch m.Header.Get("KV-Operation") {
+	case "DEL", "PURGE":
+		return nil, 0, fmt.Errorf("%w: key deleted", ErrNotFound)
+	}
+	return m.Data, m.Sequence, nil
+}

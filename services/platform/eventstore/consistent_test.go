@@ -50,10 +50,17 @@ func TestLoad_ReadYourWritesAcrossClusterNodes(t *testing.T) {
 			if len(h.Events) != 1 || h.LastSeq != first {
 				missed++
 			}
-			second, err := w.Append(ctx, id, first, ev("assessment", "CaseClaimed", "claimed"))
+			// Update, not Append: on a cluster the leader may refuse an
+			// append right after another on the same request as a
+			// conflict while the first is still being applied (10164),
+			// and Update retries, as every command does.
+			out, err := w.Update(ctx, id, func(eventstore.History) ([]eventstore.Event, error) {
+				return []eventstore.Event{ev("assessment", "CaseClaimed", "claimed")}, nil
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			second := out[0].Sequence
 			h, err = r.Load(ctx, id)
 			if err != nil {
 				t.Fatal(err)

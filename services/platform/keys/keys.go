@@ -344,13 +344,13 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 				_, _, t = c.lookup(requestID)
 			}
 		}
-		e, err := kv.Get(ctx, requestID)
+		e, err := k.get(ctx, kv, requestID)
 		switch {
 		case err == nil:
 			if c != nil {
-				c.admit(t, requestID, e.Revision(), e.Value())
+				c.admit(t, requestID, e.rev, e.value)
 			}
-			return k.unwrap(requestID, e.Value())
+			return k.unwrap(requestID, e.value)
 		case !errors.Is(err, jetstream.ErrKeyNotFound):
 			return nil, fmt.Errorf("keys: get data key: %w", err)
 		case !create:
@@ -479,7 +479,7 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	if err != nil {
 		return err
 	}
-	old, err := kv.Get(ctx, requestID)
+	old, err := k.get(ctx, kv, requestID)
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("keys: erase data key of %s: %w", requestID, err)
 	}
@@ -493,7 +493,7 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	if c != nil {
 		c.observe(requestID, rev, tombstone)
 	}
-	if old == nil || bytes.Equal(old.Value(), tombstone) {
+	if old.rev == 0 || bytes.Equal(old.value, tombstone) {
 		return nil
 	}
 	// The tombstone is written first, so no Seal can make a fresh key in
@@ -501,7 +501,7 @@ func (k *Keyring) EraseKind(ctx context.Context, requestID string, kind Kind) er
 	// in the stream now, and is overwritten on disk (not just unlinked
 	// from the index, which leaves its bytes in the block file, where
 	// anyone with the KEK would unwrap it).
-	if err := k.secureDeleteRevision(ctx, old.Revision()); err != nil {
+	if err := k.secureDeleteRevision(ctx, old.rev); err != nil {
 		return err
 	}
 	// On a cluster the raft log entry that carried the wrapped key to the
@@ -564,7 +564,7 @@ func (k *Keyring) Erased(ctx context.Context, requestID string) (bool, error) {
 			return bytes.Equal(cached, tombstone), nil
 		}
 	}
-	e, err := kv.Get(ctx, requestID)
+	e, err := k.get(ctx, kv, requestID)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -572,7 +572,7 @@ func (k *Keyring) Erased(ctx context.Context, requestID string) (bool, error) {
 		return false, err
 	}
 	if c != nil {
-		c.admit(t, requestID, e.Revision(), e.Value())
+		c.admit(t, requestID, e.rev, e.value)
 	}
-	return bytes.Equal(e.Value(), tombstone), nil
+	return bytes.Equal(e.value, tombstone), nil
 }

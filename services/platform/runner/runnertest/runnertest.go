@@ -33,6 +33,9 @@ type Options struct {
 	DataDir string
 	// NATSURL connects to an external server instead of an embedded one.
 	NATSURL string
+	// Replicas of the streams and buckets the process provisions; default
+	// 1. A test on a cluster (natstest.StartCluster) sets 3.
+	Replicas int
 	// Logs receives the process's logs (JSON, debug level); default discard.
 	Logs io.Writer
 	// SpanExporter receives every span.
@@ -115,7 +118,7 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		RateLimit:       opts.RateLimit,
 		RateBurst:       opts.RateBurst,
 		AdequacyFile:    opts.AdequacyFile,
-		Replicas:        1,
+		Replicas:        max(opts.Replicas, 1),
 		DevIdentity:     opts.Insecure,
 		PKIDir:          string(dir),
 		KEKFile:         kekFile,
