@@ -30,7 +30,12 @@ const keyVerifyScope = "verify_scope"
 const settingsHistory = 64
 
 // ScopeStore implements app.ScopeStore on the settings bucket.
-type ScopeStore struct{ KV jetstream.KeyValue }
+type ScopeStore struct {
+	KV jetstream.KeyValue
+	// JS, when set, reads the setting from the bucket's stream leader
+	// (see Load).
+	JS jetstream.JetStream
+}
 
 // EnsureScopeStore creates the bucket (file storage, replicas as the
 // stream's, the longest history JetStream keeps).
@@ -45,11 +50,29 @@ func EnsureScopeStore(ctx context.Context, js jetstream.JetStream, replicas int)
 	if err != nil {
 		return nil, err
 	}
-	return &ScopeStore{KV: kv}, nil
+	return &ScopeStore{KV: kv, JS: js}, nil
 }
 
-// Load implements app.ScopeStore.
+// Load implements app.ScopeStore. It reads from the bucket's stream
+// leader, not with a direct get that any replica of the bucket answers: a
+// narrowing proposed through one assessment replica must be there to
+// confirm through the other, and a case opened through either must be
+// checked under the scope just confirmed; on a cluster a replica that
+// lags would answer with the setting before (eventstore/consistent.go).
+// The setting is read once per case opened and per staff command on it,
+// so the leader's round trip costs little. When the leader cannot answer
+// (an election), the direct get does.
 func (s *ScopeStore) Load(ctx context.Context) (domain.ScopeState, uint64, error) {
+	if s.JS != nil {
+		v, rev, err := eventstore.LeaderKVGet(ctx, s.JS, SettingsBucket, keyVerifyScope)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return domain.ScopeState{}, 0, nil
+		}
+		if err == nil {
+			st, err := decodeScope(v)
+			return st, rev, err
+		}
+	}
 	e, err := s.KV.Get(ctx, keyVerifyScope)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return domain.ScopeState{}, 0, nil
