@@ -29,10 +29,9 @@ import (
 // A replica cannot know what another replica wrote without asking the one
 // server that has applied every acknowledged write, the stream leader: the
 // callers (a group member's system, a console) carry no consistency token,
-// and the server has no read-after-write option for direct gets (nats-server
-// ADR-53 was discussed, not shipped). So a Load on a replicated stream asks
-// the leader, in parallel with its direct gets, how many messages the
-// request has: a stream-info request filtered on the request's subjects,
+// and the server (nats-server 2.15) has no read-after-write option for
+// direct gets. So a Load on a replicated stream asks the leader, in
+// parallel with its direct gets, how many messages the request has: a stream-info request filtered on the request's subjects,
 // which the leader answers from its per-subject index in memory, reading
 // no message block, so it costs the same for an old request as for a new
 // one (issue 19's decay does not come back through it). What the direct
@@ -45,23 +44,26 @@ import (
 // which only the leader answers), usually one.
 //
 // Cost: one request more per Load, sent with the first direct get and
-// awaited after the last, so it adds no round trip to the read's latency;
-// the leader answers it without touching the disk. On a stream with one
-// replica the leader is the only server that answers direct gets, so the
-// check is skipped there (the single-node and all-in-one modes, and the
-// benchmarks); the replica count is learned from the leader's answers and
-// checked again once a minute, so a stream scaled up is noticed.
-// Measured on a 3-node cluster in one process on two cores
-// (BenchmarkClusterLoad and a probe of the single requests), the leader's
-// answer takes about 0.35 ms, a direct get 0.08 ms; a Load of ten
-// events went from 0.2-0.8 ms to 0.5-2.1 ms there (three runs), where the three
-// servers and the client share the cores. The count costs the leader the
-// same for a request of any age, so reads still do not decay.
+// awaited after the last, so it is not a round trip in sequence; the
+// leader answers it without touching the disk. Measured on a 3-node
+// cluster in one process on two cores (BenchmarkClusterLoad, and the two
+// requests alone), the leader's answer takes about 0.35 ms against 0.08 ms
+// for a direct get, and a Load of ten events went from 0.2-0.8 ms to
+// 0.5-2.1 ms (three runs): there the leader's work competes with the read
+// for the same cores. The count costs the leader the same for a request
+// of any age, so reads still do not decay with the stream's length. On a
+// stream with one replica the leader is the only server that answers
+// direct gets, so the check is skipped (the single-node and all-in-one
+// modes, and the decay benchmark): the replica count is learned from the
+// leader's answer to the first read and asked again once a minute, so a
+// stream scaled up is noticed.
 //
-// If the leader does not answer (an election under way), the read returns
-// what the direct gets found: a read stays available during a failover, at
-// the price of the guarantee for that moment; a write stays safe anyway,
-// since every append checks the request's last sequence at the leader.
+// If the leader does not answer within 2 s (an election under way), the
+// read returns what the direct gets found, and the store's reads go
+// without the check for the next 5 s: reads stay available during a
+// failover, at the price of the guarantee for that moment. Writes stay
+// safe anyway: every append checks the request's last sequence at the
+// leader.
 //
 // A stream mirror with MirrorDirect joins the direct-get queue group too;
 // the check covers it on a replicated stream, not on a single-replica one
