@@ -201,6 +201,7 @@ func TestDdrctlExitCodesSayWhatWentWrong(t *testing.T) {
 		"usage_flag":      {alice, []string{"case", "decide", id}, ExitUsage},
 		"usage_enum":      {alice, []string{"case", "decide", id, "--kind", "publish"}, ExitUsage},
 		"usage_command":   {alice, []string{"case", "bogus"}, ExitUsage},
+		"usage_time":      {alice, []string{"plan", "check", id, "--at", "yesterday"}, ExitUsage},
 		"usage_identity":  {"alice", []string{"case", "queue"}, ExitUsage},
 		"unavailable":     {alice, []string{"--addr", "127.0.0.1:1", "--timeout", "2s", "case", "queue"}, ExitUnavailable},
 	}

@@ -132,9 +132,9 @@ terminal outcome when nothing was (--outcome).`,
 				return usageErr(fmt.Errorf("give either --outcome or what was disclosed, not both"))
 			case disclosed:
 				d := &reportingv1.Disclosure{Categories: enumList[reportingv1.DataCategory](categories), Accounts: accounts, Means: reportingv1.DeliveryMeans(means.get())}
-				t, err := parseTime(at)
+				t, err := flagTime("at", at)
 				if err != nil {
-					return usageErr(fmt.Errorf("--at: %w", err))
+					return err
 				}
 				d.DiscloseTime = t
 				req.Kind = &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: d}
