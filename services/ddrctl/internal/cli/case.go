@@ -22,11 +22,7 @@ func caseCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name
 }
 
 func (g *globals) assessment() (assessmentv1.AssessmentServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return assessmentv1.NewAssessmentServiceClient(cl.Conn()), nil
+	return stub(g, assessmentv1.NewAssessmentServiceClient)
 }
 
 func queueCmd(g *globals) *cobra.Command {

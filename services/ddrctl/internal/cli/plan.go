@@ -20,11 +20,7 @@ func planCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name
 }
 
 func (g *globals) notification() (notificationv1.NotificationServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return notificationv1.NewNotificationServiceClient(cl.Conn()), nil
+	return stub(g, notificationv1.NewNotificationServiceClient)
 }
 
 func planTable(t *tw, p *notificationv1.Plan) {

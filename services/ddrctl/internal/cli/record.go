@@ -21,11 +21,7 @@ func recordCmd(g *globals) *cobra.Command {
 }
 
 func (g *globals) reporting() (reportingv1.ReportingServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return reportingv1.NewReportingServiceClient(cl.Conn()), nil
+	return stub(g, reportingv1.NewReportingServiceClient)
 }
 
 func short(b []byte) string {
