@@ -265,6 +265,15 @@ func (e *env) review(c assessmentv1.AssessmentServiceClient, id string) *assessm
 	return r.GetCase()
 }
 
+// reviewedRequest receives a narrow request an hour old and has c's caller
+// review its case (review); it returns the request id.
+func (e *env) reviewedRequest(c assessmentv1.AssessmentServiceClient) string {
+	e.t.Helper()
+	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
+	e.review(c, id)
+	return id
+}
+
 // ok reads ok(call())(t): the call's result, or the test fails.
 func ok[T any](v T, err error) func(*testing.T) T {
 	return func(t *testing.T) T {
