@@ -192,18 +192,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 		t.Fatal(err)
 	}
 	acknowledgeWithdrawal(t, p, id) // issue 16: the record closes on the acknowledgement
-	var before *reportingv1.Record
-	eventually(t, func() error {
-		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		before = r.GetRecord()
-		if n := len(before.GetEntries()); n == 0 || before.GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
-			return fmt.Errorf("record not sealed yet (%d entries)", n)
-		}
-		return nil
-	})
+	before := waitSealed(t, ctx, dpa, id)
 	sealedBefore := storedTarget(t, p, id).GetSealedValue()
 
 	er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"})

@@ -329,16 +329,7 @@ func (e *arEnv) cleared(id string, req *assessmentv1.DecideRequest) {
 	if _, err := e.approve(e.bob, id, did); err != nil {
 		e.t.Fatalf("approve: %v", err)
 	}
-	eventually(e.t, func() error {
-		res, err := e.plan.GetPlan(e.ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
-		}
-		return nil
-	})
+	untilCleared(e.t, e.ctx, e.plan, id)
 }
 
 func disclosure(accounts int32, cats ...reportingv1.DataCategory) *reportingv1.RecordDispositionRequest_Disclosure {

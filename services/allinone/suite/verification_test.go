@@ -248,16 +248,7 @@ func TestClause2_2_ForgeryFoundAfterADisclosureOpensABreachWithItsClocks(t *test
 	if _, err := e.approve(id, decision); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	eventually(t, func() error {
-		res, err := e.plan.GetPlan(e.ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
-		}
-		return nil
-	})
+	untilCleared(t, e.ctx, e.plan, id)
 	_, err := e.record.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 	if err != nil {
 		t.Fatalf("record the disclosure: %v", err)
