@@ -17,6 +17,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 const (
@@ -199,17 +200,10 @@ func must(t *testing.T, what string, f func() error) {
 	}
 }
 
+// eventually retries f until it returns nil: a reaction crosses the
+// services of the whole suite, so it is given twice the test kit's usual
+// patience.
 func eventually(t *testing.T, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	testkit.EventuallyNoErrorWithin(t, 2*testkit.Patience, f)
 }

@@ -1,0 +1,51 @@
+package testkit
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// fatalTB records the test's failure instead of ending the goroutine.
+type fatalTB struct {
+	testing.TB
+	failed []any
+}
+
+type stopped struct{}
+
+func (f *fatalTB) Helper() {}
+func (f *fatalTB) Fatal(args ...any) {
+	f.failed = args
+	panic(stopped{})
+}
+
+func TestEventuallyNoErrorWithinReturnsOnceFSucceeds(t *testing.T) {
+	calls := 0
+	EventuallyNoErrorWithin(t, time.Minute, func() error {
+		if calls++; calls < 3 {
+			return fmt.Errorf("try %d", calls)
+		}
+		return nil
+	})
+	if calls != 3 {
+		t.Fatalf("f called %d times, want 3", calls)
+	}
+}
+
+func TestEventuallyNoErrorWithinFailsWithFsLastError(t *testing.T) {
+	tb := &fatalTB{TB: t}
+	last := errors.New("still not there")
+	func() {
+		defer func() {
+			if r := recover(); r != nil && r != (stopped{}) {
+				panic(r)
+			}
+		}()
+		EventuallyNoErrorWithin(tb, time.Millisecond, func() error { return last })
+	}()
+	if len(tb.failed) != 1 || tb.failed[0] != last {
+		t.Fatalf("failed with %v, want the last error", tb.failed)
+	}
+}
