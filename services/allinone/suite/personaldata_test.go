@@ -22,7 +22,6 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
-	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
@@ -216,18 +215,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	if !bytes.Equal(stored.GetSealedValue(), sealedBefore) || stored.GetValue() != "" {
 		t.Error("the stored event changed; the record must stay as written")
 	}
-	kek, err := keys.LoadKEKFile(filepath.Join(string(p.PKI), runner.KEKFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/intake"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.Lazy(js, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kr := keyringAs(t, p, "intake")
 	if _, err := kr.Open(ctx, id, keys.TargetLabel(stored.GetRef()), stored.GetSealedValue()); !errors.Is(err, keys.ErrErased) {
 		t.Errorf("opening the sealed target after erasure: %v, want ErrErased", err)
 	}
