@@ -110,10 +110,7 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 	// The Privacy Team records what was disclosed; the member then sees the
 	// request closed as disclosed, with every stage dated.
 	must(t, "disposition", func() error {
-		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 	eventually(t, func() error {

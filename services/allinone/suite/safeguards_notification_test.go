@@ -106,9 +106,9 @@ func startSafeguards(t *testing.T, o sgOptions) *sgEnv {
 	return e
 }
 
-// disclose submits a request and has proposer decide to disclose it, bob
-// approving; it returns the request id once notification has its plan.
-func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosureRequest)) string {
+// submit has the member submit a request received two hours ago, changed
+// by mod (nil: as it is); it returns the request id and the request.
+func (e *sgEnv) submit(key string, mod func(*intakev1.DataDisclosureRequest)) (string, *intakev1.DataDisclosureRequest) {
 	e.t.Helper()
 	req := request(time.Now().Add(-2 * time.Hour))
 	if mod != nil {
@@ -118,7 +118,14 @@ func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosure
 	if err != nil {
 		e.t.Fatalf("Submit %s: %v", key, err)
 	}
-	id := sub.GetRequestId()
+	return sub.GetRequestId(), req
+}
+
+// disclose submits a request and has proposer decide to disclose it, bob
+// approving; it returns the request id once notification has its plan.
+func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosureRequest)) string {
+	e.t.Helper()
+	id, req := e.submit(key, mod)
 	var verify []func() error
 	if req.GetEmergency().GetClaimed() || req.GetEmergency().GetImminentRiskOfSeriousHarm() {
 		verify = append(verify, confirmRequester(e.ctx, e.verify, id)) // issue 18
