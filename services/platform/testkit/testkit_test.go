@@ -45,7 +45,15 @@ func TestEventuallyNoErrorWithinFailsWithFsLastError(t *testing.T) {
 		}()
 		EventuallyNoErrorWithin(tb, time.Millisecond, func() error { return last })
 	}()
-	if len(tb.failed) != 1 || tb.failed[0] != last {
+	if err, ok := firstError(tb.failed); !ok || !errors.Is(err, last) {
 		t.Fatalf("failed with %v, want the last error", tb.failed)
 	}
+}
+
+func firstError(args []any) (error, bool) {
+	if len(args) != 1 {
+		return nil, false
+	}
+	err, ok := args[0].(error)
+	return err, ok
 }
