@@ -7,64 +7,18 @@ package suite_test
 // authority's confirmation is recorded, then allowed.
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
-	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
-	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
-// arStartProc is arStart (safeguards_assessment_reporting_test.go) that
-// also returns the process, to dial the ClocksService; kept apart so the
-// two files merge without touching each other.
-func arStartProc(t *testing.T) (*arEnv, *runnertest.Proc) {
-	dpa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(dpa.Close)
-	contacts := filepath.Join(t.TempDir(), "contacts.json")
-	js := fmt.Sprintf(`{"from": "privacy@ddr.example", "reply_contact": "privacy@ddr.example",
-  "lead_dpa": {"name": "DPC-IE", "webhooks": [{"url": %q, "secret": "test-secret"}]}}`, dpa.URL+"/in")
-	if err := os.WriteFile(contacts, []byte(js), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := suite.DefaultConfig()
-	cfg.Notification.ContactsFile = contacts
-	p := runnertest.Start(t, runnertest.Options{Staff: arStaff()}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	as := func(who string) assessmentv1.AssessmentServiceClient {
-		return assessmentv1.NewAssessmentServiceClient(p.Dial(t, who))
-	}
-	rs := func(who string) reportingv1.ReportingServiceClient {
-		return reportingv1.NewReportingServiceClient(p.Dial(t, who))
-	}
-	return &arEnv{
-		t: t, ctx: ctx,
-		member: intakev1.NewIntakeServiceClient(p.Dial(t, member)),
-		alice:  as(reviewer), bob: as(approver), carol: as(arCarol), dana: as(arDana), erin: as(arErin),
-		plan:   notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer)),
-		record: rs(reviewer), legal: rs(arCarol), legal2: rs(arDana), rev: rs(arErin),
-	}, p
-}
-
 func TestArt8_Regulation2023_1543_DisclosureBeforeTheTenDaysIsRefusedUntilTheEnforcingAuthorityConfirms(t *testing.T) {
-	e, p := arStartProc(t)
-	clocks := assessmentv1.NewClocksServiceClient(p.Dial(t, reviewer))
+	e := arStart(t)
+	clocks := assessmentv1.NewClocksServiceClient(e.p.Dial(t, reviewer))
 
 	r := arDemand(1, intakev1.DataCategory_DATA_CATEGORY_CONTENT)
 	r.LegalProcess = &intakev1.LegalProcess{

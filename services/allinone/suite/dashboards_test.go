@@ -20,7 +20,6 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/notification/app"
-	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
 // notDrivenHere are series a panel or an alert reads that this test cannot
@@ -73,14 +72,11 @@ func TestEveryMetricOfTheDashboardsAndAlertsIsServed(t *testing.T) {
 	contacts := app.Contacts{From: "privacy@corp.example", ReplyContact: "privacy@corp.example", LeadDPA: app.DPA{Name: "DPC-IE", Endpoints: hooks}}
 
 	var skew atomic.Int64
-	cfg := suite.DefaultConfig()
-	cfg.Notification.Contacts = &contacts
-	cfg.Notification.SweepInterval = 50 * time.Millisecond
-	cfg.Assessment.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	cfg.Assessment.OverdueInterval = 20 * time.Millisecond
-	p := runnertest.Start(t, runnertest.Options{}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	p, ctx := startEnv(t, envOptions{contacts: &contacts, configure: func(cfg *suite.Config) {
+		cfg.Notification.SweepInterval = 50 * time.Millisecond
+		cfg.Assessment.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		cfg.Assessment.OverdueInterval = 20 * time.Millisecond
+	}})
 	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
 	as := assessmentv1.NewAssessmentServiceClient(p.Dial(t, reviewer))
 

@@ -17,6 +17,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 const (
@@ -63,42 +64,9 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 	}
 	id := sub.GetRequestId()
 
-	// Assessment opens the case from the RequestReceived event.
-	eventually(t, func() error {
-		_, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
-		return err
-	})
-	must(t, "claim", func() error {
-		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
-		return err
-	})
-	var factors []*assessmentv1.FactorAssessment
-	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
-		factors = append(factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: "assessed: " + f.String()})
-	}
-	must(t, "factors", func() error {
-		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: "one subscriber record; proportionate"})
-		return err
-	})
-	must(t, "challenge", func() error {
-		_, err := asAlice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order; no grounds"})
-		return err
-	})
-	var decisionID string
-	must(t, "decide", func() error {
-		res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
-			RequestId:  id,
-			Kind:       assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION,
-			Scope:      &assessmentv1.Scope{All: true},
-		})
-		decisionID = res.GetCase().GetDecision().GetDecisionId()
-		return err
-	})
-	must(t, "approve", func() error {
-		_, err := asBob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})
-		return err
-	})
+	// Assessment opens the case from the RequestReceived event; alice
+	// reviews it and decides to disclose, bob approves (four eyes).
+	decideDisclosure(t, ctx, asAlice, asBob, id)
 
 	// Notification derives the plan. The lead DPA is notified of every
 	// disclosure (2.2); it has no address here, so its packet goes by
@@ -106,30 +74,10 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 	dispatchLeadPacket(t, ctx, p, id)
 	// Nothing else blocks (adequate country, the company is controller, no
 	// gag), so the request is cleared.
-	eventually(t, func() error {
-		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
-		}
-		return nil
-	})
+	untilCleared(t, ctx, no, id)
 
 	// Reporting seals the record: every event, in order, hash-chained.
-	var rec *reportingv1.Record
-	eventually(t, func() error {
-		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		rec = res.GetRecord()
-		if n := len(rec.GetEntries()); n == 0 || rec.GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
-			return fmt.Errorf("record not sealed yet (%d entries)", n)
-		}
-		return nil
-	})
+	rec := waitSealed(t, ctx, re, id)
 	var types []string
 	for _, e := range rec.GetEntries() {
 		types = append(types, e.GetEventType())
@@ -162,10 +110,7 @@ func TestEndToEnd_RequestFlowsFromIntakeToItsRecord(t *testing.T) {
 	// The Privacy Team records what was disclosed; the member then sees the
 	// request closed as disclosed, with every stage dated.
 	must(t, "disposition", func() error {
-		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 	eventually(t, func() error {
@@ -230,6 +175,21 @@ type keepSpans struct{ *tracetest.InMemoryExporter }
 
 func (keepSpans) Shutdown(context.Context) error { return nil }
 
+// untilCleared waits for the request's disclosure plan to clear.
+func untilCleared(t *testing.T, ctx context.Context, no notificationv1.NotificationServiceClient, id string) {
+	t.Helper()
+	eventually(t, func() error {
+		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
+		if err != nil {
+			return err
+		}
+		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
+			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
+		}
+		return nil
+	})
+}
+
 func must(t *testing.T, what string, f func() error) {
 	t.Helper()
 	if err := f(); err != nil {
@@ -237,17 +197,10 @@ func must(t *testing.T, what string, f func() error) {
 	}
 }
 
+// eventually retries f until it returns nil: a reaction crosses the
+// services of the whole suite, so it is given twice the test kit's usual
+// patience.
 func eventually(t *testing.T, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	testkit.EventuallyNoErrorWithin(t, 2*testkit.Patience, f)
 }

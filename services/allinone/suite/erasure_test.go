@@ -133,16 +133,7 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		}
 		return nil
 	}
-	eventually(t, func() error {
-		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if n := len(r.GetRecord().GetEntries()); n == 0 || r.GetRecord().GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
-			return fmt.Errorf("record not sealed yet (%d entries)", n)
-		}
-		return nil
-	})
+	waitSealed(t, ctx, dpa, id)
 	if er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"}); err != nil || !er.GetErasedNow() {
 		t.Fatalf("EraseTargets = %v, %v", er, err)
 	}

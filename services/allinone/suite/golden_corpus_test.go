@@ -150,24 +150,8 @@ var directGetHeaders = []string{"Nats-Stream", "Nats-Sequence", "Nats-Subject", 
 func exportStore(t *testing.T, p *runnertest.Proc) goldenCorpus {
 	t.Helper()
 	ctx := context.Background()
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/reporting"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, eventstore.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c goldenCorpus
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatalf("message %d: %v", seq, err)
-		}
+	for _, m := range storedMessages(t, p) {
 		h := nats.Header{}
 		for k, v := range m.Header {
 			if !slices.Contains(directGetHeaders, k) {

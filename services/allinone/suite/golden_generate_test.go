@@ -282,10 +282,7 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 	})
 	plan(a, cleared)
 	must(t, "disposition", func() error {
-		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: a, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: a, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 	// A restriction that keeps a request out of the report takes two
@@ -605,10 +602,7 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 	approve(l, ld)
 	plan(l, cleared)
 	eventually(t, func() error {
-		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: l, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: l, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 	eventually(t, func() error {
@@ -678,10 +672,7 @@ func TestGenerateGoldenCorpus(t *testing.T) {
 		return fmt.Errorf("plan %v, blockers %v", res.GetPlan().GetStatus(), res.GetPlan().GetBlockers())
 	})
 	eventually(t, func() error {
-		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: m, Kind: &reportingv1.RecordDispositionRequest_Disclosure{
-			Disclosure: &reportingv1.Disclosure{Categories: []reportingv1.DataCategory{reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER}, Accounts: 1,
-				DiscloseTime: timestamppb.Now(), Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL},
-		}})
+		_, err := re.RecordDisposition(ctx, &reportingv1.RecordDispositionRequest{RequestId: m, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 		return err
 	})
 	plan(m, func(p *notificationv1.Plan) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -32,8 +33,15 @@ func issue(t *testing.T, p *runnertest.Proc, uri string) pki.Leaf {
 	return leaf
 }
 
-// dialLeaf opens a new connection presenting leaf.
+// dialLeaf opens a new connection presenting leaf, for health checks.
 func dialLeaf(t *testing.T, p *runnertest.Proc, leaf pki.Leaf) healthpb.HealthClient {
+	t.Helper()
+	return healthpb.NewHealthClient(leafConn(t, p, leaf))
+}
+
+// leafConn opens a new connection presenting leaf, closed when the test
+// ends.
+func leafConn(t *testing.T, p *runnertest.Proc, leaf pki.Leaf) *grpc.ClientConn {
 	t.Helper()
 	cert, err := leaf.TLS()
 	if err != nil {
@@ -46,7 +54,7 @@ func dialLeaf(t *testing.T, p *runnertest.Proc, leaf pki.Leaf) healthpb.HealthCl
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return healthpb.NewHealthClient(conn)
+	return conn
 }
 
 // The CA may sign for other trust domains; the process serves only its
@@ -60,18 +68,7 @@ func TestCertificateOfAnotherTrustDomainIsRefusedEvenWhenTheCASignedIt(t *testin
 		"spiffe://other.example/staff/bob",
 		"spiffe://other.example/group-member/acme-eu",
 	} {
-		leaf := issue(t, p, uri)
-		cert, err := leaf.TLS()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := p.ClientTLS(t, "")
-		cfg.Certificates = []tls.Certificate{cert}
-		conn, err := grpcclient.Dial(p.Info.GRPCAddr, grpcclient.WithTLS(cfg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := leafConn(t, p, issue(t, p, uri))
 		if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); status.Code(err) != codes.Unavailable {
 			t.Errorf("%s health check: %v, want the handshake refused", uri, err)
 		}

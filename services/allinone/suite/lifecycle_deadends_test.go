@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -23,15 +22,7 @@ import (
 // of clause 3.3 on its case.
 func (e *sgEnv) deSubmit(key string, mod func(*intakev1.DataDisclosureRequest)) string {
 	e.t.Helper()
-	req := request(time.Now().Add(-2 * time.Hour))
-	if mod != nil {
-		mod(req)
-	}
-	sub, err := e.in.Submit(e.ctx, &intakev1.SubmitRequest{IdempotencyKey: key, Request: req})
-	if err != nil {
-		e.t.Fatalf("Submit %s: %v", key, err)
-	}
-	id := sub.GetRequestId()
+	id, _ := e.submit(key, mod)
 	reviewCase(e.t, e.ctx, e.as[reviewer], id)
 	return id
 }

@@ -3,12 +3,10 @@ package suite_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -18,10 +16,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
-	"github.com/ddrsuite/ddr/services/platform/keys"
-	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
-	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // intakeLegal is the legal staff member of the test processes
@@ -203,19 +198,7 @@ func TestIssue16_MemberSeesInformationRequestedWithTheQuestion(t *testing.T) {
 		return err
 	})
 
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/assessment"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek, err := keys.LoadKEKFile(filepath.Join(string(p.PKI), runner.KEKFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.Lazy(js, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	as := eventstore.NewStore(js, eventstore.WithSealer(seal.New(kr)))
+	as := storeAs(t, p, "assessment")
 	h, err := as.Load(ctx, id)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ package suite_test
 // until assessment produces it.
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/notification/app"
-	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
 func TestClause2_1_WithdrawalBeforeTheNoticeStopsEveryStepAndDisclosureIsRefused(t *testing.T) {
@@ -41,12 +39,7 @@ func TestClause2_1_WithdrawalBeforeTheNoticeStopsEveryStepAndDisclosureIsRefused
 		LeadDPA:   app.DPA{Name: "DPC-IE", Endpoints: app.Endpoints{Webhooks: []app.Webhook{{URL: hook.URL + "/dpa", Secret: "dpa-webhook-secret"}}}},
 		Customers: map[string]app.Endpoints{"cust-42": {Webhooks: []app.Webhook{{URL: hook.URL + "/customer", Secret: "customer-webhook-secret"}}}},
 	}
-	cfg := suite.DefaultConfig()
-	cfg.Notification.Contacts = &contacts
-	cfg.Notification.SweepInterval = 50 * time.Millisecond
-	p := runnertest.Start(t, runnertest.Options{}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	p, ctx := startEnv(t, envOptions{contacts: &contacts, configure: func(cfg *suite.Config) { cfg.Notification.SweepInterval = 50 * time.Millisecond }})
 	in := intakev1.NewIntakeServiceClient(p.Dial(t, member))
 	no := notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer))
 

@@ -65,50 +65,9 @@ func TestClause2_1_ADisclosureAfterTheMemberWithdrewIsRefusedEndToEnd(t *testing
 		t.Fatal(err)
 	}
 	id := sub.GetRequestId()
-	eventually(t, func() error {
-		_, err := asAlice.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
-		return err
-	})
-	must(t, "claim", func() error {
-		_, err := asAlice.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id})
-		return err
-	})
-	var factors []*assessmentv1.FactorAssessment
-	for f := assessmentv1.Factor_FACTOR_NATURE; f <= assessmentv1.Factor_FACTOR_VALIDITY; f++ {
-		factors = append(factors, &assessmentv1.FactorAssessment{Factor: f, Assessment: "assessed: " + f.String()})
-	}
-	must(t, "factors", func() error {
-		_, err := asAlice.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: factors, RightsAssessment: "one subscriber record; proportionate"})
-		return err
-	})
-	must(t, "challenge", func() error {
-		_, err := asAlice.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "valid court order; no grounds"})
-		return err
-	})
-	var decisionID string
-	must(t, "decide", func() error {
-		res, err := asAlice.Decide(ctx, &assessmentv1.DecideRequest{
-			RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Scope: &assessmentv1.Scope{All: true},
-		})
-		decisionID = res.GetCase().GetDecision().GetDecisionId()
-		return err
-	})
-	must(t, "approve", func() error {
-		_, err := asBob.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: decisionID})
-		return err
-	})
+	decideDisclosure(t, ctx, asAlice, asBob, id)
 	dispatchLeadPacket(t, ctx, p, id)
-	eventually(t, func() error {
-		res, err := no.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v", s)
-		}
-		return nil
-	})
+	untilCleared(t, ctx, no, id)
 
 	if _, err := in.Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: id, Reason: "the authority withdrew by letter"}); err != nil {
 		t.Fatal(err)

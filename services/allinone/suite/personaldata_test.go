@@ -22,7 +22,6 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
-	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
@@ -192,18 +191,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 		t.Fatal(err)
 	}
 	acknowledgeWithdrawal(t, p, id) // issue 16: the record closes on the acknowledgement
-	var before *reportingv1.Record
-	eventually(t, func() error {
-		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		before = r.GetRecord()
-		if n := len(before.GetEntries()); n == 0 || before.GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
-			return fmt.Errorf("record not sealed yet (%d entries)", n)
-		}
-		return nil
-	})
+	before := waitSealed(t, ctx, dpa, id)
 	sealedBefore := storedTarget(t, p, id).GetSealedValue()
 
 	er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"})
@@ -227,18 +215,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	if !bytes.Equal(stored.GetSealedValue(), sealedBefore) || stored.GetValue() != "" {
 		t.Error("the stored event changed; the record must stay as written")
 	}
-	kek, err := keys.LoadKEKFile(filepath.Join(string(p.PKI), runner.KEKFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/intake"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.Lazy(js, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kr := keyringAs(t, p, "intake")
 	if _, err := kr.Open(ctx, id, keys.TargetLabel(stored.GetRef()), stored.GetSealedValue()); !errors.Is(err, keys.ErrErased) {
 		t.Errorf("opening the sealed target after erasure: %v, want ErrErased", err)
 	}

@@ -123,17 +123,20 @@ func TestRestoreDrill_StoreAndKeysIntoAFreshSuiteEveryRecordVerifies(t *testing.
 	}
 }
 
-func waitSealed(t *testing.T, ctx context.Context, re reportingv1.ReportingServiceClient, id string) {
+// waitSealed waits for the request's record to end sealed, and returns it.
+func waitSealed(t *testing.T, ctx context.Context, re reportingv1.ReportingServiceClient, id string) *reportingv1.Record {
 	t.Helper()
+	var rec *reportingv1.Record
 	eventually(t, func() error {
 		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
 		if err != nil {
 			return err
 		}
-		es := res.GetRecord().GetEntries()
-		if n := len(es); n == 0 || es[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
-			return fmt.Errorf("record of %s not sealed yet", id)
+		rec = res.GetRecord()
+		if n := len(rec.GetEntries()); n == 0 || rec.GetEntries()[n-1].GetEventType() != "ddr.reporting.v1.RecordSealed" {
+			return fmt.Errorf("record not sealed yet (%d entries)", n)
 		}
 		return nil
 	})
+	return rec
 }

@@ -8,11 +8,6 @@ package suite_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +21,6 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
@@ -52,6 +46,7 @@ func arStaff() authz.Staff {
 type arEnv struct {
 	t                          *testing.T
 	ctx                        context.Context
+	p                          *runnertest.Proc
 	member                     intakev1.IntakeServiceClient
 	alice, bob, carol, dana    assessmentv1.AssessmentServiceClient
 	erin                       assessmentv1.AssessmentServiceClient
@@ -60,27 +55,10 @@ type arEnv struct {
 	record, legal, legal2, rev reportingv1.ReportingServiceClient
 }
 
-// arStart starts the suite with arStaff, and the lead DPA reachable by a
-// webhook on loopback that accepts every packet: a disclosure is cleared
-// only once the competent DPA was notified (2.2), which notification does
-// on its own when the delivery is accepted.
+// arStart starts the suite with arStaff and the lead DPA reachable
+// (startEnv).
 func arStart(t *testing.T) *arEnv {
-	dpa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(dpa.Close)
-	contacts := filepath.Join(t.TempDir(), "contacts.json")
-	js := fmt.Sprintf(`{"from": "privacy@ddr.example", "reply_contact": "privacy@ddr.example",
-  "lead_dpa": {"name": "DPC-IE", "webhooks": [{"url": %q, "secret": "test-secret"}]}}`, dpa.URL+"/in")
-	if err := os.WriteFile(contacts, []byte(js), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := suite.DefaultConfig()
-	cfg.Notification.ContactsFile = contacts
-	p := runnertest.Start(t, runnertest.Options{Staff: arStaff()}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
+	p, ctx := startEnv(t, envOptions{staff: arStaff()})
 	as := func(who string) assessmentv1.AssessmentServiceClient {
 		return assessmentv1.NewAssessmentServiceClient(p.Dial(t, who))
 	}
@@ -88,7 +66,7 @@ func arStart(t *testing.T) *arEnv {
 		return reportingv1.NewReportingServiceClient(p.Dial(t, who))
 	}
 	return &arEnv{
-		t: t, ctx: ctx,
+		t: t, ctx: ctx, p: p,
 		member: intakev1.NewIntakeServiceClient(p.Dial(t, member)),
 		alice:  as(reviewer), bob: as(approver), carol: as(arCarol), dana: as(arDana), erin: as(arErin),
 		plan:   notificationv1.NewNotificationServiceClient(p.Dial(t, reviewer)),
@@ -351,16 +329,7 @@ func (e *arEnv) cleared(id string, req *assessmentv1.DecideRequest) {
 	if _, err := e.approve(e.bob, id, did); err != nil {
 		e.t.Fatalf("approve: %v", err)
 	}
-	eventually(e.t, func() error {
-		res, err := e.plan.GetPlan(e.ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
-		}
-		return nil
-	})
+	untilCleared(e.t, e.ctx, e.plan, id)
 }
 
 func disclosure(accounts int32, cats ...reportingv1.DataCategory) *reportingv1.RecordDispositionRequest_Disclosure {

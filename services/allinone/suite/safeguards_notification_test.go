@@ -86,18 +86,15 @@ func startSafeguards(t *testing.T, o sgOptions) *sgEnv {
 		contacts.Customers = map[string]app.Endpoints{"cust-42": {Webhooks: []app.Webhook{{URL: hook.URL + "/customer", Secret: "customer-webhook-secret"}}}}
 	}
 	var skew atomic.Int64
-	cfg := suite.DefaultConfig()
-	cfg.Notification.Contacts = &contacts
-	cfg.Notification.SweepInterval = 50 * time.Millisecond
-	cfg.Notification.ConsultationPeriod = 30 * 24 * time.Hour
-	cfg.Notification.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	staff := authz.Staff{
 		"alice": {authz.Reviewer}, "bob": {authz.Approver}, "carol": {authz.Legal},
 		"dave": {authz.Legal}, "erin": {authz.Reviewer, authz.Legal},
 	}
-	p := runnertest.Start(t, runnertest.Options{Staff: staff, AdequacyFile: o.adequacyFile}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
+	p, ctx := startEnv(t, envOptions{staff: staff, contacts: &contacts, adequacyFile: o.adequacyFile, configure: func(cfg *suite.Config) {
+		cfg.Notification.SweepInterval = 50 * time.Millisecond
+		cfg.Notification.ConsultationPeriod = 30 * 24 * time.Hour
+		cfg.Notification.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	}})
 	e := &sgEnv{p: p, t: t, ctx: ctx, in: intakev1.NewIntakeServiceClient(p.Dial(t, member)), packets: &packets, skew: &skew,
 		as: map[string]assessmentv1.AssessmentServiceClient{}, no: map[string]notificationv1.NotificationServiceClient{}}
 	for _, who := range []string{reviewer, approver, sgCarol, sgDave, sgErin} {
@@ -109,9 +106,9 @@ func startSafeguards(t *testing.T, o sgOptions) *sgEnv {
 	return e
 }
 
-// disclose submits a request and has proposer decide to disclose it, bob
-// approving; it returns the request id once notification has its plan.
-func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosureRequest)) string {
+// submit has the member submit a request received two hours ago, changed
+// by mod (nil: as it is); it returns the request id and the request.
+func (e *sgEnv) submit(key string, mod func(*intakev1.DataDisclosureRequest)) (string, *intakev1.DataDisclosureRequest) {
 	e.t.Helper()
 	req := request(time.Now().Add(-2 * time.Hour))
 	if mod != nil {
@@ -121,7 +118,14 @@ func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosure
 	if err != nil {
 		e.t.Fatalf("Submit %s: %v", key, err)
 	}
-	id := sub.GetRequestId()
+	return sub.GetRequestId(), req
+}
+
+// disclose submits a request and has proposer decide to disclose it, bob
+// approving; it returns the request id once notification has its plan.
+func (e *sgEnv) disclose(key, proposer string, mod func(*intakev1.DataDisclosureRequest)) string {
+	e.t.Helper()
+	id, req := e.submit(key, mod)
 	var verify []func() error
 	if req.GetEmergency().GetClaimed() || req.GetEmergency().GetImminentRiskOfSeriousHarm() {
 		verify = append(verify, confirmRequester(e.ctx, e.verify, id)) // issue 18

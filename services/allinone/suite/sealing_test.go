@@ -572,8 +572,9 @@ func openedAs(t *testing.T, p *runnertest.Proc, svc, id string) string {
 	return b.String()
 }
 
-// openedEventsAs is [openedAs] with the opened payloads.
-func openedEventsAs(t *testing.T, p *runnertest.Proc, svc, id string) []proto.Message {
+// keyringAs is the data-key keyring of service svc in the running process
+// p (its NATS user, the process's KEK), with the JetStream it reads by.
+func keyringAs(t *testing.T, p *runnertest.Proc, svc string) (jetstream.JetStream, *keys.Keyring) {
 	t.Helper()
 	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/"+svc))
 	if err != nil {
@@ -587,7 +588,21 @@ func openedEventsAs(t *testing.T, p *runnertest.Proc, svc, id string) []proto.Me
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := eventstore.NewStore(js, eventstore.WithSealer(seal.New(kr))).Load(context.Background(), id)
+	return js, kr
+}
+
+// storeAs is the event store as service svc reads and writes it in p,
+// sealing and opening personal data with svc's keys.
+func storeAs(t *testing.T, p *runnertest.Proc, svc string) *eventstore.Store {
+	t.Helper()
+	js, kr := keyringAs(t, p, svc)
+	return eventstore.NewStore(js, eventstore.WithSealer(seal.New(kr)))
+}
+
+// openedEventsAs is [openedAs] with the opened payloads.
+func openedEventsAs(t *testing.T, p *runnertest.Proc, svc, id string) []proto.Message {
+	t.Helper()
+	h, err := storeAs(t, p, svc).Load(context.Background(), id)
 	if err != nil {
 		if svc == "reporting" && strings.Contains(err.Error(), "bucket "+keys.Bucket) {
 			return nil // its NATS user may not read the data keys

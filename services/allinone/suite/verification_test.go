@@ -10,11 +10,6 @@ package suite_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,9 +21,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
-	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
-	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
 // vEnv is one suite with the clients of issue 18's tests: alice reviews,
@@ -45,25 +38,10 @@ type vEnv struct {
 	keyPrefix  string
 }
 
-// vStart starts the suite with the lead DPA reachable on loopback, so a
+// vStart starts the suite with the lead DPA reachable (startEnv), so a
 // disclosure can clear and be recorded.
 func vStart(t *testing.T) *vEnv {
-	dpa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(dpa.Close)
-	contacts := filepath.Join(t.TempDir(), "contacts.json")
-	js := fmt.Sprintf(`{"from": "privacy@ddr.example", "reply_contact": "privacy@ddr.example",
-  "lead_dpa": {"name": "DPC-IE", "webhooks": [{"url": %q, "secret": "test-secret"}]}}`, dpa.URL+"/in")
-	if err := os.WriteFile(contacts, []byte(js), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := suite.DefaultConfig()
-	cfg.Notification.ContactsFile = contacts
-	p := runnertest.Start(t, runnertest.Options{}, cfg.Build)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
+	p, ctx := startEnv(t, envOptions{})
 	return &vEnv{
 		t: t, ctx: ctx, keyPrefix: t.Name(),
 		member: intakev1.NewIntakeServiceClient(p.Dial(t, member)),
@@ -270,16 +248,7 @@ func TestClause2_2_ForgeryFoundAfterADisclosureOpensABreachWithItsClocks(t *test
 	if _, err := e.approve(id, decision); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	eventually(t, func() error {
-		res, err := e.plan.GetPlan(e.ctx, &notificationv1.GetPlanRequest{RequestId: id})
-		if err != nil {
-			return err
-		}
-		if s := res.GetPlan().GetStatus(); s != notificationv1.PlanStatus_PLAN_STATUS_CLEARED {
-			return fmt.Errorf("plan status %v, blockers %v", s, res.GetPlan().GetBlockers())
-		}
-		return nil
-	})
+	untilCleared(t, e.ctx, e.plan, id)
 	_, err := e.record.RecordDisposition(e.ctx, &reportingv1.RecordDispositionRequest{RequestId: id, Kind: disclosure(1, reportingv1.DataCategory_DATA_CATEGORY_SUBSCRIBER)})
 	if err != nil {
 		t.Fatalf("record the disclosure: %v", err)

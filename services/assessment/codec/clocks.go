@@ -3,8 +3,6 @@ package codec
 import (
 	"time"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
@@ -48,30 +46,19 @@ func (e Encoder) encodeClock(ev domain.Event) (id string, p proto.Message, ok bo
 // clock events and reporting's disposition (a disclosure meets the
 // transmission deadline; any disposition stops the clocks owed an act).
 func decodeClock(ev eventstore.Event) []domain.Event {
-	m := domain.Meta{By: ev.Actor, At: ev.Time}
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.DeadlinesSet:
 		ds := make([]deadline.Deadline, len(p.GetDeadlines()))
 		for i, d := range p.GetDeadlines() {
 			ds[i] = DeadlineToDomain(d)
 		}
-		m.At = orTime(p.GetSetTime(), ev.Time)
-		return []domain.Event{domain.DeadlinesSet{Meta: m, Deadlines: ds, Reason: p.GetReason()}}
+		return []domain.Event{domain.DeadlinesSet{Meta: meta(ev, ev.Actor, p.GetSetTime()), Deadlines: ds, Reason: p.GetReason()}}
 	case *assessmentv1.DeadlineMet:
-		m.At = orTime(p.GetMetTime(), ev.Time)
-		return []domain.Event{domain.DeadlineMet{Meta: m, ID: p.GetDeadlineId(), Reason: p.GetReason()}}
+		return []domain.Event{domain.DeadlineMet{Meta: meta(ev, ev.Actor, p.GetMetTime()), ID: p.GetDeadlineId(), Reason: p.GetReason()}}
 	case *assessmentv1.DeadlineOverdue:
-		m.At = orTime(p.GetDetectTime(), ev.Time)
-		return []domain.Event{domain.DeadlineOverdue{Meta: m, ID: p.GetDeadlineId(), Due: protoconv.Time(p.GetDueTime())}}
+		return []domain.Event{domain.DeadlineOverdue{Meta: meta(ev, ev.Actor, p.GetDetectTime()), ID: p.GetDeadlineId(), Due: protoconv.Time(p.GetDueTime())}}
 	}
 	return nil
-}
-
-func orTime(ts *timestamppb.Timestamp, fallback time.Time) time.Time {
-	if t := protoconv.Time(ts); !t.IsZero() {
-		return t
-	}
-	return fallback
 }
 
 // Enum prefixes of the clock enums.

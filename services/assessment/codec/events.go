@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -181,6 +182,23 @@ func lastApprovalRoles(evs []domain.Event) []string {
 	return nil
 }
 
+// OwnTime is when a stored event says its fact happened (ts, the event's
+// own time field), else when the stream stored it: an event written before
+// the field existed, or by a writer that left it unset, is dated by the
+// stream.
+func OwnTime(ts *timestamppb.Timestamp, ev eventstore.Event) time.Time {
+	if t := protoconv.Time(ts); !t.IsZero() {
+		return t
+	}
+	return ev.Time
+}
+
+// meta is the domain metadata of a stored event: by whom, and its
+// [OwnTime].
+func meta(ev eventstore.Event, by string, ts *timestamppb.Timestamp) domain.Meta {
+	return domain.Meta{By: by, At: OwnTime(ts, ev)}
+}
+
 // Decode maps a stored event onto the domain events it stands for. A proto
 // event may stand for several (FactorsRecorded holds factors and the rights
 // weighing); events the case does not fold give none. facts and rules are
@@ -189,11 +207,7 @@ func lastApprovalRoles(evs []domain.Event) []string {
 func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) ([]domain.Event, error) {
 	switch p := ev.Payload.(type) {
 	case *intakev1.RequestWithdrawn:
-		at := protoconv.Time(p.GetWithdrawTime())
-		if at.IsZero() {
-			at = ev.Time
-		}
-		return []domain.Event{domain.RequestWithdrawn{Meta: domain.Meta{By: ev.Actor, At: at}}}, nil
+		return []domain.Event{domain.RequestWithdrawn{Meta: meta(ev, ev.Actor, p.GetWithdrawTime())}}, nil
 	case *assessmentv1.CaseOpened:
 		if p.GetFacts() == nil || p.GetRules() == nil {
 			return nil, fmt.Errorf("CaseOpened at sequence %d lacks its facts or rules", ev.Sequence)

@@ -2,7 +2,6 @@ package codec
 
 import (
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -166,25 +165,19 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 // decodeLifecycle maps the issue-16 events, and the events of other
 // services the case folds, onto domain events.
 func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
-	m := func(by string, t *timestamppb.Timestamp) domain.Meta {
-		if t == nil {
-			return domain.Meta{By: by, At: ev.Time}
-		}
-		return domain.Meta{By: by, At: protoconv.Time(t)}
-	}
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.CaseReopened:
-		return []domain.Event{domain.CaseReopened{Meta: m(p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggerToDomain(p.GetTrigger()),
+		return []domain.Event{domain.CaseReopened{Meta: meta(ev, p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggerToDomain(p.GetTrigger()),
 			CauseEventID: p.GetCauseEventId(), SupersededDecisionID: p.GetSupersededDecisionId(), Reason: p.GetReason(),
 			ReviewDue: protoconv.Time(p.GetReviewDueTime())}}, nil
 	case *assessmentv1.InformationRequested:
-		return []domain.Event{domain.InformationRequested{Meta: m(p.GetAskedBy(), p.GetAskTime()), Question: p.GetQuestion()}}, nil
+		return []domain.Event{domain.InformationRequested{Meta: meta(ev, p.GetAskedBy(), p.GetAskTime()), Question: p.GetQuestion()}}, nil
 	case *assessmentv1.WithdrawalAcknowledged:
-		return []domain.Event{domain.WithdrawalAcknowledged{Meta: m(p.GetAcknowledgedBy(), p.GetAcknowledgeTime()), AfterDisclosure: p.GetAfterDisclosure()}}, nil
+		return []domain.Event{domain.WithdrawalAcknowledged{Meta: meta(ev, p.GetAcknowledgedBy(), p.GetAcknowledgeTime()), AfterDisclosure: p.GetAfterDisclosure()}}, nil
 	case *assessmentv1.CaseLinked:
-		return []domain.Event{domain.CaseLinked{Meta: m(p.GetLinkedBy(), p.GetLinkTime()), LinkedRequestID: p.GetLinkedRequestId(), Reason: p.GetReason()}}, nil
+		return []domain.Event{domain.CaseLinked{Meta: meta(ev, p.GetLinkedBy(), p.GetLinkTime()), LinkedRequestID: p.GetLinkedRequestId(), Reason: p.GetReason()}}, nil
 	case *assessmentv1.FactCorrectionProposed:
-		return []domain.Event{domain.FactCorrectionProposed{Meta: m(p.GetProposedBy(), p.GetProposeTime()),
+		return []domain.Event{domain.FactCorrectionProposed{Meta: meta(ev, p.GetProposedBy(), p.GetProposeTime()),
 			Correction: CorrectionToDomain(p.GetCorrection(), p.GetCountryAdequate()), Reason: p.GetReason(),
 			Weakens: weakeningsToDomain(p.GetWeakens()), Lift: protoconv.LiftFrom(p.GetLift())}}, nil
 	case *assessmentv1.FactsCorrected:
@@ -192,7 +185,7 @@ func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 		// facts and flags.
 		f := factsToDomain(p.GetRequestId(), p.GetFacts())
 		k := CorrectionToDomain(p.GetCorrection(), f.CountryAdequate)
-		return []domain.Event{domain.FactsCorrected{Meta: m(ev.Actor, p.GetCorrectTime()), CorrectionID: p.GetCorrectionId(), Correction: k,
+		return []domain.Event{domain.FactsCorrected{Meta: meta(ev, ev.Actor, p.GetCorrectTime()), CorrectionID: p.GetCorrectionId(), Correction: k,
 			Reason: p.GetReason(), ProposedBy: p.GetProposedBy(), ConfirmedBy: p.GetConfirmedBy(), Facts: f, Flags: flagsToDomain(p.GetFlags())}}, nil
 	case *reportingv1.DispositionRecorded:
 		d := p.GetDisposition()
@@ -202,11 +195,11 @@ func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 		if d.GetDisclosure().GetDiscloseTime() != nil {
 			at = d.GetDisclosure().GetDiscloseTime()
 		}
-		return []domain.Event{domain.DispositionRecorded{Meta: m(d.GetRecordedBy(), at),
+		return []domain.Event{domain.DispositionRecorded{Meta: meta(ev, d.GetRecordedBy(), at),
 			Disclosed: d.GetDisclosure() != nil, NoData: d.GetOutcome() == reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND}}, nil
 	case *notificationv1.RedirectOutcomeRecorded:
 		if p.GetRedirect().GetOutcome() == notificationv1.RedirectOutcome_REDIRECT_OUTCOME_AGREED {
-			return []domain.Event{domain.RedirectAgreed{Meta: m(p.GetRedirect().GetRecordedBy(), p.GetRedirect().GetRecordTime())}}, nil
+			return []domain.Event{domain.RedirectAgreed{Meta: meta(ev, p.GetRedirect().GetRecordedBy(), p.GetRedirect().GetRecordTime())}}, nil
 		}
 	}
 	return nil, nil

@@ -6,7 +6,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -84,5 +87,31 @@ func TestClause4_1_FactsFromReceivedNameEveryCustomer(t *testing.T) {
 	}
 	if p := factsToProto(f, ""); len(p.GetCustomers()) != 2 {
 		t.Fatalf("CaseFacts.customers %v", p.GetCustomers())
+	}
+}
+
+// An event without its own time (written before the field existed) is
+// dated by the stream; one with it keeps it, whichever file decodes it.
+func TestDecodeDatesAnEventByItsOwnTimeElseTheStoredTime(t *testing.T) {
+	stored := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	own := stored.Add(-time.Hour)
+	for _, tc := range []struct {
+		name       string
+		with, none proto.Message
+	}{
+		{"lifecycle", &assessmentv1.CaseLinked{LinkTime: timestamppb.New(own)}, &assessmentv1.CaseLinked{}},
+		{"verification", &assessmentv1.AuthorityFlagged{FlagTime: timestamppb.New(own)}, &assessmentv1.AuthorityFlagged{}},
+		{"clocks", &assessmentv1.DeadlineMet{MetTime: timestamppb.New(own)}, &assessmentv1.DeadlineMet{}},
+		{"withdrawal", &intakev1.RequestWithdrawn{WithdrawTime: timestamppb.New(own)}, &intakev1.RequestWithdrawn{}},
+	} {
+		for want, p := range map[time.Time]proto.Message{own: tc.with, stored: tc.none} {
+			evs, err := Decode(eventstore.Event{Time: stored, Actor: "a", Payload: p}, domain.RequestFacts{}, domain.Rules{})
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("%s: Decode = %v, %v; want one event", tc.name, evs, err)
+			}
+			if got := evs[0].OccurredAt(); !got.Equal(want) {
+				t.Errorf("%s: dated %v, want %v", tc.name, got, want)
+			}
+		}
 	}
 }

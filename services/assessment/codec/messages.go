@@ -272,12 +272,14 @@ func rulesToProto(r domain.Rules) *assessmentv1.CaseRules {
 
 func rulesToDomain(p *assessmentv1.CaseRules) domain.Rules {
 	r := domain.Rules{
-		PolicyVersion:                  p.GetPolicyVersion(),
-		Bulk:                           domain.BulkThresholds{MaxTargets: int(p.GetBulkMaxTargets()), MaxTimeRange: dur(p.GetBulkMaxTimeRange())},
-		EmergencyReview:                dur(p.GetEmergencyReview()),
-		StandardReviewBusinessDays:     int(p.GetStandardReviewBusinessDays()),
-		RequiredApprovals:              int(p.GetRequiredApprovals()),
-		CustomerNoticePeriod:           dur(p.GetCustomerNoticePeriod()),
+		Settings: domain.Settings{
+			PolicyVersion:              p.GetPolicyVersion(),
+			Bulk:                       domain.BulkThresholds{MaxTargets: int(p.GetBulkMaxTargets()), MaxTimeRange: dur(p.GetBulkMaxTimeRange())},
+			EmergencyReview:            dur(p.GetEmergencyReview()),
+			StandardReviewBusinessDays: int(p.GetStandardReviewBusinessDays()),
+			RequiredApprovals:          int(p.GetRequiredApprovals()),
+			CustomerNoticePeriod:       dur(p.GetCustomerNoticePeriod()),
+		},
 		RightsWeighedForAllDisclosures: p.GetRightsWeighedForAllDisclosures(),
 		Overlays:                       p.GetOverlays(),
 	}

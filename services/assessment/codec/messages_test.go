@@ -127,12 +127,14 @@ func TestMessagesRoundTrip(t *testing.T) {
 		t.Errorf("facts (-domain +round trip):\n%s", d)
 	}
 	r := domain.Rules{
-		PolicyVersion:                  "2026-1",
-		Bulk:                           domain.BulkThresholds{MaxTargets: 10, MaxTimeRange: 90 * 24 * time.Hour},
-		EmergencyReview:                time.Hour,
-		StandardReviewBusinessDays:     5,
-		RequiredApprovals:              2,
-		CustomerNoticePeriod:           48 * time.Hour,
+		Settings: domain.Settings{
+			PolicyVersion:              "2026-1",
+			Bulk:                       domain.BulkThresholds{MaxTargets: 10, MaxTimeRange: 90 * 24 * time.Hour},
+			EmergencyReview:            time.Hour,
+			StandardReviewBusinessDays: 5,
+			RequiredApprovals:          2,
+			CustomerNoticePeriod:       48 * time.Hour,
+		},
 		ExtraFactors:                   []domain.Factor{domain.FactorValidity},
 		RightsWeighedForAllDisclosures: true,
 		CounselBeforeDisclosure:        []domain.CounselKind{domain.CounselOutside, domain.CounselInternalLegal},

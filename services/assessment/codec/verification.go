@@ -2,7 +2,6 @@ package codec
 
 import (
 	"strings"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -88,25 +87,19 @@ func BreachDeadlineToDomain(p *assessmentv1.BreachDeadline) deadline.Deadline {
 // decodeVerification maps a stored issue-18 event onto the domain events
 // the case folds (reporting's record of a disclosure is lifecycle.go's).
 func decodeVerification(ev eventstore.Event) []domain.Event {
-	m := func(by string, at time.Time) domain.Meta {
-		if at.IsZero() {
-			at = ev.Time
-		}
-		return domain.Meta{By: by, At: at}
-	}
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.RequesterChecked:
-		return []domain.Event{domain.RequesterChecked{Meta: m(ev.Actor, protoconv.Time(p.GetCheckTime())), AuthorityID: p.GetAuthorityId(),
+		return []domain.Event{domain.RequesterChecked{Meta: meta(ev, ev.Actor, p.GetCheckTime()), AuthorityID: p.GetAuthorityId(),
 			Verified: p.GetVerified(), Reason: p.GetReason(), PriorForgeries: int(p.GetPriorForgeries()), VerificationRequired: p.GetVerificationRequired()}}
 	case *assessmentv1.RequesterVerified:
-		return []domain.Event{domain.RequesterVerified{Meta: m(p.GetVerifiedBy(), protoconv.Time(p.GetVerifyTime())), AuthorityID: p.GetAuthorityId(),
+		return []domain.Event{domain.RequesterVerified{Meta: meta(ev, p.GetVerifiedBy(), p.GetVerifyTime()), AuthorityID: p.GetAuthorityId(),
 			ChannelID: p.GetChannelId(), Channel: p.GetChannel(), Outcome: OutcomeToDomain(p.GetOutcome()), Note: p.GetNote()}}
 	case *assessmentv1.AuthorityFlagged:
-		return []domain.Event{domain.AuthorityFlagged{Meta: m(p.GetFlaggedBy(), protoconv.Time(p.GetFlagTime())), AuthorityID: p.GetAuthorityId(), Reason: p.GetReason(), IncidentID: p.GetIncidentId()}}
+		return []domain.Event{domain.AuthorityFlagged{Meta: meta(ev, p.GetFlaggedBy(), p.GetFlagTime()), AuthorityID: p.GetAuthorityId(), Reason: p.GetReason(), IncidentID: p.GetIncidentId()}}
 	case *assessmentv1.SecurityIncidentOpened:
-		return []domain.Event{domain.SecurityIncidentOpened{Meta: m(p.GetOpenedBy(), protoconv.Time(p.GetOpenTime())), IncidentID: p.GetIncidentId(), AuthorityID: p.GetAuthorityId(), DataDisclosed: p.GetDataDisclosed()}}
+		return []domain.Event{domain.SecurityIncidentOpened{Meta: meta(ev, p.GetOpenedBy(), p.GetOpenTime()), IncidentID: p.GetIncidentId(), AuthorityID: p.GetAuthorityId(), DataDisclosed: p.GetDataDisclosed()}}
 	case *assessmentv1.PersonalDataBreachOpened:
-		b := domain.BreachOpened{Meta: m(ev.Actor, protoconv.Time(p.GetOpenTime())), IncidentID: p.GetIncidentId()}
+		b := domain.BreachOpened{Meta: meta(ev, ev.Actor, p.GetOpenTime()), IncidentID: p.GetIncidentId()}
 		for _, d := range p.GetDeadlines() {
 			b.Deadlines = append(b.Deadlines, BreachDeadlineToDomain(d))
 		}

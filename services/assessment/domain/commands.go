@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -63,6 +64,18 @@ func required(field, value string) error {
 		return ddrerr.Invalid(ddrerr.FieldViolation{Field: field, Description: "required"})
 	}
 	return nil
+}
+
+// requiredText adds to v the violation of a free-text field that must say
+// something (what, e.g. "why it is the same demand") and is capped at most
+// characters: every event that carries the text keeps it for good.
+func requiredText(v *ddrerr.Collector, field, text, what string, most int) {
+	switch {
+	case strings.TrimSpace(text) == "":
+		v.Add(field, "required: "+what)
+	case utf8.RuneCountInString(text) > most:
+		v.Add(field, fmt.Sprintf("at most %d characters", most))
+	}
 }
 
 // Open opens the case for a received request. It is idempotent: on a case

@@ -23,8 +23,9 @@ type BulkThresholds struct {
 	MaxTimeRange time.Duration
 }
 
-// Config is the base policy configuration. Overlays can only tighten it.
-type Config struct {
+// Settings are the requirements the base configuration sets and a case's
+// [Rules] keep, each at least as strict as the base.
+type Settings struct {
 	PolicyVersion string
 	Bulk          BulkThresholds
 	// EmergencyReview is the review deadline of an urgent case.
@@ -37,18 +38,23 @@ type Config struct {
 	// CustomerNoticePeriod is how long before a disclosure the customer must
 	// have been notified (4.1.2); 0 means "before".
 	CustomerNoticePeriod time.Duration
-	Overlays             []Overlay
+}
+
+// Config is the base policy configuration. Overlays can only tighten it.
+type Config struct {
+	Settings
+	Overlays []Overlay
 }
 
 // DefaultConfig returns the defaults of issue 4.
 func DefaultConfig() Config {
-	return Config{
+	return Config{Settings: Settings{
 		PolicyVersion:              DefaultPolicyVersion,
 		Bulk:                       BulkThresholds{MaxTargets: 10, MaxTimeRange: 180 * 24 * time.Hour},
 		EmergencyReview:            time.Hour,
 		StandardReviewBusinessDays: 2,
 		RequiredApprovals:          1,
-	}
+	}}
 }
 
 // Validate rejects a configuration that would switch a rule off, and any
@@ -91,12 +97,7 @@ func (c Config) Validate() error {
 // tightened by every overlay that applies to it. A case keeps the rules it
 // was opened under in its CaseOpened event.
 type Rules struct {
-	PolicyVersion              string
-	Bulk                       BulkThresholds
-	EmergencyReview            time.Duration
-	StandardReviewBusinessDays int
-	RequiredApprovals          int
-	CustomerNoticePeriod       time.Duration
+	Settings
 	// ExtraFactors must be recorded before any decision, on top of the base
 	// minimum for its kind.
 	ExtraFactors []Factor
@@ -114,14 +115,9 @@ type Rules struct {
 // keeps the stricter value, so an overlay can never loosen a rule even if it
 // slipped past [Overlay.Validate].
 func (c Config) RulesFor(f RequestFacts) Rules {
-	r := Rules{
-		PolicyVersion:              c.PolicyVersion,
-		Bulk:                       c.Bulk,
-		EmergencyReview:            c.EmergencyReview,
-		StandardReviewBusinessDays: c.StandardReviewBusinessDays,
-		RequiredApprovals:          max(c.RequiredApprovals, 1),
-		CustomerNoticePeriod:       max(c.CustomerNoticePeriod, 0),
-	}
+	r := Rules{Settings: c.Settings}
+	r.RequiredApprovals = max(c.RequiredApprovals, 1)
+	r.CustomerNoticePeriod = max(c.CustomerNoticePeriod, 0)
 	for _, o := range c.Overlays {
 		if !o.AppliesTo(f) {
 			continue

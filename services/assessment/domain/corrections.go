@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/policy"
@@ -249,11 +248,7 @@ func (c *Case) ProposeFactCorrection(k FactCorrection, reason, evidence, by stri
 	if strings.TrimSpace(k.ID) == "" {
 		v.Add("correction_id", "required")
 	}
-	if strings.TrimSpace(reason) == "" {
-		v.Add("reason", "required: why the fact is corrected")
-	} else if utf8.RuneCountInString(reason) > MaxCorrectionReason {
-		v.Add("reason", fmt.Sprintf("at most %d characters", MaxCorrectionReason))
-	}
+	requiredText(&v, "reason", reason, "why the fact is corrected", MaxCorrectionReason)
 	seen := map[string]bool{}
 	for i, cu := range k.Customers {
 		if strings.TrimSpace(cu.ID) == "" {

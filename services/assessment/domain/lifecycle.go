@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
@@ -338,11 +337,7 @@ func (c *Case) RequestInformation(question, by string, now time.Time) ([]Event, 
 		return nil, err
 	}
 	var v ddrerr.Collector
-	if strings.TrimSpace(question) == "" {
-		v.Add("question", "required: what the member should supply")
-	} else if utf8.RuneCountInString(question) > MaxQuestion {
-		v.Add("question", fmt.Sprintf("at most %d characters", MaxQuestion))
-	}
+	requiredText(&v, "question", question, "what the member should supply", MaxQuestion)
 	if strings.TrimSpace(by) == "" {
 		v.Add("actor", "required")
 	}
@@ -381,11 +376,7 @@ func (c *Case) Link(linked, reason, by string, now time.Time) ([]Event, error) {
 	case linked == c.requestID:
 		v.Add("linked_request_id", "a case cannot be linked to itself")
 	}
-	if strings.TrimSpace(reason) == "" {
-		v.Add("reason", "required: why it is the same demand")
-	} else if utf8.RuneCountInString(reason) > MaxLinkReason {
-		v.Add("reason", fmt.Sprintf("at most %d characters", MaxLinkReason))
-	}
+	requiredText(&v, "reason", reason, "why it is the same demand", MaxLinkReason)
 	if strings.TrimSpace(by) == "" {
 		v.Add("actor", "required")
 	}

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,3 +281,33 @@ func TestClause4_1_FlagConsidersEveryCustomer(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A question, a link's reason and a correction's reason must say something
+// and are capped: blank or one character over, each is refused on its own
+// field; at the cap it is taken.
+func TestFreeTextIsRequiredAndCapped(t *testing.T) {
+	k := domain.FactCorrection{ID: "k1", EmergencyClaimed: ptr(false)}
+	for _, tc := range []struct {
+		field string
+		most  int
+		try   func(c *domain.Case, text string) ([]domain.Event, error)
+	}{
+		{"question", domain.MaxQuestion, func(c *domain.Case, s string) ([]domain.Event, error) { return c.RequestInformation(s, alice, t0) }},
+		{"reason", domain.MaxLinkReason, func(c *domain.Case, s string) ([]domain.Event, error) { return c.Link("req-2", s, alice, t0) }},
+		{"reason", domain.MaxCorrectionReason, func(c *domain.Case, s string) ([]domain.Event, error) {
+			return c.ProposeFactCorrection(k, s, "", alice, t0)
+		}},
+	} {
+		c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
+		for _, bad := range []string{" ", strings.Repeat("é", tc.most+1)} {
+			_, err := tc.try(c, bad)
+			var ve *ddrerr.ValidationError
+			if !errors.As(err, &ve) || len(ve.Violations) != 1 || ve.Violations[0].Field != tc.field {
+				t.Errorf("%s of %d characters: got %v, want one violation of %s", tc.field, len([]rune(bad)), err, tc.field)
+			}
+		}
+		if evs, err := tc.try(c, strings.Repeat("é", tc.most)); err != nil || len(evs) == 0 {
+			t.Errorf("%s at the cap: %v %v", tc.field, evs, err)
+		}
+	}
+}

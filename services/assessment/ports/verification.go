@@ -105,11 +105,7 @@ func verificationToProto(v domain.Verification) *assessmentv1.RequesterVerificat
 func AuthorityFlags(d *app.Directory) (filters []string, apply projection.Apply) {
 	return projection.Dispatch(
 		projection.On(func(ev eventstore.Event, p *assessmentv1.AuthorityFlagged) error {
-			at := protoconv.Time(p.GetFlagTime())
-			if at.IsZero() {
-				at = ev.Time
-			}
-			d.Flag(p.GetIncidentId(), authority.Flag{AuthorityID: p.GetAuthorityId(), At: at.UTC(), Reason: p.GetReason()})
+			d.Flag(p.GetIncidentId(), authority.Flag{AuthorityID: p.GetAuthorityId(), At: codec.OwnTime(p.GetFlagTime(), ev).UTC(), Reason: p.GetReason()})
 			return nil
 		}),
 	)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 
+	"google.golang.org/protobuf/proto"
+
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	"github.com/ddrsuite/ddr/services/assessment/app"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -25,6 +28,17 @@ func (v *VerificationServer) scopeStore() (*app.VerifyScopes, error) {
 		return nil, errors.Join(ddrerr.ErrUnavailable, errors.New("the verification scope is not stored in this process"))
 	}
 	return v.scopes, nil
+}
+
+// scopeChange is who asks to change the scope (a person, whose roles the
+// two-person rule reads; req checked) and the stored scope to change.
+func (v *VerificationServer) scopeChange(ctx context.Context, req proto.Message) (policy.Person, *app.VerifyScopes, error) {
+	who, err := v.s.person(ctx, req)
+	if err != nil {
+		return policy.Person{}, nil, err
+	}
+	sc, err := v.scopeStore()
+	return who, sc, err
 }
 
 // GetVerificationScope implements assessmentv1.VerificationServiceServer.
@@ -55,11 +69,7 @@ func (v *VerificationServer) GetVerificationScope(ctx context.Context, req *asse
 
 // ProposeVerificationScope implements assessmentv1.VerificationServiceServer.
 func (v *VerificationServer) ProposeVerificationScope(ctx context.Context, req *assessmentv1.ProposeVerificationScopeRequest) (*assessmentv1.ProposeVerificationScopeResponse, error) {
-	who, err := v.s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := v.scopeStore()
+	who, sc, err := v.scopeChange(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +88,7 @@ func (v *VerificationServer) ProposeVerificationScope(ctx context.Context, req *
 
 // ConfirmVerificationScope implements assessmentv1.VerificationServiceServer.
 func (v *VerificationServer) ConfirmVerificationScope(ctx context.Context, req *assessmentv1.ConfirmVerificationScopeRequest) (*assessmentv1.ConfirmVerificationScopeResponse, error) {
-	who, err := v.s.person(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := v.scopeStore()
+	who, sc, err := v.scopeChange(ctx, req)
 	if err != nil {
 		return nil, err
 	}

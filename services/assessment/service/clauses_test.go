@@ -58,8 +58,7 @@ func TestClause2_1_DisclosureNeedsOneOfTheTwoBasesOverGRPC(t *testing.T) {
 	e := start(t, defaults(t))
 	a := e.as(alice)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 
 	noBasis := discloseAll(id)
 	noBasis.LegalBasis = assessmentv1.LegalBasis_LEGAL_BASIS_UNSPECIFIED
@@ -221,8 +220,7 @@ func TestRejectedProposalReturnsToReviewOverGRPC(t *testing.T) {
 	e := start(t, defaults(t))
 	a, b := e.as(alice), e.as(bob)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	d := ok(a.Decide(ctx, discloseAll(id)))(t).GetCase().GetDecision()
 	r := ok(b.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: d.GetDecisionId(), Reason: "narrow it to the content"}))(t)
 	if r.GetCase().GetStatus() != assessmentv1.CaseStatus_CASE_STATUS_IN_REVIEW || r.GetCase().GetDecision() != nil {

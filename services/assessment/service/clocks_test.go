@@ -14,25 +14,13 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
-	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/deadline"
-	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 func (e *env) clocks(uri string) assessmentv1.ClocksServiceClient {
-	e.t.Helper()
-	id, err := auth.ParseSPIFFE(uri)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	conn, err := grpcclient.Dial(e.addr, grpcclient.WithDevIdentity(id))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { _ = conn.Close() })
-	return assessmentv1.NewClocksServiceClient(conn)
+	return assessmentv1.NewClocksServiceClient(e.dial(uri))
 }
 
 func deadlineOf(t *testing.T, ds []*assessmentv1.DeadlineView, id string) *assessmentv1.DeadlineView {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -162,8 +163,9 @@ func startIn(t *testing.T, cfg service.Config, dataDir string) (e *env, stop fun
 	return &env{t: t, addr: info.GRPCAddr, store: <-stores, js: js, clock: clk}, stop
 }
 
-// as returns a client calling with the identity uri.
-func (e *env) as(uri string) assessmentv1.AssessmentServiceClient {
+// dial connects to the service with the identity uri, for the life of the
+// test.
+func (e *env) dial(uri string) *grpc.ClientConn {
 	e.t.Helper()
 	id, err := auth.ParseSPIFFE(uri)
 	if err != nil {
@@ -174,7 +176,12 @@ func (e *env) as(uri string) assessmentv1.AssessmentServiceClient {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { _ = conn.Close() })
-	return assessmentv1.NewAssessmentServiceClient(conn)
+	return conn
+}
+
+// as returns a client calling with the identity uri.
+func (e *env) as(uri string) assessmentv1.AssessmentServiceClient {
+	return assessmentv1.NewAssessmentServiceClient(e.dial(uri))
 }
 
 // narrowRequest is a targeted, bounded demand from an adequate country: it
@@ -256,6 +263,15 @@ func (e *env) review(c assessmentv1.AssessmentServiceClient, id string) *assessm
 	ok(c.RecordFactors(ctx, &assessmentv1.RecordFactorsRequest{RequestId: id, Factors: allFactors(), RightsAssessment: "two named accounts; the intrusion is limited"}))(e.t)
 	r := ok(c.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: "the order is valid on its face"}))(e.t)
 	return r.GetCase()
+}
+
+// reviewedRequest receives a narrow request an hour old and has c's caller
+// review its case (review); it returns the request id.
+func (e *env) reviewedRequest(c assessmentv1.AssessmentServiceClient) string {
+	e.t.Helper()
+	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
+	e.review(c, id)
+	return id
 }
 
 // ok reads ok(call())(t): the call's result, or the test fails.

@@ -47,8 +47,7 @@ func TestClause4_1_1_RedirectDeclinedReopensAndANewDecisionTakesEffectOverGRPC(t
 	e := start(t, defaults(t))
 	a, b := e.as(alice), e.as(bob)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	d1 := ok(a.Decide(ctx, &assessmentv1.DecideRequest{RequestId: id, Kind: assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER}))(t).GetCase()
 	if d1.GetLifecycleState() != "awaiting_redirect" {
 		t.Fatalf("lifecycle %q after a redirect decision", d1.GetLifecycleState())
@@ -83,8 +82,7 @@ func TestMoreInformationThenTheMembersAmendmentReopensOverGRPC(t *testing.T) {
 	e := start(t, defaults(t))
 	a := e.as(alice)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	_, err := a.RequestInformation(ctx, &assessmentv1.RequestInformationRequest{RequestId: id})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("no question: got %v, want INVALID_ARGUMENT", err)
@@ -109,8 +107,7 @@ func TestWithdrawalAcknowledgedOnceOverGRPC(t *testing.T) {
 	e := start(t, defaults(t))
 	a, b := e.as(alice), e.as(bob)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	if _, err := b.AcknowledgeWithdrawal(ctx, &assessmentv1.AcknowledgeWithdrawalRequest{RequestId: id}); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("acknowledging nothing: got %v", err)
 	}
@@ -129,8 +126,7 @@ func TestClause4_1_WeakeningFactCorrectionNeedsASecondPersonOverGRPC(t *testing.
 	e := start(t, defaults(t))
 	a, b := e.as(alice), e.as(bob)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	res := ok(a.ProposeFactCorrection(ctx, &assessmentv1.ProposeFactCorrectionRequest{RequestId: id, Reason: "billing data: our own", Correction: &assessmentv1.FactCorrection{
 		Customers: &assessmentv1.CustomerList{Customers: []*intakev1.Customer{{CustomerId: "cust-42", Role: intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER}}},
 	}}))(t)
@@ -182,8 +178,7 @@ func TestClause4_2_1_DPAObjectionReopensOnlyItsDecisionAndNothingAfterDisclosure
 	a, b := e.as(alice), e.as(bob)
 	ctx := context.Background()
 	notification := "spiffe://ddr.test/service/notification"
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	p := ok(a.Decide(ctx, discloseAll(id)))(t).GetCase()
 	d1 := p.GetDecision().GetDecisionId()
 	ok(b.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: d1}))(t)

@@ -68,14 +68,14 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // Policy builds the policy configuration with its overlays loaded and
 // checked. An overlay that loosens a rule is an error naming clause 1.2.
 func (c Config) Policy() (domain.Config, error) {
-	p := domain.Config{
+	p := domain.Config{Settings: domain.Settings{
 		PolicyVersion:              c.PolicyVersion,
 		Bulk:                       domain.BulkThresholds{MaxTargets: c.BulkMaxTargets, MaxTimeRange: c.BulkMaxTimeRange},
 		EmergencyReview:            c.EmergencyReview,
 		StandardReviewBusinessDays: c.StandardReviewBusinessDays,
 		RequiredApprovals:          c.RequiredApprovals,
 		CustomerNoticePeriod:       c.CustomerNoticePeriod,
-	}
+	}}
 	if err := p.Validate(); err != nil {
 		return domain.Config{}, fmt.Errorf("assessment policy: %w", err)
 	}

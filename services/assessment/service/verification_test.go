@@ -15,9 +15,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
-	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authority"
-	"github.com/ddrsuite/ddr/services/platform/grpcclient"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 )
 
@@ -45,17 +43,7 @@ func TestInvalidAuthorityDirectoryStopsStartup(t *testing.T) {
 }
 
 func (e *env) verifier(uri string) assessmentv1.VerificationServiceClient {
-	e.t.Helper()
-	id, err := auth.ParseSPIFFE(uri)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	conn, err := grpcclient.Dial(e.addr, grpcclient.WithDevIdentity(id))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { _ = conn.Close() })
-	return assessmentv1.NewVerificationServiceClient(conn)
+	return assessmentv1.NewVerificationServiceClient(e.dial(uri))
 }
 
 // emergencyFromGmail is an emergency demand in the Garda's name sent from a

@@ -128,8 +128,7 @@ func TestWithdrawnRequestAcceptsNoDecisionOverGRPC(t *testing.T) {
 	e := start(t, defaults(t))
 	a := e.as(alice)
 	ctx := context.Background()
-	id := e.receive(narrowRequest(e.clock.Now().Add(-time.Hour)))
-	e.review(a, id)
+	id := e.reviewedRequest(a)
 	h, err := e.store.Load(ctx, id)
 	if err != nil {
 		t.Fatal(err)

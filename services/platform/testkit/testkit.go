@@ -124,7 +124,15 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // f's last error after [Patience].
 func EventuallyNoError(t testing.TB, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(Patience)
+	EventuallyNoErrorWithin(t, Patience, f)
+}
+
+// EventuallyNoErrorWithin is [EventuallyNoError] with a patience of its
+// own, for what goes through more than one service (a whole suite in one
+// process, a command-line client polling it).
+func EventuallyNoErrorWithin(t testing.TB, patience time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
 	for {
 		err := f()
 		if err == nil {

@@ -22,11 +22,7 @@ func caseCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name
 }
 
 func (g *globals) assessment() (assessmentv1.AssessmentServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return assessmentv1.NewAssessmentServiceClient(cl.Conn()), nil
+	return stub(g, assessmentv1.NewAssessmentServiceClient)
 }
 
 func queueCmd(g *globals) *cobra.Command {
@@ -233,15 +229,14 @@ func counselCmd(g *globals) *cobra.Command {
 		Args:    args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			c := &assessmentv1.CounselConsultation{Kind: assessmentv1.CounselKind(kind.get()), Counsel: counsel, Summary: summary}
-			if at != "" {
-				t, err := parseTime(at)
-				if err != nil {
-					return nil, usageErr(fmt.Errorf("--at: %w", err))
-				}
-				c.ConsultTime = t
-			} else {
-				c.ConsultTime = timestamppb.Now()
+			t, err := optionalTime("at", at)
+			if err != nil {
+				return nil, err
 			}
+			if t == nil {
+				t = timestamppb.Now()
+			}
+			c.ConsultTime = t
 			res, err := as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
 			return res.GetCase(), err
 		}, caseTable),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from this run")
@@ -76,17 +77,16 @@ func (d ddrctl) ok(who string, args ...string) string {
 // suite's reactions to events are asynchronous.
 func (d ddrctl) until(who string, cond func(string) bool, args ...string) string {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var out string
+	testkit.EventuallyNoErrorWithin(d.t, 3*testkit.Patience, func() error {
 		r := d.as(who, args...)
 		if r.code == 0 && cond(r.stdout) {
-			return r.stdout
+			out = r.stdout
+			return nil
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("ddrctl %v never got there: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+		return fmt.Errorf("ddrctl %v never got there: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+	})
+	return out
 }
 
 func always(string) bool { return true }
@@ -201,6 +201,7 @@ func TestDdrctlExitCodesSayWhatWentWrong(t *testing.T) {
 		"usage_flag":      {alice, []string{"case", "decide", id}, ExitUsage},
 		"usage_enum":      {alice, []string{"case", "decide", id, "--kind", "publish"}, ExitUsage},
 		"usage_command":   {alice, []string{"case", "bogus"}, ExitUsage},
+		"usage_time":      {alice, []string{"plan", "check", id, "--at", "yesterday"}, ExitUsage},
 		"usage_identity":  {"alice", []string{"case", "queue"}, ExitUsage},
 		"unavailable":     {alice, []string{"--addr", "127.0.0.1:1", "--timeout", "2s", "case", "queue"}, ExitUnavailable},
 	}

@@ -19,11 +19,7 @@ func init() {
 }
 
 func (g *globals) clocks() (assessmentv1.ClocksServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return assessmentv1.NewClocksServiceClient(cl.Conn()), nil
+	return stub(g, assessmentv1.NewClocksServiceClient)
 }
 
 func deadlinesCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs

@@ -17,11 +17,7 @@ func dlqCmd(g *globals) *cobra.Command {
 }
 
 func (g *globals) admin() (adminv1.AdminServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return adminv1.NewAdminServiceClient(cl.Conn()), nil
+	return stub(g, adminv1.NewAdminServiceClient)
 }
 
 func dlqListCmd(g *globals) *cobra.Command {

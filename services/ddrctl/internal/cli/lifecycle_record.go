@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -34,17 +33,7 @@ its hash.`,
 		Example: `  ddrctl record show 0193c0de-...
   ddrctl record show 0193c0de-... -o json`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
-			res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: a[0]})
-			if err != nil {
-				return err
-			}
-			rec := res.GetRecord()
-			return g.print(rec, func(t *tw) {
-				t.kv("REQUEST", rec.GetRequestId(), "CLOSED", yesno(rec.GetClosed()), "ENTRIES", fmt.Sprint(len(rec.GetEntries())), "HEAD", short(rec.GetHeadHash()))
-				timelineTable(t, rec.GetTimeline())
-			})
-		}),
+		RunE: showRecord(g, func(t *tw, rec *reportingv1.Record) { timelineTable(t, rec.GetTimeline()) }),
 	}
 }
 

@@ -21,11 +21,7 @@ func init() {
 }
 
 func (g *globals) intakeStaff() (intakev1.IntakeServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return intakev1.NewIntakeServiceClient(cl.Conn()), nil
+	return stub(g, intakev1.NewIntakeServiceClient)
 }
 
 func caseRequestCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs

@@ -20,11 +20,7 @@ func planCmd(g *globals) *cobra.Command { //nolint:dupl // a command group: name
 }
 
 func (g *globals) notification() (notificationv1.NotificationServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return notificationv1.NewNotificationServiceClient(cl.Conn()), nil
+	return stub(g, notificationv1.NewNotificationServiceClient)
 }
 
 func planTable(t *tw, p *notificationv1.Plan) {
@@ -248,13 +244,11 @@ second person confirms it (ddrctl plan confirm).`,
 			req := &notificationv1.ProposeConsultationOutcomeRequest{
 				RequestId: id, Authority: authority, Outcome: notificationv1.ConsultationOutcome(outcome.get()), Summary: summary, ReplyReference: reference,
 			}
-			if date != "" {
-				t, err := parseTime(date)
-				if err != nil {
-					return nil, usageErr(fmt.Errorf("--reply-date: %w", err))
-				}
-				req.ReplyTime = t
+			t, err := optionalTime("reply-date", date)
+			if err != nil {
+				return nil, err
 			}
+			req.ReplyTime = t
 			return no.ProposeConsultationOutcome(ctx, req)
 		}, proposedTable),
 	}
@@ -279,9 +273,9 @@ a second person confirms it (ddrctl plan confirm).`,
 		Example: `  ddrctl plan dispatch 0193c0de-... --authority CNIL --means post --reference RR-1234-FR --sent 2026-12-01`,
 		Args:    args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeManualDispatchResponse, error) {
-			t, err := parseTime(sent)
+			t, err := flagTime("sent", sent)
 			if err != nil {
-				return nil, usageErr(fmt.Errorf("--sent: %w", err))
+				return nil, err
 			}
 			return no.ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
 				RequestId: id, Authority: authority, Means: notificationv1.DispatchMeans(means.get()), Reference: reference, SentTime: t,
@@ -359,13 +353,11 @@ clause first. Exit code 0: nothing blocks.`,
 		Args: args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			req := &notificationv1.CheckDisclosureRequest{RequestId: id}
-			if at != "" {
-				t, err := parseTime(at)
-				if err != nil {
-					return nil, usageErr(fmt.Errorf("--at: %w", err))
-				}
-				req.DisclosureTime = t
+			t, err := optionalTime("at", at)
+			if err != nil {
+				return nil, err
 			}
+			req.DisclosureTime = t
 			res, err := no.CheckDisclosure(ctx, req)
 			return res.GetPlan(), err
 		}, planTable),
@@ -395,13 +387,11 @@ func waiverCmd(g *globals) *cobra.Command {
 			req := &notificationv1.RecordWaiverEffortRequest{
 				RequestId: id, Kind: notificationv1.WaiverEffortKind(kind.get()), Outcome: notificationv1.WaiverOutcome(outcome.get()), Person: person, Notes: notes,
 			}
-			if at != "" {
-				t, err := parseTime(at)
-				if err != nil {
-					return nil, usageErr(fmt.Errorf("--at: %w", err))
-				}
-				req.EffortTime = t
+			t, err := optionalTime("at", at)
+			if err != nil {
+				return nil, err
 			}
+			req.EffortTime = t
 			res, err := no.RecordWaiverEffort(ctx, req)
 			return res.GetPlan(), err
 		}, planTable),

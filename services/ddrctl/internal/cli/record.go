@@ -21,11 +21,7 @@ func recordCmd(g *globals) *cobra.Command {
 }
 
 func (g *globals) reporting() (reportingv1.ReportingServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return reportingv1.NewReportingServiceClient(cl.Conn()), nil
+	return stub(g, reportingv1.NewReportingServiceClient)
 }
 
 func short(b []byte) string {
@@ -42,21 +38,29 @@ func recordGetCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl record get 0193c0de-...
   ddrctl record get 0193c0de-... -o json > record-0193c0de.json   # a copy to verify later`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
-			res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: a[0]})
-			if err != nil {
-				return err
+		RunE: showRecord(g, func(t *tw, rec *reportingv1.Record) {
+			t.section("", "SEQ", "EVENT", "ACTOR", "TIME", "HASH")
+			for _, e := range rec.GetEntries() {
+				t.row(fmt.Sprint(e.GetSequence()), e.GetEventType(), orDash(e.GetActor()), ts(e.GetEventTime()), short(e.GetEntryHash()))
 			}
-			rec := res.GetRecord()
-			return g.print(rec, func(t *tw) {
-				t.kv("REQUEST", rec.GetRequestId(), "CLOSED", yesno(rec.GetClosed()), "ENTRIES", fmt.Sprint(len(rec.GetEntries())), "HEAD", short(rec.GetHeadHash()))
-				t.section("", "SEQ", "EVENT", "ACTOR", "TIME", "HASH")
-				for _, e := range rec.GetEntries() {
-					t.row(fmt.Sprint(e.GetSequence()), e.GetEventType(), orDash(e.GetActor()), ts(e.GetEventTime()), short(e.GetEntryHash()))
-				}
-			})
 		}),
 	}
+}
+
+// showRecord runs a command that prints a request's record (record get,
+// record show): the summary line both share, then its rows.
+func showRecord(g *globals, rows func(t *tw, rec *reportingv1.Record)) func(*cobra.Command, []string) error {
+	return calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
+		res, err := re.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: a[0]})
+		if err != nil {
+			return err
+		}
+		rec := res.GetRecord()
+		return g.print(rec, func(t *tw) {
+			t.kv("REQUEST", rec.GetRequestId(), "CLOSED", yesno(rec.GetClosed()), "ENTRIES", fmt.Sprint(len(rec.GetEntries())), "HEAD", short(rec.GetHeadHash()))
+			rows(t, rec)
+		})
+	})
 }
 
 func recordVerifyCmd(g *globals) *cobra.Command {
@@ -132,9 +136,9 @@ terminal outcome when nothing was (--outcome).`,
 				return usageErr(fmt.Errorf("give either --outcome or what was disclosed, not both"))
 			case disclosed:
 				d := &reportingv1.Disclosure{Categories: enumList[reportingv1.DataCategory](categories), Accounts: accounts, Means: reportingv1.DeliveryMeans(means.get())}
-				t, err := parseTime(at)
+				t, err := flagTime("at", at)
 				if err != nil {
-					return usageErr(fmt.Errorf("--at: %w", err))
+					return err
 				}
 				d.DiscloseTime = t
 				req.Kind = &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: d}

@@ -160,9 +160,9 @@ func (f *submitFlags) build(cmd *cobra.Command, stdin io.Reader) (*intakev1.Subm
 		if !changed(name) || perr != nil {
 			return
 		}
-		t, err := parseTime(v)
+		t, err := flagTime(name, v)
 		if err != nil {
-			perr = usageErr(fmt.Errorf("--%s: %w", name, err))
+			perr = err
 			return
 		}
 		set(t)
@@ -381,6 +381,24 @@ func readSubmit(path string, stdin io.Reader) (*intakev1.SubmitRequest, error) {
 }
 
 // parseTime accepts RFC 3339, a date (midnight UTC), or "now".
+// flagTime is parseTime of the flag name's value v; a bad one is a usage
+// error naming the flag.
+func flagTime(name, v string) (*timestamppb.Timestamp, error) {
+	t, err := parseTime(v)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--%s: %w", name, err))
+	}
+	return t, nil
+}
+
+// optionalTime is flagTime of a flag that may be left out: nil then.
+func optionalTime(name, v string) (*timestamppb.Timestamp, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return flagTime(name, v)
+}
+
 func parseTime(s string) (*timestamppb.Timestamp, error) {
 	if s == "now" {
 		return timestamppb.Now(), nil

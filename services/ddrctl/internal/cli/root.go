@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ddrsuite/ddr/services/ddrctl/client"
@@ -179,6 +180,17 @@ func (g *globals) applyEnv(cmd *cobra.Command) error {
 }
 
 // client connects on first use.
+// stub is a typed client (newClient, a generated NewXServiceClient) on the
+// connection of g.client.
+func stub[C any](g *globals, newClient func(grpc.ClientConnInterface) C) (C, error) {
+	cl, err := g.client()
+	if err != nil {
+		var none C
+		return none, err
+	}
+	return newClient(cl.Conn()), nil
+}
+
 func (g *globals) client() (*client.Client, error) {
 	if g.cl != nil {
 		return g.cl, nil

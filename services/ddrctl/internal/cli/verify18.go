@@ -19,11 +19,7 @@ func init() {
 }
 
 func (g *globals) verification() (assessmentv1.VerificationServiceClient, error) {
-	cl, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return assessmentv1.NewVerificationServiceClient(cl.Conn()), nil
+	return stub(g, assessmentv1.NewVerificationServiceClient)
 }
 
 func verifyContactsCmd(g *globals) *cobra.Command {
