@@ -273,7 +273,20 @@ func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
 		Failed:        d.Failed,
 		FailureReason: d.Reason,
 		CustomerRef:   d.CustomerRef,
+		Dpa:           deliveryDPA(d),
+		RequestEnd:    string(d.End),
 	}
+}
+
+// deliveryDPA names the authority of a DPA packet or outcome notice, in the
+// unsealed field reporting reads for the DPA's remit; empty for a customer
+// notice.
+func deliveryDPA(d domain.Delivery) string {
+	switch d.Step {
+	case domain.StepNotifyDPA, domain.StepHoldAndConsultDPA, domain.StepNotifyDPAOutcome:
+		return domain.PacketAuthority(d)
+	}
+	return ""
 }
 
 func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
@@ -287,6 +300,7 @@ func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 		Failed:      d.GetFailed(),
 		Reason:      d.GetFailureReason(),
 		CustomerRef: d.GetCustomerRef(),
+		End:         domain.RequestEnd(d.GetRequestEnd()),
 	}
 }
 

@@ -100,6 +100,8 @@ type Delivery struct {
 	// with one customer. Customer is its id, resolved when folded.
 	CustomerRef string
 	Customer    string
+	// End: for an outcome notice (NOTIFY_DPA_OUTCOME), the end it told.
+	End RequestEnd
 }
 
 // Exemption records that a notice is not given, and on what basis. It

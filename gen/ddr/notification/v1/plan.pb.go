@@ -48,6 +48,11 @@ const (
 	// Clause 2.2: notify the competent data protection authorities of every
 	// request that may lead to disclosure, adequate country or not.
 	StepKind_STEP_KIND_NOTIFY_DPA StepKind = 5
+	// Clause 5.1 (issue 21): once the request ended (disclosed, no data
+	// found, rejected, challenged, redirected, withdrawn), every DPA that
+	// was notified and consulted on it, or objected, is told how it ended.
+	// The plan gains the step only then; it blocks nothing.
+	StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME StepKind = 6
 )
 
 // Enum value maps for StepKind.
@@ -59,6 +64,7 @@ var (
 		3: "STEP_KIND_HOLD_AND_CONSULT_DPA",
 		4: "STEP_KIND_WAIVER_EFFORTS",
 		5: "STEP_KIND_NOTIFY_DPA",
+		6: "STEP_KIND_NOTIFY_DPA_OUTCOME",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":               0,
@@ -67,6 +73,7 @@ var (
 		"STEP_KIND_HOLD_AND_CONSULT_DPA":      3,
 		"STEP_KIND_WAIVER_EFFORTS":            4,
 		"STEP_KIND_NOTIFY_DPA":                5,
+		"STEP_KIND_NOTIFY_DPA_OUTCOME":        6,
 	}
 )
 
@@ -1560,7 +1567,16 @@ type Delivery struct {
 	FailureReason string `protobuf:"bytes,8,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
 	// For a customer notice: which controller customer ("c1", ...); empty
 	// on deliveries recorded before several customers existed.
-	CustomerRef   string `protobuf:"bytes,9,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	CustomerRef string `protobuf:"bytes,9,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	// For a DPA packet or outcome notice (NOTIFY_DPA, HOLD_AND_CONSULT_DPA,
+	// NOTIFY_DPA_OUTCOME): the authority's id as configured ("IE-DPC").
+	// Not personal data, so not sealed like recipient: reporting reads it to
+	// put the request in that DPA's remit (clause 5.1). Empty on deliveries
+	// recorded before issue 21.
+	Dpa string `protobuf:"bytes,10,opt,name=dpa,proto3" json:"dpa,omitempty"`
+	// For an outcome notice (NOTIFY_DPA_OUTCOME): the end it told, as the
+	// plan names it ("disclosed", "rejected", "withdrawn", ...).
+	RequestEnd    string `protobuf:"bytes,11,opt,name=request_end,json=requestEnd,proto3" json:"request_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1654,6 +1670,20 @@ func (x *Delivery) GetFailureReason() string {
 func (x *Delivery) GetCustomerRef() string {
 	if x != nil {
 		return x.CustomerRef
+	}
+	return ""
+}
+
+func (x *Delivery) GetDpa() string {
+	if x != nil {
+		return x.Dpa
+	}
+	return ""
+}
+
+func (x *Delivery) GetRequestEnd() string {
+	if x != nil {
+		return x.RequestEnd
 	}
 	return ""
 }
@@ -2173,7 +2203,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12!\n" +
-	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\"\x8b\x03\n" +
+	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\"\xbe\x03\n" +
 	"\bDelivery\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\"\n" +
 	"\trecipient\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\trecipient\x12>\n" +
@@ -2184,7 +2214,11 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\rdelivery_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdeliveryTime\x12\x16\n" +
 	"\x06failed\x18\a \x01(\bR\x06failed\x12+\n" +
 	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\x12!\n" +
-	"\fcustomer_ref\x18\t \x01(\tR\vcustomerRef\"\x89\x03\n" +
+	"\fcustomer_ref\x18\t \x01(\tR\vcustomerRef\x12\x10\n" +
+	"\x03dpa\x18\n" +
+	" \x01(\tR\x03dpa\x12\x1f\n" +
+	"\vrequest_end\x18\v \x01(\tR\n" +
+	"requestEnd\"\x89\x03\n" +
 	"\tExemption\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
@@ -2225,14 +2259,15 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"effortTime\x12\x1a\n" +
 	"\x05notes\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\x05notes\x12\x1f\n" +
 	"\vrecorded_by\x18\x06 \x01(\tR\n" +
-	"recordedBy*\xc9\x01\n" +
+	"recordedBy*\xeb\x01\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12'\n" +
 	"#STEP_KIND_ASK_AUTHORITY_TO_REDIRECT\x10\x01\x12\x1d\n" +
 	"\x19STEP_KIND_NOTIFY_CUSTOMER\x10\x02\x12\"\n" +
 	"\x1eSTEP_KIND_HOLD_AND_CONSULT_DPA\x10\x03\x12\x1c\n" +
 	"\x18STEP_KIND_WAIVER_EFFORTS\x10\x04\x12\x18\n" +
-	"\x14STEP_KIND_NOTIFY_DPA\x10\x05*\xbe\x01\n" +
+	"\x14STEP_KIND_NOTIFY_DPA\x10\x05\x12 \n" +
+	"\x1cSTEP_KIND_NOTIFY_DPA_OUTCOME\x10\x06*\xbe\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
