@@ -97,7 +97,8 @@ type ReportingServiceClient interface {
 	// Errors: as PublishTransparencyReport.
 	PublishTransparencySite(ctx context.Context, in *PublishTransparencySiteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PublishTransparencySiteResponse], error)
 	// GetRecordProof gives a DPA the record copy of a request within its
-	// remit (consulted on, or opened to it), without personal data, with
+	// remit (notified of, consulted on, or opened to it), without personal
+	// data, with
 	// inclusion proofs of its seals in the signed record log; the read is
 	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
 	// caller's remit.
@@ -321,7 +322,8 @@ type ReportingServiceServer interface {
 	// Errors: as PublishTransparencyReport.
 	PublishTransparencySite(*PublishTransparencySiteRequest, grpc.ServerStreamingServer[PublishTransparencySiteResponse]) error
 	// GetRecordProof gives a DPA the record copy of a request within its
-	// remit (consulted on, or opened to it), without personal data, with
+	// remit (notified of, consulted on, or opened to it), without personal
+	// data, with
 	// inclusion proofs of its seals in the signed record log; the read is
 	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
 	// caller's remit.
