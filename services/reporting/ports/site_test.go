@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/reporting/app"
@@ -118,11 +119,11 @@ func TestReceiveSiteRefusesAnIncompleteStream(t *testing.T) {
 	if got, err := ports.ReceiveSite(replay(msgs)); err != nil || string(got.Site["a.html"]) != "aaaaaaaaaa" || string(got.Site["b.csv"]) != "x,y\n" {
 		t.Fatalf("the whole stream: %v %v", got, err)
 	}
-	changed := *msgs[2]
+	changed := proto.CloneOf(msgs[2])
 	changed.Data = []byte("aaab")
 	for name, ms := range map[string][]*reportingv1.PublishTransparencySiteResponse{
 		"a chunk missing":  {msgs[0], msgs[1], msgs[3], msgs[4]},
-		"a byte changed":   {msgs[0], msgs[1], &changed, msgs[3], msgs[4]},
+		"a byte changed":   {msgs[0], msgs[1], changed, msgs[3], msgs[4]},
 		"a file cut short": {msgs[0], msgs[1], msgs[2]},
 		"a file not sent":  {msgs[0], msgs[4]},
 		"no publication":   msgs[1:],
