@@ -127,7 +127,7 @@ func (p *Plan) ConsultedDPAs() []string {
 		}
 	}
 	for _, m := range p.dispatches {
-		if p.confirmed(m.LiftID) {
+		if m.packet() && p.confirmed(m.LiftID) {
 			add(m.Authority)
 		}
 	}
@@ -146,14 +146,44 @@ func PacketAuthority(d Delivery) string {
 	return d.Recipient
 }
 
-// toldEnd returns the accepted outcome notice of end to authority a.
+// toldEnd returns the accepted outcome notice of end to authority a: a
+// delivery, or a dispatch by hand a second person confirmed (as the
+// delivery it stands for).
 func (p *Plan) toldEnd(a string, end RequestEnd) (Delivery, bool) {
 	for _, d := range p.deliveries {
 		if d.Step == StepNotifyDPAOutcome && !d.Failed && d.Recipient == a && d.End == end {
 			return d, true
 		}
 	}
+	for _, m := range p.dispatches {
+		if m.Step == StepNotifyDPAOutcome && m.Authority == a && m.End == end && p.confirmed(m.LiftID) {
+			return Delivery{Step: m.Step, Recipient: a, End: end, At: m.SentAt}, true
+		}
+	}
 	return Delivery{}, false
+}
+
+// proposeOutcomeDispatch is [Plan.ProposeManualDispatch] for the outcome
+// notice: to a consulted DPA, of the end the request has now, sent after
+// it ended.
+func (p *Plan) proposeOutcomeDispatch(m ManualDispatch, by string, at time.Time) ([]Event, error) {
+	end, endedAt, ok := p.End()
+	if !ok {
+		return nil, ddrerr.Policy(policy.Clause5_1, "NOT_ENDED", "the request has not ended: there is no outcome to tell")
+	}
+	m.End = end
+	if err := p.mayTellEnd(Delivery{Step: StepNotifyDPAOutcome, Recipient: m.Authority, End: end}); err != nil {
+		return nil, err
+	}
+	if m.SentAt.Before(day0(endedAt)) {
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "sent_at", Description: "before the request ended (" + day(endedAt) + ")"})
+	}
+	m.LiftID = "dispatch/" + string(StepNotifyDPAOutcome) + "/" + m.Authority + "/" + string(end) + "/" + m.Reference
+	if _, ok := p.lift(m.LiftID); ok {
+		return nil, nil
+	}
+	return []Event{ManualDispatchProposed{Dispatch: m, Lift: p.newLift(m.LiftID, policy.Clause5_1,
+		"the manual dispatch to "+m.Authority+" of the notice that the request ended ("+string(end)+")", string(m.Means), m.Reference, by, at, policy.RoleApprover, policy.RoleLegal)}}, nil
 }
 
 // OutcomeRecipients lists the consulted authorities still to be told of

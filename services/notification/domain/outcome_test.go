@@ -161,3 +161,38 @@ func TestClause5_1_TheOutcomeNoticeSaysNoMoreThanThePacket(t *testing.T) {
 		t.Fatal("rendered an end not on the list")
 	}
 }
+
+// A DPA reached only by hand is told by hand too: a manual dispatch of the
+// outcome notice, proposed after the end and confirmed by a second person,
+// is the notice; it counts for the end it told, and never as the packet.
+func TestClause5_1_TheOutcomeNoticeSentByHandCountsOnceConfirmed(t *testing.T) {
+	h := newHarness(t, baseReq())
+	h.do(h.p.ProposeManualDispatch(domain.ManualDispatch{Authority: "DPC-IE", Means: domain.DispatchPost, Reference: "RR-1", SentAt: t0}, reviewer.ID, t0))
+	h.do(h.p.ConfirmLift(h.lastLift(), approver, t0))
+	outcome := domain.ManualDispatch{Authority: "DPC-IE", Means: domain.DispatchPortal, Reference: "P-9", SentAt: t0.Add(2 * time.Hour), Step: domain.StepNotifyDPAOutcome}
+	_, err := h.p.ProposeManualDispatch(outcome, reviewer.ID, t0.Add(2*time.Hour))
+	wantPolicy(t, err, "5.1", "NOT_ENDED")
+
+	h.do([]domain.Event{domain.Withdrawn{CauseEventID: "ev-w", At: t0.Add(time.Hour)}}, nil)
+	wantOutcomeRecipients(t, h.p, domain.EndWithdrawn, "DPC-IE")
+	cnil := outcome
+	cnil.Authority = "CNIL"
+	_, err = h.p.ProposeManualDispatch(cnil, reviewer.ID, t0.Add(2*time.Hour))
+	wantInvalid(t, err, "authority")
+	h.do(h.p.ProposeManualDispatch(outcome, reviewer.ID, t0.Add(2*time.Hour)))
+	if h.status(domain.StepNotifyDPAOutcome) != domain.StatusRequired {
+		t.Fatalf("an outcome dispatch one person recorded counts: %+v", h.p.Step(domain.StepNotifyDPAOutcome))
+	}
+	h.do(h.p.ConfirmLift(h.lastLift(), approver, t0.Add(2*time.Hour)))
+	if s := h.p.Step(domain.StepNotifyDPAOutcome); s.Status != domain.StatusDone || !s.DoneAt.Equal(outcome.SentAt) {
+		t.Fatalf("outcome step %+v", s)
+	}
+	d := h.p.Dispatches()
+	if got := d[len(d)-1]; got.End != domain.EndWithdrawn || got.Step != domain.StepNotifyDPAOutcome {
+		t.Fatalf("the dispatch recorded %+v", got)
+	}
+	// The same dispatch proposed again adds nothing.
+	if evs, err := h.p.ProposeManualDispatch(outcome, reviewer.ID, t0.Add(3*time.Hour)); err != nil || len(evs) != 0 {
+		t.Fatalf("a repeated outcome dispatch: %v (%v)", names(evs), err)
+	}
+}

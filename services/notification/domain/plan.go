@@ -402,7 +402,7 @@ func (p *Plan) packetOut(authority string) (time.Time, bool) {
 		}
 	}
 	for _, m := range p.dispatches {
-		if m.Authority == authority && p.confirmed(m.LiftID) {
+		if m.packet() && m.Authority == authority && p.confirmed(m.LiftID) {
 			if at.IsZero() || m.SentAt.Before(at) {
 				at = m.SentAt
 			}

@@ -1928,9 +1928,15 @@ type ManualDispatch struct {
 	Authority string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
 	Means     DispatchMeans          `protobuf:"varint,2,opt,name=means,proto3,enum=ddr.notification.v1.DispatchMeans" json:"means,omitempty"`
 	// The portal receipt or postal reference.
-	Reference     string                 `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
-	SentTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
-	LiftId        string                 `protobuf:"bytes,5,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	Reference string                 `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	SentTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	LiftId    string                 `protobuf:"bytes,5,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	// What went out: UNSPECIFIED (dispatches recorded before issue 21) and
+	// NOTIFY_DPA are the packet (2.2); NOTIFY_DPA_OUTCOME is the notice of
+	// how the request ended (5.1), for a DPA with no e-mail or webhook.
+	Step StepKind `protobuf:"varint,6,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	// For an outcome notice: the end it told ("disclosed", "withdrawn", ...).
+	RequestEnd    string `protobuf:"bytes,7,opt,name=request_end,json=requestEnd,proto3" json:"request_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1996,6 +2002,20 @@ func (x *ManualDispatch) GetSentTime() *timestamppb.Timestamp {
 func (x *ManualDispatch) GetLiftId() string {
 	if x != nil {
 		return x.LiftId
+	}
+	return ""
+}
+
+func (x *ManualDispatch) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *ManualDispatch) GetRequestEnd() string {
+	if x != nil {
+		return x.RequestEnd
 	}
 	return ""
 }
@@ -2244,13 +2264,16 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x0freply_reference\x18\x06 \x01(\tR\x0ereplyReference\x129\n" +
 	"\n" +
 	"reply_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\treplyTime\x12\x17\n" +
-	"\alift_id\x18\b \x01(\tR\x06liftId\"\xd8\x01\n" +
+	"\alift_id\x18\b \x01(\tR\x06liftId\"\xac\x02\n" +
 	"\x0eManualDispatch\x12\x1c\n" +
 	"\tauthority\x18\x01 \x01(\tR\tauthority\x128\n" +
 	"\x05means\x18\x02 \x01(\x0e2\".ddr.notification.v1.DispatchMeansR\x05means\x12\x1c\n" +
 	"\treference\x18\x03 \x01(\tR\treference\x127\n" +
 	"\tsent_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsentTime\x12\x17\n" +
-	"\alift_id\x18\x05 \x01(\tR\x06liftId\"\x9f\x02\n" +
+	"\alift_id\x18\x05 \x01(\tR\x06liftId\x121\n" +
+	"\x04step\x18\x06 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x1f\n" +
+	"\vrequest_end\x18\a \x01(\tR\n" +
+	"requestEnd\"\x9f\x02\n" +
 	"\fWaiverEffort\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2%.ddr.notification.v1.WaiverEffortKindR\x04kind\x12<\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeR\aoutcome\x12\x1c\n" +
@@ -2411,14 +2434,15 @@ var file_ddr_notification_v1_plan_proto_depIdxs = []int32{
 	22, // 43: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
 	6,  // 44: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
 	22, // 45: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
-	7,  // 46: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	8,  // 47: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	22, // 48: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	0,  // 46: ddr.notification.v1.ManualDispatch.step:type_name -> ddr.notification.v1.StepKind
+	7,  // 47: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	8,  // 48: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	22, // 49: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_plan_proto_init() }
