@@ -9,6 +9,7 @@ package suite_test
 // until assessment produces it.
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,12 +25,16 @@ import (
 )
 
 func TestClause2_1_WithdrawalBeforeTheNoticeStopsEveryStepAndDisclosureIsRefused(t *testing.T) {
-	var notices, packets atomic.Int32
+	var notices, packets, outcomes atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/customer":
+		var body struct{ Kind string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		switch {
+		case r.URL.Path == "/customer":
 			notices.Add(1)
-		case "/dpa":
+		case r.URL.Path == "/dpa" && body.Kind == app.KindDPAOutcome:
+			outcomes.Add(1) // issue 21: the DPA is told how the request ended
+		case r.URL.Path == "/dpa":
 			packets.Add(1)
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -96,14 +101,19 @@ func TestClause2_1_WithdrawalBeforeTheNoticeStopsEveryStepAndDisclosureIsRefused
 	if _, err := no.RetryDelivery(ctx, &notificationv1.RetryDeliveryRequest{RequestId: id}); err != nil {
 		t.Fatal(err)
 	}
-	plan("a sweep after the retry", func(p *notificationv1.Plan) bool {
-		return p.GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN
+	plan("a sweep after the retry, the DPA told of the withdrawal", func(p *notificationv1.Plan) bool {
+		for _, d := range p.GetDeliveries() {
+			if d.GetStep() == notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME && d.GetRequestEnd() == "withdrawn" {
+				return p.GetStatus() == notificationv1.PlanStatus_PLAN_STATUS_WITHDRAWN
+			}
+		}
+		return false
 	})
 	if n := notices.Load(); n != 0 {
 		t.Fatalf("%d customer notices went out after the withdrawal", n)
 	}
-	if packets.Load() != 1 {
-		t.Fatalf("%d DPA packets, want the one sent before the withdrawal", packets.Load())
+	if packets.Load() != 1 || outcomes.Load() != 1 {
+		t.Fatalf("%d DPA packets and %d outcome notices, want the packet sent before the withdrawal and the notice of it", packets.Load(), outcomes.Load())
 	}
 }
 

@@ -273,7 +273,20 @@ func deliveryToProto(d domain.Delivery) *notificationv1.Delivery {
 		Failed:        d.Failed,
 		FailureReason: d.Reason,
 		CustomerRef:   d.CustomerRef,
+		Dpa:           deliveryDPA(d),
+		RequestEnd:    string(d.End),
 	}
+}
+
+// deliveryDPA names the authority of a DPA packet or outcome notice, in the
+// unsealed field reporting reads for the DPA's remit; empty for a customer
+// notice.
+func deliveryDPA(d domain.Delivery) string {
+	switch d.Step {
+	case domain.StepNotifyDPA, domain.StepHoldAndConsultDPA, domain.StepNotifyDPAOutcome:
+		return domain.PacketAuthority(d)
+	}
+	return ""
 }
 
 func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
@@ -287,6 +300,7 @@ func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 		Failed:      d.GetFailed(),
 		Reason:      d.GetFailureReason(),
 		CustomerRef: d.GetCustomerRef(),
+		End:         domain.RequestEnd(d.GetRequestEnd()),
 	}
 }
 
@@ -301,13 +315,27 @@ func exemptionFromProto(e *notificationv1.Exemption) domain.Exemption {
 }
 
 func dispatchToProto(m domain.ManualDispatch) *notificationv1.ManualDispatch {
-	return &notificationv1.ManualDispatch{Authority: m.Authority, Means: protoconv.EnumValue[notificationv1.DispatchMeans](string(m.Means), prefixMeans),
-		Reference: m.Reference, SentTime: protoconv.Timestamp(m.SentAt), LiftId: m.LiftID}
+	out := &notificationv1.ManualDispatch{Authority: m.Authority, Means: protoconv.EnumValue[notificationv1.DispatchMeans](string(m.Means), prefixMeans),
+		Reference: m.Reference, SentTime: protoconv.Timestamp(m.SentAt), LiftId: m.LiftID, RequestEnd: string(m.End)}
+	if m.Step != "" {
+		out.Step = stepKindToProto(m.Step)
+	}
+	return out
 }
 
 func dispatchFromProto(m *notificationv1.ManualDispatch) domain.ManualDispatch {
 	return domain.ManualDispatch{Authority: m.GetAuthority(), Means: DispatchMeansFromProto(m.GetMeans()),
-		Reference: m.GetReference(), SentAt: protoconv.Time(m.GetSentTime()), LiftID: m.GetLiftId()}
+		Reference: m.GetReference(), SentAt: protoconv.Time(m.GetSentTime()), LiftID: m.GetLiftId(),
+		Step: DispatchStepFromProto(m.GetStep()), End: domain.RequestEnd(m.GetRequestEnd())}
+}
+
+// DispatchStepFromProto maps what a manual dispatch sent; UNSPECIFIED (a
+// dispatch of before issue 21) is the packet, as the empty step.
+func DispatchStepFromProto(k notificationv1.StepKind) domain.StepKind {
+	if k == notificationv1.StepKind_STEP_KIND_UNSPECIFIED {
+		return ""
+	}
+	return stepKindFromProto(k)
 }
 
 func consultationToProto(c domain.Consultation) *notificationv1.DpaConsultation {

@@ -49,6 +49,12 @@ func TestConvert_EveryEnumValueRoundTripsThroughItsMessage(t *testing.T) {
 	for _, k := range defined[notificationv1.StepKind](notificationv1.StepKind(0)) {
 		for _, c := range defined[notificationv1.DeliveryChannel](notificationv1.DeliveryChannel(0)) {
 			in := &notificationv1.Delivery{Step: k, Recipient: "r", Channel: c, DeliveryId: "d", Receipt: "rc", DeliveryTime: protoconv.Timestamp(at), Failed: true, FailureReason: "x"}
+			if k != notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER && k != notificationv1.StepKind_STEP_KIND_ASK_AUTHORITY_TO_REDIRECT && k != notificationv1.StepKind_STEP_KIND_WAIVER_EFFORTS {
+				in.Dpa = "r" // a DPA's delivery names the authority unsealed, as its recipient
+			}
+			if k == notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME {
+				in.RequestEnd = string(domain.EndRejected)
+			}
 			check(in, deliveryToProto(deliveryFromProto(in)))
 		}
 		in := &notificationv1.Exemption{Step: k, Reason: "r", Basis: "b", RecordedBy: "by", RecordTime: protoconv.Timestamp(at),

@@ -44,7 +44,7 @@ import (
 type Message struct {
 	DeliveryID string
 	RequestID  string
-	// Kind is "customer_notice" or "dpa_consultation".
+	// Kind is "customer_notice", "dpa_consultation" or "dpa_outcome".
 	Kind    string
 	From    string
 	To      string // e-mail only
@@ -56,6 +56,7 @@ type Message struct {
 const (
 	KindCustomerNotice  = "customer_notice"
 	KindDPAConsultation = "dpa_consultation"
+	KindDPAOutcome      = "dpa_outcome"
 )
 
 // EmailSender sends one e-mail and returns the server's receipt.
@@ -227,6 +228,7 @@ type pending struct {
 	email     string
 	hook      Webhook
 	id        string
+	end       domain.RequestEnd // for an outcome notice
 }
 
 // owed lists every delivery the plan owes at now, delivered or not.
@@ -243,6 +245,14 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 				r = as
 			}
 			return r, domain.DeliveryID(p.RequestID(), step, r)
+		}
+		if step == domain.StepNotifyDPAOutcome {
+			// One notice per authority and end: a later end (after a
+			// reopening) is a new notice, a repeat of the same is not.
+			end, _ := p.OutcomeRecipients()
+			one = func(string) (string, string) {
+				return as, domain.DeliveryID(p.RequestID(), step, as+"/"+string(end))
+			}
 		}
 		if d.cfg.Email != nil {
 			for _, addr := range e.Emails {
@@ -267,6 +277,19 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 	for _, name := range p.PacketRecipients() {
 		if e, ok := d.cfg.Contacts.dpa(name); ok {
 			add(domain.StepNotifyDPA, name, e, name, domain.Customer{}, "")
+		}
+	}
+	// 5.1: once the request ended, each DPA consulted on it is told how.
+	// One without addresses got its packet by hand; the step shows it
+	// still owed.
+	end, to := p.OutcomeRecipients()
+	for _, name := range to {
+		if e, ok := d.cfg.Contacts.dpa(name); ok {
+			n := len(out)
+			add(domain.StepNotifyDPAOutcome, name, e, name, domain.Customer{}, "")
+			for i := n; i < len(out); i++ {
+				out[i].end = end
+			}
 		}
 	}
 	return out
@@ -343,7 +366,7 @@ func (d *Deliverer) attempt(ctx context.Context, requestID string, pd pending) e
 	} else {
 		receipt, err = d.cfg.Webhook.PostWebhook(ctx, pd.hook, m)
 	}
-	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now(), CustomerRef: pd.ref}
+	dl := domain.Delivery{Step: pd.step, Recipient: pd.recipient, Channel: pd.channel, DeliveryID: pd.id, Receipt: receipt, At: d.n.Now(), CustomerRef: pd.ref, End: pd.end}
 	outcome := "delivered"
 	if err != nil {
 		outcome = "failed"
@@ -415,6 +438,12 @@ func (d *Deliverer) render(ctx context.Context, r *Request, pd pending) (Message
 		m.Kind = KindDPAConsultation
 		m.Subject, m.Body, err = domain.RenderDPAPacket(domain.DPAPacket{
 			DPA: pd.party, Request: sum, Adequacy: p.Adequacy(), HoldPlacedAt: p.Hold().PlacedAt, Contact: d.cfg.Contacts.ReplyContact,
+		})
+	case domain.StepNotifyDPAOutcome:
+		m.Kind = KindDPAOutcome
+		_, at, _ := p.End()
+		m.Subject, m.Body, err = domain.RenderDPAOutcome(domain.DPAOutcome{
+			DPA: pd.party, RequestID: p.RequestID(), End: pd.end, EndedAt: at, Contact: d.cfg.Contacts.ReplyContact,
 		})
 	default:
 		err = fmt.Errorf("%w: step %s sends nothing", ddrerr.ErrFailedPrecondition, pd.step)

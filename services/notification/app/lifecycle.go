@@ -15,6 +15,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
 
@@ -37,11 +38,16 @@ func decodeLifecycle(ev eventstore.Event) (domain.Event, bool) {
 		return domain.Reopened{CauseEventID: ev.ID, SupersededDecisionID: m.GetSupersededDecisionId(), At: at(m.GetReopenTime(), m.GetReopenTime() != nil)}, true
 	case *reportingv1.DispositionRecorded:
 		// Only a disclosure starts the clock of the notice it makes owed;
-		// a terminal outcome discloses nothing.
-		if m.GetDisposition().GetDisclosure() == nil {
-			return nil, false
-		}
+		// a terminal outcome discloses nothing, and is the end the
+		// consulted DPAs are told of (domain/outcome.go).
 		t := m.GetDisposition().GetRecordTime()
+		if m.GetDisposition().GetDisclosure() == nil {
+			end := domain.RequestEnd(strings.ToLower(protoconv.EnumName(m.GetDisposition().GetOutcome(), "TERMINAL_OUTCOME_")))
+			if !end.Valid() {
+				return nil, false
+			}
+			return domain.TerminalRecorded{CauseEventID: ev.ID, End: end, At: at(t, t != nil)}, true
+		}
 		return domain.DisclosureRecorded{CauseEventID: ev.ID, At: at(t, t != nil)}, true
 	}
 	return nil, false

@@ -157,8 +157,8 @@ func (p *Plan) RecordDeliveryFailure(d Delivery) ([]Event, error) {
 
 func validateDelivery(d Delivery) error {
 	var v ddrerr.Collector
-	if d.Step != StepNotifyCustomer && d.Step != StepNotifyDPA && d.Step != StepHoldAndConsultDPA {
-		v.Add("step", "only NOTIFY_CUSTOMER, NOTIFY_DPA and HOLD_AND_CONSULT_DPA deliver notices")
+	if d.Step != StepNotifyCustomer && d.Step != StepNotifyDPA && d.Step != StepHoldAndConsultDPA && d.Step != StepNotifyDPAOutcome {
+		v.Add("step", "only NOTIFY_CUSTOMER, NOTIFY_DPA, HOLD_AND_CONSULT_DPA and NOTIFY_DPA_OUTCOME deliver notices")
 	}
 	if d.Channel != ChannelEmail && d.Channel != ChannelWebhook {
 		v.Add("channel", "must be email or webhook")
@@ -176,6 +176,9 @@ func validateDelivery(d Delivery) error {
 }
 
 func (p *Plan) mayDeliver(d Delivery) error {
+	if d.Step == StepNotifyDPAOutcome {
+		return p.mayTellEnd(d)
+	}
 	s := p.Step(d.Step)
 	if d.Step == StepNotifyCustomer {
 		s = p.stepOf(StepNotifyCustomer, d.Customer)

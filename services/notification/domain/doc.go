@@ -96,6 +96,12 @@
 // [Config.NoticeWindow]; overdue is recorded once per due time
 // (NoticeOverdue).
 //
+// Issue 21 (outcome.go): once the request ended (disclosed, no data
+// found, rejected, challenged, redirected, withdrawn), the plan gains a
+// sixth step, NOTIFY_DPA_OUTCOME (5.1): every DPA the packet reached, or
+// that objected, is told how it ended, once per authority and end. It
+// blocks nothing and a withdrawal does not stop it.
+//
 // WIRING.md in this directory lists the events and RPCs that carry these
 // rules, and what of them is wired.
 package domain

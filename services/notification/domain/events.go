@@ -100,6 +100,8 @@ type Delivery struct {
 	// with one customer. Customer is its id, resolved when folded.
 	CustomerRef string
 	Customer    string
+	// End: for an outcome notice (NOTIFY_DPA_OUTCOME), the end it told.
+	End RequestEnd
 }
 
 // Exemption records that a notice is not given, and on what basis. It
@@ -162,7 +164,15 @@ type ManualDispatch struct {
 	Reference string // portal receipt, postal tracking number
 	SentAt    time.Time
 	LiftID    string
+	// Step is what went out: empty or NOTIFY_DPA, the packet (2.2);
+	// NOTIFY_DPA_OUTCOME, the notice of how the request ended (5.1), End.
+	Step StepKind
+	End  RequestEnd
 }
+
+// packet reports whether the dispatch sent the packet (not an outcome
+// notice).
+func (m ManualDispatch) packet() bool { return m.Step == "" || m.Step == StepNotifyDPA }
 
 // Hold is the 4.2.1 hold: no disclosure while it stands.
 type Hold struct {

@@ -66,6 +66,9 @@ func Blockers(p *Plan, now time.Time) []Blocker {
 
 func (p *Plan) stepBlocker(s Step, now time.Time) (Blocker, bool) {
 	b := Blocker{Step: s.Kind, StepID: s.ID, Clause: s.Clause}
+	if s.Kind == StepNotifyDPAOutcome {
+		return b, false // owed once the request ended: nothing is left to block
+	}
 	switch s.Status {
 	case StatusRequired, StatusFailed:
 	case StatusScheduled:

@@ -141,6 +141,9 @@ type lifecycle struct {
 	// never derive again.
 	reopenedFrom []string
 	disclosedAt  time.Time
+	// terminal is reporting's record of an end without a disclosure
+	// (outcome.go); a reopening takes it back.
+	terminal *TerminalRecorded
 	// disclosedBeforeWithdrawal: the withdrawal came after a disclosure
 	// and undoes nothing.
 	disclosedBeforeWithdrawal bool
@@ -183,6 +186,7 @@ func (p *Plan) applyLifecycle(e Event) bool {
 		if !p.derived || (e.SupersededDecisionID != "" && e.SupersededDecisionID != p.req.DecisionID) || !p.lc.disclosedAt.IsZero() {
 			return true
 		}
+		p.lc.terminal = nil
 		if p.lc.reopened == nil {
 			p.lc.reopened = &e
 			p.lc.reopenedFrom = append(p.lc.reopenedFrom, p.req.DecisionID)
@@ -191,6 +195,8 @@ func (p *Plan) applyLifecycle(e Event) bool {
 		if p.lc.disclosedAt.IsZero() {
 			p.lc.disclosedAt = e.At
 		}
+	case TerminalRecorded:
+		p.lc.terminal = &e
 	case StepsStopped:
 		p.lc.stops = append(p.lc.stops, e)
 		if e.Reason == StopWithdrawn && p.lc.withdrawn == nil {
@@ -212,7 +218,7 @@ func (p *Plan) applyLifecycle(e Event) bool {
 // the fold does not judge), before any decision.
 func beforeDerive(e Event) bool {
 	switch e.(type) {
-	case Withdrawn, Reopened, DisclosureRecorded, StepsStopped:
+	case Withdrawn, Reopened, DisclosureRecorded, StepsStopped, TerminalRecorded:
 		return true
 	}
 	return false

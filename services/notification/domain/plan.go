@@ -18,6 +18,9 @@ const (
 	StepNotifyDPA              StepKind = "NOTIFY_DPA"                // 2.2
 	StepHoldAndConsultDPA      StepKind = "HOLD_AND_CONSULT_DPA"      // 4.2.1
 	StepWaiverEfforts          StepKind = "WAIVER_EFFORTS"            // 4.2.2
+	// StepNotifyDPAOutcome: the consulted DPAs are told how the request
+	// ended (outcome.go); the plan gains it only at the end.
+	StepNotifyDPAOutcome StepKind = "NOTIFY_DPA_OUTCOME" // 5.1
 )
 
 // Clause returns the policy clause a step implements.
@@ -33,6 +36,8 @@ func (k StepKind) Clause() policy.Clause {
 		return policy.Clause4_2_1
 	case StepWaiverEfforts:
 		return policy.Clause4_2_2
+	case StepNotifyDPAOutcome:
+		return policy.Clause5_1
 	}
 	return ""
 }
@@ -397,7 +402,7 @@ func (p *Plan) packetOut(authority string) (time.Time, bool) {
 		}
 	}
 	for _, m := range p.dispatches {
-		if m.Authority == authority && p.confirmed(m.LiftID) {
+		if m.packet() && m.Authority == authority && p.confirmed(m.LiftID) {
 			if at.IsZero() || m.SentAt.Before(at) {
 				at = m.SentAt
 			}
@@ -621,6 +626,11 @@ func (p *Plan) recompute() {
 	// redirect; only the customer notice waits for the redirect answer.
 	p.steps = append(append(asks, notices...), dpa, hold, waiver)
 	p.stopSteps(p.steps)
+	// Gained at the end, after the stop: a withdrawal is an end the DPAs
+	// are told of, not a reason to tell them nothing.
+	if s, ok := p.outcomeStep(); ok {
+		p.steps = append(p.steps, s)
+	}
 	if p.owedOnce == nil {
 		p.owedOnce = map[StepKind]bool{}
 	}

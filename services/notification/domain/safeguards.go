@@ -242,8 +242,18 @@ func (p *Plan) ProposeManualDispatch(m ManualDispatch, by string, at time.Time) 
 		return nil, errNoPlan
 	}
 	var v ddrerr.Collector
-	if !p.isAuthority(m.Authority) {
-		v.Add("authority", "must be one of the competent authorities of this request")
+	switch m.Step {
+	case "", StepNotifyDPA:
+		m.Step = ""
+		if !p.isAuthority(m.Authority) {
+			v.Add("authority", "must be one of the competent authorities of this request")
+		}
+	case StepNotifyDPAOutcome:
+		if !slices.Contains(p.ConsultedDPAs(), m.Authority) {
+			v.Add("authority", "must be a DPA notified and consulted on this request")
+		}
+	default:
+		v.Add("step", "must be NOTIFY_DPA (the packet) or NOTIFY_DPA_OUTCOME")
 	}
 	if m.Means != DispatchPortal && m.Means != DispatchPost {
 		v.Add("means", "must be portal or post")
@@ -259,6 +269,9 @@ func (p *Plan) ProposeManualDispatch(m ManualDispatch, by string, at time.Time) 
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if m.Step == StepNotifyDPAOutcome {
+		return p.proposeOutcomeDispatch(m, by, at)
 	}
 	if err := p.mayDeliver(Delivery{Step: StepNotifyDPA, Recipient: m.Authority, At: m.SentAt}); err != nil {
 		return nil, err

@@ -119,6 +119,53 @@ On hold since:      {{date .HoldPlacedAt}}{{end}}
 Please send your view to {{.Contact}} quoting the request reference.
 {{end}}`))
 
+// DPAOutcome tells a consulted DPA how the request ended (outcome.go). It
+// has no [RequestSummary]: the DPA has the packet, and the reference finds
+// it; the notice adds only the end and its date, nothing about people.
+type DPAOutcome struct {
+	DPA       string
+	RequestID string
+	End       RequestEnd
+	EndedAt   time.Time
+	Contact   string
+}
+
+// endWords says an end in words for the outcome notice.
+var endWords = map[RequestEnd]string{
+	EndDisclosed:   "we disclosed data in response to it, within the scope decided after the notices and consultation",
+	EndNoDataFound: "we found no data to disclose, and disclosed none",
+	EndRejected:    "we refused it: no data was disclosed",
+	EndChallenged:  "we challenged it and it ended there: no data was disclosed",
+	EndRedirected:  "the requesting authority agreed to address the customer directly: we disclosed no data",
+	EndWithdrawn:   "the requesting authority withdrew it",
+}
+
+var dpaOutcomeTmpl = template.Must(template.New("dpa-outcome").Funcs(funcs).Option("missingkey=error").Parse(`
+{{- define "subject"}}Outcome of a government data disclosure request ({{.RequestID}}){{end}}
+{{- define "body"}}To {{.DPA}},
+
+We notified and consulted you about the request below (Government Data
+Request Policy, clause 2.2). It has now ended: {{.Words}}.
+
+Request reference:  {{.RequestID}}
+Outcome:            {{.End}}
+Ended:              {{date .EndedAt}}
+
+Please contact {{.Contact}} quoting the request reference.
+{{end}}`))
+
+// RenderDPAOutcome renders the outcome notice.
+func RenderDPAOutcome(o DPAOutcome) (subject, body string, err error) {
+	words, ok := endWords[o.End]
+	if !ok {
+		return "", "", ddrerr.Invalid(ddrerr.FieldViolation{Field: "request_end", Description: "must name how the request ended"})
+	}
+	return render(dpaOutcomeTmpl, struct {
+		DPAOutcome
+		Words string
+	}{o, words})
+}
+
 // RenderCustomerNotice renders the 4.1.2 notice. It refuses a customer that
 // is not the controller: no customer notice is owed then, and the
 // identifiers it carries would go to someone not entitled to them.

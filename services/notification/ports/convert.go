@@ -75,6 +75,7 @@ func dispatchFromRequest(req *notificationv1.ProposeManualDispatchRequest) domai
 		Means:     app.DispatchMeansFromProto(req.GetMeans()),
 		Reference: req.GetReference(),
 		SentAt:    protoconv.Time(req.GetSentTime()),
+		Step:      app.DispatchStepFromProto(req.GetStep()),
 	}
 }
 

@@ -106,6 +106,7 @@ var Table = map[string][]Role{
 	"/ddr.reporting.v1.ReportingService/GetTransparencyReport":     {Reviewer, Approver, Legal, DPA},
 	"/ddr.reporting.v1.ReportingService/VerifyTransparencyReport":  {Reviewer, Approver, Legal, DPA},
 	"/ddr.reporting.v1.ReportingService/PublishTransparencyReport": {Approver, Legal},
+	"/ddr.reporting.v1.ReportingService/PublishTransparencySite":   {Approver, Legal},
 	"/ddr.reporting.v1.ReportingService/GetRecordProof":            {DPA},
 	"/ddr.reporting.v1.ReportingService/GetRecordLogConsistency":   {DPA, Reviewer, Approver, Legal},
 	"/ddr.reporting.v1.ReportingService/OpenRecordToDpa":           {Approver, Legal},

@@ -41,8 +41,20 @@ type recordLeaf struct {
 
 // RecordLog is the record log (transparency.RecordLeaf) and each
 // request's DPA remit, a read model folded from the stream: the leaves
-// from RecordSealed events in stream order, the remit from DpaConsulted
-// (the DPA the consultation names) and DpaAccessGranted. Rebuilt from the
+// from RecordSealed events in stream order, the remit from what puts a DPA
+// in touch with a request (clause 5.1):
+//
+//   - notified: a NoticeDelivered of a DPA packet or outcome notice names
+//     the authority in its unsealed dpa field (the recipient is sealed;
+//     deliveries recorded before issue 21 lack the field and count only
+//     through the facts below);
+//   - notified by hand: a ManualDispatchProposed once its lift is
+//     confirmed (LiftConfirmed), as notification counts it;
+//   - consulted on: DpaConsulted of old, a ConsultationOutcomeProposed
+//     once confirmed, a DpaObjected;
+//   - opened to it by staff: DpaAccessGranted.
+//
+// Rebuilt from the
 // stream at every start, the log is the same tree as long as the stream is
 // the same; a rewritten seal gives another tree, which the checkpoints
 // DPAs hold show (consistency fails).
@@ -52,12 +64,15 @@ type RecordLog struct {
 	log    *translog.Log
 	leaves map[string][]recordLeaf
 	remit  map[string]map[string]bool // request -> DPA identity names
+	// lifts are the DPAs named by proposals that count once confirmed:
+	// request -> lift id -> authority.
+	lifts map[string]map[string]string
 }
 
 // NewRecordLog returns an empty record log; keyer nil disables it (no
 // leaves, every DPA read refused).
 func NewRecordLog(keyer Keyer) *RecordLog {
-	return &RecordLog{keyer: keyer, log: translog.NewLog(), leaves: map[string][]recordLeaf{}, remit: map[string]map[string]bool{}}
+	return &RecordLog{keyer: keyer, log: translog.NewLog(), leaves: map[string][]recordLeaf{}, remit: map[string]map[string]bool{}, lifts: map[string]map[string]string{}}
 }
 
 // Apply folds one event in; it implements projection.Apply.
@@ -82,10 +97,38 @@ func (r *RecordLog) Apply(ev eventstore.Event) error {
 		r.leaves[ev.RequestID] = append(r.leaves[ev.RequestID], recordLeaf{index: i, seal: s})
 	case *notificationv1.DpaConsulted:
 		r.open(ev.RequestID, p.GetConsultation().GetAuthority())
+	case *notificationv1.NoticeDelivered:
+		if !p.GetDelivery().GetFailed() {
+			r.open(ev.RequestID, p.GetDelivery().GetDpa())
+		}
+	case *notificationv1.ManualDispatchProposed:
+		r.propose(ev.RequestID, p.GetLift().GetId(), p.GetDispatch().GetAuthority())
+	case *notificationv1.ConsultationOutcomeProposed:
+		r.propose(ev.RequestID, p.GetLift().GetId(), p.GetConsultation().GetAuthority())
+	case *notificationv1.LiftConfirmed:
+		r.mu.RLock()
+		dpa := r.lifts[ev.RequestID][p.GetLiftId()]
+		r.mu.RUnlock()
+		r.open(ev.RequestID, dpa)
+	case *notificationv1.DpaObjected:
+		r.open(ev.RequestID, p.GetDpa())
 	case *reportingv1.DpaAccessGranted:
 		r.open(ev.RequestID, p.GetDpa())
 	}
 	return nil
+}
+
+// propose remembers the DPA a proposal names until its lift is confirmed.
+func (r *RecordLog) propose(requestID, liftID, dpa string) {
+	if liftID == "" || dpa == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lifts[requestID] == nil {
+		r.lifts[requestID] = map[string]string{}
+	}
+	r.lifts[requestID][liftID] = dpa
 }
 
 // open puts the request in the DPA's remit. Consultations name the DPA as

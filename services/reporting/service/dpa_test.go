@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
@@ -138,5 +139,58 @@ func TestClause5_1_DPAReadsWithinItsRemitAndEveryReadIsRecorded(t *testing.T) {
 		if n != want {
 			t.Errorf("%s: %d DPA reads in the record, want %d", id, n, want)
 		}
+	}
+}
+
+// A DPA the packet was delivered to (2.2) has the request in its remit:
+// the delivery names it in the unsealed dpa field, as the recipient is
+// sealed. Another DPA gets NOT_FOUND until its own packet, sent by hand,
+// is confirmed by a second person.
+func TestClause5_1_ANotifiedDPAReadsTheCopyAnotherDPAGetsNotFound(t *testing.T) {
+	c := testkit.NewClock(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	e, _ := publishing(t, c)
+	ctx := context.Background()
+	t1 := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+	const id = "req-notified"
+	packet := noticeDelivered(id, t1.Add(2*time.Hour), notificationv1.StepKind_STEP_KIND_NOTIFY_DPA)
+	d := packet.Payload.(*notificationv1.NoticeDelivered).GetDelivery()
+	d.Recipient, d.Dpa = "DPC-IE <mailto:consult@dpc.example>", "DPC-IE"
+	e.append(t, id, received(id, t1, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "US", 1, false, false))
+	e.append(t, id, decided(id, t1.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE, 1), packet, cleared(id, t1.Add(3*time.Hour)))
+	waitSeals(t, e, id, 1)
+	sync(t, e)
+
+	if _, err := e.dpa.GetRecordProof(ctx, &reportingv1.GetRecordProofRequest{RequestId: id}); err != nil {
+		t.Fatalf("the notified DPA: %v", err)
+	}
+	cnil := func() error {
+		_, err := e.dpaFR.GetRecordProof(ctx, &reportingv1.GetRecordProofRequest{RequestId: id})
+		return err
+	}
+	if err := cnil(); status.Code(err) != codes.NotFound {
+		t.Fatalf("a DPA not notified: %v, want NOT_FOUND", err)
+	}
+
+	// CNIL's packet goes by post: proposed, it opens nothing; confirmed,
+	// CNIL was notified.
+	lift := "dispatch/CNIL/R-1"
+	at := timestamppb.New(t1.Add(4 * time.Hour))
+	e.append(t, id, eventstore.Event{
+		ID: eventstore.DerivedID(id, "notification.manual_dispatch_proposed", lift), RequestID: id, Service: "notification", Name: "manual_dispatch_proposed", Time: t1.Add(4 * time.Hour),
+		Payload: &notificationv1.ManualDispatchProposed{RequestId: id,
+			Dispatch: &notificationv1.ManualDispatch{Authority: "CNIL", Means: notificationv1.DispatchMeans_DISPATCH_MEANS_POST, Reference: "R-1", SentTime: at, LiftId: lift},
+			Lift:     &commonv1.Lift{Id: lift, Clause: "2.2"}},
+	})
+	sync(t, e)
+	if err := cnil(); status.Code(err) != codes.NotFound {
+		t.Fatalf("a dispatch one person recorded: %v, want NOT_FOUND", err)
+	}
+	e.append(t, id, eventstore.Event{
+		ID: eventstore.DerivedID(id, "notification.lift_confirmed", lift), RequestID: id, Service: "notification", Name: "lift_confirmed", Time: t1.Add(5 * time.Hour),
+		Payload: &notificationv1.LiftConfirmed{RequestId: id, LiftId: lift, ConfirmedBy: counsel.URI, ConfirmTime: timestamppb.New(t1.Add(5 * time.Hour))},
+	})
+	sync(t, e)
+	if err := cnil(); err != nil {
+		t.Fatalf("CNIL, its packet confirmed: %v", err)
 	}
 }

@@ -36,6 +36,7 @@ var (
 	counsel = auth.Identity{URI: "spiffe://ddr.test/staff/counsel", Kind: auth.KindStaff, Name: "counsel"}
 	member  = auth.Identity{URI: "spiffe://ddr.test/group-member/zd-eu", Kind: auth.KindGroupMember, Name: "zd-eu"}
 	dpaIE   = auth.Identity{URI: "spiffe://ddr.test/dpa/dpc-ie", Kind: auth.KindDPA, Name: "dpc-ie"}
+	dpaFR   = auth.Identity{URI: "spiffe://ddr.test/dpa/cnil", Kind: auth.KindDPA, Name: "cnil"}
 )
 
 // env is reporting running as a process would host it: a real embedded
@@ -50,6 +51,7 @@ type env struct {
 	member  reportingv1.ReportingServiceClient
 	counsel reportingv1.ReportingServiceClient
 	dpa     reportingv1.ReportingServiceClient
+	dpaFR   reportingv1.ReportingServiceClient
 }
 
 // roles is who holds which role in these tests: the privacy officer holds
@@ -107,7 +109,7 @@ func start(t testing.TB, cfg service.Config) *env {
 		t.Cleanup(func() { _ = conn.Close() })
 		return reportingv1.NewReportingServiceClient(conn)
 	}
-	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member), counsel: client(counsel), dpa: client(dpaIE)}
+	return &env{deps: deps, js: n.JS, store: store, comp: comp, staff: client(staff), member: client(member), counsel: client(counsel), dpa: client(dpaIE), dpaFR: client(dpaFR)}
 }
 
 // append writes events of other services as they would: through the event

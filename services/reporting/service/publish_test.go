@@ -16,6 +16,8 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
+	"github.com/ddrsuite/ddr/services/reporting/app"
+	"github.com/ddrsuite/ddr/services/reporting/ports"
 	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
@@ -40,6 +42,15 @@ func publish(t *testing.T, e *env, period string, correction bool) *reportingv1.
 		t.Fatal(err)
 	}
 	return res
+}
+
+// publishStream publishes through the streamed RPC, as ddrctl does.
+func publishStream(c reportingv1.ReportingServiceClient, period string) (*app.Publication, error) {
+	stream, err := c.PublishTransparencySite(context.Background(), &reportingv1.PublishTransparencySiteRequest{Period: period})
+	if err != nil {
+		return nil, err
+	}
+	return ports.ReceiveSite(stream.Recv)
 }
 
 func siteMap(res *reportingv1.PublishTransparencyReportResponse) map[string][]byte {
@@ -73,12 +84,16 @@ func TestClause5_1_PublishedOnceByteIdenticalCorrectedByANewLinkedReport(t *test
 		t.Fatalf("first publication: %s added=%v", first.GetName(), first.GetAdded())
 	}
 	c.Advance(24 * time.Hour)
-	again := publish(t, e, "2026-H1", false)
-	if again.GetAdded() || len(again.GetFiles()) != len(first.GetFiles()) {
-		t.Fatalf("second publication added=%v, %d files (first %d)", again.GetAdded(), len(again.GetFiles()), len(first.GetFiles()))
+	// Again, streamed (PublishTransparencySite): the same site.
+	again, err := publishStream(e.staff, "2026-H1")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, f := range first.GetFiles() {
-		if g := again.GetFiles()[i]; g.GetPath() != f.GetPath() || !bytes.Equal(g.GetContent(), f.GetContent()) {
+	if again.Added || again.Name != "2026-H1" || len(again.Site) != len(first.GetFiles()) {
+		t.Fatalf("second publication %s added=%v, %d files (first %d)", again.Name, again.Added, len(again.Site), len(first.GetFiles()))
+	}
+	for _, f := range first.GetFiles() {
+		if !bytes.Equal(again.Site[f.GetPath()], f.GetContent()) {
 			t.Fatalf("publishing twice changed %s", f.GetPath())
 		}
 	}
@@ -127,6 +142,12 @@ func TestClause5_1_PublishingRefusals(t *testing.T) {
 	req := &reportingv1.PublishTransparencyReportRequest{Period: "2026-H2"}
 	if _, err := e.member.PublishTransparencyReport(ctx, req); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("group member publishing: %v, want PERMISSION_DENIED", err)
+	}
+	if _, err := publishStream(e.member, "2026-H2"); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("group member publishing, streamed: %v, want PERMISSION_DENIED", err)
+	}
+	if _, err := publishStream(e.staff, "2027-H1"); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a period not over, streamed: %v, want FAILED_PRECONDITION", err)
 	}
 	if _, err := e.staff.PublishTransparencyReport(ctx, &reportingv1.PublishTransparencyReportRequest{Period: "2026-H2", Correction: true}); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("correction of an unpublished period: %v, want FAILED_PRECONDITION", err)

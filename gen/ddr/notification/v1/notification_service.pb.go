@@ -1289,7 +1289,11 @@ type ProposeManualDispatchRequest struct {
 	// The portal receipt or postal reference.
 	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
 	// When it was sent; not in the future.
-	SentTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	SentTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	// What was sent: UNSPECIFIED or NOTIFY_DPA for the packet (2.2),
+	// NOTIFY_DPA_OUTCOME for the notice of how the request ended (5.1; the
+	// end told is the request's end now).
+	Step          StepKind `protobuf:"varint,6,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1357,6 +1361,13 @@ func (x *ProposeManualDispatchRequest) GetSentTime() *timestamppb.Timestamp {
 		return x.SentTime
 	}
 	return nil
+}
+
+func (x *ProposeManualDispatchRequest) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
 }
 
 // ProposeManualDispatchResponse is the output of ProposeManualDispatch.
@@ -1842,7 +1853,7 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"reply_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\treplyTime\"l\n" +
 	"\"ProposeConsultationOutcomeResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
-	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xa3\x02\n" +
+	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xe4\x02\n" +
 	"\x1cProposeManualDispatchRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\x12(\n" +
@@ -1852,7 +1863,8 @@ const file_ddr_notification_v1_notification_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05means\x12(\n" +
 	"\treference\x18\x04 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\treference\x12?\n" +
-	"\tsent_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\bsentTime\"g\n" +
+	"\tsent_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\bsentTime\x12?\n" +
+	"\x04step\x18\x06 \x01(\x0e2\x1d.ddr.notification.v1.StepKindB\f\xbaH\t\x82\x01\x06\x18\x00\x18\x05\x18\x06R\x04step\"g\n" +
 	"\x1dProposeManualDispatchResponse\x12-\n" +
 	"\x04plan\x18\x01 \x01(\v2\x19.ddr.notification.v1.PlanR\x04plan\x12\x17\n" +
 	"\alift_id\x18\x02 \x01(\tR\x06liftId\"\xe3\x01\n" +
@@ -1973,45 +1985,46 @@ var file_ddr_notification_v1_notification_service_proto_depIdxs = []int32{
 	29, // 20: ddr.notification.v1.ProposeConsultationOutcomeResponse.plan:type_name -> ddr.notification.v1.Plan
 	37, // 21: ddr.notification.v1.ProposeManualDispatchRequest.means:type_name -> ddr.notification.v1.DispatchMeans
 	30, // 22: ddr.notification.v1.ProposeManualDispatchRequest.sent_time:type_name -> google.protobuf.Timestamp
-	29, // 23: ddr.notification.v1.ProposeManualDispatchResponse.plan:type_name -> ddr.notification.v1.Plan
-	33, // 24: ddr.notification.v1.ProposeWeakeningRequest.step:type_name -> ddr.notification.v1.StepKind
-	29, // 25: ddr.notification.v1.ProposeWeakeningResponse.plan:type_name -> ddr.notification.v1.Plan
-	29, // 26: ddr.notification.v1.ConfirmLiftResponse.plan:type_name -> ddr.notification.v1.Plan
-	30, // 27: ddr.notification.v1.CheckDisclosureRequest.disclosure_time:type_name -> google.protobuf.Timestamp
-	29, // 28: ddr.notification.v1.CheckDisclosureResponse.plan:type_name -> ddr.notification.v1.Plan
-	0,  // 29: ddr.notification.v1.NotificationService.GetPlan:input_type -> ddr.notification.v1.GetPlanRequest
-	2,  // 30: ddr.notification.v1.NotificationService.ListHolds:input_type -> ddr.notification.v1.ListHoldsRequest
-	5,  // 31: ddr.notification.v1.NotificationService.RecordRedirectOutcome:input_type -> ddr.notification.v1.RecordRedirectOutcomeRequest
-	7,  // 32: ddr.notification.v1.NotificationService.RecordExemption:input_type -> ddr.notification.v1.RecordExemptionRequest
-	9,  // 33: ddr.notification.v1.NotificationService.RecordDpaConsultation:input_type -> ddr.notification.v1.RecordDpaConsultationRequest
-	11, // 34: ddr.notification.v1.NotificationService.LiftHold:input_type -> ddr.notification.v1.LiftHoldRequest
-	13, // 35: ddr.notification.v1.NotificationService.RecordWaiverEffort:input_type -> ddr.notification.v1.RecordWaiverEffortRequest
-	15, // 36: ddr.notification.v1.NotificationService.RetryDelivery:input_type -> ddr.notification.v1.RetryDeliveryRequest
-	17, // 37: ddr.notification.v1.NotificationService.ProposeExemption:input_type -> ddr.notification.v1.ProposeExemptionRequest
-	19, // 38: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:input_type -> ddr.notification.v1.ProposeConsultationOutcomeRequest
-	21, // 39: ddr.notification.v1.NotificationService.ProposeManualDispatch:input_type -> ddr.notification.v1.ProposeManualDispatchRequest
-	23, // 40: ddr.notification.v1.NotificationService.ProposeWeakening:input_type -> ddr.notification.v1.ProposeWeakeningRequest
-	25, // 41: ddr.notification.v1.NotificationService.ConfirmLift:input_type -> ddr.notification.v1.ConfirmLiftRequest
-	27, // 42: ddr.notification.v1.NotificationService.CheckDisclosure:input_type -> ddr.notification.v1.CheckDisclosureRequest
-	1,  // 43: ddr.notification.v1.NotificationService.GetPlan:output_type -> ddr.notification.v1.GetPlanResponse
-	4,  // 44: ddr.notification.v1.NotificationService.ListHolds:output_type -> ddr.notification.v1.ListHoldsResponse
-	6,  // 45: ddr.notification.v1.NotificationService.RecordRedirectOutcome:output_type -> ddr.notification.v1.RecordRedirectOutcomeResponse
-	8,  // 46: ddr.notification.v1.NotificationService.RecordExemption:output_type -> ddr.notification.v1.RecordExemptionResponse
-	10, // 47: ddr.notification.v1.NotificationService.RecordDpaConsultation:output_type -> ddr.notification.v1.RecordDpaConsultationResponse
-	12, // 48: ddr.notification.v1.NotificationService.LiftHold:output_type -> ddr.notification.v1.LiftHoldResponse
-	14, // 49: ddr.notification.v1.NotificationService.RecordWaiverEffort:output_type -> ddr.notification.v1.RecordWaiverEffortResponse
-	16, // 50: ddr.notification.v1.NotificationService.RetryDelivery:output_type -> ddr.notification.v1.RetryDeliveryResponse
-	18, // 51: ddr.notification.v1.NotificationService.ProposeExemption:output_type -> ddr.notification.v1.ProposeExemptionResponse
-	20, // 52: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:output_type -> ddr.notification.v1.ProposeConsultationOutcomeResponse
-	22, // 53: ddr.notification.v1.NotificationService.ProposeManualDispatch:output_type -> ddr.notification.v1.ProposeManualDispatchResponse
-	24, // 54: ddr.notification.v1.NotificationService.ProposeWeakening:output_type -> ddr.notification.v1.ProposeWeakeningResponse
-	26, // 55: ddr.notification.v1.NotificationService.ConfirmLift:output_type -> ddr.notification.v1.ConfirmLiftResponse
-	28, // 56: ddr.notification.v1.NotificationService.CheckDisclosure:output_type -> ddr.notification.v1.CheckDisclosureResponse
-	43, // [43:57] is the sub-list for method output_type
-	29, // [29:43] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	33, // 23: ddr.notification.v1.ProposeManualDispatchRequest.step:type_name -> ddr.notification.v1.StepKind
+	29, // 24: ddr.notification.v1.ProposeManualDispatchResponse.plan:type_name -> ddr.notification.v1.Plan
+	33, // 25: ddr.notification.v1.ProposeWeakeningRequest.step:type_name -> ddr.notification.v1.StepKind
+	29, // 26: ddr.notification.v1.ProposeWeakeningResponse.plan:type_name -> ddr.notification.v1.Plan
+	29, // 27: ddr.notification.v1.ConfirmLiftResponse.plan:type_name -> ddr.notification.v1.Plan
+	30, // 28: ddr.notification.v1.CheckDisclosureRequest.disclosure_time:type_name -> google.protobuf.Timestamp
+	29, // 29: ddr.notification.v1.CheckDisclosureResponse.plan:type_name -> ddr.notification.v1.Plan
+	0,  // 30: ddr.notification.v1.NotificationService.GetPlan:input_type -> ddr.notification.v1.GetPlanRequest
+	2,  // 31: ddr.notification.v1.NotificationService.ListHolds:input_type -> ddr.notification.v1.ListHoldsRequest
+	5,  // 32: ddr.notification.v1.NotificationService.RecordRedirectOutcome:input_type -> ddr.notification.v1.RecordRedirectOutcomeRequest
+	7,  // 33: ddr.notification.v1.NotificationService.RecordExemption:input_type -> ddr.notification.v1.RecordExemptionRequest
+	9,  // 34: ddr.notification.v1.NotificationService.RecordDpaConsultation:input_type -> ddr.notification.v1.RecordDpaConsultationRequest
+	11, // 35: ddr.notification.v1.NotificationService.LiftHold:input_type -> ddr.notification.v1.LiftHoldRequest
+	13, // 36: ddr.notification.v1.NotificationService.RecordWaiverEffort:input_type -> ddr.notification.v1.RecordWaiverEffortRequest
+	15, // 37: ddr.notification.v1.NotificationService.RetryDelivery:input_type -> ddr.notification.v1.RetryDeliveryRequest
+	17, // 38: ddr.notification.v1.NotificationService.ProposeExemption:input_type -> ddr.notification.v1.ProposeExemptionRequest
+	19, // 39: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:input_type -> ddr.notification.v1.ProposeConsultationOutcomeRequest
+	21, // 40: ddr.notification.v1.NotificationService.ProposeManualDispatch:input_type -> ddr.notification.v1.ProposeManualDispatchRequest
+	23, // 41: ddr.notification.v1.NotificationService.ProposeWeakening:input_type -> ddr.notification.v1.ProposeWeakeningRequest
+	25, // 42: ddr.notification.v1.NotificationService.ConfirmLift:input_type -> ddr.notification.v1.ConfirmLiftRequest
+	27, // 43: ddr.notification.v1.NotificationService.CheckDisclosure:input_type -> ddr.notification.v1.CheckDisclosureRequest
+	1,  // 44: ddr.notification.v1.NotificationService.GetPlan:output_type -> ddr.notification.v1.GetPlanResponse
+	4,  // 45: ddr.notification.v1.NotificationService.ListHolds:output_type -> ddr.notification.v1.ListHoldsResponse
+	6,  // 46: ddr.notification.v1.NotificationService.RecordRedirectOutcome:output_type -> ddr.notification.v1.RecordRedirectOutcomeResponse
+	8,  // 47: ddr.notification.v1.NotificationService.RecordExemption:output_type -> ddr.notification.v1.RecordExemptionResponse
+	10, // 48: ddr.notification.v1.NotificationService.RecordDpaConsultation:output_type -> ddr.notification.v1.RecordDpaConsultationResponse
+	12, // 49: ddr.notification.v1.NotificationService.LiftHold:output_type -> ddr.notification.v1.LiftHoldResponse
+	14, // 50: ddr.notification.v1.NotificationService.RecordWaiverEffort:output_type -> ddr.notification.v1.RecordWaiverEffortResponse
+	16, // 51: ddr.notification.v1.NotificationService.RetryDelivery:output_type -> ddr.notification.v1.RetryDeliveryResponse
+	18, // 52: ddr.notification.v1.NotificationService.ProposeExemption:output_type -> ddr.notification.v1.ProposeExemptionResponse
+	20, // 53: ddr.notification.v1.NotificationService.ProposeConsultationOutcome:output_type -> ddr.notification.v1.ProposeConsultationOutcomeResponse
+	22, // 54: ddr.notification.v1.NotificationService.ProposeManualDispatch:output_type -> ddr.notification.v1.ProposeManualDispatchResponse
+	24, // 55: ddr.notification.v1.NotificationService.ProposeWeakening:output_type -> ddr.notification.v1.ProposeWeakeningResponse
+	26, // 56: ddr.notification.v1.NotificationService.ConfirmLift:output_type -> ddr.notification.v1.ConfirmLiftResponse
+	28, // 57: ddr.notification.v1.NotificationService.CheckDisclosure:output_type -> ddr.notification.v1.CheckDisclosureResponse
+	44, // [44:58] is the sub-list for method output_type
+	30, // [30:44] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_notification_service_proto_init() }

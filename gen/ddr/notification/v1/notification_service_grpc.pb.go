@@ -92,8 +92,10 @@ type NotificationServiceClient interface {
 	ProposeConsultationOutcome(ctx context.Context, in *ProposeConsultationOutcomeRequest, opts ...grpc.CallOption) (*ProposeConsultationOutcomeResponse, error)
 	// ProposeManualDispatch records one person's record of a DPA packet sent
 	// by portal or post, with its reference; it counts as sent once a second
-	// person confirms it (clause 2.2). Errors: INVALID_ARGUMENT; NOT_FOUND;
-	// FAILED_PRECONDITION (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED).
+	// person confirms it (clause 2.2). With step NOTIFY_DPA_OUTCOME it
+	// records the notice of how the request ended sent so instead (5.1).
+	// Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION
+	// (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED, NOT_ENDED).
 	ProposeManualDispatch(ctx context.Context, in *ProposeManualDispatchRequest, opts ...grpc.CallOption) (*ProposeManualDispatchResponse, error)
 	// ProposeWeakening records one person's proposal that a step once owed
 	// is dropped because the facts changed; it stays owed until a second
@@ -319,8 +321,10 @@ type NotificationServiceServer interface {
 	ProposeConsultationOutcome(context.Context, *ProposeConsultationOutcomeRequest) (*ProposeConsultationOutcomeResponse, error)
 	// ProposeManualDispatch records one person's record of a DPA packet sent
 	// by portal or post, with its reference; it counts as sent once a second
-	// person confirms it (clause 2.2). Errors: INVALID_ARGUMENT; NOT_FOUND;
-	// FAILED_PRECONDITION (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED).
+	// person confirms it (clause 2.2). With step NOTIFY_DPA_OUTCOME it
+	// records the notice of how the request ended sent so instead (5.1).
+	// Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION
+	// (NOTICE_PROHIBITED, NO_DPA_NOTICE_OWED, NOT_ENDED).
 	ProposeManualDispatch(context.Context, *ProposeManualDispatchRequest) (*ProposeManualDispatchResponse, error)
 	// ProposeWeakening records one person's proposal that a step once owed
 	// is dropped because the facts changed; it stays owed until a second

@@ -48,6 +48,11 @@ const (
 	// Clause 2.2: notify the competent data protection authorities of every
 	// request that may lead to disclosure, adequate country or not.
 	StepKind_STEP_KIND_NOTIFY_DPA StepKind = 5
+	// Clause 5.1 (issue 21): once the request ended (disclosed, no data
+	// found, rejected, challenged, redirected, withdrawn), every DPA that
+	// was notified and consulted on it, or objected, is told how it ended.
+	// The plan gains the step only then; it blocks nothing.
+	StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME StepKind = 6
 )
 
 // Enum value maps for StepKind.
@@ -59,6 +64,7 @@ var (
 		3: "STEP_KIND_HOLD_AND_CONSULT_DPA",
 		4: "STEP_KIND_WAIVER_EFFORTS",
 		5: "STEP_KIND_NOTIFY_DPA",
+		6: "STEP_KIND_NOTIFY_DPA_OUTCOME",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":               0,
@@ -67,6 +73,7 @@ var (
 		"STEP_KIND_HOLD_AND_CONSULT_DPA":      3,
 		"STEP_KIND_WAIVER_EFFORTS":            4,
 		"STEP_KIND_NOTIFY_DPA":                5,
+		"STEP_KIND_NOTIFY_DPA_OUTCOME":        6,
 	}
 )
 
@@ -1560,7 +1567,16 @@ type Delivery struct {
 	FailureReason string `protobuf:"bytes,8,opt,name=failure_reason,json=failureReason,proto3" json:"failure_reason,omitempty"`
 	// For a customer notice: which controller customer ("c1", ...); empty
 	// on deliveries recorded before several customers existed.
-	CustomerRef   string `protobuf:"bytes,9,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	CustomerRef string `protobuf:"bytes,9,opt,name=customer_ref,json=customerRef,proto3" json:"customer_ref,omitempty"`
+	// For a DPA packet or outcome notice (NOTIFY_DPA, HOLD_AND_CONSULT_DPA,
+	// NOTIFY_DPA_OUTCOME): the authority's id as configured ("IE-DPC").
+	// Not personal data, so not sealed like recipient: reporting reads it to
+	// put the request in that DPA's remit (clause 5.1). Empty on deliveries
+	// recorded before issue 21.
+	Dpa string `protobuf:"bytes,10,opt,name=dpa,proto3" json:"dpa,omitempty"`
+	// For an outcome notice (NOTIFY_DPA_OUTCOME): the end it told, as the
+	// plan names it ("disclosed", "rejected", "withdrawn", ...).
+	RequestEnd    string `protobuf:"bytes,11,opt,name=request_end,json=requestEnd,proto3" json:"request_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1654,6 +1670,20 @@ func (x *Delivery) GetFailureReason() string {
 func (x *Delivery) GetCustomerRef() string {
 	if x != nil {
 		return x.CustomerRef
+	}
+	return ""
+}
+
+func (x *Delivery) GetDpa() string {
+	if x != nil {
+		return x.Dpa
+	}
+	return ""
+}
+
+func (x *Delivery) GetRequestEnd() string {
+	if x != nil {
+		return x.RequestEnd
 	}
 	return ""
 }
@@ -1898,9 +1928,15 @@ type ManualDispatch struct {
 	Authority string                 `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
 	Means     DispatchMeans          `protobuf:"varint,2,opt,name=means,proto3,enum=ddr.notification.v1.DispatchMeans" json:"means,omitempty"`
 	// The portal receipt or postal reference.
-	Reference     string                 `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
-	SentTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
-	LiftId        string                 `protobuf:"bytes,5,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	Reference string                 `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	SentTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_time,json=sentTime,proto3" json:"sent_time,omitempty"`
+	LiftId    string                 `protobuf:"bytes,5,opt,name=lift_id,json=liftId,proto3" json:"lift_id,omitempty"`
+	// What went out: UNSPECIFIED (dispatches recorded before issue 21) and
+	// NOTIFY_DPA are the packet (2.2); NOTIFY_DPA_OUTCOME is the notice of
+	// how the request ended (5.1), for a DPA with no e-mail or webhook.
+	Step StepKind `protobuf:"varint,6,opt,name=step,proto3,enum=ddr.notification.v1.StepKind" json:"step,omitempty"`
+	// For an outcome notice: the end it told ("disclosed", "withdrawn", ...).
+	RequestEnd    string `protobuf:"bytes,7,opt,name=request_end,json=requestEnd,proto3" json:"request_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1966,6 +2002,20 @@ func (x *ManualDispatch) GetSentTime() *timestamppb.Timestamp {
 func (x *ManualDispatch) GetLiftId() string {
 	if x != nil {
 		return x.LiftId
+	}
+	return ""
+}
+
+func (x *ManualDispatch) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *ManualDispatch) GetRequestEnd() string {
+	if x != nil {
+		return x.RequestEnd
 	}
 	return ""
 }
@@ -2173,7 +2223,7 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12!\n" +
-	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\"\x8b\x03\n" +
+	"\fcustomer_ref\x18\x05 \x01(\tR\vcustomerRef\"\xbe\x03\n" +
 	"\bDelivery\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\"\n" +
 	"\trecipient\x18\x02 \x01(\tB\x04\x90\xb5\x18\x02R\trecipient\x12>\n" +
@@ -2184,7 +2234,11 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\rdelivery_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdeliveryTime\x12\x16\n" +
 	"\x06failed\x18\a \x01(\bR\x06failed\x12+\n" +
 	"\x0efailure_reason\x18\b \x01(\tB\x04\x90\xb5\x18\x02R\rfailureReason\x12!\n" +
-	"\fcustomer_ref\x18\t \x01(\tR\vcustomerRef\"\x89\x03\n" +
+	"\fcustomer_ref\x18\t \x01(\tR\vcustomerRef\x12\x10\n" +
+	"\x03dpa\x18\n" +
+	" \x01(\tR\x03dpa\x12\x1f\n" +
+	"\vrequest_end\x18\v \x01(\tR\n" +
+	"requestEnd\"\x89\x03\n" +
 	"\tExemption\x121\n" +
 	"\x04step\x18\x01 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
@@ -2210,13 +2264,16 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"\x0freply_reference\x18\x06 \x01(\tR\x0ereplyReference\x129\n" +
 	"\n" +
 	"reply_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\treplyTime\x12\x17\n" +
-	"\alift_id\x18\b \x01(\tR\x06liftId\"\xd8\x01\n" +
+	"\alift_id\x18\b \x01(\tR\x06liftId\"\xac\x02\n" +
 	"\x0eManualDispatch\x12\x1c\n" +
 	"\tauthority\x18\x01 \x01(\tR\tauthority\x128\n" +
 	"\x05means\x18\x02 \x01(\x0e2\".ddr.notification.v1.DispatchMeansR\x05means\x12\x1c\n" +
 	"\treference\x18\x03 \x01(\tR\treference\x127\n" +
 	"\tsent_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsentTime\x12\x17\n" +
-	"\alift_id\x18\x05 \x01(\tR\x06liftId\"\x9f\x02\n" +
+	"\alift_id\x18\x05 \x01(\tR\x06liftId\x121\n" +
+	"\x04step\x18\x06 \x01(\x0e2\x1d.ddr.notification.v1.StepKindR\x04step\x12\x1f\n" +
+	"\vrequest_end\x18\a \x01(\tR\n" +
+	"requestEnd\"\x9f\x02\n" +
 	"\fWaiverEffort\x129\n" +
 	"\x04kind\x18\x01 \x01(\x0e2%.ddr.notification.v1.WaiverEffortKindR\x04kind\x12<\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\".ddr.notification.v1.WaiverOutcomeR\aoutcome\x12\x1c\n" +
@@ -2225,14 +2282,15 @@ const file_ddr_notification_v1_plan_proto_rawDesc = "" +
 	"effortTime\x12\x1a\n" +
 	"\x05notes\x18\x05 \x01(\tB\x04\x90\xb5\x18\x02R\x05notes\x12\x1f\n" +
 	"\vrecorded_by\x18\x06 \x01(\tR\n" +
-	"recordedBy*\xc9\x01\n" +
+	"recordedBy*\xeb\x01\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12'\n" +
 	"#STEP_KIND_ASK_AUTHORITY_TO_REDIRECT\x10\x01\x12\x1d\n" +
 	"\x19STEP_KIND_NOTIFY_CUSTOMER\x10\x02\x12\"\n" +
 	"\x1eSTEP_KIND_HOLD_AND_CONSULT_DPA\x10\x03\x12\x1c\n" +
 	"\x18STEP_KIND_WAIVER_EFFORTS\x10\x04\x12\x18\n" +
-	"\x14STEP_KIND_NOTIFY_DPA\x10\x05*\xbe\x01\n" +
+	"\x14STEP_KIND_NOTIFY_DPA\x10\x05\x12 \n" +
+	"\x1cSTEP_KIND_NOTIFY_DPA_OUTCOME\x10\x06*\xbe\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -2376,14 +2434,15 @@ var file_ddr_notification_v1_plan_proto_depIdxs = []int32{
 	22, // 43: ddr.notification.v1.DpaConsultation.reply_time:type_name -> google.protobuf.Timestamp
 	6,  // 44: ddr.notification.v1.ManualDispatch.means:type_name -> ddr.notification.v1.DispatchMeans
 	22, // 45: ddr.notification.v1.ManualDispatch.sent_time:type_name -> google.protobuf.Timestamp
-	7,  // 46: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
-	8,  // 47: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
-	22, // 48: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	0,  // 46: ddr.notification.v1.ManualDispatch.step:type_name -> ddr.notification.v1.StepKind
+	7,  // 47: ddr.notification.v1.WaiverEffort.kind:type_name -> ddr.notification.v1.WaiverEffortKind
+	8,  // 48: ddr.notification.v1.WaiverEffort.outcome:type_name -> ddr.notification.v1.WaiverOutcome
+	22, // 49: ddr.notification.v1.WaiverEffort.effort_time:type_name -> google.protobuf.Timestamp
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_ddr_notification_v1_plan_proto_init() }

@@ -1184,7 +1184,7 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REPORT_FORMAT_JSON\x10\x01\x12\x15\n" +
 	"\x11REPORT_FORMAT_CSV\x10\x02\x12\x16\n" +
-	"\x12REPORT_FORMAT_HTML\x10\x032\xa1\v\n" +
+	"\x12REPORT_FORMAT_HTML\x10\x032\xa4\f\n" +
 	"\x10ReportingService\x12T\n" +
 	"\tGetRecord\x12\".ddr.reporting.v1.GetRecordRequest\x1a#.ddr.reporting.v1.GetRecordResponse\x12]\n" +
 	"\fVerifyRecord\x12%.ddr.reporting.v1.VerifyRecordRequest\x1a&.ddr.reporting.v1.VerifyRecordResponse\x12l\n" +
@@ -1194,7 +1194,8 @@ const file_ddr_reporting_v1_reporting_service_proto_rawDesc = "" +
 	"\x1bConfirmReportingRestriction\x124.ddr.reporting.v1.ConfirmReportingRestrictionRequest\x1a5.ddr.reporting.v1.ConfirmReportingRestrictionResponse\x12x\n" +
 	"\x15GetTransparencyReport\x12..ddr.reporting.v1.GetTransparencyReportRequest\x1a/.ddr.reporting.v1.GetTransparencyReportResponse\x12\x81\x01\n" +
 	"\x18VerifyTransparencyReport\x121.ddr.reporting.v1.VerifyTransparencyReportRequest\x1a2.ddr.reporting.v1.VerifyTransparencyReportResponse\x12\x84\x01\n" +
-	"\x19PublishTransparencyReport\x122.ddr.reporting.v1.PublishTransparencyReportRequest\x1a3.ddr.reporting.v1.PublishTransparencyReportResponse\x12c\n" +
+	"\x19PublishTransparencyReport\x122.ddr.reporting.v1.PublishTransparencyReportRequest\x1a3.ddr.reporting.v1.PublishTransparencyReportResponse\x12\x80\x01\n" +
+	"\x17PublishTransparencySite\x120.ddr.reporting.v1.PublishTransparencySiteRequest\x1a1.ddr.reporting.v1.PublishTransparencySiteResponse0\x01\x12c\n" +
 	"\x0eGetRecordProof\x12'.ddr.reporting.v1.GetRecordProofRequest\x1a(.ddr.reporting.v1.GetRecordProofResponse\x12~\n" +
 	"\x17GetRecordLogConsistency\x120.ddr.reporting.v1.GetRecordLogConsistencyRequest\x1a1.ddr.reporting.v1.GetRecordLogConsistencyResponse\x12f\n" +
 	"\x0fOpenRecordToDpa\x12(.ddr.reporting.v1.OpenRecordToDpaRequest\x1a).ddr.reporting.v1.OpenRecordToDpaResponseB:Z8github.com/ddrsuite/ddr/gen/ddr/reporting/v1;reportingv1b\x06proto3"
@@ -1240,13 +1241,15 @@ var file_ddr_reporting_v1_reporting_service_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),               // 23: google.protobuf.Timestamp
 	(*v1.Lift)(nil),                             // 24: ddr.common.v1.Lift
 	(*PublishTransparencyReportRequest)(nil),    // 25: ddr.reporting.v1.PublishTransparencyReportRequest
-	(*GetRecordProofRequest)(nil),               // 26: ddr.reporting.v1.GetRecordProofRequest
-	(*GetRecordLogConsistencyRequest)(nil),      // 27: ddr.reporting.v1.GetRecordLogConsistencyRequest
-	(*OpenRecordToDpaRequest)(nil),              // 28: ddr.reporting.v1.OpenRecordToDpaRequest
-	(*PublishTransparencyReportResponse)(nil),   // 29: ddr.reporting.v1.PublishTransparencyReportResponse
-	(*GetRecordProofResponse)(nil),              // 30: ddr.reporting.v1.GetRecordProofResponse
-	(*GetRecordLogConsistencyResponse)(nil),     // 31: ddr.reporting.v1.GetRecordLogConsistencyResponse
-	(*OpenRecordToDpaResponse)(nil),             // 32: ddr.reporting.v1.OpenRecordToDpaResponse
+	(*PublishTransparencySiteRequest)(nil),      // 26: ddr.reporting.v1.PublishTransparencySiteRequest
+	(*GetRecordProofRequest)(nil),               // 27: ddr.reporting.v1.GetRecordProofRequest
+	(*GetRecordLogConsistencyRequest)(nil),      // 28: ddr.reporting.v1.GetRecordLogConsistencyRequest
+	(*OpenRecordToDpaRequest)(nil),              // 29: ddr.reporting.v1.OpenRecordToDpaRequest
+	(*PublishTransparencyReportResponse)(nil),   // 30: ddr.reporting.v1.PublishTransparencyReportResponse
+	(*PublishTransparencySiteResponse)(nil),     // 31: ddr.reporting.v1.PublishTransparencySiteResponse
+	(*GetRecordProofResponse)(nil),              // 32: ddr.reporting.v1.GetRecordProofResponse
+	(*GetRecordLogConsistencyResponse)(nil),     // 33: ddr.reporting.v1.GetRecordLogConsistencyResponse
+	(*OpenRecordToDpaResponse)(nil),             // 34: ddr.reporting.v1.OpenRecordToDpaResponse
 }
 var file_ddr_reporting_v1_reporting_service_proto_depIdxs = []int32{
 	18, // 0: ddr.reporting.v1.GetRecordResponse.record:type_name -> ddr.reporting.v1.Record
@@ -1272,23 +1275,25 @@ var file_ddr_reporting_v1_reporting_service_proto_depIdxs = []int32{
 	13, // 20: ddr.reporting.v1.ReportingService.GetTransparencyReport:input_type -> ddr.reporting.v1.GetTransparencyReportRequest
 	16, // 21: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:input_type -> ddr.reporting.v1.VerifyTransparencyReportRequest
 	25, // 22: ddr.reporting.v1.ReportingService.PublishTransparencyReport:input_type -> ddr.reporting.v1.PublishTransparencyReportRequest
-	26, // 23: ddr.reporting.v1.ReportingService.GetRecordProof:input_type -> ddr.reporting.v1.GetRecordProofRequest
-	27, // 24: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:input_type -> ddr.reporting.v1.GetRecordLogConsistencyRequest
-	28, // 25: ddr.reporting.v1.ReportingService.OpenRecordToDpa:input_type -> ddr.reporting.v1.OpenRecordToDpaRequest
-	2,  // 26: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
-	4,  // 27: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
-	6,  // 28: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
-	8,  // 29: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
-	10, // 30: ddr.reporting.v1.ReportingService.ProposeReportingRestriction:output_type -> ddr.reporting.v1.ProposeReportingRestrictionResponse
-	12, // 31: ddr.reporting.v1.ReportingService.ConfirmReportingRestriction:output_type -> ddr.reporting.v1.ConfirmReportingRestrictionResponse
-	15, // 32: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
-	17, // 33: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
-	29, // 34: ddr.reporting.v1.ReportingService.PublishTransparencyReport:output_type -> ddr.reporting.v1.PublishTransparencyReportResponse
-	30, // 35: ddr.reporting.v1.ReportingService.GetRecordProof:output_type -> ddr.reporting.v1.GetRecordProofResponse
-	31, // 36: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:output_type -> ddr.reporting.v1.GetRecordLogConsistencyResponse
-	32, // 37: ddr.reporting.v1.ReportingService.OpenRecordToDpa:output_type -> ddr.reporting.v1.OpenRecordToDpaResponse
-	26, // [26:38] is the sub-list for method output_type
-	14, // [14:26] is the sub-list for method input_type
+	26, // 23: ddr.reporting.v1.ReportingService.PublishTransparencySite:input_type -> ddr.reporting.v1.PublishTransparencySiteRequest
+	27, // 24: ddr.reporting.v1.ReportingService.GetRecordProof:input_type -> ddr.reporting.v1.GetRecordProofRequest
+	28, // 25: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:input_type -> ddr.reporting.v1.GetRecordLogConsistencyRequest
+	29, // 26: ddr.reporting.v1.ReportingService.OpenRecordToDpa:input_type -> ddr.reporting.v1.OpenRecordToDpaRequest
+	2,  // 27: ddr.reporting.v1.ReportingService.GetRecord:output_type -> ddr.reporting.v1.GetRecordResponse
+	4,  // 28: ddr.reporting.v1.ReportingService.VerifyRecord:output_type -> ddr.reporting.v1.VerifyRecordResponse
+	6,  // 29: ddr.reporting.v1.ReportingService.RecordDisposition:output_type -> ddr.reporting.v1.RecordDispositionResponse
+	8,  // 30: ddr.reporting.v1.ReportingService.SetReportingRestriction:output_type -> ddr.reporting.v1.SetReportingRestrictionResponse
+	10, // 31: ddr.reporting.v1.ReportingService.ProposeReportingRestriction:output_type -> ddr.reporting.v1.ProposeReportingRestrictionResponse
+	12, // 32: ddr.reporting.v1.ReportingService.ConfirmReportingRestriction:output_type -> ddr.reporting.v1.ConfirmReportingRestrictionResponse
+	15, // 33: ddr.reporting.v1.ReportingService.GetTransparencyReport:output_type -> ddr.reporting.v1.GetTransparencyReportResponse
+	17, // 34: ddr.reporting.v1.ReportingService.VerifyTransparencyReport:output_type -> ddr.reporting.v1.VerifyTransparencyReportResponse
+	30, // 35: ddr.reporting.v1.ReportingService.PublishTransparencyReport:output_type -> ddr.reporting.v1.PublishTransparencyReportResponse
+	31, // 36: ddr.reporting.v1.ReportingService.PublishTransparencySite:output_type -> ddr.reporting.v1.PublishTransparencySiteResponse
+	32, // 37: ddr.reporting.v1.ReportingService.GetRecordProof:output_type -> ddr.reporting.v1.GetRecordProofResponse
+	33, // 38: ddr.reporting.v1.ReportingService.GetRecordLogConsistency:output_type -> ddr.reporting.v1.GetRecordLogConsistencyResponse
+	34, // 39: ddr.reporting.v1.ReportingService.OpenRecordToDpa:output_type -> ddr.reporting.v1.OpenRecordToDpaResponse
+	27, // [27:40] is the sub-list for method output_type
+	14, // [14:27] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name

@@ -28,6 +28,7 @@ const (
 	ReportingService_GetTransparencyReport_FullMethodName       = "/ddr.reporting.v1.ReportingService/GetTransparencyReport"
 	ReportingService_VerifyTransparencyReport_FullMethodName    = "/ddr.reporting.v1.ReportingService/VerifyTransparencyReport"
 	ReportingService_PublishTransparencyReport_FullMethodName   = "/ddr.reporting.v1.ReportingService/PublishTransparencyReport"
+	ReportingService_PublishTransparencySite_FullMethodName     = "/ddr.reporting.v1.ReportingService/PublishTransparencySite"
 	ReportingService_GetRecordProof_FullMethodName              = "/ddr.reporting.v1.ReportingService/GetRecordProof"
 	ReportingService_GetRecordLogConsistency_FullMethodName     = "/ddr.reporting.v1.ReportingService/GetRecordLogConsistency"
 	ReportingService_OpenRecordToDpa_FullMethodName             = "/ddr.reporting.v1.ReportingService/OpenRecordToDpa"
@@ -85,9 +86,19 @@ type ReportingServiceClient interface {
 	// latest) and returns the static site. Errors: FAILED_PRECONDITION while
 	// the period is not over, for a correction of an unpublished period, or
 	// without a signing key; ABORTED when another publication won.
+	// Superseded by PublishTransparencySite and kept for older clients: it
+	// returns the whole site in one message, which fails (RESOURCE_EXHAUSTED)
+	// once the site outgrows the receiver's message limit (4 MiB by default).
 	PublishTransparencyReport(ctx context.Context, in *PublishTransparencyReportRequest, opts ...grpc.CallOption) (*PublishTransparencyReportResponse, error)
+	// PublishTransparencySite publishes as PublishTransparencyReport does and
+	// streams the static site as it now stands: the first message names the
+	// report, then every file in path order, in chunks of at most 1 MiB, so
+	// that no message nears the message limit however large the site grows.
+	// Errors: as PublishTransparencyReport.
+	PublishTransparencySite(ctx context.Context, in *PublishTransparencySiteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PublishTransparencySiteResponse], error)
 	// GetRecordProof gives a DPA the record copy of a request within its
-	// remit (consulted on, or opened to it), without personal data, with
+	// remit (notified of, consulted on, or opened to it), without personal
+	// data, with
 	// inclusion proofs of its seals in the signed record log; the read is
 	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
 	// caller's remit.
@@ -199,6 +210,25 @@ func (c *reportingServiceClient) PublishTransparencyReport(ctx context.Context, 
 	return out, nil
 }
 
+func (c *reportingServiceClient) PublishTransparencySite(ctx context.Context, in *PublishTransparencySiteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PublishTransparencySiteResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ReportingService_ServiceDesc.Streams[0], ReportingService_PublishTransparencySite_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PublishTransparencySiteRequest, PublishTransparencySiteResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReportingService_PublishTransparencySiteClient = grpc.ServerStreamingClient[PublishTransparencySiteResponse]
+
 func (c *reportingServiceClient) GetRecordProof(ctx context.Context, in *GetRecordProofRequest, opts ...grpc.CallOption) (*GetRecordProofResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetRecordProofResponse)
@@ -281,9 +311,19 @@ type ReportingServiceServer interface {
 	// latest) and returns the static site. Errors: FAILED_PRECONDITION while
 	// the period is not over, for a correction of an unpublished period, or
 	// without a signing key; ABORTED when another publication won.
+	// Superseded by PublishTransparencySite and kept for older clients: it
+	// returns the whole site in one message, which fails (RESOURCE_EXHAUSTED)
+	// once the site outgrows the receiver's message limit (4 MiB by default).
 	PublishTransparencyReport(context.Context, *PublishTransparencyReportRequest) (*PublishTransparencyReportResponse, error)
+	// PublishTransparencySite publishes as PublishTransparencyReport does and
+	// streams the static site as it now stands: the first message names the
+	// report, then every file in path order, in chunks of at most 1 MiB, so
+	// that no message nears the message limit however large the site grows.
+	// Errors: as PublishTransparencyReport.
+	PublishTransparencySite(*PublishTransparencySiteRequest, grpc.ServerStreamingServer[PublishTransparencySiteResponse]) error
 	// GetRecordProof gives a DPA the record copy of a request within its
-	// remit (consulted on, or opened to it), without personal data, with
+	// remit (notified of, consulted on, or opened to it), without personal
+	// data, with
 	// inclusion proofs of its seals in the signed record log; the read is
 	// recorded. Errors: NOT_FOUND for an unknown request or one outside the
 	// caller's remit.
@@ -331,6 +371,9 @@ func (UnimplementedReportingServiceServer) VerifyTransparencyReport(context.Cont
 }
 func (UnimplementedReportingServiceServer) PublishTransparencyReport(context.Context, *PublishTransparencyReportRequest) (*PublishTransparencyReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PublishTransparencyReport not implemented")
+}
+func (UnimplementedReportingServiceServer) PublishTransparencySite(*PublishTransparencySiteRequest, grpc.ServerStreamingServer[PublishTransparencySiteResponse]) error {
+	return status.Error(codes.Unimplemented, "method PublishTransparencySite not implemented")
 }
 func (UnimplementedReportingServiceServer) GetRecordProof(context.Context, *GetRecordProofRequest) (*GetRecordProofResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRecordProof not implemented")
@@ -524,6 +567,17 @@ func _ReportingService_PublishTransparencyReport_Handler(srv interface{}, ctx co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportingService_PublishTransparencySite_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PublishTransparencySiteRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ReportingServiceServer).PublishTransparencySite(m, &grpc.GenericServerStream[PublishTransparencySiteRequest, PublishTransparencySiteResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReportingService_PublishTransparencySiteServer = grpc.ServerStreamingServer[PublishTransparencySiteResponse]
+
 func _ReportingService_GetRecordProof_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRecordProofRequest)
 	if err := dec(in); err != nil {
@@ -634,6 +688,12 @@ var ReportingService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ReportingService_OpenRecordToDpa_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "PublishTransparencySite",
+			Handler:       _ReportingService_PublishTransparencySite_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "ddr/reporting/v1/reporting_service.proto",
 }

@@ -199,6 +199,182 @@ func (x *PublishTransparencyReportResponse) GetFiles() []*SiteFile {
 	return nil
 }
 
+// PublishTransparencySiteRequest is the input of PublishTransparencySite.
+type PublishTransparencySiteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Half-year, e.g. "2026-H2".
+	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// Publish a new report of the period that corrects the latest one; a
+	// published report is never changed.
+	Correction    bool `protobuf:"varint,2,opt,name=correction,proto3" json:"correction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishTransparencySiteRequest) Reset() {
+	*x = PublishTransparencySiteRequest{}
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishTransparencySiteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishTransparencySiteRequest) ProtoMessage() {}
+
+func (x *PublishTransparencySiteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishTransparencySiteRequest.ProtoReflect.Descriptor instead.
+func (*PublishTransparencySiteRequest) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PublishTransparencySiteRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *PublishTransparencySiteRequest) GetCorrection() bool {
+	if x != nil {
+		return x.Correction
+	}
+	return false
+}
+
+// PublishTransparencySiteResponse is one message of the stream of
+// PublishTransparencySite: the publication first (name and added set, no
+// chunk), then the site's files, each as one or more chunks in order.
+type PublishTransparencySiteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// On the first message: the report's name in the public log.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// On the first message: false when the period was published already.
+	Added bool `protobuf:"varint,2,opt,name=added,proto3" json:"added,omitempty"`
+	// On the first message: how many files the site has.
+	FileCount int32 `protobuf:"varint,3,opt,name=file_count,json=fileCount,proto3" json:"file_count,omitempty"`
+	// The file this chunk belongs to (relative, "/" separators); empty on
+	// the first message.
+	Path string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
+	// Where in the file this chunk starts.
+	Offset int64 `protobuf:"varint,5,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The chunk's bytes (at most 1 MiB).
+	Data []byte `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
+	// On a file's last chunk: its size and SHA-256, so the client checks
+	// that it put the file together whole.
+	Last          bool   `protobuf:"varint,7,opt,name=last,proto3" json:"last,omitempty"`
+	Size          int64  `protobuf:"varint,8,opt,name=size,proto3" json:"size,omitempty"`
+	Sha256        []byte `protobuf:"bytes,9,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishTransparencySiteResponse) Reset() {
+	*x = PublishTransparencySiteResponse{}
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishTransparencySiteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishTransparencySiteResponse) ProtoMessage() {}
+
+func (x *PublishTransparencySiteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishTransparencySiteResponse.ProtoReflect.Descriptor instead.
+func (*PublishTransparencySiteResponse) Descriptor() ([]byte, []int) {
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PublishTransparencySiteResponse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PublishTransparencySiteResponse) GetAdded() bool {
+	if x != nil {
+		return x.Added
+	}
+	return false
+}
+
+func (x *PublishTransparencySiteResponse) GetFileCount() int32 {
+	if x != nil {
+		return x.FileCount
+	}
+	return 0
+}
+
+func (x *PublishTransparencySiteResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PublishTransparencySiteResponse) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *PublishTransparencySiteResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *PublishTransparencySiteResponse) GetLast() bool {
+	if x != nil {
+		return x.Last
+	}
+	return false
+}
+
+func (x *PublishTransparencySiteResponse) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *PublishTransparencySiteResponse) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
 // GetRecordProofRequest is the input of GetRecordProof.
 type GetRecordProofRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -209,7 +385,7 @@ type GetRecordProofRequest struct {
 
 func (x *GetRecordProofRequest) Reset() {
 	*x = GetRecordProofRequest{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[3]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +397,7 @@ func (x *GetRecordProofRequest) String() string {
 func (*GetRecordProofRequest) ProtoMessage() {}
 
 func (x *GetRecordProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[3]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +410,7 @@ func (x *GetRecordProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordProofRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordProofRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{3}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetRecordProofRequest) GetRequestId() string {
@@ -263,7 +439,7 @@ type RecordProofEntry struct {
 
 func (x *RecordProofEntry) Reset() {
 	*x = RecordProofEntry{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[4]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +451,7 @@ func (x *RecordProofEntry) String() string {
 func (*RecordProofEntry) ProtoMessage() {}
 
 func (x *RecordProofEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[4]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +464,7 @@ func (x *RecordProofEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordProofEntry.ProtoReflect.Descriptor instead.
 func (*RecordProofEntry) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{4}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RecordProofEntry) GetSequence() uint64 {
@@ -350,7 +526,7 @@ type RecordSealProof struct {
 
 func (x *RecordSealProof) Reset() {
 	*x = RecordSealProof{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[5]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +538,7 @@ func (x *RecordSealProof) String() string {
 func (*RecordSealProof) ProtoMessage() {}
 
 func (x *RecordSealProof) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[5]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +551,7 @@ func (x *RecordSealProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordSealProof.ProtoReflect.Descriptor instead.
 func (*RecordSealProof) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{5}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RecordSealProof) GetEntryCount() int32 {
@@ -434,7 +610,7 @@ type GetRecordProofResponse struct {
 
 func (x *GetRecordProofResponse) Reset() {
 	*x = GetRecordProofResponse{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[6]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +622,7 @@ func (x *GetRecordProofResponse) String() string {
 func (*GetRecordProofResponse) ProtoMessage() {}
 
 func (x *GetRecordProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[6]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +635,7 @@ func (x *GetRecordProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordProofResponse.ProtoReflect.Descriptor instead.
 func (*GetRecordProofResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{6}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetRecordProofResponse) GetRequestId() string {
@@ -501,7 +677,7 @@ type GetRecordLogConsistencyRequest struct {
 
 func (x *GetRecordLogConsistencyRequest) Reset() {
 	*x = GetRecordLogConsistencyRequest{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[7]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +689,7 @@ func (x *GetRecordLogConsistencyRequest) String() string {
 func (*GetRecordLogConsistencyRequest) ProtoMessage() {}
 
 func (x *GetRecordLogConsistencyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[7]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +702,7 @@ func (x *GetRecordLogConsistencyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordLogConsistencyRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordLogConsistencyRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{7}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRecordLogConsistencyRequest) GetOldSize() int64 {
@@ -549,7 +725,7 @@ type GetRecordLogConsistencyResponse struct {
 
 func (x *GetRecordLogConsistencyResponse) Reset() {
 	*x = GetRecordLogConsistencyResponse{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[8]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +737,7 @@ func (x *GetRecordLogConsistencyResponse) String() string {
 func (*GetRecordLogConsistencyResponse) ProtoMessage() {}
 
 func (x *GetRecordLogConsistencyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[8]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +750,7 @@ func (x *GetRecordLogConsistencyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordLogConsistencyResponse.ProtoReflect.Descriptor instead.
 func (*GetRecordLogConsistencyResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{8}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetRecordLogConsistencyResponse) GetCheckpoint() []byte {
@@ -607,7 +783,7 @@ type OpenRecordToDpaRequest struct {
 
 func (x *OpenRecordToDpaRequest) Reset() {
 	*x = OpenRecordToDpaRequest{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[9]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +795,7 @@ func (x *OpenRecordToDpaRequest) String() string {
 func (*OpenRecordToDpaRequest) ProtoMessage() {}
 
 func (x *OpenRecordToDpaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[9]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +808,7 @@ func (x *OpenRecordToDpaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenRecordToDpaRequest.ProtoReflect.Descriptor instead.
 func (*OpenRecordToDpaRequest) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{9}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *OpenRecordToDpaRequest) GetRequestId() string {
@@ -666,7 +842,7 @@ type OpenRecordToDpaResponse struct {
 
 func (x *OpenRecordToDpaResponse) Reset() {
 	*x = OpenRecordToDpaResponse{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[10]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +854,7 @@ func (x *OpenRecordToDpaResponse) String() string {
 func (*OpenRecordToDpaResponse) ProtoMessage() {}
 
 func (x *OpenRecordToDpaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[10]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +867,7 @@ func (x *OpenRecordToDpaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenRecordToDpaResponse.ProtoReflect.Descriptor instead.
 func (*OpenRecordToDpaResponse) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{10}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *OpenRecordToDpaResponse) GetGrantTime() *timestamppb.Timestamp {
@@ -718,7 +894,7 @@ type DpaAccessGranted struct {
 
 func (x *DpaAccessGranted) Reset() {
 	*x = DpaAccessGranted{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[11]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -730,7 +906,7 @@ func (x *DpaAccessGranted) String() string {
 func (*DpaAccessGranted) ProtoMessage() {}
 
 func (x *DpaAccessGranted) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[11]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -743,7 +919,7 @@ func (x *DpaAccessGranted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DpaAccessGranted.ProtoReflect.Descriptor instead.
 func (*DpaAccessGranted) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{11}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DpaAccessGranted) GetRequestId() string {
@@ -797,7 +973,7 @@ type DpaRecordRead struct {
 
 func (x *DpaRecordRead) Reset() {
 	*x = DpaRecordRead{}
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[12]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +985,7 @@ func (x *DpaRecordRead) String() string {
 func (*DpaRecordRead) ProtoMessage() {}
 
 func (x *DpaRecordRead) ProtoReflect() protoreflect.Message {
-	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[12]
+	mi := &file_ddr_reporting_v1_transparency_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +998,7 @@ func (x *DpaRecordRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DpaRecordRead.ProtoReflect.Descriptor instead.
 func (*DpaRecordRead) Descriptor() ([]byte, []int) {
-	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{12}
+	return file_ddr_reporting_v1_transparency_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DpaRecordRead) GetRequestId() string {
@@ -869,7 +1045,23 @@ const file_ddr_reporting_v1_transparency_proto_rawDesc = "" +
 	"!PublishTransparencyReportResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05added\x18\x02 \x01(\bR\x05added\x120\n" +
-	"\x05files\x18\x03 \x03(\v2\x1a.ddr.reporting.v1.SiteFileR\x05files\"A\n" +
+	"\x05files\x18\x03 \x03(\v2\x1a.ddr.reporting.v1.SiteFileR\x05files\"s\n" +
+	"\x1ePublishTransparencySiteRequest\x121\n" +
+	"\x06period\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18\a2\x10^[0-9]{4}-H[12]$R\x06period\x12\x1e\n" +
+	"\n" +
+	"correction\x18\x02 \x01(\bR\n" +
+	"correction\"\xea\x01\n" +
+	"\x1fPublishTransparencySiteResponse\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05added\x18\x02 \x01(\bR\x05added\x12\x1d\n" +
+	"\n" +
+	"file_count\x18\x03 \x01(\x05R\tfileCount\x12\x12\n" +
+	"\x04path\x18\x04 \x01(\tR\x04path\x12\x16\n" +
+	"\x06offset\x18\x05 \x01(\x03R\x06offset\x12\x12\n" +
+	"\x04data\x18\x06 \x01(\fR\x04data\x12\x12\n" +
+	"\x04last\x18\a \x01(\bR\x04last\x12\x12\n" +
+	"\x04size\x18\b \x01(\x03R\x04size\x12\x16\n" +
+	"\x06sha256\x18\t \x01(\fR\x06sha256\"A\n" +
 	"\x15GetRecordProofRequest\x12(\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\trequestId\"\xce\x01\n" +
@@ -943,31 +1135,33 @@ func file_ddr_reporting_v1_transparency_proto_rawDescGZIP() []byte {
 	return file_ddr_reporting_v1_transparency_proto_rawDescData
 }
 
-var file_ddr_reporting_v1_transparency_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ddr_reporting_v1_transparency_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_ddr_reporting_v1_transparency_proto_goTypes = []any{
 	(*PublishTransparencyReportRequest)(nil),  // 0: ddr.reporting.v1.PublishTransparencyReportRequest
 	(*SiteFile)(nil),                          // 1: ddr.reporting.v1.SiteFile
 	(*PublishTransparencyReportResponse)(nil), // 2: ddr.reporting.v1.PublishTransparencyReportResponse
-	(*GetRecordProofRequest)(nil),             // 3: ddr.reporting.v1.GetRecordProofRequest
-	(*RecordProofEntry)(nil),                  // 4: ddr.reporting.v1.RecordProofEntry
-	(*RecordSealProof)(nil),                   // 5: ddr.reporting.v1.RecordSealProof
-	(*GetRecordProofResponse)(nil),            // 6: ddr.reporting.v1.GetRecordProofResponse
-	(*GetRecordLogConsistencyRequest)(nil),    // 7: ddr.reporting.v1.GetRecordLogConsistencyRequest
-	(*GetRecordLogConsistencyResponse)(nil),   // 8: ddr.reporting.v1.GetRecordLogConsistencyResponse
-	(*OpenRecordToDpaRequest)(nil),            // 9: ddr.reporting.v1.OpenRecordToDpaRequest
-	(*OpenRecordToDpaResponse)(nil),           // 10: ddr.reporting.v1.OpenRecordToDpaResponse
-	(*DpaAccessGranted)(nil),                  // 11: ddr.reporting.v1.DpaAccessGranted
-	(*DpaRecordRead)(nil),                     // 12: ddr.reporting.v1.DpaRecordRead
-	(*timestamppb.Timestamp)(nil),             // 13: google.protobuf.Timestamp
+	(*PublishTransparencySiteRequest)(nil),    // 3: ddr.reporting.v1.PublishTransparencySiteRequest
+	(*PublishTransparencySiteResponse)(nil),   // 4: ddr.reporting.v1.PublishTransparencySiteResponse
+	(*GetRecordProofRequest)(nil),             // 5: ddr.reporting.v1.GetRecordProofRequest
+	(*RecordProofEntry)(nil),                  // 6: ddr.reporting.v1.RecordProofEntry
+	(*RecordSealProof)(nil),                   // 7: ddr.reporting.v1.RecordSealProof
+	(*GetRecordProofResponse)(nil),            // 8: ddr.reporting.v1.GetRecordProofResponse
+	(*GetRecordLogConsistencyRequest)(nil),    // 9: ddr.reporting.v1.GetRecordLogConsistencyRequest
+	(*GetRecordLogConsistencyResponse)(nil),   // 10: ddr.reporting.v1.GetRecordLogConsistencyResponse
+	(*OpenRecordToDpaRequest)(nil),            // 11: ddr.reporting.v1.OpenRecordToDpaRequest
+	(*OpenRecordToDpaResponse)(nil),           // 12: ddr.reporting.v1.OpenRecordToDpaResponse
+	(*DpaAccessGranted)(nil),                  // 13: ddr.reporting.v1.DpaAccessGranted
+	(*DpaRecordRead)(nil),                     // 14: ddr.reporting.v1.DpaRecordRead
+	(*timestamppb.Timestamp)(nil),             // 15: google.protobuf.Timestamp
 }
 var file_ddr_reporting_v1_transparency_proto_depIdxs = []int32{
 	1,  // 0: ddr.reporting.v1.PublishTransparencyReportResponse.files:type_name -> ddr.reporting.v1.SiteFile
-	13, // 1: ddr.reporting.v1.RecordProofEntry.time:type_name -> google.protobuf.Timestamp
-	4,  // 2: ddr.reporting.v1.GetRecordProofResponse.entries:type_name -> ddr.reporting.v1.RecordProofEntry
-	5,  // 3: ddr.reporting.v1.GetRecordProofResponse.seals:type_name -> ddr.reporting.v1.RecordSealProof
-	13, // 4: ddr.reporting.v1.OpenRecordToDpaResponse.grant_time:type_name -> google.protobuf.Timestamp
-	13, // 5: ddr.reporting.v1.DpaAccessGranted.grant_time:type_name -> google.protobuf.Timestamp
-	13, // 6: ddr.reporting.v1.DpaRecordRead.read_time:type_name -> google.protobuf.Timestamp
+	15, // 1: ddr.reporting.v1.RecordProofEntry.time:type_name -> google.protobuf.Timestamp
+	6,  // 2: ddr.reporting.v1.GetRecordProofResponse.entries:type_name -> ddr.reporting.v1.RecordProofEntry
+	7,  // 3: ddr.reporting.v1.GetRecordProofResponse.seals:type_name -> ddr.reporting.v1.RecordSealProof
+	15, // 4: ddr.reporting.v1.OpenRecordToDpaResponse.grant_time:type_name -> google.protobuf.Timestamp
+	15, // 5: ddr.reporting.v1.DpaAccessGranted.grant_time:type_name -> google.protobuf.Timestamp
+	15, // 6: ddr.reporting.v1.DpaRecordRead.read_time:type_name -> google.protobuf.Timestamp
 	7,  // [7:7] is the sub-list for method output_type
 	7,  // [7:7] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
@@ -986,7 +1180,7 @@ func file_ddr_reporting_v1_transparency_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ddr_reporting_v1_transparency_proto_rawDesc), len(file_ddr_reporting_v1_transparency_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -23,12 +23,12 @@ func recordProofCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "proof REQUEST_ID",
 		Short: "As a DPA: the copy of a request in your remit, without personal data, with record-log proofs",
-		Long: `Proof gives a data protection authority the copy of a request it was consulted
-on (or that staff opened to it): entry digests, types, times and actors as
-roles with pseudonyms, and the inclusion proof of each seal in the signed
-record log. Save it with -o json and check it offline with 'ddrctl verify
-record'. The read is recorded in the request's record. A request outside
-your remit is not found.`,
+		Long: `Proof gives a data protection authority the copy of a request it was notified
+of or consulted on (or that staff opened to it): entry digests, types, times
+and actors as roles with pseudonyms, and the inclusion proof of each seal in
+the signed record log. Save it with -o json and check it offline with
+'ddrctl verify record'. The read is recorded in the request's record. A
+request outside your remit is not found.`,
 		Example: `  ddrctl record proof 0193c0de-... -o json > proof-0193c0de.json`,
 		Args:    args(1, "REQUEST_ID"),
 		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {

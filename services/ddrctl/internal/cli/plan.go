@@ -263,29 +263,38 @@ second person confirms it (ddrctl plan confirm).`,
 
 func dispatchCmd(g *globals) *cobra.Command {
 	var authority, reference, sent string
+	var outcome bool
 	var means *enumFlag
 	cmd := &cobra.Command{
 		Use:   "dispatch REQUEST_ID",
-		Short: "Propose that the DPA packet went out by hand, by portal or post (clause 2.2)",
+		Short: "Propose that the DPA packet, or the notice of how the request ended, went out by hand (clauses 2.2, 5.1)",
 		Long: `Dispatch records one person's record of a DPA packet sent without e-mail or
 webhook, with its portal receipt or postal reference. It counts as sent once
-a second person confirms it (ddrctl plan confirm).`,
-		Example: `  ddrctl plan dispatch 0193c0de-... --authority CNIL --means post --reference RR-1234-FR --sent 2026-12-01`,
-		Args:    args(1, "REQUEST_ID"),
+a second person confirms it (ddrctl plan confirm). With --outcome it records
+instead the notice telling a consulted DPA how the request ended (5.1),
+sent by hand after the end.`,
+		Example: `  ddrctl plan dispatch 0193c0de-... --authority CNIL --means post --reference RR-1234-FR --sent 2026-12-01
+  ddrctl plan dispatch 0193c0de-... --authority CNIL --means portal --reference CNIL-77 --outcome`,
+		Args: args(1, "REQUEST_ID"),
 		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeManualDispatchResponse, error) {
 			t, err := flagTime("sent", sent)
 			if err != nil {
 				return nil, err
 			}
-			return no.ProposeManualDispatch(ctx, &notificationv1.ProposeManualDispatchRequest{
+			req := &notificationv1.ProposeManualDispatchRequest{
 				RequestId: id, Authority: authority, Means: notificationv1.DispatchMeans(means.get()), Reference: reference, SentTime: t,
-			})
+			}
+			if outcome {
+				req.Step = notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME
+			}
+			return no.ProposeManualDispatch(ctx, req)
 		}, proposedTable),
 	}
 	cmd.Flags().StringVar(&authority, "authority", "", "the DPA, one of the plan's authorities")
 	means = enumVar(cmd, "means", "how it went out", notificationv1.DispatchMeans(0).Descriptor(), false)
 	cmd.Flags().StringVar(&reference, "reference", "", "the portal receipt or postal reference")
 	cmd.Flags().StringVar(&sent, "sent", "now", "when it was sent, RFC 3339 or YYYY-MM-DD")
+	cmd.Flags().BoolVar(&outcome, "outcome", false, "the notice of how the request ended (5.1), not the packet")
 	mustFlag(cmd, "authority", "means", "reference")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/reporting/ports"
 	"github.com/ddrsuite/ddr/services/reporting/transparency"
 )
 
@@ -31,19 +32,29 @@ that names the one it corrects. Check the result with 'ddrctl verify site'.`,
   ddrctl report publish --period 2026-H2 --correction --out site/`,
 		Args: args(0),
 		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, _ []string) error {
-			res, err := re.PublishTransparencyReport(ctx, &reportingv1.PublishTransparencyReportRequest{Period: period, Correction: correction})
+			// Streamed: a site of any size comes through, where one
+			// message would meet the 4 MiB receive limit.
+			stream, err := re.PublishTransparencySite(ctx, &reportingv1.PublishTransparencySiteRequest{Period: period, Correction: correction})
 			if err != nil {
 				return err
 			}
-			site := make(map[string][]byte, len(res.GetFiles()))
-			for _, f := range res.GetFiles() {
-				site[f.GetPath()] = f.GetContent()
+			pub, err := ports.ReceiveSite(stream.Recv)
+			if err != nil {
+				return err
 			}
-			if err := transparency.WriteSite(out, site); err != nil {
+			if err := transparency.WriteSite(out, pub.Site); err != nil {
+				return err
+			}
+			paths := make([]any, 0, len(pub.Site))
+			for _, f := range ports.SiteFiles(pub.Site) {
+				paths = append(paths, f.GetPath())
+			}
+			res, err := structpb.NewStruct(map[string]any{"name": pub.Name, "added": pub.Added, "files": paths, "site": out})
+			if err != nil {
 				return err
 			}
 			return g.print(res, func(t *tw) {
-				t.kv("REPORT", res.GetName(), "ADDED", yesno(res.GetAdded()), "FILES", fmt.Sprint(len(res.GetFiles())), "SITE", out)
+				t.kv("REPORT", pub.Name, "ADDED", yesno(pub.Added), "FILES", fmt.Sprint(len(pub.Site)), "SITE", out)
 			})
 		}),
 	}
