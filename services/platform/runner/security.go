@@ -245,6 +245,15 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	return s, nil
 }
 
+// issuer is the OpenID issuer of the console's person tokens, "" when the
+// console is refused.
+func (s *security) issuer() string {
+	if s.persons == nil {
+		return ""
+	}
+	return s.persons.Issuer()
+}
+
 // natsOptions are the client options of identity service/name.
 func (s *security) natsOptions(name string) ([]nats.Option, error) {
 	if s.insecure {
