@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/auth/persontoken"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -121,7 +122,7 @@ type security struct {
 	// console is the console's SPIFFE ID; persons verifies the person
 	// tokens it forwards (nil without --oidc-issuer).
 	console string
-	persons *auth.PersonVerifier
+	persons *persontoken.Verifier
 }
 
 // loadSecurity reads the PKI, the roles and the KEK. Without
@@ -204,7 +205,7 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 		if aud == "" {
 			aud = DefaultOIDCAudience
 		}
-		if s.persons, err = auth.NewPersonVerifier(cfg.OIDCIssuer, aud); err != nil {
+		if s.persons, err = persontoken.New(cfg.OIDCIssuer, aud); err != nil {
 			return nil, err
 		}
 	}
