@@ -292,3 +292,17 @@ func TestIssue23_TheIssuerIsDiscoveredLazily(t *testing.T) {
 		t.Errorf("issuer up: %v", err)
 	}
 }
+
+// The dev provider's users share a published password: it runs for `make
+// run` and tests only, and no binary that is deployed links it.
+func TestIssue23_NoDeployedBinaryLinksTheDevOpenIDProvider(t *testing.T) {
+	const prefix = "github.com/ddrsuite/ddr/services/"
+	for _, cmd := range []string{"allinone/cmd/ddr", "intake/cmd/intake", "assessment/cmd/assessment",
+		"notification/cmd/notification", "reporting/cmd/reporting", "ddrctl/cmd/ddrctl"} {
+		for _, dep := range deps(t, prefix+cmd) {
+			if strings.HasPrefix(dep, prefix+"devoidc") || strings.HasPrefix(dep, "github.com/zitadel/") {
+				t.Errorf("%s links %s", cmd, dep)
+			}
+		}
+	}
+}
