@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -197,8 +198,10 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	if s.console == "" {
 		s.console = "spiffe://" + td + "/" + auth.KindService + "/" + ConsoleName
 	}
-	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td {
-		return nil, fmt.Errorf("runner: --console-identity %q must be a SPIFFE ID of trust domain %s", s.console, td)
+	// The console's calls are never its own: an identity that also calls
+	// as itself (a person, one of the suite's services) would lose that.
+	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td || id.Kind != auth.KindService || slices.Contains(pki.Services, id.Name) {
+		return nil, fmt.Errorf("runner: --console-identity %q must be a service identity of trust domain %s other than the suite's own services", s.console, td)
 	}
 	if cfg.OIDCIssuer != "" {
 		aud := cfg.OIDCAudience
