@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/auth/persontoken"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -28,6 +31,14 @@ const (
 	RolesFileName = "roles.json"
 	KEKFileName   = "kek"
 )
+
+// ConsoleName is the console's service name: its certificate is
+// service/console (pki), and it has no NATS user.
+const ConsoleName = "console"
+
+// DefaultOIDCAudience is the console's OIDC client id, the audience of
+// the person tokens it forwards.
+const DefaultOIDCAudience = "ddr-console"
 
 // SecretsDir is where the keys live unless flags say otherwise: a
 // "secrets" directory beside the data directory (./secrets for ./data),
@@ -109,6 +120,10 @@ type security struct {
 	// natsServerTLS, for the embedded server; users map client certificates.
 	natsServerTLS *tls.Config
 	natsUsers     []*server.User
+	// console is the console's SPIFFE ID; persons verifies the person
+	// tokens it forwards (nil without --oidc-issuer).
+	console string
+	persons *persontoken.Verifier
 }
 
 // loadSecurity reads the PKI, the roles and the KEK. Without
@@ -162,22 +177,40 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 		return nil, fmt.Errorf("%w (`make certs` creates one beside the KEK, or set --fingerprint-key-file)", err)
 	}
 
-	staff := cfg.Staff
-	if staff == nil {
+	roles := authz.RolesFile{Staff: cfg.Staff, OIDCSubjects: cfg.OIDCSubjects}
+	if roles.Staff == nil {
 		rolesFile := cfg.RolesFile
 		if rolesFile == "" {
 			rolesFile = filepath.Join(dir, RolesFileName)
 		}
-		staff, err = authz.LoadStaff(rolesFile)
+		roles, err = authz.LoadRoles(rolesFile)
 		if errors.Is(err, os.ErrNotExist) && s.insecure && cfg.RolesFile == "" {
-			staff, err = authz.DevStaff(), nil
+			roles, err = authz.DevRoles(), nil
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if s.policy, err = authz.New(td, staff); err != nil {
+	if s.policy, err = authz.New(td, roles.Staff, authz.WithOIDCSubjects(roles.OIDCSubjects)); err != nil {
 		return nil, err
+	}
+	s.console = cfg.ConsoleIdentity
+	if s.console == "" {
+		s.console = "spiffe://" + td + "/" + auth.KindService + "/" + ConsoleName
+	}
+	// The console's calls are never its own: an identity that also calls
+	// as itself (a person, one of the suite's services) would lose that.
+	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td || id.Kind != auth.KindService || slices.Contains(pki.Services, id.Name) {
+		return nil, fmt.Errorf("runner: --console-identity %q must be a service identity of trust domain %s other than the suite's own services", s.console, td)
+	}
+	if cfg.OIDCIssuer != "" {
+		aud := cfg.OIDCAudience
+		if aud == "" {
+			aud = DefaultOIDCAudience
+		}
+		if s.persons, err = persontoken.New(cfg.OIDCIssuer, aud); err != nil {
+			return nil, err
+		}
 	}
 	if s.insecure {
 		return s, nil
@@ -214,6 +247,15 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	s.natsServerTLS = s.grpcTLS.Clone()
 	s.natsUsers = natsacl.Users(s.trustDomain, "oncall")
 	return s, nil
+}
+
+// issuer is the OpenID issuer of the console's person tokens, "" when the
+// console is refused.
+func (s *security) issuer() string {
+	if s.persons == nil {
+		return ""
+	}
+	return s.persons.Issuer()
 }
 
 // natsOptions are the client options of identity service/name.
