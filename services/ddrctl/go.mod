@@ -6,11 +6,12 @@ require (
 	github.com/ddrsuite/ddr/gen v0.0.0
 	github.com/ddrsuite/ddr/services/allinone v0.0.0
 	github.com/ddrsuite/ddr/services/platform v0.0.0
+	github.com/ddrsuite/ddr/services/reporting v0.0.0
 	github.com/emersion/go-smtp v0.25.1
 	github.com/google/uuid v1.6.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/spf13/cobra v1.10.2
-	github.com/spf13/pflag v1.0.9
+	github.com/spf13/pflag v1.0.10
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
@@ -27,11 +28,12 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
 	github.com/ddrsuite/ddr/services/assessment v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/intake v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/notification v0.0.0 // indirect
-	github.com/ddrsuite/ddr/services/reporting v0.0.0 // indirect
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
@@ -68,6 +70,7 @@ require (
 	golang.org/x/exp v0.0.0-20260820142414-ca536658362e // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
@@ -75,9 +78,11 @@ require (
 )
 
 replace (
+	github.com/ddrsuite/ddr/deploy/observability/dashboards => ../../deploy/observability/dashboards
 	github.com/ddrsuite/ddr/gen => ../../gen
 	github.com/ddrsuite/ddr/services/allinone => ../allinone
 	github.com/ddrsuite/ddr/services/assessment => ../assessment
+	github.com/ddrsuite/ddr/services/devoidc => ../devoidc
 	github.com/ddrsuite/ddr/services/intake => ../intake
 	github.com/ddrsuite/ddr/services/notification => ../notification
 	github.com/ddrsuite/ddr/services/platform => ../platform
