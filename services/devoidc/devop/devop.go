@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -66,9 +67,10 @@ type Config struct {
 
 // Server is a running dev provider.
 type Server struct {
-	issuer string
-	srv    *http.Server
-	done   chan error
+	issuer   string
+	srv      *http.Server
+	done     chan error
+	lifetime *atomic.Int64
 }
 
 // Start listens on cfg.Addr and serves until ctx ends or Close is called.
@@ -97,15 +99,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("devop: %w", err)
 	}
 	issuer := "http://" + lis.Addr().String()
-	handler, err := newHandler(issuer, cfg)
+	lifetime := new(atomic.Int64)
+	lifetime.Store(int64(cfg.IDTokenLifetime))
+	handler, err := newHandler(issuer, cfg, lifetime)
 	if err != nil {
 		_ = lis.Close()
 		return nil, err
 	}
 	s := &Server{
-		issuer: issuer,
-		srv:    &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
-		done:   make(chan error, 1),
+		issuer:   issuer,
+		srv:      &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
+		done:     make(chan error, 1),
+		lifetime: lifetime,
 	}
 	go func() {
 		err := s.srv.Serve(lis)
@@ -125,6 +130,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // Issuer is the provider's issuer URL, e.g. http://127.0.0.1:7701.
 func (s *Server) Issuer() string { return s.issuer }
 
+// SetIDTokenLifetime changes the lifetime of the ID tokens issued from now
+// on; tests set a negative one to get an expired token from the issuer the
+// services trust.
+func (s *Server) SetIDTokenLifetime(d time.Duration) { s.lifetime.Store(int64(d)) }
+
 // Close stops serving at once.
 func (s *Server) Close() error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -139,7 +149,7 @@ func (s *Server) Wait() error {
 	return err
 }
 
-func newHandler(issuer string, cfg Config) (http.Handler, error) {
+func newHandler(issuer string, cfg Config, lifetime *atomic.Int64) (http.Handler, error) {
 	redirects := append([]string{DefaultRedirectURI}, cfg.RedirectURIs...)
 	clients := map[string]*storage.Client{}
 	for _, id := range append([]string{cfg.ClientID}, cfg.ExtraClientIDs...) {
@@ -149,7 +159,7 @@ func newHandler(issuer string, cfg Config) (http.Handler, error) {
 	}
 	store := &lifetimeStorage{
 		Storage:  storage.NewStorageWithClients(devUserStore{}, clients),
-		lifetime: cfg.IDTokenLifetime,
+		lifetime: lifetime,
 	}
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
@@ -177,7 +187,7 @@ func newHandler(issuer string, cfg Config) (http.Handler, error) {
 // storage's clients fix at one hour.
 type lifetimeStorage struct {
 	*storage.Storage
-	lifetime time.Duration
+	lifetime *atomic.Int64
 }
 
 func (s *lifetimeStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
@@ -185,7 +195,7 @@ func (s *lifetimeStorage) GetClientByClientID(ctx context.Context, id string) (o
 	if err != nil {
 		return nil, err
 	}
-	return lifetimeClient{Client: c, lifetime: s.lifetime}, nil
+	return lifetimeClient{Client: c, lifetime: time.Duration(s.lifetime.Load())}, nil
 }
 
 type lifetimeClient struct {

@@ -204,9 +204,32 @@ func DevStaff() Staff {
 	return Staff{"alice": {Reviewer}, "bob": {Approver}, "carol": {Legal}}
 }
 
-// rolesFile is the roles file's JSON form.
-type rolesFile struct {
+// Subjects maps the OIDC subject of a person who signs in to the console
+// to who they are here: "<kind>/<name>" in the pinned trust domain, or a
+// full SPIFFE ID, of kind staff or group-member. Roles still come only
+// from the staff map (or, for a group member, from its kind), so alice
+// through the console and alice with her ddrctl certificate are one
+// person to four eyes.
+type Subjects map[string]string
+
+// DevSubjects maps the dev OpenID provider's users (services/devoidc).
+func DevSubjects() Subjects {
+	return Subjects{
+		"alice": "staff/alice", "bob": "staff/bob", "carol": "staff/carol",
+		"reception-acme-eu": "group-member/acme-eu",
+	}
+}
+
+// RolesFile is the roles file's JSON form.
+type RolesFile struct {
 	Staff Staff `json:"staff"`
+	// OIDCSubjects is optional: without it no one acts through the console.
+	OIDCSubjects Subjects `json:"oidc_subjects,omitempty"`
+}
+
+// DevRoles is the development roles file, written next to the dev PKI.
+func DevRoles() RolesFile {
+	return RolesFile{Staff: DevStaff(), OIDCSubjects: DevSubjects()}
 }
 
 // Validate refuses roles staff cannot hold, so a typo in the roles file
@@ -223,32 +246,40 @@ func (s Staff) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadStaff reads a roles file: {"staff": {"spiffe://ddr.local/staff/alice":
-// ["reviewer"], "bob": ["approver"], ...}}.
-func LoadStaff(path string) (Staff, error) {
+// LoadRoles reads a roles file: {"staff": {"spiffe://ddr.local/staff/alice":
+// ["reviewer"], "bob": ["approver"], ...}, "oidc_subjects": {"alice":
+// "staff/alice", ...}}. The subjects are checked by [New], which knows the
+// trust domain.
+func LoadRoles(path string) (RolesFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("authz: roles file: %w", err)
+		return RolesFile{}, fmt.Errorf("authz: roles file: %w", err)
 	}
-	var f rolesFile
+	var f RolesFile
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("authz: roles file %s: %w", path, err)
+		return RolesFile{}, fmt.Errorf("authz: roles file %s: %w", path, err)
 	}
 	if err := f.Staff.Validate(); err != nil {
-		return nil, fmt.Errorf("authz: roles file %s: %w", path, err)
+		return RolesFile{}, fmt.Errorf("authz: roles file %s: %w", path, err)
 	}
-	return f.Staff, nil
+	return f, nil
 }
 
-// WriteStaff writes s as a roles file, unless path exists (the operator's
+// LoadStaff reads the staff map of a roles file (see [LoadRoles]).
+func LoadStaff(path string) (Staff, error) {
+	f, err := LoadRoles(path)
+	return f.Staff, err
+}
+
+// WriteRoles writes f as a roles file, unless path exists (the operator's
 // edits win).
-func WriteStaff(path string, s Staff) (bool, error) {
+func WriteRoles(path string, f RolesFile) (bool, error) {
 	if _, err := os.Stat(path); err == nil {
 		return false, nil
 	}
-	b, err := json.MarshalIndent(rolesFile{Staff: s}, "", "  ")
+	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return false, err
 	}
@@ -257,18 +288,68 @@ func WriteStaff(path string, s Staff) (bool, error) {
 	return true, os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // G306: public configuration (above)
 }
 
+// WriteStaff writes a roles file of s alone, unless path exists.
+func WriteStaff(path string, s Staff) (bool, error) {
+	return WriteRoles(path, RolesFile{Staff: s})
+}
+
+// Option adds to a [Policy] beyond the staff's roles.
+type Option func(*Policy) error
+
+// WithOIDCSubjects lets the people of subjects act through the console
+// (issue 23). Each must be a staff or group-member identity of the
+// policy's trust domain; a subject mapped to anything else, or two
+// subjects to one identity, stops the start.
+func WithOIDCSubjects(subjects Subjects) Option {
+	return func(p *Policy) error {
+		var errs []error
+		byID := map[string]string{}
+		for sub, who := range subjects {
+			if sub == "" {
+				errs = append(errs, errors.New("oidc_subjects: an empty subject"))
+				continue
+			}
+			uri := who
+			if !strings.Contains(who, "://") {
+				uri = "spiffe://" + p.trustDomain + "/" + who
+			}
+			id, err := auth.ParseSPIFFE(uri)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("oidc_subjects %q: %w", sub, err))
+				continue
+			case id.Kind != auth.KindStaff && id.Kind != auth.KindGroupMember:
+				errs = append(errs, fmt.Errorf("oidc_subjects %q: kind %q; only %s and %s sign in to the console", sub, id.Kind, auth.KindStaff, auth.KindGroupMember))
+				continue
+			case id.TrustDomain() != p.trustDomain:
+				errs = append(errs, fmt.Errorf("oidc_subjects %q: trust domain is not %s", sub, p.trustDomain))
+				continue
+			}
+			if other, dup := byID[id.URI]; dup {
+				errs = append(errs, fmt.Errorf("oidc_subjects %q and %q: both are %s", sub, other, id.URI))
+				continue
+			}
+			byID[id.URI] = sub
+			p.subjects[sub] = id
+		}
+		return errors.Join(errs...)
+	}
+}
+
 // Policy decides calls: the table plus who holds which role.
 type Policy struct {
 	trustDomain string
 	// staff is keyed by full SPIFFE ID.
 	staff Staff
+	// subjects maps an OIDC subject to a person (WithOIDCSubjects).
+	subjects map[string]auth.Identity
 }
 
 // New returns the policy of trustDomain with staff's role assignment. A
 // staff key that is a bare name stands for spiffe://<trustDomain>/staff/<name>;
 // a full ID must be a staff ID of trustDomain. Two keys for one member are
 // an error, since their roles would silently merge or shadow each other.
-func New(trustDomain string, staff Staff) (*Policy, error) {
+func New(trustDomain string, staff Staff, opts ...Option) (*Policy, error) {
 	if trustDomain == "" {
 		return nil, errors.New("authz: a trust domain is required")
 	}
@@ -303,7 +384,23 @@ func New(trustDomain string, staff Staff) (*Policy, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
-	return &Policy{trustDomain: trustDomain, staff: pinned}, nil
+	p := &Policy{trustDomain: trustDomain, staff: pinned, subjects: map[string]auth.Identity{}}
+	for _, opt := range opts {
+		if err := opt(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("authz: %w", err)
+	}
+	return p, nil
+}
+
+// Person returns the identity of the person whose OIDC subject is sub;
+// ok is false for a subject the roles file does not map.
+func (p *Policy) Person(sub string) (id auth.Identity, ok bool) {
+	id, ok = p.subjects[sub]
+	return id, ok
 }
 
 // Roles returns the roles of id; none for an identity of another trust

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 )
@@ -139,5 +141,58 @@ func TestStaffRolesAreKeyedByFullSPIFFEID(t *testing.T) {
 		if _, err := authz.New("ddr.local", staff); err == nil {
 			t.Errorf("%s: New accepted %v", name, staff)
 		}
+	}
+}
+
+// Issue 23: a person signing in to the console is mapped by the roles file
+// alone, to a staff or group-member identity of the pinned trust domain.
+func TestIssue23_OIDCSubjectsMapToPeopleOfThePinnedTrustDomain(t *testing.T) {
+	p, err := authz.New("ddr.local", authz.DevStaff(), authz.WithOIDCSubjects(authz.DevSubjects()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sub, want := range map[string]string{
+		"alice":             "spiffe://ddr.local/staff/alice",
+		"reception-acme-eu": "spiffe://ddr.local/group-member/acme-eu",
+	} {
+		id, ok := p.Person(sub)
+		if !ok || id.URI != want {
+			t.Errorf("Person(%q) = %+v, %v; want %s", sub, id, ok, want)
+		}
+	}
+	if id, ok := p.Person("mallory"); ok {
+		t.Errorf("an unmapped subject is %+v", id)
+	}
+	// alice through the console holds alice's roles, from the staff map.
+	alice, _ := p.Person("alice")
+	if err := p.Authorize(alice, "/ddr.assessment.v1.AssessmentService/Decide"); err != nil {
+		t.Errorf("alice through the console may not decide: %v", err)
+	}
+
+	for name, subjects := range map[string]authz.Subjects{
+		"a service":           {"x": "service/intake"},
+		"an SRE":              {"x": "sre/oncall"},
+		"another domain":      {"x": "spiffe://other.example/staff/alice"},
+		"not an identity":     {"x": "staff/Alice Smith"},
+		"an empty subject":    {"": "staff/alice"},
+		"two subjects as one": {"a": "staff/alice", "b": "spiffe://ddr.local/staff/alice"},
+	} {
+		if _, err := authz.New("ddr.local", authz.DevStaff(), authz.WithOIDCSubjects(subjects)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestRolesFileRoundTripsTheOIDCSubjects(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roles.json")
+	if ok, err := authz.WriteRoles(path, authz.DevRoles()); !ok || err != nil {
+		t.Fatalf("WriteRoles: %v, %v", ok, err)
+	}
+	got, err := authz.LoadRoles(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(authz.DevRoles(), got); diff != "" {
+		t.Errorf("roles file (-want +got):\n%s", diff)
 	}
 }

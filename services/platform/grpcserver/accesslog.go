@@ -18,12 +18,18 @@ func (i interceptors) logAccess(ctx context.Context, method string, start time.T
 	if id, ok := auth.FromContext(ctx); ok {
 		caller = id.URI
 	}
-	i.logger.LogAttrs(ctx, slog.LevelInfo, "rpc",
+	attrs := []slog.Attr{
 		slog.String("method", method),
 		slog.String("code", status.Code(err).String()),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("caller", caller),
-	)
+	}
+	// A person's call through the console: the caller is the person
+	// (their SPIFFE ID, no personal data), via the console.
+	if via, ok := auth.Via(ctx); ok {
+		attrs = append(attrs, slog.String("via", via.URI))
+	}
+	i.logger.LogAttrs(ctx, slog.LevelInfo, "rpc", attrs...)
 }
 
 func (i interceptors) accessLogUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

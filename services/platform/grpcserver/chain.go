@@ -3,6 +3,7 @@ package grpcserver
 import (
 	"log/slog"
 
+	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 
 	"google.golang.org/grpc"
@@ -22,6 +23,11 @@ type interceptors struct {
 	limiter   *limiter
 	// trustDomain, when set, is the only trust domain a caller may be of.
 	trustDomain string
+	// console is the console's SPIFFE ID, the one caller whose calls
+	// carry a person token; persons verifies those tokens (nil: none is
+	// accepted).
+	console string
+	persons *auth.PersonVerifier
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {

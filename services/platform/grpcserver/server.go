@@ -15,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -53,6 +54,16 @@ type Config struct {
 	// RateLimit limits each caller's calls; the zero value limits nothing
 	// (the binaries set [DefaultRateLimit] through runner's flags).
 	RateLimit RateLimit
+	// ConsoleIdentity is the console's SPIFFE ID (issue 23). A call over
+	// its certificate must carry a signed-in person's token (the
+	// "authorization: Bearer" metadata), and is then the person's call:
+	// their identity, from Policy's OIDC subjects, is the caller; the
+	// console's is [auth.Via]. Health and reflection excepted, the console
+	// never calls as itself, and no other caller may send a person token.
+	ConsoleIdentity string
+	// PersonTokens verifies the console's person tokens; nil refuses
+	// every console call.
+	PersonTokens *auth.PersonVerifier
 }
 
 // Defaults of the limits in [Config].
@@ -120,7 +131,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if o.tracerProvider != nil {
 		otelOpts = append(otelOpts, otelgrpc.WithTracerProvider(o.tracerProvider))
 	}
-	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy, trustDomain: cfg.TrustDomain, limiter: newLimiter(cfg.RateLimit)}
+	chain := interceptors{logger: logger, devHeader: cfg.DevIdentityHeader, policy: cfg.Policy, trustDomain: cfg.TrustDomain, limiter: newLimiter(cfg.RateLimit),
+		console: cfg.ConsoleIdentity, persons: cfg.PersonTokens}
 	maxRecv := cfg.MaxRecvMsgSize
 	if maxRecv <= 0 {
 		maxRecv = DefaultMaxRecvMsgSize

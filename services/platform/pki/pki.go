@@ -40,6 +40,11 @@ const (
 // all-in-one process, which also manages the streams.
 var Services = []string{"ddr", "intake", "assessment", "notification", "reporting"}
 
+// ClientIdentities are clients of the services that serve nothing
+// themselves: the console (issue 23), which calls them over mTLS with
+// this certificate and the signed-in person's token, and has no NATS user.
+var ClientIdentities = []string{"service/console"}
+
 // NATSIdentities are the certificates of the nats-server nodes of a secure
 // cluster (deploy/nats): one identity every node shares, as the route
 // authorization there admits exactly one.
@@ -195,6 +200,7 @@ func Ensure(dir Dir, opts EnsureOptions) (ca *CA, written []string, err error) {
 		for _, s := range Services {
 			ids = append(ids, "service/"+s)
 		}
+		ids = append(ids, ClientIdentities...)
 		ids = append(ids, NATSIdentities...)
 		ids = append(ids, DevIdentities...)
 	}

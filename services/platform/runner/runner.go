@@ -121,6 +121,18 @@ type Config struct {
 	RolesFile string
 	// Staff, when set, is used instead of RolesFile (tests).
 	Staff authz.Staff
+	// OIDCSubjects, with Staff, maps the console's signed-in people to
+	// their identities instead of RolesFile's oidc_subjects (tests).
+	OIDCSubjects authz.Subjects
+	// OIDCIssuer is the OpenID provider whose ID tokens the console
+	// forwards for the person who clicked (issue 23); empty: the console
+	// cannot call this process. OIDCAudience is the audience those tokens
+	// must have, the console's client id (default ddr-console).
+	OIDCIssuer   string
+	OIDCAudience string
+	// ConsoleIdentity is the console's SPIFFE ID, the only caller whose
+	// person tokens are accepted; empty: spiffe://<TrustDomain>/service/console.
+	ConsoleIdentity string
 	// KEKFile holds the key-encryption key (base64) that wraps the data
 	// keys of personal data; empty: [SecretsDir]/kek, outside DataDir. A
 	// file others may read stops the start (0400, or 0440 with the
@@ -186,6 +198,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, name string, embedded bool) {
 	fs.StringVar(&c.TrustDomain, "trust-domain", pki.TrustDomain, "SPIFFE trust domain of every caller; certificates of any other are refused")
 	fs.StringVar(&c.CRLFile, "crl-file", "", "certificate revocation list (PEM), reloaded when it changes; empty: <pki-dir>/crl.pem if present")
 	fs.StringVar(&c.RolesFile, "roles", "", "staff roles file (JSON); empty: <pki-dir>/roles.json")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "OpenID issuer of the person tokens the console forwards; empty: console calls are refused")
+	fs.StringVar(&c.OIDCAudience, "oidc-audience", DefaultOIDCAudience, "audience of the console's person tokens (the console's OIDC client id)")
+	fs.StringVar(&c.ConsoleIdentity, "console-identity", "", "SPIFFE ID of the console, the only caller whose person tokens are accepted; empty: spiffe://<trust-domain>/service/console")
 	fs.StringVar(&c.KEKFile, "kek-file", "", "key-encryption key file (base64, mode 0400 or 0440) wrapping the personal-data keys; empty: secrets/kek beside the data dir")
 	fs.StringVar(&c.FingerprintKeyFile, "fingerprint-key-file", "", "key of the fingerprints of personal data (base64, mode 0400 or 0440); empty: fingerprint-key beside the KEK file")
 	fs.StringVar(&c.AdequacyFile, "adequacy-file", "", "adequacy registry for clause 4.2.1 (JSON, the format of the embedded adequacy.json); empty: the embedded registry")
@@ -302,6 +317,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		return err
 	}
 	srv, err := grpcserver.New(grpcserver.Config{Logger: logger, ServiceNames: names, DevIdentityHeader: cfg.DevIdentity, TLS: sec.grpcTLS, Policy: sec.policy, TrustDomain: sec.trustDomain,
+		ConsoleIdentity: sec.console, PersonTokens: sec.persons,
 		MaxRecvMsgSize: cfg.GRPCMaxRecvBytes, MaxConcurrentStreams: uint32(min(cfg.GRPCMaxStreams, math.MaxUint32)),
 		RateLimit: grpcserver.RateLimit{PerSecond: cfg.RateLimit, Burst: cfg.RateBurst}},
 		grpcserver.WithServerOptions(grpc.ChainUnaryInterceptor(telemetry.UnaryServerRequestID())))

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ddrsuite/ddr/services/platform/auth"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -28,6 +29,14 @@ const (
 	RolesFileName = "roles.json"
 	KEKFileName   = "kek"
 )
+
+// ConsoleName is the console's service name: its certificate is
+// service/console (pki), and it has no NATS user.
+const ConsoleName = "console"
+
+// DefaultOIDCAudience is the console's OIDC client id, the audience of
+// the person tokens it forwards.
+const DefaultOIDCAudience = "ddr-console"
 
 // SecretsDir is where the keys live unless flags say otherwise: a
 // "secrets" directory beside the data directory (./secrets for ./data),
@@ -109,6 +118,10 @@ type security struct {
 	// natsServerTLS, for the embedded server; users map client certificates.
 	natsServerTLS *tls.Config
 	natsUsers     []*server.User
+	// console is the console's SPIFFE ID; persons verifies the person
+	// tokens it forwards (nil without --oidc-issuer).
+	console string
+	persons *auth.PersonVerifier
 }
 
 // loadSecurity reads the PKI, the roles and the KEK. Without
@@ -162,22 +175,38 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 		return nil, fmt.Errorf("%w (`make certs` creates one beside the KEK, or set --fingerprint-key-file)", err)
 	}
 
-	staff := cfg.Staff
-	if staff == nil {
+	roles := authz.RolesFile{Staff: cfg.Staff, OIDCSubjects: cfg.OIDCSubjects}
+	if roles.Staff == nil {
 		rolesFile := cfg.RolesFile
 		if rolesFile == "" {
 			rolesFile = filepath.Join(dir, RolesFileName)
 		}
-		staff, err = authz.LoadStaff(rolesFile)
+		roles, err = authz.LoadRoles(rolesFile)
 		if errors.Is(err, os.ErrNotExist) && s.insecure && cfg.RolesFile == "" {
-			staff, err = authz.DevStaff(), nil
+			roles, err = authz.DevRoles(), nil
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if s.policy, err = authz.New(td, staff); err != nil {
+	if s.policy, err = authz.New(td, roles.Staff, authz.WithOIDCSubjects(roles.OIDCSubjects)); err != nil {
 		return nil, err
+	}
+	s.console = cfg.ConsoleIdentity
+	if s.console == "" {
+		s.console = "spiffe://" + td + "/" + auth.KindService + "/" + ConsoleName
+	}
+	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td {
+		return nil, fmt.Errorf("runner: --console-identity %q must be a SPIFFE ID of trust domain %s", s.console, td)
+	}
+	if cfg.OIDCIssuer != "" {
+		aud := cfg.OIDCAudience
+		if aud == "" {
+			aud = DefaultOIDCAudience
+		}
+		if s.persons, err = auth.NewPersonVerifier(cfg.OIDCIssuer, aud); err != nil {
+			return nil, err
+		}
 	}
 	if s.insecure {
 		return s, nil

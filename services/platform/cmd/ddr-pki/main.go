@@ -25,6 +25,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -110,10 +111,14 @@ func run(dir pki.Dir, secrets string) error {
 		fmt.Println("wrote", f)
 	}
 	roles := filepath.Join(string(dir), runner.RolesFileName)
-	if ok, err := authz.WriteStaff(roles, authz.DevStaff()); err != nil {
+	if ok, err := authz.WriteRoles(roles, authz.DevRoles()); err != nil {
 		return err
 	} else if ok {
 		fmt.Println("wrote", roles)
+	} else if added, err := addDevSubjects(roles); err != nil {
+		return err
+	} else if added {
+		fmt.Println("added the dev OpenID provider's users (oidc_subjects) to", roles)
 	}
 	kek := filepath.Join(secrets, runner.KEKFileName)
 	// The KEK used to live in the PKI directory, inside the data: move it
@@ -279,4 +284,20 @@ func rotate(dataDir, kekFile string) error {
 	}
 	fmt.Printf("re-wrapped %d data keys under KEK %s; KEK %s retired. Back up the new KEK now (ddr-pki backup).\n", n, keys.KEKID(newKEK), keys.KEKID(old))
 	return nil
+}
+
+// addDevSubjects gives a roles file written before the console (issue 23)
+// the dev provider's users, so `make run` signs them in; a file that has
+// oidc_subjects, even empty, is the operator's and stays as it is.
+func addDevSubjects(path string) (bool, error) {
+	f, err := authz.LoadRoles(path)
+	if err != nil || f.OIDCSubjects != nil {
+		return false, err
+	}
+	f.OIDCSubjects = authz.DevSubjects()
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // G306: public configuration, like the certificates
 }

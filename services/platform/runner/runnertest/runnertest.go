@@ -56,6 +56,13 @@ type Options struct {
 	// AdequacyFile is the process's --adequacy-file; empty: the embedded
 	// registry.
 	AdequacyFile string
+	// OIDCIssuer is the process's --oidc-issuer (issue 23: the console's
+	// person tokens); empty: console calls are refused. OIDCAudience and
+	// ConsoleIdentity default as the flags do.
+	OIDCIssuer, OIDCAudience, ConsoleIdentity string
+	// OIDCSubjects maps the console's people; default
+	// [authz.DevSubjects], the dev OpenID provider's users.
+	OIDCSubjects authz.Subjects
 }
 
 // DevStaff is the default role assignment of test processes.
@@ -86,6 +93,10 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 	staff := opts.Staff
 	if staff == nil {
 		staff = DevStaff()
+	}
+	subjects := opts.OIDCSubjects
+	if subjects == nil {
+		subjects = authz.DevSubjects()
 	}
 	dir := pki.Dir(filepath.Join(opts.DataDir, "pki"))
 	// The test's KEK and fingerprint key sit in <data dir>/pki (tests
@@ -120,6 +131,10 @@ func Start(tb testing.TB, opts Options, build runner.BuildFunc) *Proc {
 		PKIDir:          string(dir),
 		KEKFile:         kekFile,
 		Staff:           staff,
+		OIDCSubjects:    subjects,
+		OIDCIssuer:      opts.OIDCIssuer,
+		OIDCAudience:    opts.OIDCAudience,
+		ConsoleIdentity: opts.ConsoleIdentity,
 		ShutdownTimeout: 10 * time.Second,
 		Ready:           func(i runner.Info) { ready <- i },
 		SpanExporter:    opts.SpanExporter,
