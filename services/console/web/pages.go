@@ -135,7 +135,7 @@ func (c *Console) claim(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	if r.PostForm.Get("to") == "case" {
-		http.Redirect(w, r, "/cases/"+id, http.StatusSeeOther) //nolint:gosec // id passed requestID: hex digits and dashes only
+		http.Redirect(w, r, "/cases/"+id+"?done=claim", http.StatusSeeOther) //nolint:gosec // id passed requestID: hex digits and dashes only
 		return
 	}
 	c.showQueue(w, r, ss, nil, id)
@@ -154,6 +154,9 @@ type caseData struct {
 	Counsel     []option
 	Pending     bool
 	OwnDecision bool
+	Contacts    *assessmentv1.GetVerificationContactsResponse
+	ContactsErr *refusal
+	Outcomes    []option
 }
 
 type factorRow struct {
@@ -161,6 +164,14 @@ type factorRow struct {
 	Name  string
 	Text  string
 	By    string
+}
+
+// doneNotices are the actions whose success the case page confirms (the
+// redirect after a POST names one in ?done=).
+var doneNotices = map[string]string{
+	"claim": "The case is yours.", "factors": "Factors recorded.", "counsel": "Consultation recorded.",
+	"challenge": "Challenge consideration recorded.", "decision": "Decision recorded.", "approval": "Decision approved.",
+	"rejection": "Decision sent back to review.", "verification": "Verification recorded.",
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -194,6 +205,14 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, 
 	} else {
 		d.Request = rq.GetRequest()
 	}
+	// Who is asking (issue 18): the directory's contacts to call back and
+	// the verification so far.
+	if vc, err := c.verification.GetVerificationContacts(ctx, &assessmentv1.GetVerificationContactsRequest{RequestId: id}); err != nil {
+		d.ContactsErr = describe(err)
+	} else {
+		d.Contacts = vc
+	}
+	d.Outcomes = options(assessmentv1.VerificationOutcome(0).Descriptor())
 	done := map[assessmentv1.Factor]*assessmentv1.FactorAssessment{}
 	for _, f := range d.Case.GetReview().GetFactors() {
 		done[f.GetFactor()] = f
@@ -207,6 +226,9 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, 
 	d.OwnDecision = strings.HasSuffix(dec.GetDecidedBy(), "/"+ss.subject)
 	v := c.view(ss, "Case "+id, "queue", d)
 	v.Refusal, v.Notice = refused, notice
+	if done := r.URL.Query().Get("done"); refused == nil && notice == "" && doneNotices[done] != "" {
+		v.Notice, v.Done = doneNotices[done], done
+	}
 	code := http.StatusOK
 	if refused != nil {
 		code = http.StatusConflict
@@ -280,6 +302,15 @@ func (c *Console) challenge(w http.ResponseWriter, r *http.Request, ss *session)
 	c.act(w, r, ss, "challenge", func(ctx ctxT, id string) error {
 		_, err := c.assessment.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{
 			RequestId: id, Considered: true, Reasoning: r.PostForm.Get("reasoning"), Warranted: r.PostForm.Get("warranted") == "on",
+		})
+		return err
+	})
+}
+
+func (c *Console) verify(w http.ResponseWriter, r *http.Request, ss *session) {
+	c.act(w, r, ss, "verification", func(ctx ctxT, id string) error {
+		_, err := c.verification.RecordVerification(ctx, &assessmentv1.RecordVerificationRequest{
+			RequestId: id, ChannelId: r.PostForm.Get("channel"), Outcome: assessmentv1.VerificationOutcome(enumForm(r, "outcome")), Note: r.PostForm.Get("note"),
 		})
 		return err
 	})

@@ -122,7 +122,9 @@ type view struct {
 	CSRF    string
 	Refusal *refusal
 	Notice  string
-	Data    any
+	// Done names the action just done (the notice's id, done-<action>).
+	Done string
+	Data any
 }
 
 // refusal is a service's "no", shown as the service gave it: the policy's

@@ -86,6 +86,7 @@ type Console struct {
 
 	intake       intakev1.IntakeServiceClient
 	assessment   assessmentv1.AssessmentServiceClient
+	verification assessmentv1.VerificationServiceClient
 	notification notificationv1.NotificationServiceClient
 	reporting    reportingv1.ReportingServiceClient
 	conns        []*grpc.ClientConn
@@ -163,7 +164,10 @@ func (c *Console) dial() error {
 		set  func(*grpc.ClientConn)
 	}{
 		{&c.cfg.IntakeAddr, func(cc *grpc.ClientConn) { c.intake = intakev1.NewIntakeServiceClient(cc) }},
-		{&c.cfg.AssessmentAddr, func(cc *grpc.ClientConn) { c.assessment = assessmentv1.NewAssessmentServiceClient(cc) }},
+		{&c.cfg.AssessmentAddr, func(cc *grpc.ClientConn) {
+			c.assessment = assessmentv1.NewAssessmentServiceClient(cc)
+			c.verification = assessmentv1.NewVerificationServiceClient(cc)
+		}},
 		{&c.cfg.NotificationAddr, func(cc *grpc.ClientConn) { c.notification = notificationv1.NewNotificationServiceClient(cc) }},
 		{&c.cfg.ReportingAddr, func(cc *grpc.ClientConn) { c.reporting = reportingv1.NewReportingServiceClient(cc) }},
 	} {
@@ -196,7 +200,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// tag, with eval and its injected indicator styles off.
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on the console's own form posts, and the origin check
+	// below needs the real one. Other sites still get no referrer.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	if c.secure {
@@ -242,6 +249,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /cases/{id}/factors", c.authed(c.factors))
 	c.mux.HandleFunc("POST /cases/{id}/counsel", c.authed(c.counsel))
 	c.mux.HandleFunc("POST /cases/{id}/challenge", c.authed(c.challenge))
+	c.mux.HandleFunc("POST /cases/{id}/verify", c.authed(c.verify))
 	c.mux.HandleFunc("POST /cases/{id}/decide", c.authed(c.decide))
 	c.mux.HandleFunc("POST /cases/{id}/approve", c.authed(c.approve))
 	c.mux.HandleFunc("POST /cases/{id}/reject", c.authed(c.rejectDecision))
@@ -276,7 +284,7 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) h
 			return
 		}
 		if r.Method == http.MethodPost {
-			if o := r.Header.Get("Origin"); o != "" && o != c.origin {
+			if o := r.Header.Get("Origin"); (o != "" && o != c.origin) || !sameOriginFetch(r) {
 				c.renderError(w, r, http.StatusForbidden, "This form was not sent from the console.")
 				return
 			}
@@ -288,6 +296,16 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *session)) h
 		}
 		h(w, r, ss)
 	}
+}
+
+// sameOriginFetch is false when the browser says the request came from
+// another site or origin (Sec-Fetch-Site); older browsers send nothing.
+func sameOriginFetch(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
 }
 
 func (c *Console) sessionOf(r *http.Request) *session {

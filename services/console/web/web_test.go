@@ -250,6 +250,16 @@ func TestPOSTWithoutTheSessionsCSRFTokenIsRefused(t *testing.T) {
 	if w.Code != http.StatusForbidden {
 		t.Errorf("cross-origin POST: %d, want 403", w.Code)
 	}
+	// A browser that names no origin but says the request is cross-site.
+	r = httptest.NewRequest("POST", "/cases/"+caseID+"/decide", strings.NewReader(url.Values{"csrf": {ss.csrf}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: ss.id})
+	w = httptest.NewRecorder()
+	f.c.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", w.Code)
+	}
 }
 
 func TestClause3_3_RefusalShowsTheClauseAndExplanation(t *testing.T) {
