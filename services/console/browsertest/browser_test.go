@@ -9,8 +9,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"image"
 	"image/png"
 	"net"
 	"net/http"
@@ -377,7 +377,6 @@ func notBlank(t *testing.T, name string, b []byte) {
 	if len(colours) < 8 || other < total/100 {
 		t.Errorf("%s: screenshot looks blank (%d colours, %d of %d sampled pixels differ from the background)", name, len(colours), other, total)
 	}
-	_ = image.Point{}
 }
 
 func TestVendoredAxeMatchesItsChecksum(t *testing.T) {
@@ -493,6 +492,18 @@ func TestConsole_ReviewOfAnEmergencyInTheBrowser(t *testing.T) {
 	alice.until(e.console+"/records/"+emergency, "Verified", "AssessmentDecided", "HoldPlaced")
 	alice.check("record", "Verified", "Timeline")
 
+	// The case file for legal: one JSON file with every part.
+	file := get(alice, "fetch the case file", chromedp.Evaluate[string](`fetch("/cases/`+emergency+`/export").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	var parts map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(file), &parts); err != nil {
+		t.Fatalf("case file: %v\n%s", err, file)
+	}
+	for _, k := range []string{"request", "case", "plan", "record", "verification"} {
+		if len(parts[k]) == 0 || bytes.Contains(parts[k], []byte(`"unavailable"`)) {
+			t.Errorf("case file: part %s is %s", k, parts[k])
+		}
+	}
+
 	// The transparency report with its charts.
 	alice.run("report", chromedp.Navigate(e.console+"/report"), chromedp.WaitVisible(chromedp.CSS("#report-frame")))
 	alice.check("report", "Transparency report", "Requests counted")
@@ -504,4 +515,43 @@ func TestConsole_ReviewOfAnEmergencyInTheBrowser(t *testing.T) {
 	}
 	_, period, _ := strings.Cut(src, "period=")
 	alice.checkPage("report-view", false, "Transparency report", period)
+}
+
+// Clauses 3.1 and 3.2: reception takes a demand by phone and records it
+// through the console, signed in as the group member's desk.
+func TestClause3_1_IntakeByHandInTheBrowser(t *testing.T) {
+	e := start(t)
+	desk := e.signIn("reception-acme-eu")
+	desk.run("open the form", chromedp.Navigate(e.console+"/intake"), chromedp.WaitVisible(chromedp.ID("intake-form")))
+	desk.check("intake", "Record a demand", "Targets, one per line")
+	desk.run("fill and send",
+		chromedp.SetValue(chromedp.ID("channel"), value(intakev1.Channel_CHANNEL_PHONE)),
+		chromedp.SendKeys(chromedp.ID("authority_name"), "Polizei Berlin"),
+		chromedp.SetValue(chromedp.ID("authority_kind"), value(intakev1.AuthorityKind_AUTHORITY_KIND_POLICE)),
+		chromedp.SendKeys(chromedp.ID("authority_country"), "DE"),
+		chromedp.SetValue(chromedp.ID("process_type"), value(intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_COURT_ORDER)),
+		chromedp.SendKeys(chromedp.ID("process_reference"), "AG Tiergarten 77/26"),
+		chromedp.SendKeys(chromedp.ID("targets"), "acct-by-phone-1"),
+		chromedp.Click(chromedp.CSS(`input[name="category"][value="`+value(intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER)+`"]`)),
+		chromedp.SendKeys(chromedp.ID("purpose"), "fraud investigation"),
+		chromedp.Click(chromedp.CSS("#intake-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#submitted, .refusal")),
+	)
+	if n := get(desk, "look for a refusal", chromedp.Evaluate[int](`document.querySelectorAll(".refusal").length`)); n > 0 {
+		t.Fatalf("the demand was refused:\n%s", desk.text())
+	}
+	id := get(desk, "the request id", chromedp.Text(chromedp.CSS("#submitted strong")))
+	desk.check("intake-recorded", "Recorded as request", id)
+
+	// It is the group member's request, as if its own system had sent it.
+	in := intakev1.NewIntakeServiceClient(e.proc.Dial(t, member))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := in.Get(ctx, &intakev1.GetRequest{RequestId: id})
+	if err != nil {
+		t.Fatalf("the group member cannot see the request it recorded by hand: %v", err)
+	}
+	if r.GetRequest().GetRequestId() != id {
+		t.Errorf("Get answered %s, want %s", r.GetRequest().GetRequestId(), id)
+	}
 }
