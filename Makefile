@@ -180,10 +180,10 @@ natsconf: ## Render deploy/nats/n{1,2,3}.conf (TLS, verify_and_map, per-service 
 	$(GO) run ./services/platform/cmd/ddr-natsconf -out deploy/nats
 
 .PHONY: run
-run: certs ## Run the all-in-one over mTLS (embedded NATS + services); flags via DDR_* or ARGS
+run: certs ## Run the dev OpenID provider, the all-in-one over mTLS and the console (http://127.0.0.1:7700); flags via DDR_* or ARGS; Ctrl-C stops all
 	DDR_NOTIFICATION_CONTACTS="$${DDR_NOTIFICATION_CONTACTS-$(DEMO_CONTACTS)}" \
 	DDR_NOTIFICATION_SMTP_ADDR="$${DDR_NOTIFICATION_SMTP_ADDR-$(DEMO_MAILBOX)}" \
-	$(GO) run ./services/allinone/cmd/ddr $(ARGS)
+	GO="$(GO)" ARGS="$(ARGS)" scripts/run.sh
 
 # The deployment layout on one machine: the 3-node TLS cluster of
 # deploy/nats (data in ./data/nats), the streams and buckets at 3 replicas,

@@ -103,7 +103,8 @@ func TestIssue23_PersonTokensAreAcceptedOnlyOverTheConsolesCertificate(t *testin
 func TestIssue23_ConsoleCannotActOnAnExpiredForeignOrTamperedToken(t *testing.T) {
 	op := startOP(t, devop.Config{ExtraClientIDs: []string{"other-app"}})
 	other := startOP(t, devop.Config{})
-	p := startSuite(t, runnertest.Options{OIDCIssuer: op.Issuer()})
+	logs := &lockedBuffer{}
+	p := startSuite(t, runnertest.Options{OIDCIssuer: op.Issuer(), Logs: logs})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := assessmentv1.NewAssessmentServiceClient(p.Dial(t, console))
@@ -113,7 +114,7 @@ func TestIssue23_ConsoleCannotActOnAnExpiredForeignOrTamperedToken(t *testing.T)
 	expired := signIn(t, op, consoleClient, "alice")
 	op.SetIDTokenLifetime(devop.DefaultIDTokenLifetime)
 
-	for name, tok := range map[string]string{
+	tokens := map[string]string{
 		"expired":        expired,
 		"wrong audience": signIn(t, op, "other-app", "alice"),
 		"other issuer":   signIn(t, other, consoleClient, "alice"),
@@ -121,7 +122,8 @@ func TestIssue23_ConsoleCannotActOnAnExpiredForeignOrTamperedToken(t *testing.T)
 		"tampered":    resubject(t, valid, "alice", "bob"),
 		"unsigned":    unsigned(t, valid),
 		"not a token": "not-a-jwt",
-	} {
+	}
+	for name, tok := range tokens {
 		_, err := c.ListCases(as(ctx, tok), &assessmentv1.ListCasesRequest{})
 		if status.Code(err) != codes.Unauthenticated {
 			t.Errorf("%s token: %v, want UNAUTHENTICATED", name, err)
@@ -132,6 +134,19 @@ func TestIssue23_ConsoleCannotActOnAnExpiredForeignOrTamperedToken(t *testing.T)
 	}
 	if _, err := c.ListCases(as(ctx, valid), &assessmentv1.ListCasesRequest{}); err != nil {
 		t.Errorf("the valid token: %v", err)
+	}
+	// No token, valid or not, and no part of one reaches the logs.
+	p.Stop(t)
+	tokens["valid"] = valid
+	for name, tok := range tokens {
+		for _, part := range strings.Split(tok, ".") {
+			if len(part) >= 16 && strings.Contains(logs.String(), part) {
+				t.Errorf("the %s token is in the logs", name)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "rejected person token") {
+		t.Error("the refusals were not logged at all")
 	}
 }
 
@@ -275,5 +290,19 @@ func TestIssue23_TheIssuerIsDiscoveredLazily(t *testing.T) {
 	op := startOP(t, devop.Config{Addr: addr})
 	if _, err := c.ListCases(as(ctx, signIn(t, op, consoleClient, "alice")), &assessmentv1.ListCasesRequest{}); err != nil {
 		t.Errorf("issuer up: %v", err)
+	}
+}
+
+// The dev provider's users share a published password: it runs for `make
+// run` and tests only, and no binary that is deployed links it.
+func TestIssue23_NoDeployedBinaryLinksTheDevOpenIDProvider(t *testing.T) {
+	const prefix = "github.com/ddrsuite/ddr/services/"
+	for _, cmd := range []string{"allinone/cmd/ddr", "intake/cmd/intake", "assessment/cmd/assessment",
+		"notification/cmd/notification", "reporting/cmd/reporting", "ddrctl/cmd/ddrctl"} {
+		for _, dep := range deps(t, prefix+cmd) {
+			if strings.HasPrefix(dep, prefix+"devoidc") || strings.HasPrefix(dep, "github.com/zitadel/") {
+				t.Errorf("%s links %s", cmd, dep)
+			}
+		}
 	}
 }

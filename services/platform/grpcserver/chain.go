@@ -3,7 +3,7 @@ package grpcserver
 import (
 	"log/slog"
 
-	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/auth/persontoken"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 
 	"google.golang.org/grpc"
@@ -27,7 +27,7 @@ type interceptors struct {
 	// carry a person token; persons verifies those tokens (nil: none is
 	// accepted).
 	console string
-	persons *auth.PersonVerifier
+	persons *persontoken.Verifier
 }
 
 func (i interceptors) unary() []grpc.UnaryServerInterceptor {

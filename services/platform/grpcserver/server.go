@@ -15,7 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/auth/persontoken"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -58,12 +58,12 @@ type Config struct {
 	// its certificate must carry a signed-in person's token (the
 	// "authorization: Bearer" metadata), and is then the person's call:
 	// their identity, from Policy's OIDC subjects, is the caller; the
-	// console's is [auth.Via]. Health and reflection excepted, the console
+	// console's is auth.Via. Health and reflection excepted, the console
 	// never calls as itself, and no other caller may send a person token.
 	ConsoleIdentity string
 	// PersonTokens verifies the console's person tokens; nil refuses
 	// every console call.
-	PersonTokens *auth.PersonVerifier
+	PersonTokens *persontoken.Verifier
 }
 
 // Defaults of the limits in [Config].

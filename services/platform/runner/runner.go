@@ -364,7 +364,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	for _, n := range names {
 		srv.SetServing(n, true)
 	}
-	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "metrics", info.MetricsAddr, "health", info.HealthAddr, "nats", info.NATSURL, "services", len(names), "mtls", !sec.insecure)
+	logger.Info("ddr ready", "process", cfg.Name, "grpc", info.GRPCAddr, "metrics", info.MetricsAddr, "health", info.HealthAddr, "nats", info.NATSURL, "services", len(names), "mtls", !sec.insecure, "oidc_issuer", sec.issuer())
 	if cfg.Ready != nil {
 		cfg.Ready(info)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/platform/auth"
+	"github.com/ddrsuite/ddr/services/platform/auth/persontoken"
 	"github.com/ddrsuite/ddr/services/platform/authz"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -121,7 +123,7 @@ type security struct {
 	// console is the console's SPIFFE ID; persons verifies the person
 	// tokens it forwards (nil without --oidc-issuer).
 	console string
-	persons *auth.PersonVerifier
+	persons *persontoken.Verifier
 }
 
 // loadSecurity reads the PKI, the roles and the KEK. Without
@@ -196,15 +198,17 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	if s.console == "" {
 		s.console = "spiffe://" + td + "/" + auth.KindService + "/" + ConsoleName
 	}
-	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td {
-		return nil, fmt.Errorf("runner: --console-identity %q must be a SPIFFE ID of trust domain %s", s.console, td)
+	// The console's calls are never its own: an identity that also calls
+	// as itself (a person, one of the suite's services) would lose that.
+	if id, err := auth.ParseSPIFFE(s.console); err != nil || id.TrustDomain() != td || id.Kind != auth.KindService || slices.Contains(pki.Services, id.Name) {
+		return nil, fmt.Errorf("runner: --console-identity %q must be a service identity of trust domain %s other than the suite's own services", s.console, td)
 	}
 	if cfg.OIDCIssuer != "" {
 		aud := cfg.OIDCAudience
 		if aud == "" {
 			aud = DefaultOIDCAudience
 		}
-		if s.persons, err = auth.NewPersonVerifier(cfg.OIDCIssuer, aud); err != nil {
+		if s.persons, err = persontoken.New(cfg.OIDCIssuer, aud); err != nil {
 			return nil, err
 		}
 	}
@@ -243,6 +247,15 @@ func loadSecurity(cfg Config, logger *slog.Logger) (*security, error) {
 	s.natsServerTLS = s.grpcTLS.Clone()
 	s.natsUsers = natsacl.Users(s.trustDomain, "oncall")
 	return s, nil
+}
+
+// issuer is the OpenID issuer of the console's person tokens, "" when the
+// console is refused.
+func (s *security) issuer() string {
+	if s.persons == nil {
+		return ""
+	}
+	return s.persons.Issuer()
 }
 
 // natsOptions are the client options of identity service/name.
