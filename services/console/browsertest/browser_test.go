@@ -446,6 +446,20 @@ func TestConsole_ReviewOfAnEmergencyInTheBrowser(t *testing.T) {
 		t.Fatalf("top of the queue is %s, want the emergency %s\n%s", first, emergency, s)
 	}
 	alice.check("queue", "Review queue", "emergency", emergency)
+	// The filters answer through htmx (no eval, no injected styles: the
+	// CSP would report either): emergencies only leaves the routine out.
+	alice.run("filter the queue",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("queue").dataset.left = "1"`),
+		chromedp.Click(chromedp.CSS(`input[name="emergency"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue:not([data-left]) a.case-link`)),
+	)
+	if q := get(alice, "the filtered queue", chromedp.Text(chromedp.ID("queue"))); strings.Contains(q, routine) || !strings.Contains(q, emergency) {
+		t.Errorf("emergencies only: the queue shows\n%s", q)
+	}
+	if loc := get(alice, "the page's address", chromedp.Location()); !strings.Contains(loc, "emergency=1") {
+		t.Errorf("the filter is not in the address (%s): a reload would lose it", loc)
+	}
+	alice.check("queue-emergencies", emergency)
 
 	alice.run("open the emergency case",
 		chromedp.Click(chromedp.CSS("table.queue tbody tr:first-child a.case-link")),
