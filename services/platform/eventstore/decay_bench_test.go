@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,7 +249,9 @@ const (
 
 // measure runs op b.N times and reports, beside ns/op, the median time of
 // one op (p50-ns) and the garbage collections per op that ran meanwhile
-// (gc/op). On a shared machine the mean (ns/op) takes in every time the
+// (gc/op), and the 90th and 99th percentiles. With
+// DDR_BENCH_PROFILE_DIR set it writes a CPU profile of each measurement
+// there. On a shared machine the mean (ns/op) takes in every time the
 // process was off the CPU, which varies from run to run with the other
 // sessions' load; the median of single ops mostly does not, so the ratio
 // between stream sizes is read from it (and it is what the decay goal
@@ -257,6 +261,20 @@ func measure(b *testing.B, op func() error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	gcs := ms.NumGC
+	if dir := os.Getenv("DDR_BENCH_PROFILE_DIR"); dir != "" {
+		// A CPU profile of this measurement alone, without the seeding.
+		f, err := os.Create(filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(b.Name())+".cpu"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 	times := make([]time.Duration, 0, b.N)
 	for b.Loop() {
 		if len(times)%measureBatch == measureBatch-1 {
@@ -275,5 +293,7 @@ func measure(b *testing.B, op func() error) {
 	runtime.ReadMemStats(&ms)
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(times[len(times)*9/10].Nanoseconds()), "p90-ns")
+	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(ms.NumGC-gcs)/float64(b.N), "gc/op")
 }
