@@ -73,10 +73,13 @@ func WithIndex(limit int) Option {
 // of the request id to the request's entry, and flat slices of entries,
 // ids and events. A map of strings to small structs (as it was) gave the
 // garbage collector three objects to mark per request, a million requests
-// in a long record: every collection then marked them all, competing with
-// the reads for the CPU (the loads of BenchmarkDecay cost twice as much at
-// 1,000,000 events as at 10,000 with the same cached messages). Slices and
-// maps without pointers are not scanned at all.
+// in a long record: every collection marked them all, beside the reads
+// (BenchmarkDecay at 1,000,000 events: 14.8 M heap objects, two thirds
+// the index's, and a full collection took 10-20 s on a loaded 2-core
+// machine; 4.8 M and 0.25-2.6 s now; bench/DECAY.md). Slices and maps
+// without pointers are not scanned at all. The estimate against the
+// limit counts what is used; the slices' spare capacity may add up to as
+// much again while they grow.
 type seqIndex struct {
 	limit int
 	seed  maphash.Seed
@@ -88,7 +91,7 @@ type seqIndex struct {
 	cc   jetstream.ConsumeContext
 
 	mu sync.RWMutex
-	// started: the index was started (and not dropped since).
+	// started: start has run (the index may have been dropped since).
 	started bool
 	// heads maps the hash of a request id to its entry's number plus
 	// one; requests whose ids share a hash are chained by reqEntry.next.
