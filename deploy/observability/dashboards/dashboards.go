@@ -51,6 +51,8 @@ const (
 	PanelNoticeDelivery   = 33
 	PanelInsecureMode     = 41
 	PanelRateLimited      = 42
+	PanelRecordBytes      = 51
+	PanelRecordMessages   = 52
 )
 
 // Pending are metrics the dashboard and alerts name before the services
@@ -177,7 +179,16 @@ func Suite() (dashboard.Dashboard, error) {
 		WithPanel(single(PanelInsecureMode, "Processes in insecure mode", "Processes running the insecure development mode (plaintext, identity from a header). Must be 0 outside a laptop.", "short", "ddrinsecuremode", 1,
 			query(`sum(ddr_insecure_mode)`, "insecure"))).
 		WithPanel(series(PanelRateLimited, "Rate-limited calls by kind of caller", "Calls refused with RESOURCE_EXHAUSTED by the per-caller rate limit, by kind of caller (never who).", "reqps", "ddrratelimited",
-			query(`sum by (caller_kind) (rate(ddr_rate_limited_total[$__rate_interval]))`, "{{caller_kind}}")))
+			query(`sum by (caller_kind) (rate(ddr_rate_limited_total[$__rate_interval]))`, "{{caller_kind}}"))).
+
+		// The record: never purged, so its storage only grows.
+		WithRow(dashboard.NewRowBuilder("Record storage").Id(50)).
+		WithPanel(series(PanelRecordBytes, "Record storage (never purged)", "Bytes stored by the record's streams (one replica's copy), and where DDR's growth of the last 7 days leads in 30 days. JetStream stores at most 75 % of the volume free at its start (10 GiB volumes in deploy/k8s: 7.5 GiB).", "bytes", "ddrrecordstoragefillssoon",
+			query(`max by (stream) (ddr_stream_bytes)`, "{{stream}}"),
+			query(`max by (stream) (predict_linear(ddr_stream_bytes{stream="DDR"}[7d], 30 * 86400))`, "{{stream}} in 30 days at this rate"))).
+		WithPanel(series(PanelRecordMessages, "Record messages", "Messages (events, dead letters) stored by the record's streams.", "short", "ddrrecordgrowthunusual",
+			query(`max by (stream) (ddr_stream_messages)`, "{{stream}}"),
+			query(`max by (stream) (delta(ddr_stream_bytes{stream="DDR"}[1h]))`, "{{stream}} bytes written in the last hour")))
 	return b.Build()
 }
 

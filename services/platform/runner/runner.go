@@ -286,6 +286,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	} else {
 		defer unobserve()
 	}
+	if unobserve, err := eventstore.ObserveStorage(js); err != nil {
+		logger.Warn("record storage not observable", "err", err)
+	} else {
+		defer unobserve()
+	}
 	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name)
 	if err != nil {
 		return err
