@@ -23,7 +23,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -161,20 +160,11 @@ func (e *env) signIn(name string) *person {
 	p.tab, p.ctx = tab, ctx
 	p.run("sign in as "+name,
 		enableLog,
-		// The dev provider's login page sets form-action 'self', which
-		// Chromium applies to the redirect back to the console too; until
-		// that is fixed there (h/consoleauth), CSP is bypassed while on
-		// the provider's pages only, and back on before any console page
-		// is checked.
-		bypassCSP(true),
 		chromedp.Navigate(e.console+"/queue"),
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), name),
 		chromedp.SendKeys(chromedp.ID("password"), devop.DevPassword),
 		chromedp.Click(chromedp.ID("submit")),
-		chromedp.WaitVisible(chromedp.ID("user")),
-		bypassCSP(false),
-		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.ID("user")),
 	)
 	if who := get(p, "who is signed in", chromedp.Text(chromedp.ID("user"))); who != name {
@@ -187,13 +177,6 @@ func (e *env) signIn(name string) *person {
 func enableLog(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 	_, err := cdp.Call(ctx, t, log.Enable, cdp.Empty{})
 	return chromedp.Void{}, err
-}
-
-func bypassCSP(on bool) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, t, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: on})
-		return chromedp.Void{}, err
-	}
 }
 
 // listen keeps what the browser says about the Content-Security-Policy.

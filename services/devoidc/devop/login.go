@@ -42,7 +42,11 @@ type login struct {
 
 func (l *login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	// form-action also governs the redirects that follow the form's POST
+	// (Chromium applies it to the whole chain), and the last of them goes
+	// to the console's callback on another port: the provider serves
+	// loopback only, so it allows loopback origins, nothing else.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'")
 	switch r.Method {
 	case http.MethodGet:
 		l.render(w, http.StatusOK, r.URL.Query().Get("authRequestID"), "")
