@@ -142,7 +142,7 @@ func (c Config) RulesFor(f RequestFacts) Rules {
 			r.Bulk.MaxTargets = min(r.Bulk.MaxTargets, *o.MaxTargets)
 		}
 		if o.MaxTimeRangeDays != nil && *o.MaxTimeRangeDays >= 1 {
-			r.Bulk.MaxTimeRange = min(r.Bulk.MaxTimeRange, time.Duration(min(*o.MaxTimeRangeDays, maxOverlayNumber))*24*time.Hour)
+			r.Bulk.MaxTimeRange = min(r.Bulk.MaxTimeRange, time.Duration(min(*o.MaxTimeRangeDays, maxOverlayDays))*24*time.Hour)
 		}
 		if o.EmergencyReviewMinutes != nil && *o.EmergencyReviewMinutes >= 1 {
 			r.EmergencyReview = min(r.EmergencyReview, time.Duration(min(*o.EmergencyReviewMinutes, maxOverlayNumber))*time.Minute)

@@ -39,6 +39,13 @@ type Overlay struct {
 // durations cannot overflow (a million hours is over a century).
 const maxOverlayNumber = 1_000_000
 
+// maxOverlayDays bounds the fields counted in days: a million days is
+// past time.Duration's range (about 106,751 days), where the conversion
+// wrapped negative and a looser bulk range passed the loosening check
+// (found by FuzzLoadOverlay: 107,000 days). Ten thousand days is over
+// 27 years, longer than any bulk range a jurisdiction sets.
+const maxOverlayDays = 10_000
+
 // RuleOverlayLoosens is the Rule of the refusal of an overlay that would
 // weaken the base policy.
 const RuleOverlayLoosens = "OVERLAY_LOOSENS_RULE"
@@ -97,13 +104,15 @@ func (o Overlay) Validate(base Config) error {
 	}{
 		{"customer_notice_hours", o.CustomerNoticeHours},
 		{"max_targets", o.MaxTargets},
-		{"max_time_range_days", o.MaxTimeRangeDays},
 		{"emergency_review_minutes", o.EmergencyReviewMinutes},
 		{"standard_review_business_days", o.StandardReviewBusinessDays},
 	} {
 		if n.value != nil && *n.value > maxOverlayNumber {
 			v.Add(n.field, "out of range")
 		}
+	}
+	if d := o.MaxTimeRangeDays; d != nil && *d > maxOverlayDays {
+		v.Add("max_time_range_days", "out of range")
 	}
 	if o.ExtraApprovals > 100 {
 		v.Add("extra_approvals", "out of range")
