@@ -1,0 +1,178 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+)
+
+// The stand-in's plan: on hold for a non-adequate country, with one DPA.
+func (s *services) GetPlan(ctx context.Context, _ *notificationv1.GetPlanRequest) (*notificationv1.GetPlanResponse, error) {
+	s.saw(ctx)
+	return &notificationv1.GetPlanResponse{Plan: &notificationv1.Plan{
+		RequestId: caseID, Status: notificationv1.PlanStatus_PLAN_STATUS_ON_HOLD, Authorities: []string{"DPC-IE"},
+		Lifts: []*commonv1.Lift{{Id: "consultation/DPC-IE/1", Clause: "4.2.1", What: "DPC-IE: no objection", RecordedBy: "spiffe://ddr.local/staff/bob"}},
+	}}, nil
+}
+
+func (s *services) ListHolds(ctx context.Context, _ *notificationv1.ListHoldsRequest) (*notificationv1.ListHoldsResponse, error) {
+	s.saw(ctx)
+	return &notificationv1.ListHoldsResponse{Holds: []*notificationv1.Hold{{RequestId: caseID, Country: "US", Clause: "4.2.1"}}}, nil
+}
+
+func (s *services) ProposeConsultationOutcome(ctx context.Context, r *notificationv1.ProposeConsultationOutcomeRequest) (*notificationv1.ProposeConsultationOutcomeResponse, error) {
+	return &notificationv1.ProposeConsultationOutcomeResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ProposeExemption(ctx context.Context, r *notificationv1.ProposeExemptionRequest) (*notificationv1.ProposeExemptionResponse, error) {
+	return &notificationv1.ProposeExemptionResponse{}, s.got(ctx, r)
+}
+
+func (s *services) LiftHold(ctx context.Context, r *notificationv1.LiftHoldRequest) (*notificationv1.LiftHoldResponse, error) {
+	return &notificationv1.LiftHoldResponse{}, s.got(ctx, r)
+}
+
+func (s *services) RecordRedirectOutcome(ctx context.Context, r *notificationv1.RecordRedirectOutcomeRequest) (*notificationv1.RecordRedirectOutcomeResponse, error) {
+	return &notificationv1.RecordRedirectOutcomeResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ProposeManualDispatch(ctx context.Context, r *notificationv1.ProposeManualDispatchRequest) (*notificationv1.ProposeManualDispatchResponse, error) {
+	return &notificationv1.ProposeManualDispatchResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ConfirmLift(ctx context.Context, r *notificationv1.ConfirmLiftRequest) (*notificationv1.ConfirmLiftResponse, error) {
+	return &notificationv1.ConfirmLiftResponse{}, s.got(ctx, r)
+}
+
+// action is one form of a page: what is posted, the RPC it must call with
+// which request, and where success leads.
+type action struct {
+	name   string
+	path   string
+	form   url.Values
+	method string
+	want   proto.Message
+	done   string
+	page   string // the page the form is on, and a refusal is shown on
+}
+
+// checkAction posts the form as alice: the RPC gets her token and the
+// fields; success redirects to the page with its confirmation; the page
+// shows the form with a label for each input; a refusal shows its clause
+// and explanation.
+func checkAction(t *testing.T, a action, clause string) {
+	t.Helper()
+	f := newFixture(t, "http://127.0.0.1:7700")
+	ss := f.signIn(time.Hour)
+	page := f.do("GET", a.page, ss, nil)
+	if page.Code != http.StatusOK {
+		t.Fatalf("%s: GET %s: %d\n%s", a.name, a.page, page.Code, page.Body)
+	}
+	if !strings.Contains(page.Body.String(), `action="`+a.path+`"`) {
+		t.Errorf("%s: %s has no form posting to %s", a.name, a.page, a.path)
+	}
+	form := url.Values{"csrf": {ss.csrf}}
+	for k, v := range a.form {
+		form[k] = v
+	}
+	w := f.do("POST", a.path, ss, form)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != a.page+"?done="+a.done {
+		t.Fatalf("%s: %d %q, want a redirect to %s?done=%s\n%s", a.name, w.Code, w.Header().Get("Location"), a.page, a.done, w.Body)
+	}
+	if got := f.svc.lastCall(t, a.method); !proto.Equal(a.want, got) {
+		t.Errorf("%s: %s request\n got: %v\nwant: %v", a.name, a.method, prototext.Format(got), prototext.Format(a.want))
+	}
+	if back := f.do("GET", w.Header().Get("Location"), ss, nil); !strings.Contains(back.Body.String(), `id="done-`+a.done+`"`) {
+		t.Errorf("%s: the page after does not confirm the action", a.name)
+	}
+
+	f.svc.refuseWith(a.method, clause)
+	w = f.do("POST", a.path, ss, form)
+	if w.Code != http.StatusConflict {
+		t.Fatalf("%s refused: %d, want 409\n%s", a.name, w.Code, w.Body)
+	}
+	for _, want := range []string{"clause " + clause, "refused by clause " + clause + " in this test", `role="alert"`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s refused: the page lacks %q", a.name, want)
+		}
+	}
+}
+
+var planPath = "/plans/" + caseID
+
+func TestClause4_2_1_DPAOutcomeIsProposedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "dpa outcome", path: planPath + "/dpa-outcome", page: planPath, done: "dpa", method: "ProposeConsultationOutcome",
+		form: url.Values{"authority": {" DPC-IE "}, "outcome": {"1"}, "summary": {"no objection"}, "reply_reference": {"DPC-2026-118"}, "reply_date": {"2026-12-01"}},
+		want: &notificationv1.ProposeConsultationOutcomeRequest{
+			RequestId: caseID, Authority: "DPC-IE", Outcome: notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_NO_OBJECTION,
+			Summary: "no objection", ReplyReference: "DPC-2026-118", ReplyTime: timestamppb.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
+		},
+	}, "4.2.1")
+}
+
+func TestClause4_1_2_ExemptionIsProposedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "exemption", path: planPath + "/exemption", page: planPath, done: "exemption", method: "ProposeExemption",
+		form: url.Values{"step": {"2"}, "reason": {"PROHIBITED"}, "basis": {"gag order s. 3"}, "evidence": {"AG 12/26"}, "statute": {"StPO 95"}, "why": {""}, "customer": {"c1"}},
+		want: &notificationv1.ProposeExemptionRequest{
+			RequestId: caseID, Step: notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER, Reason: "PROHIBITED", Basis: "gag order s. 3",
+			EvidenceReference: "AG 12/26", Statute: "StPO 95", CustomerRef: "c1",
+		},
+	}, "4.1.2")
+}
+
+func TestClause4_2_1_HoldIsLiftedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "lift hold", path: planPath + "/lift-hold", page: planPath, done: "lift-hold", method: "LiftHold",
+		want: &notificationv1.LiftHoldRequest{RequestId: caseID},
+	}, "4.2.1")
+}
+
+func TestClause4_1_1_RedirectOutcomeIsRecordedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "redirect", path: planPath + "/redirect", page: planPath, done: "redirect", method: "RecordRedirectOutcome",
+		form: url.Values{"outcome": {"1"}, "support": {"sent the customer the demand"}, "customer": {""}},
+		want: &notificationv1.RecordRedirectOutcomeRequest{RequestId: caseID, Outcome: notificationv1.RedirectOutcome_REDIRECT_OUTCOME_AGREED, Support: "sent the customer the demand"},
+	}, "4.1.1")
+}
+
+func TestClause5_1_OutcomeNoticeDispatchIsProposedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "dispatch", path: planPath + "/dispatch", page: planPath, done: "dispatch", method: "ProposeManualDispatch",
+		form: url.Values{"what": {"outcome"}, "authority": {"CNIL"}, "means": {"2"}, "reference": {"RR-1234-FR"}, "sent": {"2026-11-30"}},
+		want: &notificationv1.ProposeManualDispatchRequest{
+			RequestId: caseID, Authority: "CNIL", Means: notificationv1.DispatchMeans_DISPATCH_MEANS_POST, Reference: "RR-1234-FR",
+			SentTime: timestamppb.New(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)), Step: notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME,
+		},
+	}, "5.1")
+}
+
+func TestClause2_2_PacketDispatchWithoutADateIsSentNow(t *testing.T) {
+	checkAction(t, action{
+		name: "dispatch", path: planPath + "/dispatch", page: planPath, done: "dispatch", method: "ProposeManualDispatch",
+		form: url.Values{"what": {"packet"}, "authority": {"CNIL"}, "means": {"1"}, "reference": {"CNIL-77"}},
+		want: &notificationv1.ProposeManualDispatchRequest{
+			RequestId: caseID, Authority: "CNIL", Means: notificationv1.DispatchMeans_DISPATCH_MEANS_PORTAL, Reference: "CNIL-77",
+			SentTime: timestamppb.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)),
+		},
+	}, "2.2")
+}
+
+func TestLiftIsConfirmedFromThePlanPage(t *testing.T) {
+	checkAction(t, action{
+		name: "confirm", path: planPath + "/confirm", page: planPath, done: "confirm", method: "ConfirmLift",
+		form: url.Values{"lift": {"consultation/DPC-IE/1"}},
+		want: &notificationv1.ConfirmLiftRequest{RequestId: caseID, LiftId: "consultation/DPC-IE/1"},
+	}, "4.2.1")
+}
