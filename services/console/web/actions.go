@@ -58,64 +58,51 @@ func dateForm(r *http.Request, name string) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-func (c *Console) consultationOutcome(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.planAct(w, r, ss, "dpa", func(ctx ctxT, id string) error {
-		_, err := c.notification.ProposeConsultationOutcome(ctx, &notificationv1.ProposeConsultationOutcomeRequest{
-			RequestId: id, Authority: strings.TrimSpace(r.PostForm.Get("authority")),
-			Outcome: notificationv1.ConsultationOutcome(enumForm(r, "outcome")),
-			Summary: r.PostForm.Get("summary"), ReplyReference: strings.TrimSpace(r.PostForm.Get("reply_reference")),
-			ReplyTime: dateForm(r, "reply_date"),
-		})
-		return err
-	})
-}
-
-func (c *Console) exemption(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.planAct(w, r, ss, "exemption", func(ctx ctxT, id string) error {
-		_, err := c.notification.ProposeExemption(ctx, &notificationv1.ProposeExemptionRequest{
-			RequestId: id, Step: notificationv1.StepKind(enumForm(r, "step")),
-			// The service names the reasons PROHIBITED and IMMINENT_RISK.
-			Reason: r.PostForm.Get("reason"), Basis: r.PostForm.Get("basis"),
-			EvidenceReference: r.PostForm.Get("evidence"), Statute: r.PostForm.Get("statute"),
-			WhyNoticeDefeats: r.PostForm.Get("why"), CustomerRef: strings.TrimSpace(r.PostForm.Get("customer")),
-		})
-		return err
-	})
-}
-
-func (c *Console) liftHold(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.planAct(w, r, ss, "lift-hold", func(ctx ctxT, id string) error {
-		_, err := c.notification.LiftHold(ctx, &notificationv1.LiftHoldRequest{RequestId: id})
-		return err
-	})
-}
-
-func (c *Console) redirectOutcome(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.planAct(w, r, ss, "redirect", func(ctx ctxT, id string) error {
-		_, err := c.notification.RecordRedirectOutcome(ctx, &notificationv1.RecordRedirectOutcomeRequest{
-			RequestId: id, Outcome: notificationv1.RedirectOutcome(enumForm(r, "outcome")),
-			Support: r.PostForm.Get("support"), CustomerRef: strings.TrimSpace(r.PostForm.Get("customer")),
-		})
-		return err
-	})
-}
-
-func (c *Console) dispatch(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.planAct(w, r, ss, "dispatch", func(ctx ctxT, id string) error {
-		req := &notificationv1.ProposeManualDispatchRequest{
-			RequestId: id, Authority: strings.TrimSpace(r.PostForm.Get("authority")),
-			Means: notificationv1.DispatchMeans(enumForm(r, "means")), Reference: strings.TrimSpace(r.PostForm.Get("reference")),
-			SentTime: dateForm(r, "sent"),
-		}
-		if req.SentTime == nil {
-			req.SentTime = nowPB(c.now())
-		}
-		if r.PostForm.Get("what") == "outcome" {
-			// The notice telling a consulted DPA how the request ended
-			// (clause 5.1), not the consultation packet.
-			req.Step = notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME
-		}
-		_, err := c.notification.ProposeManualDispatch(ctx, req)
-		return err
+// planActions are the plan page's forms.
+func (c *Console) planActions() {
+	no := c.notification
+	c.register("/plans/{id}/", c.planAct, []formAction{
+		{"dpa-outcome", "dpa", func(r *http.Request, ctx ctxT, id string) error {
+			return send(ctx, no.ProposeConsultationOutcome, &notificationv1.ProposeConsultationOutcomeRequest{
+				RequestId: id, Authority: strings.TrimSpace(r.PostForm.Get("authority")),
+				Outcome: notificationv1.ConsultationOutcome(enumForm(r, "outcome")),
+				Summary: r.PostForm.Get("summary"), ReplyReference: strings.TrimSpace(r.PostForm.Get("reply_reference")),
+				ReplyTime: dateForm(r, "reply_date"),
+			})
+		}},
+		{"exemption", "exemption", func(r *http.Request, ctx ctxT, id string) error {
+			return send(ctx, no.ProposeExemption, &notificationv1.ProposeExemptionRequest{
+				RequestId: id, Step: notificationv1.StepKind(enumForm(r, "step")),
+				// The service names the reasons PROHIBITED and IMMINENT_RISK.
+				Reason: r.PostForm.Get("reason"), Basis: r.PostForm.Get("basis"),
+				EvidenceReference: r.PostForm.Get("evidence"), Statute: r.PostForm.Get("statute"),
+				WhyNoticeDefeats: r.PostForm.Get("why"), CustomerRef: strings.TrimSpace(r.PostForm.Get("customer")),
+			})
+		}},
+		{"lift-hold", "lift-hold", func(_ *http.Request, ctx ctxT, id string) error {
+			return send(ctx, no.LiftHold, &notificationv1.LiftHoldRequest{RequestId: id})
+		}},
+		{"redirect", "redirect", func(r *http.Request, ctx ctxT, id string) error {
+			// customer empty: the request's one controller customer.
+			req := &notificationv1.RecordRedirectOutcomeRequest{RequestId: id, Outcome: notificationv1.RedirectOutcome(enumForm(r, "outcome"))}
+			req.Support, req.CustomerRef = r.PostForm.Get("support"), strings.TrimSpace(r.PostForm.Get("customer"))
+			return send(ctx, no.RecordRedirectOutcome, req)
+		}},
+		{"dispatch", "dispatch", func(r *http.Request, ctx ctxT, id string) error {
+			req := &notificationv1.ProposeManualDispatchRequest{
+				RequestId: id, Authority: strings.TrimSpace(r.PostForm.Get("authority")),
+				Means: notificationv1.DispatchMeans(enumForm(r, "means")), Reference: strings.TrimSpace(r.PostForm.Get("reference")),
+				SentTime: dateForm(r, "sent"),
+			}
+			if req.SentTime == nil {
+				req.SentTime = nowPB(c.now())
+			}
+			if r.PostForm.Get("what") == "outcome" {
+				// The notice telling a consulted DPA how the request
+				// ended (clause 5.1), not the consultation packet.
+				req.Step = notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME
+			}
+			return send(ctx, no.ProposeManualDispatch, req)
+		}},
 	})
 }

@@ -12,7 +12,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 )
 
@@ -175,4 +177,140 @@ func TestLiftIsConfirmedFromThePlanPage(t *testing.T) {
 		form: url.Values{"lift": {"consultation/DPC-IE/1"}},
 		want: &notificationv1.ConfirmLiftRequest{RequestId: caseID, LiftId: "consultation/DPC-IE/1"},
 	}, "4.2.1")
+}
+
+func (s *services) ClaimCase(ctx context.Context, r *assessmentv1.ClaimCaseRequest) (*assessmentv1.ClaimCaseResponse, error) {
+	return &assessmentv1.ClaimCaseResponse{}, s.got(ctx, r)
+}
+
+func (s *services) RequestInformation(ctx context.Context, r *assessmentv1.RequestInformationRequest) (*assessmentv1.RequestInformationResponse, error) {
+	return &assessmentv1.RequestInformationResponse{}, s.got(ctx, r)
+}
+
+func (s *services) RecordWithdrawal(ctx context.Context, r *intakev1.RecordWithdrawalRequest) (*intakev1.RecordWithdrawalResponse, error) {
+	return &intakev1.RecordWithdrawalResponse{}, s.got(ctx, r)
+}
+
+func (s *services) AcknowledgeWithdrawal(ctx context.Context, r *assessmentv1.AcknowledgeWithdrawalRequest) (*assessmentv1.AcknowledgeWithdrawalResponse, error) {
+	return &assessmentv1.AcknowledgeWithdrawalResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ProposeChallengeOutcome(ctx context.Context, r *assessmentv1.ProposeChallengeOutcomeRequest) (*assessmentv1.ProposeChallengeOutcomeResponse, error) {
+	return &assessmentv1.ProposeChallengeOutcomeResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ConfirmChallengeOutcome(ctx context.Context, r *assessmentv1.ConfirmChallengeOutcomeRequest) (*assessmentv1.ConfirmChallengeOutcomeResponse, error) {
+	return &assessmentv1.ConfirmChallengeOutcomeResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ProposeFactCorrection(ctx context.Context, r *assessmentv1.ProposeFactCorrectionRequest) (*assessmentv1.ProposeFactCorrectionResponse, error) {
+	return &assessmentv1.ProposeFactCorrectionResponse{}, s.got(ctx, r)
+}
+
+func (s *services) ConfirmFactCorrection(ctx context.Context, r *assessmentv1.ConfirmFactCorrectionRequest) (*assessmentv1.ConfirmFactCorrectionResponse, error) {
+	return &assessmentv1.ConfirmFactCorrectionResponse{}, s.got(ctx, r)
+}
+
+func (s *services) JustifyImminentRisk(ctx context.Context, r *assessmentv1.JustifyImminentRiskRequest) (*assessmentv1.JustifyImminentRiskResponse, error) {
+	return &assessmentv1.JustifyImminentRiskResponse{}, s.got(ctx, r)
+}
+
+var casePath = "/cases/" + caseID
+
+func TestCaseIsAssignedToSomeoneElseFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "assign", path: casePath + "/assign", page: casePath, done: "assign", method: "ClaimCase",
+		form: url.Values{"assignee": {" spiffe://ddr.local/staff/bob "}},
+		want: &assessmentv1.ClaimCaseRequest{RequestId: caseID, Assignee: "spiffe://ddr.local/staff/bob"},
+	}, "3.3")
+}
+
+func TestClause3_3_MoreInformationIsRequestedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "ask", path: casePath + "/ask", page: casePath, done: "ask", method: "RequestInformation",
+		form: url.Values{"question": {"Which period does the order cover?"}},
+		want: &assessmentv1.RequestInformationRequest{RequestId: caseID, Question: "Which period does the order cover?"},
+	}, "3.3")
+}
+
+func TestWithdrawalIsRecordedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "withdrawal", path: casePath + "/withdrawal", page: casePath, done: "withdrawal", method: "RecordWithdrawal",
+		form: url.Values{"reason": {"prosecutor phoned: order revoked"}},
+		want: &intakev1.RecordWithdrawalRequest{RequestId: caseID, Reason: "prosecutor phoned: order revoked"},
+	}, "3.1")
+}
+
+func TestWithdrawalIsAcknowledgedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "ack withdrawal", path: casePath + "/ack-withdrawal", page: casePath, done: "ack-withdrawal", method: "AcknowledgeWithdrawal",
+		want: &assessmentv1.AcknowledgeWithdrawalRequest{RequestId: caseID},
+	}, "2.1")
+}
+
+func TestClause3_3_ChallengeOutcomeIsProposedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "challenge outcome", path: casePath + "/challenge-outcome", page: casePath, done: "challenge-outcome", method: "ProposeChallengeOutcome",
+		form: url.Values{"outcome": {"1"}, "basis": {"court narrowed the order"}, "reference": {"AG Berlin 4/26"}},
+		want: &assessmentv1.ProposeChallengeOutcomeRequest{RequestId: caseID, Outcome: assessmentv1.ChallengeOutcome_CHALLENGE_OUTCOME_UPHELD, Basis: "court narrowed the order", EvidenceReference: "AG Berlin 4/26"},
+	}, "3.3")
+}
+
+func TestClause3_3_ChallengeOutcomeIsConfirmedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "confirm outcome", path: casePath + "/confirm-outcome", page: casePath, done: "confirm-outcome", method: "ConfirmChallengeOutcome",
+		want: &assessmentv1.ConfirmChallengeOutcomeRequest{RequestId: caseID},
+	}, "3.3")
+}
+
+func TestClause4_2_1_FactCorrectionIsProposedFromTheCasePage(t *testing.T) {
+	country, emergency := "FR", false
+	checkAction(t, action{
+		name: "correction", path: casePath + "/correct", page: casePath, done: "correction", method: "ProposeFactCorrection",
+		form: url.Values{
+			"country": {"fr"}, "emergency": {"no"}, "imminent_risk": {""}, "prohibition": {"present"}, "prohibition_reference": {"AG 12/26"},
+			"prohibition_expires": {"2027-01-31"}, "customers": {"cust-1:controller:de\ncust-2:not-controller\n"}, "reason": {"the order names two customers"}, "evidence": {"order p. 1"},
+		},
+		want: &assessmentv1.ProposeFactCorrectionRequest{
+			RequestId: caseID, Reason: "the order names two customers", EvidenceReference: "order p. 1",
+			Correction: &assessmentv1.FactCorrection{
+				AuthorityCountry: &country, EmergencyClaimed: &emergency,
+				Prohibition: &assessmentv1.Prohibition{Present: true, Reference: "AG 12/26", ExpiresAt: timestamppb.New(time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC))},
+				Customers: &assessmentv1.CustomerList{Customers: []*intakev1.Customer{
+					{CustomerId: "cust-1", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "DE"},
+					{CustomerId: "cust-2", Role: intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER},
+				}},
+			},
+		},
+	}, "4.2.1")
+}
+
+func TestFactCorrectionThatSaysNothingIsNotSent(t *testing.T) {
+	f := newFixture(t, "http://127.0.0.1:7700")
+	ss := f.signIn(time.Hour)
+	w := f.do("POST", casePath+"/correct", ss, url.Values{"csrf": {ss.csrf}, "reason": {"nothing"}})
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "say what to correct") {
+		t.Errorf("empty correction: %d, want the case page (409) saying what to correct\n%s", w.Code, w.Body)
+	}
+	f.svc.mu.Lock()
+	defer f.svc.mu.Unlock()
+	if _, called := f.svc.last["ProposeFactCorrection"]; called {
+		t.Error("an empty correction reached the service")
+	}
+}
+
+func TestFactCorrectionIsConfirmedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "confirm correction", path: casePath + "/confirm-correction", page: casePath, done: "confirm-correction", method: "ConfirmFactCorrection",
+		form: url.Values{"correction": {"corr-1"}},
+		want: &assessmentv1.ConfirmFactCorrectionRequest{RequestId: caseID, CorrectionId: "corr-1"},
+	}, "4.2.1")
+}
+
+func TestClause2_1_ImminentRiskIsJustifiedFromTheCasePage(t *testing.T) {
+	checkAction(t, action{
+		name: "justify", path: casePath + "/justify", page: casePath, done: "justify", method: "JustifyImminentRisk",
+		form: url.Values{"justification": {"credible threat to life in the call log"}},
+		want: &assessmentv1.JustifyImminentRiskRequest{RequestId: caseID, Justification: "credible threat to life in the call log"},
+	}, "2.1")
 }

@@ -157,6 +157,8 @@ type caseData struct {
 	Contacts    *assessmentv1.GetVerificationContactsResponse
 	ContactsErr *refusal
 	Outcomes    []option
+	// ChallengeOutcomes are the choices of the challenge-outcome form.
+	ChallengeOutcomes []option
 }
 
 type factorRow struct {
@@ -213,6 +215,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, 
 		d.Contacts = vc
 	}
 	d.Outcomes = options(assessmentv1.VerificationOutcome(0).Descriptor())
+	d.ChallengeOutcomes = options(assessmentv1.ChallengeOutcome(0).Descriptor())
 	done := map[assessmentv1.Factor]*assessmentv1.FactorAssessment{}
 	for _, f := range d.Case.GetReview().GetFactors() {
 		done[f.GetFactor()] = f

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
@@ -136,6 +137,17 @@ func theCase() *assessmentv1.Case {
 		RequestId: caseID, Status: assessmentv1.CaseStatus_CASE_STATUS_IN_REVIEW, Emergency: true,
 		ReviewDueTime: timestamppb.New(time.Now().Add(-time.Hour)), Overdue: true,
 		Flags: []*assessmentv1.Flag{{Code: assessmentv1.FlagCode(1), Clause: "3.2", Explanation: "an emergency claim"}},
+		// What the case page's confirmations need: a withdrawal not yet
+		// acknowledged, a challenge outcome and a correction awaiting a
+		// second person.
+		WithdrawTime: timestamppb.New(time.Now().Add(-time.Minute)),
+		Review: &assessmentv1.Review{Challenge: &assessmentv1.ChallengeConsideration{
+			Considered: true, Warranted: true, Outcome: assessmentv1.ChallengeOutcome_CHALLENGE_OUTCOME_UPHELD,
+			OutcomeLift: &commonv1.Lift{Id: "challenge/1", RecordedBy: "spiffe://ddr.local/staff/bob"},
+		}},
+		Corrections: []*assessmentv1.FactCorrectionRecord{{
+			Correction: &assessmentv1.FactCorrection{CorrectionId: "corr-1"}, Reason: "the country was wrong", ProposedBy: "spiffe://ddr.local/staff/bob",
+		}},
 	}
 }
 
