@@ -16,6 +16,7 @@ import (
 	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 )
 
 // The stand-in's plan: on hold for a non-adequate country, with one DPA.
@@ -312,5 +313,35 @@ func TestClause2_1_ImminentRiskIsJustifiedFromTheCasePage(t *testing.T) {
 		name: "justify", path: casePath + "/justify", page: casePath, done: "justify", method: "JustifyImminentRisk",
 		form: url.Values{"justification": {"credible threat to life in the call log"}},
 		want: &assessmentv1.JustifyImminentRiskRequest{RequestId: caseID, Justification: "credible threat to life in the call log"},
+	}, "2.1")
+}
+
+func (s *services) GetRecord(ctx context.Context, _ *reportingv1.GetRecordRequest) (*reportingv1.GetRecordResponse, error) {
+	s.saw(ctx)
+	return &reportingv1.GetRecordResponse{Record: &reportingv1.Record{RequestId: caseID}}, nil
+}
+
+func (s *services) RecordDisposition(ctx context.Context, r *reportingv1.RecordDispositionRequest) (*reportingv1.RecordDispositionResponse, error) {
+	return &reportingv1.RecordDispositionResponse{}, s.got(ctx, r)
+}
+
+var recordPath = "/records/" + caseID
+
+func TestClause2_1_DisclosureIsRecordedFromTheRecordPage(t *testing.T) {
+	checkAction(t, action{
+		name: "disclosure", path: recordPath + "/disclosure", page: recordPath, done: "disclosure", method: "RecordDisposition",
+		form: url.Values{"category": {"1", "2"}, "accounts": {"3"}, "means": {"1"}, "disclosed": {"2026-11-30"}},
+		want: &reportingv1.RecordDispositionRequest{RequestId: caseID, Kind: &reportingv1.RecordDispositionRequest_Disclosure{Disclosure: &reportingv1.Disclosure{
+			Categories: []reportingv1.DataCategory{1, 2}, Accounts: 3, Means: reportingv1.DeliveryMeans_DELIVERY_MEANS_SECURE_PORTAL,
+			DiscloseTime: timestamppb.New(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)),
+		}}},
+	}, "2.2")
+}
+
+func TestTerminalOutcomeIsRecordedFromTheRecordPage(t *testing.T) {
+	checkAction(t, action{
+		name: "outcome", path: recordPath + "/outcome", page: recordPath, done: "outcome", method: "RecordDisposition",
+		form: url.Values{"outcome": {"1"}},
+		want: &reportingv1.RecordDispositionRequest{RequestId: caseID, Kind: &reportingv1.RecordDispositionRequest_Outcome{Outcome: reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED}},
 	}, "2.1")
 }

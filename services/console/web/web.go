@@ -259,6 +259,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /plans/{id}/confirm", c.authed(c.confirmLift))
 	c.planActions()
 	c.mux.HandleFunc("GET /records/{id}", c.authed(c.recordPage))
+	c.recordActions()
 	c.mux.HandleFunc("GET /report", c.authed(c.reportPage))
 	c.mux.HandleFunc("GET /report/view", c.authed(c.reportView))
 	c.mux.HandleFunc("GET /report/export", c.authed(c.reportExport))
