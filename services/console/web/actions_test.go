@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +70,9 @@ type action struct {
 	page   string // the page the form is on, and a refusal is shown on
 }
 
-// checkAction posts the form as alice: the RPC gets her token and the
-// fields; success redirects to the page with its confirmation; the page
-// shows the form with a label for each input; a refusal shows its clause
-// and explanation.
+// checkAction posts the form as alice: the page has the form; the RPC
+// gets her token and the fields; success redirects to the page with its
+// confirmation; a refusal shows its clause and explanation.
 func checkAction(t *testing.T, a action, clause string) {
 	t.Helper()
 	f := newFixture(t, "http://127.0.0.1:7700")
@@ -344,4 +344,43 @@ func TestTerminalOutcomeIsRecordedFromTheRecordPage(t *testing.T) {
 		form: url.Values{"outcome": {"1"}},
 		want: &reportingv1.RecordDispositionRequest{RequestId: caseID, Kind: &reportingv1.RecordDispositionRequest_Outcome{Outcome: reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED}},
 	}, "2.1")
+}
+
+var (
+	controlRE = regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+	idRE      = regexp.MustCompile(` id="([^"]+)"`)
+)
+
+// Every control of the pages with forms has a label: one naming its id,
+// or one around it (axe-core checks the same in the browser test, on the
+// pages that test reaches).
+func TestEveryFormControlHasALabel(t *testing.T) {
+	f := newFixture(t, "http://127.0.0.1:7700")
+	ss := f.signIn(time.Hour)
+	for _, page := range []string{casePath, planPath, recordPath, "/intake"} {
+		w := f.do("GET", page, ss, nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", page, w.Code)
+		}
+		body := w.Body.String()
+		n := 0
+		for _, at := range controlRE.FindAllStringIndex(body, -1) {
+			tag := body[at[0]:at[1]]
+			if strings.Contains(tag, `type="hidden"`) {
+				continue
+			}
+			n++
+			if m := idRE.FindStringSubmatch(tag); m != nil && strings.Contains(body, `for="`+m[1]+`"`) {
+				continue
+			}
+			before := body[:at[0]]
+			if strings.LastIndex(before, "<label") > strings.LastIndex(before, "</label>") {
+				continue
+			}
+			t.Errorf("%s: %s has no label", page, tag)
+		}
+		if n == 0 {
+			t.Errorf("%s: no form control found", page)
+		}
+	}
 }
