@@ -226,7 +226,7 @@ func TestCaseIsAssignedToSomeoneElseFromTheCasePage(t *testing.T) {
 	}, "3.3")
 }
 
-func TestClause3_3_MoreInformationIsRequestedFromTheCasePage(t *testing.T) {
+func TestMoreInformationIsRequestedFromTheCasePage(t *testing.T) {
 	checkAction(t, action{
 		name: "ask", path: casePath + "/ask", page: casePath, done: "ask", method: "RequestInformation",
 		form: url.Values{"question": {"Which period does the order cover?"}},
@@ -264,7 +264,7 @@ func TestClause3_3_ChallengeOutcomeIsConfirmedFromTheCasePage(t *testing.T) {
 	}, "3.3")
 }
 
-func TestClause4_2_1_FactCorrectionIsProposedFromTheCasePage(t *testing.T) {
+func TestFactCorrectionIsProposedFromTheCasePage(t *testing.T) {
 	country, emergency := "FR", false
 	checkAction(t, action{
 		name: "correction", path: casePath + "/correct", page: casePath, done: "correction", method: "ProposeFactCorrection",
