@@ -29,6 +29,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
 	"github.com/ddrsuite/ddr/services/console/web"
 	"github.com/ddrsuite/ddr/services/devoidc/devop"
@@ -488,6 +489,35 @@ func TestConsole_ReviewOfAnEmergencyInTheBrowser(t *testing.T) {
 	// The plan: held for a country that is not adequate.
 	bob.until(e.console+"/plans/"+emergency, "on hold", "4.2.1", "US")
 	bob.check("plan", "Holds", "4.2.1", "on hold")
+
+	// The hold lifts on the lead DPA's answer, each step two people's on
+	// the plan page: alice records that the packet went out by hand and
+	// bob confirms it; alice records the DPA's no-objection and bob
+	// confirms it (clauses 2.2, 4.2.1).
+	plan := e.console + "/plans/" + emergency
+	alice.run("open the plan", chromedp.Navigate(plan), chromedp.WaitVisible(chromedp.ID("dpa-form")))
+	lead := get(alice, "the lead DPA", chromedp.Evaluate[string](`document.querySelector("#plan-authorities option").value`))
+	alice.post("dispatch", "dispatch-form",
+		chromedp.SendKeys(chromedp.ID("dispatch-authority"), lead),
+		chromedp.SetValue(chromedp.ID("dispatch-means"), value(notificationv1.DispatchMeans_DISPATCH_MEANS_PORTAL)),
+		chromedp.SendKeys(chromedp.ID("dispatch-reference"), "PORTAL-4471"))
+	bob.run("open the plan", chromedp.Navigate(plan), chromedp.WaitVisible(chromedp.ID("confirm-lift-0")))
+	bob.post("confirm", "confirm-lift-0")
+	alice.run("open the plan again", chromedp.Navigate(plan), chromedp.WaitVisible(chromedp.ID("dpa-form")))
+	alice.post("dpa", "dpa-form",
+		chromedp.SendKeys(chromedp.ID("dpa-authority"), lead),
+		chromedp.SetValue(chromedp.ID("dpa-outcome"), value(notificationv1.ConsultationOutcome_CONSULTATION_OUTCOME_NO_OBJECTION)),
+		chromedp.SendKeys(chromedp.ID("dpa-summary"), "no objection to the disclosure"),
+		chromedp.SendKeys(chromedp.ID("dpa-reference"), "DPA-2026-118"),
+		chromedp.SetValue(chromedp.ID("dpa-date"), time.Now().UTC().Format("2006-01-02")))
+	alice.check("plan-dpa-recorded", "The DPA's answer is recorded", "needs someone else")
+	bob.run("open the plan", chromedp.Navigate(plan), chromedp.WaitVisible(chromedp.ID("confirm-lift-0")))
+	bob.post("confirm", "confirm-lift-0")
+	bob.until(plan, "Not on hold")
+	if st := get(bob, "the plan's status", chromedp.Text(chromedp.ID("plan-status"))); st != "cleared" {
+		t.Errorf("after the DPA's confirmed answer the plan is %q, want cleared", st)
+	}
+	bob.check("plan-hold-lifted", "Not on hold", lead)
 
 	// The record: the verified chain.
 	alice.until(e.console+"/records/"+emergency, "Verified", "AssessmentDecided", "HoldPlaced")

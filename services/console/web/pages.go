@@ -157,6 +157,8 @@ type caseData struct {
 	Contacts    *assessmentv1.GetVerificationContactsResponse
 	ContactsErr *refusal
 	Outcomes    []option
+	// ChallengeOutcomes are the choices of the challenge-outcome form.
+	ChallengeOutcomes []option
 }
 
 type factorRow struct {
@@ -213,6 +215,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, 
 		d.Contacts = vc
 	}
 	d.Outcomes = options(assessmentv1.VerificationOutcome(0).Descriptor())
+	d.ChallengeOutcomes = options(assessmentv1.ChallengeOutcome(0).Descriptor())
 	done := map[assessmentv1.Factor]*assessmentv1.FactorAssessment{}
 	for _, f := range d.Case.GetReview().GetFactors() {
 		done[f.GetFactor()] = f
@@ -358,6 +361,8 @@ type planData struct {
 	Plan    *notificationv1.Plan
 	Holds   []*notificationv1.Hold
 	Pending []pendingLift
+	// The choices of the plan's forms.
+	Steps, ConsultOutcomes, RedirectOutcomes, Means []option
 }
 
 type pendingLift struct {
@@ -382,7 +387,13 @@ func (c *Console) showPlan(w http.ResponseWriter, r *http.Request, ss *session, 
 		c.failed(w, r, ss, "Plan", err)
 		return
 	}
-	d := &planData{Plan: res.GetPlan()}
+	d := &planData{
+		Plan:             res.GetPlan(),
+		Steps:            options(notificationv1.StepKind(0).Descriptor()),
+		ConsultOutcomes:  options(notificationv1.ConsultationOutcome(0).Descriptor()),
+		RedirectOutcomes: options(notificationv1.RedirectOutcome(0).Descriptor()),
+		Means:            options(notificationv1.DispatchMeans(0).Descriptor()),
+	}
 	hreq := &notificationv1.ListHoldsRequest{PageSize: 500}
 	for {
 		hs, err := c.notification.ListHolds(ctx, hreq)
@@ -405,6 +416,9 @@ func (c *Console) showPlan(w http.ResponseWriter, r *http.Request, ss *session, 
 	}
 	v := c.view(ss, "Plan "+id, "queue", d)
 	v.Refusal, v.Notice = refused, notice
+	if done := r.URL.Query().Get("done"); refused == nil && notice == "" && planNotices[done] != "" {
+		v.Notice, v.Done = planNotices[done], done
+	}
 	code := http.StatusOK
 	if refused != nil {
 		code = http.StatusConflict
@@ -424,5 +438,5 @@ func (c *Console) confirmLift(w http.ResponseWriter, r *http.Request, ss *sessio
 		c.showPlan(w, r, ss, describe(err), "")
 		return
 	}
-	http.Redirect(w, r, "/plans/"+id, http.StatusSeeOther) //nolint:gosec // id passed requestID: hex digits and dashes only
+	http.Redirect(w, r, "/plans/"+id+"?done=confirm", http.StatusSeeOther) //nolint:gosec // id passed requestID: hex digits and dashes only
 }

@@ -24,10 +24,14 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	commonv1 "github.com/ddrsuite/ddr/gen/ddr/common/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
 	"github.com/ddrsuite/ddr/services/platform/pki"
 )
@@ -40,9 +44,77 @@ import (
 type services struct {
 	assessmentv1.UnimplementedAssessmentServiceServer
 	intakev1.UnimplementedIntakeServiceServer
+	notificationv1.UnimplementedNotificationServiceServer
+	reportingv1.UnimplementedReportingServiceServer
 
 	mu     sync.Mutex
 	tokens []string
+	// last is each method's last request and the token it came with;
+	// refuse names the methods refused with a policy clause.
+	last   map[string]seen
+	refuse map[string]string
+}
+
+type seen struct {
+	req   proto.Message
+	token string
+}
+
+// got records an action's call and answers with the refusal set for its
+// method, if any.
+func (s *services) got(ctx context.Context, req proto.Message) error {
+	s.saw(ctx)
+	md, _ := metadata.FromIncomingContext(ctx)
+	m, _ := grpc.Method(ctx)
+	m = m[strings.LastIndex(m, "/")+1:]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]seen{}
+	}
+	s.last[m] = seen{req, strings.Join(md.Get("authorization"), ",")}
+	if clause, ok := s.refuse[m]; ok {
+		return policyRefusal(clause, "REFUSED_IN_TEST", "refused by clause "+clause+" in this test")
+	}
+	return nil
+}
+
+func (s *services) refuseWith(method, clause string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse == nil {
+		s.refuse = map[string]string{}
+	}
+	s.refuse[method] = clause
+}
+
+func (s *services) lastCall(t *testing.T, method string) proto.Message {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.last[method]
+	if !ok {
+		t.Fatalf("%s was not called", method)
+	}
+	if c.token != "Bearer id-token-of-alice" {
+		t.Errorf("%s carried authorization %q, want the person's ID token", method, c.token)
+	}
+	return c.req
+}
+
+// policyRefusal is a FAILED_PRECONDITION naming a clause, in the wire
+// form of grpcstatus, as the services refuse.
+func policyRefusal(clause, reason, explanation string) error {
+	st, err := status.New(codes.FailedPrecondition, "refused by clause "+clause).WithDetails(
+		&errdetails.ErrorInfo{Domain: grpcstatus.ErrorDomain, Reason: reason, Metadata: map[string]string{grpcstatus.ClauseMetadataKey: clause}},
+		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
+			Type: grpcstatus.PolicyViolationType, Subject: grpcstatus.ClauseSubjectPrefix + clause, Description: explanation,
+		}}},
+	)
+	if err != nil {
+		return err
+	}
+	return st.Err()
 }
 
 func (s *services) saw(ctx context.Context) {
@@ -65,6 +137,17 @@ func theCase() *assessmentv1.Case {
 		RequestId: caseID, Status: assessmentv1.CaseStatus_CASE_STATUS_IN_REVIEW, Emergency: true,
 		ReviewDueTime: timestamppb.New(time.Now().Add(-time.Hour)), Overdue: true,
 		Flags: []*assessmentv1.Flag{{Code: assessmentv1.FlagCode(1), Clause: "3.2", Explanation: "an emergency claim"}},
+		// What the case page's confirmations need: a withdrawal not yet
+		// acknowledged, a challenge outcome and a correction awaiting a
+		// second person.
+		WithdrawTime: timestamppb.New(time.Now().Add(-time.Minute)),
+		Review: &assessmentv1.Review{Challenge: &assessmentv1.ChallengeConsideration{
+			Considered: true, Warranted: true, Outcome: assessmentv1.ChallengeOutcome_CHALLENGE_OUTCOME_UPHELD,
+			OutcomeLift: &commonv1.Lift{Id: "challenge/1", RecordedBy: "spiffe://ddr.local/staff/bob"},
+		}},
+		Corrections: []*assessmentv1.FactCorrectionRecord{{
+			Correction: &assessmentv1.FactCorrection{CorrectionId: "corr-1"}, Reason: "the country was wrong", ProposedBy: "spiffe://ddr.local/staff/bob",
+		}},
 	}
 }
 
@@ -87,16 +170,7 @@ func (s *services) GetRequestForReview(ctx context.Context, _ *intakev1.GetReque
 // FAILED_PRECONDITION naming clause 3.3, in the wire form of grpcstatus.
 func (s *services) Decide(ctx context.Context, _ *assessmentv1.DecideRequest) (*assessmentv1.DecideResponse, error) {
 	s.saw(ctx)
-	st, err := status.New(codes.FailedPrecondition, "refused by clause 3.3").WithDetails(
-		&errdetails.ErrorInfo{Domain: grpcstatus.ErrorDomain, Reason: "REVIEW_INCOMPLETE", Metadata: map[string]string{grpcstatus.ClauseMetadataKey: "3.3"}},
-		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{
-			Type: grpcstatus.PolicyViolationType, Subject: grpcstatus.ClauseSubjectPrefix + "3.3", Description: "the six review factors must be recorded before a decision",
-		}}},
-	)
-	if err != nil {
-		return nil, err
-	}
-	return nil, st.Err()
+	return nil, policyRefusal("3.3", "REVIEW_INCOMPLETE", "the six review factors must be recorded before a decision")
 }
 
 type fixture struct {
@@ -140,6 +214,8 @@ func newFixture(t *testing.T, publicURL string) *fixture {
 	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(pki.ServerConfig(ca.Pool(), tlsOf("spiffe://ddr.local/service/all", "127.0.0.1")))))
 	assessmentv1.RegisterAssessmentServiceServer(srv, svc)
 	intakev1.RegisterIntakeServiceServer(srv, svc)
+	notificationv1.RegisterNotificationServiceServer(srv, svc)
+	reportingv1.RegisterReportingServiceServer(srv, svc)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
