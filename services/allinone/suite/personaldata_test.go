@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -191,7 +192,18 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 		t.Fatal(err)
 	}
 	acknowledgeWithdrawal(t, p, id) // issue 16: the record closes on the acknowledgement
-	before := waitSealed(t, ctx, dpa, id)
+	// Notification's StepsStopped reacts to the withdrawal on its own
+	// time and may reach the record after the seal (seen under CI load):
+	// wait for it too, so that the only entry the erasure may add is its
+	// own.
+	var before *reportingv1.Record
+	eventually(t, func() error {
+		before = waitSealed(t, ctx, dpa, id)
+		if !slices.Contains(entryTypes(before), "notification.v1.StepsStopped") {
+			return fmt.Errorf("no StepsStopped in the record yet: %v", entryTypes(before))
+		}
+		return nil
+	})
 	sealedBefore := storedTarget(t, p, id).GetSealedValue()
 
 	er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"})
@@ -230,7 +242,7 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 		}
 		after = r.GetRecord()
 		if n := len(after.GetEntries()); n != len(before.GetEntries())+1 {
-			return fmt.Errorf("%d entries, want %d", n, len(before.GetEntries())+1)
+			return fmt.Errorf("%d entries %v, want %d: %v and the erasure", n, entryTypes(after), len(before.GetEntries())+1, entryTypes(before))
 		}
 		return nil
 	})
@@ -246,6 +258,16 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	if err != nil || !v.GetValid() {
 		t.Errorf("VerifyRecord after erasure = %v, %v; want valid", v, err)
 	}
+}
+
+// entryTypes lists a record's entries by event type, for a failure's
+// message.
+func entryTypes(r *reportingv1.Record) []string {
+	var out []string
+	for _, e := range r.GetEntries() {
+		out = append(out, strings.TrimPrefix(e.GetEventType(), "ddr."))
+	}
+	return out
 }
 
 // storedTarget reads the first target of the request's RequestReceived
