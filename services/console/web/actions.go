@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
@@ -26,26 +24,11 @@ var planNotices = map[string]string{
 	"dispatch":  "Manual dispatch recorded; it counts as sent once a second person confirms it.",
 }
 
-// planAct runs one action on a plan: success goes back to the plan page
-// (a fresh GET, so a reload repeats nothing); a refusal is shown on it.
+// planAct runs one action on a plan (see actOn).
 func (c *Console) planAct(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
-	id, ok := requestID(r)
-	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
-		return
-	}
-	ctx, cancel := c.call(r, ss)
-	defer cancel()
-	if err := f(ctx, id); err != nil {
-		c.log.Info("action refused", "what", what, "code", status.Code(err).String())
-		if status.Code(err) == codes.Unauthenticated {
-			c.render(w, r, http.StatusUnauthorized, "error", &view{Title: what, User: ss.name, CSRF: ss.csrf, Refusal: describe(err)})
-			return
-		}
-		c.showPlan(w, r, ss, describe(err), "")
-		return
-	}
-	http.Redirect(w, r, "/plans/"+id+"?done="+what, http.StatusSeeOther) //nolint:gosec // id passed requestID; what is a constant
+	c.actOn("/plans/", func(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal) {
+		c.showPlan(w, r, ss, refused, "")
+	})(w, r, ss, what, f)
 }
 
 // dateForm reads a date input (YYYY-MM-DD, as the browser sends it), read

@@ -93,7 +93,7 @@ type formAction struct {
 
 // register routes each form's POST through its page's act (the case's or
 // the plan's): success back to the page, a refusal shown on it.
-func (c *Console) register(under string, act func(http.ResponseWriter, *http.Request, *session, string, func(ctxT, string) error), forms []formAction) {
+func (c *Console) register(under string, act actFunc, forms []formAction) {
 	for _, a := range forms {
 		c.mux.HandleFunc("POST "+under+a.path, c.authed(func(w http.ResponseWriter, r *http.Request, ss *session) {
 			act(w, r, ss, a.what, func(ctx ctxT, id string) error { return a.call(r, ctx, id) })

@@ -115,11 +115,7 @@ func (c *Console) showQueue(w http.ResponseWriter, r *http.Request, ss *session,
 	})
 	v := c.view(ss, "Review queue", "queue", d)
 	v.Refusal = refused
-	code := http.StatusOK
-	if refused != nil {
-		code = http.StatusConflict
-	}
-	c.render(w, r, code, "queue", v)
+	c.renderPage(w, r, "queue", v)
 }
 
 func (c *Console) claim(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -232,33 +228,43 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, 
 	if done := r.URL.Query().Get("done"); refused == nil && notice == "" && doneNotices[done] != "" {
 		v.Notice, v.Done = doneNotices[done], done
 	}
-	code := http.StatusOK
-	if refused != nil {
-		code = http.StatusConflict
-	}
-	c.render(w, r, code, "case", v)
+	c.renderPage(w, r, "case", v)
 }
 
-// act runs one action on a case: success goes back to the case page (a
-// fresh GET, so a reload repeats nothing); a refusal is shown on it.
-func (c *Console) act(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
-	id, ok := requestID(r)
-	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
-		return
-	}
-	ctx, cancel := c.call(r, ss)
-	defer cancel()
-	if err := f(ctx, id); err != nil {
-		c.log.Info("action refused", "what", what, "code", status.Code(err).String())
-		if status.Code(err) == codes.Unauthenticated {
-			c.render(w, r, http.StatusUnauthorized, "error", &view{Title: what, User: ss.name, CSRF: ss.csrf, Refusal: describe(err)})
+// actFunc runs one action (what) on the request named in the path.
+type actFunc func(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error)
+
+// actOn returns the runner of actions on one page (base, e.g. "/cases/"):
+// success goes back to the page (a fresh GET, so a reload repeats
+// nothing); a refusal is shown on it by show, and a lapsed sign-in on the
+// error page. The case, plan and record pages share it.
+func (c *Console) actOn(base string, show func(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal)) actFunc {
+	return func(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
+		id, ok := requestID(r)
+		if !ok {
+			c.renderError(w, r, http.StatusNotFound, "No such request.")
 			return
 		}
-		c.showCase(w, r, ss, describe(err), nil, "")
-		return
+		ctx, cancel := c.call(r, ss)
+		defer cancel()
+		if err := f(ctx, id); err != nil {
+			c.log.Info("action refused", "what", what, "code", status.Code(err).String())
+			if status.Code(err) == codes.Unauthenticated {
+				c.render(w, r, http.StatusUnauthorized, "error", &view{Title: what, User: ss.name, CSRF: ss.csrf, Refusal: describe(err)})
+				return
+			}
+			show(w, r, ss, describe(err))
+			return
+		}
+		http.Redirect(w, r, base+id+"?done="+what, http.StatusSeeOther) //nolint:gosec // id passed requestID; what is a constant
 	}
-	http.Redirect(w, r, "/cases/"+id+"?done="+what, http.StatusSeeOther) //nolint:gosec // id passed requestID; what is a constant
+}
+
+// act runs one action on a case (see actOn).
+func (c *Console) act(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
+	c.actOn("/cases/", func(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal) {
+		c.showCase(w, r, ss, refused, nil, "")
+	})(w, r, ss, what, f)
 }
 
 func (c *Console) reveal(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -419,11 +425,7 @@ func (c *Console) showPlan(w http.ResponseWriter, r *http.Request, ss *session, 
 	if done := r.URL.Query().Get("done"); refused == nil && notice == "" && planNotices[done] != "" {
 		v.Notice, v.Done = planNotices[done], done
 	}
-	code := http.StatusOK
-	if refused != nil {
-		code = http.StatusConflict
-	}
-	c.render(w, r, code, "plan", v)
+	c.renderPage(w, r, "plan", v)
 }
 
 func (c *Console) confirmLift(w http.ResponseWriter, r *http.Request, ss *session) {

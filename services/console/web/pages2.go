@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -76,29 +75,12 @@ func (c *Console) showRecord(w http.ResponseWriter, r *http.Request, ss *session
 	if done := r.URL.Query().Get("done"); refused == nil && recordNotices[done] != "" {
 		v.Notice, v.Done = recordNotices[done], done
 	}
-	code := http.StatusOK
-	if refused != nil {
-		code = http.StatusConflict
-	}
-	c.render(w, r, code, "record", v)
+	c.renderPage(w, r, "record", v)
 }
 
-// recordAct runs one action on a record: success goes back to the record
-// page (a fresh GET); a refusal is shown on it.
+// recordAct runs one action on a record (see actOn).
 func (c *Console) recordAct(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
-	id, ok := requestID(r)
-	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
-		return
-	}
-	ctx, cancel := c.call(r, ss)
-	defer cancel()
-	if err := f(ctx, id); err != nil {
-		c.log.Info("action refused", "what", what, "code", status.Code(err).String())
-		c.showRecord(w, r, ss, describe(err))
-		return
-	}
-	http.Redirect(w, r, "/records/"+id+"?done="+what, http.StatusSeeOther) //nolint:gosec // id passed requestID; what is a constant
+	c.actOn("/records/", c.showRecord)(w, r, ss, what, f)
 }
 
 // recordActions are the record page's forms: the disposition, either

@@ -140,6 +140,16 @@ type refusal struct {
 	Message string
 }
 
+// renderPage renders a page that may carry a refusal: 409 with it, so a
+// refused action is not taken for a success, else 200.
+func (c *Console) renderPage(w http.ResponseWriter, r *http.Request, name string, v *view) {
+	code := http.StatusOK
+	if v.Refusal != nil {
+		code = http.StatusConflict
+	}
+	c.render(w, r, code, name, v)
+}
+
 // httpStatus maps a gRPC answer to the page's status.
 func httpStatus(err error) int {
 	switch status.Code(err) {
