@@ -119,12 +119,10 @@ func (c *Console) showQueue(w http.ResponseWriter, r *http.Request, ss *session,
 }
 
 func (c *Console) claim(w http.ResponseWriter, r *http.Request, ss *session) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	if _, err := c.assessment.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id}); err != nil {
 		c.showQueue(w, r, ss, describe(err), "")
@@ -179,12 +177,10 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, ss *session) 
 // showCase renders the case page; refused is the answer to the action just
 // tried, shown above the case as it now stands.
 func (c *Console) showCase(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal, revealed *intakev1.RevealTargetsResponse, notice string) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	res, err := c.assessment.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
 	if err != nil {
@@ -240,12 +236,10 @@ type actFunc func(w http.ResponseWriter, r *http.Request, ss *session, what stri
 // error page. The case, plan and record pages share it.
 func (c *Console) actOn(base string, show func(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal)) actFunc {
 	return func(w http.ResponseWriter, r *http.Request, ss *session, what string, f func(ctx ctxT, id string) error) {
-		id, ok := requestID(r)
+		id, ctx, cancel, ok := c.onRequest(w, r, ss)
 		if !ok {
-			c.renderError(w, r, http.StatusNotFound, "No such request.")
 			return
 		}
-		ctx, cancel := c.call(r, ss)
 		defer cancel()
 		if err := f(ctx, id); err != nil {
 			c.log.Info("action refused", "what", what, "code", status.Code(err).String())
@@ -268,12 +262,10 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, ss *session, what 
 }
 
 func (c *Console) reveal(w http.ResponseWriter, r *http.Request, ss *session) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	// The values are shown in this answer only (no-store, never in a URL);
 	// the reveal and its reason are in the record before they are shown.
@@ -381,12 +373,10 @@ func (c *Console) planPage(w http.ResponseWriter, r *http.Request, ss *session) 
 }
 
 func (c *Console) showPlan(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal, notice string) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	res, err := c.notification.GetPlan(ctx, &notificationv1.GetPlanRequest{RequestId: id})
 	if err != nil {
@@ -429,12 +419,10 @@ func (c *Console) showPlan(w http.ResponseWriter, r *http.Request, ss *session, 
 }
 
 func (c *Console) confirmLift(w http.ResponseWriter, r *http.Request, ss *session) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	if _, err := c.notification.ConfirmLift(ctx, &notificationv1.ConfirmLiftRequest{RequestId: id, LiftId: r.PostForm.Get("lift")}); err != nil {
 		c.showPlan(w, r, ss, describe(err), "")

@@ -47,12 +47,10 @@ func (c *Console) recordPage(w http.ResponseWriter, r *http.Request, ss *session
 }
 
 func (c *Console) showRecord(w http.ResponseWriter, r *http.Request, ss *session, refused *refusal) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	res, err := c.reporting.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
 	if err != nil {
@@ -320,12 +318,10 @@ func (c *Console) submit(w http.ResponseWriter, r *http.Request, ss *session) {
 // with its amendments, the case with its decisions, the plan, the record
 // and its verification, each as the service answered (or the refusal).
 func (c *Console) export(w http.ResponseWriter, r *http.Request, ss *session) {
-	id, ok := requestID(r)
+	id, ctx, cancel, ok := c.onRequest(w, r, ss)
 	if !ok {
-		c.renderError(w, r, http.StatusNotFound, "No such request.")
 		return
 	}
-	ctx, cancel := c.call(r, ss)
 	defer cancel()
 	type part struct {
 		name string

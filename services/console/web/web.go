@@ -325,6 +325,19 @@ func (c *Console) call(r *http.Request, ss *session) (context.Context, context.C
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ss.idToken), cancel
 }
 
+// onRequest resolves the request the route names and a context for the
+// person's calls on it (the caller defers cancel); ok is false when the
+// route names none, and the 404 page has been written.
+func (c *Console) onRequest(w http.ResponseWriter, r *http.Request, ss *session) (id string, ctx context.Context, cancel context.CancelFunc, ok bool) {
+	id, ok = requestID(r)
+	if !ok {
+		c.renderError(w, r, http.StatusNotFound, "No such request.")
+		return "", nil, nil, false
+	}
+	ctx, cancel = c.call(r, ss)
+	return id, ctx, cancel, true
+}
+
 // requestID is the {id} of the route, refused unless it looks like an id,
 // so nothing else is ever echoed into a page or a call.
 func requestID(r *http.Request) (string, bool) {
