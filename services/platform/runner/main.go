@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/ddrsuite/ddr/services/platform/config"
@@ -57,9 +56,11 @@ func Main(fs *flag.FlagSet, cfg *Config, build BuildFunc) {
 	}
 }
 
+// parseLevel reads debug, info, warn or error, in any case, with an
+// optional offset ("debug-4").
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+	if err := l.UnmarshalText([]byte(s)); err != nil {
 		return 0, fmt.Errorf("log level %q: %w", s, err)
 	}
 	return l, nil
