@@ -251,11 +251,8 @@ type msgGetResponse struct {
 // miss a write made through another server, such as a KV key another
 // replica just created. A missing message matches [ErrNotFound].
 func LeaderGet(ctx context.Context, js jetstream.JetStream, stream string, req LeaderGetRequest) (RawMsg, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultReadTimeout)
+	defer cancel()
 	body, _ := json.Marshal(req)
 	m, err := js.Conn().RequestWithContext(ctx, apiPrefix(js)+"STREAM.MSG.GET."+stream, body)
 	if err != nil {
@@ -286,11 +283,8 @@ func LeaderGet(ctx context.Context, js jetstream.JetStream, stream string, req L
 // scanRequest is [Store.scanRequestDirect] made consistent with the
 // stream leader (see above).
 func (s *Store) scanRequest(ctx context.Context, requestID string, in replies, fn func(RawMsg) error) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultReadTimeout)
+	defer cancel()
 	return s.consistentRead(ctx, RequestFilter(requestID), func(fn func(RawMsg) error) error {
 		return s.scanRequestDirect(ctx, requestID, in, fn)
 	}, fn)

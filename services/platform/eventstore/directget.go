@@ -33,6 +33,15 @@ const (
 	defaultReadTimeout = 5 * time.Second
 )
 
+// withDefaultTimeout bounds ctx by d unless it has a deadline already: a
+// caller's deadline wins, but no read or setup waits forever without one.
+func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // errNoResponders means the stream does not exist or has AllowDirect off.
 var errNoResponders = errors.New("eventstore: no responders for direct get (stream missing or AllowDirect off)")
 
@@ -95,11 +104,8 @@ type replies struct {
 
 // scan is [Scan] from sequence start, with replies arriving on in.
 func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, start uint64, in replies, fn func(RawMsg) error) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultReadTimeout)
+	defer cancel()
 	nc := js.Conn()
 	subj := apiPrefix(js) + "DIRECT.GET." + stream
 	for {
@@ -136,12 +142,12 @@ func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, st
 			default:
 				return fmt.Errorf("eventstore: direct get %s: status %s %s", filter, status, m.Header.Get(hdrDescription))
 			}
-			seq, err := strconv.ParseUint(m.Header.Get(hdrNatsSeq), 10, 64)
+			raw, err := storedMsg(m)
 			if err != nil {
-				return fmt.Errorf("eventstore: direct get: bad %s: %w", hdrNatsSeq, err)
+				return err
 			}
-			last = seq
-			if err := fn(RawMsg{Subject: m.Header.Get(hdrNatsSubject), Sequence: seq, Header: m.Header, Data: m.Data}); err != nil {
+			last = raw.Sequence
+			if err := fn(raw); err != nil {
 				return err
 			}
 		}
@@ -235,6 +241,11 @@ func directReply(m *nats.Msg) (RawMsg, error) {
 	default:
 		return RawMsg{}, fmt.Errorf("eventstore: direct get by sequence: status %s %s", status, m.Header.Get(hdrDescription))
 	}
+	return storedMsg(m)
+}
+
+// storedMsg reads a direct-get reply that carries a stored message.
+func storedMsg(m *nats.Msg) (RawMsg, error) {
 	seq, err := strconv.ParseUint(m.Header.Get(hdrNatsSeq), 10, 64)
 	if err != nil {
 		return RawMsg{}, fmt.Errorf("eventstore: direct get: bad %s: %w", hdrNatsSeq, err)
@@ -244,11 +255,8 @@ func directReply(m *nats.Msg) (RawMsg, error) {
 
 // getBySeq fetches one message by stream sequence with a direct get.
 func getBySeq(ctx context.Context, js jetstream.JetStream, stream string, seq uint64) (RawMsg, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultReadTimeout)
+	defer cancel()
 	req, _ := json.Marshal(directGetRequest{Seq: seq})
 	m, err := js.Conn().RequestWithContext(ctx, apiPrefix(js)+"DIRECT.GET."+stream, req)
 	if err != nil {

@@ -55,30 +55,24 @@ func StreamConfigs(opts StreamOptions) (events, dlq jetstream.StreamConfig) {
 	if opts.Duplicates == 0 {
 		opts.Duplicates = DefaultDuplicates
 	}
-	events = jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "ddr: every event of every request; the written record",
-		Subjects:    []string{AllEvents},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     opts.Storage,
-		Replicas:    opts.Replicas,
-		Duplicates:  opts.Duplicates,
-		// The record is never rewritten: no deletes, no purges, no ageing.
-		DenyDelete: true,
-		DenyPurge:  true,
-		// Direct gets let any replica answer history reads without a consumer.
-		AllowDirect: true,
+	// Both streams keep what they are sent, on the same storage and
+	// replicas, and let any replica answer reads without a consumer.
+	stream := func(name, description, subject string) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name:        name,
+			Description: description,
+			Subjects:    []string{subject},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     opts.Storage,
+			Replicas:    opts.Replicas,
+			Duplicates:  opts.Duplicates,
+			AllowDirect: true,
+		}
 	}
-	dlq = jetstream.StreamConfig{
-		Name:        DLQStreamName,
-		Description: "ddr: events a reactor gave up on, for an operator to inspect and replay",
-		Subjects:    []string{AllDeadLetters},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     opts.Storage,
-		Replicas:    opts.Replicas,
-		Duplicates:  opts.Duplicates,
-		AllowDirect: true,
-	}
+	events = stream(StreamName, "ddr: every event of every request; the written record", AllEvents)
+	// The record is never rewritten: no deletes, no purges, no ageing.
+	events.DenyDelete, events.DenyPurge = true, true
+	dlq = stream(DLQStreamName, "ddr: events a reactor gave up on, for an operator to inspect and replay", AllDeadLetters)
 	return events, dlq
 }
 
@@ -92,11 +86,8 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, ensureTimeout)
+	defer cancel()
 	events, dlq := StreamConfigs(opts)
 	for _, cfg := range []jetstream.StreamConfig{events, dlq} {
 		if err := ensureStream(ctx, js, cfg); err != nil {
@@ -117,11 +108,8 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 // streams (a KV bucket that needs a setting KeyValueConfig lacks), with
 // the same patience as [EnsureStreams].
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, ensureTimeout)
+	defer cancel()
 	return ensureStream(ctx, js, cfg)
 }
 
@@ -130,11 +118,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 // service's bucket needs the same patience at start-up, or a service exits
 // on a cluster that is seconds away from ready.
 func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, ensureTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, ensureTimeout)
+	defer cancel()
 	var kv jetstream.KeyValue
 	err := retryUntilReady(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
 		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)

@@ -77,11 +77,8 @@ func (s *Store) requestRoot(ctx context.Context, requestID string) (trace.SpanCo
 
 // firstMsg fetches the first message matching filter with one direct get.
 func firstMsg(ctx context.Context, s *Store, filter string) (RawMsg, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultReadTimeout)
+	defer cancel()
 	req, _ := json.Marshal(directGetRequest{Seq: 1, NextFor: filter})
 	m, err := s.js.Conn().RequestWithContext(ctx, apiPrefix(s.js)+"DIRECT.GET."+StreamName, req)
 	if err != nil {
