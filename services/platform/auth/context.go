@@ -2,19 +2,30 @@ package auth
 
 import "context"
 
-type contextKey struct{}
+// identityKey is where a context keeps an identity: the caller's, or
+// that of the client the call came through ([WithVia]).
+type identityKey int
+
+const (
+	callerKey identityKey = iota
+	viaKey
+)
+
+func (k identityKey) with(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, k, id)
+}
+
+func (k identityKey) from(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(k).(Identity)
+	return id, ok
+}
 
 // NewContext returns a copy of ctx carrying id.
-func NewContext(ctx context.Context, id Identity) context.Context {
-	return context.WithValue(ctx, contextKey{}, id)
-}
+func NewContext(ctx context.Context, id Identity) context.Context { return callerKey.with(ctx, id) }
 
 // FromContext returns the caller's identity. ok is false for an
 // unauthenticated call; the handler decides whether that is allowed.
-func FromContext(ctx context.Context) (id Identity, ok bool) {
-	id, ok = ctx.Value(contextKey{}).(Identity)
-	return id, ok
-}
+func FromContext(ctx context.Context) (id Identity, ok bool) { return callerKey.from(ctx) }
 
 type rolesKey struct{}
 

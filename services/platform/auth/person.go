@@ -53,17 +53,10 @@ func BearerToken(ctx context.Context) (token string, present bool, err error) {
 	return strings.TrimSpace(tok), true, nil
 }
 
-type viaKey struct{}
-
 // WithVia returns ctx recording that the call came through via (the
 // console) on behalf of the identity in ctx.
-func WithVia(ctx context.Context, via Identity) context.Context {
-	return context.WithValue(ctx, viaKey{}, via)
-}
+func WithVia(ctx context.Context, via Identity) context.Context { return viaKey.with(ctx, via) }
 
 // Via returns the client the call came through when it acts for a person
 // (the console); ok is false for a caller acting as itself.
-func Via(ctx context.Context) (via Identity, ok bool) {
-	via, ok = ctx.Value(viaKey{}).(Identity)
-	return via, ok
-}
+func Via(ctx context.Context) (via Identity, ok bool) { return viaKey.from(ctx) }

@@ -7,7 +7,27 @@ import (
 	"google.golang.org/grpc/stats"
 )
 
-type componentKey struct{}
+// stringKey is where a context keeps a string of this package: the
+// component, or the request id. An empty string is never stored, so one
+// that is there is set.
+type stringKey int
+
+const (
+	componentKey stringKey = iota
+	requestIDKey
+)
+
+func (k stringKey) with(ctx context.Context, s string) context.Context {
+	if s == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, k, s)
+}
+
+func (k stringKey) from(ctx context.Context) (string, bool) {
+	s, ok := ctx.Value(k).(string)
+	return s, ok
+}
 
 // WithComponent marks ctx as the work of one service of the suite
 // ("intake", "assessment", ...). Spans started under it are reported as
@@ -15,15 +35,12 @@ type componentKey struct{}
 // shows the four services in a trace as separate processes, exactly as a
 // deployment of four binaries does.
 func WithComponent(ctx context.Context, name string) context.Context {
-	if name == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, componentKey{}, name)
+	return componentKey.with(ctx, name)
 }
 
 // ComponentFromContext is the service set by [WithComponent], or "".
 func ComponentFromContext(ctx context.Context) string {
-	s, _ := ctx.Value(componentKey{}).(string)
+	s, _ := componentKey.from(ctx)
 	return s
 }
 

@@ -19,15 +19,10 @@ const (
 	RequestIDKey = AttrRequestID
 )
 
-type requestIDKey struct{}
-
 // ContextWithRequestID marks ctx as working on request id: log lines
 // written with it carry ddr.request_id.
 func ContextWithRequestID(ctx context.Context, id string) context.Context {
-	if id == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return requestIDKey.with(ctx, id)
 }
 
 // RequestIDFromContext returns the request id of ctx: the one
@@ -35,7 +30,7 @@ func ContextWithRequestID(ctx context.Context, id string) context.Context {
 // its recording span (a Submit learns its id only from the response, after
 // the outer interceptors made their context), else "".
 func RequestIDFromContext(ctx context.Context) string {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+	if id, ok := requestIDKey.from(ctx); ok {
 		return id
 	}
 	span, ok := trace.SpanFromContext(ctx).(interface{ Attributes() []attribute.KeyValue })
