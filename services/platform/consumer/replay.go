@@ -77,7 +77,7 @@ func register(ctx context.Context, r *Runner) {
 // not redelivered and nothing is acked; the handler's idempotency makes a
 // replay of an already handled event append nothing.
 func (r *Runner) Replay(ctx context.Context, ev eventstore.Event) (err error) {
-	requestID, pattern := describe(ev.Subject)
+	requestID, pattern := eventstore.DescribeSubject(ev.Subject)
 	ctx, span := otel.Tracer(TracerName).Start(ctx, pattern+" replay",
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(

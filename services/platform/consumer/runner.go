@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -183,7 +181,7 @@ func (r *Runner) fetchOne(ctx context.Context) error {
 			})
 		}
 		for msg := range batch.Messages() {
-			requestID, _ := describe(msg.Subject())
+			requestID, _ := eventstore.DescribeSubject(msg.Subject())
 			queues[workerOf(requestID, len(queues))] <- msg
 		}
 		for _, q := range queues {
@@ -216,7 +214,7 @@ func (r *Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	start := time.Now()
 	subject, hdr := msg.Subject(), msg.Headers()
-	requestID, pattern := describe(subject)
+	requestID, pattern := eventstore.DescribeSubject(subject)
 	attempt := meta.NumDelivered
 	outcome := outcomeAcked
 	defer func() { r.countDelivery(ctx, subject, attempt, start, outcome) }()
@@ -325,104 +323,7 @@ func (r *Runner) call(ctx context.Context, msg jetstream.Msg, ev eventstore.Even
 	return r.h(ctx, ev)
 }
 
-// Dead-letter headers, besides the copied ce-*, ddr-actor, content-type
-// and trace context of the original.
-const (
-	HeaderDLQSubject    = "ddr-dlq-subject"
-	HeaderDLQStream     = "ddr-dlq-stream"
-	HeaderDLQStreamSeq  = "ddr-dlq-stream-seq"
-	HeaderDLQConsumer   = "ddr-dlq-consumer"
-	HeaderDLQReason     = "ddr-dlq-reason" // undecodable, forged, permanent, rejected or max_deliver
-	HeaderDLQError      = "ddr-dlq-error"
-	HeaderDLQDeliveries = "ddr-dlq-deliveries"
-	HeaderDLQTime       = "ddr-dlq-time"
-)
-
-var copiedHeaders = []string{
-	eventstore.HeaderID, eventstore.HeaderType, eventstore.HeaderSource, eventstore.HeaderTime,
-	eventstore.HeaderSpecVersion, eventstore.HeaderActor, eventstore.HeaderContentType,
-	"traceparent", "tracestate",
-}
-
-// maxErrorLen keeps the error header well inside the header size limit.
-const maxErrorLen = 1024
-
-// deadLetter parks the message on ddr.dlq.<consumer> and terminates it. If
-// the dead letter cannot be written the message is Nak'ed instead, so it
-// is not terminated without a trace. It returns the outcome for metrics.
-func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error, log *slog.Logger) string {
-	dl := nats.NewMsg(eventstore.DLQSubject(r.cfg.Name))
-	dl.Data = msg.Data()
-	for _, k := range copiedHeaders {
-		if v := msg.Headers().Values(k); len(v) > 0 {
-			dl.Header[k] = v
-		}
-	}
-	dl.Header.Set(HeaderDLQSubject, msg.Subject())
-	dl.Header.Set(HeaderDLQStream, meta.Stream)
-	dl.Header.Set(HeaderDLQStreamSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
-	dl.Header.Set(HeaderDLQConsumer, r.cfg.Name)
-	dl.Header.Set(HeaderDLQReason, reason)
-	dl.Header.Set(HeaderDLQError, headerText(cause.Error()))
-	dl.Header.Set(HeaderDLQDeliveries, strconv.FormatUint(meta.NumDelivered, 10))
-	dl.Header.Set(HeaderDLQTime, time.Now().UTC().Format(time.RFC3339Nano))
-	// The same event dead-lettered twice by one consumer (Term lost) is
-	// stored once.
-	msgID := "dlq-" + r.cfg.Name + "-" + strconv.FormatUint(meta.Sequence.Stream, 10)
-
-	sctx, cancel := settleContext(ctx)
-	defer cancel()
-	var err error
-	for try := range 3 {
-		if _, err = r.js.PublishMsg(sctx, dl, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(eventstore.DLQStreamName)); err == nil {
-			break
-		}
-		if sctx.Err() != nil {
-			break
-		}
-		select {
-		case <-sctx.Done():
-		case <-time.After(time.Duration(try+1) * 100 * time.Millisecond):
-		}
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "dead letter not written, event handed back", "error", err)
-		_ = msg.NakWithDelay(r.cfg.delay(meta.NumDelivered))
-		return outcomeRetry
-	}
-	if err := msg.TermWithReason("dead-lettered: " + reason); err != nil {
-		log.WarnContext(ctx, "term failed after dead letter, event may come back", "error", err)
-	}
-	log.ErrorContext(ctx, "event dead-lettered", "reason", reason, "dlq_subject", dl.Subject)
-	return outcomeDeadLettered
-}
-
 // settleContext keeps trace values but not the cancellation of ctx.
 func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-}
-
-// describe extracts the request id and the request-free subject pattern
-// for logs and spans, even from a subject that does not parse.
-func describe(subject string) (requestID, pattern string) {
-	parts := strings.Split(subject, ".")
-	if len(parts) < 3 {
-		return "", subject
-	}
-	requestID = parts[2]
-	parts[2] = "*"
-	return requestID, strings.Join(parts, ".")
-}
-
-func headerText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > maxErrorLen {
-		s = strings.ToValidUTF8(s[:maxErrorLen], "")
-	}
-	return s
 }

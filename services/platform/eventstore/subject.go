@@ -66,6 +66,20 @@ func SubjectPattern(service, name string) string {
 	return Subject("*", service, name)
 }
 
+// DescribeSubject returns the request id of an event subject and its
+// pattern ([SubjectPattern]), for logs, spans and metrics, even from a
+// subject that does not parse: one of fewer than three tokens is its own
+// pattern, with no request id.
+func DescribeSubject(subject string) (requestID, pattern string) {
+	parts := strings.Split(subject, ".")
+	if len(parts) < 3 {
+		return "", subject
+	}
+	requestID = parts[2]
+	parts[2] = "*"
+	return requestID, strings.Join(parts, ".")
+}
+
 // ParseSubject splits an event subject into its tokens.
 func ParseSubject(subject string) (requestID, service, name string, err error) {
 	parts := strings.Split(subject, ".")

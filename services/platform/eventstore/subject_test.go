@@ -83,3 +83,20 @@ func TestDerivedID_StableAndDistinct(t *testing.T) {
 		}
 	}
 }
+
+// A subject names its request for logs, but the pattern that goes to span
+// names and metric labels must not; a subject that does not parse is
+// still described rather than dropped.
+func TestDescribeSubject(t *testing.T) {
+	tests := []struct{ subject, requestID, pattern string }{
+		{"ddr.req.r-1.intake.RequestSubmitted", "r-1", "ddr.req.*.intake.RequestSubmitted"},
+		{"ddr.req.r-1", "r-1", "ddr.req.*"},
+		{"ddr.dlq", "", "ddr.dlq"},
+	}
+	for _, tt := range tests {
+		id, pattern := eventstore.DescribeSubject(tt.subject)
+		if id != tt.requestID || pattern != tt.pattern {
+			t.Errorf("DescribeSubject(%q) = %q, %q; want %q, %q", tt.subject, id, pattern, tt.requestID, tt.pattern)
+		}
+	}
+}
