@@ -19,7 +19,6 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/assessment/ports"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
-	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -123,11 +122,9 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	// The process's registry (--adequacy-file), so that assessment's flag
 	// and notification's hold judge 4.2.1 with the same data.
-	reg := d.Adequacy
-	if reg == nil { // Deps built by hand
-		if reg, err = policy.DefaultAdequacy(); err != nil {
-			return nil, fmt.Errorf("adequacy registry: %w", err)
-		}
+	reg, err := d.AdequacyRegistry()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

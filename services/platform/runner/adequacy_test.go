@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/policy"
 )
@@ -31,5 +32,21 @@ func TestClause4_2_1_InvalidAdequacyFileStopsStartup(t *testing.T) {
 	}
 	if built {
 		t.Fatal("components were built with an invalid registry")
+	}
+}
+
+// Components judge 4.2.1 with the process's registry; Deps built by hand
+// (a service's own tests) fall back to the embedded one.
+func TestAdequacyRegistryIsTheProcessesElseTheEmbedded(t *testing.T) {
+	own := new(policy.AdequacyRegistry) // told apart by identity only
+	if got, err := (Deps{Adequacy: own}).AdequacyRegistry(); err != nil || got != own {
+		t.Errorf("with the process's registry: got %p, %v; want %p", got, err, own)
+	}
+	got, err := Deps{}.AdequacyRegistry()
+	if err != nil || got == nil || got == own {
+		t.Fatalf("by hand: got %p, %v; want the embedded registry", got, err)
+	}
+	if !got.JudgeAuthority("CH", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Adequate {
+		t.Error("the embedded registry does not hold Switzerland adequate")
 	}
 }

@@ -70,6 +70,21 @@ type Deps struct {
 	as func(name string) (Deps, error)
 }
 
+// AdequacyRegistry is the registry a component judges clause 4.2.1 with:
+// the process's (Adequacy), else, for Deps built by hand, the embedded one.
+// Components take it from here so that every one in a process judges with
+// the same data.
+func (d Deps) AdequacyRegistry() (*policy.AdequacyRegistry, error) {
+	if d.Adequacy != nil {
+		return d.Adequacy, nil
+	}
+	reg, err := policy.DefaultAdequacy()
+	if err != nil {
+		return nil, fmt.Errorf("adequacy registry: %w", err)
+	}
+	return reg, nil
+}
+
 // BuildFunc builds the components a process hosts.
 type BuildFunc func(ctx context.Context, d Deps) ([]Component, error)
 

@@ -72,7 +72,7 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		f.Withdraw()
 	case evDecided:
 		if p, ok := payload.(*assessmentv1.AssessmentDecided); ok {
-			f.DecideAs(p.GetDecision().GetDecisionId(), decisionKind(p.GetDecision().GetKind()), approvedScope(p))
+			f.DecideAs(p.GetDecision().GetDecisionId(), decisionKinds.Domain(p.GetDecision().GetKind()), approvedScope(p))
 		}
 	case evCleared:
 		t := at
@@ -190,21 +190,15 @@ func countryCode(c string) string {
 	return string(policy.ParseCountry(c))
 }
 
-func decisionKind(k assessmentv1.DecisionKind) domain.DecisionKind {
-	switch k {
-	case assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE:
-		return domain.DecisionDisclose
-	case assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER:
-		return domain.DecisionRedirect
-	case assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:
-		return domain.DecisionChallenge
-	case assessmentv1.DecisionKind_DECISION_KIND_REJECT:
-		return domain.DecisionReject
-	case assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION:
-		return domain.DecisionMoreInformation
-	}
-	return domain.DecisionNone
-}
+// decisionKinds are assessment's decision kinds as the report counts them;
+// a kind it does not know is DecisionNone.
+var decisionKinds = protoconv.NewEnumMap(map[assessmentv1.DecisionKind]domain.DecisionKind{
+	assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE:                 domain.DecisionDisclose,
+	assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER:     domain.DecisionRedirect,
+	assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:                domain.DecisionChallenge,
+	assessmentv1.DecisionKind_DECISION_KIND_REJECT:                   domain.DecisionReject,
+	assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION: domain.DecisionMoreInformation,
+})
 
 // approvedScope is what an effective decision approved: the scope it
 // discloses as the decision's requirements carry it (the request's own

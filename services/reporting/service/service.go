@@ -5,7 +5,6 @@ package service
 import (
 	"context"
 	"flag"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
@@ -16,7 +15,6 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/consumer"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/validate"
@@ -79,11 +77,9 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	}
 	// The process's adequacy registry (--adequacy-file): a disclosure is
 	// judged at its date with the same registry notification cleared it by.
-	reg := d.Adequacy
-	if reg == nil { // Deps built by hand
-		if reg, err = policy.DefaultAdequacy(); err != nil {
-			return nil, fmt.Errorf("adequacy registry: %w", err)
-		}
+	reg, err := d.AdequacyRegistry()
+	if err != nil {
+		return nil, err
 	}
 	a, err := app.New(app.Config{Report: domain.Config{BandWidth: cfg.BandWidth, Delay: cfg.Delay}, Now: cfg.Now, Registry: reg}, adapters.Stream{JS: d.JS, Store: d.Store}, d.Store)
 	if err != nil {
