@@ -7,7 +7,8 @@
 // (DECISION_KIND_REDIRECT_TO_CUSTOMER is "redirect_to_customer"); the
 // unspecified value is "" (which every domain reports as missing), and a
 // number the proto does not define is "undefined_<n>" (which the domains
-// report as unknown rather than silently as missing).
+// report as unknown rather than silently as missing). A domain that spells
+// an enum otherwise converts it through one two-way table, an [EnumMap].
 package protoconv
 
 import (
