@@ -18,20 +18,10 @@ import (
 // corrections assessment writes, and the events of other services the case
 // folds (a disclosure recorded, a redirect agreed).
 
-const (
-	reopenPrefix = "REOPEN_TRIGGER_"
-	rolePrefix   = "CUSTOMER_ROLE_"
-)
+const rolePrefix = "CUSTOMER_ROLE_"
 
-// ReopenTriggerToProto maps a reopen trigger.
-func ReopenTriggerToProto(t domain.ReopenTrigger) assessmentv1.ReopenTrigger {
-	return protoconv.EnumValue[assessmentv1.ReopenTrigger](string(t), reopenPrefix)
-}
-
-// ReopenTriggerToDomain maps a reopen trigger.
-func ReopenTriggerToDomain(t assessmentv1.ReopenTrigger) domain.ReopenTrigger {
-	return domain.ReopenTrigger(protoconv.EnumName(t, reopenPrefix))
-}
+// ReopenTriggers maps a reopen trigger both ways.
+var ReopenTriggers = protoconv.Names[assessmentv1.ReopenTrigger, domain.ReopenTrigger]{Prefix: "REOPEN_TRIGGER_"}
 
 // CustomersToDomain maps customers; an unspecified role stays unknown
 // (read as controller).
@@ -132,7 +122,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 			id = eventstore.DerivedID(cause, "assessment.reopened")
 		}
 		return &assessmentv1.CaseReopened{
-			RequestId: rid, Trigger: ReopenTriggerToProto(ev.Trigger), CauseEventId: cause,
+			RequestId: rid, Trigger: ReopenTriggers.Proto(ev.Trigger), CauseEventId: cause,
 			SupersededDecisionId: ev.SupersededDecisionID, ReopenTime: protoconv.Timestamp(ev.At), Reason: ev.Reason, ReopenedBy: ev.By,
 			ReviewDueTime: protoconv.Timestamp(ev.ReviewDue),
 		}, id
@@ -167,7 +157,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.CaseReopened:
-		return []domain.Event{domain.CaseReopened{Meta: meta(ev, p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggerToDomain(p.GetTrigger()),
+		return []domain.Event{domain.CaseReopened{Meta: meta(ev, p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggers.Domain(p.GetTrigger()),
 			CauseEventID: p.GetCauseEventId(), SupersededDecisionID: p.GetSupersededDecisionId(), Reason: p.GetReason(),
 			ReviewDue: protoconv.Time(p.GetReviewDueTime())}}, nil
 	case *assessmentv1.InformationRequested:
