@@ -42,11 +42,9 @@ func CustomersToDomain(cs []*intakev1.Customer) []domain.Customer {
 
 // CustomersToProto maps customers.
 func CustomersToProto(cs []domain.Customer) []*intakev1.Customer {
-	var out []*intakev1.Customer
-	for _, c := range cs {
-		out = append(out, &intakev1.Customer{CustomerId: c.ID, Role: protoconv.EnumValue[intakev1.CustomerRole](string(c.Role), rolePrefix), Establishment: c.Establishment})
-	}
-	return out
+	return protoconv.Each(cs, func(c domain.Customer) *intakev1.Customer {
+		return &intakev1.Customer{CustomerId: c.ID, Role: protoconv.EnumValue[intakev1.CustomerRole](string(c.Role), rolePrefix), Establishment: c.Establishment}
+	})
 }
 
 // CorrectionToDomain reads a fact correction; the adequacy of a corrected
@@ -88,19 +86,15 @@ func CorrectionToProto(k domain.FactCorrection) *assessmentv1.FactCorrection {
 
 // WeakeningsToProto renders the weakenings of a correction.
 func WeakeningsToProto(ws []domain.Weakening) []*assessmentv1.Weakening {
-	var out []*assessmentv1.Weakening
-	for _, w := range ws {
-		out = append(out, &assessmentv1.Weakening{Clause: w.Clause.Number(), Reason: w.Reason})
-	}
-	return out
+	return protoconv.Each(ws, func(w domain.Weakening) *assessmentv1.Weakening {
+		return &assessmentv1.Weakening{Clause: w.Clause.Number(), Reason: w.Reason}
+	})
 }
 
 func weakeningsToDomain(ws []*assessmentv1.Weakening) []domain.Weakening {
-	var out []domain.Weakening
-	for _, w := range ws {
-		out = append(out, domain.Weakening{Clause: policy.Clause(w.GetClause()), Reason: w.GetReason()})
-	}
-	return out
+	return protoconv.Each(ws, func(w *assessmentv1.Weakening) domain.Weakening {
+		return domain.Weakening{Clause: policy.Clause(w.GetClause()), Reason: w.GetReason()}
+	})
 }
 
 // encodeLifecycle is the wire form of the issue-16 events, with their ids:

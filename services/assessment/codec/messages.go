@@ -29,7 +29,6 @@ import (
 // Enum prefixes of the proto enums the domain spells without them.
 const (
 	factorPrefix    = "FACTOR_"
-	categoryPrefix  = "DATA_CATEGORY_"
 	authorityPrefix = "AUTHORITY_KIND_"
 	processPrefix   = "LEGAL_PROCESS_TYPE_"
 	flagPrefix      = "FLAG_CODE_"
@@ -42,24 +41,18 @@ var (
 	CounselKinds      = protoconv.Names[assessmentv1.CounselKind, domain.CounselKind]{Prefix: "COUNSEL_KIND_"}
 	DecisionKinds     = protoconv.Names[assessmentv1.DecisionKind, domain.DecisionKind]{Prefix: "DECISION_KIND_"}
 	LegalBases        = protoconv.Names[assessmentv1.LegalBasis, domain.LegalBasis]{Prefix: "LEGAL_BASIS_"}
+	// The domain keeps a request's data categories as plain strings.
+	categories = protoconv.Names[intakev1.DataCategory, string]{Prefix: "DATA_CATEGORY_"}
 )
 
 // RolesToProto writes a person's roles (the authz role strings).
 func RolesToProto(rs []policy.Role) []string {
-	var out []string
-	for _, r := range rs {
-		out = append(out, string(r))
-	}
-	return out
+	return protoconv.Each(rs, func(r policy.Role) string { return string(r) })
 }
 
 // RolesToDomain reads a person's roles.
 func RolesToDomain(rs []string) []policy.Role {
-	var out []policy.Role
-	for _, r := range rs {
-		out = append(out, policy.Role(r))
-	}
-	return out
+	return protoconv.Each(rs, func(r string) policy.Role { return policy.Role(r) })
 }
 
 // FactorToDomain reads a proto factor. Factors differ in one spelling: the proto's VALIDITY is the domain's
@@ -98,19 +91,11 @@ func timeRangeToProto(r domain.TimeRange) *intakev1.TimeRange {
 }
 
 func categoriesToDomain(cs []intakev1.DataCategory) []string {
-	var out []string
-	for _, c := range cs {
-		out = append(out, protoconv.EnumName(c, categoryPrefix))
-	}
-	return out
+	return protoconv.Each(cs, categories.Domain)
 }
 
 func categoriesToProto(cs []string) []intakev1.DataCategory {
-	var out []intakev1.DataCategory
-	for _, c := range cs {
-		out = append(out, protoconv.EnumValue[intakev1.DataCategory](c, categoryPrefix))
-	}
-	return out
+	return protoconv.Each(cs, categories.Proto)
 }
 
 // FactsFromReceived reads the facts the rules need from intake's event.

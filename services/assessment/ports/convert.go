@@ -114,11 +114,9 @@ func reviewToProto(r domain.Review) *assessmentv1.Review {
 }
 
 func factorsToApp(fs []*assessmentv1.FactorAssessment) []app.FactorInput {
-	var out []app.FactorInput
-	for _, f := range fs {
-		out = append(out, app.FactorInput{Factor: codec.FactorToDomain(f.GetFactor()), Assessment: f.GetAssessment()})
-	}
-	return out
+	return protoconv.Each(fs, func(f *assessmentv1.FactorAssessment) app.FactorInput {
+		return app.FactorInput{Factor: codec.FactorToDomain(f.GetFactor()), Assessment: f.GetAssessment()}
+	})
 }
 
 func consultationToApp(c *assessmentv1.CounselConsultation) app.Consultation {

@@ -30,3 +30,14 @@ func TestNamesConvertLikeEnumNameAndEnumValue(t *testing.T) {
 		t.Errorf("unknown spelling written as %v, want unspecified", got)
 	}
 }
+
+func TestEachConvertsInOrderAndKeepsAnAbsentListAbsent(t *testing.T) {
+	got := protoconv.Each([]decisionKind{"disclose", "reject"}, decisionKinds.Proto)
+	want := []assessmentv1.DecisionKind{assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE, assessmentv1.DecisionKind_DECISION_KIND_REJECT}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("Each = %v, want %v", got, want)
+	}
+	if got := protoconv.Each([]decisionKind{}, decisionKinds.Proto); got != nil {
+		t.Errorf("an empty list gave %#v, want nil", got)
+	}
+}
