@@ -221,12 +221,8 @@ func rulesToProto(r domain.Rules) *assessmentv1.CaseRules {
 		CustomerNoticePeriod:           durationpb.New(r.CustomerNoticePeriod),
 		RightsWeighedForAllDisclosures: r.RightsWeighedForAllDisclosures,
 		Overlays:                       r.Overlays,
-	}
-	for _, f := range r.ExtraFactors {
-		out.ExtraFactors = append(out.ExtraFactors, FactorToProto(f))
-	}
-	for _, k := range r.CounselBeforeDisclosure {
-		out.CounselBeforeDisclosure = append(out.CounselBeforeDisclosure, CounselKinds.Proto(k))
+		ExtraFactors:                   protoconv.Each(r.ExtraFactors, FactorToProto),
+		CounselBeforeDisclosure:        protoconv.Each(r.CounselBeforeDisclosure, CounselKinds.Proto),
 	}
 	return out
 }
@@ -243,38 +239,30 @@ func rulesToDomain(p *assessmentv1.CaseRules) domain.Rules {
 		},
 		RightsWeighedForAllDisclosures: p.GetRightsWeighedForAllDisclosures(),
 		Overlays:                       p.GetOverlays(),
-	}
-	for _, f := range p.GetExtraFactors() {
-		r.ExtraFactors = append(r.ExtraFactors, FactorToDomain(f))
-	}
-	for _, k := range p.GetCounselBeforeDisclosure() {
-		r.CounselBeforeDisclosure = append(r.CounselBeforeDisclosure, CounselKinds.Domain(k))
+		ExtraFactors:                   protoconv.Each(p.GetExtraFactors(), FactorToDomain),
+		CounselBeforeDisclosure:        protoconv.Each(p.GetCounselBeforeDisclosure(), CounselKinds.Domain),
 	}
 	return r
 }
 
 func flagsToProto(fs []domain.Flag) []*assessmentv1.Flag {
-	var out []*assessmentv1.Flag
-	for _, f := range fs {
-		out = append(out, &assessmentv1.Flag{
+	return protoconv.Each(fs, func(f domain.Flag) *assessmentv1.Flag {
+		return &assessmentv1.Flag{
 			Code:        protoconv.EnumValue[assessmentv1.FlagCode](string(f.Code), flagPrefix),
 			Clause:      f.Clause.Number(),
 			Explanation: f.Explanation,
-		})
-	}
-	return out
+		}
+	})
 }
 
 func flagsToDomain(fs []*assessmentv1.Flag) []domain.Flag {
-	var out []domain.Flag
-	for _, f := range fs {
-		out = append(out, domain.Flag{
+	return protoconv.Each(fs, func(f *assessmentv1.Flag) domain.Flag {
+		return domain.Flag{
 			Code:        domain.FlagCode(strings.TrimPrefix(f.GetCode().String(), flagPrefix)),
 			Clause:      policy.Clause(f.GetClause()),
 			Explanation: f.GetExplanation(),
-		})
-	}
-	return out
+		}
+	})
 }
 
 // openingRequirements is what notification can know before any decision:
