@@ -78,7 +78,7 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 			factors.RightsAssessment = ev.Text
 		case domain.CounselConsulted:
 			add(e.ID("assessment.counsel_consulted"), ev.By, &assessmentv1.CounselConsulted{RequestId: rid, Consultation: &assessmentv1.CounselConsultation{
-				Kind:        CounselKindToProto(ev.Kind),
+				Kind:        CounselKinds.Proto(ev.Kind),
 				Counsel:     ev.Counsel,
 				ConsultTime: protoconv.Timestamp(ev.ConsultedAt),
 				Summary:     ev.Summary,
@@ -111,7 +111,7 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 			})
 		case domain.ChallengeOutcomeProposed:
 			add(e.ID("assessment.challenge_outcome_proposed"), ev.By, &assessmentv1.ChallengeOutcomeProposed{
-				RequestId: rid, Outcome: ChallengeOutcomeToProto(ev.Outcome), Lift: protoconv.Lift(ev.Lift),
+				RequestId: rid, Outcome: ChallengeOutcomes.Proto(ev.Outcome), Lift: protoconv.Lift(ev.Lift),
 			})
 		case domain.ChallengeOutcomeConfirmed:
 			add(e.ID("assessment.challenge_outcome_confirmed"), ev.By, &assessmentv1.ChallengeOutcomeConfirmed{
@@ -239,7 +239,7 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 		c := p.GetConsultation()
 		return []domain.Event{domain.CounselConsulted{
 			Meta:        domain.Meta{By: c.GetRecordedBy(), At: ev.Time},
-			Kind:        CounselKindToDomain(c.GetKind()),
+			Kind:        CounselKinds.Domain(c.GetKind()),
 			Counsel:     c.GetCounsel(),
 			ConsultedAt: protoconv.Time(c.GetConsultTime()),
 			Summary:     c.GetSummary(),
@@ -265,7 +265,7 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 		return []domain.Event{domain.ImminentRiskJustified{Meta: domain.Meta{By: p.GetJustifiedBy(), At: protoconv.Time(p.GetJustifyTime())}, Text: p.GetJustification()}}, nil
 	case *assessmentv1.ChallengeOutcomeProposed:
 		l := protoconv.LiftFrom(p.GetLift())
-		return []domain.Event{domain.ChallengeOutcomeProposed{Meta: domain.Meta{By: l.RecordedBy, At: l.RecordedAt}, Outcome: ChallengeOutcomeToDomain(p.GetOutcome()), Lift: l}}, nil
+		return []domain.Event{domain.ChallengeOutcomeProposed{Meta: domain.Meta{By: l.RecordedBy, At: l.RecordedAt}, Outcome: ChallengeOutcomes.Domain(p.GetOutcome()), Lift: l}}, nil
 	case *assessmentv1.ChallengeOutcomeConfirmed:
 		return []domain.Event{domain.ChallengeOutcomeConfirmed{Meta: domain.Meta{By: p.GetConfirmedBy(), At: protoconv.Time(p.GetConfirmTime())}, Roles: RolesToDomain(p.GetRoles())}}, nil
 	case *assessmentv1.DecisionRejected:

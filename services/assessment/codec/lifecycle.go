@@ -18,20 +18,10 @@ import (
 // corrections assessment writes, and the events of other services the case
 // folds (a disclosure recorded, a redirect agreed).
 
-const (
-	reopenPrefix = "REOPEN_TRIGGER_"
-	rolePrefix   = "CUSTOMER_ROLE_"
-)
+const rolePrefix = "CUSTOMER_ROLE_"
 
-// ReopenTriggerToProto maps a reopen trigger.
-func ReopenTriggerToProto(t domain.ReopenTrigger) assessmentv1.ReopenTrigger {
-	return protoconv.EnumValue[assessmentv1.ReopenTrigger](string(t), reopenPrefix)
-}
-
-// ReopenTriggerToDomain maps a reopen trigger.
-func ReopenTriggerToDomain(t assessmentv1.ReopenTrigger) domain.ReopenTrigger {
-	return domain.ReopenTrigger(protoconv.EnumName(t, reopenPrefix))
-}
+// ReopenTriggers maps a reopen trigger both ways.
+var ReopenTriggers = protoconv.Names[assessmentv1.ReopenTrigger, domain.ReopenTrigger]{Prefix: "REOPEN_TRIGGER_"}
 
 // CustomersToDomain maps customers; an unspecified role stays unknown
 // (read as controller).
@@ -52,11 +42,9 @@ func CustomersToDomain(cs []*intakev1.Customer) []domain.Customer {
 
 // CustomersToProto maps customers.
 func CustomersToProto(cs []domain.Customer) []*intakev1.Customer {
-	var out []*intakev1.Customer
-	for _, c := range cs {
-		out = append(out, &intakev1.Customer{CustomerId: c.ID, Role: protoconv.EnumValue[intakev1.CustomerRole](string(c.Role), rolePrefix), Establishment: c.Establishment})
-	}
-	return out
+	return protoconv.Each(cs, func(c domain.Customer) *intakev1.Customer {
+		return &intakev1.Customer{CustomerId: c.ID, Role: protoconv.EnumValue[intakev1.CustomerRole](string(c.Role), rolePrefix), Establishment: c.Establishment}
+	})
 }
 
 // CorrectionToDomain reads a fact correction; the adequacy of a corrected
@@ -98,19 +86,15 @@ func CorrectionToProto(k domain.FactCorrection) *assessmentv1.FactCorrection {
 
 // WeakeningsToProto renders the weakenings of a correction.
 func WeakeningsToProto(ws []domain.Weakening) []*assessmentv1.Weakening {
-	var out []*assessmentv1.Weakening
-	for _, w := range ws {
-		out = append(out, &assessmentv1.Weakening{Clause: w.Clause.Number(), Reason: w.Reason})
-	}
-	return out
+	return protoconv.Each(ws, func(w domain.Weakening) *assessmentv1.Weakening {
+		return &assessmentv1.Weakening{Clause: w.Clause.Number(), Reason: w.Reason}
+	})
 }
 
 func weakeningsToDomain(ws []*assessmentv1.Weakening) []domain.Weakening {
-	var out []domain.Weakening
-	for _, w := range ws {
-		out = append(out, domain.Weakening{Clause: policy.Clause(w.GetClause()), Reason: w.GetReason()})
-	}
-	return out
+	return protoconv.Each(ws, func(w *assessmentv1.Weakening) domain.Weakening {
+		return domain.Weakening{Clause: policy.Clause(w.GetClause()), Reason: w.GetReason()}
+	})
 }
 
 // encodeLifecycle is the wire form of the issue-16 events, with their ids:
@@ -132,7 +116,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 			id = eventstore.DerivedID(cause, "assessment.reopened")
 		}
 		return &assessmentv1.CaseReopened{
-			RequestId: rid, Trigger: ReopenTriggerToProto(ev.Trigger), CauseEventId: cause,
+			RequestId: rid, Trigger: ReopenTriggers.Proto(ev.Trigger), CauseEventId: cause,
 			SupersededDecisionId: ev.SupersededDecisionID, ReopenTime: protoconv.Timestamp(ev.At), Reason: ev.Reason, ReopenedBy: ev.By,
 			ReviewDueTime: protoconv.Timestamp(ev.ReviewDue),
 		}, id
@@ -167,7 +151,7 @@ func (e Encoder) encodeLifecycle(ev domain.Event, prev string) (proto.Message, s
 func decodeLifecycle(ev eventstore.Event) ([]domain.Event, error) {
 	switch p := ev.Payload.(type) {
 	case *assessmentv1.CaseReopened:
-		return []domain.Event{domain.CaseReopened{Meta: meta(ev, p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggerToDomain(p.GetTrigger()),
+		return []domain.Event{domain.CaseReopened{Meta: meta(ev, p.GetReopenedBy(), p.GetReopenTime()), Trigger: ReopenTriggers.Domain(p.GetTrigger()),
 			CauseEventID: p.GetCauseEventId(), SupersededDecisionID: p.GetSupersededDecisionId(), Reason: p.GetReason(),
 			ReviewDue: protoconv.Time(p.GetReviewDueTime())}}, nil
 	case *assessmentv1.InformationRequested:

@@ -17,7 +17,7 @@ import (
 )
 
 func TestReopenTriggersAndCustomerRolesRoundTrip(t *testing.T) {
-	roundTrip(t, ReopenTriggerToDomain, ReopenTriggerToProto)
+	roundTrip(t, ReopenTriggers.Domain, ReopenTriggers.Proto)
 	for _, r := range []domain.CustomerRole{domain.RoleUnknown, domain.RoleController, domain.RoleNotController} {
 		back := CustomersToDomain(CustomersToProto([]domain.Customer{{ID: "c", Role: r}}))
 		if back[0].Role != r {

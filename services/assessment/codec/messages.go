@@ -8,7 +8,8 @@
 //
 // The domain spells enum values in lower case without the proto prefix
 // (DECISION_KIND_REDIRECT_TO_CUSTOMER is "redirect_to_customer"):
-// protoconv.EnumName and EnumValue map them both ways.
+// protoconv.EnumName and EnumValue map them both ways, and a
+// protoconv.Names declared once for an enum with a domain type of its own.
 package codec
 
 import (
@@ -28,42 +29,30 @@ import (
 // Enum prefixes of the proto enums the domain spells without them.
 const (
 	factorPrefix    = "FACTOR_"
-	counselPrefix   = "COUNSEL_KIND_"
-	categoryPrefix  = "DATA_CATEGORY_"
 	authorityPrefix = "AUTHORITY_KIND_"
 	processPrefix   = "LEGAL_PROCESS_TYPE_"
 	flagPrefix      = "FLAG_CODE_"
-	kindPrefix      = "DECISION_KIND_"
-	basisPrefix     = "LEGAL_BASIS_"
-	outcomePrefix   = "CHALLENGE_OUTCOME_"
 )
 
-// ChallengeOutcomeToDomain reads a proto challenge outcome.
-func ChallengeOutcomeToDomain(o assessmentv1.ChallengeOutcome) domain.ChallengeOutcome {
-	return domain.ChallengeOutcome(protoconv.EnumName(o, outcomePrefix))
-}
-
-// ChallengeOutcomeToProto writes a domain challenge outcome.
-func ChallengeOutcomeToProto(o domain.ChallengeOutcome) assessmentv1.ChallengeOutcome {
-	return protoconv.EnumValue[assessmentv1.ChallengeOutcome](string(o), outcomePrefix)
-}
+// The enums with a domain type of their own, each converted both ways by
+// one declaration.
+var (
+	ChallengeOutcomes = protoconv.Names[assessmentv1.ChallengeOutcome, domain.ChallengeOutcome]{Prefix: "CHALLENGE_OUTCOME_"}
+	CounselKinds      = protoconv.Names[assessmentv1.CounselKind, domain.CounselKind]{Prefix: "COUNSEL_KIND_"}
+	DecisionKinds     = protoconv.Names[assessmentv1.DecisionKind, domain.DecisionKind]{Prefix: "DECISION_KIND_"}
+	LegalBases        = protoconv.Names[assessmentv1.LegalBasis, domain.LegalBasis]{Prefix: "LEGAL_BASIS_"}
+	// The domain keeps a request's data categories as plain strings.
+	categories = protoconv.Names[intakev1.DataCategory, string]{Prefix: "DATA_CATEGORY_"}
+)
 
 // RolesToProto writes a person's roles (the authz role strings).
 func RolesToProto(rs []policy.Role) []string {
-	var out []string
-	for _, r := range rs {
-		out = append(out, string(r))
-	}
-	return out
+	return protoconv.Each(rs, func(r policy.Role) string { return string(r) })
 }
 
 // RolesToDomain reads a person's roles.
 func RolesToDomain(rs []string) []policy.Role {
-	var out []policy.Role
-	for _, r := range rs {
-		out = append(out, policy.Role(r))
-	}
-	return out
+	return protoconv.Each(rs, func(r string) policy.Role { return policy.Role(r) })
 }
 
 // FactorToDomain reads a proto factor. Factors differ in one spelling: the proto's VALIDITY is the domain's
@@ -81,26 +70,6 @@ func FactorToProto(f domain.Factor) assessmentv1.Factor {
 		return assessmentv1.Factor_FACTOR_VALIDITY
 	}
 	return protoconv.EnumValue[assessmentv1.Factor](string(f), factorPrefix)
-}
-
-// CounselKindToDomain reads a proto counsel kind.
-func CounselKindToDomain(k assessmentv1.CounselKind) domain.CounselKind {
-	return domain.CounselKind(protoconv.EnumName(k, counselPrefix))
-}
-
-// CounselKindToProto writes a domain counsel kind.
-func CounselKindToProto(k domain.CounselKind) assessmentv1.CounselKind {
-	return protoconv.EnumValue[assessmentv1.CounselKind](string(k), counselPrefix)
-}
-
-// DecisionKindToDomain reads a proto decision kind.
-func DecisionKindToDomain(k assessmentv1.DecisionKind) domain.DecisionKind {
-	return domain.DecisionKind(protoconv.EnumName(k, kindPrefix))
-}
-
-// LegalBasisToDomain reads a proto legal basis.
-func LegalBasisToDomain(b assessmentv1.LegalBasis) domain.LegalBasis {
-	return domain.LegalBasis(protoconv.EnumName(b, basisPrefix))
 }
 
 func dur(d *durationpb.Duration) time.Duration {
@@ -122,19 +91,11 @@ func timeRangeToProto(r domain.TimeRange) *intakev1.TimeRange {
 }
 
 func categoriesToDomain(cs []intakev1.DataCategory) []string {
-	var out []string
-	for _, c := range cs {
-		out = append(out, protoconv.EnumName(c, categoryPrefix))
-	}
-	return out
+	return protoconv.Each(cs, categories.Domain)
 }
 
 func categoriesToProto(cs []string) []intakev1.DataCategory {
-	var out []intakev1.DataCategory
-	for _, c := range cs {
-		out = append(out, protoconv.EnumValue[intakev1.DataCategory](c, categoryPrefix))
-	}
-	return out
+	return protoconv.Each(cs, categories.Proto)
 }
 
 // FactsFromReceived reads the facts the rules need from intake's event.
@@ -260,12 +221,8 @@ func rulesToProto(r domain.Rules) *assessmentv1.CaseRules {
 		CustomerNoticePeriod:           durationpb.New(r.CustomerNoticePeriod),
 		RightsWeighedForAllDisclosures: r.RightsWeighedForAllDisclosures,
 		Overlays:                       r.Overlays,
-	}
-	for _, f := range r.ExtraFactors {
-		out.ExtraFactors = append(out.ExtraFactors, FactorToProto(f))
-	}
-	for _, k := range r.CounselBeforeDisclosure {
-		out.CounselBeforeDisclosure = append(out.CounselBeforeDisclosure, CounselKindToProto(k))
+		ExtraFactors:                   protoconv.Each(r.ExtraFactors, FactorToProto),
+		CounselBeforeDisclosure:        protoconv.Each(r.CounselBeforeDisclosure, CounselKinds.Proto),
 	}
 	return out
 }
@@ -282,38 +239,30 @@ func rulesToDomain(p *assessmentv1.CaseRules) domain.Rules {
 		},
 		RightsWeighedForAllDisclosures: p.GetRightsWeighedForAllDisclosures(),
 		Overlays:                       p.GetOverlays(),
-	}
-	for _, f := range p.GetExtraFactors() {
-		r.ExtraFactors = append(r.ExtraFactors, FactorToDomain(f))
-	}
-	for _, k := range p.GetCounselBeforeDisclosure() {
-		r.CounselBeforeDisclosure = append(r.CounselBeforeDisclosure, CounselKindToDomain(k))
+		ExtraFactors:                   protoconv.Each(p.GetExtraFactors(), FactorToDomain),
+		CounselBeforeDisclosure:        protoconv.Each(p.GetCounselBeforeDisclosure(), CounselKinds.Domain),
 	}
 	return r
 }
 
 func flagsToProto(fs []domain.Flag) []*assessmentv1.Flag {
-	var out []*assessmentv1.Flag
-	for _, f := range fs {
-		out = append(out, &assessmentv1.Flag{
+	return protoconv.Each(fs, func(f domain.Flag) *assessmentv1.Flag {
+		return &assessmentv1.Flag{
 			Code:        protoconv.EnumValue[assessmentv1.FlagCode](string(f.Code), flagPrefix),
 			Clause:      f.Clause.Number(),
 			Explanation: f.Explanation,
-		})
-	}
-	return out
+		}
+	})
 }
 
 func flagsToDomain(fs []*assessmentv1.Flag) []domain.Flag {
-	var out []domain.Flag
-	for _, f := range fs {
-		out = append(out, domain.Flag{
+	return protoconv.Each(fs, func(f *assessmentv1.Flag) domain.Flag {
+		return domain.Flag{
 			Code:        domain.FlagCode(strings.TrimPrefix(f.GetCode().String(), flagPrefix)),
 			Clause:      policy.Clause(f.GetClause()),
 			Explanation: f.GetExplanation(),
-		})
-	}
-	return out
+		}
+	})
 }
 
 // openingRequirements is what notification can know before any decision:
@@ -386,8 +335,8 @@ func NarrowingToDomain(s *assessmentv1.Scope) *domain.Narrowing {
 func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 	out := domain.Decision{
 		ID:      d.GetDecisionId(),
-		Kind:    DecisionKindToDomain(d.GetKind()),
-		Basis:   LegalBasisToDomain(d.GetLegalBasis()),
+		Kind:    DecisionKinds.Domain(d.GetKind()),
+		Basis:   LegalBases.Domain(d.GetLegalBasis()),
 		Grounds: d.GetGrounds(),
 		Statute: d.GetStatute(),
 	}
@@ -404,8 +353,8 @@ func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 func decisionToProto(d domain.Decision, f domain.RequestFacts) *assessmentv1.Decision {
 	out := &assessmentv1.Decision{
 		DecisionId: d.ID,
-		Kind:       protoconv.EnumValue[assessmentv1.DecisionKind](string(d.Kind), kindPrefix),
-		LegalBasis: protoconv.EnumValue[assessmentv1.LegalBasis](string(d.Basis), basisPrefix),
+		Kind:       DecisionKinds.Proto(d.Kind),
+		LegalBasis: LegalBases.Proto(d.Basis),
 		Grounds:    d.Grounds,
 		Statute:    d.Statute,
 	}

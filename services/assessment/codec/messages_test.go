@@ -39,14 +39,10 @@ func roundTrip[E protoconv.Enum, D comparable](t *testing.T, toDomain func(E) D,
 
 func TestEveryEnumValueRoundTrips(t *testing.T) {
 	roundTrip(t, FactorToDomain, FactorToProto)
-	roundTrip(t, CounselKindToDomain, CounselKindToProto)
-	roundTrip(t, DecisionKindToDomain, func(k domain.DecisionKind) assessmentv1.DecisionKind {
-		return protoconv.EnumValue[assessmentv1.DecisionKind](string(k), kindPrefix)
-	})
-	roundTrip(t, LegalBasisToDomain, func(b domain.LegalBasis) assessmentv1.LegalBasis {
-		return protoconv.EnumValue[assessmentv1.LegalBasis](string(b), basisPrefix)
-	})
-	roundTrip(t, ChallengeOutcomeToDomain, ChallengeOutcomeToProto)
+	roundTrip(t, CounselKinds.Domain, CounselKinds.Proto)
+	roundTrip(t, DecisionKinds.Domain, DecisionKinds.Proto)
+	roundTrip(t, LegalBases.Domain, LegalBases.Proto)
+	roundTrip(t, ChallengeOutcomes.Domain, ChallengeOutcomes.Proto)
 	roundTrip(t, func(c intakev1.DataCategory) string { return categoriesToDomain([]intakev1.DataCategory{c})[0] },
 		func(c string) intakev1.DataCategory { return categoriesToProto([]string{c})[0] })
 	roundTrip(t, func(c assessmentv1.FlagCode) domain.FlagCode {
@@ -65,7 +61,7 @@ func TestEveryDomainValueHasAWireForm(t *testing.T) {
 		}
 	}
 	for _, k := range []domain.CounselKind{domain.CounselInternalLegal, domain.CounselOutside} {
-		if CounselKindToProto(k) == 0 {
+		if CounselKinds.Proto(k) == 0 {
 			t.Errorf("counsel kind %s has no proto value", k)
 		}
 	}
@@ -86,7 +82,7 @@ func TestEveryDomainValueHasAWireForm(t *testing.T) {
 		}
 	}
 	for _, o := range []domain.ChallengeOutcome{domain.ChallengeUpheld, domain.ChallengeDismissed} {
-		if ChallengeOutcomeToProto(o) == 0 {
+		if ChallengeOutcomes.Proto(o) == 0 {
 			t.Errorf("challenge outcome %s has no proto value", o)
 		}
 	}

@@ -1,8 +1,6 @@
 package codec
 
 import (
-	"strings"
-
 	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
@@ -18,17 +16,8 @@ import (
 // Issue 18's events: the requester check, verifications, the authority
 // flag, the security incident and the breach with its deadlines.
 
-const verificationOutcomePrefix = "VERIFICATION_OUTCOME_"
-
-// OutcomeToProto maps a verification outcome onto the wire.
-func OutcomeToProto(o domain.VerificationOutcome) assessmentv1.VerificationOutcome {
-	return protoconv.EnumValue[assessmentv1.VerificationOutcome](string(o), verificationOutcomePrefix)
-}
-
-// OutcomeToDomain maps a wire outcome onto the domain's.
-func OutcomeToDomain(o assessmentv1.VerificationOutcome) domain.VerificationOutcome {
-	return domain.VerificationOutcome(protoconv.EnumName(o, verificationOutcomePrefix))
-}
+// VerificationOutcomes maps a verification outcome both ways.
+var VerificationOutcomes = protoconv.Names[assessmentv1.VerificationOutcome, domain.VerificationOutcome]{Prefix: "VERIFICATION_OUTCOME_"}
 
 // encodeVerification gives the wire form of an issue-18 event; ok is false
 // for any other event.
@@ -45,7 +34,7 @@ func (e Encoder) encodeVerification(ev domain.Event) (eventstore.Event, bool) {
 		})
 	case domain.RequesterVerified:
 		return out(e.ID("assessment.requester_verified"), ev.By, &assessmentv1.RequesterVerified{
-			RequestId: rid, AuthorityId: ev.AuthorityID, ChannelId: ev.ChannelID, Channel: ev.Channel, Outcome: OutcomeToProto(ev.Outcome),
+			RequestId: rid, AuthorityId: ev.AuthorityID, ChannelId: ev.ChannelID, Channel: ev.Channel, Outcome: VerificationOutcomes.Proto(ev.Outcome),
 			Note: ev.Note, VerifiedBy: ev.By, VerifyTime: protoconv.Timestamp(ev.At),
 		})
 	case domain.AuthorityFlagged: //nolint:dupl // the flag and the incident of one forgery: one shape, different facts
@@ -93,7 +82,7 @@ func decodeVerification(ev eventstore.Event) []domain.Event {
 			Verified: p.GetVerified(), Reason: p.GetReason(), PriorForgeries: int(p.GetPriorForgeries()), VerificationRequired: p.GetVerificationRequired()}}
 	case *assessmentv1.RequesterVerified:
 		return []domain.Event{domain.RequesterVerified{Meta: meta(ev, p.GetVerifiedBy(), p.GetVerifyTime()), AuthorityID: p.GetAuthorityId(),
-			ChannelID: p.GetChannelId(), Channel: p.GetChannel(), Outcome: OutcomeToDomain(p.GetOutcome()), Note: p.GetNote()}}
+			ChannelID: p.GetChannelId(), Channel: p.GetChannel(), Outcome: VerificationOutcomes.Domain(p.GetOutcome()), Note: p.GetNote()}}
 	case *assessmentv1.AuthorityFlagged:
 		return []domain.Event{domain.AuthorityFlagged{Meta: meta(ev, p.GetFlaggedBy(), p.GetFlagTime()), AuthorityID: p.GetAuthorityId(), Reason: p.GetReason(), IncidentID: p.GetIncidentId()}}
 	case *assessmentv1.SecurityIncidentOpened:
@@ -121,19 +110,12 @@ func RequesterFromReceived(r *intakev1.RequestReceived) authority.Requester {
 	}
 }
 
+// senderChannel is the directory's name for the channel a request came by:
+// the proto's, but for a letter, which the directory calls post. Fax, in
+// person and other keep their names: no directory channel verifies them.
 func senderChannel(c intakev1.Channel) authority.Channel {
-	switch c {
-	case intakev1.Channel_CHANNEL_EMAIL:
-		return authority.Email
-	case intakev1.Channel_CHANNEL_PHONE:
-		return authority.Phone
-	case intakev1.Channel_CHANNEL_PORTAL:
-		return authority.Portal
-	case intakev1.Channel_CHANNEL_LETTER:
+	if c == intakev1.Channel_CHANNEL_LETTER {
 		return authority.Post
-	case intakev1.Channel_CHANNEL_UNSPECIFIED:
-		return ""
 	}
-	// Fax, in person, other: no directory channel verifies them.
-	return authority.Channel(strings.ToLower(strings.TrimPrefix(c.String(), "CHANNEL_")))
+	return authority.Channel(protoconv.EnumName(c, "CHANNEL_"))
 }

@@ -155,37 +155,42 @@ func (c *Case) move(t lifecycle.Trigger) {
 	}
 }
 
+// moves are the events whose only mark on the lifecycle is the table's
+// move on their trigger.
+var moves = map[string]lifecycle.Trigger{
+	DecisionProposed{}.EventName():          lifecycle.DecisionProposed,
+	DecisionRejected{}.EventName():          lifecycle.DecisionRejected,
+	ChallengeOutcomeConfirmed{}.EventName(): lifecycle.ChallengeOutcome,
+	RedirectAgreed{}.EventName():            lifecycle.RedirectAgreed,
+	RequestWithdrawn{}.EventName():          lifecycle.WithdrawalReported,
+}
+
+// decidedStates are where a recorded decision puts the case. A decision
+// that discloses nothing takes effect without a proposal (the table's
+// PendingApproval row is the four-eyes path), so the decision sets the
+// state rather than moving it.
+var decidedStates = map[DecisionKind]lifecycle.State{
+	Disclose:           lifecycle.InSteps,
+	Reject:             lifecycle.Rejected,
+	RedirectToCustomer: lifecycle.AwaitingRedirect,
+	Challenge:          lifecycle.Challenging,
+}
+
 // applyLifecycle folds the issue-16 events and moves the lifecycle state
 // for every event. It runs after the status switch of Apply.
 func (c *Case) applyLifecycle(e Event) {
+	if t, ok := moves[e.EventName()]; ok {
+		c.move(t)
+		return
+	}
 	switch e := e.(type) {
 	case CaseOpened:
 		c.state = lifecycle.Received
 		c.move(lifecycle.CaseOpened)
-	case DecisionProposed:
-		c.move(lifecycle.DecisionProposed)
-	case DecisionRejected:
-		c.move(lifecycle.DecisionRejected)
 	case CaseDecided:
-		// A decision that discloses nothing takes effect without a
-		// proposal (the table's PendingApproval row is the four-eyes
-		// path): the recorded decision sets the state.
-		switch e.Decision.Kind {
-		case Disclose:
-			c.state = lifecycle.InSteps
-		case Reject:
-			c.state = lifecycle.Rejected
-		case RedirectToCustomer:
-			c.state = lifecycle.AwaitingRedirect
-		case Challenge:
-			c.state = lifecycle.Challenging
+		if s, ok := decidedStates[e.Decision.Kind]; ok {
+			c.state = s
 		}
-	case ChallengeOutcomeConfirmed:
-		c.move(lifecycle.ChallengeOutcome)
-	case RedirectAgreed:
-		c.move(lifecycle.RedirectAgreed)
-	case RequestWithdrawn:
-		c.move(lifecycle.WithdrawalReported)
 	case DispositionRecorded:
 		c.disclosed = c.disclosed || e.Disclosed
 		c.dataSettled = true

@@ -91,7 +91,7 @@ func reviewToProto(r domain.Review) *assessmentv1.Review {
 	}
 	for _, c := range r.Counsel {
 		out.Consultations = append(out.Consultations, &assessmentv1.CounselConsultation{
-			Kind:        codec.CounselKindToProto(c.Kind),
+			Kind:        codec.CounselKinds.Proto(c.Kind),
 			Counsel:     c.Counsel,
 			ConsultTime: protoconv.Timestamp(c.ConsultedAt),
 			Summary:     c.Summary,
@@ -103,7 +103,7 @@ func reviewToProto(r domain.Review) *assessmentv1.Review {
 			Considered: true, Warranted: ch.Warranted, Reasoning: ch.Reasoning, RecordedBy: ch.By, RecordTime: protoconv.Timestamp(ch.At),
 		}
 		if ch.Outcome != "" {
-			out.Challenge.Outcome = codec.ChallengeOutcomeToProto(ch.Outcome)
+			out.Challenge.Outcome = codec.ChallengeOutcomes.Proto(ch.Outcome)
 			out.Challenge.OutcomeLift = protoconv.Lift(ch.OutcomeLift)
 		}
 	}
@@ -114,16 +114,14 @@ func reviewToProto(r domain.Review) *assessmentv1.Review {
 }
 
 func factorsToApp(fs []*assessmentv1.FactorAssessment) []app.FactorInput {
-	var out []app.FactorInput
-	for _, f := range fs {
-		out = append(out, app.FactorInput{Factor: codec.FactorToDomain(f.GetFactor()), Assessment: f.GetAssessment()})
-	}
-	return out
+	return protoconv.Each(fs, func(f *assessmentv1.FactorAssessment) app.FactorInput {
+		return app.FactorInput{Factor: codec.FactorToDomain(f.GetFactor()), Assessment: f.GetAssessment()}
+	})
 }
 
 func consultationToApp(c *assessmentv1.CounselConsultation) app.Consultation {
 	return app.Consultation{
-		Kind:        codec.CounselKindToDomain(c.GetKind()),
+		Kind:        codec.CounselKinds.Domain(c.GetKind()),
 		Counsel:     c.GetCounsel(),
 		ConsultedAt: protoconv.Time(c.GetConsultTime()),
 		Summary:     c.GetSummary(),
@@ -134,8 +132,8 @@ func consultationToApp(c *assessmentv1.CounselConsultation) app.Consultation {
 // covers: all that was asked, or a narrowing; silence is not read as "all".
 func decisionFromRequest(req *assessmentv1.DecideRequest) (domain.Decision, error) {
 	d := domain.Decision{
-		Kind:    codec.DecisionKindToDomain(req.GetKind()),
-		Basis:   codec.LegalBasisToDomain(req.GetLegalBasis()),
+		Kind:    codec.DecisionKinds.Domain(req.GetKind()),
+		Basis:   codec.LegalBases.Domain(req.GetLegalBasis()),
 		Grounds: req.GetGrounds(),
 		Statute: req.GetStatute(),
 	}

@@ -252,7 +252,7 @@ func (s *Server) JustifyImminentRisk(ctx context.Context, req *assessmentv1.Just
 // ProposeChallengeOutcome implements assessmentv1.AssessmentServiceServer.
 func (s *Server) ProposeChallengeOutcome(ctx context.Context, req *assessmentv1.ProposeChallengeOutcomeRequest) (*assessmentv1.ProposeChallengeOutcomeResponse, error) {
 	return asPerson(s, ctx, req, func(who policy.Person) (*app.CaseState, error) {
-		o := codec.ChallengeOutcomeToDomain(req.GetOutcome())
+		o := codec.ChallengeOutcomes.Domain(req.GetOutcome())
 		return s.app.ProposeChallengeOutcome(ctx, who.ID, req.GetRequestId(), o, req.GetBasis(), req.GetEvidenceReference())
 	}, func(c *assessmentv1.Case) *assessmentv1.ProposeChallengeOutcomeResponse {
 		return &assessmentv1.ProposeChallengeOutcomeResponse{Case: c}

@@ -95,7 +95,7 @@ func lifecycleToProto(st *app.CaseState, out *assessmentv1.Case) {
 	}
 	for _, r := range c.Reopenings() {
 		out.Reopenings = append(out.Reopenings, &assessmentv1.CaseReopening{
-			Trigger: codec.ReopenTriggerToProto(r.Trigger).String(), CauseEventId: r.CauseEventID, SupersededDecisionId: r.SupersededDecisionID,
+			Trigger: codec.ReopenTriggers.Proto(r.Trigger).String(), CauseEventId: r.CauseEventID, SupersededDecisionId: r.SupersededDecisionID,
 			ReopenTime: protoconv.Timestamp(r.At), Reason: r.Reason, ReopenedBy: r.By,
 		})
 	}

@@ -64,7 +64,7 @@ func (v *VerificationServer) RecordVerification(ctx context.Context, req *assess
 	if utf8.RuneCountInString(req.GetNote()) > 2000 {
 		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "note", Description: "at most 2000 characters"})
 	}
-	res, err := v.s.app.RecordVerification(ctx, actor, req.GetRequestId(), req.GetChannelId(), codec.OutcomeToDomain(req.GetOutcome()), req.GetNote())
+	res, err := v.s.app.RecordVerification(ctx, actor, req.GetRequestId(), req.GetChannelId(), codec.VerificationOutcomes.Domain(req.GetOutcome()), req.GetNote())
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func verificationToProto(v domain.Verification) *assessmentv1.RequesterVerificat
 		Reason:                   v.Reason,
 		PriorForgeries:           int32(v.PriorForgeries),
 		RequiredForAnyDisclosure: v.Required,
-		Outcome:                  codec.OutcomeToProto(v.Outcome),
+		Outcome:                  codec.VerificationOutcomes.Proto(v.Outcome),
 		VerifiedBy:               v.By,
 		VerifyTime:               protoconv.Timestamp(v.At),
 		ChannelId:                v.ChannelID,

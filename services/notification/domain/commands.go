@@ -118,6 +118,20 @@ func (p *Plan) RecordRedirectOutcomeFor(ref string, o RedirectOutcome, support, 
 // notice is refused while a prohibition stands (4.1.2), and before the
 // authority has answered the redirect request (4.1.1).
 func (p *Plan) RecordDelivery(d Delivery) ([]Event, error) {
+	return p.recordAttempt(d, false)
+}
+
+// RecordDeliveryFailure records that a delivery attempt failed; the step
+// shows as failed and still blocks until a delivery succeeds.
+func (p *Plan) RecordDeliveryFailure(d Delivery) ([]Event, error) {
+	return p.recordAttempt(d, true)
+}
+
+// recordAttempt is what a delivery and a failed attempt share: the same
+// checks, so a failure is refused wherever the delivery would be, and a
+// delivery id already delivered yields nothing either way (a retry, or a
+// late failure report that changes nothing).
+func (p *Plan) recordAttempt(d Delivery, failed bool) ([]Event, error) {
 	if !p.derived {
 		return nil, errNoPlan
 	}
@@ -131,28 +145,12 @@ func (p *Plan) RecordDelivery(d Delivery) ([]Event, error) {
 	if err := p.mayDeliver(d); err != nil {
 		return nil, err
 	}
+	if failed {
+		d.Failed = true
+		return []Event{NoticeDeliveryFailed{d}}, nil
+	}
 	d.Failed, d.Reason = false, ""
 	return p.decide(d.At, NoticeDelivered{d}), nil
-}
-
-// RecordDeliveryFailure records that a delivery attempt failed; the step
-// shows as failed and still blocks until a delivery succeeds.
-func (p *Plan) RecordDeliveryFailure(d Delivery) ([]Event, error) {
-	if !p.derived {
-		return nil, errNoPlan
-	}
-	if err := validateDelivery(d); err != nil {
-		return nil, err
-	}
-	d = p.resolveDelivery(d)
-	if slices.ContainsFunc(p.deliveries, func(x Delivery) bool { return x.DeliveryID == d.DeliveryID && !x.Failed }) {
-		return nil, nil // already delivered: a late failure report changes nothing
-	}
-	if err := p.mayDeliver(d); err != nil {
-		return nil, err
-	}
-	d.Failed = true
-	return []Event{NoticeDeliveryFailed{d}}, nil
 }
 
 func validateDelivery(d Delivery) error {
