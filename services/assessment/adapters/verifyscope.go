@@ -44,8 +44,7 @@ func EnsureScopeStore(ctx context.Context, js jetstream.JetStream, replicas int)
 		Bucket:      SettingsBucket,
 		Description: "ddr: assessment's settings under the two-person rule (the verification scope); history is the audit trail",
 		History:     settingsHistory,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, err

@@ -31,8 +31,7 @@ func EnsureIdempotencyKV(ctx context.Context, js jetstream.JetStream, replicas i
 		Bucket:      IdempotencyBucket,
 		Description: "intake idempotency keys: keyed digest of (group member, key) -> request id",
 		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket: %w", err)

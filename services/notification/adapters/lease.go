@@ -36,8 +36,7 @@ func EnsureLeases(ctx context.Context, js jetstream.JetStream, replicas int, ttl
 		Description: "notification delivery leases: delivery id -> instance sending it",
 		History:     1,
 		TTL:         ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease bucket: %w", err)

@@ -117,9 +117,14 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 // [EnsureStreams] while a freshly formed cluster has no meta leader: every
 // service's bucket needs the same patience at start-up, or a service exits
 // on a cluster that is seconds away from ready.
+//
+// Every service bucket is durable: the zero Storage is file storage, and a
+// Replicas below one (a single server's "0 or unset") means one, so the
+// callers pass the stream's replica count as it is configured.
 func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	ctx, cancel := withDefaultTimeout(ctx, ensureTimeout)
 	defer cancel()
+	cfg.Replicas = max(cfg.Replicas, 1)
 	var kv jetstream.KeyValue
 	err := retryUntilReady(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
 		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)

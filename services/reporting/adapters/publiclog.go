@@ -40,8 +40,7 @@ func EnsurePublicLog(ctx context.Context, js jetstream.JetStream, replicas int) 
 	kv, err := eventstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      TransparencyBucket,
 		Description: "ddr: the public log of published transparency reports (written once per key)",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, err
