@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 //go:embed templates
@@ -84,23 +85,11 @@ var funcs = template.FuncMap{
 // enumName is an enum value as people read it: STEP_KIND_NOTIFY_DPA is
 // "notify dpa".
 func enumName(e protoreflect.Enum) string {
-	d := e.Descriptor()
-	v := d.Values().ByNumber(e.Number())
-	if v == nil {
-		return fmt.Sprint(e.Number())
-	}
-	name := string(v.Name())
-	// The common prefix of the values (STEP_KIND_) is the enum's name in
-	// upper snake case.
-	if first := d.Values().Get(0); first != nil {
-		if p, ok := strings.CutSuffix(string(first.Name()), "UNSPECIFIED"); ok {
-			name = strings.TrimPrefix(name, p)
-		}
-	}
-	if name == "UNSPECIFIED" {
+	name := protoconv.Label(e)
+	if name == "" {
 		return "–"
 	}
-	return strings.ToLower(strings.ReplaceAll(name, "_", " "))
+	return strings.ReplaceAll(name, "_", " ")
 }
 
 func humanDuration(d time.Duration) string {
