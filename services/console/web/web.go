@@ -28,6 +28,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -324,6 +325,10 @@ func (c *Console) call(r *http.Request, ss *session) (context.Context, context.C
 	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ss.idToken), cancel
 }
+
+type ctxT = context.Context
+
+func nowPB(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
 // onRequest resolves the request the route names and a context for the
 // person's calls on it (the caller defers cancel); ok is false when the
