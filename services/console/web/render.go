@@ -139,21 +139,24 @@ func (c *Console) renderPage(w http.ResponseWriter, r *http.Request, name string
 	c.render(w, r, code, name, v)
 }
 
+// httpStatuses are the page statuses of a gRPC answer's codes; any other
+// code is a 500.
+var httpStatuses = map[codes.Code]int{
+	codes.InvalidArgument:    http.StatusUnprocessableEntity,
+	codes.FailedPrecondition: http.StatusConflict,
+	codes.Aborted:            http.StatusConflict,
+	codes.AlreadyExists:      http.StatusConflict,
+	codes.NotFound:           http.StatusNotFound,
+	codes.PermissionDenied:   http.StatusForbidden,
+	codes.Unauthenticated:    http.StatusUnauthorized,
+	codes.Unavailable:        http.StatusServiceUnavailable,
+	codes.DeadlineExceeded:   http.StatusServiceUnavailable,
+}
+
 // httpStatus maps a gRPC answer to the page's status.
 func httpStatus(err error) int {
-	switch status.Code(err) {
-	case codes.InvalidArgument:
-		return http.StatusUnprocessableEntity
-	case codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
-		return http.StatusConflict
-	case codes.NotFound:
-		return http.StatusNotFound
-	case codes.PermissionDenied:
-		return http.StatusForbidden
-	case codes.Unauthenticated:
-		return http.StatusUnauthorized
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return http.StatusServiceUnavailable
+	if code, ok := httpStatuses[status.Code(err)]; ok {
+		return code
 	}
 	return http.StatusInternalServerError
 }
