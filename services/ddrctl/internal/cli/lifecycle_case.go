@@ -17,11 +17,7 @@ import (
 // acknowledge a withdrawal, correct facts (a second person confirms a
 // correction that weakens a step), link the cases of one demand.
 func init() {
-	registerSub("case", askCmd)
-	registerSub("case", ackWithdrawalCmd)
-	registerSub("case", correctCmd)
-	registerSub("case", confirmCorrectionCmd)
-	registerSub("case", linkCmd)
+	registerSub("case", askCmd, ackWithdrawalCmd, correctCmd, confirmCorrectionCmd, linkCmd)
 }
 
 // caseFlagCmd is a case command on REQUEST_ID with one required text flag.

@@ -156,9 +156,9 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 // live in one file beside their tests.
 var extraSubcommands = map[string][]func(*globals) *cobra.Command{}
 
-// registerSub adds a subcommand to the group named group.
-func registerSub(group string, sub func(*globals) *cobra.Command) {
-	extraSubcommands[group] = append(extraSubcommands[group], sub)
+// registerSub adds subcommands to the group named group.
+func registerSub(group string, subs ...func(*globals) *cobra.Command) {
+	extraSubcommands[group] = append(extraSubcommands[group], subs...)
 }
 
 // applyEnv fills unset persistent flags from the environment.
