@@ -7,7 +7,8 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/ddrsuite/ddr/gen v0.0.0
-	github.com/ddrsuite/ddr/services/allinone v0.0.0-00010101000000-000000000000
+	github.com/ddrsuite/ddr/services/allinone v0.0.0
+	github.com/ddrsuite/ddr/services/ddrctl v0.0.0
 	github.com/ddrsuite/ddr/services/devoidc v0.0.0
 	github.com/ddrsuite/ddr/services/platform v0.0.0
 	golang.org/x/oauth2 v0.38.0
@@ -87,6 +88,7 @@ replace (
 	github.com/ddrsuite/ddr/gen => ../../gen
 	github.com/ddrsuite/ddr/services/allinone => ../allinone
 	github.com/ddrsuite/ddr/services/assessment => ../assessment
+	github.com/ddrsuite/ddr/services/ddrctl => ../ddrctl
 	github.com/ddrsuite/ddr/services/devoidc => ../devoidc
 	github.com/ddrsuite/ddr/services/intake => ../intake
 	github.com/ddrsuite/ddr/services/notification => ../notification

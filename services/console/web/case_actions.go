@@ -11,6 +11,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/ddrctl/client"
 )
 
 // The case's further actions (issue 23): assigning, asking, withdrawals,
@@ -152,9 +153,10 @@ func factCorrection(r *http.Request) (*assessmentv1.FactCorrection, error) {
 			if line == "" {
 				continue
 			}
-			cu, err := parseCustomer(line)
+			// The spelling ddrctl's --customer takes.
+			cu, err := client.ParseCustomer(line)
 			if err != nil {
-				return nil, err
+				return nil, notAccepted("a customer line: %v", err)
 			}
 			out.Customers.Customers = append(out.Customers.Customers, cu)
 		}
@@ -163,29 +165,4 @@ func factCorrection(r *http.Request) (*assessmentv1.FactCorrection, error) {
 		return nil, notAccepted("say what to correct: the customers, the prohibition, the country, the emergency or the imminent-risk claim")
 	}
 	return out, nil
-}
-
-// parseCustomer reads ID[:controller|not-controller[:COUNTRY]], as ddrctl
-// case correct --customer does.
-func parseCustomer(s string) (*intakev1.Customer, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 || parts[0] == "" {
-		return nil, notAccepted("a customer line: want ID[:controller|not-controller[:COUNTRY]]")
-	}
-	c := &intakev1.Customer{CustomerId: parts[0]}
-	if len(parts) > 1 {
-		switch parts[1] {
-		case "", "unknown":
-		case "controller":
-			c.Role = intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER
-		case "not-controller":
-			c.Role = intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER
-		default:
-			return nil, notAccepted("a customer's role must be controller or not-controller")
-		}
-	}
-	if len(parts) > 2 {
-		c.Establishment = strings.ToUpper(parts[2])
-	}
-	return c, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/grpcstatus"
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 //go:embed templates
@@ -84,23 +85,11 @@ var funcs = template.FuncMap{
 // enumName is an enum value as people read it: STEP_KIND_NOTIFY_DPA is
 // "notify dpa".
 func enumName(e protoreflect.Enum) string {
-	d := e.Descriptor()
-	v := d.Values().ByNumber(e.Number())
-	if v == nil {
-		return fmt.Sprint(e.Number())
-	}
-	name := string(v.Name())
-	// The common prefix of the values (STEP_KIND_) is the enum's name in
-	// upper snake case.
-	if first := d.Values().Get(0); first != nil {
-		if p, ok := strings.CutSuffix(string(first.Name()), "UNSPECIFIED"); ok {
-			name = strings.TrimPrefix(name, p)
-		}
-	}
-	if name == "UNSPECIFIED" {
+	name := protoconv.Label(e)
+	if name == "" {
 		return "–"
 	}
-	return strings.ToLower(strings.ReplaceAll(name, "_", " "))
+	return strings.ReplaceAll(name, "_", " ")
 }
 
 func humanDuration(d time.Duration) string {
@@ -150,21 +139,24 @@ func (c *Console) renderPage(w http.ResponseWriter, r *http.Request, name string
 	c.render(w, r, code, name, v)
 }
 
+// httpStatuses are the page statuses of a gRPC answer's codes; any other
+// code is a 500.
+var httpStatuses = map[codes.Code]int{
+	codes.InvalidArgument:    http.StatusUnprocessableEntity,
+	codes.FailedPrecondition: http.StatusConflict,
+	codes.Aborted:            http.StatusConflict,
+	codes.AlreadyExists:      http.StatusConflict,
+	codes.NotFound:           http.StatusNotFound,
+	codes.PermissionDenied:   http.StatusForbidden,
+	codes.Unauthenticated:    http.StatusUnauthorized,
+	codes.Unavailable:        http.StatusServiceUnavailable,
+	codes.DeadlineExceeded:   http.StatusServiceUnavailable,
+}
+
 // httpStatus maps a gRPC answer to the page's status.
 func httpStatus(err error) int {
-	switch status.Code(err) {
-	case codes.InvalidArgument:
-		return http.StatusUnprocessableEntity
-	case codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
-		return http.StatusConflict
-	case codes.NotFound:
-		return http.StatusNotFound
-	case codes.PermissionDenied:
-		return http.StatusForbidden
-	case codes.Unauthenticated:
-		return http.StatusUnauthorized
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return http.StatusServiceUnavailable
+	if code, ok := httpStatuses[status.Code(err)]; ok {
+		return code
 	}
 	return http.StatusInternalServerError
 }

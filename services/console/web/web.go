@@ -28,6 +28,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -242,30 +243,40 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/queue", http.StatusSeeOther)
 	})
-	c.mux.HandleFunc("GET /queue", c.authed(c.queuePage))
-	c.mux.HandleFunc("POST /cases/{id}/claim", c.authed(c.claim))
-	c.mux.HandleFunc("GET /cases/{id}", c.authed(c.casePage))
-	c.mux.HandleFunc("POST /cases/{id}/reveal", c.authed(c.reveal))
-	c.mux.HandleFunc("POST /cases/{id}/factors", c.authed(c.factors))
-	c.mux.HandleFunc("POST /cases/{id}/counsel", c.authed(c.counsel))
-	c.mux.HandleFunc("POST /cases/{id}/challenge", c.authed(c.challenge))
-	c.mux.HandleFunc("POST /cases/{id}/verify", c.authed(c.verify))
-	c.mux.HandleFunc("POST /cases/{id}/decide", c.authed(c.decide))
-	c.mux.HandleFunc("POST /cases/{id}/approve", c.authed(c.approve))
-	c.mux.HandleFunc("POST /cases/{id}/reject", c.authed(c.rejectDecision))
-	c.mux.HandleFunc("GET /cases/{id}/export", c.authed(c.export))
+	// Everything else is for signed-in people only, so every route goes
+	// through authed in one place: these pages and forms, and the action
+	// tables of the case, plan and record pages (see register).
+	for _, rt := range []struct {
+		pattern string
+		h       func(http.ResponseWriter, *http.Request, *session)
+	}{
+		{"GET /queue", c.queuePage},
+		{"POST /cases/{id}/claim", c.claim},
+		{"GET /cases/{id}", c.casePage},
+		{"POST /cases/{id}/reveal", c.reveal},
+		{"POST /cases/{id}/factors", c.factors},
+		{"POST /cases/{id}/counsel", c.counsel},
+		{"POST /cases/{id}/challenge", c.challenge},
+		{"POST /cases/{id}/verify", c.verify},
+		{"POST /cases/{id}/decide", c.decide},
+		{"POST /cases/{id}/approve", c.approve},
+		{"POST /cases/{id}/reject", c.rejectDecision},
+		{"GET /cases/{id}/export", c.export},
+		{"GET /plans/{id}", c.planPage},
+		{"POST /plans/{id}/confirm", c.confirmLift},
+		{"GET /records/{id}", c.recordPage},
+		{"GET /report", c.reportPage},
+		{"GET /report/view", c.reportView},
+		{"GET /report/export", c.reportExport},
+		{"POST /report/publish", c.publish},
+		{"GET /intake", c.intakePage},
+		{"POST /intake", c.submit},
+	} {
+		c.mux.HandleFunc(rt.pattern, c.authed(rt.h))
+	}
 	c.caseActions()
-	c.mux.HandleFunc("GET /plans/{id}", c.authed(c.planPage))
-	c.mux.HandleFunc("POST /plans/{id}/confirm", c.authed(c.confirmLift))
 	c.planActions()
-	c.mux.HandleFunc("GET /records/{id}", c.authed(c.recordPage))
 	c.recordActions()
-	c.mux.HandleFunc("GET /report", c.authed(c.reportPage))
-	c.mux.HandleFunc("GET /report/view", c.authed(c.reportView))
-	c.mux.HandleFunc("GET /report/export", c.authed(c.reportExport))
-	c.mux.HandleFunc("POST /report/publish", c.authed(c.publish))
-	c.mux.HandleFunc("GET /intake", c.authed(c.intakePage))
-	c.mux.HandleFunc("POST /intake", c.authed(c.submit))
 }
 
 // authed admits only a signed-in person: without a session a page
@@ -324,6 +335,10 @@ func (c *Console) call(r *http.Request, ss *session) (context.Context, context.C
 	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ss.idToken), cancel
 }
+
+type ctxT = context.Context
+
+func nowPB(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
 // onRequest resolves the request the route names and a context for the
 // person's calls on it (the caller defers cancel); ok is false when the

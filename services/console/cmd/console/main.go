@@ -32,10 +32,12 @@ func run() error {
 		addr = flag.String("addr", "127.0.0.1:7700", "HTTP listen address")
 		cfg  web.Config
 	)
-	flag.StringVar(&cfg.IntakeAddr, "intake-addr", "127.0.0.1:7600", "intake's gRPC address (comma list of replicas)")
-	flag.StringVar(&cfg.AssessmentAddr, "assessment-addr", "127.0.0.1:7600", "assessment's gRPC address (comma list of replicas)")
-	flag.StringVar(&cfg.NotificationAddr, "notification-addr", "127.0.0.1:7600", "notification's gRPC address (comma list of replicas)")
-	flag.StringVar(&cfg.ReportingAddr, "reporting-addr", "127.0.0.1:7600", "reporting's gRPC address (comma list of replicas)")
+	for _, svc := range []struct {
+		name string
+		addr *string
+	}{{"intake", &cfg.IntakeAddr}, {"assessment", &cfg.AssessmentAddr}, {"notification", &cfg.NotificationAddr}, {"reporting", &cfg.ReportingAddr}} {
+		flag.StringVar(svc.addr, svc.name+"-addr", "127.0.0.1:7600", svc.name+"'s gRPC address (comma list of replicas)")
+	}
 	flag.StringVar(&cfg.PKIDir, "pki-dir", "data/pki", "PKI directory with the CA and the console's certificate (service/console)")
 	flag.StringVar(&cfg.OIDCIssuer, "oidc-issuer", "http://127.0.0.1:7701", "OpenID provider's issuer URL")
 	flag.StringVar(&cfg.OIDCClientID, "oidc-client-id", "ddr-console", "the console's client id at the OpenID provider")

@@ -82,6 +82,15 @@ func flagCodes(c *assessmentv1.Case) string {
 	return strings.Join(out, ",")
 }
 
+// onCase is the RunE of a command that makes one call on a case (call)
+// and shows the case as the answer has it.
+func onCase[R interface{ GetCase() *assessmentv1.Case }](g *globals, call func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (R, error)) func(*cobra.Command, []string) error {
+	return onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		res, err := call(ctx, as, id)
+		return res.GetCase(), err
+	}, caseTable)
+}
+
 func caseTable(t *tw, c *assessmentv1.Case) {
 	due := ts(c.GetReviewDueTime())
 	if c.GetOverdue() {
@@ -147,10 +156,9 @@ func caseTable(t *tw, c *assessmentv1.Case) {
 
 func caseGetCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
 	return idCmd("get", "Show a case: flags with their clauses, the review, the decision", `  ddrctl case get 0193c0de-... -o yaml`,
-		onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
-			return res.GetCase(), err
-		}, caseTable))
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.GetCaseResponse, error) {
+			return as.GetCase(ctx, &assessmentv1.GetCaseRequest{RequestId: id})
+		}))
 }
 
 func claimCmd(g *globals) *cobra.Command {
@@ -161,10 +169,9 @@ func claimCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl case claim 0193c0de-...
   ddrctl case claim 0193c0de-... --assignee spiffe://ddr.local/staff/bob`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id, Assignee: assignee})
-			return res.GetCase(), err
-		}, caseTable),
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ClaimCaseResponse, error) {
+			return as.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id, Assignee: assignee})
+		}),
 	}
 	cmd.Flags().StringVar(&assignee, "assignee", "", "staff identity to assign instead of yourself")
 	return cmd
@@ -184,7 +191,7 @@ freedoms were weighed (--rights).`,
     --factor nature="criminal investigation, fraud" --factor scope="one account, 3 months" \
     --all "assessed with the court order" --rights "one subscriber record; proportionate"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordFactorsResponse, error) {
 			req := &assessmentv1.RecordFactorsRequest{RequestId: id, RightsAssessment: rights}
 			seen := map[assessmentv1.Factor]bool{}
 			for _, s := range factors {
@@ -209,9 +216,8 @@ freedoms were weighed (--rights).`,
 			if len(req.Factors) == 0 && rights == "" {
 				return nil, usageErr(fmt.Errorf("give --factor, --all or --rights"))
 			}
-			res, err := as.RecordFactors(ctx, req)
-			return res.GetCase(), err
-		}, caseTable),
+			return as.RecordFactors(ctx, req)
+		}),
 	}
 	cmd.Flags().StringArrayVar(&factors, "factor", nil, "FACTOR=TEXT ("+strings.Join(enumChoices(assessmentv1.Factor(0).Descriptor()), "|")+"); repeatable")
 	cmd.Flags().StringVar(&all, "all", "", "this assessment for every factor not given with --factor")
@@ -227,7 +233,7 @@ func counselCmd(g *globals) *cobra.Command {
 		Short:   "Record a consultation of legal or outside counsel (clause 3.3)",
 		Example: `  ddrctl case counsel 0193c0de-... --kind outside-counsel --counsel "Kanzlei Weber" --summary "order is valid"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordCounselConsultationResponse, error) {
 			c := &assessmentv1.CounselConsultation{Kind: assessmentv1.CounselKind(kind.get()), Counsel: counsel, Summary: summary}
 			t, err := optionalTime("at", at)
 			if err != nil {
@@ -237,9 +243,8 @@ func counselCmd(g *globals) *cobra.Command {
 				t = timestamppb.Now()
 			}
 			c.ConsultTime = t
-			res, err := as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
-			return res.GetCase(), err
-		}, caseTable),
+			return as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
+		}),
 	}
 	kind = enumVar(cmd, "kind", "who was consulted", assessmentv1.CounselKind(0).Descriptor(), false)
 	cmd.Flags().StringVar(&counsel, "counsel", "", "name of the counsel")
@@ -258,10 +263,9 @@ func challengeCmd(g *globals) *cobra.Command {
 		Example: `  ddrctl case challenge 0193c0de-... --reasoning "valid court order; no grounds"
   ddrctl case challenge 0193c0de-... --warranted --reasoning "overbroad; counsel will challenge"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning, Warranted: warranted})
-			return res.GetCase(), err
-		}, caseTable),
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordChallengeConsiderationResponse, error) {
+			return as.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning, Warranted: warranted})
+		}),
 	}
 	cmd.Flags().StringVar(&reasoning, "reasoning", "", "why a challenge is or is not warranted")
 	cmd.Flags().BoolVar(&warranted, "warranted", false, "a challenge is warranted")
@@ -288,7 +292,7 @@ flags a disclosure covers everything the request asked for.`,
   ddrctl case decide 0193c0de-... --kind redirect-to-customer
   ddrctl case decide 0193c0de-... --kind disclose --basis compelling-legal-obligation --statute "18 U.S.C. 2702(c)(4)"`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.DecideResponse, error) {
 			req := &assessmentv1.DecideRequest{
 				RequestId:       id,
 				Kind:            assessmentv1.DecisionKind(kind.get()),
@@ -318,9 +322,8 @@ flags a disclosure covers everything the request asked for.`,
 				s.All = len(s.TargetRefs) == 0 && len(s.DataCategories) == 0 && s.TimeRange == nil
 				req.Scope = s
 			}
-			res, err := as.Decide(ctx, req)
-			return res.GetCase(), err
-		}, caseTable),
+			return as.Decide(ctx, req)
+		}),
 	}
 	kind = enumVar(cmd, "kind", "the decision", assessmentv1.DecisionKind(0).Descriptor(), false)
 	basis = enumVar(cmd, "basis", "legal basis of a disclosure (clause 2.1)", assessmentv1.LegalBasis(0).Descriptor(), false)
@@ -360,14 +363,13 @@ func approveCmd(g *globals) *cobra.Command {
 		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case approve 0193c0de-...
   ddrctl case approve 0193c0de-... --decision 0193c0df-...`,
 		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ApproveDecisionResponse, error) {
 			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
-			res, err := as.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: did})
-			return res.GetCase(), err
-		}, caseTable),
+			return as.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: did})
+		}),
 	}
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	return cmd
@@ -380,14 +382,13 @@ func rejectCmd(g *globals) *cobra.Command {
 		Short:   "Send a pending disclose decision back to review, with the reason",
 		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case reject 0193c0de-... --reason "narrow to subscriber data"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RejectDecisionResponse, error) {
 			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
-			res, err := as.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: did, Reason: reason})
-			return res.GetCase(), err
-		}, caseTable),
+			return as.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: did, Reason: reason})
+		}),
 	}
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why it goes back to review")
@@ -405,11 +406,10 @@ harm that the authority did not claim. A disclosure on that basis needs it,
 and a legal approver (case approve by someone with the legal role).`,
 		Example: `  ddrctl case justify 0193c0de-... --justification "credible threat to life described in the call log"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.JustifyImminentRiskResponse, error) {
 			req := &assessmentv1.JustifyImminentRiskRequest{RequestId: id, Justification: text}
-			res, err := as.JustifyImminentRisk(ctx, req)
-			return res.GetCase(), err
-		}, caseTable),
+			return as.JustifyImminentRisk(ctx, req)
+		}),
 	}
 	cmd.Flags().StringVar(&text, "justification", "", "why the risk is imminent and serious")
 	mustFlag(cmd, "justification")
@@ -428,12 +428,11 @@ until a second person with the legal role confirms it (case confirm-outcome);
 an upheld challenge then allows only a reject or a narrower disclosure.`,
 		Example: `  ddrctl case challenge-outcome 0193c0de-... --outcome upheld --basis "court narrowed the order to one account" --reference "AG Berlin 4/26"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.ProposeChallengeOutcome(ctx, &assessmentv1.ProposeChallengeOutcomeRequest{
+		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ProposeChallengeOutcomeResponse, error) { //nolint:dupl // one RPC with a kind, a basis and a reference, as plan weaken: only the method differs
+			return as.ProposeChallengeOutcome(ctx, &assessmentv1.ProposeChallengeOutcomeRequest{
 				RequestId: id, Outcome: assessmentv1.ChallengeOutcome(outcome.get()), Basis: basis, EvidenceReference: reference,
 			})
-			return res.GetCase(), err
-		}, caseTable),
+		}),
 	}
 	outcome = enumVar(cmd, "outcome", "how the challenge ended", assessmentv1.ChallengeOutcome(0).Descriptor(), false)
 	cmd.Flags().StringVar(&basis, "basis", "", "why, e.g. what the court decided")
@@ -447,8 +446,7 @@ an upheld challenge then allows only a reject or a narrower disclosure.`,
 func confirmOutcomeCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a request id: the shape of every such command; only the method differs
 	return idCmd("confirm-outcome", "Confirm a recorded challenge outcome as the second, legal person (clause 3.3)",
 		`  DDR_IDENTITY=spiffe://ddr.local/staff/carol ddrctl case confirm-outcome 0193c0de-...`,
-		onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
-			res, err := as.ConfirmChallengeOutcome(ctx, &assessmentv1.ConfirmChallengeOutcomeRequest{RequestId: id})
-			return res.GetCase(), err
-		}, caseTable))
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ConfirmChallengeOutcomeResponse, error) {
+			return as.ConfirmChallengeOutcome(ctx, &assessmentv1.ConfirmChallengeOutcomeRequest{RequestId: id})
+		}))
 }

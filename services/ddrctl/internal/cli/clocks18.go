@@ -12,10 +12,7 @@ import (
 // extend-preservation|deadline-met`, on assessment's ClocksService.
 
 func init() {
-	registerSub("case", deadlinesCmd)
-	registerSub("case", confirmEnforcingCmd)
-	registerSub("case", extendPreservationCmd)
-	registerSub("case", deadlineMetCmd)
+	registerSub("case", deadlinesCmd, confirmEnforcingCmd, extendPreservationCmd, deadlineMetCmd)
 }
 
 func (g *globals) clocks() (assessmentv1.ClocksServiceClient, error) {

@@ -10,18 +10,14 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
-	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/ddrctl/client"
 )
 
 // Issue 16, the case's lifecycle: ask the member for more information,
 // acknowledge a withdrawal, correct facts (a second person confirms a
 // correction that weakens a step), link the cases of one demand.
 func init() {
-	registerSub("case", askCmd)
-	registerSub("case", ackWithdrawalCmd)
-	registerSub("case", correctCmd)
-	registerSub("case", confirmCorrectionCmd)
-	registerSub("case", linkCmd)
+	registerSub("case", askCmd, ackWithdrawalCmd, correctCmd, confirmCorrectionCmd, linkCmd)
 }
 
 // caseFlagCmd is a case command on REQUEST_ID with one required text flag.
@@ -73,9 +69,9 @@ func (k correction) build(cmd *cobra.Command) (*assessmentv1.FactCorrection, err
 		}
 		out.Customers = &assessmentv1.CustomerList{}
 		for _, c := range k.customers {
-			cu, err := parseCustomer(c)
+			cu, err := client.ParseCustomer(c)
 			if err != nil {
-				return nil, err
+				return nil, usageErr(fmt.Errorf("--customer %q: %w", c, err))
 			}
 			out.Customers.Customers = append(out.Customers.Customers, cu)
 		}
@@ -115,30 +111,6 @@ func (k correction) build(cmd *cobra.Command) (*assessmentv1.FactCorrection, err
 
 func proto0(k *assessmentv1.FactCorrection) bool {
 	return k.Customers == nil && k.Prohibition == nil && k.AuthorityCountry == nil && k.EmergencyClaimed == nil && k.ImminentRiskClaimed == nil
-}
-
-// parseCustomer reads ID[:controller|not-controller[:ESTABLISHMENT]].
-func parseCustomer(s string) (*intakev1.Customer, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 || parts[0] == "" {
-		return nil, usageErr(fmt.Errorf("--customer %q: want ID[:controller|not-controller[:COUNTRY]]", s))
-	}
-	c := &intakev1.Customer{CustomerId: parts[0]}
-	if len(parts) > 1 {
-		switch parts[1] {
-		case "", "unknown":
-		case "controller":
-			c.Role = intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER
-		case "not-controller":
-			c.Role = intakev1.CustomerRole_CUSTOMER_ROLE_NOT_CONTROLLER
-		default:
-			return nil, usageErr(fmt.Errorf("--customer %q: role must be controller or not-controller", s))
-		}
-	}
-	if len(parts) > 2 {
-		c.Establishment = strings.ToUpper(parts[2])
-	}
-	return c, nil
 }
 
 func correctCmd(g *globals) *cobra.Command {

@@ -15,9 +15,7 @@ import (
 // with a recorded reason, and a withdrawal the authority told staff of.
 
 func init() {
-	registerSub("case", caseRequestCmd)
-	registerSub("case", revealCmd)
-	registerSub("case", recordWithdrawalCmd)
+	registerSub("case", caseRequestCmd, revealCmd, recordWithdrawalCmd)
 }
 
 func (g *globals) intakeStaff() (intakev1.IntakeServiceClient, error) {

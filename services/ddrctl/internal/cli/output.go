@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
 // print writes m as JSON or YAML, or calls table for people.
@@ -118,17 +120,7 @@ func orDash(s string) string {
 // enumName is an enum value as people read and type it: STAGE_UNDER_REVIEW
 // is "under_review".
 func enumName(e protoreflect.Enum) string {
-	d := e.Descriptor()
-	v := d.Values().ByNumber(e.Number())
-	if v == nil {
-		return fmt.Sprint(e.Number())
-	}
-	name := string(v.Name())
-	name = strings.TrimPrefix(name, enumPrefix(d))
-	if name == "UNSPECIFIED" {
-		return "-"
-	}
-	return strings.ToLower(name)
+	return orDash(protoconv.Label(e))
 }
 
 // oneLine keeps free text on one table row.

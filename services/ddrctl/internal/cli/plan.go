@@ -310,7 +310,7 @@ the facts changed (a correction, an amendment, a configuration). The step
 stays owed until a second person with the legal role confirms it.`,
 		Example: `  ddrctl plan weaken 0193c0de-... --step notify-customer --basis "the customer is not the controller after all" --evidence "amendment of 2026-12-01"`,
 		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeWeakeningResponse, error) {
+		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.ProposeWeakeningResponse, error) { //nolint:dupl // one RPC with a kind, a basis and a reference, as case challenge-outcome: only the method differs
 			return no.ProposeWeakening(ctx, &notificationv1.ProposeWeakeningRequest{
 				RequestId: id, Step: notificationv1.StepKind(step.get()), Basis: basis, EvidenceReference: evidence,
 			})

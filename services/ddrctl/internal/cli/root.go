@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -49,15 +48,27 @@ type globals struct {
 	cl *client.Client
 }
 
-// envFlags maps a persistent flag to its environment variable.
-var envFlags = map[string]string{
-	"addr":     "DDR_ADDR",
-	"identity": "DDR_IDENTITY",
-	"tls-ca":   "DDR_TLS_CA",
-	"tls-cert": "DDR_TLS_CERT",
-	"tls-key":  "DDR_TLS_KEY",
-	"pki-dir":  "DDR_PKI_DIR",
-	"output":   "DDR_OUTPUT",
+// envFlag is a global flag that the environment may also set, as DDR_ and
+// its name (DDR_TLS_CA for --tls-ca); a flag given wins.
+type envFlag struct {
+	p                       *string
+	name, short, def, usage string
+}
+
+func (f envFlag) env() string {
+	return "DDR_" + strings.ToUpper(strings.ReplaceAll(f.name, "-", "_"))
+}
+
+func (g *globals) envFlags() []envFlag {
+	return []envFlag{
+		{&g.addr, "addr", "", "127.0.0.1:7600", "suite gRPC address, or a comma-separated list of replicas"},
+		{&g.identity, "identity", "", "", "caller SPIFFE URI sent in the development identity header"},
+		{&g.tlsCA, "tls-ca", "", "", "PEM CA bundle to verify the server; enables TLS"},
+		{&g.tlsCert, "tls-cert", "", "", "PEM client certificate for mTLS"},
+		{&g.tlsKey, "tls-key", "", "", "PEM key of the client certificate"},
+		{&g.pkiDir, "pki-dir", "", "", "development PKI directory: use its CA and the certificate of --identity for mTLS"},
+		{&g.output, "output", "o", "table", "output format: table, json or yaml"},
+	}
 }
 
 // Main runs ddrctl with args and returns the exit code.
@@ -124,13 +135,9 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.addr, "addr", "127.0.0.1:7600", "suite gRPC address, or a comma-separated list of replicas (env DDR_ADDR)")
-	pf.StringVar(&g.identity, "identity", "", "caller SPIFFE URI sent in the development identity header (env DDR_IDENTITY)")
-	pf.StringVar(&g.tlsCA, "tls-ca", "", "PEM CA bundle to verify the server; enables TLS (env DDR_TLS_CA)")
-	pf.StringVar(&g.tlsCert, "tls-cert", "", "PEM client certificate for mTLS (env DDR_TLS_CERT)")
-	pf.StringVar(&g.tlsKey, "tls-key", "", "PEM key of the client certificate (env DDR_TLS_KEY)")
-	pf.StringVar(&g.pkiDir, "pki-dir", "", "development PKI directory: use its CA and the certificate of --identity for mTLS (env DDR_PKI_DIR)")
-	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml (env DDR_OUTPUT)")
+	for _, f := range g.envFlags() {
+		pf.StringVarP(f.p, f.name, f.short, f.def, f.usage+" (env "+f.env()+")")
+	}
 	pf.DurationVar(&g.timeout, "timeout", 30*time.Second, "bound of one command's calls")
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json", "yaml"))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
@@ -149,27 +156,23 @@ is printed), 6 not authenticated or not permitted, 7 suite unavailable,
 // live in one file beside their tests.
 var extraSubcommands = map[string][]func(*globals) *cobra.Command{}
 
-// registerSub adds a subcommand to the group named group.
-func registerSub(group string, sub func(*globals) *cobra.Command) {
-	extraSubcommands[group] = append(extraSubcommands[group], sub)
+// registerSub adds subcommands to the group named group.
+func registerSub(group string, subs ...func(*globals) *cobra.Command) {
+	extraSubcommands[group] = append(extraSubcommands[group], subs...)
 }
 
 // applyEnv fills unset persistent flags from the environment.
 func (g *globals) applyEnv(cmd *cobra.Command) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		name, ok := envFlags[f.Name]
-		if !ok || f.Changed || err != nil {
-			return
+	for _, ef := range g.envFlags() {
+		f := cmd.Flags().Lookup(ef.name)
+		if f == nil || f.Changed {
+			continue
 		}
-		if v := g.env.Getenv(name); v != "" {
-			if serr := f.Value.Set(v); serr != nil {
-				err = usageErr(fmt.Errorf("environment variable %s: %w", name, serr))
+		if v := g.env.Getenv(ef.env()); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				return usageErr(fmt.Errorf("environment variable %s: %w", ef.env(), err))
 			}
 		}
-	})
-	if err != nil {
-		return err
 	}
 	switch g.output {
 	case "table", "json", "yaml":

@@ -13,9 +13,7 @@ import (
 // Issue 18: verifying who is asking, through the authority directory.
 
 func init() {
-	registerSub("case", verifyContactsCmd)
-	registerSub("case", caseVerifyCmd)
-	registerSub("case", verifyScopeCmd)
+	registerSub("case", verifyContactsCmd, caseVerifyCmd, verifyScopeCmd)
 }
 
 func (g *globals) verification() (assessmentv1.VerificationServiceClient, error) {
