@@ -48,7 +48,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
-	rec, err := s.app.LoadRecord(ctx, req.GetRequestId())
+	rec, err := s.app.Record(ctx, req.GetRequestId())
 	if err != nil {
 		return nil, err
 	}
