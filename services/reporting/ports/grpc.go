@@ -32,6 +32,8 @@ type Server struct {
 	// DPAs within their remit (ports/dpa.go).
 	publisher *app.Publisher
 	dpa       *app.DPA
+	// rendered keeps GetRecord's messages (rendered.go).
+	rendered renderedRecords
 }
 
 // NewServer returns the gRPC server of reporting; reports is the read model
@@ -52,7 +54,7 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 	if err != nil {
 		return nil, err
 	}
-	return &reportingv1.GetRecordResponse{Record: recordToProto(rec)}, nil
+	return &reportingv1.GetRecordResponse{Record: s.rendered.of(rec)}, nil
 }
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.
