@@ -444,7 +444,7 @@ func write(dir string, res *results) error {
 		}
 	}
 	fmt.Fprintf(&md, "\n## Run it\n\n```sh\nmake bench                      # this size, under 10 minutes on 2 cores\nmake bench BENCH_ARGS=-full     # 10 s per level, 100,000 requests (~1M events) for memory and rebuild\n```\n\n"+
-		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -out.\n")
+		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -workloads, -profile-dir, -out.\n")
 	if err := os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(md.String()), 0o600); err != nil {
 		return err
 	}
