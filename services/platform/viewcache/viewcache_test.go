@@ -149,7 +149,7 @@ func TestGet_ReadYourWritesAcrossClusterNodes(t *testing.T) {
 	writer := eventstore.NewStore(nodes[0].JS, eventstore.WithIndex(0))
 	readers := []*eventstore.Store{eventstore.NewStore(nodes[1].JS, eventstore.WithIndex(0)), eventstore.NewStore(nodes[2].JS, eventstore.WithIndex(0))}
 	caches := []*viewcache.Cache[view]{viewcache.For[view](readers[0], 0), viewcache.For[view](readers[1], 0)}
-	const rounds = 30
+	const rounds = 100
 	stale := 0
 	for i := range rounds {
 		r, cache := &counter{store: readers[i%2]}, caches[i%2]
