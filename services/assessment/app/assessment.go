@@ -24,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/deadline"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/viewcache"
 )
 
 // Adequacy answers whether a country gives an adequate level of protection
@@ -64,6 +65,8 @@ type Store interface {
 type Assessment struct {
 	cfg   Config
 	store Store
+	// cases keeps the cases GetCase folded (platform/viewcache).
+	cases *viewcache.Cache[*CaseState]
 }
 
 // New returns an Assessment. A policy configuration that would switch a rule
@@ -82,7 +85,7 @@ func New(cfg Config, store Store) (*Assessment, error) {
 	if err := checkCalendars(&cfg); err != nil { // clocks.go
 		return nil, err
 	}
-	return &Assessment{cfg: cfg, store: store}, nil
+	return &Assessment{cfg: cfg, store: store, cases: viewcache.For[*CaseState](store, 0)}, nil
 }
 
 // requests is the command template on a request's case whether or not it
@@ -153,6 +156,28 @@ func (a *Assessment) Get(ctx context.Context, requestID string) (*CaseState, err
 		return nil, err
 	}
 	st, err := Fold(h)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Case.Opened() {
+		return nil, fmt.Errorf("%w: no case is open for request %s", ddrerr.ErrNotFound, requestID)
+	}
+	return st, nil
+}
+
+// View is [Assessment.Get] for the staff's GetCase: the case folded by an
+// earlier call is served again while the request has no new event
+// (platform/viewcache). It is shared between calls: read it, never change
+// it.
+func (a *Assessment) View(ctx context.Context, requestID string) (*CaseState, error) {
+	st, err := a.cases.Get(ctx, requestID, func(ctx context.Context) (*CaseState, uint64, error) {
+		h, err := a.store.Load(ctx, requestID)
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := Fold(h)
+		return st, h.LastSeq, err
+	})
 	if err != nil {
 		return nil, err
 	}

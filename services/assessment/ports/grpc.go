@@ -74,7 +74,7 @@ func (s *Server) GetCase(ctx context.Context, req *assessmentv1.GetCaseRequest) 
 	if _, err := s.staff(ctx, req); err != nil {
 		return nil, err
 	}
-	st, err := s.app.Get(ctx, req.GetRequestId())
+	st, err := s.app.View(ctx, req.GetRequestId())
 	return reply(s, st, err, func(c *assessmentv1.Case) *assessmentv1.GetCaseResponse {
 		return &assessmentv1.GetCaseResponse{Case: c}
 	})

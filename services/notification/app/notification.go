@@ -18,6 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/viewcache"
 )
 
 // Service is the event-source name of notification's events.
@@ -50,6 +51,8 @@ type Config struct {
 type Notification struct {
 	cfg   Config
 	store Store
+	// plans keeps the requests GetPlan folded (platform/viewcache).
+	plans *viewcache.Cache[*Request]
 }
 
 // New returns a Notification.
@@ -73,7 +76,7 @@ func New(cfg Config, store Store) (*Notification, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Notification{cfg: cfg, store: store}, nil
+	return &Notification{cfg: cfg, store: store, plans: viewcache.For[*Request](store, 0)}, nil
 }
 
 // Request is what notification knows of a request: its plan and, for the
@@ -194,11 +197,24 @@ type PlanView struct {
 	At   time.Time
 }
 
-// GetPlan returns a request's plan as callers see it.
+// GetPlan returns a request's plan as callers see it. The plan folded by
+// an earlier call is served again while the request has no new event
+// (platform/viewcache): it is shared between calls, read it, never change
+// it.
 func (n *Notification) GetPlan(ctx context.Context, requestID string) (PlanView, error) {
-	r, err := n.Get(ctx, requestID)
+	r, err := n.plans.Get(ctx, requestID, func(ctx context.Context) (*Request, uint64, error) {
+		h, err := n.store.Load(ctx, requestID)
+		if err != nil {
+			return nil, 0, err
+		}
+		r, err := Fold(h)
+		return r, h.LastSeq, err
+	})
 	if err != nil {
 		return PlanView{}, err
+	}
+	if !r.Plan.Derived() {
+		return PlanView{}, fmt.Errorf("%w: no notification plan for request %s (no decision yet)", ddrerr.ErrNotFound, requestID)
 	}
 	return PlanView{Plan: r.Plan, At: n.cfg.Now().UTC()}, nil
 }

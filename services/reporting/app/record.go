@@ -21,6 +21,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
+	"github.com/ddrsuite/ddr/services/platform/viewcache"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -56,6 +57,8 @@ type Reporting struct {
 	cfg    Config
 	stream Stream
 	store  command.Store
+	// records keeps the records GetRecord read (platform/viewcache).
+	records *viewcache.Cache[*Record]
 }
 
 // New returns a Reporting reading the record through stream and running
@@ -70,7 +73,7 @@ func New(cfg Config, stream Stream, store command.Store) (*Reporting, error) {
 	if cfg.ScanTimeout <= 0 {
 		cfg.ScanTimeout = 10 * time.Minute
 	}
-	return &Reporting{cfg: cfg, stream: stream, store: store}, nil
+	return &Reporting{cfg: cfg, stream: stream, store: store, records: viewcache.For[*Record](store, 0)}, nil
 }
 
 // Record is a request's record as read from the stream.
@@ -164,6 +167,23 @@ func (a *Reporting) LoadRecord(ctx context.Context, requestID string) (*Record, 
 	}
 	rec.Entries, rec.Hashes = chain.Entries(), chain.Hashes()
 	return rec, nil
+}
+
+// Record is [Reporting.LoadRecord] for the staff's GetRecord: the record
+// read by an earlier call is served again while the request has no new
+// event (platform/viewcache). It is shared between calls: read it, never
+// change it. A verification reads the stream itself (LoadRecord).
+func (a *Reporting) Record(ctx context.Context, requestID string) (*Record, error) {
+	if err := eventstore.ValidateToken(requestID); err != nil {
+		return nil, ddrerr.Invalid(ddrerr.FieldViolation{Field: "request_id", Description: err.Error()})
+	}
+	return a.records.Get(ctx, requestID, func(ctx context.Context) (*Record, uint64, error) {
+		rec, err := a.LoadRecord(ctx, requestID)
+		if err != nil {
+			return nil, 0, err
+		}
+		return rec, rec.LastSeq, nil
+	})
 }
 
 // DigestOf reads a digest from its wire bytes (short input is zero-padded,

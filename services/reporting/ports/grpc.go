@@ -32,6 +32,8 @@ type Server struct {
 	// DPAs within their remit (ports/dpa.go).
 	publisher *app.Publisher
 	dpa       *app.DPA
+	// rendered keeps GetRecord's messages (rendered.go).
+	rendered renderedRecords
 }
 
 // NewServer returns the gRPC server of reporting; reports is the read model
@@ -48,11 +50,11 @@ func (s *Server) GetRecord(ctx context.Context, req *reportingv1.GetRecordReques
 	if err := s.valid.Check(req); err != nil {
 		return nil, err
 	}
-	rec, err := s.app.LoadRecord(ctx, req.GetRequestId())
+	rec, err := s.app.Record(ctx, req.GetRequestId())
 	if err != nil {
 		return nil, err
 	}
-	return &reportingv1.GetRecordResponse{Record: recordToProto(rec)}, nil
+	return &reportingv1.GetRecordResponse{Record: s.rendered.of(rec)}, nil
 }
 
 // VerifyRecord implements reportingv1.ReportingServiceServer.

@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,9 +48,15 @@ type config struct {
 	PipelineDuration time.Duration `json:"pipeline_duration_per_level_ns"`
 	Templates        int           `json:"rebuild_template_requests"`
 	LoadRequests     int           `json:"rebuild_requests"`
-	NATSServer       string        `json:"-"`
-	Out              string        `json:"-"`
-	Full             bool          `json:"full"`
+	// Workloads are the suite's workloads this run measures (all when
+	// empty): a subset for measuring one change quickly.
+	Workloads  []string `json:"workloads,omitempty"`
+	NATSServer string   `json:"-"`
+	Out        string   `json:"-"`
+	// ProfileDir, when set, receives a CPU profile of the suite's process
+	// for each measured suite workload and level.
+	ProfileDir string `json:"-"`
+	Full       bool   `json:"full"`
 }
 
 type results struct {
@@ -62,6 +69,18 @@ type results struct {
 	Rebuild   *bench.RebuildResult `json:"rebuild,omitempty"`
 	// Goals are issue 19's goals as this run measured them.
 	Goals []goal `json:"goals"`
+}
+
+// allWorkloads are the suite's workloads -workloads selects from.
+var allWorkloads = []string{"submit", "get", "list", "pipeline", "staff"}
+
+// runs says whether the run measures workload w. The staff reads need
+// requests the pipeline finished, so they bring the pipeline with them.
+func (c config) runs(w string) bool {
+	if len(c.Workloads) == 0 || slices.Contains(c.Workloads, w) {
+		return true
+	}
+	return w == "pipeline" && slices.Contains(c.Workloads, "staff")
 }
 
 // staffReads are the staff's per-request queries, measured like Get.
@@ -83,6 +102,8 @@ func main() {
 	flag.IntVar(&cfg.LoadRequests, "rebuild-requests", envInt("DDR_BENCH_REBUILD_REQUESTS", 15000), "requests (about 10 events each) loaded for the memory and rebuild measurement; 0 skips it")
 	flag.StringVar(&cfg.NATSServer, "nats-server", env("DDR_BENCH_NATS_SERVER", ".build/bin/nats-server"), "nats-server binary for the rebuild measurement")
 	flag.StringVar(&cfg.Out, "out", env("DDR_BENCH_OUT", "bench"), "directory of results.json and RESULTS.md")
+	workloads := flag.String("workloads", env("DDR_BENCH_WORKLOADS", ""), "the suite's workloads to measure, comma separated, of "+strings.Join(allWorkloads, ",")+" (default all; staff runs the pipeline first, whose finished requests it reads)")
+	flag.StringVar(&cfg.ProfileDir, "profile-dir", env("DDR_BENCH_PROFILE_DIR", ""), "write a CPU profile of the suite's process for each measured suite workload and level here (<workload>-c<clients>.pprof)")
 	probeNATS := flag.String("probe-nats-url", "", "internal: run as a rebuild probe against this NATS and print its JSON result")
 	probeDir := flag.String("probe-data-dir", "", "internal: the probe's data directory")
 	probeIDs := flag.String("probe-ids", "", "internal: template request ids the probe measures calls on, comma separated")
@@ -102,6 +123,15 @@ func main() {
 			fatal(fmt.Errorf("bad level %q", l))
 		}
 		cfg.Levels = append(cfg.Levels, n)
+	}
+	if *workloads != "" {
+		for _, w := range strings.Split(*workloads, ",") {
+			w = strings.TrimSpace(w)
+			if !slices.Contains(allWorkloads, w) {
+				fatal(fmt.Errorf("unknown workload %q (known: %s)", w, strings.Join(allWorkloads, ",")))
+			}
+			cfg.Workloads = append(cfg.Workloads, w)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -171,7 +201,7 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	}
 
 	// Baselines: the servers in a process of their own, the clients here.
-	bases, err := startChild(ctx, "baselines", filepath.Join(tmp, "baseline-js"), sec)
+	bases, err := startChild(ctx, "baselines", filepath.Join(tmp, "baseline-js"), sec, false)
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +230,35 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	}
 
 	// The suite, in a process of its own like the baselines' servers.
-	sc, err := startChild(ctx, "suite", filepath.Join(tmp, "suite"), sec)
+	sc, err := startChild(ctx, "suite", filepath.Join(tmp, "suite"), sec, cfg.ProfileDir != "")
 	if err != nil {
 		return nil, err
+	}
+	// measure measures a suite workload, with a CPU profile of the
+	// suite's process over the measured time when asked for.
+	measure := func(name string, c int, d time.Duration, op bench.Op) bench.Result {
+		if cfg.ProfileDir == "" {
+			return bench.Measure(ctx, name, c, d, op)
+		}
+		if err := os.MkdirAll(cfg.ProfileDir, 0o750); err != nil {
+			fmt.Printf("  profile: %v\n", err)
+			return bench.Measure(ctx, name, c, d, op)
+		}
+		path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-c%d.pprof", strings.NewReplacer(" ", "_", "(", "", ")", "", "→", "-").Replace(name), c))
+		done := make(chan error, 1)
+		go func() {
+			// From the end of the warm-up, as the measurement counts.
+			select {
+			case <-time.After(d / 5):
+			case <-ctx.Done():
+			}
+			done <- sc.profile(ctx, d, path)
+		}()
+		r := bench.Measure(ctx, name, c, d, op)
+		if err := <-done; err != nil {
+			fmt.Printf("  profile of %s c=%d: %v\n", name, c, err)
+		}
+		return r
 	}
 	s := sc.suiteOf(sec)
 	defer func() { _ = s.Stop() }()
@@ -220,8 +276,15 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		res.Drains[after] = d.Seconds()
 		return err
 	}
+	if !cfg.runs("submit") && cfg.runs("get") {
+		// Get reads submitted requests: submit some, unmeasured.
+		bench.Measure(ctx, "submit (unmeasured)", maxC, cfg.Duration/5, w.Submit())
+	}
 	for _, c := range cfg.Levels {
-		r := bench.Measure(ctx, "submit", c, cfg.Duration, w.Submit())
+		if !cfg.runs("submit") {
+			break
+		}
+		r := measure("submit", c, cfg.Duration, w.Submit())
 		r.Compare(base[key("js", c)])
 		report(r)
 		if err := drain(fmt.Sprintf("submit c=%d", c)); err != nil {
@@ -229,18 +292,25 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		}
 	}
 	for _, c := range cfg.Levels {
-		r := bench.Measure(ctx, "get", c, cfg.Duration, w.Get())
-		r.Compare(base[key("echo", c)])
-		report(r)
-		r = bench.Measure(ctx, "list (page of 50)", c, cfg.Duration, w.List())
-		r.Compare(base[key("echo", c)])
-		report(r)
+		if cfg.runs("get") {
+			r := measure("get", c, cfg.Duration, w.Get())
+			r.Compare(base[key("echo", c)])
+			report(r)
+		}
+		if cfg.runs("list") {
+			r := measure("list (page of 50)", c, cfg.Duration, w.List())
+			r.Compare(base[key("echo", c)])
+			report(r)
+		}
 	}
 	for _, c := range cfg.Levels {
+		if !cfg.runs("pipeline") {
+			break
+		}
 		// The flow polls for the reactions' effects; the pollers together
 		// stay near 500 reads/s so they do not starve what they wait for.
 		bench.PollInterval = max(5*time.Millisecond, time.Duration(c)*2*time.Millisecond)
-		r := bench.Measure(ctx, "pipeline submit→sealed", c, cfg.PipelineDuration, w.Pipeline())
+		r := measure("pipeline submit→sealed", c, cfg.PipelineDuration, w.Pipeline())
 		r.Compare(base[key("js", c)])
 		report(r)
 		if err := drain(fmt.Sprintf("pipeline c=%d", c)); err != nil {
@@ -249,8 +319,11 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	}
 	// The staff's reads, of requests the pipeline finished.
 	for _, c := range cfg.Levels {
+		if !cfg.runs("staff") {
+			break
+		}
 		for _, s := range staffReads {
-			r := bench.Measure(ctx, s.name, c, cfg.Duration, w.Staff(s.call))
+			r := measure(s.name, c, cfg.Duration, w.Staff(s.call))
 			r.Compare(base[key("echo", c)])
 			report(r)
 		}
@@ -371,7 +444,7 @@ func write(dir string, res *results) error {
 		}
 	}
 	fmt.Fprintf(&md, "\n## Run it\n\n```sh\nmake bench                      # this size, under 10 minutes on 2 cores\nmake bench BENCH_ARGS=-full     # 10 s per level, 100,000 requests (~1M events) for memory and rebuild\n```\n\n"+
-		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -out.\n")
+		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -workloads, -profile-dir, -out.\n")
 	if err := os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(md.String()), 0o600); err != nil {
 		return err
 	}

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"time"
@@ -27,7 +30,10 @@ type served struct {
 	GRPCAddr string `json:"grpc_addr,omitempty"`
 	NATSURL  string `json:"nats_url,omitempty"`
 	EchoAddr string `json:"echo_addr,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// PprofAddr serves net/http/pprof of the child, when the parent
+	// asked for profiles (-profile-dir).
+	PprofAddr string `json:"pprof_addr,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // serve is the child's side: it runs what (suite or baselines) in dir
@@ -57,6 +63,14 @@ func serve(ctx context.Context, what, dir string, sec launch.Security) error {
 	default:
 		return fmt.Errorf("serve: unknown %q", what)
 	}
+	if os.Getenv(pprofEnv) != "" {
+		addr, err := servePprof()
+		if err != nil {
+			_ = stop()
+			return err
+		}
+		out.PprofAddr = addr
+	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		_ = stop()
 		return err
@@ -71,6 +85,54 @@ func serve(ctx context.Context, what, dir string, sec launch.Security) error {
 	return stop()
 }
 
+// pprofEnv, set in a child's environment, makes it serve net/http/pprof
+// on a loopback port of its own (-profile-dir).
+const pprofEnv = "DDR_BENCH_CHILD_PPROF"
+
+// servePprof serves the profiles of this process on loopback and returns
+// the address.
+func servePprof() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), nil
+}
+
+// profile takes a CPU profile of the child for d and writes it to path.
+func (c *child) profile(ctx context.Context, d time.Duration, path string) error {
+	if c.PprofAddr == "" {
+		return errors.New("the child serves no profiles")
+	}
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.PprofAddr, max(1, int(d.Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(path) //nolint:gosec // G304: the operator's -profile-dir.
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // child is a running serving process.
 type child struct {
 	served
@@ -79,7 +141,8 @@ type child struct {
 }
 
 // startChild runs this binary again to serve what in dir.
-func startChild(ctx context.Context, what, dir string, sec launch.Security) (*child, error) {
+// With profiles, it serves its CPU profile ([child.profile]).
+func startChild(ctx context.Context, what, dir string, sec launch.Security, profiles bool) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -87,6 +150,9 @@ func startChild(ctx context.Context, what, dir string, sec launch.Security) (*ch
 	//nolint:gosec // G204: our own binary with our own arguments.
 	cmd := exec.CommandContext(ctx, self, "-serve", what, "-serve-dir", dir, "-serve-pki", sec.PKIDir, "-serve-kek", sec.KEKFile)
 	cmd.Stderr = os.Stderr
+	if profiles {
+		cmd.Env = append(os.Environ(), pprofEnv+"=1")
+	}
 	cmd.WaitDelay = 30 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
