@@ -56,22 +56,32 @@ func (in *Intake) Reveal(ctx context.Context, r Request) (Request, error) {
 func (in *Intake) OpenTargets(ctx context.Context, requestID string, ts []Target) ([]Target, error) {
 	ts = slices.Clone(ts)
 	for i := range ts {
-		t := &ts[i]
-		if len(t.Sealed) == 0 {
-			continue
-		}
-		pt, err := in.cfg.Keys.Open(ctx, requestID, keys.TargetLabel(t.Ref), t.Sealed)
-		switch {
-		case errors.Is(err, keys.ErrErased):
-			t.Erased = true
-		case err != nil:
+		t, err := in.OpenTarget(ctx, requestID, ts[i])
+		if err != nil {
 			return nil, err
-		default:
-			t.Value = string(pt)
 		}
-		t.Sealed = nil
+		ts[i] = t
 	}
 	return ts, nil
+}
+
+// OpenTarget is [Intake.OpenTargets] of one target: t with its value opened
+// (or marked erased), as it is if nothing of it is sealed.
+func (in *Intake) OpenTarget(ctx context.Context, requestID string, t Target) (Target, error) {
+	if len(t.Sealed) == 0 {
+		return t, nil
+	}
+	pt, err := in.cfg.Keys.Open(ctx, requestID, keys.TargetLabel(t.Ref), t.Sealed)
+	switch {
+	case errors.Is(err, keys.ErrErased):
+		t.Erased = true
+	case err != nil:
+		return Target{}, err
+	default:
+		t.Value = string(pt)
+	}
+	t.Sealed = nil
+	return t, nil
 }
 
 // EraseResult is the answer to an erasure.

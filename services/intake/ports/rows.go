@@ -36,8 +36,15 @@ type row struct {
 	// msg is the row as rendered, targets sealed; shared by the calls
 	// that return it, so never changed once kept.
 	msg *intakev1.Request
-	// targets are the request's targets, sealed, for opening.
-	targets []app.Target
+	// targets are the request's targets, sealed, for opening; nil when
+	// none is sealed (msg is served as it is).
+	targets []keptTarget
+}
+
+// keptTarget is a target of a kept row, its kind rendered once.
+type keptTarget struct {
+	app.Target
+	kind intakev1.TargetKind
 }
 
 func newRowCache(size int) *rowCache {
@@ -95,7 +102,12 @@ func (s *Server) listRows(ctx context.Context, member string, page []app.Row) ([
 			if !found {
 				continue // cannot happen: a member's request stays in its list
 			}
-			r = row{version: version, msg: requestProto(view), targets: view.Targets}
+			r = row{version: version, msg: requestProto(view)}
+			if sealed(view.Targets) {
+				for _, t := range view.Targets {
+					r.targets = append(r.targets, keptTarget{Target: t, kind: targetKindProto(t.Kind)})
+				}
+			}
 			s.rows.put(p.ID, r)
 		}
 		m, err := s.opened(ctx, p.ID, r)
@@ -110,21 +122,31 @@ func (s *Server) listRows(ctx context.Context, member string, page []app.Row) ([
 // opened is the kept row r with its targets opened: the row itself when
 // none is sealed, else a copy sharing all but the targets with it.
 func (s *Server) opened(ctx context.Context, requestID string, r row) (*intakev1.Request, error) {
-	sealed := false
-	for _, t := range r.targets {
-		sealed = sealed || len(t.Sealed) > 0
-	}
-	if !sealed {
+	if r.targets == nil {
 		return r.msg, nil
 	}
-	ts, err := s.app.OpenTargets(ctx, requestID, r.targets)
-	if err != nil {
-		return nil, err
+	ts := make([]*intakev1.Target, 0, len(r.targets))
+	for _, kt := range r.targets {
+		t, err := s.app.OpenTarget(ctx, requestID, kt.Target)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, &intakev1.Target{Kind: kt.kind, Value: t.Value, Ref: t.Ref, SealedValue: t.Sealed, Erased: t.Erased})
 	}
 	m := copyRequest(r.msg)
 	m.Content = copyDemand(r.msg.GetContent())
-	m.Content.Targets = targetsProto(ts)
+	m.Content.Targets = ts
 	return m, nil
+}
+
+// sealed reports whether any of ts is sealed.
+func sealed(ts []app.Target) bool {
+	for _, t := range ts {
+		if len(t.Sealed) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // copyRequest and copyDemand are a new message with m's fields, sharing
