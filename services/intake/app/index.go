@@ -18,14 +18,19 @@ type Index struct {
 	// pos is each request's place in its member's byMember list, so that
 	// a page token is found without walking the list (a member's list
 	// only grows, and a page must not cost more for a longer record).
-	pos     map[string]int
+	pos map[string]int
+	// version is each request's version: the stream sequence of the last
+	// event folded into its view. Only the request's own events change
+	// its view, so a rendering of the view at a version stays right until
+	// the version moves (see [Index.Page]).
+	version map[string]uint64
 	filters []string
 	apply   projection.Apply
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	x := &Index{views: map[string]*View{}, byMember: map[string][]string{}, pos: map[string]int{}}
+	x := &Index{views: map[string]*View{}, byMember: map[string][]string{}, pos: map[string]int{}, version: map[string]uint64{}}
 	x.filters, x.apply = viewEvents(x.at)
 	return x
 }
@@ -56,7 +61,13 @@ func (x *Index) Filters() []string { return x.filters }
 func (x *Index) Apply(ev eventstore.Event) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.apply(ev)
+	err := x.apply(ev)
+	if _, ok := x.views[ev.RequestID]; ok {
+		// Even a refused fact moves the version: a new rendering costs
+		// little, a stale one would be wrong.
+		x.version[ev.RequestID] = ev.Sequence
+	}
+	return err
 }
 
 // Get returns a request of groupMember as the index holds it; false when the
@@ -71,9 +82,18 @@ func (x *Index) Get(groupMember, requestID string) (Request, bool) {
 	return v.Request(), true
 }
 
-// List returns up to limit requests of groupMember, newest first, starting
-// after the request id after; next is the cursor of the following page.
-func (x *Index) List(groupMember, after string, limit int) ([]Request, string) {
+// Row is a request in a page of [Index.Page]: its id, and the version of
+// its view when the page was read.
+type Row struct {
+	ID      string
+	Version uint64
+}
+
+// Page returns up to limit requests of groupMember, newest first, starting
+// after the request id after, as ids with their versions; next is the
+// cursor of the following page. A caller that kept a request as rendered
+// at the same version has it still; else [Index.Versioned] gives it.
+func (x *Index) Page(groupMember, after string, limit int) (rows []Row, next string) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	ids := x.byMember[groupMember]
@@ -85,13 +105,24 @@ func (x *Index) List(groupMember, after string, limit int) ([]Request, string) {
 		}
 		end = i
 	}
-	var out []Request
 	i := end - 1
-	for ; i >= 0 && len(out) < limit; i-- {
-		out = append(out, x.views[ids[i]].Request())
+	for ; i >= 0 && len(rows) < limit; i-- {
+		rows = append(rows, Row{ID: ids[i], Version: x.version[ids[i]]})
 	}
-	if i < 0 || len(out) == 0 {
-		return out, ""
+	if i < 0 || len(rows) == 0 {
+		return rows, ""
 	}
-	return out, ids[i+1]
+	return rows, ids[i+1]
+}
+
+// Versioned is [Index.Get] with the version of the view it read (both
+// under one lock, so the request is the view at that version).
+func (x *Index) Versioned(groupMember, requestID string) (Request, uint64, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	v, ok := x.views[requestID]
+	if !ok || v.GroupMember() != groupMember {
+		return Request{}, 0, false
+	}
+	return v.Request(), x.version[requestID], true
 }

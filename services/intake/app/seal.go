@@ -42,24 +42,46 @@ func (in *Intake) sealTargets(ctx context.Context, requestID string, targets []*
 // member. Erased targets come back without a value and marked erased. r's
 // own targets are left as they were.
 func (in *Intake) Reveal(ctx context.Context, r Request) (Request, error) {
-	r.Targets = slices.Clone(r.Targets)
-	for i := range r.Targets {
-		t := &r.Targets[i]
-		if len(t.Sealed) == 0 {
-			continue
-		}
-		pt, err := in.cfg.Keys.Open(ctx, r.ID, keys.TargetLabel(t.Ref), t.Sealed)
-		switch {
-		case errors.Is(err, keys.ErrErased):
-			t.Erased = true
-		case err != nil:
-			return Request{}, err
-		default:
-			t.Value = string(pt)
-		}
-		t.Sealed = nil
+	ts, err := in.OpenTargets(ctx, r.ID, r.Targets)
+	if err != nil {
+		return Request{}, err
 	}
+	r.Targets = ts
 	return r, nil
+}
+
+// OpenTargets returns a copy of the request's targets ts with their values
+// opened (see [Intake.Reveal]); ts is left as it was. Each call opens them
+// anew with the keyring, so an erasure of the key shows at the next call.
+func (in *Intake) OpenTargets(ctx context.Context, requestID string, ts []Target) ([]Target, error) {
+	ts = slices.Clone(ts)
+	for i := range ts {
+		t, err := in.OpenTarget(ctx, requestID, ts[i])
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// OpenTarget is [Intake.OpenTargets] of one target: t with its value opened
+// (or marked erased), as it is if nothing of it is sealed.
+func (in *Intake) OpenTarget(ctx context.Context, requestID string, t Target) (Target, error) {
+	if len(t.Sealed) == 0 {
+		return t, nil
+	}
+	pt, err := in.cfg.Keys.Open(ctx, requestID, keys.TargetLabel(t.Ref), t.Sealed)
+	switch {
+	case errors.Is(err, keys.ErrErased):
+		t.Erased = true
+	case err != nil:
+		return Target{}, err
+	default:
+		t.Value = string(pt)
+	}
+	t.Sealed = nil
+	return t, nil
 }
 
 // EraseResult is the answer to an erasure.

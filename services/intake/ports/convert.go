@@ -63,7 +63,7 @@ func targetsProto(ts []app.Target) []*intakev1.Target {
 	out := make([]*intakev1.Target, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, &intakev1.Target{
-			Kind:        protoconv.EnumValue[intakev1.TargetKind](string(t.Kind), "TARGET_KIND_"),
+			Kind:        targetKindProto(t.Kind),
 			Value:       t.Value,
 			Ref:         t.Ref,
 			SealedValue: t.Sealed,
@@ -71,6 +71,11 @@ func targetsProto(ts []app.Target) []*intakev1.Target {
 		})
 	}
 	return out
+}
+
+// targetKindProto renders a target's kind.
+func targetKindProto(k domain.TargetKind) intakev1.TargetKind {
+	return protoconv.EnumValue[intakev1.TargetKind](string(k), "TARGET_KIND_")
 }
 
 // reviewProto renders the whole request for staff. Its targets carry ref

@@ -25,8 +25,11 @@ import (
 type Lister interface {
 	// Get returns a member's request, false when the view has none (yet).
 	Get(groupMember, requestID string) (app.Request, bool)
-	// List returns a member's requests, newest first.
-	List(groupMember string, after string, limit int) (views []app.Request, next string)
+	// Page returns a page of a member's requests, newest first, as ids
+	// with the versions of their views.
+	Page(groupMember string, after string, limit int) (rows []app.Row, next string)
+	// Versioned is Get with the version of the view it read.
+	Versioned(groupMember, requestID string) (app.Request, uint64, bool)
 }
 
 // Waiter blocks until the view reflects the stream up to a sequence.
@@ -46,6 +49,7 @@ type Server struct {
 	limits domain.Limits
 	now    func() time.Time
 	wait   Waiter
+	rows   *rowCache
 }
 
 // NewServer returns the gRPC server of intake. wait makes a member's own
@@ -58,7 +62,7 @@ func NewServer(a *app.Intake, l Lister, v *validate.Validator, cfg app.Config, w
 	if wait == nil {
 		wait = func(context.Context, uint64) error { return nil }
 	}
-	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now, wait: wait}
+	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now, wait: wait, rows: newRowCache(rowCacheSize)}
 }
 
 // settle waits, bounded, until the view shows the write at seq.
@@ -191,14 +195,10 @@ func (s *Server) List(ctx context.Context, req *intakev1.ListRequest) (*intakev1
 	if err != nil {
 		return nil, err
 	}
-	views, next := s.list.List(member, after, size)
-	out := make([]*intakev1.Request, 0, len(views))
-	for _, v := range views {
-		r, err := s.app.Reveal(ctx, v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, requestProto(r))
+	page, next := s.list.Page(member, after, size)
+	out, err := s.listRows(ctx, member, page)
+	if err != nil {
+		return nil, err
 	}
 	return &intakev1.ListResponse{Requests: out, NextPageToken: pagetoken.Encode(next)}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"crypto/cipher"
 	"log/slog"
 	"strings"
 	"sync"
@@ -19,6 +20,12 @@ import (
 // enough for the requests a service touches in a busy hour.
 const DefaultCacheSize = 1 << 16
 
+// DefaultOpenKeys is how many of the cached data keys a keyring also keeps
+// unwrapped, as ready ciphers (see "Unwrapped keys" below): about 1.3 KiB
+// each (the AES key schedule and the GCM tables), so some 5 MiB per
+// keyring, enough for every row of a few hundred List pages at once.
+const DefaultOpenKeys = 1 << 12
+
 // ringSize is how many recent bucket writes the cache remembers, to tell
 // whether a key read from the bucket may be cached (see keyCache.admit).
 const ringSize = 4096
@@ -31,9 +38,28 @@ const ringSize = 4096
 // recently used out), and a watch of the bucket keeps it current.
 //
 // What it keeps is the wrapped key, as the bucket holds it (sealed under
-// the KEK): an unwrapped data key lives only for the call that uses it, as
-// before the cache. A tombstone is kept too, so an erased request's reads
-// are answered without a round trip.
+// the KEK), and a tombstone for an erased request, so that its reads are
+// answered without a round trip.
+//
+// Unwrapped keys: of the most recently used keys (at most [DefaultOpenKeys])
+// the cache also keeps the cipher the unwrapped key makes. Unwrapping (a
+// GCM open under the KEK) and building the data key's cipher (AES key
+// expansion, GCM tables) cost far more than the open of a small sealed
+// value itself, and a List page opens fifty requests' targets at every
+// call: without it, unwrapping was most of the cost of opening. The cipher
+// lives in the key's entry and goes with it: when the watch delivers a
+// newer write of the key (an erasure's tombstone, a re-wrapping), when
+// this keyring erases it, when it is evicted, and when the cache is
+// emptied (connection lost, watch interrupted, KEK rotated).
+//
+// What a memory dump of the process gains from the unwrapped keys: the
+// data keys of the requests opened recently, and with them their sealed
+// values in the stream. It gained that already: the KEK is in the same
+// memory (the keyring holds it to unwrap), and so are the wrapped keys of
+// this very cache, so the dump unwrapped them before. The ciphers add
+// nothing the dump did not hold; they keep no plaintext. An erased key's
+// cipher is dropped when the tombstone arrives, and its bytes stay in freed
+// memory until reused, as the per-call cipher's did before the cache.
 //
 // Erasure: the keyring that erases updates its own cache at once; every
 // other keyring (the other services, the other instances) learns of the
@@ -52,6 +78,11 @@ type cacheEntry struct {
 	value   []byte // wrapped data key or tombstone; nil: deleted
 	rev     uint64
 	element *list.Element
+	// aead is the data key of value, unwrapped, for revision rev only;
+	// nil until it is first used (and for a tombstone). While set, the
+	// entry is in keyCache.opened, at opened.
+	aead   cipher.AEAD
+	opened *list.Element
 }
 
 type ringItem struct {
@@ -61,7 +92,9 @@ type ringItem struct {
 
 type keyCache struct {
 	size int
-	js   jetstream.JetStream
+	// openSize bounds how many entries keep their key unwrapped.
+	openSize int
+	js       jetstream.JetStream
 
 	once sync.Once
 
@@ -75,6 +108,9 @@ type keyCache struct {
 	reconnects uint64
 	entries    map[string]*cacheEntry
 	lru        *list.List // front: most recently used
+	// opened lists the entries that hold an unwrapped key (aead), most
+	// recently used first; at most openSize.
+	opened *list.List
 	// applied is the stream sequence of the last write the watch delivered.
 	applied uint64
 	// ring holds the last ringSize writes (delivered by the watch or made
@@ -89,7 +125,7 @@ type keyCache struct {
 }
 
 func newKeyCache(size int) *keyCache {
-	return &keyCache{size: size, entries: map[string]*cacheEntry{}, lru: list.New()}
+	return &keyCache{size: size, openSize: min(size, DefaultOpenKeys), entries: map[string]*cacheEntry{}, lru: list.New(), opened: list.New()}
 }
 
 // start begins the watch, once, in the background: reads go to the bucket
@@ -163,6 +199,7 @@ func (c *keyCache) interrupted(err error) {
 func (c *keyCache) clearLocked() {
 	c.entries = map[string]*cacheEntry{}
 	c.lru.Init()
+	c.opened.Init()
 	c.epoch++
 }
 
@@ -228,7 +265,7 @@ func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
 			c.removeLocked(e)
 			return
 		}
-		e.value, e.rev = bytes.Clone(value), rev
+		c.replaceLocked(e, rev, value)
 		c.lru.MoveToFront(e.element)
 		return
 	}
@@ -252,25 +289,83 @@ func (c *keyCache) insertLocked(key string, rev uint64, value []byte) {
 
 func (c *keyCache) removeLocked(e *cacheEntry) {
 	c.lru.Remove(e.element)
+	c.forgetKeyLocked(e)
 	delete(c.entries, e.key)
+}
+
+// replaceLocked gives e a newer revision; the key unwrapped from the older
+// one goes (an erasure's tombstone has none, a re-wrapping makes its own).
+func (c *keyCache) replaceLocked(e *cacheEntry, rev uint64, value []byte) {
+	c.forgetKeyLocked(e)
+	e.value, e.rev = bytes.Clone(value), rev
+}
+
+// forgetKeyLocked drops the unwrapped key of e, if it holds one.
+func (c *keyCache) forgetKeyLocked(e *cacheEntry) {
+	if e.opened != nil {
+		c.opened.Remove(e.opened)
+	}
+	e.aead, e.opened = nil, nil
 }
 
 // lookup returns the cached value of key (wrapped key or tombstone) and,
 // on a miss, a ticket for admitting what the caller then reads from the
 // bucket.
 func (c *keyCache) lookup(key string) (value []byte, hit bool, t ticket) {
+	h, hit, t := c.lookupKey(key)
+	return h.value, hit, t
+}
+
+// held is what the cache holds of a key: its value at revision rev, and
+// the data key unwrapped from it if the cache keeps it (nil otherwise).
+type held struct {
+	value []byte
+	rev   uint64
+	aead  cipher.AEAD
+}
+
+// lookupKey is lookup with the revision and the unwrapped key.
+func (c *keyCache) lookupKey(key string) (h held, hit bool, t ticket) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.usableLocked() {
-		return nil, false, ticket{}
+		return held{}, false, ticket{}
 	}
 	if e, ok := c.entries[key]; ok {
 		c.lru.MoveToFront(e.element)
+		if e.opened != nil {
+			c.opened.MoveToFront(e.opened)
+		}
 		c.hits++
-		return e.value, true, ticket{}
+		return held{value: e.value, rev: e.rev, aead: e.aead}, true, ticket{}
 	}
 	c.misses++
-	return nil, false, ticket{valid: true, epoch: c.epoch, writes: c.writes}
+	return held{}, false, ticket{valid: true, epoch: c.epoch, writes: c.writes}
+}
+
+// keepKey keeps aead, the data key unwrapped from revision rev of key, in
+// key's entry, if the entry still holds that revision: a newer write (an
+// erasure delivered or made while the caller unwrapped) or an eviction
+// since leaves nothing to keep it in, and the caller's cipher serves its
+// own call only. The least recently used unwrapped key beyond openSize goes.
+func (c *keyCache) keepKey(key string, rev uint64, aead cipher.AEAD) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.rev != rev || e.value == nil || bytes.Equal(e.value, tombstone) || c.openSize <= 0 {
+		return
+	}
+	if e.opened != nil {
+		c.opened.MoveToFront(e.opened)
+		return
+	}
+	e.aead = aead
+	e.opened = c.opened.PushFront(e)
+	for c.opened.Len() > c.openSize {
+		if old, ok := c.opened.Back().Value.(*cacheEntry); ok {
+			c.forgetKeyLocked(old)
+		}
+	}
 }
 
 // ticket is the state of the cache when a read from the bucket began.
@@ -301,7 +396,7 @@ func (c *keyCache) admit(t ticket, key string, rev uint64, value []byte) {
 	}
 	if e, ok := c.entries[key]; ok {
 		if rev > e.rev {
-			e.value, e.rev = bytes.Clone(value), rev
+			c.replaceLocked(e, rev, value)
 		}
 		return
 	}
@@ -331,6 +426,9 @@ type CacheStats struct {
 	Running bool
 	// Keys held now; Hits and Misses since the start.
 	Keys, Hits, Misses int
+	// OpenKeys: how many of the Keys are held unwrapped too (at most
+	// [DefaultOpenKeys]).
+	OpenKeys int
 	// Applied is the last bucket revision the watch delivered.
 	Applied uint64
 	// WatchErr is the last error of the watch, if any.
@@ -340,5 +438,5 @@ type CacheStats struct {
 func (c *keyCache) stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CacheStats{Running: c.running, Keys: len(c.entries), Hits: int(c.hits), Misses: int(c.misses), Applied: c.applied, WatchErr: c.watchErr}
+	return CacheStats{Running: c.running, Keys: len(c.entries), OpenKeys: c.opened.Len(), Hits: int(c.hits), Misses: int(c.misses), Applied: c.applied, WatchErr: c.watchErr}
 }

@@ -11,9 +11,10 @@ import (
 )
 
 // The cache holds data keys as the bucket does, wrapped under the KEK: no
-// entry holds a raw data key, every entry unwraps to one with the KEK
-// (so the check is not blind), and an erased request's entry is the
-// tombstone.
+// entry's value holds a raw data key, every entry unwraps to one with the
+// KEK (so the check is not blind), and an erased request's entry is the
+// tombstone, with no unwrapped key kept beside it (the others keep theirs,
+// see "Unwrapped keys" in cache.go).
 func TestCachedKeysStayWrappedInMemory(t *testing.T) {
 	env := natstest.Start(t)
 	ctx := t.Context()
@@ -59,7 +60,13 @@ func TestCachedKeysStayWrappedInMemory(t *testing.T) {
 			if !bytes.Equal(e.value, tombstone) {
 				t.Errorf("the erased request's entry is %x, not the tombstone", e.value)
 			}
+			if e.aead != nil || e.opened != nil {
+				t.Error("the erased request's entry keeps its key unwrapped")
+			}
 			continue
+		}
+		if e.aead == nil {
+			t.Errorf("the entry of %s, opened, keeps no unwrapped key", key)
 		}
 		stored, err := kv.Get(ctx, key)
 		if err != nil {
@@ -118,5 +125,73 @@ func TestAReadThatRacedANewerWriteIsNotCached(t *testing.T) {
 	c.observe("req-3", 3, tombstone)
 	if v, _, _ := c.lookup("req-3"); string(v) != "wrapped" {
 		t.Errorf("an older write replaced the cached key: %q", v)
+	}
+}
+
+// The unwrapped keys are bounded apart from the wrapped ones: opening more
+// requests than the bound keeps the most recently used ones unwrapped, and
+// the others wrapped, still opening (unwrapped again for the call).
+func TestUnwrappedKeysAreBounded(t *testing.T) {
+	env := natstest.Start(t)
+	ctx := t.Context()
+	kv, err := EnsureBucket(ctx, env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek := make([]byte, KEKSize)
+	_, _ = rand.Read(kek)
+	kr, err := New(kv, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr.WithJetStream(env.JS).WithCacheSize(8)
+	kr.cache.openSize = 3
+	for !kr.CacheRunning(ctx) {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	const n = 12
+	sealed := make([][]byte, n)
+	for i := range n {
+		if sealed[i], err = kr.Seal(ctx, fmt.Sprintf("req-%d", i), "l", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 2 {
+		for i := range n {
+			if pt, err := kr.Open(ctx, fmt.Sprintf("req-%d", i), "l", sealed[i]); err != nil || string(pt) != "v" {
+				t.Fatalf("round %d: open req-%d = %q, %v", round, i, pt, err)
+			}
+			st := kr.CacheStats()
+			if st.OpenKeys > 3 || st.Keys > 8 {
+				t.Fatalf("round %d, after req-%d: %d keys, %d unwrapped; bounds 8 and 3", round, i, st.Keys, st.OpenKeys)
+			}
+		}
+	}
+	c := kr.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var kept []string
+	for e := c.opened.Front(); e != nil; e = e.Next() {
+		ce, _ := e.Value.(*cacheEntry)
+		if ce.aead == nil || c.entries[ce.key] != ce {
+			t.Errorf("the unwrapped list holds %s, which is not an entry with a key", ce.key)
+		}
+		kept = append(kept, ce.key)
+	}
+	if want := []string{"req-11", "req-10", "req-9"}; fmt.Sprint(kept) != fmt.Sprint(want) {
+		t.Errorf("unwrapped keys kept: %v, want the last three opened %v", kept, want)
+	}
+	n2 := 0
+	for _, e := range c.entries {
+		if e.aead != nil {
+			n2++
+		}
+	}
+	if n2 != c.opened.Len() {
+		t.Errorf("%d entries hold an unwrapped key, the list %d", n2, c.opened.Len())
 	}
 }

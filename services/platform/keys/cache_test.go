@@ -3,6 +3,9 @@ package keys_test
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,5 +181,170 @@ func TestCachedKeysOpenAfterKEKRotation(t *testing.T) {
 				t.Errorf("open after rotation = %q, %v", pt, err)
 			}
 		}
+	}
+}
+
+// opens opens sealed as kr n times and fails the test unless each gives want.
+func opens(t *testing.T, kr *keys.Keyring, id string, kind keys.Kind, label string, sealed []byte, want string, n int) {
+	t.Helper()
+	for range n {
+		if pt, err := kr.OpenKind(t.Context(), id, kind, label, sealed); err != nil || string(pt) != want {
+			t.Fatalf("open %s of %s = %q, %v", kind, id, pt, err)
+		}
+	}
+}
+
+// The keyring that erases a request's key stops opening its values at
+// once, although it held the key unwrapped (it had opened them, and the
+// later opens used the kept cipher, without unwrapping again); the
+// request's RECORD key, held unwrapped beside it, still opens.
+func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
+	a, _, _ := keyring(t)
+	waitRunning(t, a)
+	ctx := t.Context()
+	const id = "req-1"
+	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("alice@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens(t, a, id, keys.Subject, keys.TargetLabel("t1"), subj, "alice@example.org", 3)
+	opens(t, a, id, keys.Record, "record", rec, "what we did", 3)
+	if st := a.CacheStats(); st.OpenKeys != 2 {
+		t.Fatalf("the keyring holds %d keys unwrapped, want both of the request's: %+v", st.OpenKeys, st)
+	}
+
+	if err := a.Erase(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := a.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
+		t.Fatalf("the erasing keyring opens %q, %v after the erasure", pt, err)
+	}
+	if st := a.CacheStats(); st.OpenKeys != 1 {
+		t.Errorf("after the erasure the keyring holds %d keys unwrapped, want the record's only", st.OpenKeys)
+	}
+	opens(t, a, id, keys.Record, "record", rec, "what we did", 1)
+}
+
+// Another instance that held the key unwrapped stops opening the request's
+// values once its watch delivered the tombstone, without asking the bucket
+// (the tombstone in its cache answers), and its RECORD key still opens.
+func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
+	a, kek, env := keyring(t)
+	b := instance(t, env, kek)
+	waitRunning(t, a)
+	waitRunning(t, b)
+	ctx := t.Context()
+	const id = "req-2"
+	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens(t, b, id, keys.Subject, keys.TargetLabel("t1"), subj, "+49 151 23456789", 3)
+	opens(t, b, id, keys.Record, "record", rec, "what we did", 1)
+	if st := b.CacheStats(); st.OpenKeys != 2 {
+		t.Fatalf("b holds %d keys unwrapped, want 2: %+v", st.OpenKeys, st)
+	}
+
+	if err := a.Erase(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, b, e.Revision())
+	misses := b.CacheStats().Misses
+	if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
+		t.Fatalf("b opens the erased value: %q, %v", pt, err)
+	}
+	if st := b.CacheStats(); st.Misses != misses || st.OpenKeys != 1 {
+		t.Errorf("b after the tombstone: %d reads of the bucket, %d keys unwrapped; want 0 and 1 (the record's)", st.Misses-misses, st.OpenKeys)
+	}
+	opens(t, b, id, keys.Record, "record", rec, "what we did", 1)
+}
+
+// Opens of many requests from many goroutines, with erasures among them,
+// share the kept ciphers safely (run with -race): every value opens to its
+// own plaintext until its request is erased, and no open that starts after
+// Erase returned succeeds, on the erasing keyring or (once its watch
+// delivered the tombstone) on another.
+func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
+	a, kek, env := keyring(t)
+	b := instance(t, env, kek)
+	waitRunning(t, a)
+	waitRunning(t, b)
+	ctx := t.Context()
+	const n = 16
+	sealed := make([][]byte, n)
+	for i := range n {
+		s, err := a.Seal(ctx, fmt.Sprintf("req-%d", i), "l", fmt.Appendf(nil, "value %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed[i] = s
+	}
+	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var erased [n]atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 8 {
+		kr := []*keys.Keyring{a, b}[g%2]
+		wg.Go(func() {
+			for round := range 200 {
+				i := (g + round) % n
+				was := erased[i].Load()
+				pt, err := kr.Open(ctx, fmt.Sprintf("req-%d", i), "l", sealed[i])
+				switch {
+				case errors.Is(err, keys.ErrErased):
+				case err != nil:
+					t.Errorf("open req-%d: %v", i, err)
+					return
+				case was && kr == a:
+					t.Errorf("a opened req-%d after erasing it", i)
+					return
+				case string(pt) != fmt.Sprintf("value %d", i):
+					t.Errorf("req-%d opened to %q", i, pt)
+					return
+				}
+			}
+		})
+	}
+	for i := 0; i < n; i += 2 {
+		id := fmt.Sprintf("req-%d", i)
+		if err := a.Erase(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		erased[i].Store(true)
+	}
+	wg.Wait()
+	for i := 0; i < n; i += 2 {
+		id := fmt.Sprintf("req-%d", i)
+		e, err := kv.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitApplied(t, b, e.Revision())
+		for _, kr := range []*keys.Keyring{a, b} {
+			if pt, err := kr.Open(ctx, id, "l", sealed[i]); !errors.Is(err, keys.ErrErased) {
+				t.Errorf("%s opens after its erasure: %q, %v", id, pt, err)
+			}
+		}
+	}
+	for i := 1; i < n; i += 2 {
+		opens(t, b, fmt.Sprintf("req-%d", i), keys.Subject, "l", sealed[i], fmt.Sprintf("value %d", i), 1)
 	}
 }

@@ -30,12 +30,7 @@ func (k *Keyring) get(ctx context.Context, kv jetstream.KeyValue, key string) (e
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return entry{}, err
 	}
-	k.mu.Lock()
-	js := k.js
-	if js == nil {
-		js = k.streamJS
-	}
-	k.mu.Unlock()
+	js := k.jetStream()
 	if js == nil {
 		return entry{}, err
 	}

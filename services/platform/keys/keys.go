@@ -186,7 +186,8 @@ type Keyring struct {
 	// streamJS reaches the bucket's stream for secure deletion when the
 	// keyring was made with [New] (see [Keyring.WithJetStream]).
 	streamJS jetstream.JetStream
-	// cache holds recently used data keys, wrapped (see cache.go); nil
+	// cache holds recently used data keys, wrapped, and the most recently
+	// used of them unwrapped too (see cache.go); nil
 	// when disabled. It needs a JetStream handle for its watch of the
 	// bucket: [Lazy], or [New] with [Keyring.WithJetStream].
 	cache *keyCache
@@ -242,15 +243,24 @@ func (k *Keyring) CacheRunning(ctx context.Context) bool {
 // keyCache returns the cache, with its watch started, or nil.
 func (k *Keyring) keyCache() *keyCache {
 	k.mu.Lock()
-	c, js := k.cache, k.js
-	if js == nil {
-		js = k.streamJS
-	}
+	c := k.cache
 	k.mu.Unlock()
 	if c != nil {
-		c.start(js)
+		c.start(k.jetStream())
 	}
 	return c
+}
+
+// jetStream is the keyring's JetStream handle: the one it opens the bucket
+// with ([Lazy]), else the one given by [Keyring.WithJetStream]; nil when
+// it has neither.
+func (k *Keyring) jetStream() jetstream.JetStream {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.js != nil {
+		return k.js
+	}
+	return k.streamJS
 }
 
 // WithJetStream lets a keyring made by [New] reach the bucket's stream,
@@ -331,11 +341,17 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 	for range 3 {
 		var t ticket
 		if c != nil {
-			var cached []byte
+			var h held
 			var hit bool
-			cached, hit, t = c.lookup(requestID)
+			h, hit, t = c.lookupKey(requestID)
+			if hit && h.aead != nil {
+				return h.aead, nil
+			}
 			if hit {
-				aead, err := k.unwrap(requestID, cached)
+				aead, err := k.unwrap(requestID, h.value)
+				if err == nil {
+					c.keepKey(requestID, h.rev, aead)
+				}
 				if !errors.Is(err, ErrCorrupt) {
 					return aead, err
 				}
@@ -347,10 +363,15 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 		e, err := k.get(ctx, kv, requestID)
 		switch {
 		case err == nil:
-			if c != nil {
-				c.admit(t, requestID, e.rev, e.value)
+			if c == nil {
+				return k.unwrap(requestID, e.value)
 			}
-			return k.unwrap(requestID, e.value)
+			c.admit(t, requestID, e.rev, e.value)
+			aead, err := k.unwrap(requestID, e.value)
+			if err == nil {
+				c.keepKey(requestID, e.rev, aead) // if admitted
+			}
+			return aead, err
 		case !errors.Is(err, jetstream.ErrKeyNotFound):
 			return nil, fmt.Errorf("keys: get data key: %w", err)
 		case !create:
@@ -371,10 +392,14 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 			}
 			return nil, fmt.Errorf("keys: store data key: %w", err)
 		}
+		aead, err := newAEADCleared(dk)
 		if c != nil {
 			c.observe(requestID, rev, wrapped)
+			if err == nil {
+				c.keepKey(requestID, rev, aead)
+			}
 		}
-		return newAEADCleared(dk)
+		return aead, err
 	}
 	return nil, fmt.Errorf("keys: data key of %s is contended", requestID)
 }
@@ -533,12 +558,7 @@ func (k *Keyring) secureDeleteRevision(ctx context.Context, seq uint64) error {
 
 // stream is the bucket's stream, where revisions are secure-deleted.
 func (k *Keyring) stream(ctx context.Context) (jetstream.Stream, error) {
-	k.mu.Lock()
-	js := k.js
-	if js == nil {
-		js = k.streamJS
-	}
-	k.mu.Unlock()
+	js := k.jetStream()
 	if js == nil {
 		return nil, errors.New("keys: the keyring cannot reach the bucket's stream to overwrite old keys (use Lazy, or New with WithJetStream)")
 	}
