@@ -166,19 +166,10 @@ func (l *Lifecycle) Outcome() policy.Outcome {
 	if l.outcome != "" {
 		return l.outcome
 	}
-	switch l.state {
-	case lifecycle.Disclosed:
-		return policy.OutcomeDisclosed
-	case lifecycle.NoDataFound:
-		return policy.OutcomeNoDataFound
-	case lifecycle.Rejected:
-		return policy.OutcomeRejected
-	case lifecycle.Redirected:
-		return policy.OutcomeRedirected
-	case lifecycle.Withdrawn, lifecycle.WithdrawalPending:
-		return policy.OutcomeWithdrawn
+	if l.state == lifecycle.WithdrawalPending {
+		return policy.OutcomeWithdrawn // every step stopped: closed to the member
 	}
-	return ""
+	return lifecycle.End(l.state)
 }
 
 // Question is the Privacy Team's question while information is requested,
@@ -352,17 +343,13 @@ func (l *Lifecycle) close(f Fact) error {
 		}
 		return fmt.Errorf("%w; it cannot close again as %s", ErrClosed, f.Outcome)
 	}
-	to := map[policy.Outcome]lifecycle.State{
-		policy.OutcomeDisclosed:   lifecycle.Disclosed,
-		policy.OutcomeNoDataFound: lifecycle.NoDataFound,
-		policy.OutcomeRejected:    lifecycle.Rejected,
-		policy.OutcomeChallenged:  lifecycle.Rejected, // the demand ended on the challenge: refused, as the member sees it
-		policy.OutcomeRedirected:  lifecycle.Redirected,
-		policy.OutcomeWithdrawn:   lifecycle.Withdrawn,
-	}[f.Outcome]
 	if f.Outcome == policy.OutcomeChallenged {
+		// The demand ended on the challenge: refused, as the member sees it.
 		l.outcome = policy.OutcomeChallenged
+		l.move(lifecycle.Rejected, f.At)
+		return nil
 	}
+	to, _ := lifecycle.EndState(f.Outcome) // every end but challenged has one
 	l.move(to, f.At)
 	return nil
 }
