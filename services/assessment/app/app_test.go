@@ -156,7 +156,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	must(a.ConfirmChallengeOutcome(ctx, carol, "req-1"))(t)
 	must(a.JustifyImminentRisk(ctx, alice, "req-1", "the threat is credible"))(t)
 	narrowing := &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}
-	must(a.Decide(ctx, alice, "req-1", domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, 0))(t)
+	must(a.Decide(ctx, alice, "req-1", domain.Decision{Kind: ddrpolicy.DecisionDisclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, 0))(t)
 	if _, err := a.RecordVerification(ctx, carol.ID, "req-1", "email:fbi.gov", domain.VerificationConfirmed, "confirmed by the field office"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestCaseFoldsBackFromTheRecordExactly(t *testing.T) {
 	step(want.ProposeChallengeOutcome(domain.ChallengeDismissed, "the court upheld the order", "court ref 12", alice, t0))
 	step(want.ConfirmChallengeOutcome(carol, t0))
 	step(want.JustifyImminentRisk("the threat is credible", alice, t0))
-	step(want.Decide(domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, alice, t0))
+	step(want.Decide(domain.Decision{Kind: ddrpolicy.DecisionDisclose, Basis: domain.BasisImminentRisk, Narrowing: narrowing}, alice, t0))
 	step(want.RecordVerification(domain.VerificationInput{AuthorityID: "us-fbi", ChannelID: "email:fbi.gov", Channel: "email", Outcome: domain.VerificationConfirmed, Note: "confirmed by the field office"}, carol.ID, t0))
 	step(want.ApproveAs(approver(bob), t0))
 	if want.Status() != domain.StatusDecisionPendingApproval {

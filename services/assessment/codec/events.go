@@ -12,6 +12,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -126,7 +127,7 @@ func (e Encoder) Encode(evs []domain.Event) ([]eventstore.Event, error) {
 			d.DecidedBy, d.PolicyVersion = ev.DecidedBy, ev.PolicyVersion
 			d.Status = assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE
 			d.DecideTime = protoconv.Timestamp(ev.At)
-			if ev.Decision.Kind == domain.Disclose {
+			if ev.Decision.Kind == policy.DecisionDisclose {
 				d.DecideTime = e.Pending.GetDecideTime()
 				d.ApprovalsRequired = int32(e.Rules.RequiredApprovals)
 				d.Approvals = append(slices.Clone(e.Pending.GetApprovals()),

@@ -39,7 +39,7 @@ const (
 var (
 	ChallengeOutcomes = protoconv.Names[assessmentv1.ChallengeOutcome, domain.ChallengeOutcome]{Prefix: "CHALLENGE_OUTCOME_"}
 	CounselKinds      = protoconv.Names[assessmentv1.CounselKind, domain.CounselKind]{Prefix: "COUNSEL_KIND_"}
-	DecisionKinds     = protoconv.Names[assessmentv1.DecisionKind, domain.DecisionKind]{Prefix: "DECISION_KIND_"}
+	DecisionKinds     = protoconv.Names[assessmentv1.DecisionKind, policy.DecisionKind]{Prefix: "DECISION_KIND_"}
 	LegalBases        = protoconv.Names[assessmentv1.LegalBasis, domain.LegalBasis]{Prefix: "LEGAL_BASIS_"}
 	// The domain keeps a request's data categories as plain strings.
 	categories = protoconv.Names[intakev1.DataCategory, string]{Prefix: "DATA_CATEGORY_"}
@@ -340,7 +340,7 @@ func decisionToDomain(d *assessmentv1.Decision) domain.Decision {
 		Grounds: d.GetGrounds(),
 		Statute: d.GetStatute(),
 	}
-	if out.Kind == domain.Disclose {
+	if out.Kind == policy.DecisionDisclose {
 		out.Narrowing = NarrowingToDomain(d.GetScope())
 	}
 	return out
@@ -358,7 +358,7 @@ func decisionToProto(d domain.Decision, f domain.RequestFacts) *assessmentv1.Dec
 		Grounds:    d.Grounds,
 		Statute:    d.Statute,
 	}
-	if d.Kind == domain.Disclose {
+	if d.Kind == policy.DecisionDisclose {
 		out.Scope = &assessmentv1.Scope{All: true, TargetCount: int32(domain.DisclosedScope(f, d.Narrowing).Targets())}
 		if n := d.Narrowing; n != nil {
 			out.Scope.All = false

@@ -65,13 +65,13 @@ func TestEveryDomainValueHasAWireForm(t *testing.T) {
 			t.Errorf("counsel kind %s has no proto value", k)
 		}
 	}
-	for _, k := range []domain.DecisionKind{domain.Disclose, domain.RedirectToCustomer, domain.Challenge, domain.Reject, domain.RequestMoreInformation} {
+	for _, k := range []policy.DecisionKind{policy.DecisionDisclose, policy.DecisionRedirectToCustomer, policy.DecisionChallenge, policy.DecisionReject, policy.DecisionRequestMoreInformation} {
 		if d := decisionToProto(domain.Decision{Kind: k}, domain.RequestFacts{}); d.GetKind() == 0 {
 			t.Errorf("decision kind %s has no proto value", k)
 		}
 	}
 	for _, b := range []domain.LegalBasis{domain.BasisCompellingLegalObligation, domain.BasisImminentRisk} {
-		if d := decisionToProto(domain.Decision{Kind: domain.Disclose, Basis: b}, domain.RequestFacts{}); d.GetLegalBasis() == 0 {
+		if d := decisionToProto(domain.Decision{Kind: policy.DecisionDisclose, Basis: b}, domain.RequestFacts{}); d.GetLegalBasis() == 0 {
 			t.Errorf("legal basis %s has no proto value", b)
 		}
 	}
@@ -147,11 +147,11 @@ func TestMessagesRoundTrip(t *testing.T) {
 		t.Errorf("flags (-domain +round trip):\n%s", d)
 	}
 	for _, dec := range []domain.Decision{
-		{ID: "d1", Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Grounds: "threat",
+		{ID: "d1", Kind: policy.DecisionDisclose, Basis: domain.BasisImminentRisk, Grounds: "threat",
 			Narrowing: &domain.Narrowing{TargetIDs: []string{"t2"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: t0.AddDate(0, -1, 0), To: t0}}},
-		{ID: "d2", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation, Statute: "18 U.S.C. 2702(c)(4)"},
-		{ID: "d3", Kind: domain.RedirectToCustomer, Grounds: "the customer is the controller"},
-		{ID: "d4", Kind: domain.Reject, Grounds: "no legal basis"},
+		{ID: "d2", Kind: policy.DecisionDisclose, Basis: domain.BasisCompellingLegalObligation, Statute: "18 U.S.C. 2702(c)(4)"},
+		{ID: "d3", Kind: policy.DecisionRedirectToCustomer, Grounds: "the customer is the controller"},
+		{ID: "d4", Kind: policy.DecisionReject, Grounds: "no legal basis"},
 	} {
 		if d := cmp.Diff(dec, decisionToDomain(decisionToProto(dec, f)), opts); d != "" {
 			t.Errorf("decision %s (-domain +round trip):\n%s", dec.ID, d)

@@ -135,14 +135,14 @@ func (c *Case) Apply(e Event) {
 		}
 		// A challenge decision is followed by a new one once the outcome is
 		// known: the case goes back to review (no dead end).
-		if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == Challenge {
+		if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == policy.DecisionChallenge {
 			c.status = StatusInReview
 		}
 	case DecisionRejected:
 		c.proposal = nil
 		c.status = StatusInReview
 	case CaseDecided:
-		if e.Decision.Kind == RequestMoreInformation {
+		if e.Decision.Kind == policy.DecisionRequestMoreInformation {
 			c.legacyInformationRequest(e)
 			return
 		}

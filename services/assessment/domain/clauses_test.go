@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func TestClause2_1_DiscloseRefusedWithoutLegalBasis(t *testing.T) {
@@ -83,11 +84,11 @@ func TestClause3_3_NoDecisionBeforeFactorsRecorded(t *testing.T) {
 	}{
 		{"disclose, none recorded", disclose(domain.BasisCompellingLegalObligation), nil},
 		{"disclose, five of six", disclose(domain.BasisCompellingLegalObligation), domain.AllFactors()[:5]},
-		{"redirect, none recorded", domain.Decision{Kind: domain.RedirectToCustomer}, nil},
-		{"challenge, urgency missing", domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"},
+		{"redirect, none recorded", domain.Decision{Kind: policy.DecisionRedirectToCustomer}, nil},
+		{"challenge, urgency missing", domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"},
 			[]domain.Factor{domain.FactorNature, domain.FactorContext, domain.FactorPurposes, domain.FactorScope, domain.FactorValidity}},
-		{"reject, only nature", domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, []domain.Factor{domain.FactorNature}},
-		{"more information, scope missing", domain.Decision{Kind: domain.RequestMoreInformation, Grounds: "which accounts?"}, []domain.Factor{domain.FactorNature}},
+		{"reject, only nature", domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, []domain.Factor{domain.FactorNature}},
+		{"more information, scope missing", domain.Decision{Kind: policy.DecisionRequestMoreInformation, Grounds: "which accounts?"}, []domain.Factor{domain.FactorNature}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,11 +110,11 @@ func TestClause3_3_MinimumReviewPerDecision(t *testing.T) {
 		decision domain.Decision
 		factors  []domain.Factor
 	}{
-		{"more information needs nature and scope", domain.Decision{Kind: domain.RequestMoreInformation, Grounds: "which accounts?"},
+		{"more information needs nature and scope", domain.Decision{Kind: policy.DecisionRequestMoreInformation, Grounds: "which accounts?"},
 			[]domain.Factor{domain.FactorNature, domain.FactorScope}},
-		{"redirect needs all six", domain.Decision{Kind: domain.RedirectToCustomer}, domain.AllFactors()},
-		{"challenge needs all six", domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"}, domain.AllFactors()},
-		{"reject needs all six", domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, domain.AllFactors()},
+		{"redirect needs all six", domain.Decision{Kind: policy.DecisionRedirectToCustomer}, domain.AllFactors()},
+		{"challenge needs all six", domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"}, domain.AllFactors()},
+		{"reject needs all six", domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, domain.AllFactors()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +122,7 @@ func TestClause3_3_MinimumReviewPerDecision(t *testing.T) {
 			apply(t, c)(c.Claim(alice, t0))
 			recordFactors(t, c, tt.factors...)
 			apply(t, c)(c.Decide(tt.decision, alice, t0))
-			if tt.decision.Kind == domain.RequestMoreInformation {
+			if tt.decision.Kind == policy.DecisionRequestMoreInformation {
 				// Issue 16: asking for more information does not close the case.
 				if c.Status() != domain.StatusInformationRequested || c.OpenQuestion() == nil {
 					t.Fatalf("status %s, want information requested", c.Status())
@@ -260,7 +261,7 @@ func TestClause6_1_NarrowingCannotWidenTheRequest(t *testing.T) {
 
 func TestClause4_1_1_RedirectOnlyWhenCustomerIsController(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	_, err := c.Decide(domain.Decision{Kind: domain.RedirectToCustomer}, alice, t0)
+	_, err := c.Decide(domain.Decision{Kind: policy.DecisionRedirectToCustomer}, alice, t0)
 	wantPolicy(t, err, "4.1.1", domain.RuleRedirectWithoutCustomer)
 }
 
@@ -406,10 +407,10 @@ func TestClause1_2_OverlayExtraFactorsApplyToEveryDecision(t *testing.T) {
 	c := openCase(t, narrowFacts(), cfg)
 	apply(t, c)(c.Claim(alice, t0))
 	recordFactors(t, c, domain.FactorNature, domain.FactorScope)
-	_, err := c.Decide(domain.Decision{Kind: domain.RequestMoreInformation, Grounds: "which period?"}, alice, t0)
+	_, err := c.Decide(domain.Decision{Kind: policy.DecisionRequestMoreInformation, Grounds: "which period?"}, alice, t0)
 	wantPolicy(t, err, "3.3", domain.RuleFactorsNotRecorded)
 	recordFactors(t, c, domain.FactorValidity)
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.RequestMoreInformation, Grounds: "which period?"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionRequestMoreInformation, Grounds: "which period?"}, alice, t0))
 }
 
 func TestDecisionRecordsPolicyVersion(t *testing.T) {
@@ -426,7 +427,7 @@ func TestDecisionRecordsPolicyVersion(t *testing.T) {
 	}
 
 	c = reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0))
 	if v := c.Decided().PolicyVersion; v != domain.DefaultPolicyVersion {
 		t.Errorf("reject version %q, want %q", v, domain.DefaultPolicyVersion)
 	}

@@ -92,7 +92,7 @@ func (c *Case) applyClocks(e Event) {
 		l.Apply(deadline.OverdueEvent{ID: c.reviewClockID(), Due: e.Due, At: e.At})
 	case CaseDecided:
 		l.Apply(deadline.MetEvent{ID: c.reviewClockID(), At: e.At})
-		if e.Decision.Kind == Reject {
+		if e.Decision.Kind == policy.DecisionReject {
 			// Refused: nothing will be transmitted, and the refusal is the
 			// answer the authority asked for by its deadline. What stays
 			// owed is saying so: an EPOC's "cannot comply" notice on the

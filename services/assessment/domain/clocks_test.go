@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/deadline"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func calendars(t *testing.T) deadline.Calendars {
@@ -264,7 +265,7 @@ func TestClause3_1_AReopenedCaseIsReviewedAgainWithinTheReviewDeadline(t *testin
 	recordFactors(t, c, domain.AllFactors()...)
 	evs, err = c.ConsiderChallenge(false, "the order is valid on its face", alice, opened)
 	do(t, c, evs, err)
-	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: domain.RedirectToCustomer}, alice, opened)
+	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionRedirectToCustomer}, alice, opened)
 	do(t, c, evs, err)
 
 	// Declined on Monday 23 March: reviewed again by Wednesday 25 March.
@@ -314,7 +315,7 @@ func TestArt10_6_Regulation2023_1543_ARejectedEPOCStillOwesTheCannotComplyNotice
 	recordFactors(t, c, domain.AllFactors()...)
 	evs, err = c.ConsiderChallenge(false, "the order is valid on its face", alice, at)
 	do(t, c, evs, err)
-	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, at.Add(time.Hour))
+	evs, err = c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, at.Add(time.Hour))
 	do(t, c, evs, err)
 	if s := clock(t, c, deadline.EPOCTransmitID).Status; s != deadline.Cancelled {
 		t.Errorf("transmission deadline %s after the rejection, want cancelled", s)

@@ -254,7 +254,7 @@ func (c *Case) JustifyImminentRisk(text, by string, now time.Time) ([]Event, err
 // challengeOpen are the statuses in which a challenge's outcome may be
 // recorded: under review, or after a challenge decision took effect.
 func (c *Case) challengeOpen(action string) error {
-	if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == Challenge {
+	if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == policy.DecisionChallenge {
 		return nil
 	}
 	return c.allow(action, reviewable...)
@@ -324,7 +324,7 @@ func (c *Case) ConfirmChallengeOutcome(by policy.Person, now time.Time) ([]Event
 	evs := []Event{ChallengeOutcomeConfirmed{Meta: m, Roles: by.Roles}}
 	// After a challenge decision the confirmed outcome sends the case back
 	// to review (CHALLENGE_OUTCOME), the decision id naming the cause.
-	if c.decided != nil && c.decided.Decision.Kind == Challenge {
+	if c.decided != nil && c.decided.Decision.Kind == policy.DecisionChallenge {
 		evs = append(evs, c.reopenAfter(ReopenChallengeOutcome, c.decided.Decision.ID+"/challenge-outcome", by.ID, now)...)
 	}
 	return evs, nil
@@ -369,18 +369,18 @@ func (c *Case) Decide(d Decision, by string, now time.Time) ([]Event, error) {
 	if err := c.check(d); err != nil {
 		return nil, err
 	}
-	if ch := c.review.Challenge; d.Kind == Disclose && ch != nil && ch.Warranted && ch.OutcomeLift.ConfirmedBy == by {
+	if ch := c.review.Challenge; d.Kind == policy.DecisionDisclose && ch != nil && ch.Warranted && ch.OutcomeLift.ConfirmedBy == by {
 		return nil, ddrerr.Policy(policy.Clause3_3, policy.RuleLiftBarredConfirmer,
 			"the person who confirmed the challenge outcome cannot propose the disclosure it allows")
 	}
 	m := meta(by, now)
-	if d.Kind == Disclose {
+	if d.Kind == policy.DecisionDisclose {
 		return []Event{DecisionProposed{Meta: m, Decision: d, PolicyVersion: c.rules.PolicyVersion}}, nil
 	}
 	// "Request more information" is not a decision that closes the case
 	// (issue 16): it asks the member, exactly as RequestInformation does,
 	// with the grounds as the question.
-	if d.Kind == RequestMoreInformation {
+	if d.Kind == policy.DecisionRequestMoreInformation {
 		evs, err := c.RequestInformation(d.Grounds, by, now)
 		return evs, renameQuestion(err)
 	}
@@ -413,7 +413,7 @@ func (c *Case) check(d Decision) error {
 	if !d.Kind.Valid() {
 		v.Add("decision.kind", "unknown decision")
 	}
-	if d.Kind != Disclose {
+	if d.Kind != policy.DecisionDisclose {
 		if d.Basis != "" {
 			v.Add("decision.basis", "only a disclosure has a legal basis")
 		}
@@ -422,11 +422,11 @@ func (c *Case) check(d Decision) error {
 		}
 	}
 	switch d.Kind {
-	case Challenge, Reject, RequestMoreInformation:
+	case policy.DecisionChallenge, policy.DecisionReject, policy.DecisionRequestMoreInformation:
 		if strings.TrimSpace(d.Grounds) == "" {
 			v.Add("decision.grounds", "required for this decision")
 		}
-	case Disclose:
+	case policy.DecisionDisclose:
 		for _, p := range validateNarrowing(c.facts, d.Narrowing) {
 			field, desc, _ := strings.Cut(p, ": ")
 			v.Add("decision."+field, desc)
@@ -436,7 +436,7 @@ func (c *Case) check(d Decision) error {
 		return err
 	}
 
-	if d.Kind == Disclose {
+	if d.Kind == policy.DecisionDisclose {
 		if err := c.checkDisclosureBasis(d); err != nil {
 			return err
 		}
@@ -446,12 +446,12 @@ func (c *Case) check(d Decision) error {
 			"a %s decision needs the review of %s first", d.Kind, factorList(missing)))
 	}
 	switch d.Kind {
-	case RedirectToCustomer:
+	case policy.DecisionRedirectToCustomer:
 		if !c.facts.anyController() {
 			return ddrerr.Policy(policy.Clause4_1_1, RuleRedirectWithoutCustomer,
 				"only a request for data a customer controls can be redirected to the customer")
 		}
-	case Disclose:
+	case policy.DecisionDisclose:
 		return c.checkDisclosure(d)
 	}
 	return nil
@@ -468,7 +468,7 @@ func (f RequestFacts) legalProcessNone() bool {
 // approvers (rule 8 of issue 15): imminent risk the authority did not
 // claim, or a compelling obligation without legal process.
 func (c *Case) needsLegalApprover(d Decision) bool {
-	return d.Kind == Disclose && ((d.Basis == BasisImminentRisk && !c.facts.ImminentRiskClaimed) ||
+	return d.Kind == policy.DecisionDisclose && ((d.Basis == BasisImminentRisk && !c.facts.ImminentRiskClaimed) ||
 		(d.Basis == BasisCompellingLegalObligation && c.facts.legalProcessNone()))
 }
 

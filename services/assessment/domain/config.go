@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // DefaultPolicyVersion names the policy text these rules implement.
@@ -163,9 +164,9 @@ func (c Config) RulesFor(f RequestFacts) Rules {
 // that decision exists because the other factors cannot be judged yet, but
 // the team must at least know what is asked and how wide it is.
 // Overlays may add factors to every kind.
-func (r Rules) RequiredFactors(k DecisionKind) []Factor {
+func (r Rules) RequiredFactors(k policy.DecisionKind) []Factor {
 	var out []Factor
-	if k == RequestMoreInformation {
+	if k == policy.DecisionRequestMoreInformation {
 		out = []Factor{FactorNature, FactorScope}
 	} else {
 		out = AllFactors()

@@ -3,24 +3,9 @@ package domain
 import (
 	"slices"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
-
-// DecisionKind is the outcome of an assessment.
-type DecisionKind string
-
-// Decision kinds.
-const (
-	Disclose               DecisionKind = "disclose"
-	RedirectToCustomer     DecisionKind = "redirect_to_customer"
-	Challenge              DecisionKind = "challenge"
-	Reject                 DecisionKind = "reject"
-	RequestMoreInformation DecisionKind = "request_more_information"
-)
-
-// Valid reports whether k is a known kind.
-func (k DecisionKind) Valid() bool {
-	return slices.Contains([]DecisionKind{Disclose, RedirectToCustomer, Challenge, Reject, RequestMoreInformation}, k)
-}
 
 // LegalBasis is why a disclosure is allowed at all (2.1).
 type LegalBasis string
@@ -41,7 +26,7 @@ type Decision struct {
 	// ID names the decision so an approver can say which one they approve;
 	// the rules do not look at it.
 	ID   string
-	Kind DecisionKind
+	Kind policy.DecisionKind
 	// Basis is required for Disclose and must be empty otherwise.
 	Basis LegalBasis
 	// Narrowing restricts a disclosure; nil discloses all that was asked.
@@ -75,7 +60,7 @@ type Prohibition struct {
 // NotificationRequirements is what the notification service needs to plan
 // the steps of section 4 for a decision.
 type NotificationRequirements struct {
-	Outcome DecisionKind
+	Outcome policy.DecisionKind
 	// CustomerIsController and CustomerID drive 4.1.
 	CustomerIsController bool
 	CustomerID           string
@@ -115,7 +100,7 @@ func notificationRequirements(f RequestFacts, r Rules, d Decision) NotificationR
 		Outcome:              d.Kind,
 		CustomerIsController: f.CustomerIsController,
 		CustomerID:           f.CustomerID,
-		ImminentRisk:         d.Kind == Disclose && d.Basis == BasisImminentRisk,
+		ImminentRisk:         d.Kind == policy.DecisionDisclose && d.Basis == BasisImminentRisk,
 
 		CustomerEstablishment: f.CustomerEstablishment,
 		ImminentRiskClaimed:   f.ImminentRiskClaimed,
@@ -128,7 +113,7 @@ func notificationRequirements(f RequestFacts, r Rules, d Decision) NotificationR
 	if f.Gag.Present {
 		n.Prohibition = &Prohibition{Reference: f.Gag.Reference, Expires: f.Gag.Expires}
 	}
-	if d.Kind == Disclose {
+	if d.Kind == policy.DecisionDisclose {
 		s := DisclosedScope(f, d.Narrowing)
 		n.Scope = &s
 	}

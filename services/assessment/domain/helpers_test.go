@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // t0 is a Monday morning.
@@ -119,5 +120,5 @@ func wantInvalid(t *testing.T, err error) {
 func intp(n int) *int { return &n }
 
 func disclose(basis domain.LegalBasis) domain.Decision {
-	return domain.Decision{Kind: domain.Disclose, Basis: basis}
+	return domain.Decision{Kind: policy.DecisionDisclose, Basis: basis}
 }

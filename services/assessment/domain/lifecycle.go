@@ -8,6 +8,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // This file is the case's lifecycle (issue 16): where the case stands in
@@ -169,11 +170,11 @@ var moves = map[string]lifecycle.Trigger{
 // that discloses nothing takes effect without a proposal (the table's
 // PendingApproval row is the four-eyes path), so the decision sets the
 // state rather than moving it.
-var decidedStates = map[DecisionKind]lifecycle.State{
-	Disclose:           lifecycle.InSteps,
-	Reject:             lifecycle.Rejected,
-	RedirectToCustomer: lifecycle.AwaitingRedirect,
-	Challenge:          lifecycle.Challenging,
+var decidedStates = map[policy.DecisionKind]lifecycle.State{
+	policy.DecisionDisclose:           lifecycle.InSteps,
+	policy.DecisionReject:             lifecycle.Rejected,
+	policy.DecisionRedirectToCustomer: lifecycle.AwaitingRedirect,
+	policy.DecisionChallenge:          lifecycle.Challenging,
 }
 
 // applyLifecycle folds the issue-16 events and moves the lifecycle state
@@ -317,7 +318,7 @@ func (c *Case) Reopen(t ReopenTrigger, causeEventID, decisionID, by string, now 
 	if decisionID != "" && decisionID != superseded {
 		return nil, nil
 	}
-	if t == ReopenRedirectDeclined && (c.decided == nil || c.decided.Decision.Kind != RedirectToCustomer) {
+	if t == ReopenRedirectDeclined && (c.decided == nil || c.decided.Decision.Kind != policy.DecisionRedirectToCustomer) {
 		return nil, nil
 	}
 	return []Event{CaseReopened{Meta: meta(by, now), Trigger: t, CauseEventID: causeEventID, SupersededDecisionID: superseded, Reason: tr.Why}}, nil

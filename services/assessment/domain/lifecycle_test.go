@@ -21,7 +21,7 @@ func controllerFacts() domain.RequestFacts {
 func redirected(t *testing.T) *domain.Case {
 	t.Helper()
 	c := reviewedCase(t, controllerFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.RedirectToCustomer}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionRedirectToCustomer}, alice, t0))
 	if c.State() != lifecycle.AwaitingRedirect {
 		t.Fatalf("state %s, want awaiting redirect", c.State())
 	}
@@ -50,7 +50,7 @@ func TestClause4_1_1_RedirectDeclinedReopensForANewDecision(t *testing.T) {
 	}
 	// A new disclosure goes through four eyes again.
 	weighRights(t, c)
-	apply(t, c)(c.Decide(domain.Decision{ID: "D2", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D2", Kind: policy.DecisionDisclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
 	if c.Status() != domain.StatusDecisionPendingApproval {
 		t.Fatalf("status %s, want the new disclosure pending approval", c.Status())
 	}
@@ -65,7 +65,7 @@ func TestClause4_1_1_RedirectDeclinedReopensForANewDecision(t *testing.T) {
 
 func TestClause4_1_1_RedirectAnswerWithoutARedirectInEffectReopensNothing(t *testing.T) {
 	c := reviewedCase(t, controllerFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0))
 	if evs, _ := c.Reopen(domain.ReopenRedirectDeclined, "ev", "", "", t0); len(evs) != 0 {
 		t.Fatal("a redirect answer reopened a rejection")
 	}
@@ -74,7 +74,7 @@ func TestClause4_1_1_RedirectAnswerWithoutARedirectInEffectReopensNothing(t *tes
 func TestClause4_2_1_DPAObjectionReopensOnlyTheDecisionItConcerns(t *testing.T) {
 	c := reviewedCase(t, controllerFacts(), domain.DefaultConfig())
 	weighRights(t, c)
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionDisclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
 	apply(t, c)(c.Approve(bob, t0))
 	if evs, _ := c.Reopen(domain.ReopenDPAObjected, "ev-old", "D0", "", t0); len(evs) != 0 {
 		t.Fatal("an objection to another decision reopened the case")
@@ -94,7 +94,7 @@ func TestClause3_3_MoreInformationWaitsForTheMembersAmendment(t *testing.T) {
 	if c.State() != lifecycle.InformationRequested || c.OpenQuestion().Text != "Which accounts exactly?" {
 		t.Fatalf("state %s", c.State())
 	}
-	if _, err := c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "x"}, alice, t0); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+	if _, err := c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "x"}, alice, t0); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Fatalf("decide while waiting for the member: %v", err)
 	}
 	evs := apply(t, c)(c.Reopen(domain.ReopenAmended, "ev-amend", "", "", t0))
@@ -108,7 +108,7 @@ func TestClause3_3_MoreInformationWaitsForTheMembersAmendment(t *testing.T) {
 
 func TestClause3_3_DecideRequestMoreInformationAsksInsteadOfClosing(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	evs := apply(t, c)(c.Decide(domain.Decision{Kind: domain.RequestMoreInformation, Grounds: "Which period?"}, alice, t0))
+	evs := apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionRequestMoreInformation, Grounds: "Which period?"}, alice, t0))
 	if _, ok := evs[0].(domain.InformationRequested); !ok || c.Decided() != nil {
 		t.Fatalf("got %T, want InformationRequested and no decision", evs[0])
 	}
@@ -116,7 +116,7 @@ func TestClause3_3_DecideRequestMoreInformationAsksInsteadOfClosing(t *testing.T
 
 func TestOldRequestMoreInformationDecisionFoldsAsAQuestion(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	c.Apply(domain.CaseDecided{Meta: domain.Meta{By: alice, At: t0}, Decision: domain.Decision{ID: "old", Kind: domain.RequestMoreInformation, Grounds: "Which period?"}})
+	c.Apply(domain.CaseDecided{Meta: domain.Meta{By: alice, At: t0}, Decision: domain.Decision{ID: "old", Kind: policy.DecisionRequestMoreInformation, Grounds: "Which period?"}})
 	if c.Status() != domain.StatusInformationRequested || c.OpenQuestion() == nil || c.Decided() != nil {
 		t.Fatalf("status %s: an old request for information must fold as an open question", c.Status())
 	}
@@ -128,7 +128,7 @@ func TestOldRequestMoreInformationDecisionFoldsAsAQuestion(t *testing.T) {
 func TestAmendmentAfterDisclosureReopensNothing(t *testing.T) {
 	c := reviewedCase(t, controllerFacts(), domain.DefaultConfig())
 	weighRights(t, c)
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionDisclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
 	apply(t, c)(c.Approve(bob, t0))
 	c.Apply(domain.DispositionRecorded{Disclosed: true})
 	if evs, _ := c.Reopen(domain.ReopenAmended, "a", "", "", t0); len(evs) != 0 {
@@ -147,12 +147,12 @@ func TestWithdrawalRefusesNewDecisionsAndIsAcknowledgedOnce(t *testing.T) {
 		t.Fatalf("acknowledging nothing: %v", err)
 	}
 	weighRights(t, c)
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Disclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionDisclose, Basis: domain.BasisCompellingLegalObligation}, alice, t0))
 	c.Apply(domain.RequestWithdrawn{Meta: domain.Meta{At: t0}})
 	if c.Proposal() != nil || c.State() != lifecycle.WithdrawalPending {
 		t.Fatalf("state %s: the pending proposal must lapse", c.State())
 	}
-	if _, err := c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "x"}, alice, t0); err == nil || !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+	if _, err := c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "x"}, alice, t0); err == nil || !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Fatalf("decide after withdrawal: %v", err)
 	}
 	apply(t, c)(c.AcknowledgeWithdrawal(carol, t0))
@@ -181,7 +181,7 @@ func TestCaseLinkRefusesItselfAndIsIdempotent(t *testing.T) {
 func TestClause3_3_ChallengeOutcomeConfirmedReopensTheChallengeDecision(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
 	apply(t, c)(c.ConsiderChallenge(true, "overbroad", alice, t0))
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Challenge, Grounds: "overbroad"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionChallenge, Grounds: "overbroad"}, alice, t0))
 	apply(t, c)(c.ProposeChallengeOutcome(domain.ChallengeUpheld, "court narrowed it", "case 12/2026", alice, t0))
 	evs := apply(t, c)(c.ConfirmChallengeOutcome(policy.Person{ID: bob, Roles: []policy.Role{policy.RoleLegal}}, t0))
 	if len(evs) != 2 || evs[1].(domain.CaseReopened).Trigger != domain.ReopenChallengeOutcome || c.Decided() != nil {
@@ -251,7 +251,7 @@ func TestClause2_1_EmergencyOrImminentRiskClaimAddedIsAWeakening(t *testing.T) {
 
 func TestStrengtheningCorrectionTakesEffectAtOnceAndReopensADecision(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{ID: "D1", Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0))
 	k := domain.FactCorrection{ID: "k2", CustomersSet: true, Customers: []domain.Customer{{ID: "cust-2"}, {ID: "cust-3", Role: domain.RoleNotController}}}
 	evs := apply(t, c)(c.ProposeFactCorrection(k, "the request names two customers", "", alice, t0))
 	if len(evs) != 2 {

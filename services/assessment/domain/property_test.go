@@ -74,17 +74,17 @@ func randConfig(r *rand.Rand) domain.Config {
 }
 
 func randDecision(r *rand.Rand, f domain.RequestFacts) domain.Decision {
-	kinds := []domain.DecisionKind{domain.Disclose, domain.Disclose, domain.Disclose, domain.Disclose,
-		domain.Disclose, domain.Disclose, domain.Disclose, domain.Disclose, domain.RedirectToCustomer,
-		domain.Challenge, domain.Reject, domain.RequestMoreInformation, "bogus"}
+	kinds := []policy.DecisionKind{policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionDisclose,
+		policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionRedirectToCustomer,
+		policy.DecisionChallenge, policy.DecisionReject, policy.DecisionRequestMoreInformation, "bogus"}
 	d := domain.Decision{Kind: kinds[r.IntN(len(kinds))], Grounds: []string{"", "grounds"}[r.IntN(2)]}
 	if r.IntN(2) == 0 {
 		d.Statute = "Act 1 s. 2"
 	}
-	if d.Kind == domain.Disclose || r.IntN(10) == 0 {
+	if d.Kind == policy.DecisionDisclose || r.IntN(10) == 0 {
 		d.Basis = []domain.LegalBasis{domain.BasisCompellingLegalObligation, domain.BasisImminentRisk, "", "consent"}[r.IntN(4)]
 	}
-	if d.Kind == domain.Disclose && r.IntN(3) > 0 {
+	if d.Kind == policy.DecisionDisclose && r.IntN(3) > 0 {
 		n := &domain.Narrowing{}
 		for _, id := range f.TargetIDs {
 			if r.IntN(4) == 0 {
@@ -179,7 +179,7 @@ func step(r *rand.Rand, c *domain.Case, f domain.RequestFacts, cfg domain.Config
 // package's own checks.
 func checkDisclosure(c *domain.Case, base domain.Config, everWarranted bool) error {
 	d := c.Decided()
-	if d == nil || d.Decision.Kind != domain.Disclose {
+	if d == nil || d.Decision.Kind != policy.DecisionDisclose {
 		return nil
 	}
 	f, rv, rules := c.Facts(), c.Review(), c.Rules()
@@ -287,8 +287,8 @@ func simulate(r *rand.Rand, steps int) (approved bool, refused int, err error) {
 		}
 		// A challenge decision goes back to review once its outcome is
 		// confirmed; any other decision ends the run.
-		if d := c.Decided(); d != nil && c.Status() == domain.StatusDecided && d.Decision.Kind != domain.Challenge {
-			return d.Decision.Kind == domain.Disclose, refused, nil
+		if d := c.Decided(); d != nil && c.Status() == domain.StatusDecided && d.Decision.Kind != policy.DecisionChallenge {
+			return d.Decision.Kind == policy.DecisionDisclose, refused, nil
 		}
 	}
 	return false, refused, nil

@@ -82,7 +82,7 @@ func TestClause3_3_UpheldChallengeAllowsOnlyARejectOrANarrowerDecision(t *testin
 	apply(t, c)(c.Claim(alice, t0))
 	recordFactors(t, c, domain.AllFactors()...)
 	apply(t, c)(c.ConsiderChallenge(true, "overbroad", alice, t0))
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"}, alice, t0))
 	apply(t, c)(c.ProposeChallengeOutcome(domain.ChallengeUpheld, "court narrowed the order to one account", "case 13/2026", alice, t0))
 	apply(t, c)(c.ConfirmChallengeOutcome(carolLegal, t0))
 	if c.Status() != domain.StatusInReview {

@@ -171,13 +171,13 @@ func (c *Case) Verification() Verification {
 // emergency or imminent-risk request, or of a request whose check said
 // any disclosure needs it.
 func (c *Case) NeedsVerification(d Decision) bool {
-	return d.Kind == Disclose && (d.Basis == BasisImminentRisk || c.facts.Urgent() || c.verification.Required)
+	return d.Kind == policy.DecisionDisclose && (d.Basis == BasisImminentRisk || c.facts.Urgent() || c.verification.Required)
 }
 
 // checkForged refuses every decision but a reject once the request was
 // confirmed forged: there is no requesting authority to answer.
 func (c *Case) checkForged(d Decision) error {
-	if c.verification.Forged && d.Kind != Reject {
+	if c.verification.Forged && d.Kind != policy.DecisionReject {
 		return ddrerr.Policy(policy.Clause2_1, RuleRequesterForged,
 			"the authority confirmed it did not send this request: only a reject can be decided")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/deadline"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // verification records a call back through a directory contact.
@@ -136,15 +137,15 @@ func TestClause2_1_ForgedRequestLeadsToRejectAndAnIncident(t *testing.T) {
 	if c.Status() != domain.StatusInReview || c.Proposal() != nil {
 		t.Fatalf("status %s proposal %+v: the pending disclosure must lapse", c.Status(), c.Proposal())
 	}
-	for _, d := range []domain.Decision{disclose(domain.BasisImminentRisk), {Kind: domain.Challenge, Grounds: "g"}, {Kind: domain.RedirectToCustomer}} {
+	for _, d := range []domain.Decision{disclose(domain.BasisImminentRisk), {Kind: policy.DecisionChallenge, Grounds: "g"}, {Kind: policy.DecisionRedirectToCustomer}} {
 		_, err := c.Decide(d, alice, t0)
 		wantPolicy(t, err, "2.1", domain.RuleRequesterForged)
 	}
 	if _, err := c.RecordVerification(verification(domain.VerificationConfirmed), carol, t0); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Errorf("a confirmation after a forgery: %v", err)
 	}
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "the authority confirmed the request is forged"}, alice, t0))
-	if d := c.Decided(); d == nil || d.Decision.Kind != domain.Reject {
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "the authority confirmed the request is forged"}, alice, t0))
+	if d := c.Decided(); d == nil || d.Decision.Kind != policy.DecisionReject {
 		t.Fatalf("decided %+v, want reject", d)
 	}
 }

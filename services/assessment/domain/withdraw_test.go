@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func TestWithdrawnRequestAcceptsNoDecision(t *testing.T) {
@@ -38,7 +39,7 @@ func TestWithdrawalVoidsPendingDisclosure(t *testing.T) {
 
 func TestWithdrawalAfterDecisionKeepsTheDecision(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0))
 	at := t0.Add(time.Hour)
 	c.Apply(domain.RequestWithdrawn{Meta: domain.Meta{At: at}})
 	if c.Status() != domain.StatusDecided || c.Decided() == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 func proposedDisclosure(t *testing.T, f domain.RequestFacts, cfg domain.Config) *domain.Case {
@@ -102,11 +103,11 @@ func TestReviewIsFrozenWhileApprovalPending(t *testing.T) {
 
 func TestNonDisclosingDecisionTakesEffectAtOnce(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	evs := apply(t, c)(c.Decide(domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"}, alice, t0))
+	evs := apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"}, alice, t0))
 	if len(evs) != 1 || evs[0].EventName() != "CaseDecided" || c.Status() != domain.StatusDecided {
 		t.Fatalf("events %v status %s", evs, c.Status())
 	}
-	if n := c.Decided().Notification; n.Scope != nil || n.Outcome != domain.Challenge {
+	if n := c.Decided().Notification; n.Scope != nil || n.Outcome != policy.DecisionChallenge {
 		t.Fatalf("notification %+v, want no scope for a challenge", n)
 	}
 }
@@ -117,11 +118,11 @@ func TestDecisionShapeIsValidated(t *testing.T) {
 		d    domain.Decision
 	}{
 		{"unknown kind", domain.Decision{Kind: "shrug"}},
-		{"challenge without grounds", domain.Decision{Kind: domain.Challenge}},
-		{"reject without grounds", domain.Decision{Kind: domain.Reject, Grounds: "  "}},
-		{"more information without saying what", domain.Decision{Kind: domain.RequestMoreInformation}},
-		{"basis on a rejection", domain.Decision{Kind: domain.Reject, Grounds: "x", Basis: domain.BasisImminentRisk}},
-		{"narrowing on a challenge", domain.Decision{Kind: domain.Challenge, Grounds: "x", Narrowing: &domain.Narrowing{}}},
+		{"challenge without grounds", domain.Decision{Kind: policy.DecisionChallenge}},
+		{"reject without grounds", domain.Decision{Kind: policy.DecisionReject, Grounds: "  "}},
+		{"more information without saying what", domain.Decision{Kind: policy.DecisionRequestMoreInformation}},
+		{"basis on a rejection", domain.Decision{Kind: policy.DecisionReject, Grounds: "x", Basis: domain.BasisImminentRisk}},
+		{"narrowing on a challenge", domain.Decision{Kind: policy.DecisionChallenge, Grounds: "x", Narrowing: &domain.Narrowing{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,12 +135,12 @@ func TestDecisionShapeIsValidated(t *testing.T) {
 
 func TestOnlyTheAssigneeDecides(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	if _, err := c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "x"}, bob, t0); !errors.Is(err, ddrerr.ErrPermissionDenied) {
+	if _, err := c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "x"}, bob, t0); !errors.Is(err, ddrerr.ErrPermissionDenied) {
 		t.Fatalf("decision by a non-assignee: %v", err)
 	}
 	unassigned := openCase(t, narrowFacts(), domain.DefaultConfig())
 	recordFactors(t, unassigned, domain.AllFactors()...)
-	if _, err := unassigned.Decide(domain.Decision{Kind: domain.Reject, Grounds: "x"}, alice, t0); !errors.Is(err, ddrerr.ErrPermissionDenied) {
+	if _, err := unassigned.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "x"}, alice, t0); !errors.Is(err, ddrerr.ErrPermissionDenied) {
 		t.Fatalf("decision on an unassigned case: %v", err)
 	}
 }
@@ -169,10 +170,10 @@ func TestClaimAndAssign(t *testing.T) {
 
 func TestDecidedCaseRefusesEveryCommand(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	apply(t, c)(c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0))
+	apply(t, c)(c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0))
 	cmds := map[string]func() ([]domain.Event, error){
 		"decide": func() ([]domain.Event, error) {
-			return c.Decide(domain.Decision{Kind: domain.Challenge, Grounds: "x"}, alice, t0)
+			return c.Decide(domain.Decision{Kind: policy.DecisionChallenge, Grounds: "x"}, alice, t0)
 		},
 		"approve":   func() ([]domain.Event, error) { return c.Approve(bob, t0) },
 		"reject":    func() ([]domain.Event, error) { return c.RejectProposal("x", bob, t0) },
@@ -197,16 +198,16 @@ func TestDecidedCaseRefusesEveryCommand(t *testing.T) {
 // the second reloads and is refused (the app retries on conflict).
 func TestConflictingDecisionsOnlyOneWins(t *testing.T) {
 	c := reviewedCase(t, narrowFacts(), domain.DefaultConfig())
-	first, err1 := c.Decide(domain.Decision{Kind: domain.Reject, Grounds: "no jurisdiction"}, alice, t0)
-	second, err2 := c.Decide(domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"}, alice, t0)
+	first, err1 := c.Decide(domain.Decision{Kind: policy.DecisionReject, Grounds: "no jurisdiction"}, alice, t0)
+	second, err2 := c.Decide(domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"}, alice, t0)
 	if err1 != nil || err2 != nil || len(first) == 0 || len(second) == 0 {
 		t.Fatalf("both should be valid on the shared state: %v %v", err1, err2)
 	}
 	do(t, c, first, nil)
-	if _, err := c.Decide(domain.Decision{Kind: domain.Challenge, Grounds: "overbroad"}, alice, t0); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+	if _, err := c.Decide(domain.Decision{Kind: policy.DecisionChallenge, Grounds: "overbroad"}, alice, t0); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Fatalf("second decision after reload: %v", err)
 	}
-	if got := c.Decided().Decision.Kind; got != domain.Reject {
+	if got := c.Decided().Decision.Kind; got != policy.DecisionReject {
 		t.Fatalf("decision %s, want the first", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -140,9 +141,9 @@ func decisionFromRequest(req *assessmentv1.DecideRequest) (domain.Decision, erro
 	sc := req.GetScope()
 	narrowed := len(sc.GetTargetRefs()) > 0 || len(sc.GetDataCategories()) > 0 || sc.GetTimeRange() != nil
 	switch {
-	case d.Kind != domain.Disclose && (sc.GetAll() || narrowed):
+	case d.Kind != policy.DecisionDisclose && (sc.GetAll() || narrowed):
 		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope", Description: "only a disclosure has a scope"})
-	case d.Kind != domain.Disclose:
+	case d.Kind != policy.DecisionDisclose:
 		return d, nil
 	case sc.GetAll() && narrowed:
 		return d, ddrerr.Invalid(ddrerr.FieldViolation{Field: "scope.all", Description: "either all, or a narrowing; not both"})

@@ -11,6 +11,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Every case status the API defines reads as one domain status and is
@@ -71,7 +72,7 @@ func TestDecisionFromRequest(t *testing.T) {
 		Scope: &assessmentv1.Scope{TargetRefs: []string{"t1"}, DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
 			TimeRange: &intakev1.TimeRange{From: timestamppb.New(from)}},
 	})
-	want := domain.Decision{Kind: domain.Disclose, Basis: domain.BasisImminentRisk, Grounds: "g",
+	want := domain.Decision{Kind: policy.DecisionDisclose, Basis: domain.BasisImminentRisk, Grounds: "g",
 		Narrowing: &domain.Narrowing{TargetIDs: []string{"t1"}, DataCategories: []string{"subscriber"}, TimeRange: domain.TimeRange{From: from}}}
 	if err != nil || !cmp.Equal(want, d) {
 		t.Errorf("got %+v, %v; want %+v", d, err, want)

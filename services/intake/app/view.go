@@ -11,6 +11,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
@@ -210,16 +211,16 @@ func factOf(l *domain.Lifecycle, ev eventstore.Event) (domain.Fact, bool) {
 		d := p.GetDisposition()
 		o, ok := dispositionOutcomes[d.GetOutcome()]
 		if d.GetDisclosure() != nil {
-			o, ok = domain.OutcomeDisclosed, true
+			o, ok = policy.OutcomeDisclosed, true
 		}
 		if !ok {
 			return f, false
 		}
 		f.Trigger, f.Outcome = domain.TriggerClosed, o
 		switch o {
-		case domain.OutcomeDisclosed:
+		case policy.OutcomeDisclosed:
 			f.Trigger, f.Outcome = lifecycle.DisclosureRecorded, ""
-		case domain.OutcomeNoData:
+		case policy.OutcomeNoDataFound:
 			f.Trigger, f.Outcome = lifecycle.NoDataRecorded, ""
 		}
 		if _, err := lifecycle.Next(l.State(), f.Trigger); f.Outcome == "" && err != nil {
@@ -235,12 +236,12 @@ func factOf(l *domain.Lifecycle, ev eventstore.Event) (domain.Fact, bool) {
 
 // dispositionOutcomes maps how reporting recorded a request's end onto what
 // its group member sees: the outcome, not who decided it or why.
-var dispositionOutcomes = map[reportingv1.TerminalOutcome]domain.Outcome{
-	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED:      domain.OutcomeRejected,
-	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED:    domain.OutcomeChallenged,
-	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REDIRECTED:    domain.OutcomeRedirected,
-	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN:     domain.OutcomeWithdrawn,
-	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: domain.OutcomeNoData,
+var dispositionOutcomes = map[reportingv1.TerminalOutcome]policy.Outcome{
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REJECTED:      policy.OutcomeRejected,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED:    policy.OutcomeChallenged,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_REDIRECTED:    policy.OutcomeRedirected,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_WITHDRAWN:     policy.OutcomeWithdrawn,
+	reportingv1.TerminalOutcome_TERMINAL_OUTCOME_NO_DATA_FOUND: policy.OutcomeNoDataFound,
 }
 
 // Request is a request as its group member sees it: the demand, what was
@@ -257,7 +258,7 @@ type Request struct {
 	ForwardingDelay time.Duration
 	LateForwarding  bool
 	Stage           domain.Stage
-	Outcome         domain.Outcome
+	Outcome         policy.Outcome
 	// Timeline is the domain's, amendment entries included.
 	Timeline []domain.TimelineEntry
 	// Question is the Privacy Team's question while information is

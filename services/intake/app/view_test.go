@@ -13,6 +13,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
@@ -47,7 +48,7 @@ func TestView_MemberStageFromOtherServicesEvents(t *testing.T) {
 		name     string
 		events   []proto.Message
 		stage    domain.Stage
-		outcome  domain.Outcome
+		outcome  policy.Outcome
 		question string
 	}{
 		{"opened", []proto.Message{&assessmentv1.CaseOpened{}}, domain.StageUnderReview, "", ""},
@@ -58,14 +59,14 @@ func TestView_MemberStageFromOtherServicesEvents(t *testing.T) {
 		{"on hold", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.HoldPlaced{}}, domain.StageOnHold, "", ""},
 		{"hold lifted", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.HoldPlaced{}, &notificationv1.HoldLifted{}}, domain.StageUnderReview, "", ""},
 		{"cleared after a hold", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.HoldPlaced{}, &notificationv1.RequestCleared{}}, domain.StageCleared, "", ""},
-		{"disclosed", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.RequestCleared{}, &reportingv1.DispositionRecorded{Disposition: &reportingv1.Disposition{Kind: &reportingv1.Disposition_Disclosure{Disclosure: &reportingv1.Disclosure{}}}}}, domain.StageClosed, domain.OutcomeDisclosed, ""},
-		{"redirected", []proto.Message{&assessmentv1.CaseOpened{}, redirect, &notificationv1.RequestRedirected{}}, domain.StageClosed, domain.OutcomeRedirected, ""},
+		{"disclosed", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.RequestCleared{}, &reportingv1.DispositionRecorded{Disposition: &reportingv1.Disposition{Kind: &reportingv1.Disposition_Disclosure{Disclosure: &reportingv1.Disclosure{}}}}}, domain.StageClosed, policy.OutcomeDisclosed, ""},
+		{"redirected", []proto.Message{&assessmentv1.CaseOpened{}, redirect, &notificationv1.RequestRedirected{}}, domain.StageClosed, policy.OutcomeRedirected, ""},
 		{"redirect declined, reopened", []proto.Message{&assessmentv1.CaseOpened{}, redirect, reopenedBy(assessmentv1.ReopenTrigger_REOPEN_TRIGGER_REDIRECT_DECLINED)}, domain.StageUnderReview, "", ""},
 		{"DPA objected while on hold, reopened", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.HoldPlaced{}, reopenedBy(assessmentv1.ReopenTrigger_REOPEN_TRIGGER_DPA_OBJECTED)}, domain.StageUnderReview, "", ""},
 		{"steps stopped on a reopening", []proto.Message{&assessmentv1.CaseOpened{}, disclose, &notificationv1.RequestCleared{}, &notificationv1.StepsStopped{Reason: notificationv1.StopReason_STOP_REASON_REOPENED}}, domain.StageUnderReview, "", ""},
-		{"withdrawn, acknowledged", []proto.Message{&assessmentv1.CaseOpened{}, &intakev1.RequestWithdrawn{}, &notificationv1.StepsStopped{Reason: notificationv1.StopReason_STOP_REASON_WITHDRAWN}, &assessmentv1.WithdrawalAcknowledged{}}, domain.StageClosed, domain.OutcomeWithdrawn, ""},
-		{"rejected", []proto.Message{&assessmentv1.CaseOpened{}, decidedAs(assessmentv1.DecisionKind_DECISION_KIND_REJECT)}, domain.StageClosed, domain.OutcomeRejected, ""},
-		{"challenged, then recorded as such", []proto.Message{&assessmentv1.CaseOpened{}, decidedAs(assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE), &reportingv1.DispositionRecorded{Disposition: &reportingv1.Disposition{Kind: &reportingv1.Disposition_Outcome{Outcome: reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED}}}}, domain.StageClosed, domain.OutcomeChallenged, ""},
+		{"withdrawn, acknowledged", []proto.Message{&assessmentv1.CaseOpened{}, &intakev1.RequestWithdrawn{}, &notificationv1.StepsStopped{Reason: notificationv1.StopReason_STOP_REASON_WITHDRAWN}, &assessmentv1.WithdrawalAcknowledged{}}, domain.StageClosed, policy.OutcomeWithdrawn, ""},
+		{"rejected", []proto.Message{&assessmentv1.CaseOpened{}, decidedAs(assessmentv1.DecisionKind_DECISION_KIND_REJECT)}, domain.StageClosed, policy.OutcomeRejected, ""},
+		{"challenged, then recorded as such", []proto.Message{&assessmentv1.CaseOpened{}, decidedAs(assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE), &reportingv1.DispositionRecorded{Disposition: &reportingv1.Disposition{Kind: &reportingv1.Disposition_Outcome{Outcome: reportingv1.TerminalOutcome_TERMINAL_OUTCOME_CHALLENGED}}}}, domain.StageClosed, policy.OutcomeChallenged, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // A phone call from a police officer, with no paperwork: valid (clause 3.2)
@@ -57,7 +58,7 @@ func ExampleLifecycle() {
 	// 1:00PM closed withdrawn
 }
 
-func orNone(o domain.Outcome) string {
+func orNone(o policy.Outcome) string {
 	if o == "" {
 		return "-"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Stage is where a request stands as its group member sees it: the
@@ -53,24 +54,6 @@ func memberStage(s lifecycle.Stage) Stage {
 	return StageUnderReview
 }
 
-// Outcome is how a closed request ended.
-type Outcome string
-
-// Outcomes.
-const (
-	OutcomeRedirected Outcome = "redirected" // the authority went to the customer (clause 4.1.1)
-	OutcomeRejected   Outcome = "rejected"
-	OutcomeChallenged Outcome = "challenged"
-	OutcomeDisclosed  Outcome = "disclosed"
-	OutcomeWithdrawn  Outcome = "withdrawn"
-	OutcomeNoData     Outcome = "no_data"
-)
-
-// Outcomes lists every known outcome.
-func Outcomes() []Outcome {
-	return []Outcome{OutcomeRedirected, OutcomeRejected, OutcomeChallenged, OutcomeDisclosed, OutcomeWithdrawn, OutcomeNoData}
-}
-
 // Errors of the lifecycle. Each matches ddrerr.ErrFailedPrecondition.
 var (
 	ErrClosed      = fmt.Errorf("%w: request is closed", ddrerr.ErrFailedPrecondition)
@@ -92,7 +75,7 @@ type Fact struct {
 	Trigger lifecycle.Trigger
 	At      time.Time
 	// Outcome is set on [TriggerClosed] and only there.
-	Outcome Outcome
+	Outcome policy.Outcome
 	// Question is set on [lifecycle.InformationAsked] only: the one thing
 	// the Privacy Team says to the member.
 	Question string
@@ -101,7 +84,7 @@ type Fact struct {
 // TimelineEntry is one line of the group member's status timeline.
 type TimelineEntry struct {
 	Stage   Stage
-	Outcome Outcome // set on the closed entry only
+	Outcome policy.Outcome // set on the closed entry only
 	At      time.Time
 }
 
@@ -157,7 +140,7 @@ type Question struct {
 // refused, and the view stays as it was.
 type Lifecycle struct {
 	state      lifecycle.State
-	outcome    Outcome // overrides the state's outcome (a challenge that closed the demand)
+	outcome    policy.Outcome // overrides the state's outcome (a challenge that closed the demand)
 	withdrawn  bool
 	question   *Question
 	amendments []Amendment
@@ -179,23 +162,14 @@ func (l *Lifecycle) State() lifecycle.State { return l.state }
 func (l *Lifecycle) Stage() Stage { return memberStage(lifecycle.StageOf(l.state)) }
 
 // Outcome is set once the request is closed to the member.
-func (l *Lifecycle) Outcome() Outcome {
+func (l *Lifecycle) Outcome() policy.Outcome {
 	if l.outcome != "" {
 		return l.outcome
 	}
-	switch l.state {
-	case lifecycle.Disclosed:
-		return OutcomeDisclosed
-	case lifecycle.NoDataFound:
-		return OutcomeNoData
-	case lifecycle.Rejected:
-		return OutcomeRejected
-	case lifecycle.Redirected:
-		return OutcomeRedirected
-	case lifecycle.Withdrawn, lifecycle.WithdrawalPending:
-		return OutcomeWithdrawn
+	if l.state == lifecycle.WithdrawalPending {
+		return policy.OutcomeWithdrawn // every step stopped: closed to the member
 	}
-	return ""
+	return lifecycle.End(l.state)
 }
 
 // Question is the Privacy Team's question while information is requested,
@@ -360,26 +334,22 @@ func (l *Lifecycle) refuse(trigger lifecycle.Trigger, err error) error {
 // leads there (a disclosure or no data recorded after clearance) it is
 // that transition; otherwise the record says so and the view closes.
 func (l *Lifecycle) close(f Fact) error {
-	if !known(f.Outcome, Outcomes()) {
+	if !f.Outcome.Valid() {
 		return fmt.Errorf("%w: closing needs a known outcome", ErrStageChange)
 	}
 	if l.Closed() {
-		if l.Outcome() == f.Outcome || (l.withdrawn && f.Outcome == OutcomeWithdrawn) {
+		if l.Outcome() == f.Outcome || (l.withdrawn && f.Outcome == policy.OutcomeWithdrawn) {
 			return nil // the end already shown, recorded again
 		}
 		return fmt.Errorf("%w; it cannot close again as %s", ErrClosed, f.Outcome)
 	}
-	to := map[Outcome]lifecycle.State{
-		OutcomeDisclosed:  lifecycle.Disclosed,
-		OutcomeNoData:     lifecycle.NoDataFound,
-		OutcomeRejected:   lifecycle.Rejected,
-		OutcomeChallenged: lifecycle.Rejected, // the demand ended on the challenge: refused, as the member sees it
-		OutcomeRedirected: lifecycle.Redirected,
-		OutcomeWithdrawn:  lifecycle.Withdrawn,
-	}[f.Outcome]
-	if f.Outcome == OutcomeChallenged {
-		l.outcome = OutcomeChallenged
+	if f.Outcome == policy.OutcomeChallenged {
+		// The demand ended on the challenge: refused, as the member sees it.
+		l.outcome = policy.OutcomeChallenged
+		l.move(lifecycle.Rejected, f.At)
+		return nil
 	}
+	to, _ := lifecycle.EndState(f.Outcome) // every end but challenged has one
 	l.move(to, f.At)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // step is one fact applied to a lifecycle, at a given hour after receipt.
@@ -21,7 +22,7 @@ func fact(tr lifecycle.Trigger) step {
 	}
 }
 
-func closed(o domain.Outcome) step {
+func closed(o policy.Outcome) step {
 	return func(l *domain.Lifecycle, at time.Time) error {
 		return l.Apply(domain.Fact{Trigger: domain.TriggerClosed, Outcome: o, At: at})
 	}
@@ -70,12 +71,12 @@ func TestLifecycle_TimelineOfATypicalRequest(t *testing.T) {
 		{Stage: domain.StageAmended, At: h(2)},
 		{Stage: domain.StageOnHold, At: h(4)},
 		{Stage: domain.StageCleared, At: h(5)},
-		{Stage: domain.StageClosed, Outcome: domain.OutcomeDisclosed, At: h(6)},
+		{Stage: domain.StageClosed, Outcome: policy.OutcomeDisclosed, At: h(6)},
 	}
 	if got := l.Timeline(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Timeline:\n got %+v\nwant %+v", got, want)
 	}
-	if l.Stage() != domain.StageClosed || l.Outcome() != domain.OutcomeDisclosed || !l.Closed() {
+	if l.Stage() != domain.StageClosed || l.Outcome() != policy.OutcomeDisclosed || !l.Closed() {
 		t.Errorf("stage %s outcome %s closed %v, want closed/disclosed", l.Stage(), l.Outcome(), l.Closed())
 	}
 }
@@ -86,7 +87,7 @@ func TestLifecycle_MemberStageAtEveryPoint(t *testing.T) {
 		name    string
 		steps   []step
 		stage   domain.Stage
-		outcome domain.Outcome
+		outcome policy.Outcome
 	}{
 		{"received", nil, domain.StageReceived, ""},
 		{"in review", []step{opened}, domain.StageUnderReview, ""},
@@ -95,16 +96,16 @@ func TestLifecycle_MemberStageAtEveryPoint(t *testing.T) {
 		{"decided, steps under way", []step{opened, disclose}, domain.StageUnderReview, ""},
 		{"on hold", []step{opened, disclose, hold}, domain.StageOnHold, ""},
 		{"cleared", []step{opened, disclose, cleared}, domain.StageCleared, ""},
-		{"disclosed", []step{opened, disclose, cleared, disclosed}, domain.StageClosed, domain.OutcomeDisclosed},
-		{"rejected", []step{opened, reject}, domain.StageClosed, domain.OutcomeRejected},
+		{"disclosed", []step{opened, disclose, cleared, disclosed}, domain.StageClosed, policy.OutcomeDisclosed},
+		{"rejected", []step{opened, reject}, domain.StageClosed, policy.OutcomeRejected},
 		{"awaiting a redirect", []step{opened, redirect}, domain.StageUnderReview, ""},
-		{"redirected", []step{opened, redirect, fact(lifecycle.RedirectAgreed)}, domain.StageClosed, domain.OutcomeRedirected},
+		{"redirected", []step{opened, redirect, fact(lifecycle.RedirectAgreed)}, domain.StageClosed, policy.OutcomeRedirected},
 		{"redirect declined: back in review", []step{opened, redirect, fact(lifecycle.RedirectDeclined)}, domain.StageUnderReview, ""},
-		{"withdrawn, not yet acknowledged", []step{opened, withdraw}, domain.StageClosed, domain.OutcomeWithdrawn},
-		{"withdrawal acknowledged", []step{opened, withdraw, fact(lifecycle.WithdrawalAcknowledged)}, domain.StageClosed, domain.OutcomeWithdrawn},
-		{"withdrawn after the disclosure: undoes nothing", []step{opened, disclose, cleared, disclosed, withdraw}, domain.StageClosed, domain.OutcomeDisclosed},
+		{"withdrawn, not yet acknowledged", []step{opened, withdraw}, domain.StageClosed, policy.OutcomeWithdrawn},
+		{"withdrawal acknowledged", []step{opened, withdraw, fact(lifecycle.WithdrawalAcknowledged)}, domain.StageClosed, policy.OutcomeWithdrawn},
+		{"withdrawn after the disclosure: undoes nothing", []step{opened, disclose, cleared, disclosed, withdraw}, domain.StageClosed, policy.OutcomeDisclosed},
 		{"rejection reopened by an amendment", []step{opened, reject, amend}, domain.StageUnderReview, ""},
-		{"closed as challenged by the record", []step{opened, fact(lifecycle.DecidedChallenge), closed(domain.OutcomeChallenged)}, domain.StageClosed, domain.OutcomeChallenged},
+		{"closed as challenged by the record", []step{opened, fact(lifecycle.DecidedChallenge), closed(policy.OutcomeChallenged)}, domain.StageClosed, policy.OutcomeChallenged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,14 +144,14 @@ func TestLifecycle_Refusals(t *testing.T) {
 		{"withdraw twice", []step{withdraw}, withdraw, domain.ErrWithdrawn, domain.StageClosed},
 		{"withdraw after a rejection", []step{opened, reject}, withdraw, domain.ErrClosed, domain.StageClosed},
 		{"any fact after close", []step{opened, reject}, fact(lifecycle.HoldPlaced), domain.ErrClosed, domain.StageClosed},
-		{"close again otherwise", []step{opened, reject}, closed(domain.OutcomeDisclosed), domain.ErrClosed, domain.StageClosed},
+		{"close again otherwise", []step{opened, reject}, closed(policy.OutcomeDisclosed), domain.ErrClosed, domain.StageClosed},
 		{"review after withdrawal", []step{withdraw}, opened, domain.ErrClosed, domain.StageClosed},
 		{"decide before review", nil, disclose, domain.ErrStageChange, domain.StageReceived},
 		{"clear before decision", []step{opened}, cleared, domain.ErrStageChange, domain.StageUnderReview},
 		{"close without outcome", nil, closed(""), domain.ErrStageChange, domain.StageReceived},
 		{"close with unknown outcome", nil, closed("shrugged"), domain.ErrStageChange, domain.StageReceived},
 		{"outcome on another fact", nil, func(l *domain.Lifecycle, at time.Time) error {
-			return l.Apply(domain.Fact{Trigger: lifecycle.CaseOpened, Outcome: domain.OutcomeRejected, At: at})
+			return l.Apply(domain.Fact{Trigger: lifecycle.CaseOpened, Outcome: policy.OutcomeRejected, At: at})
 		}, domain.ErrStageChange, domain.StageReceived},
 		{"withdrawal reported as another service's fact", nil, fact(lifecycle.WithdrawalReported), domain.ErrStageChange, domain.StageReceived},
 		{"unknown trigger", nil, fact("deliberating"), domain.ErrStageChange, domain.StageReceived},
@@ -187,7 +188,7 @@ func TestLifecycle_RepeatedFactsChangeNothing(t *testing.T) {
 		t.Errorf("reopening again moved the view: %s %+v", l.Stage(), l.Timeline())
 	}
 	c := run(t, opened, reject)
-	if err := c.Apply(domain.Fact{Trigger: domain.TriggerClosed, Outcome: domain.OutcomeRejected, At: now.Add(10 * time.Hour)}); err != nil {
+	if err := c.Apply(domain.Fact{Trigger: domain.TriggerClosed, Outcome: policy.OutcomeRejected, At: now.Add(10 * time.Hour)}); err != nil {
 		t.Errorf("the rejection recorded again: %v", err)
 	}
 }

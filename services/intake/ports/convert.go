@@ -13,6 +13,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -24,6 +25,17 @@ func amendmentProto(a app.Amended) *intakev1.Amendment {
 		Attachments: app.EncodeAttachments(a.Amendment.Attachments),
 		AmendTime:   protoconv.Timestamp(a.Amendment.At),
 	}
+}
+
+// outcomeProto is how a request ended in intake's API. The API published
+// OUTCOME_NO_DATA before the suite spelled that end once
+// (policy.OutcomeNoDataFound, "no_data_found" in the stream): the enum is a
+// contract, so it keeps its name and this is the one place that maps it.
+func outcomeProto(o policy.Outcome) intakev1.Outcome {
+	if o == policy.OutcomeNoDataFound {
+		return intakev1.Outcome_OUTCOME_NO_DATA
+	}
+	return protoconv.EnumValue[intakev1.Outcome](string(o), "OUTCOME_")
 }
 
 // requestProto renders a request as its member reads it. Amendment entries
@@ -42,7 +54,7 @@ func requestProto(r app.Request) *intakev1.Request {
 		ForwardingDelay: durationpb.New(r.ForwardingDelay),
 		LateForwarding:  r.LateForwarding,
 		Stage:           stageProto(r.Stage),
-		Outcome:         protoconv.EnumValue[intakev1.Outcome](string(r.Outcome), "OUTCOME_"),
+		Outcome:         outcomeProto(r.Outcome),
 	}
 	for _, a := range r.Amendments {
 		out.Amendments = append(out.Amendments, amendmentProto(a))

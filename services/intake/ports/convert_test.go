@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/intake/app"
 	"github.com/ddrsuite/ddr/services/intake/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -194,14 +196,17 @@ func TestEveryStageAndOutcomeRoundTrips(t *testing.T) {
 	if p := stageProto(domain.StageAmended); p != intakev1.Stage_STAGE_UNSPECIFIED {
 		t.Errorf("amended rendered as %v, want no stage", p)
 	}
-	for _, o := range domain.Outcomes() {
-		r := requestProto(app.Request{Outcome: o})
-		if r.GetOutcome() == intakev1.Outcome_OUTCOME_UNSPECIFIED || domain.Outcome(protoconv.EnumName(r.GetOutcome(), "OUTCOME_")) != o {
-			t.Errorf("outcome %q rendered as %v", o, r.GetOutcome())
+	for _, o := range policy.Outcomes() {
+		want := "OUTCOME_" + strings.ToUpper(string(o))
+		if o == policy.OutcomeNoDataFound {
+			want = "OUTCOME_NO_DATA" // the API's published name, kept
+		}
+		if got := requestProto(app.Request{Outcome: o}).GetOutcome(); got.String() != want {
+			t.Errorf("outcome %q rendered as %v, want %s", o, got, want)
 		}
 	}
-	if n := intakev1.Outcome(0).Descriptor().Values().Len() - 1; n != len(domain.Outcomes()) {
-		t.Errorf("proto defines %d outcomes, the domain %d", n, len(domain.Outcomes()))
+	if n := intakev1.Outcome(0).Descriptor().Values().Len() - 1; n != len(policy.Outcomes()) {
+		t.Errorf("proto defines %d outcomes, the policy %d", n, len(policy.Outcomes()))
 	}
 }
 
@@ -225,12 +230,12 @@ func TestRequestRendersWhatTheViewHolds(t *testing.T) {
 		ForwardingDelay: time.Hour,
 		LateForwarding:  true,
 		Stage:           domain.StageClosed,
-		Outcome:         domain.OutcomeRejected,
+		Outcome:         policy.OutcomeRejected,
 		Question:        &domain.Question{Text: "which account?", At: d.Deadline},
 		Timeline: []domain.TimelineEntry{
 			{Stage: domain.StageReceived, At: d.ReceivedAt},
 			{Stage: domain.StageAmended, At: d.Deadline},
-			{Stage: domain.StageClosed, Outcome: domain.OutcomeRejected, At: d.Deadline.Add(time.Hour)},
+			{Stage: domain.StageClosed, Outcome: policy.OutcomeRejected, At: d.Deadline.Add(time.Hour)},
 		},
 	}
 	p := requestProto(r)

@@ -42,12 +42,12 @@ func stepKindToProto(k domain.StepKind) notificationv1.StepKind {
 }
 
 // The decision is assessment's enum, recorded again in PlanDerived's inputs.
-func decisionToProto(k domain.DecisionKind) assessmentv1.DecisionKind {
+func decisionToProto(k policy.DecisionKind) assessmentv1.DecisionKind {
 	return protoconv.EnumValue[assessmentv1.DecisionKind](string(k), prefixDecision)
 }
 
-func decisionFromProto(k assessmentv1.DecisionKind) domain.DecisionKind {
-	return domain.DecisionKind(protoconv.EnumName(k, prefixDecision))
+func decisionFromProto(k assessmentv1.DecisionKind) policy.DecisionKind {
+	return policy.DecisionKind(protoconv.EnumName(k, prefixDecision))
 }
 
 func liftBasisToProto(b domain.HoldLiftBasis) notificationv1.HoldLiftBasis {
@@ -300,7 +300,7 @@ func deliveryFromProto(d *notificationv1.Delivery) domain.Delivery {
 		Failed:      d.GetFailed(),
 		Reason:      d.GetFailureReason(),
 		CustomerRef: d.GetCustomerRef(),
-		End:         domain.RequestEnd(d.GetRequestEnd()),
+		End:         policy.Outcome(d.GetRequestEnd()),
 	}
 }
 
@@ -326,7 +326,7 @@ func dispatchToProto(m domain.ManualDispatch) *notificationv1.ManualDispatch {
 func dispatchFromProto(m *notificationv1.ManualDispatch) domain.ManualDispatch {
 	return domain.ManualDispatch{Authority: m.GetAuthority(), Means: DispatchMeansFromProto(m.GetMeans()),
 		Reference: m.GetReference(), SentAt: protoconv.Time(m.GetSentTime()), LiftID: m.GetLiftId(),
-		Step: DispatchStepFromProto(m.GetStep()), End: domain.RequestEnd(m.GetRequestEnd())}
+		Step: DispatchStepFromProto(m.GetStep()), End: policy.Outcome(m.GetRequestEnd())}
 }
 
 // DispatchStepFromProto maps what a manual dispatch sent; UNSPECIFIED (a

@@ -53,7 +53,7 @@ func TestConvert_EveryEnumValueRoundTripsThroughItsMessage(t *testing.T) {
 				in.Dpa = "r" // a DPA's delivery names the authority unsealed, as its recipient
 			}
 			if k == notificationv1.StepKind_STEP_KIND_NOTIFY_DPA_OUTCOME {
-				in.RequestEnd = string(domain.EndRejected)
+				in.RequestEnd = string(policy.OutcomeRejected)
 			}
 			check(in, deliveryToProto(deliveryFromProto(in)))
 		}
@@ -135,7 +135,7 @@ func TestConvert_SafeguardEventsRoundTrip(t *testing.T) {
 	lift := policy.Lift{ID: "exemption/NOTIFY_CUSTOMER/1", Clause: policy.Clause4_1_2, What: "w", Basis: "b", Evidence: "NDO-1",
 		RecordedBy: "spiffe://d/staff/alice", RecordedAt: at, ConfirmRoles: []policy.Role{policy.RoleLegal}, Barred: []string{"spiffe://d/staff/bob"}}
 	p := &domain.Plan{}
-	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", Decision: domain.DecisionDisclose, ReceivedAt: at},
+	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", Decision: policy.DecisionDisclose, ReceivedAt: at},
 		Config: domain.Config{LeadDPA: "lead"}, Authorities: []string{"lead"}, At: at}
 	evs := []domain.Event{
 		derived,
@@ -189,7 +189,7 @@ func TestIndexFoldsEveryEventThePlanReads(t *testing.T) {
 func TestConvert_LifecycleEventsRoundTrip(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := &domain.Plan{}
-	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", DecisionID: "D1", Decision: domain.DecisionDisclose, ReceivedAt: at},
+	derived := domain.PlanDerived{RequestID: "r", Requirements: domain.Requirements{RequestID: "r", DecisionID: "D1", Decision: policy.DecisionDisclose, ReceivedAt: at},
 		Config: domain.Config{LeadDPA: "lead", NoticeWindow: 48 * time.Hour}, Authorities: []string{"lead"}, At: at}
 	evs := []domain.Event{
 		derived,

@@ -18,6 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -228,7 +229,7 @@ type pending struct {
 	email     string
 	hook      Webhook
 	id        string
-	end       domain.RequestEnd // for an outcome notice
+	end       policy.Outcome // for an outcome notice
 }
 
 // owed lists every delivery the plan owes at now, delivered or not.

@@ -15,6 +15,7 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/platform/telemetry"
 )
@@ -42,7 +43,7 @@ func decodeLifecycle(ev eventstore.Event) (domain.Event, bool) {
 		// consulted DPAs are told of (domain/outcome.go).
 		t := m.GetDisposition().GetRecordTime()
 		if m.GetDisposition().GetDisclosure() == nil {
-			end := domain.RequestEnd(strings.ToLower(protoconv.EnumName(m.GetDisposition().GetOutcome(), "TERMINAL_OUTCOME_")))
+			end := policy.Outcome(strings.ToLower(protoconv.EnumName(m.GetDisposition().GetOutcome(), "TERMINAL_OUTCOME_")))
 			if !end.Valid() {
 				return nil, false
 			}

@@ -186,7 +186,7 @@ func (p *Plan) mayDeliver(d Delivery) error {
 		// opens the consultation (4.2.1). A packet sent while owed is
 		// recorded even if the step was settled while it was on its way:
 		// the record must show what went out.
-		if !p.req.Decision.mayLeadToDisclosure() {
+		if !mayLeadToDisclosure(p.req.Decision) {
 			return ddrerr.Policy(policy.Clause2_2, "NO_DPA_NOTICE_OWED", "the decision discloses nothing, so no DPA packet is owed")
 		}
 		if !slices.Contains(p.authorities, d.Recipient) {

@@ -101,7 +101,7 @@ type Delivery struct {
 	CustomerRef string
 	Customer    string
 	// End: for an outcome notice (NOTIFY_DPA_OUTCOME), the end it told.
-	End RequestEnd
+	End policy.Outcome
 }
 
 // Exemption records that a notice is not given, and on what basis. It
@@ -167,7 +167,7 @@ type ManualDispatch struct {
 	// Step is what went out: empty or NOTIFY_DPA, the packet (2.2);
 	// NOTIFY_DPA_OUTCOME, the notice of how the request ended (5.1), End.
 	Step StepKind
-	End  RequestEnd
+	End  policy.Outcome
 }
 
 // packet reports whether the dispatch sent the packet (not an outcome

@@ -44,7 +44,7 @@ func Blockers(p *Plan, now time.Time) []Blocker {
 		bs = append(bs, Blocker{Clause: policy.Clause2_1,
 			Explanation: "the decision (" + string(p.req.Decision) + ") does not authorise disclosure"})
 	}
-	if p.req.Decision == DecisionRedirectToCustomer && p.Outcome() != OutcomeRedirected {
+	if p.req.Decision == policy.DecisionRedirectToCustomer && p.Outcome() != OutcomeRedirected {
 		bs = append(bs, Blocker{Clause: policy.Clause2_1,
 			Explanation: "the decision is to redirect to the customer: disclosure needs a disclose decision"})
 	}

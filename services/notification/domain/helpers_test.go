@@ -29,7 +29,7 @@ func registry(t *testing.T) *policy.AdequacyRegistry {
 func baseReq() domain.Requirements {
 	return domain.Requirements{
 		RequestID:        "req-1",
-		Decision:         domain.DecisionDisclose,
+		Decision:         policy.DecisionDisclose,
 		Customer:         domain.Customer{Controller: true, ID: "cust-42"},
 		AuthorityCountry: "CN",
 		ReceivedAt:       t0,

@@ -314,7 +314,7 @@ func (p *Plan) owedNotices(notice *Step) {
 		}
 		p.lc.notices = append(p.lc.notices, nd)
 	}
-	if !p.lc.disclosedAt.IsZero() && cust.Controller && p.req.Decision.mayLeadToDisclosure() {
+	if !p.lc.disclosedAt.IsZero() && cust.Controller && mayLeadToDisclosure(p.req.Decision) {
 		if e, ok := p.exemptionFor(StepNotifyCustomer, cust.ID); ok && e.Reason == SkipImminentRisk {
 			add(DeadlineNoticeAfterEmergency, "the customer notice owed after a disclosure made under an imminent risk", p.lc.disclosedAt)
 			if !delivered {

@@ -39,35 +39,14 @@ import (
 // late event, or a sweep on two replicas, sends and records it once; the
 // step is computed from the record, so events in any order give the same
 // step. The notice carries nothing the packet did not: the reference, the
-// end and its date (templates.go).
-
-// RequestEnd is how a request ended, as a DPA is told.
-type RequestEnd string
-
-// The ends.
-const (
-	EndDisclosed   RequestEnd = "disclosed"
-	EndNoDataFound RequestEnd = "no_data_found"
-	EndRejected    RequestEnd = "rejected"
-	EndChallenged  RequestEnd = "challenged"
-	EndRedirected  RequestEnd = "redirected"
-	EndWithdrawn   RequestEnd = "withdrawn"
-)
-
-// Valid reports whether e is one of the ends.
-func (e RequestEnd) Valid() bool {
-	switch e {
-	case EndDisclosed, EndNoDataFound, EndRejected, EndChallenged, EndRedirected, EndWithdrawn:
-		return true
-	}
-	return false
-}
+// end and its date (templates.go). The ends are [policy.Outcome], spelled
+// as recorded in request_end of the outcome notices and in their lift ids.
 
 // TerminalRecorded is reporting's record that the request ended without a
 // disclosure (its DispositionRecorded with a terminal outcome), as folded.
 type TerminalRecorded struct {
 	CauseEventID string
-	End          RequestEnd
+	End          policy.Outcome
 	At           time.Time
 }
 
@@ -76,23 +55,23 @@ func (TerminalRecorded) EventName() string { return "TerminalRecorded" }
 
 // End returns how the request ended and when; ok is false while it has
 // not ended (or a reopening took the end back).
-func (p *Plan) End() (end RequestEnd, at time.Time, ok bool) {
+func (p *Plan) End() (end policy.Outcome, at time.Time, ok bool) {
 	switch {
 	case !p.lc.disclosedAt.IsZero():
-		return EndDisclosed, p.lc.disclosedAt, true
+		return policy.OutcomeDisclosed, p.lc.disclosedAt, true
 	case p.lc.terminal != nil:
 		return p.lc.terminal.End, p.lc.terminal.At, true
 	case p.lc.withdrawn != nil:
-		return EndWithdrawn, p.lc.withdrawn.At, true
+		return policy.OutcomeWithdrawn, p.lc.withdrawn.At, true
 	case !p.derived || p.lc.reopened != nil:
 		return "", time.Time{}, false
 	case p.allRedirected():
 		for _, r := range p.redirects {
 			at = later(at, r.At)
 		}
-		return EndRedirected, at, true
-	case p.req.Decision == DecisionReject:
-		return EndRejected, p.derivedAt, true
+		return policy.OutcomeRedirected, at, true
+	case p.req.Decision == policy.DecisionReject:
+		return policy.OutcomeRejected, p.derivedAt, true
 	}
 	return "", time.Time{}, false
 }
@@ -149,7 +128,7 @@ func PacketAuthority(d Delivery) string {
 // toldEnd returns the accepted outcome notice of end to authority a: a
 // delivery, or a dispatch by hand a second person confirmed (as the
 // delivery it stands for).
-func (p *Plan) toldEnd(a string, end RequestEnd) (Delivery, bool) {
+func (p *Plan) toldEnd(a string, end policy.Outcome) (Delivery, bool) {
 	for _, d := range p.deliveries {
 		if d.Step == StepNotifyDPAOutcome && !d.Failed && d.Recipient == a && d.End == end {
 			return d, true
@@ -189,7 +168,7 @@ func (p *Plan) proposeOutcomeDispatch(m ManualDispatch, by string, at time.Time)
 // OutcomeRecipients lists the consulted authorities still to be told of
 // the request's end; none before the end or while a prohibition bars
 // telling the DPAs.
-func (p *Plan) OutcomeRecipients() (RequestEnd, []string) {
+func (p *Plan) OutcomeRecipients() (policy.Outcome, []string) {
 	end, _, ok := p.End()
 	if !ok || p.gagOn(StepNotifyDPA) {
 		return "", nil

@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/notification/domain"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // tellEnd is the accepted outcome notice of end to authority.
-func tellEnd(authority string, end domain.RequestEnd, at time.Time) domain.Delivery {
+func tellEnd(authority string, end policy.Outcome, at time.Time) domain.Delivery {
 	return domain.Delivery{Step: domain.StepNotifyDPAOutcome, Recipient: authority, Channel: domain.ChannelEmail, End: end,
 		DeliveryID: domain.DeliveryID("req-1", domain.StepNotifyDPAOutcome, authority+"/"+string(end)), Receipt: "250 queued", At: at}
 }
 
-func wantOutcomeRecipients(t *testing.T, p *domain.Plan, end domain.RequestEnd, to ...string) {
+func wantOutcomeRecipients(t *testing.T, p *domain.Plan, end policy.Outcome, to ...string) {
 	t.Helper()
 	gotEnd, got := p.OutcomeRecipients()
 	if gotEnd != end || !slices.Equal(got, to) {
@@ -31,7 +32,7 @@ func TestClause5_1_ConsultedDPAsAreToldTheDisclosureOnceEach(t *testing.T) {
 	wantOutcomeRecipients(t, h.p, "")
 	disclosed := t0.Add(2 * time.Hour)
 	h.do([]domain.Event{domain.DisclosureRecorded{CauseEventID: "ev-disp", At: disclosed}}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndDisclosed, "DPC-IE", "CNIL")
+	wantOutcomeRecipients(t, h.p, policy.OutcomeDisclosed, "DPC-IE", "CNIL")
 	s := h.p.Step(domain.StepNotifyDPAOutcome)
 	if s.Status != domain.StatusRequired || s.Clause != "5.1" {
 		t.Fatalf("outcome step %+v", s)
@@ -39,21 +40,21 @@ func TestClause5_1_ConsultedDPAsAreToldTheDisclosureOnceEach(t *testing.T) {
 	if blockedBy(h.p, disclosed, domain.StepNotifyDPAOutcome) {
 		t.Fatal("the outcome notice blocks: the request is over")
 	}
-	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", domain.EndDisclosed, disclosed)))
+	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", policy.OutcomeDisclosed, disclosed)))
 	// The same notice recorded again (a redelivery, a second replica) adds
 	// nothing.
-	if evs, err := h.p.RecordDelivery(tellEnd("DPC-IE", domain.EndDisclosed, disclosed.Add(time.Minute))); err != nil || len(evs) != 0 {
+	if evs, err := h.p.RecordDelivery(tellEnd("DPC-IE", policy.OutcomeDisclosed, disclosed.Add(time.Minute))); err != nil || len(evs) != 0 {
 		t.Fatalf("a repeated outcome notice recorded %v (%v)", names(evs), err)
 	}
-	wantOutcomeRecipients(t, h.p, domain.EndDisclosed, "CNIL")
-	h.do(h.p.RecordDelivery(tellEnd("CNIL", domain.EndDisclosed, disclosed.Add(time.Hour))))
+	wantOutcomeRecipients(t, h.p, policy.OutcomeDisclosed, "CNIL")
+	h.do(h.p.RecordDelivery(tellEnd("CNIL", policy.OutcomeDisclosed, disclosed.Add(time.Hour))))
 	if s := h.p.Step(domain.StepNotifyDPAOutcome); s.Status != domain.StatusDone || !s.DoneAt.Equal(disclosed.Add(time.Hour)) {
 		t.Fatalf("outcome step %+v", s)
 	}
 	// A withdrawal after the disclosure undoes nothing: the end stays
 	// "disclosed", nothing more is owed, and the stop leaves the step be.
 	h.do([]domain.Event{domain.Withdrawn{CauseEventID: "ev-w", At: disclosed.Add(2 * time.Hour)}}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndDisclosed)
+	wantOutcomeRecipients(t, h.p, policy.OutcomeDisclosed)
 	if s := stopped(h.do(h.p.Stop(domain.StopWithdrawn, "ev-w", disclosed.Add(2*time.Hour)))); slices.Contains(s.Steps, domain.StepNotifyDPAOutcome) {
 		t.Fatalf("stopped %v", s.Steps)
 	}
@@ -67,7 +68,7 @@ func TestClause5_1_WithdrawalIsAnEndToldOnlyToTheDPAsThePacketReached(t *testing
 	h.packet("DPC-IE", t0) // CNIL was never reached
 	w := domain.Withdrawn{CauseEventID: "ev-w", At: t0.Add(time.Hour)}
 	h.do([]domain.Event{w}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndWithdrawn, "DPC-IE")
+	wantOutcomeRecipients(t, h.p, policy.OutcomeWithdrawn, "DPC-IE")
 	s := stopped(h.do(h.p.Stop(domain.StopWithdrawn, "ev-w", w.At)))
 	if slices.Contains(s.Steps, domain.StepNotifyDPAOutcome) || h.status(domain.StepNotifyDPAOutcome) != domain.StatusRequired {
 		t.Fatalf("the withdrawal stopped the notice of itself: stopped %v, step %+v", s.Steps, h.p.Step(domain.StepNotifyDPAOutcome))
@@ -76,17 +77,17 @@ func TestClause5_1_WithdrawalIsAnEndToldOnlyToTheDPAsThePacketReached(t *testing
 	if h.p.PacketOwed() {
 		t.Fatal("a packet is owed after the withdrawal")
 	}
-	_, err := h.p.RecordDelivery(tellEnd("CNIL", domain.EndWithdrawn, w.At))
+	_, err := h.p.RecordDelivery(tellEnd("CNIL", policy.OutcomeWithdrawn, w.At))
 	wantInvalid(t, err, "recipient")
 	_, err = h.p.RecordDelivery(tellEnd("DPC-IE", "abandoned", w.At))
 	wantInvalid(t, err, "request_end")
-	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", domain.EndWithdrawn, w.At)))
+	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", policy.OutcomeWithdrawn, w.At)))
 	if h.status(domain.StepNotifyDPAOutcome) != domain.StatusDone {
 		t.Fatalf("outcome step %+v", h.p.Step(domain.StepNotifyDPAOutcome))
 	}
 	// Reporting's terminal outcome for the same end asks for nothing more.
-	h.do([]domain.Event{domain.TerminalRecorded{CauseEventID: "ev-t", End: domain.EndWithdrawn, At: w.At.Add(time.Hour)}}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndWithdrawn)
+	h.do([]domain.Event{domain.TerminalRecorded{CauseEventID: "ev-t", End: policy.OutcomeWithdrawn, At: w.At.Add(time.Hour)}}, nil)
+	wantOutcomeRecipients(t, h.p, policy.OutcomeWithdrawn)
 }
 
 func TestClause5_1_TheObjectingDPAIsToldOfTheRejectionAndOfEachLaterEnd(t *testing.T) {
@@ -99,12 +100,12 @@ func TestClause5_1_TheObjectingDPAIsToldOfTheRejectionAndOfEachLaterEnd(t *testi
 	h.do([]domain.Event{reopen}, nil)
 	wantOutcomeRecipients(t, h.p, "")
 	rej := baseReq()
-	rej.DecisionID, rej.Decision = "D2", domain.DecisionReject
+	rej.DecisionID, rej.Decision = "D2", policy.DecisionReject
 	h.do(h.p.Derive(rej, registry(t), cfg, t0.Add(3*time.Hour)))
-	wantOutcomeRecipients(t, h.p, domain.EndRejected, "DPC-IE", "CNIL")
-	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", domain.EndRejected, t0.Add(3*time.Hour))))
-	h.do(h.p.RecordDelivery(tellEnd("CNIL", domain.EndRejected, t0.Add(3*time.Hour))))
-	wantOutcomeRecipients(t, h.p, domain.EndRejected)
+	wantOutcomeRecipients(t, h.p, policy.OutcomeRejected, "DPC-IE", "CNIL")
+	h.do(h.p.RecordDelivery(tellEnd("DPC-IE", policy.OutcomeRejected, t0.Add(3*time.Hour))))
+	h.do(h.p.RecordDelivery(tellEnd("CNIL", policy.OutcomeRejected, t0.Add(3*time.Hour))))
+	wantOutcomeRecipients(t, h.p, policy.OutcomeRejected)
 	// An amendment reopens the rejection: the end is taken back; the next
 	// end is told again.
 	h.do([]domain.Event{domain.Reopened{CauseEventID: "ev-amend", SupersededDecisionID: "D2", At: t0.Add(4 * time.Hour)}}, nil)
@@ -114,8 +115,8 @@ func TestClause5_1_TheObjectingDPAIsToldOfTheRejectionAndOfEachLaterEnd(t *testi
 	if h.p.Step(domain.StepNotifyDPAOutcome).Status != "" {
 		t.Fatalf("outcome step %+v while reopened", h.p.Step(domain.StepNotifyDPAOutcome))
 	}
-	h.do([]domain.Event{domain.TerminalRecorded{CauseEventID: "ev-nodata", End: domain.EndChallenged, At: t0.Add(5 * time.Hour)}}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndChallenged, "DPC-IE", "CNIL")
+	h.do([]domain.Event{domain.TerminalRecorded{CauseEventID: "ev-nodata", End: policy.OutcomeChallenged, At: t0.Add(5 * time.Hour)}}, nil)
+	wantOutcomeRecipients(t, h.p, policy.OutcomeChallenged, "DPC-IE", "CNIL")
 }
 
 func TestClause5_1_RedirectIsAnEnd_ANeverConsultedRequestOwesNothing(t *testing.T) {
@@ -123,14 +124,14 @@ func TestClause5_1_RedirectIsAnEnd_ANeverConsultedRequestOwesNothing(t *testing.
 	h.packet("CNIL", t0)
 	h.do(h.p.RecordRedirectOutcome(domain.RedirectAgreed, "contract support", "privacy@corp", t0.Add(time.Hour)))
 	end, at, ok := h.p.End()
-	if !ok || end != domain.EndRedirected || !at.Equal(t0.Add(time.Hour)) {
+	if !ok || end != policy.OutcomeRedirected || !at.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("end %q at %v (%v)", end, at, ok)
 	}
-	wantOutcomeRecipients(t, h.p, domain.EndRedirected, "CNIL")
+	wantOutcomeRecipients(t, h.p, policy.OutcomeRedirected, "CNIL")
 
 	// A rejection no packet preceded: no DPA was consulted, none is told.
 	rej := baseReq()
-	rej.Decision = domain.DecisionReject
+	rej.Decision = policy.DecisionReject
 	h2 := newHarness(t, rej)
 	if _, _, ok := h2.p.End(); !ok {
 		t.Fatal("a reject decision is no end")
@@ -140,13 +141,13 @@ func TestClause5_1_RedirectIsAnEnd_ANeverConsultedRequestOwesNothing(t *testing.
 	}
 	// Reporting's terminal outcome may come before any plan: it folds.
 	p := &domain.Plan{}
-	if err := p.Apply(domain.TerminalRecorded{CauseEventID: "ev-t", End: domain.EndNoDataFound, At: t0}); err != nil {
+	if err := p.Apply(domain.TerminalRecorded{CauseEventID: "ev-t", End: policy.OutcomeNoDataFound, At: t0}); err != nil {
 		t.Fatalf("a terminal outcome before the plan: %v", err)
 	}
 }
 
 func TestClause5_1_TheOutcomeNoticeSaysNoMoreThanThePacket(t *testing.T) {
-	subject, body, err := domain.RenderDPAOutcome(domain.DPAOutcome{DPA: "DPC-IE", RequestID: "req-1", End: domain.EndDisclosed, EndedAt: t0, Contact: "privacy@corp"})
+	subject, body, err := domain.RenderDPAOutcome(domain.DPAOutcome{DPA: "DPC-IE", RequestID: "req-1", End: policy.OutcomeDisclosed, EndedAt: t0, Contact: "privacy@corp"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestClause5_1_TheOutcomeNoticeSentByHandCountsOnceConfirmed(t *testing.T) {
 	wantPolicy(t, err, "5.1", "NOT_ENDED")
 
 	h.do([]domain.Event{domain.Withdrawn{CauseEventID: "ev-w", At: t0.Add(time.Hour)}}, nil)
-	wantOutcomeRecipients(t, h.p, domain.EndWithdrawn, "DPC-IE")
+	wantOutcomeRecipients(t, h.p, policy.OutcomeWithdrawn, "DPC-IE")
 	cnil := outcome
 	cnil.Authority = "CNIL"
 	_, err = h.p.ProposeManualDispatch(cnil, reviewer.ID, t0.Add(2*time.Hour))
@@ -188,7 +189,7 @@ func TestClause5_1_TheOutcomeNoticeSentByHandCountsOnceConfirmed(t *testing.T) {
 		t.Fatalf("outcome step %+v", s)
 	}
 	d := h.p.Dispatches()
-	if got := d[len(d)-1]; got.End != domain.EndWithdrawn || got.Step != domain.StepNotifyDPAOutcome {
+	if got := d[len(d)-1]; got.End != policy.OutcomeWithdrawn || got.Step != domain.StepNotifyDPAOutcome {
 		t.Fatalf("the dispatch recorded %+v", got)
 	}
 	// The same dispatch proposed again adds nothing.

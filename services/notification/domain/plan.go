@@ -279,7 +279,7 @@ func (p *Plan) Outcome() Outcome {
 		return OutcomeAwaitingDecision
 	case p.allRedirected():
 		return OutcomeRedirected
-	case !p.req.Decision.mayLeadToDisclosure():
+	case !mayLeadToDisclosure(p.req.Decision):
 		return OutcomeNoDisclosure
 	case p.Cleared():
 		return OutcomeCleared
@@ -470,7 +470,7 @@ func (p *Plan) recompute() {
 	r := p.req
 	risk := r.ImminentRisk.Present
 	adequate := p.adequacy.Adequate
-	mayDisclose := r.Decision.mayLeadToDisclosure()
+	mayDisclose := mayLeadToDisclosure(r.Decision)
 	redirected := p.allRedirected()
 	noDisclosure := "decision " + string(r.Decision) + " discloses nothing"
 

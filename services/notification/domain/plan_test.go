@@ -75,7 +75,7 @@ func TestClause2_2_PlanNotifiesCustomerAndDPAsUnlessProhibitedOrImminentRisk(t *
 }
 
 func TestClause2_2_DecisionsThatDiscloseNothingOweNoSteps(t *testing.T) {
-	for _, d := range []domain.DecisionKind{domain.DecisionReject, domain.DecisionChallenge, domain.DecisionRequestMoreInformation} {
+	for _, d := range []policy.DecisionKind{policy.DecisionReject, policy.DecisionChallenge, policy.DecisionRequestMoreInformation} {
 		r := baseReq()
 		r.Decision = d
 		h := newHarness(t, r)
@@ -675,7 +675,7 @@ func TestBlockersExplainWithClause(t *testing.T) {
 
 func TestRedecisionKeepsRecordedFacts(t *testing.T) {
 	r := baseReq()
-	r.Decision = domain.DecisionRedirectToCustomer
+	r.Decision = policy.DecisionRedirectToCustomer
 	h := newHarness(t, r)
 	h.declineRedirect(t0)
 	h.packets(t0)
@@ -684,7 +684,7 @@ func TestRedecisionKeepsRecordedFacts(t *testing.T) {
 	if h.p.Cleared() {
 		t.Fatal("a redirect decision cleared disclosure")
 	}
-	r.Decision = domain.DecisionDisclose
+	r.Decision = policy.DecisionDisclose
 	evs := h.do(h.p.Derive(r, registry(t), cfg, t0.Add(2*time.Hour)))
 	if !has(evs, "RequestCleared") {
 		t.Fatalf("disclose decision after all steps were done: events %v, blockers %v", names(evs), domain.Blockers(h.p, t0.Add(2*time.Hour)))
@@ -710,7 +710,7 @@ func TestValidateRequirements(t *testing.T) {
 		"unknown decision":      {func(r *domain.Requirements) { r.Decision = "approve" }, "decision"},
 		"controller without id": {func(r *domain.Requirements) { r.Customer.ID = "" }, "customer.id"},
 		"redirect no controller": {func(r *domain.Requirements) {
-			r.Decision = domain.DecisionRedirectToCustomer
+			r.Decision = policy.DecisionRedirectToCustomer
 			r.Customer = domain.Customer{}
 		}, "decision"},
 		"gag without reference": {func(r *domain.Requirements) { r.Prohibition.Present = true }, "prohibition.reference"},

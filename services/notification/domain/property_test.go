@@ -52,7 +52,7 @@ func randReq(r *rand.Rand) domain.Requirements {
 	q := domain.Requirements{
 		RequestID:        "req-p",
 		DecisionID:       fmt.Sprint(r.IntN(1000)),
-		Decision:         pick(r, domain.DecisionDisclose, domain.DecisionDisclose, domain.DecisionDisclose, domain.DecisionRedirectToCustomer, domain.DecisionReject),
+		Decision:         pick(r, policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionDisclose, policy.DecisionRedirectToCustomer, policy.DecisionReject),
 		Customer:         domain.Customer{Controller: r.IntN(2) == 0, ID: "cust", Establishment: pick(r, "FR", "DE", "US", "")},
 		AuthorityCountry: pick(r, "GB", "BR", "DE", "CN", ""),
 		ReceivedAt:       t0,
@@ -61,8 +61,8 @@ func randReq(r *rand.Rand) domain.Requirements {
 	if r.IntN(3) == 0 {
 		q.Customers = []domain.Customer{{Controller: true, ID: "c2", Establishment: pick(r, "IT", "ES", "JP")}}
 	}
-	if q.Decision == domain.DecisionRedirectToCustomer && !q.Customer.Controller {
-		q.Decision = domain.DecisionDisclose
+	if q.Decision == policy.DecisionRedirectToCustomer && !q.Customer.Controller {
+		q.Decision = policy.DecisionDisclose
 	}
 	if r.IntN(3) == 0 {
 		q.Prohibition = domain.Prohibition{Present: true, Reference: "gag"}
@@ -180,8 +180,8 @@ func (x *propRun) step() {
 		case 4:
 			q = randReq(r)
 		}
-		if q.Decision == domain.DecisionRedirectToCustomer && !q.Customer.Controller {
-			q.Decision = domain.DecisionDisclose
+		if q.Decision == policy.DecisionRedirectToCustomer && !q.Customer.Controller {
+			q.Decision = policy.DecisionDisclose
 		}
 		q.DecisionID += "'"
 		if x.do(p.Derive(q, x.reg, cfg, x.now)) {
@@ -335,7 +335,7 @@ func checkCleared(x *propRun, at time.Time) error {
 		return ok && confirmedBySecond(l, q.DecisionProposer, policy.RoleLegal) == nil
 	}
 	for _, h := range x.history {
-		disclosing := h.Decision != domain.DecisionReject
+		disclosing := h.Decision != policy.DecisionReject
 		if disclosing && h.Customer.Controller && p.Step(domain.StepNotifyCustomer).SkipReason == domain.SkipCustomerNotController && !weakened(domain.StepNotifyCustomer) {
 			return errors.New("the customer notice once owed was dropped without a confirmed weakening")
 		}

@@ -5,33 +5,15 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
-)
-
-// DecisionKind is the assessment's decision on a request.
-type DecisionKind string
-
-const (
-	DecisionDisclose               DecisionKind = "disclose"
-	DecisionRedirectToCustomer     DecisionKind = "redirect_to_customer"
-	DecisionChallenge              DecisionKind = "challenge"
-	DecisionReject                 DecisionKind = "reject"
-	DecisionRequestMoreInformation DecisionKind = "request_more_information"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // mayLeadToDisclosure: only these decisions can end in data leaving the
 // company, so only they get notice steps. A redirect counts because if the
 // authority will not go to the customer, 4.1.2 and 4.2.1 apply before a
 // later disclose decision can take effect.
-func (d DecisionKind) mayLeadToDisclosure() bool {
-	return d == DecisionDisclose || d == DecisionRedirectToCustomer
-}
-
-func (d DecisionKind) valid() bool {
-	switch d {
-	case DecisionDisclose, DecisionRedirectToCustomer, DecisionChallenge, DecisionReject, DecisionRequestMoreInformation:
-		return true
-	}
-	return false
+func mayLeadToDisclosure(d policy.DecisionKind) bool {
+	return d == policy.DecisionDisclose || d == policy.DecisionRedirectToCustomer
 }
 
 // Customer is the business customer whose data is sought.
@@ -85,7 +67,7 @@ type Requirements struct {
 	// DecisionID is the assessment decision the plan follows; a new decision
 	// on the same request derives the plan again.
 	DecisionID string
-	Decision   DecisionKind
+	Decision   policy.DecisionKind
 	Customer   Customer
 	// Customers lists further controller customers whose data the request
 	// seeks, each with its establishment (2.2 names "the competent data
@@ -109,13 +91,13 @@ func (r Requirements) Validate() error {
 	if strings.TrimSpace(r.RequestID) == "" {
 		v.Add("request_id", "required")
 	}
-	if !r.Decision.valid() {
+	if !r.Decision.Valid() {
 		v.Add("decision", "must be disclose, redirect_to_customer, challenge, reject or request_more_information")
 	}
 	if r.Customer.Controller && strings.TrimSpace(r.Customer.ID) == "" {
 		v.Add("customer.id", "required when the customer is the controller: the notice needs an addressee")
 	}
-	if r.Decision == DecisionRedirectToCustomer && !r.anyController() {
+	if r.Decision == policy.DecisionRedirectToCustomer && !r.anyController() {
 		v.Add("decision", "redirect_to_customer needs a customer that is the controller (4.1.1)")
 	}
 	if r.Prohibition.Present && strings.TrimSpace(r.Prohibition.Reference) == "" {

@@ -413,7 +413,7 @@ func (p *Plan) Authorities() []string { return append([]string(nil), p.authoriti
 // reached yet, when it may be sent (not prohibited, a decision that may lead
 // to disclosure).
 func (p *Plan) PacketRecipients() []string {
-	if !p.derived || !p.req.Decision.mayLeadToDisclosure() || p.Outcome() == OutcomeRedirected || p.gagOn(StepNotifyDPA) {
+	if !p.derived || !mayLeadToDisclosure(p.req.Decision) || p.Outcome() == OutcomeRedirected || p.gagOn(StepNotifyDPA) {
 		return nil
 	}
 	if _, stopped := p.stopped(); stopped {

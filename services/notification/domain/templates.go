@@ -125,19 +125,19 @@ Please send your view to {{.Contact}} quoting the request reference.
 type DPAOutcome struct {
 	DPA       string
 	RequestID string
-	End       RequestEnd
+	End       policy.Outcome
 	EndedAt   time.Time
 	Contact   string
 }
 
 // endWords says an end in words for the outcome notice.
-var endWords = map[RequestEnd]string{
-	EndDisclosed:   "we disclosed data in response to it, within the scope decided after the notices and consultation",
-	EndNoDataFound: "we found no data to disclose, and disclosed none",
-	EndRejected:    "we refused it: no data was disclosed",
-	EndChallenged:  "we challenged it and it ended there: no data was disclosed",
-	EndRedirected:  "the requesting authority agreed to address the customer directly: we disclosed no data",
-	EndWithdrawn:   "the requesting authority withdrew it",
+var endWords = map[policy.Outcome]string{
+	policy.OutcomeDisclosed:   "we disclosed data in response to it, within the scope decided after the notices and consultation",
+	policy.OutcomeNoDataFound: "we found no data to disclose, and disclosed none",
+	policy.OutcomeRejected:    "we refused it: no data was disclosed",
+	policy.OutcomeChallenged:  "we challenged it and it ended there: no data was disclosed",
+	policy.OutcomeRedirected:  "the requesting authority agreed to address the customer directly: we disclosed no data",
+	policy.OutcomeWithdrawn:   "the requesting authority withdrew it",
 }
 
 var dpaOutcomeTmpl = template.Must(template.New("dpa-outcome").Funcs(funcs).Option("missingkey=error").Parse(`

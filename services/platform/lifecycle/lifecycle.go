@@ -27,6 +27,8 @@ package lifecycle
 import (
 	"fmt"
 	"slices"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // State is where a request stands.
@@ -54,12 +56,14 @@ const (
 	// acknowledges it to close the request.
 	WithdrawalPending State = "withdrawal_pending"
 
-	// Terminal states.
-	Disclosed   State = "disclosed"
-	NoDataFound State = "no_data_found"
-	Rejected    State = "rejected"
-	Redirected  State = "redirected"
-	Withdrawn   State = "withdrawn"
+	// Terminal states: each is an end of the request (policy.Outcome),
+	// spelled as that end. A challenge that ended the demand has no state
+	// of its own (it goes back to review, 3.3).
+	Disclosed   = State(policy.OutcomeDisclosed)
+	NoDataFound = State(policy.OutcomeNoDataFound)
+	Rejected    = State(policy.OutcomeRejected)
+	Redirected  = State(policy.OutcomeRedirected)
+	Withdrawn   = State(policy.OutcomeWithdrawn)
 )
 
 // Trigger is what moves a request.
@@ -179,6 +183,22 @@ func States() []State {
 // Terminal reports whether a request in s is closed.
 func Terminal(s State) bool {
 	return slices.Contains([]State{Disclosed, NoDataFound, Rejected, Redirected, Withdrawn}, s)
+}
+
+// End is how a request in terminal state s ended; "" for a state that is
+// not terminal.
+func End(s State) policy.Outcome {
+	if !Terminal(s) {
+		return ""
+	}
+	return policy.Outcome(s)
+}
+
+// EndState is the terminal state of end o; ok is false for an end with no
+// state of its own (challenged).
+func EndState(o policy.Outcome) (s State, ok bool) {
+	s = State(o)
+	return s, Terminal(s)
 }
 
 // ErrNoTransition is wrapped when a trigger does not apply in a state.

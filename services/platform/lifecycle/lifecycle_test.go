@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Issue 16, "no dead ends": walk every transition of the table; every
@@ -176,5 +177,25 @@ func walk(t *testing.T, from, want lifecycle.State, triggers ...lifecycle.Trigge
 	}
 	if lifecycle.StageOf(s) != lifecycle.StageClosed {
 		t.Errorf("member stage %s, want closed", lifecycle.StageOf(s))
+	}
+}
+
+// Intake shows a closed request's end from its state, and closes it in the
+// state of a recorded end: the two must meet for every end but a challenge
+// (which has no state of its own).
+func TestEveryTerminalStateIsAnEndAndBack(t *testing.T) {
+	for _, s := range lifecycle.States() {
+		end := lifecycle.End(s)
+		if lifecycle.Terminal(s) != end.Valid() {
+			t.Errorf("state %s: terminal %v, end %q", s, lifecycle.Terminal(s), end)
+		}
+		if back, ok := lifecycle.EndState(end); lifecycle.Terminal(s) && (!ok || back != s) {
+			t.Errorf("end %s: state %s, %v, want %s", end, back, ok, s)
+		}
+	}
+	for _, o := range policy.Outcomes() {
+		if s, ok := lifecycle.EndState(o); ok != (o != policy.OutcomeChallenged) || (ok && lifecycle.End(s) != o) {
+			t.Errorf("end %s: state %q, %v", o, s, ok)
+		}
 	}
 }

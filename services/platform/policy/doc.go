@@ -18,6 +18,13 @@
 // spelling ever written the same way, so code compares Country values, not
 // strings.
 //
+// # Decisions and ends
+//
+// [DecisionKind] is the Privacy Team's decision on a request and
+// [Outcome] how a request ended; each has one spelling, the one already
+// in the stream, which every service's domain uses (intake's API keeps
+// its own name for one outcome, mapped in its conversion).
+//
 // # How adequacy is judged
 //
 // Clause 4.2.1 puts a request on hold when "the Requesting Authority is in a

@@ -198,3 +198,39 @@ func TestClause4_2_1_AdequacyEndsOnItsUntilDate(t *testing.T) {
 		t.Errorf("finding does not record its date and recipient: %+v", a)
 	}
 }
+
+// The spellings are in the stream (assessment's DecisionKind enum names,
+// notification's request_end, reporting's TerminalOutcome enum names):
+// changing one would stop old events from reading back.
+func TestDecisionKindsAndOutcomesKeepTheirStoredSpellings(t *testing.T) {
+	wantKinds := strings.Fields("disclose redirect_to_customer challenge reject request_more_information")
+	kinds := policy.DecisionKinds()
+	if len(kinds) != len(wantKinds) {
+		t.Fatalf("DecisionKinds() = %v, want %v", kinds, wantKinds)
+	}
+	for i, k := range kinds {
+		if string(k) != wantKinds[i] || !k.Valid() {
+			t.Errorf("DecisionKinds()[%d] = %q (valid %v), want %q", i, k, k.Valid(), wantKinds[i])
+		}
+	}
+	wantEnds := strings.Fields("disclosed no_data_found rejected challenged redirected withdrawn")
+	ends := policy.Outcomes()
+	if len(ends) != len(wantEnds) {
+		t.Fatalf("Outcomes() = %v, want %v", ends, wantEnds)
+	}
+	for i, o := range ends {
+		if string(o) != wantEnds[i] || !o.Valid() {
+			t.Errorf("Outcomes()[%d] = %q (valid %v), want %q", i, o, o.Valid(), wantEnds[i])
+		}
+	}
+	for _, s := range []string{"", "DISCLOSE", "redirect", "more_information"} {
+		if policy.DecisionKind(s).Valid() {
+			t.Errorf("DecisionKind(%q).Valid() = true", s)
+		}
+	}
+	for _, s := range []string{"", "no_data", "pending", "DISCLOSED"} {
+		if policy.Outcome(s).Valid() {
+			t.Errorf("Outcome(%q).Valid() = true", s)
+		}
+	}
+}

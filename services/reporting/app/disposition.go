@@ -26,7 +26,7 @@ func (a *Reporting) RecordDisclosure(ctx context.Context, actor, requestID strin
 }
 
 // RecordTerminal records how a request ended without a disclosure.
-func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string, o domain.TerminalOutcome) (*reportingv1.Disposition, error) {
+func (a *Reporting) RecordTerminal(ctx context.Context, actor, requestID string, o policy.Outcome) (*reportingv1.Disposition, error) {
 	now := a.cfg.Now().UTC()
 	return a.dispose(ctx, actor, requestID, func(s domain.DispositionState) (domain.Disposition, error) {
 		return domain.RecordTerminal(s, o, now)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
@@ -21,16 +22,17 @@ const (
 	restrictionPrefix = "REPORTING_RESTRICTION_"
 )
 
-// TerminalFromProto maps a terminal outcome; an unknown value is the zero
-// outcome, which the domain refuses.
-func TerminalFromProto(o reportingv1.TerminalOutcome) domain.TerminalOutcome {
-	return terminals[protoconv.EnumName(o, terminalPrefix)]
-}
+// terminals converts how a request ended without a disclosure: the enum's
+// names are policy.Outcome's spellings. Unspecified or a number this binary
+// does not know reads as an end the domain refuses.
+var terminals = protoconv.Names[reportingv1.TerminalOutcome, policy.Outcome]{Prefix: terminalPrefix}
+
+// TerminalFromProto maps a terminal outcome; an unknown value is an
+// outcome the domain refuses.
+func TerminalFromProto(o reportingv1.TerminalOutcome) policy.Outcome { return terminals.Domain(o) }
 
 // TerminalToProto is the inverse of TerminalFromProto.
-func TerminalToProto(o domain.TerminalOutcome) reportingv1.TerminalOutcome {
-	return protoconv.EnumValue[reportingv1.TerminalOutcome](o.String(), terminalPrefix)
-}
+func TerminalToProto(o policy.Outcome) reportingv1.TerminalOutcome { return terminals.Proto(o) }
 
 // RestrictionFromProto maps a restriction; unknown values count as none.
 func RestrictionFromProto(r reportingv1.ReportingRestriction) domain.Restriction {
@@ -42,11 +44,8 @@ func RestrictionToProto(r domain.Restriction) reportingv1.ReportingRestriction {
 	return protoconv.EnumValue[reportingv1.ReportingRestriction](r.String(), restrictionPrefix)
 }
 
-// The domain's integer enums by their stable names (the protos' names).
-var (
-	terminals    = byName(domain.TerminalRejected, domain.TerminalChallenged, domain.TerminalRedirected, domain.TerminalWithdrawn, domain.TerminalNoDataFound)
-	restrictions = byName(domain.RestrictionNone, domain.RestrictionExcludedByCourtOrder, domain.RestrictionNationalSecurity)
-)
+// The domain's integer enum by its stable names (the proto's names).
+var restrictions = byName(domain.RestrictionNone, domain.RestrictionExcludedByCourtOrder, domain.RestrictionNationalSecurity)
 
 func byName[E interface{ String() string }](vs ...E) map[string]E {
 	m := make(map[string]E, len(vs))
@@ -92,7 +91,7 @@ func DispositionFromProto(p *reportingv1.Disposition) (domain.Disposition, bool)
 		return domain.Disposition{Disclosure: &d, At: d.Date}, true
 	case *reportingv1.Disposition_Outcome:
 		o := TerminalFromProto(k.Outcome)
-		return domain.Disposition{Terminal: o, At: protoconv.Time(p.GetRecordTime())}, o != 0
+		return domain.Disposition{Terminal: o, At: protoconv.Time(p.GetRecordTime())}, o.Valid()
 	}
 	return domain.Disposition{}, false
 }

@@ -72,7 +72,7 @@ func apply(f *domain.RequestFold, name string, at time.Time, payload proto.Messa
 		f.Withdraw()
 	case evDecided:
 		if p, ok := payload.(*assessmentv1.AssessmentDecided); ok {
-			f.DecideAs(p.GetDecision().GetDecisionId(), decisionKinds.Domain(p.GetDecision().GetKind()), approvedScope(p))
+			f.DecideAs(p.GetDecision().GetDecisionId(), decisionKind(p.GetDecision().GetKind()), approvedScope(p))
 		}
 	case evCleared:
 		t := at
@@ -190,15 +190,14 @@ func countryCode(c string) string {
 	return string(policy.ParseCountry(c))
 }
 
-// decisionKinds are assessment's decision kinds as the report counts them;
-// a kind it does not know is DecisionNone.
-var decisionKinds = protoconv.NewEnumMap(map[assessmentv1.DecisionKind]domain.DecisionKind{
-	assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE:                 domain.DecisionDisclose,
-	assessmentv1.DecisionKind_DECISION_KIND_REDIRECT_TO_CUSTOMER:     domain.DecisionRedirect,
-	assessmentv1.DecisionKind_DECISION_KIND_CHALLENGE:                domain.DecisionChallenge,
-	assessmentv1.DecisionKind_DECISION_KIND_REJECT:                   domain.DecisionReject,
-	assessmentv1.DecisionKind_DECISION_KIND_REQUEST_MORE_INFORMATION: domain.DecisionMoreInformation,
-})
+// decisionKind is assessment's decision as the report counts it; a kind
+// this binary does not know counts as none ([domain.DecisionNone]).
+func decisionKind(k assessmentv1.DecisionKind) policy.DecisionKind {
+	if d := policy.DecisionKind(protoconv.EnumName(k, "DECISION_KIND_")); d.Valid() {
+		return d
+	}
+	return domain.DecisionNone
+}
 
 // approvedScope is what an effective decision approved: the scope it
 // discloses as the decision's requirements carry it (the request's own

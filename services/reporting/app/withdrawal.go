@@ -6,6 +6,7 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -29,7 +30,7 @@ func (a *Reporting) CloseWithdrawn(ctx context.Context, requestID, actor, acknow
 		if afterDisclosure || !s.fold.HasReceipt() || !s.fold.WithdrawalAcknowledged() || s.fold.Disposition() != nil {
 			return nil, nil
 		}
-		d, err := domain.RecordTerminal(s.fold.DispositionState(), domain.TerminalWithdrawn, c.Now)
+		d, err := domain.RecordTerminal(s.fold.DispositionState(), policy.OutcomeWithdrawn, c.Now)
 		if err != nil {
 			// Nothing the acknowledgement can fix (a clock before the
 			// receipt): the record is still sealed below, and staff can

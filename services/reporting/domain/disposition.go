@@ -50,33 +50,12 @@ type Disclosure struct {
 	Means      DeliveryMeans
 }
 
-// TerminalOutcome is how a request ended without a disclosure.
-type TerminalOutcome uint8
-
-// Terminal outcomes.
-const (
-	TerminalRejected TerminalOutcome = iota + 1
-	TerminalChallenged
-	TerminalRedirected
-	TerminalWithdrawn
-	TerminalNoDataFound
-)
-
-var terminalNames = map[TerminalOutcome]string{
-	TerminalRejected:    "rejected",
-	TerminalChallenged:  "challenged",
-	TerminalRedirected:  "redirected",
-	TerminalWithdrawn:   "withdrawn",
-	TerminalNoDataFound: "no_data_found",
-}
-
-// String returns the stable name.
-func (t TerminalOutcome) String() string {
-	if n, ok := terminalNames[t]; ok {
-		return n
-	}
-	return fmt.Sprintf("terminal(%d)", uint8(t))
-}
+// terminal reports whether o is how a request can end without a
+// disclosure: any end but [policy.OutcomeDisclosed], which only
+// [RecordDisclosure] records. The spellings are reporting's
+// TerminalOutcome enum names in the stream (TERMINAL_OUTCOME_NO_DATA_FOUND
+// is "no_data_found").
+func terminal(o policy.Outcome) bool { return o.Valid() && o != policy.OutcomeDisclosed }
 
 // DispositionState is what the record says about a request when a
 // disposition is proposed, folded by the application from the events.
@@ -98,7 +77,7 @@ type DispositionState struct {
 	Disposed bool
 	// Decision is the effective decision; the record may show only an
 	// outcome it allows ([OutcomeTable]).
-	Decision DecisionKind
+	Decision policy.DecisionKind
 	// ApprovedCategories are the data categories the decision approved;
 	// nil: none recorded, so no disclosure.
 	ApprovedCategories []DataCategory
@@ -121,9 +100,9 @@ type DispositionState struct {
 // Allowed is one row of [OutcomeTable]: what the record may show after a
 // decision of kind Decision.
 type Allowed struct {
-	Decision  DecisionKind
+	Decision  policy.DecisionKind
 	Disclosed bool // a disclosure within the approved scope
-	Terminals []TerminalOutcome
+	Terminals []policy.Outcome
 }
 
 // OutcomeTable is the table of the outcomes each decision allows. A
@@ -132,16 +111,16 @@ type Allowed struct {
 // always withdraw); no decision yet allows only that.
 func OutcomeTable() []Allowed {
 	return []Allowed{
-		{DecisionNone, false, []TerminalOutcome{TerminalWithdrawn}},
-		{DecisionDisclose, true, []TerminalOutcome{TerminalNoDataFound, TerminalWithdrawn}},
-		{DecisionRedirect, false, []TerminalOutcome{TerminalRedirected, TerminalWithdrawn}},
-		{DecisionChallenge, false, []TerminalOutcome{TerminalChallenged, TerminalWithdrawn}},
-		{DecisionReject, false, []TerminalOutcome{TerminalRejected, TerminalWithdrawn}},
-		{DecisionMoreInformation, false, []TerminalOutcome{TerminalWithdrawn}},
+		{DecisionNone, false, []policy.Outcome{policy.OutcomeWithdrawn}},
+		{policy.DecisionDisclose, true, []policy.Outcome{policy.OutcomeNoDataFound, policy.OutcomeWithdrawn}},
+		{policy.DecisionRedirectToCustomer, false, []policy.Outcome{policy.OutcomeRedirected, policy.OutcomeWithdrawn}},
+		{policy.DecisionChallenge, false, []policy.Outcome{policy.OutcomeChallenged, policy.OutcomeWithdrawn}},
+		{policy.DecisionReject, false, []policy.Outcome{policy.OutcomeRejected, policy.OutcomeWithdrawn}},
+		{policy.DecisionRequestMoreInformation, false, []policy.Outcome{policy.OutcomeWithdrawn}},
 	}
 }
 
-func allowed(k DecisionKind) Allowed {
+func allowed(k policy.DecisionKind) Allowed {
 	for _, a := range OutcomeTable() {
 		if a.Decision == k {
 			return a
@@ -167,7 +146,7 @@ const (
 // Terminal outcome with the time it was recorded.
 type Disposition struct {
 	Disclosure *Disclosure
-	Terminal   TerminalOutcome
+	Terminal   policy.Outcome
 	At         time.Time
 }
 
@@ -248,12 +227,12 @@ func RecordDisclosure(s DispositionState, d Disclosure) (Disposition, error) {
 // disclosure. It needs no clearing, but it must agree with the decision
 // ([OutcomeTable]) and with the facts: "redirected" only once the authority
 // agreed, "withdrawn" only once it withdrew.
-func RecordTerminal(s DispositionState, o TerminalOutcome, at time.Time) (Disposition, error) {
+func RecordTerminal(s DispositionState, o policy.Outcome, at time.Time) (Disposition, error) {
 	if s.Disposed {
 		return Disposition{}, fmt.Errorf("%w: the request already has a disposition", ddrerr.ErrFailedPrecondition)
 	}
 	var c ddrerr.Collector
-	if _, ok := terminalNames[o]; !ok {
+	if !terminal(o) {
 		c.Add("outcome", "is not a known terminal outcome")
 	}
 	if at.IsZero() {
@@ -266,11 +245,11 @@ func RecordTerminal(s DispositionState, o TerminalOutcome, at time.Time) (Dispos
 	}
 	if !slices.Contains(allowed(s.Decision).Terminals, o) {
 		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleOutcomeNotAllowed,
-			"the effective decision does not allow the outcome "+o.String())
+			"the effective decision does not allow the outcome "+string(o))
 	}
-	if (o == TerminalRedirected && !s.Redirected) || (o == TerminalWithdrawn && !s.Withdrawn) {
+	if (o == policy.OutcomeRedirected && !s.Redirected) || (o == policy.OutcomeWithdrawn && !s.Withdrawn) {
 		return Disposition{}, ddrerr.Policy(policy.Clause2_1, RuleOutcomeWithoutFact,
-			"the record does not show the fact behind "+o.String()+" (the authority's agreement or withdrawal)")
+			"the record does not show the fact behind "+string(o)+" (the authority's agreement or withdrawal)")
 	}
 	return Disposition{Terminal: o, At: at}, nil
 }
@@ -285,15 +264,15 @@ func (d Disposition) ReportOutcome() Outcome {
 		return OutcomeNonContentOnly
 	}
 	switch d.Terminal {
-	case TerminalRejected:
+	case policy.OutcomeRejected:
 		return OutcomeRejected
-	case TerminalChallenged:
+	case policy.OutcomeChallenged:
 		return OutcomeChallenged
-	case TerminalRedirected:
+	case policy.OutcomeRedirected:
 		return OutcomeRedirected
-	case TerminalWithdrawn:
+	case policy.OutcomeWithdrawn:
 		return OutcomeWithdrawn
-	case TerminalNoDataFound:
+	case policy.OutcomeNoDataFound:
 		return OutcomeNoDataDisclosed
 	}
 	return OutcomePending

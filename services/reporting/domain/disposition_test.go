@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -18,7 +19,7 @@ func clearedState() domain.DispositionState {
 	// Changed by issue 15: the state names the decision and the approved
 	// categories; a disclosure without them is now refused.
 	return domain.DispositionState{ReceivedAt: received, Cleared: true, ClearedAt: cleared, ApprovedAccounts: 3,
-		Decision: domain.DecisionDisclose, ApprovedCategories: []domain.DataCategory{
+		Decision: policy.DecisionDisclose, ApprovedCategories: []domain.DataCategory{
 			domain.CategorySubscriber, domain.CategoryAccessLogs, domain.CategoryMetadata, domain.CategoryContent, domain.CategoryAttachments}}
 }
 
@@ -110,7 +111,7 @@ func TestDisposition_OnlyOneDisposition(t *testing.T) {
 	if _, err := domain.RecordDisclosure(s, disclosure()); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Fatalf("second disclosure: %v", err)
 	}
-	if _, err := domain.RecordTerminal(s, domain.TerminalWithdrawn, cleared); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+	if _, err := domain.RecordTerminal(s, policy.OutcomeWithdrawn, cleared); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Fatalf("second terminal: %v", err)
 	}
 }
@@ -119,17 +120,17 @@ func TestDisposition_OnlyOneDisposition(t *testing.T) {
 // decision; now each needs the decision (and fact) that allows it.
 func TestDisposition_TerminalOutcomesNeedNoClearing(t *testing.T) {
 	open := domain.DispositionState{ReceivedAt: received}
-	cases := map[domain.TerminalOutcome]domain.Outcome{
-		domain.TerminalRejected:    domain.OutcomeRejected,
-		domain.TerminalChallenged:  domain.OutcomeChallenged,
-		domain.TerminalRedirected:  domain.OutcomeRedirected,
-		domain.TerminalWithdrawn:   domain.OutcomeWithdrawn,
-		domain.TerminalNoDataFound: domain.OutcomeNoDataDisclosed,
+	cases := map[policy.Outcome]domain.Outcome{
+		policy.OutcomeRejected:    domain.OutcomeRejected,
+		policy.OutcomeChallenged:  domain.OutcomeChallenged,
+		policy.OutcomeRedirected:  domain.OutcomeRedirected,
+		policy.OutcomeWithdrawn:   domain.OutcomeWithdrawn,
+		policy.OutcomeNoDataFound: domain.OutcomeNoDataDisclosed,
 	}
-	decisionFor := map[domain.TerminalOutcome]domain.DecisionKind{
-		domain.TerminalRejected: domain.DecisionReject, domain.TerminalChallenged: domain.DecisionChallenge,
-		domain.TerminalRedirected: domain.DecisionRedirect, domain.TerminalWithdrawn: domain.DecisionNone,
-		domain.TerminalNoDataFound: domain.DecisionDisclose,
+	decisionFor := map[policy.Outcome]policy.DecisionKind{
+		policy.OutcomeRejected: policy.DecisionReject, policy.OutcomeChallenged: policy.DecisionChallenge,
+		policy.OutcomeRedirected: policy.DecisionRedirectToCustomer, policy.OutcomeWithdrawn: domain.DecisionNone,
+		policy.OutcomeNoDataFound: policy.DecisionDisclose,
 	}
 	open.Redirected, open.Withdrawn = true, true
 	for term, want := range cases {
@@ -142,10 +143,13 @@ func TestDisposition_TerminalOutcomesNeedNoClearing(t *testing.T) {
 			t.Errorf("%s counts as %s, want %s", term, got, want)
 		}
 	}
-	if _, err := domain.RecordTerminal(open, 0, received); err == nil {
-		t.Fatal("unknown terminal outcome accepted")
+	// A disclosure is recorded by RecordDisclosure only, never as a terminal.
+	for _, o := range []policy.Outcome{"", "undefined_9", policy.OutcomeDisclosed} {
+		if _, err := domain.RecordTerminal(open, o, received); err == nil {
+			t.Fatalf("terminal outcome %q accepted", o)
+		}
 	}
-	if _, err := domain.RecordTerminal(open, domain.TerminalRejected, received.Add(-time.Second)); err == nil {
+	if _, err := domain.RecordTerminal(open, policy.OutcomeRejected, received.Add(-time.Second)); err == nil {
 		t.Fatal("terminal outcome dated before receipt accepted")
 	}
 }

@@ -3,21 +3,15 @@ package domain
 import (
 	"slices"
 	"time"
+
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
-// DecisionKind is the effective decision of the assessment, as far as the
-// report and the record's terminal points care.
-type DecisionKind uint8
-
-// Decision kinds.
-const (
-	DecisionNone DecisionKind = iota
-	DecisionDisclose
-	DecisionRedirect
-	DecisionChallenge
-	DecisionReject
-	DecisionMoreInformation
-)
+// DecisionNone is the effective decision before assessment decided, or
+// after a reopening took the decision back: only a withdrawal may end the
+// request then ([OutcomeTable]). The decisions themselves are
+// [policy.DecisionKind].
+const DecisionNone policy.DecisionKind = ""
 
 // Received is what the report takes from a request's receipt. It holds no
 // personal data: the targets are counted, never copied.
@@ -42,7 +36,7 @@ const LegalProcessNationalSecurity = "national_security"
 type RequestFold struct {
 	received         Received
 	hasReceived      bool
-	decision         DecisionKind
+	decision         policy.DecisionKind
 	approvedAccounts int
 	cleared          bool
 	clearedAt        time.Time
@@ -84,7 +78,7 @@ func (f *RequestFold) Receive(r Received) { f.received, f.hasReceived = r, true 
 // (a request for more information is followed by the real decision).
 // approvedAccounts is the number of accounts in the decided scope, 0 when the
 // decision names none.
-func (f *RequestFold) Decide(k DecisionKind, approvedAccounts int) {
+func (f *RequestFold) Decide(k policy.DecisionKind, approvedAccounts int) {
 	f.decision, f.approvedAccounts = k, approvedAccounts
 }
 
@@ -98,7 +92,7 @@ type ApprovedScope struct {
 }
 
 // DecideScope folds in an effective decision with its approved scope.
-func (f *RequestFold) DecideScope(k DecisionKind, s ApprovedScope) {
+func (f *RequestFold) DecideScope(k policy.DecisionKind, s ApprovedScope) {
 	f.decision, f.approvedAccounts = k, s.Accounts
 	f.approvedCategories = slices.Clone(s.Categories)
 	f.decisionProposer = s.Proposer
@@ -201,7 +195,7 @@ func (f *RequestFold) Terminal() bool {
 
 func (f *RequestFold) closedBeyondWithdrawal() bool {
 	return f.cleared || f.redirectStands() || f.disposition != nil ||
-		f.decision == DecisionReject || f.decision == DecisionChallenge ||
+		f.decision == policy.DecisionReject || f.decision == policy.DecisionChallenge ||
 		f.withdrawalAcknowledged
 }
 
@@ -227,9 +221,9 @@ func (f *RequestFold) Outcome() Outcome {
 	}
 	rest := OutcomePending
 	switch f.decision {
-	case DecisionReject:
+	case policy.DecisionReject:
 		rest = OutcomeRejected
-	case DecisionChallenge:
+	case policy.DecisionChallenge:
 		rest = OutcomeChallenged
 	}
 	if f.redirected {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -24,25 +25,25 @@ func TestClause5_1_OutcomeFollowsTheRecord(t *testing.T) {
 		terminal bool
 	}{
 		{"received only", func(*domain.RequestFold) {}, domain.OutcomePending, false},
-		{"more information asked", func(f *domain.RequestFold) { f.Decide(domain.DecisionMoreInformation, 0) }, domain.OutcomePending, false},
-		{"decided to disclose", func(f *domain.RequestFold) { f.Decide(domain.DecisionDisclose, 2) }, domain.OutcomePending, false},
-		{"cleared without a disposition is not claimed as disclosed", func(f *domain.RequestFold) { f.Decide(domain.DecisionDisclose, 2); f.Clear(foldT0) }, domain.OutcomePending, true},
+		{"more information asked", func(f *domain.RequestFold) { f.Decide(policy.DecisionRequestMoreInformation, 0) }, domain.OutcomePending, false},
+		{"decided to disclose", func(f *domain.RequestFold) { f.Decide(policy.DecisionDisclose, 2) }, domain.OutcomePending, false},
+		{"cleared without a disposition is not claimed as disclosed", func(f *domain.RequestFold) { f.Decide(policy.DecisionDisclose, 2); f.Clear(foldT0) }, domain.OutcomePending, true},
 		{"cleared and disclosed", func(f *domain.RequestFold) {
-			f.Decide(domain.DecisionDisclose, 2)
+			f.Decide(policy.DecisionDisclose, 2)
 			f.Clear(foldT0)
 			f.Dispose(disclosure)
 		}, domain.OutcomeContentDisclosed, true},
-		{"rejected", func(f *domain.RequestFold) { f.Decide(domain.DecisionReject, 0) }, domain.OutcomeRejected, true},
+		{"rejected", func(f *domain.RequestFold) { f.Decide(policy.DecisionReject, 0) }, domain.OutcomeRejected, true},
 		{"challenged after asking for more", func(f *domain.RequestFold) {
-			f.Decide(domain.DecisionMoreInformation, 0)
-			f.Decide(domain.DecisionChallenge, 0)
+			f.Decide(policy.DecisionRequestMoreInformation, 0)
+			f.Decide(policy.DecisionChallenge, 0)
 		}, domain.OutcomeChallenged, true},
-		{"redirect decided, not yet agreed", func(f *domain.RequestFold) { f.Decide(domain.DecisionRedirect, 0) }, domain.OutcomePending, false},
-		{"redirected", func(f *domain.RequestFold) { f.Decide(domain.DecisionRedirect, 0); f.Redirect() }, domain.OutcomeRedirected, true},
-		{"withdrawn after rejection", func(f *domain.RequestFold) { f.Decide(domain.DecisionReject, 0); f.Withdraw() }, domain.OutcomeWithdrawn, true},
+		{"redirect decided, not yet agreed", func(f *domain.RequestFold) { f.Decide(policy.DecisionRedirectToCustomer, 0) }, domain.OutcomePending, false},
+		{"redirected", func(f *domain.RequestFold) { f.Decide(policy.DecisionRedirectToCustomer, 0); f.Redirect() }, domain.OutcomeRedirected, true},
+		{"withdrawn after rejection", func(f *domain.RequestFold) { f.Decide(policy.DecisionReject, 0); f.Withdraw() }, domain.OutcomeWithdrawn, true},
 		{"disposition outranks the rest", func(f *domain.RequestFold) {
 			f.Withdraw()
-			f.Dispose(domain.Disposition{Terminal: domain.TerminalNoDataFound, At: foldT0})
+			f.Dispose(domain.Disposition{Terminal: policy.OutcomeNoDataFound, At: foldT0})
 		}, domain.OutcomeNoDataDisclosed, true},
 	} {
 		f := receivedFold("subpoena")
@@ -84,7 +85,7 @@ func TestClause5_1_RestrictionFromLegalProcessAndStaff(t *testing.T) {
 
 func TestDisposition_StateFoldedFromTheRecord(t *testing.T) {
 	f := receivedFold("subpoena")
-	f.Decide(domain.DecisionDisclose, 2)
+	f.Decide(policy.DecisionDisclose, 2)
 	f.Clear(foldT0.Add(time.Hour))
 	f.Clear(foldT0.Add(2 * time.Hour)) // a repeat does not move the clearing
 	s := f.DispositionState()

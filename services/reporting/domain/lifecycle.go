@@ -22,7 +22,7 @@ import (
 //     acknowledges the withdrawal, not on the withdrawal alone.
 
 // DecideAs folds in the effective decision with id, as [RequestFold.DecideScope].
-func (f *RequestFold) DecideAs(id string, k DecisionKind, s ApprovedScope) {
+func (f *RequestFold) DecideAs(id string, k policy.DecisionKind, s ApprovedScope) {
 	f.DecideScope(k, s)
 	f.decisionID = id
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -14,7 +15,7 @@ import (
 // everything and cleared at foldT0+1h.
 func clearedFold() *domain.RequestFold {
 	f := receivedFold("subpoena")
-	f.DecideAs("d1", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber, domain.CategoryContent}})
+	f.DecideAs("d1", policy.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber, domain.CategoryContent}})
 	f.ClearFor("d1", foldT0.Add(time.Hour), false, false)
 	return f
 }
@@ -38,7 +39,7 @@ func TestClause2_1_DisclosureRefusedOnceTheAuthorityWithdrew_NoDemandStands(t *t
 	_, err = domain.RecordDisclosure(g.DispositionState(), lifecycleDisclosure(foldT0.Add(2*time.Hour)))
 	wantPolicy(t, err, "2.1", domain.RuleRequestWithdrawn)
 	// "Withdrawn" is still the outcome staff may record.
-	if _, err := domain.RecordTerminal(f.DispositionState(), domain.TerminalWithdrawn, foldT0.Add(3*time.Hour)); err != nil {
+	if _, err := domain.RecordTerminal(f.DispositionState(), policy.OutcomeWithdrawn, foldT0.Add(3*time.Hour)); err != nil {
 		t.Fatalf("withdrawn refused after the withdrawal: %v", err)
 	}
 }
@@ -60,7 +61,7 @@ func TestClause2_1_WithdrawalAfterADisclosureIsRecordedAndUndoesNothing(t *testi
 	if !f.Terminal() || f.Disposition() == nil || f.Disposition().Disclosure == nil {
 		t.Errorf("the disclosure no longer stands: terminal %v, disposition %+v", f.Terminal(), f.Disposition())
 	}
-	if _, err := domain.RecordTerminal(f.DispositionState(), domain.TerminalWithdrawn, foldT0.Add(3*time.Hour)); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
+	if _, err := domain.RecordTerminal(f.DispositionState(), policy.OutcomeWithdrawn, foldT0.Add(3*time.Hour)); !errors.Is(err, ddrerr.ErrFailedPrecondition) {
 		t.Errorf("a second disposition over the disclosure: %v", err)
 	}
 }
@@ -89,7 +90,7 @@ func TestClause2_2_ClearanceVoidOnceTheCaseReopenedUntilTheNewDecisionIsCleared(
 	f.ClearFor("d1", foldT0.Add(2*time.Hour), false, false)
 	wantPolicy(t, mustRefuse(f, foldT0.Add(3*time.Hour)), "2.2", domain.RuleClearanceVoid)
 	// The new decision, four eyes again, then its own clearance.
-	f.DecideAs("d2", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategorySubscriber}})
+	f.DecideAs("d2", policy.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategorySubscriber}})
 	wantPolicy(t, mustRefuse(f, foldT0.Add(3*time.Hour)), "2.2", domain.RuleClearanceVoid)
 	f.ClearFor("d2", foldT0.Add(4*time.Hour), false, false)
 	if _, err := domain.RecordDisclosure(f.DispositionState(), lifecycleDisclosure(foldT0.Add(5*time.Hour))); err != nil {
@@ -97,7 +98,7 @@ func TestClause2_2_ClearanceVoidOnceTheCaseReopenedUntilTheNewDecisionIsCleared(
 	}
 	// A reopening before any clearance leaves the old rule to speak.
 	g := receivedFold("subpoena")
-	g.DecideAs("d1", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategorySubscriber}})
+	g.DecideAs("d1", policy.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategorySubscriber}})
 	g.Reopen("d1")
 	wantPolicy(t, mustRefuse(g, foldT0.Add(time.Hour)), "2.2", "DISCLOSURE_BEFORE_CLEARED")
 }
@@ -114,7 +115,7 @@ func mustRefuse(f *domain.RequestFold, at time.Time) error {
 // no longer counts it as rejected, and its record is open again.
 func TestClause3_3_AReopenedRejectionIsInReviewAgain(t *testing.T) {
 	f := receivedFold("subpoena")
-	f.DecideAs("d1", domain.DecisionReject, domain.ApprovedScope{})
+	f.DecideAs("d1", policy.DecisionReject, domain.ApprovedScope{})
 	if f.Outcome() != domain.OutcomeRejected || !f.Terminal() {
 		t.Fatal("rejected")
 	}
@@ -126,7 +127,7 @@ func TestClause3_3_AReopenedRejectionIsInReviewAgain(t *testing.T) {
 
 func TestIssue16_TheRecordClosesAsWithdrawnOnTheAcknowledgementNotTheWithdrawal(t *testing.T) {
 	f := receivedFold("subpoena")
-	f.DecideAs("d1", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 1})
+	f.DecideAs("d1", policy.DecisionDisclose, domain.ApprovedScope{Accounts: 1})
 	f.Withdraw()
 	f.StopSteps()
 	if f.Terminal() {
@@ -139,7 +140,7 @@ func TestIssue16_TheRecordClosesAsWithdrawnOnTheAcknowledgementNotTheWithdrawal(
 	if !f.Terminal() || !f.WithdrawalAcknowledged() {
 		t.Fatal("not closed on the acknowledgement")
 	}
-	if _, err := domain.RecordTerminal(f.DispositionState(), domain.TerminalWithdrawn, foldT0.Add(time.Hour)); err != nil {
+	if _, err := domain.RecordTerminal(f.DispositionState(), policy.OutcomeWithdrawn, foldT0.Add(time.Hour)); err != nil {
 		t.Fatalf("withdrawn as the disposition: %v", err)
 	}
 
@@ -282,7 +283,7 @@ func TestIssue16_TheTimelineKeepsEarlierDecisionsBesideTheNewOne(t *testing.T) {
 func TestClause4_1_1_ARequestWithSeveralCustomersCountsOnceByItsMostSignificantOutcome(t *testing.T) {
 	split := func() *domain.RequestFold {
 		f := receivedFold("subpoena")
-		f.DecideAs("d1", domain.DecisionRedirect, domain.ApprovedScope{})
+		f.DecideAs("d1", policy.DecisionRedirectToCustomer, domain.ApprovedScope{})
 		f.Redirect() // customer A's authority agreed
 		f.Reopen("d1")
 		return f
@@ -291,12 +292,12 @@ func TestClause4_1_1_ARequestWithSeveralCustomersCountsOnceByItsMostSignificantO
 	if o := f.Outcome(); o != domain.OutcomePending || f.Terminal() {
 		t.Errorf("back in review for customer B: outcome %s, terminal %v; want pending, open", o, f.Terminal())
 	}
-	f.DecideAs("d2", domain.DecisionReject, domain.ApprovedScope{})
+	f.DecideAs("d2", policy.DecisionReject, domain.ApprovedScope{})
 	if o := f.Outcome(); o != domain.OutcomeRedirected {
 		t.Errorf("A redirected, B rejected: %s, want redirected", o)
 	}
 	g := split()
-	g.DecideAs("d2", domain.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategoryContent}})
+	g.DecideAs("d2", policy.DecisionDisclose, domain.ApprovedScope{Accounts: 1, Categories: []domain.DataCategory{domain.CategoryContent}})
 	if o := g.Outcome(); o != domain.OutcomePending {
 		t.Errorf("A redirected, B to be disclosed: %s, want pending", o)
 	}
@@ -311,8 +312,8 @@ func TestClause4_1_1_ARequestWithSeveralCustomersCountsOnceByItsMostSignificantO
 	}
 	// "redirected" is no disposition of the new decision.
 	h := split()
-	h.DecideAs("d2", domain.DecisionReject, domain.ApprovedScope{})
-	if _, err := domain.RecordTerminal(h.DispositionState(), domain.TerminalRedirected, foldT0.Add(time.Hour)); err == nil {
+	h.DecideAs("d2", policy.DecisionReject, domain.ApprovedScope{})
+	if _, err := domain.RecordTerminal(h.DispositionState(), policy.OutcomeRedirected, foldT0.Add(time.Hour)); err == nil {
 		t.Error("redirected recorded against a rejection")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
@@ -31,7 +32,7 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 	accepted := 0
 	for run := range 4000 {
 		f := receivedFold("subpoena")
-		var decision domain.DecisionKind
+		var decision policy.DecisionKind
 		var approved domain.ApprovedScope
 		cleared, withdrawn, redirected := false, false, false
 		now := foldT0
@@ -39,7 +40,7 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 			now = now.Add(time.Duration(r.IntN(48)) * time.Hour)
 			switch r.IntN(7) {
 			case 0:
-				decision = domain.DecisionKind(r.IntN(6))
+				decision = append(policy.DecisionKinds(), domain.DecisionNone)[r.IntN(6)]
 				approved = domain.ApprovedScope{Accounts: r.IntN(4), Categories: randCategories(r)}
 				f.DecideScope(decision, approved)
 			case 1:
@@ -65,7 +66,7 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 				}
 				accepted++
 				var bad []string
-				if decision != domain.DecisionDisclose {
+				if decision != policy.DecisionDisclose {
 					bad = append(bad, "disclosure without a disclose decision")
 				}
 				if !cleared {
@@ -87,21 +88,21 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 				}
 				f.Dispose(disp)
 			case 6:
-				o := domain.TerminalOutcome(1 + r.IntN(5))
+				o := terminalOutcomes[r.IntN(len(terminalOutcomes))]
 				disp, err := domain.RecordTerminal(f.DispositionState(), o, now)
 				if err != nil {
 					continue
 				}
 				accepted++
-				want := map[domain.TerminalOutcome]bool{
-					domain.TerminalRejected:    decision == domain.DecisionReject,
-					domain.TerminalChallenged:  decision == domain.DecisionChallenge,
-					domain.TerminalRedirected:  decision == domain.DecisionRedirect && redirected,
-					domain.TerminalWithdrawn:   withdrawn,
-					domain.TerminalNoDataFound: decision == domain.DecisionDisclose,
+				want := map[policy.Outcome]bool{
+					policy.OutcomeRejected:    decision == policy.DecisionReject,
+					policy.OutcomeChallenged:  decision == policy.DecisionChallenge,
+					policy.OutcomeRedirected:  decision == policy.DecisionRedirectToCustomer && redirected,
+					policy.OutcomeWithdrawn:   withdrawn,
+					policy.OutcomeNoDataFound: decision == policy.DecisionDisclose,
 				}
 				if !want[o] {
-					t.Fatalf("run %d: %s recorded after decision %d (withdrawn %v, redirected %v)", run, o, decision, withdrawn, redirected)
+					t.Fatalf("run %d: %s recorded after decision %q (withdrawn %v, redirected %v)", run, o, decision, withdrawn, redirected)
 				}
 				f.Dispose(disp)
 			}
@@ -112,3 +113,6 @@ func TestProperty_TheRecordNeverExceedsOrContradictsTheDecision(t *testing.T) {
 	}
 	t.Logf("%d dispositions accepted", accepted)
 }
+
+// terminalOutcomes are the ends RecordTerminal may record.
+var terminalOutcomes = []policy.Outcome{policy.OutcomeRejected, policy.OutcomeChallenged, policy.OutcomeRedirected, policy.OutcomeWithdrawn, policy.OutcomeNoDataFound}

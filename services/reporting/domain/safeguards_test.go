@@ -30,7 +30,7 @@ func restrict(t *testing.T, f *domain.RequestFold, r domain.Restriction) {
 
 func TestClause5_1_ExcludingARequestFromTheReportTakesTwoPeopleAndALegalReference(t *testing.T) {
 	f := receivedFold("subpoena")
-	f.DecideScope(domain.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}, Proposer: "reviewer-p"})
+	f.DecideScope(policy.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}, Proposer: "reviewer-p"})
 	// The probe of issue 15: one legal user alone, no reference.
 	f.Restrict(domain.RestrictionExcludedByCourtOrder)
 	if r := f.Restriction(); r != domain.RestrictionNone {
@@ -68,17 +68,17 @@ func TestClause5_1_ExcludingARequestFromTheReportTakesTwoPeopleAndALegalReferenc
 }
 
 func TestClause2_1_TheRecordAgreesWithTheDecisionRowByRow(t *testing.T) {
-	terminals := []domain.TerminalOutcome{domain.TerminalRejected, domain.TerminalChallenged, domain.TerminalRedirected, domain.TerminalWithdrawn, domain.TerminalNoDataFound}
-	rows := map[domain.DecisionKind]struct {
+	terminals := []policy.Outcome{policy.OutcomeRejected, policy.OutcomeChallenged, policy.OutcomeRedirected, policy.OutcomeWithdrawn, policy.OutcomeNoDataFound}
+	rows := map[policy.DecisionKind]struct {
 		disclose bool
-		allowed  []domain.TerminalOutcome
+		allowed  []policy.Outcome
 	}{
-		domain.DecisionNone:            {false, []domain.TerminalOutcome{domain.TerminalWithdrawn}},
-		domain.DecisionDisclose:        {true, []domain.TerminalOutcome{domain.TerminalNoDataFound, domain.TerminalWithdrawn}},
-		domain.DecisionRedirect:        {false, []domain.TerminalOutcome{domain.TerminalRedirected, domain.TerminalWithdrawn}},
-		domain.DecisionChallenge:       {false, []domain.TerminalOutcome{domain.TerminalChallenged, domain.TerminalWithdrawn}},
-		domain.DecisionReject:          {false, []domain.TerminalOutcome{domain.TerminalRejected, domain.TerminalWithdrawn}},
-		domain.DecisionMoreInformation: {false, []domain.TerminalOutcome{domain.TerminalWithdrawn}},
+		domain.DecisionNone:                   {false, []policy.Outcome{policy.OutcomeWithdrawn}},
+		policy.DecisionDisclose:               {true, []policy.Outcome{policy.OutcomeNoDataFound, policy.OutcomeWithdrawn}},
+		policy.DecisionRedirectToCustomer:     {false, []policy.Outcome{policy.OutcomeRedirected, policy.OutcomeWithdrawn}},
+		policy.DecisionChallenge:              {false, []policy.Outcome{policy.OutcomeChallenged, policy.OutcomeWithdrawn}},
+		policy.DecisionReject:                 {false, []policy.Outcome{policy.OutcomeRejected, policy.OutcomeWithdrawn}},
+		policy.DecisionRequestMoreInformation: {false, []policy.Outcome{policy.OutcomeWithdrawn}},
 	}
 	if len(domain.OutcomeTable()) != len(rows) {
 		t.Fatalf("table has %d rows, want %d", len(domain.OutcomeTable()), len(rows))
@@ -88,7 +88,7 @@ func TestClause2_1_TheRecordAgreesWithTheDecisionRowByRow(t *testing.T) {
 		s.Decision, s.Redirected = k, true
 		_, err := domain.RecordDisclosure(s, disclosure())
 		if row.disclose != (err == nil) {
-			t.Errorf("decision %d: disclosure accepted=%v, want %v (%v)", k, err == nil, row.disclose, err)
+			t.Errorf("decision %q: disclosure accepted=%v, want %v (%v)", k, err == nil, row.disclose, err)
 		}
 		if !row.disclose {
 			wantPolicy(t, err, "2.1", domain.RuleOutcomeNotAllowed)
@@ -99,16 +99,16 @@ func TestClause2_1_TheRecordAgreesWithTheDecisionRowByRow(t *testing.T) {
 		for _, o := range terminals {
 			_, err := domain.RecordTerminal(s, o, cleared)
 			if want := slices.Contains(row.allowed, o); want != (err == nil) {
-				t.Errorf("decision %d, outcome %s: accepted=%v, want %v (%v)", k, o, err == nil, want, err)
+				t.Errorf("decision %q, outcome %s: accepted=%v, want %v (%v)", k, o, err == nil, want, err)
 			}
 		}
 	}
 	// "redirected" needs the authority's agreement, "withdrawn" its withdrawal.
 	s := clearedState()
-	s.Decision = domain.DecisionRedirect
-	_, err := domain.RecordTerminal(s, domain.TerminalRedirected, cleared)
+	s.Decision = policy.DecisionRedirectToCustomer
+	_, err := domain.RecordTerminal(s, policy.OutcomeRedirected, cleared)
 	wantPolicy(t, err, "2.1", domain.RuleOutcomeWithoutFact)
-	_, err = domain.RecordTerminal(s, domain.TerminalWithdrawn, cleared)
+	_, err = domain.RecordTerminal(s, policy.OutcomeWithdrawn, cleared)
 	wantPolicy(t, err, "2.1", domain.RuleOutcomeWithoutFact)
 }
 
@@ -116,7 +116,7 @@ func TestClause2_1_DisclosureCannotExceedTheApprovedAccountsOrCategories(t *test
 	// The probe of issue 15: 5,000 accounts on a 2-account request, and
 	// content where only subscriber data was approved.
 	f := receivedFold("subpoena")
-	f.DecideScope(domain.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}})
+	f.DecideScope(policy.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}})
 	f.Clear(foldT0.Add(time.Hour))
 	s := f.DispositionState()
 	d := domain.Disclosure{Categories: []domain.DataCategory{domain.CategorySubscriber}, Accounts: 5000, Date: foldT0.Add(2 * time.Hour), Means: domain.DeliverySecurePortal}
@@ -131,7 +131,7 @@ func TestClause2_1_DisclosureCannotExceedTheApprovedAccountsOrCategories(t *test
 	}
 	// No recorded scope is no scope, never "unlimited".
 	g := receivedFold("subpoena")
-	g.Decide(domain.DecisionDisclose, 0)
+	g.Decide(policy.DecisionDisclose, 0)
 	g.Clear(foldT0.Add(time.Hour))
 	_, err = domain.RecordDisclosure(g.DispositionState(), d)
 	wantPolicy(t, err, "2.1", domain.RuleScopeNotRecorded)
@@ -154,7 +154,7 @@ func TestClause4_2_1_AdequacyLostBeforeTheRecordedDisclosureDateRefusesIt(t *tes
 	}
 	// A revoked clearance refuses any disclosure.
 	f := receivedFold("subpoena")
-	f.DecideScope(domain.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}})
+	f.DecideScope(policy.DecisionDisclose, domain.ApprovedScope{Accounts: 2, Categories: []domain.DataCategory{domain.CategorySubscriber}})
 	f.ClearAdequate(foldT0, true)
 	f.RevokeClearance()
 	_, err = domain.RecordDisclosure(f.DispositionState(), domain.Disclosure{Categories: []domain.DataCategory{domain.CategorySubscriber}, Accounts: 1, Date: foldT0.Add(time.Hour), Means: domain.DeliverySecurePortal})
