@@ -3,14 +3,10 @@ package keys
 import (
 	"bytes"
 	"container/list"
-	"context"
 	"crypto/cipher"
 	"log/slog"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -25,10 +21,6 @@ const DefaultCacheSize = 1 << 16
 // each (the AES key schedule and the GCM tables), so some 5 MiB per
 // keyring, enough for every row of a few hundred List pages at once.
 const DefaultOpenKeys = 1 << 12
-
-// ringSize is how many recent bucket writes the cache remembers, to tell
-// whether a key read from the bucket may be cached (see keyCache.admit).
-const ringSize = 4096
 
 // Why a cache: without one every sealed value opened costs a read of its
 // request's data key from the bucket, one round trip each, in sequence: a
@@ -85,11 +77,6 @@ type cacheEntry struct {
 	opened *list.Element
 }
 
-type ringItem struct {
-	seq uint64
-	key string
-}
-
 type keyCache struct {
 	size int
 	// openSize bounds how many entries keep their key unwrapped.
@@ -102,22 +89,18 @@ type keyCache struct {
 	// running: the watch is delivering; the cache may serve and fill.
 	running bool
 	stopped bool
-	// epoch changes whenever the cache is emptied: a read begun in an
-	// earlier epoch may not fill it.
-	epoch      uint64
-	reconnects uint64
-	entries    map[string]*cacheEntry
-	lru        *list.List // front: most recently used
+	cont    Continuity
+	entries map[string]*cacheEntry
+	lru     *list.List // front: most recently used
 	// opened lists the entries that hold an unwrapped key (aead), most
 	// recently used first; at most openSize.
 	opened *list.List
 	// applied is the stream sequence of the last write the watch delivered.
 	applied uint64
-	// ring holds the last ringSize writes (delivered by the watch or made
-	// by this keyring), the one numbered w at ring[w%ringSize]; writes
-	// counts them all.
-	ring     [ringSize]ringItem
-	writes   uint64
+	// log holds the last writes (delivered by the watch or made by this
+	// keyring), and a new epoch whenever the cache is emptied: a read
+	// begun before either may not fill it.
+	log      WriteLog
 	cc       jetstream.ConsumeContext
 	hits     uint64
 	misses   uint64
@@ -145,18 +128,7 @@ func (c *keyCache) start(js jetstream.JetStream) {
 }
 
 func (c *keyCache) watch(js jetstream.JetStream) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, "KV_"+Bucket, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"$KV." + Bucket + ".>"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
-	})
-	var cc jetstream.ConsumeContext
-	if err == nil {
-		cc, err = cons.Consume(c.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			c.interrupted(err)
-		}))
-	}
+	cc, err := WatchBucket(js, false, c.apply, c.interrupted)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -169,7 +141,7 @@ func (c *keyCache) watch(js jetstream.JetStream) {
 		return
 	}
 	c.cc = cc
-	c.reconnects = js.Conn().Stats().Reconnects
+	c.cont.Reset(js.Conn())
 	c.clearLocked() // what was observed before the watch ran is not known current
 	c.running = true
 }
@@ -200,7 +172,7 @@ func (c *keyCache) clearLocked() {
 	c.entries = map[string]*cacheEntry{}
 	c.lru.Init()
 	c.opened.Init()
-	c.epoch++
+	c.log.Forget()
 }
 
 // usableLocked reports whether the cache may serve now: the watch runs and
@@ -209,16 +181,11 @@ func (c *keyCache) usableLocked() bool {
 	if !c.running {
 		return false
 	}
-	nc := c.js.Conn()
-	if nc.Status() != nats.CONNECTED {
-		c.clearLocked()
-		return false
-	}
-	if r := nc.Stats().Reconnects; r != c.reconnects {
-		c.reconnects = r
+	up, forget := c.cont.Check(c.js.Conn())
+	if forget {
 		c.clearLocked()
 	}
-	return true
+	return up
 }
 
 // apply is the watch: every write to the bucket, in stream order.
@@ -227,7 +194,7 @@ func (c *keyCache) apply(m jetstream.Msg) {
 	if err != nil {
 		return
 	}
-	key, ok := strings.CutPrefix(m.Subject(), "$KV."+Bucket+".")
+	key, ok := BucketKey(m.Subject())
 	if !ok {
 		return
 	}
@@ -252,8 +219,7 @@ func (c *keyCache) observe(key string, rev uint64, value []byte) {
 }
 
 func (c *keyCache) observeLocked(key string, rev uint64, value []byte) {
-	c.ring[c.writes%ringSize] = ringItem{rev, key}
-	c.writes++
+	c.log.Note(key, rev)
 	if !c.running {
 		return
 	}
@@ -311,7 +277,7 @@ func (c *keyCache) forgetKeyLocked(e *cacheEntry) {
 // lookup returns the cached value of key (wrapped key or tombstone) and,
 // on a miss, a ticket for admitting what the caller then reads from the
 // bucket.
-func (c *keyCache) lookup(key string) (value []byte, hit bool, t ticket) {
+func (c *keyCache) lookup(key string) (value []byte, hit bool, t Ticket) {
 	h, hit, t := c.lookupKey(key)
 	return h.value, hit, t
 }
@@ -325,11 +291,11 @@ type held struct {
 }
 
 // lookupKey is lookup with the revision and the unwrapped key.
-func (c *keyCache) lookupKey(key string) (h held, hit bool, t ticket) {
+func (c *keyCache) lookupKey(key string) (h held, hit bool, t Ticket) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.usableLocked() {
-		return held{}, false, ticket{}
+		return held{}, false, Ticket{}
 	}
 	if e, ok := c.entries[key]; ok {
 		c.lru.MoveToFront(e.element)
@@ -337,10 +303,10 @@ func (c *keyCache) lookupKey(key string) (h held, hit bool, t ticket) {
 			c.opened.MoveToFront(e.opened)
 		}
 		c.hits++
-		return held{value: e.value, rev: e.rev, aead: e.aead}, true, ticket{}
+		return held{value: e.value, rev: e.rev, aead: e.aead}, true, Ticket{}
 	}
 	c.misses++
-	return held{}, false, ticket{valid: true, epoch: c.epoch, writes: c.writes}
+	return held{}, false, c.log.Ticket()
 }
 
 // keepKey keeps aead, the data key unwrapped from revision rev of key, in
@@ -368,31 +334,17 @@ func (c *keyCache) keepKey(key string, rev uint64, aead cipher.AEAD) {
 	}
 }
 
-// ticket is the state of the cache when a read from the bucket began.
-type ticket struct {
-	valid  bool
-	epoch  uint64
-	writes uint64
-}
-
 // admit caches what a read from the bucket returned, unless the cache
 // cannot tell that nothing newer of the key arrived while it was read.
-func (c *keyCache) admit(t ticket, key string, rev uint64, value []byte) {
-	if !t.valid {
-		return
-	}
+func (c *keyCache) admit(t Ticket, key string, rev uint64, value []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.usableLocked() || c.epoch != t.epoch || c.writes-t.writes > ringSize {
+	// A newer write of the key that came in during the read: what the
+	// watch or the keyring itself put in the cache (or took out) is
+	// newer, or was evicted since; either way not this.
+	newer := func(k string, seq uint64) bool { return k == key && seq > rev }
+	if !c.usableLocked() || !c.log.Admits(t, newer) {
 		return
-	}
-	for w := t.writes; w < c.writes; w++ {
-		if it := c.ring[w%ringSize]; it.key == key && it.seq > rev {
-			// A newer write of the key came in during the read: what the
-			// watch or the keyring itself put in the cache (or took out)
-			// is newer, or was evicted since; either way not this.
-			return
-		}
 	}
 	if e, ok := c.entries[key]; ok {
 		if rev > e.rev {

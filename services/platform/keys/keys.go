@@ -339,7 +339,7 @@ func (k *Keyring) dataKey(ctx context.Context, requestID string, kind Kind, crea
 	}
 	c := k.keyCache()
 	for range 3 {
-		var t ticket
+		var t Ticket
 		if c != nil {
 			var h held
 			var hit bool
@@ -575,7 +575,7 @@ func (k *Keyring) Erased(ctx context.Context, requestID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var t ticket
+	var t Ticket
 	c := k.keyCache()
 	if c != nil {
 		var cached []byte

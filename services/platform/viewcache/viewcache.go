@@ -46,9 +46,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ddrsuite/ddr/services/platform/keys"
@@ -58,10 +56,6 @@ import (
 // working on (a case or a plan is a few kilobytes; a record with its
 // entries and timeline some more), so some megabytes per service.
 const DefaultEntries = 2048
-
-// ringSize is how many recent key writes a cache remembers to decide
-// whether a view folded meanwhile may be kept.
-const ringSize = 4096
 
 // Source is the event store a cache checks freshness with
 // (*eventstore.Store).
@@ -90,13 +84,12 @@ type Cache[T any] struct {
 	lru     *list.List               // front: most recently used
 	// running: views may be served and kept (the erasure watch
 	// delivers, or none is needed).
-	running    bool
-	epoch      uint64
-	reconnects uint64
-	// ring holds the request ids of the last ringSize key writes, the
-	// one numbered w at ring[w%ringSize]; writes counts them all.
-	ring   [ringSize]string
-	writes uint64
+	running bool
+	cont    keys.Continuity
+	// log holds the request ids of the last key writes, and a new epoch
+	// whenever the cache is emptied: a view built before either of its
+	// request is not kept.
+	log    keys.WriteLog
 	cc     jetstream.ConsumeContext
 	hits   uint64
 	misses uint64
@@ -151,22 +144,15 @@ func (c *Cache[T]) Get(ctx context.Context, requestID string, build Build[T]) (T
 	return v, err
 }
 
-// ticket is the state of the cache when a build began.
-type ticket struct {
-	valid  bool
-	epoch  uint64
-	writes uint64
-}
-
 // lookup returns the kept view of requestID, if any, and a ticket for
 // keeping what a build then returns.
-func (c *Cache[T]) lookup(requestID string) (*entry[T], ticket, bool) {
+func (c *Cache[T]) lookup(requestID string) (*entry[T], keys.Ticket, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.usableLocked() {
-		return nil, ticket{}, false
+		return nil, keys.Ticket{}, false
 	}
-	t := ticket{valid: true, epoch: c.epoch, writes: c.writes}
+	t := c.log.Ticket()
 	if el, ok := c.entries[requestID]; ok {
 		c.lru.MoveToFront(el)
 		c.hits++
@@ -190,19 +176,15 @@ func (c *Cache[T]) still(requestID string, e *entry[T]) bool {
 
 // admit keeps view, folded at lastSeq, unless a key of the request was
 // written since the build began (or the cache cannot tell).
-func (c *Cache[T]) admit(t ticket, requestID string, lastSeq uint64, view T) {
-	if !t.valid || lastSeq == 0 {
+func (c *Cache[T]) admit(t keys.Ticket, requestID string, lastSeq uint64, view T) {
+	if lastSeq == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.usableLocked() || c.epoch != t.epoch || c.writes-t.writes > ringSize {
+	ofRequest := func(id string, _ uint64) bool { return id == requestID }
+	if !c.usableLocked() || !c.log.Admits(t, ofRequest) {
 		return
-	}
-	for w := t.writes; w < c.writes; w++ {
-		if c.ring[w%ringSize] == requestID {
-			return
-		}
 	}
 	e := &entry[T]{requestID: requestID, lastSeq: lastSeq, view: view}
 	if el, ok := c.entries[requestID]; ok {
@@ -265,21 +247,11 @@ func (c *Cache[T]) start() {
 // from now on, and drops the views of the request it is for.
 func (c *Cache[T]) watchKeys() {
 	js := c.src.JetStream()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, "KV_"+keys.Bucket, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"$KV." + keys.Bucket + ".>"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
-		HeadersOnly:    true,
+	cc, err := keys.WatchBucket(js, true, c.applyKeyWrite, func(error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.clearLocked()
 	})
-	var cc jetstream.ConsumeContext
-	if err == nil {
-		cc, err = cons.Consume(c.applyKeyWrite, jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			c.clearLocked()
-		}))
-	}
 	if err != nil {
 		slog.Default().Warn("view cache not started (no watch of the data keys); staff reads fold every time", "error", err)
 		return
@@ -287,7 +259,7 @@ func (c *Cache[T]) watchKeys() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cc = cc
-	c.reconnects = js.Conn().Stats().Reconnects
+	c.cont.Reset(js.Conn())
 	c.clearLocked()
 	c.running = true
 }
@@ -298,7 +270,7 @@ func (c *Cache[T]) applyKeyWrite(m jetstream.Msg) { c.keyWritten(m.Subject()) }
 // keyWritten drops the views of the request whose key the bucket's
 // subject names.
 func (c *Cache[T]) keyWritten(subject string) {
-	key, ok := strings.CutPrefix(subject, "$KV."+keys.Bucket+".")
+	key, ok := keys.BucketKey(subject)
 	if !ok {
 		return
 	}
@@ -306,8 +278,7 @@ func (c *Cache[T]) keyWritten(subject string) {
 	requestID, _, _ := strings.Cut(key, ".")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ring[c.writes%ringSize] = requestID
-	c.writes++
+	c.log.Note(requestID, 0)
 	if el, ok := c.entries[requestID]; ok {
 		c.removeLocked(el)
 	}
@@ -316,7 +287,7 @@ func (c *Cache[T]) keyWritten(subject string) {
 func (c *Cache[T]) clearLocked() {
 	c.entries = map[string]*list.Element{}
 	c.lru.Init()
-	c.epoch++
+	c.log.Forget()
 }
 
 // usableLocked reports whether the cache may serve and keep views now:
@@ -329,14 +300,9 @@ func (c *Cache[T]) usableLocked() bool {
 	if !c.watch {
 		return true
 	}
-	nc := c.src.JetStream().Conn()
-	if nc.Status() != nats.CONNECTED {
-		c.clearLocked()
-		return false
-	}
-	if r := nc.Stats().Reconnects; r != c.reconnects {
-		c.reconnects = r
+	up, forget := c.cont.Check(c.src.JetStream().Conn())
+	if forget {
 		c.clearLocked()
 	}
-	return true
+	return up
 }
