@@ -57,6 +57,10 @@ type config struct {
 	// for each measured suite workload and level.
 	ProfileDir string `json:"-"`
 	Full       bool   `json:"full"`
+	// LagDuration is how long Submit runs at the highest level before the
+	// reactors' catch-up is timed for the reactor_lag goal (issue 19 says
+	// 60 s); 0 skips it.
+	LagDuration time.Duration `json:"lag_duration_ns"`
 }
 
 type results struct {
@@ -71,8 +75,11 @@ type results struct {
 	Goals []goal `json:"goals"`
 }
 
+// lagWorkload names the long Submit the reactor_lag goal is timed after.
+const lagWorkload = "submit (reactor lag)"
+
 // allWorkloads are the suite's workloads -workloads selects from.
-var allWorkloads = []string{"submit", "get", "list", "pipeline", "staff"}
+var allWorkloads = []string{"submit", "get", "list", "pipeline", "staff", "lag"}
 
 // runs says whether the run measures workload w. The staff reads need
 // requests the pipeline finished, so they bring the pipeline with them.
@@ -112,6 +119,7 @@ func main() {
 	var serveSec launch.Security
 	flag.StringVar(&serveSec.PKIDir, "serve-pki", "", "internal: the served process's PKI directory")
 	flag.StringVar(&serveSec.KEKFile, "serve-kek", "", "internal: the served process's KEK file")
+	flag.DurationVar(&cfg.LagDuration, "lag-duration", envDur("DDR_BENCH_LAG_DURATION", 60*time.Second), "how long Submit runs at the highest level before the reactors' catch-up is timed (the reactor_lag goal; 0 skips it)")
 	flag.BoolVar(&cfg.Full, "full", false, "the documented full run: 10 s per level, 20 s of pipeline, 100,000 requests (about 1M events) for memory and rebuild")
 	flag.Parse()
 	if cfg.Full {
@@ -314,6 +322,17 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		r.Compare(base[key("js", c)])
 		report(r)
 		if err := drain(fmt.Sprintf("pipeline c=%d", c)); err != nil {
+			return nil, err
+		}
+	}
+	// The reactor_lag goal: Submit at the highest level for as long as
+	// the goal says, then the time every durable consumer takes to catch
+	// up, which is how far behind the reactors were when it stopped.
+	if cfg.runs("lag") && cfg.LagDuration > 0 {
+		r := measure(lagWorkload, maxC, cfg.LagDuration, w.Submit())
+		r.Compare(base[key("js", maxC)])
+		report(r)
+		if err := drain(fmt.Sprintf("%s c=%d", lagWorkload, maxC)); err != nil {
 			return nil, err
 		}
 	}
