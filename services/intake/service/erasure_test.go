@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,9 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 )
@@ -230,5 +235,72 @@ func TestIssue14_ErasureShowsAtOnceWhatAFreshIntakeShows(t *testing.T) {
 				t.Errorf("Get after the erasure shows the target %v", tg)
 			}
 		}
+	}
+}
+
+// Issue 14 on replicas: an erasure made through one intake replica is
+// forgotten by the other's view as soon as that one folds the erasure
+// (each replica folds the stream itself): its List and Get stop showing
+// every SUBJECT value, with no restart. Without the fix the other replica
+// showed them until it restarted, and this test ran out of time.
+func TestIssue14_ErasureThroughOneReplicaIsForgottenByTheOther(t *testing.T) {
+	nodes := natstest.StartCluster(t, 3, natstest.Options{})
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirA, NATSURL: nodes[1].Server.ClientURL(), Replicas: 3}, build)
+	if err := os.MkdirAll(filepath.Join(dirB, "pki"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{runner.KEKFileName, keys.FingerprintKeyFileName} {
+		b, err := os.ReadFile(filepath.Join(dirA, "pki", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dirB, "pki", name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirB, NATSURL: nodes[2].Server.ClientURL(), Replicas: 3}, build)
+
+	sub, err := client(t, a, memberA).Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: "replica-erase", Request: everyPersonalField("r", false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sub.GetRequestId()
+	onB := client(t, b, memberA)
+	shown := func() string {
+		var text strings.Builder
+		l, err := onB.List(ctxT(t), &intakev1.ListRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := onB.Get(ctxT(t), &intakev1.GetRequest{RequestId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text.WriteString(prototext.Format(l))
+		text.WriteString(prototext.Format(g))
+		return text.String()
+	}
+	until := func(what string, ok func(string) bool) {
+		t.Helper()
+		ctx := ctxT(t)
+		for {
+			if ok(shown()) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the other replica never %s; it shows:\n%s", what, shown())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	until("showed the harm described", func(s string) bool { return strings.Contains(s, subjectCanary+"-harm-r") })
+	if _, err := client(t, a, legal).EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention"}); err != nil {
+		t.Fatal(err)
+	}
+	until("forgot the SUBJECT values", func(s string) bool { return !strings.Contains(s, subjectCanary) })
+	if s := shown(); !strings.Contains(s, recordCanary+"-sender-r") {
+		t.Errorf("the other replica lost the RECORD value with the SUBJECT ones:\n%s", s)
 	}
 }
