@@ -7,10 +7,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/assessment/codec"
 	"github.com/ddrsuite/ddr/services/assessment/domain"
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // CaseState is a request's case folded from its history: the domain case,
@@ -32,6 +35,27 @@ type CaseState struct {
 	// the case opened.
 	facts *assessmentv1.CaseFacts
 	flags []*assessmentv1.Flag
+	// erased: intake recorded the erasure of the request's SUBJECT key;
+	// see [CaseState.forget].
+	erased bool
+}
+
+// forget clears every SUBJECT field of the events the state keeps (the
+// customer ids in the facts, today), as opening them after the erasure
+// of the request's SUBJECT key would: the review queue is a long-lived
+// projection that folded them opened, and must show at once what a
+// restarted assessment shows (platform/seal.Forget, driven by the marks,
+// so a field marked later is covered).
+func (s *CaseState) forget() {
+	seal.Forget(s.opened, keys.Subject)
+	seal.Forget(s.facts, keys.Subject)
+	for _, f := range s.flags {
+		seal.Forget(f, keys.Subject)
+	}
+	seal.Forget(s.decision, keys.Subject)
+	for _, d := range s.earlier {
+		seal.Forget(d, keys.Subject)
+	}
 }
 
 // NewCaseState returns the state of a request with no events.
@@ -78,6 +102,11 @@ func (s *CaseState) Apply(ev eventstore.Event) error {
 		s.decision = nil
 	case *assessmentv1.FactsCorrected:
 		s.facts, s.flags = p.GetFacts(), p.GetFlags()
+	case *intakev1.TargetsErased:
+		s.erased = true
+	}
+	if s.erased {
+		s.forget()
 	}
 	for _, e := range evs {
 		s.Case.Apply(e)

@@ -26,6 +26,20 @@ type Index struct {
 	version map[string]uint64
 	filters []string
 	apply   projection.Apply
+	// erased is told of each request whose view forgot its erased values
+	// (see [Index.OnErased]); nil tells no one.
+	erased func(requestID string, seq uint64)
+}
+
+// OnErased makes f be called, under the index's lock, each time a view
+// folds TargetsErased, with the request and the event's sequence: what
+// keeps renderings of the view (ports' List rows) learns there that its
+// copies hold values the view has forgotten. Call it before the index
+// folds anything.
+func (x *Index) OnErased(f func(requestID string, seq uint64)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.erased = f
 }
 
 // NewIndex returns an empty index.
@@ -66,6 +80,9 @@ func (x *Index) Apply(ev eventstore.Event) error {
 		// Even a refused fact moves the version: a new rendering costs
 		// little, a stale one would be wrong.
 		x.version[ev.RequestID] = ev.Sequence
+		if _, erasure := ev.Payload.(*intakev1.TargetsErased); erasure && x.erased != nil {
+			x.erased(ev.RequestID, ev.Sequence)
+		}
 	}
 	return err
 }

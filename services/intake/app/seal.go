@@ -88,6 +88,10 @@ func (in *Intake) OpenTarget(ctx context.Context, requestID string, t Target) (T
 type EraseResult struct {
 	EraseTime time.Time
 	ErasedNow bool
+	// Sequence of the TargetsErased event appended now (0 when it was
+	// recorded before), for the caller to wait until its view has
+	// forgotten the erased values.
+	Sequence uint64
 }
 
 // EraseTargets destroys the request's data key and records that it did.
@@ -114,7 +118,7 @@ func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason str
 	if err != nil {
 		return EraseResult{}, err
 	}
-	out := EraseResult{EraseTime: c.Now, ErasedNow: true}
+	out := EraseResult{EraseTime: c.Now, ErasedNow: true, Sequence: res.LastSeq}
 	if len(res.Events) == 0 {
 		out = EraseResult{EraseTime: res.State.erased.GetEraseTime().AsTime(), ErasedNow: false}
 	}

@@ -10,18 +10,31 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/intake/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/lifecycle"
 	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // View is a request as intake knows it, folded from its events: what its
 // group member sees, and what staff review.
+//
+// Erasure: the view holds intake's events as opened (their personal data
+// in clear) and renders them at each read, so that when it folds
+// TargetsErased it can forget, in the events themselves, every field
+// marked SUBJECT (platform/seal.Forget), and every read from then on shows
+// what a view folded after the erasure shows: the key is gone, so those
+// fields open empty. Folding is the same on every replica and at every
+// rebuild, so all show the same. Nothing personal is kept outside these
+// events (the lifecycle is told when an amendment was made, not what it
+// said).
 type View struct {
 	received  *intakev1.RequestReceived
 	lifecycle *domain.Lifecycle
-	amends    []Amended
+	// amends are the amendments as recorded, oldest first.
+	amends []amended
 	// erased is when the targets were erased, nil before.
 	erased *intakev1.TargetsErased
 	// withdrawn is the withdrawal, nil before.
@@ -30,6 +43,27 @@ type View struct {
 	reveals []*intakev1.TargetsRevealed
 	// receivedSeq is the stream sequence of RequestReceived.
 	receivedSeq uint64
+}
+
+// amended is a RequestAmended as the view keeps it, with its sequence.
+type amended struct {
+	p   *intakev1.RequestAmended
+	seq uint64
+}
+
+// forget clears every SUBJECT field of the events the view keeps, as
+// opening them after the erasure of the request's SUBJECT key would; see
+// [View].
+func (v *View) forget() {
+	seal.Forget(v.received, keys.Subject)
+	for _, a := range v.amends {
+		seal.Forget(a.p, keys.Subject)
+	}
+	seal.Forget(v.withdrawn, keys.Subject)
+	for _, r := range v.reveals {
+		seal.Forget(r, keys.Subject)
+	}
+	seal.Forget(v.erased, keys.Subject)
 }
 
 // GroupMember is the receiving group member, or "" before receipt.
@@ -67,6 +101,7 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			if v := at(ev); v != nil {
 				v.received, v.receivedSeq = p, ev.Sequence
 				v.lifecycle = domain.NewLifecycle(p.GetRequest().GetReceivedAt().AsTime())
+				v.forgetIfErased()
 			}
 			return nil
 		}),
@@ -75,11 +110,13 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			if v == nil || v.lifecycle == nil {
 				return nil
 			}
-			a := domain.Amendment{At: protoconv.Time(p.GetAmendTime()), Information: p.GetInformation(), Attachments: DecodeAttachments(p.GetAttachments())}
-			if err := v.lifecycle.Amend(a); err != nil {
+			// The lifecycle needs when, not what: the text and the
+			// attachments stay in the event, where forget reaches them.
+			if err := v.lifecycle.Amend(domain.Amendment{At: protoconv.Time(p.GetAmendTime())}); err != nil {
 				return err
 			}
-			v.amends = append(v.amends, Amended{ID: p.GetAmendmentId(), Amendment: a, Sequence: ev.Sequence})
+			v.amends = append(v.amends, amended{p: p, seq: ev.Sequence})
+			v.forgetIfErased()
 			return nil
 		}),
 		projection.On(func(ev eventstore.Event, p *intakev1.RequestWithdrawn) error {
@@ -88,18 +125,21 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 					return err
 				}
 				v.withdrawn = p
+				v.forgetIfErased()
 			}
 			return nil
 		}),
 		projection.On(func(ev eventstore.Event, p *intakev1.TargetsErased) error {
 			if v := at(ev); v != nil {
 				v.erased = p
+				v.forget()
 			}
 			return nil
 		}),
 		projection.On(func(ev eventstore.Event, p *intakev1.TargetsRevealed) error {
 			if v := at(ev); v != nil {
 				v.reveals = append(v.reveals, p)
+				v.forgetIfErased()
 			}
 			return nil
 		}),
@@ -115,6 +155,15 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 		projection.On(func(ev eventstore.Event, _ *notificationv1.StepsStopped) error { return fact(ev) }),
 		projection.On(func(ev eventstore.Event, _ *reportingv1.DispositionRecorded) error { return fact(ev) }),
 	)
+}
+
+// forgetIfErased forgets what an event folded after the erasure brought
+// (nothing, as a rule: no SUBJECT field can be sealed once its key is
+// gone; an event written before sealing could).
+func (v *View) forgetIfErased() {
+	if v.erased != nil {
+		v.forget()
+	}
 }
 
 // foldView folds one request's history into its view.
@@ -285,7 +334,7 @@ func (v *View) Request() Request {
 		ID:              r.GetRequestId(),
 		GroupMember:     r.GetGroupMember(),
 		Content:         DecodeRequest(r.GetGroupMember(), "", r.GetRequest()),
-		Amendments:      slices.Clone(v.amends),
+		Amendments:      make([]Amended, 0, len(v.amends)),
 		SubmitTime:      protoconv.Time(r.GetSubmitTime()),
 		ForwardingDelay: r.GetForwardingDelay().AsDuration(),
 		LateForwarding:  r.GetLateForwarding(),
@@ -294,6 +343,13 @@ func (v *View) Request() Request {
 		Timeline:        v.lifecycle.Timeline(),
 		Question:        v.lifecycle.Question(),
 	}
+	for _, a := range v.amends {
+		out.Amendments = append(out.Amendments, Amended{
+			ID:        a.p.GetAmendmentId(),
+			Amendment: domain.Amendment{At: protoconv.Time(a.p.GetAmendTime()), Information: a.p.GetInformation(), Attachments: DecodeAttachments(a.p.GetAttachments())},
+			Sequence:  a.seq,
+		})
+	}
 	out.Content.Targets = nil
 	for _, t := range r.GetRequest().GetTargets() {
 		out.Targets = append(out.Targets, Target{
@@ -301,7 +357,9 @@ func (v *View) Request() Request {
 			Kind:   decodeTargetKind(t.GetKind()),
 			Value:  t.GetValue(),
 			Sealed: slices.Clone(t.GetSealedValue()),
-			Erased: t.GetErased(),
+			// A target recorded before sealing has nothing to open: once
+			// forgotten, only the view knows it was erased.
+			Erased: t.GetErased() || (v.erased != nil && len(t.GetSealedValue()) == 0),
 		})
 	}
 	return out

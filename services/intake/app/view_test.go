@@ -83,3 +83,37 @@ func TestView_MemberStageFromOtherServicesEvents(t *testing.T) {
 		})
 	}
 }
+
+// Issue 14: a request recorded before sealing (the golden corpus) holds
+// its personal data in clear, with no key to shred; once its erasure is
+// recorded the view forgets those values too, on every fold alike, and
+// shows its targets erased, while an amendment after the erasure (written
+// in clear by an old intake) is forgotten as it folds.
+func TestView_ErasureForgetsARequestRecordedBeforeSealing(t *testing.T) {
+	received := &intakev1.RequestReceived{RequestId: "r", GroupMember: "m", Request: &intakev1.DataDisclosureRequest{
+		ReceivedAt: timestamppb.New(t0),
+		Targets:    []*intakev1.Target{{Ref: "t1", Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: "legacy@example.org"}},
+		Notes:      "legacy notes",
+		Emergency:  &intakev1.Emergency{Claimed: true, HarmDescribed: "legacy harm"},
+	}}
+	evs := []eventstore.Event{
+		{Time: t0, Payload: received},
+		{Time: t0.Add(time.Hour), Payload: &intakev1.RequestAmended{RequestId: "r", AmendmentId: "a1", Information: "legacy amendment", AmendTime: timestamppb.New(t0.Add(time.Hour))}},
+		{Time: t0.Add(2 * time.Hour), Payload: &intakev1.TargetsErased{RequestId: "r", Reason: "retention", EraseTime: timestamppb.New(t0.Add(2 * time.Hour))}},
+		{Time: t0.Add(3 * time.Hour), Payload: &intakev1.RequestAmended{RequestId: "r", AmendmentId: "a2", Information: "after the erasure", AmendTime: timestamppb.New(t0.Add(3 * time.Hour))}},
+	}
+	for i := range evs {
+		evs[i].Type = string(proto.MessageName(evs[i].Payload))
+	}
+	v, _ := foldView(eventstore.History{Events: evs})
+	r := v.Request()
+	if r.Content.Notes != "" || r.Content.Emergency.HarmDescribed != "" || !r.Content.Emergency.Claimed {
+		t.Errorf("after the erasure the demand reads %+v", r.Content)
+	}
+	if len(r.Targets) != 1 || r.Targets[0].Value != "" || !r.Targets[0].Erased || r.Targets[0].Ref != "t1" {
+		t.Errorf("after the erasure the targets read %+v", r.Targets)
+	}
+	if len(r.Amendments) != 2 || r.Amendments[0].Amendment.Information != "" || r.Amendments[1].Amendment.Information != "" || r.Amendments[1].ID != "a2" {
+		t.Errorf("after the erasure the amendments read %+v", r.Amendments)
+	}
+}

@@ -65,6 +65,10 @@ func NewServer(a *app.Intake, l Lister, v *validate.Validator, cfg app.Config, w
 	return &Server{app: a, list: l, valid: v, limits: cfg.Limits, now: now, wait: wait, rows: newRowCache(rowCacheSize)}
 }
 
+// Erased drops what the server keeps rendered of a request whose view has
+// just forgotten its erased values: give it to [app.Index.OnErased].
+func (s *Server) Erased(requestID string, seq uint64) { s.rows.forget(requestID, seq) }
+
 // settle waits, bounded, until the view shows the write at seq.
 func (s *Server) settle(ctx context.Context, seq uint64) {
 	if seq == 0 {
@@ -251,6 +255,10 @@ func (s *Server) EraseTargets(ctx context.Context, req *intakev1.EraseTargetsReq
 	if err != nil {
 		return nil, err
 	}
+	// The answer waits until this process's view has folded the erasure
+	// and forgotten the values it held opened (app.View): a List or Get
+	// after it shows them gone.
+	s.settle(ctx, res.Sequence)
 	return &intakev1.EraseTargetsResponse{EraseTime: timestamppb.New(res.EraseTime), ErasedNow: res.ErasedNow}, nil
 }
 

@@ -39,6 +39,9 @@ type row struct {
 	// targets are the request's targets, sealed, for opening; nil when
 	// none is sealed (msg is served as it is).
 	targets []keptTarget
+	// erased marks, instead of a row, the version at which the request's
+	// view forgot its erased values (see forget).
+	erased bool
 }
 
 // keptTarget is a target of a kept row, its kind rendered once.
@@ -51,6 +54,19 @@ func newRowCache(size int) *rowCache {
 	return &rowCache{size: size, rows: map[string]row{}}
 }
 
+// forget drops the kept row of a request whose view folded its erasure at
+// seq, and keeps in its place a marker of that version, without a row, so
+// that a rendering read before the erasure and put after this call is not
+// kept: a row holds the personal values the view has forgotten.
+func (c *rowCache) forget(id string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.rows[id]; ok && old.version >= seq {
+		return // rendered after the erasure
+	}
+	c.rows[id] = row{version: seq, erased: true}
+}
+
 // get returns the kept rows of the page's requests that are still at their
 // version; the others are missing from the result.
 func (c *rowCache) get(page []app.Row) map[string]row {
@@ -58,20 +74,21 @@ func (c *rowCache) get(page []app.Row) map[string]row {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range page {
-		if r, ok := c.rows[p.ID]; ok && r.version == p.Version {
+		if r, ok := c.rows[p.ID]; ok && !r.erased && r.version == p.Version {
 			out[p.ID] = r
 		}
 	}
 	return out
 }
 
-// put keeps r under id unless a newer version is kept already. Past the
+// put keeps r under id unless a newer version is kept already (or the
+// marker of an erasure at its version or later, see forget). Past the
 // bound an arbitrary row goes (map order): rows are cheap to render again,
 // and a page's rows come back at its next call.
 func (c *rowCache) put(id string, r row) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.rows[id]; ok && old.version >= r.version {
+	if old, ok := c.rows[id]; ok && (old.version > r.version || old.version == r.version && !old.erased) {
 		return
 	}
 	for k := range c.rows {

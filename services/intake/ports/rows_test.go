@@ -112,3 +112,30 @@ func TestRowCacheServesOnlyItsVersionAndStaysBounded(t *testing.T) {
 		t.Errorf("the cache holds %d rows, bound 8", n)
 	}
 }
+
+// A row holds the personal values its view forgets on erasure: the
+// erasure drops it, and a rendering read before the erasure and kept
+// after it (a List racing the erasure) is refused, while one rendered
+// after the erasure is kept.
+func TestRowCache_ErasureDropsTheRowAndRefusesOneRenderedBefore(t *testing.T) {
+	c := newRowCache(8)
+	before := row{version: 5, msg: &intakev1.Request{RequestId: "r1", Content: &intakev1.DataDisclosureRequest{Notes: "personal"}}}
+	c.put("r1", before)
+	c.forget("r1", 7)
+	if got := c.get([]app.Row{{ID: "r1", Version: 5}, {ID: "r1", Version: 7}}); len(got) != 0 {
+		t.Errorf("after the erasure the cache serves %v", got)
+	}
+	c.put("r1", before)
+	if r := c.rows["r1"]; !r.erased {
+		t.Errorf("a row rendered before the erasure was kept after it: %v", r.msg)
+	}
+	after := row{version: 7, msg: &intakev1.Request{RequestId: "r1"}}
+	c.put("r1", after)
+	if got := c.get([]app.Row{{ID: "r1", Version: 7}}); got["r1"].msg != after.msg {
+		t.Errorf("the row rendered after the erasure is not served: %v", got)
+	}
+	c.forget("r1", 7) // told again (a replay): the row rendered since stays
+	if got := c.get([]app.Row{{ID: "r1", Version: 7}}); got["r1"].msg != after.msg {
+		t.Errorf("a second notice of the erasure dropped the row rendered after it: %v", got)
+	}
+}

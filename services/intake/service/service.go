@@ -68,6 +68,9 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	index := app.NewIndex()
 	c := &Component{deps: d, index: index}
 	c.srv = ports.NewServer(a, index, v, acfg, c.waitFor)
+	// An erasure drops the List rows kept of the request, which hold the
+	// values its view forgets.
+	index.OnErased(c.srv.Erased)
 	return c, nil
 }
 

@@ -401,3 +401,27 @@ func (s *Sealer) OpenPayload(ctx context.Context, requestID string, msg proto.Me
 	_, err := s.Open(ctx, requestID, msg)
 	return err
 }
+
+// Forget clears, in place, every field of msg marked with kind (nested and
+// repeated messages included) and reports whether it cleared any: what a
+// read model holding opened values does when the request's key of that
+// kind is erased, so that it shows what opening the events again would
+// (their fields of that kind empty), at once rather than after a restart.
+// Driven by the marks, it covers a field marked later with no change in
+// the read model. Unlike [Sealer.Open] it needs no key and leaves an
+// envelope, if any, as it is.
+func Forget(msg proto.Message, kind keys.Kind) bool {
+	if msg == nil {
+		return false
+	}
+	m := msg.ProtoReflect()
+	if !m.IsValid() {
+		return false
+	}
+	k := optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
+	if kind == keys.Record {
+		k = optionsv1.PersonalKind_PERSONAL_KIND_RECORD
+	}
+	_, cleared := take(m, k)
+	return cleared
+}

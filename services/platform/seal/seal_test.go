@@ -335,3 +335,39 @@ func TestNoMessageDeclaresTheEnvelopeFieldOrMarksAMapValue(t *testing.T) {
 		t.Fatal("no ddr message registered")
 	}
 }
+
+// A read model that holds opened events forgets the erased kind with
+// Forget: every field of that kind, found from the marks (so a field
+// marked later is covered), is cleared, and the other kind's are kept:
+// the message reads as opening it after the erasure would.
+func TestForgetClearsEveryFieldOfTheErasedKindAndKeepsTheOther(t *testing.T) {
+	for _, mt := range eventTypes(t) {
+		msg, canaries := withCanaries(mt)
+		if len(canaries) == 0 {
+			if seal.Forget(msg, keys.Subject) {
+				t.Errorf("%s: Forget cleared something of a message with nothing marked", mt.Descriptor().FullName())
+			}
+			continue
+		}
+		subject := false
+		for _, k := range canaries {
+			subject = subject || k == optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
+		}
+		if got := seal.Forget(msg, keys.Subject); got != subject {
+			t.Errorf("%s: Forget reported %v, want %v", mt.Descriptor().FullName(), got, subject)
+		}
+		text := fmt.Sprint(msg)
+		for c, k := range canaries {
+			in := strings.Contains(text, c)
+			if k == optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT && in {
+				t.Errorf("%s: subject field %s kept", mt.Descriptor().FullName(), c)
+			}
+			if k == optionsv1.PersonalKind_PERSONAL_KIND_RECORD && !in {
+				t.Errorf("%s: record field %s cleared", mt.Descriptor().FullName(), c)
+			}
+		}
+	}
+	if seal.Forget(nil, keys.Subject) || seal.Forget((*intakev1.RequestReceived)(nil), keys.Subject) {
+		t.Error("Forget of nothing cleared something")
+	}
+}
