@@ -15,7 +15,9 @@ import (
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/projection"
+	"github.com/ddrsuite/ddr/services/platform/seal"
 )
 
 // Index is the in-memory read model of every plan, rebuilt from the stream
@@ -24,13 +26,27 @@ import (
 type Index struct {
 	mu       sync.RWMutex
 	plans    map[string]*domain.Plan
+	folded   map[string]*folded
 	onChange func(requestID string)
+}
+
+// folded is what the index keeps of a request to fold it again when its
+// SUBJECT key is erased (issue 14): the index lives as long as the process
+// and folded the events opened (the customer ids and the imminent-risk
+// basis of PlanDerived), while a restarted notification opens them empty.
+// Forgetting those fields in the kept events and folding them again gives
+// exactly the plan a restart gives, whatever the domain makes of the
+// missing values; after the erasure the events are no longer kept, and
+// each later one is folded forgotten.
+type folded struct {
+	events []eventstore.Event
+	erased bool
 }
 
 // NewIndex returns an empty index. onChange, if set, is called after each
 // event is folded in.
 func NewIndex(onChange func(requestID string)) *Index {
-	return &Index{plans: map[string]*domain.Plan{}, onChange: onChange}
+	return &Index{plans: map[string]*domain.Plan{}, folded: map[string]*folded{}, onChange: onChange}
 }
 
 // Projection is what the index folds, for projection.Start: the filters
@@ -63,6 +79,9 @@ func (x *Index) Projection() (filters []string, apply projection.Apply) {
 		indexOn[*intakev1.RequestWithdrawn](x),
 		indexOn[*assessmentv1.CaseReopened](x),
 		indexOn[*reportingv1.DispositionRecorded](x),
+		// Intake's record that it erased the request's SUBJECT key: the
+		// plan forgets what it can no longer open (issue 14).
+		indexOn[*intakev1.TargetsErased](x),
 	)
 }
 
@@ -72,6 +91,22 @@ func indexOn[T proto.Message](x *Index) projection.TypedApply {
 
 // Apply folds one event in (a projection.Apply).
 func (x *Index) Apply(ev eventstore.Event) error {
+	if _, ok := ev.Payload.(*intakev1.TargetsErased); ok {
+		x.erase(ev.RequestID)
+		if x.onChange != nil {
+			x.onChange(ev.RequestID)
+		}
+		return nil
+	}
+	x.mu.Lock()
+	f := x.folded[ev.RequestID]
+	if f != nil && f.erased {
+		// Opened before the key went (a projection behind the erasure),
+		// or not: folded as a restart reads it.
+		ev.Payload = proto.Clone(ev.Payload)
+		seal.Forget(ev.Payload, keys.Subject)
+	}
+	x.mu.Unlock()
 	de, ok, err := decodeEvent(ev)
 	if err != nil {
 		return err
@@ -90,11 +125,55 @@ func (x *Index) Apply(ev eventstore.Event) error {
 	if err == nil && !found {
 		x.plans[ev.RequestID] = p
 	}
+	if err == nil {
+		if f == nil {
+			f = &folded{}
+			x.folded[ev.RequestID] = f
+		}
+		if !f.erased {
+			f.events = append(f.events, ev)
+		}
+	}
 	x.mu.Unlock()
 	if err == nil && x.onChange != nil {
 		x.onChange(ev.RequestID)
 	}
 	return err
+}
+
+// erase forgets every SUBJECT field of the request's kept events
+// (seal.Forget, driven by the marks, on copies: the events may be shared)
+// and folds them again into a new plan, the one a restarted notification
+// folds from the same events opened without the key.
+func (x *Index) erase(requestID string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	f := x.folded[requestID]
+	if f == nil {
+		// No plan event yet: those to come are folded forgotten.
+		x.folded[requestID] = &folded{erased: true}
+		return
+	}
+	if f.erased {
+		return
+	}
+	p := &domain.Plan{}
+	for _, ev := range f.events {
+		ev.Payload = proto.Clone(ev.Payload)
+		seal.Forget(ev.Payload, keys.Subject)
+		de, ok, err := decodeEvent(ev)
+		if err == nil && !ok {
+			de, ok = decodeLifecycle(ev)
+		}
+		if err != nil || !ok {
+			continue
+		}
+		// An event the first fold took can only fail here if the domain
+		// refuses what the missing values leave; a restart skips it too.
+		_ = p.Apply(de)
+	}
+	x.plans[requestID] = p
+	f.events, f.erased = nil, true
 }
 
 // Select returns the ids of the plans for which keep is true, in id order.
