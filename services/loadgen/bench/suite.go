@@ -276,37 +276,68 @@ func (w *Workers) Pipeline() Op {
 // returns how long that took. With sec's PKI it looks as the operator
 // (sre/oncall), whose NATS user sees consumer state and no messages.
 func Drain(ctx context.Context, sec launch.Security, natsURL string) (time.Duration, error) {
+	d, _, err := DrainEach(ctx, sec, natsURL)
+	return d, err
+}
+
+// ConsumerLag is how far behind one durable consumer was when a drain
+// began, and how long it took to catch up.
+type ConsumerLag struct {
+	Pending uint64  `json:"pending_at_start"`
+	Seconds float64 `json:"catch_up_seconds"`
+}
+
+// DrainEach is [Drain] that also tells, for every durable consumer, how
+// many events it had left when the drain began and when it caught up:
+// which reactor is the one the others wait for.
+func DrainEach(ctx context.Context, sec launch.Security, natsURL string) (time.Duration, map[string]ConsumerLag, error) {
 	start := time.Now()
 	nc, err := launch.ConnectNATS(sec, []string{natsURL}, "sre/oncall")
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	st, err := js.Stream(ctx, eventstore.StreamName)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	lags := map[string]ConsumerLag{}
+	caughtUp := map[string]bool{}
 	for {
 		busy := false
 		lister := st.ListConsumers(ctx)
 		for ci := range lister.Info() {
-			if ci.Config.Durable != "" && (ci.NumPending > 0 || ci.NumAckPending > 0) {
-				busy = true
+			name := ci.Config.Durable
+			if name == "" {
+				continue
 			}
+			behind := ci.NumPending + uint64(max(ci.NumAckPending, 0))
+			l, seen := lags[name]
+			if !seen {
+				l.Pending = behind
+			}
+			if behind > 0 {
+				busy = true
+				caughtUp[name] = false
+			} else if !caughtUp[name] {
+				caughtUp[name] = true
+				l.Seconds = time.Since(start).Seconds()
+			}
+			lags[name] = l
 		}
 		if err := lister.Err(); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !busy {
-			return time.Since(start), nil
+			return time.Since(start), lags, nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -18,11 +18,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -64,13 +66,16 @@ type config struct {
 }
 
 type results struct {
-	Generated string               `json:"generated"`
-	Machine   map[string]string    `json:"machine"`
-	Config    config               `json:"config"`
-	Setup     string               `json:"setup"`
-	Results   []bench.Result       `json:"results"`
-	Drains    map[string]float64   `json:"reactor_catch_up_seconds"`
-	Rebuild   *bench.RebuildResult `json:"rebuild,omitempty"`
+	Generated string             `json:"generated"`
+	Machine   map[string]string  `json:"machine"`
+	Config    config             `json:"config"`
+	Setup     string             `json:"setup"`
+	Results   []bench.Result     `json:"results"`
+	Drains    map[string]float64 `json:"reactor_catch_up_seconds"`
+	// LagByConsumer is, after the reactor_lag workload, each durable
+	// consumer's backlog when the submits stopped and its catch-up time.
+	LagByConsumer map[string]bench.ConsumerLag `json:"reactor_lag_by_consumer,omitempty"`
+	Rebuild       *bench.RebuildResult         `json:"rebuild,omitempty"`
 	// Goals are issue 19's goals as this run measured them.
 	Goals []goal `json:"goals"`
 }
@@ -332,9 +337,12 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		r := measure(lagWorkload, maxC, cfg.LagDuration, w.Submit())
 		r.Compare(base[key("js", maxC)])
 		report(r)
-		if err := drain(fmt.Sprintf("%s c=%d", lagWorkload, maxC)); err != nil {
+		d, each, err := bench.DrainEach(ctx, sec, s.Info.NATSURL)
+		if err != nil {
 			return nil, err
 		}
+		res.Drains[fmt.Sprintf("%s c=%d", lagWorkload, maxC)] = d.Seconds()
+		res.LagByConsumer = each
 	}
 	// The staff's reads, of requests the pipeline finished.
 	for _, c := range cfg.Levels {
@@ -444,6 +452,18 @@ func write(dir string, res *results) error {
 		}
 	}
 	md.WriteString("\n")
+	if len(res.LagByConsumer) > 0 {
+		md.WriteString("\nAfter the reactor-lag submit, each durable consumer (slowest first):\n\n" +
+			"| consumer | events behind when the submits stopped | caught up after (s) |\n| --- | ---: | ---: |\n")
+		names := slices.Collect(maps.Keys(res.LagByConsumer))
+		slices.SortFunc(names, func(a, b string) int {
+			return cmp.Compare(res.LagByConsumer[b].Seconds, res.LagByConsumer[a].Seconds)
+		})
+		for _, n := range names {
+			l := res.LagByConsumer[n]
+			fmt.Fprintf(&md, "| %s | %d | %.1f |\n", n, l.Pending, l.Seconds)
+		}
+	}
 	if rb := res.Rebuild; rb != nil {
 		fmt.Fprintf(&md, "\n## Memory and projection rebuild\n\n"+
 			"%d real requests were driven through the pipeline, then copied under new request ids to %d requests (%d events) "+
