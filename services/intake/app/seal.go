@@ -13,6 +13,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/command"
 	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/keys"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 	"github.com/ddrsuite/ddr/services/platform/protoconv"
 )
 
@@ -94,9 +95,19 @@ type EraseResult struct {
 	Sequence uint64
 }
 
-// EraseTargets destroys the request's data key and records that it did.
-// The key goes first: a record claiming an erasure that did not happen
-// would be worse than an erasure recorded on the retry.
+// errRetentionNotStarted refuses the erasure of an open request's targets.
+// Retention starts when the request ended: before, notification needs the
+// customers (SUBJECT) to owe the 4.1.1 redirect ask and the 4.1.2 notice
+// before any disclosure, and the review needs the targets. Erased early,
+// notification would find no controller customer, skip both and could
+// clear the disclosure: one legal person lifting two safeguards.
+var errRetentionNotStarted = ddrerr.Policy(policy.Clause4_1_2, "RETENTION_NOT_STARTED",
+	"the request has not ended: its targets are kept until it has, because the customer notices it owes and its review need them")
+
+// EraseTargets destroys the request's data key and records that it did,
+// once the request has ended (intake's view shows it closed). The key
+// goes first: a record claiming an erasure that did not happen would be
+// worse than an erasure recorded on the retry.
 func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason string) (EraseResult, error) {
 	c := in.call(requestID, actor, in.cfg.Now())
 	v, err := in.view(ctx, requestID)
@@ -105,6 +116,11 @@ func (in *Intake) EraseTargets(ctx context.Context, actor, requestID, reason str
 	}
 	if v.received == nil {
 		return EraseResult{}, fmt.Errorf("%w: request %s", ddrerr.ErrNotFound, requestID)
+	}
+	// Checked before the key goes, since nothing undoes its destruction.
+	// An erasure already recorded is answered as done (the retry).
+	if v.erased == nil && (v.lifecycle == nil || !v.lifecycle.Closed()) {
+		return EraseResult{}, errRetentionNotStarted
 	}
 	if err := in.cfg.Keys.Erase(ctx, requestID); err != nil {
 		return EraseResult{}, err

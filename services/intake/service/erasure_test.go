@@ -201,6 +201,11 @@ func TestIssue14_ErasureShowsAtOnceWhatAFreshIntakeShows(t *testing.T) {
 		t.Fatalf("before the erasure, the answers do not show the amendment: %s", before.text())
 	}
 
+	// Retention starts when the request ended (clause 4.1.2): the first
+	// one ends withdrawn too, as the second did.
+	if _, err := m.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: ids[0], Reason: subjectCanary + "-withdrawal-a"}); err != nil {
+		t.Fatal(err)
+	}
 	lg := client(t, p1, legal)
 	for _, id := range ids {
 		if _, err := lg.EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: recordCanary + "-retention"}); err != nil {
@@ -296,6 +301,10 @@ func TestIssue14_ErasureThroughOneReplicaIsForgottenByTheOther(t *testing.T) {
 		}
 	}
 	until("showed the harm described", func(s string) bool { return strings.Contains(s, subjectCanary+"-harm-r") })
+	// Erased only once the request ended (clause 4.1.2).
+	if _, err := client(t, a, memberA).Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: id, Reason: "order revoked"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := client(t, a, legal).EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention"}); err != nil {
 		t.Fatal(err)
 	}

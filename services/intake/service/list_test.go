@@ -55,6 +55,10 @@ func TestList_ErasedTargetsShowAtOnceThoughTheRowsAreKept(t *testing.T) {
 		}
 	}
 
+	// Erased only once the request ended (clause 4.1.2).
+	if _, err := c.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: ids[0], Reason: "order revoked"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := client(t, p, legal).EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: ids[0], Reason: "retention"}); err != nil {
 		t.Fatal(err)
 	}

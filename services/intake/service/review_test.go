@@ -204,7 +204,11 @@ func TestClause3_3_ReviewerSeesTheWholeRequestAndRevealsTargetsOnlyWithARecorded
 		t.Errorf("recorded reveals: %v", rs)
 	}
 
-	// After erasure the values are gone, and the reveal says so.
+	// After erasure the values are gone, and the reveal says so. It is
+	// erased once the request ended (clause 4.1.2).
+	if _, err := m.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: id, Reason: "order revoked"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := client(t, p, legal).EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention"}); err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,8 @@ type IntakeServiceClient interface {
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
 	// while the record keeps every event and still verifies. Idempotent.
-	// Errors: NOT_FOUND for an unknown request.
+	// Errors: NOT_FOUND for an unknown request; FAILED_PRECONDITION (clause
+	// 4.1.2, RETENTION_NOT_STARTED) while the request has not ended.
 	EraseTargets(ctx context.Context, in *EraseTargetsRequest, opts ...grpc.CallOption) (*EraseTargetsResponse, error)
 	// RecordWithdrawal records, for staff (reviewer, approver, legal), that
 	// the authority told the company directly that it withdrew its demand
@@ -221,7 +222,8 @@ type IntakeServiceServer interface {
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
 	// while the record keeps every event and still verifies. Idempotent.
-	// Errors: NOT_FOUND for an unknown request.
+	// Errors: NOT_FOUND for an unknown request; FAILED_PRECONDITION (clause
+	// 4.1.2, RETENTION_NOT_STARTED) while the request has not ended.
 	EraseTargets(context.Context, *EraseTargetsRequest) (*EraseTargetsResponse, error)
 	// RecordWithdrawal records, for staff (reviewer, approver, legal), that
 	// the authority told the company directly that it withdrew its demand
