@@ -63,6 +63,37 @@ func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
 	}
 }
 
+// sealSubjectAndRecord seals subject under the target label "t1" and a
+// RECORD value "what we did" for request id as kr, the pair of values the
+// erasure tests watch: the first must stop opening, the second must not.
+func sealSubjectAndRecord(t *testing.T, kr *keys.Keyring, id, subject string) (subj, rec []byte) {
+	t.Helper()
+	subj, err := kr.Seal(t.Context(), id, keys.TargetLabel("t1"), []byte(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err = kr.SealKind(t.Context(), id, keys.Record, "record", []byte("what we did"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return subj, rec
+}
+
+// waitTombstone waits until kr's watch has delivered the bucket's latest
+// revision of request id's key (its tombstone, once erased).
+func waitTombstone(t *testing.T, env *natstest.Env, kr *keys.Keyring, id string) {
+	t.Helper()
+	kv, err := keys.EnsureBucket(t.Context(), env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, kr, e.Revision())
+}
+
 // A request's data key erased by one instance is not served by another
 // instance's cache that holds it: the other instance had opened the
 // request's values (the second open came from its cache, no read of the
@@ -76,14 +107,7 @@ func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
 	waitRunning(t, a)
 	waitRunning(t, b)
 	const id = "req-erased"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	subj, rec := sealSubjectAndRecord(t, a, id, "+49 151 23456789")
 	for range 2 {
 		if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); err != nil || string(pt) != "+49 151 23456789" {
 			t.Fatalf("b opens %q, %v", pt, err)
@@ -104,15 +128,7 @@ func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
 	if _, err := a.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("a opens after its own erasure: %v", err)
 	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, b, e.Revision())
+	waitTombstone(t, env, b, id)
 	hits := b.CacheStats().Hits
 	if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("b opens the erased value: %q, %v", pt, err)
@@ -203,14 +219,7 @@ func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
 	waitRunning(t, a)
 	ctx := t.Context()
 	const id = "req-1"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("alice@example.org"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	subj, rec := sealSubjectAndRecord(t, a, id, "alice@example.org")
 	opens(t, a, id, keys.Subject, keys.TargetLabel("t1"), subj, "alice@example.org", 3)
 	opens(t, a, id, keys.Record, "record", rec, "what we did", 3)
 	if st := a.CacheStats(); st.OpenKeys != 2 {
@@ -239,14 +248,7 @@ func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
 	waitRunning(t, b)
 	ctx := t.Context()
 	const id = "req-2"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	subj, rec := sealSubjectAndRecord(t, a, id, "+49 151 23456789")
 	opens(t, b, id, keys.Subject, keys.TargetLabel("t1"), subj, "+49 151 23456789", 3)
 	opens(t, b, id, keys.Record, "record", rec, "what we did", 1)
 	if st := b.CacheStats(); st.OpenKeys != 2 {
@@ -256,15 +258,7 @@ func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
 	if err := a.Erase(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, b, e.Revision())
+	waitTombstone(t, env, b, id)
 	misses := b.CacheStats().Misses
 	if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("b opens the erased value: %q, %v", pt, err)
@@ -294,10 +288,6 @@ func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
 			t.Fatal(err)
 		}
 		sealed[i] = s
-	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
 	}
 	var erased [n]atomic.Bool
 	var wg sync.WaitGroup
@@ -333,11 +323,7 @@ func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
 	wg.Wait()
 	for i := 0; i < n; i += 2 {
 		id := fmt.Sprintf("req-%d", i)
-		e, err := kv.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitApplied(t, b, e.Revision())
+		waitTombstone(t, env, b, id)
 		for _, kr := range []*keys.Keyring{a, b} {
 			if pt, err := kr.Open(ctx, id, "l", sealed[i]); !errors.Is(err, keys.ErrErased) {
 				t.Errorf("%s opens after its erasure: %q, %v", id, pt, err)

@@ -2,7 +2,6 @@ package viewcache_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -16,7 +15,6 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
@@ -39,6 +37,15 @@ func newJS(t testing.TB) jetstream.JetStream {
 
 func ev(service, name, text string) eventstore.Event {
 	return eventstore.Event{Service: service, Name: name, Payload: wrapperspb.String(text)}
+}
+
+// received is the event that opens request id, about one account target:
+// personal data, sealed by a store with a sealer.
+func received(id, target string) eventstore.Event {
+	return eventstore.Event{Payload: &intakev1.RequestReceived{
+		RequestId: id, GroupMember: "member-a",
+		Request: &intakev1.DataDisclosureRequest{Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: target}}},
+	}}
 }
 
 // view is what the tests keep: the texts of the history's events.
@@ -73,6 +80,14 @@ func (c *counter) build(id string) viewcache.Build[view] {
 	}
 }
 
+// cachedStore is what most tests read through: an indexed store on js
+// (with opts), the counter of the views built from it, and a view cache of
+// at most limit views over it.
+func cachedStore(js jetstream.JetStream, limit int, opts ...eventstore.Option) (*eventstore.Store, *counter, *viewcache.Cache[view]) {
+	store := eventstore.NewStore(js, append([]eventstore.Option{eventstore.WithIndex(0)}, opts...)...)
+	return store, &counter{store: store}, viewcache.For[view](store, limit)
+}
+
 // waitIndexed waits until store's index has applied the stream's last
 // message.
 func waitIndexed(t *testing.T, js jetstream.JetStream, store *eventstore.Store) {
@@ -96,10 +111,8 @@ func waitIndexed(t *testing.T, js jetstream.JetStream, store *eventstore.Store) 
 // applied it yet (read-your-writes).
 func TestGet_ServesAgainUntilTheRequestChanges(t *testing.T) {
 	js := newJS(t)
+	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
 	const id = "req-fresh"
 	if _, err := store.Append(ctx, id, 0, ev("intake", "noted", "one")); err != nil {
 		t.Fatal(err)
@@ -194,10 +207,8 @@ func TestGet_ReadYourWritesAcrossClusterNodes(t *testing.T) {
 // kept view is folded again, and the fold leaves the forged event out.
 func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
 	js := newJS(t)
+	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
 	const id = "req-forged"
 	if _, err := store.Append(ctx, id, 0, ev("intake", "noted", "genuine")); err != nil {
 		t.Fatal(err)
@@ -218,11 +229,8 @@ func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
 
 // At most the configured number of views are kept.
 func TestGet_KeepsAtMostItsLimit(t *testing.T) {
-	js := newJS(t)
+	store, c, cache := cachedStore(newJS(t), 3)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 3)
 	for i := range 10 {
 		id := fmt.Sprintf("req-%d", i)
 		if _, err := store.Append(ctx, id, 0, ev("intake", "noted", id)); err != nil {
@@ -264,30 +272,13 @@ func TestFor_NoSourceBuildsEveryTime(t *testing.T) {
 func TestGet_ErasureDropsTheViewWithPersonalData(t *testing.T) {
 	js := newJS(t)
 	ctx := context.Background()
-	kv, err := keys.EnsureBucket(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	_, _ = rand.Read(kek)
-	keyring := func() *keys.Keyring {
-		kr, err := keys.New(kv, kek)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kr.WithJetStream(js)
-	}
+	k := testkit.NewKeys(t, js, 1)
 	// The reading service and the erasing one each have their keyring.
-	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(keyring())))
-	eraser := keyring()
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
+	store, c, cache := cachedStore(js, 0, eventstore.WithSealer(seal.New(k.Keyring(t))))
+	eraser := k.Keyring(t)
 	const target = "subject@example.org"
 	for _, id := range []string{"req-erased", "req-kept"} {
-		if _, err := store.Append(ctx, id, 0, eventstore.Event{Payload: &intakev1.RequestReceived{
-			RequestId: id, GroupMember: "member-a",
-			Request: &intakev1.DataDisclosureRequest{Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: target}}},
-		}}); err != nil {
+		if _, err := store.Append(ctx, id, 0, received(id, target)); err != nil {
 			t.Fatal(err)
 		}
 	}
