@@ -17,8 +17,8 @@ type Keys struct {
 	KEK []byte
 }
 
-// NewKeys makes the key bucket on js with replicas replicas, and a random
-// KEK.
+// NewKeys makes (or finds) the key bucket on js with replicas replicas,
+// and a new random KEK.
 func NewKeys(tb testing.TB, js jetstream.JetStream, replicas int) *Keys {
 	tb.Helper()
 	kv, err := keys.EnsureBucket(tb.Context(), js, replicas)

@@ -18,7 +18,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkGet -benchmem ./viewcache/
 func BenchmarkGet(b *testing.B) {
-	js := newJS(b)
+	js := testkit.Streams(b)
 	ctx := context.Background()
 	kr := testkit.Keyring(b, js)
 	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr)))

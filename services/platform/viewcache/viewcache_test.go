@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -22,17 +20,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	testkit.PropagateTraceContext()
 	os.Exit(m.Run())
-}
-
-func newJS(t testing.TB) jetstream.JetStream {
-	t.Helper()
-	env := natstest.Start(t)
-	if err := eventstore.EnsureStreams(context.Background(), env.JS, eventstore.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return env.JS
 }
 
 func ev(service, name, text string) eventstore.Event {
@@ -110,7 +99,7 @@ func waitIndexed(t *testing.T, js jetstream.JetStream, store *eventstore.Store) 
 // right after a write sees the write, whether or not the index has
 // applied it yet (read-your-writes).
 func TestGet_ServesAgainUntilTheRequestChanges(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
 	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
 	const id = "req-fresh"
@@ -206,7 +195,7 @@ func TestGet_ReadYourWritesAcrossClusterNodes(t *testing.T) {
 // A forged event on the request's subjects changes its last sequence: the
 // kept view is folded again, and the fold leaves the forged event out.
 func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
 	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
 	const id = "req-forged"
@@ -229,7 +218,7 @@ func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
 
 // At most the configured number of views are kept.
 func TestGet_KeepsAtMostItsLimit(t *testing.T) {
-	store, c, cache := cachedStore(newJS(t), 3)
+	store, c, cache := cachedStore(testkit.Streams(t), 3)
 	ctx := context.Background()
 	for i := range 10 {
 		id := fmt.Sprintf("req-%d", i)
@@ -270,7 +259,7 @@ func TestFor_NoSourceBuildsEveryTime(t *testing.T) {
 // data key, the view kept with the opened personal data is dropped, and
 // the next read opens nothing. Views kept of other requests stay.
 func TestGet_ErasureDropsTheViewWithPersonalData(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
 	ctx := context.Background()
 	k := testkit.NewKeys(t, js, 1)
 	// The reading service and the erasing one each have their keyring.
