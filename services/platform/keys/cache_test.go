@@ -79,6 +79,21 @@ func sealSubjectAndRecord(t *testing.T, kr *keys.Keyring, id, subject string) (s
 	return subj, rec
 }
 
+// heldUnwrapped seals a subject value and a RECORD value of request id as
+// a, and opens them as kr (the subject's three times, the record's
+// recordOpens times, each to its plaintext) until kr holds both keys
+// unwrapped.
+func heldUnwrapped(t *testing.T, a, kr *keys.Keyring, id, subject string, recordOpens int) (subj, rec []byte) {
+	t.Helper()
+	subj, rec = sealSubjectAndRecord(t, a, id, subject)
+	opens(t, kr, id, keys.Subject, keys.TargetLabel("t1"), subj, subject, 3)
+	opens(t, kr, id, keys.Record, "record", rec, "what we did", recordOpens)
+	if st := kr.CacheStats(); st.OpenKeys != 2 {
+		t.Fatalf("the keyring holds %d keys unwrapped, want both of the request's: %+v", st.OpenKeys, st)
+	}
+	return subj, rec
+}
+
 // waitTombstone waits until kr's watch has delivered the bucket's latest
 // revision of request id's key (its tombstone, once erased).
 func waitTombstone(t *testing.T, env *natstest.Env, kr *keys.Keyring, id string) {
@@ -219,12 +234,7 @@ func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
 	waitRunning(t, a)
 	ctx := t.Context()
 	const id = "req-1"
-	subj, rec := sealSubjectAndRecord(t, a, id, "alice@example.org")
-	opens(t, a, id, keys.Subject, keys.TargetLabel("t1"), subj, "alice@example.org", 3)
-	opens(t, a, id, keys.Record, "record", rec, "what we did", 3)
-	if st := a.CacheStats(); st.OpenKeys != 2 {
-		t.Fatalf("the keyring holds %d keys unwrapped, want both of the request's: %+v", st.OpenKeys, st)
-	}
+	subj, rec := heldUnwrapped(t, a, a, id, "alice@example.org", 3)
 
 	if err := a.Erase(ctx, id); err != nil {
 		t.Fatal(err)
@@ -248,12 +258,7 @@ func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
 	waitRunning(t, b)
 	ctx := t.Context()
 	const id = "req-2"
-	subj, rec := sealSubjectAndRecord(t, a, id, "+49 151 23456789")
-	opens(t, b, id, keys.Subject, keys.TargetLabel("t1"), subj, "+49 151 23456789", 3)
-	opens(t, b, id, keys.Record, "record", rec, "what we did", 1)
-	if st := b.CacheStats(); st.OpenKeys != 2 {
-		t.Fatalf("b holds %d keys unwrapped, want 2: %+v", st.OpenKeys, st)
-	}
+	subj, rec := heldUnwrapped(t, a, b, id, "+49 151 23456789", 1)
 
 	if err := a.Erase(ctx, id); err != nil {
 		t.Fatal(err)
