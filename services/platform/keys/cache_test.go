@@ -50,6 +50,17 @@ func waitRunning(t *testing.T, kr *keys.Keyring) {
 	}
 }
 
+// twoInstances is two service instances' keyrings over one bucket with
+// one KEK, their caches serving.
+func twoInstances(t *testing.T) (a, b *keys.Keyring, env *natstest.Env) {
+	t.Helper()
+	a, kek, env := keyring(t)
+	b = instance(t, env, kek)
+	waitRunning(t, a)
+	waitRunning(t, b)
+	return a, b, env
+}
+
 // waitApplied waits until kr's watch of the bucket has delivered revision
 // rev: how long that takes is the server's business, and not asserted.
 func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
@@ -116,11 +127,8 @@ func waitTombstone(t *testing.T, env *natstest.Env, kr *keys.Keyring, id string)
 // erased, without asking the bucket either. The request's RECORD key,
 // cached beside it, still opens.
 func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
-	a, kek, env := keyring(t)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
 	const id = "req-erased"
 	subj, rec := sealSubjectAndRecord(t, a, id, "+49 151 23456789")
 	for range 2 {
@@ -252,10 +260,7 @@ func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
 // values once its watch delivered the tombstone, without asking the bucket
 // (the tombstone in its cache answers), and its RECORD key still opens.
 func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
-	a, kek, env := keyring(t)
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
 	const id = "req-2"
 	subj, rec := heldUnwrapped(t, a, b, id, "+49 151 23456789", 1)
@@ -280,10 +285,7 @@ func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
 // Erase returned succeeds, on the erasing keyring or (once its watch
 // delivered the tombstone) on another.
 func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
-	a, kek, env := keyring(t)
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
 	const n = 16
 	sealed := make([][]byte, n)
