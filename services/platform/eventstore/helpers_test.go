@@ -1,16 +1,12 @@
 package eventstore_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.PropagateTraceContext()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.MainTraced(m) }
 
 // newJS starts a real embedded JetStream server with the DDR streams (the
 // name the package's many tests call it by).

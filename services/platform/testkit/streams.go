@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,10 +24,11 @@ func Streams(tb testing.TB) jetstream.JetStream {
 	return env.JS
 }
 
-// PropagateTraceContext installs the W3C trace-context and baggage
-// propagator. The global default is a no-op; telemetry setup installs
-// this one in the binaries, and a TestMain calls this so that the tests
-// see the trace an event carries as the services do.
-func PropagateTraceContext() {
+// MainTraced is the TestMain of a package whose tests check the trace an
+// event carries: it installs the W3C trace-context and baggage propagator
+// and runs the tests. The global default propagator is a no-op; telemetry
+// setup installs this one in the binaries.
+func MainTraced(m *testing.M) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	os.Exit(m.Run())
 }

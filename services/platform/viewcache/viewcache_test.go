@@ -3,7 +3,6 @@ package viewcache_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,10 +18,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/viewcache"
 )
 
-func TestMain(m *testing.M) {
-	testkit.PropagateTraceContext()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.MainTraced(m) }
 
 func ev(service, name, text string) eventstore.Event {
 	return eventstore.Event{Service: service, Name: name, Payload: wrapperspb.String(text)}
