@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -77,19 +76,7 @@ func newErasureEnv(t *testing.T) *erasureEnv {
 	if err := eventstore.EnsureStreams(t.Context(), n.JS, eventstore.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := keys.EnsureBucket(t.Context(), n.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	if _, err := rand.Read(kek); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr = kr.WithJetStream(n.JS)
+	kr := testkit.Keyring(t, n.JS)
 	s := seal.New(kr)
 	return &erasureEnv{t: t, ctx: eventstore.WithOpener(t.Context(), s), js: n,
 		store: eventstore.NewStore(n.JS, eventstore.WithSealer(s)), keys: kr, clock: testkit.NewClock(t0)}

@@ -22,6 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/seal"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // decaySizes are the stream lengths BenchmarkDecay compares; set
@@ -113,18 +114,9 @@ func BenchmarkDecay(b *testing.B) {
 			plain, js := benchStore(b, false)
 			indexed := eventstore.NewStore(js, eventstore.WithIndex(0))
 			ctx := context.Background()
-			kv, err := keys.EnsureBucket(ctx, js, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			kek := make([]byte, keys.KEKSize)
-			_, _ = rand.Read(kek)
-			kr, err := keys.New(kv, kek)
-			if err != nil {
-				b.Fatal(err)
-			}
-			kr = kr.WithJetStream(js) // its cache watches the bucket
-			uncached, err := keys.New(kv, kek)
+			k := testkit.NewKeys(b, js, 1)
+			kr := k.Keyring(b) // its cache watches the bucket
+			uncached, err := keys.New(k.KV, k.KEK)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,12 +2,10 @@ package eventstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"testing"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
@@ -19,17 +17,7 @@ import (
 func TestIndex_CachedMessagesStaySealedAndErasureHolds(t *testing.T) {
 	js := newJS(t)
 	ctx := context.Background()
-	kv, err := keys.EnsureBucket(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	_, _ = rand.Read(kek)
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr = kr.WithJetStream(js)
+	kr := testkit.Keyring(t, js)
 	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr)))
 	received := eventstore.Kind[*intakev1.RequestReceived]()
 	const id = "req-cached"
@@ -63,7 +51,7 @@ func TestIndex_CachedMessagesStaySealedAndErasureHolds(t *testing.T) {
 	if got := valueOf(); got != target { // read through the index: now cached
 		t.Fatalf("target = %q", got)
 	}
-	err = store.ScanRequest(ctx, id, func(m eventstore.RawMsg) error {
+	err := store.ScanRequest(ctx, id, func(m eventstore.RawMsg) error {
 		for i := range m.Data {
 			m.Data[i] = 0
 		}

@@ -7,8 +7,42 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 )
+
+// streamKeyring is a keyring over a new bucket on env with a random KEK,
+// its cache fed by the bucket's watch (WithJetStream), as a service runs
+// it; the bucket and the KEK are returned for the tests that look behind
+// the keyring.
+func streamKeyring(tb testing.TB, env *natstest.Env) (*Keyring, jetstream.KeyValue, []byte) {
+	tb.Helper()
+	kv, err := EnsureBucket(tb.Context(), env.JS, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kek := make([]byte, KEKSize)
+	_, _ = rand.Read(kek)
+	kr, err := New(kv, kek)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kr.WithJetStream(env.JS), kv, kek
+}
+
+// waitCacheRunning waits until kr's cache serves (its watch starts in the
+// background on first use).
+func waitCacheRunning(tb testing.TB, kr *Keyring) {
+	tb.Helper()
+	for !kr.CacheRunning(tb.Context()) {
+		select {
+		case <-tb.Context().Done():
+			tb.Fatal(tb.Context().Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
 
 // The cache holds data keys as the bucket does, wrapped under the KEK: no
 // entry's value holds a raw data key, every entry unwraps to one with the
@@ -18,24 +52,8 @@ import (
 func TestCachedKeysStayWrappedInMemory(t *testing.T) {
 	env := natstest.Start(t)
 	ctx := t.Context()
-	kv, err := EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, KEKSize)
-	_, _ = rand.Read(kek)
-	kr, err := New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr.WithJetStream(env.JS)
-	for !kr.CacheRunning(ctx) {
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(time.Millisecond):
-		}
-	}
+	kr, kv, _ := streamKeyring(t, env)
+	waitCacheRunning(t, kr)
 	for i := range 10 {
 		id := fmt.Sprintf("req-%d", i)
 		s, err := kr.Seal(ctx, id, "l", []byte("v"))
@@ -134,27 +152,13 @@ func TestAReadThatRacedANewerWriteIsNotCached(t *testing.T) {
 func TestUnwrappedKeysAreBounded(t *testing.T) {
 	env := natstest.Start(t)
 	ctx := t.Context()
-	kv, err := EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, KEKSize)
-	_, _ = rand.Read(kek)
-	kr, err := New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr.WithJetStream(env.JS).WithCacheSize(8)
+	kr, _, _ := streamKeyring(t, env)
+	kr.WithCacheSize(8)
 	kr.cache.openSize = 3
-	for !kr.CacheRunning(ctx) {
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(time.Millisecond):
-		}
-	}
+	waitCacheRunning(t, kr)
 	const n = 12
 	sealed := make([][]byte, n)
+	var err error
 	for i := range n {
 		if sealed[i], err = kr.Seal(ctx, fmt.Sprintf("req-%d", i), "l", []byte("v")); err != nil {
 			t.Fatal(err)

@@ -50,6 +50,17 @@ func waitRunning(t *testing.T, kr *keys.Keyring) {
 	}
 }
 
+// twoInstances is two service instances' keyrings over one bucket with
+// one KEK, their caches serving.
+func twoInstances(t *testing.T) (a, b *keys.Keyring, env *natstest.Env) {
+	t.Helper()
+	a, kek, env := keyring(t)
+	b = instance(t, env, kek)
+	waitRunning(t, a)
+	waitRunning(t, b)
+	return a, b, env
+}
+
 // waitApplied waits until kr's watch of the bucket has delivered revision
 // rev: how long that takes is the server's business, and not asserted.
 func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
@@ -63,6 +74,52 @@ func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
 	}
 }
 
+// sealSubjectAndRecord seals subject under the target label "t1" and a
+// RECORD value "what we did" for request id as kr, the pair of values the
+// erasure tests watch: the first must stop opening, the second must not.
+func sealSubjectAndRecord(t *testing.T, kr *keys.Keyring, id, subject string) (subj, rec []byte) {
+	t.Helper()
+	subj, err := kr.Seal(t.Context(), id, keys.TargetLabel("t1"), []byte(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err = kr.SealKind(t.Context(), id, keys.Record, "record", []byte("what we did"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return subj, rec
+}
+
+// heldUnwrapped seals a subject value and a RECORD value of request id as
+// a, and opens them as kr (the subject's three times, the record's
+// recordOpens times, each to its plaintext) until kr holds both keys
+// unwrapped.
+func heldUnwrapped(t *testing.T, a, kr *keys.Keyring, id, subject string, recordOpens int) (subj, rec []byte) {
+	t.Helper()
+	subj, rec = sealSubjectAndRecord(t, a, id, subject)
+	opens(t, kr, id, keys.Subject, keys.TargetLabel("t1"), subj, subject, 3)
+	opens(t, kr, id, keys.Record, "record", rec, "what we did", recordOpens)
+	if st := kr.CacheStats(); st.OpenKeys != 2 {
+		t.Fatalf("the keyring holds %d keys unwrapped, want both of the request's: %+v", st.OpenKeys, st)
+	}
+	return subj, rec
+}
+
+// waitTombstone waits until kr's watch has delivered the bucket's latest
+// revision of request id's key (its tombstone, once erased).
+func waitTombstone(t *testing.T, env *natstest.Env, kr *keys.Keyring, id string) {
+	t.Helper()
+	kv, err := keys.EnsureBucket(t.Context(), env.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, kr, e.Revision())
+}
+
 // A request's data key erased by one instance is not served by another
 // instance's cache that holds it: the other instance had opened the
 // request's values (the second open came from its cache, no read of the
@@ -70,20 +127,10 @@ func waitApplied(t *testing.T, kr *keys.Keyring, rev uint64) {
 // erased, without asking the bucket either. The request's RECORD key,
 // cached beside it, still opens.
 func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
-	a, kek, env := keyring(t)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
 	const id = "req-erased"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	subj, rec := sealSubjectAndRecord(t, a, id, "+49 151 23456789")
 	for range 2 {
 		if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); err != nil || string(pt) != "+49 151 23456789" {
 			t.Fatalf("b opens %q, %v", pt, err)
@@ -104,15 +151,7 @@ func TestErasureReachesAnotherInstanceWhoseCacheHoldsTheKey(t *testing.T) {
 	if _, err := a.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("a opens after its own erasure: %v", err)
 	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, b, e.Revision())
+	waitTombstone(t, env, b, id)
 	hits := b.CacheStats().Hits
 	if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("b opens the erased value: %q, %v", pt, err)
@@ -203,19 +242,7 @@ func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
 	waitRunning(t, a)
 	ctx := t.Context()
 	const id = "req-1"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("alice@example.org"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opens(t, a, id, keys.Subject, keys.TargetLabel("t1"), subj, "alice@example.org", 3)
-	opens(t, a, id, keys.Record, "record", rec, "what we did", 3)
-	if st := a.CacheStats(); st.OpenKeys != 2 {
-		t.Fatalf("the keyring holds %d keys unwrapped, want both of the request's: %+v", st.OpenKeys, st)
-	}
+	subj, rec := heldUnwrapped(t, a, a, id, "alice@example.org", 3)
 
 	if err := a.Erase(ctx, id); err != nil {
 		t.Fatal(err)
@@ -233,38 +260,15 @@ func TestErasureDropsTheUnwrappedKeyOfTheErasingKeyring(t *testing.T) {
 // values once its watch delivered the tombstone, without asking the bucket
 // (the tombstone in its cache answers), and its RECORD key still opens.
 func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
-	a, kek, env := keyring(t)
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
 	const id = "req-2"
-	subj, err := a.Seal(ctx, id, keys.TargetLabel("t1"), []byte("+49 151 23456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := a.SealKind(ctx, id, keys.Record, "record", []byte("what we did"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opens(t, b, id, keys.Subject, keys.TargetLabel("t1"), subj, "+49 151 23456789", 3)
-	opens(t, b, id, keys.Record, "record", rec, "what we did", 1)
-	if st := b.CacheStats(); st.OpenKeys != 2 {
-		t.Fatalf("b holds %d keys unwrapped, want 2: %+v", st.OpenKeys, st)
-	}
+	subj, rec := heldUnwrapped(t, a, b, id, "+49 151 23456789", 1)
 
 	if err := a.Erase(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, b, e.Revision())
+	waitTombstone(t, env, b, id)
 	misses := b.CacheStats().Misses
 	if pt, err := b.Open(ctx, id, keys.TargetLabel("t1"), subj); !errors.Is(err, keys.ErrErased) {
 		t.Fatalf("b opens the erased value: %q, %v", pt, err)
@@ -281,10 +285,7 @@ func TestErasureDropsTheUnwrappedKeyOfAnotherInstance(t *testing.T) {
 // Erase returned succeeds, on the erasing keyring or (once its watch
 // delivered the tombstone) on another.
 func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
-	a, kek, env := keyring(t)
-	b := instance(t, env, kek)
-	waitRunning(t, a)
-	waitRunning(t, b)
+	a, b, env := twoInstances(t)
 	ctx := t.Context()
 	const n = 16
 	sealed := make([][]byte, n)
@@ -294,10 +295,6 @@ func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
 			t.Fatal(err)
 		}
 		sealed[i] = s
-	}
-	kv, err := keys.EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
 	}
 	var erased [n]atomic.Bool
 	var wg sync.WaitGroup
@@ -333,11 +330,7 @@ func TestUnwrappedKeysUnderConcurrentOpensAndErasures(t *testing.T) {
 	wg.Wait()
 	for i := 0; i < n; i += 2 {
 		id := fmt.Sprintf("req-%d", i)
-		e, err := kv.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitApplied(t, b, e.Revision())
+		waitTombstone(t, env, b, id)
 		for _, kr := range []*keys.Keyring{a, b} {
 			if pt, err := kr.Open(ctx, id, "l", sealed[i]); !errors.Is(err, keys.ErrErased) {
 				t.Errorf("%s opens after its erasure: %q, %v", id, pt, err)

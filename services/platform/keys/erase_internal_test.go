@@ -2,7 +2,6 @@ package keys
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -53,17 +52,7 @@ func TestErasedKeyIsNotRecoverableFromTheDataDirectoryWithTheKEK(t *testing.T) {
 	env := natstest.Start(t, natstest.Options{SyncAlways: true})
 	dir := env.Server.JetStreamConfig().StoreDir
 	ctx := t.Context()
-	kv, err := EnsureBucket(ctx, env.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, KEKSize)
-	_, _ = rand.Read(kek)
-	kr, err := New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr.WithJetStream(env.JS)
+	kr, _, kek := streamKeyring(t, env)
 	const id, target = "req-shred", "+49 151 23456789"
 	sealed, err := kr.Seal(ctx, id, TargetLabel("t1"), []byte(target))
 	if err != nil {

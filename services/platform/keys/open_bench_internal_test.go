@@ -1,10 +1,8 @@
 package keys
 
 import (
-	"crypto/rand"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 )
@@ -24,24 +22,13 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			env := natstest.Start(b)
 			ctx := b.Context()
-			kv, err := EnsureBucket(ctx, env.JS, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			kek := make([]byte, KEKSize)
-			_, _ = rand.Read(kek)
-			kr, err := New(kv, kek)
-			if err != nil {
-				b.Fatal(err)
-			}
-			kr.WithJetStream(env.JS)
+			kr, _, _ := streamKeyring(b, env)
 			kr.cache.openSize = mode.openSize
-			for !kr.CacheRunning(ctx) {
-				time.Sleep(time.Millisecond)
-			}
+			waitCacheRunning(b, kr)
 			const n = 50
 			ids := make([]string, n)
 			sealed := make([][]byte, n)
+			var err error
 			for i := range n {
 				ids[i] = fmt.Sprintf("req-%d", i)
 				if sealed[i], err = kr.Seal(ctx, ids[i], TargetLabel("t1"), []byte("acct-0123456789")); err != nil {

@@ -2,7 +2,6 @@ package seal_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -109,19 +108,8 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	if err := eventstore.EnsureStreams(ctx, nodes[0].JS, eventstore.StreamOptions{Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := keys.EnsureBucket(ctx, nodes[0].JS, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	if _, err := rand.Read(kek); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr = kr.WithJetStream(nodes[0].JS)
+	k := testkit.NewKeys(t, nodes[0].JS, 3)
+	kr := k.Keyring(t)
 	e := env{
 		store: eventstore.NewStore(nodes[0].JS), keyring: kr, sealer: seal.New(kr),
 		sealing: eventstore.NewStore(nodes[0].JS, eventstore.WithSealer(seal.New(kr))),
@@ -134,7 +122,7 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	sort.Strings(ids)
 
 	// An authorised read through another node opens every value back.
-	other, err := keys.Lazy(nodes[2].JS, kek)
+	other, err := keys.Lazy(nodes[2].JS, k.KEK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +144,9 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	// Not blind: before erasure every replica's files hold the keys.
 	for i, dir := range dirs {
 		testkit.Eventually(t, "the keys on every replica", func() bool {
-			return len(erasedKeysIn(t, dir, kek, ids[:1])) > 0
+			return len(erasedKeysIn(t, dir, k.KEK, ids[:1])) > 0
 		})
-		t.Logf("before erasure, node %d holds %s's key in %v", i, ids[0], keysOf(erasedKeysIn(t, dir, kek, ids[:1])))
+		t.Logf("before erasure, node %d holds %s's key in %v", i, ids[0], keysOf(erasedKeysIn(t, dir, k.KEK, ids[:1])))
 	}
 
 	for _, id := range ids {
@@ -188,14 +176,14 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	// revision in its stream blocks. Only the raft logs still hold it.
 	for i, dir := range dirs {
 		testkit.Eventually(t, "no erased key in any replica's stream blocks", func() bool {
-			for path := range erasedKeysIn(t, dir, kek, ids) {
+			for path := range erasedKeysIn(t, dir, k.KEK, ids) {
 				if !strings.HasPrefix(path, filepath.Join("$SYS", "_js_")+string(filepath.Separator)) {
 					return false
 				}
 			}
 			return true
 		})
-		t.Logf("right after erasure, node %d still holds erased keys in %v", i, keysOf(erasedKeysIn(t, dir, kek, ids)))
+		t.Logf("right after erasure, node %d still holds erased keys in %v", i, keysOf(erasedKeysIn(t, dir, k.KEK, ids)))
 	}
 
 	// Each replica's next snapshot of the bucket's raft group, as the
@@ -205,9 +193,9 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	if ownSnapshots {
 		start := time.Now()
 		for i, dir := range dirs {
-			for len(erasedKeysIn(t, dir, kek, ids)) > 0 {
+			for len(erasedKeysIn(t, dir, k.KEK, ids)) > 0 {
 				if time.Since(start) > ownSnapshotPatience {
-					t.Fatalf("node %d still holds erased keys %v after %v", i, keysOf(erasedKeysIn(t, dir, kek, ids)), ownSnapshotPatience)
+					t.Fatalf("node %d still holds erased keys %v after %v", i, keysOf(erasedKeysIn(t, dir, k.KEK, ids)), ownSnapshotPatience)
 				}
 				time.Sleep(time.Second)
 			}
@@ -222,7 +210,7 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 				}
 				return false
 			}
-			return len(erasedKeysIn(t, dirs[i], kek, ids)) == 0
+			return len(erasedKeysIn(t, dirs[i], k.KEK, ids)) == 0
 		})
 	}
 
@@ -232,7 +220,7 @@ func eraseOnACluster(t *testing.T, ownSnapshots bool) {
 	}
 	var size int64
 	for i, dir := range dirs {
-		if found := erasedKeysIn(t, dir, kek, ids); len(found) > 0 {
+		if found := erasedKeysIn(t, dir, k.KEK, ids); len(found) > 0 {
 			t.Errorf("node %d: an erased key unwraps with the KEK from %v", i, found)
 		}
 		if found := storedCanaries(t, dir, canaries); len(found) > 0 {
@@ -280,19 +268,8 @@ func dirSize(t *testing.T, dir string) int64 {
 func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
 	ctx := context.Background()
 	nodes := natstest.StartCluster(t, 3, natstest.Options{SyncAlways: true})
-	kv, err := keys.EnsureBucket(ctx, nodes[0].JS, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	if _, err := rand.Read(kek); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr = kr.WithJetStream(nodes[0].JS)
+	k := testkit.NewKeys(t, nodes[0].JS, 3)
+	kr := k.Keyring(t)
 	ids := []string{"req-a", "req-b", "req-c", "req-d"}
 	for _, id := range ids {
 		if _, err := kr.Seal(ctx, id, "label", []byte("whom it is about")); err != nil {
@@ -302,7 +279,7 @@ func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
 	down := nodes[2]
 	dir := down.Config.StoreDir
 	testkit.Eventually(t, "the keys on the replica to stop", func() bool {
-		return len(erasedKeysIn(t, dir, kek, ids)) > 0
+		return len(erasedKeysIn(t, dir, k.KEK, ids)) > 0
 	})
 	down.Conn.Close()
 	natsx.Shutdown(down.Server)
@@ -318,10 +295,10 @@ func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
 				_ = kr.EraseKind(ctx, ids[0], keys.Subject)
 				return false
 			}
-			return len(erasedKeysIn(t, nodes[i].Config.StoreDir, kek, ids)) == 0
+			return len(erasedKeysIn(t, nodes[i].Config.StoreDir, k.KEK, ids)) == 0
 		})
 	}
-	held := erasedKeysIn(t, dir, kek, ids)
+	held := erasedKeysIn(t, dir, k.KEK, ids)
 	if len(held) == 0 {
 		t.Fatal("the stopped replica holds no key: the scan is blind")
 	}
@@ -334,9 +311,9 @@ func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
 	t.Cleanup(func() { natsx.Shutdown(back) })
 	start := time.Now()
 	deadline := start.Add(natstest.ClusterPatience)
-	for len(erasedKeysIn(t, dir, kek, ids)) > 0 {
+	for len(erasedKeysIn(t, dir, k.KEK, ids)) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("back for %v, the replica still holds erased keys in %v", natstest.ClusterPatience, keysOf(erasedKeysIn(t, dir, kek, ids)))
+			t.Fatalf("back for %v, the replica still holds erased keys in %v", natstest.ClusterPatience, keysOf(erasedKeysIn(t, dir, k.KEK, ids)))
 		}
 		// Its snapshot, as its timer takes it, after the bucket's traffic.
 		if err := back.JetStreamSnapshotStream(server.DEFAULT_GLOBAL_ACCOUNT, "KV_"+keys.Bucket); err != nil {
@@ -351,7 +328,7 @@ func TestErasureReachesAReplicaThatWasDownOnceItIsBack(t *testing.T) {
 	}
 	natsx.Shutdown(back)
 	for i, n := range nodes {
-		if found := erasedKeysIn(t, n.Config.StoreDir, kek, ids); len(found) > 0 {
+		if found := erasedKeysIn(t, n.Config.StoreDir, k.KEK, ids); len(found) > 0 {
 			t.Errorf("node %d: an erased key unwraps with the KEK from %v", i, found)
 		}
 	}

@@ -3,7 +3,6 @@ package seal_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/natsx"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/seal"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // Every service's events, linked so that the registry holds them all.
@@ -120,19 +120,7 @@ func start(t *testing.T) env {
 	if err := eventstore.EnsureStreams(ctx, n.JS, eventstore.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := keys.EnsureBucket(ctx, n.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	if _, err := rand.Read(kek); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr = kr.WithJetStream(n.JS)
+	kr := testkit.Keyring(t, n.JS)
 	return env{
 		store: eventstore.NewStore(n.JS), keyring: kr, sealer: seal.New(kr),
 		sealing:  eventstore.NewStore(n.JS, eventstore.WithSealer(seal.New(kr))),

@@ -2,13 +2,10 @@ package viewcache_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 
-	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/platform/viewcache"
@@ -21,24 +18,12 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkGet -benchmem ./viewcache/
 func BenchmarkGet(b *testing.B) {
-	js := newJS(b)
+	js := testkit.Streams(b)
 	ctx := context.Background()
-	kv, err := keys.EnsureBucket(ctx, js, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	_, _ = rand.Read(kek)
-	kr, err := keys.New(kv, kek)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr.WithJetStream(js))))
+	kr := testkit.Keyring(b, js)
+	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(kr)))
 	const id = "req-bench"
-	last, err := store.Append(ctx, id, 0, eventstore.Event{Payload: &intakev1.RequestReceived{
-		RequestId: id, GroupMember: "member-a",
-		Request: &intakev1.DataDisclosureRequest{Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: "subject@example.org"}}},
-	}})
+	last, err := store.Append(ctx, id, 0, received(id, "subject@example.org"))
 	if err != nil {
 		b.Fatal(err)
 	}

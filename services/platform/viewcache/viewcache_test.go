@@ -2,43 +2,35 @@ package viewcache_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/platform/viewcache"
 )
 
-func TestMain(m *testing.M) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	os.Exit(m.Run())
-}
-
-func newJS(t testing.TB) jetstream.JetStream {
-	t.Helper()
-	env := natstest.Start(t)
-	if err := eventstore.EnsureStreams(context.Background(), env.JS, eventstore.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return env.JS
-}
+func TestMain(m *testing.M) { testkit.MainTraced(m) }
 
 func ev(service, name, text string) eventstore.Event {
 	return eventstore.Event{Service: service, Name: name, Payload: wrapperspb.String(text)}
+}
+
+// received is the event that opens request id, about one account target:
+// personal data, sealed by a store with a sealer.
+func received(id, target string) eventstore.Event {
+	return eventstore.Event{Payload: &intakev1.RequestReceived{
+		RequestId: id, GroupMember: "member-a",
+		Request: &intakev1.DataDisclosureRequest{Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: target}}},
+	}}
 }
 
 // view is what the tests keep: the texts of the history's events.
@@ -73,6 +65,14 @@ func (c *counter) build(id string) viewcache.Build[view] {
 	}
 }
 
+// cachedStore is what most tests read through: an indexed store on js
+// (with opts), the counter of the views built from it, and a view cache of
+// at most limit views over it.
+func cachedStore(js jetstream.JetStream, limit int, opts ...eventstore.Option) (*eventstore.Store, *counter, *viewcache.Cache[view]) {
+	store := eventstore.NewStore(js, append([]eventstore.Option{eventstore.WithIndex(0)}, opts...)...)
+	return store, &counter{store: store}, viewcache.For[view](store, limit)
+}
+
 // waitIndexed waits until store's index has applied the stream's last
 // message.
 func waitIndexed(t *testing.T, js jetstream.JetStream, store *eventstore.Store) {
@@ -95,11 +95,9 @@ func waitIndexed(t *testing.T, js jetstream.JetStream, store *eventstore.Store) 
 // right after a write sees the write, whether or not the index has
 // applied it yet (read-your-writes).
 func TestGet_ServesAgainUntilTheRequestChanges(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
+	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
 	const id = "req-fresh"
 	if _, err := store.Append(ctx, id, 0, ev("intake", "noted", "one")); err != nil {
 		t.Fatal(err)
@@ -193,11 +191,9 @@ func TestGet_ReadYourWritesAcrossClusterNodes(t *testing.T) {
 // A forged event on the request's subjects changes its last sequence: the
 // kept view is folded again, and the fold leaves the forged event out.
 func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
+	store, c, cache := cachedStore(js, 0)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
 	const id = "req-forged"
 	if _, err := store.Append(ctx, id, 0, ev("intake", "noted", "genuine")); err != nil {
 		t.Fatal(err)
@@ -218,11 +214,8 @@ func TestGet_ForgedEventRebuildsAndIsLeftOut(t *testing.T) {
 
 // At most the configured number of views are kept.
 func TestGet_KeepsAtMostItsLimit(t *testing.T) {
-	js := newJS(t)
+	store, c, cache := cachedStore(testkit.Streams(t), 3)
 	ctx := context.Background()
-	store := eventstore.NewStore(js, eventstore.WithIndex(0))
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 3)
 	for i := range 10 {
 		id := fmt.Sprintf("req-%d", i)
 		if _, err := store.Append(ctx, id, 0, ev("intake", "noted", id)); err != nil {
@@ -262,32 +255,15 @@ func TestFor_NoSourceBuildsEveryTime(t *testing.T) {
 // data key, the view kept with the opened personal data is dropped, and
 // the next read opens nothing. Views kept of other requests stay.
 func TestGet_ErasureDropsTheViewWithPersonalData(t *testing.T) {
-	js := newJS(t)
+	js := testkit.Streams(t)
 	ctx := context.Background()
-	kv, err := keys.EnsureBucket(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek := make([]byte, keys.KEKSize)
-	_, _ = rand.Read(kek)
-	keyring := func() *keys.Keyring {
-		kr, err := keys.New(kv, kek)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kr.WithJetStream(js)
-	}
+	k := testkit.NewKeys(t, js, 1)
 	// The reading service and the erasing one each have their keyring.
-	store := eventstore.NewStore(js, eventstore.WithIndex(0), eventstore.WithSealer(seal.New(keyring())))
-	eraser := keyring()
-	c := &counter{store: store}
-	cache := viewcache.For[view](store, 0)
+	store, c, cache := cachedStore(js, 0, eventstore.WithSealer(seal.New(k.Keyring(t))))
+	eraser := k.Keyring(t)
 	const target = "subject@example.org"
 	for _, id := range []string{"req-erased", "req-kept"} {
-		if _, err := store.Append(ctx, id, 0, eventstore.Event{Payload: &intakev1.RequestReceived{
-			RequestId: id, GroupMember: "member-a",
-			Request: &intakev1.DataDisclosureRequest{Targets: []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_ACCOUNT, Value: target}}},
-		}}); err != nil {
+		if _, err := store.Append(ctx, id, 0, received(id, target)); err != nil {
 			t.Fatal(err)
 		}
 	}
