@@ -3,8 +3,6 @@ package suite_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,9 +12,7 @@ import (
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	"github.com/ddrsuite/ddr/services/allinone/suite"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
-	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
@@ -31,23 +27,9 @@ import (
 func TestReplicas_StaffCommandThroughOneReadThroughTheOtherOnA3NodeCluster(t *testing.T) {
 	nodes := natstest.StartCluster(t, 3, natstest.Options{SyncAlways: true})
 	cfg := suite.DefaultConfig()
-	dirA, dirB := t.TempDir(), t.TempDir()
-	a := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirA, NATSURL: nodes[1].Server.ClientURL(), Replicas: 3}, cfg.Build)
 	// One key-encryption key and one fingerprint key for both, as a
 	// deployment mounts one secret into every replica.
-	if err := os.MkdirAll(filepath.Join(dirB, "pki"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{runner.KEKFileName, keys.FingerprintKeyFileName} {
-		b, err := os.ReadFile(filepath.Join(dirA, "pki", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dirB, "pki", name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirB, NATSURL: nodes[2].Server.ClientURL(), Replicas: 3}, cfg.Build)
+	a, b := runnertest.StartReplicas(t, runnertest.Options{Insecure: true}, nodes[1].Server.ClientURL(), nodes[2].Server.ClientURL(), cfg.Build)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	in := intakev1.NewIntakeServiceClient(a.Dial(t, member))

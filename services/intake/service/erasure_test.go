@@ -1,8 +1,6 @@
 package service_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +16,7 @@ import (
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
-	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
-	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 	"github.com/ddrsuite/ddr/services/platform/seal"
 )
@@ -250,21 +246,9 @@ func TestIssue14_ErasureShowsAtOnceWhatAFreshIntakeShows(t *testing.T) {
 // showed them until it restarted, and this test ran out of time.
 func TestIssue14_ErasureThroughOneReplicaIsForgottenByTheOther(t *testing.T) {
 	nodes := natstest.StartCluster(t, 3, natstest.Options{})
-	dirA, dirB := t.TempDir(), t.TempDir()
-	a := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirA, NATSURL: nodes[1].Server.ClientURL(), Replicas: 3}, build)
-	if err := os.MkdirAll(filepath.Join(dirB, "pki"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{runner.KEKFileName, keys.FingerprintKeyFileName} {
-		b, err := os.ReadFile(filepath.Join(dirA, "pki", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dirB, "pki", name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b := runnertest.Start(t, runnertest.Options{Insecure: true, DataDir: dirB, NATSURL: nodes[2].Server.ClientURL(), Replicas: 3}, build)
+	// One key-encryption key and one fingerprint key for both, as a
+	// deployment mounts one secret into every replica.
+	a, b := runnertest.StartReplicas(t, runnertest.Options{Insecure: true}, nodes[1].Server.ClientURL(), nodes[2].Server.ClientURL(), build)
 
 	sub, err := client(t, a, memberA).Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: "replica-erase", Request: everyPersonalField("r", false)})
 	if err != nil {
