@@ -25,9 +25,13 @@ import (
 const (
 	DefaultMaxDeliver = 5
 	DefaultAckWait    = 30 * time.Second
-	// DefaultWorkers: enough requests in flight for the server to write
-	// their events in one fsync (group commit) instead of one each.
-	DefaultWorkers = 16
+	// DefaultWorkers: enough requests in flight for a reactor's appends to
+	// get their share of the stream's writes beside intake's. The server
+	// stores (and, with sync always, fsyncs) one message at a time in
+	// arrival order, so under load a reactor's rate is its share of that
+	// queue; with 16 a case-opening reactor (three appends per request)
+	// fell further behind a 32-client submit burst (bench: lag).
+	DefaultWorkers = 64
 	// fetchPerWorker events are pulled per worker at a time.
 	fetchPerWorker = 4
 )

@@ -441,6 +441,60 @@ func TestConsumer_RequestsInParallelEachInStreamOrder(t *testing.T) {
 	}
 }
 
+// The runner pulls ahead of its workers. On Stop, what it pulled but did
+// not start is handed back: the next run gets it at once, not after
+// AckWait (ten minutes here), and the event in hand is settled.
+func TestConsumer_StopHandsBackWhatItPulledButDidNotStart(t *testing.T) {
+	js := newJS(t)
+	store := eventstore.NewStore(js)
+	ctx := context.Background()
+	var last uint64
+	for i := range 20 {
+		seq, err := store.Append(ctx, "r"+strconv.Itoa(i), 0, received(strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = seq
+	}
+	cfg := consumer.Config{Name: "handback", Workers: 1, AckWait: 10 * time.Minute}
+	var mu sync.Mutex
+	handled := map[uint64]int{}
+	count := func(ev eventstore.Event) {
+		mu.Lock()
+		handled[ev.Sequence]++
+		mu.Unlock()
+	}
+	inHand, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	first, err := consumer.Start(ctx, js, cfg, func(_ context.Context, ev eventstore.Event) error {
+		count(ev)
+		once.Do(func() { close(inHand) })
+		<-release
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-inHand
+	stopped := make(chan struct{})
+	go func() { first.Stop(); close(stopped) }()
+	close(release)
+	<-stopped
+
+	start(t, js, cfg, func(_ context.Context, ev eventstore.Event) error {
+		count(ev)
+		return nil
+	})
+	testkit.Eventually(t, "every event settled by the second run", settled(t, js, "handback", last))
+	mu.Lock()
+	defer mu.Unlock()
+	for seq := uint64(1); seq <= last; seq++ {
+		if handled[seq] != 1 {
+			t.Errorf("event %d handled %d times, want once", seq, handled[seq])
+		}
+	}
+}
+
 func TestConsumer_SpanContinuesProducerTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))

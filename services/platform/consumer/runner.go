@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -130,9 +129,12 @@ func (r *Runner) ensureConsumer(ctx context.Context) error {
 
 func (r *Runner) loop(ctx context.Context) {
 	defer close(r.done)
+	w := r.startWorkers(ctx)
+	// After the pull has stopped: the workers settle what they hold.
+	defer w.stop()
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := r.fetchOne(ctx)
+		err := r.pull(ctx, w)
 		if err == nil || ctx.Err() != nil {
 			pause = 100 * time.Millisecond
 			continue
@@ -153,46 +155,88 @@ func (r *Runner) loop(ctx context.Context) {
 	}
 }
 
-// fetchOne pulls a batch and handles its events as they arrive: each
-// request's events by one worker, in the order delivered, different
-// requests in parallel. A reaction is a load and an append (an fsync);
-// one at a time, a reactor could not keep up with intake, whose submits
-// arrive many at once.
-func (r *Runner) fetchOne(ctx context.Context) error {
-	fctx, cancel := context.WithTimeout(ctx, fetchWait)
-	defer cancel()
-	batch, err := r.cons.Fetch(r.cfg.fetchSize(), jetstream.FetchContext(fctx))
+// pull hands the consumer's events to the workers as they arrive, until
+// ctx ends or the pull fails. The pull is continuous: the client asks for
+// more while the workers are busy, so no worker waits for the slowest
+// one of a batch, nor for a round trip, before its next event. A reaction
+// is a load and an append (an fsync); one batch at a time, a reactor
+// could not keep up with intake, whose submits arrive many at once.
+//
+// What is pulled but not yet handled stays small (a few events per
+// worker): each is unacknowledged and its AckWait runs from delivery, so a
+// long local queue would have the server redeliver events still waiting
+// here.
+func (r *Runner) pull(ctx context.Context, w *workers) error {
+	it, err := r.cons.Messages(jetstream.PullMaxMessages(r.cfg.fetchSize()), jetstream.PullExpiry(fetchWait))
 	if err != nil {
 		return err
 	}
-	if r.cfg.Workers == 1 {
-		for msg := range batch.Messages() {
-			r.handle(ctx, msg)
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				r.handBack(it)
+				return nil
+			}
+			return err
 		}
-	} else {
-		queues := make([]chan jetstream.Msg, r.cfg.Workers)
-		var wg sync.WaitGroup
-		for i := range queues {
-			queues[i] = make(chan jetstream.Msg, r.cfg.fetchSize())
-			wg.Go(func() {
-				for msg := range queues[i] {
-					r.handle(ctx, msg)
+		w.dispatch(msg)
+	}
+}
+
+// handBack stops the pull and hands back the events already pulled, so
+// the next run (this replica after a restart, or another) gets them now
+// rather than after AckWait.
+func (r *Runner) handBack(it jetstream.MessagesContext) {
+	it.Drain()
+	for {
+		msg, err := it.Next(jetstream.NextMaxWait(settleTimeout))
+		if err != nil {
+			return
+		}
+		_ = msg.Nak()
+	}
+}
+
+// workers handle each request's events by one worker, in the order
+// delivered, different requests in parallel.
+type workers struct {
+	queues []chan jetstream.Msg
+	wg     sync.WaitGroup
+}
+
+func (r *Runner) startWorkers(ctx context.Context) *workers {
+	w := &workers{queues: make([]chan jetstream.Msg, r.cfg.Workers)}
+	for i := range w.queues {
+		w.queues[i] = make(chan jetstream.Msg, fetchPerWorker)
+		w.wg.Go(func() {
+			for msg := range w.queues[i] {
+				if ctx.Err() != nil {
+					// Stopping: not started, so handed back untouched.
+					_ = msg.Nak()
+					continue
 				}
-			})
-		}
-		for msg := range batch.Messages() {
-			requestID, _ := eventstore.DescribeSubject(msg.Subject())
-			queues[workerOf(requestID, len(queues))] <- msg
-		}
-		for _, q := range queues {
-			close(q)
-		}
-		wg.Wait()
+				r.handle(ctx, msg)
+			}
+		})
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-		return err
+	return w
+}
+
+// dispatch queues msg for its request's worker; it blocks while that
+// worker's queue is full, which holds back the pull.
+func (w *workers) dispatch(msg jetstream.Msg) {
+	requestID, _ := eventstore.DescribeSubject(msg.Subject())
+	w.queues[workerOf(requestID, len(w.queues))] <- msg
+}
+
+// stop lets the workers finish what they hold and waits for them.
+func (w *workers) stop() {
+	for _, q := range w.queues {
+		close(q)
 	}
-	return nil
+	w.wg.Wait()
 }
 
 // workerOf assigns a request to one of n workers, always the same one.
