@@ -96,7 +96,7 @@ func (e *erasureEnv) start() proc {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	idx := app.NewIndex(nil)
+	idx := app.NewIndex(e.store, nil)
 	filters, apply := idx.Projection()
 	ctx, cancel := context.WithCancel(e.ctx)
 	p, err := projection.Start(ctx, e.js.JS, filters, apply, nil)

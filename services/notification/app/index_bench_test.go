@@ -37,7 +37,7 @@ func BenchmarkIndexHeapPerRequest(b *testing.B) {
 	template := benchTemplate(b)
 	for b.Loop() {
 		before := liveHeap()
-		idx := app.NewIndex(nil)
+		idx := app.NewIndex(nil, nil)
 		_, apply := idx.Projection()
 		for i := range benchRequests {
 			id := fmt.Sprintf("req-bench-%06d", i)
