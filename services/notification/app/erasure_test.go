@@ -411,3 +411,38 @@ func TestIssue14_AnErasureWhoseHistoryCannotBeReadDropsThePlan(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19 (start-up bounded): an index rebuilt after the erasure folds
+// the request's events opened without the key, so its plan holds nothing
+// the erasure takes, and TargetsErased reads nothing from the stream: a
+// start over years of erased requests costs no read per request. The
+// index here cannot read any history; it keeps the plan all the same.
+func TestIssue19_AnIndexRebuiltAfterTheErasureReadsNoHistory(t *testing.T) {
+	e := newErasureEnv(t)
+	const id = "req-rebuilt"
+	if err := e.start().n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := natstest.Start(t) // no stream: a read of it fails
+	idx := app.NewIndex(eventstore.NewStore(nowhere.JS), nil)
+	feed(t, idx, h.Events...)
+	got, ok := idx.PlanOf(id, e.clock.Now())
+	if !ok {
+		t.Fatal("the index rebuilt after the erasure holds no plan")
+	}
+	want := e.answers(e.start(), id, h.LastSeq).Index
+	if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+		t.Errorf("the index rebuilt after the erasure holds otherwise than a started notification (-started +index):\n%s", d)
+	}
+}

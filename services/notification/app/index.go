@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -28,13 +30,20 @@ import (
 //
 // It keeps the plans, not the events they were folded from (issue 19:
 // kept for the life of the process, the events took more memory per
-// request than the plan itself; BenchmarkIndexHeapPerRequest). When intake erases a request's SUBJECT key
-// (TargetsErased), the one plan is folded again from the stream, with
-// those fields forgotten: exactly the plan a restarted notification folds,
+// request than the plan itself; BenchmarkIndexHeapPerRequest). When
+// intake erases a request's SUBJECT key (TargetsErased), a plan that
+// folded SUBJECT values is folded again from the stream, with those
+// fields forgotten: exactly the plan a restarted notification folds,
 // which can no longer open them (issue 14).
 type Index struct {
 	mu    sync.RWMutex
 	plans map[string]*domain.Plan
+	// opened holds the requests whose plan folded a SUBJECT value: only
+	// those are folded again at an erasure. The others (most, when the
+	// index is rebuilt at a start: the key of an old request is long gone
+	// and its events open without those values) need no read of the
+	// stream.
+	opened map[string]struct{}
 	// erased holds the requests whose SUBJECT key is gone: each later
 	// event is folded with those fields forgotten.
 	erased map[string]struct{}
@@ -43,8 +52,10 @@ type Index struct {
 	// what the erasure took, and folded again at their next event.
 	stale map[string]struct{}
 
-	history  Histories
-	types    map[string]bool // the event types the index folds
+	history Histories
+	// types are the event types the index folds, each true if its
+	// payload has SUBJECT-marked fields (false: folded all the same).
+	types    map[string]bool
 	filters  []string
 	apply    projection.Apply
 	onChange func(requestID string)
@@ -72,6 +83,7 @@ const (
 func NewIndex(history Histories, onChange func(requestID string)) *Index {
 	x := &Index{
 		plans:    map[string]*domain.Plan{},
+		opened:   map[string]struct{}{},
 		erased:   map[string]struct{}{},
 		stale:    map[string]struct{}{},
 		history:  history,
@@ -122,7 +134,10 @@ func (x *Index) Projection() (filters []string, apply projection.Apply) {
 // reads from a request's history, so that it folds what the projection
 // delivers and nothing else.
 func indexOn[T proto.Message](x *Index) projection.TypedApply {
-	x.types[eventstore.Kind[T]().Type] = true
+	var zero T
+	x.types[eventstore.Kind[T]().Type] = slices.ContainsFunc(seal.MarkedFields(zero.ProtoReflect().Descriptor()), func(fd protoreflect.FieldDescriptor) bool {
+		return seal.KindOf(fd) == optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
+	})
 	return projection.On(func(ev eventstore.Event, _ T) error { return x.Apply(ev) })
 }
 
@@ -142,18 +157,18 @@ func (x *Index) fold(ev eventstore.Event) error {
 	x.mu.RLock()
 	_, erased := x.erased[id]
 	_, stale := x.stale[id]
-	_, planned := x.plans[id]
+	_, opened := x.opened[id]
 	x.mu.RUnlock()
 	if _, ok := ev.Payload.(*intakev1.TargetsErased); ok {
 		x.mu.Lock()
 		x.erased[id] = struct{}{}
 		x.mu.Unlock()
-		if stale || planned && !erased {
+		if stale || opened {
 			return x.refold(id, ev.Sequence)
 		}
-		// No plan holds what the key opened (none folded yet, or it was
-		// forgotten at an earlier erasure): the events to come are
-		// folded forgotten.
+		// The plan holds nothing the key opened (none folded yet, or
+		// only events opened without it, or forgotten at an earlier
+		// erasure): the events to come are folded forgotten.
 		return nil
 	}
 	if stale {
@@ -174,6 +189,11 @@ func (x *Index) fold(ev eventstore.Event) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if !erased && !opened && x.types[ev.Type] && seal.Holds(ev.Payload, keys.Subject) {
+		// Marked even if the plan refuses the event below: a refold
+		// costs one read, a missed one keeps what the erasure took.
+		x.opened[id] = struct{}{}
+	}
 	p, found := x.plans[id]
 	if !found {
 		p = &domain.Plan{}
@@ -215,10 +235,12 @@ func (x *Index) refold(requestID string, through uint64) error {
 	defer x.mu.Unlock()
 	if err != nil {
 		delete(x.plans, requestID)
+		delete(x.opened, requestID)
 		x.stale[requestID] = struct{}{}
 		return fmt.Errorf("notification index: plan of %s dropped at the erasure, not folded again: %w", requestID, err)
 	}
 	delete(x.stale, requestID)
+	delete(x.opened, requestID)
 	if p == nil {
 		delete(x.plans, requestID)
 	} else {
@@ -240,7 +262,7 @@ func (x *Index) foldStored(requestID string, through uint64) (*domain.Plan, erro
 		if ev.Sequence > through {
 			break
 		}
-		if !x.types[ev.Type] {
+		if _, folds := x.types[ev.Type]; !folds {
 			continue
 		}
 		// The payload is this read's own: forgotten in place.
