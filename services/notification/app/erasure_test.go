@@ -135,6 +135,9 @@ func (e *erasureEnv) last(id string) uint64 {
 	return h.LastSeq
 }
 
+// recordJustification is a RECORD value of the erasure tests' decision.
+const recordJustification = "reviewer: the authority's account of the risk is corroborated"
+
 // canaryCustomer is the SUBJECT-sealed customer id n of the erasure tests.
 func canaryCustomer(n string) string { return subjectCanary + "-customer-" + n }
 
@@ -175,6 +178,9 @@ func (e *erasureEnv) decidedWithCustomers(id string) app.Decided {
 			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
 			ImminentRisk:         true,
 			ImminentRiskClaimed:  true,
+			// RECORD: kept through the SUBJECT erasure, and opened by
+			// whatever folds the plan again.
+			ImminentRiskJustification: recordJustification,
 		},
 	}
 	if _, err := e.store.Append(e.ctx, id, e.last(id),
@@ -344,6 +350,9 @@ func TestIssue14_AnIndexBehindTheStreamFoldsTheErasedPlanAsARestartAtEachPoint(t
 	got, _ := idx.PlanOf(id, e.clock.Now())
 	if d := cmp.Diff(atErasure, got, protocmp.Transform()); d != "" {
 		t.Errorf("at the erasure the index holds otherwise than a notification started then (-started +index):\n%s", d)
+	}
+	if j := got.GetInputs().GetImminentRiskJustification(); j != recordJustification {
+		t.Errorf("the plan folded again lost its RECORD value: imminent-risk justification %q, want %q", j, recordJustification)
 	}
 	feed(t, idx, eventOf[*notificationv1.ManualDispatchProposed](t, h))
 	got, _ = idx.PlanOf(id, e.clock.Now())
