@@ -265,7 +265,8 @@ func (x *Index) foldStored(requestID string, through uint64) (*domain.Plan, erro
 		if _, folds := x.types[ev.Type]; !folds {
 			continue
 		}
-		// The payload is this read's own: forgotten in place.
+		// On a copy: a store may share what it reads (a refold is rare).
+		ev.Payload = proto.Clone(ev.Payload)
 		seal.Forget(ev.Payload, keys.Subject)
 		de, ok, err := decodeIndexed(ev)
 		if err != nil || !ok {
