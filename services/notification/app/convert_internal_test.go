@@ -167,7 +167,7 @@ func TestConvert_SafeguardEventsRoundTrip(t *testing.T) {
 // it missed would leave the delivery worker sweeping a stale plan (a lift
 // confirmed, a packet owed).
 func TestIndexFoldsEveryEventThePlanReads(t *testing.T) {
-	filters, _ := NewIndex(nil).Projection()
+	filters, _ := NewIndex(nil, nil).Projection()
 	for _, k := range eventstore.Kinds() {
 		if k.Service != Service {
 			continue

@@ -177,7 +177,7 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing.T) {
 	e := newEnv(t)
 	smtpSrv := startSMTP(t, true)
-	idx := app.NewIndex(nil)
+	idx := app.NewIndex(e.store, nil)
 	filters, apply := idx.Projection()
 	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
 	if err != nil {

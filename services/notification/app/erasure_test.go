@@ -96,7 +96,7 @@ func (e *erasureEnv) start() proc {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	idx := app.NewIndex(nil)
+	idx := app.NewIndex(e.store, nil)
 	filters, apply := idx.Projection()
 	ctx, cancel := context.WithCancel(e.ctx)
 	p, err := projection.Start(ctx, e.js.JS, filters, apply, nil)
@@ -135,6 +135,66 @@ func (e *erasureEnv) last(id string) uint64 {
 	return h.LastSeq
 }
 
+// recordJustification is a RECORD value of the erasure tests' decision.
+const recordJustification = "reviewer: the authority's account of the risk is corroborated"
+
+// canaryCustomer is the SUBJECT-sealed customer id n of the erasure tests.
+func canaryCustomer(n string) string { return subjectCanary + "-customer-" + n }
+
+// decidedWithCustomers writes, as intake and assessment would, a demand
+// about two controller customers and a decision to disclose on imminent
+// risk (SUBJECT values: the customer ids, the imminent-risk basis), and
+// returns the decision as the plan reactor hands it to Derive.
+func (e *erasureEnv) decidedWithCustomers(id string) app.Decided {
+	t := e.t
+	t.Helper()
+	received := &intakev1.RequestReceived{
+		RequestId:   id,
+		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
+		Request: &intakev1.DataDisclosureRequest{
+			ReceivedAt: timestamppb.New(t0.Add(-time.Hour)),
+			Channel:    intakev1.Channel_CHANNEL_EMAIL,
+			Authority:  &intakev1.Authority{Name: "Example Public Security Bureau", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "CN"},
+			Targets:    []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: subjectCanary + "-target@subject.example", Ref: "t1"}},
+			Customers: []*intakev1.Customer{
+				{CustomerId: canaryCustomer("1"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},
+				{CustomerId: canaryCustomer("2"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
+			},
+			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
+		},
+		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
+	}
+	decision := &assessmentv1.AssessmentDecided{
+		RequestId: id,
+		Decision: &assessmentv1.Decision{
+			DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM,
+			Status:     assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE,
+		},
+		Requirements: &assessmentv1.NotificationRequirements{
+			CustomerIsController: true,
+			Customers:            received.GetRequest().GetCustomers(),
+			AuthorityCountry:     "CN",
+			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
+			ImminentRisk:         true,
+			ImminentRiskClaimed:  true,
+			// RECORD: kept through the SUBJECT erasure, and opened by
+			// whatever folds the plan again.
+			ImminentRiskJustification: recordJustification,
+		},
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id),
+		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
+		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decided(t, h.Events[len(h.Events)-1])
+}
+
 // notices returns the plan's customer notice steps.
 func notices(p *notificationv1.Plan) []*notificationv1.Step {
 	var out []*notificationv1.Step
@@ -161,50 +221,9 @@ func notices(p *notificationv1.Plan) []*notificationv1.Step {
 func TestIssue14_ThePlanIndexForgetsTheCustomersOnceTheTargetsAreErased(t *testing.T) {
 	e := newErasureEnv(t)
 	const id = "req-erase"
-	cust := func(n string) string { return subjectCanary + "-customer-" + n }
-	received := &intakev1.RequestReceived{
-		RequestId:   id,
-		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
-		Request: &intakev1.DataDisclosureRequest{
-			ReceivedAt: timestamppb.New(t0.Add(-time.Hour)),
-			Channel:    intakev1.Channel_CHANNEL_EMAIL,
-			Authority:  &intakev1.Authority{Name: "Example Public Security Bureau", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "CN"},
-			Targets:    []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: subjectCanary + "-target@subject.example", Ref: "t1"}},
-			Customers: []*intakev1.Customer{
-				{CustomerId: cust("1"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},
-				{CustomerId: cust("2"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
-			},
-			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
-		},
-		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
-	}
-	decision := &assessmentv1.AssessmentDecided{
-		RequestId: id,
-		Decision: &assessmentv1.Decision{
-			DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM,
-			Status:     assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE,
-		},
-		Requirements: &assessmentv1.NotificationRequirements{
-			CustomerIsController: true,
-			Customers:            received.GetRequest().GetCustomers(),
-			AuthorityCountry:     "CN",
-			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
-			ImminentRisk:         true,
-			ImminentRiskClaimed:  true,
-		},
-	}
-	if _, err := e.store.Append(e.ctx, id, 0,
-		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
-		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cust := canaryCustomer
 	live := e.start()
-	if err := live.n.Derive(e.ctx, decided(t, h.Events[len(h.Events)-1])); err != nil {
+	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
 		t.Fatal(err)
 	}
 	before := e.answers(live, id, e.last(id))
@@ -255,5 +274,184 @@ func TestIssue14_ThePlanIndexForgetsTheCustomersOnceTheTargetsAreErased(t *testi
 	n := notices(after.Index)
 	if len(n) != 1 || n[0].GetStatus() != notificationv1.StepStatus_STEP_STATUS_SKIPPED || n[0].GetSkipReason() != string(domain.SkipCustomerNotController) {
 		t.Errorf("after the erasure the customer notices are %v", n)
+	}
+}
+
+// feed hands the index the events by hand, as its projection would: the
+// tests below hold it behind the stream.
+func feed(t *testing.T, idx *app.Index, evs ...eventstore.Event) {
+	t.Helper()
+	_, apply := idx.Projection()
+	for _, ev := range evs {
+		if err := apply(ev); err != nil {
+			t.Fatalf("apply %s at %d: %v", ev.Type, ev.Sequence, err)
+		}
+	}
+}
+
+// eventOf returns the request's event of type T, the last if several.
+func eventOf[T proto.Message](t *testing.T, h eventstore.History) eventstore.Event {
+	t.Helper()
+	for i := len(h.Events) - 1; i >= 0; i-- {
+		if _, ok := h.Events[i].Payload.(T); ok {
+			return h.Events[i]
+		}
+	}
+	t.Fatalf("no %T in the history", *new(T))
+	return eventstore.Event{}
+}
+
+// Issue 14, as issue 19 builds it: the index keeps no events, and at
+// TargetsErased folds the one plan again from the stream. Its projection
+// may be behind the stream: the refold takes the history up to the
+// erasure only, and the events after it are folded as they arrive, with
+// their SUBJECT fields forgotten, so that at each point the running index
+// holds the plan a notification started at that point folds.
+func TestIssue14_AnIndexBehindTheStreamFoldsTheErasedPlanAsARestartAtEachPoint(t *testing.T) {
+	e := newErasureEnv(t)
+	const id = "req-behind"
+	live := e.start()
+	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := app.NewIndex(e.store, nil)
+	feed(t, idx, opened.Events...)
+	if p, ok := idx.PlanOf(id, e.clock.Now()); !ok || !subjectLeft(notificationAnswers{Index: p}) {
+		t.Fatalf("before the erasure the index holds no plan with SUBJECT values: %v", p)
+	}
+
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	atErasure := e.answers(e.start(), id, e.last(id)).Index
+	// The stream moves on before the index reaches the erasure.
+	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
+		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atEnd := e.answers(e.start(), id, h.LastSeq).Index
+	if cmp.Diff(atErasure, atEnd, protocmp.Transform()) == "" {
+		t.Fatal("the proposal after the erasure changes nothing in the plan: the test cannot tell a refold that reads past the erasure")
+	}
+
+	feed(t, idx, eventOf[*intakev1.TargetsErased](t, h))
+	got, _ := idx.PlanOf(id, e.clock.Now())
+	if d := cmp.Diff(atErasure, got, protocmp.Transform()); d != "" {
+		t.Errorf("at the erasure the index holds otherwise than a notification started then (-started +index):\n%s", d)
+	}
+	if j := got.GetInputs().GetImminentRiskJustification(); j != recordJustification {
+		t.Errorf("the plan folded again lost its RECORD value: imminent-risk justification %q, want %q", j, recordJustification)
+	}
+	feed(t, idx, eventOf[*notificationv1.ManualDispatchProposed](t, h))
+	got, _ = idx.PlanOf(id, e.clock.Now())
+	if d := cmp.Diff(atEnd, got, protocmp.Transform()); d != "" {
+		t.Errorf("after the next event the index holds otherwise than a notification started then (-started +index):\n%s", d)
+	}
+
+	// An event after the erasure that still carries SUBJECT values, as one
+	// opened before the key went would: a derivation again, read before
+	// the erasure. It is folded forgotten.
+	late := eventOf[*notificationv1.PlanDerived](t, opened)
+	late.Sequence = h.LastSeq + 1
+	feed(t, idx, late)
+	got, _ = idx.PlanOf(id, e.clock.Now())
+	if a := (notificationAnswers{Index: got}); subjectLeft(a) || strings.Contains(a.text(), subjectCanary) {
+		t.Errorf("an event after the erasure brought SUBJECT values back into the index:\n%s", a.text())
+	}
+}
+
+// A refold that cannot read the history (here: a stream that is not
+// there) drops the plan rather than keep the values the erasure took, and
+// the request's later events do not bring it back half folded.
+func TestIssue14_AnErasureWhoseHistoryCannotBeReadDropsThePlan(t *testing.T) {
+	e := newErasureEnv(t)
+	const id = "req-unreadable"
+	live := e.start()
+	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := natstest.Start(t) // no stream: every read of it fails
+	idx := app.NewIndex(eventstore.NewStore(nowhere.JS), nil)
+	feed(t, idx, opened.Events...)
+	if _, ok := idx.PlanOf(id, e.clock.Now()); !ok {
+		t.Fatal("before the erasure the index holds no plan")
+	}
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
+		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, apply := idx.Projection()
+	for _, ev := range []eventstore.Event{eventOf[*intakev1.TargetsErased](t, h), eventOf[*notificationv1.ManualDispatchProposed](t, h)} {
+		if err := apply(ev); err == nil {
+			t.Errorf("%s applied without error though the plan could not be folded again", ev.Type)
+		}
+		if p, ok := idx.PlanOf(id, e.clock.Now()); ok {
+			t.Errorf("after %s the index still holds a plan: %v", ev.Type, p)
+		}
+		if holds, _ := idx.Holds(e.clock.Now(), "", 100); len(holds) != 0 {
+			t.Errorf("after %s the index still lists a hold: %v", ev.Type, holds)
+		}
+	}
+}
+
+// Issue 19 (start-up bounded): an index rebuilt after the erasure folds
+// the request's events opened without the key, so its plan holds nothing
+// the erasure takes, and TargetsErased reads nothing from the stream: a
+// start over years of erased requests costs no read per request. The
+// index here cannot read any history; it keeps the plan all the same.
+func TestIssue19_AnIndexRebuiltAfterTheErasureReadsNoHistory(t *testing.T) {
+	e := newErasureEnv(t)
+	const id = "req-rebuilt"
+	if err := e.start().n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := natstest.Start(t) // no stream: a read of it fails
+	idx := app.NewIndex(eventstore.NewStore(nowhere.JS), nil)
+	feed(t, idx, h.Events...)
+	got, ok := idx.PlanOf(id, e.clock.Now())
+	if !ok {
+		t.Fatal("the index rebuilt after the erasure holds no plan")
+	}
+	want := e.answers(e.start(), id, h.LastSeq).Index
+	if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+		t.Errorf("the index rebuilt after the erasure holds otherwise than a started notification (-started +index):\n%s", d)
 	}
 }

@@ -90,7 +90,7 @@ func (e *env) deliverer(c app.Contacts, smtpAddr string, owner string, idx *app.
 		e.t.Fatal(err)
 	}
 	if idx == nil {
-		idx = app.NewIndex(nil)
+		idx = app.NewIndex(e.store, nil)
 	}
 	_, roots := devTLS()
 	return app.NewDeliverer(e.n, idx, app.DeliveryConfig{

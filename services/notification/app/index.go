@@ -2,16 +2,20 @@ package app
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	optionsv1 "github.com/ddrsuite/ddr/gen/ddr/options/v1"
 	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -23,37 +27,70 @@ import (
 // Index is the in-memory read model of every plan, rebuilt from the stream
 // at start: ListHolds reads it, and the delivery worker finds its work in
 // it (a gag that lifted, a retry whose backoff ran out).
+//
+// It keeps the plans, not the events they were folded from (issue 19:
+// kept for the life of the process, the events took more memory per
+// request than the plan itself; BenchmarkIndexHeapPerRequest). When
+// intake erases a request's SUBJECT key (TargetsErased), a plan that
+// folded SUBJECT values is folded again from the stream, with those
+// fields forgotten: exactly the plan a restarted notification folds,
+// which can no longer open them (issue 14).
 type Index struct {
-	mu       sync.RWMutex
-	plans    map[string]*domain.Plan
-	folded   map[string]*folded
+	mu    sync.RWMutex
+	plans map[string]*domain.Plan
+	// opened holds the requests whose plan folded a SUBJECT value: only
+	// those are folded again at an erasure. The others (most, when the
+	// index is rebuilt at a start: the key of an old request is long gone
+	// and its events open without those values) need no read of the
+	// stream.
+	opened map[string]struct{}
+	// erased holds the requests whose SUBJECT key is gone: each later
+	// event is folded with those fields forgotten.
+	erased map[string]struct{}
+	// stale holds the erased requests whose plan could not be folded again
+	// from the stream (see refold): their plan is dropped, not kept with
+	// what the erasure took, and folded again at their next event.
+	stale map[string]struct{}
+
+	history Histories
+	// types are the event types the index folds, each true if its
+	// payload has SUBJECT-marked fields (false: folded all the same).
+	types    map[string]bool
+	filters  []string
+	apply    projection.Apply
 	onChange func(requestID string)
 }
 
-// folded is what the index keeps of a request to fold it again when its
-// SUBJECT key is erased (issue 14): the index lives as long as the process
-// and folded the events opened (the customer ids and the imminent-risk
-// basis of PlanDerived), while a restarted notification opens them empty.
-// Forgetting those fields in the kept events and folding them again gives
-// exactly the plan a restart gives, whatever the domain makes of the
-// missing values; after the erasure the events are no longer kept, and
-// each later one is folded forgotten.
-type folded struct {
-	events []eventstore.Event
-	erased bool
+// Histories reads a request's events: notification's event store, which
+// opens their sealed fields as the projection does.
+type Histories interface {
+	Load(ctx context.Context, requestID string) (eventstore.History, error)
 }
 
-// NewIndex returns an empty index. onChange, if set, is called after each
-// event is folded in.
-func NewIndex(onChange func(requestID string)) *Index {
-	return &Index{plans: map[string]*domain.Plan{}, folded: map[string]*folded{}, onChange: onChange}
-}
+// Bounds of a refold's read, which holds up the projection's single
+// goroutine (it must: later events fold onto the refolded plan): a read of
+// one request's events takes milliseconds, and a stream gone for longer
+// than the attempts leaves the plan stale rather than the index stopped.
+const (
+	refoldAttempts = 5
+	refoldTimeout  = 5 * time.Second
+)
 
-// Projection is what the index folds, for projection.Start: the filters
-// of notification's plan events (those decodeEvent reads), each typed, so
-// renaming an event breaks the build instead of the index.
-func (x *Index) Projection() (filters []string, apply projection.Apply) {
-	return projection.Dispatch(
+// NewIndex returns an empty index. history is where an erased request's
+// plan is folded again from (nil: an erasure drops the plan until its next
+// event). onChange, if set, is called after each event the index is
+// handed, once it is folded in (or refused).
+func NewIndex(history Histories, onChange func(requestID string)) *Index {
+	x := &Index{
+		plans:    map[string]*domain.Plan{},
+		opened:   map[string]struct{}{},
+		erased:   map[string]struct{}{},
+		stale:    map[string]struct{}{},
+		history:  history,
+		types:    map[string]bool{},
+		onChange: onChange,
+	}
+	x.filters, x.apply = projection.Dispatch(
 		indexOn[*notificationv1.PlanDerived](x),
 		indexOn[*notificationv1.HoldPlaced](x),
 		indexOn[*notificationv1.HoldLifted](x),
@@ -83,97 +120,198 @@ func (x *Index) Projection() (filters []string, apply projection.Apply) {
 		// plan forgets what it can no longer open (issue 14).
 		indexOn[*intakev1.TargetsErased](x),
 	)
+	return x
 }
 
+// Projection is what the index folds, for projection.Start: the filters
+// of notification's plan events (those decodeEvent reads), each typed, so
+// renaming an event breaks the build instead of the index.
+func (x *Index) Projection() (filters []string, apply projection.Apply) {
+	return x.filters, x.apply
+}
+
+// indexOn is the apply of T; it also records T among the types a refold
+// reads from a request's history, so that it folds what the projection
+// delivers and nothing else.
 func indexOn[T proto.Message](x *Index) projection.TypedApply {
+	var zero T
+	x.types[eventstore.Kind[T]().Type] = slices.ContainsFunc(seal.MarkedFields(zero.ProtoReflect().Descriptor()), func(fd protoreflect.FieldDescriptor) bool {
+		return seal.KindOf(fd) == optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
+	})
 	return projection.On(func(ev eventstore.Event, _ T) error { return x.Apply(ev) })
 }
 
-// Apply folds one event in (a projection.Apply).
+// Apply folds one event in (a projection.Apply). It is called from the
+// projection's one goroutine; an erasure reads the request's history from
+// the stream (refold), without holding the lock.
 func (x *Index) Apply(ev eventstore.Event) error {
-	if _, ok := ev.Payload.(*intakev1.TargetsErased); ok {
-		x.erase(ev.RequestID)
-		if x.onChange != nil {
-			x.onChange(ev.RequestID)
-		}
-		return nil
-	}
-	x.mu.Lock()
-	f := x.folded[ev.RequestID]
-	if f != nil && f.erased {
-		// Opened before the key went (a projection behind the erasure),
-		// or not: folded as a restart reads it.
-		ev.Payload = proto.Clone(ev.Payload)
-		seal.Forget(ev.Payload, keys.Subject)
-	}
-	x.mu.Unlock()
-	de, ok, err := decodeEvent(ev)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if de, ok = decodeLifecycle(ev); !ok {
-			return nil
-		}
-	}
-	x.mu.Lock()
-	p, found := x.plans[ev.RequestID]
-	if !found {
-		p = &domain.Plan{}
-	}
-	err = p.Apply(de)
-	if err == nil && !found {
-		x.plans[ev.RequestID] = p
-	}
-	if err == nil {
-		if f == nil {
-			f = &folded{}
-			x.folded[ev.RequestID] = f
-		}
-		if !f.erased {
-			f.events = append(f.events, ev)
-		}
-	}
-	x.mu.Unlock()
-	if err == nil && x.onChange != nil {
+	err := x.fold(ev)
+	if x.onChange != nil {
 		x.onChange(ev.RequestID)
 	}
 	return err
 }
 
-// erase forgets every SUBJECT field of the request's kept events
-// (seal.Forget, driven by the marks, on copies: the events may be shared)
-// and folds them again into a new plan, the one a restarted notification
-// folds from the same events opened without the key.
-func (x *Index) erase(requestID string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	f := x.folded[requestID]
-	if f == nil {
-		// No plan event yet: those to come are folded forgotten.
-		x.folded[requestID] = &folded{erased: true}
-		return
+func (x *Index) fold(ev eventstore.Event) error {
+	id := ev.RequestID
+	x.mu.RLock()
+	_, erased := x.erased[id]
+	_, stale := x.stale[id]
+	_, opened := x.opened[id]
+	x.mu.RUnlock()
+	if _, ok := ev.Payload.(*intakev1.TargetsErased); ok {
+		x.mu.Lock()
+		x.erased[id] = struct{}{}
+		x.mu.Unlock()
+		if stale || opened {
+			return x.refold(id, ev.Sequence)
+		}
+		// The plan holds nothing the key opened (none folded yet, or
+		// only events opened without it, or forgotten at an earlier
+		// erasure): the events to come are folded forgotten.
+		return nil
 	}
-	if f.erased {
-		return
+	if stale {
+		// The erasure's refold failed: this event is in the history it
+		// reads again, up to and including it.
+		return x.refold(id, ev.Sequence)
 	}
-	p := &domain.Plan{}
-	for _, ev := range f.events {
+	if erased {
+		// Opened before the key went (a projection behind the erasure),
+		// or not: folded as a restart reads it. On a copy: the payload
+		// may be shared.
 		ev.Payload = proto.Clone(ev.Payload)
 		seal.Forget(ev.Payload, keys.Subject)
-		de, ok, err := decodeEvent(ev)
-		if err == nil && !ok {
-			de, ok = decodeLifecycle(ev)
+	}
+	de, ok, err := decodeIndexed(ev)
+	if err != nil || !ok {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !erased && !opened && x.types[ev.Type] && seal.Holds(ev.Payload, keys.Subject) {
+		// Marked even if the plan refuses the event below: a refold
+		// costs one read, a missed one keeps what the erasure took.
+		x.opened[id] = struct{}{}
+	}
+	p, found := x.plans[id]
+	if !found {
+		p = &domain.Plan{}
+	}
+	if err := p.Apply(de); err != nil {
+		return err
+	}
+	x.plans[id] = p
+	return nil
+}
+
+// decodeIndexed maps an event the index folds to the domain; ok is false
+// for one the plan does not read.
+func decodeIndexed(ev eventstore.Event) (domain.Event, bool, error) {
+	de, ok, err := decodeEvent(ev)
+	if err != nil || ok {
+		return de, ok, err
+	}
+	de, ok = decodeLifecycle(ev)
+	return de, ok, nil
+}
+
+// refold replaces the request's plan with one folded from its history up
+// to and including the event at sequence through, every SUBJECT field
+// forgotten: the plan a restarted notification folds from the same events
+// (opened without the key, which intake destroyed before recording
+// TargetsErased; forgotten here too, so the plan does not depend on that
+// order). Events after through are not folded here: the projection, which
+// may be behind the stream, hands them in next, and they are folded
+// forgotten.
+//
+// If the history cannot be read, the plan is dropped rather than kept
+// with the values the erasure took, and the request is folded again at
+// its next event (or at the next start); the error goes to the
+// projection's log.
+func (x *Index) refold(requestID string, through uint64) error {
+	p, err := x.foldStored(requestID, through)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err != nil {
+		delete(x.plans, requestID)
+		delete(x.opened, requestID)
+		x.stale[requestID] = struct{}{}
+		return fmt.Errorf("notification index: plan of %s dropped at the erasure, not folded again: %w", requestID, err)
+	}
+	delete(x.stale, requestID)
+	delete(x.opened, requestID)
+	if p == nil {
+		delete(x.plans, requestID)
+	} else {
+		x.plans[requestID] = p
+	}
+	return nil
+}
+
+// foldStored folds the request's stored events up to through, SUBJECT
+// fields forgotten; nil if none of them folds into a plan. An event the
+// domain refuses is skipped, as the projection skips it.
+func (x *Index) foldStored(requestID string, through uint64) (*domain.Plan, error) {
+	h, err := x.load(requestID, through)
+	if err != nil {
+		return nil, err
+	}
+	var p *domain.Plan
+	for _, ev := range h.Events {
+		if ev.Sequence > through {
+			break
 		}
+		if _, folds := x.types[ev.Type]; !folds {
+			continue
+		}
+		// On a copy: a store may share what it reads (a refold is rare).
+		ev.Payload = proto.Clone(ev.Payload)
+		seal.Forget(ev.Payload, keys.Subject)
+		de, ok, err := decodeIndexed(ev)
 		if err != nil || !ok {
 			continue
 		}
-		// An event the first fold took can only fail here if the domain
-		// refuses what the missing values leave; a restart skips it too.
-		_ = p.Apply(de)
+		next := p
+		if next == nil {
+			next = &domain.Plan{}
+		}
+		if next.Apply(de) == nil {
+			p = next
+		}
 	}
-	x.plans[requestID] = p
-	f.events, f.erased = nil, true
+	return p, nil
+}
+
+// load reads the request's history through sequence through at least,
+// retrying a failed or lagging read a few times.
+func (x *Index) load(requestID string, through uint64) (eventstore.History, error) {
+	if x.history == nil {
+		return eventstore.History{}, errors.New("no history to read")
+	}
+	var err error
+	for attempt := range refoldAttempts {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		var h eventstore.History
+		ctx, cancel := context.WithTimeout(context.Background(), refoldTimeout)
+		h, err = x.history.Load(ctx, requestID)
+		cancel()
+		if err == nil && h.LastSeq < through {
+			// A read behind the event that asked for it (a replica
+			// not yet there): what it lacks would be lost.
+			err = fmt.Errorf("history read through sequence %d, before %d", h.LastSeq, through)
+		}
+		if err == nil {
+			return h, nil
+		}
+		var p interface{ Permanent() bool }
+		if errors.As(err, &p) && p.Permanent() {
+			break
+		}
+	}
+	return eventstore.History{}, err
 }
 
 // Select returns the ids of the plans for which keep is true, in id order.

@@ -28,7 +28,7 @@ func TestClause4_1_2_NoticeOverImplicitTLSArrivesWithTheRequestDetails(t *testin
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Down)
-	d := app.NewDeliverer(e.n, app.NewIndex(nil), app.DeliveryConfig{
+	d := app.NewDeliverer(e.n, app.NewIndex(e.store, nil), app.DeliveryConfig{
 		Contacts:  contacts(""),
 		Email:     &adapters.SMTP{Addr: srv.Addr(), TLSMode: app.SMTPTLSImplicit, RootCAs: roots, Now: e.clock.Now},
 		RetryBase: time.Minute,

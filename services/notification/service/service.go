@@ -168,7 +168,7 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 		dcfg.Webhook = &adapters.Webhooks{RootCAs: roots, Now: now}
 	}
 	c := &Component{deps: d, cfg: cfg, app: a}
-	c.index = app.NewIndex(func(string) { c.deliv.Kick() })
+	c.index = app.NewIndex(d.Store, func(string) { c.deliv.Kick() })
 	c.deliv = app.NewDeliverer(a, c.index, dcfg)
 	v, err := validate.New()
 	if err != nil {

@@ -418,10 +418,50 @@ func Forget(msg proto.Message, kind keys.Kind) bool {
 	if !m.IsValid() {
 		return false
 	}
-	k := optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
-	if kind == keys.Record {
-		k = optionsv1.PersonalKind_PERSONAL_KIND_RECORD
-	}
-	_, cleared := take(m, k)
+	_, cleared := take(m, personalKind(kind))
 	return cleared
+}
+
+// Holds reports whether any field of msg marked with kind is set (nested
+// and repeated messages included): whether [Forget] would clear anything,
+// leaving msg as it is. A read model holding opened values asks it to
+// know, at an erasure, whether it holds anything of the erased kind.
+func Holds(msg proto.Message, kind keys.Kind) bool {
+	if msg == nil {
+		return false
+	}
+	m := msg.ProtoReflect()
+	if !m.IsValid() {
+		return false
+	}
+	return holds(m, personalKind(kind))
+}
+
+// holds is take without the taking: it walks the same fields.
+func holds(m protoreflect.Message, k optionsv1.PersonalKind) bool {
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case KindOf(fd) == k:
+			found = true
+		case fd.IsMap():
+			// Not walked, as in take.
+		case fd.Message() != nil && fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len() && !found; i++ {
+				found = holds(l.Get(i).Message(), k)
+			}
+		case fd.Message() != nil:
+			found = holds(v.Message(), k)
+		}
+		return !found
+	})
+	return found
+}
+
+func personalKind(kind keys.Kind) optionsv1.PersonalKind {
+	if kind == keys.Record {
+		return optionsv1.PersonalKind_PERSONAL_KIND_RECORD
+	}
+	return optionsv1.PersonalKind_PERSONAL_KIND_SUBJECT
 }

@@ -359,3 +359,27 @@ func TestForgetClearsEveryFieldOfTheErasedKindAndKeepsTheOther(t *testing.T) {
 		t.Error("Forget of nothing cleared something")
 	}
 }
+
+// Holds says what Forget would do without doing it: true exactly when a
+// field of the kind is set, and the message is left as it was.
+func TestHoldsTellsWhetherForgetWouldClearAndChangesNothing(t *testing.T) {
+	for _, mt := range eventTypes(t) {
+		for _, kind := range []keys.Kind{keys.Subject, keys.Record} {
+			msg, _ := withCanaries(mt)
+			before := proto.Clone(msg)
+			got := seal.Holds(msg, kind)
+			if !proto.Equal(msg, before) {
+				t.Errorf("%s: Holds changed the message", mt.Descriptor().FullName())
+			}
+			if want := seal.Forget(msg, kind); got != want {
+				t.Errorf("%s: Holds(%v) = %v, Forget cleared %v", mt.Descriptor().FullName(), kind, got, want)
+			}
+			if seal.Holds(msg, kind) {
+				t.Errorf("%s: Holds(%v) true after Forget", mt.Descriptor().FullName(), kind)
+			}
+		}
+	}
+	if seal.Holds(nil, keys.Subject) || seal.Holds((*intakev1.RequestReceived)(nil), keys.Subject) {
+		t.Error("Holds of nothing holds something")
+	}
+}
