@@ -209,6 +209,8 @@ func Decode(ev eventstore.Event, facts domain.RequestFacts, rules domain.Rules) 
 	switch p := ev.Payload.(type) {
 	case *intakev1.RequestWithdrawn:
 		return []domain.Event{domain.RequestWithdrawn{Meta: meta(ev, ev.Actor, p.GetWithdrawTime())}}, nil
+	case *intakev1.TargetsErased:
+		return []domain.Event{domain.TargetsErased{Meta: meta(ev, ev.Actor, p.GetEraseTime())}}, nil
 	case *assessmentv1.CaseOpened:
 		if p.GetFacts() == nil || p.GetRules() == nil {
 			return nil, fmt.Errorf("CaseOpened at sequence %d lacks its facts or rules", ev.Sequence)

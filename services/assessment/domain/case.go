@@ -63,6 +63,8 @@ type Case struct {
 	ack         *Acknowledgement
 	links       []Link
 	corrections []Correction
+	// erased: the request's targets were erased (TargetsErased).
+	erased bool
 	// verification is issue 18's fold (verification.go).
 	verification Verification
 	// clocks are the request's deadlines (issue 18, clocks.go).

@@ -252,8 +252,13 @@ func (c *Case) JustifyImminentRisk(text, by string, now time.Time) ([]Event, err
 }
 
 // challengeOpen are the statuses in which a challenge's outcome may be
-// recorded: under review, or after a challenge decision took effect.
+// recorded: under review, or after a challenge decision took effect;
+// never once the targets were erased, since a confirmed outcome sends the
+// case back to review (even after the request ended as challenged).
 func (c *Case) challengeOpen(action string) error {
+	if err := c.errErased(action); err != nil {
+		return err
+	}
 	if c.status == StatusDecided && c.decided != nil && c.decided.Decision.Kind == policy.DecisionChallenge {
 		return nil
 	}

@@ -239,8 +239,13 @@ const MaxCorrectionReason = 4000
 // legal role confirms it ([Case.ConfirmFactCorrection]). One that only
 // strengthens takes effect at once. Taking effect sends a case whose
 // decision was pending or in effect back to review (FACT_CORRECTED).
-// evidence is an optional reference (the authority's letter, say).
+// evidence is an optional reference (the authority's letter, say). Once
+// the request's targets were erased nothing is corrected: the facts lost
+// their customers, and a correction can reopen the case ([RuleTargetsErased]).
 func (c *Case) ProposeFactCorrection(k FactCorrection, reason, evidence, by string, now time.Time) ([]Event, error) {
+	if err := c.errErased("have its facts corrected"); err != nil {
+		return nil, err
+	}
 	var v ddrerr.Collector
 	if k.Empty() {
 		v.Add("correction", "correct at least one fact")
@@ -291,8 +296,12 @@ func (c *Case) ProposeFactCorrection(k FactCorrection, reason, evidence, by stri
 // ConfirmFactCorrection is the second person confirming a pending
 // correction that weakens a step: not its proposer, holding the approver
 // or legal role. The correction then takes effect. Confirming one already
-// in effect by the same person records nothing.
+// in effect by the same person records nothing. Once the request's targets
+// were erased it is refused, as [Case.ProposeFactCorrection] is.
 func (c *Case) ConfirmFactCorrection(id string, by policy.Person, now time.Time) ([]Event, error) {
+	if err := c.errErased("have its facts corrected"); err != nil {
+		return nil, err
+	}
 	if err := required("correction_id", id); err != nil {
 		return nil, err
 	}

@@ -34,4 +34,11 @@
 // taken; one Privacy Team member acknowledges it. Fact corrections that
 // remove or weaken a step ([Weakenings]) take effect only when a second
 // person with the approver or legal role confirms them (a policy.Lift).
+//
+// Once intake records that the request's targets were erased
+// (TargetsErased, only after the request ended), the customers in the
+// case's facts are gone too: nothing sends the case back to review, and
+// no fact or challenge outcome is recorded on it (4.1.2,
+// [RuleTargetsErased]), since a new decision would be carried out with no
+// customer to ask (4.1.1) or to notify.
 package domain

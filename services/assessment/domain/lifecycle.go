@@ -109,6 +109,14 @@ type RedirectAgreed struct {
 	Meta
 }
 
+// TargetsErased is intake's record that the request's targets were erased
+// at the end of its retention: its SUBJECT key is gone, and with it the
+// customers in the case's facts. The case folds it so that nothing sends
+// it back to review ([Case.errErased]).
+type TargetsErased struct {
+	Meta
+}
+
 // EventName implementations.
 func (CaseReopened) EventName() string           { return "CaseReopened" }
 func (InformationRequested) EventName() string   { return "InformationRequested" }
@@ -116,6 +124,7 @@ func (WithdrawalAcknowledged) EventName() string { return "WithdrawalAcknowledge
 func (CaseLinked) EventName() string             { return "CaseLinked" }
 func (DispositionRecorded) EventName() string    { return "DispositionRecorded" }
 func (RedirectAgreed) EventName() string         { return "RedirectAgreed" }
+func (TargetsErased) EventName() string          { return "TargetsErased" }
 
 // Question is an open request for more information.
 type Question struct {
@@ -230,6 +239,8 @@ func (c *Case) applyLifecycle(e Event) {
 		c.corrections = append(c.corrections, Correction{Proposal: e})
 	case FactsCorrected:
 		c.applyCorrected(e)
+	case TargetsErased:
+		c.erased = true
 	}
 }
 
@@ -286,6 +297,24 @@ func (c *Case) errWithdrawn(action string) error {
 		ddrerr.ErrFailedPrecondition, action)
 }
 
+// RuleTargetsErased names the refusal of what would send a case back to
+// review, or change its facts, once the request's targets were erased.
+const RuleTargetsErased = "TARGETS_ERASED"
+
+// errErased refuses action on a case whose request's targets were erased
+// (nil before). The erasure shredded the customers in the case's facts
+// with the targets (one SUBJECT key), so a case back in review would be
+// decided again, and notification would plan a disclosure, with no
+// customer left to ask for the redirect (4.1.1) or to notify before it
+// (4.1.2): one erasure silently lifting both safeguards.
+func (c *Case) errErased(action string) error {
+	if !c.erased {
+		return nil
+	}
+	return ddrerr.Policy(policy.Clause4_1_2, RuleTargetsErased, "the request's targets were erased at the end of its retention, and the customers it concerns with them: it cannot "+action+
+		", since a new decision would skip the customer's redirect ask and notice; open a new request instead")
+}
+
 // Reopen sends the case back to review for trigger t caused by the event
 // causeEventID, when the lifecycle table says t moves the case's current
 // state back to review. It returns nothing when it does not (a redirect
@@ -297,6 +326,11 @@ func (c *Case) errWithdrawn(action string) error {
 // decisionID, when set, is the decision the cause concerns (a DPA's
 // objection names the decision whose plan it ends): a cause about an
 // earlier decision reopens nothing.
+//
+// Once the request's targets were erased, a cause that would reopen the
+// case is refused ([RuleTargetsErased]) rather than ignored: the reactor
+// then dead-letters it, so an operator sees that something tried to bring
+// an erased request back, and why it did not (the erasure is final).
 func (c *Case) Reopen(t ReopenTrigger, causeEventID, decisionID, by string, now time.Time) ([]Event, error) {
 	if !c.Opened() {
 		return nil, nil
@@ -320,6 +354,9 @@ func (c *Case) Reopen(t ReopenTrigger, causeEventID, decisionID, by string, now 
 	}
 	if t == ReopenRedirectDeclined && (c.decided == nil || c.decided.Decision.Kind != policy.DecisionRedirectToCustomer) {
 		return nil, nil
+	}
+	if err := c.errErased("go back to review"); err != nil {
+		return nil, err
 	}
 	return []Event{CaseReopened{Meta: meta(by, now), Trigger: t, CauseEventID: causeEventID, SupersededDecisionID: superseded, Reason: tr.Why}}, nil
 }

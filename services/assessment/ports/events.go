@@ -30,7 +30,12 @@ func OpenCaseReactor(a *app.Assessment) consumer.ReactorHandlers {
 		// Issue 16: the causes that send a case back to review. Whether
 		// one does is the case's lifecycle (domain.Case.Reopen); a
 		// withdrawal and a recorded disclosure need no reaction, the case
-		// folds them from the request's history.
+		// folds them from the request's history. A cause that would reopen
+		// a case whose targets were erased is refused (4.1.2,
+		// TARGETS_ERASED) and so dead-lettered rather than dropped: it is
+		// a recorded fact nobody acted on, which an auditor wants to find
+		// beside why; a log line would be lost, and an operator can answer
+		// it with a new request.
 		consumer.On(func(ctx context.Context, ev eventstore.Event, _ *intakev1.RequestAmended) error {
 			return a.Reopen(ctx, ev.ID, ev.RequestID, domain.ReopenAmended, "")
 		}),

@@ -41,6 +41,7 @@ const (
 	alice  = "spiffe://ddr.test/staff/alice"
 	bob    = "spiffe://ddr.test/staff/bob"
 	carol  = "spiffe://ddr.test/staff/carol"
+	dave   = "spiffe://ddr.test/staff/dave"
 	member = "spiffe://ddr.test/group-member/zendesk-ie"
 )
 
@@ -75,8 +76,9 @@ func runnerConfig(t *testing.T) runner.Config {
 		NATSListen:  "127.0.0.1:-1",
 		Replicas:    1,
 		DevIdentity: true,
-		// Two approvers: overlays may require two approvals.
-		Staff:           authz.Staff{"alice": {authz.Reviewer}, "bob": {authz.Approver}, "carol": {authz.Approver}},
+		// Two approvers: overlays may require two approvals. Dave is legal:
+		// a challenge's outcome is confirmed by the legal role.
+		Staff:           authz.Staff{"alice": {authz.Reviewer}, "bob": {authz.Approver}, "carol": {authz.Approver}, "dave": {authz.Legal}},
 		ShutdownTimeout: 5 * time.Second,
 		LogLevel:        "error",
 	}

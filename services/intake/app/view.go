@@ -133,6 +133,9 @@ func viewEvents(at func(ev eventstore.Event) *View) (filters []string, apply pro
 			if v := at(ev); v != nil {
 				v.erased = p
 				v.forget()
+				if v.lifecycle != nil {
+					v.lifecycle.Erased()
+				}
 			}
 			return nil
 		}),

@@ -142,6 +142,7 @@ type Lifecycle struct {
 	state      lifecycle.State
 	outcome    policy.Outcome // overrides the state's outcome (a challenge that closed the demand)
 	withdrawn  bool
+	erased     bool
 	question   *Question
 	amendments []Amendment
 	timeline   []TimelineEntry
@@ -194,6 +195,20 @@ func (l *Lifecycle) Amendments() []Amendment { return slices.Clone(l.amendments)
 // Timeline returns the group member's status timeline, oldest first.
 func (l *Lifecycle) Timeline() []TimelineEntry { return slices.Clone(l.timeline) }
 
+// ErrTargetsErased refuses to add to a request whose targets were erased
+// at the end of its retention. Their erasure shredded the customers too
+// (intake's targets and assessment's customers share the SUBJECT key), so
+// a request sent back to review then would be decided, and a disclosure
+// planned, with no customer left to ask for the redirect (4.1.1) or to
+// notify before the disclosure (4.1.2).
+var ErrTargetsErased = ddrerr.Policy(policy.Clause4_1_2, "TARGETS_ERASED",
+	"the request's targets were erased at the end of its retention, and with them the customers it concerns: it can no longer be amended or reopened, since a new decision would skip the customer's redirect ask and notice; send the information as a new request")
+
+// Erased records that the request's targets were erased (intake's
+// TargetsErased). It changes no stage: only an erasure of a closed request
+// is recorded.
+func (l *Lifecycle) Erased() { l.erased = true }
+
 // CanAmend returns nil while the member may amend: before the request is
 // closed or withdrawn, or to reopen a rejection (the table's "an amendment
 // can reopen a rejection: the facts it rested on changed"). While
@@ -218,9 +233,14 @@ func (l *Lifecycle) reopens(trigger lifecycle.Trigger) bool {
 var ErrTooManyAmendments = fmt.Errorf("%w: the request has the most amendments it may have", ddrerr.ErrFailedPrecondition)
 
 // CanAmendWithin is [Lifecycle.CanAmend] for a new amendment: it also
-// refuses one past limits.MaxAmendments. The fold does not check the
-// limit, so a recorded amendment always folds, whatever the limit became.
+// refuses one past limits.MaxAmendments, and any once the targets were
+// erased ([ErrTargetsErased]). The fold checks neither, so a recorded
+// amendment always folds, whatever the limit became, and one an older
+// intake recorded after an erasure shows as recorded.
 func (l *Lifecycle) CanAmendWithin(limits Limits) error {
+	if l.erased {
+		return ErrTargetsErased
+	}
 	if err := l.CanAmend(); err != nil {
 		return err
 	}

@@ -295,3 +295,22 @@ func TestLifecycle_AmendmentsCappedForNewOnesOnly(t *testing.T) {
 		t.Errorf("default limit, no amendments yet: %v", err)
 	}
 }
+
+// Clause 4.1.2: a rejection, which an amendment could reopen, stays closed
+// once its targets are erased: a new amendment is refused with the rule,
+// and the request stays where it was.
+func TestClause4_1_2_ErasedRejectionCannotBeAmended(t *testing.T) {
+	l := run(t, opened, reject)
+	if err := l.CanAmendWithin(domain.Limits{}); err != nil {
+		t.Fatalf("a rejection can be amended before the erasure: %v", err)
+	}
+	l.Erased()
+	err := l.CanAmendWithin(domain.Limits{})
+	var pv *ddrerr.PolicyViolation
+	if !errors.Is(err, domain.ErrTargetsErased) || !errors.As(err, &pv) || pv.Clause != string(policy.Clause4_1_2) || pv.Rule != "TARGETS_ERASED" {
+		t.Fatalf("amending an erased rejection: %v, want ErrTargetsErased (4.1.2 TARGETS_ERASED)", err)
+	}
+	if l.State() != lifecycle.Rejected || !l.Closed() {
+		t.Errorf("after the refused amendment: %s, closed %v", l.State(), l.Closed())
+	}
+}

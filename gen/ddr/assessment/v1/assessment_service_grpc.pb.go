@@ -91,12 +91,15 @@ type AssessmentServiceClient interface {
 	// warranted, with its basis and the court's or authority's reference
 	// (clause 3.3). It counts once a second person with the legal role
 	// confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when no challenge
-	// was judged warranted or an outcome is already recorded.
+	// was judged warranted or an outcome is already recorded, or once the
+	// request's targets were erased (clause 4.1.2, TARGETS_ERASED).
 	ProposeChallengeOutcome(ctx context.Context, in *ProposeChallengeOutcomeRequest, opts ...grpc.CallOption) (*ProposeChallengeOutcomeResponse, error)
 	// ConfirmChallengeOutcome is the second person (legal, not the recorder)
 	// confirming the pending challenge outcome. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
-	// legal role, or no outcome pending.
+	// legal role, or no outcome pending; (clause 4.1.2, TARGETS_ERASED) once
+	// the request's targets were erased, since the outcome would send the
+	// case back to review with its customers gone.
 	ConfirmChallengeOutcome(ctx context.Context, in *ConfirmChallengeOutcomeRequest, opts ...grpc.CallOption) (*ConfirmChallengeOutcomeResponse, error)
 	// Issue 16: the case's lifecycle.
 	// RequestInformation asks the group member for more information: the
@@ -117,12 +120,15 @@ type AssessmentServiceClient interface {
 	// once a second person confirms it (ConfirmFactCorrection); one that
 	// only strengthens takes effect at once. Taking effect sends a case with
 	// a decision pending or in effect back to review. Errors: NOT_FOUND;
-	// INVALID_ARGUMENT.
+	// INVALID_ARGUMENT; FAILED_PRECONDITION (clause 4.1.2, TARGETS_ERASED)
+	// once the request's targets were erased: its customers are gone with
+	// them, so no fact is corrected and the case does not go back to review.
 	ProposeFactCorrection(ctx context.Context, in *ProposeFactCorrectionRequest, opts ...grpc.CallOption) (*ProposeFactCorrectionResponse, error)
 	// ConfirmFactCorrection is the second person (approver or legal, not the
 	// proposer) confirming a weakening correction. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION naming the clause for the proposer or a caller
-	// without the role.
+	// without the role, or once the request's targets were erased (clause
+	// 4.1.2, TARGETS_ERASED).
 	ConfirmFactCorrection(ctx context.Context, in *ConfirmFactCorrectionRequest, opts ...grpc.CallOption) (*ConfirmFactCorrectionResponse, error)
 	// LinkCase records that the request is the same demand as another (e.g.
 	// sent to two group members); the report counts the demand once.
@@ -362,12 +368,15 @@ type AssessmentServiceServer interface {
 	// warranted, with its basis and the court's or authority's reference
 	// (clause 3.3). It counts once a second person with the legal role
 	// confirms it. Errors: NOT_FOUND; FAILED_PRECONDITION when no challenge
-	// was judged warranted or an outcome is already recorded.
+	// was judged warranted or an outcome is already recorded, or once the
+	// request's targets were erased (clause 4.1.2, TARGETS_ERASED).
 	ProposeChallengeOutcome(context.Context, *ProposeChallengeOutcomeRequest) (*ProposeChallengeOutcomeResponse, error)
 	// ConfirmChallengeOutcome is the second person (legal, not the recorder)
 	// confirming the pending challenge outcome. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION (clause 3.3) for the recorder, a caller without the
-	// legal role, or no outcome pending.
+	// legal role, or no outcome pending; (clause 4.1.2, TARGETS_ERASED) once
+	// the request's targets were erased, since the outcome would send the
+	// case back to review with its customers gone.
 	ConfirmChallengeOutcome(context.Context, *ConfirmChallengeOutcomeRequest) (*ConfirmChallengeOutcomeResponse, error)
 	// Issue 16: the case's lifecycle.
 	// RequestInformation asks the group member for more information: the
@@ -388,12 +397,15 @@ type AssessmentServiceServer interface {
 	// once a second person confirms it (ConfirmFactCorrection); one that
 	// only strengthens takes effect at once. Taking effect sends a case with
 	// a decision pending or in effect back to review. Errors: NOT_FOUND;
-	// INVALID_ARGUMENT.
+	// INVALID_ARGUMENT; FAILED_PRECONDITION (clause 4.1.2, TARGETS_ERASED)
+	// once the request's targets were erased: its customers are gone with
+	// them, so no fact is corrected and the case does not go back to review.
 	ProposeFactCorrection(context.Context, *ProposeFactCorrectionRequest) (*ProposeFactCorrectionResponse, error)
 	// ConfirmFactCorrection is the second person (approver or legal, not the
 	// proposer) confirming a weakening correction. Errors: NOT_FOUND;
 	// FAILED_PRECONDITION naming the clause for the proposer or a caller
-	// without the role.
+	// without the role, or once the request's targets were erased (clause
+	// 4.1.2, TARGETS_ERASED).
 	ConfirmFactCorrection(context.Context, *ConfirmFactCorrectionRequest) (*ConfirmFactCorrectionResponse, error)
 	// LinkCase records that the request is the same demand as another (e.g.
 	// sent to two group members); the report counts the demand once.

@@ -54,7 +54,9 @@ type IntakeServiceClient interface {
 	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
 	// sends a case under way (or a rejected one) back to review.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
-	// otherwise than rejected.
+	// otherwise than rejected, or once its targets were erased (clause
+	// 4.1.2, TARGETS_ERASED: the customers went with them, so it cannot go
+	// back to review; send a new request).
 	Amend(ctx context.Context, in *AmendRequest, opts ...grpc.CallOption) (*AmendResponse, error)
 	// Withdraw records that the authority withdrew its demand: every pending
 	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
@@ -211,7 +213,9 @@ type IntakeServiceServer interface {
 	// It is how the member answers while STAGE_INFORMATION_REQUESTED, and it
 	// sends a case under way (or a rejected one) back to review.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION once withdrawn, or closed
-	// otherwise than rejected.
+	// otherwise than rejected, or once its targets were erased (clause
+	// 4.1.2, TARGETS_ERASED: the customers went with them, so it cannot go
+	// back to review; send a new request).
 	Amend(context.Context, *AmendRequest) (*AmendResponse, error)
 	// Withdraw records that the authority withdrew its demand: every pending
 	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.

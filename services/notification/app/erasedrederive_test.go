@@ -1,0 +1,113 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
+	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
+	"github.com/ddrsuite/ddr/services/platform/eventstore"
+)
+
+// Clause 4.1.2 (and 4.1.1): notification derives a plan only from a
+// decision, and after the erasure no new decision is taken (assessment
+// refuses to reopen an erased case). What can still reach the reactor is
+// a decision from before, redelivered or replayed from the dead letters:
+// opened now, its controller customer has no id. Deriving from it would
+// plan the disclosure with no customer to ask or notify; the requirements'
+// own rule (a controller needs an addressee) refuses it instead, as a
+// client error the reactor dead-letters at once, and no PlanDerived is
+// appended. This pins that no other guard is needed there.
+func TestClause4_1_2_ADecisionRedeliveredAfterTheErasureDerivesNoPlan(t *testing.T) {
+	e := newErasureEnv(t)
+	const id = "req-rederive"
+	received := &intakev1.RequestReceived{
+		RequestId:   id,
+		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
+		Request: &intakev1.DataDisclosureRequest{
+			ReceivedAt: timestamppb.New(t0.Add(-time.Hour)),
+			Channel:    intakev1.Channel_CHANNEL_EMAIL,
+			Authority:  &intakev1.Authority{Name: "Garda", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "IE"},
+			Targets:    []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: subjectCanary + "-target@subject.example", Ref: "t1"}},
+			Customers:  []*intakev1.Customer{{CustomerId: subjectCanary + "-customer", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}},
+		},
+		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
+	}
+	decision := &assessmentv1.AssessmentDecided{
+		RequestId: id,
+		Decision: &assessmentv1.Decision{DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Status: assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE},
+		Requirements: &assessmentv1.NotificationRequirements{CustomerIsController: true, Customers: received.GetRequest().GetCustomers(),
+			AuthorityCountry: "IE", ReceiveTime: timestamppb.New(t0.Add(-time.Hour))},
+	}
+	if _, err := e.store.Append(e.ctx, id, 0,
+		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
+		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	n := e.start().n
+	if err := n.Derive(e.ctx, decided(t, e.decision(id))); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.count(id); got != 1 {
+		t.Fatalf("%d PlanDerived before the erasure, want 1", got)
+	}
+
+	// The erasure, as intake does it: the key first, then the record.
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []proc{{n: n}, e.start()} { // the running process, and one started after the erasure
+		err := p.n.Derive(e.ctx, decided(t, e.decision(id)))
+		if err == nil || ddrerr.Classify(err) != ddrerr.ClientError {
+			t.Errorf("the decision redelivered after the erasure: %v, want a client error (dead-lettered at once)", err)
+		}
+		if err != nil && strings.Contains(err.Error(), subjectCanary) {
+			t.Errorf("the refusal names a SUBJECT value: %v", err)
+		}
+	}
+	if got := e.count(id); got != 1 {
+		t.Errorf("%d PlanDerived after the redelivered decision, want still 1", got)
+	}
+}
+
+// decision is the request's AssessmentDecided as the store opens it now.
+func (e *erasureEnv) decision(id string) eventstore.Event {
+	e.t.Helper()
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ev := range h.Events {
+		if _, ok := ev.Payload.(*assessmentv1.AssessmentDecided); ok {
+			return ev
+		}
+	}
+	e.t.Fatalf("no decision for %s", id)
+	return eventstore.Event{}
+}
+
+// count counts the request's PlanDerived.
+func (e *erasureEnv) count(id string) int {
+	e.t.Helper()
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range h.Events {
+		if _, ok := ev.Payload.(*notificationv1.PlanDerived); ok {
+			n++
+		}
+	}
+	return n
+}
