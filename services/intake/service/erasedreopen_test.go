@@ -76,3 +76,28 @@ func TestClause4_1_2_AnErasedRequestCannotBeAmendedBackToReview(t *testing.T) {
 		t.Errorf("after the refused amendments the member sees %v/%v with %d amendments, want closed/rejected with none", r.GetStage(), r.GetOutcome(), len(r.GetAmendments()))
 	}
 }
+
+// Clause 4.1.2: an authority may still withdraw a disclosed request (it is
+// recorded and undoes nothing), but once its targets are erased no reason
+// that could describe a person can be recorded with it: the reason would
+// need the erased key. The member is told why (before, this failed
+// INTERNAL), nothing is appended, and the withdrawal without a reason is
+// recorded.
+func TestClause4_1_2_AWithdrawalOfAnErasedRequestTakesNoReason(t *testing.T) {
+	p := runnertest.Start(t, runnertest.Options{}, build)
+	m := client(t, p, memberA)
+	disclosed := closedAndErased(t, p, m, "erased-disclosed", &reportingv1.Disposition{
+		Kind: &reportingv1.Disposition_Disclosure{Disclosure: &reportingv1.Disclosure{}},
+	})
+	before := streamMessages(t, p)
+	_, err := m.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: disclosed, Reason: "order revoked"})
+	if pv, ok := grpcserver.PolicyViolationFrom(err); status.Code(err) != codes.FailedPrecondition || !ok || pv.Clause != "4.1.2" || pv.Rule != "TARGETS_ERASED" {
+		t.Fatalf("withdrawing the erased request with a reason: %v, want FailedPrecondition with clause 4.1.2 TARGETS_ERASED", err)
+	}
+	if after := streamMessages(t, p); after != before {
+		t.Errorf("the refused withdrawal appended %d events", after-before)
+	}
+	if _, err := m.Withdraw(ctxT(t), &intakev1.WithdrawRequest{RequestId: disclosed}); err != nil {
+		t.Fatalf("withdrawing the erased request without a reason: %v", err)
+	}
+}

@@ -23,7 +23,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/policy"
 )
 
 // Bucket is the KV bucket of wrapped data keys, one per request id.
@@ -443,6 +445,12 @@ func (k *Keyring) currentKEK() cipher.AEAD {
 	return k.kek
 }
 
+// ErrNothingToSealWith refuses to record personal data for a request
+// whose data key was erased at the end of its retention: it could not be
+// sealed, and a new key would bring back what the erasure ended.
+var ErrNothingToSealWith = ddrerr.Policy(policy.Clause4_1_2, "TARGETS_ERASED",
+	"the request's personal data was erased at the end of its retention: nothing that names or describes a person can be recorded for it any more; leave that text out, or send it as a new request")
+
 // Seal encrypts plaintext for the request under label (where the value
 // lives, e.g. [TargetLabel]); the request's data key is created on first use.
 func (k *Keyring) Seal(ctx context.Context, requestID, label string, plaintext []byte) ([]byte, error) {
@@ -450,8 +458,16 @@ func (k *Keyring) Seal(ctx context.Context, requestID, label string, plaintext [
 }
 
 // SealKind is [Keyring.Seal] with the request's data key of kind.
+//
+// After [Keyring.Erase] it fails with [ErrErased] and [ErrNothingToSealWith]:
+// a caller trying to record personal data for an erased request gets a
+// refusal that says why (FAILED_PRECONDITION), not an internal error, and
+// a reactor dead-letters the event instead of retrying it for ever.
 func (k *Keyring) SealKind(ctx context.Context, requestID string, kind Kind, label string, plaintext []byte) ([]byte, error) {
 	aead, err := k.dataKey(ctx, requestID, kind, true)
+	if errors.Is(err, ErrErased) {
+		return nil, fmt.Errorf("%w: %w", ErrNothingToSealWith, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ddrsuite/ddr/services/platform/ddrerr"
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 )
@@ -66,7 +67,7 @@ func TestSealedValueOpensOnlyForItsRequestAndLabel(t *testing.T) {
 	}
 }
 
-func TestEraseShredsEveryValueOfTheRequestForGood(t *testing.T) {
+func TestClause4_1_2_EraseShredsEveryValueOfTheRequestForGood(t *testing.T) {
 	kr, _, _ := keyring(t)
 	ctx := t.Context()
 	a, _ := kr.Seal(ctx, "req-1", "a", []byte("one"))
@@ -80,8 +81,11 @@ func TestEraseShredsEveryValueOfTheRequestForGood(t *testing.T) {
 			t.Errorf("Open after Erase: %v, want ErrErased", err)
 		}
 	}
-	if _, err := kr.Seal(ctx, "req-1", "c", []byte("new")); !errors.Is(err, keys.ErrErased) {
-		t.Errorf("Seal after Erase made a new key: %v", err)
+	// A refusal under clause 4.1.2 that says why, not an internal error.
+	_, err := kr.Seal(ctx, "req-1", "c", []byte("new"))
+	var pv *ddrerr.PolicyViolation
+	if !errors.Is(err, keys.ErrErased) || !errors.As(err, &pv) || pv.Clause != "4.1.2" || pv.Rule != "TARGETS_ERASED" {
+		t.Errorf("Seal after Erase: %v, want ErrErased refused under 4.1.2 TARGETS_ERASED", err)
 	}
 	if erased, err := kr.Erased(ctx, "req-1"); err != nil || !erased {
 		t.Errorf("Erased = %v, %v", erased, err)

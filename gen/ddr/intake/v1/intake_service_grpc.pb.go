@@ -62,7 +62,9 @@ type IntakeServiceClient interface {
 	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
 	// After a disclosure it is recorded and undoes nothing.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
-	// closed otherwise than disclosed.
+	// closed otherwise than disclosed, or with a reason once its targets
+	// were erased (clause 4.1.2, TARGETS_ERASED: the reason could describe
+	// a person and nothing can be sealed for it any more; withdraw without).
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
@@ -221,7 +223,9 @@ type IntakeServiceServer interface {
 	// step stops, and the request shows STAGE_CLOSED with OUTCOME_WITHDRAWN.
 	// After a disclosure it is recorded and undoes nothing.
 	// Errors: NOT_FOUND; FAILED_PRECONDITION when already withdrawn, or
-	// closed otherwise than disclosed.
+	// closed otherwise than disclosed, or with a reason once its targets
+	// were erased (clause 4.1.2, TARGETS_ERASED: the reason could describe
+	// a person and nothing can be sealed for it any more; withdraw without).
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// EraseTargets destroys the request's data key at the end of retention
 	// (legal role): its target identifiers become unreadable for everyone,
