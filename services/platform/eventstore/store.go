@@ -190,9 +190,11 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 // second the first's sequence, and so on; all are validated before any is
 // written. A changed request gives an error matching [ErrConflict].
 //
-// Appending several events is not atomic: on a conflict after the first,
-// the earlier ones stay written. [Store.Update] copes, because decide sees
-// them in the reloaded history.
+// On a replicated stream, several events are written as one atomic batch:
+// all of them or, on a conflict, none (batch.go). Otherwise, and when the
+// server refuses the batch, they are written one by one, which is not
+// atomic: on a conflict after the first, the earlier ones stay written.
+// [Store.Update] copes, because decide sees them in the reloaded history.
 //
 // An event whose id was already written within the dedupe window is
 // acknowledged as a duplicate and counts as success (a retried append).
