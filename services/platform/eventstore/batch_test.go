@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
+	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // The stream setups on which an append of several events is one atomic
@@ -33,7 +33,27 @@ var atomicSetups = []struct {
 		if err := eventstore.EnsureStreams(ctx, nodes[0].JS, eventstore.StreamOptions{Replicas: 3}); err != nil {
 			t.Fatal(err)
 		}
-		return nodes[1].JS
+		// A client of a node that does not lead the stream: the
+		// batch's messages and its commit cross a route in order.
+		var leader string
+		testkit.EventuallyNoError(t, func() error {
+			st, err := nodes[0].JS.Stream(ctx, eventstore.StreamName)
+			if err != nil {
+				return err
+			}
+			if c := st.CachedInfo().Cluster; c != nil && c.Leader != "" {
+				leader = c.Leader
+				return nil
+			}
+			return errors.New("no stream leader yet")
+		})
+		for _, n := range nodes {
+			if n.Server.Name() != leader {
+				return n.JS
+			}
+		}
+		t.Fatalf("every node leads the stream (%s)", leader)
+		return nil
 	}},
 	{"R1-memory", func(t *testing.T) jetstream.JetStream {
 		env := natstest.Start(t)
@@ -291,7 +311,7 @@ func TestAppend_BatchProducerSpanPerEvent(t *testing.T) {
 		if m.Header.Get("Nats-Batch-Id") == "" {
 			t.Fatalf("message %d is not part of a batch", m.Sequence)
 		}
-		parent := trace.SpanContextFromContext(eventstore.ContextFromHeaders(ctx, nats.Header(m.Header)))
+		parent := trace.SpanContextFromContext(eventstore.ContextFromHeaders(ctx, m.Header))
 		if parent.SpanID() != span.SpanContext.SpanID() {
 			t.Errorf("%s: stored traceparent %v is not its producer span %v", name, parent, span.SpanContext)
 		}
