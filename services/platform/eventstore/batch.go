@@ -19,10 +19,13 @@ import (
 // stream setting AllowAtomicPublish): the events are sent back to back
 // and only the last, the commit, is answered. The server checks the whole
 // batch when the commit arrives (the first event's expected sequence, every
-// event's Nats-Msg-Id) and stores all of it or none of it; with fsync on
-// every write it syncs the batch once rather than once per event
-// (server/stream.go, processJetStreamAtomicBatchMsg). So k events cost one
-// round trip instead of k, and a crash can no longer leave half an append.
+// event's Nats-Msg-Id) and stores all of it or none of it
+// (server/stream.go, processJetStreamAtomicBatchMsg). On a replicated
+// stream the batch is one Raft proposal of k entries. So k events cost one
+// round trip instead of k, a crash can no longer leave half an append, and
+// an append no longer meets the cluster's conflict of its own previous
+// event still being applied (10164). Where the store batches: see
+// atomicBatches.
 //
 // Where the batch cannot say what the one-by-one path says, the batch is
 // refused as a whole and the same prepared events go one by one:
@@ -31,8 +34,10 @@ import (
 //     message id" (10201), while one by one each such event is
 //     acknowledged as a duplicate and the rest are written;
 //   - the stream does not allow atomic publish (10174), the server has
-//     too many batches open (10210), the batch was lost on the way
-//     (10176 incomplete; no responders while a leader is elected).
+//     too many batches open (10210, 50 per stream by default: the first
+//     message is dropped and the commit reports the batch incomplete),
+//     the batch was lost on the way (10176 incomplete; no responders
+//     while a leader is elected), or it is too large (10199).
 //
 // Nothing of a refused batch is stored, so sending it again one by one
 // writes each event at most once.
