@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -64,6 +66,9 @@ type Store struct {
 	// replication tells whether reads must be checked with the stream
 	// leader (consistent.go).
 	replication replicaState
+	// atomic tells whether appends of several events go as one atomic
+	// batch (batch.go).
+	atomic atomic.Int32
 }
 
 // Option configures a [Store].
@@ -185,9 +190,11 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 // second the first's sequence, and so on; all are validated before any is
 // written. A changed request gives an error matching [ErrConflict].
 //
-// Appending several events is not atomic: on a conflict after the first,
-// the earlier ones stay written. [Store.Update] copes, because decide sees
-// them in the reloaded history.
+// On a replicated stream, several events are written as one atomic batch:
+// all of them or, on a conflict, none (batch.go). Otherwise, and when the
+// server refuses the batch, they are written one by one, which is not
+// atomic: on a conflict after the first, the earlier ones stay written.
+// [Store.Update] copes, because decide sees them in the reloaded history.
 //
 // An event whose id was already written within the dedupe window is
 // acknowledged as a duplicate and counts as success (a retried append).
@@ -231,10 +238,32 @@ func (s *Store) append(ctx context.Context, requestID string, expected uint64, e
 			return nil, expected, err
 		}
 	}
+	if len(out) > 1 && len(out) <= maxAtomicBatch && s.atomicBatches(ctx) {
+		return s.appendAtomic(ctx, out, expected, filter, root)
+	}
+	return s.appendEach(ctx, out, nil, expected, filter, root)
+}
+
+// appendEach publishes the events one at a time, each expecting the
+// sequence the previous one got. prepared holds the events already under
+// their span and encoded (an atomic batch the server refused), or is nil.
+func (s *Store) appendEach(ctx context.Context, out []Event, prepared []*outgoing, expected uint64, filter string, root trace.SpanContext) ([]Event, uint64, error) {
 	last := expected
 	for i := range out {
-		ack, err := s.publish(ctx, out[i], last, filter, root)
+		var o *outgoing
+		if i < len(prepared) {
+			o = prepared[i]
+		} else {
+			var err error
+			if o, err = s.prepare(ctx, out[i], root); err != nil {
+				return out[:i], last, err
+			}
+		}
+		ack, err := s.send(ctx, o, last, filter)
 		if err != nil {
+			for _, rest := range prepared[min(i+1, len(prepared)):] {
+				rest.unsent()
+			}
 			return out[:i], last, err
 		}
 		out[i].Sequence = ack.Sequence
@@ -247,10 +276,20 @@ func (s *Store) append(ctx context.Context, requestID string, expected uint64, e
 	return out, last, nil
 }
 
-// publish writes one normalized event under a PRODUCER span whose context
-// travels in the message, so consumers continue the trace: the request's
-// trace, whose root is given (invalid for the request's first event).
-func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter string, root trace.SpanContext) (*jetstream.PubAck, error) {
+// outgoing is one event on its way to the stream: its PRODUCER span,
+// whose context travels in the message so consumers continue the trace,
+// and the sealed, encoded message.
+type outgoing struct {
+	ev   Event
+	span trace.Span
+	ctx  context.Context
+	msg  *nats.Msg
+}
+
+// prepare starts ev's PRODUCER span in the request's trace, whose root is
+// given (invalid for the request's first event), and seals and encodes ev
+// under it. On error the span has ended.
+func (s *Store) prepare(ctx context.Context, ev Event, root trace.SpanContext) (*outgoing, error) {
 	pattern := SubjectPattern(ev.Service, ev.Name)
 	ctx, links := publishContext(ctx, root)
 	ctx, span := tracer().Start(ctx, pattern+" publish", append(links,
@@ -259,41 +298,70 @@ func (s *Store) publish(ctx context.Context, ev Event, expected uint64, filter s
 			attribute.String("ddr.request_id", ev.RequestID),
 			attribute.String("ddr.event_type", ev.Type),
 		)...))...)
-	defer span.End()
+	o := &outgoing{ev: ev, span: span, ctx: ctx}
 	sealed, err := s.seal(ctx, ev)
 	if err != nil {
-		span.SetStatus(codes.Error, "seal failed")
-		countPublish(ctx, ev, "error")
+		o.end("seal failed", "error", nil)
 		return nil, err
 	}
-	msg, err := ToMsg(ctx, sealed)
-	if err != nil {
-		span.SetStatus(codes.Error, "encode failed")
-		countPublish(ctx, ev, "error")
+	if o.msg, err = ToMsg(ctx, sealed); err != nil {
+		o.end("encode failed", "error", nil)
 		return nil, err
 	}
-	ack, err := s.js.PublishMsg(ctx, msg,
+	return o, nil
+}
+
+// send publishes one prepared event, expecting the request's last event
+// at expected.
+func (s *Store) send(ctx context.Context, o *outgoing, expected uint64, filter string) (*jetstream.PubAck, error) {
+	ack, err := s.js.PublishMsg(ctx, o.msg,
 		jetstream.WithExpectStream(StreamName),
-		jetstream.WithMsgID(ev.ID),
+		jetstream.WithMsgID(o.ev.ID),
 		jetstream.WithExpectLastSequenceForSubject(expected, filter))
 	if err != nil {
-		if isConflict(err) {
-			span.SetStatus(codes.Error, "conflict")
-			countPublish(ctx, ev, "conflict")
-			return nil, fmt.Errorf("%w: request %s changed since sequence %d: %w", ErrConflict, ev.RequestID, expected, err)
-		}
-		span.SetStatus(codes.Error, "publish failed")
-		span.RecordError(err)
-		countPublish(ctx, ev, "error")
-		return nil, fmt.Errorf("eventstore: publish %s: %w", pattern, err)
+		return nil, o.failed(err, expected)
 	}
-	span.SetAttributes(attribute.Int64("ddr.sequence", int64(ack.Sequence)), attribute.Bool("ddr.duplicate", ack.Duplicate))
-	if ack.Duplicate {
-		countPublish(ctx, ev, "duplicate")
-	} else {
-		countPublish(ctx, ev, "written")
-	}
+	o.written(ack.Sequence, ack.Duplicate)
 	return ack, nil
+}
+
+// failed ends the span of an event the stream refused and returns the
+// error to report: a conflict matches [ErrConflict].
+func (o *outgoing) failed(err error, expected uint64) error {
+	if isConflict(err) {
+		o.end("conflict", "conflict", nil)
+		return fmt.Errorf("%w: request %s changed since sequence %d: %w", ErrConflict, o.ev.RequestID, expected, err)
+	}
+	o.end("publish failed", "error", err)
+	return fmt.Errorf("eventstore: publish %s: %w", SubjectPattern(o.ev.Service, o.ev.Name), err)
+}
+
+// written ends the span of an event the stream acknowledged.
+func (o *outgoing) written(seq uint64, duplicate bool) {
+	o.span.SetAttributes(attribute.Int64("ddr.sequence", int64(seq)), attribute.Bool("ddr.duplicate", duplicate))
+	outcome := "written"
+	if duplicate {
+		outcome = "duplicate"
+	}
+	countPublish(o.ctx, o.ev, outcome)
+	o.span.End()
+}
+
+// unsent ends the span of an event that was prepared but never sent, as
+// an earlier one of its append failed. It is not counted: nothing was
+// published.
+func (o *outgoing) unsent() {
+	o.span.SetStatus(codes.Error, "not sent: an earlier event of the append failed")
+	o.span.End()
+}
+
+func (o *outgoing) end(status, outcome string, err error) {
+	o.span.SetStatus(codes.Error, status)
+	if err != nil {
+		o.span.RecordError(err)
+	}
+	countPublish(o.ctx, o.ev, outcome)
+	o.span.End()
 }
 
 func isConflict(err error) bool {

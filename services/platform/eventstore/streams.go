@@ -72,6 +72,9 @@ func StreamConfigs(opts StreamOptions) (events, dlq jetstream.StreamConfig) {
 	events = stream(StreamName, "ddr: every event of every request; the written record", AllEvents)
 	// The record is never rewritten: no deletes, no purges, no ageing.
 	events.DenyDelete, events.DenyPurge = true, true
+	// An append of several events is one atomic batch: all or nothing,
+	// one round trip and one sync (batch.go).
+	events.AllowAtomicPublish = true
 	dlq = stream(DLQStreamName, "ddr: events a reactor gave up on, for an operator to inspect and replay", AllDeadLetters)
 	return events, dlq
 }
