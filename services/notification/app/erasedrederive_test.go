@@ -58,14 +58,7 @@ func TestClause4_1_2_ADecisionRedeliveredAfterTheErasureDerivesNoPlan(t *testing
 		t.Fatalf("%d PlanDerived before the erasure, want 1", got)
 	}
 
-	// The erasure, as intake does it: the key first, then the record.
-	if err := e.keys.Erase(e.ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
-		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
-		t.Fatal(err)
-	}
+	e.erase(id)
 	for _, p := range []proc{{n: n}, e.start()} { // the running process, and one started after the erasure
 		err := p.n.Derive(e.ctx, decided(t, e.decision(id)))
 		if err == nil || ddrerr.Classify(err) != ddrerr.ClientError {

@@ -126,6 +126,35 @@ func (e *erasureEnv) answers(p proc, id string, seq uint64) notificationAnswers 
 	return a
 }
 
+// derived has a running notification derive the plan of
+// decidedWithCustomers, and returns it with the request's history as
+// written (opened: the key is still there).
+func (e *erasureEnv) derived(id string) (proc, eventstore.History) {
+	e.t.Helper()
+	live := e.start()
+	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
+		e.t.Fatal(err)
+	}
+	opened, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return live, opened
+}
+
+// erase erases the request's targets as intake does: the key first, then
+// the record (TargetsErased).
+func (e *erasureEnv) erase(id string) {
+	e.t.Helper()
+	if err := e.keys.Erase(e.ctx, id); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
+		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *erasureEnv) last(id string) uint64 {
 	e.t.Helper()
 	h, err := e.store.Load(e.ctx, id)
@@ -237,14 +266,7 @@ func TestIssue14_ThePlanIndexForgetsTheCustomersOnceTheTargetsAreErased(t *testi
 		t.Fatalf("before the erasure the customer notices are not pending: %v", n)
 	}
 
-	// The erasure, as intake does it: the key first, then the record.
-	if err := e.keys.Erase(e.ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
-		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
-		t.Fatal(err)
-	}
+	e.erase(id)
 	// A plan event after the erasure: folded as a restart reads it, and
 	// the point both indexes are waited for (one that ignores the erasure
 	// would otherwise never reach its sequence).
@@ -310,27 +332,14 @@ func eventOf[T proto.Message](t *testing.T, h eventstore.History) eventstore.Eve
 func TestIssue14_AnIndexBehindTheStreamFoldsTheErasedPlanAsARestartAtEachPoint(t *testing.T) {
 	e := newErasureEnv(t)
 	const id = "req-behind"
-	live := e.start()
-	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
-		t.Fatal(err)
-	}
-	opened, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live, opened := e.derived(id)
 	idx := app.NewIndex(e.store, nil)
 	feed(t, idx, opened.Events...)
 	if p, ok := idx.PlanOf(id, e.clock.Now()); !ok || !subjectLeft(notificationAnswers{Index: p}) {
 		t.Fatalf("before the erasure the index holds no plan with SUBJECT values: %v", p)
 	}
 
-	if err := e.keys.Erase(e.ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
-		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
-		t.Fatal(err)
-	}
+	e.erase(id)
 	atErasure := e.answers(e.start(), id, e.last(id)).Index
 	// The stream moves on before the index reaches the erasure.
 	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
@@ -378,27 +387,14 @@ func TestIssue14_AnIndexBehindTheStreamFoldsTheErasedPlanAsARestartAtEachPoint(t
 func TestIssue14_AnErasureWhoseHistoryCannotBeReadDropsThePlan(t *testing.T) {
 	e := newErasureEnv(t)
 	const id = "req-unreadable"
-	live := e.start()
-	if err := live.n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
-		t.Fatal(err)
-	}
-	opened, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live, opened := e.derived(id)
 	nowhere := natstest.Start(t) // no stream: every read of it fails
 	idx := app.NewIndex(eventstore.NewStore(nowhere.JS), nil)
 	feed(t, idx, opened.Events...)
 	if _, ok := idx.PlanOf(id, e.clock.Now()); !ok {
 		t.Fatal("before the erasure the index holds no plan")
 	}
-	if err := e.keys.Erase(e.ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
-		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
-		t.Fatal(err)
-	}
+	e.erase(id)
 	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
 		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
 		t.Fatal(err)
@@ -432,13 +428,7 @@ func TestIssue19_AnIndexRebuiltAfterTheErasureReadsNoHistory(t *testing.T) {
 	if err := e.start().n.Derive(e.ctx, e.decidedWithCustomers(id)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.keys.Erase(e.ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id), eventstore.Event{ID: "erased-" + id, RequestID: id,
-		Payload: &intakev1.TargetsErased{RequestId: id, Reason: "retention", EraseTime: timestamppb.New(t0)}}); err != nil {
-		t.Fatal(err)
-	}
+	e.erase(id)
 	h, err := e.store.Load(e.ctx, id)
 	if err != nil {
 		t.Fatal(err)
