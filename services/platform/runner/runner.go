@@ -68,6 +68,9 @@ type Deps struct {
 	Adequacy *policy.AdequacyRegistry
 
 	as func(name string) (Deps, error)
+	// index is the request index the stores of the process share (nil in
+	// Deps built by hand: each store then has its own).
+	index *eventstore.Index
 }
 
 // AdequacyRegistry is the registry a component judges clause 4.2.1 with:
@@ -306,7 +309,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	} else {
 		defer unobserve()
 	}
-	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name)
+	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name, nil)
 	if err != nil {
 		return err
 	}
