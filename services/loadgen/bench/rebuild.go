@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -206,12 +208,39 @@ type ProbeResult struct {
 }
 
 // RunProbe is the body of a probe process: start the suite, measure, stop.
-func RunProbe(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, error) {
+// Given a profile directory, it writes there a CPU profile of the start-up
+// (startup.pprof) and a heap profile once ready (heap.pprof), to see where
+// the start-up time and the heap go.
+func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir string) (ProbeResult, error) {
+	var cpu *os.File
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o750); err != nil {
+			return ProbeResult{}, err
+		}
+		f, err := os.Create(filepath.Join(profileDir, "startup.pprof")) //nolint:gosec // G304: the bench's own output path.
+		if err != nil {
+			return ProbeResult{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return ProbeResult{}, err
+		}
+		cpu = f
+	}
 	s, err := StartSuite(ctx, o)
+	if cpu != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return ProbeResult{}, err
 	}
 	r := ProbeResult{StartSecs: s.Started.Seconds(), HeapMiB: heapInUse()}
+	if profileDir != "" {
+		if err := writeHeapProfile(filepath.Join(profileDir, "heap.pprof")); err != nil {
+			_ = s.Stop()
+			return r, err
+		}
+	}
 	if len(ids) > 0 {
 		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
 	}
@@ -219,6 +248,19 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string) (ProbeResult, e
 		err = serr
 	}
 	return r, err
+}
+
+// writeHeapProfile writes the heap profile as of the last GC (heapInUse's).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path) //nolint:gosec // G304: the bench's own output path.
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func heapInUse() float64 {

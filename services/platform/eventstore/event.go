@@ -264,15 +264,22 @@ func FromMsg(subject string, h nats.Header, data []byte, seq uint64) (Event, err
 	if err := proto.Unmarshal(data, payload); err != nil {
 		return fail(ErrMalformed, err)
 	}
+	// nats.go decodes a message's header block into one string and every
+	// header value is a slice of it, so an event keeping any of them
+	// would keep the whole block (trace context and all, some 400 bytes)
+	// as long as a read model keeps the event: a third of what the
+	// projections held per request at start-up over a long record (issue
+	// 19). The event keeps copies of its own; type and source, which
+	// repeat, share the registry's strings.
 	return Event{
-		ID:        id,
+		ID:        strings.Clone(id),
 		RequestID: reqID,
 		Service:   svc,
 		Name:      name,
-		Source:    h.Get(HeaderSource),
-		Type:      typ,
+		Source:    sourceOf(mt.Descriptor(), h.Get(HeaderSource)),
+		Type:      string(mt.Descriptor().FullName()),
 		Time:      ts.UTC(),
-		Actor:     h.Get(HeaderActor),
+		Actor:     strings.Clone(h.Get(HeaderActor)),
 		Payload:   payload,
 		Sequence:  seq,
 		Subject:   subject,

@@ -63,10 +63,41 @@ var errIndexMiss = errors.New("eventstore: indexed event not found")
 // in the log, and the store reads without it, as slowly as before but
 // correctly.
 func WithIndex(limit int) Option {
+	return WithSharedIndex(NewIndex(limit))
+}
+
+// Index is a sequence index of every request of the stream (see
+// [WithIndex]) that several stores of one process can share
+// ([WithSharedIndex]).
+type Index struct{ x *seqIndex }
+
+// NewIndex returns an index whose memory is bounded by limit bytes (0:
+// [DefaultIndexLimit]).
+func NewIndex(limit int) *Index {
 	if limit <= 0 {
 		limit = DefaultIndexLimit
 	}
-	return func(s *Store) { s.index = &seqIndex{limit: limit, seed: maphash.MakeSeed()} }
+	return &Index{x: &seqIndex{limit: limit, seed: maphash.MakeSeed()}}
+}
+
+// WithSharedIndex gives the store the index ix, which other stores of the
+// process may share: one ordered consumer of the whole stream then keeps
+// all of them current, where each store's own index had one of its own.
+// In the all-in-one each of the four services has a store, and at start
+// over a long record the four indexes decoded every event's headers four
+// times and held four copies of the same sequences (issue 19, start-up).
+//
+// Sharing is sound across services: the index holds stream sequences and
+// request ids only, nothing sealed or personal, and each store still reads
+// the messages with its own connection (its own NATS permissions) and
+// opens them with its own keys; its cache of messages read stays its own.
+// The consumer runs on the connection of the first store that starts it.
+func WithSharedIndex(ix *Index) Option {
+	return func(s *Store) {
+		if ix != nil {
+			s.index = ix.x
+		}
+	}
 }
 
 // The index holds no pointer per request or per event: a map from a hash
@@ -83,9 +114,6 @@ func WithIndex(limit int) Option {
 type seqIndex struct {
 	limit int
 	seed  maphash.Seed
-	// msgs keeps the messages recently read through the index; nil when
-	// off ([WithMessageCache]).
-	msgs *msgCache
 
 	once sync.Once
 	cc   jetstream.ConsumeContext
@@ -308,7 +336,7 @@ func (s *Store) scanRequestDirect(ctx context.Context, requestID string, in repl
 	// Fetched whole before fn sees any, so that a miss can still fall
 	// back to the search without fn seeing an event twice. Messages read
 	// before come from the cache.
-	msgs, missing := s.index.msgs.split(seqs)
+	msgs, missing := s.msgs.split(seqs)
 	fetched, err := getSeqs(ctx, s.js, StreamName, in, missing)
 	if errors.Is(err, errIndexMiss) {
 		return scan(ctx, s.js, StreamName, filter, 1, in, fn)
@@ -316,7 +344,7 @@ func (s *Store) scanRequestDirect(ctx context.Context, requestID string, in repl
 	if err != nil {
 		return err
 	}
-	s.index.msgs.put(fetched)
+	s.msgs.put(fetched)
 	if len(msgs) > 0 && len(fetched) > 0 {
 		msgs = append(msgs, fetched...)
 		slices.SortFunc(msgs, func(a, b RawMsg) int { return cmp.Compare(a.Sequence, b.Sequence) })

@@ -198,3 +198,61 @@ func TestIndex_ScanRequestAsStored(t *testing.T) {
 		})
 	}
 }
+
+// Stores sharing an index (the services of one process) are kept current
+// by one ordered consumer, not one each, and each loads what a search
+// loads, with events appended through either.
+func TestIndex_SharedByStoresOneConsumer(t *testing.T) {
+	js := newJS(t)
+	ctx := context.Background()
+	plain := eventstore.NewStore(js)
+	ix := eventstore.NewIndex(0)
+	a := eventstore.NewStore(js, eventstore.WithSharedIndex(ix))
+	b := eventstore.NewStore(js, eventstore.WithSharedIndex(ix))
+	ids := []string{"req-a", "req-b"}
+	heads := map[string]uint64{}
+	for r := range 2 {
+		appendRound(t, a, ids, heads, r)
+	}
+	appendRound(t, b, ids, heads, 2)
+	if _, err := a.Load(ctx, "req-a"); err != nil { // starts the index
+		t.Fatal(err)
+	}
+	if _, err := b.Load(ctx, "req-a"); err != nil { // finds it started
+		t.Fatal(err)
+	}
+	head := lastSeq(t, js)
+	testkit.Eventually(t, "the shared index to catch up", func() bool {
+		applied, ok := b.IndexedThrough()
+		return ok && applied == head
+	})
+	if got, _ := a.IndexedThrough(); got != head {
+		t.Errorf("store a's index applied %d, store b's %d: not the same index", got, head)
+	}
+	st, err := js.Stream(ctx, eventstore.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Consumers != 1 {
+		t.Errorf("%d consumers on the stream; want the shared index's one", info.State.Consumers)
+	}
+	for _, id := range ids {
+		want, err := plain.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range map[string]*eventstore.Store{"a": a, "b": b} {
+			got, err := s.Load(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(shape(want), shape(got)); diff != "" {
+				t.Errorf("store %s: %s: indexed load differs (-search +indexed):\n%s", name, id, diff)
+			}
+		}
+	}
+}

@@ -58,6 +58,9 @@ var kinds sync.Map // protoreflect.FullName -> kindEntry
 type kindEntry struct {
 	kind EventKind
 	err  error
+	// source is kind.Source(), made once: the ce-source every decoded
+	// event of the kind shares (see FromMsg).
+	source string
 }
 
 // KindOf returns the declared subject of the message type d. Messages
@@ -70,8 +73,26 @@ func KindOf(d protoreflect.MessageDescriptor) (EventKind, error) {
 		}
 	}
 	k, err := kindOf(d)
-	kinds.Store(d.FullName(), kindEntry{k, err})
+	ent := kindEntry{kind: k, err: err}
+	if err == nil {
+		ent.source = k.Source()
+	}
+	kinds.Store(d.FullName(), ent)
 	return k, err
+}
+
+// sourceOf returns source, the ce-source of an event of type d, as a
+// string of its own: the one its kind's events share for a declared
+// event, a copy for another.
+func sourceOf(d protoreflect.MessageDescriptor, source string) string {
+	if _, err := KindOf(d); err == nil {
+		if e, ok := kinds.Load(d.FullName()); ok {
+			if ent, ok := e.(kindEntry); ok && ent.source == source {
+				return ent.source
+			}
+		}
+	}
+	return strings.Clone(source)
 }
 
 func kindOf(d protoreflect.MessageDescriptor) (EventKind, error) {

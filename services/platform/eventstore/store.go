@@ -63,6 +63,11 @@ type Store struct {
 	// msgCacheBytes bounds the index's cache of messages read
 	// (msgcache.go); 0 turns it off.
 	msgCacheBytes int
+	// msgs keeps the messages recently read through the index; nil when
+	// off ([WithMessageCache]). The store's own, even when the index is
+	// shared ([WithSharedIndex]): what a store read with its connection
+	// is not handed to another's.
+	msgs *msgCache
 	// replication tells whether reads must be checked with the stream
 	// leader (consistent.go).
 	replication replicaState
@@ -96,7 +101,7 @@ func NewStore(js jetstream.JetStream, opts ...Option) *Store {
 		o(s)
 	}
 	if s.index != nil && s.msgCacheBytes > 0 {
-		s.index.msgs = newMsgCache(s.msgCacheBytes)
+		s.msgs = newMsgCache(s.msgCacheBytes)
 	}
 	if s.index != nil {
 		// The index catches up from here, beside the projections a

@@ -39,7 +39,10 @@ type Projection struct {
 	iter    jetstream.MessagesContext
 	mu      sync.Mutex
 	applied uint64
-	changed chan struct{} // closed and replaced whenever applied moves
+	// changed is closed when applied moves; made only when a waiter
+	// needs it (WaitFor), so that a rebuild, with nobody waiting, does not
+	// make and close a channel for every event.
+	changed chan struct{}
 	target  uint64        // last matching sequence when started
 	caught  chan struct{} // closed once applied >= target
 	cancel  context.CancelFunc
@@ -87,13 +90,12 @@ func Start(ctx context.Context, js jetstream.JetStream, filters []string, apply 
 		return nil, fmt.Errorf("projection: messages: %w", err)
 	}
 	p := &Projection{
-		apply:   apply,
-		log:     logger.With("component", "projection", "filters", filters),
-		iter:    iter,
-		changed: make(chan struct{}),
-		target:  target,
-		caught:  make(chan struct{}),
-		done:    make(chan struct{}),
+		apply:  apply,
+		log:    logger.With("component", "projection", "filters", filters),
+		iter:   iter,
+		target: target,
+		caught: make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	if target == 0 {
 		close(p.caught)
@@ -214,8 +216,10 @@ func (p *Projection) advance(seq uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.applied = seq
-	close(p.changed)
-	p.changed = make(chan struct{})
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
+	}
 	if seq >= p.target {
 		select {
 		case <-p.caught:
@@ -239,11 +243,16 @@ func (p *Projection) LastApplied() uint64 {
 func (p *Projection) WaitFor(ctx context.Context, seq uint64) error {
 	for {
 		p.mu.Lock()
-		applied, changed := p.applied, p.changed
-		p.mu.Unlock()
+		applied := p.applied
 		if applied >= seq {
+			p.mu.Unlock()
 			return nil
 		}
+		if p.changed == nil {
+			p.changed = make(chan struct{})
+		}
+		changed := p.changed
+		p.mu.Unlock()
 		select {
 		case <-changed:
 		case <-ctx.Done():

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -68,6 +69,9 @@ type Deps struct {
 	Adequacy *policy.AdequacyRegistry
 
 	as func(name string) (Deps, error)
+	// index is the request index the stores of the process share (nil in
+	// Deps built by hand: each store then has its own).
+	index *eventstore.Index
 }
 
 // AdequacyRegistry is the registry a component judges clause 4.2.1 with:
@@ -306,7 +310,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 	} else {
 		defer unobserve()
 	}
-	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name)
+	deps, err := newDeps(nc, sec, logger, cfg.Replicas, cfg.Name, nil)
 	if err != nil {
 		return err
 	}
@@ -349,18 +353,17 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, build BuildFunc) 
 		c.RegisterGRPC(srv.GRPC())
 	}
 
-	started := 0
+	started := make([]bool, len(comps))
 	defer func() {
 		stopComponents()
-		for _, c := range comps[:started] {
-			c.Stop()
+		for i, c := range comps {
+			if started[i] {
+				c.Stop()
+			}
 		}
 	}()
-	for _, c := range comps {
-		if err := c.Start(componentContext(compCtx, c, deps)); err != nil {
-			return err
-		}
-		started++
+	if err := startComponents(compCtx, stopComponents, comps, deps, started); err != nil {
+		return err
 	}
 
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -485,4 +488,35 @@ func splitHostPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("nats listen port %q: %w", p, err)
 	}
 	return host, port, nil
+}
+
+// startComponents starts the components side by side and returns once all
+// have started, or the first error (stop then cancels the others' starts).
+// Each start rebuilds the component's projections from the whole stream;
+// the components share nothing they must start in order (a process may
+// host any of them alone), so a process with several is ready when its
+// slowest is, not after the sum of all (issue 19, start-up). started[i]
+// tells which must be stopped.
+func startComponents(ctx context.Context, stop context.CancelFunc, comps []Component, deps Deps, started []bool) error {
+	errs := make([]error, len(comps))
+	var wg sync.WaitGroup
+	for i, c := range comps {
+		wg.Go(func() {
+			if errs[i] = c.Start(componentContext(ctx, c, deps)); errs[i] != nil {
+				stop()
+				return
+			}
+			started[i] = true
+		})
+	}
+	wg.Wait()
+	// The first error in the components' order that is not only another's
+	// failure cancelling this start.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
 }

@@ -61,7 +61,7 @@ func SecretsDir(dataDir string) string {
 // on reads only if name is entitled to it (natsacl.OpensPersonalData).
 func (d Deps) As(name string) (Deps, error) {
 	if d.as == nil {
-		d.Store = newStore(d.JS, d.Keys, d.Logger, name)
+		d.Store = newStore(d.JS, d.Keys, d.Logger, name, d.index)
 		return d, nil
 	}
 	return d.as(name)
@@ -73,7 +73,11 @@ func (d Deps) As(name string) (Deps, error) {
 // Deps built by hand without a keyring (a service's own tests) get a store
 // that neither seals nor opens: the runner always loads the KEK, and a
 // process without one does not start.
-func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, name string) *eventstore.Store {
+//
+// The services of one process share one index (ix, nil for one of their
+// own): it holds sequences only, and one ordered consumer keeps it current
+// where each service's own index decoded every event's headers again.
+func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, name string, ix *eventstore.Index) *eventstore.Store {
 	if kr == nil {
 		return eventstore.NewStore(js, eventstore.WithLogger(logger))
 	}
@@ -90,7 +94,10 @@ func newStore(js jetstream.JetStream, kr *keys.Keyring, logger *slog.Logger, nam
 	if !natsacl.Known(name) || name == natsacl.Admin {
 		return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing)
 	}
-	return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing, eventstore.WithIndex(0))
+	if ix == nil {
+		ix = eventstore.NewIndex(0)
+	}
+	return eventstore.NewStore(js, eventstore.WithLogger(logger), sealing, eventstore.WithSharedIndex(ix))
 }
 
 // withOpener gives ctx the opener of service name (its own keys), for the
@@ -301,7 +308,7 @@ func (c *componentConns) as(name string) (Deps, error) {
 		return Deps{}, err
 	}
 	c.conns = append(c.conns, nc)
-	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas, name)
+	d, err := newDeps(nc, c.sec, c.base.Logger, c.base.Replicas, name, c.base.index)
 	if err != nil {
 		return Deps{}, err
 	}
@@ -327,8 +334,9 @@ func (c *componentConns) drain() {
 	c.deps = nil
 }
 
-// newDeps builds the dependencies over one connection.
-func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, name string) (Deps, error) {
+// newDeps builds the dependencies over one connection; its stores share
+// the index ix (nil: the process's first, which makes one).
+func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, name string, ix *eventstore.Index) (Deps, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return Deps{}, fmt.Errorf("jetstream: %w", err)
@@ -337,5 +345,8 @@ func newDeps(nc *nats.Conn, sec *security, logger *slog.Logger, replicas int, na
 	if err != nil {
 		return Deps{}, err
 	}
-	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprints}, nil
+	if ix == nil {
+		ix = eventstore.NewIndex(0)
+	}
+	return Deps{NC: nc, JS: js, Store: newStore(js, kr, logger, name, ix), Logger: logger, Replicas: replicas, Keys: kr, Fingerprints: sec.fingerprints, index: ix}, nil
 }

@@ -86,6 +86,15 @@ const lagWorkload = "submit (reactor lag)"
 // allWorkloads are the suite's workloads -workloads selects from.
 var allWorkloads = []string{"submit", "get", "list", "pipeline", "staff", "lag"}
 
+// rebuildOnly is the -workloads value that measures the memory and
+// start-up of a large record alone: no baselines, no suite workload.
+const rebuildOnly = "rebuild"
+
+// onlyRebuild says whether the run measures the rebuild alone.
+func (c config) onlyRebuild() bool {
+	return len(c.Workloads) == 1 && c.Workloads[0] == rebuildOnly
+}
+
 // runs says whether the run measures workload w. The staff reads need
 // requests the pipeline finished, so they bring the pipeline with them.
 func (c config) runs(w string) bool {
@@ -114,11 +123,12 @@ func main() {
 	flag.IntVar(&cfg.LoadRequests, "rebuild-requests", envInt("DDR_BENCH_REBUILD_REQUESTS", 15000), "requests (about 10 events each) loaded for the memory and rebuild measurement; 0 skips it")
 	flag.StringVar(&cfg.NATSServer, "nats-server", env("DDR_BENCH_NATS_SERVER", ".build/bin/nats-server"), "nats-server binary for the rebuild measurement")
 	flag.StringVar(&cfg.Out, "out", env("DDR_BENCH_OUT", "bench"), "directory of results.json and RESULTS.md")
-	workloads := flag.String("workloads", env("DDR_BENCH_WORKLOADS", ""), "the suite's workloads to measure, comma separated, of "+strings.Join(allWorkloads, ",")+" (default all; staff runs the pipeline first, whose finished requests it reads)")
-	flag.StringVar(&cfg.ProfileDir, "profile-dir", env("DDR_BENCH_PROFILE_DIR", ""), "write a CPU profile of the suite's process for each measured suite workload and level here (<workload>-c<clients>.pprof)")
+	workloads := flag.String("workloads", env("DDR_BENCH_WORKLOADS", ""), "the suite's workloads to measure, comma separated, of "+strings.Join(allWorkloads, ",")+" (default all; staff runs the pipeline first, whose finished requests it reads), or "+rebuildOnly+" alone for the memory and start-up measurement without baselines or workloads")
+	flag.StringVar(&cfg.ProfileDir, "profile-dir", env("DDR_BENCH_PROFILE_DIR", ""), "write a CPU profile of the suite's process for each measured suite workload and level here (<workload>-c<clients>.pprof), and of the last rebuild probe's start-up (startup.pprof) with its heap once ready (heap.pprof)")
 	probeNATS := flag.String("probe-nats-url", "", "internal: run as a rebuild probe against this NATS and print its JSON result")
 	probeDir := flag.String("probe-data-dir", "", "internal: the probe's data directory")
 	probeIDs := flag.String("probe-ids", "", "internal: template request ids the probe measures calls on, comma separated")
+	probeProfiles := flag.String("probe-profile-dir", "", "internal: where the probe writes startup.pprof and heap.pprof")
 	serveWhat := flag.String("serve", "", "internal: serve the suite or the baselines (suite|baselines) until stdin closes")
 	serveDir := flag.String("serve-dir", "", "internal: the served process's data directory")
 	var serveSec launch.Security
@@ -140,7 +150,7 @@ func main() {
 	if *workloads != "" {
 		for _, w := range strings.Split(*workloads, ",") {
 			w = strings.TrimSpace(w)
-			if !slices.Contains(allWorkloads, w) {
+			if !slices.Contains(allWorkloads, w) && (w != rebuildOnly || strings.Contains(*workloads, ",")) {
 				fatal(fmt.Errorf("unknown workload %q (known: %s)", w, strings.Join(allWorkloads, ",")))
 			}
 			cfg.Workloads = append(cfg.Workloads, w)
@@ -160,7 +170,7 @@ func main() {
 		if *probeIDs != "" {
 			ids = strings.Split(*probeIDs, ",")
 		}
-		r, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: os.Stderr}, ids)
+		r, err := bench.RunProbe(ctx, bench.SuiteOptions{NATSURL: *probeNATS, DataDir: *probeDir, Logs: os.Stderr}, ids, *probeProfiles)
 		if err != nil {
 			fatal(err)
 		}
@@ -198,6 +208,13 @@ func run(ctx context.Context, cfg config) (*results, error) {
 	submitSize := proto.Size(bench.Demand("bench-0000000000-0000001"))
 	eventSize := proto.Size(&intakev1.RequestReceived{RequestId: "01a221da-0a00-74b1-a1a3-6edea4976efc", GroupMember: bench.Members[0], Request: bench.Demand("k").GetRequest(), ContentFingerprint: strings.Repeat("f", 64)})
 	fmt.Printf("payloads: SubmitRequest %d B, RequestReceived %d B\n", submitSize, eventSize)
+	if cfg.onlyRebuild() {
+		if err := rebuild(ctx, cfg, tmp, res); err != nil {
+			return nil, err
+		}
+		res.Goals = goals(res)
+		return res, nil
+	}
 
 	report := func(r bench.Result) {
 		res.Results = append(res.Results, r)
@@ -364,28 +381,50 @@ func run(ctx context.Context, cfg config) (*results, error) {
 		return nil, fmt.Errorf("baselines process: %w", err)
 	}
 
-	if cfg.LoadRequests > 0 {
-		fmt.Printf("rebuild: %d template requests, loading %d requests...\n", cfg.Templates, cfg.LoadRequests)
-		rb, err := bench.Rebuild(ctx, cfg.NATSServer, filepath.Join(tmp, "rebuild"), cfg.Templates, cfg.LoadRequests, io.Discard, probeProcess)
-		if err != nil {
-			return nil, fmt.Errorf("rebuild: %w", err)
-		}
-		res.Rebuild = &rb
+	if err := rebuild(ctx, cfg, tmp, res); err != nil {
+		return nil, err
 	}
 	res.Goals = goals(res)
 	return res, nil
 }
 
+// rebuild measures memory and start-up on a large record, unless the run
+// loads none.
+func rebuild(ctx context.Context, cfg config, tmp string, res *results) error {
+	if cfg.LoadRequests <= 0 {
+		return nil
+	}
+	fmt.Printf("rebuild: %d template requests, loading %d requests...\n", cfg.Templates, cfg.LoadRequests)
+	rb, err := bench.Rebuild(ctx, cfg.NATSServer, filepath.Join(tmp, "rebuild"), cfg.Templates, cfg.LoadRequests, io.Discard, probeProcess(cfg.ProfileDir))
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	res.Rebuild = &rb
+	return nil
+}
+
 // probeProcess runs this binary again as a rebuild probe, so that start-up
-// and heap are measured in a process that held nothing before.
-func probeProcess(ctx context.Context, o bench.SuiteOptions, ids []string) (bench.ProbeResult, error) {
+// and heap are measured in a process that held nothing before. Given a
+// profile directory, each probe writes its profiles there: the last probe,
+// on the whole load, leaves its own.
+func probeProcess(profileDir string) bench.Probe {
+	return func(ctx context.Context, o bench.SuiteOptions, ids []string) (bench.ProbeResult, error) {
+		return runProbe(ctx, o, ids, profileDir)
+	}
+}
+
+func runProbe(ctx context.Context, o bench.SuiteOptions, ids []string, profileDir string) (bench.ProbeResult, error) {
 	var r bench.ProbeResult
 	self, err := os.Executable()
 	if err != nil {
 		return r, err
 	}
+	args := []string{"-probe-nats-url", o.NATSURL, "-probe-data-dir", o.DataDir, "-probe-ids", strings.Join(ids, ",")}
+	if profileDir != "" {
+		args = append(args, "-probe-profile-dir", profileDir)
+	}
 	//nolint:gosec // G204: our own binary with our own arguments.
-	cmd := exec.CommandContext(ctx, self, "-probe-nats-url", o.NATSURL, "-probe-data-dir", o.DataDir, "-probe-ids", strings.Join(ids, ","))
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
