@@ -209,28 +209,21 @@ type ProbeResult struct {
 
 // RunProbe is the body of a probe process: start the suite, measure, stop.
 // Given a profile directory, it writes there a CPU profile of the start-up
-// (startup.pprof) and a heap profile once ready (heap.pprof), to see where
-// the start-up time and the heap go.
+// (startup.pprof), a heap profile once ready (heap.pprof) and a CPU
+// profile of the decay's calls (calls.pprof), to see where the start-up
+// time, the heap and the calls' time go.
 func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir string) (ProbeResult, error) {
-	var cpu *os.File
 	if profileDir != "" {
 		if err := os.MkdirAll(profileDir, 0o750); err != nil {
 			return ProbeResult{}, err
 		}
-		f, err := os.Create(filepath.Join(profileDir, "startup.pprof")) //nolint:gosec // G304: the bench's own output path.
-		if err != nil {
-			return ProbeResult{}, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return ProbeResult{}, err
-		}
-		cpu = f
+	}
+	stop, err := cpuProfile(profileDir, "startup.pprof")
+	if err != nil {
+		return ProbeResult{}, err
 	}
 	s, err := StartSuite(ctx, o)
-	if cpu != nil {
-		pprof.StopCPUProfile()
-	}
+	stop()
 	if err != nil {
 		return ProbeResult{}, err
 	}
@@ -242,12 +235,38 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir stri
 		}
 	}
 	if len(ids) > 0 {
+		stop, perr := cpuProfile(profileDir, "calls.pprof")
+		if perr != nil {
+			_ = s.Stop()
+			return r, perr
+		}
 		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
+		stop()
 	}
 	if serr := s.Stop(); err == nil {
 		err = serr
 	}
 	return r, err
+}
+
+// cpuProfile starts a CPU profile into name in dir (nothing without a
+// dir); stop ends it.
+func cpuProfile(dir, name string) (stop func(), err error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(dir, name)) //nolint:gosec // G304: the bench's own output path.
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // writeHeapProfile writes the heap profile as of the last GC (heapInUse's).

@@ -124,11 +124,11 @@ func main() {
 	flag.StringVar(&cfg.NATSServer, "nats-server", env("DDR_BENCH_NATS_SERVER", ".build/bin/nats-server"), "nats-server binary for the rebuild measurement")
 	flag.StringVar(&cfg.Out, "out", env("DDR_BENCH_OUT", "bench"), "directory of results.json and RESULTS.md")
 	workloads := flag.String("workloads", env("DDR_BENCH_WORKLOADS", ""), "the suite's workloads to measure, comma separated, of "+strings.Join(allWorkloads, ",")+" (default all; staff runs the pipeline first, whose finished requests it reads), or "+rebuildOnly+" alone for the memory and start-up measurement without baselines or workloads")
-	flag.StringVar(&cfg.ProfileDir, "profile-dir", env("DDR_BENCH_PROFILE_DIR", ""), "write a CPU profile of the suite's process for each measured suite workload and level here (<workload>-c<clients>.pprof), and of the last rebuild probe's start-up (startup.pprof) with its heap once ready (heap.pprof)")
+	flag.StringVar(&cfg.ProfileDir, "profile-dir", env("DDR_BENCH_PROFILE_DIR", ""), "write a CPU profile of the suite's process for each measured suite workload and level here (<workload>-c<clients>.pprof), and of each rebuild probe in probe<n>/: its start-up (startup.pprof), its heap once ready (heap.pprof) and the decay calls (calls.pprof)")
 	probeNATS := flag.String("probe-nats-url", "", "internal: run as a rebuild probe against this NATS and print its JSON result")
 	probeDir := flag.String("probe-data-dir", "", "internal: the probe's data directory")
 	probeIDs := flag.String("probe-ids", "", "internal: template request ids the probe measures calls on, comma separated")
-	probeProfiles := flag.String("probe-profile-dir", "", "internal: where the probe writes startup.pprof and heap.pprof")
+	probeProfiles := flag.String("probe-profile-dir", "", "internal: where the probe writes startup.pprof, heap.pprof and calls.pprof")
 	serveWhat := flag.String("serve", "", "internal: serve the suite or the baselines (suite|baselines) until stdin closes")
 	serveDir := flag.String("serve-dir", "", "internal: the served process's data directory")
 	var serveSec launch.Security
@@ -405,11 +405,18 @@ func rebuild(ctx context.Context, cfg config, tmp string, res *results) error {
 
 // probeProcess runs this binary again as a rebuild probe, so that start-up
 // and heap are measured in a process that held nothing before. Given a
-// profile directory, each probe writes its profiles there: the last probe,
-// on the whole load, leaves its own.
+// profile directory, the n-th probe (they run one after another) writes
+// its profiles in probe<n> there, so that the small record's and the
+// whole load's can be compared.
 func probeProcess(profileDir string) bench.Probe {
+	n := 0
 	return func(ctx context.Context, o bench.SuiteOptions, ids []string) (bench.ProbeResult, error) {
-		return runProbe(ctx, o, ids, profileDir)
+		dir := profileDir
+		if dir != "" {
+			n++
+			dir = filepath.Join(profileDir, fmt.Sprintf("probe%d", n))
+		}
+		return runProbe(ctx, o, ids, dir)
 	}
 }
 
