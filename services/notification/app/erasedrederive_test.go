@@ -3,9 +3,6 @@ package app_test
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -26,30 +23,9 @@ import (
 func TestClause4_1_2_ADecisionRedeliveredAfterTheErasureDerivesNoPlan(t *testing.T) {
 	e := newErasureEnv(t)
 	const id = "req-rederive"
-	received := &intakev1.RequestReceived{
-		RequestId:   id,
-		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
-		Request: &intakev1.DataDisclosureRequest{
-			ReceivedAt: timestamppb.New(t0.Add(-time.Hour)),
-			Channel:    intakev1.Channel_CHANNEL_EMAIL,
-			Authority:  &intakev1.Authority{Name: "Garda", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "IE"},
-			Targets:    []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: subjectCanary + "-target@subject.example", Ref: "t1"}},
-			Customers:  []*intakev1.Customer{{CustomerId: subjectCanary + "-customer", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}},
-		},
-		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
-	}
-	decision := &assessmentv1.AssessmentDecided{
-		RequestId: id,
-		Decision: &assessmentv1.Decision{DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION, Status: assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE},
-		Requirements: &assessmentv1.NotificationRequirements{CustomerIsController: true, Customers: received.GetRequest().GetCustomers(),
-			AuthorityCountry: "IE", ReceiveTime: timestamppb.New(t0.Add(-time.Hour))},
-	}
-	if _, err := e.store.Append(e.ctx, id, 0,
-		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
-		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
-		t.Fatal(err)
-	}
+	received, decision := demandWithCustomers(id, "IE", subjectCanary+"-target@subject.example",
+		[]*intakev1.Customer{{CustomerId: subjectCanary + "-customer", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}})
+	writeDemand(t, e.ctx, e.store, received, decision)
 	n := e.start().n
 	if err := n.Derive(e.ctx, decided(t, e.decision(id))); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -175,53 +174,18 @@ func canaryCustomer(n string) string { return subjectCanary + "-customer-" + n }
 // risk (SUBJECT values: the customer ids, the imminent-risk basis), and
 // returns the decision as the plan reactor hands it to Derive.
 func (e *erasureEnv) decidedWithCustomers(id string) app.Decided {
-	t := e.t
-	t.Helper()
-	received := &intakev1.RequestReceived{
-		RequestId:   id,
-		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
-		Request: &intakev1.DataDisclosureRequest{
-			ReceivedAt: timestamppb.New(t0.Add(-time.Hour)),
-			Channel:    intakev1.Channel_CHANNEL_EMAIL,
-			Authority:  &intakev1.Authority{Name: "Example Public Security Bureau", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "CN"},
-			Targets:    []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: subjectCanary + "-target@subject.example", Ref: "t1"}},
-			Customers: []*intakev1.Customer{
-				{CustomerId: canaryCustomer("1"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},
-				{CustomerId: canaryCustomer("2"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
-			},
-			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
-		},
-		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
-	}
-	decision := &assessmentv1.AssessmentDecided{
-		RequestId: id,
-		Decision: &assessmentv1.Decision{
-			DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM,
-			Status:     assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE,
-		},
-		Requirements: &assessmentv1.NotificationRequirements{
-			CustomerIsController: true,
-			Customers:            received.GetRequest().GetCustomers(),
-			AuthorityCountry:     "CN",
-			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
-			ImminentRisk:         true,
-			ImminentRiskClaimed:  true,
-			// RECORD: kept through the SUBJECT erasure, and opened by
-			// whatever folds the plan again.
-			ImminentRiskJustification: recordJustification,
-		},
-	}
-	if _, err := e.store.Append(e.ctx, id, e.last(id),
-		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
-		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decided(t, h.Events[len(h.Events)-1])
+	e.t.Helper()
+	received, decision := demandWithCustomers(id, "CN", subjectCanary+"-target@subject.example", []*intakev1.Customer{
+		{CustomerId: canaryCustomer("1"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},
+		{CustomerId: canaryCustomer("2"), Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
+	})
+	decision.Decision.LegalBasis = assessmentv1.LegalBasis_LEGAL_BASIS_IMMINENT_RISK_OF_SERIOUS_HARM
+	r := decision.GetRequirements()
+	r.ImminentRisk, r.ImminentRiskClaimed = true, true
+	// RECORD: kept through the SUBJECT erasure, and opened by whatever
+	// folds the plan again.
+	r.ImminentRiskJustification = recordJustification
+	return decided(e.t, writeDemand(e.t, e.ctx, e.store, received, decision))
 }
 
 // notices returns the plan's customer notice steps.

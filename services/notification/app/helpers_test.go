@@ -111,6 +111,63 @@ type request struct {
 	gag      *assessmentv1.Prohibition
 }
 
+// demandWithCustomers is a demand from an authority of country about
+// target and the customers (controllers: notification owes them the
+// redirect ask and the notice), and the decision to disclose it under a
+// compelling legal obligation, as intake and assessment record them. The
+// erasure tests and the index benchmark vary the decision from here.
+func demandWithCustomers(id, country, target string, customers []*intakev1.Customer) (*intakev1.RequestReceived, *assessmentv1.AssessmentDecided) {
+	received := &intakev1.RequestReceived{
+		RequestId:   id,
+		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
+		Request: &intakev1.DataDisclosureRequest{
+			ReceivedAt:     timestamppb.New(t0.Add(-time.Hour)),
+			Channel:        intakev1.Channel_CHANNEL_EMAIL,
+			Authority:      &intakev1.Authority{Name: "Example Public Security Bureau", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: country},
+			Targets:        []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: target, Ref: "t1"}},
+			Customers:      customers,
+			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
+		},
+		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
+	}
+	decision := &assessmentv1.AssessmentDecided{
+		RequestId: id,
+		Decision: &assessmentv1.Decision{
+			DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
+			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION,
+			Status:     assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE,
+		},
+		Requirements: &assessmentv1.NotificationRequirements{
+			CustomerIsController: true,
+			Customers:            customers,
+			AuthorityCountry:     country,
+			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
+		},
+	}
+	return received, decision
+}
+
+// writeDemand appends the demand and its decision to the request's
+// history, as intake and assessment would, and returns the decision as
+// the store reads it back (sealed fields opened).
+func writeDemand(tb testing.TB, ctx context.Context, store *eventstore.Store, received *intakev1.RequestReceived, decision *assessmentv1.AssessmentDecided) eventstore.Event {
+	tb.Helper()
+	id := received.GetRequestId()
+	h, err := store.Load(ctx, id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := store.Append(ctx, id, h.LastSeq,
+		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
+		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
+		tb.Fatal(err)
+	}
+	if h, err = store.Load(ctx, id); err != nil {
+		tb.Fatal(err)
+	}
+	return h.Events[len(h.Events)-1]
+}
+
 // receive writes the demand and the decision to the stream, as intake and
 // assessment would, and returns the decided event.
 func (e *env) receive(r request) eventstore.Event {

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
@@ -83,43 +81,8 @@ func benchTemplate(b *testing.B) []eventstore.Event {
 		{CustomerId: "cust-0001-acme-retail-eu", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},
 		{CustomerId: "cust-0002-acme-logistics", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "FR"},
 	}
-	received := &intakev1.RequestReceived{
-		RequestId:   id,
-		GroupMember: "spiffe://ddr.local/group-member/acme-eu",
-		Request: &intakev1.DataDisclosureRequest{
-			ReceivedAt:     timestamppb.New(t0.Add(-time.Hour)),
-			Channel:        intakev1.Channel_CHANNEL_EMAIL,
-			Authority:      &intakev1.Authority{Name: "Example Public Security Bureau", Kind: intakev1.AuthorityKind_AUTHORITY_KIND_POLICE, Country: "CN"},
-			Targets:        []*intakev1.Target{{Kind: intakev1.TargetKind_TARGET_KIND_EMAIL_ADDRESS, Value: targetValue, Ref: "t1"}},
-			Customers:      customers,
-			DataCategories: []intakev1.DataCategory{intakev1.DataCategory_DATA_CATEGORY_SUBSCRIBER},
-		},
-		SubmitTime: timestamppb.New(t0.Add(-time.Hour)),
-	}
-	decision := &assessmentv1.AssessmentDecided{
-		RequestId: id,
-		Decision: &assessmentv1.Decision{
-			DecisionId: "dec-" + id, Kind: assessmentv1.DecisionKind_DECISION_KIND_DISCLOSE,
-			LegalBasis: assessmentv1.LegalBasis_LEGAL_BASIS_COMPELLING_LEGAL_OBLIGATION,
-			Status:     assessmentv1.DecisionStatus_DECISION_STATUS_EFFECTIVE,
-		},
-		Requirements: &assessmentv1.NotificationRequirements{
-			CustomerIsController: true,
-			Customers:            customers,
-			AuthorityCountry:     "CN",
-			ReceiveTime:          timestamppb.New(t0.Add(-time.Hour)),
-		},
-	}
-	if _, err := store.Append(ctx, id, 0,
-		eventstore.Event{Service: "intake", Name: "received", Payload: received, Time: t0.Add(-time.Hour)},
-		eventstore.Event{Service: "assessment", Name: "decided", Payload: decision, Time: t0}); err != nil {
-		b.Fatal(err)
-	}
-	h, err := store.Load(ctx, id)
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := h.Events[len(h.Events)-1]
+	received, decision := demandWithCustomers(id, "CN", targetValue, customers)
+	d := writeDemand(b, ctx, store, received, decision)
 	if err := na.Derive(ctx, app.DecodeDecided(d, d.Payload.(*assessmentv1.AssessmentDecided))); err != nil {
 		b.Fatal(err)
 	}
@@ -131,7 +94,8 @@ func benchTemplate(b *testing.B) []eventstore.Event {
 	if _, err := na.ConfirmLift(ctx, legal, id, prop.LiftID); err != nil {
 		b.Fatal(err)
 	}
-	if h, err = store.Load(ctx, id); err != nil {
+	h, err := store.Load(ctx, id)
+	if err != nil {
 		b.Fatal(err)
 	}
 	// The whole history: the index's own dispatch ignores, as the
