@@ -21,11 +21,7 @@ import (
 // waits until the member sees it closed, and erases its targets as legal.
 func closedAndErased(t *testing.T, p *runnertest.Proc, m intakev1.IntakeServiceClient, key string, d *reportingv1.Disposition) string {
 	t.Helper()
-	res, err := m.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: key, Request: oral(time.Now().Add(-time.Hour), "x@example.org")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.GetRequestId()
+	id := submitted(t, m, key)
 	js, err := jetstream.New(p.NATS(t, "spiffe://ddr.local/service/reporting"))
 	if err != nil {
 		t.Fatal(err)

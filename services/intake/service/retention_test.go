@@ -26,14 +26,10 @@ import (
 func TestClause4_1_2_TargetsOfAnOpenRequestCannotBeErased(t *testing.T) {
 	p := runnertest.Start(t, runnertest.Options{}, build)
 	m := client(t, p, memberA)
-	res, err := m.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: "ret-1", Request: oral(time.Now().Add(-time.Hour), "x@example.org")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.GetRequestId()
+	id := submitted(t, m, "ret-1")
 	lg, rv := client(t, p, legal), client(t, p, reviewer)
 
-	_, err = lg.EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention"})
+	_, err := lg.EraseTargets(ctxT(t), &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention"})
 	if pv, ok := grpcserver.PolicyViolationFrom(err); status.Code(err) != codes.FailedPrecondition || !ok || pv.Clause != "4.1.2" || pv.Rule != "RETENTION_NOT_STARTED" {
 		t.Fatalf("erasing an open request: %v, want FailedPrecondition with clause 4.1.2 RETENTION_NOT_STARTED", err)
 	}

@@ -97,11 +97,7 @@ func getUntil(t *testing.T, c intakev1.IntakeServiceClient, id string, ok func(*
 func TestIssue16_MemberSeesTheQuestionAndAnswersByAmending(t *testing.T) {
 	p, dir := startWithDir(t)
 	c := client(t, p, memberA)
-	res, err := c.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: "q-1", Request: oral(time.Now().Add(-time.Hour), "x@example.org")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.GetRequestId()
+	id := submitted(t, c, "q-1")
 	as := storeAs(t, p, dir, "assessment")
 	now := time.Now().UTC()
 	appendAs(t, as, id, "opened-"+id, eventstore.Event{Time: now, Payload: &assessmentv1.CaseOpened{RequestId: id}})
@@ -226,11 +222,7 @@ func TestClause3_3_ReviewerSeesTheWholeRequestAndRevealsTargetsOnlyWithARecorded
 func TestIssue16_StaffRecordAWithdrawalTheAuthorityToldThemOf(t *testing.T) {
 	p := runnertest.Start(t, runnertest.Options{}, build)
 	m := client(t, p, memberA)
-	res, err := m.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: "wd-1", Request: oral(time.Now().Add(-time.Hour), "x@example.org")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.GetRequestId()
+	id := submitted(t, m, "wd-1")
 	ap := client(t, p, approver)
 	if _, err := ap.RecordWithdrawal(ctxT(t), &intakev1.RecordWithdrawalRequest{RequestId: id}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("without a reason: %v, want InvalidArgument", status.Code(err))

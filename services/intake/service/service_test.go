@@ -44,6 +44,17 @@ func client(t *testing.T, p *runnertest.Proc, member string) intakev1.IntakeServ
 	return intakev1.NewIntakeServiceClient(p.Dial(t, member))
 }
 
+// submitted has member c submit an oral request received an hour ago
+// under idempotency key key, and returns its id.
+func submitted(t *testing.T, c intakev1.IntakeServiceClient, key string) string {
+	t.Helper()
+	res, err := c.Submit(ctxT(t), &intakev1.SubmitRequest{IdempotencyKey: key, Request: oral(time.Now().Add(-time.Hour), "x@example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.GetRequestId()
+}
+
 // oral is a demand made by phone, under no legal process and citing no data
 // protection law: clause 3.2 says it still counts.
 func oral(received time.Time, target string) *intakev1.DataDisclosureRequest {
