@@ -141,6 +141,21 @@ func (e *erasureEnv) derived(id string) (proc, eventstore.History) {
 	return live, opened
 }
 
+// proposeDispatch has p propose a manual dispatch to the DPA (a plan
+// event: the stream moves on), and returns the request's history after it.
+func (e *erasureEnv) proposeDispatch(p proc, id string) eventstore.History {
+	e.t.Helper()
+	if _, err := p.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
+		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
+		e.t.Fatal(err)
+	}
+	h, err := e.store.Load(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return h
+}
+
 // erase erases the request's targets as intake does: the key first, then
 // the record (TargetsErased).
 func (e *erasureEnv) erase(id string) {
@@ -234,11 +249,7 @@ func TestIssue14_ThePlanIndexForgetsTheCustomersOnceTheTargetsAreErased(t *testi
 	// A plan event after the erasure: folded as a restart reads it, and
 	// the point both indexes are waited for (one that ignores the erasure
 	// would otherwise never reach its sequence).
-	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
-		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	seq := e.last(id)
+	seq := e.proposeDispatch(live, id).LastSeq
 	after := e.answers(live, id, seq)
 	fresh := e.answers(e.start(), id, seq)
 	if d := cmp.Diff(fresh, after, protocmp.Transform()); d != "" {
@@ -306,14 +317,7 @@ func TestIssue14_AnIndexBehindTheStreamFoldsTheErasedPlanAsARestartAtEachPoint(t
 	e.erase(id)
 	atErasure := e.answers(e.start(), id, e.last(id)).Index
 	// The stream moves on before the index reaches the erasure.
-	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
-		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := e.proposeDispatch(live, id)
 	atEnd := e.answers(e.start(), id, h.LastSeq).Index
 	if cmp.Diff(atErasure, atEnd, protocmp.Transform()) == "" {
 		t.Fatal("the proposal after the erasure changes nothing in the plan: the test cannot tell a refold that reads past the erasure")
@@ -359,14 +363,7 @@ func TestIssue14_AnErasureWhoseHistoryCannotBeReadDropsThePlan(t *testing.T) {
 		t.Fatal("before the erasure the index holds no plan")
 	}
 	e.erase(id)
-	if _, err := live.n.ProposeManualDispatch(e.ctx, staff, id, domain.ManualDispatch{
-		Authority: "CNIL", Means: domain.DispatchPortal, Reference: "PORTAL-CNIL", SentAt: e.clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	h, err := e.store.Load(e.ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := e.proposeDispatch(live, id)
 	_, apply := idx.Projection()
 	for _, ev := range []eventstore.Event{eventOf[*intakev1.TargetsErased](t, h), eventOf[*notificationv1.ManualDispatchProposed](t, h)} {
 		if err := apply(ev); err == nil {
