@@ -298,8 +298,9 @@ func (c *Case) errWithdrawn(action string) error {
 }
 
 // RuleTargetsErased names the refusal of what would send a case back to
-// review, or change its facts, once the request's targets were erased.
-const RuleTargetsErased = "TARGETS_ERASED"
+// review, or change its facts, once the request's targets were erased
+// (the platform's one code for it).
+const RuleTargetsErased = policy.RuleTargetsErased
 
 // errErased refuses action on a case whose request's targets were erased
 // (nil before). The erasure shredded the customers in the case's facts

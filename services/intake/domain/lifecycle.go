@@ -201,7 +201,7 @@ func (l *Lifecycle) Timeline() []TimelineEntry { return slices.Clone(l.timeline)
 // a request sent back to review then would be decided, and a disclosure
 // planned, with no customer left to ask for the redirect (4.1.1) or to
 // notify before the disclosure (4.1.2).
-var ErrTargetsErased = ddrerr.Policy(policy.Clause4_1_2, "TARGETS_ERASED",
+var ErrTargetsErased = ddrerr.Policy(policy.Clause4_1_2, policy.RuleTargetsErased,
 	"the request's targets were erased at the end of its retention, and with them the customers it concerns: it can no longer be amended or reopened, since a new decision would skip the customer's redirect ask and notice; send the information as a new request")
 
 // Erased records that the request's targets were erased (intake's

@@ -448,7 +448,7 @@ func (k *Keyring) currentKEK() cipher.AEAD {
 // ErrNothingToSealWith refuses to record personal data for a request
 // whose data key was erased at the end of its retention: it could not be
 // sealed, and a new key would bring back what the erasure ended.
-var ErrNothingToSealWith = ddrerr.Policy(policy.Clause4_1_2, "TARGETS_ERASED",
+var ErrNothingToSealWith = ddrerr.Policy(policy.Clause4_1_2, policy.RuleTargetsErased,
 	"the request's personal data was erased at the end of its retention: nothing that names or describes a person can be recorded for it any more; leave that text out, or send it as a new request")
 
 // Seal encrypts plaintext for the request under label (where the value

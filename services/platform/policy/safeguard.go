@@ -107,6 +107,14 @@ const (
 	RuleLiftConfirmerRole    = "LIFT_CONFIRMER_LACKS_ROLE"
 )
 
+// RuleTargetsErased is the one rule code of what a request's erased
+// targets forbid (clause 4.1.2): once the SUBJECT key is gone, so are the
+// customers the 4.1.1 ask and the 4.1.2 notice go to. Intake (an
+// amendment), assessment (a reopening, a fact correction, a challenge
+// outcome) and the keyring (any personal data recorded after the erasure)
+// refuse under it, so a client branches on one code.
+const RuleTargetsErased = "TARGETS_ERASED"
+
 // CheckConfirm says whether by may confirm l: someone other than the
 // recorder, not barred (the disclosure's proposer), holding a confirming
 // role. A lift is confirmed once; confirming again is refused so that a
