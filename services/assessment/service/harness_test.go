@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -229,7 +230,11 @@ func (e *env) receive(req *intakev1.DataDisclosureRequest) string {
 	return id
 }
 
-// openCase waits for the reactor to open the case of request id.
+// openCase waits for the reactor to open the case of request id, the
+// whole opening: on a single server the opening's events (CaseOpened,
+// DeadlinesSet, RequesterChecked) are written one by one, so a read may
+// see the case before the requester check beside it (eventstore's Append:
+// atomic only on a replicated stream).
 func (e *env) openCase(c assessmentv1.AssessmentServiceClient, id string) *assessmentv1.Case {
 	e.t.Helper()
 	var out *assessmentv1.Case
@@ -242,9 +247,19 @@ func (e *env) openCase(c assessmentv1.AssessmentServiceClient, id string) *asses
 			e.t.Fatal(err)
 		}
 		out = r.GetCase()
-		return true
+		return e.has(id, eventstore.Kind[*assessmentv1.RequesterChecked]().Type)
 	})
 	return out
+}
+
+// has says whether the request's history holds an event of type typ.
+func (e *env) has(id, typ string) bool {
+	e.t.Helper()
+	h, err := e.store.Load(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return slices.ContainsFunc(h.Events, func(ev eventstore.Event) bool { return ev.Type == typ })
 }
 
 func allFactors() []*assessmentv1.FactorAssessment {
