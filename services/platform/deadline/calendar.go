@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -162,14 +161,4 @@ func ParseCalendars(data []byte) (Calendars, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidCalendars, strings.Join(problems, "; "))
 	}
 	return out, nil
-}
-
-// Names lists the calendars, sorted.
-func (cs Calendars) Names() []string {
-	out := make([]string, 0, len(cs))
-	for n := range cs {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }
