@@ -163,16 +163,12 @@ func caseGetCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a reque
 
 func claimCmd(g *globals) *cobra.Command {
 	var assignee string
-	cmd := &cobra.Command{
-		Use:   "claim REQUEST_ID",
-		Short: "Assign a case to yourself (or, with --assignee, to another reviewer)",
-		Example: `  ddrctl case claim 0193c0de-...
+	cmd := idCmd("claim", "Assign a case to yourself (or, with --assignee, to another reviewer)",
+		`  ddrctl case claim 0193c0de-...
   ddrctl case claim 0193c0de-... --assignee spiffe://ddr.local/staff/bob`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ClaimCaseResponse, error) {
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ClaimCaseResponse, error) {
 			return as.ClaimCase(ctx, &assessmentv1.ClaimCaseRequest{RequestId: id, Assignee: assignee})
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&assignee, "assignee", "", "staff identity to assign instead of yourself")
 	return cmd
 }
@@ -228,12 +224,9 @@ freedoms were weighed (--rights).`,
 func counselCmd(g *globals) *cobra.Command {
 	var counsel, summary, at string
 	var kind *enumFlag
-	cmd := &cobra.Command{
-		Use:     "counsel REQUEST_ID",
-		Short:   "Record a consultation of legal or outside counsel (clause 3.3)",
-		Example: `  ddrctl case counsel 0193c0de-... --kind outside-counsel --counsel "Kanzlei Weber" --summary "order is valid"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordCounselConsultationResponse, error) {
+	cmd := idCmd("counsel", "Record a consultation of legal or outside counsel (clause 3.3)",
+		`  ddrctl case counsel 0193c0de-... --kind outside-counsel --counsel "Kanzlei Weber" --summary "order is valid"`,
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordCounselConsultationResponse, error) {
 			c := &assessmentv1.CounselConsultation{Kind: assessmentv1.CounselKind(kind.get()), Counsel: counsel, Summary: summary}
 			t, err := optionalTime("at", at)
 			if err != nil {
@@ -244,8 +237,7 @@ func counselCmd(g *globals) *cobra.Command {
 			}
 			c.ConsultTime = t
 			return as.RecordCounselConsultation(ctx, &assessmentv1.RecordCounselConsultationRequest{RequestId: id, Consultation: c})
-		}),
-	}
+		}))
 	kind = enumVar(cmd, "kind", "who was consulted", assessmentv1.CounselKind(0).Descriptor(), false)
 	cmd.Flags().StringVar(&counsel, "counsel", "", "name of the counsel")
 	cmd.Flags().StringVar(&summary, "summary", "", "what counsel advised")
@@ -257,16 +249,12 @@ func counselCmd(g *globals) *cobra.Command {
 func challengeCmd(g *globals) *cobra.Command {
 	var reasoning string
 	var warranted bool
-	cmd := &cobra.Command{
-		Use:   "challenge REQUEST_ID",
-		Short: "Record whether a challenge was considered and why (clause 3.3)",
-		Example: `  ddrctl case challenge 0193c0de-... --reasoning "valid court order; no grounds"
+	cmd := idCmd("challenge", "Record whether a challenge was considered and why (clause 3.3)",
+		`  ddrctl case challenge 0193c0de-... --reasoning "valid court order; no grounds"
   ddrctl case challenge 0193c0de-... --warranted --reasoning "overbroad; counsel will challenge"`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordChallengeConsiderationResponse, error) {
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RecordChallengeConsiderationResponse, error) {
 			return as.RecordChallengeConsideration(ctx, &assessmentv1.RecordChallengeConsiderationRequest{RequestId: id, Considered: true, Reasoning: reasoning, Warranted: warranted})
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&reasoning, "reasoning", "", "why a challenge is or is not warranted")
 	cmd.Flags().BoolVar(&warranted, "warranted", false, "a challenge is warranted")
 	mustFlag(cmd, "reasoning")
@@ -357,39 +345,31 @@ func pendingDecision(ctx context.Context, as assessmentv1.AssessmentServiceClien
 
 func approveCmd(g *globals) *cobra.Command {
 	var decision string
-	cmd := &cobra.Command{
-		Use:   "approve REQUEST_ID",
-		Short: "Approve a pending disclose decision (four eyes: not your own)",
-		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case approve 0193c0de-...
+	cmd := idCmd("approve", "Approve a pending disclose decision (four eyes: not your own)",
+		`  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case approve 0193c0de-...
   ddrctl case approve 0193c0de-... --decision 0193c0df-...`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ApproveDecisionResponse, error) {
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.ApproveDecisionResponse, error) {
 			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
 			return as.ApproveDecision(ctx, &assessmentv1.ApproveDecisionRequest{RequestId: id, DecisionId: did})
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	return cmd
 }
 
 func rejectCmd(g *globals) *cobra.Command {
 	var decision, reason string
-	cmd := &cobra.Command{
-		Use:     "reject REQUEST_ID",
-		Short:   "Send a pending disclose decision back to review, with the reason",
-		Example: `  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case reject 0193c0de-... --reason "narrow to subscriber data"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RejectDecisionResponse, error) {
+	cmd := idCmd("reject", "Send a pending disclose decision back to review, with the reason",
+		`  DDR_IDENTITY=spiffe://ddr.local/staff/bob ddrctl case reject 0193c0de-... --reason "narrow to subscriber data"`,
+		onCase(g, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.RejectDecisionResponse, error) {
 			did, err := pendingDecision(ctx, as, id, decision)
 			if err != nil {
 				return nil, err
 			}
 			return as.RejectDecision(ctx, &assessmentv1.RejectDecisionRequest{RequestId: id, DecisionId: did, Reason: reason})
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&decision, "decision", "", "decision id (default: the pending one)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why it goes back to review")
 	mustFlag(cmd, "reason")

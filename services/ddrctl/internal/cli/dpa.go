@@ -49,19 +49,15 @@ request outside your remit is not found.`,
 
 func recordOpenCmd(g *globals) *cobra.Command {
 	var dpa, reason string
-	cmd := &cobra.Command{
-		Use:     "open-to-dpa REQUEST_ID",
-		Short:   "Open a request's record copy to a DPA, with a reason (recorded)",
-		Example: `  ddrctl record open-to-dpa 0193c0de-... --dpa dpc-ie --reason "inquiry 2026/114"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
+	cmd := idCmd("open-to-dpa", "Open a request's record copy to a DPA, with a reason (recorded)",
+		`  ddrctl record open-to-dpa 0193c0de-... --dpa dpc-ie --reason "inquiry 2026/114"`,
+		calling(g, g.reporting, func(ctx context.Context, re reportingv1.ReportingServiceClient, _ *cobra.Command, a []string) error {
 			res, err := re.OpenRecordToDpa(ctx, &reportingv1.OpenRecordToDpaRequest{RequestId: a[0], Dpa: dpa, Reason: reason})
 			if err != nil {
 				return err
 			}
 			return g.print(res, func(t *tw) { t.kv("OPENED TO", dpa, "AT", ts(res.GetGrantTime())) })
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&dpa, "dpa", "", "the DPA's identity name, e.g. dpc-ie")
 	cmd.Flags().StringVar(&reason, "reason", "", "why it is opened, as a reference (the DPA's inquiry number, a letter's date): recorded in clear, so no names")
 	mustFlag(cmd, "dpa")

@@ -176,16 +176,12 @@ func confirmCorrectionCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC 
 
 func linkCmd(g *globals) *cobra.Command {
 	var to, reason string
-	cmd := &cobra.Command{
-		Use:     "link REQUEST_ID",
-		Short:   "Link the case to another request of the same demand; the report counts the demand once",
-		Example: `  ddrctl case link 0193c0de-... --to 0193c0e2-... --reason "same warrant, sent to two group members"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
+	cmd := idCmd("link", "Link the case to another request of the same demand; the report counts the demand once",
+		`  ddrctl case link 0193c0de-... --to 0193c0e2-... --reason "same warrant, sent to two group members"`,
+		onRequest(g, g.assessment, func(ctx context.Context, as assessmentv1.AssessmentServiceClient, id string) (*assessmentv1.Case, error) {
 			res, err := as.LinkCase(ctx, &assessmentv1.LinkCaseRequest{RequestId: id, LinkedRequestId: to, Reason: reason})
 			return res.GetCase(), err
-		}, lifecycleCaseTable),
-	}
+		}, lifecycleCaseTable))
 	cmd.Flags().StringVar(&to, "to", "", "the linked request's id")
 	cmd.Flags().StringVar(&reason, "reason", "", "why it is the same demand")
 	mustFlag(cmd, "to", "reason")

@@ -104,12 +104,9 @@ func withdrawal(r *intakev1.ReviewRequest) string {
 
 func revealCmd(g *globals) *cobra.Command {
 	var reason string
-	cmd := &cobra.Command{
-		Use:     "reveal REQUEST_ID",
-		Short:   "Show the request's target values; the reveal (you, your roles, when, why) goes into the record first",
-		Example: `  ddrctl case reveal 0193c0de-... --reason "check the accounts exist before deciding"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.intakeStaff, func(ctx context.Context, in intakev1.IntakeServiceClient, id string) (*intakev1.RevealTargetsResponse, error) {
+	cmd := idCmd("reveal", "Show the request's target values; the reveal (you, your roles, when, why) goes into the record first",
+		`  ddrctl case reveal 0193c0de-... --reason "check the accounts exist before deciding"`,
+		onRequest(g, g.intakeStaff, func(ctx context.Context, in intakev1.IntakeServiceClient, id string) (*intakev1.RevealTargetsResponse, error) {
 			return in.RevealTargets(ctx, &intakev1.RevealTargetsRequest{RequestId: id, Reason: reason})
 		}, func(t *tw, r *intakev1.RevealTargetsResponse) {
 			t.kv("REVEALED", ts(r.GetRevealTime()))
@@ -121,8 +118,7 @@ func revealCmd(g *globals) *cobra.Command {
 				}
 				t.row(tg.GetRef(), enumName(tg.GetKind()), v)
 			}
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&reason, "reason", "", "why the values must be seen (kept in the record)")
 	mustFlag(cmd, "reason")
 	return cmd
@@ -130,17 +126,13 @@ func revealCmd(g *globals) *cobra.Command {
 
 func recordWithdrawalCmd(g *globals) *cobra.Command {
 	var reason string
-	cmd := &cobra.Command{
-		Use:     "record-withdrawal REQUEST_ID",
-		Short:   "Record that the authority told you directly it withdrew the request",
-		Example: `  ddrctl case record-withdrawal 0193c0de-... --reason "prosecutor phoned: order revoked"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.intakeStaff, func(ctx context.Context, in intakev1.IntakeServiceClient, id string) (*intakev1.RecordWithdrawalResponse, error) {
+	cmd := idCmd("record-withdrawal", "Record that the authority told you directly it withdrew the request",
+		`  ddrctl case record-withdrawal 0193c0de-... --reason "prosecutor phoned: order revoked"`,
+		onRequest(g, g.intakeStaff, func(ctx context.Context, in intakev1.IntakeServiceClient, id string) (*intakev1.RecordWithdrawalResponse, error) {
 			return in.RecordWithdrawal(ctx, &intakev1.RecordWithdrawalRequest{RequestId: id, Reason: reason})
 		}, func(t *tw, r *intakev1.RecordWithdrawalResponse) {
 			t.kv("WITHDRAWN", ts(r.GetWithdrawTime()))
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&reason, "reason", "", "what the authority said (kept in the record)")
 	mustFlag(cmd, "reason")
 	return cmd

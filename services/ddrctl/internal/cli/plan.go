@@ -386,13 +386,10 @@ func liftHoldCmd(g *globals) *cobra.Command { //nolint:dupl // one RPC on a requ
 func waiverCmd(g *globals) *cobra.Command {
 	var person, notes, at string
 	var kind, outcome *enumFlag
-	cmd := &cobra.Command{
-		Use:   "waiver REQUEST_ID",
-		Short: "Record a best effort to get a prohibition waived (clause 4.2.2)",
-		Example: `  ddrctl plan waiver 0193c0de-... --kind inform-obligations --outcome informed --notes "letter to the prosecutor"
+	cmd := idCmd("waiver", "Record a best effort to get a prohibition waived (clause 4.2.2)",
+		`  ddrctl plan waiver 0193c0de-... --kind inform-obligations --outcome informed --notes "letter to the prosecutor"
   ddrctl plan waiver 0193c0de-... --kind allow-customer-personnel --outcome granted --person "J. Doe, legal"`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
+		onRequest(g, g.notification, func(ctx context.Context, no notificationv1.NotificationServiceClient, id string) (*notificationv1.Plan, error) {
 			req := &notificationv1.RecordWaiverEffortRequest{
 				RequestId: id, Kind: notificationv1.WaiverEffortKind(kind.get()), Outcome: notificationv1.WaiverOutcome(outcome.get()), Person: person, Notes: notes,
 			}
@@ -403,8 +400,7 @@ func waiverCmd(g *globals) *cobra.Command {
 			req.EffortTime = t
 			res, err := no.RecordWaiverEffort(ctx, req)
 			return res.GetPlan(), err
-		}, planTable),
-	}
+		}, planTable))
 	kind = enumVar(cmd, "kind", "the effort", notificationv1.WaiverEffortKind(0).Descriptor(), false)
 	outcome = enumVar(cmd, "outcome", "how it ended", notificationv1.WaiverOutcome(0).Descriptor(), false)
 	cmd.Flags().StringVar(&person, "person", "", "who made the effort (default: you)")

@@ -32,19 +32,15 @@ func short(b []byte) string {
 }
 
 func recordGetCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "get REQUEST_ID",
-		Short: "Show every event of a request's record, in order, hash-chained",
-		Example: `  ddrctl record get 0193c0de-...
+	return idCmd("get", "Show every event of a request's record, in order, hash-chained",
+		`  ddrctl record get 0193c0de-...
   ddrctl record get 0193c0de-... -o json > record-0193c0de.json   # a copy to verify later`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: showRecord(g, func(t *tw, rec *reportingv1.Record) {
+		showRecord(g, func(t *tw, rec *reportingv1.Record) {
 			t.section("", "SEQ", "EVENT", "ACTOR", "TIME", "HASH")
 			for _, e := range rec.GetEntries() {
 				t.row(fmt.Sprint(e.GetSequence()), e.GetEventType(), orDash(e.GetActor()), ts(e.GetEventTime()), short(e.GetEntryHash()))
 			}
-		}),
-	}
+		}))
 }
 
 // showRecord runs a command that prints a request's record (record get,

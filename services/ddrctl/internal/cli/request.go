@@ -412,19 +412,15 @@ func parseTime(s string) (*timestamppb.Timestamp, error) {
 }
 
 func requestGetCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "get REQUEST_ID",
-		Short:   "Show one of your requests and its stage timeline",
-		Example: `  ddrctl request get 0193c0de-7c1a-7000-8000-000000000000 -o yaml`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
+	return idCmd("get", "Show one of your requests and its stage timeline",
+		`  ddrctl request get 0193c0de-7c1a-7000-8000-000000000000 -o yaml`,
+		calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
 			r, err := cl.Get(ctx, a[0])
 			if err != nil {
 				return err
 			}
 			return g.print(r, func(t *tw) { requestTable(t, r) })
-		}),
-	}
+		}))
 }
 
 func requestTable(t *tw, r *intakev1.Request) {
@@ -558,13 +554,10 @@ func (g *globals) watch(ctx context.Context, cl *client.Client, id string, inter
 func amendCmd(g *globals) *cobra.Command {
 	var info string
 	var attachments []string
-	cmd := &cobra.Command{
-		Use:   "amend REQUEST_ID",
-		Short: "Add information or attachments to a request",
-		Example: `  ddrctl request amend 0193c0de-... --info "the authority narrowed the period to March"
+	cmd := idCmd("amend", "Add information or attachments to a request",
+		`  ddrctl request amend 0193c0de-... --info "the authority narrowed the period to March"
   ddrctl request amend 0193c0de-... --attachment https://dms.example/doc/77,<sha256>,application/pdf`,
-		Args: args(1, "REQUEST_ID"),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
+		run(func(cmd *cobra.Command, a []string) error {
 			req := &intakev1.AmendRequest{RequestId: a[0], Information: info}
 			for _, s := range attachments {
 				parts := strings.SplitN(s, ",", 3)
@@ -585,8 +578,7 @@ func amendCmd(g *globals) *cobra.Command {
 			return g.print(res, func(t *tw) {
 				t.kv("AMENDMENT", res.GetAmendment().GetAmendmentId(), "AMENDED", ts(res.GetAmendment().GetAmendTime()))
 			})
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&info, "info", "", "information to add")
 	cmd.Flags().StringArrayVar(&attachments, "attachment", nil, "attachment URI,SHA256,MEDIA_TYPE; repeatable")
 	return cmd
@@ -594,19 +586,15 @@ func amendCmd(g *globals) *cobra.Command {
 
 func withdrawCmd(g *globals) *cobra.Command {
 	var reason string
-	cmd := &cobra.Command{
-		Use:     "withdraw REQUEST_ID",
-		Short:   "Record that the authority withdrew its demand",
-		Example: `  ddrctl request withdraw 0193c0de-... --reason "authority withdrew by letter of 2026-11-30"`,
-		Args:    args(1, "REQUEST_ID"),
-		RunE: calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
+	cmd := idCmd("withdraw", "Record that the authority withdrew its demand",
+		`  ddrctl request withdraw 0193c0de-... --reason "authority withdrew by letter of 2026-11-30"`,
+		calling(g, g.client, func(ctx context.Context, cl *client.Client, _ *cobra.Command, a []string) error {
 			res, err := intakev1.NewIntakeServiceClient(cl.Conn()).Withdraw(ctx, &intakev1.WithdrawRequest{RequestId: a[0], Reason: reason})
 			if err != nil {
 				return err
 			}
 			return g.print(res, func(t *tw) { t.kv("WITHDRAWN", ts(res.GetWithdrawTime())) })
-		}),
-	}
+		}))
 	cmd.Flags().StringVar(&reason, "reason", "", "why, as the authority said")
 	return cmd
 }
