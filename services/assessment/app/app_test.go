@@ -26,7 +26,7 @@ import (
 )
 
 // newStore is the real event store on an embedded JetStream.
-func newStore(t *testing.T) *eventstore.Store {
+func newStore(t testing.TB) *eventstore.Store {
 	t.Helper()
 	env := natstest.Start(t)
 	if err := eventstore.EnsureStreams(context.Background(), env.JS, eventstore.StreamOptions{}); err != nil {
@@ -108,7 +108,7 @@ func policy() domain.Config {
 	return cfg
 }
 
-func newApp(t *testing.T, store app.Store, now func() time.Time) *app.Assessment {
+func newApp(t testing.TB, store app.Store, now func() time.Time) *app.Assessment {
 	t.Helper()
 	a, err := app.New(app.Config{Policy: policy(), Adequacy: notAdequateUnlessIE, Now: now}, store)
 	if err != nil {

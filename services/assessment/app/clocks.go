@@ -99,7 +99,7 @@ func (q *Queue) Owed(now time.Time) []string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	var out []string
-	for id, st := range q.cases {
+	for id, st := range q.clocked {
 		if len(st.Case.FireDeadlines(now)) > 0 {
 			out = append(out, id)
 		}
@@ -124,7 +124,7 @@ func (q *Queue) ClockStats(now time.Time) ClockStats {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	var s ClockStats
-	for _, st := range q.cases {
+	for _, st := range q.clocked {
 		for _, v := range st.Case.Deadlines() {
 			// The review deadline has its own metrics (cases_overdue).
 			if domain.IsReviewDeadline(v.ID) || v.Kind != deadline.By || (v.Status != deadline.Pending && v.Status != deadline.Overdue) {

@@ -23,13 +23,29 @@ var QueueSubjects = []string{eventstore.AllEvents}
 
 // Queue is the Privacy Team's review queue: every case folded from the
 // stream. It is a projection, rebuilt at every start.
+//
+// Beside every case it keeps two smaller sets, so that what the team and
+// the clocks read every few seconds costs what the open work costs, not
+// what the whole record does (issue 19: the record only grows, the cases
+// needing work do not): the cases still needing work (the default page,
+// and the only ones that can be overdue) and the cases with a legal clock
+// running (the only ones that can owe a DeadlineOverdue). Membership
+// follows the case's status and deadlines, which change only with events,
+// so it is settled after each event and never goes stale with the time.
 type Queue struct {
 	mu    sync.RWMutex
 	cases map[string]*CaseState
+	// working: the cases that need work ([domain.Case.NeedsWork]).
+	working map[string]*CaseState
+	// clocked: the cases with a legal clock running
+	// ([domain.Case.LegalClocksRunning]).
+	clocked map[string]*CaseState
 }
 
 // NewQueue returns an empty queue.
-func NewQueue() *Queue { return &Queue{cases: map[string]*CaseState{}} }
+func NewQueue() *Queue {
+	return &Queue{cases: map[string]*CaseState{}, working: map[string]*CaseState{}, clocked: map[string]*CaseState{}}
+}
 
 // Apply folds one event in. Events of requests without a case are skipped
 // until the case opens; the case's history before that is intake's receipt,
@@ -38,6 +54,9 @@ func (q *Queue) Apply(ev eventstore.Event) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if st, ok := q.cases[ev.RequestID]; ok {
+		// Placed again even when the event is refused: a state that
+		// folded part of it must not be read from the wrong set.
+		defer q.place(ev.RequestID, st)
 		return st.Apply(ev)
 	}
 	st := NewCaseState()
@@ -45,7 +64,32 @@ func (q *Queue) Apply(ev eventstore.Event) error {
 		return err
 	}
 	q.cases[ev.RequestID] = st
+	q.place(ev.RequestID, st)
 	return nil
+}
+
+// place puts the case in the sets it belongs to now, and out of the others.
+func (q *Queue) place(id string, st *CaseState) {
+	member := func(set map[string]*CaseState, in bool) {
+		if in {
+			set[id] = st
+		} else {
+			delete(set, id)
+		}
+	}
+	member(q.working, st.Case.NeedsWork())
+	member(q.clocked, st.Case.LegalClocksRunning())
+}
+
+// among returns the smallest set holding every case f can match: the
+// cases needing work when f asks for none other, else every case.
+func (q *Queue) among(f ListFilter) map[string]*CaseState {
+	for _, s := range f.Statuses {
+		if s == domain.StatusDecided || s == domain.StatusWithdrawn {
+			return q.cases
+		}
+	}
+	return q.working
 }
 
 // ListFilter selects cases of the queue.
@@ -57,12 +101,11 @@ type ListFilter struct {
 }
 
 func (f ListFilter) match(st *CaseState) bool {
-	s := st.Case.Status()
 	if len(f.Statuses) == 0 {
-		if s == domain.StatusDecided || s == domain.StatusWithdrawn {
+		if !st.Case.NeedsWork() {
 			return false
 		}
-	} else if !slices.Contains(f.Statuses, s) {
+	} else if !slices.Contains(f.Statuses, st.Case.Status()) {
 		return false
 	}
 	return f.Assignee == "" || f.Assignee == st.Case.Assignee()
@@ -86,7 +129,7 @@ func (q *Queue) List(f ListFilter, pageToken string, limit int, show func(st *Ca
 		st *CaseState
 	}
 	var items []item
-	for _, st := range q.cases {
+	for _, st := range q.among(f) {
 		if !f.match(st) {
 			continue
 		}
@@ -114,7 +157,7 @@ func (q *Queue) Overdue(now time.Time) []string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	var out []string
-	for id, st := range q.cases {
+	for id, st := range q.working {
 		if st.Case.Overdue(now) && !st.Case.OverdueRecorded() {
 			out = append(out, id)
 		}
@@ -129,7 +172,7 @@ func (q *Queue) OverdueCount(now time.Time) int {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	n := 0
-	for _, st := range q.cases {
+	for _, st := range q.working {
 		if st.Case.Overdue(now) {
 			n++
 		}

@@ -178,6 +178,13 @@ func (c *Case) RequestID() string { return c.requestID }
 // Opened reports whether the case exists.
 func (c *Case) Opened() bool { return c.status != "" }
 
+// NeedsWork reports whether the case is open and still needs the Privacy
+// Team: neither decided nor withdrawn. Only such a case can be overdue
+// ([Case.Overdue]); the review queue shows these by default.
+func (c *Case) NeedsWork() bool {
+	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn
+}
+
 // Status is the case's status.
 func (c *Case) Status() Status { return c.status }
 
@@ -243,5 +250,5 @@ func (c *Case) Version() int { return c.version }
 // decision taking effect. A disclosure waiting for approval is not decided.
 func (c *Case) Overdue(now time.Time) bool {
 	// While the member is asked for information the review waits on them.
-	return c.Opened() && c.status != StatusDecided && c.status != StatusWithdrawn && c.status != StatusInformationRequested && now.After(c.reviewDue)
+	return c.NeedsWork() && c.status != StatusInformationRequested && now.After(c.reviewDue)
 }

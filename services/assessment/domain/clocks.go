@@ -307,6 +307,14 @@ func (c *Case) FireDeadlines(now time.Time) []Event {
 	return out
 }
 
+// LegalClocksRunning reports whether a By deadline other than the
+// review's is pending or overdue: the only cases [Case.FireDeadlines] can
+// owe an event for and the legal-clock metrics count. It changes only with
+// the case's events, never with the time.
+func (c *Case) LegalClocksRunning() bool {
+	return c.clocks.AnyOpen(deadline.By, IsReviewDeadline)
+}
+
 // NearestDeadline is the open By deadline due first (an overdue one is
 // due earlier than any pending one), which the queue shows. Waiting
 // periods (NotBefore) are not something to act by, so they are not shown

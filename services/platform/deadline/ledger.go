@@ -160,6 +160,21 @@ func (l *Ledger) All() []View {
 	return out
 }
 
+// AnyOpen reports whether a deadline of kind for which skip is false is
+// still pending or overdue: whether the ledger can still owe anything. It
+// reads no clock, as a deadline's status moves only by events, so a
+// projection can keep the answer beside its state (assessment's queue
+// keeps the cases with a legal clock running apart from the rest).
+func (l *Ledger) AnyOpen(kind Kind, skip func(id string) bool) bool {
+	for _, id := range l.order {
+		en := l.byID[id]
+		if en.d.Kind == kind && (en.status == Pending || en.status == Overdue) && !skip(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Get returns one deadline.
 func (l *Ledger) Get(id string) (View, bool) {
 	en, ok := l.byID[id]
