@@ -202,6 +202,23 @@ func BenchmarkDecay(b *testing.B) {
 				b.Run("Load/"+s.name, func(b *testing.B) {
 					measure(b, func() error { return loads(s.store.Load(ctx, target)) })
 				})
+				if s.name != "search" {
+					// The freshness check of a kept view (platform/viewcache):
+					// what every staff read of a request read before costs.
+					b.Run("Unchanged/"+s.name, func(b *testing.B) {
+						h, err := s.store.Load(ctx, target)
+						if err != nil {
+							b.Fatal(err)
+						}
+						measure(b, func() error {
+							ok, err := s.store.Unchanged(ctx, target, h.LastSeq)
+							if err == nil && !ok {
+								err = fmt.Errorf("unchanged request %s reported changed", target)
+							}
+							return err
+						})
+					})
+				}
 				b.Run("ScanRequest/"+s.name, func(b *testing.B) {
 					measure(b, func() error {
 						got := 0
