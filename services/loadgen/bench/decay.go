@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
 )
 
@@ -24,7 +25,7 @@ type DecayPoint struct {
 
 // decayCalls are the calls whose cost must not grow with the record: the
 // group member's Get and List (first page), the staff's GetCase, GetPlan
-// and GetRecord.
+// and GetRecord, and the first page of the review queue.
 var decayCalls = []struct {
 	name string
 	call func(ctx context.Context, c Clients, id string) error
@@ -40,6 +41,13 @@ var decayCalls = []struct {
 	{"GetCase", GetCase},
 	{"GetPlan", GetPlan},
 	{"GetRecord", GetRecord},
+	// The review queue's default page, as a reviewer opens it: the cases
+	// still needing work, which do not grow with the record as the
+	// ended ones do.
+	{"ListCases (page of 50)", func(ctx context.Context, c Clients, _ string) error {
+		_, err := c.Reviewer.ListCases(ctx, &assessmentv1.ListCasesRequest{PageSize: 50})
+		return err
+	}},
 }
 
 // decayRound is how many calls of each kind one round makes;
