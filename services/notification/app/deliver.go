@@ -184,9 +184,7 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 	forced := d.forced
 	d.forced = map[string]bool{}
 	d.mu.Unlock()
-	ids := d.idx.Select(func(p *domain.Plan) bool {
-		return !forced[p.RequestID()] && (len(d.ready(p, now, false)) > 0 || clearable(p, now))
-	})
+	ids := d.due(d.idx.SelectLive, now, forced)
 	for id := range forced {
 		ids = append(ids, id)
 	}
@@ -201,7 +199,7 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 	// Owed notices past their due date (after an emergency disclosure,
 	// after a gag): recorded overdue once per due time, after this sweep's
 	// deliveries had their chance.
-	late := d.idx.Select(func(p *domain.Plan) bool { return len(p.OverdueNotices(d.n.Now())) > 0 })
+	late := d.late(d.idx.SelectLive, d.n.Now())
 	for _, id := range late {
 		if ctx.Err() != nil {
 			return
@@ -210,6 +208,25 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 			d.log.WarnContext(ctx, "recording an overdue notice failed", "request_id", id, "error", err)
 		}
 	}
+}
+
+// selector is [Index.SelectLive] (what Sweep reads) or [Index.Select]
+// (every plan: what the tests hold the sweep's reads to).
+type selector func(keep func(p *domain.Plan) bool) []string
+
+// due selects the requests with deliveries owed and past their backoff at
+// now, or a clearance to make; the forced ones are left to the caller.
+// Only a plan that may owe work ([domain.Plan.MayOweWork]) can be due.
+func (d *Deliverer) due(among selector, now time.Time, forced map[string]bool) []string {
+	return among(func(p *domain.Plan) bool {
+		return !forced[p.RequestID()] && (len(d.ready(p, now, false)) > 0 || clearable(p, now))
+	})
+}
+
+// late selects the requests owing a NoticeOverdue at now: a pending
+// notice deadline, so a plan that may owe work.
+func (d *Deliverer) late(among selector, now time.Time) []string {
+	return among(func(p *domain.Plan) bool { return len(p.OverdueNotices(now)) > 0 })
 }
 
 func clearable(p *domain.Plan, now time.Time) bool {
