@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	notificationv1 "github.com/ddrsuite/ddr/gen/ddr/notification/v1"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
@@ -86,6 +88,115 @@ func BenchmarkSweep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSweepNoticeDone is BenchmarkSweep's sweep with, beside the
+// open plans, 10,000 plans whose work is all done and whose customer
+// notice was delivered: they stay among the plans that may owe work
+// (domain.Plan.MayOweWork: another contact address of the customer may
+// still be owed the notice), so the sweep still pays for each of them.
+//
+//	go test -run '^$' -bench SweepNoticeDone -benchtime 20x ./app/
+func BenchmarkSweepNoticeDone(b *testing.B) {
+	live := benchTemplate(b)
+	done := noticeDoneTemplate(b)
+	idx := app.NewIndex(nil, nil)
+	_, apply := idx.Projection()
+	fold := func(id string, evs []eventstore.Event) {
+		for _, ev := range evs {
+			ev.RequestID, ev.ID, ev.Payload = id, id+"-"+ev.ID, proto.Clone(ev.Payload)
+			if nd, ok := ev.Payload.(*notificationv1.NoticeDelivered); ok {
+				// A delivery id names its request: the copy's, as the
+				// worker would have recorded it for this request.
+				steps := map[notificationv1.StepKind]domain.StepKind{
+					notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER: domain.StepNotifyCustomer,
+					notificationv1.StepKind_STEP_KIND_NOTIFY_DPA:      domain.StepNotifyDPA,
+				}
+				k, known := steps[nd.GetDelivery().GetStep()]
+				if !known {
+					b.Fatalf("a delivery of step %v in the template", nd.GetDelivery().GetStep())
+				}
+				nd.Delivery.DeliveryId = domain.DeliveryID(id, k, nd.GetDelivery().GetRecipient())
+			}
+			if err := apply(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	const n = 10_000
+	for i := range n {
+		fold(fmt.Sprintf("req-done-%06d", i), done)
+	}
+	for i := range sweepLive {
+		fold(fmt.Sprintf("req-live-%06d", i), live)
+	}
+	d := app.NewDeliverer(nil, idx, app.DeliveryConfig{Contacts: contacts(""), Email: noSend{}})
+	now := t0.Add(time.Hour)
+	for b.Loop() {
+		if due, _ := d.SweepSelections(now); len(due) != sweepLive {
+			b.Fatalf("due %d: want %d", len(due), sweepLive)
+		}
+	}
+}
+
+// noticeDoneTemplate makes, with the real commands and a worker whose
+// e-mail is always accepted, the history of a disclose decision whose
+// notice and packets went out and which was cleared.
+func noticeDoneTemplate(b *testing.B) []eventstore.Event {
+	b.Helper()
+	ctx := context.Background()
+	n := natstest.Start(b)
+	if err := eventstore.EnsureStreams(ctx, n.JS, eventstore.StreamOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	store := eventstore.NewStore(n.JS)
+	clock := testkit.NewClock(t0)
+	na, err := app.New(app.Config{DPAs: contacts("").DomainConfig(), Now: clock.Now}, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const id = "req-done"
+	received, decision := demandWithCustomers(id, "DE", targetValue, []*intakev1.Customer{{CustomerId: customerID, Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}})
+	dd := writeDemand(b, ctx, store, received, decision)
+	if err := na.Derive(ctx, app.DecodeDecided(dd, dd.Payload.(*assessmentv1.AssessmentDecided))); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := na.RecordRedirectOutcome(ctx, staff, id, domain.RedirectDeclined, ""); err != nil {
+		b.Fatal(err)
+	}
+	d := app.NewDeliverer(na, app.NewIndex(nil, nil), app.DeliveryConfig{Contacts: contacts(""), Email: acceptAll{}, Logger: slog.New(slog.DiscardHandler)})
+	if err := d.Deliver(ctx, id); err != nil {
+		b.Fatal(err)
+	}
+	v, err := na.GetPlan(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, a := range v.Plan.PacketRecipients() {
+		prop, err := na.ProposeManualDispatch(ctx, staff, id, domain.ManualDispatch{Authority: a, Means: domain.DispatchPortal, Reference: "PORTAL-" + a, SentAt: clock.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := na.ConfirmLift(ctx, legal, id, prop.LiftID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if v, err = na.GetPlan(ctx, id); err != nil {
+		b.Fatal(err)
+	}
+	if !v.Plan.Cleared() || !v.Plan.MayOweWork() || len(v.Plan.NoticeRecipients(clock.Now())) == 0 {
+		b.Fatalf("the template is not a cleared plan whose notice went out: cleared %v, steps %+v", v.Plan.Cleared(), v.Plan.Steps())
+	}
+	h, err := store.Load(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h.Events
+}
+
+// acceptAll is an e-mail channel that accepts every message.
+type acceptAll struct{}
+
+func (acceptAll) SendEmail(context.Context, app.Message) (string, error) { return "250 accepted", nil }
 
 // noSend is an e-mail channel the benchmark never sends on: with it the
 // deliverer lists the e-mail deliveries a plan owes, as in service.
