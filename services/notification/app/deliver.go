@@ -143,7 +143,27 @@ func NewDeliverer(n *Notification, idx *Index, cfg DeliveryConfig) *Deliverer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Deliverer{n: n, idx: idx, cfg: cfg, log: cfg.Logger.With("component", "delivery"), kick: make(chan struct{}, 1), forced: map[string]bool{}}
+	d := &Deliverer{n: n, idx: idx, cfg: cfg, log: cfg.Logger.With("component", "delivery"), kick: make(chan struct{}, 1), forced: map[string]bool{}}
+	if idx != nil {
+		idx.settleWith(d.noticesDelivered)
+	}
+	return d
+}
+
+// noticesDelivered reports whether every customer notice the plan may owe
+// at any later time ([domain.Plan.NoticeRecipientsEver]) is recorded
+// delivered to each address this worker's contacts give the customer:
+// then ready lists no notice of the plan at any later time, since a
+// delivery once recorded stays recorded and the contacts do not change
+// while the process runs. The index keeps a plan that owes nothing else
+// ([domain.Plan.MayOweWorkBesidesNotices]) out of the sweep's reads then.
+func (d *Deliverer) noticesDelivered(p *domain.Plan) bool {
+	for _, pd := range d.owedFor(p, p.NoticeRecipientsEver()) {
+		if pd.step == domain.StepNotifyCustomer && !p.Delivered(pd.id) {
+			return false
+		}
+	}
+	return true
 }
 
 // Kick asks for a sweep soon (a plan changed).
@@ -251,6 +271,11 @@ type pending struct {
 
 // owed lists every delivery the plan owes at now, delivered or not.
 func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
+	return d.owedFor(p, p.NoticeRecipients(now))
+}
+
+// owedFor is owed, with notices the customers' notices owed.
+func (d *Deliverer) owedFor(p *domain.Plan, notices []domain.CustomerNoticeDue) []pending {
 	var out []pending
 	// add lists one delivery per address of party. A customer notice is
 	// owed to each contact, so each address has its own delivery id and
@@ -286,7 +311,7 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 		}
 	}
 	// One notice per controller customer whose notice is due (4.1.2).
-	for _, due := range p.NoticeRecipients(now) {
+	for _, due := range notices {
 		add(domain.StepNotifyCustomer, due.Customer.ID, d.cfg.Contacts.Customers[due.Customer.ID], "", due.Customer, due.Ref)
 	}
 	// 2.2: the packet goes to every competent authority it has not reached,

@@ -66,7 +66,7 @@ func (x *Index) CheckSets() error {
 			}
 		}
 	}
-	check("live", x.live, (*domain.Plan).MayOweWork)
+	check("live", x.live, x.mayOweWork)
 	check("held", x.held, func(p *domain.Plan) bool { return p.Hold().Open() })
 	return errors.Join(errs...)
 }

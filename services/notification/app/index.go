@@ -49,8 +49,12 @@ import (
 type Index struct {
 	mu    sync.RWMutex
 	plans map[string]*domain.Plan
-	// live: the plans that may still owe work.
+	// live: the plans that may still owe work, less those every worker
+	// on the index finds settled for its contacts (settled).
 	live map[string]*domain.Plan
+	// settled are the workers' checks ([Index.settleWith]): a plan
+	// leaves the live ones only if each of them finds it settled.
+	settled []func(p *domain.Plan) bool
 	// held: the plans whose hold stands ([domain.Hold.Open]).
 	held map[string]*domain.Plan
 	// opened holds the requests whose plan folded a SUBJECT value: only
@@ -347,8 +351,38 @@ func (x *Index) place(requestID string) {
 			delete(set, requestID)
 		}
 	}
-	member(x.live, ok && p.MayOweWork())
+	member(x.live, ok && x.mayOweWork(p))
 	member(x.held, ok && p.Hold().Open())
+}
+
+// mayOweWork is [domain.Plan.MayOweWork], less what the workers on the
+// index know for their contacts: a plan is live unless it owes nothing, or
+// nothing but customer notices every worker found delivered to each
+// address it has.
+func (x *Index) mayOweWork(p *domain.Plan) bool {
+	if !p.MayOweWork() {
+		return false
+	}
+	if len(x.settled) == 0 || p.MayOweWorkBesidesNotices() {
+		return true
+	}
+	for _, settled := range x.settled {
+		if !settled(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// settleWith adds a worker's check of whether a plan owing no work but
+// customer notices has delivered them all, and places every plan again.
+func (x *Index) settleWith(settled func(p *domain.Plan) bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.settled = append(x.settled, settled)
+	for id := range x.plans {
+		x.place(id)
+	}
 }
 
 // Select returns the ids of the plans for which keep is true, in id order.

@@ -91,9 +91,10 @@ func BenchmarkSweep(b *testing.B) {
 
 // BenchmarkSweepNoticeDone is BenchmarkSweep's sweep with, beside the
 // open plans, 10,000 plans whose work is all done and whose customer
-// notice was delivered: they stay among the plans that may owe work
-// (domain.Plan.MayOweWork: another contact address of the customer may
-// still be owed the notice), so the sweep still pays for each of them.
+// notice was delivered. The domain keeps them among the plans that may
+// owe work (domain.Plan.MayOweWork: another contact address of the
+// customer may be owed the notice); the index leaves them out once the
+// worker found the notice delivered to every address its contacts give.
 //
 //	go test -run '^$' -bench SweepNoticeDone -benchtime 20x ./app/
 func BenchmarkSweepNoticeDone(b *testing.B) {

@@ -34,6 +34,7 @@ func TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan(t *testin
 	}
 	t.Cleanup(proj.Stop)
 	d := e.deliverer(contacts(""), smtpSrv.Addr(), "instance-1", idx)
+	workers := []*app.Deliverer{d}
 	ids := []string{"req-delivered", "req-waiting", "req-held", "req-gag", "req-rejected", "req-withdrawn"}
 	var last uint64
 	seen := func(id string) {
@@ -56,10 +57,13 @@ func TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan(t *testin
 			t.Errorf("%s: %v", when, err)
 		}
 		e.clock.Set(at)
-		due, late := d.SweepSelections(at)
-		scanDue, scanLate := d.ScannedSweepSelections(at)
-		if !slices.Equal(due, scanDue) || !slices.Equal(late, scanLate) {
-			t.Errorf("%s: the sweep selects due %v, late %v; a scan of every plan %v, %v", when, due, late, scanDue, scanLate)
+		var due, late []string
+		for i, d := range workers {
+			due, late = d.SweepSelections(at)
+			scanDue, scanLate := d.ScannedSweepSelections(at)
+			if !slices.Equal(due, scanDue) || !slices.Equal(late, scanLate) {
+				t.Errorf("%s: worker %d's sweep selects due %v, late %v; a scan of every plan %v, %v", when, i+1, due, late, scanDue, scanLate)
+			}
 		}
 		holds, _ := idx.Holds(at, "", math.MaxInt32)
 		scanHolds, _ := idx.ScannedHolds(at, "", math.MaxInt32)
@@ -111,8 +115,8 @@ func TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan(t *testin
 
 	// The authority declines the redirect; the worker sends the notice
 	// and the packet, and the packet to the authority without an address
-	// goes by hand. The notice, done, keeps the plan live (another
-	// contact of the customer may still be owed it).
+	// goes by hand. With the notice delivered to the one address the
+	// worker has for the customer, the plan owes nothing more.
 	must[app.PlanView](t)(e.n.RecordRedirectOutcome(e.ctx, staff, "req-delivered", domain.RedirectDeclined, ""))
 	if err := d.Deliver(e.ctx, "req-delivered"); err != nil {
 		t.Fatal(err)
@@ -131,10 +135,20 @@ func TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan(t *testin
 		Payload: &intakev1.RequestWithdrawn{RequestId: "req-withdrawn", WithdrawTime: timestamppb.New(t0)}}); err != nil {
 		t.Fatal(err)
 	}
-	live := []string{"req-delivered", "req-gag", "req-held", "req-waiting"}
+	live := []string{"req-gag", "req-held", "req-waiting"}
 	check("notice delivered, request withdrawn", t0.Add(time.Minute), live...)
 	check("an hour later", t0.Add(time.Hour), live...)
 	check("the gag ended", gagEnds.Add(time.Minute), live...)
 	check("the notice after the gag overdue", gagEnds.Add(domain.DefaultNoticeWindow+time.Hour), live...)
-	check("a year later", t0.AddDate(1, 0, 0), live...)
+
+	// A second worker on the index whose contacts give the customer an
+	// address the notice has not reached: the plan owes it the notice,
+	// and is live again.
+	more := contacts("")
+	more.Customers[customerID] = app.Endpoints{Emails: []string{custEmail, "dpo@cust.example"}}
+	workers = append(workers, e.deliverer(more, smtpSrv.Addr(), "instance-2", idx))
+	check("a worker with another address of the customer", t0.AddDate(1, 0, 0), append([]string{"req-delivered"}, live...)...)
+	if due, _ := workers[1].SweepSelections(t0.AddDate(1, 0, 0)); !slices.Contains(due, "req-delivered") {
+		t.Errorf("the notice is not due to the customer's other address: due %v", due)
+	}
 }

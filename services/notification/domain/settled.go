@@ -1,10 +1,6 @@
 package domain
 
-import (
-	"time"
-
-	"github.com/ddrsuite/ddr/services/platform/deadline"
-)
+import "github.com/ddrsuite/ddr/services/platform/deadline"
 
 // MayOweWork reports whether the delivery worker may still find work in
 // the plan, at any time from now on, without a new event: a notice, a
@@ -20,17 +16,19 @@ import (
 // leaves the set can owe nothing at all.
 func (p *Plan) MayOweWork() bool {
 	// 4.1.2: a customer notice owed now, or once a prohibition's end date
-	// passes or a scheduled notice's time comes ([Plan.NoticeRecipients]
-	// at every later time). A notice already done counts too: the worker
-	// owes it to each of the customer's contact addresses, each its own
-	// delivery, and the step is done once any of them has it; another
-	// address (a failed one, one added to the configuration) is still owed
-	// it.
-	for _, s := range p.customerSteps(StepNotifyCustomer) {
-		if p.noticeOwedTo(s.customer, time.Time{}, true) {
-			return true
-		}
-	}
+	// passes or a scheduled notice's time comes. A notice already done
+	// counts too: the worker owes it to each of the customer's contact
+	// addresses, each its own delivery, and the step is done once any of
+	// them has it; another address (a failed one, one added to the
+	// configuration) is still owed it. Which addresses are owed is the
+	// worker's to say, for its contacts ([Plan.NoticeRecipientsEver]).
+	return len(p.NoticeRecipientsEver()) > 0 || p.MayOweWorkBesidesNotices()
+}
+
+// MayOweWorkBesidesNotices is [Plan.MayOweWork] leaving out the customer
+// notices: whether a packet, an outcome notice, a clearance or an overdue
+// record may still be owed at some later time without a new event.
+func (p *Plan) MayOweWorkBesidesNotices() bool {
 	// 2.2: the DPA packet to a competent authority it has not reached;
 	// the time plays no part ([Plan.PacketRecipients]).
 	if len(p.PacketRecipients()) > 0 {

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -118,6 +119,9 @@ func TestClause4_1_2_ANoticeAGagDelaysKeepsThePlanOwingUntilTheGagsDay(t *testin
 	if h.p.NoticeOwed(t0) || !h.p.NoticeOwed(end) {
 		t.Fatal("the notice is not owed from the gag's day only")
 	}
+	if ever := h.p.NoticeRecipientsEver(); len(ever) != 1 || ever[0].Customer.ID != "cust-42" {
+		t.Fatalf("the notice owed on the gag's day is not among those owed ever: %v", ever)
+	}
 	// Nothing else left: withdrawn after a disclosure, which undoes
 	// nothing (the notice tells of a disclosure that happened).
 	h.do([]domain.Event{domain.DisclosureRecorded{CauseEventID: "ev-disp", At: t0}}, nil)
@@ -161,6 +165,22 @@ func TestProperty_APlanThatMayOweNoWorkOwesNothingAtAnyLaterTime(t *testing.T) {
 					x.do(x.p.RecordDelivery(tellEnd(to[0], end, x.now)))
 				}
 				x.do(x.p.OverdueNotices(x.now), nil)
+			}
+			ever := x.p.NoticeRecipientsEver()
+			besides := x.p.MayOweWorkBesidesNotices()
+			for _, later := range []time.Duration{0, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour, 400 * 24 * time.Hour} {
+				at := x.now.Add(later)
+				for _, due := range x.p.NoticeRecipients(at) {
+					if !slices.Contains(ever, due) {
+						t.Fatalf("run %d step %d: the notice to %s owed at +%s is not among those owed ever %v", run, i, due.Ref, later, ever)
+					}
+				}
+				_, out := x.p.OutcomeRecipients()
+				clearable := !x.p.Cleared() && x.p.Outcome() == domain.OutcomeOpen && len(domain.Blockers(x.p, at)) == 0
+				if !besides && (len(x.p.PacketRecipients()) > 0 || len(out) > 0 || clearable || len(x.p.OverdueNotices(at)) > 0 || x.p.OverdueCount(at) > 0) {
+					t.Fatalf("run %d step %d: MayOweWorkBesidesNotices false, yet at +%s: packets %v, outcome %v, clearable %v, overdue %d/%d",
+						run, i, later, x.p.PacketRecipients(), out, clearable, len(x.p.OverdueNotices(at)), x.p.OverdueCount(at))
+				}
 			}
 			if x.p.MayOweWork() {
 				continue
