@@ -143,7 +143,27 @@ func NewDeliverer(n *Notification, idx *Index, cfg DeliveryConfig) *Deliverer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Deliverer{n: n, idx: idx, cfg: cfg, log: cfg.Logger.With("component", "delivery"), kick: make(chan struct{}, 1), forced: map[string]bool{}}
+	d := &Deliverer{n: n, idx: idx, cfg: cfg, log: cfg.Logger.With("component", "delivery"), kick: make(chan struct{}, 1), forced: map[string]bool{}}
+	if idx != nil {
+		idx.settleWith(d.noticesDelivered)
+	}
+	return d
+}
+
+// noticesDelivered reports whether every customer notice the plan may owe
+// at any later time ([domain.Plan.NoticeRecipientsEver]) is recorded
+// delivered to each address this worker's contacts give the customer:
+// then ready lists no notice of the plan at any later time, since a
+// delivery once recorded stays recorded and the contacts do not change
+// while the process runs. The index keeps a plan that owes nothing else
+// ([domain.Plan.MayOweWorkBesidesNotices]) out of the sweep's reads then.
+func (d *Deliverer) noticesDelivered(p *domain.Plan) bool {
+	for _, pd := range d.owedFor(p, p.NoticeRecipientsEver()) {
+		if pd.step == domain.StepNotifyCustomer && !p.Delivered(pd.id) {
+			return false
+		}
+	}
+	return true
 }
 
 // Kick asks for a sweep soon (a plan changed).
@@ -184,9 +204,7 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 	forced := d.forced
 	d.forced = map[string]bool{}
 	d.mu.Unlock()
-	ids := d.idx.Select(func(p *domain.Plan) bool {
-		return !forced[p.RequestID()] && (len(d.ready(p, now, false)) > 0 || clearable(p, now))
-	})
+	ids := d.due(d.idx.SelectLive, now, forced)
 	for id := range forced {
 		ids = append(ids, id)
 	}
@@ -201,7 +219,7 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 	// Owed notices past their due date (after an emergency disclosure,
 	// after a gag): recorded overdue once per due time, after this sweep's
 	// deliveries had their chance.
-	late := d.idx.Select(func(p *domain.Plan) bool { return len(p.OverdueNotices(d.n.Now())) > 0 })
+	late := d.late(d.idx.SelectLive, d.n.Now())
 	for _, id := range late {
 		if ctx.Err() != nil {
 			return
@@ -210,6 +228,25 @@ func (d *Deliverer) Sweep(ctx context.Context) {
 			d.log.WarnContext(ctx, "recording an overdue notice failed", "request_id", id, "error", err)
 		}
 	}
+}
+
+// selector is [Index.SelectLive] (what Sweep reads) or [Index.Select]
+// (every plan: what the tests hold the sweep's reads to).
+type selector func(keep func(p *domain.Plan) bool) []string
+
+// due selects the requests with deliveries owed and past their backoff at
+// now, or a clearance to make; the forced ones are left to the caller.
+// Only a plan that may owe work ([domain.Plan.MayOweWork]) can be due.
+func (d *Deliverer) due(among selector, now time.Time, forced map[string]bool) []string {
+	return among(func(p *domain.Plan) bool {
+		return !forced[p.RequestID()] && (len(d.ready(p, now, false)) > 0 || clearable(p, now))
+	})
+}
+
+// late selects the requests owing a NoticeOverdue at now: a pending
+// notice deadline, so a plan that may owe work.
+func (d *Deliverer) late(among selector, now time.Time) []string {
+	return among(func(p *domain.Plan) bool { return len(p.OverdueNotices(now)) > 0 })
 }
 
 func clearable(p *domain.Plan, now time.Time) bool {
@@ -234,6 +271,11 @@ type pending struct {
 
 // owed lists every delivery the plan owes at now, delivered or not.
 func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
+	return d.owedFor(p, p.NoticeRecipients(now))
+}
+
+// owedFor is owed, with notices the customers' notices owed.
+func (d *Deliverer) owedFor(p *domain.Plan, notices []domain.CustomerNoticeDue) []pending {
 	var out []pending
 	// add lists one delivery per address of party. A customer notice is
 	// owed to each contact, so each address has its own delivery id and
@@ -269,7 +311,7 @@ func (d *Deliverer) owed(p *domain.Plan, now time.Time) []pending {
 		}
 	}
 	// One notice per controller customer whose notice is due (4.1.2).
-	for _, due := range p.NoticeRecipients(now) {
+	for _, due := range notices {
 		add(domain.StepNotifyCustomer, due.Customer.ID, d.cfg.Contacts.Customers[due.Customer.ID], "", due.Customer, due.Ref)
 	}
 	// 2.2: the packet goes to every competent authority it has not reached,

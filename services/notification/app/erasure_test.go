@@ -283,6 +283,9 @@ func feed(t *testing.T, idx *app.Index, evs ...eventstore.Event) {
 		if err := apply(ev); err != nil {
 			t.Fatalf("apply %s at %d: %v", ev.Type, ev.Sequence, err)
 		}
+		if err := idx.CheckSets(); err != nil {
+			t.Fatalf("after %s at %d: %v", ev.Type, ev.Sequence, err)
+		}
 	}
 }
 
@@ -374,6 +377,12 @@ func TestIssue14_AnErasureWhoseHistoryCannotBeReadDropsThePlan(t *testing.T) {
 		}
 		if holds, _ := idx.Holds(e.clock.Now(), "", 100); len(holds) != 0 {
 			t.Errorf("after %s the index still lists a hold: %v", ev.Type, holds)
+		}
+		if live := idx.Live(); len(live) != 0 {
+			t.Errorf("after %s the index still counts the plan as live: %v", ev.Type, live)
+		}
+		if err := idx.CheckSets(); err != nil {
+			t.Errorf("after %s: %v", ev.Type, err)
 		}
 	}
 }

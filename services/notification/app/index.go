@@ -35,9 +35,28 @@ import (
 // folded SUBJECT values is folded again from the stream, with those
 // fields forgotten: exactly the plan a restarted notification folds,
 // which can no longer open them (issue 14).
+//
+// Beside every plan it keeps two smaller sets, so that what the delivery
+// worker and the staff read every few seconds costs what the open work
+// costs, not what the whole record does (issue 19: the record only grows
+// for years, the open work does not): the plans that may still owe work
+// ([domain.Plan.MayOweWork]: the only ones the worker's sweep can find
+// anything to do in, or the overdue gauge count) and the plans with a
+// standing hold (the only ones ListHolds lists). Membership follows the
+// plan's events only, never the time, so it is settled wherever a plan
+// changes (place): after each event folded, also a refused one, and when
+// an erasure folds a plan again or drops it.
 type Index struct {
 	mu    sync.RWMutex
 	plans map[string]*domain.Plan
+	// live: the plans that may still owe work, less those every worker
+	// on the index finds settled for its contacts (settled).
+	live map[string]*domain.Plan
+	// settled are the workers' checks ([Index.settleWith]): a plan
+	// leaves the live ones only if each of them finds it settled.
+	settled []func(p *domain.Plan) bool
+	// held: the plans whose hold stands ([domain.Hold.Open]).
+	held map[string]*domain.Plan
 	// opened holds the requests whose plan folded a SUBJECT value: only
 	// those are folded again at an erasure. The others (most, when the
 	// index is rebuilt at a start: the key of an old request is long gone
@@ -83,6 +102,8 @@ const (
 func NewIndex(history Histories, onChange func(requestID string)) *Index {
 	x := &Index{
 		plans:    map[string]*domain.Plan{},
+		live:     map[string]*domain.Plan{},
+		held:     map[string]*domain.Plan{},
 		opened:   map[string]struct{}{},
 		erased:   map[string]struct{}{},
 		stale:    map[string]struct{}{},
@@ -189,6 +210,9 @@ func (x *Index) fold(ev eventstore.Event) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	// Placed again even when the plan refuses the event: a plan must never
+	// be read from the wrong set.
+	defer x.place(id)
 	if !erased && !opened && x.types[ev.Type] && seal.Holds(ev.Payload, keys.Subject) {
 		// Marked even if the plan refuses the event below: a refold
 		// costs one read, a missed one keeps what the erasure took.
@@ -233,6 +257,7 @@ func (x *Index) refold(requestID string, through uint64) error {
 	p, err := x.foldStored(requestID, through)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	defer x.place(requestID)
 	if err != nil {
 		delete(x.plans, requestID)
 		delete(x.opened, requestID)
@@ -314,13 +339,69 @@ func (x *Index) load(requestID string, through uint64) (eventstore.History, erro
 	return eventstore.History{}, err
 }
 
+// place puts the request's plan in the sets it belongs to now, and out of
+// the others (out of all when the index has no plan of it). Called with
+// the lock held.
+func (x *Index) place(requestID string) {
+	p, ok := x.plans[requestID]
+	member := func(set map[string]*domain.Plan, in bool) {
+		if ok && in {
+			set[requestID] = p
+		} else {
+			delete(set, requestID)
+		}
+	}
+	member(x.live, ok && x.mayOweWork(p))
+	member(x.held, ok && p.Hold().Open())
+}
+
+// mayOweWork is [domain.Plan.MayOweWork], less what the workers on the
+// index know for their contacts: a plan is live unless it owes nothing, or
+// nothing but customer notices every worker found delivered to each
+// address it has.
+func (x *Index) mayOweWork(p *domain.Plan) bool {
+	if !p.MayOweWork() {
+		return false
+	}
+	if len(x.settled) == 0 || p.MayOweWorkBesidesNotices() {
+		return true
+	}
+	for _, settled := range x.settled {
+		if !settled(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// settleWith adds a worker's check of whether a plan owing no work but
+// customer notices has delivered them all, and places every plan again.
+func (x *Index) settleWith(settled func(p *domain.Plan) bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.settled = append(x.settled, settled)
+	for id := range x.plans {
+		x.place(id)
+	}
+}
+
 // Select returns the ids of the plans for which keep is true, in id order.
 // keep runs under the index's lock and must not keep the plan.
 func (x *Index) Select(keep func(p *domain.Plan) bool) []string {
+	return x.selectAmong(x.plans, keep)
+}
+
+// SelectLive is [Index.Select] over the plans that may still owe work
+// ([domain.Plan.MayOweWork]): for a keep that can only be true of those.
+func (x *Index) SelectLive(keep func(p *domain.Plan) bool) []string {
+	return x.selectAmong(x.live, keep)
+}
+
+func (x *Index) selectAmong(plans map[string]*domain.Plan, keep func(p *domain.Plan) bool) []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var ids []string
-	for id, p := range x.plans {
+	for id, p := range plans {
 		if keep(p) {
 			ids = append(ids, id)
 		}
@@ -332,9 +413,13 @@ func (x *Index) Select(keep func(p *domain.Plan) bool) []string {
 // Holds lists the standing holds at now, oldest first, starting after the
 // request id after, at most limit; next is the cursor of the next page.
 func (x *Index) Holds(now time.Time, after string, limit int) (holds []domain.OpenHold, next string) {
+	return x.holdsAmong(x.held, now, after, limit)
+}
+
+func (x *Index) holdsAmong(plans map[string]*domain.Plan, now time.Time, after string, limit int) (holds []domain.OpenHold, next string) {
 	x.mu.RLock()
 	var all []domain.OpenHold
-	for _, p := range x.plans {
+	for _, p := range plans {
 		if h, ok := p.OpenHold(now); ok {
 			all = append(all, h)
 		}
@@ -369,12 +454,17 @@ func holdCursor(h domain.OpenHold) string {
 }
 
 // OverdueNotices counts the owed notices past their due date and still
-// undelivered at now, over every plan.
+// undelivered at now, over every plan: a plan with one may still owe work
+// (its deadline pending or overdue), so it is among the live ones.
 func (x *Index) OverdueNotices(now time.Time) int {
+	return x.overdueAmong(x.live, now)
+}
+
+func (x *Index) overdueAmong(plans map[string]*domain.Plan, now time.Time) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	n := 0
-	for _, p := range x.plans {
+	for _, p := range plans {
 		n += p.OverdueCount(now)
 	}
 	return n

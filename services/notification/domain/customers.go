@@ -207,9 +207,21 @@ func (p *Plan) stepOf(k StepKind, id string) Step {
 // NoticeRecipients lists the controller customers whose notice is to be
 // sent at now, with their references (see [Plan.NoticeOwedTo]).
 func (p *Plan) NoticeRecipients(now time.Time) []CustomerNoticeDue {
+	return p.noticeRecipients(now, false)
+}
+
+// NoticeRecipientsEver lists the controller customers whose notice is to
+// be sent at some time from now on: those of [Plan.NoticeRecipients] now,
+// and those whose notice a prohibition's end date or a scheduled time
+// makes owed later. Only an event changes it.
+func (p *Plan) NoticeRecipientsEver() []CustomerNoticeDue {
+	return p.noticeRecipients(time.Time{}, true)
+}
+
+func (p *Plan) noticeRecipients(now time.Time, ever bool) []CustomerNoticeDue {
 	var out []CustomerNoticeDue
 	for _, s := range p.customerSteps(StepNotifyCustomer) {
-		if s.customer != "" && p.NoticeOwedTo(s.customer, now) {
+		if s.customer != "" && p.noticeOwedTo(s.customer, now, ever) {
 			c := p.customer(s.customer)
 			out = append(out, CustomerNoticeDue{Customer: c, Ref: s.CustomerRef})
 		}

@@ -45,7 +45,15 @@ func (p *Plan) NoticeOwed(now time.Time) bool {
 
 // NoticeOwedTo is [Plan.NoticeOwed] for one customer: each controller
 // customer's notice waits for that customer's redirect answer only.
-func (p *Plan) NoticeOwedTo(id string, now time.Time) bool {
+func (p *Plan) NoticeOwedTo(id string, now time.Time) bool { return p.noticeOwedTo(id, now, false) }
+
+// noticeOwedTo is [Plan.NoticeOwedTo]; with ever, it answers for any time
+// from now on instead of at now: the time only ever makes a notice owed
+// (a gag's end date passes, a scheduled notice's time comes), never takes
+// one back, so ever is now at the end of time. A condition added here that
+// time can take back must keep ever true while it may hold
+// ([Plan.MayOweWork] rests on it).
+func (p *Plan) noticeOwedTo(id string, now time.Time, ever bool) bool {
 	if !p.derived || p.Outcome() == OutcomeRedirected || id == "" {
 		return false
 	}
@@ -55,14 +63,14 @@ func (p *Plan) NoticeOwedTo(id string, now time.Time) bool {
 	if p.stepOf(StepAskAuthorityToRedirect, id).Status == StatusRequired {
 		return false
 	}
-	if p.gagOn(StepNotifyCustomer) && (p.req.Prohibition.ExpiresAt.IsZero() || now.Before(p.req.Prohibition.ExpiresAt)) {
+	if p.gagOn(StepNotifyCustomer) && (p.req.Prohibition.ExpiresAt.IsZero() || (!ever && now.Before(p.req.Prohibition.ExpiresAt))) {
 		return false // a standing prohibition: telling the customer would break it
 	}
 	switch s := p.stepOf(StepNotifyCustomer, id); s.Status {
 	case StatusRequired, StatusFailed, StatusDone:
 		return true
 	case StatusScheduled:
-		return !now.Before(s.ScheduledFor)
+		return ever || !now.Before(s.ScheduledFor)
 	}
 	return false
 }
