@@ -23,6 +23,10 @@ assets=$root/tools/jaeger/ui/assets
 [[ -f "$assets/index.html.gz" ]] || { echo "no $assets/index.html.gz" >&2; exit 1; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# `go list -m` names the module's directory only once it is in the module
+# cache, which a fresh machine's is not: download it first (a no-op when
+# it is there).
+(cd "$root/tools/jaeger" && GOWORK=off $go mod download github.com/jaegertracing/jaeger)
 mod=$(cd "$root/tools/jaeger" && GOWORK=off $go list -m -f '{{.Dir}}' github.com/jaegertracing/jaeger)
 [[ -d "$mod" ]] || { echo "github.com/jaegertracing/jaeger not found from tools/jaeger" >&2; exit 1; }
 
