@@ -61,13 +61,12 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
-// benchTemplate makes one request's history with the real commands and
-// returns the events of it the index folds.
-func benchTemplate(b *testing.B) []eventstore.Event {
+// benchApp is notification's app over a fresh embedded JetStream, with
+// a test clock: what the benchmarks make their template histories with.
+func benchApp(b *testing.B) (*eventstore.Store, *testkit.Clock, *app.Notification) {
 	b.Helper()
-	ctx := context.Background()
 	n := natstest.Start(b)
-	if err := eventstore.EnsureStreams(ctx, n.JS, eventstore.StreamOptions{}); err != nil {
+	if err := eventstore.EnsureStreams(context.Background(), n.JS, eventstore.StreamOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	store := eventstore.NewStore(n.JS)
@@ -76,6 +75,15 @@ func benchTemplate(b *testing.B) []eventstore.Event {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return store, clock, na
+}
+
+// benchTemplate makes one request's history with the real commands and
+// returns the events of it the index folds.
+func benchTemplate(b *testing.B) []eventstore.Event {
+	b.Helper()
+	ctx := context.Background()
+	store, clock, na := benchApp(b)
 	const id = "req-template"
 	customers := []*intakev1.Customer{
 		{CustomerId: "cust-0001-acme-retail-eu", Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"},

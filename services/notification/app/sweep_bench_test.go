@@ -17,8 +17,6 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
-	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
 // sweepLive is how many plans with work still open sit beside the settled
@@ -145,16 +143,7 @@ func BenchmarkSweepNoticeDone(b *testing.B) {
 func noticeDoneTemplate(b *testing.B) []eventstore.Event {
 	b.Helper()
 	ctx := context.Background()
-	n := natstest.Start(b)
-	if err := eventstore.EnsureStreams(ctx, n.JS, eventstore.StreamOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	store := eventstore.NewStore(n.JS)
-	clock := testkit.NewClock(t0)
-	na, err := app.New(app.Config{DPAs: contacts("").DomainConfig(), Now: clock.Now}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, clock, na := benchApp(b)
 	const id = "req-done"
 	received, decision := demandWithCustomers(id, "DE", targetValue, []*intakev1.Customer{{CustomerId: customerID, Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}})
 	dd := writeDemand(b, ctx, store, received, decision)
@@ -214,16 +203,7 @@ func (noSend) SendEmail(context.Context, app.Message) (string, error) {
 func settledTemplates(b *testing.B) [][]eventstore.Event {
 	b.Helper()
 	ctx := context.Background()
-	n := natstest.Start(b)
-	if err := eventstore.EnsureStreams(ctx, n.JS, eventstore.StreamOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	store := eventstore.NewStore(n.JS)
-	clock := testkit.NewClock(t0)
-	na, err := app.New(app.Config{DPAs: contacts("").DomainConfig(), Now: clock.Now}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, _, na := benchApp(b)
 	customers := []*intakev1.Customer{{CustomerId: customerID, Role: intakev1.CustomerRole_CUSTOMER_ROLE_CONTROLLER, Establishment: "IE"}}
 	derive := func(id string, kind assessmentv1.DecisionKind) {
 		received, decision := demandWithCustomers(id, "DE", targetValue, customers)
