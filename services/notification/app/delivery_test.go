@@ -17,7 +17,6 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/adapters"
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
-	"github.com/ddrsuite/ddr/services/platform/projection"
 )
 
 // hookServer is an https endpoint on loopback. It answers 500 to the
@@ -177,13 +176,7 @@ func TestClause4_1_2_NoticeRetriedAfterSMTPDownAndWebhook500IsDeliveredOnce(t *t
 func TestClause4_2_2_GagWaiverEffortsRecordedNoNoticeUntilTheGagLifts(t *testing.T) {
 	e := newEnv(t)
 	smtpSrv := startSMTP(t, true)
-	idx := app.NewIndex(e.store, nil)
-	filters, apply := idx.Projection()
-	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proj.Stop)
+	idx, _ := e.projectedIndex()
 	d := e.deliverer(contacts(""), smtpSrv.Addr(), "instance-1", idx)
 	const id = "req-gag"
 	lifts := t0.Add(2 * time.Hour)

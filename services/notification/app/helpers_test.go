@@ -22,6 +22,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
 	"github.com/ddrsuite/ddr/services/platform/natsx/natstest"
 	"github.com/ddrsuite/ddr/services/platform/policy"
+	"github.com/ddrsuite/ddr/services/platform/projection"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 )
 
@@ -65,6 +66,20 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 	return e
+}
+
+// projectedIndex is a plan index the stream feeds, as the service runs
+// it, and its projection (to wait for), stopped with the test.
+func (e *env) projectedIndex() (*app.Index, *projection.Projection) {
+	e.t.Helper()
+	idx := app.NewIndex(e.store, nil)
+	filters, apply := idx.Projection()
+	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(proj.Stop)
+	return idx, proj
 }
 
 func contacts(hookURL string) app.Contacts {

@@ -13,7 +13,6 @@ import (
 	"github.com/ddrsuite/ddr/services/notification/app"
 	"github.com/ddrsuite/ddr/services/notification/domain"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
-	"github.com/ddrsuite/ddr/services/platform/projection"
 )
 
 // TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan drives
@@ -26,13 +25,7 @@ import (
 func TestIssue19_TheSweepAndTheHoldsReadTheLivePlansAsAScanOfEveryPlan(t *testing.T) {
 	e := newEnv(t)
 	smtpSrv := startSMTP(t, true)
-	idx := app.NewIndex(e.store, nil)
-	filters, apply := idx.Projection()
-	proj, err := projection.Start(e.ctx, e.env.JS, filters, apply, e.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proj.Stop)
+	idx, proj := e.projectedIndex()
 	d := e.deliverer(contacts(""), smtpSrv.Addr(), "instance-1", idx)
 	workers := []*app.Deliverer{d}
 	ids := []string{"req-delivered", "req-waiting", "req-held", "req-gag", "req-rejected", "req-withdrawn"}
