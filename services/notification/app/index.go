@@ -360,10 +360,15 @@ func (x *Index) place(requestID string) {
 // nothing but customer notices every worker found delivered to each
 // address it has.
 func (x *Index) mayOweWork(p *domain.Plan) bool {
-	if !p.MayOweWork() {
+	// domain.Plan.MayOweWork in its two parts, each computed once: this
+	// runs for every event folded, at every start too.
+	if p.MayOweWorkBesidesNotices() {
+		return true
+	}
+	if len(p.NoticeRecipientsEver()) == 0 {
 		return false
 	}
-	if len(x.settled) == 0 || p.MayOweWorkBesidesNotices() {
+	if len(x.settled) == 0 {
 		return true
 	}
 	for _, settled := range x.settled {
