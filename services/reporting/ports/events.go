@@ -32,6 +32,11 @@ func SealReactor(a *app.Reporting) consumer.ReactorHandlers {
 		sealOn[*assessmentv1.AssessmentDecided](a),
 		sealOn[*intakev1.RequestWithdrawn](a),
 		sealOn[*reportingv1.DispositionRecorded](a),
+		// Notification stops a withdrawn request's steps on its own time:
+		// its StepsStopped can reach the record after the acknowledgement
+		// closed and sealed it (seen under CI load). A closed record must
+		// end with a seal that covers every entry, so it is sealed again.
+		sealOn[*notificationv1.StepsStopped](a),
 		// Issue 16: a withdrawal closes the record once a Privacy Team
 		// member acknowledged it, with the disposition "withdrawn" unless
 		// one was recorded before (then it undoes nothing). The

@@ -325,3 +325,29 @@ func TestClause5_1_LinkedRequestsAreCountedOnceInTheReport(t *testing.T) {
 	}
 	noCanary(t, rec)
 }
+
+// The steps' stop can reach the record after the acknowledgement closed and
+// sealed it (notification reacts to the withdrawal on its own time): the
+// record is sealed again, so a closed record always ends with a seal that
+// covers every entry.
+func TestIssue16_StepsStoppedAfterTheCloseIsCoveredByANewSeal(t *testing.T) {
+	e := start(t, service.Config{BandWidth: 250, Delay: time.Hour})
+	const id = "req-steps-stopped-late"
+	e.append(t, id, received(id, t0, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "DE", 1, false, false))
+	e.append(t, id, withdrawn(id, t0.Add(time.Hour)))
+	e.append(t, id, acknowledged(id, t0.Add(2*time.Hour), false))
+	testkit.Eventually(t, "the record to be closed with its disposition", func() bool {
+		rec := getRecord(t, e, id)
+		return rec.GetClosed() && len(facts(rec, reportingv1.RecordFactKind_RECORD_FACT_KIND_DISPOSITION)) == 1
+	})
+	before := waitSeals(t, e, id, 1)
+	e.append(t, id, stepsStopped(id, t0.Add(3*time.Hour), notificationv1.StopReason_STOP_REASON_WITHDRAWN))
+	rec := waitSeals(t, e, id, seals(before)+1)
+	n := len(rec.GetEntries())
+	if !strings.HasSuffix(rec.GetEntries()[n-2].GetSubject(), ".notification.steps_stopped") {
+		t.Errorf("entries %d..%d: %s, %s; want the stop, then its seal", n-2, n-1, rec.GetEntries()[n-2].GetSubject(), rec.GetEntries()[n-1].GetSubject())
+	}
+	if v := verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id}); !v.GetValid() || int(v.GetSealsChecked()) != seals(rec) {
+		t.Errorf("verify: %v; want valid with the record's %d seals", v, seals(rec))
+	}
+}
