@@ -11,6 +11,7 @@ import (
 
 	assessmentv1 "github.com/ddrsuite/ddr/gen/ddr/assessment/v1"
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	reportingv1 "github.com/ddrsuite/ddr/gen/ddr/reporting/v1"
 )
 
 // DecayPoint is the latency of each per-request call, one client at a
@@ -121,4 +122,58 @@ func DecayNames() []string {
 		out = append(out, dc.name)
 	}
 	return slices.Clip(out)
+}
+
+// ReportCost is what the half-year transparency report cost: building it
+// from reporting's read model and verifying it, which folds the record
+// from the start up to the report's sequence (the verification's job:
+// recompute every figure from the record itself).
+type ReportCost struct {
+	Requests int     `json:"requests"`
+	BuildMs  float64 `json:"build_ms"`
+	VerifyMs float64 `json:"verify_ms"`
+}
+
+// reportRounds is how many times the report is built and verified; the
+// fastest counts, as the least disturbed by the machine's other work.
+const reportRounds = 3
+
+// MeasureReport builds the transparency report of period, as the reviewer
+// would (JSON), and verifies it, reportRounds times.
+func MeasureReport(ctx context.Context, s *Suite, period string) (ReportCost, error) {
+	c, conns, err := NewClients(s.Dial, Members[0])
+	if err != nil {
+		return ReportCost{}, err
+	}
+	defer func() {
+		for _, cc := range conns {
+			_ = cc.Close()
+		}
+	}()
+	var out ReportCost
+	for range reportRounds {
+		t0 := time.Now()
+		res, err := c.Record.GetTransparencyReport(ctx, &reportingv1.GetTransparencyReportRequest{Period: period, Format: reportingv1.ReportFormat_REPORT_FORMAT_JSON})
+		if err != nil {
+			return out, fmt.Errorf("report %s: %w", period, err)
+		}
+		build := time.Since(t0)
+		t0 = time.Now()
+		v, err := c.Record.VerifyTransparencyReport(ctx, &reportingv1.VerifyTransparencyReportRequest{ReportJson: res.GetReport().GetContent()})
+		if err != nil {
+			return out, fmt.Errorf("verifying the report of %s: %w", period, err)
+		}
+		verify := time.Since(t0)
+		if !v.GetValid() {
+			return out, fmt.Errorf("the report of %s does not verify: %v", period, v)
+		}
+		out.Requests = int(res.GetReport().GetRequestsCounted())
+		if ms := float64(build) / float64(time.Millisecond); out.BuildMs == 0 || ms < out.BuildMs {
+			out.BuildMs = ms
+		}
+		if ms := float64(verify) / float64(time.Millisecond); out.VerifyMs == 0 || ms < out.VerifyMs {
+			out.VerifyMs = ms
+		}
+	}
+	return out, nil
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"math"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +46,30 @@ type RebuildResult struct {
 	// requests with about 10,000 events in the stream and with the whole
 	// load (issue 19's decay goal).
 	Decay []DecayPoint `json:"decay,omitempty"`
+	// Scale is the cost of start-up and of the report at each size the
+	// record was probed at with the calls (issue 19's scale goal compares
+	// them per event at 1 M and 3 M events).
+	Scale []ScalePoint `json:"scale,omitempty"`
+}
+
+// ScalePoint is what a probe measured of the whole record's costs at one
+// size: start-up (every projection rebuilt), the heap, and the half-year
+// transparency report, built from reporting's read model and verified by
+// a fold of the record up to the report's sequence.
+type ScalePoint struct {
+	Events         int     `json:"events"`
+	StartSecs      float64 `json:"start_seconds"`
+	HeapMiB        float64 `json:"heap_inuse_mib"`
+	ReportMs       float64 `json:"report_ms"`
+	VerifyMs       float64 `json:"verify_report_ms"`
+	ReportRequests int     `json:"report_requests"`
+}
+
+// PerMillion is p's cost per 1,000,000 events of each measure, in s for
+// the start-up and in ms for the report and its verification.
+func (p ScalePoint) PerMillion() map[string]float64 {
+	f := 1_000_000 / float64(max(p.Events, 1))
+	return map[string]float64{"start-up (s)": p.StartSecs * f, "report (ms)": p.ReportMs * f, "verify report (ms)": p.VerifyMs * f}
 }
 
 // decaySmallEvents is the smaller stream of the decay measurement.
@@ -61,7 +87,11 @@ const decaySmallEvents = 10_000
 // time: measured in this one, the heap would still hold what the earlier
 // workloads and suite instances left live, and the difference between two
 // readings would mean nothing (an earlier version measured a negative one).
-func Rebuild(ctx context.Context, natsServer, dir string, templates, requests int, logs io.Writer, probe Probe) (RebuildResult, error) {
+//
+// scaleAt are sizes (events) below the whole load at which the record is
+// probed too, the calls and the report measured as at the end: the scale
+// goal compares the costs per event at 1 M and 3 M events.
+func Rebuild(ctx context.Context, natsServer, dir string, templates, requests int, scaleAt []int, logs io.Writer, probe Probe) (RebuildResult, error) {
 	var res RebuildResult
 	port, err := launch.FreePort()
 	if err != nil {
@@ -149,6 +179,7 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		perRequest = max(perRequest, len(t))
 	}
 	res.Requests = len(tmpl)
+	templateEvents := res.Events
 	var publishing time.Duration
 	load := func(n int) error {
 		start := time.Now()
@@ -174,6 +205,24 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		}
 		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
 	}
+	// The copies cycle through the templates, so a request adds the
+	// templates' average number of events.
+	perCopy := float64(templateEvents) / float64(len(tmpl))
+	for _, at := range slices.Sorted(slices.Values(scaleAt)) {
+		n := int(math.Ceil(float64(at-res.Events) / perCopy))
+		if n <= 0 || res.Requests+n >= requests {
+			continue
+		}
+		if err := load(n); err != nil {
+			return res, err
+		}
+		pr, err := probe(ctx, opts, ids)
+		if err != nil {
+			return res, err
+		}
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
+		res.Scale = append(res.Scale, pr.scalePoint(res.Events))
+	}
 	if err := load(requests - res.Requests); err != nil {
 		return res, err
 	}
@@ -187,6 +236,7 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 	if len(res.Decay) > 0 {
 		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
 	}
+	res.Scale = append(res.Scale, pr.scalePoint(res.Events))
 	loaded := float64(res.Requests - res.TemplateRequests)
 	res.MiBPer100k = (res.HeapAfterMiB - res.HeapBeforeMiB) / loaded * 100_000
 	res.RebuildPer1MSecs = res.RebuildSeconds / float64(res.Events) * 1_000_000
@@ -205,6 +255,12 @@ type ProbeResult struct {
 	HeapMiB   float64            `json:"heap_mib"`
 	Calls     map[string]float64 `json:"calls_p50_ms,omitempty"`
 	Rounds    int                `json:"rounds,omitempty"`
+	Report    ReportCost         `json:"report"`
+}
+
+func (r ProbeResult) scalePoint(events int) ScalePoint {
+	return ScalePoint{Events: events, StartSecs: r.StartSecs, HeapMiB: r.HeapMiB,
+		ReportMs: r.Report.BuildMs, VerifyMs: r.Report.VerifyMs, ReportRequests: r.Report.Requests}
 }
 
 // RunProbe is the body of a probe process: start the suite, measure, stop.
@@ -222,6 +278,13 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir stri
 	if err != nil {
 		return ProbeResult{}, err
 	}
+	// The record was received in the half-year holding now, and a
+	// half-year's report is built only once it is over: reporting's clock
+	// reads a day past its end. Nothing is written in a probe, so nothing
+	// records that clock.
+	period, end := halfYear(time.Now())
+	shift := time.Until(end) + 24*time.Hour
+	o.ReportClock = func() time.Time { return time.Now().Add(shift) }
 	s, err := StartSuite(ctx, o)
 	stop()
 	if err != nil {
@@ -242,6 +305,9 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir stri
 		}
 		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
 		stop()
+		if err == nil {
+			r.Report, err = MeasureReport(ctx, s, period)
+		}
 	}
 	if serr := s.Stop(); err == nil {
 		err = serr
@@ -508,4 +574,13 @@ func catchUpDurables(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	return nil
+}
+
+// halfYear is the report period holding t ("2026-H2") and its end.
+func halfYear(t time.Time) (period string, end time.Time) {
+	t = t.UTC()
+	if t.Month() <= time.June {
+		return fmt.Sprintf("%d-H1", t.Year()), time.Date(t.Year(), time.July, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return fmt.Sprintf("%d-H2", t.Year()), time.Date(t.Year()+1, time.January, 1, 0, 0, 0, 0, time.UTC)
 }

@@ -50,6 +50,9 @@ type config struct {
 	PipelineDuration time.Duration `json:"pipeline_duration_per_level_ns"`
 	Templates        int           `json:"rebuild_template_requests"`
 	LoadRequests     int           `json:"rebuild_requests"`
+	// ScaleAt are the smaller sizes (events) the rebuild also probes at,
+	// for the scale goal.
+	ScaleAt []int `json:"scale_events,omitempty"`
 	// Workloads are the suite's workloads this run measures (all when
 	// empty): a subset for measuring one change quickly.
 	Workloads  []string `json:"workloads,omitempty"`
@@ -135,10 +138,28 @@ func main() {
 	flag.StringVar(&serveSec.PKIDir, "serve-pki", "", "internal: the served process's PKI directory")
 	flag.StringVar(&serveSec.KEKFile, "serve-kek", "", "internal: the served process's KEK file")
 	flag.DurationVar(&cfg.LagDuration, "lag-duration", envDur("DDR_BENCH_LAG_DURATION", 60*time.Second), "how long Submit runs at the highest level before the reactors' catch-up is timed (the reactor_lag goal; 0 skips it)")
+	scaleAt := flag.String("scale-events", env("DDR_BENCH_SCALE_EVENTS", ""), "sizes of the record (events, comma separated) below the whole load at which the rebuild also probes start-up, the calls and the report")
+	scale := flag.Bool("scale", false, "the scale goal's measurement: load about 3,000,000 events (215,000 requests) and probe at 1,000,000 too (-scale-events); about 35 minutes on 2 cores")
 	flag.BoolVar(&cfg.Full, "full", false, "the documented full run: 10 s per level, 20 s of pipeline, 100,000 requests (about 1M events) for memory and rebuild")
 	flag.Parse()
 	if cfg.Full {
 		cfg.Duration, cfg.PipelineDuration, cfg.LoadRequests = 10*time.Second, 20*time.Second, 100_000
+	}
+	if *scale {
+		cfg.LoadRequests = max(cfg.LoadRequests, 215_000)
+		if *scaleAt == "" {
+			*scaleAt = "1000000"
+		}
+	}
+	for _, l := range strings.Split(*scaleAt, ",") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			fatal(fmt.Errorf("bad -scale-events size %q", l))
+		}
+		cfg.ScaleAt = append(cfg.ScaleAt, n)
 	}
 	for _, l := range strings.Split(*levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(l))
@@ -395,7 +416,7 @@ func rebuild(ctx context.Context, cfg config, tmp string, res *results) error {
 		return nil
 	}
 	fmt.Printf("rebuild: %d template requests, loading %d requests...\n", cfg.Templates, cfg.LoadRequests)
-	rb, err := bench.Rebuild(ctx, cfg.NATSServer, filepath.Join(tmp, "rebuild"), cfg.Templates, cfg.LoadRequests, io.Discard, probeProcess(cfg.ProfileDir))
+	rb, err := bench.Rebuild(ctx, cfg.NATSServer, filepath.Join(tmp, "rebuild"), cfg.Templates, cfg.LoadRequests, cfg.ScaleAt, io.Discard, probeProcess(cfg.ProfileDir))
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
@@ -522,6 +543,7 @@ func write(dir string, res *results) error {
 			rb.TemplateRequests, rb.Requests, rb.Events, rb.PublishSeconds, rb.HeapBeforeMiB, rb.HeapAfterMiB, rb.MiBPer100k,
 			rb.StartEmptySecs, rb.Events, rb.RebuildSeconds, rb.RebuildPer1MSecs)
 		writeDecay(&md, rb)
+		writeScale(&md, rb)
 		if rb.MiBPer100k <= 0 {
 			md.WriteString("\n**The heap figure is not trustworthy in this run**: the heap after the load came out below the heap " +
 				"before it, so something other than the projections (memory still held from the previous suite instance) dominates " +
