@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,15 @@ func TestErasureHolds_SubjectGoneRecordReadableChainVerifies(t *testing.T) {
 		}
 		return nil
 	}
-	waitSealed(t, ctx, dpa, id)
+	// Notification's StepsStopped reacts to the withdrawal on its own time;
+	// wait for it (and the seal after it) so that the erasure is the
+	// record's last entry.
+	eventually(t, func() error {
+		if r := waitSealed(t, ctx, dpa, id); !slices.Contains(entryTypes(r), "notification.v1.StepsStopped") {
+			return fmt.Errorf("no StepsStopped in the record yet: %v", entryTypes(r))
+		}
+		return nil
+	})
 	if er, err := legal.EraseTargets(ctx, &intakev1.EraseTargetsRequest{RequestId: id, Reason: "retention period over"}); err != nil || !er.GetErasedNow() {
 		t.Fatalf("EraseTargets = %v, %v", er, err)
 	}
