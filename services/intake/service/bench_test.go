@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,7 +16,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	intakev1 "github.com/ddrsuite/ddr/gen/ddr/intake/v1"
+	"github.com/ddrsuite/ddr/services/intake/adapters"
 	"github.com/ddrsuite/ddr/services/platform/eventstore"
+	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner/runnertest"
 )
 
@@ -23,9 +26,14 @@ import (
 // against the floor under them, measured in the same run on the same
 // server: a raw JetStream publish of a message of the same size, at the same
 // durability (fsync on every write) and concurrency. Submit does more than
-// one publish (a KV create for the idempotency key, then the event with its
-// concurrency check), so the ratio says what intake costs on top of the
-// record's own write.
+// one publish (a KV create of the request's data key, a KV create for the
+// idempotency key, then the event with its concurrency check), so the ratio
+// says what intake costs on top of the record's own write.
+//
+// It also measures those three writes raw, one after the other as Submit
+// makes them (seq3), and with the two KV creates side by side before the
+// event (par2): how much of Submit is the durable writes themselves, and
+// what writing the keys side by side would give.
 //
 //	go test -run '^$' -bench SubmitVsRawPublish -benchtime 2000x ./service/
 func BenchmarkSubmitVsRawPublish(b *testing.B) {
@@ -55,7 +63,42 @@ func BenchmarkSubmitVsRawPublish(b *testing.B) {
 					jetstream.WithMsgID(id), jetstream.WithExpectLastSequenceForSubject(0, eventstore.RequestFilter(id)))
 				return err
 			})
+			dataKeys, err := js.KeyValue(ctx, keys.Bucket)
+			if err != nil {
+				b.Fatal(err)
+			}
+			idem, err := js.KeyValue(ctx, adapters.IdempotencyBucket)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wrapped := make([]byte, 100) // a wrapped data key's size
+			writeKey := func(id string) error { _, err := dataKeys.Create(ctx, id, wrapped); return err }
+			writeIdem := func(id string) error { _, err := idem.Create(ctx, "bench."+id, wrapped); return err }
+			writeEvent := func(id string) error {
+				_, err := js.Publish(ctx, eventstore.Subject(id, "intake", "bench_raw"), payload,
+					jetstream.WithMsgID(id), jetstream.WithExpectLastSequenceForSubject(0, eventstore.RequestFilter(id)))
+				return err
+			}
+			seq3 := measure(b, conc, b.N, func() error {
+				id := uuid.NewString()
+				return errors.Join(writeKey(id), writeIdem(id), writeEvent(id))
+			})
+			par2 := measure(b, conc, b.N, func() error {
+				id := uuid.NewString()
+				var keyErr error
+				var wg sync.WaitGroup
+				wg.Go(func() { keyErr = writeKey(id) })
+				idemErr := writeIdem(id)
+				wg.Wait()
+				if err := errors.Join(keyErr, idemErr); err != nil {
+					return err
+				}
+				return writeEvent(id)
+			})
 			b.StopTimer()
+			b.ReportMetric(seq3.rps, "seq3_req/s")
+			b.ReportMetric(par2.rps, "par2_req/s")
+			b.ReportMetric(submit.rps/seq3.rps, "submit/seq3")
 			b.ReportMetric(submit.rps, "submit_req/s")
 			b.ReportMetric(submit.p50.Seconds()*1e3, "submit_p50_ms")
 			b.ReportMetric(submit.p99.Seconds()*1e3, "submit_p99_ms")
