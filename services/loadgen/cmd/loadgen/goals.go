@@ -181,7 +181,7 @@ func writeDecay(md *strings.Builder, rb *bench.RebuildResult) {
 	for _, p := range rb.Decay {
 		fmt.Fprintf(md, " %d events |", p.Events)
 	}
-	md.WriteString(" ratio |\n| --- |")
+	md.WriteString(" ratio, last to first |\n| --- |")
 	for range rb.Decay {
 		md.WriteString(" ---: |")
 	}

@@ -550,8 +550,8 @@ func write(dir string, res *results) error {
 				"the difference. Measuring each side in a fresh process is the fix; until then use the start-up time only.\n")
 		}
 	}
-	fmt.Fprintf(&md, "\n## Run it\n\n```sh\nmake bench                      # this size, under 10 minutes on 2 cores\nmake bench BENCH_ARGS=-full     # 10 s per level, 100,000 requests (~1M events) for memory and rebuild\n```\n\n"+
-		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -workloads, -profile-dir, -out.\n")
+	fmt.Fprintf(&md, "\n## Run it\n\n```sh\nmake bench                      # this size, under 10 minutes on 2 cores\nmake bench BENCH_ARGS=-full     # 10 s per level, 100,000 requests (~1M events) for memory and rebuild\nmake bench BENCH_ARGS=\"-workloads rebuild -scale\"   # the scale goal: probes at 1M and 3M events, ~40 min\n```\n\n"+
+		"Flags (or DDR_BENCH_* variables): -levels, -duration, -pipeline-duration, -rebuild-requests, -templates, -workloads, -profile-dir, -out, -scale-events; -scale loads about 3,000,000 events for the scale goal (about 40 minutes).\n")
 	if err := os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(md.String()), 0o600); err != nil {
 		return err
 	}
