@@ -232,8 +232,8 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 		t.Errorf("opening the sealed target after erasure: %v, want ErrErased", err)
 	}
 
-	// The record: every earlier entry unchanged, the erasure appended, and
-	// the chain verifies.
+	// The record: every earlier entry unchanged, the erasure appended and,
+	// the record being closed, a seal over it; the chain verifies.
 	var after *reportingv1.Record
 	eventually(t, func() error {
 		r, err := dpa.GetRecord(ctx, &reportingv1.GetRecordRequest{RequestId: id})
@@ -241,8 +241,8 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 			return err
 		}
 		after = r.GetRecord()
-		if n := len(after.GetEntries()); n != len(before.GetEntries())+1 {
-			return fmt.Errorf("%d entries %v, want %d: %v and the erasure", n, entryTypes(after), len(before.GetEntries())+1, entryTypes(before))
+		if n := len(after.GetEntries()); n != len(before.GetEntries())+2 {
+			return fmt.Errorf("%d entries %v, want %d: %v, the erasure and its seal", n, entryTypes(after), len(before.GetEntries())+2, entryTypes(before))
 		}
 		return nil
 	})
@@ -251,8 +251,8 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 			t.Errorf("record entry %d changed by the erasure", i)
 		}
 	}
-	if last := after.GetEntries()[len(after.GetEntries())-1]; last.GetEventType() != "ddr.intake.v1.TargetsErased" {
-		t.Errorf("last entry %s, want the erasure", last.GetEventType())
+	if got := entryTypes(after)[len(before.GetEntries()):]; !slices.Equal(got, []string{"intake.v1.TargetsErased", "reporting.v1.RecordSealed"}) {
+		t.Errorf("entries after the erasure %v, want the erasure and its seal", got)
 	}
 	v, err := dpa.VerifyRecord(ctx, &reportingv1.VerifyRecordRequest{RequestId: id})
 	if err != nil || !v.GetValid() {
@@ -260,8 +260,8 @@ func TestErasingTheDataKeyShredsTheTargetsAndTheRecordStillVerifies(t *testing.T
 	}
 }
 
-// entryTypes lists a record's entries by event type, for a failure's
-// message.
+// entryTypes lists a record's entries by event type, without the "ddr."
+// prefix.
 func entryTypes(r *reportingv1.Record) []string {
 	var out []string
 	for _, e := range r.GetEntries() {

@@ -81,6 +81,12 @@ func Reactor(hs ...TypedHandler) ReactorHandlers {
 // [Config.FilterSubjects].
 func (r ReactorHandlers) FilterSubjects() []string { return slices.Clone(r.patterns) }
 
+// Handles reports whether one of the handlers takes events of ev's type.
+func (r ReactorHandlers) Handles(ev eventstore.Event) bool {
+	_, ok := r.byType[ev.Type]
+	return ok
+}
+
 // Handler dispatches each event to the handler of its type.
 func (r ReactorHandlers) Handler() Handler {
 	return func(ctx context.Context, ev eventstore.Event) error {

@@ -54,6 +54,20 @@ func (r *Reports) Apply(ev eventstore.Event) error {
 	return nil
 }
 
+// SealDue reports whether the record of requestID, as the read model has
+// folded it (up to LastApplied of its projection), is closed and does not
+// end with a seal: what [Reporting.Seal] would append one for.
+func (r *Reports) SealDue(requestID string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i, ok := r.index[requestID]
+	if !ok {
+		return false
+	}
+	s := &r.reqs[i].recordState
+	return s.fold.Terminal() && !s.lastSealed
+}
+
 // Facts returns the facts of every request received in p, and the stream
 // sequence they are complete up to, taken together.
 func (r *Reports) Facts(p domain.Period) ([]domain.ReportFacts, uint64) {

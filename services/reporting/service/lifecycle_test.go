@@ -20,6 +20,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/grpcserver"
 	"github.com/ddrsuite/ddr/services/platform/testkit"
 	"github.com/ddrsuite/ddr/services/reporting/domain"
+	"github.com/ddrsuite/ddr/services/reporting/ports"
 	"github.com/ddrsuite/ddr/services/reporting/service"
 )
 
@@ -327,9 +328,9 @@ func TestClause5_1_LinkedRequestsAreCountedOnceInTheReport(t *testing.T) {
 }
 
 // The steps' stop can reach the record after the acknowledgement closed and
-// sealed it (notification reacts to the withdrawal on its own time): the
-// record is sealed again, so a closed record always ends with a seal that
-// covers every entry.
+// sealed it (notification reacts to the withdrawal on its own time; seen
+// under CI load): the record is sealed again, so a closed record always
+// ends with a seal that covers every entry.
 func TestIssue16_StepsStoppedAfterTheCloseIsCoveredByANewSeal(t *testing.T) {
 	e := start(t, service.Config{BandWidth: 250, Delay: time.Hour})
 	const id = "req-steps-stopped-late"
@@ -349,5 +350,41 @@ func TestIssue16_StepsStoppedAfterTheCloseIsCoveredByANewSeal(t *testing.T) {
 	}
 	if v := verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id}); !v.GetValid() || int(v.GetSealsChecked()) != seals(rec) {
 		t.Errorf("verify: %v; want valid with the record's %d seals", v, seals(rec))
+	}
+}
+
+// Any event that extends a closed record is covered by a new seal, not only
+// the ones that close it: here a customer notice delivered after the
+// rejection was sealed. An event of an open record seals nothing.
+func TestClause5_1_AClosedRecordEndsWithASealWhateverExtendsIt(t *testing.T) {
+	e := start(t, service.Config{BandWidth: 250, Delay: time.Hour})
+	const id, open = "req-closed-then-noticed", "req-still-open"
+	e.append(t, id, received(id, t0, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "DE", 1, false, false))
+	e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_REJECT, 0))
+	before := waitSeals(t, e, id, 1)
+	e.append(t, id, noticeDelivered(id, t0.Add(2*time.Hour), notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER))
+	rec := waitSeals(t, e, id, seals(before)+1)
+	n := len(rec.GetEntries())
+	if !strings.HasSuffix(rec.GetEntries()[n-2].GetSubject(), ".notification.notice_delivered") {
+		t.Errorf("entries %d..%d: %s, %s; want the notice, then its seal", n-2, n-1, rec.GetEntries()[n-2].GetSubject(), rec.GetEntries()[n-1].GetSubject())
+	}
+	if v := verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id}); !v.GetValid() || int(v.GetSealsChecked()) != seals(rec) {
+		t.Errorf("verify: %v; want valid with the record's %d seals", v, seals(rec))
+	}
+
+	// The open request's events pass the same reactor, which has handled
+	// them all once nothing is pending: still no seal.
+	e.append(t, open, received(open, t0, intakev1.LegalProcessType_LEGAL_PROCESS_TYPE_SUBPOENA, "DE", 1, false, false))
+	e.append(t, open, noticeDelivered(open, t0.Add(time.Hour), notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER))
+	testkit.Eventually(t, "the seal reactor to handle every event", func() bool {
+		c, err := e.js.Consumer(context.Background(), eventstore.StreamName, ports.SealConsumer)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+	if r := getRecord(t, e, open); seals(r) != 0 || r.GetClosed() {
+		t.Errorf("the open record: %d seals, closed %v; want none, open", seals(r), r.GetClosed())
 	}
 }

@@ -97,6 +97,13 @@ func New(ctx context.Context, d runner.Deps, cfg Config) (*Component, error) {
 	return c, nil
 }
 
+// closedRecords answers the seal reactor from the report's read model, as
+// far as its projection has folded.
+type closedRecords struct {
+	*projection.Projection
+	*app.Reports
+}
+
 // GRPCServiceNames implements runner.Component.
 func (c *Component) GRPCServiceNames() []string {
 	return []string{reportingv1.ReportingService_ServiceDesc.ServiceName}
@@ -110,11 +117,6 @@ func (c *Component) RegisterGRPC(s *grpc.Server) {
 // Start implements runner.Component: it starts the seal reactor and
 // rebuilds the report's read model from the stream before answering.
 func (c *Component) Start(ctx context.Context) error {
-	seal, err := ports.SealReactor(c.app).Start(ctx, c.deps.JS, consumer.Config{Name: ports.SealConsumer, Logger: c.deps.Logger})
-	if err != nil {
-		return err
-	}
-	c.seal = seal
 	apply := func(ev eventstore.Event) error {
 		if err := c.reports.Apply(ev); err != nil {
 			return err
@@ -123,10 +125,17 @@ func (c *Component) Start(ctx context.Context) error {
 	}
 	p, err := projection.Start(ctx, c.deps.JS, app.ReportSubjects, apply, c.deps.Logger.With("projection", "reporting-facts"))
 	if err != nil {
-		seal.Stop()
 		return err
 	}
 	c.proj = p
+	// The seal reactor asks the read model whether a record is closed, so
+	// it starts once the model is.
+	seal, err := ports.SealReactor(c.app, closedRecords{p, c.reports}).Start(ctx, c.deps.JS, consumer.Config{Name: ports.SealConsumer, Logger: c.deps.Logger})
+	if err != nil {
+		p.Stop()
+		return err
+	}
+	c.seal = seal
 	now := c.cfg.Now
 	if now == nil {
 		now = time.Now
