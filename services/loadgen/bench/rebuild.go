@@ -192,18 +192,29 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		}
 		return catchUpDurables(ctx, js)
 	}
+	// probeAt loads n more requests and probes the record: the decay's
+	// calls and, for a scale point, start-up and the report's cost too.
+	probeAt := func(n int, scale bool) error {
+		if err := load(n); err != nil {
+			return err
+		}
+		pr, err := probe(ctx, opts, ids)
+		if err != nil {
+			return err
+		}
+		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
+		if scale {
+			res.Scale = append(res.Scale, pr.scalePoint(res.Events))
+		}
+		return nil
+	}
 	// The decay: the same calls on the same (template) requests with
 	// about 10,000 events in the stream, then with the whole load.
 	small := min(decaySmallEvents/max(perRequest, 1), requests) - len(tmpl)
 	if small > 0 && requests > small+len(tmpl) {
-		if err := load(small); err != nil {
+		if err := probeAt(small, false); err != nil {
 			return res, err
 		}
-		pr, err := probe(ctx, opts, ids)
-		if err != nil {
-			return res, err
-		}
-		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
 	}
 	// The copies cycle through the templates, so a request adds the
 	// templates' average number of events.
@@ -213,15 +224,9 @@ func Rebuild(ctx context.Context, natsServer, dir string, templates, requests in
 		if n <= 0 || res.Requests+n >= requests {
 			continue
 		}
-		if err := load(n); err != nil {
+		if err := probeAt(n, true); err != nil {
 			return res, err
 		}
-		pr, err := probe(ctx, opts, ids)
-		if err != nil {
-			return res, err
-		}
-		res.Decay = append(res.Decay, DecayPoint{Events: res.Events, P50ms: pr.Calls, Rounds: pr.Rounds})
-		res.Scale = append(res.Scale, pr.scalePoint(res.Events))
 	}
 	if err := load(requests - res.Requests); err != nil {
 		return res, err

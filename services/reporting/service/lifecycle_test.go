@@ -343,10 +343,18 @@ func TestIssue16_StepsStoppedAfterTheCloseIsCoveredByANewSeal(t *testing.T) {
 	})
 	before := waitSeals(t, e, id, 1)
 	e.append(t, id, stepsStopped(id, t0.Add(3*time.Hour), notificationv1.StopReason_STOP_REASON_WITHDRAWN))
+	wantSealedAfter(t, e, id, before, ".notification.steps_stopped")
+}
+
+// wantSealedAfter waits for the record of id to gain a seal over what it
+// had before, and checks that the seal comes right after the event whose
+// subject ends in suffix and that the record verifies with every seal.
+func wantSealedAfter(t *testing.T, e *env, id string, before *reportingv1.Record, suffix string) {
+	t.Helper()
 	rec := waitSeals(t, e, id, seals(before)+1)
 	n := len(rec.GetEntries())
-	if !strings.HasSuffix(rec.GetEntries()[n-2].GetSubject(), ".notification.steps_stopped") {
-		t.Errorf("entries %d..%d: %s, %s; want the stop, then its seal", n-2, n-1, rec.GetEntries()[n-2].GetSubject(), rec.GetEntries()[n-1].GetSubject())
+	if !strings.HasSuffix(rec.GetEntries()[n-2].GetSubject(), suffix) {
+		t.Errorf("entries %d..%d: %s, %s; want *%s, then its seal", n-2, n-1, rec.GetEntries()[n-2].GetSubject(), rec.GetEntries()[n-1].GetSubject(), suffix)
 	}
 	if v := verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id}); !v.GetValid() || int(v.GetSealsChecked()) != seals(rec) {
 		t.Errorf("verify: %v; want valid with the record's %d seals", v, seals(rec))
@@ -363,14 +371,7 @@ func TestClause5_1_AClosedRecordEndsWithASealWhateverExtendsIt(t *testing.T) {
 	e.append(t, id, decided(id, t0.Add(time.Hour), assessmentv1.DecisionKind_DECISION_KIND_REJECT, 0))
 	before := waitSeals(t, e, id, 1)
 	e.append(t, id, noticeDelivered(id, t0.Add(2*time.Hour), notificationv1.StepKind_STEP_KIND_NOTIFY_CUSTOMER))
-	rec := waitSeals(t, e, id, seals(before)+1)
-	n := len(rec.GetEntries())
-	if !strings.HasSuffix(rec.GetEntries()[n-2].GetSubject(), ".notification.notice_delivered") {
-		t.Errorf("entries %d..%d: %s, %s; want the notice, then its seal", n-2, n-1, rec.GetEntries()[n-2].GetSubject(), rec.GetEntries()[n-1].GetSubject())
-	}
-	if v := verify(t, e, &reportingv1.VerifyRecordRequest{RequestId: id}); !v.GetValid() || int(v.GetSealsChecked()) != seals(rec) {
-		t.Errorf("verify: %v; want valid with the record's %d seals", v, seals(rec))
-	}
+	wantSealedAfter(t, e, id, before, ".notification.notice_delivered")
 
 	// The open request's events pass the same reactor, which has handled
 	// them all once nothing is pending: still no seal.
