@@ -44,6 +44,7 @@ type SealHandlers struct {
 	app      *app.Reporting
 	closed   ClosedRecords
 	triggers consumer.ReactorHandlers
+	trigger  consumer.Handler // triggers.Handler(), built once
 }
 
 // SealReactor builds the seal reactor. It reads every event of the stream:
@@ -61,7 +62,8 @@ type SealHandlers struct {
 // a DPA, a restriction) are records of access to the closed record, not
 // facts of the request, and seal nothing: a read must not write a seal.
 func SealReactor(a *app.Reporting, closed ClosedRecords) SealHandlers {
-	return SealHandlers{app: a, closed: closed, triggers: sealTriggers(a)}
+	t := sealTriggers(a)
+	return SealHandlers{app: a, closed: closed, triggers: t, trigger: t.Handler()}
 }
 
 // Start runs the reactor as the durable consumer cfg names, on every event
@@ -73,7 +75,7 @@ func (s SealHandlers) Start(ctx context.Context, js jetstream.JetStream, cfg con
 
 func (s SealHandlers) handle(ctx context.Context, ev eventstore.Event) error {
 	if s.triggers.Handles(ev) {
-		return s.triggers.Handler()(ctx, ev)
+		return s.trigger(ctx, ev)
 	}
 	if ev.Service == app.Service {
 		return nil
