@@ -6,6 +6,7 @@ require (
 	github.com/ddrsuite/ddr/gen v0.0.0
 	github.com/ddrsuite/ddr/services/allinone v0.0.0
 	github.com/ddrsuite/ddr/services/platform v0.0.0
+	github.com/ddrsuite/ddr/services/reporting v0.0.0
 	github.com/google/uuid v1.6.0
 	github.com/nats-io/nats.go v1.55.0
 	google.golang.org/grpc v1.85.0
@@ -26,7 +27,6 @@ require (
 	github.com/ddrsuite/ddr/services/assessment v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/intake v0.0.0 // indirect
 	github.com/ddrsuite/ddr/services/notification v0.0.0 // indirect
-	github.com/ddrsuite/ddr/services/reporting v0.0.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect

@@ -57,12 +57,12 @@ func BenchmarkSubmitVsRawPublish(b *testing.B) {
 				_, err := c.Submit(ctx, &intakev1.SubmitRequest{IdempotencyKey: fmt.Sprintf("bench-%d", seq.Add(1)), Request: req})
 				return err
 			})
-			raw := measure(b, conc, b.N, func() error {
-				id := uuid.NewString()
+			writeEvent := func(id string) error {
 				_, err := js.Publish(ctx, eventstore.Subject(id, "intake", "bench_raw"), payload,
 					jetstream.WithMsgID(id), jetstream.WithExpectLastSequenceForSubject(0, eventstore.RequestFilter(id)))
 				return err
-			})
+			}
+			raw := measure(b, conc, b.N, func() error { return writeEvent(uuid.NewString()) })
 			dataKeys, err := js.KeyValue(ctx, keys.Bucket)
 			if err != nil {
 				b.Fatal(err)
@@ -74,11 +74,6 @@ func BenchmarkSubmitVsRawPublish(b *testing.B) {
 			wrapped := make([]byte, 100) // a wrapped data key's size
 			writeKey := func(id string) error { _, err := dataKeys.Create(ctx, id, wrapped); return err }
 			writeIdem := func(id string) error { _, err := idem.Create(ctx, "bench."+id, wrapped); return err }
-			writeEvent := func(id string) error {
-				_, err := js.Publish(ctx, eventstore.Subject(id, "intake", "bench_raw"), payload,
-					jetstream.WithMsgID(id), jetstream.WithExpectLastSequenceForSubject(0, eventstore.RequestFilter(id)))
-				return err
-			}
 			seq3 := measure(b, conc, b.N, func() error {
 				id := uuid.NewString()
 				return errors.Join(writeKey(id), writeIdem(id), writeEvent(id))

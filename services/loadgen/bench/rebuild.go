@@ -26,6 +26,7 @@ import (
 	"github.com/ddrsuite/ddr/services/platform/keys"
 	"github.com/ddrsuite/ddr/services/platform/runner"
 	"github.com/ddrsuite/ddr/services/platform/seal"
+	reportingdomain "github.com/ddrsuite/ddr/services/reporting/domain"
 )
 
 // RebuildResult is the memory and start-up cost of a large record.
@@ -288,8 +289,8 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir stri
 	// reads a day past its end. The record is the bench's own, thrown
 	// away after the run, so whatever reporting's periodic jobs might
 	// write by that clock stays there.
-	period, end := halfYear(time.Now())
-	shift := time.Until(end) + 24*time.Hour
+	period := reportingdomain.PeriodOf(time.Now())
+	shift := time.Until(period.End()) + 24*time.Hour
 	o.ReportClock = func() time.Time { return time.Now().Add(shift) }
 	s, err := StartSuite(ctx, o)
 	stop()
@@ -312,7 +313,7 @@ func RunProbe(ctx context.Context, o SuiteOptions, ids []string, profileDir stri
 		r.Calls, r.Rounds, err = MeasureCalls(ctx, s, ids)
 		stop()
 		if err == nil {
-			r.Report, err = MeasureReport(ctx, s, period)
+			r.Report, err = MeasureReport(ctx, s, period.String())
 		}
 	}
 	if serr := s.Stop(); err == nil {
@@ -580,13 +581,4 @@ func catchUpDurables(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	return nil
-}
-
-// halfYear is the report period holding t ("2026-H2") and its end.
-func halfYear(t time.Time) (period string, end time.Time) {
-	t = t.UTC()
-	if t.Month() <= time.June {
-		return fmt.Sprintf("%d-H1", t.Year()), time.Date(t.Year(), time.July, 1, 0, 0, 0, 0, time.UTC)
-	}
-	return fmt.Sprintf("%d-H2", t.Year()), time.Date(t.Year()+1, time.January, 1, 0, 0, 0, 0, time.UTC)
 }
