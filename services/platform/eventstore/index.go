@@ -162,8 +162,20 @@ func (x *seqIndex) start(js jetstream.JetStream, logger *slog.Logger) {
 			FilterSubjects: []string{AllEvents},
 			HeadersOnly:    true,
 		})
+		var cc jetstream.ConsumeContext
 		if err == nil {
-			x.cc, err = cons.Consume(func(m jetstream.Msg) { x.apply(m, logger) })
+			cc, err = cons.Consume(func(m jetstream.Msg) { x.apply(m, logger) })
+		}
+		if err == nil {
+			// Under the lock: the first messages may already be applied,
+			// and one that outgrows the limit stops x.cc (dropLocked). A
+			// drop before x.cc is set stops the consumer here.
+			x.mu.Lock()
+			x.cc = cc
+			if x.dropped {
+				cc.Stop()
+			}
+			x.mu.Unlock()
 		}
 		if err != nil {
 			logger.Warn("request index not started; history reads search the stream", "error", err)

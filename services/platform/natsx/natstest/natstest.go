@@ -5,6 +5,7 @@ package natstest
 import (
 	"fmt"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,12 +76,43 @@ func StartCluster(tb testing.TB, n int, opts ...Options) []*Env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	// The route ports are picked free before any node starts, so another
+	// test process may take one in between; that node then never gets
+	// ready. Such an attempt is stopped and made again on fresh ports.
+	const attempts = 3
+	var err error
+	for range attempts {
+		var envs []*Env
+		if envs, err = startCluster(tb, n, o); err == nil {
+			return envs
+		}
+		tb.Logf("test cluster did not start, trying on other ports: %v", err)
+	}
+	tb.Fatalf("the %d-node test cluster did not start in %d attempts: %v", n, attempts, err)
+	return nil
+}
+
+// startCluster is one attempt of [StartCluster]: on error, whatever it
+// started is stopped again.
+func startCluster(tb testing.TB, n int, o Options) (_ []*Env, err error) {
 	ports := make([]int, n)
 	routes := make([]string, n)
 	for i := range n {
 		ports[i] = freePort(tb)
 		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[i])
 	}
+	var stops []func()
+	defer func() {
+		if err != nil {
+			for _, stop := range slices.Backward(stops) {
+				stop()
+			}
+			return
+		}
+		for _, stop := range stops {
+			tb.Cleanup(stop)
+		}
+	}()
 	envs := make([]*Env, n)
 	for i := range n {
 		cfg := natsx.EmbeddedConfig{
@@ -92,28 +124,28 @@ func StartCluster(tb testing.TB, n int, opts ...Options) []*Env {
 		}
 		s, err := natsx.StartEmbedded(cfg, nil)
 		if err != nil {
-			tb.Fatalf("start cluster node %d: %v", i, err)
+			return nil, fmt.Errorf("start cluster node %d: %w", i, err)
 		}
-		tb.Cleanup(func() { natsx.Shutdown(s) })
+		stops = append(stops, func() { natsx.Shutdown(s) })
 		nc, err := natsx.ConnectInProcess(s, fmt.Sprintf("%s-n%d", tb.Name(), i))
 		if err != nil {
-			tb.Fatalf("connect to node %d: %v", i, err)
+			return nil, fmt.Errorf("connect to node %d: %w", i, err)
 		}
-		tb.Cleanup(nc.Close)
+		stops = append(stops, nc.Close)
 		js, err := jetstream.New(nc)
 		if err != nil {
-			tb.Fatalf("jetstream: %v", err)
+			return nil, fmt.Errorf("jetstream: %w", err)
 		}
 		envs[i] = &Env{Server: s, Conn: nc, JS: js, Config: cfg}
 	}
 	deadline := time.Now().Add(ClusterPatience)
 	for !clusterReady(envs) {
 		if time.Now().After(deadline) {
-			tb.Fatalf("the %d-node cluster has no meta leader or misses peers after %v", n, ClusterPatience)
+			return nil, fmt.Errorf("the %d-node cluster has no meta leader or misses peers after %v", n, ClusterPatience)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return envs
+	return envs, nil
 }
 
 func clusterReady(envs []*Env) bool {
