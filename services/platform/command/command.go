@@ -104,10 +104,7 @@ type Decide[S, E any] func(s S, c Call) ([]E, error)
 // Result is the outcome of Run.
 type Result[S any] struct {
 	// State is the request's state after the appended events (before the
-	// decision when nothing was appended): the history the decision was
-	// taken on with the appended events folded in. Another writer's event
-	// written between two of them (an interrupted one-by-one append, which
-	// eventstore.Store.Update completes) is in the stream, not in State.
+	// decision when nothing was appended).
 	State S
 	// Events are the appended events with their sequences; nil when the
 	// decision was to append nothing.

@@ -74,9 +74,6 @@ type Store struct {
 	// atomic tells whether appends of several events go as one atomic
 	// batch (batch.go).
 	atomic atomic.Int32
-	// afterSend, when set (tests only), runs after each event of a
-	// one-by-one append is written: a test writes between two events.
-	afterSend func(requestID string, i int)
 }
 
 // Option configures a [Store].
@@ -202,8 +199,7 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 // all of them or, on a conflict, none (batch.go). Otherwise, and when the
 // server refuses the batch, they are written one by one, which is not
 // atomic: on a conflict after the first, the earlier ones stay written.
-// [Store.Update] copes: it writes the rest of the same decision after
-// them, without deciding again.
+// [Store.Update] copes, because decide sees them in the reloaded history.
 //
 // An event whose id was already written within the dedupe window is
 // acknowledged as a duplicate and counts as success (a retried append).
@@ -276,9 +272,6 @@ func (s *Store) appendEach(ctx context.Context, out []Event, prepared []*outgoin
 			return out[:i], last, err
 		}
 		out[i].Sequence = ack.Sequence
-		if s.afterSend != nil {
-			s.afterSend(out[i].RequestID, i)
-		}
 		if ack.Duplicate {
 			last = max(last, ack.Sequence)
 		} else {
@@ -392,46 +385,24 @@ type Decide func(h History) ([]Event, error)
 // events with their sequences, or nil when decide returned none. An error
 // from decide is returned unchanged. When retries run out the error still
 // matches [ErrConflict].
-//
-// A conflict after the first events of a one-by-one append (another writer
-// got in between two of them, see [Store.Append]) does not send the
-// command back to decide: its first events are written, so the decision
-// was taken on the request as it stood then, and deciding again on a
-// history that holds half of it would see the command as done already
-// (a forgery "already confirmed") and refuse, leaving the record with
-// half a decision (the forgery without its incident and breach clocks).
-// Update writes the rest of the same events after the other writer's
-// instead, reloading for the head and retrying on conflicts as before.
 func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]Event, error) {
-	var (
-		written []Event // a decision's events already written
-		rest    []Event // the events of that decision still to write
-	)
 	for attempt := 0; ; attempt++ {
 		h, err := s.Load(ctx, requestID)
 		if err != nil {
 			return nil, err
 		}
-		evs := rest
-		if written == nil {
-			if evs, err = decide(h); err != nil {
-				return nil, err
-			}
-			if len(evs) == 0 {
-				return nil, nil
-			}
+		evs, err := decide(h)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return nil, nil
 		}
 		out, _, err := s.append(ctx, requestID, h.LastSeq, evs)
 		if err == nil {
-			return append(written, out...), nil
-		}
-		if len(out) > 0 {
-			written, rest = append(written, out...), evs[len(out):]
+			return out, nil
 		}
 		if !errors.Is(err, ErrConflict) {
-			if len(written) > 0 {
-				err = fmt.Errorf("eventstore: update request %s: %d of %d events written: %w", requestID, len(written), len(written)+len(rest), err)
-			}
 			return nil, err
 		}
 		if attempt >= s.maxRetries {
@@ -440,9 +411,8 @@ func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]
 		// Under a span of its own, so the line carries a trace id even
 		// when the caller had no trace (a background job).
 		lctx, span := tracer().Start(ctx, "ddr.req.* append conflict", trace.WithAttributes(
-			attribute.String("ddr.request_id", requestID), attribute.Int("ddr.attempt", attempt+1),
-			attribute.Int("ddr.events_written", len(written))))
-		s.logger.DebugContext(lctx, "append conflict, retrying", telemetry.RequestIDKey, requestID, "attempt", attempt+1, "events_written", len(written))
+			attribute.String("ddr.request_id", requestID), attribute.Int("ddr.attempt", attempt+1)))
+		s.logger.DebugContext(lctx, "append conflict, retrying", telemetry.RequestIDKey, requestID, "attempt", attempt+1)
 		span.End()
 		// A little jitter keeps two writers from colliding in lockstep.
 		wait := time.Duration(rand.Int64N(int64(attempt+1) * int64(2*time.Millisecond))) //nolint:gosec // G404: retry jitter, not a secret.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -358,66 +357,6 @@ func TestUpdate_ReturnsAppendedEvents(t *testing.T) {
 		out[1].Subject != "ddr.req.r1.intake.validated" || out[0].Type != "google.protobuf.StringValue" {
 		t.Errorf("Update returned %+v", out)
 	}
-}
-
-// A decision written one by one that another writer interrupts is written
-// whole, not decided again: deciding again would see its first event and
-// refuse (a forgery "already confirmed"), leaving the forgery recorded
-// without its incident and breach clocks (CI, stop 31).
-func TestUpdate_AnotherWriterBetweenTwoEventsGetsTheRestOfTheDecisionAfterIt(t *testing.T) {
-	js := newJS(t)
-	ctx := context.Background()
-	other := eventstore.NewStore(js)
-	armed := false // set once the request exists: the next append is interrupted
-	store := eventstore.NewStore(js, eventstore.WithOneByOne(), eventstore.WithAfterSend(func(requestID string, i int) {
-		if i == 0 && armed {
-			armed = false
-			h, err := other.Load(ctx, requestID)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if _, err := other.Append(ctx, requestID, h.LastSeq, ev("notification", "StepsStopped", "other")); err != nil {
-				t.Error(err)
-			}
-		}
-	}))
-	if _, err := store.Append(ctx, "r1", 0, ev("intake", "received", "start")); err != nil {
-		t.Fatal(err)
-	}
-	armed = true
-	calls := 0
-	out, err := store.Update(ctx, "r1", func(h eventstore.History) ([]eventstore.Event, error) {
-		calls++
-		if slices.Contains(texts(h), "forged") {
-			return nil, errors.New("already confirmed forged")
-		}
-		return []eventstore.Event{ev("assessment", "RequesterVerified", "forged"), ev("assessment", "SecurityIncidentOpened", "incident"), ev("assessment", "BreachOpened", "breach")}, nil
-	})
-	if err != nil {
-		t.Fatalf("Update = %v, want the whole decision written", err)
-	}
-	if calls != 1 {
-		t.Errorf("decide called %d times, want once: the decision stands once its first event is written", calls)
-	}
-	h, err := store.Load(ctx, "r1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"start", "forged", "other", "incident", "breach"}, texts(h)); diff != "" {
-		t.Errorf("history (-want +got):\n%s", diff)
-	}
-	if len(out) != 3 || out[0].Sequence != 2 || out[1].Sequence != 4 || out[2].Sequence != 5 {
-		t.Errorf("Update returned sequences %v, want the three events at 2, 4 and 5", seqs(out))
-	}
-}
-
-func seqs(evs []eventstore.Event) []uint64 {
-	var out []uint64
-	for _, e := range evs {
-		out = append(out, e.Sequence)
-	}
-	return out
 }
 
 func TestUpdate_GivesUpAfterMaxRetries(t *testing.T) {
