@@ -353,7 +353,10 @@ func (e *Env) Clients(member string) (bench.Clients, func(), error) {
 // stream.
 type Counts struct {
 	Received, Opened, Sealed map[string]int
-	Events                   int
+	// Clocked counts DeadlinesSet, which the case opening writes right
+	// after CaseOpened, one by one on a single server.
+	Clocked map[string]int
+	Events  int
 }
 
 // Count reads the whole DDR stream, as the admin identity (service/ddr),
@@ -368,7 +371,7 @@ func Count(ctx context.Context, sec launch.Security, urls []string) (Counts, err
 	if err != nil {
 		return Counts{}, err
 	}
-	c := Counts{Received: map[string]int{}, Opened: map[string]int{}, Sealed: map[string]int{}}
+	c := Counts{Received: map[string]int{}, Opened: map[string]int{}, Sealed: map[string]int{}, Clocked: map[string]int{}}
 	err = eventstore.Scan(ctx, js, eventstore.StreamName, eventstore.AllEvents, func(m eventstore.RawMsg) error {
 		c.Events++
 		p := strings.Split(m.Subject, ".")
@@ -380,6 +383,8 @@ func Count(ctx context.Context, sec launch.Security, urls []string) (Counts, err
 			c.Received[p[2]]++
 		case "assessment.opened":
 			c.Opened[p[2]]++
+		case "assessment.deadlines_set":
+			c.Clocked[p[2]]++
 		case "reporting.sealed":
 			c.Sealed[p[2]]++
 		}
@@ -397,6 +402,11 @@ type Report struct {
 	Duplicated   int // more than one RequestReceived for a key, or one for an id never acknowledged
 	// Reactions under crashes: exactly one CaseOpened, exactly one seal.
 	CasesOpenedOnce, CasesDuplicated, CasesMissing int
+	// CasesWithoutClocks were opened but have no DeadlinesSet: a kill
+	// between the two events of the one-by-one opening leaves the case
+	// half written, and nothing completes it yet. Reported, not yet a
+	// failure (see the issue 19 note of session 10).
+	CasesWithoutClocks int
 	Sealed, SealsDuplicated, NotSealed             int
 	Kills                                          map[string]int
 	Events                                         int
@@ -428,6 +438,9 @@ func (r *Report) Check(c Counts, acked map[string]string, wantSealed bool) {
 	for id := range ids {
 		tally(c.Received[id], &r.Lost, &r.Recorded, &r.Duplicated)
 		tally(c.Opened[id], &r.CasesMissing, &r.CasesOpenedOnce, &r.CasesDuplicated)
+		if c.Opened[id] > 0 && c.Clocked[id] == 0 {
+			r.CasesWithoutClocks++
+		}
 		if wantSealed {
 			tally(c.Sealed[id], &r.NotSealed, &r.Sealed, &r.SealsDuplicated)
 		}
@@ -462,6 +475,7 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "lost:                  %d\n", r.Lost)
 	fmt.Fprintf(&b, "duplicated:            %d\n", r.Duplicated)
 	fmt.Fprintf(&b, "cases opened once:     %d (missing %d, duplicated %d)\n", r.CasesOpenedOnce, r.CasesMissing, r.CasesDuplicated)
+	fmt.Fprintf(&b, "opened without clocks: %d\n", r.CasesWithoutClocks)
 	if r.Sealed+r.NotSealed+r.SealsDuplicated > 0 {
 		fmt.Fprintf(&b, "records sealed once:   %d (not sealed %d, duplicated %d)\n", r.Sealed, r.NotSealed, r.SealsDuplicated)
 	}
