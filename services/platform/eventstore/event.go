@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,10 @@ const (
 	HeaderActor       = "ddr-actor"
 	HeaderContentType = "content-type"
 	HeaderMsgID       = jetstream.MsgIDHeader
+	// HeaderPart is "k/n" on the k-th of n events of one decision that
+	// were appended one by one ([Event.Part]). Not in the record's hash:
+	// it tells other writers to let the decision finish (Store.Update).
+	HeaderPart = "ddr-part"
 
 	SpecVersion         = "1.0"
 	ContentTypeProtobuf = "application/protobuf"
@@ -60,6 +65,11 @@ type Event struct {
 	Sequence uint64
 	// Subject is ddr.req.<RequestID>.<Service>.<Name>; set on append and decode.
 	Subject string
+	// Part and Parts say that the event is the Part-th (from 1) of the
+	// Parts events of one decision appended one by one (HeaderPart); both
+	// are 0 for an event appended alone or in an atomic batch. Set on
+	// append and decode.
+	Part, Parts uint16
 }
 
 // Errors of encoding and decoding. Compare with errors.Is.
@@ -212,6 +222,9 @@ func ToMsg(ctx context.Context, ev Event) (*nats.Msg, error) {
 	h.Set(HeaderSpecVersion, SpecVersion)
 	h.Set(HeaderContentType, ContentTypeProtobuf)
 	h.Set(HeaderActor, ev.Actor)
+	if ev.Parts > 1 {
+		h.Set(HeaderPart, partHeader(ev.Part, ev.Parts))
+	}
 	otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier(h))
 	return m, nil
 }
@@ -271,7 +284,10 @@ func FromMsg(subject string, h nats.Header, data []byte, seq uint64) (Event, err
 	// projections held per request at start-up over a long record (issue
 	// 19). The event keeps copies of its own; type and source, which
 	// repeat, share the registry's strings.
+	part, parts := parsePart(h.Get(HeaderPart))
 	return Event{
+		Part:      part,
+		Parts:     parts,
 		ID:        strings.Clone(id),
 		RequestID: reqID,
 		Service:   svc,
@@ -315,4 +331,27 @@ func (c HeaderCarrier) Keys() []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+func partHeader(part, parts uint16) string {
+	return strconv.Itoa(int(part)) + "/" + strconv.Itoa(int(parts))
+}
+
+// parsePart reads HeaderPart; anything but "k/n" with 1 <= k <= n is no
+// mark (0, 0): the header is a hint to writers, never a reason to refuse
+// an event.
+func parsePart(v string) (part, parts uint16) {
+	if v == "" {
+		return 0, 0
+	}
+	a, b, ok := strings.Cut(v, "/")
+	if !ok {
+		return 0, 0
+	}
+	k, err1 := strconv.ParseUint(a, 10, 16)
+	n, err2 := strconv.ParseUint(b, 10, 16)
+	if err1 != nil || err2 != nil || k < 1 || k > n {
+		return 0, 0
+	}
+	return uint16(k), uint16(n)
 }

@@ -12,3 +12,9 @@ func WithOneByOne() Option {
 func WithAtomicBatches() Option {
 	return func(s *Store) { s.atomic.Store(atomicOn) }
 }
+
+// WithAfterSend runs fn after each event of a one-by-one append is
+// written, for tests to write between two events of one append.
+func WithAfterSend(fn func(requestID string, i int)) Option {
+	return func(s *Store) { s.afterSend = fn }
+}

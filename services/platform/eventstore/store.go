@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,9 @@ type Store struct {
 	// atomic tells whether appends of several events go as one atomic
 	// batch (batch.go).
 	atomic atomic.Int32
+	// afterSend, when set (tests only), runs after each event of a
+	// one-by-one append is written: a test writes between two events.
+	afterSend func(requestID string, i int)
 }
 
 // Option configures a [Store].
@@ -199,7 +203,10 @@ func (s *Store) Load(ctx context.Context, requestID string) (History, error) {
 // all of them or, on a conflict, none (batch.go). Otherwise, and when the
 // server refuses the batch, they are written one by one, which is not
 // atomic: on a conflict after the first, the earlier ones stay written.
-// [Store.Update] copes, because decide sees them in the reloaded history.
+// They are marked as parts of one decision (HeaderPart), and
+// [Store.Update] waits for a decision's rest before deciding on a request,
+// so another writer does not get in between; a retry that decides the
+// same events again completes the append (their ids are duplicates).
 //
 // An event whose id was already written within the dedupe window is
 // acknowledged as a duplicate and counts as success (a retried append).
@@ -254,10 +261,23 @@ func (s *Store) append(ctx context.Context, requestID string, expected uint64, e
 // their span and encoded (an atomic batch the server refused), or is nil.
 func (s *Store) appendEach(ctx context.Context, out []Event, prepared []*outgoing, expected uint64, filter string, root trace.SpanContext) ([]Event, uint64, error) {
 	last := expected
+	// Several events are marked as the parts of one decision, so another
+	// writer loading the request between two of them waits for the rest
+	// rather than deciding on half of it (Store.Update).
+	parts := 0
+	if len(out) > 1 && len(out) <= math.MaxUint16 {
+		parts = len(out)
+	}
 	for i := range out {
+		if parts > 0 {
+			out[i].Part, out[i].Parts = uint16(i+1), uint16(parts) //nolint:gosec // G115: bounded above.
+		}
 		var o *outgoing
 		if i < len(prepared) {
 			o = prepared[i]
+			if parts > 0 {
+				o.msg.Header.Set(HeaderPart, partHeader(out[i].Part, out[i].Parts))
+			}
 		} else {
 			var err error
 			if o, err = s.prepare(ctx, out[i], root); err != nil {
@@ -272,6 +292,9 @@ func (s *Store) appendEach(ctx context.Context, out []Event, prepared []*outgoin
 			return out[:i], last, err
 		}
 		out[i].Sequence = ack.Sequence
+		if s.afterSend != nil {
+			s.afterSend(out[i].RequestID, i)
+		}
 		if ack.Duplicate {
 			last = max(last, ack.Sequence)
 		} else {
@@ -387,7 +410,7 @@ type Decide func(h History) ([]Event, error)
 // matches [ErrConflict].
 func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]Event, error) {
 	for attempt := 0; ; attempt++ {
-		h, err := s.Load(ctx, requestID)
+		h, err := s.loadFinished(ctx, requestID)
 		if err != nil {
 			return nil, err
 		}
@@ -421,6 +444,57 @@ func (s *Store) Update(ctx context.Context, requestID string, decide Decide) ([]
 			return nil, fmt.Errorf("eventstore: update request %s: %w", requestID, ctx.Err())
 		case <-time.After(wait):
 		}
+	}
+}
+
+// unfinishedPatience bounds how long a writer waits for another's decision
+// to be appended whole (Store.loadFinished): far longer than the round
+// trips between its events, short enough that a decision whose writer
+// died half way stalls the request's next command only briefly.
+const unfinishedPatience = 5 * time.Second
+
+// Unfinished reports whether the history ends part way through a decision
+// appended one by one (its last event is part k of n, k < n) whose last
+// event is younger than patience at now: its writer is presumably still
+// appending the rest.
+func (h History) Unfinished(now time.Time, patience time.Duration) bool {
+	if len(h.Events) == 0 {
+		return false
+	}
+	t := h.Events[len(h.Events)-1]
+	return t.Parts > 1 && t.Part < t.Parts && now.Sub(t.Time) < patience
+}
+
+// loadFinished loads the request's history for a decision, waiting while
+// it ends part way through another writer's decision (up to
+// unfinishedPatience): several events of one decision are appended one by
+// one on a single server, and a writer deciding between two of them would
+// decide on half a decision. Then its own decision, or the other's rest,
+// conflicts, and whichever decides again sees half of the other's: a
+// forgery recorded without its incident, a case without its clocks. A
+// decision whose writer died part way is never finished; after the
+// patience the request goes on without it, as before.
+func (s *Store) loadFinished(ctx context.Context, requestID string) (History, error) {
+	var start time.Time
+	wait := time.Millisecond
+	for {
+		h, err := s.Load(ctx, requestID)
+		if err != nil {
+			return h, err
+		}
+		now := time.Now()
+		if start.IsZero() {
+			start = now
+		}
+		if !h.Unfinished(now, unfinishedPatience) || now.Sub(start) >= unfinishedPatience {
+			return h, nil
+		}
+		select {
+		case <-ctx.Done():
+			return History{}, fmt.Errorf("eventstore: load request %s: %w", requestID, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
@@ -356,6 +358,111 @@ func TestUpdate_ReturnsAppendedEvents(t *testing.T) {
 	if len(out) != 2 || out[0].Sequence != 1 || out[1].Sequence != 2 || out[0].ID == "" || out[1].RequestID != "r1" ||
 		out[1].Subject != "ddr.req.r1.intake.validated" || out[0].Type != "google.protobuf.StringValue" {
 		t.Errorf("Update returned %+v", out)
+	}
+}
+
+// Another writer that loads a request between two events of a decision
+// appended one by one waits for the rest, and decides on the whole
+// decision. Deciding on half of it made the next event conflict, and the
+// first writer, deciding again, saw its own first event and refused: a
+// forgery recorded without its incident and breach clocks (CI, stop 31).
+func TestUpdate_AnotherWriterWaitsForADecisionAppendedOneByOne(t *testing.T) {
+	js := newJS(t)
+	ctx := context.Background()
+	other := eventstore.NewStore(js)
+	var (
+		armed   = false // set once the request exists: the next append is interrupted
+		done    = make(chan error, 1)
+		sawHalf = make(chan bool, 1)
+	)
+	store := eventstore.NewStore(js, eventstore.WithOneByOne(), eventstore.WithAfterSend(func(requestID string, i int) {
+		if i != 0 || !armed {
+			return
+		}
+		armed = false
+		h, err := other.Load(ctx, requestID)
+		if err != nil {
+			t.Error(err)
+		}
+		sawHalf <- h.Unfinished(time.Now(), time.Minute)
+		go func() {
+			_, err := other.Update(ctx, requestID, func(h eventstore.History) ([]eventstore.Event, error) {
+				if got := texts(h); got[len(got)-1] != "breach" {
+					return nil, fmt.Errorf("decided on %v, half of the forgery", got)
+				}
+				return []eventstore.Event{ev("notification", "StepsStopped", "other")}, nil
+			})
+			done <- err
+		}()
+		// Room for the other writer to get in, as a reactor under load does.
+		time.Sleep(100 * time.Millisecond)
+	}))
+	if _, err := store.Append(ctx, "r1", 0, ev("intake", "received", "start")); err != nil {
+		t.Fatal(err)
+	}
+	armed = true
+	calls := 0
+	_, err := store.Update(ctx, "r1", func(h eventstore.History) ([]eventstore.Event, error) {
+		calls++
+		if slices.Contains(texts(h), "forged") {
+			return nil, errors.New("already confirmed forged")
+		}
+		return []eventstore.Event{ev("assessment", "RequesterVerified", "forged"), ev("assessment", "SecurityIncidentOpened", "incident"), ev("assessment", "BreachOpened", "breach")}, nil
+	})
+	if err != nil {
+		t.Fatalf("Update = %v, want the whole decision written", err)
+	}
+	if !<-sawHalf {
+		t.Error("the history after the first of three events is not Unfinished")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the other writer: %v", err)
+	}
+	if calls != 1 {
+		t.Errorf("decide called %d times, want once", calls)
+	}
+	h, err := store.Load(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"start", "forged", "incident", "breach", "other"}, texts(h)); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+	if h.Unfinished(time.Now(), time.Minute) {
+		t.Error("a finished history reads as Unfinished")
+	}
+	if e := h.Events[2]; e.Part != 2 || e.Parts != 3 {
+		t.Errorf("the second event of the decision is part %d of %d, want 2 of 3", e.Part, e.Parts)
+	}
+}
+
+// A decision whose writer died part way is never finished: once its last
+// event is older than the patience, the request's next command goes on.
+func TestUpdate_ADecisionLeftHalfWrittenLongAgoDoesNotStallTheRequest(t *testing.T) {
+	js := newJS(t)
+	ctx := context.Background()
+	store := eventstore.NewStore(js)
+	first := ev("assessment", "CaseOpened", "opened")
+	first.Part, first.Parts, first.Time = 1, 3, time.Now().Add(-time.Minute)
+	if _, err := store.Append(ctx, "r1", 0, first); err != nil {
+		t.Fatal(err)
+	}
+	h, err := store.Load(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := h.Events[0]; e.Part != 1 || e.Parts != 3 {
+		t.Fatalf("the stored event is part %d of %d, want 1 of 3", e.Part, e.Parts)
+	}
+	if h.Unfinished(time.Now(), time.Second) || !h.Unfinished(first.Time, time.Second) {
+		t.Error("Unfinished does not go by the age of the last event")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := store.Update(ctx, "r1", func(eventstore.History) ([]eventstore.Event, error) {
+		return []eventstore.Event{ev("assessment", "CaseClaimed", "next")}, nil
+	}); err != nil {
+		t.Fatalf("Update after a decision abandoned long ago = %v", err)
 	}
 }
 
